@@ -1,0 +1,135 @@
+/**
+ * Merge benchmark: LLaMA-3-8B-shaped LoRA adapters (32 layers × q,k,v,o,gate,up,down; hidden 4096,
+ * kv 1024, intermediate 14336; r = 16; bf16) × 3, merged to rank 16 with svd and with cat.
+ * Prints time, peak RSS and the ratio to the I/O floor measured in the same run (reading the input
+ * files + writing an output of the same size as the merge's).
+ *
+ *   node --import tsx bench/merge.ts [--layers N] [--adapters K] [--rank R] [--products auto|js] [--keep]
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { mergeAdapters, type MergeResult } from '../server/src/engine/lora/merge';
+import { writeSafetensors, type TensorToWrite } from '../server/src/engine/lora/safetensors';
+
+function flag(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback;
+}
+
+const layers = Number(flag('layers', '32'));
+const adapterCount = Number(flag('adapters', '3'));
+const rank = Number(flag('rank', '16'));
+const products = flag('products', 'auto') as 'auto' | 'js';
+const keep = process.argv.includes('--keep');
+
+const HIDDEN = 4096, KV = 1024, INTERMEDIATE = 14336;
+const MODULES: [string, number, number][] = [
+  ['self_attn.q_proj', HIDDEN, HIDDEN],
+  ['self_attn.k_proj', KV, HIDDEN],
+  ['self_attn.v_proj', KV, HIDDEN],
+  ['self_attn.o_proj', HIDDEN, HIDDEN],
+  ['mlp.gate_proj', INTERMEDIATE, HIDDEN],
+  ['mlp.up_proj', INTERMEDIATE, HIDDEN],
+  ['mlp.down_proj', HIDDEN, INTERMEDIATE],
+];
+
+/** Random bf16 values of a trained-LoRA-like size (|x| ≈ 1e-3…1e-1), straight as bits. */
+function randomBf16(count: number, seed: number): Uint8Array {
+  const out = new Uint16Array(count);
+  let s = seed >>> 0 || 1;
+  for (let i = 0; i < count; i++) {
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    const u = s >>> 0;
+    // sign | exponent 117..123 (≈ 2^-10 … 2^-4) | 7 random mantissa bits
+    out[i] = ((u >>> 31) << 15) | ((117 + (u % 7)) << 7) | ((u >>> 8) & 0x7f);
+  }
+  return new Uint8Array(out.buffer);
+}
+
+function generateAdapter(dir: string, seed: number): number {
+  fs.mkdirSync(dir, { recursive: true });
+  const tensors: TensorToWrite[] = [];
+  for (let l = 0; l < layers; l++) {
+    for (const [name, out, inF] of MODULES) {
+      const prefix = `base_model.model.model.layers.${l}.${name}`;
+      tensors.push({ name: `${prefix}.lora_A.weight`, dtype: 'BF16', shape: [rank, inF] });
+      tensors.push({ name: `${prefix}.lora_B.weight`, dtype: 'BF16', shape: [out, rank] });
+    }
+  }
+  let k = 0;
+  const { bytes } = writeSafetensors(path.join(dir, 'adapter_model.safetensors'), tensors, (t) => randomBf16(t.shape[0] * t.shape[1], seed * 7919 + ++k));
+  fs.writeFileSync(path.join(dir, 'adapter_config.json'), JSON.stringify({
+    peft_type: 'LORA', base_model_name_or_path: 'meta-llama/Meta-Llama-3-8B', r: rank, lora_alpha: 2 * rank,
+    target_modules: ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'], task_type: 'CAUSAL_LM',
+  }));
+  return bytes;
+}
+
+/** The I/O floor: read every input file once and write (and fsync) a file of the output's size. */
+function ioFloor(inputs: string[], outputBytes: number, dir: string): number {
+  const t0 = performance.now();
+  const buf = Buffer.alloc(1 << 22);
+  for (const file of inputs) {
+    const fd = fs.openSync(file, 'r');
+    let pos = 0;
+    for (;;) {
+      const n = fs.readSync(fd, buf, 0, buf.length, pos);
+      if (n === 0) break;
+      pos += n;
+    }
+    fs.closeSync(fd);
+  }
+  const target = path.join(dir, 'floor.bin');
+  const fd = fs.openSync(target, 'w');
+  for (let written = 0; written < outputBytes; written += buf.length) fs.writeSync(fd, buf, 0, Math.min(buf.length, outputBytes - written));
+  fs.fsyncSync(fd);
+  fs.closeSync(fd);
+  const ms = performance.now() - t0;
+  fs.rmSync(target);
+  return ms;
+}
+
+function mb(bytes: number): string {
+  return `${(bytes / 1e6).toFixed(1)} MB`;
+}
+
+async function main() {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'merge-bench-'));
+  try {
+    const t0 = performance.now();
+    const inputs = Array.from({ length: adapterCount }, (_, i) => ({ name: `adapter${i}`, path: path.join(root, `adapter${i}`), weight: [0.5, 0.3, 0.2, 0.1][i % 4] }));
+    let inputBytes = 0;
+    inputs.forEach((inp, i) => (inputBytes += generateAdapter(inp.path, i + 1)));
+    console.log(`generated ${adapterCount} adapters × ${layers} layers × ${MODULES.length} modules, r=${rank}, bf16: ${mb(inputBytes)} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    const files = inputs.map((i) => path.join(i.path, 'adapter_model.safetensors'));
+
+    for (const method of ['svd', 'cat'] as const) {
+      const out = path.join(root, `out-${method}`);
+      const cpu0 = process.cpuUsage();
+      const t = performance.now();
+      const result: MergeResult = await mergeAdapters(inputs, { method, rank, products }, out);
+      const ms = performance.now() - t;
+      const cpu = process.cpuUsage(cpu0);
+      const outBytes = fs.statSync(path.join(out, 'adapter_model.safetensors')).size;
+      const floor = ioFloor(files, outBytes, root);
+      console.log(
+        `${method.padEnd(3)}: ${(ms / 1000).toFixed(2)} s (cpu ${((cpu.user + cpu.system) / 1e6).toFixed(2)} s), ${result.modules} modules → rank ${result.rank}, output ${mb(outBytes)}, ` +
+          `products ${result.products}, energy kept min ${result.energyKept.min.toFixed(4)} mean ${result.energyKept.mean.toFixed(4)}; ` +
+          `I/O floor ${(floor / 1000).toFixed(2)} s → ${(ms / floor).toFixed(2)}× floor; peak RSS so far ${mb(process.resourceUsage().maxRSS * 1024)}`,
+      );
+      fs.rmSync(out, { recursive: true, force: true });
+    }
+    console.log(`reference: PyTorch MKL QR route, 32 layers: 28 s`);
+  } finally {
+    if (keep) console.log(`kept ${root}`);
+    else fs.rmSync(root, { recursive: true, force: true });
+  }
+}
+
+main().catch((e) => {
+  console.error(e instanceof Error ? e.message : e);
+  process.exit(1);
+});

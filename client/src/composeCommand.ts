@@ -1,0 +1,101 @@
+/**
+ * Compose: runs the server's compose command with a work-done token and shows its `$/progress` in a
+ * cancellable notification; then offers to reveal the composite adapter and open the lock file.
+ */
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { WorkDoneProgress, WorkDoneProgressCancelNotification } from 'vscode-languageclient';
+import type { LanguageClient } from 'vscode-languageclient/node';
+import { ServerCommands } from '../../server/src/protocol';
+import { runServerCommand, serverMessage } from './serverCommands';
+import { requireTrust } from './workspaceTrust';
+
+/** What the server's compose returns; only the fields the client uses, read tolerantly. */
+export interface ComposeResult {
+  output?: string;
+  lock?: string;
+  [key: string]: unknown;
+}
+
+let composeCount = 0;
+
+export async function composeRecipe(client: LanguageClient, uri: vscode.Uri, output: vscode.LogOutputChannel): Promise<ComposeResult | undefined> {
+  if (!(await requireTrust('Compose'))) return undefined;
+  const document = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
+  if (document?.isDirty) await document.save(); // the lock records the recipe as saved on disk
+  const name = path.basename(uri.fsPath);
+  const token = `adapterCompose/compose/${process.pid}/${++composeCount}`;
+  output.info(`compose ${uri.fsPath}`);
+  const started = Date.now();
+  try {
+    const result = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: `Composing ${name}`, cancellable: true },
+      async (progress, cancel) => {
+        let reported = 0;
+        const listener = client.onProgress(WorkDoneProgress.type, token, (value) => {
+          if (value.kind === 'end') return;
+          // LSP percentages are absolute; VS Code's increments are relative.
+          const increment = value.percentage === undefined ? undefined : Math.max(0, value.percentage - reported);
+          if (value.percentage !== undefined) reported = Math.max(reported, value.percentage);
+          progress.report({ message: value.message, increment });
+          if (value.message) output.debug(`compose: ${value.message}`);
+        });
+        const onCancel = cancel.onCancellationRequested(() => {
+          output.info('compose cancelled by the user');
+          void client.sendNotification(WorkDoneProgressCancelNotification.type, { token });
+        });
+        try {
+          return await runServerCommand<ComposeResult | null>(client, ServerCommands.compose, [uri.toString()], { workDoneToken: token, cancel });
+        } finally {
+          listener.dispose();
+          onCancel.dispose();
+        }
+      },
+    );
+    const composed = normalizeResult(result ?? {}, uri);
+    output.info(`composed ${name} in ${((Date.now() - started) / 1000).toFixed(1)} s → ${composed.output ?? '(no output reported)'}`);
+    void offerResults(composed);
+    return composed;
+  } catch (e) {
+    const message = serverMessage(e);
+    if (/cancel/i.test(message)) {
+      void vscode.window.showInformationMessage(`Compose of ${name} was cancelled.`);
+      return undefined;
+    }
+    output.error(`compose ${name}: ${message}`);
+    const show = 'Show Output';
+    void vscode.window.showErrorMessage(`Compose failed: ${message}`, show).then((c) => { if (c === show) output.show(true); });
+    return undefined;
+  }
+}
+
+function pick(result: Record<string, unknown>, ...keys: string[]): string | undefined {
+  for (const k of keys) if (typeof result[k] === 'string' && result[k]) return result[k] as string;
+  return undefined;
+}
+
+function normalizeResult(result: Record<string, unknown>, uri: vscode.Uri): ComposeResult {
+  const lockDefault = uri.fsPath.replace(/(\.compose)?\.ya?ml$/i, '') + '.compose.lock';
+  const output = pick(result, 'output', 'outputDir', 'output_dir', 'path');
+  return {
+    ...result,
+    output: output && !path.isAbsolute(output) ? path.resolve(path.dirname(uri.fsPath), output) : output,
+    lock: pick(result, 'lock', 'lockFile', 'lock_file', 'lockPath') ?? lockDefault,
+  };
+}
+
+async function offerResults(result: ComposeResult): Promise<void> {
+  const reveal = 'Reveal Adapter';
+  const openLock = 'Open Lock File';
+  const choice = await vscode.window.showInformationMessage(
+    `Composed ${result.output ? path.basename(result.output) : 'the adapter'}.`,
+    ...(result.output ? [reveal] : []),
+    ...(result.lock ? [openLock] : []),
+  );
+  if (choice === reveal && result.output) {
+    await vscode.commands.executeCommand('revealInExplorer', vscode.Uri.file(result.output)).then(undefined, () =>
+      vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(result.output as string)));
+  } else if (choice === openLock && result.lock) {
+    await vscode.window.showTextDocument(vscode.Uri.file(result.lock), { preview: false });
+  }
+}

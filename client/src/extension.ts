@@ -1,0 +1,101 @@
+/**
+ * Adapter Composer for VS Code: a thin client. The language server (dist/cli.js lsp) does the work;
+ * this file wires its notifications to the status bar and the weights panel, and registers the commands.
+ */
+import * as vscode from 'vscode';
+import { State } from 'vscode-languageclient';
+import type { LanguageClient } from 'vscode-languageclient/node';
+import {
+  ClientCommands, PlanNotification, ServerCommands, StatusNotification, type PlanParams, type StatusParams,
+} from '../../server/src/protocol';
+import { composeRecipe, type ComposeResult } from './composeCommand';
+import { createLanguageClient } from './languageClient';
+import { addAdapter, openLibrary } from './libraryCommands';
+import { PlanStore } from './planStore';
+import { requireRecipeUri } from './recipeUri';
+import { runServerCommand, serverMessage } from './serverCommands';
+import { StatusItem } from './statusItem';
+import { WeightsPanel } from './weightsPanel';
+
+/** What activate() returns: for extension-host tests and other extensions. */
+export interface AdapterComposerApi {
+  client: LanguageClient;
+  plans: PlanStore;
+  status: StatusItem;
+  weightsPanel(): WeightsPanel | undefined;
+  /** `workspace/executeCommand` on the server (ServerCommands). */
+  runServerCommand<T>(command: string, args: unknown[]): Promise<T>;
+}
+
+let client: LanguageClient | undefined;
+
+export async function activate(context: vscode.ExtensionContext): Promise<AdapterComposerApi> {
+  // LanguageClient needs a log channel (it calls output.error/info).
+  const output = vscode.window.createOutputChannel('Adapter Composer', { log: true });
+  const plans = new PlanStore();
+  const status = new StatusItem();
+  client = createLanguageClient(context, output);
+  const lc = client;
+  context.subscriptions.push(output, plans, status);
+
+  context.subscriptions.push(
+    lc.onNotification(StatusNotification, (params: StatusParams) => status.update(params)),
+    lc.onNotification(PlanNotification, (params: PlanParams) => plans.accept(params)),
+    lc.onDidChangeState((e) => {
+      if (e.newState === State.Stopped) status.update({ state: 'error', message: 'The language server stopped. See the output.' });
+    }),
+    vscode.workspace.onDidCloseTextDocument((d) => plans.forget(d.uri)),
+    // Trust unlocks Compose and evaluators on the server side too: restart it with the new trust.
+    vscode.workspace.onDidGrantWorkspaceTrust(() => {
+      lc.clientOptions.initializationOptions = { ...lc.clientOptions.initializationOptions, trusted: true };
+      void lc.restart();
+    }),
+  );
+
+  const command = (id: string, run: (...args: unknown[]) => unknown) => context.subscriptions.push(vscode.commands.registerCommand(id, run));
+
+  command(ClientCommands.compose, async (arg): Promise<ComposeResult | undefined> => {
+    const uri = await requireRecipeUri(arg);
+    if (!uri) return undefined;
+    const result = await composeRecipe(lc, uri, output);
+    if (result) void WeightsPanel.open?.refreshHistory();
+    return result;
+  });
+  command(ClientCommands.showChart, async (arg) => {
+    const uri = await requireRecipeUri(arg);
+    return WeightsPanel.show(context, lc, plans, output, uri);
+  });
+  command(ClientCommands.pinWeights, async (arg, strategy) => {
+    const uri = await requireRecipeUri(arg);
+    if (!uri) return undefined;
+    try {
+      return await runServerCommand(lc, ServerCommands.pinWeights, strategy === undefined ? [uri.toString()] : [uri.toString(), strategy]);
+    } catch (e) {
+      void vscode.window.showErrorMessage(`Could not pin the weights: ${serverMessage(e)}`);
+      return undefined;
+    }
+  });
+  command(ClientCommands.addAdapter, () => addAdapter(context, plans, status, output));
+  command(ClientCommands.openLibrary, () => openLibrary(context, plans, status, output));
+  command(ClientCommands.showOutput, () => output.show(true));
+
+  try {
+    await lc.start();
+    status.update({ state: 'idle', message: 'ready' });
+  } catch (e) {
+    status.update({ state: 'error', message: `The language server did not start: ${serverMessage(e)}` });
+    output.error(`language server did not start: ${serverMessage(e)}`);
+    void vscode.window.showErrorMessage(`Adapter Composer: the language server did not start (${serverMessage(e)}).`, 'Show Output')
+      .then((c) => { if (c) output.show(true); });
+  }
+  return {
+    client: lc, plans, status,
+    weightsPanel: () => WeightsPanel.open,
+    runServerCommand: <T>(id: string, args: unknown[]) => runServerCommand<T>(lc, id, args),
+  };
+}
+
+export async function deactivate(): Promise<void> {
+  await client?.stop();
+  client = undefined;
+}

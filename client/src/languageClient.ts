@@ -1,0 +1,42 @@
+/** Starts the bundled language server (dist/cli.js lsp) over node IPC. */
+import * as vscode from 'vscode';
+import { LanguageClient, TransportKind, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
+import { LanguageId } from '../../server/src/protocol';
+import { readSettings } from './settings';
+
+/** What the server reads from `initializationOptions` (and again on every configuration change). */
+export interface ServerInitOptions {
+  trusted: boolean;
+  libraryUri: string;
+  executionProvider: string;
+  debounceMs: number;
+  logLevel: string;
+}
+
+export function initOptions(): ServerInitOptions {
+  return { trusted: vscode.workspace.isTrusted, ...readSettings() };
+}
+
+export function createLanguageClient(context: vscode.ExtensionContext, output: vscode.LogOutputChannel): LanguageClient {
+  const module = context.asAbsolutePath('dist/cli.js');
+  // TransportKind.ipc appends --node-ipc and --clientProcessId=… itself.
+  const serverOptions: ServerOptions = {
+    run: { module, transport: TransportKind.ipc, args: ['lsp'] },
+    debug: { module, transport: TransportKind.ipc, args: ['lsp'], options: { execArgv: ['--nolazy', '--inspect=6009'] } },
+  };
+  const clientOptions: LanguageClientOptions = {
+    documentSelector: [{ language: LanguageId }],
+    outputChannel: output,
+    initializationOptions: initOptions(),
+    synchronize: {
+      configurationSection: 'adapterCompose',
+      fileEvents: [
+        vscode.workspace.createFileSystemWatcher('**/*.compose.yaml'),
+        // a library commit (CLI `library add`) writes a new manifest
+        vscode.workspace.createFileSystemWatcher('**/*.lance/_versions/*.manifest'),
+      ],
+    },
+    markdown: { isTrusted: false, supportHtml: false },
+  };
+  return new LanguageClient('adapterCompose', 'Adapter Composer', serverOptions, clientOptions);
+}

@@ -1,0 +1,17 @@
+/** Which recipe a command acts on: the code lens's argument, else the active editor's recipe. */
+import * as vscode from 'vscode';
+import { LanguageId } from '../../server/src/protocol';
+
+export function recipeUriOf(arg: unknown): vscode.Uri | undefined {
+  if (arg instanceof vscode.Uri) return arg;
+  if (typeof arg === 'string' && arg) return vscode.Uri.parse(arg);
+  const editor = vscode.window.activeTextEditor;
+  if (editor?.document.languageId === LanguageId) return editor.document.uri;
+  return vscode.window.visibleTextEditors.find((e) => e.document.languageId === LanguageId)?.document.uri;
+}
+
+export async function requireRecipeUri(arg: unknown): Promise<vscode.Uri | undefined> {
+  const uri = recipeUriOf(arg);
+  if (!uri) void vscode.window.showWarningMessage('Open a *.compose.yaml recipe first.');
+  return uri;
+}

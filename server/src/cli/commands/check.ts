@@ -1,0 +1,51 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { createPlanner } from '../../engine/planner';
+import { formatProblem } from '../../engine/recipe/problem';
+import { toJson, stringOption, type Command } from '../command';
+import { displayPath, expandRecipeArgs } from '../recipeFiles';
+
+export const checkCommand: Command = {
+  name: 'check',
+  summary: 'validate recipes against the schema and their library',
+  help: `Usage: adapter-composer check <recipe|folder|glob>... [options]
+
+Validates each recipe: YAML, schema, and semantics against its library (adapters, base model,
+encoder, sample files, lock file). Prints \`file:line:col: severity: message\`; exits 1 on any error.
+A *.compose.yaml without a \`compose:\` key (e.g. Docker Compose) is skipped with a note.
+
+Options:
+  --json              one JSON object: {files: [{file, recipe, problems: [...]}], errors, warnings}
+  --workspace DIR     paths must stay inside DIR (default: the current folder)
+  --provider P        encoder execution provider: auto | cpu | cuda (default auto)
+  --debug             show stack traces of internal errors
+  -h, --help          this help`,
+  options: { workspace: { type: 'string' }, provider: { type: 'string' } },
+  async run(args, io) {
+    if (args.positionals.length === 0) args.positionals.push('.');
+    const files = await expandRecipeArgs(args.positionals, io.cwd);
+    const workspaceRoot = path.resolve(io.cwd, stringOption(args, 'workspace') ?? '.');
+    const planner = createPlanner();
+    const results = [];
+    let errors = 0;
+    let warnings = 0;
+    try {
+      for (const file of files) {
+        const text = fs.readFileSync(file, 'utf8');
+        const outcome = await planner.plan(text, file, { workspaceRoot, provider: stringOption(args, 'provider') });
+        const shown = displayPath(file, io.cwd);
+        for (const p of outcome.problems) {
+          if (p.severity === 'error') errors++;
+          if (p.severity === 'warning') warnings++;
+          if (!args.values.json) io.out(formatProblem(p, shown));
+        }
+        results.push({ file: shown, recipe: outcome.isRecipe, problems: outcome.problems });
+      }
+    } finally {
+      await planner.dispose();
+    }
+    if (args.values.json) io.out(toJson({ files: results, errors, warnings }));
+    else io.err(`${files.length} recipe file${files.length === 1 ? '' : 's'} checked: ${errors} error${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'}`);
+    return errors > 0 ? 1 : 0;
+  },
+};

@@ -1,0 +1,74 @@
+import * as path from 'node:path';
+import { compose } from '../../engine/compose';
+import { ComposerError } from '../../engine/errors';
+import { STRATEGIES, type Strategy } from '../../engine/types';
+import { requirePositional, stringOption, toJson, type Command } from '../command';
+import { displayPath } from '../recipeFiles';
+import { version } from '../version';
+
+export const composeCommand: Command = {
+  name: 'compose',
+  summary: 'plan, merge and write the composite adapter and its lock file',
+  help: `Usage: adapter-composer compose <recipe> [options]
+
+Plans the recipe (as \`plan\`), merges the selected strategy's adapters per module
+(ΔW = Σ wᵢ·sᵢ·BᵢAᵢ; \`cat\` exactly, or \`svd\` truncated to the recipe's rank from the factors) and
+writes the composite adapter (PEFT folder; kohya layout for kohya inputs) and
+<recipe>.compose.lock next to the recipe. Both are written atomically: an interrupted compose
+leaves the previous output and lock untouched.
+
+Options:
+  --locked          re-run from the lock: fail if the plan or the output differs from it
+  --strategy S      override the recipe's strategy (${STRATEGIES.join(' | ')})
+  --provider P      encoder execution provider: auto | cpu | cuda (default auto)
+  --json            {output, lock, weights, modules, rank, energy_kept: {min, mean}, …}
+  --debug           show stack traces of internal errors
+  -h, --help        this help`,
+  options: { locked: { type: 'boolean' }, strategy: { type: 'string' }, provider: { type: 'string' }, workspace: { type: 'string' } },
+  async run(args, io) {
+    const file = path.resolve(io.cwd, requirePositional(args, 0, 'the recipe file', 'compose'));
+    const strategy = stringOption(args, 'strategy');
+    if (strategy !== undefined && !(STRATEGIES as readonly string[]).includes(strategy)) {
+      throw new ComposerError('usage', `unknown strategy '${strategy}' (${STRATEGIES.join(', ')})`);
+    }
+    const controller = new AbortController();
+    const onSigint = () => controller.abort();
+    process.once('SIGINT', onSigint);
+    let lastLine = '';
+    try {
+      const result = await compose(file, {
+        locked: Boolean(args.values.locked),
+        strategy: strategy as Strategy | undefined,
+        provider: stringOption(args, 'provider'),
+        workspaceRoot: path.resolve(io.cwd, stringOption(args, 'workspace') ?? '.'),
+        signal: controller.signal,
+        toolVersion: version,
+        onProgress: (p) => {
+          const line = `${Math.round(p.fraction * 100)}% ${p.message}`;
+          if (line === lastLine) return;
+          lastLine = line;
+          if (io.isTTY) process.stderr.write(`\r${bar(p.fraction)} ${line}\x1b[K`);
+          else io.err(line);
+        },
+      });
+      if (io.isTTY) process.stderr.write('\n');
+      if (args.values.json) {
+        io.out(toJson(result));
+      } else {
+        const w = Object.entries(result.weights).filter(([, v]) => v !== 0).map(([n, v]) => `${n} ${v.toFixed(4)}`).join(', ');
+        io.out(`composed ${displayPath(result.output, io.cwd)} (${result.method}, rank ${result.rank}, ${result.modules} modules, ${result.dtype}; energy kept min ${result.energy_kept.min.toFixed(4)} mean ${result.energy_kept.mean.toFixed(4)})`);
+        io.out(`  weights (${result.strategy}): ${w}`);
+        io.out(`  lock: ${displayPath(result.lock, io.cwd)}`);
+        for (const warning of result.warnings) io.err(`warning: ${warning}`);
+      }
+      return 0;
+    } finally {
+      process.removeListener('SIGINT', onSigint);
+    }
+  },
+};
+
+function bar(fraction: number): string {
+  const n = Math.round(Math.max(0, Math.min(1, fraction)) * 24);
+  return `[${'#'.repeat(n)}${'.'.repeat(24 - n)}]`;
+}

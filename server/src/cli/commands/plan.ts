@@ -1,0 +1,57 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { ComposerError } from '../../engine/errors';
+import { createPlanner } from '../../engine/planner';
+import { formatProblem, hasErrors } from '../../engine/recipe/problem';
+import { STRATEGIES, type Strategy } from '../../engine/types';
+import { requirePositional, stringOption, toJson, type Command } from '../command';
+import { planMarkdown, planTable } from '../planReport';
+import { displayPath } from '../recipeFiles';
+
+export const planCommand: Command = {
+  name: 'plan',
+  summary: 'retrieve candidates and compute the weights of every strategy',
+  help: `Usage: adapter-composer plan <recipe> [options]
+
+Computes the target prototype, retrieves the k nearest adapters and solves every weighting strategy
+(avg, sim, lin, sparse, convex, nearest, and manual when given). Reads no adapter tensors.
+
+Options:
+  --json               the plan as one JSON object (recipe, target, candidates, strategies, strategy,
+                       lambda_path, library, provider, warnings)
+  --format F           table (default) | markdown (for a pull-request comment) | json
+  --strategy S         override the recipe's strategy (${STRATEGIES.join(' | ')})
+  --provider P         encoder execution provider: auto | cpu | cuda (default auto)
+  --workspace DIR      paths must stay inside DIR (default: the current folder)
+  --debug              show stack traces of internal errors
+  -h, --help           this help`,
+  options: { format: { type: 'string' }, strategy: { type: 'string' }, provider: { type: 'string' }, workspace: { type: 'string' } },
+  async run(args, io) {
+    const file = path.resolve(io.cwd, requirePositional(args, 0, 'the recipe file', 'plan'));
+    if (!fs.existsSync(file)) throw new ComposerError('io', `no such file: ${file}`, { file });
+    const format = args.values.json ? 'json' : (stringOption(args, 'format') ?? 'table');
+    if (!['json', 'table', 'markdown'].includes(format)) throw new ComposerError('usage', `unknown --format '${format}' (table | markdown | json)`);
+    const override = stringOption(args, 'strategy');
+    if (override !== undefined && !(STRATEGIES as readonly string[]).includes(override)) {
+      throw new ComposerError('usage', `unknown strategy '${override}' (${STRATEGIES.join(', ')})`);
+    }
+    const planner = createPlanner();
+    try {
+      const shown = displayPath(file, io.cwd);
+      const outcome = await planner.plan(fs.readFileSync(file, 'utf8'), file, {
+        workspaceRoot: path.resolve(io.cwd, stringOption(args, 'workspace') ?? '.'),
+        provider: stringOption(args, 'provider'),
+      });
+      if (!outcome.isRecipe) throw new ComposerError('recipe', 'not an Adapter Composer recipe (no `compose:` key)', { file: shown });
+      for (const p of outcome.problems) if (p.severity === 'error' || p.severity === 'warning') io.err(formatProblem(p, shown));
+      if (!outcome.plan || hasErrors(outcome.problems)) return 1;
+      const plan = { ...outcome.plan, recipe: shown };
+      if (override) plan.strategy = override as Strategy;
+      plan.warnings = outcome.problems.filter((p) => p.severity === 'warning').map((p) => p.message);
+      io.out(format === 'json' ? toJson(plan) : format === 'markdown' ? planMarkdown(plan) : planTable(plan));
+      return 0;
+    } finally {
+      await planner.dispose();
+    }
+  },
+};

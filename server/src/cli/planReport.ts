@@ -1,0 +1,72 @@
+/**
+ * Plans as text: a terminal table and a Markdown block for pull-request comments.
+ */
+import type { PlanJson, Strategy, StrategyResult } from '../engine/types';
+
+export function formatWeight(w: number): string {
+  // A real minus sign: negative weights are the point of `lin`/`sparse`, make them stand out.
+  const s = Math.abs(w) < 5e-5 ? '0' : Math.abs(w).toFixed(4).replace(/0+$/, '').replace(/\.$/, '');
+  return w < 0 && s !== '0' ? `−${s}` : s;
+}
+
+export function formatNumber(x: number | undefined, digits = 4): string {
+  if (x === undefined || !Number.isFinite(x)) return '–';
+  if (x !== 0 && (Math.abs(x) >= 1e5 || Math.abs(x) < 1e-3)) return x.toExponential(2);
+  return Number(x.toPrecision(digits)).toString();
+}
+
+function strategyNames(plan: PlanJson): Strategy[] {
+  return (Object.keys(plan.strategies) as Strategy[]).filter((s) => plan.strategies[s]);
+}
+
+function describeStrategy(name: Strategy, r: StrategyResult): string {
+  if (name === 'sparse' && r.lambda !== undefined) return `sparse λ=${formatNumber(r.lambda)}`;
+  if (name === 'sim' && r.temperature !== undefined) return `sim τ=${formatNumber(r.temperature)}`;
+  return name;
+}
+
+/** Rows: candidates; columns: strategies. Then residual / objective / non-zero rows. */
+function grid(plan: PlanJson): { header: string[]; rows: string[][] } {
+  const names = strategyNames(plan);
+  const header = ['adapter', 'distance', ...names.map((s) => describeStrategy(s, plan.strategies[s]!) + (s === plan.strategy ? ' *' : ''))];
+  const rows = plan.candidates.map((c) => [c.name, formatNumber(c.distance), ...names.map((s) => formatWeight(plan.strategies[s]!.weights[c.name] ?? 0))]);
+  rows.push(['residual', '', ...names.map((s) => formatNumber(plan.strategies[s]!.residual))]);
+  rows.push(['objective', '', ...names.map((s) => formatNumber(plan.strategies[s]!.objective))]);
+  rows.push(['non-zero', '', ...names.map((s) => String(plan.strategies[s]!.nonzero))]);
+  return { header, rows };
+}
+
+export function planTable(plan: PlanJson): string {
+  const { header, rows } = grid(plan);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ').trimEnd();
+  const out = [
+    `${plan.recipe}: target ${plan.target.source} (${plan.target.count} × ${plan.target.dim}-d), ${plan.candidates.length} candidates, strategy ${plan.strategy}`,
+    '',
+    line(header),
+    line(widths.map((w) => '─'.repeat(w))),
+    ...rows.slice(0, -3).map(line),
+    line(widths.map((w) => '─'.repeat(w))),
+    ...rows.slice(-3).map(line),
+  ];
+  if (plan.lambda_path) out.push('', `λ* = ${formatNumber(plan.lambda_path.lambda_star)} (sparse equals convex for λ ≥ λ*; ${plan.lambda_path.breakpoints.length} breakpoints on the λ-path)`);
+  for (const w of plan.warnings) out.push(`warning: ${w}`);
+  return out.join('\n');
+}
+
+export function planMarkdown(plan: PlanJson): string {
+  const { header, rows } = grid(plan);
+  const esc = (s: string) => s.replace(/\|/g, '\\|');
+  const md = [
+    `### Adapter composition: \`${plan.recipe}\``,
+    '',
+    `Target: ${plan.target.source} (${plan.target.count} × ${plan.target.dim}-d) · strategy **${plan.strategy}** (marked *) · ${plan.candidates.length} candidates`,
+    '',
+    `| ${header.map(esc).join(' | ')} |`,
+    `| ${header.map((_, i) => (i < 1 ? '---' : '---:')).join(' | ')} |`,
+    ...rows.map((r, i) => `| ${r.map((c, j) => (i >= rows.length - 3 && j === 0 ? `_${c}_` : esc(c))).join(' | ')} |`),
+  ];
+  if (plan.lambda_path) md.push('', `λ* = ${formatNumber(plan.lambda_path.lambda_star)}: for λ ≥ λ* sparse equals convex.`);
+  for (const w of plan.warnings) md.push('', `> ⚠️ ${w}`);
+  return md.join('\n');
+}

@@ -1,0 +1,152 @@
+/**
+ * `compose`: plan (as `plan`), merge the selected strategy's adapters and write the composite and its
+ * lock. The composite is published by renaming a finished temporary folder, then the lock is renamed
+ * into place: an interrupted compose leaves the previous output and lock as they were.
+ */
+import * as fs from 'node:fs';
+import { ComposerError } from './errors';
+import { buildLock, lockDrift, readLock, writeLock, type LockFile } from './lock';
+import { mergeAdapters, type MergeProgress } from './lora/merge';
+import { createPlanner, type Planner } from './planner';
+import { problemToError } from './recipe/problem';
+import type { Strategy } from './types';
+import { withOutputLock } from './outputLock';
+
+export interface ComposeOptions {
+  signal?: AbortSignal;
+  provider?: string;
+  /** Fail unless the fresh plan and output match the lock file exactly. */
+  locked?: boolean;
+  /** Override the recipe's strategy. */
+  strategy?: Strategy;
+  workspaceRoot?: string;
+  onProgress?: (progress: { fraction: number; message: string; modulesDone?: number; modulesTotal?: number; bytesWritten?: number }) => void;
+  /** Reuse a planner (the language server's, with its caches). */
+  planner?: Planner;
+  toolVersion?: string;
+}
+
+export interface ComposeJson {
+  output: string;
+  lock: string;
+  strategy: Strategy;
+  weights: Record<string, number>;
+  modules: number;
+  rank: number;
+  method: string;
+  dtype: string;
+  energy_kept: { min: number; mean: number };
+  files: { path: string; sha256: string }[];
+  provider?: string;
+  products: string;
+  warnings: string[];
+}
+
+export async function compose(recipeFile: string, options: ComposeOptions = {}): Promise<ComposeJson> {
+  const planner = options.planner ?? createPlanner();
+  try {
+    return await composeWith(planner, recipeFile, options);
+  } finally {
+    if (!options.planner) await planner.dispose();
+  }
+}
+
+async function composeWith(planner: Planner, recipeFile: string, options: ComposeOptions): Promise<ComposeJson> {
+  let text: string;
+  try {
+    text = fs.readFileSync(recipeFile, 'utf8');
+  } catch {
+    throw new ComposerError('io', `cannot read ${recipeFile}`, { file: recipeFile });
+  }
+  const progress = options.onProgress ?? (() => undefined);
+  progress({ fraction: 0, message: 'planning' });
+  const outcome = await planner.plan(text, recipeFile, {
+    workspaceRoot: options.workspaceRoot,
+    signal: options.signal,
+    provider: options.provider,
+    onProgress: (done, total) => progress({ fraction: 0.1 * (done / Math.max(1, total)), message: `encoding samples ${done}/${total}` }),
+  });
+  if (!outcome.isRecipe) throw new ComposerError('recipe', 'not an Adapter Composer recipe (no `compose:` key)', { file: recipeFile });
+  const firstError = outcome.problems.find((p) => p.severity === 'error');
+  if (firstError) throw problemToError(firstError, recipeFile);
+  const plan = outcome.plan!;
+  const recipe = outcome.recipe!;
+  const paths = outcome.paths!;
+  if (options.strategy) plan.strategy = options.strategy;
+  const selected = plan.strategies[plan.strategy];
+  if (!selected) throw new ComposerError('recipe', `strategy ${plan.strategy} has no result (manual needs weights.manual)`, { file: recipeFile });
+  if (paths.output === '' || /^[a-z][a-z0-9+.-]+:\/\//i.test(paths.output)) {
+    throw new ComposerError('recipe', `output must be a local folder, got '${recipe.spec.output}'`, recipe.locationOf(['output']));
+  }
+
+  const toolVersion = options.toolVersion ?? '0.0.0';
+  const previousLock = options.locked ? readLock(paths.lock) : undefined;
+  if (options.locked) {
+    if (!previousLock) throw new ComposerError('lock', `--locked: no lock file at ${paths.lock}`, { file: paths.lock }, 'compose once without --locked to create it');
+    const drift = lockDrift(previousLock, buildLock({ toolVersion, recipe, paths, plan, candidates: outcome.candidates!, outputFiles: previousLock.output.files }));
+    if (drift.length > 0) throw driftError(paths.lock, drift);
+  }
+
+  const byName = new Map(outcome.candidates!.map((c) => [c.name, c]));
+  const inputs = Object.entries(selected.weights)
+    .filter(([, w]) => w !== 0)
+    .map(([name, weight]) => ({ name, path: byName.get(name)!.path, weight }));
+
+  return withOutputLock(paths.output, async () => {
+    const merged = await mergeAdapters(
+      inputs,
+      {
+        method: recipe.spec.merge.method,
+        rank: recipe.spec.merge.rank,
+        dtype: recipe.spec.merge.dtype === 'auto' ? undefined : recipe.spec.merge.dtype,
+        modulesToSave: recipe.spec.merge.modules_to_save,
+        signal: options.signal,
+        onProgress: (p: MergeProgress) =>
+          progress({
+            fraction: 0.1 + 0.85 * (p.modulesDone / Math.max(1, p.modulesTotal)),
+            message: `merging modules ${p.modulesDone}/${p.modulesTotal}`,
+            modulesDone: p.modulesDone,
+            modulesTotal: p.modulesTotal,
+            bytesWritten: p.bytesWritten,
+          }),
+      },
+      paths.output,
+    );
+    const lock = buildLock({ toolVersion, recipe, paths, plan, candidates: outcome.candidates!, outputFiles: merged.files });
+    if (previousLock) {
+      const before = JSON.stringify(previousLock.output.files);
+      if (before !== JSON.stringify(lock.output.files)) {
+        throw driftError(paths.lock, [{ what: 'output files', locked: previousLock.output.files, now: lock.output.files }]);
+      }
+    }
+    writeLock(paths.lock, lock);
+    progress({ fraction: 1, message: 'done' });
+    return {
+      output: paths.output,
+      lock: paths.lock,
+      strategy: plan.strategy,
+      weights: selected.weights,
+      modules: merged.modules,
+      rank: merged.rank,
+      method: merged.method,
+      dtype: merged.dtype,
+      energy_kept: { min: merged.energyKept.min, mean: merged.energyKept.mean },
+      files: merged.files,
+      ...(plan.provider ? { provider: plan.provider } : {}),
+      products: merged.products,
+      warnings: [...outcome.problems.filter((p) => p.severity === 'warning').map((p) => p.message), ...merged.warnings],
+    };
+  });
+}
+
+function driftError(lockFile: string, drift: { what: string; locked: unknown; now: unknown }[]): ComposerError {
+  const lines = drift.slice(0, 8).map((d) => `${d.what}: locked ${short(d.locked)}, now ${short(d.now)}`);
+  return new ComposerError('lock', `--locked: the composition drifted from ${lockFile}:\n  ${lines.join('\n  ')}`, { file: lockFile }, 'review the change, then compose without --locked to update the lock');
+}
+
+function short(v: unknown): string {
+  const s = JSON.stringify(v);
+  return s.length > 80 ? s.slice(0, 77) + '…' : s;
+}
+
+export type { LockFile };

@@ -1,0 +1,65 @@
+/**
+ * Typed, located errors. The engine never prints: it throws these (or returns them as diagnostics),
+ * and the CLI / language service turn them into `file:line:col: error: message` or LSP diagnostics.
+ */
+
+/** A place in a file. Lines and columns are 1-based, as editors and compilers print them. */
+export interface SourceLocation {
+  file: string;
+  line?: number;
+  column?: number;
+  endLine?: number;
+  endColumn?: number;
+}
+
+export type ErrorCode =
+  | 'yaml-syntax'
+  | 'schema'
+  | 'recipe'
+  | 'io'
+  | 'npy'
+  | 'safetensors'
+  | 'adapter-format'
+  | 'unsupported-adapter'
+  | 'library'
+  | 'encoder'
+  | 'dimension'
+  | 'non-finite'
+  | 'weights'
+  | 'merge'
+  | 'lock'
+  | 'usage'
+  | 'cancelled'
+  | 'internal';
+
+export class ComposerError extends Error {
+  override readonly name = 'ComposerError';
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly location?: SourceLocation,
+    /** What the user can do about it, when we know. */
+    readonly hint?: string,
+  ) {
+    super(message);
+  }
+
+  /** `file:line:col: message` (as much of the location as is known). */
+  format(): string {
+    const where = formatLocation(this.location);
+    const text = where ? `${where}: ${this.message}` : this.message;
+    return this.hint ? `${text}\n  hint: ${this.hint}` : text;
+  }
+}
+
+export function formatLocation(loc: SourceLocation | undefined): string {
+  if (!loc) return '';
+  let s = loc.file;
+  if (loc.line !== undefined) s += `:${loc.line}`;
+  if (loc.line !== undefined && loc.column !== undefined) s += `:${loc.column}`;
+  return s;
+}
+
+export function isComposerError(e: unknown): e is ComposerError {
+  return e instanceof ComposerError;
+}

@@ -1,0 +1,391 @@
+/**
+ * The adapter library: an embedded LanceDB database (a local folder or an object-store URI such as
+ * s3://bucket/lib) holding one row per adapter and one row of metadata saying which encoder made
+ * the prototypes.
+ *
+ * Every write is validated in full before LanceDB is called, and each LanceDB write is one atomic
+ * commit, so a refused or failed add leaves the table as it was. Readers open with
+ * readConsistencyInterval 0 by default, so they see rows another process has just added.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as lancedb from '@lancedb/lancedb';
+import { ComposerError } from '../errors';
+import type { AdapterRecord, Candidate, EncoderInfo } from '../types';
+import { openEncoder } from '../prototype/encoder';
+import { sha256FileSync } from '../prototype/contentHash';
+import {
+  ADAPTER_COLUMNS,
+  ADAPTERS_TABLE,
+  adaptersSchema,
+  encoderInfo,
+  LIBRARY_FORMAT_VERSION,
+  META_TABLE,
+  MetaRow,
+  metaSchema,
+  recordFromRow,
+  rowFromRecord,
+  sqlString,
+  validateRecord,
+} from './schema';
+import { ensureAnnIndex, AnnIndexReport, IndexBuildOptions, searchTuning } from './annIndex';
+
+/** The file name an encoder gets when it is copied into a local library folder. */
+export const LIBRARY_ENCODER_FILE = 'encoder.onnx';
+
+export interface LibraryInfo {
+  uri: string;
+  encoder: EncoderInfo;
+  /** Original file name of the encoder. */
+  encoderName?: string;
+  dim: number;
+  /** Number of adapters. */
+  size: number;
+  /** LanceDB version of the adapters table: changes with every write (use it to invalidate caches). */
+  version: number;
+  formatVersion: number;
+  createdAt: string;
+  /** The ANN index on the prototypes, when there is one. */
+  index?: { type: string; indexedRows: number; unindexedRows: number };
+}
+
+export interface SearchOptions {
+  k: number;
+  /** Only adapters trained on this base model. */
+  base?: string;
+  /** A user SQL filter over the adapter columns, e.g. "rank <= 16 AND array_has(tags, 'math')". */
+  where?: string;
+  /** Adapter names to leave out. */
+  exclude?: string[];
+}
+
+/** A retrieved adapter: its name, its squared L2 distance to the target, and its row. */
+export interface SearchHit extends Candidate {
+  record: AdapterRecord;
+  /** The distance as LanceDB computed it (float32); `distance` is recomputed in float64. */
+  indexDistance: number;
+}
+
+export interface InitOptions {
+  /** The ONNX encoder that makes (made) the prototypes. Copied into a local library folder. */
+  encoderPath?: string;
+  /** The prototype dimension; required without an encoder, checked against it with one. */
+  dim?: number;
+}
+
+export interface OpenOptions {
+  /** Seconds between checks for other writers' commits; 0 (default) checks on every read. */
+  readConsistency?: number;
+}
+
+export function isRemoteUri(uri: string): boolean {
+  return /^[a-z][a-z0-9+.-]*:\/\//i.test(uri) && !uri.startsWith('file://');
+}
+
+function localPath(uri: string): string {
+  return path.resolve(uri.startsWith('file://') ? uri.slice('file://'.length) : uri);
+}
+
+function libraryError(message: string, hint?: string, file?: string): ComposerError {
+  return new ComposerError('library', message, file ? { file } : undefined, hint);
+}
+
+function noLibrary(uri: string): ComposerError {
+  return libraryError(`no library at ${uri}`, `run \`adapter-composer library init ${uri} --encoder ENCODER.onnx\` (or --dim D) first`);
+}
+
+function lanceMessage(e: unknown): string {
+  const m = e instanceof Error ? e.message : String(e);
+  // LanceDB appends source locations of its Rust code; keep what the user can act on.
+  return m.replace(/,?\s*\/[^\s]*\.rs:\d+:\d+.*$/s, '').replace(/^Failed to execute query stream: GenericFailure, /, '').trim();
+}
+
+/** Creates a library. Refuses an existing one. */
+export async function initLibrary(uri: string, options: InitOptions = {}): Promise<Library> {
+  const remote = isRemoteUri(uri);
+  const dir = remote ? uri : localPath(uri);
+  let dim = options.dim;
+  let encoderSha: string | null = null;
+  let encoderPathRecorded: string | null = null;
+  let encoderName: string | null = null;
+
+  if (options.encoderPath) {
+    const encoderFile = path.resolve(options.encoderPath);
+    if (!fs.existsSync(encoderFile)) throw new ComposerError('encoder', `encoder file not found: ${options.encoderPath}`, { file: options.encoderPath });
+    encoderSha = sha256FileSync(encoderFile);
+    encoderName = path.basename(encoderFile);
+    const encoder = await openEncoder(encoderFile, { provider: 'cpu' });
+    let encoderDim: number;
+    try {
+      encoderDim = await encoder.outputDim();
+    } finally {
+      await encoder.dispose();
+    }
+    if (dim !== undefined && dim !== encoderDim) {
+      throw libraryError(`--dim ${dim} does not match the encoder's output dimension ${encoderDim}`, 'leave out --dim: it is read from the encoder', options.encoderPath);
+    }
+    dim = encoderDim;
+    encoderPathRecorded = remote ? encoderFile : LIBRARY_ENCODER_FILE;
+  }
+  if (dim === undefined) throw new ComposerError('usage', 'a new library needs an encoder (--encoder FILE.onnx) or a prototype dimension (--dim D)');
+  if (!Number.isInteger(dim) || dim < 1) throw new ComposerError('usage', `the prototype dimension must be a positive integer, got ${dim}`);
+
+  if (!remote && fs.existsSync(dir) && !fs.statSync(dir).isDirectory()) throw libraryError(`${dir} exists and is not a folder`);
+  const db = await lancedb.connect(dir);
+  try {
+    const names = await db.tableNames();
+    if (names.includes(META_TABLE)) throw libraryError(`a library already exists at ${uri}`, 'open it, or choose another folder');
+    if (names.includes(ADAPTERS_TABLE)) {
+      // An init that stopped before writing its metadata: only an empty table may be replaced.
+      const existing = await db.openTable(ADAPTERS_TABLE);
+      const rows = await existing.countRows();
+      existing.close();
+      if (rows > 0) throw libraryError(`${uri} has an adapters table but no library metadata`, 'this folder was not made by adapter-composer, or its library_meta table was removed');
+    }
+    const adapters = await db.createEmptyTable(ADAPTERS_TABLE, adaptersSchema(dim), { mode: names.includes(ADAPTERS_TABLE) ? 'overwrite' : 'create' });
+    adapters.close();
+    if (options.encoderPath && !remote) fs.copyFileSync(path.resolve(options.encoderPath), path.join(dir, LIBRARY_ENCODER_FILE));
+    // The metadata row is written last: its presence marks a complete library.
+    const meta: MetaRow = {
+      format_version: LIBRARY_FORMAT_VERSION,
+      dim,
+      encoder_sha256: encoderSha,
+      encoder_path: encoderPathRecorded,
+      encoder_name: encoderName,
+      created_at: new Date().toISOString(),
+    };
+    const metaTable = await db.createEmptyTable(META_TABLE, metaSchema());
+    await metaTable.add([meta as unknown as Record<string, unknown>]);
+    metaTable.close();
+  } finally {
+    db.close();
+  }
+  return openLibrary(uri);
+}
+
+export async function openLibrary(uri: string, options: OpenOptions = {}): Promise<Library> {
+  const remote = isRemoteUri(uri);
+  const dir = remote ? uri : localPath(uri);
+  if (!remote && !fs.existsSync(dir)) throw noLibrary(uri);
+  const db = await lancedb.connect(dir, { readConsistencyInterval: options.readConsistency ?? 0 });
+  const names = await db.tableNames();
+  if (!names.includes(META_TABLE) || !names.includes(ADAPTERS_TABLE)) {
+    db.close();
+    throw noLibrary(uri);
+  }
+  const metaTable = await db.openTable(META_TABLE);
+  const metaRows = await metaTable.query().toArray();
+  metaTable.close();
+  if (metaRows.length !== 1) {
+    db.close();
+    throw libraryError(`the library at ${uri} has ${metaRows.length} metadata rows (1 expected); it is damaged`);
+  }
+  const raw = metaRows[0] as Record<string, unknown>;
+  const meta: MetaRow = {
+    format_version: Number(raw.format_version),
+    dim: Number(raw.dim),
+    encoder_sha256: (raw.encoder_sha256 as string | null) ?? null,
+    encoder_path: (raw.encoder_path as string | null) ?? null,
+    encoder_name: (raw.encoder_name as string | null) ?? null,
+    created_at: String(raw.created_at),
+  };
+  if (meta.format_version > LIBRARY_FORMAT_VERSION) {
+    db.close();
+    throw libraryError(`the library at ${uri} has format version ${meta.format_version}; this adapter-composer reads up to ${LIBRARY_FORMAT_VERSION}`, 'upgrade adapter-composer');
+  }
+  const table = await db.openTable(ADAPTERS_TABLE);
+  return new Library(uri, remote ? undefined : dir, db, table, meta);
+}
+
+export class Library {
+  /** @internal use openLibrary / initLibrary */
+  constructor(
+    readonly uri: string,
+    /** The library folder, for a local library. */
+    readonly folder: string | undefined,
+    private readonly db: lancedb.Connection,
+    private readonly table: lancedb.Table,
+    private readonly meta: MetaRow,
+  ) {}
+
+  get dim(): number {
+    return this.meta.dim;
+  }
+
+  get encoder(): EncoderInfo {
+    return encoderInfo(this.meta);
+  }
+
+  /** The encoder file to compute new prototypes with: inside the folder for a local library. */
+  encoderFile(): string | undefined {
+    const p = this.meta.encoder_path;
+    if (!p) return undefined;
+    return this.folder && !path.isAbsolute(p) ? path.join(this.folder, p) : p;
+  }
+
+  async version(): Promise<number> {
+    return this.table.version();
+  }
+
+  async size(): Promise<number> {
+    return this.table.countRows();
+  }
+
+  async info(): Promise<LibraryInfo> {
+    const [size, version, indices] = await Promise.all([this.table.countRows(), this.table.version(), this.table.listIndices()]);
+    const info: LibraryInfo = {
+      uri: this.uri,
+      encoder: this.encoder,
+      dim: this.meta.dim,
+      size,
+      version,
+      formatVersion: this.meta.format_version,
+      createdAt: this.meta.created_at,
+    };
+    if (this.meta.encoder_name) info.encoderName = this.meta.encoder_name;
+    const vectorIndex = indices.find((i) => i.columns.includes('prototype'));
+    if (vectorIndex) {
+      const stats = await this.table.indexStats(vectorIndex.name);
+      info.index = { type: vectorIndex.indexType, indexedRows: stats?.numIndexedRows ?? 0, unindexedRows: stats?.numUnindexedRows ?? 0 };
+    }
+    return info;
+  }
+
+  /**
+   * Refuses a prototype made by another encoder: pass the sha256 of the encoder that computed it.
+   * Libraries made with --dim (no encoder) accept any prototype of the right dimension.
+   */
+  checkEncoder(encoderSha256: string | undefined, what = 'the prototype'): void {
+    const ours = this.meta.encoder_sha256;
+    if (ours && encoderSha256 && encoderSha256 !== ours) {
+      throw libraryError(`${what} was computed with another encoder (sha256 ${encoderSha256.slice(0, 12)}…) than this library's (${ours.slice(0, 12)}…${this.meta.encoder_name ? `, ${this.meta.encoder_name}` : ''})`,
+        'prototypes are only comparable when made by the same encoder; use the library\'s encoder (`library info` shows where it is)');
+    }
+  }
+
+  /** Adds adapters in one commit, after checking all of them; nothing is written if any is refused. */
+  async add(records: AdapterRecord | AdapterRecord[], options: { encoderSha256?: string } = {}): Promise<{ version: number }> {
+    const list = Array.isArray(records) ? records : [records];
+    if (list.length === 0) return { version: await this.version() };
+    this.checkEncoder(options.encoderSha256);
+    const seen = new Set<string>();
+    for (const r of list) {
+      validateRecord(r, this.meta.dim);
+      if (seen.has(r.name)) throw libraryError(`adapter '${r.name}' appears twice in one add`);
+      seen.add(r.name);
+    }
+    const existing = await this.existingNames([...seen]);
+    if (existing.length > 0) {
+      throw libraryError(`the library already has an adapter named ${existing.map((n) => `'${n}'`).join(', ')}`, 'remove it first (`library rm NAME`) or choose another --name');
+    }
+    try {
+      await this.table.add(list.map(rowFromRecord));
+    } catch (e) {
+      throw libraryError(`could not write to the library at ${this.uri}: ${lanceMessage(e)}`);
+    }
+    return { version: await this.version() };
+  }
+
+  private async existingNames(names: string[]): Promise<string[]> {
+    const found: string[] = [];
+    // Chunked IN lists keep the SQL small for bulk adds.
+    for (let i = 0; i < names.length; i += 500) {
+      const chunk = names.slice(i, i + 500);
+      const rows = await this.table.query().where(`name IN (${chunk.map(sqlString).join(', ')})`).select(['name']).toArray();
+      for (const r of rows) found.push(String((r as { name: unknown }).name));
+    }
+    return found.sort();
+  }
+
+  async list(options: { prototypes?: boolean; where?: string } = {}): Promise<AdapterRecord[]> {
+    const withPrototypes = options.prototypes ?? true;
+    const columns = ADAPTER_COLUMNS.filter((c) => withPrototypes || c !== 'prototype');
+    let q = this.table.query().select([...columns]);
+    if (options.where) q = q.where(options.where);
+    const rows = await this.runQuery(() => q.toArray(), options.where);
+    return rows.map((r) => recordFromRow(r as Record<string, unknown>)).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  async get(name: string): Promise<AdapterRecord | undefined> {
+    const rows = await this.table.query().where(`name = ${sqlString(name)}`).select([...ADAPTER_COLUMNS]).limit(1).toArray();
+    return rows.length > 0 ? recordFromRow(rows[0] as Record<string, unknown>) : undefined;
+  }
+
+  /** Removes one adapter; refuses an unknown name. */
+  async remove(name: string): Promise<{ version: number }> {
+    const count = await this.table.countRows(`name = ${sqlString(name)}`);
+    if (count === 0) throw libraryError(`no adapter named '${name}' in the library at ${this.uri}`, '`library ls` lists the names');
+    await this.table.delete(`name = ${sqlString(name)}`);
+    return { version: await this.version() };
+  }
+
+  /**
+   * The k adapters whose prototypes are nearest the target (squared L2), among those that pass the
+   * filters. base / where / exclude are applied BEFORE the k-NN (prefilter), so k results come back
+   * whenever k adapters pass. Sorted by distance, then name.
+   */
+  async search(target: Float32Array | Float64Array | number[], options: SearchOptions): Promise<SearchHit[]> {
+    const { k } = options;
+    if (!Number.isInteger(k) || k < 1) throw new ComposerError('usage', `k must be a positive integer, got ${k}`);
+    if (target.length !== this.meta.dim) {
+      throw new ComposerError('dimension', `the target prototype has dimension ${target.length} but the library's prototypes have ${this.meta.dim}`, undefined,
+        'compute the target with the library\'s encoder');
+    }
+    for (let i = 0; i < target.length; i++) {
+      if (!Number.isFinite(target[i])) throw new ComposerError('non-finite', `the target prototype has ${target[i]} at index ${i}`);
+    }
+    const size = await this.table.countRows();
+    if (size === 0) throw libraryError(`the library at ${this.uri} is empty`, 'add adapters with `adapter-composer library add`');
+
+    const filters: string[] = [];
+    if (options.base !== undefined) filters.push(`base = ${sqlString(options.base)}`);
+    if (options.where && options.where.trim()) filters.push(`(${options.where})`);
+    if (options.exclude && options.exclude.length > 0) filters.push(`name NOT IN (${options.exclude.map(sqlString).join(', ')})`);
+
+    const query32 = Float32Array.from(target);
+    let q = this.table.vectorSearch(query32).column('prototype').distanceType('l2').limit(k).select([...ADAPTER_COLUMNS, '_distance']);
+    if (filters.length > 0) q = q.where(filters.join(' AND '));
+    const tuning = await searchTuning(this.table, size);
+    if (tuning.nprobes) q = q.nprobes(tuning.nprobes);
+    if (tuning.ef) q = q.ef(tuning.ef);
+    if (tuning.refineFactor) q = q.refineFactor(tuning.refineFactor);
+    const rows = await this.runQuery(() => q.toArray(), options.where);
+
+    const hits = rows.map((row) => {
+      const record = recordFromRow(row as Record<string, unknown>);
+      let distance = 0;
+      for (let i = 0; i < record.prototype.length; i++) {
+        const d = target[i] - record.prototype[i];
+        distance += d * d;
+      }
+      return { name: record.name, distance, indexDistance: Number((row as { _distance: unknown })._distance), record };
+    });
+    return hits.sort((a, b) => a.distance - b.distance || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  private async runQuery<T>(run: () => Promise<T>, userWhere: string | undefined): Promise<T> {
+    try {
+      return await run();
+    } catch (e) {
+      const message = lanceMessage(e);
+      if (userWhere !== undefined) {
+        throw libraryError(`invalid filter ${JSON.stringify(userWhere)}: ${message}`,
+          `filters are SQL over the columns ${ADAPTER_COLUMNS.filter((c) => c !== 'prototype').join(', ')}; e.g. "rank <= 16 AND array_has(tags, 'math')"`);
+      }
+      throw libraryError(`query on the library at ${this.uri} failed: ${message}`);
+    }
+  }
+
+  /**
+   * Builds (or refreshes) an ANN index on the prototypes once the library is large enough for
+   * brute force to be slow; below `minRows` it does nothing and says so.
+   */
+  async ensureIndex(options: IndexBuildOptions = {}): Promise<AnnIndexReport> {
+    return ensureAnnIndex(this.table, options);
+  }
+
+  close(): void {
+    this.table.close();
+    this.db.close();
+  }
+}

@@ -1,0 +1,169 @@
+/**
+ * The library's two LanceDB tables, with explicit Arrow schemas:
+ *
+ *   adapters      one row per adapter (AdapterRecord); `prototype` is a FixedSizeList<Float32>[dim]
+ *   library_meta  one row: which encoder made the prototypes, their dimension, format version
+ *
+ * Row ↔ record conversion lives here too, and the checks every record passes before it is written.
+ */
+import * as arrow from 'apache-arrow';
+import { ComposerError } from '../errors';
+import type { AdapterRecord, EncoderInfo } from '../types';
+
+export const ADAPTERS_TABLE = 'adapters';
+export const META_TABLE = 'library_meta';
+/** Bumped when the tables change shape; older libraries are refused with a clear message. */
+export const LIBRARY_FORMAT_VERSION = 1;
+
+const utf8List = () => new arrow.List(new arrow.Field('item', new arrow.Utf8(), true));
+
+export function adaptersSchema(dim: number): arrow.Schema {
+  return new arrow.Schema([
+    new arrow.Field('name', new arrow.Utf8(), false),
+    new arrow.Field('base', new arrow.Utf8(), false),
+    new arrow.Field('rank', new arrow.Int32(), false),
+    new arrow.Field('alpha', new arrow.Float64(), false),
+    new arrow.Field('target_modules', utf8List(), false),
+    new arrow.Field('format', new arrow.Utf8(), false),
+    new arrow.Field('path', new arrow.Utf8(), false),
+    new arrow.Field('sha256', new arrow.Utf8(), false),
+    new arrow.Field('prototype', new arrow.FixedSizeList(dim, new arrow.Field('item', new arrow.Float32(), true)), false),
+    new arrow.Field('description', new arrow.Utf8(), false),
+    new arrow.Field('tags', utf8List(), false),
+    new arrow.Field('created_at', new arrow.Utf8(), false),
+    new arrow.Field('details', new arrow.Utf8(), true),
+  ]);
+}
+
+/** Columns returned by list/get/search, in schema order. */
+export const ADAPTER_COLUMNS = [
+  'name', 'base', 'rank', 'alpha', 'target_modules', 'format', 'path', 'sha256', 'prototype', 'description', 'tags', 'created_at', 'details',
+] as const;
+
+export function metaSchema(): arrow.Schema {
+  return new arrow.Schema([
+    new arrow.Field('format_version', new arrow.Int32(), false),
+    new arrow.Field('dim', new arrow.Int32(), false),
+    new arrow.Field('encoder_sha256', new arrow.Utf8(), true),
+    /** Relative to the library folder when the encoder was copied in; as given otherwise. */
+    new arrow.Field('encoder_path', new arrow.Utf8(), true),
+    new arrow.Field('encoder_name', new arrow.Utf8(), true),
+    new arrow.Field('created_at', new arrow.Utf8(), false),
+  ]);
+}
+
+export interface MetaRow {
+  format_version: number;
+  dim: number;
+  encoder_sha256: string | null;
+  encoder_path: string | null;
+  encoder_name: string | null;
+  created_at: string;
+}
+
+export function encoderInfo(meta: MetaRow): EncoderInfo {
+  const info: EncoderInfo = { dim: meta.dim };
+  if (meta.encoder_sha256) info.sha256 = meta.encoder_sha256;
+  if (meta.encoder_path) info.path = meta.encoder_path;
+  return info;
+}
+
+/** Arrow values (Vectors, BigInts, typed arrays) → plain JS. */
+function plainStrings(v: unknown): string[] {
+  if (v == null) return [];
+  const arr = typeof (v as { toArray?: unknown }).toArray === 'function' ? (v as { toArray(): unknown[] }).toArray() : (v as unknown[]);
+  return Array.from(arr, (x) => String(x));
+}
+
+function plainNumbers(v: unknown): number[] {
+  if (v == null) return [];
+  const arr = typeof (v as { toArray?: unknown }).toArray === 'function' ? (v as { toArray(): ArrayLike<number> }).toArray() : (v as ArrayLike<number>);
+  return Array.from(arr, Number);
+}
+
+export function recordFromRow(row: Record<string, unknown>): AdapterRecord {
+  const record: AdapterRecord = {
+    name: String(row.name),
+    base: String(row.base),
+    rank: Number(row.rank),
+    alpha: Number(row.alpha),
+    target_modules: plainStrings(row.target_modules),
+    format: String(row.format),
+    path: String(row.path),
+    sha256: String(row.sha256),
+    prototype: plainNumbers(row.prototype),
+    description: String(row.description ?? ''),
+    tags: plainStrings(row.tags),
+    created_at: String(row.created_at),
+  };
+  if (row.details != null) record.details = String(row.details);
+  return record;
+}
+
+/** The row LanceDB writes: the record with the prototype as float32 and optional fields filled. */
+export function rowFromRecord(record: AdapterRecord): Record<string, unknown> {
+  return {
+    name: record.name,
+    base: record.base,
+    rank: record.rank,
+    alpha: record.alpha,
+    target_modules: [...record.target_modules],
+    format: record.format,
+    path: record.path,
+    sha256: record.sha256,
+    prototype: Array.from(Float32Array.from(record.prototype)),
+    description: record.description ?? '',
+    tags: [...(record.tags ?? [])],
+    created_at: record.created_at,
+    details: record.details ?? null,
+  };
+}
+
+function libraryError(message: string, hint?: string): ComposerError {
+  return new ComposerError('library', message, undefined, hint);
+}
+
+/**
+ * Everything LanceDB would not check (it silently accepts a short FixedSizeList, for one), checked
+ * before writing so that a refused add leaves the table untouched.
+ */
+export function validateRecord(record: AdapterRecord, dim: number): void {
+  const r = record as unknown as Record<string, unknown>;
+  const label = typeof r.name === 'string' && r.name ? `adapter '${r.name}'` : 'adapter';
+  if (typeof r.name !== 'string' || r.name.trim() === '') throw libraryError('an adapter needs a non-empty name');
+  for (const key of ['base', 'format', 'path', 'sha256', 'created_at'] as const) {
+    if (typeof r[key] !== 'string') throw libraryError(`${label}: '${key}' must be a string`);
+  }
+  if (r.description !== undefined && typeof r.description !== 'string') throw libraryError(`${label}: 'description' must be a string`);
+  if (r.details !== undefined && r.details !== null) {
+    if (typeof r.details !== 'string') throw libraryError(`${label}: 'details' must be a JSON string`);
+    try {
+      JSON.parse(r.details);
+    } catch {
+      throw libraryError(`${label}: 'details' is not valid JSON`);
+    }
+  }
+  if (!Number.isInteger(r.rank) || (r.rank as number) < 1 || (r.rank as number) > 2 ** 31 - 1) throw libraryError(`${label}: rank must be a positive integer, got ${String(r.rank)}`);
+  if (typeof r.alpha !== 'number' || !Number.isFinite(r.alpha)) throw libraryError(`${label}: alpha must be a finite number, got ${String(r.alpha)}`);
+  for (const key of ['target_modules', 'tags'] as const) {
+    const v = r[key];
+    if (key === 'tags' && v === undefined) continue;
+    if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) throw libraryError(`${label}: '${key}' must be a list of strings`);
+  }
+  const p = r.prototype as ArrayLike<number> | undefined;
+  if (!p || typeof p.length !== 'number') throw libraryError(`${label}: no prototype`);
+  if (p.length !== dim) {
+    throw libraryError(`${label}: prototype has dimension ${p.length} but the library's prototypes have ${dim}`,
+      'compute the prototype with the encoder the library was made with (`library info` shows it)');
+  }
+  for (let i = 0; i < p.length; i++) {
+    const v = p[i];
+    if (typeof v !== 'number' || !Number.isFinite(v)) throw libraryError(`${label}: prototype[${i}] is ${String(v)}`, 'the prototype must be finite; check the samples it was computed from');
+    if (Math.abs(v) > 3.4e38) throw libraryError(`${label}: prototype[${i}] = ${v} overflows float32`);
+  }
+}
+
+/** A SQL string literal (DataFusion): single quotes doubled. */
+export function sqlString(s: string): string {
+  return `'${s.replace(/'/g, "''")}'`;
+}

@@ -1,0 +1,172 @@
+/**
+ * The lock file, `<recipe>.compose.lock`: everything that decided a composite, so that a pull request
+ * shows what changed and `compose --locked` can prove nothing drifted. Stable, pretty JSON with sorted
+ * keys and no timestamps: the same inputs give the same bytes.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { ComposerError } from './errors';
+import { sha256Bytes } from './prototype/contentHash';
+import type { Recipe } from './recipe/parse';
+import type { RecipePaths } from './recipe/paths';
+import type { RecipePath, Severity } from './recipe/problem';
+import type { AdapterRecord, PlanJson } from './types';
+import { isUri } from './recipe/paths';
+
+export const LOCK_FORMAT = 1;
+
+export interface LockFile {
+  format: number;
+  tool_version: string;
+  recipe: { path: string; sha256: string };
+  library: { uri: string; version: number; size: number };
+  encoder: { sha256: string | null; dim: number };
+  target: { source: string; sha256: string; count: number; dim: number };
+  provider: string | null;
+  candidates: { name: string; distance: number; sha256: string; path: string }[];
+  strategy: string;
+  parameters: Record<string, unknown>;
+  weights: Record<string, number>;
+  merge: { method: string; rank: number; dtype: string; modules_to_save: string };
+  output: { path: string; files: { path: string; sha256: string }[] };
+}
+
+/** Paths in a lock are relative to the lock's folder, so a lock means the same on every checkout. */
+export function relativeToLock(lockFile: string, target: string): string {
+  if (isUri(target)) return target;
+  return path.relative(path.dirname(lockFile), target).split(path.sep).join('/') || '.';
+}
+
+/** JSON with object keys sorted at every level and 2-space indentation, newline-terminated. */
+export function stableJson(value: unknown): string {
+  return JSON.stringify(sortKeys(value), null, 2) + '\n';
+}
+
+function sortKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortKeys);
+  if (value !== null && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const key of Object.keys(value as object).sort()) out[key] = sortKeys((value as Record<string, unknown>)[key]);
+    return out;
+  }
+  return value;
+}
+
+export function buildLock(input: {
+  toolVersion: string;
+  recipe: Recipe;
+  paths: RecipePaths;
+  plan: PlanJson;
+  candidates: AdapterRecord[];
+  outputFiles: { path: string; sha256: string }[];
+}): LockFile {
+  const { recipe, paths, plan } = input;
+  const spec = recipe.spec;
+  const selected = plan.strategies[plan.strategy];
+  if (!selected) throw new ComposerError('internal', `no result for strategy ${plan.strategy}`);
+  const parameters: Record<string, unknown> = { k: spec.retrieve.k };
+  if (spec.retrieve.where) parameters.where = spec.retrieve.where;
+  if (spec.retrieve.exclude.length) parameters.exclude = [...spec.retrieve.exclude];
+  if (spec.retrieve.adapters) parameters.adapters = [...spec.retrieve.adapters];
+  if (selected.lambda !== undefined) parameters.lambda = selected.lambda;
+  if (selected.temperature !== undefined) parameters.temperature = selected.temperature;
+  const byName = new Map(input.candidates.map((c) => [c.name, c]));
+  return {
+    format: LOCK_FORMAT,
+    tool_version: input.toolVersion,
+    recipe: { path: relativeToLock(paths.lock, paths.recipeFile), sha256: sha256Bytes(recipe.text) },
+    library: { uri: relativeToLock(paths.lock, paths.library), version: plan.library?.version ?? 0, size: plan.library?.size ?? 0 },
+    encoder: { sha256: plan.library?.encoder?.sha256 ?? null, dim: plan.target.dim },
+    target: { source: plan.target.source, sha256: plan.target.sha256 ?? '', count: plan.target.count, dim: plan.target.dim },
+    provider: plan.provider ?? null,
+    candidates: plan.candidates.map((c) => ({
+      name: c.name,
+      distance: c.distance,
+      sha256: byName.get(c.name)?.sha256 ?? '',
+      path: relativeToLock(paths.lock, byName.get(c.name)?.path ?? ''),
+    })),
+    strategy: plan.strategy,
+    parameters,
+    weights: { ...selected.weights },
+    merge: { method: spec.merge.method, rank: spec.merge.rank, dtype: spec.merge.dtype, modules_to_save: spec.merge.modules_to_save },
+    output: { path: relativeToLock(paths.lock, paths.output), files: input.outputFiles.map((f) => ({ path: f.path, sha256: f.sha256 })) },
+  };
+}
+
+export function readLock(file: string): LockFile | undefined {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+  try {
+    const lock = JSON.parse(text) as LockFile;
+    if (typeof lock !== 'object' || lock === null || lock.format !== LOCK_FORMAT || typeof lock.weights !== 'object') {
+      throw new Error(`unsupported lock format ${(lock as { format?: unknown })?.format}`);
+    }
+    return lock;
+  } catch (e) {
+    throw new ComposerError('lock', `cannot read the lock file: ${(e as Error).message}`, { file }, 'delete it and compose again');
+  }
+}
+
+/** Writes the lock atomically (temp file in the same folder, then rename). */
+export function writeLock(file: string, lock: LockFile): void {
+  const tmp = `${file}.tmp-${process.pid}-${Date.now()}`;
+  fs.writeFileSync(tmp, stableJson(lock));
+  fs.renameSync(tmp, file);
+}
+
+export interface Drift {
+  what: string;
+  locked: unknown;
+  now: unknown;
+}
+
+/** What differs between a lock and a fresh plan (output files are compared after merging). */
+export function lockDrift(lock: LockFile, fresh: LockFile): Drift[] {
+  const drift: Drift[] = [];
+  const same = (what: string, a: unknown, b: unknown) => {
+    if (JSON.stringify(sortKeys(a)) !== JSON.stringify(sortKeys(b))) drift.push({ what, locked: a, now: b });
+  };
+  same('recipe', lock.recipe.sha256, fresh.recipe.sha256);
+  same('encoder', lock.encoder, fresh.encoder);
+  same('target prototype', lock.target, fresh.target);
+  same('candidates', lock.candidates.map((c) => [c.name, c.sha256]), fresh.candidates.map((c) => [c.name, c.sha256]));
+  same('strategy', [lock.strategy, lock.parameters], [fresh.strategy, fresh.parameters]);
+  const names = new Set([...Object.keys(lock.weights), ...Object.keys(fresh.weights)]);
+  for (const name of names) {
+    const a = lock.weights[name] ?? 0;
+    const b = fresh.weights[name] ?? 0;
+    if (Math.abs(a - b) > 1e-9 * Math.max(1, Math.abs(a))) drift.push({ what: `weight of ${name}`, locked: a, now: b });
+  }
+  same('merge', lock.merge, fresh.merge);
+  return drift;
+}
+
+/** For the planner: a lock next to the recipe that no longer matches it is stale. */
+export function staleLockProblems(
+  recipe: Recipe,
+  paths: RecipePaths,
+  plan: PlanJson,
+  candidates: AdapterRecord[],
+): { severity: Severity; code: string; message: string; path: RecipePath }[] {
+  let lock: LockFile | undefined;
+  try {
+    lock = readLock(paths.lock);
+  } catch (e) {
+    return [{ severity: 'warning', code: 'lock-unreadable', message: (e as Error).message, path: ['compose'] }];
+  }
+  if (!lock) return [];
+  const fresh = buildLock({ toolVersion: lock.tool_version, recipe, paths, plan, candidates, outputFiles: lock.output.files });
+  const drift = lockDrift(lock, fresh);
+  if (drift.length === 0) return [];
+  const what = [...new Set(drift.map((d) => d.what.replace(/^weight of .*/, 'weights')))].join(', ');
+  return [{
+    severity: 'warning',
+    code: 'stale-lock',
+    message: `the lock file ${path.basename(paths.lock)} is stale (${what} changed since the last compose); compose again to update it`,
+    path: ['compose'],
+  }];
+}

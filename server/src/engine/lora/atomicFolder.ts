@@ -1,0 +1,63 @@
+/**
+ * Writing a folder atomically: build it under a temporary name next to the target, then rename it
+ * into place (an existing target is swapped out by rename and removed only after the swap), so a
+ * failure or crash at any point leaves the previous output untouched.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { ComposerError } from '../errors';
+
+const ADAPTER_FILES = ['adapter_config.json', 'adapter_model.safetensors', 'adapters.safetensors', 'pytorch_lora_weights.safetensors', 'composition.json'];
+
+export function createStagingFolder(target: string): string {
+  const resolved = path.resolve(target);
+  const parent = path.dirname(resolved);
+  fs.mkdirSync(parent, { recursive: true });
+  if (fs.existsSync(resolved)) {
+    const stat = fs.statSync(resolved);
+    if (!stat.isDirectory()) throw new ComposerError('io', `output ${target} exists and is not a folder`, { file: target });
+    const entries = fs.readdirSync(resolved);
+    const looksLikeAdapter = entries.length === 0 || entries.some((e) => ADAPTER_FILES.includes(e) || e.endsWith('.safetensors'));
+    if (!looksLikeAdapter) {
+      throw new ComposerError('io', `refusing to replace ${target}: it exists and does not look like an adapter folder`, { file: target }, 'choose a new output folder, or remove it yourself');
+    }
+  }
+  const staging = path.join(parent, `.${path.basename(resolved)}.tmp-${process.pid}-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`);
+  fs.mkdirSync(staging);
+  return staging;
+}
+
+export function discardStagingFolder(staging: string): void {
+  fs.rmSync(staging, { recursive: true, force: true });
+}
+
+/** Moves the finished staging folder to `target`, replacing what was there by rename-swap. */
+export function publishStagingFolder(staging: string, target: string): void {
+  const resolved = path.resolve(target);
+  let previous: string | undefined;
+  if (fs.existsSync(resolved)) {
+    previous = path.join(path.dirname(resolved), `.${path.basename(resolved)}.old-${process.pid}-${Date.now().toString(36)}`);
+    fs.renameSync(resolved, previous);
+  }
+  try {
+    fs.renameSync(staging, resolved);
+  } catch (e) {
+    if (previous) fs.renameSync(previous, resolved);
+    throw new ComposerError('io', `cannot move the new adapter into ${target}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { file: target });
+  }
+  if (previous) fs.rmSync(previous, { recursive: true, force: true });
+  syncDirectory(path.dirname(resolved));
+}
+
+function syncDirectory(dir: string): void {
+  try {
+    const fd = fs.openSync(dir, 'r');
+    try {
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch {
+    // not every platform can fsync a directory; the rename itself is still atomic
+  }
+}

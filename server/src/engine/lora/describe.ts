@@ -1,0 +1,105 @@
+/**
+ * The facts `library add` records about an adapter, from its config and safetensors header only
+ * (plus one streamed hash of the weights file).
+ */
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import type { AdapterFormat, LoraAdapter } from './adapter';
+import { widestFloatDType } from './dtypes';
+import { openAdapter } from './formats';
+
+export interface AdapterDescription {
+  format: AdapterFormat;
+  base?: string;
+  /** The most common rank over modules (ties: the larger). */
+  rank: number;
+  /** Module → rank. */
+  ranks: Record<string, number>;
+  /** The most common α; `alphas` per module. */
+  alpha: number;
+  alphas: Record<string, number>;
+  /** Short names of the adapted layers (q_proj, to_out.0, …), sorted. */
+  target_modules: string[];
+  dtype: string;
+  rslora: boolean;
+  modules_to_save: string[];
+  token_embeddings: string[];
+  weights_file: string;
+  sha256: string;
+  tensor_count: number;
+  module_count: number;
+  notes: string[];
+}
+
+export function sha256File(file: string): string {
+  const hash = createHash('sha256');
+  const fd = fs.openSync(file, 'r');
+  try {
+    const buf = Buffer.alloc(1 << 22);
+    let position = 0;
+    for (;;) {
+      const n = fs.readSync(fd, buf, 0, buf.length, position);
+      if (n === 0) break;
+      hash.update(n === buf.length ? buf : buf.subarray(0, n));
+      position += n;
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+  return hash.digest('hex');
+}
+
+function mostCommon(values: number[]): number {
+  const counts = new Map<number, number>();
+  for (const v of values) counts.set(v, (counts.get(v) ?? 0) + 1);
+  let best = 0, bestCount = -1;
+  for (const [v, c] of counts) if (c > bestCount || (c === bestCount && v > best)) [best, bestCount] = [v, c];
+  return best;
+}
+
+/** `unet.down_blocks.0…attn1.to_out.0` → `to_out.0`; `model.layers.3.self_attn.q_proj` → `q_proj`; kohya `lora_unet_…_attn1_to_q` → `attn1_to_q`. */
+export function shortModuleName(name: string, format: AdapterFormat): string {
+  if (format === 'cloneofsimo') return name.split(':')[0];
+  if (format === 'kohya') {
+    const parts = name.split('_');
+    const lastIndex = parts.map((p) => /^\d+$/.test(p)).lastIndexOf(true);
+    return parts.slice(lastIndex + 1).join('_') || name;
+  }
+  const parts = name.split('.');
+  const last = parts[parts.length - 1];
+  return /^\d+$/.test(last) && parts.length > 1 ? `${parts[parts.length - 2]}.${last}` : last;
+}
+
+export function describeOpened(adapter: LoraAdapter): AdapterDescription {
+  const ranks: Record<string, number> = {};
+  const alphas: Record<string, number> = {};
+  const short = new Set<string>();
+  for (const m of [...adapter.modules.values()].sort((a, b) => (a.name < b.name ? -1 : 1))) {
+    ranks[m.name] = m.rank;
+    alphas[m.name] = m.alpha;
+    short.add(shortModuleName(m.name, adapter.format));
+  }
+  const rankList = Object.values(ranks);
+  return {
+    format: adapter.format,
+    base: adapter.base,
+    rank: mostCommon(rankList),
+    ranks,
+    alpha: mostCommon(Object.values(alphas)),
+    alphas,
+    target_modules: [...short].sort(),
+    dtype: widestFloatDType([...adapter.modules.values()].map((m) => m.dtype)),
+    rslora: adapter.rslora,
+    modules_to_save: [...new Set(adapter.extras.filter((e) => e.kind === 'modules_to_save').map((e) => e.name))].sort(),
+    token_embeddings: adapter.extras.filter((e) => e.kind === 'token-embedding').map((e) => e.name).sort(),
+    weights_file: adapter.weightsFile,
+    sha256: sha256File(adapter.weightsFile),
+    tensor_count: adapter.file.tensors.size,
+    module_count: adapter.modules.size,
+    notes: adapter.notes,
+  };
+}
+
+export function describeAdapter(adapterPath: string): AdapterDescription {
+  return describeOpened(openAdapter(adapterPath));
+}

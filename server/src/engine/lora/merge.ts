@@ -1,0 +1,455 @@
+/**
+ * Composing LoRA adapters: per module ΔW = Σ wᵢ·sᵢ·Bᵢ·Aᵢ (modules an adapter lacks contribute zero),
+ * written as a new adapter whose runtime scale is exactly 1 (the factors carry the coefficients).
+ *   cat: concatenated factors, rank Σrᵢ, exact to the output dtype's rounding;
+ *   svd: the best rank-r approximation, from an SVD of the R×R core (never the dense m×n matrix).
+ * The output folder is written atomically (staging folder + rename).
+ */
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { ComposerError } from '../errors';
+import { createMatMulEngine, type MatMulEngine } from '../onnx/matmul';
+import { readFactors, type LoraAdapter, type LoraModule } from './adapter';
+import { createStagingFolder, discardStagingFolder, publishStagingFolder } from './atomicFolder';
+import { encodeFactor, layoutForFormat, outputTensors, WEIGHTS_FILE, type OutputLayout, type OutputModule, type OutputTensor } from './compositeLayout';
+import { encodeFromFloat64, parseFloatDType, widestFloatDType, type FloatDType } from './dtypes';
+import { shortModuleName } from './describe';
+import { openAdapter } from './formats';
+import { jsProducts, ortProducts, truncatedProduct, type PanelProducts } from './lowrank';
+import { SafetensorsStream } from './safetensors';
+
+export interface MergeInput {
+  name: string;
+  path: string;
+  weight: number;
+}
+
+export type MergeMethod = 'cat' | 'svd';
+export type ModulesToSavePolicy = 'refuse' | 'drop' | 'average';
+
+export interface MergeProgress {
+  modulesDone: number;
+  modulesTotal: number;
+  bytesWritten: number;
+  bytesTotal: number;
+}
+
+export interface MergeOptions {
+  method: MergeMethod;
+  /** svd: the output rank (default: the largest input rank). */
+  rank?: number;
+  /** Output dtype (bf16, f16, f32, f64); default: the inputs' (the widest when they differ). */
+  dtype?: string;
+  /** Full replacement weights (PEFT modules_to_save): refuse (default), drop, or average with the merge weights. */
+  modulesToSave?: ModulesToSavePolicy;
+  /** Output layout; default: the inputs' format when they share one, else PEFT. */
+  layout?: OutputLayout;
+  signal?: AbortSignal;
+  onProgress?: (p: MergeProgress) => void;
+  /** Where the heavy products run: ONNX Runtime when it loads ('auto', default), or plain JS. */
+  products?: 'auto' | 'js' | 'onnx' | PanelProducts;
+  /** An ORT MatMul engine to reuse (otherwise one is created and disposed for this merge). */
+  engine?: MatMulEngine;
+}
+
+export interface MergeResult {
+  outputDir: string;
+  method: MergeMethod;
+  layout: OutputLayout;
+  dtype: FloatDType;
+  modules: number;
+  /** The most common output rank; `ranks` lists every module. */
+  rank: number;
+  ranks: Record<string, number>;
+  energyKept: { min: number; mean: number; perModule: Record<string, number> };
+  files: { path: string; sha256: string }[];
+  modulesToSave: { policy: ModulesToSavePolicy; names: string[] };
+  /** Where the heavy products ran (js, onnxruntime-cpu, …). */
+  products: string;
+  warnings: string[];
+}
+
+interface Contribution {
+  adapter: number;
+  module: LoraModule;
+  /** wᵢ·sᵢ */
+  coefficient: number;
+}
+
+interface ModulePlan {
+  out: OutputModule;
+  contributions: Contribution[];
+  /** Σ rᵢ */
+  innerRank: number;
+}
+
+function cancelled(): ComposerError {
+  return new ComposerError('cancelled', 'merge cancelled; the previous output (if any) is untouched');
+}
+
+function validateInputs(inputs: MergeInput[], options: MergeOptions): void {
+  if (inputs.length === 0) throw new ComposerError('merge', 'nothing to merge: no adapters given');
+  const names = new Set<string>();
+  for (const i of inputs) {
+    if (names.has(i.name)) throw new ComposerError('merge', `adapter "${i.name}" is listed twice`);
+    names.add(i.name);
+    if (typeof i.weight !== 'number' || !Number.isFinite(i.weight)) throw new ComposerError('non-finite', `weight of "${i.name}" is ${i.weight}`);
+  }
+  if (options.method !== 'cat' && options.method !== 'svd') {
+    throw new ComposerError('usage', `unknown merge method "${String(options.method)}"`, undefined, "use 'cat' (exact, rank Σrᵢ) or 'svd' (best rank-r approximation)");
+  }
+  if (options.rank !== undefined && (!Number.isInteger(options.rank) || options.rank < 1)) {
+    throw new ComposerError('usage', `rank must be a positive integer, found ${options.rank}`);
+  }
+}
+
+function sameShape(a: LoraModule, b: LoraModule): boolean {
+  return a.inFeatures === b.inFeatures && a.outFeatures === b.outFeatures && JSON.stringify(a.kernel ?? null) === JSON.stringify(b.kernel ?? null) && !!a.embedding === !!b.embedding;
+}
+
+function mostCommon(values: number[]): number {
+  const counts = new Map<number, number>();
+  for (const v of values) counts.set(v, (counts.get(v) ?? 0) + 1);
+  let best = 0, bestCount = -1;
+  for (const [v, c] of counts) if (c > bestCount || (c === bestCount && v > best)) [best, bestCount] = [v, c];
+  return best;
+}
+
+async function chooseProducts(options: MergeOptions): Promise<{ products: PanelProducts; dispose?: () => Promise<void>; warning?: string }> {
+  const choice = options.products ?? 'auto';
+  if (typeof choice === 'object') return { products: choice };
+  if (choice === 'js') return { products: jsProducts };
+  if (options.engine) return { products: ortProducts(options.engine) };
+  const engine = await createMatMulEngine({ provider: 'cpu' });
+  if (engine.provider === 'js') {
+    await engine.dispose();
+    if (choice === 'onnx') throw new ComposerError('merge', engine.fallback ?? 'ONNX Runtime is not available');
+    return { products: jsProducts, warning: engine.fallback };
+  }
+  return { products: ortProducts(engine), dispose: () => engine.dispose() };
+}
+
+/** Assembles the row panels Bᵀ [R, out] and A [R, in] of one module; cat folds √|c| into both. */
+function assemblePanels(adapters: LoraAdapter[], plan: ModulePlan, foldCoefficients: boolean): { bt: Float64Array; a: Float64Array; coefficients: Float64Array } {
+  const { outFeatures: out, inFeatures: inF } = plan.out;
+  const R = plan.innerRank;
+  const bt = new Float64Array(R * out);
+  const a = new Float64Array(R * inF);
+  const coefficients = new Float64Array(R);
+  let row = 0;
+  for (const c of plan.contributions) {
+    const adapter = adapters[c.adapter];
+    const f = readFactors(adapter, c.module);
+    const r = f.rank;
+    const root = Math.sqrt(Math.abs(c.coefficient));
+    const bScale = foldCoefficients ? root : 1;
+    const aScale = foldCoefficients ? Math.sign(c.coefficient) * root : 1;
+    for (let q = 0; q < r; q++) {
+      const ob = (row + q) * out;
+      for (let i = 0; i < out; i++) bt[ob + i] = f.b[i * r + q] * bScale;
+      const oa = (row + q) * inF;
+      const src = q * inF;
+      for (let j = 0; j < inF; j++) a[oa + j] = f.a[src + j] * aScale;
+      coefficients[row + q] = c.coefficient;
+    }
+    for (const x of [f.a, f.b]) {
+      for (let i = 0; i < x.length; i++) {
+        if (!Number.isFinite(x[i])) throw new ComposerError('non-finite', `module "${c.module.name}" has a non-finite value (${x[i]})`, { file: adapter.weightsFile }, 'the adapter file is corrupt or was trained into overflow');
+      }
+    }
+    row += r;
+  }
+  return { bt, a, coefficients };
+}
+
+/** Reads the adapters and decides the output: module plans, layout, dtype, extras. */
+function planMerge(inputs: MergeInput[], adapters: LoraAdapter[], options: MergeOptions, warnings: string[]) {
+  // shapes must agree where adapters share a module
+  const union = new Map<string, Contribution[]>();
+  adapters.forEach((adapter, index) => {
+    const w = inputs[index].weight;
+    if (w === 0) warnings.push(`${inputs[index].name} has weight 0 and contributes nothing`);
+    for (const m of adapter.modules.values()) {
+      const list = union.get(m.name) ?? [];
+      const first = list[0]?.module;
+      if (first && !sameShape(first, m)) {
+        const other = inputs[list[0].adapter].name;
+        throw new ComposerError(
+          'dimension',
+          `module "${m.name}" is [${m.outFeatures}, ${m.inFeatures}] in ${inputs[index].name} but [${first.outFeatures}, ${first.inFeatures}] in ${other}`,
+          { file: adapter.weightsFile },
+          'the adapters were trained on different base models',
+        );
+      }
+      if (w !== 0) list.push({ adapter: index, module: m, coefficient: w * m.scale });
+      union.set(m.name, list);
+    }
+  });
+  // adapters that share nothing with the first one are almost surely for another model or format
+  for (let i = 1; i < adapters.length; i++) {
+    const shared = [...adapters[i].modules.keys()].some((k) => adapters[0].modules.has(k));
+    if (!shared) {
+      throw new ComposerError(
+        'merge',
+        `${inputs[i].name} (${adapters[i].format}) and ${inputs[0].name} (${adapters[0].format}) adapt no module in common`,
+        { file: adapters[i].path },
+        'they were trained for different base models, or their formats name modules differently (kohya and cloneofsimo names only match adapters of the same format)',
+      );
+    }
+  }
+  const bases = [...new Set(adapters.map((a) => a.base).filter((b): b is string => !!b))];
+  if (bases.length > 1) warnings.push(`the adapters name different base models (${bases.join(', ')}); their module shapes agree`);
+
+  const formats = [...new Set(adapters.map((a) => a.format))];
+  const layout: OutputLayout = options.layout ?? (formats.length === 1 ? layoutForFormat(formats[0]) : 'peft');
+  let dtype: FloatDType;
+  if (options.dtype !== undefined) {
+    const parsed = parseFloatDType(options.dtype);
+    if (!parsed) throw new ComposerError('usage', `unknown dtype "${options.dtype}"`, undefined, 'use bf16, f16, f32 or f64');
+    dtype = parsed;
+  } else {
+    dtype = widestFloatDType(adapters.flatMap((a) => [...a.modules.values()].map((m) => m.dtype)));
+  }
+
+  const rankOption = options.rank ?? Math.max(...adapters.map((a) => mostCommon([...a.modules.values()].map((m) => m.rank))));
+  const plans: ModulePlan[] = [];
+  for (const [name, contributions] of [...union].sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0))) {
+    const any = contributions[0]?.module ?? adapters.flatMap((a) => [...a.modules.values()]).find((m) => m.name === name)!;
+    const innerRank = contributions.reduce((s, c) => s + c.module.rank, 0);
+    if (innerRank === 0) continue; // every adapter with this module has weight 0
+    const rank = options.method === 'cat' ? innerRank : Math.min(rankOption, innerRank);
+    plans.push({ out: { name, rank, inFeatures: any.inFeatures, outFeatures: any.outFeatures, kernel: any.kernel, embedding: any.embedding }, contributions, innerRank });
+  }
+  if (plans.length === 0) throw new ComposerError('merge', 'every adapter has weight 0: the composite would be empty');
+  if (layout === 'mlx') {
+    // MLX builds every LoRA layer with one rank: pad with zero directions (the product is unchanged)
+    const maxRank = Math.max(...plans.map((p) => p.out.rank));
+    for (const p of plans) p.out.rank = maxRank;
+  }
+  for (const [i, a] of adapters.entries()) {
+    const tokens = a.extras.filter((e) => e.kind === 'token-embedding').map((e) => e.name);
+    if (tokens.length > 0) warnings.push(`${inputs[i].name}: textual-inversion tokens ${tokens.join(', ')} are not merged (they name new tokens, not weight updates)`);
+    if (a.notes.includes('fan_in_fan_out') !== adapters[0].notes.includes('fan_in_fan_out')) {
+      warnings.push(`${inputs[i].name} and ${inputs[0].name} disagree on fan_in_fan_out; the output uses true when any input does (PEFT forces it for Conv1D layers anyway)`);
+    }
+  }
+  return { plans, layout, dtype };
+}
+
+interface SavedModule {
+  name: string;
+  shape: number[];
+  dtype: FloatDType;
+  values: Float64Array;
+}
+
+function modulesToSave(inputs: MergeInput[], adapters: LoraAdapter[], policy: ModulesToSavePolicy, warnings: string[]): SavedModule[] {
+  const holders = adapters.map((a, i) => ({ i, extras: a.extras.filter((e) => e.kind === 'modules_to_save') })).filter((h) => h.extras.length > 0);
+  if (holders.length === 0) return [];
+  const names = [...new Set(holders.flatMap((h) => h.extras.map((e) => e.name)))].sort();
+  if (policy === 'refuse') {
+    const who = holders.map((h) => inputs[h.i].name).join(', ');
+    throw new ComposerError(
+      'unsupported-adapter',
+      `${who} carr${holders.length === 1 ? 'ies' : 'y'} full replacement weights (modules_to_save: ${names.join(', ')}); they are not low-rank updates, so Σ wᵢ·ΔWᵢ does not apply to them`,
+      { file: adapters[holders[0].i].path },
+      "set modules_to_save: drop (the base model's own weights are used) or average (a weighted average of the replacements)",
+    );
+  }
+  if (policy === 'drop') {
+    warnings.push(`modules_to_save dropped: ${names.join(', ')}`);
+    return [];
+  }
+  const saved: SavedModule[] = [];
+  for (const name of names) {
+    let sum: Float64Array | undefined;
+    let shape: number[] = [];
+    let weightSum = 0;
+    const dtypes: FloatDType[] = [];
+    for (const h of holders) {
+      const extra = h.extras.find((e) => e.name === name);
+      if (!extra) continue;
+      const values = adapters[h.i].file.readFloat64(extra.key);
+      if (sum && JSON.stringify(shape) !== JSON.stringify(extra.shape)) {
+        throw new ComposerError('dimension', `modules_to_save tensor "${name}" has shape [${extra.shape.join(', ')}] in ${inputs[h.i].name} but [${shape.join(', ')}] elsewhere`, { file: adapters[h.i].weightsFile });
+      }
+      shape = extra.shape;
+      sum ??= new Float64Array(values.length);
+      const w = inputs[h.i].weight;
+      for (let k = 0; k < values.length; k++) sum[k] += w * values[k];
+      weightSum += w;
+      dtypes.push(adapters[h.i].file.info(extra.key).dtype as FloatDType);
+    }
+    if (!sum) continue;
+    if (weightSum === 0) throw new ComposerError('merge', `cannot average modules_to_save tensor "${name}": the weights of the adapters that have it sum to 0`);
+    for (let k = 0; k < sum.length; k++) sum[k] /= weightSum;
+    saved.push({ name, shape, dtype: widestFloatDType(dtypes), values: sum });
+  }
+  warnings.push(`modules_to_save averaged with the merge weights (renormalised over the adapters that have them): ${names.join(', ')}`);
+  return saved;
+}
+
+function peftConfig(adapters: LoraAdapter[], plans: ModulePlan[], layoutRank: number, saved: SavedModule[], format: string): Record<string, unknown> {
+  const first = adapters.find((a) => a.format === 'peft' && a.config)?.config ?? {};
+  const ranks: Record<string, number> = {};
+  for (const p of plans) if (p.out.rank !== layoutRank) ranks[p.out.name] = p.out.rank;
+  const targets = [...new Set(plans.map((p) => shortModuleName(p.out.name, 'peft')))].sort();
+  const config: Record<string, unknown> = {
+    ...first,
+    peft_type: 'LORA',
+    base_model_name_or_path: adapters.find((a) => a.base)?.base ?? (first.base_model_name_or_path ?? null),
+    r: layoutRank,
+    lora_alpha: layoutRank,
+    // every module's α equals its rank: scale 1, the factors carry wᵢ·sᵢ
+    rank_pattern: ranks,
+    alpha_pattern: { ...ranks },
+    target_modules: targets,
+    use_rslora: false,
+    use_dora: false,
+    fan_in_fan_out: adapters.some((a) => a.notes.includes('fan_in_fan_out')),
+    modules_to_save: saved.length > 0 ? [...new Set(adapters.flatMap((a) => (Array.isArray(a.config?.modules_to_save) ? (a.config!.modules_to_save as string[]) : [])))] : null,
+    layers_to_transform: null,
+    layers_pattern: null,
+    inference_mode: true,
+  };
+  if (format !== 'peft') config.task_type = config.task_type ?? null;
+  const sorted: Record<string, unknown> = {};
+  for (const k of Object.keys(config).sort()) sorted[k] = config[k];
+  return sorted;
+}
+
+function writeJsonFile(file: string, value: unknown): string {
+  const text = JSON.stringify(value, null, 2) + '\n';
+  const fd = fs.openSync(file, 'w');
+  try {
+    fs.writeSync(fd, text);
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+  return createHash('sha256').update(text).digest('hex');
+}
+
+export async function mergeAdapters(inputs: MergeInput[], options: MergeOptions, outputDir: string): Promise<MergeResult> {
+  validateInputs(inputs, options);
+  const warnings: string[] = [];
+  const adapters = inputs.map((i) => openAdapter(i.path));
+  const policy = options.modulesToSave ?? 'refuse';
+  const saved = modulesToSave(inputs, adapters, policy, warnings);
+  const { plans, layout, dtype } = planMerge(inputs, adapters, options, warnings);
+  if (saved.length > 0 && layout !== 'peft') throw new ComposerError('merge', `modules_to_save can only be written in the PEFT layout, not ${layout}`, undefined, 'use modules_to_save: drop');
+  if (options.signal?.aborted) throw cancelled();
+
+  const tensors: OutputTensor[] = plans.flatMap((p) => outputTensors(layout, p.out, dtype));
+  const byKey = new Map(tensors.map((t) => [t.key, t]));
+  const planByName = new Map(plans.map((p) => [p.out.name, p]));
+  const savedByKey = new Map(saved.map((s) => [`base_model.model.${s.name}`, s]));
+  const streamTensors = [...tensors.map((t) => ({ name: t.key, dtype: t.dtype, shape: t.shape })), ...saved.map((s) => ({ name: `base_model.model.${s.name}`, dtype: s.dtype, shape: s.shape }))];
+  const metadata: Record<string, string> = { format: 'pt' };
+  if (layout === 'kohya') Object.assign(metadata, { ss_network_module: 'networks.lora', ss_network_dim: String(mostCommon(plans.map((p) => p.out.rank))), ss_network_alpha: String(mostCommon(plans.map((p) => p.out.rank))) });
+  if (layout === 'cloneofsimo') {
+    for (const [k, v] of Object.entries(adapters[0].metadata)) if (!k.includes(':') && v.startsWith('[')) metadata[k] = v;
+    for (const p of plans) metadata[`${p.out.name}:rank`] = String(p.out.rank);
+    delete metadata.format;
+  }
+
+  const chosen = await chooseProducts(options);
+  if (chosen.warning) warnings.push(chosen.warning);
+  const staging = createStagingFolder(outputDir);
+  const weightsPath = path.join(staging, WEIGHTS_FILE[layout]);
+  const energy: Record<string, number> = {};
+  const files: { path: string; sha256: string }[] = [];
+  let stream: SafetensorsStream | undefined;
+  try {
+    stream = new SafetensorsStream(weightsPath, streamTensors, { metadata, atomic: false });
+    const bytesTotal = stream.order.reduce((s, t) => s + t.shape.reduce((x, y) => x * y, 1) * (t.dtype === 'F64' ? 8 : t.dtype === 'F32' ? 4 : 2), 0);
+    const pending = new Map<string, { bt: Float64Array; a: Float64Array; k: number; remaining: number }>();
+    let modulesDone = 0;
+    for (let next = stream.next; next; next = stream.next) {
+      if (options.signal?.aborted) throw cancelled();
+      const savedTensor = savedByKey.get(next.name);
+      if (savedTensor) {
+        stream.push(encodeFromFloat64(savedTensor.values, savedTensor.dtype));
+        continue;
+      }
+      const tensor = byKey.get(next.name)!;
+      const plan = planByName.get(tensor.module)!;
+      let merged = pending.get(plan.out.name);
+      if (!merged) {
+        const panels = assemblePanels(adapters, plan, options.method === 'cat');
+        if (options.method === 'cat') {
+          merged = { bt: panels.bt, a: panels.a, k: plan.innerRank, remaining: 0 };
+          energy[plan.out.name] = 1;
+        } else {
+          const t = await truncatedProduct(panels.bt, plan.out.outFeatures, panels.a, plan.out.inFeatures, panels.coefficients, plan.out.rank, chosen.products);
+          merged = { bt: t.bt, a: t.a, k: t.rank, remaining: 0 };
+          energy[plan.out.name] = t.energyKept;
+        }
+        merged.remaining = outputTensors(layout, plan.out, dtype).length;
+        pending.set(plan.out.name, merged);
+      }
+      stream.push(encodeFactor(layout, tensor, plan.out, merged.bt, merged.a, merged.k));
+      if (--merged.remaining === 0) {
+        pending.delete(plan.out.name);
+        modulesDone++;
+        options.onProgress?.({ modulesDone, modulesTotal: plans.length, bytesWritten: stream.bytes, bytesTotal });
+      }
+    }
+    stream.commit();
+    files.push({ path: WEIGHTS_FILE[layout], sha256: stream.sha256() });
+    stream = undefined;
+
+    const layoutRank = mostCommon(plans.map((p) => p.out.rank));
+    if (layout === 'peft') {
+      files.push({ path: 'adapter_config.json', sha256: writeJsonFile(path.join(staging, 'adapter_config.json'), peftConfig(adapters, plans, layoutRank, saved, adapters[0].format)) });
+    } else if (layout === 'mlx') {
+      const first = adapters.find((a) => a.format === 'mlx')?.config ?? {};
+      const params = { ...((first.lora_parameters as Record<string, unknown>) ?? {}), rank: layoutRank, scale: 1.0 };
+      if ('alpha' in params) params.alpha = layoutRank;
+      files.push({ path: 'adapter_config.json', sha256: writeJsonFile(path.join(staging, 'adapter_config.json'), { ...first, fine_tune_type: 'lora', lora_parameters: params }) });
+    }
+    const perModule = energy;
+    const values = Object.values(perModule);
+    const composition = {
+      tool: 'adapter-composer',
+      method: options.method,
+      layout,
+      dtype,
+      rank: layoutRank,
+      inputs: inputs.map((inp, i) => ({ name: inp.name, path: inp.path, weight: inp.weight, format: adapters[i].format })),
+      modules_to_save: { policy, names: saved.map((s) => s.name) },
+      energy_kept: { min: Math.min(...values), mean: values.reduce((s, v) => s + v, 0) / values.length },
+    };
+    files.push({ path: 'composition.json', sha256: writeJsonFile(path.join(staging, 'composition.json'), composition) });
+    if (options.signal?.aborted) throw cancelled();
+    publishStagingFolder(staging, outputDir);
+    const ranks: Record<string, number> = {};
+    for (const p of plans) ranks[p.out.name] = p.out.rank;
+    return {
+      outputDir: path.resolve(outputDir),
+      method: options.method,
+      layout,
+      dtype,
+      modules: plans.length,
+      rank: layoutRank,
+      ranks,
+      energyKept: { min: Math.min(...values), mean: values.reduce((s, v) => s + v, 0) / values.length, perModule },
+      files: files.sort((a, b) => (a.path < b.path ? -1 : 1)),
+      modulesToSave: { policy, names: saved.map((s) => s.name) },
+      products: chosen.products.name,
+      warnings,
+    };
+  } catch (e) {
+    stream?.abort();
+    discardStagingFolder(staging);
+    throw e;
+  } finally {
+    await chosen.dispose?.();
+  }
+}
+
+/** Reads a composite (or any adapter) back in the normalised form. */
+export function readComposite(dir: string): LoraAdapter {
+  return openAdapter(dir);
+}

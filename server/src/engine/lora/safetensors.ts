@@ -1,0 +1,321 @@
+/**
+ * A reader and writer for the safetensors format: 8-byte little-endian header length N, N bytes of a
+ * JSON object {name: {dtype, shape, data_offsets: [begin, end]}, "__metadata__": {str: str}}, then
+ * the raw little-endian data. The whole header is validated before any tensor is read; tensors are
+ * read one at a time at their file offset, so memory stays near the largest tensor.
+ */
+import { createHash, type Hash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { ComposerError } from '../errors';
+import { DTYPE_SIZES, DType, FloatDType, decodeToFloat64, encodeFromFloat64, isDType, isFloatDType } from './dtypes';
+
+/** Larger headers are refused: real ones are kilobytes (the Rust reference caps at 100 MB too). */
+export const MAX_HEADER_BYTES = 100_000_000;
+
+export interface TensorInfo {
+  name: string;
+  dtype: DType;
+  shape: number[];
+  /** Offsets inside the data section (as in the header). */
+  begin: number;
+  end: number;
+}
+
+export interface SafetensorsHeader {
+  tensors: Map<string, TensorInfo>;
+  metadata: Record<string, string>;
+  /** Bytes before the data section: 8 + N. */
+  dataStart: number;
+}
+
+function fail(file: string, message: string, hint?: string): never {
+  throw new ComposerError('safetensors', message, { file }, hint);
+}
+
+function elementCount(shape: number[]): number {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return n;
+}
+
+/**
+ * Validates a header given its JSON bytes and the size of the data section that follows it.
+ * Throws ComposerError('safetensors') naming the tensor and field at fault.
+ */
+export function parseSafetensorsHeader(headerBytes: Uint8Array, dataLength: number, file: string): SafetensorsHeader {
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(headerBytes);
+  } catch {
+    fail(file, 'safetensors header is not valid UTF-8');
+  }
+  if (!text.startsWith('{')) fail(file, 'safetensors header does not start with "{" (not a safetensors file?)');
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    fail(file, `safetensors header is not valid JSON: ${(e as Error).message}`);
+  }
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) fail(file, 'safetensors header is not a JSON object');
+
+  const metadata: Record<string, string> = {};
+  const tensors = new Map<string, TensorInfo>();
+  for (const [name, raw] of Object.entries(json as Record<string, unknown>)) {
+    if (name === '__metadata__') {
+      if (raw === null) continue; // the Rust reference reads null as "no metadata" (MLX writes it)
+      if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) fail(file, '"__metadata__" must be an object of strings');
+      for (const [k, v] of Object.entries(raw as Record<string, unknown>)) {
+        if (typeof v !== 'string') fail(file, `"__metadata__"."${k}" must be a string, found ${typeof v}`);
+        metadata[k] = v;
+      }
+      continue;
+    }
+    const where = `tensor "${name}"`;
+    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) fail(file, `${where}: entry must be an object with dtype, shape, data_offsets`);
+    const entry = raw as Record<string, unknown>;
+    if (!isDType(entry.dtype)) fail(file, `${where}: unknown dtype ${JSON.stringify(entry.dtype)}`, `known dtypes: ${Object.keys(DTYPE_SIZES).join(', ')}`);
+    const dtype = entry.dtype;
+    if (!Array.isArray(entry.shape)) fail(file, `${where}: "shape" must be an array of non-negative integers`);
+    const shape: number[] = [];
+    for (const d of entry.shape as unknown[]) {
+      if (typeof d !== 'number' || !Number.isSafeInteger(d) || d < 0) fail(file, `${where}: "shape" has an invalid dimension ${JSON.stringify(d)}`);
+      shape.push(d);
+    }
+    const offsets = entry.data_offsets;
+    if (!Array.isArray(offsets) || offsets.length !== 2) fail(file, `${where}: "data_offsets" must be [begin, end]`);
+    const [begin, end] = offsets as unknown[];
+    if (typeof begin !== 'number' || typeof end !== 'number' || !Number.isSafeInteger(begin) || !Number.isSafeInteger(end) || begin < 0 || end < begin) {
+      fail(file, `${where}: "data_offsets" ${JSON.stringify(offsets)} must be integers with 0 ≤ begin ≤ end`);
+    }
+    if (end > dataLength) fail(file, `${where}: "data_offsets" end ${end} lies beyond the data section (${dataLength} bytes)`, 'the file is truncated or the header is wrong');
+    // compare in floating point first: a huge shape must not overflow into a plausible number
+    const count = elementCount(shape);
+    const expected = count * DTYPE_SIZES[dtype];
+    if (!Number.isSafeInteger(expected) || expected !== end - begin) {
+      fail(file, `${where}: shape [${shape.join(', ')}] of ${dtype} needs ${expected} bytes but data_offsets span ${end - begin}`);
+    }
+    tensors.set(name, { name, dtype, shape, begin, end });
+  }
+
+  // the data section must be covered exactly: no overlaps, no holes, nothing after the last tensor
+  const ordered = [...tensors.values()].sort((a, b) => a.begin - b.begin || a.end - b.end);
+  let cursor = 0;
+  let previous: TensorInfo | undefined;
+  for (const t of ordered) {
+    if (t.begin < cursor) fail(file, `tensor "${t.name}" overlaps tensor "${previous?.name}" (bytes ${t.begin}..${t.end} vs ..${cursor})`);
+    if (t.begin > cursor) fail(file, `hole in the data section: bytes ${cursor}..${t.begin} belong to no tensor (before "${t.name}")`, 'the safetensors format requires tensors to cover the data section contiguously');
+    cursor = t.end;
+    previous = t;
+  }
+  if (cursor !== dataLength) fail(file, `data section has ${dataLength - cursor} bytes after the last tensor (${dataLength} bytes, tensors end at ${cursor})`);
+  return { tensors, metadata, dataStart: 8 + headerBytes.length };
+}
+
+/** A safetensors file whose header has been validated; tensors are read on demand. */
+export class SafetensorsFile {
+  private constructor(
+    readonly path: string,
+    readonly size: number,
+    readonly header: SafetensorsHeader,
+  ) {}
+
+  get tensors(): Map<string, TensorInfo> {
+    return this.header.tensors;
+  }
+  get metadata(): Record<string, string> {
+    return this.header.metadata;
+  }
+
+  static open(file: string): SafetensorsFile {
+    let fd: number;
+    try {
+      fd = fs.openSync(file, 'r');
+    } catch (e) {
+      throw new ComposerError('io', `cannot open ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { file });
+    }
+    try {
+      const size = fs.fstatSync(fd).size;
+      if (size < 8) fail(file, `file is ${size} bytes, too short for a safetensors header`);
+      const prefix = Buffer.alloc(8);
+      readExactly(fd, prefix, 0, file);
+      const n = prefix.readBigUInt64LE(0);
+      if (n > BigInt(size - 8)) fail(file, `header length ${n} exceeds the file size (${size} bytes)`, 'the file is truncated or not a safetensors file');
+      if (n > BigInt(MAX_HEADER_BYTES)) fail(file, `header length ${n} exceeds the ${MAX_HEADER_BYTES}-byte limit`);
+      const headerBytes = Buffer.alloc(Number(n));
+      readExactly(fd, headerBytes, 8, file);
+      const header = parseSafetensorsHeader(headerBytes, size - 8 - Number(n), file);
+      return new SafetensorsFile(file, size, header);
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+
+  info(name: string): TensorInfo {
+    const t = this.tensors.get(name);
+    if (!t) throw new ComposerError('safetensors', `no tensor "${name}"`, { file: this.path });
+    return t;
+  }
+
+  readBytes(name: string): Buffer {
+    const t = this.info(name);
+    const buf = Buffer.alloc(t.end - t.begin);
+    const fd = fs.openSync(this.path, 'r');
+    try {
+      readExactly(fd, buf, this.header.dataStart + t.begin, this.path);
+    } finally {
+      fs.closeSync(fd);
+    }
+    return buf;
+  }
+
+  /** A float tensor as float64 (exact for F16, BF16, F32, F64). */
+  readFloat64(name: string): Float64Array {
+    const t = this.info(name);
+    if (!isFloatDType(t.dtype)) {
+      throw new ComposerError('unsupported-adapter', `tensor "${name}" has dtype ${t.dtype}; only F16, BF16, F32 and F64 tensors can be merged`, { file: this.path }, 'quantised or integer adapters must be dequantised to a float dtype first');
+    }
+    return decodeToFloat64(this.readBytes(name), t.dtype, elementCount(t.shape));
+  }
+}
+
+function readExactly(fd: number, buf: Uint8Array, position: number, file: string): void {
+  let done = 0;
+  while (done < buf.length) {
+    const n = fs.readSync(fd, buf, done, buf.length - done, position + done);
+    if (n === 0) fail(file, `unexpected end of file at byte ${position + done}`);
+    done += n;
+  }
+}
+
+export interface TensorToWrite {
+  name: string;
+  dtype: DType;
+  shape: number[];
+}
+
+/** Builds the header bytes for tensors in sorted-name order; padded with spaces to a multiple of 8. */
+export function buildSafetensorsHeader(tensors: TensorToWrite[], metadata?: Record<string, string>): { header: Buffer; order: TensorToWrite[]; dataLength: number } {
+  const order = [...tensors].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const json: Record<string, unknown> = {};
+  if (metadata && Object.keys(metadata).length > 0) {
+    const sorted: Record<string, string> = {};
+    for (const k of Object.keys(metadata).sort()) sorted[k] = metadata[k];
+    json.__metadata__ = sorted;
+  }
+  let offset = 0;
+  for (const t of order) {
+    if (t.name === '__metadata__') throw new ComposerError('internal', 'a tensor cannot be named __metadata__');
+    if (json[t.name] !== undefined) throw new ComposerError('internal', `duplicate tensor name "${t.name}"`);
+    const bytes = elementCount(t.shape) * DTYPE_SIZES[t.dtype];
+    json[t.name] = { dtype: t.dtype, shape: t.shape, data_offsets: [offset, offset + bytes] };
+    offset += bytes;
+  }
+  let text = JSON.stringify(json);
+  const pad = (8 - (Buffer.byteLength(text) % 8)) % 8;
+  text += ' '.repeat(pad);
+  const body = Buffer.from(text, 'utf8');
+  const header = Buffer.alloc(8 + body.length);
+  header.writeBigUInt64LE(BigInt(body.length), 0);
+  body.copy(header, 8);
+  return { header, order, dataLength: offset };
+}
+
+/**
+ * Writes a safetensors file tensor by tensor, in sorted-name order (the order of the data section).
+ * With `atomic` (the default) it writes a temporary file in the same folder and renames it into
+ * place on `commit()`, so a crash never leaves a half-written file under the target name; without,
+ * it writes the target directly (for a caller that owns a temporary folder).
+ */
+export class SafetensorsStream {
+  readonly order: TensorToWrite[];
+  private readonly temp: string;
+  private fd: number | undefined;
+  private index = 0;
+  private readonly hash: Hash = createHash('sha256');
+  bytes = 0;
+
+  constructor(
+    readonly target: string,
+    tensors: TensorToWrite[],
+    options: { metadata?: Record<string, string>; atomic?: boolean } = {},
+  ) {
+    const { header, order } = buildSafetensorsHeader(tensors, options.metadata);
+    this.order = order;
+    this.temp = options.atomic ?? true ? path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.${Date.now().toString(36)}.tmp`) : target;
+    this.fd = fs.openSync(this.temp, 'w');
+    this.write(header);
+  }
+
+  /** The tensor whose bytes come next, or undefined when all are written. */
+  get next(): TensorToWrite | undefined {
+    return this.order[this.index];
+  }
+
+  push(bytes: Uint8Array): void {
+    const t = this.order[this.index];
+    if (!t) throw new ComposerError('internal', 'more tensors pushed than declared');
+    const expected = elementCount(t.shape) * DTYPE_SIZES[t.dtype];
+    if (bytes.length !== expected) throw new ComposerError('internal', `tensor "${t.name}": produced ${bytes.length} bytes, header says ${expected}`);
+    this.write(bytes);
+    this.index++;
+  }
+
+  commit(): void {
+    if (this.index !== this.order.length) throw new ComposerError('internal', `only ${this.index} of ${this.order.length} tensors written`);
+    fs.fsyncSync(this.fd!);
+    fs.closeSync(this.fd!);
+    this.fd = undefined;
+    if (this.temp !== this.target) fs.renameSync(this.temp, this.target);
+  }
+
+  /** sha256 of everything written (the whole file once committed). */
+  sha256(): string {
+    return this.hash.copy().digest('hex');
+  }
+
+  abort(): void {
+    if (this.fd !== undefined) fs.closeSync(this.fd);
+    this.fd = undefined;
+    fs.rmSync(this.temp, { force: true });
+  }
+
+  private write(buf: Uint8Array): void {
+    writeAll(this.fd!, buf);
+    this.hash.update(buf);
+    this.bytes += buf.length;
+  }
+}
+
+/** Writes a whole safetensors file from a per-tensor producer (atomic unless told otherwise). */
+export function writeSafetensors(
+  target: string,
+  tensors: TensorToWrite[],
+  produce: (t: TensorToWrite) => Uint8Array,
+  options: { metadata?: Record<string, string>; atomic?: boolean } = {},
+): { bytes: number } {
+  const stream = new SafetensorsStream(target, tensors, options);
+  try {
+    for (let t = stream.next; t; t = stream.next) stream.push(produce(t));
+    stream.commit();
+  } catch (e) {
+    stream.abort();
+    throw e;
+  }
+  return { bytes: stream.bytes };
+}
+
+function writeAll(fd: number, buf: Uint8Array): void {
+  let done = 0;
+  while (done < buf.length) done += fs.writeSync(fd, buf, done, buf.length - done);
+}
+
+/** Convenience for tests and small files: float64 data encoded to the given dtype. */
+export function writeFloatTensors(
+  target: string,
+  tensors: { name: string; dtype: FloatDType; shape: number[]; data: ArrayLike<number> }[],
+  metadata?: Record<string, string>,
+): void {
+  const byName = new Map(tensors.map((t) => [t.name, t]));
+  writeSafetensors(target, tensors, (t) => encodeFromFloat64(byName.get(t.name)!.data, t.dtype as FloatDType), { metadata });
+}

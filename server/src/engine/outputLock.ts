@@ -1,0 +1,54 @@
+/**
+ * One compose per output folder at a time: a `<output>.composing` file created exclusively (O_EXCL)
+ * holds the writer's pid. A second compose waits for it; a lock left by a dead process (kill -9) is
+ * taken over, so a crash never blocks the next run.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { ComposerError } from './errors';
+
+export async function withOutputLock<T>(outputDir: string, body: () => Promise<T>, timeoutMs = 120_000): Promise<T> {
+  const lockFile = `${outputDir.replace(/[\\/]+$/, '')}.composing`;
+  fs.mkdirSync(path.dirname(lockFile), { recursive: true });
+  const started = Date.now();
+  for (;;) {
+    try {
+      fs.writeFileSync(lockFile, String(process.pid), { flag: 'wx' });
+      break;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new ComposerError('io', `cannot create ${lockFile}: ${(e as Error).message}`, { file: lockFile });
+      const holder = Number(readOr(lockFile, ''));
+      if (!Number.isInteger(holder) || holder <= 0 || !alive(holder)) {
+        fs.rmSync(lockFile, { force: true }); // left behind by a process that died
+        continue;
+      }
+      if (Date.now() - started > timeoutMs) {
+        throw new ComposerError('io', `another compose (pid ${holder}) is writing ${outputDir}`, { file: lockFile }, 'wait for it to finish, or remove the .composing file if that process is gone');
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  try {
+    return await body();
+  } finally {
+    fs.rmSync(lockFile, { force: true });
+  }
+}
+
+function readOr(file: string, fallback: string): string {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch {
+    return fallback;
+  }
+}
+
+function alive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

@@ -1,0 +1,399 @@
+/**
+ * The Planner: the one entry point the CLI and the language service call per recipe.
+ * parse → schema → semantics against the library → retrieve → weights. Caches library handles,
+ * encoder sessions and target prototypes (by content hash), so a keystroke costs a parse, a k-NN
+ * and a µs solve — the encoder runs once per distinct set of sample files.
+ */
+import * as fs from 'node:fs';
+import { glob } from 'tinyglobby';
+import { ComposerError, isComposerError } from './errors';
+import { checkRecipe } from './recipe/check';
+import { closestMatch } from './recipe/didYouMean';
+import type { Recipe } from './recipe/parse';
+import { resolveRecipePaths, type RecipePaths } from './recipe/paths';
+import type { Problem, RecipePath, Severity } from './recipe/problem';
+import { hasErrors, sortProblems } from './recipe/problem';
+import { targetSource } from './recipe/spec';
+import { openLibrary, type Library } from './library/library';
+import { openEncoder, prototypeFromFeatures, prototypeFromFile, prototypeFromSamples, type Encoder, type PrototypeResult } from './prototype/encoder';
+import { prototypeCacheKey, sha256Prototype } from './prototype/contentHash';
+import { fileFingerprint } from './prototype/fileFingerprint';
+import { solveAll } from './weights';
+import type { AdapterRecord, Candidate, PlanJson, StrategyResult, TargetSource, WeightsParams } from './types';
+import { staleLockProblems } from './lock';
+
+export type PlanProblem = Problem;
+
+export interface PlanOutcome {
+  /** False for a YAML file without a `compose:` key: not ours, nothing to report but a note. */
+  isRecipe: boolean;
+  /** The parsed recipe, when parsing got that far. */
+  recipe?: Recipe;
+  /** Present when the recipe could be planned (no blocking error). */
+  plan?: PlanJson;
+  problems: Problem[];
+  /** Library rows of the recipe's library (for completion / hover / inlay hints), when it opened. */
+  adapters?: AdapterRecord[];
+  /** Resolved paths (library, target, output, lock), when the recipe parsed. */
+  paths?: RecipePaths;
+  /** The candidates' library rows, nearest first, when planned. */
+  candidates?: AdapterRecord[];
+  /** The target prototype (float64), when computed. */
+  target?: Float64Array;
+}
+
+export interface PlanOptions {
+  /** The workspace root: paths escaping it are reported. */
+  workspaceRoot?: string;
+  signal?: AbortSignal;
+  /** Execution provider for the encoder: auto | cpu | cuda | tensorrt | webgpu. */
+  provider?: string;
+  /** Progress of encoding samples. */
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface Planner {
+  /** Plans a recipe from its text (the editor's buffer, not necessarily saved). Never throws for user input. */
+  plan(text: string, file: string, options?: PlanOptions): Promise<PlanOutcome>;
+  /** Forget cached library handles / prototypes (library changed on disk, config changed). */
+  invalidate(what?: { libraryUri?: string }): void;
+  /** The execution provider the encoder ran on last (cpu, cuda, …). */
+  lastProvider(): string | undefined;
+  dispose(): Promise<void>;
+}
+
+export function createPlanner(): Planner {
+  return new CachingPlanner();
+}
+
+/** A problem to report at a recipe path. */
+class RecipeProblem extends Error {
+  constructor(
+    readonly severity: Severity,
+    readonly code: string,
+    message: string,
+    readonly path: RecipePath,
+    readonly part: 'value' | 'key' = 'value',
+    readonly data?: Record<string, unknown>,
+  ) {
+    super(message);
+  }
+}
+
+interface CachedLibrary {
+  library: Library;
+  version: number;
+  adapters: AdapterRecord[];
+}
+
+class CachingPlanner implements Planner {
+  private libraries = new Map<string, Promise<Library>>();
+  private adapterLists = new Map<string, CachedLibrary>();
+  private encoders = new Map<string, Promise<Encoder>>();
+  private prototypes = new Map<string, PrototypeResult>();
+  private provider: string | undefined;
+
+  lastProvider(): string | undefined {
+    return this.provider;
+  }
+
+  invalidate(what?: { libraryUri?: string }): void {
+    if (what?.libraryUri) {
+      this.adapterLists.delete(what.libraryUri);
+    } else {
+      this.adapterLists.clear();
+      this.prototypes.clear();
+    }
+  }
+
+  async dispose(): Promise<void> {
+    const encoders = [...this.encoders.values()];
+    const libraries = [...this.libraries.values()];
+    this.encoders.clear();
+    this.libraries.clear();
+    for (const e of encoders) await e.then((x) => x.dispose()).catch(() => undefined);
+    for (const l of libraries) await l.then((x) => x.close()).catch(() => undefined);
+  }
+
+  async plan(text: string, file: string, options: PlanOptions = {}): Promise<PlanOutcome> {
+    const checked = checkRecipe(text, file, { workspaceRoot: options.workspaceRoot });
+    if (checked.notARecipe) return { isRecipe: false, problems: checked.problems };
+    const recipe = checked.recipe;
+    const problems = [...checked.problems];
+    const outcome: PlanOutcome = { isRecipe: true, recipe, problems };
+    if (!recipe) return outcome;
+    const at = (p: RecipeProblem) =>
+      problems.push({ severity: p.severity, code: p.code, message: p.message, range: recipe.problemRange(p.path, p.part), path: p.path, ...(p.data ? { data: p.data } : {}) });
+
+    try {
+      await this.planInto(recipe, file, options, outcome, at, hasErrors(checked.problems));
+    } catch (e) {
+      if (e instanceof RecipeProblem) at(e);
+      else if (isComposerError(e) && e.code === 'cancelled') throw e;
+      else if (isComposerError(e)) at(new RecipeProblem('error', e.code, e.hint ? `${e.message} (${e.hint})` : e.message, []));
+      else at(new RecipeProblem('error', 'internal', `could not plan the recipe: ${(e as Error)?.message ?? e}`, []));
+    }
+    outcome.problems = sortProblems(problems);
+    if (hasErrors(outcome.problems)) delete outcome.plan;
+    return outcome;
+  }
+
+  private async planInto(
+    recipe: Recipe,
+    file: string,
+    options: PlanOptions,
+    outcome: PlanOutcome,
+    report: (p: RecipeProblem) => void,
+    recipeHasErrors: boolean,
+  ): Promise<void> {
+    const spec = recipe.spec;
+    if (typeof spec.library !== 'string' || spec.library === '') return;
+    const paths = resolveRecipePaths(recipe, file);
+    outcome.paths = paths;
+
+    // The library: needed for completion even when the rest of the recipe is broken.
+    const cached = await this.openCached(paths.library).catch((e) => {
+      throw new RecipeProblem('error', 'library', isComposerError(e) ? e.message : String(e), ['library']);
+    });
+    outcome.adapters = cached.adapters;
+    const byName = new Map(cached.adapters.map((a) => [a.name, a]));
+    const info = await cached.library.info();
+
+    this.checkNames(recipe, byName, report);
+    if (recipeHasErrors) return;
+    checkAborted(options.signal);
+
+    if (cached.adapters.length === 0) {
+      throw new RecipeProblem('error', 'empty-library', `the library at ${paths.library} holds no adapters`, ['library'], 'value', {
+        hint: 'add adapters with `adapter-composer library add`',
+      });
+    }
+    const sameBase = cached.adapters.filter((a) => a.base === spec.base);
+    if (sameBase.length === 0) {
+      const bases = [...new Set(cached.adapters.map((a) => a.base))].sort();
+      const suggestion = closestMatch(spec.base, bases);
+      throw new RecipeProblem('error', 'unknown-base', `no adapter in the library is for base model \`${spec.base}\` (it has: ${bases.join(', ')})`, ['base'], 'value', suggestion ? { suggestion } : undefined);
+    }
+
+    // The target prototype.
+    const target = await this.targetPrototype(recipe, paths, info.encoder?.path ? cached.library.encoderFile() : undefined, info.dim, options);
+    outcome.target = target.prototype;
+    checkAborted(options.signal);
+
+    // Candidates: pinned, or the k nearest of this base (after filters and exclusions).
+    const k = spec.retrieve.k;
+    let hits: { record: AdapterRecord; distance: number }[];
+    if (spec.retrieve.adapters && spec.retrieve.adapters.length > 0) {
+      hits = spec.retrieve.adapters
+        .filter((n) => byName.has(n))
+        .map((n) => ({ record: byName.get(n)!, distance: squaredDistance(target.prototype, byName.get(n)!.prototype) }))
+        .sort((a, b) => a.distance - b.distance || a.record.name.localeCompare(b.record.name));
+    } else {
+      try {
+        hits = await cached.library.search(target.prototype, { k, base: spec.base, where: spec.retrieve.where, exclude: spec.retrieve.exclude });
+      } catch (e) {
+        if (spec.retrieve.where && isComposerError(e)) throw new RecipeProblem('error', 'where', e.message, ['retrieve', 'where']);
+        throw e;
+      }
+      if (hits.length < k) {
+        report(new RecipeProblem('warning', 'k-too-large', `k = ${k} but only ${hits.length} adapter${hits.length === 1 ? '' : 's'} match${hits.length === 1 ? 'es' : ''} (base \`${spec.base}\`${spec.retrieve.where ? ', the `where` filter' : ''}${spec.retrieve.exclude.length ? ', exclusions' : ''}); all are used`, ['retrieve', 'k']));
+      }
+    }
+    if (hits.length === 0) {
+      throw new RecipeProblem('error', 'no-candidates', `no adapter is left to compose from (base \`${spec.base}\`${spec.retrieve.where ? `, where ${spec.retrieve.where}` : ''}, ${spec.retrieve.exclude.length} excluded)`, ['retrieve']);
+    }
+    outcome.candidates = hits.map((h) => h.record);
+    this.checkMergeable(recipe, hits.map((h) => h.record), report);
+
+    const candidates: Candidate[] = hits.map((h) => ({ name: h.record.name, distance: h.distance }));
+    const params: WeightsParams = { strategy: spec.weights.strategy };
+    if (typeof spec.weights.lambda === 'number') params.lambda = spec.weights.lambda;
+    if (spec.weights.temperature !== undefined) params.temperature = spec.weights.temperature;
+    if (spec.weights.manual) {
+      // Manual weights may name adapters beyond the k nearest: they join the candidates.
+      for (const name of Object.keys(spec.weights.manual)) {
+        const record = byName.get(name);
+        if (record && !candidates.some((c) => c.name === name)) {
+          candidates.push({ name, distance: squaredDistance(target.prototype, record.prototype) });
+          outcome.candidates.push(record);
+        }
+      }
+      params.manual = spec.weights.manual;
+    }
+    if (spec.weights.lambda === 'auto') {
+      report(new RecipeProblem('information', 'lambda-auto', 'λ = auto: using the default 0.05 until leave-one-out selection has run (`adapter-composer eval --leave-one-out`)', ['weights', 'lambda']));
+      params.lambda = 0.05;
+    }
+    const problem = {
+      target: target.prototype,
+      prototypes: outcome.candidates.map((r) => Float64Array.from(r.prototype)),
+      names: candidates.map((c) => c.name),
+    };
+    const solved = solveAll(problem, params);
+    const strategies: Partial<Record<string, StrategyResult>> = solved.strategies;
+    outcome.plan = {
+      recipe: file,
+      target: { dim: target.dim, source: target.source, count: target.count, sha256: sha256Prototype(target.prototype) },
+      candidates,
+      strategies,
+      strategy: spec.weights.strategy,
+      lambda_path: solved.lambdaPath,
+      library: { uri: paths.library, version: cached.version, size: cached.adapters.length, encoder: info.encoder },
+      ...(target.provider ? { provider: target.provider } : {}),
+      warnings: [],
+    };
+    for (const p of staleLockProblems(recipe, paths, outcome.plan, outcome.candidates)) report(new RecipeProblem(p.severity, p.code, p.message, p.path, 'key'));
+  }
+
+  /** Adapter names the recipe mentions must exist (did-you-mean), and be of the recipe's base. */
+  private checkNames(recipe: Recipe, byName: Map<string, AdapterRecord>, report: (p: RecipeProblem) => void): void {
+    const spec = recipe.spec;
+    const names = [...byName.keys()];
+    const check = (name: unknown, path: RecipePath, part: 'value' | 'key', severity: Severity) => {
+      if (typeof name !== 'string') return;
+      const record = byName.get(name);
+      if (!record) {
+        const suggestion = closestMatch(name, names);
+        report(new RecipeProblem(severity, 'unknown-adapter', `no adapter \`${name}\` in the library${suggestion ? ` — did you mean \`${suggestion}\`?` : ''}`, path, part, suggestion ? { suggestion } : undefined));
+      } else if (typeof spec.base === 'string' && record.base !== spec.base) {
+        report(new RecipeProblem('error', 'base-mismatch', `adapter \`${name}\` is for base \`${record.base}\`, the recipe's base is \`${spec.base}\``, path, part));
+      }
+    };
+    spec.retrieve.exclude.forEach((n, i) => check(n, ['retrieve', 'exclude', i], 'value', 'warning'));
+    (spec.retrieve.adapters ?? []).forEach((n, i) => check(n, ['retrieve', 'adapters', i], 'value', 'error'));
+    if (spec.weights.strategy === 'manual') {
+      for (const n of Object.keys(spec.weights.manual ?? {})) check(n, ['weights', 'manual', n], 'key', 'error');
+    }
+  }
+
+  /** Facts that make `compose` impossible or lossy, known from the library rows alone. */
+  private checkMergeable(recipe: Recipe, candidates: AdapterRecord[], report: (p: RecipeProblem) => void): void {
+    const merge = recipe.spec.merge;
+    const totalRank = candidates.reduce((s, c) => s + c.rank, 0);
+    if (merge.method === 'svd' && merge.rank >= totalRank) {
+      report(new RecipeProblem('information', 'rank-exact', `rank ${merge.rank} ≥ the candidates' total rank ${totalRank}: the svd merge is exact (rank ≤ ${totalRank})`, ['merge', 'rank']));
+    }
+    const withHeads = candidates.filter((c) => detailsOf(c).modules_to_save?.length);
+    if (withHeads.length > 0 && merge.modules_to_save === 'refuse') {
+      report(new RecipeProblem('error', 'modules-to-save', `${withHeads.map((c) => `\`${c.name}\``).join(', ')} carr${withHeads.length === 1 ? 'ies' : 'y'} full replacement weights (modules_to_save: ${[...new Set(withHeads.flatMap((c) => detailsOf(c).modules_to_save ?? []))].join(', ')}), which are not low-rank deltas`, ['merge'], 'key', { hint: 'set `merge.modules_to_save: drop` or `average`' }));
+    }
+    const moduleSets = new Set(candidates.map((c) => [...c.target_modules].sort().join(',')));
+    if (moduleSets.size > 1) {
+      report(new RecipeProblem('information', 'modules-differ', `the candidates adapt different modules (${[...moduleSets].map((s) => `[${s}]`).join(' vs ')}); a module missing from an adapter contributes zero`, ['merge'], 'key'));
+    }
+  }
+
+  private async openCached(uri: string): Promise<CachedLibrary> {
+    let opening = this.libraries.get(uri);
+    if (!opening) {
+      opening = openLibrary(uri);
+      this.libraries.set(uri, opening);
+      opening.catch(() => this.libraries.delete(uri));
+    }
+    const library = await opening;
+    const version = await library.version();
+    const cached = this.adapterLists.get(uri);
+    if (cached && cached.version === version) return cached;
+    const fresh = { library, version, adapters: await library.list() };
+    this.adapterLists.set(uri, fresh);
+    return fresh;
+  }
+
+  private async encoder(file: string, provider: string | undefined): Promise<Encoder> {
+    const key = `${file}\u0000${provider ?? 'auto'}`;
+    let opening = this.encoders.get(key);
+    if (!opening) {
+      opening = openEncoder(file, { provider: (provider ?? 'auto') as never });
+      this.encoders.set(key, opening);
+      opening.catch(() => this.encoders.delete(key));
+    }
+    return opening;
+  }
+
+  private async targetPrototype(
+    recipe: Recipe,
+    paths: RecipePaths,
+    encoderFile: string | undefined,
+    dim: number,
+    options: PlanOptions,
+  ): Promise<PrototypeResult & { source: TargetSource; provider?: string }> {
+    const source = targetSource(recipe.spec.target);
+    const where: RecipePath = ['target', source ?? 'samples'];
+    const located = (e: unknown): never => {
+      if (isComposerError(e) && e.code === 'cancelled') throw e;
+      throw new RecipeProblem('error', isComposerError(e) ? e.code : 'target', isComposerError(e) ? e.message : String(e), where);
+    };
+    if (source === 'features' || source === 'prototype') {
+      const file = paths.target.file!;
+      if (!fs.existsSync(file)) throw new RecipeProblem('error', 'missing-file', `${source} file not found: ${file}`, where);
+      const fp = fileFingerprint(file);
+      const key = prototypeCacheKey({ encoderSha256: '', source, inputSha256s: [fp] });
+      let result = this.prototypes.get(key);
+      if (!result) {
+        result = await (source === 'features' ? prototypeFromFeatures(file, { dim, signal: options.signal }) : Promise.resolve(prototypeFromFile(file, { dim }))).catch(located);
+        this.remember(key, result);
+      }
+      return { ...result, source };
+    }
+    if (source === 'samples') {
+      const files = (await glob(paths.target.globs ?? [], { absolute: true, onlyFiles: true, expandDirectories: false })).sort();
+      if (files.length === 0) {
+        throw new RecipeProblem('error', 'missing-file', `no sample files match ${(paths.target.patterns ?? []).map((p) => `\`${p}\``).join(', ')} (relative to ${paths.recipeDir})`, where);
+      }
+      if (!encoderFile) {
+        throw new RecipeProblem('error', 'no-encoder', 'the library has no encoder (it was created with `--dim`), so samples cannot be encoded', where, 'value', {
+          hint: 'give `features:` or `prototype:` instead, or create the library with `--encoder model.onnx`',
+        });
+      }
+      const encoderKey = fileFingerprint(encoderFile);
+      const key = prototypeCacheKey({ encoderSha256: encoderKey, source, inputSha256s: files.map(fileFingerprint) });
+      const hit = this.prototypes.get(key);
+      if (hit) return { ...hit, source, provider: this.provider };
+      const encoder = await this.encoder(encoderFile, options.provider).catch(located);
+      this.provider = encoder.provider;
+      const result = await prototypeFromSamples(encoder, files, {
+        signal: options.signal,
+        onProgress: options.onProgress ? (p) => options.onProgress!(p.done, p.total) : undefined,
+      }).catch(located);
+      if (result.dim !== dim) {
+        throw new RecipeProblem('error', 'dimension', `the encoder produced ${result.dim}-d prototypes but the library holds ${dim}-d ones`, ['library']);
+      }
+      this.remember(key, result);
+      return { ...result, source, provider: encoder.provider };
+    }
+    if (source === 'text') {
+      throw new RecipeProblem('error', 'text-target', '`target.text` needs an encoder with a text input; this library\'s encoder takes feature vectors', where, 'value', {
+        hint: 'give `samples:`, `features:` or `prototype:` instead',
+      });
+    }
+    throw new RecipeProblem('error', 'no-target', 'the recipe gives no target', ['target'], 'key');
+  }
+
+  private remember(key: string, result: PrototypeResult): void {
+    // Bounded: an editing session touches a handful of targets; drop the oldest beyond that.
+    if (this.prototypes.size >= 64) this.prototypes.delete(this.prototypes.keys().next().value!);
+    this.prototypes.set(key, result);
+  }
+}
+
+function detailsOf(record: AdapterRecord): { modules_to_save?: string[] } {
+  if (!record.details) return {};
+  try {
+    return JSON.parse(record.details) as { modules_to_save?: string[] };
+  } catch {
+    return {};
+  }
+}
+
+function checkAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new ComposerError('cancelled', 'planning cancelled');
+}
+
+export function squaredDistance(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) {
+    const d = a[i] - b[i];
+    s += d * d;
+  }
+  return s;
+}

@@ -1,0 +1,265 @@
+/**
+ * The frozen encoder E and the prototype of a task: p = mean over samples of E(x).
+ *
+ * Samples stream from .npy files in batches (memory bounded by one batch, whatever the number or
+ * size of files); several one-sample files share a batch so the session runs on full batches. The
+ * mean accumulates in float64.
+ */
+import * as ort from 'onnxruntime-node';
+import { ComposerError } from '../errors';
+import { createSession, ExecutionProvider, ProviderRequest } from '../onnx/session';
+import { NpyHeader, readNpy, readNpyHeader, readNpyRows, rowLayout } from './npy';
+
+export interface Encoder {
+  /** The .onnx file, when opened from one. */
+  readonly file?: string;
+  readonly inputName: string;
+  readonly outputName: string;
+  /** Input width d_in (last input dimension). */
+  readonly inDim: number;
+  readonly provider: ExecutionProvider;
+  readonly fallback?: string;
+  /** E(x) for n rows of d_in values: n rows of D values. */
+  encodeBatch(rows: Float32Array, n: number): Promise<Float32Array>;
+  /** D, from the output metadata or by running the encoder once on zeros. */
+  outputDim(): Promise<number>;
+  dispose(): Promise<void>;
+}
+
+export interface OpenEncoderOptions {
+  provider?: ProviderRequest;
+  intraOpThreads?: number;
+}
+
+export async function openEncoder(model: string | Uint8Array, options: OpenEncoderOptions = {}): Promise<Encoder> {
+  const file = typeof model === 'string' ? model : undefined;
+  const where = file ? { file } : undefined;
+  const opened = await createSession(model, { provider: options.provider, intraOpThreads: options.intraOpThreads, label: file ?? 'encoder' });
+  const session = opened.session;
+  const inputs = session.inputMetadata;
+  if (inputs.length !== 1) {
+    await session.release();
+    throw new ComposerError('encoder', `the encoder has ${inputs.length} inputs (${session.inputNames.join(', ')}); a single float input [batch, d_in] is expected`, where,
+      'export the encoder with one input of pre-computed features, or give `features:` instead of samples');
+  }
+  const input = inputs[0];
+  const output = session.outputMetadata[0];
+  if (!input.isTensor || (input.type !== 'float32' && input.type !== 'float64')) {
+    await session.release();
+    throw new ComposerError('encoder', `the encoder input '${input.name}' is ${input.isTensor ? input.type : 'not a tensor'}; float32 or float64 is expected`, where);
+  }
+  const shape = input.shape;
+  const lastDim = shape[shape.length - 1];
+  if (shape.length !== 2 || typeof lastDim !== 'number') {
+    await session.release();
+    throw new ComposerError('encoder', `the encoder input '${input.name}' has shape [${shape.join(', ')}]; [batch, d_in] with a fixed d_in is expected`, where);
+  }
+  const inDim: number = lastDim;
+  // A fixed batch dimension (e.g. 1) means rows are fed that many at a time.
+  const fixedBatch = typeof shape[0] === 'number' ? shape[0] : undefined;
+  const inputType = input.type;
+  let knownOutDim: number | undefined;
+  if (output?.isTensor && output.shape.length === 2 && typeof output.shape[1] === 'number') knownOutDim = output.shape[1];
+
+  async function runChunk(rows: Float32Array, n: number): Promise<Float32Array> {
+    const data = inputType === 'float64' ? Float64Array.from(rows.subarray(0, n * inDim)) : rows.subarray(0, n * inDim);
+    const result = await session.run({ [input.name]: new ort.Tensor(inputType, data, [n, inDim]) });
+    const y = result[output.name];
+    const dims = y.dims;
+    if (dims.length !== 2 || dims[0] !== n) {
+      throw new ComposerError('encoder', `the encoder output '${output.name}' has shape [${dims.join(', ')}] for ${n} rows; [${n}, D] is expected`, where);
+    }
+    if (knownOutDim !== undefined && dims[1] !== knownOutDim) {
+      throw new ComposerError('encoder', `the encoder output width changed from ${knownOutDim} to ${dims[1]}`, where);
+    }
+    knownOutDim = dims[1];
+    const out = Float32Array.from(y.data as Float32Array | Float64Array);
+    y.dispose();
+    return out;
+  }
+
+  const encoder: Encoder = {
+    file,
+    inputName: input.name,
+    outputName: output.name,
+    inDim,
+    provider: opened.provider,
+    fallback: opened.fallback,
+    async encodeBatch(rows, n) {
+      if (rows.length < n * inDim) throw new ComposerError('dimension', `encodeBatch got ${rows.length} values for ${n} rows of ${inDim}`);
+      if (n === 0) return new Float32Array(0);
+      if (fixedBatch === undefined) return runChunk(rows, n);
+      const parts: Float32Array[] = [];
+      for (let start = 0; start < n; start += fixedBatch) {
+        if (n - start < fixedBatch) {
+          // Pad the last chunk to the fixed batch, keep only the real rows.
+          const padded = new Float32Array(fixedBatch * inDim);
+          padded.set(rows.subarray(start * inDim, n * inDim));
+          const y = await runChunk(padded, fixedBatch);
+          parts.push(y.subarray(0, (n - start) * (y.length / fixedBatch)));
+        } else {
+          parts.push(await runChunk(rows.subarray(start * inDim, (start + fixedBatch) * inDim), fixedBatch));
+        }
+      }
+      const out = new Float32Array(parts.reduce((a, p) => a + p.length, 0));
+      let offset = 0;
+      for (const p of parts) {
+        out.set(p, offset);
+        offset += p.length;
+      }
+      return out;
+    },
+    async outputDim() {
+      if (knownOutDim === undefined) await encoder.encodeBatch(new Float32Array(inDim), 1);
+      return knownOutDim!;
+    },
+    async dispose() {
+      await session.release();
+    },
+  };
+  return encoder;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+export interface PrototypeResult {
+  /** The mean, float64. */
+  prototype: Float64Array;
+  /** Number of samples (rows) averaged. */
+  count: number;
+  dim: number;
+}
+
+export interface PrototypeProgress {
+  done: number;
+  total: number;
+  file: string;
+}
+
+export interface StreamOptions {
+  /** Rows per encoder call / per read (default 64). */
+  batchSize?: number;
+  onProgress?: (p: PrototypeProgress) => void;
+  signal?: AbortSignal;
+}
+
+function checkCancelled(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new ComposerError('cancelled', 'prototype computation cancelled');
+}
+
+/** First non-finite value of `rows` (n rows of `dim`), as [row, column], or undefined. */
+function firstNonFinite(data: ArrayLike<number>, n: number, dim: number): [number, number] | undefined {
+  for (let i = 0; i < n * dim; i++) if (!Number.isFinite(data[i])) return [Math.floor(i / dim), i % dim];
+  return undefined;
+}
+
+function nonFiniteError(file: string, row: number, column: number, value: number, what: string, rowsInFile: number): ComposerError {
+  const rowText = rowsInFile > 1 ? ` row ${row},` : '';
+  return new ComposerError('non-finite', `${what}${rowText} column ${column} is ${value} in ${file}`, { file }, 'remove or repair samples with NaN/Inf values');
+}
+
+/**
+ * p = mean over all samples of E(x). Each file is one sample [d_in] or a batch [N, d_in]. All
+ * headers are checked before any encoding, so a wrong file fails fast.
+ */
+export async function prototypeFromSamples(encoder: Encoder, files: string[], options: StreamOptions = {}): Promise<PrototypeResult> {
+  const batchSize = options.batchSize ?? 64;
+  if (!Number.isInteger(batchSize) || batchSize < 1) throw new ComposerError('usage', `batch size must be a positive integer, got ${batchSize}`);
+  if (files.length === 0) throw new ComposerError('recipe', 'no sample files to compute the prototype from');
+  const inDim = encoder.inDim;
+  const layouts = files.map((file) => {
+    const header = readNpyHeader(file);
+    const layout = rowLayout(header);
+    if (layout.dim !== inDim) {
+      throw new ComposerError('dimension', `samples in ${file} have ${layout.dim} features (shape (${header.shape.join(', ')})) but the encoder expects ${inDim}`, { file },
+        'samples must be raw encoder inputs of shape [d_in] or [N, d_in]; pre-computed embeddings go under `features:`');
+    }
+    return { file, rows: layout.rows };
+  });
+  const total = layouts.reduce((a, l) => a + l.rows, 0);
+  if (total === 0) throw new ComposerError('recipe', 'the sample files hold no rows', { file: files[0] });
+
+  let sum: Float64Array | undefined;
+  let count = 0;
+  const pending = new Float32Array(batchSize * inDim);
+  // Where each pending row came from, to name the file when its output is non-finite.
+  const origins: { file: string; row: number; rows: number }[] = [];
+
+  const flush = async () => {
+    const n = origins.length;
+    if (n === 0) return;
+    checkCancelled(options.signal);
+    const y = await encoder.encodeBatch(pending, n);
+    const dim = y.length / n;
+    sum ??= new Float64Array(dim);
+    const bad = firstNonFinite(y, n, dim);
+    if (bad) {
+      const o = origins[bad[0]];
+      throw new ComposerError('non-finite', `the encoder produced ${y[bad[0] * dim + bad[1]]} for ${o.rows > 1 ? `row ${o.row} of ` : ''}${o.file}`, { file: o.file },
+        'the input is finite, so the encoder overflowed; check the input scale the encoder expects');
+    }
+    for (let i = 0; i < n; i++) for (let j = 0; j < dim; j++) sum[j] += y[i * dim + j];
+    count += n;
+    const file = origins[n - 1].file;
+    origins.length = 0;
+    options.onProgress?.({ done: count, total, file });
+  };
+
+  for (const { file, rows } of layouts) {
+    for (const batch of readNpyRows(file, batchSize)) {
+      checkCancelled(options.signal);
+      const bad = firstNonFinite(batch.data, batch.rows, batch.dim);
+      if (bad) throw nonFiniteError(file, batch.start + bad[0], bad[1], batch.data[bad[0] * batch.dim + bad[1]], 'sample', rows);
+      for (let r = 0; r < batch.rows; r++) {
+        pending.set(batch.data.subarray(r * inDim, (r + 1) * inDim), origins.length * inDim);
+        origins.push({ file, row: batch.start + r, rows });
+        if (origins.length === batchSize) await flush();
+      }
+    }
+  }
+  await flush();
+  const prototype = sum!;
+  for (let j = 0; j < prototype.length; j++) prototype[j] /= count;
+  return { prototype, count, dim: prototype.length };
+}
+
+/** The mean of pre-computed embeddings: an [N, D] (or [D]) file, streamed. */
+export async function prototypeFromFeatures(file: string, options: StreamOptions & { dim?: number } = {}): Promise<PrototypeResult> {
+  const header = readNpyHeader(file);
+  const { rows, dim } = rowLayout(header);
+  checkDim(header, dim, options.dim);
+  if (rows === 0) throw new ComposerError('recipe', `${file} holds no rows`, { file });
+  const sum = new Float64Array(dim);
+  let count = 0;
+  for (const batch of readNpyRows(file, options.batchSize ?? 4096)) {
+    checkCancelled(options.signal);
+    const bad = firstNonFinite(batch.data, batch.rows, dim);
+    if (bad) throw nonFiniteError(file, batch.start + bad[0], bad[1], batch.data[bad[0] * dim + bad[1]], 'feature', rows);
+    for (let i = 0; i < batch.rows; i++) for (let j = 0; j < dim; j++) sum[j] += batch.data[i * dim + j];
+    count += batch.rows;
+    options.onProgress?.({ done: count, total: rows, file });
+  }
+  for (let j = 0; j < dim; j++) sum[j] /= count;
+  return { prototype: sum, count, dim };
+}
+
+/** A prototype given directly: a [D] (or [1, D]) file. */
+export function prototypeFromFile(file: string, options: { dim?: number } = {}): PrototypeResult {
+  const header = readNpyHeader(file);
+  const squeezed = header.shape.length === 2 && header.shape[0] === 1 ? [header.shape[1]] : header.shape;
+  if (squeezed.length !== 1) {
+    throw new ComposerError('dimension', `a prototype file must hold one vector [D], got shape (${header.shape.join(', ')})`, { file }, 'for [N, D] embeddings use `features:` (their mean is taken)');
+  }
+  checkDim(header, squeezed[0], options.dim);
+  const { data } = readNpy(file);
+  const bad = firstNonFinite(data, 1, data.length);
+  if (bad) throw nonFiniteError(file, 0, bad[1], data[bad[1]], 'prototype', 1);
+  return { prototype: Float64Array.from(data), count: 1, dim: data.length };
+}
+
+function checkDim(header: NpyHeader, dim: number, expected: number | undefined): void {
+  if (expected !== undefined && dim !== expected) {
+    throw new ComposerError('dimension', `${header.file} has dimension ${dim} but the library's prototypes have ${expected}`, { file: header.file },
+      'features and prototypes must come from the encoder that built the library');
+  }
+}

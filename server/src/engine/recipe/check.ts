@@ -1,0 +1,40 @@
+/**
+ * Everything that can be said about a recipe from its text alone: YAML, schema and semantic checks.
+ * No I/O (the library, samples and adapters are checked by the planner). Never throws.
+ */
+import { parseRecipe, type Recipe } from './parse';
+import { sortProblems, type Problem } from './problem';
+import { schemaProblems } from './schemaCheck';
+import { semanticProblems, type SemanticOptions } from './semanticCheck';
+
+export interface CheckResult {
+  /** Present whenever the text is a recipe that YAML could read; `recipe.spec` is reliable only without errors. */
+  recipe?: Recipe;
+  /** Sorted by position. */
+  problems: Problem[];
+  notARecipe?: boolean;
+}
+
+export type CheckOptions = SemanticOptions;
+
+export function checkRecipe(text: string, file: string, options: CheckOptions = {}): CheckResult {
+  const parsed = parseRecipe(text, file);
+  if (!parsed.recipe) return parsed;
+  const recipe = parsed.recipe;
+  try {
+    const compose = recipe.data.compose;
+    const schema = schemaProblems(recipe);
+    // Another format's keys mean something else: report only the version.
+    if (typeof compose === 'number' && compose !== 1) {
+      return { recipe, problems: sortProblems([...parsed.problems, ...schema.filter((p) => p.code === 'unsupported-format')]) };
+    }
+    const problems = [...parsed.problems, ...schema, ...semanticProblems(recipe, options)];
+    return { recipe, problems: sortProblems(problems) };
+  } catch (e) {
+    const message = e instanceof Error ? e.message : String(e);
+    return {
+      recipe,
+      problems: [...parsed.problems, { severity: 'error', code: 'internal', message: `could not check the recipe: ${message}`, range: recipe.documentStartRange() }],
+    };
+  }
+}

@@ -1,0 +1,87 @@
+/**
+ * A problem found in a recipe: what the language server shows as a diagnostic and the CLI prints as
+ * `file:line:col: severity: message`. Ranges are 0-based (LSP style); printing makes them 1-based.
+ */
+import { ComposerError, type ErrorCode } from '../errors';
+
+export interface Position {
+  /** 0-based line. */
+  line: number;
+  /** 0-based UTF-16 column. */
+  character: number;
+}
+
+export interface Range {
+  start: Position;
+  end: Position;
+}
+
+export type Severity = 'error' | 'warning' | 'information' | 'hint';
+
+/** A key or index path into the recipe, e.g. ['weights', 'lambda'] or ['evaluate', 'command', 0]. */
+export type RecipePath = (string | number)[];
+
+export interface Problem {
+  severity: Severity;
+  /** Stable identifier, e.g. 'unknown-key', 'yaml-syntax', 'manual-sum'. */
+  code: string;
+  message: string;
+  range: Range;
+  path?: RecipePath;
+  /** For quick fixes: e.g. { suggestion: 'strategy' } or { unnecessary: true }. */
+  data?: ProblemData;
+}
+
+export interface ProblemData {
+  /** A replacement for the text at `range` (did-you-mean). */
+  suggestion?: string;
+  /** Values allowed at this place. */
+  allowed?: string[];
+  /** The problem marks something that has no effect (editors may fade it). */
+  unnecessary?: boolean;
+  [key: string]: unknown;
+}
+
+/** `file:line:col: severity: message`, 1-based as compilers print it. */
+export function formatProblem(problem: Problem, file: string): string {
+  const { line, character } = problem.range.start;
+  return `${file}:${line + 1}:${character + 1}: ${problem.severity}: ${problem.message}`;
+}
+
+export function hasErrors(problems: readonly Problem[]): boolean {
+  return problems.some((p) => p.severity === 'error');
+}
+
+/** The first error as a located ComposerError, for callers that stop at the first one. */
+export function problemToError(problem: Problem, file: string): ComposerError {
+  const code: ErrorCode = problem.code === 'yaml-syntax' ? 'yaml-syntax' : SCHEMA_CODES.has(problem.code) ? 'schema' : 'recipe';
+  return new ComposerError(
+    code,
+    problem.message,
+    {
+      file,
+      line: problem.range.start.line + 1,
+      column: problem.range.start.character + 1,
+      endLine: problem.range.end.line + 1,
+      endColumn: problem.range.end.character + 1,
+    },
+    typeof problem.data?.suggestion === 'string' ? `did you mean \`${problem.data.suggestion}\`?` : undefined,
+  );
+}
+
+const SCHEMA_CODES = new Set(['unknown-key', 'missing-key', 'wrong-type', 'invalid-value', 'out-of-range', 'target-sources', 'non-finite']);
+
+/** Problems in reading order (line, then column), errors first on ties. Stable. */
+export function sortProblems(problems: Problem[]): Problem[] {
+  const rank: Record<Severity, number> = { error: 0, warning: 1, information: 2, hint: 3 };
+  return problems
+    .map((p, i) => ({ p, i }))
+    .sort(
+      (a, b) =>
+        a.p.range.start.line - b.p.range.start.line ||
+        a.p.range.start.character - b.p.range.start.character ||
+        rank[a.p.severity] - rank[b.p.severity] ||
+        a.i - b.i,
+    )
+    .map((x) => x.p);
+}

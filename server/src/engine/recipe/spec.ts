@@ -1,0 +1,154 @@
+/**
+ * The recipe as typed data (format 1), with the defaults the schema declares filled in.
+ * `applyDefaults` is tolerant: it never throws on ill-typed input, but the result is only
+ * trustworthy when `checkRecipe` reported no errors.
+ */
+import type { Strategy, TargetSource } from '../types';
+
+export const RECIPE_FORMAT = 1;
+
+export const MERGE_METHODS = ['cat', 'svd'] as const;
+export type MergeMethod = (typeof MERGE_METHODS)[number];
+export const MERGE_DTYPES = ['auto', 'f32', 'f16', 'bf16'] as const;
+export type MergeDtype = (typeof MERGE_DTYPES)[number];
+export const MODULES_TO_SAVE_POLICIES = ['refuse', 'drop', 'average'] as const;
+export type ModulesToSavePolicy = (typeof MODULES_TO_SAVE_POLICIES)[number];
+export const TARGET_SOURCES: readonly TargetSource[] = ['samples', 'features', 'prototype', 'text'];
+
+/** Placeholders `evaluate.command` may use. */
+export const EVALUATE_PLACEHOLDERS = ['output', 'name', 'recipe', 'lock'] as const;
+
+export const RECIPE_DEFAULTS = {
+  k: 5,
+  strategy: 'sparse' as Strategy,
+  lambda: 0.05,
+  method: 'svd' as MergeMethod,
+  rank: 16,
+  dtype: 'auto' as MergeDtype,
+  modulesToSave: 'refuse' as ModulesToSavePolicy,
+  evaluateTimeout: 600,
+};
+
+/** Exactly one source, as written (samples always a list of globs). */
+export interface TargetSpec {
+  samples?: string[];
+  features?: string;
+  prototype?: string;
+  text?: string;
+}
+
+export interface RetrieveSpec {
+  k: number;
+  exclude: string[];
+  /** LanceDB SQL filter. */
+  where?: string;
+  /** Pinned candidates: used instead of the k nearest. */
+  adapters?: string[];
+}
+
+export interface WeightsSpec {
+  strategy: Strategy;
+  /** sparse only; 'auto' is resolved by the weights step. Default 0.05 when the strategy is sparse. */
+  lambda?: number | 'auto';
+  /** sim only; default: the median of the k squared distances. */
+  temperature?: number;
+  /** manual only: adapter name → weight. */
+  manual?: Record<string, number>;
+}
+
+export interface MergeSpec {
+  method: MergeMethod;
+  /** svd only. */
+  rank: number;
+  dtype: MergeDtype;
+  modules_to_save: ModulesToSavePolicy;
+}
+
+export interface EvaluateSpec {
+  /** argv; placeholders like {output} still unsubstituted. */
+  command: string[];
+  /** Seconds. */
+  timeout: number;
+}
+
+export interface RecipeSpec {
+  compose: 1;
+  /** Default: the recipe file name without `.compose.yaml`. */
+  name: string;
+  description?: string;
+  base: string;
+  /** As written: a folder relative to the recipe, or a URI. See resolveRecipePaths. */
+  library: string;
+  target: TargetSpec;
+  retrieve: RetrieveSpec;
+  weights: WeightsSpec;
+  merge: MergeSpec;
+  /** As written, relative to the recipe. */
+  output: string;
+  evaluate?: EvaluateSpec;
+}
+
+/** Which target field the recipe gives (the first, when it wrongly gives several). */
+export function targetSource(target: TargetSpec): TargetSource | undefined {
+  return TARGET_SOURCES.find((s) => target[s] !== undefined);
+}
+
+/** The recipe name a file implies: its base name without `.compose.yaml` (or `.yaml`/`.yml`). */
+export function recipeNameFromFile(file: string): string {
+  const base = file.split(/[\\/]/).pop() ?? file;
+  return base.replace(/(\.compose)?\.ya?ml$/i, '') || base;
+}
+
+/** Typed spec with defaults filled in, from the raw YAML data. */
+export function applyDefaults(data: Record<string, unknown>, file: string): RecipeSpec {
+  const retrieve = asRecord(data.retrieve);
+  const weights = asRecord(data.weights);
+  const merge = asRecord(data.merge);
+  const target = asRecord(data.target);
+  const strategy = (typeof weights.strategy === 'string' ? weights.strategy : RECIPE_DEFAULTS.strategy) as Strategy;
+
+  const targetSpec: TargetSpec = {};
+  if (target.samples !== undefined) targetSpec.samples = Array.isArray(target.samples) ? (target.samples as string[]) : [target.samples as string];
+  for (const key of ['features', 'prototype', 'text'] as const) if (target[key] !== undefined) targetSpec[key] = target[key] as string;
+
+  const weightsSpec: WeightsSpec = { strategy };
+  if (weights.lambda !== undefined && weights.lambda !== null) weightsSpec.lambda = weights.lambda as number | 'auto';
+  else if (strategy === 'sparse') weightsSpec.lambda = RECIPE_DEFAULTS.lambda;
+  if (typeof weights.temperature === 'number') weightsSpec.temperature = weights.temperature;
+  if (weights.manual !== undefined && weights.manual !== null) weightsSpec.manual = weights.manual as Record<string, number>;
+
+  const spec: RecipeSpec = {
+    compose: 1,
+    name: typeof data.name === 'string' ? data.name : recipeNameFromFile(file),
+    base: data.base as string,
+    library: data.library as string,
+    target: targetSpec,
+    retrieve: {
+      k: typeof retrieve.k === 'number' ? retrieve.k : RECIPE_DEFAULTS.k,
+      exclude: Array.isArray(retrieve.exclude) ? (retrieve.exclude as string[]) : [],
+    },
+    weights: weightsSpec,
+    merge: {
+      method: (merge.method as MergeMethod) ?? RECIPE_DEFAULTS.method,
+      rank: typeof merge.rank === 'number' ? merge.rank : RECIPE_DEFAULTS.rank,
+      dtype: (merge.dtype as MergeDtype) ?? RECIPE_DEFAULTS.dtype,
+      modules_to_save: (merge.modules_to_save as ModulesToSavePolicy) ?? RECIPE_DEFAULTS.modulesToSave,
+    },
+    output: data.output as string,
+  };
+  if (typeof data.description === 'string') spec.description = data.description;
+  if (typeof retrieve.where === 'string') spec.retrieve.where = retrieve.where;
+  if (Array.isArray(retrieve.adapters)) spec.retrieve.adapters = retrieve.adapters as string[];
+  const evaluate = asRecord(data.evaluate);
+  if (data.evaluate !== undefined && data.evaluate !== null) {
+    spec.evaluate = {
+      command: Array.isArray(evaluate.command) ? (evaluate.command as string[]) : [],
+      timeout: typeof evaluate.timeout === 'number' ? evaluate.timeout : RECIPE_DEFAULTS.evaluateTimeout,
+    };
+  }
+  return spec;
+}
+
+function asRecord(v: unknown): Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
+}

@@ -1,0 +1,94 @@
+/**
+ * The shapes that cross module boundaries: the plan (what `plan --json` prints, what the language
+ * service shows, what the webview draws) and a library row. Plain data, JSON-serialisable.
+ */
+
+export const STRATEGIES = ['avg', 'sim', 'lin', 'sparse', 'convex', 'nearest', 'manual'] as const;
+export type Strategy = (typeof STRATEGIES)[number];
+
+/** Parameters of the weights step, as the recipe gives them. */
+export interface WeightsParams {
+  strategy: Strategy;
+  /** sparse: the L1 penalty λ ≥ 0 (or 'auto', resolved before solving). */
+  lambda?: number;
+  /** sim: the softmax temperature τ > 0; default: the median of the k squared distances. */
+  temperature?: number;
+  /** manual: adapter name → weight. */
+  manual?: Record<string, number>;
+}
+
+export interface StrategyResult {
+  /** Adapter name → weight, in candidate order (nearest first). */
+  weights: Record<string, number>;
+  /** ‖t − Σwᵢpᵢ‖² (+ λ‖w‖₁ for sparse). */
+  objective: number;
+  /** ‖t − Σwᵢpᵢ‖₂ */
+  residual: number;
+  /** Number of weights with |w| > 1e-12. */
+  nonzero: number;
+  lambda?: number;
+  lambda_star?: number;
+  temperature?: number;
+}
+
+/** One breakpoint of the sparse λ-path: between breakpoints every weight is linear in λ. */
+export interface LambdaBreakpoint {
+  lambda: number;
+  weights: number[];
+}
+
+export interface LambdaPath {
+  /** Candidate names, the order of each breakpoint's `weights`. */
+  names: string[];
+  /** λ = 0 (the `lin` solution) first, λ* (the `convex` solution) last. */
+  breakpoints: LambdaBreakpoint[];
+  lambda_star: number;
+}
+
+export interface Candidate {
+  name: string;
+  /** Squared L2 distance between the target prototype and this adapter's prototype. */
+  distance: number;
+}
+
+export type TargetSource = 'samples' | 'features' | 'prototype' | 'text';
+
+export interface PlanJson {
+  recipe: string;
+  target: { dim: number; source: TargetSource; count: number; sha256?: string };
+  candidates: Candidate[];
+  strategies: Partial<Record<Strategy, StrategyResult>>;
+  strategy: Strategy;
+  lambda_path?: LambdaPath;
+  library?: { uri: string; version: number; size: number; encoder?: EncoderInfo };
+  provider?: string;
+  warnings: string[];
+}
+
+export interface EncoderInfo {
+  /** sha256 of the ONNX file that made the library's prototypes (absent for a `--dim` library). */
+  sha256?: string;
+  dim: number;
+  /** Where the encoder file lives, relative to the library folder when it was copied into it. */
+  path?: string;
+}
+
+/** One adapter of the library (one LanceDB row). */
+export interface AdapterRecord {
+  name: string;
+  base: string;
+  /** The most common rank over modules; `ranks` holds per-module exceptions. */
+  rank: number;
+  alpha: number;
+  target_modules: string[];
+  format: string;
+  /** Absolute path or URI of the adapter folder/file. */
+  path: string;
+  sha256: string;
+  prototype: number[];
+  description: string;
+  tags: string[];
+  created_at: string;
+  /** Extra facts from the adapter (dtype, rslora, per-module ranks/alphas, modules_to_save), as JSON. */
+  details?: string;
+}

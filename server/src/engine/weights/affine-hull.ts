@@ -1,0 +1,153 @@
+/**
+ * The equality-constrained core every exact strategy reduces to: on a subset S of the candidates,
+ *
+ *   2·C_SS·w − ν·1 = b,   1ᵀw = σ
+ *
+ * (the KKT system of  min wᵀC_SS·w − bᵀw  s.t. 1ᵀw = σ). We write w = (σ/m)·1 + N·z with N an
+ * orthonormal basis of 1⊥ (from one Householder reflector), so the system becomes the PSD solve
+ * 2·NᵀCN·z = Nᵀ(b − (2σ/m)·C·1). Since (σ/m)·1 ⟂ N·z, the minimum-norm z gives the minimum-norm w
+ * when the prototypes on S are affinely dependent (duplicates, m > D + 1): that is the pseudo-inverse
+ * of the KKT system, taken by eigen-decomposition only when Cholesky finds the system singular.
+ */
+import { choleskySolve, nullDirections, pseudoInverseSolve, symmetricEigen } from './symmetric-eigen';
+
+export interface AffineSolution {
+  /** Weights on the subset, in subset order. */
+  w: Float64Array;
+  /** The multiplier of 1ᵀw = σ. */
+  nu: number;
+  /** True when the system was singular and the minimum-norm solution was taken. */
+  singular: boolean;
+}
+
+/** Reflector Q = I − β·v·vᵀ with Q·(1/√m) = −e₁: its columns 2…m are an orthonormal basis N of 1⊥. */
+interface Reflector {
+  v: Float64Array;
+  beta: number;
+}
+
+function reflector(m: number): Reflector {
+  const u = 1 / Math.sqrt(m);
+  const v = new Float64Array(m).fill(u);
+  v[0] += 1;
+  return { v, beta: 1 / (1 + u) };
+}
+
+/** H = 2·NᵀC_SS·N, (m−1)×(m−1). */
+function projectedMatrix(sub: Float64Array, m: number, q: Reflector): Float64Array {
+  const { v, beta } = q;
+  const p = new Float64Array(m);
+  for (let i = 0; i < m; i++) {
+    let s = 0;
+    for (let j = 0; j < m; j++) s += sub[i * m + j] * v[j];
+    p[i] = beta * s;
+  }
+  let vp = 0;
+  for (let i = 0; i < m; i++) vp += v[i] * p[i];
+  const kappa = beta * vp;
+  const n = m - 1;
+  const h = new Float64Array(n * n);
+  for (let i = 1; i < m; i++) {
+    for (let j = i; j < m; j++) {
+      const value = 2 * (sub[i * m + j] - p[i] * v[j] - v[i] * p[j] + kappa * v[i] * v[j]);
+      h[(i - 1) * n + (j - 1)] = value;
+      h[(j - 1) * n + (i - 1)] = value;
+    }
+  }
+  return h;
+}
+
+/** Nᵀy = (Q·y) without its first entry. */
+function applyNTranspose(y: Float64Array, q: Reflector): Float64Array {
+  const m = y.length;
+  let vy = 0;
+  for (let i = 0; i < m; i++) vy += q.v[i] * y[i];
+  const out = new Float64Array(m - 1);
+  for (let i = 1; i < m; i++) out[i - 1] = y[i] - q.beta * q.v[i] * vy;
+  return out;
+}
+
+/** N·z = Q·[0; z]. */
+function applyN(z: Float64Array, q: Reflector): Float64Array {
+  const m = z.length + 1;
+  let vz = 0;
+  for (let i = 1; i < m; i++) vz += q.v[i] * z[i - 1];
+  const out = new Float64Array(m);
+  for (let i = 0; i < m; i++) out[i] = (i === 0 ? 0 : z[i - 1]) - q.beta * q.v[i] * vz;
+  return out;
+}
+
+/**
+ * What "negligible" is measured against: 2·max C_ii, the size of C itself. H = 2NᵀCN can be all
+ * rounding noise (every prototype equal), so its own size is no yardstick.
+ */
+function referenceScale(sub: Float64Array, m: number): number {
+  let largest = 0;
+  for (let i = 0; i < m; i++) largest = Math.max(largest, sub[i * m + i]);
+  return 2 * largest;
+}
+
+export function subMatrix(c: Float64Array, k: number, subset: readonly number[]): Float64Array {
+  const m = subset.length;
+  const sub = new Float64Array(m * m);
+  for (let a = 0; a < m; a++) for (let b = 0; b < m; b++) sub[a * m + b] = c[subset[a] * k + subset[b]];
+  return sub;
+}
+
+/** Solves the system above on `subset` (b = 0 when null). */
+export function solveOnAffineHull(c: Float64Array, k: number, subset: readonly number[], b: Float64Array | null, sigma: number): AffineSolution {
+  const m = subset.length;
+  const sub = subMatrix(c, k, subset);
+  const rhsFull = new Float64Array(m);
+  for (let i = 0; i < m; i++) {
+    let row = 0;
+    for (let j = 0; j < m; j++) row += sub[i * m + j];
+    rhsFull[i] = (b ? b[i] : 0) - (2 * sigma / m) * row;
+  }
+  const w = new Float64Array(m);
+  let singular = false;
+  if (m === 1) {
+    w[0] = sigma;
+  } else {
+    const q = reflector(m);
+    const h = projectedMatrix(sub, m, q);
+    const rhs = applyNTranspose(rhsFull, q);
+    const reference = referenceScale(sub, m);
+    let z = choleskySolve(h, m - 1, rhs, reference);
+    if (!z) {
+      singular = true;
+      z = pseudoInverseSolve(symmetricEigen(h, m - 1), m - 1, rhs, reference);
+    }
+    const nz = applyN(z, q);
+    for (let i = 0; i < m; i++) w[i] = sigma / m + nz[i];
+  }
+  // ν from the mean of the stationarity rows (exact when the system is consistent).
+  let total = 0;
+  for (let i = 0; i < m; i++) {
+    let row = 0;
+    for (let j = 0; j < m; j++) row += sub[i * m + j] * w[j];
+    total += 2 * row - (b ? b[i] : 0);
+  }
+  return { w, nu: total / m, singular };
+}
+
+/**
+ * An orthonormal basis (each column a length-m vector, summing to 0) of the directions d on `subset`
+ * with C_SS·d = 0 and 1ᵀd = 0: moving along them changes neither Σw nor t − Σwᵢpᵢ. Empty when the
+ * prototypes on the subset are affinely independent.
+ */
+export function flatDirections(c: Float64Array, k: number, subset: readonly number[]): Float64Array[] {
+  const m = subset.length;
+  if (m <= 1) return [];
+  const q = reflector(m);
+  const sub = subMatrix(c, k, subset);
+  const h = projectedMatrix(sub, m, q);
+  const reference = referenceScale(sub, m);
+  if (choleskySolve(h, m - 1, new Float64Array(m - 1), reference)) return [];
+  const eigen = symmetricEigen(h, m - 1);
+  return nullDirections(eigen, m - 1, reference).map((j) => {
+    const z = new Float64Array(m - 1);
+    for (let r = 0; r < m - 1; r++) z[r] = eigen.vectors[r * (m - 1) + j];
+    return applyN(z, q);
+  });
+}

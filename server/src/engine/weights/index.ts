@@ -1,0 +1,10 @@
+/**
+ * The weights step: how much each retrieved adapter contributes to the composite.
+ * All exact strategies work on C_ij = (t − pᵢ)·(t − pⱼ) (see cost-matrix.ts).
+ */
+export { costMatrix } from './cost-matrix';
+export { solveWeights, solveAll, lambdaPath } from './solve';
+export { sparseAt, defaultLambda } from './sparse';
+export { sumOfWeights } from './manual';
+export { medianDistance } from './similarity';
+export type { WeightsProblem } from './problem';

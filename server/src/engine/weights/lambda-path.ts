@@ -1,0 +1,157 @@
+/**
+ * The sparse λ-path: w(λ) = argmin wᵀCw + λ‖w‖₁ s.t. 1ᵀw = 1 for every λ ≥ 0, as exact breakpoints.
+ *
+ * On 1ᵀw = 1, ‖w‖₁ = 1 + 2·Σ max(−wᵢ, 0): λ only prices negative weights. λ = 0 is `lin`; every
+ * λ ≥ λ* is `convex`, with λ* = max_j (g_j − ν)/2 at the convex optimum (g = 2Cw, ν = wᵀg).
+ * Between breakpoints the active set A (nonzero weights) and their signs s are fixed and the KKT
+ * conditions  2·C_AA·w_A + λ·s_A = ν·1,  1ᵀw_A = 1,  |ν − g_j| ≤ λ off A  make w linear in λ.
+ *
+ * We follow the path DOWN from λ* (homotopy, like LARS for the lasso). Going down, the direction
+ * system is always consistent even when C_AA is singular (the current point solves it and λ > 0), so
+ * the pseudo-inverse (minimum-norm) direction keeps every point optimal; duplicates join and leave
+ * together and keep an even split. Events: an active weight reaches 0 (it leaves), or an inactive
+ * candidate's |ν − g_j| reaches λ (it joins with sign of ν − g_j).
+ */
+import { ComposerError } from '../errors';
+import type { LambdaBreakpoint, LambdaPath } from '../types';
+import { solveOnAffineHull } from './affine-hull';
+import { gradient, largestDiagonal } from './convex';
+
+/** λ* from the convex optimum: the smallest λ at which it is also the sparse optimum. */
+export function lambdaStarOf(c: Float64Array, k: number, convex: Float64Array): number {
+  const g = gradient(c, k, convex);
+  let nu = 0;
+  for (let i = 0; i < k; i++) nu += convex[i] * g[i];
+  let star = 0;
+  for (let j = 0; j < k; j++) star = Math.max(star, (g[j] - nu) / 2);
+  // Reduced gradients at rounding level: lin is already non-negative.
+  return star <= 1e-12 * largestDiagonal(c, k) ? 0 : star;
+}
+
+function sameWeights(a: ArrayLike<number>, b: ArrayLike<number>, tolerance: number): boolean {
+  let largest = 0;
+  for (let i = 0; i < a.length; i++) largest = Math.max(largest, Math.abs(a[i]), Math.abs(b[i]));
+  for (let i = 0; i < a.length; i++) if (Math.abs(a[i] - b[i]) > tolerance * (1 + largest)) return false;
+  return true;
+}
+
+export function computeLambdaPath(c: Float64Array, names: readonly string[], lin: Float64Array, convex: Float64Array): LambdaPath {
+  const k = names.length;
+  const lambdaStar = lambdaStarOf(c, k, convex);
+  if (lambdaStar === 0) {
+    // lin is already non-negative; keep both exact answers when rounding makes them differ.
+    const breakpoints = [{ lambda: 0, weights: Array.from(lin) }];
+    if (lin.some((x, i) => x !== convex[i])) breakpoints.push({ lambda: 0, weights: Array.from(convex) });
+    return { names: [...names], breakpoints: breakpoints.map(withoutNegativeZero), lambda_star: 0 };
+  }
+  const descending: LambdaBreakpoint[] = [{ lambda: lambdaStar, weights: Array.from(convex) }];
+  followDown(c, k, lambdaStar, convex, descending);
+  const breakpoints = descending.reverse();
+  // The path reaches λ = 0 at a lin minimiser; when lin has several (degenerate prototypes) the one
+  // reported as `lin` is the minimum-norm one and λ = 0 is a jump from it.
+  const atZero = breakpoints[0];
+  if (sameWeights(atZero.weights, lin, 1e-8)) atZero.weights = Array.from(lin);
+  else breakpoints.unshift({ lambda: 0, weights: Array.from(lin) });
+  return { names: [...names], breakpoints: breakpoints.map(withoutNegativeZero), lambda_star: lambdaStar };
+}
+
+function withoutNegativeZero(point: LambdaBreakpoint): LambdaBreakpoint {
+  return { lambda: point.lambda, weights: point.weights.map((x) => (x === 0 ? 0 : x)) };
+}
+
+function followDown(c: Float64Array, k: number, lambdaStar: number, start: Float64Array, out: LambdaBreakpoint[]): void {
+  const w = Float64Array.from(start);
+  const sign = new Int8Array(k);
+  for (let i = 0; i < k; i++) sign[i] = w[i] > 0 ? 1 : 0;
+  let lambda = lambdaStar;
+  let justLeft = new Uint8Array(k);
+  let joined = new Uint8Array(k);
+  const diagonalScale = largestDiagonal(c, k);
+  const maxSteps = 20 * k + 100;
+  for (let step = 0; step < maxSteps; step++) {
+    const g = gradient(c, k, w);
+    let active = activeList(sign);
+    let nu = 0;
+    for (const i of active) nu += g[i] + lambda * sign[i];
+    nu /= active.length;
+    // Candidates on the boundary |ν − g_j| = λ join, signed like ν − g_j.
+    let l1 = 0;
+    for (const i of active) l1 += Math.abs(w[i]);
+    const boundaryTolerance = 1e-10 * lambdaStar + 1e-13 * diagonalScale * l1;
+    for (let j = 0; j < k; j++) {
+      if (sign[j] !== 0 || justLeft[j]) continue;
+      const r = nu - g[j];
+      if (Math.abs(r) >= lambda - boundaryTolerance) { sign[j] = r > 0 ? 1 : -1; joined[j] = 1; }
+    }
+    // dw/dλ on the active set; a joined candidate must move away from 0 on its own side as λ falls.
+    let direction: Float64Array;
+    let dNu: number;
+    for (;;) {
+      active = activeList(sign);
+      const solution = solveOnAffineHull(c, k, active, Float64Array.from(active, (i) => -sign[i]), 0);
+      direction = new Float64Array(k);
+      active.forEach((i, a) => { direction[i] = solution.w[a]; });
+      dNu = solution.nu;
+      let scale = 0;
+      for (const i of active) scale = Math.max(scale, Math.abs(direction[i]));
+      let wrong = -1;
+      for (const j of active) {
+        if (joined[j] && sign[j] * direction[j] >= -1e-12 * scale) { wrong = j; break; }
+      }
+      if (wrong < 0) break;
+      sign[wrong] = 0;
+      joined[wrong] = 0;
+      justLeft[wrong] = 1;
+    }
+    // Distance δ = λ − λ_next to the next event.
+    let delta = lambda;
+    const leaveAt = new Float64Array(k).fill(Infinity);
+    const joinAt = new Float64Array(k).fill(Infinity);
+    const joinSign = new Int8Array(k);
+    for (const i of active) {
+      if (w[i] === 0 || direction[i] === 0) continue;
+      const d = w[i] / direction[i];
+      if (d > 0) { leaveAt[i] = d; delta = Math.min(delta, d); }
+    }
+    const gDirection = gradient(c, k, direction);
+    for (let j = 0; j < k; j++) {
+      if (sign[j] !== 0) continue;
+      const r = nu - g[j];
+      const rho = dNu - gDirection[j];
+      for (const s of [1, -1]) {
+        // r − δρ = s(λ − δ)  ⇔  δ = (λ − s·r)/(1 − s·ρ), with λ − s·r ≥ 0 while |r| ≤ λ.
+        const numerator = lambda - s * r;
+        const denominator = 1 - s * rho;
+        if (!(denominator > 0)) continue;
+        if (justLeft[j] && numerator <= boundaryTolerance) continue;
+        const d = Math.max(0, numerator) / denominator;
+        if (d < joinAt[j]) { joinAt[j] = d; joinSign[j] = s; }
+      }
+      delta = Math.min(delta, joinAt[j]);
+    }
+    const tie = delta + 1e-11 * lambdaStar;
+    const next = lambda - delta <= 1e-11 * lambdaStar ? 0 : lambda - delta;
+    const moved = lambda - next;
+    for (const i of active) w[i] -= moved * direction[i];
+    justLeft = new Uint8Array(k);
+    joined = new Uint8Array(k);
+    for (const i of active) {
+      if (leaveAt[i] <= tie || w[i] * sign[i] <= 0) { w[i] = 0; sign[i] = 0; justLeft[i] = 1; }
+    }
+    for (let j = 0; j < k; j++) {
+      if (joinAt[j] <= tie && sign[j] === 0 && !justLeft[j]) { sign[j] = joinSign[j]; joined[j] = 1; }
+    }
+    lambda = next;
+    const last = out[out.length - 1];
+    if (last.lambda === lambda) last.weights = Array.from(w);
+    else out.push({ lambda, weights: Array.from(w) });
+    if (lambda === 0) return;
+  }
+  throw new ComposerError('internal', 'the sparse λ-path did not terminate', undefined, 'please report this problem with its prototypes');
+}
+
+function activeList(sign: Int8Array): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < sign.length; i++) if (sign[i] !== 0) out.push(i);
+  return out;
+}

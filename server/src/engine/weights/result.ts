@@ -1,0 +1,55 @@
+/** Turns a weight vector into the StrategyResult the plan, the editor and the webview show. */
+import type { StrategyResult } from '../types';
+import { quadraticForm } from './cost-matrix';
+
+/** |w| ≤ this (relative to the largest weight) is rounding noise of an exact zero. */
+const ZERO_RELATIVE = 1e-13;
+/** What the plan counts as a nonzero weight. */
+export const NONZERO_THRESHOLD = 1e-12;
+
+/** Exact zeros where the solution is zero; -0 becomes 0 (stable JSON, bit-identical outputs). */
+export function cleanWeights(w: ArrayLike<number>): Float64Array {
+  const out = Float64Array.from(w);
+  let largest = 0;
+  for (let i = 0; i < out.length; i++) largest = Math.max(largest, Math.abs(out[i]));
+  for (let i = 0; i < out.length; i++) if (Math.abs(out[i]) <= ZERO_RELATIVE * largest) out[i] = 0;
+  return out;
+}
+
+export function weightsByName(names: readonly string[], w: ArrayLike<number>): Record<string, number> {
+  const out: Record<string, number> = {};
+  names.forEach((name, i) => { out[name] = w[i]; });
+  return out;
+}
+
+export interface ResultExtras {
+  lambda?: number;
+  lambda_star?: number;
+  temperature?: number;
+  /** Overrides wᵀCw as ‖t − Σwᵢpᵢ‖² (manual weights that do not sum to 1). */
+  squaredResidual?: number;
+}
+
+export function strategyResult(c: Float64Array, names: readonly string[], weights: ArrayLike<number>, extras: ResultExtras = {}): StrategyResult {
+  const k = names.length;
+  const w = cleanWeights(weights);
+  const squared = extras.squaredResidual ?? quadraticForm(c, k, w);
+  let objective = squared;
+  if (extras.lambda !== undefined) {
+    let l1 = 0;
+    for (let i = 0; i < k; i++) l1 += Math.abs(w[i]);
+    objective += extras.lambda * l1;
+  }
+  let nonzero = 0;
+  for (let i = 0; i < k; i++) if (Math.abs(w[i]) > NONZERO_THRESHOLD) nonzero++;
+  const result: StrategyResult = {
+    weights: weightsByName(names, w),
+    objective,
+    residual: Math.sqrt(Math.max(0, squared)),
+    nonzero,
+  };
+  if (extras.lambda !== undefined) result.lambda = extras.lambda;
+  if (extras.lambda_star !== undefined) result.lambda_star = extras.lambda_star;
+  if (extras.temperature !== undefined) result.temperature = extras.temperature;
+  return result;
+}

@@ -1,0 +1,98 @@
+/**
+ * The weights step: one strategy (solveWeights) or all of them over one cost matrix (solveAll, what
+ * the editor recomputes on every keystroke).
+ */
+import { ComposerError } from '../errors';
+import type { LambdaPath, Strategy, StrategyResult, WeightsParams } from '../types';
+import { averageWeights } from './average';
+import { convexWeights } from './convex';
+import { costMatrixOfValid } from './cost-matrix';
+import { computeLambdaPath } from './lambda-path';
+import { linearWeights } from './linear';
+import { directSquaredResidual, manualWeights, sumOfWeights } from './manual';
+import { nearestWeights } from './nearest';
+import { validateProblem, type WeightsProblem } from './problem';
+import { strategyResult } from './result';
+import { similarityWeights } from './similarity';
+import { defaultLambda, requireLambda, sparseAt } from './sparse';
+
+/** The cost matrix and the expensive solutions, each computed at most once per problem. */
+class WeightsSession {
+  readonly k: number;
+  readonly c: Float64Array;
+  private lin?: Float64Array;
+  private convex?: Float64Array;
+  private path?: LambdaPath;
+
+  constructor(readonly problem: WeightsProblem) {
+    validateProblem(problem);
+    this.k = problem.names.length;
+    this.c = costMatrixOfValid(problem.target, problem.prototypes);
+  }
+
+  linear(): Float64Array {
+    return (this.lin ??= linearWeights(this.c, this.k));
+  }
+
+  convexHull(): Float64Array {
+    return (this.convex ??= convexWeights(this.c, this.k));
+  }
+
+  lambdaPath(): LambdaPath {
+    return (this.path ??= computeLambdaPath(this.c, this.problem.names, this.linear(), this.convexHull()));
+  }
+
+  solve(strategy: Strategy, params: WeightsParams): StrategyResult {
+    const { c, k } = this;
+    const names = this.problem.names;
+    switch (strategy) {
+      case 'avg':
+        return strategyResult(c, names, averageWeights(k));
+      case 'sim': {
+        const { w, temperature } = similarityWeights(c, k, params.temperature);
+        return strategyResult(c, names, w, { temperature });
+      }
+      case 'lin':
+        return strategyResult(c, names, this.linear());
+      case 'convex':
+        return strategyResult(c, names, this.convexHull());
+      case 'sparse': {
+        const path = this.lambdaPath();
+        const lambda = params.lambda ?? defaultLambda(path);
+        requireLambda(lambda);
+        return strategyResult(c, names, sparseAt(path, lambda), { lambda, lambda_star: path.lambda_star });
+      }
+      case 'nearest':
+        return strategyResult(c, names, nearestWeights(c, k));
+      case 'manual': {
+        if (!params.manual) {
+          throw new ComposerError('weights', 'strategy manual needs weights by adapter name', undefined, 'add `weights: { name: value, ... }` to the recipe');
+        }
+        const w = manualWeights(names, params.manual);
+        // wᵀCw is ‖t − Σwᵢpᵢ‖² only when Σw = 1.
+        const sumsToOne = Math.abs(sumOfWeights(params.manual) - 1) <= 1e-12;
+        return strategyResult(c, names, w, sumsToOne ? {} : { squaredResidual: directSquaredResidual(this.problem, w) });
+      }
+      default:
+        throw new ComposerError('weights', `unknown weights strategy '${String(strategy)}'`, undefined, 'use one of avg, sim, lin, sparse, convex, nearest, manual');
+    }
+  }
+}
+
+export function solveWeights(problem: WeightsProblem, params: WeightsParams): StrategyResult {
+  return new WeightsSession(problem).solve(params.strategy, params);
+}
+
+const ALWAYS: Strategy[] = ['avg', 'sim', 'lin', 'sparse', 'convex', 'nearest'];
+
+export function solveAll(problem: WeightsProblem, params: WeightsParams): { strategies: Partial<Record<Strategy, StrategyResult>>; lambdaPath: LambdaPath } {
+  const session = new WeightsSession(problem);
+  const strategies: Partial<Record<Strategy, StrategyResult>> = {};
+  for (const strategy of ALWAYS) strategies[strategy] = session.solve(strategy, params);
+  if (params.manual) strategies.manual = session.solve('manual', params);
+  return { strategies, lambdaPath: session.lambdaPath() };
+}
+
+export function lambdaPath(problem: WeightsProblem): LambdaPath {
+  return new WeightsSession(problem).lambdaPath();
+}

@@ -1,0 +1,67 @@
+/**
+ * Starts the compose worker for one recipe and relays its progress; cancelling aborts the engine's
+ * signal, then terminates the thread if it does not stop on its own.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Worker } from 'node:worker_threads';
+
+export interface ComposeProgress {
+  percentage?: number;
+  message?: string;
+}
+
+export class ComposeFailure extends Error {
+  constructor(
+    message: string,
+    readonly cancelled = false,
+  ) {
+    super(message);
+  }
+}
+
+/** How long an aborted compose may take to stop before its thread is terminated. */
+const ABORT_GRACE_MS = 2000;
+
+export function runCompose(recipeFile: string, provider: string | undefined, onProgress: (p: ComposeProgress) => void, signal: AbortSignal): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(new ComposeFailure('Compose cancelled', true));
+    let worker: Worker;
+    try {
+      worker = startWorker({ recipeFile, provider });
+    } catch (e) {
+      return reject(new ComposeFailure(`Cannot start the compose worker: ${(e as Error).message}`));
+    }
+    let settled = false;
+    let graceTimer: NodeJS.Timeout | undefined;
+    const finish = (fn: () => void) => {
+      if (settled) return;
+      settled = true;
+      signal.removeEventListener('abort', onAbort);
+      if (graceTimer) clearTimeout(graceTimer);
+      fn();
+      void worker.terminate();
+    };
+    const onAbort = () => {
+      worker.postMessage({ type: 'abort' });
+      graceTimer = setTimeout(() => finish(() => reject(new ComposeFailure('Compose cancelled', true))), ABORT_GRACE_MS);
+    };
+    signal.addEventListener('abort', onAbort);
+    worker.on('message', (m: { type: string; result?: unknown; message?: string; code?: string; percentage?: number }) => {
+      if (m.type === 'progress') onProgress({ percentage: m.percentage, message: m.message });
+      else if (m.type === 'done') finish(() => resolve(m.result));
+      else if (m.type === 'error') finish(() => reject(new ComposeFailure(m.message ?? 'Compose failed', signal.aborted || m.code === 'cancelled')));
+    });
+    worker.on('error', (e) => finish(() => reject(new ComposeFailure(`Compose failed: ${e.message}`))));
+    worker.on('exit', (code) => finish(() => reject(new ComposeFailure(signal.aborted ? 'Compose cancelled' : `Compose worker stopped (exit code ${code})`, signal.aborted))));
+  });
+}
+
+/** dist/composeWorker.js next to the bundle; from sources (tests, tsx) the .ts through tsx's loader. */
+function startWorker(workerData: unknown): Worker {
+  const bundled = path.join(__dirname, 'composeWorker.js');
+  if (fs.existsSync(bundled)) return new Worker(bundled, { workerData });
+  const source = path.join(__dirname, 'composeWorker.ts');
+  const tsx = require.resolve('tsx/cjs');
+  return new Worker(`require(${JSON.stringify(tsx)}); require(${JSON.stringify(source)});`, { eval: true, workerData });
+}

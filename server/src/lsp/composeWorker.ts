@@ -1,0 +1,48 @@
+/**
+ * Runs one compose off the server's thread (bundled as dist/composeWorker.js). Messages out:
+ * {type:'progress', percentage?, message?} · {type:'done', result} · {type:'error', message, code?}.
+ * Message in: {type:'abort'} → the engine's AbortSignal.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { compose } from '../engine/compose';
+
+export interface ComposeWorkerInput {
+  recipeFile: string;
+  provider?: string;
+}
+
+const input = workerData as ComposeWorkerInput;
+const controller = new AbortController();
+parentPort?.on('message', (m: { type?: string }) => {
+  if (m?.type === 'abort') controller.abort();
+});
+
+/** Progress arrives as (fraction, message), ({fraction|percentage|done/total, message}) or (message). */
+function normalizeProgress(args: unknown[]): { percentage?: number; message?: string } {
+  const out: { percentage?: number; message?: string } = {};
+  for (const a of args) {
+    if (typeof a === 'number' && Number.isFinite(a)) out.percentage = a <= 1 ? a * 100 : a;
+    else if (typeof a === 'string') out.message = a;
+    else if (a && typeof a === 'object') {
+      const o = a as Record<string, unknown>;
+      if (typeof o.fraction === 'number') out.percentage = o.fraction * 100;
+      else if (typeof o.percentage === 'number') out.percentage = o.percentage;
+      else if (typeof o.done === 'number' && typeof o.total === 'number' && o.total > 0) out.percentage = (o.done / o.total) * 100;
+      if (typeof o.message === 'string') out.message = o.message;
+    }
+  }
+  if (out.percentage !== undefined) out.percentage = Math.max(0, Math.min(100, Math.round(out.percentage)));
+  return out;
+}
+
+compose(input.recipeFile, {
+  signal: controller.signal,
+  provider: input.provider,
+  onProgress: (...args: unknown[]) => parentPort?.postMessage({ type: 'progress', ...normalizeProgress(args) }),
+} as Parameters<typeof compose>[1])
+  .then((result) => parentPort?.postMessage({ type: 'done', result: JSON.parse(JSON.stringify(result)) }))
+  .catch((e: unknown) => {
+    const err = e as { format?: () => string; message?: string; code?: string };
+    const message = typeof err?.format === 'function' ? err.format() : err?.message ?? String(e);
+    parentPort?.postMessage({ type: 'error', message, code: err?.code });
+  });

@@ -1,0 +1,403 @@
+/**
+ * The language server: capabilities, document sync, per-document planning, the editor features of
+ * server/src/service, commands (plan, compose in a worker with progress, pin weights, set λ), status
+ * and plan notifications. Any LSP client works (VS Code, Neovim, Helix): nothing here assumes VS Code.
+ */
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  CodeActionKind,
+  CodeLensRefreshRequest,
+  DidChangeConfigurationNotification,
+  DidChangeWatchedFilesNotification,
+  ErrorCodes,
+  LSPErrorCodes,
+  ProposedFeatures,
+  ResponseError,
+  TextDocumentSyncKind,
+  TextDocuments,
+  WorkDoneProgressReporter,
+  createConnection,
+} from 'vscode-languageserver/node';
+import type { ClientCapabilities, Connection, InitializeParams, InitializeResult } from 'vscode-languageserver/node';
+import { TextDocument } from 'vscode-languageserver-textdocument';
+import { createPlanner } from '../engine/planner';
+import type { Planner } from '../engine/planner';
+import type { Strategy } from '../engine/types';
+import { STRATEGIES } from '../engine/types';
+import { PlanNotification, ServerCommands, StatusNotification } from '../protocol';
+import type { PlanParams, StatusParams } from '../protocol';
+import { codeActions } from '../service/codeActions';
+import { codeLenses } from '../service/codeLens';
+import { pinWeightsEdit, setLambdaEdit } from '../service/commands';
+import { completion } from '../service/completion';
+import { definition } from '../service/definition';
+import { diagnostics } from '../service/diagnostics';
+import { hover } from '../service/hover';
+import { inlayHints } from '../service/inlayHints';
+import { RecipeSchema, loadRecipeSchema } from '../service/recipeSchema';
+import { documentSymbols } from '../service/symbols';
+import type { RecipeView } from '../service/recipeView';
+import { ComposeFailure, runCompose } from './composeRunner';
+import { diskFiles } from './diskFiles';
+import { LibraryWatch } from './libraryWatch';
+import { PlanScheduler } from './planScheduler';
+import type { TrackedRecipe } from './planScheduler';
+import { ServerLog, describeError } from './serverLog';
+import { DEFAULT_SETTINGS, readSettings } from './settings';
+import type { ServerSettings } from './settings';
+
+export interface LanguageServerOptions {
+  /** The engine to plan with (tests pass a fake); default: the engine's planner. */
+  planner?: Planner;
+}
+
+/** How long a lens / inlay-hint / code-action request waits for the plan of the current text. */
+const FRESH_PLAN_WAIT_MS = 3000;
+
+export function startLanguageServer(argv: string[] = process.argv.slice(2), options: LanguageServerOptions = {}): Connection {
+  // createConnection picks the transport from process.argv (and patches console for --stdio).
+  for (const flag of ['--stdio', '--node-ipc']) if (argv.includes(flag) && !process.argv.includes(flag)) process.argv.push(flag);
+  const socket = argv.find((a) => a.startsWith('--socket=') || a.startsWith('--pipe='));
+  if (socket && !process.argv.includes(socket)) process.argv.push(socket);
+
+  const connection = createConnection(ProposedFeatures.all);
+  const log = new ServerLog(connection.console);
+  const documents = new TextDocuments(TextDocument);
+  const planner = options.planner ?? createPlanner();
+  const schemaJson = loadRecipeSchema();
+  const schema = schemaJson ? new RecipeSchema(schemaJson) : undefined;
+
+  let settings: ServerSettings = { ...DEFAULT_SETTINGS };
+  let capabilities: ClientCapabilities = {};
+  let workspaceRoot: string | undefined;
+  let lastStatus: StatusParams = { state: 'idle' };
+  const composing = new Map<string, AbortController>();
+
+  const scheduler = new PlanScheduler(planner, {
+    planOptions: () => ({ workspaceRoot, provider: settings.executionProvider, libraryUri: settings.libraryUri }),
+    debounceMs: () => settings.debounceMs,
+    onPlanned: (recipe) => publish(recipe),
+    onBusyChange: (busy) => sendStatus({ state: busy || composing.size > 0 ? 'busy' : 'idle' }),
+    logError: (message, error) => log.error(message, error),
+  });
+
+  const libraryWatch = new LibraryWatch((libraryPath) => {
+    log.info(`library changed on disk: ${libraryPath}`);
+    planner.invalidate({ libraryUri: libraryPath });
+    scheduler.replanAll();
+  });
+
+  /** An exception in a feature becomes an empty answer and one log line, never a dead server. */
+  function guarded<A extends unknown[], R>(name: string, fallback: R, handler: (...args: A) => R | Promise<R>): (...args: A) => Promise<R> {
+    return async (...args: A) => {
+      try {
+        return await handler(...args);
+      } catch (e) {
+        if (e instanceof ResponseError) throw e;
+        log.error(`${name} failed`, e);
+        return fallback;
+      }
+    };
+  }
+
+  function sendStatus(update: Partial<StatusParams>): void {
+    lastStatus = { ...lastStatus, ...update };
+    if (lastStatus.message === undefined) delete lastStatus.message;
+    void connection.sendNotification(StatusNotification, lastStatus);
+  }
+
+  function publish(recipe: TrackedRecipe): void {
+    const view = scheduler.currentView(recipe);
+    void connection.sendDiagnostics({ uri: recipe.uri, version: recipe.version, diagnostics: diagnostics(view) });
+    const outcome = recipe.outcome;
+    if (!outcome?.isRecipe) return;
+    const plan = outcome.plan;
+    const firstError = outcome.problems.find((p) => p.severity === 'error');
+    const params: PlanParams = { uri: recipe.uri, version: recipe.version, plan: plan ?? null };
+    if (!plan) params.error = firstError?.message ?? 'The recipe cannot be planned yet.';
+    void connection.sendNotification(PlanNotification, params);
+    if (plan?.library) {
+      sendStatus({
+        librarySize: plan.library.size,
+        libraryUri: plan.library.uri,
+        encoder: plan.library.encoder ? encoderLabel(plan.library.encoder) : undefined,
+        provider: plan.provider ?? planner.lastProvider() ?? lastStatus.provider,
+        message: undefined,
+      });
+    } else if (firstError) {
+      sendStatus({ message: firstError.message });
+    }
+    libraryWatch.setLibraries(scheduler.all().flatMap((r) => (r.outcome?.plan?.library?.uri ? [r.outcome.plan.library.uri] : [])));
+    if (capabilities.workspace?.codeLens?.refreshSupport) void connection.sendRequest(CodeLensRefreshRequest.type).catch(() => undefined);
+    if (capabilities.workspace?.inlayHint?.refreshSupport) void connection.languages.inlayHint.refresh().catch(() => undefined);
+  }
+
+  function fileOf(uri: string): string {
+    if (uri.startsWith('file:')) {
+      try {
+        return fileURLToPath(uri);
+      } catch {
+        // fall through: a malformed file URI is treated like an untitled buffer
+      }
+    }
+    const name = uri.replace(/^[a-z]+:/i, '').replace(/[^\w.-]+/g, '_') || 'untitled.compose.yaml';
+    return path.join(workspaceRoot ?? process.cwd(), name);
+  }
+
+  function isYamlDocument(doc: TextDocument): boolean {
+    return doc.languageId === 'adapter-compose' || doc.languageId === 'yaml' || /\.ya?ml$/i.test(doc.uri);
+  }
+
+  async function refreshSettings(): Promise<void> {
+    if (!capabilities.workspace?.configuration) return;
+    try {
+      const raw = await connection.workspace.getConfiguration('adapterCompose');
+      applySettings(readSettings(raw));
+    } catch (e) {
+      log.warn(`could not read settings: ${describeError(e)}`);
+    }
+  }
+
+  function applySettings(next: ServerSettings): void {
+    const changed = JSON.stringify(next) !== JSON.stringify(settings);
+    settings = next;
+    log.level = next.logLevel;
+    libraryWatch.start(next.libraryPollMs);
+    if (changed) {
+      planner.invalidate();
+      scheduler.replanAll();
+    }
+  }
+
+  /** The view of an open recipe, or of a recipe on disk (commands may name a closed file). */
+  async function recipeView(uri: string, waitMs: number): Promise<RecipeView | undefined> {
+    const open = await scheduler.view(uri, waitMs);
+    if (open) return open;
+    return undefined;
+  }
+
+  connection.onInitialize((params: InitializeParams): InitializeResult => {
+    capabilities = params.capabilities;
+    const folder = params.workspaceFolders?.[0]?.uri ?? params.rootUri ?? undefined;
+    workspaceRoot = folder ? fileOf(folder) : params.rootPath ?? undefined;
+    const init = params.initializationOptions as Record<string, unknown> | undefined;
+    settings = readSettings(init?.settings ?? init);
+    log.level = settings.logLevel;
+    return {
+      capabilities: {
+        textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental, save: { includeText: false } },
+        completionProvider: { triggerCharacters: [':', '/'], resolveProvider: false },
+        hoverProvider: true,
+        definitionProvider: true,
+        documentSymbolProvider: true,
+        codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix, CodeActionKind.RefactorRewrite] },
+        codeLensProvider: { resolveProvider: false },
+        inlayHintProvider: true,
+        executeCommandProvider: { commands: Object.values(ServerCommands) },
+        workspace: { workspaceFolders: { supported: true } },
+      },
+      serverInfo: { name: 'adapter-composer', version: '0.1.0' },
+    };
+  });
+
+  connection.onInitialized(() => {
+    libraryWatch.start(settings.libraryPollMs);
+    if (capabilities.workspace?.didChangeConfiguration?.dynamicRegistration) {
+      void connection.client.register(DidChangeConfigurationNotification.type, { section: 'adapterCompose' }).catch(() => undefined);
+    }
+    if (capabilities.workspace?.didChangeWatchedFiles?.dynamicRegistration) {
+      // Samples, prototypes, locks and library tables: any of them changes a plan.
+      void connection.client
+        .register(DidChangeWatchedFilesNotification.type, { watchers: [{ globPattern: '**/*.{npy,lock,json,lance,manifest,txn,safetensors,onnx}' }, { globPattern: '**/*.compose.lock.json' }] })
+        .catch(() => undefined);
+    }
+    void refreshSettings();
+    sendStatus({ state: 'idle', provider: settings.executionProvider });
+  });
+
+  connection.onDidChangeConfiguration(
+    guarded('configuration', undefined, async (change) => {
+      if (capabilities.workspace?.configuration) await refreshSettings();
+      else applySettings(readSettings((change.settings as Record<string, unknown> | undefined) ?? {}));
+    }),
+  );
+
+  connection.onDidChangeWatchedFiles(
+    guarded('watched files', undefined, (change) => {
+      // The planner fingerprints samples and reads the library version on every plan: re-planning is enough.
+      if (change.changes.length) scheduler.replanAll(100);
+    }),
+  );
+
+  documents.onDidChangeContent((change) => {
+    try {
+      const doc = change.document;
+      if (!isYamlDocument(doc)) return;
+      scheduler.update(doc.uri, fileOf(doc.uri), doc.version, doc.getText());
+    } catch (e) {
+      log.error('document change failed', e);
+    }
+  });
+
+  documents.onDidSave((change) => {
+    // The saved recipe is what compose and the lock read: re-check the on-disk facts (stale lock).
+    if (scheduler.get(change.document.uri)) scheduler.replanAll(0);
+  });
+
+  documents.onDidClose((change) => {
+    scheduler.close(change.document.uri);
+    void connection.sendDiagnostics({ uri: change.document.uri, diagnostics: [] });
+  });
+
+  connection.onCodeLens(guarded('code lens', [], async (params) => {
+    const view = await recipeView(params.textDocument.uri, FRESH_PLAN_WAIT_MS);
+    return view ? codeLenses(view) : [];
+  }));
+
+  connection.languages.inlayHint.on(guarded('inlay hints', [], async (params) => {
+    const view = await recipeView(params.textDocument.uri, FRESH_PLAN_WAIT_MS);
+    return view ? inlayHints(view, params.range) : [];
+  }));
+
+  connection.onCompletion(guarded('completion', { isIncomplete: false, items: [] }, async (params) => {
+    const view = await recipeView(params.textDocument.uri, 0);
+    return view ? completion(view, params.position, schema, diskFiles) : { isIncomplete: false, items: [] };
+  }));
+
+  connection.onHover(guarded('hover', null, async (params) => {
+    const view = await recipeView(params.textDocument.uri, 0);
+    return view ? hover(view, params.position, schema) : null;
+  }));
+
+  connection.onDefinition(guarded('definition', [], async (params) => {
+    const view = await recipeView(params.textDocument.uri, 0);
+    return view ? definition(view, params.position, diskFiles) : [];
+  }));
+
+  connection.onDocumentSymbol(guarded('document symbols', [], async (params) => {
+    const view = await recipeView(params.textDocument.uri, 0);
+    return view ? documentSymbols(view) : [];
+  }));
+
+  connection.onCodeAction(guarded('code actions', [], async (params) => {
+    const view = await recipeView(params.textDocument.uri, FRESH_PLAN_WAIT_MS);
+    return view ? codeActions(view, params.range, params.context.diagnostics, schema) : [];
+  }));
+
+  connection.onExecuteCommand(async (params, token, workDone) => {
+    const args = params.arguments ?? [];
+    const uri = typeof args[0] === 'string' ? args[0] : undefined;
+    try {
+      if (!uri) throw userError(`${params.command} needs the recipe's URI as its first argument`);
+      switch (params.command) {
+        case ServerCommands.plan: {
+          const view = await requireView(uri);
+          if (!view.outcome?.plan) throw userError(firstProblem(view) ?? 'The recipe cannot be planned yet.');
+          return view.outcome.plan;
+        }
+        case ServerCommands.pinWeights: {
+          const view = await requireView(uri);
+          const strategy = typeof args[1] === 'string' && (STRATEGIES as readonly string[]).includes(args[1]) ? (args[1] as Strategy) : undefined;
+          const edit = pinWeightsEdit(view, strategy);
+          if (!edit) throw userError(firstProblem(view) ?? 'No computed weights to pin yet.');
+          const result = await connection.workspace.applyEdit({ label: 'Pin weights', edit });
+          return { applied: result.applied };
+        }
+        case ServerCommands.setLambda: {
+          const view = await requireView(uri);
+          const lambda = typeof args[1] === 'number' ? args[1] : Number(args[1]);
+          let edit;
+          try {
+            edit = setLambdaEdit(view, lambda);
+          } catch (e) {
+            throw userError((e as Error).message);
+          }
+          const result = await connection.workspace.applyEdit({ label: 'Set λ', edit });
+          return { applied: result.applied };
+        }
+        case ServerCommands.compose:
+          return await composeCommand(uri, token, workDone, params.workDoneToken !== undefined);
+        case ServerCommands.history:
+          return [];
+        default:
+          throw new ResponseError(ErrorCodes.MethodNotFound, `Unknown command ${params.command}`);
+      }
+    } catch (e) {
+      if (e instanceof ResponseError) throw e;
+      log.error(`command ${params.command} failed`, e);
+      throw new ResponseError(LSPErrorCodes.RequestFailed, describeError(e));
+    }
+  });
+
+  async function requireView(uri: string): Promise<RecipeView> {
+    const view = await recipeView(uri, FRESH_PLAN_WAIT_MS * 10);
+    if (!view) throw userError(`${uri} is not open in the editor`);
+    return view;
+  }
+
+  async function composeCommand(uri: string, token: { isCancellationRequested: boolean; onCancellationRequested: (l: () => void) => unknown }, attached: WorkDoneProgressReporter, hasClientToken: boolean): Promise<unknown> {
+    if (composing.has(uri)) throw userError('A compose of this recipe is already running.');
+    const file = fileOf(uri);
+    const controller = new AbortController();
+    token.onCancellationRequested(() => controller.abort());
+    let progress: WorkDoneProgressReporter = attached;
+    if (!hasClientToken && capabilities.window?.workDoneProgress) {
+      try {
+        const created = await connection.window.createWorkDoneProgress();
+        created.token.onCancellationRequested(() => controller.abort());
+        progress = created;
+      } catch {
+        progress = attached;
+      }
+    }
+    const reporting = !WorkDoneProgressReporter.isNullInstance(progress);
+    composing.set(uri, controller);
+    sendStatus({ state: 'busy', message: `Composing ${path.basename(file)}` });
+    if (reporting) progress.begin(`Composing ${path.basename(file)}`, 0, undefined, true);
+    try {
+      const result = await runCompose(file, settings.executionProvider, (p) => {
+        if (!reporting) return;
+        if (p.percentage !== undefined && p.message) progress.report(p.percentage, p.message);
+        else if (p.percentage !== undefined) progress.report(p.percentage);
+        else if (p.message) progress.report(p.message);
+      }, controller.signal);
+      return result;
+    } catch (e) {
+      if (e instanceof ComposeFailure && e.cancelled) throw new ResponseError(LSPErrorCodes.RequestCancelled, 'Compose cancelled');
+      throw userError(describeError(e));
+    } finally {
+      if (reporting) progress.done();
+      composing.delete(uri);
+      sendStatus({ state: 'idle', message: undefined });
+      // The lock (and output) changed: re-check the recipe.
+      if (scheduler.get(uri)) scheduler.replanAll(0);
+    }
+  }
+
+  connection.onShutdown(async () => {
+    libraryWatch.stop();
+    scheduler.dispose();
+    for (const c of composing.values()) c.abort();
+    await planner.dispose().catch(() => undefined);
+  });
+
+  documents.listen(connection);
+  connection.listen();
+  return connection;
+}
+
+function userError(message: string): ResponseError<void> {
+  return new ResponseError(LSPErrorCodes.RequestFailed, message);
+}
+
+function firstProblem(view: RecipeView): string | undefined {
+  const p = view.outcome?.problems.find((x) => x.severity === 'error');
+  return p ? `${path.basename(view.file)}:${p.range.start.line + 1}:${p.range.start.character + 1}: ${p.message}` : undefined;
+}
+
+function encoderLabel(e: { sha256?: string; dim: number; path?: string }): string {
+  if (e.path) return `${path.basename(e.path)} (${e.dim}-d)`;
+  if (e.sha256) return `${e.sha256.slice(0, 12)} (${e.dim}-d)`;
+  return `${e.dim}-d features`;
+}

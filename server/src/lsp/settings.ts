@@ -1,0 +1,28 @@
+/** The `adapterCompose` settings section, with defaults and validation (bad values fall back). */
+export interface ServerSettings {
+  /** Library used when a recipe names none (the recipe's own `library:` wins). */
+  libraryUri?: string;
+  executionProvider: 'auto' | 'cpu' | 'cuda' | 'tensorrt' | 'webgpu';
+  /** Quiet time after a keystroke before the recipe is re-planned. */
+  debounceMs: number;
+  logLevel: 'error' | 'warn' | 'info' | 'debug';
+  /** How often the library folders of open recipes are checked for changes (0: never). */
+  libraryPollMs: number;
+}
+
+export const DEFAULT_SETTINGS: ServerSettings = { executionProvider: 'auto', debounceMs: 150, logLevel: 'info', libraryPollMs: 2000 };
+
+const PROVIDERS = new Set(['auto', 'cpu', 'cuda', 'tensorrt', 'webgpu']);
+const LEVELS = new Set(['error', 'warn', 'info', 'debug']);
+
+export function readSettings(raw: unknown): ServerSettings {
+  const s = raw && typeof raw === 'object' ? (raw as Record<string, unknown>) : {};
+  const nested = s.adapterCompose && typeof s.adapterCompose === 'object' ? (s.adapterCompose as Record<string, unknown>) : s;
+  const out: ServerSettings = { ...DEFAULT_SETTINGS };
+  if (typeof nested.libraryUri === 'string' && nested.libraryUri.trim()) out.libraryUri = nested.libraryUri.trim();
+  if (typeof nested.executionProvider === 'string' && PROVIDERS.has(nested.executionProvider)) out.executionProvider = nested.executionProvider as ServerSettings['executionProvider'];
+  if (typeof nested.debounceMs === 'number' && Number.isFinite(nested.debounceMs)) out.debounceMs = Math.min(5000, Math.max(0, nested.debounceMs));
+  if (typeof nested.logLevel === 'string' && LEVELS.has(nested.logLevel)) out.logLevel = nested.logLevel as ServerSettings['logLevel'];
+  if (typeof nested.libraryPollMs === 'number' && Number.isFinite(nested.libraryPollMs)) out.libraryPollMs = Math.max(0, nested.libraryPollMs);
+  return out;
+}

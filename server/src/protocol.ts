@@ -1,0 +1,53 @@
+/**
+ * The contract between the language server and its clients (VS Code, Neovim, the webview host).
+ * No imports: both sides compile this file.
+ */
+
+/** Commands the VS Code client advertises; code lenses invoke them with `[uri, ...]`. */
+export const ClientCommands = {
+  compose: 'adapterCompose.compose',
+  showChart: 'adapterCompose.showChart',
+  pinWeights: 'adapterCompose.pinWeights',
+  addAdapter: 'adapterCompose.addAdapter',
+  openLibrary: 'adapterCompose.openLibrary',
+  showOutput: 'adapterCompose.showOutput',
+} as const;
+
+/** Commands the server executes through `workspace/executeCommand`. */
+export const ServerCommands = {
+  /** args: [uri] → PlanJson */
+  plan: 'adapterCompose.server.plan',
+  /** args: [uri] → ComposeJson; reports `$/progress` when the request carries a workDoneToken. */
+  compose: 'adapterCompose.server.compose',
+  /** args: [uri, strategy?] → WorkspaceEdit applied by the server (writes `manual` weights). */
+  pinWeights: 'adapterCompose.server.pinWeights',
+  /** args: [uri, lambda] → sets `weights.lambda` in the recipe. */
+  setLambda: 'adapterCompose.server.setLambda',
+  /** args: [uri] → RunHistoryEntry[] */
+  history: 'adapterCompose.server.history',
+} as const;
+
+/** `adapterCompose/status`, server → client, whenever it changes. */
+export const StatusNotification = 'adapterCompose/status';
+export interface StatusParams {
+  state: 'idle' | 'busy' | 'error';
+  /** Adapters in the library of the active recipe (when known). */
+  librarySize?: number;
+  libraryUri?: string;
+  encoder?: string;
+  /** Execution provider that ran the encoder last (cpu, cuda, …). */
+  provider?: string;
+  message?: string;
+}
+
+/** `adapterCompose/plan`, server → client, after every fresh plan of an open recipe. */
+export const PlanNotification = 'adapterCompose/plan';
+export interface PlanParams {
+  uri: string;
+  version: number;
+  /** PlanJson, or null with `error` when the recipe cannot be planned yet. */
+  plan: unknown;
+  error?: string;
+}
+
+export const LanguageId = 'adapter-compose';

@@ -1,0 +1,75 @@
+/**
+ * Code lenses on the `weights:` line: the chosen strategy's weights, the other strategies in one line,
+ * and the actions (client commands, invoked with [uri]). Computed from the cached plan, no resolve step.
+ */
+import type { CodeLens, Range } from 'vscode-languageserver-types';
+import { ClientCommands } from '../protocol';
+import type { PlanJson, Strategy, StrategyResult } from '../engine/types';
+import { STRATEGIES } from '../engine/types';
+import { shortNumber, weightText } from './numberText';
+import type { RecipeView } from './recipeView';
+
+/** At most this many names in the weights lens; the rest are counted. */
+const MAX_NAMES = 6;
+
+export function codeLenses(view: RecipeView): CodeLens[] {
+  const { document, outcome } = view;
+  if (!document.isRecipe || !outcome?.isRecipe) return [];
+  const range = lensRange(view);
+  const plan = outcome.plan;
+  if (!plan) {
+    const errors = outcome.problems.filter((p) => p.severity === 'error').length;
+    const title = errors ? `Adapter Composer: ${errors} problem${errors === 1 ? '' : 's'} — no plan yet` : 'Adapter Composer: no plan yet';
+    return [{ range, command: { title, command: '' } }];
+  }
+  const lenses: CodeLens[] = [{ range, command: { title: selectedTitle(plan), command: ClientCommands.showChart, arguments: [view.uri] } }];
+  const others = othersTitle(plan);
+  if (others) lenses.push({ range, command: { title: others, command: ClientCommands.showChart, arguments: [view.uri] } });
+  lenses.push(
+    { range, command: { title: '▶ Compose', command: ClientCommands.compose, arguments: [view.uri] } },
+    { range, command: { title: 'Show chart', command: ClientCommands.showChart, arguments: [view.uri] } },
+    { range, command: { title: 'Pin weights', command: ClientCommands.pinWeights, arguments: [view.uri] } },
+  );
+  return lenses;
+}
+
+/** `sparse λ=0.05 · prostate-f 0.99 · prostate-b 0.47 · prostate-a −0.49 · residual 3.1` */
+export function selectedTitle(plan: PlanJson): string {
+  const result = plan.strategies[plan.strategy];
+  if (!result) return `${plan.strategy}: no weights`;
+  const parts = [strategyLabel(plan.strategy, result)];
+  const nonzero = Object.entries(result.weights).filter(([, w]) => Math.abs(w) > 1e-12);
+  // Show the largest |w| when there are many, in descending order of weight.
+  const shown = [...nonzero].sort((a, b) => Math.abs(b[1]) - Math.abs(a[1])).slice(0, MAX_NAMES).sort((a, b) => b[1] - a[1]);
+  for (const [name, w] of shown) parts.push(`${name} ${weightText(w)}`);
+  if (nonzero.length > shown.length) parts.push(`+${nonzero.length - shown.length} more`);
+  parts.push(`residual ${shortNumber(result.residual)}`);
+  return parts.join(' · ');
+}
+
+/** `avg r=4.1 · sim r=3.9 · lin r=2.0 (5) · convex r=3.0 (2)` */
+export function othersTitle(plan: PlanJson): string | undefined {
+  const k = plan.candidates.length;
+  const parts: string[] = [];
+  for (const s of STRATEGIES) {
+    const result = plan.strategies[s];
+    if (s === plan.strategy || !result) continue;
+    const count = result.nonzero < k || s === 'lin' || s === 'sparse' || s === 'convex' ? ` (${result.nonzero})` : '';
+    parts.push(`${s} r=${shortNumber(result.residual)}${count}`);
+  }
+  return parts.length ? parts.join(' · ') : undefined;
+}
+
+function strategyLabel(strategy: Strategy, r: StrategyResult): string {
+  if (strategy === 'sparse' && r.lambda !== undefined) return `sparse λ=${shortNumber(r.lambda)}`;
+  if (strategy === 'sim' && r.temperature !== undefined) return `sim τ=${shortNumber(r.temperature)}`;
+  return strategy;
+}
+
+/** The `weights:` key line, else `retrieve:`, else `compose:`. */
+function lensRange(view: RecipeView): Range {
+  const doc = view.document;
+  const anchor = doc.topLevel.get('weights') ?? doc.topLevel.get('retrieve') ?? doc.topLevel.get('compose');
+  if (!anchor?.key) return { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } };
+  return doc.rangeOf(anchor.key.span);
+}

@@ -1,0 +1,57 @@
+/** Engine problems → LSP diagnostics (exact ranges, source, code, data for quick fixes). */
+import { DiagnosticSeverity, DiagnosticTag } from 'vscode-languageserver-types';
+import type { Diagnostic } from 'vscode-languageserver-types';
+import type { PlanProblem } from '../engine/planner';
+import { MAX_RECIPE_BYTES } from './recipeDocument';
+import type { RecipeView } from './recipeView';
+
+export const DIAGNOSTIC_SOURCE = 'adapter-composer';
+
+const SEVERITY: Record<PlanProblem['severity'], DiagnosticSeverity> = {
+  error: DiagnosticSeverity.Error,
+  warning: DiagnosticSeverity.Warning,
+  information: DiagnosticSeverity.Information,
+  hint: DiagnosticSeverity.Hint,
+};
+
+export function diagnostics(view: RecipeView): Diagnostic[] {
+  const { document, outcome } = view;
+  if (document.tooLarge) {
+    return [note(`File is larger than ${MAX_RECIPE_BYTES / 1024 / 1024} MB: Adapter Composer does not check it.`, 'too-large')];
+  }
+  if (!outcome) return [];
+  if (!outcome.isRecipe) {
+    // Not ours: never an error, only one note saying why nothing else shows.
+    const own = outcome.problems.filter((p) => p.severity === 'information' || p.severity === 'hint');
+    return own.length ? own.map((p) => toDiagnostic(view, p)) : [note('Not a compose recipe (no top-level `compose:` key): Adapter Composer ignores this file.', 'not-a-recipe')];
+  }
+  return outcome.problems.map((p) => toDiagnostic(view, p));
+}
+
+export function toDiagnostic(view: RecipeView, p: PlanProblem): Diagnostic {
+  const data = p.data && typeof p.data === 'object' ? (p.data as Record<string, unknown>) : undefined;
+  const hint = typeof data?.hint === 'string' ? data.hint : undefined;
+  const d: Diagnostic = {
+    range: clampRange(view, p.range),
+    severity: SEVERITY[p.severity] ?? DiagnosticSeverity.Error,
+    source: DIAGNOSTIC_SOURCE,
+    code: p.code,
+    message: hint ? `${p.message}\nhint: ${hint}` : p.message,
+  };
+  if (data?.unnecessary === true) d.tags = [DiagnosticTag.Unnecessary];
+  // Quick fixes read the suggestion and the recipe path back from here.
+  if (data || p.path) d.data = { ...(data ?? {}), ...(p.path ? { path: p.path } : {}) };
+  return d;
+}
+
+function clampRange(view: RecipeView, r: PlanProblem['range']): Diagnostic['range'] {
+  const doc = view.document;
+  const clamp = (pos: { line: number; character: number }) => doc.positionAt(doc.offsetAt({ line: Math.max(0, pos.line | 0), character: Math.max(0, pos.character | 0) }));
+  const start = clamp(r?.start ?? { line: 0, character: 0 });
+  const end = clamp(r?.end ?? r?.start ?? { line: 0, character: 0 });
+  return end.line < start.line || (end.line === start.line && end.character < start.character) ? { start, end: start } : { start, end };
+}
+
+function note(message: string, code: string): Diagnostic {
+  return { range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, severity: DiagnosticSeverity.Information, source: DIAGNOSTIC_SOURCE, code, message };
+}

@@ -1,0 +1,37 @@
+/** Hover: schema documentation for keys and values; an adapter card for adapter names. */
+import { MarkupKind } from 'vscode-languageserver-types';
+import type { Hover, Position } from 'vscode-languageserver-types';
+import { adapterCard } from './adapterCard';
+import type { RecipeSchema } from './recipeSchema';
+import { adapterByName, adapterRoleOf } from './recipeView';
+import type { RecipeView } from './recipeView';
+
+export function hover(view: RecipeView, position: Position, schema?: RecipeSchema): Hover | null {
+  const doc = view.document;
+  if (!doc.isRecipe) return null;
+  const hit = doc.at(doc.offsetAt(position));
+  if (!hit) return null;
+  const { entry, part } = hit;
+  const role = adapterRoleOf(entry);
+  const name = role === 'manual' && part === 'key' ? entry.key?.text : role && role !== 'manual' && part === 'value' ? String(entry.value?.scalar ?? '') : undefined;
+  if (name !== undefined) {
+    const adapter = adapterByName(view, name);
+    const span = part === 'key' ? entry.key!.span : entry.value!.span;
+    const value = adapter ? adapterCard(view, adapter) : `**${name}** — not in the library${view.outcome?.adapters ? '' : ' (library not loaded)'}`;
+    return { contents: { kind: MarkupKind.Markdown, value }, range: doc.rangeOf(span) };
+  }
+  if (!schema) return null;
+  const schemas = schema.at(entry.path);
+  if (schemas.length === 0) return null;
+  const label = entry.path.filter((s) => typeof s === 'string').join('.');
+  const parts = [`**${label}**`];
+  if (part === 'value' && entry.value?.kind === 'scalar') {
+    const choice = schema.choices(entry.path).find((c) => c.value === entry.value?.scalar);
+    if (choice?.description) parts.push(`\`${String(choice.value)}\`: ${choice.description}`);
+  }
+  const docs = schema.documentation(schemas);
+  if (docs) parts.push(docs);
+  if (parts.length === 1) return null;
+  const span = part === 'key' && entry.key ? entry.key.span : entry.value!.span;
+  return { contents: { kind: MarkupKind.Markdown, value: parts.join('\n\n') }, range: doc.rangeOf(span) };
+}

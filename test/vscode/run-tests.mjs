@@ -1,0 +1,49 @@
+#!/usr/bin/env node
+// npm run test:vscode — the extension-host suite (test/vscode/suite) through @vscode/test-electron's runTests().
+// Where code-server is installed (scripts/setup-editor-tests.sh) the "VS Code executable" is codeServerHost.mjs,
+// which runs the suite in code-server's Node extension host; elsewhere runTests downloads a desktop VS Code.
+import fs from 'node:fs';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import * as esbuild from 'esbuild';
+import { haveCodeServer, repoRoot } from './codeServer.mjs';
+import { prepareWorkspace } from './workspace.mjs';
+
+const require = createRequire(import.meta.url);
+const { runTests } = require('@vscode/test-electron');
+const t0 = Date.now();
+const outDir = path.join(repoRoot, 'out/vscode-tests');
+
+if (!fs.existsSync(path.join(repoRoot, 'dist/extension.js'))) {
+  console.error('dist/extension.js is missing: run `npm run build` first.');
+  process.exit(1);
+}
+await esbuild.build({
+  entryPoints: [
+    { in: path.join(repoRoot, 'test/vscode/suite/index.ts'), out: 'index' },
+    { in: path.join(repoRoot, 'test/vscode/suite/extension.suite.ts'), out: 'extension.suite' },
+  ],
+  outdir: outDir, bundle: true, platform: 'node', target: 'node20', format: 'cjs', sourcemap: 'inline',
+  external: ['vscode', 'mocha'], logLevel: 'warning',
+});
+
+const workspace = prepareWorkspace();
+console.log(`workspace ${workspace.dir} (${workspace.demo ? 'CLI demo' : 'fixture only: no dist/cli.js demo'})`);
+const useCodeServer = haveCodeServer() && !process.env.VSCODE_DESKTOP;
+let code = 0;
+try {
+  await runTests({
+    ...(useCodeServer ? { vscodeExecutablePath: path.join(repoRoot, 'test/vscode/codeServerHost.mjs'), reuseMachineInstall: true } : {}),
+    extensionDevelopmentPath: repoRoot,
+    extensionTestsPath: path.join(outDir, 'index.js'),
+    launchArgs: [workspace.dir, '--disable-extensions'],
+    extensionTestsEnv: { ADAPTER_COMPOSE_TEST: '1' },
+  });
+} catch (e) {
+  console.error(`extension-host tests failed: ${e?.message ?? e}`);
+  code = 1;
+} finally {
+  if (!process.env.KEEP_TMP) fs.rmSync(workspace.dir, { recursive: true, force: true });
+}
+console.log(`vscode tests: ${code === 0 ? 'passed' : 'FAILED'} in ${((Date.now() - t0) / 1000).toFixed(0)} s (${useCodeServer ? 'code-server' : 'desktop VS Code'})`);
+process.exit(code);

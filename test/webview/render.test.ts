@@ -1,0 +1,212 @@
+/**
+ * The weights panel in headless Chromium, under the same CSP as in VS Code: posts ViewStates the way the
+ * extension does and checks what is drawn, what is posted back, and that nothing violates the CSP.
+ */
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as esbuild from 'esbuild';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { weightsAt } from '../../webview/src/lambdaPath';
+import type { ViewMessage, ViewState } from '../../webview/src/viewState';
+import { planFixture, stateFixture } from './planFixture';
+
+const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
+const artifacts = join(__dirname, '../../.test-artifacts');
+const skip = existsSync(CHROMIUM) ? false : `no Chromium at ${CHROMIUM} (scripts/setup-editor-tests.sh installs it)`;
+
+// A distinctive colour for the selected strategy (sparse = --vscode-charts-purple), to prove the theme is read.
+const THEME_CSS = `body { --vscode-charts-purple: #00ff00; --vscode-foreground: #d4d4d4; --vscode-editor-background: #1e1e1e;
+  --vscode-font-family: sans-serif; --vscode-font-size: 13px; background: #1e1e1e; }
+body.vscode-light { --vscode-foreground: #333333; --vscode-editor-background: #ffffff; background: #ffffff; }`;
+
+// acquireVsCodeApi as VS Code injects it; messages posted by the panel are recorded for the test.
+const HOST_SHIM = `window.__posted = []; let saved;
+window.acquireVsCodeApi = () => ({ postMessage: (m) => window.__posted.push(m), getState: () => saved, setState: (s) => { saved = s; } });
+window.__violations = []; document.addEventListener('securitypolicyviolation', (e) => window.__violations.push(e.violatedDirective + ' ' + e.blockedURI));`;
+
+let server: Server;
+let context: BrowserContext;
+let page: Page;
+let origin = '';
+const consoleErrors: string[] = [];
+const tmp = mkdtempSync(join(tmpdir(), 'webview-test-'));
+
+function pageHtml(nonce: string, bodyClass: string): string {
+  // The CSP of client/src/weightsPanel.ts, with the test server as the webview's cspSource.
+  const csp = `default-src 'none'; script-src 'nonce-${nonce}'; style-src ${origin}; img-src ${origin} data:; font-src ${origin}`;
+  return `<!DOCTYPE html><html lang="en"><head><meta charset="UTF-8">
+<meta http-equiv="Content-Security-Policy" content="${csp}">
+<link rel="stylesheet" href="/theme.css"><link rel="stylesheet" href="/webview.css"></head>
+<body class="${bodyClass}"><main id="root"></main>
+<script nonce="${nonce}" src="/host-shim.js"></script><script nonce="${nonce}" src="/webview.js"></script></body></html>`;
+}
+
+before(async () => {
+  if (skip) return;
+  // Same bundle options as scripts/build.mjs for the webview.
+  await esbuild.build({
+    entryPoints: [join(__dirname, '../../webview/src/main.ts')], bundle: true, platform: 'browser', target: 'es2022',
+    format: 'iife', outfile: join(tmp, 'webview.js'), logLevel: 'warning', legalComments: 'none',
+  });
+  const files: Record<string, [string, string]> = {
+    '/webview.js': ['text/javascript', readFileSync(join(tmp, 'webview.js'), 'utf8')],
+    '/webview.css': ['text/css', readFileSync(join(__dirname, '../../webview/src/webview.css'), 'utf8')],
+    '/theme.css': ['text/css', THEME_CSS],
+    '/host-shim.js': ['text/javascript', HOST_SHIM],
+  };
+  server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://x');
+    if (url.pathname === '/favicon.ico') { res.writeHead(204); res.end(); return; }
+    if (url.pathname === '/') {
+      res.writeHead(200, { 'content-type': 'text/html' });
+      res.end(pageHtml('n0nce' + Math.random().toString(36).slice(2), url.searchParams.get('theme') === 'light' ? 'vscode-light' : 'vscode-dark'));
+      return;
+    }
+    const file = files[url.pathname];
+    if (!file) { res.writeHead(404); res.end(); return; }
+    res.writeHead(200, { 'content-type': file[0] });
+    res.end(file[1]);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  origin = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  context = await chromium.launchPersistentContext(join(tmp, 'profile'), {
+    executablePath: CHROMIUM, headless: true, viewport: { width: 1100, height: 1500 },
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
+      '--disable-sync', '--no-first-run'],
+  });
+  page = context.pages()[0] ?? (await context.newPage());
+  page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') consoleErrors.push(`${m.type()}: ${m.text()}`); });
+  page.on('pageerror', (e) => consoleErrors.push(`pageerror: ${e.message}`));
+  mkdirSync(artifacts, { recursive: true });
+});
+
+after(async () => {
+  await context?.close();
+  await new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined)));
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+async function open(theme: 'dark' | 'light' = 'dark') {
+  await page.goto(`${origin}/?theme=${theme}`);
+  await page.waitForFunction(() => (window as any).__posted?.some((m: ViewMessage) => m.type === 'ready'));
+}
+
+async function show(state: ViewState) {
+  await page.evaluate((s) => window.postMessage({ type: 'state', state: s }, '*'), state as any);
+  await page.waitForSelector('#weights-chart');
+}
+
+/** Non-transparent pixels of a canvas, and how many are exactly `rgb`. */
+function inked(id: string, rgb?: [number, number, number]) {
+  return page.evaluate(({ id, rgb }) => {
+    const canvas = document.getElementById(id) as HTMLCanvasElement;
+    const data = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
+    let ink = 0, match = 0;
+    for (let i = 0; i < data.length; i += 4) {
+      if (data[i + 3] > 0) ink++;
+      if (rgb && data[i] === rgb[0] && data[i + 1] === rgb[1] && data[i + 2] === rgb[2] && data[i + 3] === 255) match++;
+    }
+    return { ink, match, total: data.length / 4 };
+  }, { id, rgb });
+}
+
+const posted = () => page.evaluate(() => (window as any).__posted as ViewMessage[]);
+const hiddenRows = (id: string) => page.$$eval(`#${id} table.visually-hidden tbody tr`, (rows) => rows.map((r) => Array.from(r.children).map((c) => c.textContent)));
+
+test('draws all four charts with their accessible tables, within the CSP', { skip }, async () => {
+  await open();
+  const state = stateFixture();
+  await show(state);
+  for (const id of ['weights-chart', 'lambda-chart', 'residual-chart', 'metrics-chart']) {
+    const { ink, total } = await inked(id);
+    assert.ok(ink > total * 0.01, `${id} has ink (${ink} of ${total} pixels)`);
+    assert.match((await page.getAttribute(`#${id}`, 'aria-label')) ?? '', /chart/i);
+  }
+  const header = await page.$$eval('#weights table.visually-hidden thead th', (ths) => ths.map((t) => t.textContent));
+  assert.deepEqual(header, ['adapter', 'avg', 'sim', 'lin', 'sparse (selected)', 'convex', 'nearest']);
+  const rows = await hiddenRows('weights');
+  assert.deepEqual(rows.map((r) => r[0]), state.plan!.candidates.map((c) => c.name));
+  // negative weights are shown as negative (lin on chat-lora)
+  assert.equal(rows[2][3], (-0.08).toFixed(3));
+  const residualRows = await hiddenRows('residual');
+  assert.equal(residualRows.length, Object.keys(state.plan!.strategies).length);
+  const runRows = await page.$$eval('#runs-table vscode-table-row', (r) => r.length);
+  assert.equal(runRows, state.history.length);
+  assert.match(await page.textContent('#lambda-path') ?? '', /λ/);
+  assert.deepEqual(await page.evaluate(() => (window as any).__violations), []);
+  assert.deepEqual(consoleErrors, []);
+  await page.screenshot({ path: join(artifacts, 'webview-dark.png'), fullPage: true });
+});
+
+test('colours come from the VS Code theme variables', { skip }, async () => {
+  await open();
+  await show(stateFixture());
+  // the selected strategy (sparse) is drawn in --vscode-charts-purple, which the test theme sets to #00ff00
+  const { match } = await inked('weights-chart', [0, 255, 0]);
+  assert.ok(match > 50, `selected bars use the theme colour (${match} pixels)`);
+  await show(stateFixture({ plan: planFixture('lin') }));
+  const faded = await inked('weights-chart', [0, 255, 0]);
+  assert.equal(faded.match, 0, 'an unselected strategy is drawn faded, not in the full colour');
+});
+
+test('the λ slider is keyboard-operable, posts setLambda and shows interpolated weights', { skip }, async () => {
+  await open();
+  const state = stateFixture();
+  await show(state);
+  const path = state.plan!.lambda_path!;
+  await page.focus('#lambda-slider');
+  for (let i = 0; i < 10; i++) await page.keyboard.press('ArrowRight');
+  const sets = (await posted()).filter((m): m is Extract<ViewMessage, { type: 'setLambda' }> => m.type === 'setLambda');
+  assert.ok(sets.length > 0, 'setLambda posted');
+  const last = sets[sets.length - 1];
+  assert.equal(last.uri, state.uri);
+  assert.ok(last.lambda > 0.1 && last.lambda <= path.lambda_star, `λ moved right from 0.1 (${last.lambda})`);
+  const readout = await page.$$eval('#lambda-readout tbody td', (tds) => tds.map((t) => Number(t.textContent)));
+  const expected = weightsAt(path, last.lambda);
+  readout.forEach((w, i) => assert.ok(Math.abs(w - expected[i]) < 1e-3, `readout ${i}: ${w} vs ${expected[i]}`));
+  // a re-render (the server writing λ back) keeps the keyboard focus on the slider
+  await show(stateFixture({ plan: planFixture('sparse', last.lambda), version: 2 }));
+  assert.equal(await page.evaluate(() => document.activeElement?.id), 'lambda-slider');
+});
+
+test('clicking the λ-path chart chooses that λ', { skip }, async () => {
+  await open();
+  const state = stateFixture();
+  await show(state);
+  const box = (await page.locator('#lambda-chart').boundingBox())!;
+  await page.mouse.click(box.x + box.width * 0.8, box.y + box.height * 0.4);
+  const sets = (await posted()).filter((m) => m.type === 'setLambda') as Extract<ViewMessage, { type: 'setLambda' }>[];
+  assert.equal(sets.length, 1);
+  const lambda = sets[0].lambda;
+  assert.ok(lambda > 0.5 * state.plan!.lambda_path!.lambda_star && lambda <= state.plan!.lambda_path!.lambda_star, `λ ${lambda}`);
+});
+
+test('shows errors, untrusted mode and an empty history', { skip }, async () => {
+  await open('light');
+  await show(stateFixture({ error: 'demo.compose.yaml:3:5 unknown strategy "sprase"', stale: true, trusted: false, history: [] }));
+  assert.match((await page.textContent('[role=alert]')) ?? '', /unknown strategy "sprase".*last plan/);
+  assert.match((await page.textContent('.notice')) ?? '', /Untrusted/);
+  assert.equal(await page.getAttribute('#compose', 'disabled'), '');
+  assert.match((await page.textContent('#evaluation')) ?? '', /No evaluation runs yet/);
+  assert.equal(await page.$('#metrics-chart'), null);
+  await page.screenshot({ path: join(artifacts, 'webview-light-error.png'), fullPage: true });
+  await page.evaluate(() => window.postMessage({ type: 'state', state: { uri: 'u', fileName: 'x.compose.yaml', plan: null, error: 'no library', history: [], trusted: true } }, '*'));
+  await page.waitForSelector('[role=alert]');
+  assert.equal(await page.$('canvas'), null, 'no charts without a plan');
+  assert.deepEqual(await page.evaluate(() => (window as any).__violations), []);
+  assert.deepEqual(consoleErrors, []);
+});
+
+test('a plan without a λ-path (strategy avg) hides the λ section', { skip }, async () => {
+  await open();
+  const plan = planFixture('avg');
+  delete plan.lambda_path;
+  await show(stateFixture({ plan }));
+  assert.equal(await page.$('#lambda-path'), null);
+  assert.ok((await inked('weights-chart')).ink > 0);
+});

@@ -1,0 +1,264 @@
+/**
+ * Independent references for the weights tests: a seeded PRNG, problem generators, brute-force
+ * optima by exhaustive enumeration of active sets / sign patterns (each equality-constrained
+ * subproblem solved by Gaussian elimination on the full KKT system — a different method from the
+ * engine's Householder + Cholesky/Jacobi), and KKT checkers.
+ */
+
+/** mulberry32: small, seeded, deterministic. */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export function gaussian(random: () => number): number {
+  const u = Math.max(random(), 1e-300);
+  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * random());
+}
+
+export interface Problem {
+  target: Float64Array;
+  prototypes: Float64Array[];
+  names: string[];
+}
+
+export function randomVector(random: () => number, dim: number, offset = 0): Float64Array {
+  return Float64Array.from({ length: dim }, () => offset + gaussian(random));
+}
+
+export function randomProblem(random: () => number, k: number, dim: number, options: { duplicates?: number; offset?: number } = {}): Problem {
+  const offset = options.offset ?? 0;
+  const target = randomVector(random, dim, offset);
+  const prototypes = Array.from({ length: k }, () => randomVector(random, dim, offset));
+  for (let d = 0; d < (options.duplicates ?? 0) && k > 1; d++) {
+    const from = Math.floor(random() * k);
+    let to = Math.floor(random() * k);
+    if (to === from) to = (to + 1) % k;
+    prototypes[to] = Float64Array.from(prototypes[from]);
+  }
+  return { target, prototypes, names: prototypes.map((_, i) => `adapter-${i}`) };
+}
+
+/** C_ij by the definition, written out plainly. */
+export function referenceCost(target: Float64Array, prototypes: Float64Array[]): number[][] {
+  return prototypes.map((pi) => prototypes.map((pj) => {
+    let s = 0;
+    for (let d = 0; d < target.length; d++) s += (target[d] - pi[d]) * (target[d] - pj[d]);
+    return s;
+  }));
+}
+
+/** ‖t − Σwᵢpᵢ‖², straight from the vectors. */
+export function directResidualSquared(problem: Problem, w: ArrayLike<number>): number {
+  let total = 0;
+  for (let d = 0; d < problem.target.length; d++) {
+    let value = problem.target[d];
+    problem.prototypes.forEach((p, i) => { value -= w[i] * p[d]; });
+    total += value * value;
+  }
+  return total;
+}
+
+export function quadratic(c: number[][], w: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < c.length; i++) for (let j = 0; j < c.length; j++) s += w[i] * c[i][j] * w[j];
+  return s;
+}
+
+export function l1(w: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < w.length; i++) s += Math.abs(w[i]);
+  return s;
+}
+
+export function sum(w: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < w.length; i++) s += w[i];
+  return s;
+}
+
+/** Gaussian elimination with partial pivoting; null when a pivot is negligible (singular system). */
+export function gaussSolve(matrix: number[][], rhs: number[]): number[] | null {
+  const n = rhs.length;
+  const a = matrix.map((row, i) => [...row, rhs[i]]);
+  let scale = 0;
+  for (const row of matrix) for (const x of row) scale = Math.max(scale, Math.abs(x));
+  for (let col = 0; col < n; col++) {
+    let pivot = col;
+    for (let r = col + 1; r < n; r++) if (Math.abs(a[r][col]) > Math.abs(a[pivot][col])) pivot = r;
+    if (Math.abs(a[pivot][col]) <= 1e-11 * scale) return null;
+    [a[col], a[pivot]] = [a[pivot], a[col]];
+    for (let r = col + 1; r < n; r++) {
+      const f = a[r][col] / a[col][col];
+      for (let c2 = col; c2 <= n; c2++) a[r][c2] -= f * a[col][c2];
+    }
+  }
+  const x = new Array<number>(n).fill(0);
+  for (let r = n - 1; r >= 0; r--) {
+    let s = a[r][n];
+    for (let c2 = r + 1; c2 < n; c2++) s -= a[r][c2] * x[c2];
+    x[r] = s / a[r][r];
+  }
+  return x;
+}
+
+/** On subset S: 2C_SS·w − ν·1 = −λ·s, 1ᵀw = 1. Returns full-length w (zeros off S) or null. */
+function faceSolution(c: number[][], subset: number[], signs: number[] | null, lambda: number): number[] | null {
+  const m = subset.length;
+  const matrix: number[][] = [];
+  const rhs: number[] = [];
+  subset.forEach((i, a) => {
+    matrix.push([...subset.map((j) => 2 * c[i][j]), -1]);
+    rhs.push(signs ? -lambda * signs[a] : 0);
+  });
+  matrix.push([...subset.map(() => 1), 0]);
+  rhs.push(1);
+  const x = gaussSolve(matrix, rhs);
+  if (!x) return null;
+  const w = new Array<number>(c.length).fill(0);
+  subset.forEach((i, a) => { w[i] = x[a]; });
+  if (m === 0) return null;
+  return w;
+}
+
+function subsets(k: number): number[][] {
+  const out: number[][] = [];
+  for (let mask = 1; mask < 1 << k; mask++) {
+    const s: number[] = [];
+    for (let i = 0; i < k; i++) if (mask & (1 << i)) s.push(i);
+    out.push(s);
+  }
+  return out;
+}
+
+export interface Optimum { objective: number; weights: number[] }
+
+/** min wᵀCw s.t. Σw = 1: the best affine-hull minimum over all subsets (the spanning ones attain it). */
+export function referenceLin(c: number[][]): Optimum {
+  let best: Optimum = { objective: Infinity, weights: [] };
+  for (const s of subsets(c.length)) {
+    const w = faceSolution(c, s, null, 0);
+    if (!w) continue;
+    const objective = quadratic(c, w);
+    if (objective < best.objective) best = { objective, weights: w };
+  }
+  return best;
+}
+
+/** min wᵀCw s.t. w ≥ 0, Σw = 1: the best non-negative affine-hull minimum over all subsets. */
+export function referenceConvex(c: number[][]): Optimum {
+  let best: Optimum = { objective: Infinity, weights: [] };
+  for (const s of subsets(c.length)) {
+    const w = faceSolution(c, s, null, 0);
+    if (!w || w.some((x) => x < -1e-12)) continue;
+    const objective = quadratic(c, w);
+    if (objective < best.objective) best = { objective, weights: w };
+  }
+  return best;
+}
+
+/** min wᵀCw + λ‖w‖₁ s.t. Σw = 1: every subset × sign pattern, keeping sign-consistent stationary points. */
+export function referenceSparse(c: number[][], lambda: number): Optimum {
+  let best: Optimum = { objective: Infinity, weights: [] };
+  for (const s of subsets(c.length)) {
+    for (let pattern = 0; pattern < 1 << s.length; pattern++) {
+      const signs = s.map((_, a) => (pattern & (1 << a) ? -1 : 1));
+      const w = faceSolution(c, s, signs, lambda);
+      if (!w) continue;
+      if (s.some((i, a) => signs[a] * w[i] < -1e-12)) continue;
+      const objective = quadratic(c, w) + lambda * l1(w);
+      if (objective < best.objective) best = { objective, weights: w };
+    }
+  }
+  return best;
+}
+
+export function gradientOf(c: number[][], w: ArrayLike<number>): number[] {
+  return c.map((row) => 2 * row.reduce((s, x, j) => s + x * w[j], 0));
+}
+
+export function costScale(c: number[][], w: ArrayLike<number>): number {
+  const diag = Math.max(...c.map((row, i) => row[i]), 1e-300);
+  return 2 * diag * (1 + l1(w));
+}
+
+/** Returns a description of the first violated KKT condition, or '' when all hold. */
+export function linViolation(c: number[][], w: ArrayLike<number>, tolerance = 1e-9): string {
+  if (Math.abs(sum(w) - 1) > 1e-12 * Math.max(1, l1(w))) return `Σw = ${sum(w)}`;
+  const g = gradientOf(c, w);
+  const spread = Math.max(...g) - Math.min(...g);
+  if (spread > tolerance * costScale(c, w)) return `stationarity: 2Cw not constant (spread ${spread})`;
+  return '';
+}
+
+export function convexViolation(c: number[][], w: ArrayLike<number>, tolerance = 1e-9): string {
+  if (Math.abs(sum(w) - 1) > 1e-12) return `Σw = ${sum(w)}`;
+  for (let i = 0; i < w.length; i++) if (w[i] < 0) return `w[${i}] = ${w[i]} < 0`;
+  const g = gradientOf(c, w);
+  const nu = g.reduce((s, x, i) => s + x * w[i], 0);
+  const tol = tolerance * costScale(c, w);
+  for (let j = 0; j < w.length; j++) {
+    if (g[j] - nu < -tol) return `dual feasibility: reduced gradient ${g[j] - nu} at ${j}`;
+    if (w[j] > 0 && Math.abs(g[j] - nu) > tol) return `complementary slackness at ${j}: w=${w[j]}, reduced gradient ${g[j] - nu}`;
+  }
+  return '';
+}
+
+export function sparseViolation(c: number[][], w: ArrayLike<number>, lambda: number, tolerance = 1e-9): string {
+  if (Math.abs(sum(w) - 1) > 1e-12 * Math.max(1, l1(w))) return `Σw = ${sum(w)}`;
+  const g = gradientOf(c, w);
+  const active: number[] = [];
+  for (let i = 0; i < w.length; i++) if (w[i] !== 0) active.push(i);
+  const nu = active.reduce((s, i) => s + g[i] + lambda * Math.sign(w[i]), 0) / active.length;
+  const tol = tolerance * costScale(c, w);
+  for (const i of active) {
+    if (Math.abs(g[i] + lambda * Math.sign(w[i]) - nu) > tol) return `stationarity at active ${i}: ${g[i] + lambda * Math.sign(w[i]) - nu}`;
+  }
+  for (let j = 0; j < w.length; j++) {
+    if (w[j] === 0 && Math.abs(nu - g[j]) > lambda + tol) return `subgradient out of [-1,1] at ${j}: |ν − g| = ${Math.abs(nu - g[j])} > λ = ${lambda}`;
+  }
+  return '';
+}
+
+/** A basis of {d : C·d = 0, 1ᵀd = 0} by reduced row echelon of [C; 1ᵀ] (exact-zero tests at 1e-9). */
+export function flatBasis(c: number[][]): number[][] {
+  const k = c.length;
+  const scale = Math.max(1e-300, ...c.map((r, i) => Math.abs(r[i])));
+  const rows = [...c.map((r) => r.map((x) => x / scale)), new Array<number>(k).fill(1)];
+  const pivots: number[] = [];
+  let r = 0;
+  for (let col = 0; col < k && r < rows.length; col++) {
+    let p = r;
+    for (let i = r + 1; i < rows.length; i++) if (Math.abs(rows[i][col]) > Math.abs(rows[p][col])) p = i;
+    if (Math.abs(rows[p][col]) <= 1e-9) continue;
+    [rows[r], rows[p]] = [rows[p], rows[r]];
+    const pv = rows[r][col];
+    rows[r] = rows[r].map((x) => x / pv);
+    for (let i = 0; i < rows.length; i++) {
+      if (i === r) continue;
+      const f = rows[i][col];
+      if (f !== 0) rows[i] = rows[i].map((x, j) => x - f * rows[r][j]);
+    }
+    pivots.push(col);
+    r++;
+  }
+  const free = Array.from({ length: k }, (_, i) => i).filter((i) => !pivots.includes(i));
+  return free.map((f) => {
+    const d = new Array<number>(k).fill(0);
+    d[f] = 1;
+    pivots.forEach((pc, pr) => { d[pc] = -rows[pr][f]; });
+    return d;
+  });
+}
+
+/** Within 1e-9 relative, plus the rounding floor of a squared norm near 0 (C's size × ‖w‖₁²). */
+export function closeObjective(actual: number, expected: number, c: number[][], w: ArrayLike<number>): boolean {
+  const floor = 1e-11 * Math.max(...c.map((r, i) => r[i])) * (1 + l1(w) ** 2);
+  return Math.abs(actual - Math.max(0, expected)) <= 1e-9 * Math.abs(expected) + floor;
+}

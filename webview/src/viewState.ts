@@ -1,0 +1,40 @@
+/**
+ * What the weights panel draws, and the messages between the panel and the extension.
+ * The client builds a ViewState from the server's plan notifications; the webview is a pure function of it.
+ */
+import type { PlanJson } from '../../server/src/engine/types';
+
+/** One evaluation run of a recipe, as `adapterCompose.server.history` returns it (tolerant: fields may be missing). */
+export interface RunHistoryEntry {
+  id?: string;
+  /** ISO time of the run. */
+  time?: string;
+  strategy?: string;
+  /** Output folder of the composite adapter. */
+  output?: string;
+  /** Metric name → value (accuracy, loss, perplexity, …). */
+  metrics: Record<string, number>;
+}
+
+export interface ViewState {
+  uri: string;
+  fileName: string;
+  version?: number;
+  /** The latest plan that succeeded (kept while the recipe has an error, then `stale` is true). */
+  plan: PlanJson | null;
+  stale?: boolean;
+  /** Why the recipe cannot be planned right now. */
+  error?: string;
+  history: RunHistoryEntry[];
+  /** False in an untrusted workspace: Compose and evaluators are off, planning still works. */
+  trusted: boolean;
+}
+
+/** extension → webview */
+export type HostMessage = { type: 'state'; state: ViewState } | { type: 'empty'; message: string };
+
+/** webview → extension */
+export type ViewMessage =
+  | { type: 'ready' }
+  | { type: 'setLambda'; uri: string; lambda: number }
+  | { type: 'compose'; uri: string };
