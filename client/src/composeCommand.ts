@@ -20,7 +20,7 @@ export interface ComposeResult {
 let composeCount = 0;
 
 export async function composeRecipe(client: LanguageClient, uri: vscode.Uri, output: vscode.LogOutputChannel): Promise<ComposeResult | undefined> {
-  if (!(await requireTrust('Compose'))) return undefined;
+  if (!requireTrust('Compose')) return undefined;
   const document = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
   if (document?.isDirty) await document.save(); // the lock records the recipe as saved on disk
   const name = path.basename(uri.fsPath);

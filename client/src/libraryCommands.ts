@@ -9,14 +9,15 @@ import { readSettings } from './settings';
 import type { StatusItem } from './statusItem';
 import { requireTrust } from './workspaceTrust';
 
+const isUri = (s: string) => /^[a-z][a-z0-9+.-]+:\/\//i.test(s);
+
 /** The library in play: the active recipe's (from its plan), the server's status, then the setting. */
 export function currentLibrary(plans: PlanStore, status: StatusItem): string | undefined {
   const recipe = recipeUriOf(undefined);
   const fromPlan = recipe ? plans.get(recipe)?.plan?.library?.uri : undefined;
-  const candidates = [fromPlan, status.last?.libraryUri, readSettings(recipe).libraryUri].filter((x): x is string => Boolean(x));
-  const chosen = candidates[0];
+  const chosen = [fromPlan, status.last?.libraryUri, readSettings(recipe).libraryUri].find((x): x is string => Boolean(x));
   if (!chosen) return undefined;
-  if (/^[a-z][a-z0-9+.-]+:\/\//i.test(chosen) || path.isAbsolute(chosen)) return chosen;
+  if (isUri(chosen) || path.isAbsolute(chosen)) return chosen;
   const base = recipe ? path.dirname(recipe.fsPath) : vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
   return base ? path.resolve(base, chosen) : chosen;
 }
@@ -24,7 +25,7 @@ export function currentLibrary(plans: PlanStore, status: StatusItem): string | u
 async function askLibrary(plans: PlanStore, status: StatusItem): Promise<string | undefined> {
   const known = currentLibrary(plans, status);
   if (known) return known;
-  const picked = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, openLabel: 'Use as Library', title: 'Adapter library (LanceDB folder)' });
+  const picked = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, openLabel: 'Use as Library', title: 'Adapter library (a LanceDB folder)' });
   return picked?.[0]?.fsPath;
 }
 
@@ -32,9 +33,9 @@ export async function openLibrary(context: vscode.ExtensionContext, plans: PlanS
   const library = await askLibrary(plans, status);
   if (!library) return undefined;
   const result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: 'Reading the adapter library' },
-    () => runCli(context, ['library', 'list', '--library', library, '--json']));
+    () => runCli(context, ['library', 'ls', library, '--json']));
   if (result.code !== 0) {
-    output.error(`library list ${library}: ${result.stderr.trim()}`);
+    output.error(`library ls ${library}: ${result.stderr.trim()}`);
     void vscode.window.showErrorMessage(`Cannot open the library ${library}: ${cliError(result)}`);
     return undefined;
   }
@@ -43,8 +44,8 @@ export async function openLibrary(context: vscode.ExtensionContext, plans: PlanS
     const parsed = JSON.parse(result.stdout) as AdapterRecord[] | { adapters: AdapterRecord[] };
     adapters = Array.isArray(parsed) ? parsed : parsed.adapters ?? [];
   } catch {
-    void vscode.window.showErrorMessage(`The library list of ${library} is not JSON; see the output.`);
     output.error(result.stdout.slice(0, 2000));
+    void vscode.window.showErrorMessage(`The adapter list of ${library} is not JSON; see the output.`);
     return undefined;
   }
   const items = adapters.map((a) => ({
@@ -53,22 +54,23 @@ export async function openLibrary(context: vscode.ExtensionContext, plans: PlanS
     detail: [a.description, a.tags?.length ? `tags: ${a.tags.join(', ')}` : ''].filter(Boolean).join(' — ') || a.path,
     adapter: a,
   }));
-  const pick = await vscode.window.showQuickPick(items, {
-    title: `Library ${path.basename(library)} — ${adapters.length} adapter${adapters.length === 1 ? '' : 's'}`,
+  // Not awaited: the command resolves with the list (tests, other extensions) while the pick stays open.
+  void vscode.window.showQuickPick(items, {
+    title: `Library ${path.basename(library)}: ${adapters.length} adapter${adapters.length === 1 ? '' : 's'}`,
     placeHolder: 'Pick an adapter to reveal its files',
     matchOnDescription: true, matchOnDetail: true,
+  }).then((pick) => {
+    if (pick?.adapter.path && !isUri(pick.adapter.path)) return vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(pick.adapter.path));
+    return undefined;
   });
-  if (pick?.adapter.path && !/^[a-z][a-z0-9+.-]+:\/\//i.test(pick.adapter.path)) {
-    await vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(pick.adapter.path));
-  }
   return adapters;
 }
 
 export async function addAdapter(context: vscode.ExtensionContext, plans: PlanStore, status: StatusItem, output: vscode.LogOutputChannel): Promise<boolean> {
-  if (!(await requireTrust('Adding an adapter'))) return false;
+  if (!requireTrust('Adding an adapter')) return false;
   const adapter = await vscode.window.showOpenDialog({
     canSelectFolders: true, canSelectFiles: true, canSelectMany: false, openLabel: 'Add to Library',
-    title: 'LoRA adapter (a PEFT folder or a .safetensors file)', filters: { 'LoRA adapter': ['safetensors', 'bin', 'npz'] },
+    title: 'LoRA adapter (a PEFT folder or a .safetensors file)',
   });
   if (!adapter?.[0]) return false;
   const adapterPath = adapter[0].fsPath;
@@ -77,22 +79,20 @@ export async function addAdapter(context: vscode.ExtensionContext, plans: PlanSt
     validateInput: (v) => (/^[\w.-]+$/.test(v) ? undefined : 'letters, digits, ".", "-" and "_" only'),
   });
   if (!name) return false;
-  const base = await vscode.window.showInputBox({ title: 'Base model', placeHolder: 'e.g. meta-llama/Llama-3.2-1B (leave empty to read it from adapter_config.json)' });
+  const base = await vscode.window.showInputBox({ title: 'Base model', placeHolder: 'e.g. meta-llama/Llama-3.2-1B (empty: read it from adapter_config.json)' });
   if (base === undefined) return false;
-  const samples = await vscode.window.showOpenDialog({
-    canSelectFiles: true, canSelectMany: false, openLabel: 'Use for the Prototype',
-    title: 'Samples of the adapter\'s task (text lines, .npy features or a prototype vector)',
-    filters: { Samples: ['txt', 'jsonl', 'json', 'npy'] },
-  });
-  if (!samples?.[0]) return false;
+  const source = await askPrototypeSource();
+  if (!source) return false;
   const library = await askLibrary(plans, status);
   if (!library) return false;
 
-  const args = ['library', 'add', adapterPath, '--library', library, '--name', name, '--samples', samples[0].fsPath];
+  // adapter-composer library add <uri> <adapter-path> --name N [--base B] (--prototype | --features | --samples)
+  const args = ['library', 'add', library, adapterPath, '--name', name, source.flag, source.value];
   if (base) args.push('--base', base);
+  if (source.flag === '--samples') args.push('--provider', readSettings().executionProvider);
   const result = await vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: `Adding ${name} to the library`, cancellable: true },
-    (_progress, cancel) => runCli(context, args, path.dirname(library), cancel),
+    (_progress, cancel) => runCli(context, args, isUri(library) ? undefined : path.dirname(library), cancel),
   );
   output.info(`library add ${name}: exit ${result.code}`);
   if (result.stderr.trim()) output.info(result.stderr.trim());
@@ -102,4 +102,25 @@ export async function addAdapter(context: vscode.ExtensionContext, plans: PlanSt
   }
   void vscode.window.showInformationMessage(`Added ${name} to ${path.basename(library)}.`);
   return true;
+}
+
+/** Where the new adapter's prototype comes from: samples of its task (encoded), a features matrix, or the vector. */
+async function askPrototypeSource(): Promise<{ flag: '--samples' | '--features' | '--prototype'; value: string } | undefined> {
+  const kinds = [
+    { label: 'Samples of the task', description: 'a folder or file of texts, images or .npy rows, run through the library encoder', flag: '--samples' as const },
+    { label: 'Features', description: 'an .npy matrix of encoded samples (rows are averaged)', flag: '--features' as const },
+    { label: 'Prototype', description: 'an .npy vector: the prototype itself', flag: '--prototype' as const },
+  ];
+  const kind = await vscode.window.showQuickPick(kinds, { title: "The adapter's prototype", placeHolder: 'What describes the task this adapter was trained for?' });
+  if (!kind) return undefined;
+  const samples = kind.flag === '--samples';
+  const picked = await vscode.window.showOpenDialog({
+    canSelectFiles: true, canSelectFolders: samples, canSelectMany: false, openLabel: 'Use for the Prototype', title: kind.label,
+    ...(samples ? {} : { filters: { 'NumPy array': ['npy'] } }),
+  });
+  const uri = picked?.[0];
+  if (!uri) return undefined;
+  // --samples takes a glob: a folder means every file in it
+  const isFolder = samples && (await vscode.workspace.fs.stat(uri)).type === vscode.FileType.Directory;
+  return { flag: kind.flag, value: isFolder ? `${uri.fsPath.replace(/\\/g, '/')}/*` : uri.fsPath };
 }

@@ -5,7 +5,7 @@ export interface Settings {
   libraryUri: string;
   executionProvider: 'auto' | 'cpu' | 'cuda';
   debounceMs: number;
-  logLevel: 'off' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
+  logLevel: 'error' | 'warn' | 'info' | 'debug';
 }
 
 export function readSettings(scope?: vscode.Uri): Settings {

@@ -1,17 +1,16 @@
 /**
  * Workspace Trust: an untrusted workspace gets validation and planning (they only read the recipe and the
- * library), but nothing that writes adapters or runs a recipe's evaluator command.
+ * library), but nothing that writes adapters or runs a recipe's evaluate command.
  */
 import * as vscode from 'vscode';
 
-/** True when trusted; otherwise says why `action` is refused and offers to manage trust. */
-export async function requireTrust(action: string): Promise<boolean> {
+/** True when trusted; otherwise says why `action` is refused (without waiting for the user) and returns false. */
+export function requireTrust(action: string): boolean {
   if (vscode.workspace.isTrusted) return true;
   const manage = 'Manage Workspace Trust';
-  const choice = await vscode.window.showWarningMessage(
-    `${action} is disabled in an untrusted workspace: it reads adapter weights, writes a new adapter and may run the recipe's evaluate command. Trust this workspace to ${action.toLowerCase()}.`,
+  void vscode.window.showWarningMessage(
+    `${action} is disabled in an untrusted workspace: it reads adapter weights, writes a new adapter and may run the recipe's evaluate command. Trust this workspace to enable it.`,
     manage,
-  );
-  if (choice === manage) await vscode.commands.executeCommand('workbench.trust.manage');
+  ).then((choice) => (choice === manage ? vscode.commands.executeCommand('workbench.trust.manage') : undefined));
   return false;
 }

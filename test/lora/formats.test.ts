@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -11,6 +11,7 @@ import { SafetensorsFile, writeFloatTensors } from '../../server/src/engine/lora
 
 const REAL = '/work/shared/data/real-loras';
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lora-fmt-'));
+after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 function adapterFolders(): string[] {
   const out: string[] = [];

@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -13,6 +13,7 @@ import { SafetensorsFile, writeFloatTensors } from '../../server/src/engine/lora
 
 const REAL = '/work/shared/data/real-loras';
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lora-merge-'));
+after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 function rng(seed: number): () => number {
   let a = seed >>> 0;
@@ -218,7 +219,7 @@ test('roberta checkpoints: modules_to_save refused by default, dropped or averag
 function denseEigen(S: number[][]): { values: number[]; vectors: number[][] } {
   const n = S.length;
   const a = S.map((row) => [...row]);
-  const v = Array.from({ length: n }, (_, i) => Array.from({ length: n }, (_, j) => (i === j ? 1 : 0)));
+  const v = Array.from({ length: n }, (_, i) => Array.from({ length: n }, (_, j): number => (i === j ? 1 : 0)));
   for (let iter = 0; iter < 50 * n * n; iter++) {
     let p = 0, q = 1, best = 0;
     for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) if (Math.abs(a[i][j]) > best) [best, p, q] = [Math.abs(a[i][j]), i, j];

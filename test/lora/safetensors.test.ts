@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -19,6 +19,7 @@ function rng(seed: number): () => number {
 }
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lora-st-'));
+after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 /** Builds a file by hand, independently of the writer: [u64 N][header][data]. */
 function rawFile(header: string | Uint8Array, data: Uint8Array, declaredLength?: bigint): Buffer {

@@ -42,6 +42,7 @@ export class ServerClient {
   readonly appliedEdits: unknown[] = [];
   readonly progress: unknown[] = [];
   stderr = '';
+  lensRefreshes = 0;
   private readonly versions = new Map<string, number>();
   private readonly listeners: Array<() => void> = [];
 
@@ -68,7 +69,10 @@ export class ServerClient {
     this.connection.onRequest('window/workDoneProgress/create', () => null);
     this.connection.onRequest('client/registerCapability', () => null);
     this.connection.onRequest('workspace/configuration', (params: { items: unknown[] }) => params.items.map(() => null));
-    this.connection.onRequest('workspace/codeLens/refresh', () => null);
+    this.connection.onRequest('workspace/codeLens/refresh', () => {
+      this.lensRefreshes++;
+      return null;
+    });
     this.connection.onRequest('workspace/inlayHint/refresh', () => null);
     this.connection.listen();
   }

@@ -43,11 +43,14 @@ async function freePort() {
   });
 }
 
-/** Starts code-server on a free loopback port in its own process group; resolves when it listens. */
-export async function startCodeServer(profile, workspace, { log } = {}) {
+/**
+ * Starts code-server on a free loopback port in its own process group; resolves when it listens.
+ * `trust: true` turns Workspace Trust on (a fresh folder then opens in restricted mode).
+ */
+export async function startCodeServer(profile, workspace, { log, trust = false } = {}) {
   const port = await freePort();
   const child = spawn(codeServerBin, ['--bind-addr', `127.0.0.1:${port}`, '--auth', 'none', '--disable-telemetry',
-    '--disable-update-check', '--disable-workspace-trust', '--disable-getting-started-override',
+    '--disable-update-check', ...(trust ? [] : ['--disable-workspace-trust']), '--disable-getting-started-override',
     '--extensions-dir', profile.dirs.extensions, '--user-data-dir', profile.dirs.userData, workspace],
   { env: profile.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';

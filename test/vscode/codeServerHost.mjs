@@ -4,7 +4,8 @@
 // web build (extension under development + tests injected into the workbench config's developmentOptions),
 // and exits with the suite's exit code (window.codeAutomationExit).
 // Usage: codeServerHost.mjs --extensionDevelopmentPath=DIR --extensionTestsPath=FILE [WORKSPACE]   (unknown flags ignored)
-// env: CODE_SERVER, CHROMIUM, TIMEOUT_MS (default 240000), VERBOSE, KEEP_TMP, ARTIFACTS (screenshot on timeout)
+// env: CODE_SERVER, CHROMIUM, TIMEOUT_MS (default 240000), VERBOSE, KEEP_TMP, ARTIFACTS (screenshot on timeout),
+//      WORKSPACE_TRUST=1 (open the workspace untrusted)
 import fs from 'node:fs';
 import path from 'node:path';
 import util from 'node:util';
@@ -25,12 +26,15 @@ const timeoutMs = Number(process.env.TIMEOUT_MS || 240000);
 const t0 = Date.now();
 const log = (...a) => console.error(`[host ${((Date.now() - t0) / 1000).toFixed(1)}s]`, ...a);
 
-const profile = makeProfile(JSON.parse(process.env.CODE_SERVER_SETTINGS || '{}'));
+// WORKSPACE_TRUST=1: Workspace Trust on and never prompted, so the folder stays untrusted (restricted mode).
+const trust = process.env.WORKSPACE_TRUST === '1';
+const profile = makeProfile(trust ? { 'security.workspace.trust.enabled': true, 'security.workspace.trust.startupPrompt': 'never',
+  'security.workspace.trust.emptyWindow': false } : {});
 let server;
 let browser;
 let exitCode = 1;
 try {
-  server = await startCodeServer(profile, workspace);
+  server = await startCodeServer(profile, workspace, { trust });
   log(`code-server on ${server.port}`);
   browser = await chromium.launchPersistentContext(profile.dirs.chrome, { executablePath: chromiumBin, headless: true, args: chromiumArgs });
   const page = browser.pages()[0] ?? (await browser.newPage());
@@ -39,7 +43,7 @@ try {
   // The workbench's log and, with extensionTestsPath set, the extension host's console (mocha) arrive here.
   await page.exposeFunction('codeAutomationLog', (type, args) => {
     const line = util.format(...(args ?? []));
-    if (type === 'info') console.log(line);
+    if (type === 'info') console.log(process.env.VERBOSE ? `[${((Date.now() - t0) / 1000).toFixed(1)}s] ${line}` : line);
     else if (process.env.VERBOSE) console.error(`[${type}] ${line}`);
   });
   await page.exposeFunction('codeAutomationExit', (code) => resolveExit(code));

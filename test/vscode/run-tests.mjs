@@ -19,31 +19,37 @@ if (!fs.existsSync(path.join(repoRoot, 'dist/extension.js'))) {
   process.exit(1);
 }
 await esbuild.build({
-  entryPoints: [
-    { in: path.join(repoRoot, 'test/vscode/suite/index.ts'), out: 'index' },
-    { in: path.join(repoRoot, 'test/vscode/suite/extension.suite.ts'), out: 'extension.suite' },
-  ],
+  entryPoints: ['index', 'untrustedIndex', 'extension.suite', 'untrusted.suite'].map((name) => ({ in: path.join(repoRoot, `test/vscode/suite/${name}.ts`), out: name })),
   outdir: outDir, bundle: true, platform: 'node', target: 'node20', format: 'cjs', sourcemap: 'inline',
   external: ['vscode', 'mocha'], logLevel: 'warning',
 });
 
-const workspace = prepareWorkspace();
-console.log(`workspace ${workspace.dir} (${workspace.demo ? 'CLI demo' : 'fixture only: no dist/cli.js demo'})`);
 const useCodeServer = haveCodeServer() && !process.env.VSCODE_DESKTOP;
-let code = 0;
-try {
-  await runTests({
-    ...(useCodeServer ? { vscodeExecutablePath: path.join(repoRoot, 'test/vscode/codeServerHost.mjs'), reuseMachineInstall: true } : {}),
-    extensionDevelopmentPath: repoRoot,
-    extensionTestsPath: path.join(outDir, 'index.js'),
-    launchArgs: [workspace.dir, '--disable-extensions'],
-    extensionTestsEnv: { ADAPTER_COMPOSE_TEST: '1' },
-  });
-} catch (e) {
-  console.error(`extension-host tests failed: ${e?.message ?? e}`);
-  code = 1;
-} finally {
-  if (!process.env.KEEP_TMP) fs.rmSync(workspace.dir, { recursive: true, force: true });
+
+/** One runTests() over a fresh workspace; `untrusted` opens it in restricted mode (code-server only). */
+async function runSuite(entry, { untrusted = false } = {}) {
+  const workspace = prepareWorkspace();
+  console.log(`\n${entry}: workspace ${workspace.dir} (${workspace.demo ? 'CLI demo' : 'fixture only: no dist/cli.js demo'})`);
+  if (untrusted) process.env.WORKSPACE_TRUST = '1'; else delete process.env.WORKSPACE_TRUST;
+  try {
+    await runTests({
+      ...(useCodeServer ? { vscodeExecutablePath: path.join(repoRoot, 'test/vscode/codeServerHost.mjs'), reuseMachineInstall: true } : {}),
+      extensionDevelopmentPath: repoRoot,
+      extensionTestsPath: path.join(outDir, `${entry}.js`),
+      launchArgs: [workspace.dir, '--disable-extensions'],
+    });
+    return true;
+  } catch (e) {
+    console.error(`${entry} failed: ${e?.message ?? e}`);
+    return false;
+  } finally {
+    if (!process.env.KEEP_TMP) fs.rmSync(workspace.dir, { recursive: true, force: true });
+  }
 }
+
+let code = 0;
+if (!(await runSuite('index'))) code = 1;
+// Restricted mode needs Workspace Trust on, which the code-server host controls; a downloaded VS Code trusts test folders.
+if (useCodeServer && !process.env.SKIP_UNTRUSTED && !(await runSuite('untrustedIndex', { untrusted: true }))) code = 1;
 console.log(`vscode tests: ${code === 0 ? 'passed' : 'FAILED'} in ${((Date.now() - t0) / 1000).toFixed(0)} s (${useCodeServer ? 'code-server' : 'desktop VS Code'})`);
 process.exit(code);

@@ -2,19 +2,10 @@
  * What the weights panel draws, and the messages between the panel and the extension.
  * The client builds a ViewState from the server's plan notifications; the webview is a pure function of it.
  */
-import type { PlanJson } from '../../server/src/engine/types';
+import type { PlanJson, RunHistoryEntry as RecordedRun } from '../../server/src/engine/types';
 
-/** One evaluation run of a recipe, as `adapterCompose.server.history` returns it (tolerant: fields may be missing). */
-export interface RunHistoryEntry {
-  id?: string;
-  /** ISO time of the run. */
-  time?: string;
-  strategy?: string;
-  /** Output folder of the composite adapter. */
-  output?: string;
-  /** Metric name → value (accuracy, loss, perplexity, …). */
-  metrics: Record<string, number>;
-}
+/** One compose run as `adapterCompose.server.history` returns it; read tolerantly (only `metrics` is required). */
+export type RunHistoryEntry = Pick<RecordedRun, 'metrics'> & Partial<RecordedRun>;
 
 export interface ViewState {
   uri: string;

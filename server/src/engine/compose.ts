@@ -9,8 +9,10 @@ import { buildLock, lockDrift, readLock, writeLock, type LockFile } from './lock
 import { mergeAdapters, type MergeProgress } from './lora/merge';
 import { createPlanner, type Planner } from './planner';
 import { problemToError } from './recipe/problem';
-import type { Strategy } from './types';
+import type { EvaluationOutcome, Strategy } from './types';
 import { withOutputLock } from './outputLock';
+import { requireInsideWorkspace } from './recipe/workspaceConfinement';
+import { afterCompose, requireEvaluatorAllowed } from './eval/evaluator';
 
 export interface ComposeOptions {
   signal?: AbortSignal;
@@ -19,11 +21,18 @@ export interface ComposeOptions {
   locked?: boolean;
   /** Override the recipe's strategy. */
   strategy?: Strategy;
+  /** The workspace: output, library, target and sample paths must resolve inside it (symlinks followed). */
   workspaceRoot?: string;
+  /** Trust the recipe's paths outside workspaceRoot (CLI --allow-outside-workspace). */
+  allowOutsideWorkspace?: boolean;
   onProgress?: (progress: { fraction: number; message: string; modulesDone?: number; modulesTotal?: number; bytesWritten?: number }) => void;
   /** Reuse a planner (the language server's, with its caches). */
   planner?: Planner;
   toolVersion?: string;
+  /** Run the recipe's `evaluate` command (CLI --allow-exec; the editor only in a trusted workspace). */
+  allowExec?: boolean;
+  /** Compose a recipe with an `evaluate` block without running it. */
+  skipEvaluate?: boolean;
 }
 
 export interface ComposeJson {
@@ -40,6 +49,10 @@ export interface ComposeJson {
   provider?: string;
   products: string;
   warnings: string[];
+  /** The evaluator's outcome, when the recipe has one and it ran. */
+  evaluation?: EvaluationOutcome;
+  /** The run history entry this compose added. */
+  history?: { id: string; database: string; kind: 'library' | 'workspace' };
 }
 
 export async function compose(recipeFile: string, options: ComposeOptions = {}): Promise<ComposeJson> {
@@ -79,6 +92,8 @@ async function composeWith(planner: Planner, recipeFile: string, options: Compos
     throw new ComposerError('recipe', `output must be a local folder, got '${recipe.spec.output}'`, recipe.locationOf(['output']));
   }
 
+  if (options.workspaceRoot && !options.allowOutsideWorkspace) await requireInsideWorkspace(recipe, paths, options.workspaceRoot);
+  requireEvaluatorAllowed(recipe, options);
   const toolVersion = options.toolVersion ?? '0.0.0';
   const previousLock = options.locked ? readLock(paths.lock) : undefined;
   if (options.locked) {
@@ -120,6 +135,7 @@ async function composeWith(planner: Planner, recipeFile: string, options: Compos
       }
     }
     writeLock(paths.lock, lock);
+    const after = await afterCompose({ recipe, paths, lock, workspaceRoot: options.workspaceRoot, allowExec: options.allowExec, skipEvaluate: options.skipEvaluate, toolVersion, signal: options.signal, onProgress: (message) => progress({ fraction: 0.97, message }) });
     progress({ fraction: 1, message: 'done' });
     return {
       output: paths.output,
@@ -134,7 +150,9 @@ async function composeWith(planner: Planner, recipeFile: string, options: Compos
       files: merged.files,
       ...(plan.provider ? { provider: plan.provider } : {}),
       products: merged.products,
-      warnings: [...outcome.problems.filter((p) => p.severity === 'warning').map((p) => p.message), ...merged.warnings],
+      warnings: [...outcome.problems.filter((p) => p.severity === 'warning').map((p) => p.message), ...merged.warnings, ...after.warnings],
+      ...(after.evaluation ? { evaluation: after.evaluation } : {}),
+      ...(after.history ? { history: after.history } : {}),
     };
   });
 }

@@ -12,6 +12,7 @@ import type { RecipePaths } from './recipe/paths';
 import type { RecipePath, Severity } from './recipe/problem';
 import type { AdapterRecord, PlanJson } from './types';
 import { isUri } from './recipe/paths';
+import { writeFailure } from './lora/atomicFolder';
 
 export const LOCK_FORMAT = 1;
 
@@ -105,17 +106,74 @@ export function readLock(file: string): LockFile | undefined {
     if (typeof lock !== 'object' || lock === null || lock.format !== LOCK_FORMAT || typeof lock.weights !== 'object') {
       throw new Error(`unsupported lock format ${(lock as { format?: unknown })?.format}`);
     }
+    // A hand-edited or damaged lock must fail here, not as a TypeError deep in the drift check.
+    const damage = lockShapeProblem(lock as unknown as Record<string, unknown>);
+    if (damage) throw new Error(damage);
     return lock;
   } catch (e) {
     throw new ComposerError('lock', `cannot read the lock file: ${(e as Error).message}`, { file }, 'delete it and compose again');
   }
 }
 
+type Field = 'string' | 'number' | 'string|null' | 'object';
+const LOCK_FIELDS: Record<string, Field | Record<string, Field>> = {
+  tool_version: 'string',
+  recipe: { path: 'string', sha256: 'string' },
+  library: { uri: 'string', version: 'number', size: 'number' },
+  encoder: { sha256: 'string|null', dim: 'number' },
+  target: { source: 'string', sha256: 'string', count: 'number', dim: 'number' },
+  provider: 'string|null',
+  strategy: 'string',
+  parameters: 'object',
+  weights: 'object',
+  merge: { method: 'string', rank: 'number', dtype: 'string', modules_to_save: 'string' },
+  output: { path: 'string' },
+};
+
+function fieldOk(value: unknown, kind: Field): boolean {
+  if (kind === 'string|null') return value === null || typeof value === 'string';
+  if (kind === 'object') return typeof value === 'object' && value !== null && !Array.isArray(value);
+  return typeof value === kind;
+}
+
+/** What is missing or mistyped in a parsed lock, or undefined when it has the LockFile shape. */
+function lockShapeProblem(lock: Record<string, unknown>): string | undefined {
+  for (const [key, kind] of Object.entries(LOCK_FIELDS)) {
+    const value = lock[key];
+    if (typeof kind === 'string') {
+      if (!fieldOk(value, kind)) return `"${key}" must be ${kind === 'string|null' ? 'a string or null' : `a${kind === 'object' ? 'n' : ''} ${kind}`}`;
+      continue;
+    }
+    if (!fieldOk(value, 'object')) return `"${key}" must be an object`;
+    for (const [inner, innerKind] of Object.entries(kind)) {
+      if (!fieldOk((value as Record<string, unknown>)[inner], innerKind as Field)) return `"${key}.${inner}" must be ${innerKind === 'string|null' ? 'a string or null' : `a ${innerKind}`}`;
+    }
+  }
+  for (const [name, w] of Object.entries(lock.weights as Record<string, unknown>)) {
+    if (typeof w !== 'number') return `the weight of "${name}" must be a number`;
+  }
+  const items = (value: unknown, fields: Record<string, Field>, what: string): string | undefined => {
+    if (!Array.isArray(value)) return `"${what}" must be a list`;
+    for (const [i, item] of value.entries()) {
+      if (!fieldOk(item, 'object')) return `"${what}[${i}]" must be an object`;
+      for (const [f, kind] of Object.entries(fields)) if (!fieldOk((item as Record<string, unknown>)[f], kind)) return `"${what}[${i}].${f}" must be a ${kind}`;
+    }
+    return undefined;
+  };
+  return items(lock.candidates, { name: 'string', distance: 'number', sha256: 'string', path: 'string' }, 'candidates')
+    ?? items((lock.output as Record<string, unknown>).files, { path: 'string', sha256: 'string' }, 'output.files');
+}
+
 /** Writes the lock atomically (temp file in the same folder, then rename). */
 export function writeLock(file: string, lock: LockFile): void {
   const tmp = `${file}.tmp-${process.pid}-${Date.now()}`;
-  fs.writeFileSync(tmp, stableJson(lock));
-  fs.renameSync(tmp, file);
+  try {
+    fs.writeFileSync(tmp, stableJson(lock));
+    fs.renameSync(tmp, file);
+  } catch (e) {
+    fs.rmSync(tmp, { force: true });
+    throw writeFailure(e, file);
+  }
 }
 
 export interface Drift {

@@ -9,6 +9,11 @@ import { ComposerError } from './errors';
 
 export async function withOutputLock<T>(outputDir: string, body: () => Promise<T>, timeoutMs = 120_000): Promise<T> {
   const lockFile = `${outputDir.replace(/[\\/]+$/, '')}.composing`;
+  return withLockFile(lockFile, `another compose is writing ${outputDir}`, body, timeoutMs);
+}
+
+/** Runs `body` holding `lockFile` (created O_EXCL with our pid; a dead holder's file is taken over). */
+export async function withLockFile<T>(lockFile: string, what: string, body: () => Promise<T>, timeoutMs = 120_000): Promise<T> {
   fs.mkdirSync(path.dirname(lockFile), { recursive: true });
   const started = Date.now();
   for (;;) {
@@ -23,7 +28,7 @@ export async function withOutputLock<T>(outputDir: string, body: () => Promise<T
         continue;
       }
       if (Date.now() - started > timeoutMs) {
-        throw new ComposerError('io', `another compose (pid ${holder}) is writing ${outputDir}`, { file: lockFile }, 'wait for it to finish, or remove the .composing file if that process is gone');
+        throw new ComposerError('io', `${what} (pid ${holder} holds ${path.basename(lockFile)})`, { file: lockFile }, `wait for it to finish, or remove ${lockFile} if that process is gone`);
       }
       await new Promise((r) => setTimeout(r, 100));
     }

@@ -14,11 +14,14 @@ import { resolveRecipePaths, type RecipePaths } from './recipe/paths';
 import type { Problem, RecipePath, Severity } from './recipe/problem';
 import { hasErrors, sortProblems } from './recipe/problem';
 import { targetSource } from './recipe/spec';
-import { openLibrary, type Library } from './library/library';
+import { openLibrary, type Library, type LibraryInfo, type SearchOptions } from './library/library';
 import { openEncoder, prototypeFromFeatures, prototypeFromFile, prototypeFromSamples, type Encoder, type PrototypeResult } from './prototype/encoder';
-import { prototypeCacheKey, sha256Prototype } from './prototype/contentHash';
+import { prototypeCacheKey, sha256Bytes, sha256Prototype } from './prototype/contentHash';
 import { fileFingerprint } from './prototype/fileFingerprint';
-import { solveAll } from './weights';
+import { encoderSessionKey } from './prototype/encoderSessionKey';
+import { prototypeFromText } from './prototype/sampleSources';
+import { lambdaPath, solveAll } from './weights';
+import { chooseLambdaRatio, FALLBACK_RATIO, lambdaChoiceMessage, type LambdaChoice } from './eval/lambdaSelection';
 import type { AdapterRecord, Candidate, PlanJson, StrategyResult, TargetSource, WeightsParams } from './types';
 import { staleLockProblems } from './lock';
 
@@ -83,8 +86,14 @@ class RecipeProblem extends Error {
 interface CachedLibrary {
   library: Library;
   version: number;
-  adapters: AdapterRecord[];
+  info: LibraryInfo;
+  /** Every row, for libraries of at most SMALL_LIBRARY adapters. */
+  adapters?: AdapterRecord[];
+  searches: Map<string, { record: AdapterRecord; distance: number }[]>;
 }
+
+/** Up to this many adapters, the planner holds the whole table (names for completion, did-you-mean). */
+const SMALL_LIBRARY = 5000;
 
 class CachingPlanner implements Planner {
   private libraries = new Map<string, Promise<Library>>();
@@ -155,28 +164,23 @@ class CachingPlanner implements Planner {
     const cached = await this.openCached(paths.library).catch((e) => {
       throw new RecipeProblem('error', 'library', isComposerError(e) ? e.message : String(e), ['library']);
     });
-    outcome.adapters = cached.adapters;
-    const byName = new Map(cached.adapters.map((a) => [a.name, a]));
-    const info = await cached.library.info();
-
-    this.checkNames(recipe, byName, report);
+    const info = cached.info;
+    const named = await this.namedRecords(cached, recipe);
+    outcome.adapters = cached.adapters ?? named;
+    this.checkNames(recipe, new Map(named.map((a) => [a.name, a])), cached.adapters?.map((a) => a.name), report);
     if (recipeHasErrors) return;
     checkAborted(options.signal);
 
-    if (cached.adapters.length === 0) {
+    if (info.size === 0) {
       throw new RecipeProblem('error', 'empty-library', `the library at ${paths.library} holds no adapters`, ['library'], 'value', {
         hint: 'add adapters with `adapter-composer library add`',
       });
     }
-    const sameBase = cached.adapters.filter((a) => a.base === spec.base);
-    if (sameBase.length === 0) {
-      const bases = [...new Set(cached.adapters.map((a) => a.base))].sort();
-      const suggestion = closestMatch(spec.base, bases);
-      throw new RecipeProblem('error', 'unknown-base', `no adapter in the library is for base model \`${spec.base}\` (it has: ${bases.join(', ')})`, ['base'], 'value', suggestion ? { suggestion } : undefined);
-    }
+    if (cached.adapters && !cached.adapters.some((a) => a.base === spec.base)) throw unknownBase(spec.base, cached.adapters);
 
     // The target prototype.
-    const target = await this.targetPrototype(recipe, paths, info.encoder?.path ? cached.library.encoderFile() : undefined, info.dim, options);
+    const target = await this.targetPrototype(recipe, paths, info.encoder?.path ? cached.library.encoderFile() : undefined, info.dim, options, report);
+    const byName = new Map(named.map((a) => [a.name, a]));
     outcome.target = target.prototype;
     checkAborted(options.signal);
 
@@ -190,10 +194,13 @@ class CachingPlanner implements Planner {
         .sort((a, b) => a.distance - b.distance || a.record.name.localeCompare(b.record.name));
     } else {
       try {
-        hits = await cached.library.search(target.prototype, { k, base: spec.base, where: spec.retrieve.where, exclude: spec.retrieve.exclude });
+        hits = await this.search(cached, target.prototype, { k, base: spec.base, where: spec.retrieve.where, exclude: spec.retrieve.exclude });
       } catch (e) {
         if (spec.retrieve.where && isComposerError(e)) throw new RecipeProblem('error', 'where', e.message, ['retrieve', 'where']);
         throw e;
+      }
+      if (hits.length === 0 && !spec.retrieve.where && spec.retrieve.exclude.length === 0) {
+        throw unknownBase(spec.base, cached.adapters ?? (await cached.library.list({ prototypes: false })));
       }
       if (hits.length < k) {
         report(new RecipeProblem('warning', 'k-too-large', `k = ${k} but only ${hits.length} adapter${hits.length === 1 ? '' : 's'} match${hits.length === 1 ? 'es' : ''} (base \`${spec.base}\`${spec.retrieve.where ? ', the `where` filter' : ''}${spec.retrieve.exclude.length ? ', exclusions' : ''}); all are used`, ['retrieve', 'k']));
@@ -203,6 +210,7 @@ class CachingPlanner implements Planner {
       throw new RecipeProblem('error', 'no-candidates', `no adapter is left to compose from (base \`${spec.base}\`${spec.retrieve.where ? `, where ${spec.retrieve.where}` : ''}, ${spec.retrieve.exclude.length} excluded)`, ['retrieve']);
     }
     outcome.candidates = hits.map((h) => h.record);
+    if (!cached.adapters) outcome.adapters = mergeByName(named, outcome.candidates);
     this.checkMergeable(recipe, hits.map((h) => h.record), report);
 
     const candidates: Candidate[] = hits.map((h) => ({ name: h.record.name, distance: h.distance }));
@@ -220,15 +228,21 @@ class CachingPlanner implements Planner {
       }
       params.manual = spec.weights.manual;
     }
-    if (spec.weights.lambda === 'auto') {
-      report(new RecipeProblem('information', 'lambda-auto', 'λ = auto: using the default 0.05 until leave-one-out selection has run (`adapter-composer eval --leave-one-out`)', ['weights', 'lambda']));
-      params.lambda = 0.05;
-    }
     const problem = {
       target: target.prototype,
       prototypes: outcome.candidates.map((r) => Float64Array.from(r.prototype)),
       names: candidates.map((c) => c.name),
     };
+    if (spec.weights.lambda === 'auto') {
+      // λ = ρ·λ* of this problem, ρ chosen by leave-one-out on the library (cached per library version).
+      const choice = await chooseLambdaRatio(cached.adapters ?? (await cached.library.list()), { libraryUri: paths.library, version: cached.version, base: spec.base, k }).catch((e): LambdaChoice => {
+        report(new RecipeProblem('warning', 'lambda-auto-failed', `λ = auto: leave-one-out selection failed (${isComposerError(e) ? e.message : String(e)}); using λ*/2`, ['weights', 'lambda']));
+        return { ratio: FALLBACK_RATIO, targets: 0, fallback: 'leave-one-out failed' };
+      });
+      checkAborted(options.signal);
+      params.lambda = choice.ratio * lambdaPath(problem).lambda_star;
+      report(new RecipeProblem('information', 'lambda-auto', lambdaChoiceMessage(choice, params.lambda), ['weights', 'lambda']));
+    }
     const solved = solveAll(problem, params);
     const strategies: Partial<Record<string, StrategyResult>> = solved.strategies;
     outcome.plan = {
@@ -238,7 +252,7 @@ class CachingPlanner implements Planner {
       strategies,
       strategy: spec.weights.strategy,
       lambda_path: solved.lambdaPath,
-      library: { uri: paths.library, version: cached.version, size: cached.adapters.length, encoder: info.encoder },
+      library: { uri: paths.library, version: cached.version, size: info.size, encoder: info.encoder },
       ...(target.provider ? { provider: target.provider } : {}),
       warnings: [],
     };
@@ -246,9 +260,10 @@ class CachingPlanner implements Planner {
   }
 
   /** Adapter names the recipe mentions must exist (did-you-mean), and be of the recipe's base. */
-  private checkNames(recipe: Recipe, byName: Map<string, AdapterRecord>, report: (p: RecipeProblem) => void): void {
+  private checkNames(recipe: Recipe, byName: Map<string, AdapterRecord>, allNames: string[] | undefined, report: (p: RecipeProblem) => void): void {
     const spec = recipe.spec;
-    const names = [...byName.keys()];
+    // Did-you-mean over the whole library when it is small enough to hold; else over the names found.
+    const names = allNames ?? [...byName.keys()];
     const check = (name: unknown, path: RecipePath, part: 'value' | 'key', severity: Severity) => {
       if (typeof name !== 'string') return;
       const record = byName.get(name);
@@ -294,13 +309,38 @@ class CachingPlanner implements Planner {
     const version = await library.version();
     const cached = this.adapterLists.get(uri);
     if (cached && cached.version === version) return cached;
-    const fresh = { library, version, adapters: await library.list() };
+    const info = await library.info();
+    // A small library is held whole (completion lists every name); a large one is only queried.
+    const adapters = info.size <= SMALL_LIBRARY ? await library.list() : undefined;
+    const fresh: CachedLibrary = { library, version, info, adapters, searches: new Map() };
     this.adapterLists.set(uri, fresh);
     return fresh;
   }
 
+  /** The rows of the adapters the recipe names (exclude, adapters, manual). */
+  private async namedRecords(cached: CachedLibrary, recipe: Recipe): Promise<AdapterRecord[]> {
+    const spec = recipe.spec;
+    const names = [...spec.retrieve.exclude, ...(spec.retrieve.adapters ?? []), ...Object.keys(spec.weights.manual ?? {})].filter((n): n is string => typeof n === 'string');
+    if (cached.adapters) {
+      const wanted = new Set(names);
+      return cached.adapters.filter((a) => wanted.has(a.name));
+    }
+    return names.length > 0 ? cached.library.getMany(names) : [];
+  }
+
+  /** k-NN, memoised per library version: while a user edits weights, the target and filters stay put. */
+  private async search(cached: CachedLibrary, target: Float64Array, options: SearchOptions): Promise<{ record: AdapterRecord; distance: number }[]> {
+    const key = JSON.stringify([sha256Prototype(target), options.k, options.base, options.where ?? null, [...(options.exclude ?? [])].sort()]);
+    const hit = cached.searches.get(key);
+    if (hit) return hit;
+    const hits = await cached.library.search(target, options);
+    if (cached.searches.size >= 32) cached.searches.delete(cached.searches.keys().next().value!);
+    cached.searches.set(key, hits);
+    return hits;
+  }
+
   private async encoder(file: string, provider: string | undefined): Promise<Encoder> {
-    const key = `${file}\u0000${provider ?? 'auto'}`;
+    const key = `${encoderSessionKey(file)}\u0000${provider ?? 'auto'}`;
     let opening = this.encoders.get(key);
     if (!opening) {
       opening = openEncoder(file, { provider: (provider ?? 'auto') as never });
@@ -316,6 +356,7 @@ class CachingPlanner implements Planner {
     encoderFile: string | undefined,
     dim: number,
     options: PlanOptions,
+    report?: (p: RecipeProblem) => void,
   ): Promise<PrototypeResult & { source: TargetSource; provider?: string }> {
     const source = targetSource(recipe.spec.target);
     const where: RecipePath = ['target', source ?? 'samples'];
@@ -330,41 +371,51 @@ class CachingPlanner implements Planner {
       const key = prototypeCacheKey({ encoderSha256: '', source, inputSha256s: [fp] });
       let result = this.prototypes.get(key);
       if (!result) {
-        result = await (source === 'features' ? prototypeFromFeatures(file, { dim, signal: options.signal }) : Promise.resolve(prototypeFromFile(file, { dim }))).catch(located);
+        // async wrapper: prototypeFromFile throws synchronously, and the error must still get its location.
+        const read = async () => (source === 'features' ? prototypeFromFeatures(file, { dim, signal: options.signal }) : prototypeFromFile(file, { dim }));
+        result = await read().catch(located);
         this.remember(key, result);
       }
       return { ...result, source };
     }
-    if (source === 'samples') {
-      const files = (await glob(paths.target.globs ?? [], { absolute: true, onlyFiles: true, expandDirectories: false })).sort();
-      if (files.length === 0) {
+    if (source === 'samples' || source === 'text') {
+      const files = source === 'samples' ? (await glob(paths.target.globs ?? [], { absolute: true, onlyFiles: true, expandDirectories: false })).sort() : [];
+      if (source === 'samples' && files.length === 0) {
         throw new RecipeProblem('error', 'missing-file', `no sample files match ${(paths.target.patterns ?? []).map((p) => `\`${p}\``).join(', ')} (relative to ${paths.recipeDir})`, where);
       }
       if (!encoderFile) {
-        throw new RecipeProblem('error', 'no-encoder', 'the library has no encoder (it was created with `--dim`), so samples cannot be encoded', where, 'value', {
+        throw new RecipeProblem('error', 'no-encoder', `the library has no encoder (it was created with \`--dim\`), so ${source === 'text' ? 'a text' : 'samples'} cannot be encoded`, where, 'value', {
           hint: 'give `features:` or `prototype:` instead, or create the library with `--encoder model.onnx`',
         });
       }
-      const encoderKey = fileFingerprint(encoderFile);
-      const key = prototypeCacheKey({ encoderSha256: encoderKey, source, inputSha256s: files.map(fileFingerprint) });
-      const hit = this.prototypes.get(key);
-      if (hit) return { ...hit, source, provider: this.provider };
+      // The encoder session is cached; its config (encoder.json beside it) is part of the key.
       const encoder = await this.encoder(encoderFile, options.provider).catch(located);
       this.provider = encoder.provider;
-      const result = await prototypeFromSamples(encoder, files, {
-        signal: options.signal,
-        onProgress: options.onProgress ? (p) => options.onProgress!(p.done, p.total) : undefined,
-      }).catch(located);
+      if (encoder.fallback) report?.(new RecipeProblem('warning', 'provider-fallback', encoder.fallback, where, 'key'));
+      const text = source === 'text' ? (paths.target.text ?? recipe.spec.target.text ?? '') : '';
+      if (source === 'text' && encoder.inputKind !== 'text') {
+        throw new RecipeProblem('error', 'text-target', `\`target.text\` needs an encoder with a text input; this library's encoder takes ${encoder.inputKind === 'image' ? 'images' : 'feature vectors'}`, where, 'value', {
+          hint: 'give `samples:`, `features:` or `prototype:` instead, or use a library whose encoder.json has "kind": "text"',
+        });
+      }
+      const key = prototypeCacheKey({
+        encoderSha256: `${fileFingerprint(encoderFile)}\u0000${encoder.config?.sha256 ?? ''}`,
+        source,
+        inputSha256s: source === 'text' ? [sha256Bytes(text)] : files.map(fileFingerprint),
+      });
+      const hit = this.prototypes.get(key);
+      if (hit) return { ...hit, source, provider: encoder.provider };
+      const result = await (source === 'text'
+        ? prototypeFromText(encoder, text)
+        : prototypeFromSamples(encoder, files, {
+            signal: options.signal,
+            onProgress: options.onProgress ? (p) => options.onProgress!(p.done, p.total) : undefined,
+          })).catch(located);
       if (result.dim !== dim) {
         throw new RecipeProblem('error', 'dimension', `the encoder produced ${result.dim}-d prototypes but the library holds ${dim}-d ones`, ['library']);
       }
       this.remember(key, result);
       return { ...result, source, provider: encoder.provider };
-    }
-    if (source === 'text') {
-      throw new RecipeProblem('error', 'text-target', '`target.text` needs an encoder with a text input; this library\'s encoder takes feature vectors', where, 'value', {
-        hint: 'give `samples:`, `features:` or `prototype:` instead',
-      });
     }
     throw new RecipeProblem('error', 'no-target', 'the recipe gives no target', ['target'], 'key');
   }
@@ -374,6 +425,17 @@ class CachingPlanner implements Planner {
     if (this.prototypes.size >= 64) this.prototypes.delete(this.prototypes.keys().next().value!);
     this.prototypes.set(key, result);
   }
+}
+
+function unknownBase(base: string, adapters: AdapterRecord[]): RecipeProblem {
+  const bases = [...new Set(adapters.map((a) => a.base))].sort();
+  const suggestion = closestMatch(base, bases);
+  return new RecipeProblem('error', 'unknown-base', `no adapter in the library is for base model \`${base}\` (it has: ${bases.slice(0, 12).join(', ')}${bases.length > 12 ? ', …' : ''})`, ['base'], 'value', suggestion ? { suggestion } : undefined);
+}
+
+function mergeByName(a: AdapterRecord[], b: AdapterRecord[]): AdapterRecord[] {
+  const seen = new Set(a.map((r) => r.name));
+  return [...a, ...b.filter((r) => !seen.has(r.name))];
 }
 
 function detailsOf(record: AdapterRecord): { modules_to_save?: string[] } {

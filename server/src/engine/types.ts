@@ -92,3 +92,40 @@ export interface AdapterRecord {
   /** Extra facts from the adapter (dtype, rslora, per-module ranks/alphas, modules_to_save), as JSON. */
   details?: string;
 }
+
+/** How a recipe's external evaluator went (absent when the recipe has none or it was skipped). */
+export interface EvaluationOutcome {
+  status: 'ok' | 'failed' | 'timeout' | 'invalid-output' | 'cancelled';
+  /** The argv that ran, placeholders substituted. */
+  command: string[];
+  /** Numeric metrics the evaluator printed (nested objects flattened as `a.b`). */
+  metrics: Record<string, number>;
+  exit_code: number | null;
+  duration_ms: number;
+  /** What went wrong, for any status but ok. */
+  message?: string;
+}
+
+/** One compose of a recipe, as the run history (LanceDB table `runs`) keeps it. */
+export interface RunHistoryEntry {
+  id: string;
+  /** ISO time the run finished. */
+  time: string;
+  /** The recipe, relative to where the history lives (the library folder, or the workspace). */
+  recipe: string;
+  name: string;
+  recipe_sha256: string;
+  /** sha256 of the lock file the compose wrote. */
+  lock_sha256: string;
+  library_version: number;
+  strategy: string;
+  /** k, λ, temperature, … as in the lock. */
+  parameters: Record<string, unknown>;
+  weights: Record<string, number>;
+  /** The evaluator's numeric metrics; empty when no evaluator ran. */
+  metrics: Record<string, number>;
+  evaluation?: EvaluationOutcome;
+  /** Output folder of the composite, relative like `recipe`. */
+  output: string;
+  tool_version: string;
+}

@@ -3,6 +3,7 @@
  * signal, then terminates the thread if it does not stop on its own.
  */
 import * as fs from 'node:fs';
+import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 
@@ -62,6 +63,7 @@ function startWorker(workerData: unknown): Worker {
   const bundled = path.join(__dirname, 'composeWorker.js');
   if (fs.existsSync(bundled)) return new Worker(bundled, { workerData });
   const source = path.join(__dirname, 'composeWorker.ts');
-  const tsx = require.resolve('tsx/cjs');
+  // createRequire keeps esbuild from trying to bundle the dev-only loader.
+  const tsx = createRequire(__filename).resolve('tsx/cjs');
   return new Worker(`require(${JSON.stringify(tsx)}); require(${JSON.stringify(source)});`, { eval: true, workerData });
 }

@@ -122,8 +122,8 @@ export class PlanScheduler {
     let outcome: PlanOutcome;
     try {
       const view = this.currentView(recipe);
-      if (view.document.tooLarge) {
-        // Never hand a huge buffer to the engine: the service reports why nothing shows.
+      if (view.document.unreadable) {
+        // Never hand a huge or pathologically nested buffer to the engine: the service reports why nothing shows.
         outcome = { isRecipe: false, problems: [] };
       } else {
         outcome = await this.planner.plan(recipe.text, recipe.file, { ...this.hooks.planOptions(recipe.file), signal: controller.signal });

@@ -3,6 +3,7 @@
  * server/src/service, commands (plan, compose in a worker with progress, pin weights, set λ), status
  * and plan notifications. Any LSP client works (VS Code, Neovim, Helix): nothing here assumes VS Code.
  */
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
@@ -21,6 +22,7 @@ import {
 } from 'vscode-languageserver/node';
 import type { ClientCapabilities, Connection, InitializeParams, InitializeResult } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
+import { readRecipeHistory } from '../engine/history/runHistory';
 import { createPlanner } from '../engine/planner';
 import type { Planner } from '../engine/planner';
 import type { Strategy } from '../engine/types';
@@ -35,6 +37,7 @@ import { definition } from '../service/definition';
 import { diagnostics } from '../service/diagnostics';
 import { hover } from '../service/hover';
 import { inlayHints } from '../service/inlayHints';
+import { RecipeDocument } from '../service/recipeDocument';
 import { RecipeSchema, loadRecipeSchema } from '../service/recipeSchema';
 import { documentSymbols } from '../service/symbols';
 import type { RecipeView } from '../service/recipeView';
@@ -71,6 +74,8 @@ export function startLanguageServer(argv: string[] = process.argv.slice(2), opti
   let settings: ServerSettings = { ...DEFAULT_SETTINGS };
   let capabilities: ClientCapabilities = {};
   let workspaceRoot: string | undefined;
+  let initiallyTrusted = true;
+  let initialSettings: ServerSettings = { ...DEFAULT_SETTINGS };
   let lastStatus: StatusParams = { state: 'idle' };
   const composing = new Map<string, AbortController>();
 
@@ -153,13 +158,16 @@ export function startLanguageServer(argv: string[] = process.argv.slice(2), opti
     if (!capabilities.workspace?.configuration) return;
     try {
       const raw = await connection.workspace.getConfiguration('adapterCompose');
-      applySettings(readSettings(raw));
+      // Clients without these settings answer null: keep what initializationOptions said.
+      applySettings(readSettings(raw, initialSettings));
     } catch (e) {
       log.warn(`could not read settings: ${describeError(e)}`);
     }
   }
 
   function applySettings(next: ServerSettings): void {
+    // Trust comes with initialize (the client restarts the server when it changes); settings cannot grant it.
+    next.trusted = next.trusted && initiallyTrusted;
     const changed = JSON.stringify(next) !== JSON.stringify(settings);
     settings = next;
     log.level = next.logLevel;
@@ -183,6 +191,8 @@ export function startLanguageServer(argv: string[] = process.argv.slice(2), opti
     workspaceRoot = folder ? fileOf(folder) : params.rootPath ?? undefined;
     const init = params.initializationOptions as Record<string, unknown> | undefined;
     settings = readSettings(init?.settings ?? init);
+    initiallyTrusted = settings.trusted;
+    initialSettings = settings;
     log.level = settings.logLevel;
     return {
       capabilities: {
@@ -219,7 +229,7 @@ export function startLanguageServer(argv: string[] = process.argv.slice(2), opti
   connection.onDidChangeConfiguration(
     guarded('configuration', undefined, async (change) => {
       if (capabilities.workspace?.configuration) await refreshSettings();
-      else applySettings(readSettings((change.settings as Record<string, unknown> | undefined) ?? {}));
+      else applySettings(readSettings((change.settings as Record<string, unknown> | undefined) ?? {}, initialSettings));
     }),
   );
 
@@ -319,7 +329,7 @@ export function startLanguageServer(argv: string[] = process.argv.slice(2), opti
         case ServerCommands.compose:
           return await composeCommand(uri, token, workDone, params.workDoneToken !== undefined);
         case ServerCommands.history:
-          return [];
+          return await readRecipeHistory(fileOf(uri), { workspaceRoot });
         default:
           throw new ResponseError(ErrorCodes.MethodNotFound, `Unknown command ${params.command}`);
       }
@@ -330,13 +340,24 @@ export function startLanguageServer(argv: string[] = process.argv.slice(2), opti
     }
   });
 
+  /** An open recipe (waiting for its current plan), else the saved file planned once. */
   async function requireView(uri: string): Promise<RecipeView> {
     const view = await recipeView(uri, FRESH_PLAN_WAIT_MS * 10);
-    if (!view) throw userError(`${uri} is not open in the editor`);
-    return view;
+    if (view) return view;
+    const file = fileOf(uri);
+    let text: string;
+    try {
+      text = fs.readFileSync(file, 'utf8');
+    } catch {
+      throw userError(`cannot read ${file}`);
+    }
+    const document = RecipeDocument.parse(text);
+    const outcome = document.unreadable ? { isRecipe: false, problems: [] } : await planner.plan(text, file, { workspaceRoot, provider: settings.executionProvider });
+    return { uri, file, document, outcome };
   }
 
   async function composeCommand(uri: string, token: { isCancellationRequested: boolean; onCancellationRequested: (l: () => void) => unknown }, attached: WorkDoneProgressReporter, hasClientToken: boolean): Promise<unknown> {
+    if (!settings.trusted) throw userError('Compose is disabled in an untrusted workspace (it writes adapter files); trust the workspace to enable it.');
     if (composing.has(uri)) throw userError('A compose of this recipe is already running.');
     const file = fileOf(uri);
     const controller = new AbortController();

@@ -8,21 +8,25 @@ export interface ServerSettings {
   logLevel: 'error' | 'warn' | 'info' | 'debug';
   /** How often the library folders of open recipes are checked for changes (0: never). */
   libraryPollMs: number;
+  /** False in an untrusted VS Code workspace: plans still run, compose (which writes files) does not. */
+  trusted: boolean;
 }
 
-export const DEFAULT_SETTINGS: ServerSettings = { executionProvider: 'auto', debounceMs: 150, logLevel: 'info', libraryPollMs: 2000 };
+export const DEFAULT_SETTINGS: ServerSettings = { executionProvider: 'auto', debounceMs: 150, logLevel: 'info', libraryPollMs: 2000, trusted: true };
 
 const PROVIDERS = new Set(['auto', 'cpu', 'cuda', 'tensorrt', 'webgpu']);
 const LEVELS = new Set(['error', 'warn', 'info', 'debug']);
 
-export function readSettings(raw: unknown): ServerSettings {
+/** Settings from `raw` (the section itself, or an object holding `adapterCompose`), over `base` for what it lacks. */
+export function readSettings(raw: unknown, base: ServerSettings = DEFAULT_SETTINGS): ServerSettings {
   const s = raw && typeof raw === 'object' ? (raw as Record<string, unknown>) : {};
   const nested = s.adapterCompose && typeof s.adapterCompose === 'object' ? (s.adapterCompose as Record<string, unknown>) : s;
-  const out: ServerSettings = { ...DEFAULT_SETTINGS };
+  const out: ServerSettings = { ...base };
   if (typeof nested.libraryUri === 'string' && nested.libraryUri.trim()) out.libraryUri = nested.libraryUri.trim();
   if (typeof nested.executionProvider === 'string' && PROVIDERS.has(nested.executionProvider)) out.executionProvider = nested.executionProvider as ServerSettings['executionProvider'];
   if (typeof nested.debounceMs === 'number' && Number.isFinite(nested.debounceMs)) out.debounceMs = Math.min(5000, Math.max(0, nested.debounceMs));
   if (typeof nested.logLevel === 'string' && LEVELS.has(nested.logLevel)) out.logLevel = nested.logLevel as ServerSettings['logLevel'];
   if (typeof nested.libraryPollMs === 'number' && Number.isFinite(nested.libraryPollMs)) out.libraryPollMs = Math.max(0, nested.libraryPollMs);
+  if (nested.trusted === false || s.trusted === false) out.trusted = false;
   return out;
 }

@@ -61,8 +61,8 @@ export function othersTitle(plan: PlanJson): string | undefined {
 }
 
 function strategyLabel(strategy: Strategy, r: StrategyResult): string {
-  if (strategy === 'sparse' && r.lambda !== undefined) return `sparse λ=${shortNumber(r.lambda)}`;
-  if (strategy === 'sim' && r.temperature !== undefined) return `sim τ=${shortNumber(r.temperature)}`;
+  if (strategy === 'sparse' && r.lambda !== undefined) return `sparse λ=${shortNumber(r.lambda, 3)}`;
+  if (strategy === 'sim' && r.temperature !== undefined) return `sim τ=${shortNumber(r.temperature, 3)}`;
   return strategy;
 }
 

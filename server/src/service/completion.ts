@@ -17,6 +17,7 @@ export const PATH_KEYS = new Set(['samples', 'features', 'prototype', 'output', 
 const ADAPTER_LIST_KEYS = new Set(['exclude', 'adapters']);
 const MAX_ADAPTER_ITEMS = 200;
 const MAX_FILE_ITEMS = 500;
+const MAX_RANKED_BY_DISTANCE = 5000;
 
 export type CursorPlace =
   | { kind: 'key'; parent: YamlPath; word: string; indent: number }
@@ -169,9 +170,10 @@ function adapterItems(view: RecipeView, word: string, range: Range, where: 'list
   );
   const lowered = word.toLowerCase();
   const matching = adapters.filter((a) => (!lowered || a.name.toLowerCase().includes(lowered)) && (!listed.has(a.name) || a.name === word));
-  // Nearest to the target first, then by name.
+  // Nearest to the target first, then by name (distances only where affordable: huge libraries rank by name).
+  const affordable = matching.length <= MAX_RANKED_BY_DISTANCE;
   const ranked = matching
-    .map((a) => ({ a, d: distanceTo(view, a.name) }))
+    .map((a) => ({ a, d: affordable ? distanceTo(view, a.name) : view.outcome?.plan?.candidates.find((c) => c.name === a.name)?.distance }))
     .sort((x, y) => (x.d ?? Infinity) - (y.d ?? Infinity) || x.a.name.localeCompare(y.a.name));
   const items = ranked.slice(0, MAX_ADAPTER_ITEMS).map(({ a }, i) => ({
     label: a.name,

@@ -19,6 +19,10 @@ export function diagnostics(view: RecipeView): Diagnostic[] {
   if (document.tooLarge) {
     return [note(`File is larger than ${MAX_RECIPE_BYTES / 1024 / 1024} MB: Adapter Composer does not check it.`, 'too-large')];
   }
+  if (document.tooDeep) {
+    const at = document.positionAt(document.tooDeep.offset);
+    return [{ range: { start: at, end: { line: at.line, character: at.character + 1 } }, severity: DiagnosticSeverity.Error, source: DIAGNOSTIC_SOURCE, code: 'too-deep', message: `the document nests ${document.tooDeep.kind === 'flow' ? 'brackets' : 'blocks'} too deeply to read (over ${document.tooDeep.depth - 1} levels); a recipe needs only a few` }];
+  }
   if (!outcome) return [];
   if (!outcome.isRecipe) {
     // Not ours: never an error, only one note saying why nothing else shows.

@@ -7,6 +7,8 @@
 import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
 import type { Node as YamlNode } from 'yaml';
 import type { Position, Range } from 'vscode-languageserver-types';
+import { findExcessiveNesting } from './nestingGuard';
+import type { ExcessiveNesting } from './nestingGuard';
 
 export type YamlPath = (string | number)[];
 
@@ -42,13 +44,21 @@ export class RecipeDocument {
   /** Whether the root is a YAML map with a `compose:` key. */
   readonly isRecipe: boolean;
   readonly tooLarge: boolean;
+  /** Nesting deep enough to endanger the YAML parser: the text is never parsed (nor planned). */
+  readonly tooDeep?: ExcessiveNesting;
   private readonly lineStarts: number[];
 
   private constructor(readonly text: string) {
     this.lineStarts = computeLineStarts(text);
     this.tooLarge = text.length > MAX_RECIPE_BYTES;
-    if (!this.tooLarge) this.walkSafely();
+    if (!this.tooLarge) this.tooDeep = findExcessiveNesting(text);
+    if (!this.tooLarge && !this.tooDeep) this.walkSafely();
     this.isRecipe = this.topLevel.has('compose') || (this.tooLarge ? false : this.entries.length === 0 && /^compose[ \t]*:/m.test(text));
+  }
+
+  /** Too large or too deep: neither the editor features nor the planner may read it. */
+  get unreadable(): boolean {
+    return this.tooLarge || this.tooDeep !== undefined;
   }
 
   static parse(text: string): RecipeDocument {

@@ -149,6 +149,21 @@ describe('Adapter Composer in the extension host', function () {
       await waitFor('λ written into the recipe', () => new RegExp(`lambda:\\s*${String(lambda).replace('.', '\\.')}`).test(doc.getText()), 15000);
     });
 
+    it('drives the status bar from the server status', async () => {
+      const plan = api.plans.get(recipe!)!.plan!;
+      const status = await waitFor('a status with the library size', () => (api.status.last?.librarySize !== undefined ? api.status.last : undefined), 30000);
+      if (plan.library) assert.equal(status.librarySize, plan.library.size);
+    });
+
+    it('opens the library through the CLI', async () => {
+      const plan = api.plans.get(recipe!)!.plan!;
+      const adapters = await vscode.commands.executeCommand<{ name: string }[] | undefined>(ClientCommands.openLibrary);
+      await vscode.commands.executeCommand('workbench.action.closeQuickOpen');
+      assert.ok(adapters, 'Open Library lists the adapters');
+      if (plan.library) assert.equal(adapters.length, plan.library.size);
+      for (const c of plan.candidates) assert.ok(adapters.some((a) => a.name === c.name), `${c.name} is in the library`);
+    });
+
     it('pins the weights as manual weights', async () => {
       const doc = await vscode.workspace.openTextDocument(recipe!);
       await vscode.commands.executeCommand(ClientCommands.pinWeights, recipe!.toString());

@@ -1,12 +1,16 @@
-// Extension-host test entry (the extensionTestsPath contract of @vscode/test-electron): VS Code loads this
-// file inside the extension host and calls run().
+// Extension-host test entries (the extensionTestsPath contract of @vscode/test-electron): VS Code loads the
+// bundled entry inside the extension host and calls run(). index.js runs the trusted suite.
 import * as path from 'node:path';
 import Mocha from 'mocha';
 
-export async function run(): Promise<void> {
+export async function runSuite(file: string): Promise<void> {
   const mocha = new Mocha({ ui: 'bdd', timeout: 60000, color: false, reporter: 'spec' });
-  mocha.addFile(path.join(__dirname, 'extension.suite.js'));
+  mocha.addFile(path.join(__dirname, file));
   await new Promise<void>((resolve, reject) => {
     mocha.run((failures) => (failures ? reject(new Error(`${failures} extension-host test(s) failed`)) : resolve()));
   });
+}
+
+export function run(): Promise<void> {
+  return runSuite('extension.suite.js');
 }

@@ -17,7 +17,7 @@ A *.compose.yaml without a \`compose:\` key (e.g. Docker Compose) is skipped wit
 Options:
   --json              one JSON object: {files: [{file, recipe, problems: [...]}], errors, warnings}
   --workspace DIR     paths must stay inside DIR (default: the current folder)
-  --provider P        encoder execution provider: auto | cpu | cuda (default auto)
+  --provider P        encoder execution provider: auto | cpu | cuda | tensorrt | webgpu (default auto)
   --debug             show stack traces of internal errors
   -h, --help          this help`,
   options: { workspace: { type: 'string' }, provider: { type: 'string' } },

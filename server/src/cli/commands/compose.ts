@@ -4,6 +4,7 @@ import { ComposerError } from '../../engine/errors';
 import { STRATEGIES, type Strategy } from '../../engine/types';
 import { requirePositional, stringOption, toJson, type Command } from '../command';
 import { displayPath } from '../recipeFiles';
+import { defaultWorkspaceRoot } from '../../engine/recipe/workspaceConfinement';
 import { version } from '../version';
 
 export const composeCommand: Command = {
@@ -20,17 +21,26 @@ leaves the previous output and lock untouched.
 Options:
   --locked          re-run from the lock: fail if the plan or the output differs from it
   --strategy S      override the recipe's strategy (${STRATEGIES.join(' | ')})
-  --provider P      encoder execution provider: auto | cpu | cuda (default auto)
+  --provider P      encoder execution provider: auto | cpu | cuda | tensorrt | webgpu (default auto)
+  --allow-exec      run the recipe's \`evaluate\` command afterwards (argv, no shell, with its timeout);
+                    its JSON metrics are kept in the run history. Without it such a recipe is refused.
+  --skip-evaluate   compose a recipe that has an \`evaluate\` block without running it
+  --workspace DIR   the folder the recipe's output, library, target and samples must stay in (symlinks
+                    followed; default: the current folder, or for a recipe outside it the nearest
+                    folder above it with .git/.vscode, else the folder above the recipe's)
+  --allow-outside-workspace
+                    trust the recipe's paths outside the workspace
   --json            {output, lock, weights, modules, rank, energy_kept: {min, mean}, …}
   --debug           show stack traces of internal errors
   -h, --help        this help`,
-  options: { locked: { type: 'boolean' }, strategy: { type: 'string' }, provider: { type: 'string' }, workspace: { type: 'string' } },
+  options: { locked: { type: 'boolean' }, 'allow-exec': { type: 'boolean' }, 'skip-evaluate': { type: 'boolean' }, 'allow-outside-workspace': { type: 'boolean' }, strategy: { type: 'string' }, provider: { type: 'string' }, workspace: { type: 'string' } },
   async run(args, io) {
     const file = path.resolve(io.cwd, requirePositional(args, 0, 'the recipe file', 'compose'));
     const strategy = stringOption(args, 'strategy');
     if (strategy !== undefined && !(STRATEGIES as readonly string[]).includes(strategy)) {
       throw new ComposerError('usage', `unknown strategy '${strategy}' (${STRATEGIES.join(', ')})`);
     }
+    const workspaceOption = stringOption(args, 'workspace');
     const controller = new AbortController();
     const onSigint = () => controller.abort();
     process.once('SIGINT', onSigint);
@@ -38,9 +48,12 @@ Options:
     try {
       const result = await compose(file, {
         locked: Boolean(args.values.locked),
+        allowExec: Boolean(args.values['allow-exec']),
+        skipEvaluate: Boolean(args.values['skip-evaluate']),
         strategy: strategy as Strategy | undefined,
         provider: stringOption(args, 'provider'),
-        workspaceRoot: path.resolve(io.cwd, stringOption(args, 'workspace') ?? '.'),
+        workspaceRoot: workspaceOption === undefined ? defaultWorkspaceRoot(file, io.cwd) : path.resolve(io.cwd, workspaceOption),
+        allowOutsideWorkspace: Boolean(args.values['allow-outside-workspace']),
         signal: controller.signal,
         toolVersion: version,
         onProgress: (p) => {
@@ -60,6 +73,16 @@ Options:
         io.out(`  weights (${result.strategy}): ${w}`);
         io.out(`  lock: ${displayPath(result.lock, io.cwd)}`);
         for (const warning of result.warnings) io.err(`warning: ${warning}`);
+        if (result.evaluation?.status === 'ok') {
+          const metrics = Object.entries(result.evaluation.metrics).map(([n, v]) => `${n}=${v}`).join(' ');
+          io.out(`  evaluator: ${metrics || '(no numeric metrics)'} (${(result.evaluation.duration_ms / 1000).toFixed(1)} s)`);
+        }
+      }
+      // The composite and lock stand; a failed evaluator still fails the command (CI should notice).
+      if (result.evaluation && result.evaluation.status !== 'ok') {
+        io.err(`error: the evaluator ${result.evaluation.status === 'timeout' ? 'timed out' : 'failed'}: ${result.evaluation.message ?? result.evaluation.status}`);
+        io.err(`  the composite and the lock were written; the run is recorded without metrics`);
+        return 1;
       }
       return 0;
     } finally {

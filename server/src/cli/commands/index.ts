@@ -2,8 +2,11 @@ import type { Command } from '../command';
 import { checkCommand } from './check';
 import { composeCommand } from './compose';
 import { demoCommand } from './demo';
+import { doctorCommand } from './doctor';
+import { evalCommand } from './eval';
+import { historyCommand } from './history';
 import { libraryCommand } from './library';
 import { lspCommand } from './lsp';
 import { planCommand } from './plan';
 
-export const commands: Command[] = [checkCommand, planCommand, composeCommand, libraryCommand, demoCommand, lspCommand];
+export const commands: Command[] = [checkCommand, planCommand, composeCommand, evalCommand, historyCommand, libraryCommand, demoCommand, doctorCommand, lspCommand];

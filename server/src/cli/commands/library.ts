@@ -10,9 +10,15 @@ The adapter library: an embedded LanceDB database (a folder, or s3://bucket/pref
 adapter and the encoder that made the prototypes.
 
 Actions:
-  init <uri> (--encoder model.onnx | --dim D)   create a library (the encoder is copied into it)
+  init <uri> (--encoder model.onnx [--encoder-config encoder.json] | --dim D)
+                                                create a library (the encoder, its encoder.json and
+                                                tokenizer.json are copied into it; encoder.json says
+                                                how images/texts become inputs; default: the
+                                                encoder.json beside the encoder, else .npy rows)
   add <uri> <adapter-path> --name N [--base B] [--tags a,b] [--description T]
         (--prototype p.npy | --features f.npy | --samples 'glob')
+                                                (samples: .npy rows, or images / texts when the
+                                                library has an encoder.json)
                                                 add one adapter; rank, alpha, modules, format and
                                                 sha256 are read from the adapter itself
   ls <uri>                                      list adapters
@@ -23,7 +29,7 @@ Actions:
 
 Options:
   --json          machine-readable output
-  --provider P    encoder execution provider for --samples: auto | cpu | cuda
+  --provider P    encoder execution provider for --samples: auto | cpu | cuda | tensorrt | webgpu
   --debug         show stack traces of internal errors
   -h, --help      this help`;
 
@@ -46,6 +52,7 @@ export const libraryCommand: Command = {
   help: HELP,
   options: {
     encoder: { type: 'string' },
+    'encoder-config': { type: 'string' },
     dim: { type: 'string' },
     name: { type: 'string' },
     base: { type: 'string' },
@@ -67,7 +74,12 @@ export const libraryCommand: Command = {
         const encoder = stringOption(args, 'encoder');
         const dim = numberOption(args, 'dim');
         if (!encoder && dim === undefined) throw new ComposerError('usage', 'give --encoder model.onnx or --dim D');
-        const library = await initLibrary(uri, { encoderPath: encoder ? path.resolve(io.cwd, encoder) : undefined, dim });
+        const encoderConfig = stringOption(args, 'encoder-config');
+        const library = await initLibrary(uri, {
+          encoderPath: encoder ? path.resolve(io.cwd, encoder) : undefined,
+          dim,
+          encoderConfigPath: encoderConfig ? path.resolve(io.cwd, encoderConfig) : undefined,
+        });
         const info = await library.info();
         library.close();
         io.out(json ? toJson(info) : `created library ${uri} (${info.dim}-d prototypes${info.encoder.sha256 ? `, encoder sha256 ${info.encoder.sha256.slice(0, 12)}…` : ''})`);

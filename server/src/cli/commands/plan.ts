@@ -21,7 +21,7 @@ Options:
                        lambda_path, library, provider, warnings)
   --format F           table (default) | markdown (for a pull-request comment) | json
   --strategy S         override the recipe's strategy (${STRATEGIES.join(' | ')})
-  --provider P         encoder execution provider: auto | cpu | cuda (default auto)
+  --provider P         encoder execution provider: auto | cpu | cuda | tensorrt | webgpu (default auto)
   --workspace DIR      paths must stay inside DIR (default: the current folder)
   --debug              show stack traces of internal errors
   -h, --help           this help`,

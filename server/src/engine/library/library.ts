@@ -9,11 +9,13 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import './quietLanceLogs';
 import * as lancedb from '@lancedb/lancedb';
 import { ComposerError } from '../errors';
 import type { AdapterRecord, Candidate, EncoderInfo } from '../types';
 import { openEncoder } from '../prototype/encoder';
 import { sha256FileSync } from '../prototype/contentHash';
+import { copyEncoderConfigInto, encoderConfigBeside, ENCODER_CONFIG_FILE, readEncoderConfig, type EncoderConfig } from '../prototype/encoderConfig';
 import {
   ADAPTER_COLUMNS,
   ADAPTERS_TABLE,
@@ -28,10 +30,13 @@ import {
   sqlString,
   validateRecord,
 } from './schema';
+import { withLockFile } from '../outputLock';
 import { ensureAnnIndex, AnnIndexReport, IndexBuildOptions, searchTuning } from './annIndex';
 
 /** The file name an encoder gets when it is copied into a local library folder. */
 export const LIBRARY_ENCODER_FILE = 'encoder.onnx';
+/** Held (O_EXCL, with the writer's pid) while an add checks names and commits. */
+export const LIBRARY_WRITE_LOCK = '.adapter-composer-write.lock';
 
 export interface LibraryInfo {
   uri: string;
@@ -71,11 +76,49 @@ export interface InitOptions {
   encoderPath?: string;
   /** The prototype dimension; required without an encoder, checked against it with one. */
   dim?: number;
+  /**
+   * The encoder's input config (encoder.json: image/text preprocessing, pooling). Default: the
+   * encoder.json beside the encoder, if any. Copied into a local library folder as encoder.json
+   * (with its tokenizer.json); a remote library reads it beside the encoder file.
+   */
+  encoderConfigPath?: string;
+  /** Object-store settings for a remote library (see OpenOptions.storageOptions). */
+  storageOptions?: Record<string, string>;
 }
 
 export interface OpenOptions {
   /** Seconds between checks for other writers' commits; 0 (default) checks on every read. */
   readConsistency?: number;
+  /** Object-store settings for a remote library (LanceDB storageOptions); default: storageOptionsFromEnv(). */
+  storageOptions?: Record<string, string>;
+}
+
+/**
+ * Object-store settings from the environment: the JSON object in ADAPTER_COMPOSER_STORAGE_OPTIONS
+ * (e.g. {"aws_endpoint": "http://127.0.0.1:9000", "allow_http": "true"}), plus AWS_ENDPOINT_URL as
+ * aws_endpoint. LanceDB itself also reads AWS_*, GOOGLE_*, AZURE_* credentials from the environment.
+ */
+export function storageOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (env.AWS_ENDPOINT_URL && !env.AWS_ENDPOINT) out.aws_endpoint = env.AWS_ENDPOINT_URL;
+  const json = env.ADAPTER_COMPOSER_STORAGE_OPTIONS;
+  if (json) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(json);
+    } catch (e) {
+      throw new ComposerError('usage', `ADAPTER_COMPOSER_STORAGE_OPTIONS is not valid JSON: ${(e as Error).message}`);
+    }
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new ComposerError('usage', 'ADAPTER_COMPOSER_STORAGE_OPTIONS must be a JSON object of strings');
+    for (const [k, v] of Object.entries(parsed)) out[k] = String(v);
+  }
+  return out;
+}
+
+function connectOptions(remote: boolean, storageOptions: Record<string, string> | undefined): { storageOptions?: Record<string, string> } {
+  if (!remote) return {};
+  const options = storageOptions ?? storageOptionsFromEnv();
+  return Object.keys(options).length > 0 ? { storageOptions: options } : {};
 }
 
 export function isRemoteUri(uri: string): boolean {
@@ -108,13 +151,22 @@ export async function initLibrary(uri: string, options: InitOptions = {}): Promi
   let encoderSha: string | null = null;
   let encoderPathRecorded: string | null = null;
   let encoderName: string | null = null;
+  let encoderConfig: EncoderConfig | undefined;
 
+  if (options.encoderConfigPath && !options.encoderPath) throw new ComposerError('usage', 'an encoder config needs its encoder (--encoder model.onnx)');
   if (options.encoderPath) {
     const encoderFile = path.resolve(options.encoderPath);
     if (!fs.existsSync(encoderFile)) throw new ComposerError('encoder', `encoder file not found: ${options.encoderPath}`, { file: options.encoderPath });
     encoderSha = sha256FileSync(encoderFile);
     encoderName = path.basename(encoderFile);
-    const encoder = await openEncoder(encoderFile, { provider: 'cpu' });
+    const besideEncoder = encoderConfigBeside(encoderFile);
+    const configFile = options.encoderConfigPath ? path.resolve(options.encoderConfigPath) : besideEncoder;
+    if (remote && configFile && configFile !== besideEncoder) {
+      throw libraryError(`a remote library reads the encoder config beside the encoder file (${path.join(path.dirname(encoderFile), ENCODER_CONFIG_FILE)})`,
+        `copy ${options.encoderConfigPath} there as ${ENCODER_CONFIG_FILE}`, options.encoderConfigPath);
+    }
+    encoderConfig = configFile ? readEncoderConfig(configFile) : undefined;
+    const encoder = await openEncoder(encoderFile, { provider: 'cpu', config: encoderConfig ?? null });
     let encoderDim: number;
     try {
       encoderDim = await encoder.outputDim();
@@ -131,7 +183,7 @@ export async function initLibrary(uri: string, options: InitOptions = {}): Promi
   if (!Number.isInteger(dim) || dim < 1) throw new ComposerError('usage', `the prototype dimension must be a positive integer, got ${dim}`);
 
   if (!remote && fs.existsSync(dir) && !fs.statSync(dir).isDirectory()) throw libraryError(`${dir} exists and is not a folder`);
-  const db = await lancedb.connect(dir);
+  const db = await lancedb.connect(dir, connectOptions(remote, options.storageOptions));
   try {
     const names = await db.tableNames();
     if (names.includes(META_TABLE)) throw libraryError(`a library already exists at ${uri}`, 'open it, or choose another folder');
@@ -145,6 +197,7 @@ export async function initLibrary(uri: string, options: InitOptions = {}): Promi
     const adapters = await db.createEmptyTable(ADAPTERS_TABLE, adaptersSchema(dim), { mode: names.includes(ADAPTERS_TABLE) ? 'overwrite' : 'create' });
     adapters.close();
     if (options.encoderPath && !remote) fs.copyFileSync(path.resolve(options.encoderPath), path.join(dir, LIBRARY_ENCODER_FILE));
+    if (encoderConfig && !remote) copyEncoderConfigInto(encoderConfig, dir);
     // The metadata row is written last: its presence marks a complete library.
     const meta: MetaRow = {
       format_version: LIBRARY_FORMAT_VERSION,
@@ -160,20 +213,23 @@ export async function initLibrary(uri: string, options: InitOptions = {}): Promi
   } finally {
     db.close();
   }
-  return openLibrary(uri);
+  return openLibrary(uri, { storageOptions: options.storageOptions });
 }
 
 export async function openLibrary(uri: string, options: OpenOptions = {}): Promise<Library> {
   const remote = isRemoteUri(uri);
   const dir = remote ? uri : localPath(uri);
   if (!remote && !fs.existsSync(dir)) throw noLibrary(uri);
-  const db = await lancedb.connect(dir, { readConsistencyInterval: options.readConsistency ?? 0 });
-  const names = await db.tableNames();
-  if (!names.includes(META_TABLE) || !names.includes(ADAPTERS_TABLE)) {
+  const db = await lancedb.connect(dir, { readConsistencyInterval: options.readConsistency ?? 0, ...connectOptions(remote, options.storageOptions) });
+  // Open the tables directly rather than listing them: some S3-compatible stores (s3rver) list
+  // nothing through LanceDB's table manifest although the tables open fine.
+  const opened = async (name: string) => db.openTable(name).catch(() => undefined);
+  const metaTable = await opened(META_TABLE);
+  if (!metaTable || !(await db.openTable(ADAPTERS_TABLE).then((t) => (t.close(), true), () => false))) {
+    metaTable?.close();
     db.close();
     throw noLibrary(uri);
   }
-  const metaTable = await db.openTable(META_TABLE);
   const metaRows = await metaTable.query().toArray();
   metaTable.close();
   if (metaRows.length !== 1) {
@@ -274,16 +330,25 @@ export class Library {
       if (seen.has(r.name)) throw libraryError(`adapter '${r.name}' appears twice in one add`);
       seen.add(r.name);
     }
-    const existing = await this.existingNames([...seen]);
-    if (existing.length > 0) {
-      throw libraryError(`the library already has an adapter named ${existing.map((n) => `'${n}'`).join(', ')}`, 'remove it first (`library rm NAME`) or choose another --name');
-    }
-    try {
-      await this.table.add(list.map(rowFromRecord));
-    } catch (e) {
-      throw libraryError(`could not write to the library at ${this.uri}: ${lanceMessage(e)}`);
-    }
-    return { version: await this.version() };
+    // LanceDB has no unique keys: the name check and the commit must not interleave with another
+    // writer's, so a local library serialises them on a lock file (a remote one cannot; see docs).
+    return this.exclusively(async () => {
+      const existing = await this.existingNames([...seen]);
+      if (existing.length > 0) {
+        throw libraryError(`the library already has an adapter named ${existing.map((n) => `'${n}'`).join(', ')}`, 'remove it first (`library rm NAME`) or choose another --name');
+      }
+      try {
+        await this.table.add(list.map(rowFromRecord));
+      } catch (e) {
+        throw libraryError(`could not write to the library at ${this.uri}: ${lanceMessage(e)}`);
+      }
+      return { version: await this.version() };
+    });
+  }
+
+  private exclusively<T>(body: () => Promise<T>): Promise<T> {
+    if (!this.folder) return body();
+    return withLockFile(path.join(this.folder, LIBRARY_WRITE_LOCK), `another process is writing the library ${this.uri}`, body);
   }
 
   private async existingNames(names: string[]): Promise<string[]> {
@@ -304,6 +369,19 @@ export class Library {
     if (options.where) q = q.where(options.where);
     const rows = await this.runQuery(() => q.toArray(), options.where);
     return rows.map((r) => recordFromRow(r as Record<string, unknown>)).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  /** The rows of these names (those that exist), in one query per 500 names. */
+  async getMany(names: string[], options: { prototypes?: boolean } = {}): Promise<AdapterRecord[]> {
+    const columns = ADAPTER_COLUMNS.filter((c) => options.prototypes !== false || c !== 'prototype');
+    const unique = [...new Set(names)];
+    const out: AdapterRecord[] = [];
+    for (let i = 0; i < unique.length; i += 500) {
+      const chunk = unique.slice(i, i + 500);
+      const rows = await this.table.query().where(`name IN (${chunk.map(sqlString).join(', ')})`).select([...columns]).toArray();
+      for (const r of rows) out.push(recordFromRow(r as Record<string, unknown>));
+    }
+    return out;
   }
 
   async get(name: string): Promise<AdapterRecord | undefined> {
@@ -343,7 +421,8 @@ export class Library {
     if (options.exclude && options.exclude.length > 0) filters.push(`name NOT IN (${options.exclude.map(sqlString).join(', ')})`);
 
     const query32 = Float32Array.from(target);
-    let q = this.table.vectorSearch(query32).column('prototype').distanceType('l2').limit(k).select([...ADAPTER_COLUMNS, '_distance']);
+    // k beyond the size means every row; an enormous k must not reach LanceDB (it overflows there)
+    let q = this.table.vectorSearch(query32).column('prototype').distanceType('l2').limit(Math.min(k, size)).select([...ADAPTER_COLUMNS, '_distance']);
     if (filters.length > 0) q = q.where(filters.join(' AND '));
     const tuning = await searchTuning(this.table, size);
     if (tuning.nprobes) q = q.nprobes(tuning.nprobes);

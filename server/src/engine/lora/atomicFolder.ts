@@ -13,6 +13,7 @@ export function createStagingFolder(target: string): string {
   const resolved = path.resolve(target);
   const parent = path.dirname(resolved);
   fs.mkdirSync(parent, { recursive: true });
+  recoverInterruptedPublish(resolved);
   if (fs.existsSync(resolved)) {
     const stat = fs.statSync(resolved);
     if (!stat.isDirectory()) throw new ComposerError('io', `output ${target} exists and is not a folder`, { file: target });
@@ -60,4 +61,57 @@ function syncDirectory(dir: string): void {
   } catch {
     // not every platform can fsync a directory; the rename itself is still atomic
   }
+}
+
+/**
+ * A publish killed between its two renames leaves the previous output as `.<name>.old-<pid>-…` and
+ * nothing at the target: put the newest such folder back. Staging and old folders of dead
+ * processes are removed. Called before every compose of the target (under its output lock).
+ */
+export function recoverInterruptedPublish(target: string): void {
+  const resolved = path.resolve(target);
+  const parent = path.dirname(resolved);
+  const prefix = `.${path.basename(resolved)}.`;
+  let entries: string[];
+  try {
+    entries = fs.readdirSync(parent).filter((e) => e.startsWith(prefix));
+  } catch {
+    return;
+  }
+  const leftovers = entries
+    .map((e) => ({ name: e, match: /^\.(?:.*)\.(old|tmp)-(\d+)-/.exec(e) }))
+    .filter((e): e is { name: string; match: RegExpExecArray } => e.match !== null && !processAlive(Number(e.match[2])));
+  const olds = leftovers.filter((e) => e.match[1] === 'old').map((e) => path.join(parent, e.name));
+  if (!fs.existsSync(resolved) && olds.length > 0) {
+    const newest = olds.sort((a, b) => fs.statSync(b).mtimeMs - fs.statSync(a).mtimeMs)[0];
+    fs.renameSync(newest, resolved);
+  }
+  for (const e of leftovers) fs.rmSync(path.join(parent, e.name), { recursive: true, force: true });
+}
+
+function processAlive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+const WRITE_ERRNO: Record<string, string> = {
+  ENOSPC: 'no space left on the device',
+  EDQUOT: 'the disk quota is exhausted',
+  EFBIG: 'the file grew beyond the allowed size (file-size limit)',
+  EROFS: 'the file system is read-only',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EIO: 'an I/O error',
+};
+
+/** A failed write (disk full, quota, read-only, …) as a located ComposerError; other errors unchanged. */
+export function writeFailure(e: unknown, target: string): unknown {
+  const code = (e as NodeJS.ErrnoException)?.code;
+  if (!code || !(code in WRITE_ERRNO)) return e;
+  return new ComposerError('io', `cannot write ${target}: ${WRITE_ERRNO[code]} (${code}); nothing was replaced`, { file: target }, code === 'ENOSPC' || code === 'EDQUOT' || code === 'EFBIG' ? 'free some space (or raise the limit) and compose again' : undefined);
 }

@@ -1,20 +1,44 @@
 /**
- * Linear algebra for merging low-rank factors, in float64: Gram matrices, a Jacobi symmetric
- * eigensolver, a one-sided Jacobi SVD, and the truncated SVD of a product B·diag(c)·A computed from
+ * Linear algebra for merging low-rank factors: the truncated SVD of ΔW = B·diag(c)·A computed from
  * the factors alone (never the dense m×n matrix).
  *
- * Factors are kept as "row panels": Bᵀ [R, m] and A [R, n], each row one rank-1 direction, so both
- * sides use the same two heavy kernels (Gram X·Xᵀ and combination M·X), which can run on ONNX Runtime.
+ * A module's factors are kept as they are read, one part per contributing adapter: A_i [r_i, n] and
+ * B_i [m, r_i], row-major (the files' own orientation), in float32 when that holds the stored values
+ * exactly (bf16, f16, f32) and float64 otherwise. The heavy work is two Grams (A·Aᵀ and Bᵀ·B of the
+ * concatenated factors, accumulated in float64) and two output products; everything else is R×R
+ * (R = Σ r_i) and runs in float64 JS.
  */
 import type { MatMulEngine } from '../onnx/matmul';
+import { panelGraphs } from './panelGraphs';
 
-/** The two heavy products. The JS one is the reference; the ORT one is faster for large panels. */
+export type PanelArray = Float32Array | Float64Array;
+
+/** One module's factors, one part per contribution, unscaled; the coefficients carry wᵢ·sᵢ. */
+export interface FactorPanels {
+  /** Rows of ΔW (out features). */
+  m: number;
+  /** Columns of ΔW (in features). */
+  n: number;
+  /** A_i [rank, n] and B_i [m, rank], row-major. */
+  parts: { a: PanelArray; b: PanelArray; rank: number }[];
+  /** c per inner direction [R], R = Σ rank. */
+  coefficients: Float64Array;
+}
+
+/** Precision of the output products: float32 when the output dtype is far coarser (bf16, f16). */
+export type ProductPrecision = 'f32' | 'f64';
+
+/** The heavy products. The JS one is the reference; the ORT one is faster for large panels. */
 export interface PanelProducts {
   readonly name: string;
   /** X·Xᵀ for X [rows, cols] (row-major) → [rows, rows]. */
   gram(x: Float64Array, rows: number, cols: number): Promise<Float64Array>;
   /** M·X for M [k, rows] and X [rows, cols] → [k, cols]. */
   combine(m: Float64Array, k: number, x: Float64Array, rows: number, cols: number): Promise<Float64Array>;
+  /** Grams of the concatenated factors, float64 [R, R]: a = A·Aᵀ, b = Bᵀ·B. */
+  grams(panels: FactorPanels): Promise<{ a: Float64Array; b: Float64Array }>;
+  /** Output factors a = mixA·A [k, n] (mixA [k, R]) and b = B·mixB [m, k] (mixB [R, k]). */
+  factors(panels: FactorPanels, mixA: Float64Array, mixB: Float64Array, k: number, precision: ProductPrecision): Promise<{ a: PanelArray; b: PanelArray }>;
 }
 
 export function gramJs(x: Float64Array, rows: number, cols: number): Float64Array {
@@ -22,22 +46,25 @@ export function gramJs(x: Float64Array, rows: number, cols: number): Float64Arra
   for (let i = 0; i < rows; i++) {
     const oi = i * cols;
     for (let j = i; j < rows; j++) {
-      const oj = j * cols;
-      let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-      let t = 0;
-      for (; t + 3 < cols; t += 4) {
-        s0 += x[oi + t] * x[oj + t];
-        s1 += x[oi + t + 1] * x[oj + t + 1];
-        s2 += x[oi + t + 2] * x[oj + t + 2];
-        s3 += x[oi + t + 3] * x[oj + t + 3];
-      }
-      for (; t < cols; t++) s0 += x[oi + t] * x[oj + t];
-      const s = s0 + s1 + (s2 + s3);
+      const s = dot(x, oi, x, j * cols, cols);
       g[i * rows + j] = s;
       g[j * rows + i] = s;
     }
   }
   return g;
+}
+
+function dot(x: ArrayLike<number>, ox: number, y: ArrayLike<number>, oy: number, len: number): number {
+  let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+  let t = 0;
+  for (; t + 3 < len; t += 4) {
+    s0 += x[ox + t] * y[oy + t];
+    s1 += x[ox + t + 1] * y[oy + t + 1];
+    s2 += x[ox + t + 2] * y[oy + t + 2];
+    s3 += x[ox + t + 3] * y[oy + t + 3];
+  }
+  for (; t < len; t++) s0 += x[ox + t] * y[oy + t];
+  return s0 + s1 + (s2 + s3);
 }
 
 export function combineJs(m: Float64Array, k: number, x: Float64Array, rows: number, cols: number): Float64Array {
@@ -54,174 +81,308 @@ export function combineJs(m: Float64Array, k: number, x: Float64Array, rows: num
   return out;
 }
 
+function innerRank(panels: FactorPanels): number {
+  return panels.parts.reduce((s, p) => s + p.rank, 0);
+}
+
+/** Both Grams in float64 JS: A·Aᵀ by row dot products, Bᵀ·B by rank-1 updates row by row. */
+export function gramsJs(panels: FactorPanels): { a: Float64Array; b: Float64Array } {
+  const { m, n, parts } = panels;
+  const R = innerRank(panels);
+  const rows: { x: PanelArray; offset: number }[] = [];
+  for (const p of parts) for (let q = 0; q < p.rank; q++) rows.push({ x: p.a, offset: q * n });
+  const ga = new Float64Array(R * R);
+  for (let s = 0; s < R; s++) {
+    for (let t = s; t < R; t++) {
+      const v = dot(rows[s].x, rows[s].offset, rows[t].x, rows[t].offset, n);
+      ga[s * R + t] = v;
+      ga[t * R + s] = v;
+    }
+  }
+  const gb = new Float64Array(R * R);
+  const row = new Float64Array(R);
+  for (let i = 0; i < m; i++) {
+    let col = 0;
+    for (const p of parts) for (let q = 0; q < p.rank; q++) row[col++] = p.b[i * p.rank + q];
+    for (let s = 0; s < R; s++) {
+      const x = row[s];
+      if (x === 0) continue;
+      for (let t = s; t < R; t++) gb[s * R + t] += x * row[t];
+    }
+  }
+  for (let s = 0; s < R; s++) for (let t = 0; t < s; t++) gb[s * R + t] = gb[t * R + s];
+  return { a: ga, b: gb };
+}
+
+/** Output factors in float64 JS (rounded once to float32 when asked). */
+export function factorsJs(panels: FactorPanels, mixA: Float64Array, mixB: Float64Array, k: number, precision: ProductPrecision): { a: PanelArray; b: PanelArray } {
+  const { m, n, parts } = panels;
+  const R = innerRank(panels);
+  const a = new Float64Array(k * n);
+  let t = 0;
+  for (const p of parts) {
+    for (let q = 0; q < p.rank; q++, t++) {
+      const src = q * n;
+      for (let o = 0; o < k; o++) {
+        const c = mixA[o * R + t];
+        if (c === 0) continue;
+        const dst = o * n;
+        for (let j = 0; j < n; j++) a[dst + j] += c * p.a[src + j];
+      }
+    }
+  }
+  const b = new Float64Array(m * k);
+  const row = new Float64Array(R);
+  for (let i = 0; i < m; i++) {
+    let col = 0;
+    for (const p of parts) for (let q = 0; q < p.rank; q++) row[col++] = p.b[i * p.rank + q];
+    for (let o = 0; o < k; o++) {
+      let s = 0;
+      for (let u = 0; u < R; u++) s += row[u] * mixB[u * k + o];
+      b[i * k + o] = s;
+    }
+  }
+  return precision === 'f32' ? { a: Float32Array.from(a), b: Float32Array.from(b) } : { a, b };
+}
+
 export const jsProducts: PanelProducts = {
   name: 'js',
   gram: async (x, rows, cols) => gramJs(x, rows, cols),
   combine: async (m, k, x, rows, cols) => combineJs(m, k, x, rows, cols),
+  grams: async (panels) => gramsJs(panels),
+  factors: async (panels, mixA, mixB, k, precision) => factorsJs(panels, mixA, mixB, k, precision),
 };
 
-/** Heavy products through an ORT MatMul engine (double Gemm); small ones stay in JS (the engine decides). */
+/** Below this many multiply-adds a product stays in JS (an ORT call costs tens of µs). */
+const MIN_ORT_WORK = 32_768;
+
+/** Heavy products through ONNX Runtime (float64 Grams, float32 or float64 outputs); small ones stay in JS. */
 export function ortProducts(engine: MatMulEngine): PanelProducts {
+  const graphs = panelGraphs(engine.provider === 'js' ? 'cpu' : engine.provider);
   return {
     name: `onnxruntime-${engine.provider}`,
     gram: (x, rows, cols) => engine.matmul64(x, [rows, cols], x, [rows, cols], { transB: true }),
     combine: (m, k, x, rows, cols) => engine.matmul64(m, [k, rows], x, [rows, cols]),
+    grams: async (panels) => {
+      const R = innerRank(panels);
+      if (engine.provider === 'js' || R * R * (panels.m + panels.n) < MIN_ORT_WORK) return gramsJs(panels);
+      return graphs.grams(panels);
+    },
+    factors: async (panels, mixA, mixB, k, precision) => {
+      const R = innerRank(panels);
+      if (engine.provider === 'js' || k === 0 || R * k * (panels.m + panels.n) < MIN_ORT_WORK) return factorsJs(panels, mixA, mixB, k, precision);
+      return graphs.factors(panels, mixA, mixB, k, precision);
+    },
   };
 }
 
 /**
- * Eigen-decomposition of a symmetric n×n matrix by cyclic Jacobi rotations (float64, accurate to
- * roughly machine precision relative to the largest eigenvalue). Returns eigenvalues in descending
- * order and eigenvectors as the COLUMNS of `vectors` (row-major n×n).
+ * Eigen-decomposition of a symmetric n×n matrix: Householder tridiagonalisation and implicit QL
+ * (the EISPACK tred2/tql2 pair, as in JAMA), float64. Returns eigenvalues in descending order and
+ * eigenvectors as the COLUMNS of `vectors` (row-major n×n).
  */
 export function symmetricEigen(input: Float64Array, n: number): { values: Float64Array; vectors: Float64Array } {
-  const a = Float64Array.from(input);
-  const v = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) v[i * n + i] = 1;
-  for (let sweep = 0; sweep < 100; sweep++) {
-    let off = 0;
-    let diag = 0;
-    for (let i = 0; i < n; i++) {
-      diag += a[i * n + i] * a[i * n + i];
-      for (let j = i + 1; j < n; j++) off += a[i * n + j] * a[i * n + j];
-    }
-    if (off <= 1e-32 * diag || off === 0) break;
-    for (let p = 0; p < n - 1; p++) {
-      for (let q = p + 1; q < n; q++) {
-        const apq = a[p * n + q];
-        if (apq === 0) continue;
-        const app = a[p * n + p];
-        const aqq = a[q * n + q];
-        const theta = (aqq - app) / (2 * apq);
-        const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
-        const c = 1 / Math.sqrt(t * t + 1);
-        const s = t * c;
-        for (let k = 0; k < n; k++) {
-          const akp = a[k * n + p];
-          const akq = a[k * n + q];
-          a[k * n + p] = c * akp - s * akq;
-          a[k * n + q] = s * akp + c * akq;
-        }
-        for (let k = 0; k < n; k++) {
-          const apk = a[p * n + k];
-          const aqk = a[q * n + k];
-          a[p * n + k] = c * apk - s * aqk;
-          a[q * n + k] = s * apk + c * aqk;
-        }
-        for (let k = 0; k < n; k++) {
-          const vkp = v[k * n + p];
-          const vkq = v[k * n + q];
-          v[k * n + p] = c * vkp - s * vkq;
-          v[k * n + q] = s * vkp + c * vkq;
-        }
-      }
-    }
+  const v = Float64Array.from(input.subarray(0, n * n));
+  const d = new Float64Array(n);
+  const e = new Float64Array(n);
+  if (n > 0) {
+    tridiagonalize(v, d, e, n);
+    diagonalizeTridiagonal(v, d, e, n);
   }
-  const order = Array.from({ length: n }, (_, i) => i).sort((i, j) => a[j * n + j] - a[i * n + i]);
+  const order = Array.from({ length: n }, (_, i) => i).sort((i, j) => d[j] - d[i] || i - j);
   const values = new Float64Array(n);
   const vectors = new Float64Array(n * n);
   order.forEach((src, dst) => {
-    values[dst] = a[src * n + src];
+    values[dst] = d[src];
     for (let k = 0; k < n; k++) vectors[k * n + dst] = v[k * n + src];
   });
   return { values, vectors };
 }
 
-/**
- * Thin SVD of a rows×cols matrix by one-sided Jacobi (Hestenes) on the columns, float64.
- * Returns U [rows, p], σ [p] descending, V [cols, p] with p = min(rows, cols).
- */
-export function jacobiSvd(input: Float64Array, rows: number, cols: number): { u: Float64Array; sigma: Float64Array; v: Float64Array; p: number } {
-  if (rows < cols) {
-    // work on the transpose so that the column count is the small side
-    const t = new Float64Array(rows * cols);
-    for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) t[j * rows + i] = input[i * cols + j];
-    const r = jacobiSvd(t, cols, rows);
-    return { u: r.v, sigma: r.sigma, v: r.u, p: r.p };
-  }
-  const p = cols;
-  // columns stored as rows of w (w = Aᵀ) for contiguous access
-  const w = new Float64Array(cols * rows);
-  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) w[j * rows + i] = input[i * cols + j];
-  const v = new Float64Array(cols * cols);
-  for (let i = 0; i < cols; i++) v[i * cols + i] = 1;
-  for (let sweep = 0; sweep < 60; sweep++) {
-    let rotated = false;
-    for (let a = 0; a < cols - 1; a++) {
-      for (let b = a + 1; b < cols; b++) {
-        let alpha = 0, beta = 0, gamma = 0;
-        const oa = a * rows, ob = b * rows;
-        for (let k = 0; k < rows; k++) {
-          const x = w[oa + k], y = w[ob + k];
-          alpha += x * x;
-          beta += y * y;
-          gamma += x * y;
+/** tred2: v (symmetric, row-major) → orthogonal Q in v, diagonal d, subdiagonal e (e[0] = 0). */
+function tridiagonalize(v: Float64Array, d: Float64Array, e: Float64Array, n: number): void {
+  for (let j = 0; j < n; j++) d[j] = v[(n - 1) * n + j];
+  for (let i = n - 1; i > 0; i--) {
+    let scale = 0;
+    let h = 0;
+    for (let k = 0; k < i; k++) scale += Math.abs(d[k]);
+    if (scale === 0) {
+      e[i] = d[i - 1];
+      for (let j = 0; j < i; j++) {
+        d[j] = v[(i - 1) * n + j];
+        v[i * n + j] = 0;
+        v[j * n + i] = 0;
+      }
+    } else {
+      for (let k = 0; k < i; k++) {
+        d[k] /= scale;
+        h += d[k] * d[k];
+      }
+      let f = d[i - 1];
+      let g = Math.sqrt(h);
+      if (f > 0) g = -g;
+      e[i] = scale * g;
+      h -= f * g;
+      d[i - 1] = f - g;
+      for (let j = 0; j < i; j++) e[j] = 0;
+      for (let j = 0; j < i; j++) {
+        f = d[j];
+        v[j * n + i] = f;
+        g = e[j] + v[j * n + j] * f;
+        for (let k = j + 1; k <= i - 1; k++) {
+          g += v[k * n + j] * d[k];
+          e[k] += v[k * n + j] * f;
         }
-        if (gamma === 0 || Math.abs(gamma) <= 1e-15 * Math.sqrt(alpha * beta)) continue;
-        rotated = true;
-        const zeta = (beta - alpha) / (2 * gamma);
-        const t = Math.sign(zeta || 1) / (Math.abs(zeta) + Math.sqrt(1 + zeta * zeta));
-        const c = 1 / Math.sqrt(1 + t * t);
-        const s = c * t;
-        for (let k = 0; k < rows; k++) {
-          const x = w[oa + k], y = w[ob + k];
-          w[oa + k] = c * x - s * y;
-          w[ob + k] = s * x + c * y;
-        }
-        for (let k = 0; k < cols; k++) {
-          const x = v[a * cols + k], y = v[b * cols + k];
-          v[a * cols + k] = c * x - s * y;
-          v[b * cols + k] = s * x + c * y;
-        }
+        e[j] = g;
+      }
+      f = 0;
+      for (let j = 0; j < i; j++) {
+        e[j] /= h;
+        f += e[j] * d[j];
+      }
+      const hh = f / (h + h);
+      for (let j = 0; j < i; j++) e[j] -= hh * d[j];
+      for (let j = 0; j < i; j++) {
+        f = d[j];
+        g = e[j];
+        for (let k = j; k <= i - 1; k++) v[k * n + j] -= f * e[k] + g * d[k];
+        d[j] = v[(i - 1) * n + j];
+        v[i * n + j] = 0;
       }
     }
-    if (!rotated) break;
+    d[i] = h;
   }
-  const norms = new Float64Array(cols);
-  for (let j = 0; j < cols; j++) {
-    let s = 0;
-    for (let k = 0; k < rows; k++) s += w[j * rows + k] * w[j * rows + k];
-    norms[j] = Math.sqrt(s);
+  // accumulate the transformations
+  for (let i = 0; i < n - 1; i++) {
+    v[(n - 1) * n + i] = v[i * n + i];
+    v[i * n + i] = 1;
+    const h = d[i + 1];
+    if (h !== 0) {
+      for (let k = 0; k <= i; k++) d[k] = v[k * n + i + 1] / h;
+      for (let j = 0; j <= i; j++) {
+        let g = 0;
+        for (let k = 0; k <= i; k++) g += v[k * n + i + 1] * v[k * n + j];
+        for (let k = 0; k <= i; k++) v[k * n + j] -= g * d[k];
+      }
+    }
+    for (let k = 0; k <= i; k++) v[k * n + i + 1] = 0;
   }
-  const order = Array.from({ length: cols }, (_, i) => i).sort((i, j) => norms[j] - norms[i]);
-  const sigma = new Float64Array(p);
-  const u = new Float64Array(rows * p);
-  const vOut = new Float64Array(cols * p);
-  order.forEach((src, dst) => {
-    const sv = norms[src];
-    sigma[dst] = sv;
-    for (let k = 0; k < rows; k++) u[k * p + dst] = sv > 0 ? w[src * rows + k] / sv : 0;
-    // v rows hold the accumulated rotations: row j of v is column j of V
-    for (let k = 0; k < cols; k++) vOut[k * p + dst] = v[src * cols + k];
-  });
-  return { u, sigma, v: vOut, p };
+  for (let j = 0; j < n; j++) {
+    d[j] = v[(n - 1) * n + j];
+    v[(n - 1) * n + j] = 0;
+  }
+  v[(n - 1) * n + n - 1] = 1;
+  e[0] = 0;
 }
 
-/** Eigenvalues below this fraction of the largest are numerical zero (the Gram squares the condition). */
+/** tql2: eigenvalues of the tridiagonal (d, e) into d, with the rotations applied to v. */
+function diagonalizeTridiagonal(v: Float64Array, d: Float64Array, e: Float64Array, n: number): void {
+  for (let i = 1; i < n; i++) e[i - 1] = e[i];
+  e[n - 1] = 0;
+  let f = 0;
+  let tst1 = 0;
+  const eps = 2 ** -52;
+  for (let l = 0; l < n; l++) {
+    tst1 = Math.max(tst1, Math.abs(d[l]) + Math.abs(e[l]));
+    let m = l;
+    while (m < n - 1 && Math.abs(e[m]) > eps * tst1) m++;
+    if (m > l) {
+      for (let iter = 0; iter < 60; iter++) {
+        let g = d[l];
+        let p = (d[l + 1] - g) / (2 * e[l]);
+        let r = Math.hypot(p, 1);
+        if (p < 0) r = -r;
+        d[l] = e[l] / (p + r);
+        d[l + 1] = e[l] * (p + r);
+        const dl1 = d[l + 1];
+        let h = g - d[l];
+        for (let i = l + 2; i < n; i++) d[i] -= h;
+        f += h;
+        p = d[m];
+        let c = 1, c2 = 1, c3 = 1;
+        const el1 = e[l + 1];
+        let s = 0, s2 = 0;
+        for (let i = m - 1; i >= l; i--) {
+          c3 = c2;
+          c2 = c;
+          s2 = s;
+          g = c * e[i];
+          h = c * p;
+          r = Math.hypot(p, e[i]);
+          e[i + 1] = s * r;
+          s = e[i] / r;
+          c = p / r;
+          p = c * d[i] - s * g;
+          d[i + 1] = h + s * (c * g + s * d[i]);
+          for (let k = 0; k < n; k++) {
+            const row = k * n;
+            h = v[row + i + 1];
+            v[row + i + 1] = s * v[row + i] + c * h;
+            v[row + i] = c * v[row + i] - s * h;
+          }
+        }
+        p = (-s * s2 * c3 * el1 * e[l]) / dl1;
+        e[l] = s * p;
+        d[l] = c * p;
+        if (!(Math.abs(e[l]) > eps * tst1)) break;
+      }
+    }
+    d[l] += f;
+    e[l] = 0;
+  }
+}
+
+/** Remaining Schur diagonals below this fraction of the largest Gram diagonal are numerical zero. */
 const GRAM_RELATIVE_TOLERANCE = 1e-13;
 
-/** An orthonormal basis of the row space of a panel X [R, len]: X = Eᵀ·diag(s)·Q with Q implicit. */
-interface PanelBasis {
-  /** Kept directions. */
-  k: number;
-  /** Singular values of X, descending [k]. */
-  s: Float64Array;
-  /** Eigenvectors of X·Xᵀ as columns [R, k]. */
-  e: Float64Array;
+/**
+ * Pivoted Cholesky of a symmetric positive semi-definite R×R Gram: Pᵀ·G·P ≈ L·Lᵀ with L [R, k]
+ * lower trapezoidal in the pivot order, stopping at numerical rank k. `l` is indexed by ORIGINAL
+ * row (l[t·R + j] = L[position of t, j]); `pivots[j]` is the original index of pivot j.
+ */
+export function pivotedCholesky(g: Float64Array, R: number, relativeTolerance = GRAM_RELATIVE_TOLERANCE): { k: number; pivots: Int32Array; l: Float64Array } {
+  const l = new Float64Array(R * R);
+  const pivots = new Int32Array(R);
+  const rest = new Float64Array(R);
+  const used = new Uint8Array(R);
+  let largest = 0;
+  for (let t = 0; t < R; t++) {
+    rest[t] = g[t * R + t];
+    largest = Math.max(largest, rest[t]);
+  }
+  let k = 0;
+  for (; k < R; k++) {
+    let p = -1;
+    for (let t = 0; t < R; t++) if (!used[t] && (p < 0 || rest[t] > rest[p])) p = t;
+    if (p < 0 || !(rest[p] > relativeTolerance * largest) || !(rest[p] > 0)) break;
+    used[p] = 1;
+    pivots[k] = p;
+    const diag = Math.sqrt(rest[p]);
+    l[p * R + k] = diag;
+    for (let t = 0; t < R; t++) {
+      if (used[t]) continue;
+      const v = (g[t * R + p] - dot(l, t * R, l, p * R, k)) / diag;
+      l[t * R + k] = v;
+      rest[t] -= v * v;
+    }
+  }
+  return { k, pivots, l };
 }
 
-function panelBasis(gram: Float64Array, rows: number): PanelBasis {
-  const { values, vectors } = symmetricEigen(gram, rows);
-  const top = Math.max(values[0] ?? 0, 0);
-  let k = 0;
-  while (k < rows && values[k] > top * GRAM_RELATIVE_TOLERANCE && values[k] > 0) k++;
-  const s = new Float64Array(k);
-  const e = new Float64Array(rows * k);
-  for (let j = 0; j < k; j++) {
-    s[j] = Math.sqrt(values[j]);
-    for (let i = 0; i < rows; i++) e[i * k + j] = vectors[i * rows + j];
+/** Solves L₁₁ᵀ·Z = X for Z [k, cols] (L₁₁ the leading pivot block of a pivoted Cholesky). */
+function solveCholeskyTranspose(chol: { k: number; pivots: Int32Array; l: Float64Array }, R: number, x: Float64Array, cols: number): Float64Array {
+  const { k, pivots, l } = chol;
+  const z = Float64Array.from(x);
+  for (let a = k - 1; a >= 0; a--) {
+    for (let b = a + 1; b < k; b++) {
+      const lba = l[pivots[b] * R + a];
+      if (lba === 0) continue;
+      for (let c = 0; c < cols; c++) z[a * cols + c] -= lba * z[b * cols + c];
+    }
+    const laa = l[pivots[a] * R + a];
+    for (let c = 0; c < cols; c++) z[a * cols + c] /= laa;
   }
-  return { k, s, e };
+  return z;
 }
 
 export interface TruncatedFactors {
@@ -237,12 +398,111 @@ export interface TruncatedFactors {
   energyKept: number;
 }
 
+export interface TruncatedModule {
+  rank: number;
+  /** A of the result [rank, n]. */
+  a: PanelArray;
+  /** B of the result [m, rank]. */
+  b: PanelArray;
+  sigma: Float64Array;
+  energyKept: number;
+}
+
 /**
- * Best rank-r approximation of ΔW = B·diag(c)·A (B = btᵀ [m, R], A [R, n]) from the factors:
- *   Bᵀ = E_B·diag(s_B)·Q_Bᵀ and A = E_A·diag(s_A)·Q_Aᵀ (eigen-decompositions of the two R×R Grams),
- *   core = diag(s_B)·E_Bᵀ·diag(c)·E_A·diag(s_A) = U·Σ·Vᵀ (one-sided Jacobi),
- *   B_out = Q_B·U_r·√Σ_r = B·(E_B·diag(1/s_B)·U_r·√Σ_r), A_out = √Σ_r·V_rᵀ·Q_Aᵀ likewise,
- * so the only O(m·R) work is two Grams and two panel combinations.
+ * The mixing matrices of the best rank-r approximation, from the two Grams alone:
+ *   B = Q_B·L_Bᵀ and A = L_A·Q_Aᵀ (pivoted Cholesky of the Grams, Q orthonormal and never formed),
+ *   core = L_Bᵀ·diag(c)·L_A [k_B, k_A], whose SVD U·Σ·Vᵀ is that of ΔW = Q_B·core·Q_Aᵀ;
+ *   the top singular pairs come from the eigen-decomposition of the smaller of coreᵀcore, core·coreᵀ
+ *   (the cancellation between adapters has already happened inside the core, unsquared).
+ * Output: B_out = Q_B·U_r·√Σ_r = B·mixB, A_out = √Σ_r·V_rᵀ·Q_Aᵀ = mixA·A.
+ */
+export function truncationMix(gramA: Float64Array, gramB: Float64Array, coefficients: Float64Array, rank: number): { rank: number; mixA: Float64Array; mixB: Float64Array; sigma: Float64Array; energyKept: number } {
+  const R = coefficients.length;
+  const outRank = Math.min(rank, R);
+  const mixA = new Float64Array(outRank * R);
+  const mixB = new Float64Array(R * outRank);
+  const cb = pivotedCholesky(gramB, R);
+  const ca = pivotedCholesky(gramA, R);
+  const kb = cb.k, ka = ca.k;
+  if (kb === 0 || ka === 0) return { rank: outRank, mixA, mixB, sigma: new Float64Array(0), energyKept: 1 };
+  // core [kb, ka] = L_Bᵀ·diag(c)·L_A, summed over the original inner index
+  const core = new Float64Array(kb * ka);
+  const row = new Float64Array(ka);
+  let total = 0;
+  for (let t = 0; t < R; t++) {
+    const c = coefficients[t];
+    if (c === 0) continue;
+    for (let j = 0; j < ka; j++) row[j] = c * ca.l[t * R + j];
+    for (let i = 0; i < kb; i++) {
+      const lb = cb.l[t * R + i];
+      if (lb === 0) continue;
+      const o = i * ka;
+      for (let j = 0; j < ka; j++) core[o + j] += lb * row[j];
+    }
+  }
+  for (let i = 0; i < core.length; i++) total += core[i] * core[i];
+  // the smaller side's symmetric product: its eigenvectors are U (rows) or V (columns)
+  const rightSide = ka <= kb;
+  const p = rightSide ? ka : kb;
+  const sym = new Float64Array(p * p);
+  for (let x = 0; x < p; x++) {
+    for (let y = x; y < p; y++) {
+      let s = 0;
+      if (rightSide) for (let i = 0; i < kb; i++) s += core[i * ka + x] * core[i * ka + y];
+      else s = dot(core, x * ka, core, y * ka, ka);
+      sym[x * p + y] = s;
+      sym[y * p + x] = s;
+    }
+  }
+  const eig = symmetricEigen(sym, p);
+  const sigma = new Float64Array(p);
+  for (let q = 0; q < p; q++) sigma[q] = Math.sqrt(Math.max(eig.values[q], 0));
+  const keep = Math.min(outRank, p);
+  // u [kb, keep]·√σ and v [ka, keep]·√σ; the side not from the eigenvectors is core·y/σ
+  const us = new Float64Array(kb * keep);
+  const vs = new Float64Array(ka * keep);
+  let kept = 0;
+  for (let q = 0; q < keep; q++) {
+    const s = sigma[q];
+    kept += s * s;
+    if (s === 0) continue;
+    const root = Math.sqrt(s);
+    if (rightSide) {
+      for (let j = 0; j < ka; j++) vs[j * keep + q] = eig.vectors[j * p + q] * root;
+      for (let i = 0; i < kb; i++) {
+        let acc = 0;
+        for (let j = 0; j < ka; j++) acc += core[i * ka + j] * eig.vectors[j * p + q];
+        us[i * keep + q] = (acc / s) * root;
+      }
+    } else {
+      for (let i = 0; i < kb; i++) us[i * keep + q] = eig.vectors[i * p + q] * root;
+      for (let j = 0; j < ka; j++) {
+        let acc = 0;
+        for (let i = 0; i < kb; i++) acc += core[i * ka + j] * eig.vectors[i * p + q];
+        vs[j * keep + q] = (acc / s) * root;
+      }
+    }
+  }
+  // Q_B = B[:, pivots]·L₁₁⁻ᵀ, Q_Aᵀ = L₁₁⁻¹·A[pivots, :]: one triangular solve each
+  const zb = solveCholeskyTranspose(cb, R, us, keep);
+  const za = solveCholeskyTranspose(ca, R, vs, keep);
+  for (let a = 0; a < kb; a++) for (let q = 0; q < keep; q++) mixB[cb.pivots[a] * outRank + q] = zb[a * keep + q];
+  for (let a = 0; a < ka; a++) for (let q = 0; q < keep; q++) mixA[q * R + ca.pivots[a]] = za[a * keep + q];
+  const energyKept = keep >= p || total === 0 ? 1 : Math.min(kept / total, 1);
+  return { rank: outRank, mixA, mixB, sigma, energyKept };
+}
+
+/** Best rank-r approximation of one module's ΔW = B·diag(c)·A, as output factors A [r, n], B [m, r]. */
+export async function truncateModule(panels: FactorPanels, rank: number, products: PanelProducts = jsProducts, precision: ProductPrecision = 'f64'): Promise<TruncatedModule> {
+  const grams = await products.grams(panels);
+  const mix = truncationMix(grams.a, grams.b, panels.coefficients, rank);
+  const out = await products.factors(panels, mix.mixA, mix.mixB, mix.rank, precision);
+  return { rank: mix.rank, a: out.a, b: out.b, sigma: mix.sigma, energyKept: mix.energyKept };
+}
+
+/**
+ * Best rank-r approximation of ΔW = B·diag(c)·A (B = btᵀ [m, R], A [R, n]) from the factors, in
+ * float64; the panel form (Bᵀ rows) of `truncateModule`.
  */
 export async function truncatedProduct(
   bt: Float64Array,
@@ -254,46 +514,11 @@ export async function truncatedProduct(
   products: PanelProducts = jsProducts,
 ): Promise<TruncatedFactors> {
   const R = coefficients.length;
-  const outRank = Math.min(rank, R);
-  const basisB = panelBasis(await products.gram(bt, R, m), R);
-  const basisA = panelBasis(await products.gram(a, R, n), R);
-  const kb = basisB.k, ka = basisA.k;
-  // core [kb, ka] = diag(sB)·E_Bᵀ·diag(c)·E_A·diag(sA)
-  const core = new Float64Array(kb * ka);
-  for (let i = 0; i < kb; i++) {
-    for (let j = 0; j < ka; j++) {
-      let sum = 0;
-      for (let t = 0; t < R; t++) sum += basisB.e[t * kb + i] * coefficients[t] * basisA.e[t * ka + j];
-      core[i * ka + j] = basisB.s[i] * sum * basisA.s[j];
-    }
-  }
-  let sigma: Float64Array = new Float64Array(0);
-  const mixB = new Float64Array(outRank * R); // [outRank, R]: rows of (E_B·diag(1/s_B)·U_r·√Σ_r)ᵀ
-  const mixA = new Float64Array(outRank * R);
-  if (kb > 0 && ka > 0) {
-    const svd = jacobiSvd(core, kb, ka);
-    sigma = svd.sigma;
-    const keep = Math.min(outRank, svd.p);
-    for (let q = 0; q < keep; q++) {
-      const root = Math.sqrt(svd.sigma[q]);
-      if (root === 0) continue;
-      for (let t = 0; t < R; t++) {
-        let sb = 0;
-        for (let i = 0; i < kb; i++) sb += (basisB.e[t * kb + i] / basisB.s[i]) * svd.u[i * svd.p + q];
-        mixB[q * R + t] = sb * root;
-        let sa = 0;
-        for (let j = 0; j < ka; j++) sa += (basisA.e[t * ka + j] / basisA.s[j]) * svd.v[j * svd.p + q];
-        mixA[q * R + t] = sa * root;
-      }
-    }
-  }
-  let total = 0, kept = 0;
-  for (let q = 0; q < sigma.length; q++) {
-    const e = sigma[q] * sigma[q];
-    total += e;
-    if (q < outRank) kept += e;
-  }
-  const btOut = outRank > 0 ? await products.combine(mixB, outRank, bt, R, m) : new Float64Array(0);
-  const aOut = outRank > 0 ? await products.combine(mixA, outRank, a, R, n) : new Float64Array(0);
-  return { rank: outRank, bt: btOut, a: aOut, sigma, energyKept: total > 0 ? kept / total : 1 };
+  const b = new Float64Array(m * R);
+  for (let t = 0; t < R; t++) for (let i = 0; i < m; i++) b[i * R + t] = bt[t * m + i];
+  const out = await truncateModule({ m, n, parts: [{ a, b, rank: R }], coefficients }, rank, products, 'f64');
+  const k = out.rank;
+  const btOut = new Float64Array(k * m);
+  for (let i = 0; i < m; i++) for (let q = 0; q < k; q++) btOut[q * m + i] = out.b[i * k + q];
+  return { rank: k, bt: btOut, a: Float64Array.from(out.a), sigma: out.sigma, energyKept: out.energyKept };
 }

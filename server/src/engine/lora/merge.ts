@@ -10,14 +10,16 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ComposerError } from '../errors';
 import { createMatMulEngine, type MatMulEngine } from '../onnx/matmul';
-import { readFactors, type LoraAdapter, type LoraModule } from './adapter';
-import { createStagingFolder, discardStagingFolder, publishStagingFolder } from './atomicFolder';
-import { encodeFactor, layoutForFormat, outputTensors, WEIGHTS_FILE, type OutputLayout, type OutputModule, type OutputTensor } from './compositeLayout';
+import type { LoraAdapter, LoraModule } from './adapter';
+import { createStagingFolder, discardStagingFolder, publishStagingFolder, writeFailure } from './atomicFolder';
+import { encodeCompositeFactor, type MergedFactors } from './compositeFactors';
+import { layoutForFormat, outputTensors, WEIGHTS_FILE, type OutputLayout, type OutputModule, type OutputTensor } from './compositeLayout';
 import { encodeFromFloat64, parseFloatDType, widestFloatDType, type FloatDType } from './dtypes';
 import { shortModuleName } from './describe';
 import { openAdapter } from './formats';
-import { jsProducts, ortProducts, truncatedProduct, type PanelProducts } from './lowrank';
+import { jsProducts, ortProducts, truncateModule, type FactorPanels, type PanelArray, type PanelProducts } from './lowrank';
 import { SafetensorsStream } from './safetensors';
+import { Scratch } from './scratch';
 
 export interface MergeInput {
   name: string;
@@ -130,37 +132,60 @@ async function chooseProducts(options: MergeOptions): Promise<{ products: PanelP
   return { products: ortProducts(engine), dispose: () => engine.dispose() };
 }
 
-/** Assembles the row panels Bᵀ [R, out] and A [R, in] of one module; cat folds √|c| into both. */
-function assemblePanels(adapters: LoraAdapter[], plan: ModulePlan, foldCoefficients: boolean): { bt: Float64Array; a: Float64Array; coefficients: Float64Array } {
-  const { outFeatures: out, inFeatures: inF } = plan.out;
-  const R = plan.innerRank;
-  const bt = new Float64Array(R * out);
-  const a = new Float64Array(R * inF);
-  const coefficients = new Float64Array(R);
+function transposed(x: PanelArray, rows: number, cols: number): PanelArray {
+  const t = x instanceof Float32Array ? new Float32Array(x.length) : new Float64Array(x.length);
+  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) t[j * rows + i] = x[i * cols + j];
+  return t;
+}
+
+/** One module's factors as stored (float32 when that is exact), one part per contribution, unscaled. */
+function readPanels(adapters: LoraAdapter[], plan: ModulePlan, scratch: Scratch): FactorPanels {
+  const { outFeatures: m, inFeatures: n } = plan.out;
+  const parts: FactorPanels['parts'] = [];
+  const coefficients = new Float64Array(plan.innerRank);
   let row = 0;
   for (const c of plan.contributions) {
     const adapter = adapters[c.adapter];
-    const f = readFactors(adapter, c.module);
-    const r = f.rank;
-    const root = Math.sqrt(Math.abs(c.coefficient));
-    const bScale = foldCoefficients ? root : 1;
-    const aScale = foldCoefficients ? Math.sign(c.coefficient) * root : 1;
-    for (let q = 0; q < r; q++) {
-      const ob = (row + q) * out;
-      for (let i = 0; i < out; i++) bt[ob + i] = f.b[i * r + q] * bScale;
-      const oa = (row + q) * inF;
-      const src = q * inF;
-      for (let j = 0; j < inF; j++) a[oa + j] = f.a[src + j] * aScale;
-      coefficients[row + q] = c.coefficient;
+    const mod = c.module;
+    // slots per part: the panels are consumed before the next module is read
+    const a = adapter.file.readExactFloats(mod.aKey, scratch, `a${parts.length}`);
+    const b = adapter.file.readExactFloats(mod.bKey, scratch, `b${parts.length}`);
+    if (!a.finite || !b.finite) {
+      throw new ComposerError('non-finite', `module "${mod.name}" has a non-finite value (NaN or ±Infinity)`, { file: adapter.weightsFile }, 'the adapter file is corrupt or was trained into overflow');
     }
-    for (const x of [f.a, f.b]) {
-      for (let i = 0; i < x.length; i++) {
-        if (!Number.isFinite(x[i])) throw new ComposerError('non-finite', `module "${c.module.name}" has a non-finite value (${x[i]})`, { file: adapter.weightsFile }, 'the adapter file is corrupt or was trained into overflow');
-      }
+    const r = mod.rank;
+    // MLX stores lora_a [in, r] = Aᵀ and lora_b [r, out] = Bᵀ
+    if (mod.layout === 'transposed') parts.push({ a: transposed(a.values, n, r), b: transposed(b.values, r, m), rank: r });
+    else parts.push({ a: a.values, b: b.values, rank: r });
+    coefficients.fill(c.coefficient, row, row + r);
+    row += r;
+  }
+  return { m, n, parts, coefficients };
+}
+
+/**
+ * cat: the concatenated factors with √|c| folded into both sides and the sign into A (float64,
+ * exact products), in `scratch` slots when given.
+ */
+function concatenatedFactors(panels: FactorPanels, scratch?: Scratch): MergedFactors {
+  const { m, n, parts, coefficients } = panels;
+  const R = coefficients.length;
+  const a = scratch?.float64('cat.a', R * n) ?? new Float64Array(R * n);
+  const b = scratch?.float64('cat.b', m * R) ?? new Float64Array(m * R);
+  let row = 0;
+  for (const p of parts) {
+    const c = coefficients[row];
+    const root = Math.sqrt(Math.abs(c));
+    const aScale = Math.sign(c) * root;
+    const r = p.rank;
+    for (let q = 0; q < r * n; q++) a[row * n + q] = p.a[q] * aScale;
+    for (let i = 0; i < m; i++) {
+      const src = i * r, dst = i * R + row;
+      for (let q = 0; q < r; q++) b[dst + q] = p.b[src + q] * root;
     }
     row += r;
   }
-  return { bt, a, coefficients };
+  return { a, b, k: R };
 }
 
 /** Reads the adapters and decides the output: module plans, layout, dtype, extras. */
@@ -361,10 +386,17 @@ export async function mergeAdapters(inputs: MergeInput[], options: MergeOptions,
   const energy: Record<string, number> = {};
   const files: { path: string; sha256: string }[] = [];
   let stream: SafetensorsStream | undefined;
+  const scratch = new Scratch();
   try {
     stream = new SafetensorsStream(weightsPath, streamTensors, { metadata, atomic: false });
     const bytesTotal = stream.order.reduce((s, t) => s + t.shape.reduce((x, y) => x * y, 1) * (t.dtype === 'F64' ? 8 : t.dtype === 'F32' ? 4 : 2), 0);
-    const pending = new Map<string, { bt: Float64Array; a: Float64Array; k: number; remaining: number }>();
+    const pending = new Map<string, MergedFactors & { remaining: number }>();
+    // reused buffers may hold a module's output only while no other module's tensor comes between its own
+    const position = new Map(stream.order.map((t, i) => [t.name, i]));
+    const contiguous = plans.every((p) => {
+      const at = outputTensors(layout, p.out, dtype).map((t) => position.get(t.key)!);
+      return Math.max(...at) - Math.min(...at) === at.length - 1;
+    });
     let modulesDone = 0;
     for (let next = stream.next; next; next = stream.next) {
       if (options.signal?.aborted) throw cancelled();
@@ -377,19 +409,22 @@ export async function mergeAdapters(inputs: MergeInput[], options: MergeOptions,
       const plan = planByName.get(tensor.module)!;
       let merged = pending.get(plan.out.name);
       if (!merged) {
-        const panels = assemblePanels(adapters, plan, options.method === 'cat');
+        const panels = readPanels(adapters, plan, scratch);
+        let factors: MergedFactors;
         if (options.method === 'cat') {
-          merged = { bt: panels.bt, a: panels.a, k: plan.innerRank, remaining: 0 };
+          factors = concatenatedFactors(panels, contiguous ? scratch : undefined);
           energy[plan.out.name] = 1;
         } else {
-          const t = await truncatedProduct(panels.bt, plan.out.outFeatures, panels.a, plan.out.inFeatures, panels.coefficients, plan.out.rank, chosen.products);
-          merged = { bt: t.bt, a: t.a, k: t.rank, remaining: 0 };
+          // float32 output products only where the output rounding is far coarser (bf16, f16)
+          const precision = dtype === 'BF16' || dtype === 'F16' ? 'f32' : 'f64';
+          const t = await truncateModule(panels, plan.out.rank, chosen.products, precision);
+          factors = { a: t.a, b: t.b, k: t.rank };
           energy[plan.out.name] = t.energyKept;
         }
-        merged.remaining = outputTensors(layout, plan.out, dtype).length;
+        merged = { ...factors, remaining: outputTensors(layout, plan.out, dtype).length };
         pending.set(plan.out.name, merged);
       }
-      stream.push(encodeFactor(layout, tensor, plan.out, merged.bt, merged.a, merged.k));
+      stream.push(encodeCompositeFactor(layout, tensor, plan.out, merged, scratch));
       if (--merged.remaining === 0) {
         pending.delete(plan.out.name);
         modulesDone++;
@@ -443,8 +478,9 @@ export async function mergeAdapters(inputs: MergeInput[], options: MergeOptions,
   } catch (e) {
     stream?.abort();
     discardStagingFolder(staging);
-    throw e;
+    throw writeFailure(e, outputDir);
   } finally {
+    scratch.close();
     await chosen.dispose?.();
   }
 }

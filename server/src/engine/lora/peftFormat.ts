@@ -53,6 +53,8 @@ export function parsePeftConfig(raw: Record<string, unknown>, file: string): Pef
     const out: Record<string, number> = {};
     for (const [k, x] of Object.entries(v as Record<string, unknown>)) {
       if (typeof x !== 'number') throw new ComposerError('adapter-format', `adapter_config.json: "${field}"."${k}" must be a number`, { file });
+      const slow = slowPatternReason(k);
+      if (slow) throw new ComposerError('adapter-format', `adapter_config.json: "${field}" key ${JSON.stringify(k.slice(0, 80))} is a regular expression that ${slow}`, { file }, 'use module names or simple patterns such as "layers\\.0\\.self_attn\\.q_proj"');
       out[k] = x;
     }
     return out;
@@ -71,9 +73,43 @@ export function parsePeftConfig(raw: Record<string, unknown>, file: string): Pef
 }
 
 /** PEFT's pattern lookup: a key matches a module whose name ends with it (as a regex) at a dot boundary. */
+/**
+ * Pattern keys are regular expressions from a downloaded file, matched by a backtracking engine: a
+ * quantified group that itself repeats or alternates ("(a+)+", "(a|aa)*") takes exponential time,
+ * and many unbounded quantifiers take high polynomial time. Returns why a key is refused, if it is.
+ */
+export function slowPatternReason(pattern: string): string | undefined {
+  if (pattern.length > 1000) return 'is longer than 1000 characters';
+  const groups: { inner: boolean }[] = [];
+  let unbounded = 0;
+  let inClass = false;
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i];
+    if (c === '\\') { i++; continue; }
+    if (inClass) { if (c === ']') inClass = false; continue; }
+    if (c === '[') { inClass = true; continue; }
+    const quantifier = c === '*' || c === '+' || (c === '{' && /^\{\d*,?\d*\}/.test(pattern.slice(i)));
+    if (quantifier) {
+      if (c !== '{' || /^\{\d*,\}/.test(pattern.slice(i))) unbounded++;
+      if (groups.length) groups[groups.length - 1].inner = true;
+    }
+    if (c === '|' && groups.length) groups[groups.length - 1].inner = true;
+    if (c === '(') groups.push({ inner: false });
+    if (c === ')') {
+      const group = groups.pop();
+      const next = pattern[i + 1];
+      if (group?.inner && (next === '*' || next === '+' || next === '{')) return 'repeats a group that itself repeats or alternates (exponential matching time)';
+      if (group?.inner && groups.length) groups[groups.length - 1].inner = true;
+    }
+  }
+  if (unbounded > 4) return `has ${unbounded} unbounded repetitions (slow matching)`;
+  return undefined;
+}
+
 export function patternValue(patterns: Record<string, number>, module: string): number | undefined {
   if (Object.prototype.hasOwnProperty.call(patterns, module)) return patterns[module];
   for (const [key, value] of Object.entries(patterns)) {
+    if (slowPatternReason(key)) continue;
     let re: RegExp;
     try {
       re = new RegExp(`^(?:.*\\.)?(?:${key})$`);

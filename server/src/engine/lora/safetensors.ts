@@ -8,7 +8,8 @@ import { createHash, type Hash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ComposerError } from '../errors';
-import { DTYPE_SIZES, DType, FloatDType, decodeToFloat64, encodeFromFloat64, isDType, isFloatDType } from './dtypes';
+import type { Scratch } from './scratch';
+import { DTYPE_SIZES, DType, FloatDType, decodeExact, decodeToFloat64, encodeFromFloat64, isDType, isFloatDType, type ExactFloats } from './dtypes';
 
 /** Larger headers are refused: real ones are kilobytes (the Rust reference caps at 100 MB too). */
 export const MAX_HEADER_BYTES = 100_000_000;
@@ -171,11 +172,30 @@ export class SafetensorsFile {
 
   /** A float tensor as float64 (exact for F16, BF16, F32, F64). */
   readFloat64(name: string): Float64Array {
+    const t = this.floatInfo(name);
+    return decodeToFloat64(this.readBytes(name), t.dtype, elementCount(t.shape));
+  }
+
+  /**
+   * A float tensor in the narrowest array that holds it exactly (float32 unless F64), with a
+   * finiteness flag. With `scratch`, the file stays open and the bytes and values land in its
+   * reused buffers (the values in slot `slot`, valid until that slot is used again).
+   */
+  readExactFloats(name: string, scratch?: Scratch, slot = 'values'): ExactFloats {
+    const t = this.floatInfo(name);
+    const count = elementCount(t.shape);
+    if (!scratch) return decodeExact(this.readBytes(name), t.dtype, count);
+    const raw = scratch.bytes('raw', t.end - t.begin);
+    readExactly(scratch.open(this.path), raw, this.header.dataStart + t.begin, this.path);
+    return decodeExact(raw, t.dtype, count, t.dtype === 'F64' ? scratch.float64(slot, count) : scratch.float32(slot, count));
+  }
+
+  private floatInfo(name: string): TensorInfo & { dtype: FloatDType } {
     const t = this.info(name);
     if (!isFloatDType(t.dtype)) {
       throw new ComposerError('unsupported-adapter', `tensor "${name}" has dtype ${t.dtype}; only F16, BF16, F32 and F64 tensors can be merged`, { file: this.path }, 'quantised or integer adapters must be dequantised to a float dtype first');
     }
-    return decodeToFloat64(this.readBytes(name), t.dtype, elementCount(t.shape));
+    return t as TensorInfo & { dtype: FloatDType };
   }
 }
 

@@ -9,6 +9,9 @@ import * as ort from 'onnxruntime-node';
 import { ComposerError } from '../errors';
 import { createSession, ExecutionProvider, ProviderRequest } from '../onnx/session';
 import { NpyHeader, readNpy, readNpyHeader, readNpyRows, rowLayout } from './npy';
+import { encoderConfigBeside, readEncoderConfig, type EncoderConfig, type EncoderInputKind } from './encoderConfig';
+import { openConfiguredEncoder } from './configuredEncoder';
+import { prototypeFromSampleFiles, sampleKindOf } from './sampleSources';
 
 export interface Encoder {
   /** The .onnx file, when opened from one. */
@@ -24,16 +27,30 @@ export interface Encoder {
   /** D, from the output metadata or by running the encoder once on zeros. */
   outputDim(): Promise<number>;
   dispose(): Promise<void>;
+  /** What one sample is: 'features' rows (the default), preprocessed 'image' tensors, or 'text'. */
+  readonly inputKind?: EncoderInputKind;
+  /** The encoder.json the encoder was opened with (absent: [batch, d_in] float rows). */
+  readonly config?: EncoderConfig;
+  /** n texts → n rows of D values (text encoders only). */
+  encodeTexts?(texts: string[]): Promise<Float32Array>;
 }
 
 export interface OpenEncoderOptions {
   provider?: ProviderRequest;
   intraOpThreads?: number;
+  /**
+   * The encoder config (encoder.json) or its path. Default: the encoder.json beside an encoder
+   * file, when there is one; null: none (plain [batch, d_in] float rows).
+   */
+  config?: EncoderConfig | string | null;
 }
 
 export async function openEncoder(model: string | Uint8Array, options: OpenEncoderOptions = {}): Promise<Encoder> {
   const file = typeof model === 'string' ? model : undefined;
   const where = file ? { file } : undefined;
+  const configFile = options.config === undefined && file ? encoderConfigBeside(file) : typeof options.config === 'string' ? options.config : undefined;
+  const config = configFile ? readEncoderConfig(configFile) : options.config && typeof options.config === 'object' ? options.config : undefined;
+  if (config) return openConfiguredEncoder(model, config, options);
   const opened = await createSession(model, { provider: options.provider, intraOpThreads: options.intraOpThreads, label: file ?? 'encoder' });
   const session = opened.session;
   const inputs = session.inputMetadata;
@@ -163,6 +180,8 @@ function nonFiniteError(file: string, row: number, column: number, value: number
  * headers are checked before any encoding, so a wrong file fails fast.
  */
 export async function prototypeFromSamples(encoder: Encoder, files: string[], options: StreamOptions = {}): Promise<PrototypeResult> {
+  // Images, texts and configured encoders go through the general reader (sampleSources.ts).
+  if (encoder.config || files.some((f) => sampleKindOf(f) !== 'npy')) return prototypeFromSampleFiles(encoder, files, options);
   const batchSize = options.batchSize ?? 64;
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new ComposerError('usage', `batch size must be a positive integer, got ${batchSize}`);
   if (files.length === 0) throw new ComposerError('recipe', 'no sample files to compute the prototype from');

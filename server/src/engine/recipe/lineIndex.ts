@@ -32,7 +32,9 @@ export class LineIndex {
       if (this.lineStarts[mid] <= o) lo = mid;
       else hi = mid - 1;
     }
-    return { line: lo, character: o - this.lineStarts[lo] };
+    // An offset between the \r and \n of a CRLF is not a position: it stays at the line's end.
+    const lineEnd = lo + 1 < this.lineStarts.length ? this.lineEndBeforeBreak(lo) : this.text.length;
+    return { line: lo, character: Math.min(o, lineEnd) - this.lineStarts[lo] };
   }
 
   /** Offset of a 0-based position; positions past a line's end stop at the line break. */

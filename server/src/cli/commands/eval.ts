@@ -1,0 +1,115 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { ComposerError } from '../../engine/errors';
+import { evaluateLibrary } from '../../engine/eval/evaluateLibrary';
+import { DEFAULT_EVAL_LAMBDA, EVAL_STRATEGIES } from '../../engine/eval/leaveOneOut';
+import { parseRecipe } from '../../engine/recipe/parse';
+import { isUri, resolveRecipePaths } from '../../engine/recipe/paths';
+import type { Strategy } from '../../engine/types';
+import { listOption, numberOption, requirePositional, stringOption, toJson, type Command } from '../command';
+import { evalMarkdown, evalText } from '../evalReport';
+import { displayPath } from '../recipeFiles';
+
+export const evalCommand: Command = {
+  name: 'eval',
+  summary: 'leave-one-out evaluation of every strategy on a library',
+  help: `Usage: adapter-composer eval <library | recipe> --leave-one-out [options]
+
+The paper's protocol: each adapter in turn is the target (its stored prototype) and is composed from
+the OTHER adapters of its base model — the k nearest prototypes, weighted by every strategy. As the
+held-out adapter is known, each composition is scored by the relative Frobenius distance and cosine
+between Σ wᵢ·sᵢ·BᵢAᵢ and the held-out ΔW, computed from the low-rank factors (each adapter is read
+once; no dense matrix is formed), next to the prototype residual the weights minimise.
+
+<library> is a library folder or URI, as a recipe's \`library:\`. Given a recipe instead, its library,
+base model, k and λ are used (flags still override).
+
+Options:
+  --leave-one-out      the protocol (the default and, for now, the only one)
+  --strategies LIST    comma-separated, of ${EVAL_STRATEGIES.join(', ')} (default: all)
+  --k N                candidates per held-out adapter (default 5)
+  --lambda X           sparse penalty λ ≥ 0, or auto: λ = ρ·λ* with ρ picked on the OTHER targets' λ-curve
+                       (default ${DEFAULT_EVAL_LAMBDA})
+  --temperature T      sim softmax temperature (default: each problem's median distance)
+  --base B             only adapters of this base model
+  --lambda-curve       also print the mean ΔW error along λ = ρ·λ*, ρ ∈ [0, 1] (what \`lambda: auto\` minimises)
+  --format F           table (default) | markdown | json
+  --json               the same as --format json:
+                       {targets: [{target, candidates, strategies: {avg: {residual, nonzero, delta_rel_error,
+                       delta_cosine, weights}, …}}], summary: {avg: {mean_delta_rel_error, …, wins}}, lambda_curve?, …}
+  --products P         onnx (default: ONNX Runtime for large products) | js
+  --debug              show stack traces of internal errors
+  -h, --help           this help`,
+  options: {
+    'leave-one-out': { type: 'boolean' },
+    strategies: { type: 'string', multiple: true },
+    k: { type: 'string' },
+    lambda: { type: 'string' },
+    temperature: { type: 'string' },
+    base: { type: 'string' },
+    'lambda-curve': { type: 'boolean' },
+    format: { type: 'string' },
+    products: { type: 'string' },
+  },
+  async run(args, io) {
+    const given = requirePositional(args, 0, 'the library (folder or URI) or a recipe', 'eval');
+    const format = args.values.json ? 'json' : (stringOption(args, 'format') ?? 'table');
+    if (!['json', 'table', 'markdown'].includes(format)) throw new ComposerError('usage', `unknown --format '${format}' (table | markdown | json)`);
+    const products = stringOption(args, 'products') ?? 'onnx';
+    if (products !== 'onnx' && products !== 'js') throw new ComposerError('usage', `unknown --products '${products}' (onnx | js)`);
+
+    const fromRecipe = recipeDefaults(given, io.cwd);
+    const library = fromRecipe?.library ?? (isUri(given) ? given : path.resolve(io.cwd, given));
+
+    const strategies = listOption(args, 'strategies');
+    for (const s of strategies) {
+      if (!(EVAL_STRATEGIES as readonly string[]).includes(s)) throw new ComposerError('usage', `unknown strategy '${s}' for --strategies (${EVAL_STRATEGIES.join(', ')})`);
+    }
+    const k = numberOption(args, 'k') ?? fromRecipe?.k ?? 5;
+    if (!Number.isInteger(k) || k < 1) throw new ComposerError('usage', `--k expects a positive integer, got ${k}`);
+    const lambdaText = stringOption(args, 'lambda');
+    let lambda: number | 'auto' = fromRecipe?.lambda ?? DEFAULT_EVAL_LAMBDA;
+    if (lambdaText !== undefined) {
+      lambda = lambdaText === 'auto' ? 'auto' : Number(lambdaText);
+      if (lambda !== 'auto' && !(Number.isFinite(lambda) && lambda >= 0)) throw new ComposerError('usage', `--lambda expects a number ≥ 0 or auto, got '${lambdaText}'`);
+    }
+    const temperature = numberOption(args, 'temperature');
+    if (temperature !== undefined && !(temperature > 0)) throw new ComposerError('usage', `--temperature expects a positive number, got ${temperature}`);
+
+    const curve = Boolean(args.values['lambda-curve']);
+    const result = await evaluateLibrary(library, {
+      k,
+      lambda,
+      strategies: strategies.length ? (strategies as Strategy[]) : undefined,
+      base: stringOption(args, 'base') ?? fromRecipe?.base,
+      temperature,
+      lambdaCurve: curve,
+      products,
+      onProgress: io.isTTY ? (m) => process.stderr.write(`\r${m}\x1b[K`) : undefined,
+    });
+    if (io.isTTY) process.stderr.write('\r\x1b[K');
+    const shown = isUri(library) ? library : displayPath(library, io.cwd);
+    if (format === 'json') io.out(toJson(result));
+    else if (format === 'markdown') io.out(evalMarkdown(result, shown, { curve }));
+    else io.out(evalText(result, shown, { curve }));
+    return 0;
+  },
+};
+
+/** A recipe given instead of a library: its library, base, k and numeric λ. */
+function recipeDefaults(given: string, cwd: string): { library: string; base?: string; k?: number; lambda?: number | 'auto' } | undefined {
+  if (!/\.(compose\.)?ya?ml$/i.test(given) || isUri(given)) return undefined;
+  const file = path.resolve(cwd, given);
+  if (!fs.existsSync(file) || !fs.statSync(file).isFile()) return undefined;
+  const recipe = parseRecipe(fs.readFileSync(file, 'utf8'), file).recipe;
+  if (!recipe || typeof recipe.spec.library !== 'string' || !recipe.spec.library) {
+    throw new ComposerError('usage', `${given} is not a recipe with a \`library:\``, { file }, 'give the library folder or URI instead');
+  }
+  const spec = recipe.spec;
+  return {
+    library: resolveRecipePaths(recipe, file).library,
+    base: typeof spec.base === 'string' ? spec.base : undefined,
+    k: spec.retrieve.k,
+    lambda: spec.weights.lambda,
+  };
+}

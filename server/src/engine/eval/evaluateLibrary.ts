@@ -1,0 +1,43 @@
+/**
+ * `eval --leave-one-out` on a library URI: opens the library, runs the protocol with the Gram products
+ * on ONNX Runtime (double Gemm; JS when ORT cannot load or the products are tiny), closes everything.
+ */
+import { openLibrary } from '../library/library';
+import { jsProducts, ortProducts, type PanelProducts } from '../lora/lowrank';
+import { createMatMulEngine } from '../onnx/matmul';
+import { leaveOneOut, type LeaveOneOutOptions, type LeaveOneOutResult } from './leaveOneOut';
+
+export interface LibraryEvaluation extends LeaveOneOutResult {
+  library: { uri: string; version: number; size: number };
+  warnings: string[];
+}
+
+export interface EvaluateLibraryOptions extends Omit<LeaveOneOutOptions, 'products'> {
+  /** 'onnx' (default: ONNX Runtime for the large products) or 'js'. */
+  products?: 'onnx' | 'js';
+}
+
+export async function evaluateLibrary(libraryUri: string, options: EvaluateLibraryOptions = {}): Promise<LibraryEvaluation> {
+  const library = await openLibrary(libraryUri);
+  const warnings: string[] = [];
+  let dispose: (() => Promise<void>) | undefined;
+  try {
+    const [records, version] = await Promise.all([library.list(), library.version()]);
+    let products: PanelProducts = jsProducts;
+    if (options.products !== 'js') {
+      const engine = await createMatMulEngine({ provider: 'cpu' });
+      if (engine.provider === 'js') {
+        if (engine.fallback) warnings.push(engine.fallback);
+        await engine.dispose();
+      } else {
+        products = ortProducts(engine);
+        dispose = () => engine.dispose();
+      }
+    }
+    const result = await leaveOneOut(records, { ...options, products });
+    return { library: { uri: libraryUri, version, size: records.length }, ...result, warnings };
+  } finally {
+    library.close();
+    await dispose?.();
+  }
+}

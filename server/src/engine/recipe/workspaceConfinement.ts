@@ -1,0 +1,98 @@
+/**
+ * A recipe may come from someone else (a pull request, a cloned repository): the folders it writes
+ * to and reads from must stay inside the workspace unless the user allows otherwise. Paths are
+ * compared after resolving symlinks (fs.realpathSync of the deepest part that exists), so a
+ * symlink inside the workspace that points outside counts as outside. URIs (s3://…) are not folders
+ * of this machine and are not confined.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { glob } from 'tinyglobby';
+import type { Recipe } from './parse';
+import type { RecipePaths } from './paths';
+import { isUri } from './paths';
+import type { RecipePath } from './problem';
+import { ComposerError } from '../errors';
+
+/** The real path of `location`: symlinks resolved in the part that exists, the rest appended. */
+export function realLocation(location: string): string {
+  let existing = path.resolve(location);
+  const rest: string[] = [];
+  for (;;) {
+    try {
+      return path.join(fs.realpathSync.native(existing), ...rest.reverse());
+    } catch {
+      const parent = path.dirname(existing);
+      if (parent === existing) return path.resolve(location);
+      rest.push(path.basename(existing));
+      existing = parent;
+    }
+  }
+}
+
+/** True when `location` (real path) lies outside `workspaceRoot` (real path). */
+export function isOutsideWorkspace(location: string, workspaceRoot: string): boolean {
+  const rel = path.relative(realLocation(workspaceRoot), realLocation(location));
+  return rel === '..' || rel.startsWith(`..${path.sep}`) || path.isAbsolute(rel);
+}
+
+/**
+ * The CLI's workspace when none is given: the current folder when the recipe lies inside it; else
+ * the nearest folder above the recipe holding .git or .vscode; else the folder above the recipe's
+ * (a project's recipes/ folder next to its library/ and out/), never the file-system root or home.
+ */
+export function defaultWorkspaceRoot(recipeFile: string, cwd: string, home = process.env.HOME): string {
+  const recipe = realLocation(recipeFile);
+  if (!isOutsideWorkspace(recipe, cwd)) return path.resolve(cwd);
+  const recipeDir = path.dirname(recipe);
+  for (let dir = recipeDir; ; dir = path.dirname(dir)) {
+    if (fs.existsSync(path.join(dir, '.git')) || fs.existsSync(path.join(dir, '.vscode'))) return dir;
+    if (path.dirname(dir) === dir) break;
+  }
+  const above = path.dirname(recipeDir);
+  const tooWide = above === path.parse(above).root || (home !== undefined && path.resolve(home) === above);
+  return tooWide ? recipeDir : above;
+}
+
+interface Escape {
+  path: RecipePath;
+  what: string;
+  written: string;
+  real: string;
+}
+
+/**
+ * Refuses (ComposerError located at the recipe key) an output, library, target file or sample file
+ * that resolves outside `workspaceRoot`. Sample globs are expanded so that a symlinked sample is
+ * caught too.
+ */
+export async function requireInsideWorkspace(recipe: Recipe, paths: RecipePaths, workspaceRoot: string): Promise<void> {
+  const escapes: Escape[] = [];
+  const check = (recipePath: RecipePath, what: string, written: string, location: string) => {
+    if (isUri(location)) return;
+    if (isOutsideWorkspace(location, workspaceRoot)) escapes.push({ path: recipePath, what, written, real: realLocation(location) });
+  };
+  const spec = recipe.spec;
+  check(['output'], 'output', String(spec.output), paths.output);
+  if (!paths.libraryIsUri) check(['library'], 'library', String(spec.library), paths.library);
+  const source = paths.target.source;
+  if ((source === 'features' || source === 'prototype') && paths.target.file) {
+    check(['target', source], `target ${source} file`, String(spec.target[source]), paths.target.file);
+  }
+  if (source === 'samples' && paths.target.globs) {
+    const files = await glob(paths.target.globs, { absolute: true, onlyFiles: true, expandDirectories: false });
+    for (const f of files.sort()) {
+      check(['target', 'samples'], 'sample file', f, f);
+      if (escapes.length > 0) break;
+    }
+  }
+  const first = escapes[0];
+  if (!first) return;
+  const root = realLocation(workspaceRoot);
+  throw new ComposerError(
+    'recipe',
+    `${first.what} \`${first.written}\` resolves to ${first.real}, outside the workspace ${root}`,
+    recipe.locationOf(first.path),
+    'a recipe may only read and write inside its workspace; pass --allow-outside-workspace (or choose --workspace DIR) if you trust it',
+  );
+}

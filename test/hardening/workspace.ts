@@ -1,0 +1,73 @@
+/**
+ * A demo workspace made by the real CLI (`demo --out`), and a way to run the CLI as a child process
+ * (the built dist/cli.js: kill -9, ulimit and concurrency need a real process).
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+export const REPO = path.resolve(__dirname, '..', '..');
+export const CLI = path.join(REPO, 'dist', 'cli.js');
+
+/** Builds dist/ once per test process when it is missing or older than the sources it bundles. */
+export function ensureBuilt(): void {
+  if (fs.existsSync(CLI) && process.env.HARDENING_SKIP_BUILD) return;
+  const r = spawnSync(process.execPath, ['scripts/build.mjs'], { cwd: REPO, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`build failed: ${r.stderr}`);
+}
+
+export function demoWorkspace(prefix: string): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  const r = spawnSync(process.execPath, [CLI, 'demo', '--out', dir], { encoding: 'utf8', cwd: dir });
+  if (r.status !== 0) throw new Error(`demo failed: ${r.stderr}${r.stdout}`);
+  return dir;
+}
+
+export interface Run {
+  status: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  ms: number;
+}
+
+export function cli(args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } ): Run {
+  const t0 = Date.now();
+  const r = spawnSync(process.execPath, [CLI, ...args], { cwd: options.cwd, env: { ...process.env, ...options.env }, encoding: 'utf8', timeout: options.timeoutMs ?? 60_000 });
+  return { status: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr, ms: Date.now() - t0 };
+}
+
+export function cliAsync(args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv; shellPrefix?: string }): { child: ChildProcess; done: Promise<Run> } {
+  const t0 = Date.now();
+  const child = options.shellPrefix
+    ? spawn('bash', ['-c', `${options.shellPrefix}; exec "$0" "$@"`, process.execPath, CLI, ...args], { cwd: options.cwd, env: { ...process.env, ...options.env } })
+    : spawn(process.execPath, [CLI, ...args], { cwd: options.cwd, env: { ...process.env, ...options.env } });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d) => (stdout += d));
+  child.stderr!.on('data', (d) => (stderr += d));
+  const done = new Promise<Run>((resolve) => child.on('close', (status, signal) => resolve({ status, signal, stdout, stderr, ms: Date.now() - t0 })));
+  return { child, done };
+}
+
+/** Every file of a folder (relative path → bytes), or undefined when it does not exist. */
+export function snapshot(dir: string): Map<string, Buffer> | undefined {
+  if (!fs.existsSync(dir)) return undefined;
+  const out = new Map<string, Buffer>();
+  const walk = (d: string) => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else out.set(path.relative(dir, p), fs.readFileSync(p));
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+export function sameSnapshot(a: Map<string, Buffer> | undefined, b: Map<string, Buffer> | undefined): boolean {
+  if (!a || !b || a.size !== b.size) return false;
+  for (const [k, v] of a) if (!b.get(k)?.equals(v)) return false;
+  return true;
+}

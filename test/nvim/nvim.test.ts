@@ -1,0 +1,55 @@
+/**
+ * Neovim (0.7.2+, headless, no user config) as a second real LSP client: it must read the server's
+ * diagnostics and its code lenses with the weights. Skipped, with a note, where `nvim` is absent.
+ */
+import { strict as assert } from 'node:assert';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { after, before, it } from 'node:test';
+import { GOOD_RECIPE, buildFixture, removeFixture } from '../lsp/fixture';
+import type { Fixture } from '../lsp/fixture';
+
+const REPO_ROOT = path.resolve(__dirname, '../..');
+const nvim = spawnSync('nvim', ['--version'], { encoding: 'utf8' });
+const skip = nvim.status === 0 ? false : 'nvim is not installed (apt-get install neovim): Neovim client test skipped';
+
+let fixture: Fixture | undefined;
+before(async () => {
+  if (!skip) fixture = await buildFixture('ac-nvim-');
+});
+after(() => removeFixture(fixture));
+
+it('Neovim shows the diagnostics and the weight lenses', { skip, timeout: 90_000 }, () => {
+  const f = fixture!;
+  const recipe = path.join(f.recipes, 'nvim.compose.yaml');
+  fs.writeFileSync(recipe, GOOD_RECIPE.replace('exclude: [prostate-e]', 'exclude: [prostate-e, prostate-z]'));
+  const tsx = require.resolve('tsx');
+  const cmd = [process.execPath, '--import', tsx, path.join(REPO_ROOT, 'server/src/cli/main.ts'), 'lsp', '--stdio'];
+  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'ac-nvim-home-'));
+  try {
+    const run = spawnSync('nvim', ['--headless', '--clean', '-n', '-i', 'NONE', '-c', `luafile ${path.join(__dirname, 'probe.lua')}`], {
+      encoding: 'utf8',
+      timeout: 80_000,
+      env: { ...process.env, PROBE_FILE: recipe, PROBE_CMD: JSON.stringify(cmd), PROBE_CWD: REPO_ROOT, XDG_STATE_HOME: home, XDG_CACHE_HOME: home, XDG_DATA_HOME: home, XDG_CONFIG_HOME: home },
+    });
+    const line = run.stdout.trim().split('\n').filter((l) => l.startsWith('{')).pop();
+    assert.ok(line, `no JSON from nvim (status ${run.status}): ${run.stdout}\n${run.stderr}`);
+    const result = JSON.parse(line) as { error?: string; server_initialized: boolean; diagnostics: { lnum: number; severity: number; source: string; code?: string; message: string }[]; codelenses: { line: number; title: string; command: string }[] };
+    assert.equal(result.error, undefined, result.error);
+    assert.equal(result.server_initialized, true);
+    const unknown = result.diagnostics.find((d) => d.code === 'unknown-adapter');
+    assert.ok(unknown, JSON.stringify(result.diagnostics));
+    assert.equal(unknown.lnum, 8);
+    assert.equal(unknown.severity, 2, 'a warning');
+    assert.equal(unknown.source, 'adapter-composer');
+    assert.match(unknown.message, /prostate-z/);
+    const titles = result.codelenses.map((l) => l.title);
+    assert.ok(result.codelenses.every((l) => l.line === 9), 'lenses on the `weights:` line');
+    assert.match(titles[0], /^sparse λ=0\.05 · prostate-\w [\u2212]?\d\.\d\d · .* · residual /);
+    assert.ok(titles.includes('▶ Compose') && titles.includes('Pin weights'));
+  } finally {
+    fs.rmSync(home, { recursive: true, force: true });
+  }
+});

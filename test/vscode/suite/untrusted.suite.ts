@@ -1,0 +1,83 @@
+/**
+ * Restricted mode: in an untrusted workspace the extension still validates and plans recipes, but refuses
+ * Compose (which reads adapter weights, writes files and may run the recipe's evaluate command).
+ */
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { ClientCommands } from '../../../server/src/protocol';
+import type { AdapterComposerApi } from '../../../client/src/extension';
+
+async function waitFor<T>(what: string, probe: () => T | undefined | null | false | Promise<T | undefined | null | false>, ms = 60000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > end) throw new Error(`timed out after ${ms / 1000} s waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+describe('Adapter Composer in an untrusted workspace', function () {
+  const root = vscode.workspace.workspaceFolders![0].uri;
+  const manifest = JSON.parse(fs.readFileSync(path.join(root.fsPath, '.vscode-test-manifest.json'), 'utf8')) as { recipe?: string; broken: string; brokenNeedle: string };
+  let api: AdapterComposerApi;
+
+  before(async () => {
+    const extension = vscode.extensions.getExtension<AdapterComposerApi>('adapter-composer.adapter-composer');
+    assert.ok(extension);
+    api = await extension.activate();
+  });
+
+  it('runs in restricted mode', () => {
+    assert.equal(vscode.workspace.isTrusted, false);
+    assert.ok(api.client.isRunning(), 'the language server runs in restricted mode too');
+  });
+
+  it('still validates recipes', async () => {
+    const uri = vscode.Uri.joinPath(root, manifest.broken);
+    await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(uri));
+    const diagnostics = await waitFor('diagnostics', () => {
+      const d = vscode.languages.getDiagnostics(uri);
+      return d.length ? d : undefined;
+    });
+    assert.ok(diagnostics.some((d) => d.message.includes(manifest.brokenNeedle)));
+  });
+
+  it('still plans, but refuses Compose and writes nothing', async function () {
+    if (!manifest.recipe) this.skip();
+    const recipe = vscode.Uri.joinPath(root, manifest.recipe!);
+    await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(recipe));
+    await waitFor('a plan', () => api.plans.get(recipe)?.plan);
+    const before = snapshot(root.fsPath);
+    const result = await vscode.commands.executeCommand(ClientCommands.compose, recipe.toString());
+    assert.equal(result, undefined, 'Compose refused');
+    await new Promise((r) => setTimeout(r, 1000));
+    assert.deepEqual(snapshot(root.fsPath), before, 'no files written');
+  });
+
+  it('tells the weights panel that Compose is off', async function () {
+    if (!manifest.recipe) this.skip();
+    await vscode.commands.executeCommand(ClientCommands.showChart, vscode.Uri.joinPath(root, manifest.recipe!).toString());
+    const message = await waitFor('the panel state', () => {
+      const m = api.weightsPanel()?.lastMessage;
+      return m?.type === 'state' ? m : undefined;
+    }, 30000);
+    assert.equal(message.type === 'state' && message.state.trusted, false);
+  });
+});
+
+/** Every file under the workspace with its size: a compose would add the output folder and the lock. */
+function snapshot(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string) => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else out.push(`${path.relative(dir, p)}:${fs.statSync(p).size}`);
+    }
+  };
+  walk(dir);
+  return out.sort();
+}
