@@ -21,7 +21,8 @@ export function createLanguageClient(context: vscode.ExtensionContext, output: v
   const module = context.asAbsolutePath('dist/cli.js');
   // TransportKind.ipc appends --node-ipc and --clientProcessId=… itself.
   const serverOptions: ServerOptions = {
-    run: { module, transport: TransportKind.ipc, args: ['lsp'] },
+    // MALLOC_ARENA_MAX: LanceDB's worker threads would each get a glibc arena; two keep the server ~30 MB smaller.
+    run: { module, transport: TransportKind.ipc, args: ['lsp'], options: { env: { ...process.env, MALLOC_ARENA_MAX: '2' } } },
     debug: { module, transport: TransportKind.ipc, args: ['lsp'], options: { execArgv: ['--nolazy', '--inspect=6009'] } },
   };
   const clientOptions: LanguageClientOptions = {

@@ -268,14 +268,15 @@ test('adapter configs in memory: 10,000+ PEFT config variants parse to valid num
     let config: Record<string, unknown>;
     if (i % 4 === 3) {
       // through JSON bytes too: a mutated file either is no object (caller's job) or is parsed
+      // (bytes that are no JSON object are the caller's refusal, readJson's; those inputs get a random config)
       const text = Buffer.from(mutateBytes(r, Buffer.from(JSON.stringify(VALID_CONFIG)))).toString('utf8');
+      let v: unknown;
       try {
-        const v = JSON.parse(text);
-        if (typeof v !== 'object' || v === null || Array.isArray(v)) continue;
-        config = v;
+        v = JSON.parse(text);
       } catch {
-        continue;
+        v = undefined;
       }
+      config = typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : randomConfig(r);
     } else config = randomConfig(r);
     fuzzCase(tally, i, file, ['adapter-format', 'unsupported-adapter'], () => {
       const parsed = parsePeftConfig(config, file);

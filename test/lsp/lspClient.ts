@@ -17,6 +17,8 @@ export interface ServerClientOptions {
   capabilities?: Record<string, unknown>;
   /** Answer workspace/applyEdit by applying it to our copy of the text. */
   env?: NodeJS.ProcessEnv;
+  /** Run the bundled server (dist/cli.js, what users run) instead of the TypeScript sources. */
+  bundled?: boolean;
 }
 
 interface Published {
@@ -47,7 +49,8 @@ export class ServerClient {
   private readonly listeners: Array<() => void> = [];
 
   constructor(readonly options: ServerClientOptions) {
-    this.child = spawn(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'server/src/cli/main.ts'), 'lsp', '--stdio'], {
+    const entry = options.bundled ? [path.join(REPO_ROOT, 'dist/cli.js')] : ['--import', 'tsx', path.join(REPO_ROOT, 'server/src/cli/main.ts')];
+    this.child = spawn(process.execPath, [...entry, 'lsp', '--stdio'], {
       cwd: REPO_ROOT,
       stdio: ['pipe', 'pipe', 'pipe'],
       env: { ...process.env, ...options.env },

@@ -2,6 +2,7 @@ import * as path from 'node:path';
 import { adapterRecord, type PrototypeSource } from '../../engine/addToLibrary';
 import { ComposerError } from '../../engine/errors';
 import { initLibrary, openLibrary, isRemoteUri } from '../../engine/library/library';
+import { DEFAULT_INDEX_MIN_ROWS } from '../../engine/library/annIndex';
 import { listOption, numberOption, requirePositional, stringOption, toJson, type Command, type ParsedArgs, type CliIO } from '../command';
 
 const HELP = `Usage: adapter-composer library <action> <uri> [arguments] [options]
@@ -104,6 +105,12 @@ export const libraryCommand: Command = {
           const { version } = await library.add(record);
           const { prototype: _omit, ...shown } = record;
           io.out(json ? toJson({ ...shown, version }) : `added ${record.name} (${record.format}, base ${record.base}, rank ${record.rank}, α ${record.alpha}, ${record.target_modules.join('/')}) — library version ${version}`);
+          // A library that just grew past the brute-force threshold gets its ANN index now (and says so).
+          const info = await library.info();
+          if (!info.index && info.size >= DEFAULT_INDEX_MIN_ROWS) {
+            io.err(`the library has ${info.size} adapters: building an ANN index for fast retrieval…`);
+            io.err((await library.ensureIndex()).message);
+          }
         } finally {
           library.close();
         }

@@ -121,6 +121,17 @@ function connectOptions(remote: boolean, storageOptions: Record<string, string> 
   return Object.keys(options).length > 0 ? { storageOptions: options } : {};
 }
 
+/**
+ * One LanceDB session per process with bounded caches: the defaults (6 GB index, 1 GB metadata) are
+ * sized for servers; an editor's language server must stay small. 128 MB holds the IVF partitions
+ * of a 100k × 768 library.
+ */
+let session: lancedb.Session | undefined;
+function librarySession(): lancedb.Session {
+  session ??= new lancedb.Session(BigInt(128 << 20), BigInt(32 << 20));
+  return session;
+}
+
 export function isRemoteUri(uri: string): boolean {
   return /^[a-z][a-z0-9+.-]*:\/\//i.test(uri) && !uri.startsWith('file://');
 }
@@ -220,7 +231,7 @@ export async function openLibrary(uri: string, options: OpenOptions = {}): Promi
   const remote = isRemoteUri(uri);
   const dir = remote ? uri : localPath(uri);
   if (!remote && !fs.existsSync(dir)) throw noLibrary(uri);
-  const db = await lancedb.connect(dir, { readConsistencyInterval: options.readConsistency ?? 0, ...connectOptions(remote, options.storageOptions) });
+  const db = await lancedb.connect(dir, { readConsistencyInterval: options.readConsistency ?? 0, ...connectOptions(remote, options.storageOptions) }, librarySession());
   // Open the tables directly rather than listing them: some S3-compatible stores (s3rver) list
   // nothing through LanceDB's table manifest although the tables open fine.
   const opened = async (name: string) => db.openTable(name).catch(() => undefined);

@@ -185,23 +185,28 @@ export function symmetricEigen(input: Float64Array, n: number): { values: Float6
   const v = Float64Array.from(input.subarray(0, n * n));
   const d = new Float64Array(n);
   const e = new Float64Array(n);
+  // both phases work on Vᵀ, where the rotations and reflections combine contiguous rows
+  const vt = v;
   if (n > 0) {
-    tridiagonalize(v, d, e, n);
-    diagonalizeTridiagonal(v, d, e, n);
+    tridiagonalize(vt, d, e, n);
+    diagonalizeTridiagonal(vt, d, e, n);
   }
   const order = Array.from({ length: n }, (_, i) => i).sort((i, j) => d[j] - d[i] || i - j);
   const values = new Float64Array(n);
   const vectors = new Float64Array(n * n);
   order.forEach((src, dst) => {
     values[dst] = d[src];
-    for (let k = 0; k < n; k++) vectors[k * n + dst] = v[k * n + src];
+    for (let k = 0; k < n; k++) vectors[k * n + dst] = vt[src * n + k];
   });
   return { values, vectors };
 }
 
-/** tred2: v (symmetric, row-major) → orthogonal Q in v, diagonal d, subdiagonal e (e[0] = 0). */
+/**
+ * tred2 on the transpose: v (symmetric, row-major) → Qᵀ in v (so that every inner loop runs along a
+ * row), diagonal d, subdiagonal e (e[0] = 0).
+ */
 function tridiagonalize(v: Float64Array, d: Float64Array, e: Float64Array, n: number): void {
-  for (let j = 0; j < n; j++) d[j] = v[(n - 1) * n + j];
+  for (let j = 0; j < n; j++) d[j] = v[j * n + n - 1];
   for (let i = n - 1; i > 0; i--) {
     let scale = 0;
     let h = 0;
@@ -209,9 +214,9 @@ function tridiagonalize(v: Float64Array, d: Float64Array, e: Float64Array, n: nu
     if (scale === 0) {
       e[i] = d[i - 1];
       for (let j = 0; j < i; j++) {
-        d[j] = v[(i - 1) * n + j];
-        v[i * n + j] = 0;
+        d[j] = v[j * n + i - 1];
         v[j * n + i] = 0;
+        v[i * n + j] = 0;
       }
     } else {
       for (let k = 0; k < i; k++) {
@@ -227,11 +232,13 @@ function tridiagonalize(v: Float64Array, d: Float64Array, e: Float64Array, n: nu
       for (let j = 0; j < i; j++) e[j] = 0;
       for (let j = 0; j < i; j++) {
         f = d[j];
-        v[j * n + i] = f;
-        g = e[j] + v[j * n + j] * f;
+        v[i * n + j] = f;
+        const row = j * n;
+        g = e[j] + v[row + j] * f;
         for (let k = j + 1; k <= i - 1; k++) {
-          g += v[k * n + j] * d[k];
-          e[k] += v[k * n + j] * f;
+          const x = v[row + k];
+          g += x * d[k];
+          e[k] += x * f;
         }
         e[j] = g;
       }
@@ -245,38 +252,41 @@ function tridiagonalize(v: Float64Array, d: Float64Array, e: Float64Array, n: nu
       for (let j = 0; j < i; j++) {
         f = d[j];
         g = e[j];
-        for (let k = j; k <= i - 1; k++) v[k * n + j] -= f * e[k] + g * d[k];
-        d[j] = v[(i - 1) * n + j];
-        v[i * n + j] = 0;
+        const row = j * n;
+        for (let k = j; k <= i - 1; k++) v[row + k] -= f * e[k] + g * d[k];
+        d[j] = v[row + i - 1];
+        v[row + i] = 0;
       }
     }
     d[i] = h;
   }
   // accumulate the transformations
   for (let i = 0; i < n - 1; i++) {
-    v[(n - 1) * n + i] = v[i * n + i];
+    v[i * n + n - 1] = v[i * n + i];
     v[i * n + i] = 1;
     const h = d[i + 1];
+    const next = (i + 1) * n;
     if (h !== 0) {
-      for (let k = 0; k <= i; k++) d[k] = v[k * n + i + 1] / h;
+      for (let k = 0; k <= i; k++) d[k] = v[next + k] / h;
       for (let j = 0; j <= i; j++) {
+        const row = j * n;
         let g = 0;
-        for (let k = 0; k <= i; k++) g += v[k * n + i + 1] * v[k * n + j];
-        for (let k = 0; k <= i; k++) v[k * n + j] -= g * d[k];
+        for (let k = 0; k <= i; k++) g += v[next + k] * v[row + k];
+        for (let k = 0; k <= i; k++) v[row + k] -= g * d[k];
       }
     }
-    for (let k = 0; k <= i; k++) v[k * n + i + 1] = 0;
+    for (let k = 0; k <= i; k++) v[next + k] = 0;
   }
   for (let j = 0; j < n; j++) {
-    d[j] = v[(n - 1) * n + j];
-    v[(n - 1) * n + j] = 0;
+    d[j] = v[j * n + n - 1];
+    v[j * n + n - 1] = 0;
   }
   v[(n - 1) * n + n - 1] = 1;
   e[0] = 0;
 }
 
-/** tql2: eigenvalues of the tridiagonal (d, e) into d, with the rotations applied to v. */
-function diagonalizeTridiagonal(v: Float64Array, d: Float64Array, e: Float64Array, n: number): void {
+/** tql2: eigenvalues of the tridiagonal (d, e) into d, with the rotations applied to the rows of vt = Vᵀ. */
+function diagonalizeTridiagonal(vt: Float64Array, d: Float64Array, e: Float64Array, n: number): void {
   for (let i = 1; i < n; i++) e[i - 1] = e[i];
   e[n - 1] = 0;
   let f = 0;
@@ -314,11 +324,12 @@ function diagonalizeTridiagonal(v: Float64Array, d: Float64Array, e: Float64Arra
           c = p / r;
           p = c * d[i] - s * g;
           d[i + 1] = h + s * (c * g + s * d[i]);
+          const ri = i * n, rj = ri + n;
           for (let k = 0; k < n; k++) {
-            const row = k * n;
-            h = v[row + i + 1];
-            v[row + i + 1] = s * v[row + i] + c * h;
-            v[row + i] = c * v[row + i] - s * h;
+            const x = vt[ri + k];
+            const y = vt[rj + k];
+            vt[rj + k] = s * x + c * y;
+            vt[ri + k] = c * x - s * y;
           }
         }
         p = (-s * s2 * c3 * el1 * e[l]) / dl1;
