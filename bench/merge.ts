@@ -4,7 +4,10 @@
  * Prints time, peak RSS and the ratio to the I/O floor measured in the same run (reading the input
  * files + writing an output of the same size as the merge's).
  *
- *   node --import tsx bench/merge.ts [--layers N] [--adapters K] [--rank R] [--products auto|js] [--keep]
+ * Each method runs --repeat times (default 3), each run followed by a floor measurement; medians are
+ * printed (wall and process CPU time: the box may be shared).
+ *
+ *   node --import tsx bench/merge.ts [--layers N] [--adapters K] [--rank R] [--products auto|js] [--repeat N] [--keep]
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -22,6 +25,7 @@ const adapterCount = Number(flag('adapters', '3'));
 const rank = Number(flag('rank', '16'));
 const products = flag('products', 'auto') as 'auto' | 'js';
 const keep = process.argv.includes('--keep');
+const repeat = Math.max(1, Number(flag('repeat', '3')));
 
 const HIDDEN = 4096, KV = 1024, INTERMEDIATE = 14336;
 const MODULES: [string, number, number][] = [
@@ -106,21 +110,33 @@ async function main() {
     console.log(`generated ${adapterCount} adapters × ${layers} layers × ${MODULES.length} modules, r=${rank}, bf16: ${mb(inputBytes)} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     const files = inputs.map((i) => path.join(i.path, 'adapter_model.safetensors'));
 
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
     for (const method of ['svd', 'cat'] as const) {
       const out = path.join(root, `out-${method}`);
-      const cpu0 = process.cpuUsage();
-      const t = performance.now();
-      const result: MergeResult = await mergeAdapters(inputs, { method, rank, products }, out);
-      const ms = performance.now() - t;
-      const cpu = process.cpuUsage(cpu0);
-      const outBytes = fs.statSync(path.join(out, 'adapter_model.safetensors')).size;
-      const floor = ioFloor(files, outBytes, root);
+      const walls: number[] = [], cpus: number[] = [], floors: number[] = [];
+      let result: MergeResult | undefined;
+      let outBytes = 0;
+      for (let run = 0; run < repeat; run++) {
+        const cpu0 = process.cpuUsage();
+        const t = performance.now();
+        result = await mergeAdapters(inputs, { method, rank, products }, out);
+        walls.push(performance.now() - t);
+        const cpu = process.cpuUsage(cpu0);
+        cpus.push((cpu.user + cpu.system) / 1000);
+        outBytes = fs.statSync(path.join(out, 'adapter_model.safetensors')).size;
+        fs.rmSync(out, { recursive: true, force: true });
+        // the floor right after each run, under the same load
+        floors.push(ioFloor(files, outBytes, root));
+      }
+      const ms = median(walls), floor = median(floors);
       console.log(
-        `${method.padEnd(3)}: ${(ms / 1000).toFixed(2)} s (cpu ${((cpu.user + cpu.system) / 1e6).toFixed(2)} s), ${result.modules} modules → rank ${result.rank}, output ${mb(outBytes)}, ` +
-          `products ${result.products}, energy kept min ${result.energyKept.min.toFixed(4)} mean ${result.energyKept.mean.toFixed(4)}; ` +
+        `${method.padEnd(3)}: ${(ms / 1000).toFixed(2)} s (cpu ${(median(cpus) / 1000).toFixed(2)} s), ${result!.modules} modules → rank ${result!.rank}, output ${mb(outBytes)}, ` +
+          `products ${result!.products}, energy kept min ${result!.energyKept.min.toFixed(4)} mean ${result!.energyKept.mean.toFixed(4)}; ` +
           `I/O floor ${(floor / 1000).toFixed(2)} s → ${(ms / floor).toFixed(2)}× floor; peak RSS so far ${mb(process.resourceUsage().maxRSS * 1024)}`,
       );
-      fs.rmSync(out, { recursive: true, force: true });
+      if (repeat > 1) {
+        console.log(`     runs: wall ${walls.map((x) => (x / 1000).toFixed(2)).join(', ')} s; cpu ${cpus.map((x) => (x / 1000).toFixed(2)).join(', ')} s; floor ${floors.map((x) => (x / 1000).toFixed(2)).join(', ')} s (medians above)`);
+      }
     }
     console.log(`reference: PyTorch MKL QR route, 32 layers: 28 s`);
   } finally {

@@ -4,7 +4,7 @@
  * padding). The common layouts write A and B as they are, so no transpose or widening copy is made.
  */
 import { encodeFactor, type OutputLayout, type OutputModule, type OutputTensor } from './compositeLayout';
-import { DTYPE_SIZES, encodeFromFloat32, encodeFromFloat64 } from './dtypes';
+import { DTYPE_SIZES, encodeFromFloat32, encodeFromFloat64, encodeScaled } from './dtypes';
 import type { Scratch } from './scratch';
 import type { PanelArray } from './lowrank';
 
@@ -14,6 +14,25 @@ export interface MergedFactors {
   /** B [m, k], row-major. */
   b: PanelArray;
   k: number;
+  /**
+   * Scales not yet applied (cat folds √|c| into both sides): the factors are diag(aScale)·A and
+   * B·diag(bScale), each product rounded once when encoded.
+   */
+  scales?: { a: Float64Array; b: Float64Array };
+}
+
+/** The factors with their pending scales applied, in float64 (exact products before the output rounding). */
+function applyScales(f: MergedFactors, n: number, m: number): MergedFactors {
+  if (!f.scales) return f;
+  const { k } = f;
+  const a = new Float64Array(k * n);
+  const b = new Float64Array(m * k);
+  for (let t = 0; t < k; t++) {
+    const s = f.scales.a[t];
+    for (let j = t * n, end = j + n; j < end; j++) a[j] = f.a[j] * s;
+  }
+  for (let i = 0; i < m * k; i += k) for (let t = 0; t < k; t++) b[i + t] = f.b[i + t] * f.scales.b[t];
+  return { a, b, k };
 }
 
 function encode(values: PanelArray, tensor: OutputTensor, scratch?: Scratch): Uint8Array {
@@ -36,6 +55,14 @@ export function encodeCompositeFactor(layout: OutputLayout, tensor: OutputTensor
   if (tensor.role === 'alpha') return encodeFactor(layout, tensor, m, new Float64Array(0), new Float64Array(0), 0);
   const r = m.rank;
   const { k } = f;
+  if (f.scales) {
+    // the common case encodes the scaled products straight from the panels
+    if (layout !== 'mlx' && k === r) {
+      const into = scratch?.bytes('encoded', (tensor.role === 'A' ? k * m.inFeatures : m.outFeatures * k) * DTYPE_SIZES[tensor.dtype]);
+      return tensor.role === 'A' ? encodeScaled(f.a, k, m.inFeatures, f.scales.a, true, tensor.dtype, into) : encodeScaled(f.b, m.outFeatures, k, f.scales.b, false, tensor.dtype, into);
+    }
+    return encodeCompositeFactor(layout, tensor, m, applyScales(f, m.inFeatures, m.outFeatures), scratch);
+  }
   if (layout === 'mlx') {
     // lora_a [in, r] = Aᵀ; lora_b [r, out] = Bᵀ
     if (tensor.role === 'A') return encode(transposeInto(f.a, k, m.inFeatures, like(f.a, m.inFeatures * r), r), tensor, scratch);

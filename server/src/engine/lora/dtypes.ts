@@ -174,84 +174,99 @@ function f16Table(): Float64Array {
   return f16Lookup;
 }
 
-/** A float tensor decoded into the narrowest array that holds every value exactly. */
-export interface ExactFloats {
-  /** float32 for F16, BF16 and F32; float64 for F64. */
-  values: Float32Array | Float64Array;
-  /** false when some element is NaN or ±Infinity. */
-  finite: boolean;
-}
-
 let f16Lookup32: Float32Array | undefined;
 function f16Table32(): Float32Array {
   f16Lookup32 ??= new Float32Array(f16Table());
   return f16Lookup32;
 }
 
-/**
- * Decodes little-endian bytes without widening beyond what the dtype needs (half the memory and
- * traffic of float64 for 16-bit dtypes), checking finiteness in the same pass: an all-ones exponent
- * field plus one carries into a bit that no finite value reaches.
- */
-export function decodeExact(bytes: Uint8Array, dtype: FloatDType, count: number, into?: Float32Array | Float64Array): ExactFloats {
-  if (into && (into.length < count || (dtype === 'F64') !== into instanceof Float64Array)) {
-    throw new RangeError(`decodeExact: the target array must be a ${dtype === 'F64' ? 'Float64Array' : 'Float32Array'} of at least ${count} elements`);
-  }
-  if (!LITTLE_ENDIAN || dtype === 'F64') {
-    const wide = decodeToFloat64(bytes, dtype, count);
-    let probe = 0;
-    for (let i = 0; i < count; i++) probe += wide[i] * 0; // NaN exactly when some value is not finite
-    let values: Float32Array | Float64Array = dtype === 'F64' ? wide : new Float32Array(wide);
-    if (into) values = copyInto(into, values, count);
-    return { values, finite: probe === 0 };
-  }
-  const out = (into as Float32Array | undefined)?.subarray(0, count) ?? new Float32Array(count);
-  let flags = 0;
-  switch (dtype) {
-    case 'BF16': {
-      // two elements per 32-bit word: the low half shifted up, the high half masked in place
-      const pairs = count >>> 1;
-      const aligned = bytes.byteOffset % 4 === 0 ? bytes : bytes.slice(0, count * 2);
-      const words = new Int32Array(aligned.buffer, aligned.byteOffset, pairs);
-      const u = new Int32Array(out.buffer, out.byteOffset, count);
-      for (let i = 0, j = 0; i < pairs; i++, j += 2) {
-        const w = words[i];
-        u[j] = w << 16;
-        u[j + 1] = w & -65536;
-        flags |= (((w >>> 7) & 0xff) + 1) | (((w >>> 23) & 0xff) + 1);
-      }
-      if (count & 1) {
-        const b = aligned[2 * count - 2] | (aligned[2 * count - 1] << 8);
-        u[count - 1] = b << 16;
-        flags |= ((b >>> 7) & 0xff) + 1;
-      }
-      return { values: out, finite: (flags & 0x100) === 0 };
-    }
-    case 'F16': {
-      const buffer = alignedBuffer(bytes, 2);
-      const bits = new Uint16Array(buffer, buffer === bytes.buffer ? bytes.byteOffset : 0, count);
-      const table = f16Table32();
-      for (let i = 0; i < count; i++) {
-        const b = bits[i];
-        out[i] = table[b];
-        flags |= ((b >>> 10) & 0x1f) + 1;
-      }
-      return { values: out, finite: (flags & 0x20) === 0 };
-    }
-    case 'F32': {
-      const buffer = alignedBuffer(bytes, 4);
-      out.set(new Float32Array(buffer, buffer === bytes.buffer ? bytes.byteOffset : 0, count));
-      const u = new Int32Array(out.buffer, out.byteOffset, count);
-      for (let i = 0; i < count; i++) flags |= ((u[i] >>> 23) & 0xff) + 1;
-      return { values: out, finite: (flags & 0x100) === 0 };
-    }
-  }
+/** Where decoded elements go: element (i, j) of a [rows, cols] tensor → into[offset + i·rowStride + j·colStride]. */
+export interface Placement {
+  offset: number;
+  rowStride: number;
+  colStride: number;
 }
 
-function copyInto(into: Float32Array | Float64Array, values: Float32Array | Float64Array, count: number): Float32Array | Float64Array {
-  const view = into.subarray(0, count);
-  view.set(values);
-  return view;
+/** Whether float32 holds every value of `dtype` exactly. */
+export function fitsFloat32(dtype: FloatDType): boolean {
+  return dtype !== 'F64';
+}
+
+/**
+ * Decodes a little-endian float tensor [rows, cols] straight into its place in a larger array (a
+ * concatenated factor panel), checking finiteness in the same pass: an all-ones exponent field plus
+ * one carries into a bit that no finite value reaches. `into` may be float32 only for dtypes it holds
+ * exactly. Returns false when some element is NaN or ±Infinity.
+ */
+export function decodeInto(bytes: Uint8Array, dtype: FloatDType, rows: number, cols: number, into: Float32Array | Float64Array, at: Placement): boolean {
+  const count = rows * cols;
+  if (bytes.length < count * DTYPE_SIZES[dtype]) throw new RangeError(`decodeInto: ${bytes.length} bytes hold fewer than ${count} ${dtype} elements`);
+  if (into instanceof Float32Array && !fitsFloat32(dtype)) throw new RangeError(`decodeInto: float32 cannot hold ${dtype} values exactly`);
+  const { offset, rowStride, colStride } = at;
+  if (count > 0) {
+    const corners = [offset, offset + (rows - 1) * rowStride, offset + (cols - 1) * colStride, offset + (rows - 1) * rowStride + (cols - 1) * colStride];
+    if (Math.min(...corners) < 0 || Math.max(...corners) >= into.length) throw new RangeError('decodeInto: the placement reaches outside the target array');
+  }
+  if (LITTLE_ENDIAN && dtype === 'BF16' && into instanceof Float32Array && colStride === 1 && cols % 2 === 0) {
+    // rows of whole 32-bit words: each word holds two elements, the low one shifted up, the high one masked
+    const buffer = alignedBuffer(bytes, 4);
+    const words = new Int32Array(buffer, buffer === bytes.buffer ? bytes.byteOffset : 0, count >>> 1);
+    const u = new Int32Array(into.buffer, into.byteOffset, into.length);
+    const half = cols >>> 1;
+    let flags = 0;
+    for (let i = 0, k = 0; i < rows; i++) {
+      let dst = offset + i * rowStride;
+      for (let j = 0; j < half; j++, k++, dst += 2) {
+        const w = words[k];
+        u[dst] = w << 16;
+        u[dst + 1] = w & -65536;
+        flags |= (((w >>> 7) & 0xff) + 1) | (((w >>> 23) & 0xff) + 1);
+      }
+    }
+    return (flags & 0x100) === 0;
+  }
+  if (LITTLE_ENDIAN && dtype === 'BF16' && into instanceof Float32Array) {
+    const buffer = alignedBuffer(bytes, 2);
+    const bits = new Uint16Array(buffer, buffer === bytes.buffer ? bytes.byteOffset : 0, count);
+    const u = new Int32Array(into.buffer, into.byteOffset, into.length);
+    let flags = 0;
+    for (let i = 0, k = 0; i < rows; i++) {
+      let dst = offset + i * rowStride;
+      for (let j = 0; j < cols; j++, k++, dst += colStride) {
+        const b = bits[k];
+        u[dst] = b << 16;
+        flags |= ((b >>> 7) & 0xff) + 1;
+      }
+    }
+    return (flags & 0x100) === 0;
+  }
+  if (LITTLE_ENDIAN && dtype === 'F16' && into instanceof Float32Array) {
+    const buffer = alignedBuffer(bytes, 2);
+    const bits = new Uint16Array(buffer, buffer === bytes.buffer ? bytes.byteOffset : 0, count);
+    const table = f16Table32();
+    let flags = 0;
+    for (let i = 0, k = 0; i < rows; i++) {
+      let dst = offset + i * rowStride;
+      for (let j = 0; j < cols; j++, k++, dst += colStride) {
+        const b = bits[k];
+        into[dst] = table[b];
+        flags |= ((b >>> 10) & 0x1f) + 1;
+      }
+    }
+    return (flags & 0x20) === 0;
+  }
+  // the rest (f32, f64, widening, big-endian hosts): decode, then place; x·0 is NaN exactly when x is not finite
+  const values = decodeToFloat64(bytes, dtype, count);
+  let probe = 0;
+  for (let i = 0, k = 0; i < rows; i++) {
+    let dst = offset + i * rowStride;
+    for (let j = 0; j < cols; j++, k++, dst += colStride) {
+      const x = values[k];
+      probe += x * 0;
+      into[dst] = x;
+    }
+  }
+  return probe === 0;
 }
 
 /** `n` elements of `dtype` in `into` (reused, contents overwritten) or in fresh zeroed bytes. */
@@ -274,15 +289,17 @@ export function encodeFromFloat32(values: Float32Array, dtype: FloatDType, into?
     bytes.set(new Uint8Array(values.buffer, values.byteOffset, n * 4));
     return bytes;
   }
-  const u = new Uint32Array(values.buffer, values.byteOffset, n);
+  const u = new Int32Array(values.buffer, values.byteOffset, n);
   const out = new Uint16Array(bytes.buffer, bytes.byteOffset, n);
   for (let i = 0; i < n; i++) {
     const bits = u[i];
-    if ((bits & 0x7f800000) === 0x7f800000) {
-      out[i] = bits & 0x7fffff ? 0x7fc0 : bits >>> 16; // NaN → the canonical quiet NaN; ±Infinity stays
+    const high = bits >>> 16;
+    if ((high & 0x7f80) === 0x7f80) {
+      out[i] = bits & 0x7fffff ? 0x7fc0 : high; // NaN → the canonical quiet NaN; ±Infinity stays
       continue;
     }
-    out[i] = (bits + 0x7fff + ((bits >>> 16) & 1)) >>> 16;
+    // round to nearest even in small integers (no carry out of 32 bits): + 1 when low > half, or = half and high is odd
+    out[i] = high + (((bits & 0xffff) + (high & 1) + 0x7fff) >>> 16);
   }
   return bytes;
 }
@@ -338,6 +355,61 @@ export function encodeFromFloat64(values: ArrayLike<number>, dtype: FloatDType, 
     case 'F16':
       for (let i = 0; i < n; i++) view.setUint16(i * 2, numberToF16Bits(values[i]), true);
       break;
+  }
+  return bytes;
+}
+
+let scaledStage = new Float32Array(0);
+let scaledStageBits = new Uint32Array(0);
+let scaledWide = new Float64Array(0);
+
+/**
+ * Encodes x·s for a [rows, cols] panel with one scale per row (`perRow`) or per column: each product
+ * in float64, rounded once to the dtype (the same bytes as encodeFromFloat64 of the products), without
+ * materialising them.
+ */
+export function encodeScaled(values: Float32Array | Float64Array, rows: number, cols: number, scales: Float64Array, perRow: boolean, dtype: FloatDType, into?: Uint8Array): Uint8Array {
+  const n = rows * cols;
+  if (values.length < n || scales.length < (perRow ? rows : cols)) throw new RangeError('encodeScaled: values or scales shorter than the panel');
+  const bytes = outputBytes(n, dtype, into);
+  if (n === 0) return bytes;
+  // whole rows per chunk, about 8k elements (one native float32 conversion per chunk)
+  const chunkRows = Math.max(1, Math.floor(8192 / cols));
+  const chunk = chunkRows * cols;
+  if (scaledWide.length < chunk) {
+    scaledWide = new Float64Array(chunk);
+    scaledStage = new Float32Array(chunk);
+    scaledStageBits = new Uint32Array(scaledStage.buffer);
+  }
+  const wide = scaledWide, f = scaledStage, u = scaledStageBits;
+  const bf16 = LITTLE_ENDIAN && dtype === 'BF16' ? new Uint16Array(bytes.buffer, bytes.byteOffset, n) : undefined;
+  for (let r0 = 0; r0 < rows; r0 += chunkRows) {
+    const r1 = Math.min(rows, r0 + chunkRows);
+    const start = r0 * cols, len = (r1 - r0) * cols;
+    for (let r = r0, k = 0; r < r1; r++) {
+      const base = r * cols;
+      if (perRow) {
+        const s = scales[r];
+        for (let c = 0; c < cols; c++, k++) wide[k] = values[base + c] * s;
+      } else {
+        for (let c = 0; c < cols; c++, k++) wide[k] = values[base + c] * scales[c];
+      }
+    }
+    if (bf16) {
+      // float32 rounding is native; redo only the rare elements where it created a bf16 tie
+      f.set(wide.subarray(0, len));
+      for (let k = 0; k < len; k++) {
+        const bits = u[k];
+        const high = bits >>> 16;
+        if ((high & 0x7f80) === 0x7f80 || ((bits & 0xffff) === 0x8000 && f[k] !== wide[k])) {
+          bf16[start + k] = numberToBf16Bits(wide[k]);
+          continue;
+        }
+        bf16[start + k] = high + (((bits & 0xffff) + (high & 1) + 0x7fff) >>> 16);
+      }
+    } else {
+      bytes.set(encodeFromFloat64(wide.subarray(0, len), dtype), start * DTYPE_SIZES[dtype]);
+    }
   }
   return bytes;
 }

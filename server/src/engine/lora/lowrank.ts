@@ -2,9 +2,9 @@
  * Linear algebra for merging low-rank factors: the truncated SVD of ΔW = B·diag(c)·A computed from
  * the factors alone (never the dense m×n matrix).
  *
- * A module's factors are kept as they are read, one part per contributing adapter: A_i [r_i, n] and
- * B_i [m, r_i], row-major (the files' own orientation), in float32 when that holds the stored values
- * exactly (bf16, f16, f32) and float64 otherwise. The heavy work is two Grams (A·Aᵀ and Bᵀ·B of the
+ * A module's factors are concatenated as they are read: A [R, n] (the contributions' A stacked) and
+ * B [m, R] (their B side by side), row-major like the files, in float32 when that holds the stored
+ * values exactly (bf16, f16, f32) and float64 otherwise. The heavy work is two Grams (A·Aᵀ and Bᵀ·B of the
  * concatenated factors, accumulated in float64) and two output products; everything else is R×R
  * (R = Σ r_i) and runs in float64 JS.
  */
@@ -13,15 +13,17 @@ import { panelGraphs } from './panelGraphs';
 
 export type PanelArray = Float32Array | Float64Array;
 
-/** One module's factors, one part per contribution, unscaled; the coefficients carry wᵢ·sᵢ. */
+/** One module's factors, concatenated over the contributions, unscaled; the coefficients carry wᵢ·sᵢ. */
 export interface FactorPanels {
   /** Rows of ΔW (out features). */
   m: number;
   /** Columns of ΔW (in features). */
   n: number;
-  /** A_i [rank, n] and B_i [m, rank], row-major. */
-  parts: { a: PanelArray; b: PanelArray; rank: number }[];
-  /** c per inner direction [R], R = Σ rank. */
+  /** A [R, n], row-major: the contributions' A stacked. */
+  a: PanelArray;
+  /** B [m, R], row-major: the contributions' B side by side. */
+  b: PanelArray;
+  /** c per inner direction [R]. */
   coefficients: Float64Array;
 }
 
@@ -81,33 +83,25 @@ export function combineJs(m: Float64Array, k: number, x: Float64Array, rows: num
   return out;
 }
 
-function innerRank(panels: FactorPanels): number {
-  return panels.parts.reduce((s, p) => s + p.rank, 0);
-}
-
 /** Both Grams in float64 JS: A·Aᵀ by row dot products, Bᵀ·B by rank-1 updates row by row. */
 export function gramsJs(panels: FactorPanels): { a: Float64Array; b: Float64Array } {
-  const { m, n, parts } = panels;
-  const R = innerRank(panels);
-  const rows: { x: PanelArray; offset: number }[] = [];
-  for (const p of parts) for (let q = 0; q < p.rank; q++) rows.push({ x: p.a, offset: q * n });
+  const { m, n, a, b } = panels;
+  const R = panels.coefficients.length;
   const ga = new Float64Array(R * R);
   for (let s = 0; s < R; s++) {
     for (let t = s; t < R; t++) {
-      const v = dot(rows[s].x, rows[s].offset, rows[t].x, rows[t].offset, n);
+      const v = dot(a, s * n, a, t * n, n);
       ga[s * R + t] = v;
       ga[t * R + s] = v;
     }
   }
   const gb = new Float64Array(R * R);
-  const row = new Float64Array(R);
   for (let i = 0; i < m; i++) {
-    let col = 0;
-    for (const p of parts) for (let q = 0; q < p.rank; q++) row[col++] = p.b[i * p.rank + q];
+    const row = i * R;
     for (let s = 0; s < R; s++) {
-      const x = row[s];
+      const x = b[row + s];
       if (x === 0) continue;
-      for (let t = s; t < R; t++) gb[s * R + t] += x * row[t];
+      for (let t = s; t < R; t++) gb[s * R + t] += x * b[row + t];
     }
   }
   for (let s = 0; s < R; s++) for (let t = 0; t < s; t++) gb[s * R + t] = gb[t * R + s];
@@ -116,29 +110,23 @@ export function gramsJs(panels: FactorPanels): { a: Float64Array; b: Float64Arra
 
 /** Output factors in float64 JS (rounded once to float32 when asked). */
 export function factorsJs(panels: FactorPanels, mixA: Float64Array, mixB: Float64Array, k: number, precision: ProductPrecision): { a: PanelArray; b: PanelArray } {
-  const { m, n, parts } = panels;
-  const R = innerRank(panels);
+  const { m, n } = panels;
+  const R = panels.coefficients.length;
   const a = new Float64Array(k * n);
-  let t = 0;
-  for (const p of parts) {
-    for (let q = 0; q < p.rank; q++, t++) {
-      const src = q * n;
-      for (let o = 0; o < k; o++) {
-        const c = mixA[o * R + t];
-        if (c === 0) continue;
-        const dst = o * n;
-        for (let j = 0; j < n; j++) a[dst + j] += c * p.a[src + j];
-      }
+  for (let t = 0; t < R; t++) {
+    const src = t * n;
+    for (let o = 0; o < k; o++) {
+      const c = mixA[o * R + t];
+      if (c === 0) continue;
+      const dst = o * n;
+      for (let j = 0; j < n; j++) a[dst + j] += c * panels.a[src + j];
     }
   }
   const b = new Float64Array(m * k);
-  const row = new Float64Array(R);
   for (let i = 0; i < m; i++) {
-    let col = 0;
-    for (const p of parts) for (let q = 0; q < p.rank; q++) row[col++] = p.b[i * p.rank + q];
     for (let o = 0; o < k; o++) {
       let s = 0;
-      for (let u = 0; u < R; u++) s += row[u] * mixB[u * k + o];
+      for (let u = 0; u < R; u++) s += panels.b[i * R + u] * mixB[u * k + o];
       b[i * k + o] = s;
     }
   }
@@ -164,12 +152,12 @@ export function ortProducts(engine: MatMulEngine): PanelProducts {
     gram: (x, rows, cols) => engine.matmul64(x, [rows, cols], x, [rows, cols], { transB: true }),
     combine: (m, k, x, rows, cols) => engine.matmul64(m, [k, rows], x, [rows, cols]),
     grams: async (panels) => {
-      const R = innerRank(panels);
+      const R = panels.coefficients.length;
       if (engine.provider === 'js' || R * R * (panels.m + panels.n) < MIN_ORT_WORK) return gramsJs(panels);
       return graphs.grams(panels);
     },
     factors: async (panels, mixA, mixB, k, precision) => {
-      const R = innerRank(panels);
+      const R = panels.coefficients.length;
       if (engine.provider === 'js' || k === 0 || R * k * (panels.m + panels.n) < MIN_ORT_WORK) return factorsJs(panels, mixA, mixB, k, precision);
       return graphs.factors(panels, mixA, mixB, k, precision);
     },
@@ -285,6 +273,12 @@ function tridiagonalize(v: Float64Array, d: Float64Array, e: Float64Array, n: nu
   e[0] = 0;
 }
 
+/** √(x²+y²); Math.hypot is an order of magnitude slower and only needed near overflow. */
+function hypot(x: number, y: number): number {
+  const ax = Math.abs(x), ay = Math.abs(y);
+  return ax < 1e150 && ay < 1e150 && (ax > 1e-150 || ay > 1e-150) ? Math.sqrt(x * x + y * y) : Math.hypot(x, y);
+}
+
 /** tql2: eigenvalues of the tridiagonal (d, e) into d, with the rotations applied to the rows of vt = Vᵀ. */
 function diagonalizeTridiagonal(vt: Float64Array, d: Float64Array, e: Float64Array, n: number): void {
   for (let i = 1; i < n; i++) e[i - 1] = e[i];
@@ -300,7 +294,7 @@ function diagonalizeTridiagonal(vt: Float64Array, d: Float64Array, e: Float64Arr
       for (let iter = 0; iter < 60; iter++) {
         let g = d[l];
         let p = (d[l + 1] - g) / (2 * e[l]);
-        let r = Math.hypot(p, 1);
+        let r = hypot(p, 1);
         if (p < 0) r = -r;
         d[l] = e[l] / (p + r);
         d[l + 1] = e[l] * (p + r);
@@ -318,7 +312,7 @@ function diagonalizeTridiagonal(vt: Float64Array, d: Float64Array, e: Float64Arr
           s2 = s;
           g = c * e[i];
           h = c * p;
-          r = Math.hypot(p, e[i]);
+          r = hypot(p, e[i]);
           e[i + 1] = s * r;
           s = e[i] / r;
           c = p / r;
@@ -432,75 +426,105 @@ export function truncationMix(gramA: Float64Array, gramB: Float64Array, coeffici
   const outRank = Math.min(rank, R);
   const mixA = new Float64Array(outRank * R);
   const mixB = new Float64Array(R * outRank);
-  const cb = pivotedCholesky(gramB, R);
-  const ca = pivotedCholesky(gramA, R);
+  // balance each direction (b_t·d, a_t/d with ‖b_t‖ = ‖a_t‖): ΔW is unchanged, and the rank
+  // tolerances of the two Grams then compare contributions rather than how training split the scale
+  const balance = new Float64Array(R);
+  for (let t = 0; t < R; t++) {
+    const bb = gramB[t * R + t], aa = gramA[t * R + t];
+    balance[t] = bb > 0 && aa > 0 ? Math.sqrt(Math.sqrt(aa / bb)) : 1;
+  }
+  const balancedB = new Float64Array(R * R), balancedA = new Float64Array(R * R);
+  for (let x = 0; x < R; x++) {
+    for (let y = 0; y < R; y++) {
+      balancedB[x * R + y] = gramB[x * R + y] * balance[x] * balance[y];
+      balancedA[x * R + y] = gramA[x * R + y] / (balance[x] * balance[y]);
+    }
+  }
+  const cb = pivotedCholesky(balancedB, R);
+  const ca = pivotedCholesky(balancedA, R);
   const kb = cb.k, ka = ca.k;
   if (kb === 0 || ka === 0) return { rank: outRank, mixA, mixB, sigma: new Float64Array(0), energyKept: 1 };
-  // core [kb, ka] = L_Bᵀ·diag(c)·L_A, summed over the original inner index
+  // core [kb, ka] = L_Bᵀ·diag(c)·L_A, summed over the original inner index; row t of a pivoted
+  // Cholesky factor is zero beyond its pivot position
+  const spanB = nonzeroSpans(cb, R), spanA = nonzeroSpans(ca, R);
   const core = new Float64Array(kb * ka);
   const row = new Float64Array(ka);
-  let total = 0;
   for (let t = 0; t < R; t++) {
     const c = coefficients[t];
     if (c === 0) continue;
-    for (let j = 0; j < ka; j++) row[j] = c * ca.l[t * R + j];
-    for (let i = 0; i < kb; i++) {
+    const ja = spanA[t], ib = spanB[t];
+    for (let j = 0; j < ja; j++) row[j] = c * ca.l[t * R + j];
+    for (let i = 0; i < ib; i++) {
       const lb = cb.l[t * R + i];
       if (lb === 0) continue;
       const o = i * ka;
-      for (let j = 0; j < ka; j++) core[o + j] += lb * row[j];
+      for (let j = 0; j < ja; j++) core[o + j] += lb * row[j];
     }
   }
+  let total = 0;
   for (let i = 0; i < core.length; i++) total += core[i] * core[i];
-  // the smaller side's symmetric product: its eigenvectors are U (rows) or V (columns)
+  // the smaller side's symmetric product, from rows of core (U side) or of coreᵀ (V side)
   const rightSide = ka <= kb;
   const p = rightSide ? ka : kb;
+  const q0 = rightSide ? kb : ka;
+  const rows = rightSide ? transpose(core, kb, ka) : core; // [p, q0]
+  const other = rightSide ? core : transpose(core, kb, ka); // [q0, p]
   const sym = new Float64Array(p * p);
   for (let x = 0; x < p; x++) {
     for (let y = x; y < p; y++) {
-      let s = 0;
-      if (rightSide) for (let i = 0; i < kb; i++) s += core[i * ka + x] * core[i * ka + y];
-      else s = dot(core, x * ka, core, y * ka, ka);
-      sym[x * p + y] = s;
-      sym[y * p + x] = s;
+      const v = dot(rows, x * q0, rows, y * q0, q0);
+      sym[x * p + y] = v;
+      sym[y * p + x] = v;
     }
   }
   const eig = symmetricEigen(sym, p);
   const sigma = new Float64Array(p);
   for (let q = 0; q < p; q++) sigma[q] = Math.sqrt(Math.max(eig.values[q], 0));
   const keep = Math.min(outRank, p);
-  // u [kb, keep]·√σ and v [ka, keep]·√σ; the side not from the eigenvectors is core·y/σ
-  const us = new Float64Array(kb * keep);
-  const vs = new Float64Array(ka * keep);
+  // y_q·√σ on the eigenvector side, (other·y_q / σ)·√σ on the other: rows [keep, p] and [keep, q0]
+  const near = new Float64Array(keep * p);
+  const far = new Float64Array(keep * q0);
+  const y = new Float64Array(p);
   let kept = 0;
   for (let q = 0; q < keep; q++) {
-    const s = sigma[q];
-    kept += s * s;
-    if (s === 0) continue;
-    const root = Math.sqrt(s);
-    if (rightSide) {
-      for (let j = 0; j < ka; j++) vs[j * keep + q] = eig.vectors[j * p + q] * root;
-      for (let i = 0; i < kb; i++) {
-        let acc = 0;
-        for (let j = 0; j < ka; j++) acc += core[i * ka + j] * eig.vectors[j * p + q];
-        us[i * keep + q] = (acc / s) * root;
-      }
-    } else {
-      for (let i = 0; i < kb; i++) us[i * keep + q] = eig.vectors[i * p + q] * root;
-      for (let j = 0; j < ka; j++) {
-        let acc = 0;
-        for (let i = 0; i < kb; i++) acc += core[i * ka + j] * eig.vectors[i * p + q];
-        vs[j * keep + q] = (acc / s) * root;
-      }
-    }
+    const sv = sigma[q];
+    kept += sv * sv;
+    if (sv === 0) continue;
+    const root = Math.sqrt(sv);
+    for (let j = 0; j < p; j++) y[j] = eig.vectors[j * p + q];
+    for (let j = 0; j < p; j++) near[q * p + j] = y[j] * root;
+    const f = root / sv;
+    for (let i = 0; i < q0; i++) far[q * q0 + i] = dot(other, i * p, y, 0, p) * f;
   }
   // Q_B = B[:, pivots]·L₁₁⁻ᵀ, Q_Aᵀ = L₁₁⁻¹·A[pivots, :]: one triangular solve each
-  const zb = solveCholeskyTranspose(cb, R, us, keep);
-  const za = solveCholeskyTranspose(ca, R, vs, keep);
-  for (let a = 0; a < kb; a++) for (let q = 0; q < keep; q++) mixB[cb.pivots[a] * outRank + q] = zb[a * keep + q];
-  for (let a = 0; a < ka; a++) for (let q = 0; q < keep; q++) mixA[q * R + ca.pivots[a]] = za[a * keep + q];
+  const us = rightSide ? far : near; // [keep, kb]: U_r·√Σ, transposed
+  const vs = rightSide ? near : far; // [keep, ka]
+  const zb = solveCholeskyTranspose(cb, R, transpose(us, keep, kb), keep);
+  const za = solveCholeskyTranspose(ca, R, transpose(vs, keep, ka), keep);
+  // undo the balance: B' = B·D and A' = D⁻¹·A
+  for (let a = 0; a < kb; a++) {
+    const t = cb.pivots[a];
+    for (let q = 0; q < keep; q++) mixB[t * outRank + q] = zb[a * keep + q] * balance[t];
+  }
+  for (let a = 0; a < ka; a++) {
+    const t = ca.pivots[a];
+    for (let q = 0; q < keep; q++) mixA[q * R + t] = za[a * keep + q] / balance[t];
+  }
   const energyKept = keep >= p || total === 0 ? 1 : Math.min(kept / total, 1);
   return { rank: outRank, mixA, mixB, sigma, energyKept };
+}
+
+/** For each original row t of a pivoted Cholesky factor: how many leading columns can be non-zero. */
+function nonzeroSpans(chol: { k: number; pivots: Int32Array }, R: number): Int32Array {
+  const span = new Int32Array(R).fill(chol.k);
+  for (let j = 0; j < chol.k; j++) span[chol.pivots[j]] = j + 1;
+  return span;
+}
+
+function transpose(x: Float64Array, rows: number, cols: number): Float64Array {
+  const t = new Float64Array(rows * cols);
+  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) t[j * rows + i] = x[i * cols + j];
+  return t;
 }
 
 /** Best rank-r approximation of one module's ΔW = B·diag(c)·A, as output factors A [r, n], B [m, r]. */
@@ -527,7 +551,7 @@ export async function truncatedProduct(
   const R = coefficients.length;
   const b = new Float64Array(m * R);
   for (let t = 0; t < R; t++) for (let i = 0; i < m; i++) b[i * R + t] = bt[t * m + i];
-  const out = await truncateModule({ m, n, parts: [{ a, b, rank: R }], coefficients }, rank, products, 'f64');
+  const out = await truncateModule({ m, n, a, b, coefficients }, rank, products, 'f64');
   const k = out.rank;
   const btOut = new Float64Array(k * m);
   for (let i = 0; i < m; i++) for (let q = 0; q < k; q++) btOut[q * m + i] = out.b[i * k + q];

@@ -2,7 +2,10 @@
  * Composing LoRA adapters: per module ΔW = Σ wᵢ·sᵢ·Bᵢ·Aᵢ (modules an adapter lacks contribute zero),
  * written as a new adapter whose runtime scale is exactly 1 (the factors carry the coefficients).
  *   cat: concatenated factors, rank Σrᵢ, exact to the output dtype's rounding;
- *   svd: the best rank-r approximation, from an SVD of the R×R core (never the dense m×n matrix).
+ *   svd: the best rank-r approximation, from the two R×R Grams of the factors (never the dense m×n
+ *        matrix; see lowrank.ts), with float32 output products when the output is bf16 or f16.
+ * Factors are decoded straight into concatenated panels in reused buffers (scratch.ts), one module
+ * at a time, and each output tensor is encoded and written as soon as it is known.
  * The output folder is written atomically (staging folder + rename).
  */
 import { createHash } from 'node:crypto';
@@ -14,10 +17,10 @@ import type { LoraAdapter, LoraModule } from './adapter';
 import { createStagingFolder, discardStagingFolder, publishStagingFolder, writeFailure } from './atomicFolder';
 import { encodeCompositeFactor, type MergedFactors } from './compositeFactors';
 import { layoutForFormat, outputTensors, WEIGHTS_FILE, type OutputLayout, type OutputModule, type OutputTensor } from './compositeLayout';
-import { encodeFromFloat64, parseFloatDType, widestFloatDType, type FloatDType } from './dtypes';
+import { encodeFromFloat64, fitsFloat32, parseFloatDType, widestFloatDType, type FloatDType } from './dtypes';
 import { shortModuleName } from './describe';
 import { openAdapter } from './formats';
-import { jsProducts, ortProducts, truncateModule, type FactorPanels, type PanelArray, type PanelProducts } from './lowrank';
+import { jsProducts, ortProducts, truncateModule, type FactorPanels, type PanelProducts } from './lowrank';
 import { SafetensorsStream } from './safetensors';
 import { Scratch } from './scratch';
 
@@ -132,60 +135,50 @@ async function chooseProducts(options: MergeOptions): Promise<{ products: PanelP
   return { products: ortProducts(engine), dispose: () => engine.dispose() };
 }
 
-function transposed(x: PanelArray, rows: number, cols: number): PanelArray {
-  const t = x instanceof Float32Array ? new Float32Array(x.length) : new Float64Array(x.length);
-  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) t[j * rows + i] = x[i * cols + j];
-  return t;
-}
-
-/** One module's factors as stored (float32 when that is exact), one part per contribution, unscaled. */
+/**
+ * One module's factors, concatenated as they are decoded: A [R, n] and B [m, R], float32 when that
+ * holds every input exactly, in the scratch's panel slots (valid until the next module is read).
+ */
 function readPanels(adapters: LoraAdapter[], plan: ModulePlan, scratch: Scratch): FactorPanels {
   const { outFeatures: m, inFeatures: n } = plan.out;
-  const parts: FactorPanels['parts'] = [];
-  const coefficients = new Float64Array(plan.innerRank);
+  const R = plan.innerRank;
+  const narrow = plan.contributions.every((c) => [c.module.aKey, c.module.bKey].every((k) => fitsFloat32(adapters[c.adapter].file.info(k).dtype as FloatDType)));
+  const a = narrow ? scratch.float32('panel.a', R * n) : scratch.float64('panel.a', R * n);
+  const b = narrow ? scratch.float32('panel.b', m * R) : scratch.float64('panel.b', m * R);
+  const coefficients = new Float64Array(R);
   let row = 0;
   for (const c of plan.contributions) {
     const adapter = adapters[c.adapter];
     const mod = c.module;
-    // slots per part: the panels are consumed before the next module is read
-    const a = adapter.file.readExactFloats(mod.aKey, scratch, `a${parts.length}`);
-    const b = adapter.file.readExactFloats(mod.bKey, scratch, `b${parts.length}`);
-    if (!a.finite || !b.finite) {
-      throw new ComposerError('non-finite', `module "${mod.name}" has a non-finite value (NaN or ±Infinity)`, { file: adapter.weightsFile }, 'the adapter file is corrupt or was trained into overflow');
-    }
     const r = mod.rank;
     // MLX stores lora_a [in, r] = Aᵀ and lora_b [r, out] = Bᵀ
-    if (mod.layout === 'transposed') parts.push({ a: transposed(a.values, n, r), b: transposed(b.values, r, m), rank: r });
-    else parts.push({ a: a.values, b: b.values, rank: r });
+    const plain = mod.layout !== 'transposed';
+    const finite =
+      adapter.file.readInto(mod.aKey, a, plain ? { offset: row * n, rowStride: n, colStride: 1 } : { offset: row * n, rowStride: 1, colStride: n }, scratch) &&
+      adapter.file.readInto(mod.bKey, b, plain ? { offset: row, rowStride: R, colStride: 1 } : { offset: row, rowStride: 1, colStride: R }, scratch);
+    if (!finite) {
+      throw new ComposerError('non-finite', `module "${mod.name}" has a non-finite value (NaN or ±Infinity)`, { file: adapter.weightsFile }, 'the adapter file is corrupt or was trained into overflow');
+    }
     coefficients.fill(c.coefficient, row, row + r);
     row += r;
   }
-  return { m, n, parts, coefficients };
+  return { m, n, a, b, coefficients };
 }
 
 /**
- * cat: the concatenated factors with √|c| folded into both sides and the sign into A (float64,
- * exact products), in `scratch` slots when given.
+ * cat: the concatenated factors with √|c| folded into both sides and the sign into A. The scales are
+ * applied as the tensors are encoded (float64 products, one rounding); `keep` copies the panels out
+ * of the scratch slots when the module's tensors are not written back to back.
  */
-function concatenatedFactors(panels: FactorPanels, scratch?: Scratch): MergedFactors {
-  const { m, n, parts, coefficients } = panels;
-  const R = coefficients.length;
-  const a = scratch?.float64('cat.a', R * n) ?? new Float64Array(R * n);
-  const b = scratch?.float64('cat.b', m * R) ?? new Float64Array(m * R);
-  let row = 0;
-  for (const p of parts) {
-    const c = coefficients[row];
-    const root = Math.sqrt(Math.abs(c));
-    const aScale = Math.sign(c) * root;
-    const r = p.rank;
-    for (let q = 0; q < r * n; q++) a[row * n + q] = p.a[q] * aScale;
-    for (let i = 0; i < m; i++) {
-      const src = i * r, dst = i * R + row;
-      for (let q = 0; q < r; q++) b[dst + q] = p.b[src + q] * root;
-    }
-    row += r;
+function concatenatedFactors(panels: FactorPanels, keep: boolean): MergedFactors {
+  const R = panels.coefficients.length;
+  const a = new Float64Array(R), b = new Float64Array(R);
+  for (let t = 0; t < R; t++) {
+    const c = panels.coefficients[t];
+    b[t] = Math.sqrt(Math.abs(c));
+    a[t] = Math.sign(c) * b[t];
   }
-  return { a, b, k: R };
+  return { a: keep ? panels.a.slice() : panels.a, b: keep ? panels.b.slice() : panels.b, k: R, scales: { a, b } };
 }
 
 /** Reads the adapters and decides the output: module plans, layout, dtype, extras. */
@@ -379,7 +372,8 @@ export async function mergeAdapters(inputs: MergeInput[], options: MergeOptions,
     delete metadata.format;
   }
 
-  const chosen = await chooseProducts(options);
+  // cat only copies and scales: no products, so no ONNX Runtime session to open
+  const chosen = options.method === 'cat' ? { products: { ...jsProducts, name: 'none (cat copies the factors)' } as PanelProducts, dispose: undefined, warning: undefined } : await chooseProducts(options);
   if (chosen.warning) warnings.push(chosen.warning);
   const staging = createStagingFolder(outputDir);
   const weightsPath = path.join(staging, WEIGHTS_FILE[layout]);
@@ -412,7 +406,7 @@ export async function mergeAdapters(inputs: MergeInput[], options: MergeOptions,
         const panels = readPanels(adapters, plan, scratch);
         let factors: MergedFactors;
         if (options.method === 'cat') {
-          factors = concatenatedFactors(panels, contiguous ? scratch : undefined);
+          factors = concatenatedFactors(panels, !contiguous);
           energy[plan.out.name] = 1;
         } else {
           // float32 output products only where the output rounding is far coarser (bf16, f16)

@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ComposerError } from '../errors';
 import type { Scratch } from './scratch';
-import { DTYPE_SIZES, DType, FloatDType, decodeExact, decodeToFloat64, encodeFromFloat64, isDType, isFloatDType, type ExactFloats } from './dtypes';
+import { DTYPE_SIZES, DType, FloatDType, decodeInto, decodeToFloat64, encodeFromFloat64, isDType, isFloatDType, type Placement } from './dtypes';
 
 /** Larger headers are refused: real ones are kilobytes (the Rust reference caps at 100 MB too). */
 export const MAX_HEADER_BYTES = 100_000_000;
@@ -177,17 +177,20 @@ export class SafetensorsFile {
   }
 
   /**
-   * A float tensor in the narrowest array that holds it exactly (float32 unless F64), with a
-   * finiteness flag. With `scratch`, the file stays open and the bytes and values land in its
-   * reused buffers (the values in slot `slot`, valid until that slot is used again).
+   * Decodes a 2-D float tensor straight into its place in `into` (see `decodeInto`); false when some
+   * element is not finite. With `scratch`, the file stays open and the bytes land in a reused buffer.
    */
-  readExactFloats(name: string, scratch?: Scratch, slot = 'values'): ExactFloats {
+  readInto(name: string, into: Float32Array | Float64Array, at: Placement, scratch?: Scratch): boolean {
     const t = this.floatInfo(name);
-    const count = elementCount(t.shape);
-    if (!scratch) return decodeExact(this.readBytes(name), t.dtype, count);
-    const raw = scratch.bytes('raw', t.end - t.begin);
-    readExactly(scratch.open(this.path), raw, this.header.dataStart + t.begin, this.path);
-    return decodeExact(raw, t.dtype, count, t.dtype === 'F64' ? scratch.float64(slot, count) : scratch.float32(slot, count));
+    const [rows, cols] = t.shape.length === 0 ? [1, 1] : [t.shape[0], elementCount(t.shape.slice(1))];
+    let raw: Uint8Array;
+    if (scratch) {
+      raw = scratch.bytes('raw', t.end - t.begin);
+      readExactly(scratch.open(this.path), raw, this.header.dataStart + t.begin, this.path);
+    } else {
+      raw = this.readBytes(name);
+    }
+    return decodeInto(raw, t.dtype, rows, cols, into, at);
   }
 
   private floatInfo(name: string): TensorInfo & { dtype: FloatDType } {
