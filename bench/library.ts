@@ -17,7 +17,7 @@ import * as lancedb from '@lancedb/lancedb';
 import { initLibrary, openLibrary } from '../server/src/engine/library/library';
 import { adaptersSchema, ADAPTERS_TABLE } from '../server/src/engine/library/schema';
 import { AnnIndexKind } from '../server/src/engine/library/annIndex';
-import { seededRandom } from '../server/src/engine/prototype/demoEncoder';
+import { seededRandom } from '../server/src/engine/random';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);

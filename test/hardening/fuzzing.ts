@@ -4,18 +4,9 @@
  */
 import assert from 'node:assert/strict';
 import { ComposerError } from '../../server/src/engine/errors';
+import { seededRandom } from '../../server/src/engine/random';
 
-/** mulberry32 */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom };
 
 /** FUZZ_SCALE (default 1) times `n`. */
 export function inputs(n: number): number {

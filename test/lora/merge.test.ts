@@ -10,21 +10,16 @@ import { openAdapter } from '../../server/src/engine/lora/formats';
 import { jsProducts, ortProducts, truncatedProduct } from '../../server/src/engine/lora/lowrank';
 import { mergeAdapters, readComposite } from '../../server/src/engine/lora/merge';
 import { SafetensorsFile, writeFloatTensors } from '../../server/src/engine/lora/safetensors';
+import { seededRandom } from '../../server/src/engine/random';
 
 const REAL = '/work/shared/data/real-loras';
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lora-merge-'));
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296 - 0.5;
-  };
-}
+const rng = (seed: number): (() => number) => {
+  const uniform = seededRandom(seed);
+  return () => uniform() - 0.5; // centred: factor entries of both signs
+};
 
 /** Independent dense ΔW of a PEFT folder, straight from the raw tensors and adapter_config.json. */
 function peftDense(dir: string, module: string): Float64Array | undefined {

@@ -14,20 +14,15 @@ import { decodeInto, decodeToFloat64, encodeFromFloat32, encodeFromFloat64, enco
 import { jsProducts, symmetricEigen, truncatedProduct } from '../../server/src/engine/lora/lowrank';
 import { mergeAdapters } from '../../server/src/engine/lora/merge';
 import { SafetensorsFile, writeFloatTensors } from '../../server/src/engine/lora/safetensors';
+import { seededRandom } from '../../server/src/engine/random';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lora-panels-'));
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296 - 0.5;
-  };
-}
+const rng = (seed: number): (() => number) => {
+  const uniform = seededRandom(seed);
+  return () => uniform() - 0.5; // centred: factor entries of both signs
+};
 
 const SIZE: Record<FloatDType, number> = { BF16: 2, F16: 2, F32: 4, F64: 8 };
 

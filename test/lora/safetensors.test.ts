@@ -6,17 +6,9 @@ import * as path from 'node:path';
 import { ComposerError } from '../../server/src/engine/errors';
 import { DTYPE_SIZES } from '../../server/src/engine/lora/dtypes';
 import { buildSafetensorsHeader, parseSafetensorsHeader, SafetensorsFile, writeFloatTensors } from '../../server/src/engine/lora/safetensors';
+import { seededRandom } from '../../server/src/engine/random';
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = seededRandom;
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lora-st-'));
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));

@@ -2,18 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { checkRecipe, setValueEdit, applyEdit, type Range } from '../../server/src/engine/recipe';
 import { VALID_RECIPE } from './fixtures';
+import { seededRandom } from '../../server/src/engine/random';
 
-/** Deterministic PRNG (mulberry32), so a failure reproduces. */
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = seededRandom;
 
 const ALPHABET = ' \n\t:-{}[],#&*!|>\'"%@`?abcxyz0123456789.\u00e9\u{1F600}\r\u0000';
 

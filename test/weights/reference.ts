@@ -5,17 +5,9 @@
  * engine's Householder + Cholesky/Jacobi), and KKT checkers.
  */
 
-/** mulberry32: small, seeded, deterministic. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../../server/src/engine/random';
+
+export { seededRandom };
 
 export function gaussian(random: () => number): number {
   const u = Math.max(random(), 1e-300);

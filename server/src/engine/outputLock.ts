@@ -23,7 +23,7 @@ export async function withLockFile<T>(lockFile: string, what: string, body: () =
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new ComposerError('io', `cannot create ${lockFile}: ${(e as Error).message}`, { file: lockFile });
       const holder = Number(readOr(lockFile, ''));
-      if (!Number.isInteger(holder) || holder <= 0 || !alive(holder)) {
+      if (!Number.isInteger(holder) || holder <= 0 || !processAlive(holder)) {
         fs.rmSync(lockFile, { force: true }); // left behind by a process that died
         continue;
       }
@@ -48,7 +48,8 @@ function readOr(file: string, fallback: string): string {
   }
 }
 
-function alive(pid: number): boolean {
+/** True while a process with this pid exists (EPERM: it exists but is not ours). */
+export function processAlive(pid: number): boolean {
   if (pid === process.pid) return true;
   try {
     process.kill(pid, 0);

@@ -9,6 +9,7 @@ import type { Node as YamlNode } from 'yaml';
 import type { Position, Range } from 'vscode-languageserver-types';
 import { findExcessiveNesting } from './nestingGuard';
 import type { ExcessiveNesting } from './nestingGuard';
+import { LineIndex } from '../engine/recipe/lineIndex';
 
 export type YamlPath = (string | number)[];
 
@@ -46,10 +47,12 @@ export class RecipeDocument {
   readonly tooLarge: boolean;
   /** Nesting deep enough to endanger the YAML parser: the text is never parsed (nor planned). */
   readonly tooDeep?: ExcessiveNesting;
+  private readonly lines: LineIndex;
   private readonly lineStarts: number[];
 
   private constructor(readonly text: string) {
-    this.lineStarts = computeLineStarts(text);
+    this.lines = new LineIndex(text);
+    this.lineStarts = this.lines.lineStarts;
     this.tooLarge = text.length > MAX_RECIPE_BYTES;
     if (!this.tooLarge) this.tooDeep = findExcessiveNesting(text);
     if (!this.tooLarge && !this.tooDeep) this.walkSafely();
@@ -77,23 +80,11 @@ export class RecipeDocument {
   }
 
   positionAt(offset: number): Position {
-    const o = Math.max(0, Math.min(offset, this.text.length));
-    let lo = 0;
-    let hi = this.lineStarts.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (this.lineStarts[mid] <= o) lo = mid;
-      else hi = mid - 1;
-    }
-    return { line: lo, character: o - this.lineStarts[lo] };
+    return this.lines.positionAt(offset);
   }
 
   offsetAt(position: Position): number {
-    if (position.line < 0) return 0;
-    if (position.line >= this.lineStarts.length) return this.text.length;
-    const start = this.lineStarts[position.line];
-    const next = position.line + 1 < this.lineStarts.length ? this.lineStarts[position.line + 1] : this.text.length;
-    return Math.min(start + Math.max(0, position.character), next);
+    return this.lines.offsetAt(position);
   }
 
   rangeOf(span: Span): Range {
@@ -176,12 +167,6 @@ function describeValue(node: YamlNode, text: string): NonNullable<RecipeEntry['v
   if (isAlias(node)) return { kind: 'alias', span };
   if (isScalar(node)) return node.value === null ? { kind: 'null', span, scalar: null } : { kind: 'scalar', span, scalar: node.value };
   return { kind: 'null', span };
-}
-
-function computeLineStarts(text: string): number[] {
-  const starts = [0];
-  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 10) starts.push(i + 1);
-  return starts;
 }
 
 export function samePath(a: YamlPath, b: YamlPath): boolean {

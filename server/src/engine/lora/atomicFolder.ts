@@ -6,6 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ComposerError } from '../errors';
+import { processAlive } from '../outputLock';
 
 const ADAPTER_FILES = ['adapter_config.json', 'adapter_model.safetensors', 'adapters.safetensors', 'pytorch_lora_weights.safetensors', 'composition.json'];
 
@@ -87,16 +88,6 @@ export function recoverInterruptedPublish(target: string): void {
     fs.renameSync(newest, resolved);
   }
   for (const e of leftovers) fs.rmSync(path.join(parent, e.name), { recursive: true, force: true });
-}
-
-function processAlive(pid: number): boolean {
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 const WRITE_ERRNO: Record<string, string> = {

@@ -7,7 +7,7 @@
  */
 import { ComposerError } from '../errors';
 import type { ExtraTensor, LoraModule } from './adapter';
-import { plainFactorShape } from './factorShapes';
+import { plainFactorShape, plainModule } from './factorShapes';
 import { refuse } from './refusals';
 import type { SafetensorsFile } from './safetensors';
 
@@ -40,19 +40,7 @@ export function readCloneofsimoKeys(file: SafetensorsFile): { modules: Map<strin
   for (const [name, p] of parts) {
     if (!p.down || !p.up) throw new ComposerError('adapter-format', `module "${name}" has only its ${p.down ? 'down' : 'up'} factor`, { file: file.path });
     const shape = plainFactorShape(file.path, name, file.info(p.down), file.info(p.up));
-    modules.set(name, {
-      name,
-      rank: shape.rank,
-      alpha: shape.rank,
-      scale: 1,
-      inFeatures: shape.inFeatures,
-      outFeatures: shape.outFeatures,
-      aKey: p.down,
-      bKey: p.up,
-      layout: 'plain',
-      kernel: shape.kernel,
-      dtype: shape.dtype,
-    });
+    modules.set(name, plainModule(name, shape, shape.rank, p.down, p.up));
   }
   return { modules, extras };
 }

@@ -8,8 +8,7 @@
  */
 import { ComposerError } from '../errors';
 import type { LoraModule } from './adapter';
-import { plainFactorShape } from './factorShapes';
-import { moduleScale } from './peftFormat';
+import { plainFactorShape, plainModule } from './factorShapes';
 import { refuse } from './refusals';
 import type { SafetensorsFile } from './safetensors';
 
@@ -64,19 +63,7 @@ export function readDiffusersKeys(file: SafetensorsFile): Map<string, LoraModule
     const shape = plainFactorShape(file.path, name, file.info(p.down), file.info(p.up));
     const alphaKey = alphas.get(name);
     const alpha = alphaKey ? file.readFloat64(alphaKey)[0] : shape.rank;
-    modules.set(name, {
-      name,
-      rank: shape.rank,
-      alpha,
-      scale: moduleScale(alpha, shape.rank, false),
-      inFeatures: shape.inFeatures,
-      outFeatures: shape.outFeatures,
-      aKey: p.down,
-      bKey: p.up,
-      layout: 'plain',
-      kernel: shape.kernel,
-      dtype: shape.dtype,
-    });
+    modules.set(name, plainModule(name, shape, alpha, p.down, p.up));
   }
   return modules;
 }

@@ -4,6 +4,7 @@
  */
 import { ComposerError } from '../errors';
 import { isFloatDType, type FloatDType } from './dtypes';
+import type { LoraModule } from './adapter';
 import type { TensorInfo } from './safetensors';
 
 export interface FactorShape {
@@ -46,4 +47,24 @@ export function transposedFactorShape(file: string, module: string, a: TensorInf
   }
   if (a.dtype !== b.dtype) throw new ComposerError('adapter-format', `module "${module}": lora_a is ${a.dtype} but lora_b is ${b.dtype}`, { file });
   return { rank: a.shape[1], inFeatures: a.shape[0], outFeatures: b.shape[1], dtype: a.dtype as FloatDType };
+}
+
+/**
+ * A down/up pair as a module with A stored as-is (kohya, diffusers, cloneofsimo): scale α/r
+ * (no rsLoRA in these formats).
+ */
+export function plainModule(name: string, shape: FactorShape, alpha: number, aKey: string, bKey: string): LoraModule {
+  return {
+    name,
+    rank: shape.rank,
+    alpha,
+    scale: alpha / shape.rank,
+    inFeatures: shape.inFeatures,
+    outFeatures: shape.outFeatures,
+    aKey,
+    bKey,
+    layout: 'plain',
+    kernel: shape.kernel,
+    dtype: shape.dtype,
+  };
 }

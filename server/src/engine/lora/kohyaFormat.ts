@@ -6,8 +6,7 @@
  */
 import { ComposerError } from '../errors';
 import type { LoraModule } from './adapter';
-import { plainFactorShape } from './factorShapes';
-import { moduleScale } from './peftFormat';
+import { plainFactorShape, plainModule } from './factorShapes';
 import { refuse, refuseDora, refuseLycoris } from './refusals';
 import type { SafetensorsFile } from './safetensors';
 
@@ -51,19 +50,7 @@ export function readKohyaKeys(file: SafetensorsFile): Map<string, LoraModule> {
       alpha = file.readFloat64(p.alpha)[0];
       if (!Number.isFinite(alpha)) throw new ComposerError('non-finite', `"${p.alpha}" is ${alpha}`, { file: file.path });
     }
-    modules.set(name, {
-      name,
-      rank: shape.rank,
-      alpha,
-      scale: moduleScale(alpha, shape.rank, false),
-      inFeatures: shape.inFeatures,
-      outFeatures: shape.outFeatures,
-      aKey: p.down,
-      bKey: p.up,
-      layout: 'plain',
-      kernel: shape.kernel,
-      dtype: shape.dtype,
-    });
+    modules.set(name, plainModule(name, shape, alpha, p.down, p.up));
   }
   return modules;
 }

@@ -8,6 +8,7 @@
  * the demo and in tests: a smooth nonlinear map, so prototypes of different inputs differ.
  */
 import { buildModel, float32Tensor } from '../onnx/model';
+import { seededRandom } from '../random';
 
 export interface DemoEncoderWeights {
   inDim: number;
@@ -20,17 +21,6 @@ export interface DemoEncoderWeights {
   W2: Float32Array;
 }
 
-/** mulberry32: a tiny deterministic PRNG, uniform in [0, 1). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export function demoEncoderWeights(inDim: number, outDim: number, seed: number, hidden = Math.max(outDim, 16)): DemoEncoderWeights {
   for (const [name, v] of [['inDim', inDim], ['outDim', outDim], ['hidden', hidden]] as const) {
