@@ -23,6 +23,8 @@ export interface ComposeOptions {
   strategy?: Strategy;
   /** The workspace: output, library, target and sample paths must resolve inside it (symlinks followed). */
   workspaceRoot?: string;
+  /** The library for recipes that name none (the editor setting adapterCompose.libraryUri). */
+  libraryUri?: string;
   /** Trust the recipe's paths outside workspaceRoot (CLI --allow-outside-workspace). */
   allowOutsideWorkspace?: boolean;
   onProgress?: (progress: { fraction: number; message: string; modulesDone?: number; modulesTotal?: number; bytesWritten?: number }) => void;
@@ -77,6 +79,7 @@ async function composeWith(planner: Planner, recipeFile: string, options: Compos
     workspaceRoot: options.workspaceRoot,
     signal: options.signal,
     provider: options.provider,
+    libraryUri: options.libraryUri,
     onProgress: (done, total) => progress({ fraction: 0.1 * (done / Math.max(1, total)), message: `encoding samples ${done}/${total}` }),
   });
   if (!outcome.isRecipe) throw new ComposerError('recipe', 'not an Adapter Composer recipe (no `compose:` key)', { file: recipeFile });

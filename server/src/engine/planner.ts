@@ -5,12 +5,13 @@
  * and a µs solve — the encoder runs once per distinct set of sample files.
  */
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { glob } from 'tinyglobby';
 import { ComposerError, isComposerError } from './errors';
 import { checkRecipe } from './recipe/check';
 import { closestMatch } from './recipe/didYouMean';
 import type { Recipe } from './recipe/parse';
-import { resolveRecipePaths, type RecipePaths } from './recipe/paths';
+import { isUri, resolveRecipePaths, type RecipePaths } from './recipe/paths';
 import type { Problem, RecipePath, Severity } from './recipe/problem';
 import { hasErrors, sortProblems } from './recipe/problem';
 import { targetSource } from './recipe/spec';
@@ -53,6 +54,8 @@ export interface PlanOptions {
   provider?: string;
   /** Progress of encoding samples. */
   onProgress?: (done: number, total: number) => void;
+  /** The library for recipes that name none (the editor setting adapterCompose.libraryUri). */
+  libraryUri?: string;
 }
 
 export interface Planner {
@@ -128,6 +131,7 @@ class CachingPlanner implements Planner {
     const checked = checkRecipe(text, file, { workspaceRoot: options.workspaceRoot });
     if (checked.notARecipe) return { isRecipe: false, problems: checked.problems };
     const recipe = checked.recipe;
+    if (recipe && options.libraryUri) useDefaultLibrary(recipe, checked.problems, isUri(options.libraryUri) ? options.libraryUri : path.resolve(options.workspaceRoot ?? '.', options.libraryUri));
     const problems = [...checked.problems];
     const outcome: PlanOutcome = { isRecipe: true, recipe, problems };
     if (!recipe) return outcome;
@@ -425,6 +429,18 @@ class CachingPlanner implements Planner {
     if (this.prototypes.size >= 64) this.prototypes.delete(this.prototypes.keys().next().value!);
     this.prototypes.set(key, result);
   }
+}
+
+/**
+ * A recipe without `library:` uses the configured default: the "missing key" error becomes a note.
+ * (A relative default is relative to the workspace, as settings are.)
+ */
+function useDefaultLibrary(recipe: Recipe, problems: Problem[], libraryUri: string): void {
+  if (recipe.data.library !== undefined && recipe.data.library !== null) return;
+  const missing = problems.findIndex((p) => p.code === 'missing-key' && p.path?.length === 1 && p.path[0] === 'library');
+  if (missing < 0) return;
+  recipe.spec.library = libraryUri;
+  problems[missing] = { ...problems[missing], severity: 'information', code: 'default-library', message: `no \`library:\` — using the default library from settings: ${libraryUri}` };
 }
 
 function unknownBase(base: string, adapters: AdapterRecord[]): RecipeProblem {

@@ -24,12 +24,23 @@ export class ComposeFailure extends Error {
 /** How long an aborted compose may take to stop before its thread is terminated. */
 const ABORT_GRACE_MS = 2000;
 
-export function runCompose(recipeFile: string, provider: string | undefined, onProgress: (p: ComposeProgress) => void, signal: AbortSignal): Promise<unknown> {
+/** What the worker composes with: the recipe and the server's settings that bear on it. */
+export interface ComposeRequest {
+  recipeFile: string;
+  provider?: string;
+  workspaceRoot?: string;
+  /** Only in a trusted workspace: run the recipe's `evaluate:` command after composing. */
+  allowExec?: boolean;
+  /** The default library for recipes without `library:` (setting adapterCompose.libraryUri). */
+  libraryUri?: string;
+}
+
+export function runCompose(request: ComposeRequest, onProgress: (p: ComposeProgress) => void, signal: AbortSignal): Promise<unknown> {
   return new Promise((resolve, reject) => {
     if (signal.aborted) return reject(new ComposeFailure('Compose cancelled', true));
     let worker: Worker;
     try {
-      worker = startWorker({ recipeFile, provider });
+      worker = startWorker(request);
     } catch (e) {
       return reject(new ComposeFailure(`Cannot start the compose worker: ${(e as Error).message}`));
     }

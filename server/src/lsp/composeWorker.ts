@@ -6,12 +6,9 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { compose } from '../engine/compose';
 
-export interface ComposeWorkerInput {
-  recipeFile: string;
-  provider?: string;
-}
+import type { ComposeRequest } from './composeRunner';
 
-const input = workerData as ComposeWorkerInput;
+const input = workerData as ComposeRequest;
 const controller = new AbortController();
 parentPort?.on('message', (m: { type?: string }) => {
   if (m?.type === 'abort') controller.abort();
@@ -38,6 +35,9 @@ function normalizeProgress(args: unknown[]): { percentage?: number; message?: st
 compose(input.recipeFile, {
   signal: controller.signal,
   provider: input.provider,
+  workspaceRoot: input.workspaceRoot,
+  allowExec: input.allowExec,
+  libraryUri: input.libraryUri,
   onProgress: (...args: unknown[]) => parentPort?.postMessage({ type: 'progress', ...normalizeProgress(args) }),
 } as Parameters<typeof compose>[1])
   .then((result) => parentPort?.postMessage({ type: 'done', result: JSON.parse(JSON.stringify(result)) }))

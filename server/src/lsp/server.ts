@@ -377,7 +377,8 @@ export function startLanguageServer(argv: string[] = process.argv.slice(2), opti
     sendStatus({ state: 'busy', message: `Composing ${path.basename(file)}` });
     if (reporting) progress.begin(`Composing ${path.basename(file)}`, 0, undefined, true);
     try {
-      const result = await runCompose(file, settings.executionProvider, (p) => {
+      const request = { recipeFile: file, provider: settings.executionProvider, workspaceRoot, allowExec: settings.trusted, libraryUri: settings.libraryUri };
+      const result = await runCompose(request, (p) => {
         if (!reporting) return;
         if (p.percentage !== undefined && p.message) progress.report(p.percentage, p.message);
         else if (p.percentage !== undefined) progress.report(p.percentage);
