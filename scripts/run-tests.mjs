@@ -1,7 +1,8 @@
 // Runs every test/**/*.test.ts with node's built-in runner (Node 20 has no glob for --test).
 // Usage: node scripts/run-tests.mjs [path-fragment ...]   (only files whose path contains a fragment)
 import { spawnSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 function find(dir) {
@@ -19,5 +20,7 @@ if (files.length === 0) {
   process.exit(1);
 }
 const concurrency = process.env.TEST_CONCURRENCY ?? '2';
+// Tests get their own prototype cache, not the user's ~/.cache/adapter-composer.
+process.env.ADAPTER_COMPOSER_CACHE ??= mkdtempSync(join(tmpdir(), 'ac-test-cache-'));
 const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, ...files], { stdio: 'inherit' });
 process.exit(r.status ?? 1);

@@ -17,7 +17,8 @@ import { hasErrors, sortProblems } from './recipe/problem';
 import { targetSource } from './recipe/spec';
 import { openLibrary, type Library, type LibraryInfo, type SearchOptions } from './library/library';
 import { openEncoder, prototypeFromFeatures, prototypeFromFile, prototypeFromSamples, type Encoder, type PrototypeResult } from './prototype/encoder';
-import { prototypeCacheKey, sha256Bytes, sha256Prototype } from './prototype/contentHash';
+import { prototypeCacheKey, sha256Bytes, sha256FileSync, sha256Prototype } from './prototype/contentHash';
+import { defaultPrototypeCacheDir, PrototypeCache } from './prototype/prototypeCache';
 import { fileFingerprint } from './prototype/fileFingerprint';
 import { encoderSessionKey } from './prototype/encoderSessionKey';
 import { prototypeFromText } from './prototype/sampleSources';
@@ -103,6 +104,8 @@ class CachingPlanner implements Planner {
   private adapterLists = new Map<string, CachedLibrary>();
   private encoders = new Map<string, Promise<Encoder>>();
   private prototypes = new Map<string, PrototypeResult>();
+  private fileHashes = new Map<string, string>();
+  private diskCache = new PrototypeCache(defaultPrototypeCacheDir());
   private provider: string | undefined;
 
   lastProvider(): string | undefined {
@@ -409,6 +412,15 @@ class CachingPlanner implements Planner {
       });
       const hit = this.prototypes.get(key);
       if (hit) return { ...hit, source, provider: encoder.provider };
+      // Across processes (CLI runs, CI, editor restarts) the disk cache, keyed by content, saves re-encoding.
+      const contentKey = source === 'samples' ? this.contentKey(encoderFile, encoder.config?.sha256, files) : undefined;
+      const stored = contentKey ? this.diskCache.get(contentKey) : undefined;
+      const storedCount = contentKey && stored ? this.diskCache.count(contentKey) : undefined;
+      if (stored && storedCount && stored.length === dim) {
+        const result = { prototype: stored, count: storedCount, dim };
+        this.remember(key, result);
+        return { ...result, source, provider: encoder.provider };
+      }
       const result = await (source === 'text'
         ? prototypeFromText(encoder, text)
         : prototypeFromSamples(encoder, files, {
@@ -419,9 +431,31 @@ class CachingPlanner implements Planner {
         throw new RecipeProblem('error', 'dimension', `the encoder produced ${result.dim}-d prototypes but the library holds ${dim}-d ones`, ['library']);
       }
       this.remember(key, result);
+      if (contentKey) {
+        try {
+          this.diskCache.putWithCount(contentKey, result.prototype, result.count);
+        } catch {
+          // A read-only or full cache folder only costs the next run an encode.
+        }
+      }
       return { ...result, source, provider: encoder.provider };
     }
     throw new RecipeProblem('error', 'no-target', 'the recipe gives no target', ['target'], 'key');
+  }
+
+  /** sha256 over (encoder bytes, encoder config, every input's bytes); file hashes memoised by fingerprint. */
+  private contentKey(encoderFile: string, configSha256: string | undefined, files: string[]): string {
+    const hash = (file: string) => {
+      const fp = fileFingerprint(file);
+      let sha = this.fileHashes.get(fp);
+      if (!sha) {
+        sha = sha256FileSync(file);
+        if (this.fileHashes.size >= 100_000) this.fileHashes.clear();
+        this.fileHashes.set(fp, sha);
+      }
+      return sha;
+    };
+    return prototypeCacheKey({ encoderSha256: `${hash(encoderFile)}:${configSha256 ?? ''}`, source: 'samples', inputSha256s: files.map(hash) });
   }
 
   private remember(key: string, result: PrototypeResult): void {

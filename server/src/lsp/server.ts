@@ -219,7 +219,7 @@ export function startLanguageServer(argv: string[] = process.argv.slice(2), opti
     if (capabilities.workspace?.didChangeWatchedFiles?.dynamicRegistration) {
       // Samples, prototypes, locks and library tables: any of them changes a plan.
       void connection.client
-        .register(DidChangeWatchedFilesNotification.type, { watchers: [{ globPattern: '**/*.{npy,lock,json,lance,manifest,txn,safetensors,onnx}' }, { globPattern: '**/*.compose.lock.json' }] })
+        .register(DidChangeWatchedFilesNotification.type, { watchers: [{ globPattern: '**/*.{npy,lock,json,jsonl,txt,png,jpg,jpeg,webp,lance,manifest,txn,safetensors,onnx}' }, { globPattern: '**/*.compose.lock.json' }] })
         .catch(() => undefined);
     }
     void refreshSettings();

@@ -5,8 +5,19 @@
  * never leaves a half entry; an unreadable entry is treated as absent.
  */
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { readNpy, writeNpy } from './npy';
+
+/**
+ * The user-level cache folder: content-addressed, so one cache serves every project and checkout.
+ * ADAPTER_COMPOSER_CACHE overrides it; XDG_CACHE_HOME is honoured.
+ */
+export function defaultPrototypeCacheDir(): string {
+  if (process.env.ADAPTER_COMPOSER_CACHE) return path.join(process.env.ADAPTER_COMPOSER_CACHE, 'prototypes');
+  const base = process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
+  return path.join(base, 'adapter-composer', 'prototypes');
+}
 
 export class PrototypeCache {
   constructor(readonly dir: string) {}
@@ -34,6 +45,25 @@ export class PrototypeCache {
     const temp = `${file}.${process.pid}.${Date.now()}.tmp`;
     writeNpy(temp, prototype, [prototype.length]);
     fs.renameSync(temp, file);
+  }
+
+  /** The sample count stored with an entry (written before the entry itself, so a present entry has it). */
+  count(key: string): number | undefined {
+    try {
+      const n = Number(fs.readFileSync(path.join(this.dir, `${key}.count`), 'utf8'));
+      return Number.isInteger(n) && n > 0 ? n : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  putWithCount(key: string, prototype: Float64Array, count: number): void {
+    fs.mkdirSync(this.dir, { recursive: true });
+    const countFile = path.join(this.dir, `${key}.count`);
+    const temp = `${countFile}.${process.pid}.${Date.now()}.tmp`;
+    fs.writeFileSync(temp, String(count));
+    fs.renameSync(temp, countFile);
+    this.put(key, prototype);
   }
 
   /** The cached prototype for `key`, or compute, store and return it. */
