@@ -7,7 +7,7 @@ import { ComposerError } from '../../server/src/engine/errors';
 import { createMatMulEngine } from '../../server/src/engine/onnx/matmul';
 import { deltaOf } from '../../server/src/engine/lora/adapter';
 import { openAdapter } from '../../server/src/engine/lora/formats';
-import { jsProducts, ortProducts, truncatedProduct } from '../../server/src/engine/lora/lowrank';
+import { jsProducts, ortProducts, truncatedProduct } from '../../server/src/engine/lora/truncatedProduct';
 import { mergeAdapters, readComposite } from '../../server/src/engine/lora/merge';
 import { SafetensorsFile, writeFloatTensors } from '../../server/src/engine/lora/safetensors';
 import { seededRandom } from '../../server/src/engine/random';

@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import { createHash } from 'node:crypto';
 import { ComposerError } from '../../server/src/engine/errors';
 import { decodeInto, decodeToFloat64, encodeFromFloat32, encodeFromFloat64, encodeScaled, numberToBf16Bits, numberToF16Bits, type FloatDType } from '../../server/src/engine/lora/dtypes';
-import { jsProducts, symmetricEigen, truncatedProduct } from '../../server/src/engine/lora/lowrank';
+import { jsProducts, symmetricEigen, truncatedProduct } from '../../server/src/engine/lora/truncatedProduct';
 import { mergeAdapters } from '../../server/src/engine/lora/merge';
 import { SafetensorsFile, writeFloatTensors } from '../../server/src/engine/lora/safetensors';
 import { seededRandom } from '../../server/src/engine/random';

@@ -7,7 +7,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ComposerError } from '../errors';
-import { compareDeltas, type LowRankTerm } from '../eval/lowRank';
+import { compareDeltas, type LowRankTerm } from '../eval/deltaDistance';
 import { initLibrary } from '../library/library';
 import { writeFloatTensors } from '../lora/safetensors';
 import { createPlanner } from '../planner';

@@ -6,8 +6,8 @@
  * factors (deltaGram.ts), next to the prototype residual the weights minimise.
  */
 import { ComposerError } from '../errors';
-import type { PanelProducts } from '../lora/lowrank';
-import { costMatrixOfValid, quadraticForm } from '../weights/cost-matrix';
+import type { PanelProducts } from '../lora/truncatedProduct';
+import { costMatrixOfValid, quadraticForm } from '../weights/costMatrix';
 import { cleanWeights, NONZERO_THRESHOLD } from '../weights/result';
 import { solveAll, sparseAt } from '../weights';
 import type { AdapterRecord, Candidate, LambdaPath, Strategy } from '../types';

@@ -3,7 +3,7 @@
  * written as a new adapter whose runtime scale is exactly 1 (the factors carry the coefficients).
  *   cat: concatenated factors, rank Σrᵢ, exact to the output dtype's rounding;
  *   svd: the best rank-r approximation, from the two R×R Grams of the factors (never the dense m×n
- *        matrix; see lowrank.ts), with float32 output products when the output is bf16 or f16.
+ *        matrix; see truncatedProduct.ts), with float32 output products when the output is bf16 or f16.
  * Factors are decoded straight into concatenated panels in reused buffers (scratch.ts), one module
  * at a time, and each output tensor is encoded and written as soon as it is known.
  * The output folder is written atomically (staging folder + rename).
@@ -20,7 +20,7 @@ import { layoutForFormat, outputTensors, WEIGHTS_FILE, type OutputLayout, type O
 import { encodeFromFloat64, fitsFloat32, parseFloatDType, widestFloatDType, type FloatDType } from './dtypes';
 import { shortModuleName } from './describe';
 import { openAdapter } from './formats';
-import { jsProducts, ortProducts, truncateModule, type FactorPanels, type PanelProducts } from './lowrank';
+import { jsProducts, ortProducts, truncateModule, type FactorPanels, type PanelProducts } from './truncatedProduct';
 import { SafetensorsStream } from './safetensors';
 import { Scratch } from './scratch';
 

@@ -5,8 +5,8 @@
  * simplex and drop the blocking candidate when that minimiser leaves it. Then, when the optimum is not
  * unique, move along the flat directions to the minimum-norm optimal weights.
  */
-import { flatDirections, solveOnAffineHull } from './affine-hull';
-import { pseudoInverseSolve, symmetricEigen } from './symmetric-eigen';
+import { flatDirections, solveOnAffineHull } from './affineHull';
+import { pseudoInverseSolve, symmetricEigen } from './symmetricEigen';
 
 /** 2·C·w */
 export function gradient(c: Float64Array, k: number, w: ArrayLike<number>): Float64Array {

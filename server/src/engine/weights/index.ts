@@ -1,8 +1,8 @@
 /**
  * The weights step: how much each retrieved adapter contributes to the composite.
- * All exact strategies work on C_ij = (t − pᵢ)·(t − pⱼ) (see cost-matrix.ts).
+ * All exact strategies work on C_ij = (t − pᵢ)·(t − pⱼ) (see costMatrix.ts).
  */
-export { costMatrix } from './cost-matrix';
+export { costMatrix } from './costMatrix';
 export { solveWeights, solveAll, lambdaPath } from './solve';
 export { sparseAt, defaultLambda } from './sparse';
 export { sumOfWeights } from './manual';

@@ -1,9 +1,9 @@
 /**
  * lin: argmin wᵀCw s.t. 1ᵀw = 1 — the affine combination of the prototypes closest to the target.
  * When the minimiser is not unique (duplicate or affinely dependent prototypes, k > D + 1) this is
- * the minimum-norm one (see affine-hull.ts).
+ * the minimum-norm one (see affineHull.ts).
  */
-import { solveOnAffineHull } from './affine-hull';
+import { solveOnAffineHull } from './affineHull';
 
 export function linearWeights(c: Float64Array, k: number): Float64Array {
   const all = Array.from({ length: k }, (_, i) => i);

@@ -1,6 +1,6 @@
 /** Turns a weight vector into the StrategyResult the plan, the editor and the webview show. */
 import type { StrategyResult } from '../types';
-import { quadraticForm } from './cost-matrix';
+import { quadraticForm } from './costMatrix';
 
 /** |w| ≤ this (relative to the largest weight) is rounding noise of an exact zero. */
 const ZERO_RELATIVE = 1e-13;

@@ -14,7 +14,7 @@
  */
 import { ComposerError } from '../errors';
 import type { LambdaBreakpoint, LambdaPath } from '../types';
-import { solveOnAffineHull } from './affine-hull';
+import { solveOnAffineHull } from './affineHull';
 import { gradient, largestDiagonal } from './convex';
 
 /** λ* from the convex optimum: the smallest λ at which it is also the sparse optimum. */

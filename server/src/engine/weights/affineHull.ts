@@ -9,7 +9,7 @@
  * when the prototypes on S are affinely dependent (duplicates, m > D + 1): that is the pseudo-inverse
  * of the KKT system, taken by eigen-decomposition only when Cholesky finds the system singular.
  */
-import { choleskySolve, nullDirections, pseudoInverseSolve, symmetricEigen } from './symmetric-eigen';
+import { choleskySolve, nullDirections, pseudoInverseSolve, symmetricEigen } from './symmetricEigen';
 
 export interface AffineSolution {
   /** Weights on the subset, in subset order. */
