@@ -2,11 +2,10 @@
  * The facts `library add` records about an adapter, from its config and safetensors header only
  * (plus one streamed hash of the weights file).
  */
-import { createHash } from 'node:crypto';
-import * as fs from 'node:fs';
 import type { AdapterFormat, LoraAdapter } from './adapter';
 import { widestFloatDType } from './dtypes';
 import { openAdapter } from './formats';
+import { sha256FileSync } from '../prototype/contentHash';
 
 export interface AdapterDescription {
   format: AdapterFormat;
@@ -31,23 +30,6 @@ export interface AdapterDescription {
   notes: string[];
 }
 
-export function sha256File(file: string): string {
-  const hash = createHash('sha256');
-  const fd = fs.openSync(file, 'r');
-  try {
-    const buf = Buffer.alloc(1 << 22);
-    let position = 0;
-    for (;;) {
-      const n = fs.readSync(fd, buf, 0, buf.length, position);
-      if (n === 0) break;
-      hash.update(n === buf.length ? buf : buf.subarray(0, n));
-      position += n;
-    }
-  } finally {
-    fs.closeSync(fd);
-  }
-  return hash.digest('hex');
-}
 
 function mostCommon(values: number[]): number {
   const counts = new Map<number, number>();
@@ -93,7 +75,7 @@ export function describeOpened(adapter: LoraAdapter): AdapterDescription {
     modules_to_save: [...new Set(adapter.extras.filter((e) => e.kind === 'modules_to_save').map((e) => e.name))].sort(),
     token_embeddings: adapter.extras.filter((e) => e.kind === 'token-embedding').map((e) => e.name).sort(),
     weights_file: adapter.weightsFile,
-    sha256: sha256File(adapter.weightsFile),
+    sha256: sha256FileSync(adapter.weightsFile),
     tensor_count: adapter.file.tensors.size,
     module_count: adapter.modules.size,
     notes: adapter.notes,
