@@ -178,9 +178,18 @@ test('clicking the λ-path chart chooses that λ', { skip }, async () => {
   await open();
   const state = stateFixture();
   await show(state);
+  // Under load the chart may still be laying out: wait for a sized canvas, then for the message.
+  await page.waitForFunction(() => {
+    const c = document.querySelector('#lambda-chart canvas, canvas#lambda-chart') as HTMLCanvasElement | null;
+    return !!c && c.width > 0 && c.height > 0;
+  }, undefined, { timeout: 10_000 }).catch(() => undefined);
   const box = (await page.locator('#lambda-chart').boundingBox())!;
   await page.mouse.click(box.x + box.width * 0.8, box.y + box.height * 0.4);
-  const sets = (await posted()).filter((m) => m.type === 'setLambda') as Extract<ViewMessage, { type: 'setLambda' }>[];
+  let sets: Extract<ViewMessage, { type: 'setLambda' }>[] = [];
+  for (let i = 0; i < 50 && sets.length === 0; i++) {
+    sets = (await posted()).filter((m) => m.type === 'setLambda') as Extract<ViewMessage, { type: 'setLambda' }>[];
+    if (sets.length === 0) await new Promise((r) => setTimeout(r, 100));
+  }
   assert.equal(sets.length, 1);
   const lambda = sets[0].lambda;
   assert.ok(lambda > 0.5 * state.plan!.lambda_path!.lambda_star && lambda <= state.plan!.lambda_path!.lambda_star, `λ ${lambda}`);

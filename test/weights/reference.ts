@@ -24,7 +24,7 @@ export function randomVector(random: () => number, dim: number, offset = 0): Flo
   return Float64Array.from({ length: dim }, () => offset + gaussian(random));
 }
 
-export function randomProblem(random: () => number, k: number, dim: number, options: { duplicates?: number; offset?: number } = {}): Problem {
+export function randomProblem(random: () => number, k: number, dim: number, options: { duplicates?: number; offset?: number; affineMixes?: number } = {}): Problem {
   const offset = options.offset ?? 0;
   const target = randomVector(random, dim, offset);
   const prototypes = Array.from({ length: k }, () => randomVector(random, dim, offset));
@@ -33,6 +33,15 @@ export function randomProblem(random: () => number, k: number, dim: number, opti
     let to = Math.floor(random() * k);
     if (to === from) to = (to + 1) % k;
     prototypes[to] = Float64Array.from(prototypes[from]);
+  }
+  // A prototype replaced by an affine combination of two others: an exact affine dependency.
+  for (let d = 0; d < (options.affineMixes ?? 0) && k > 2; d++) {
+    const to = Math.floor(random() * k);
+    const a = (to + 1 + Math.floor(random() * (k - 1))) % k;
+    let b = (to + 1 + Math.floor(random() * (k - 1))) % k;
+    if (b === a) b = (a + 1) % k === to ? (a + 2) % k : (a + 1) % k;
+    const alpha = random() < 0.5 ? 0.5 : random() * 1.5 - 0.25;
+    prototypes[to] = Float64Array.from(prototypes[a], (x, i) => alpha * x + (1 - alpha) * prototypes[b][i]);
   }
   return { target, prototypes, names: prototypes.map((_, i) => `adapter-${i}`) };
 }
@@ -253,4 +262,70 @@ export function flatBasis(c: number[][]): number[][] {
 export function closeObjective(actual: number, expected: number, c: number[][], w: ArrayLike<number>): boolean {
   const floor = 1e-11 * Math.max(...c.map((r, i) => r[i])) * (1 + l1(w) ** 2);
   return Math.abs(actual - Math.max(0, expected)) <= 1e-9 * Math.abs(expected) + floor;
+}
+
+/**
+ * Minimum-norm solution of a consistent linear system B·x = b (rows reduced to an independent set by
+ * Gaussian elimination, then x = B_rᵀ(B_r·B_rᵀ)⁻¹b_r); null when the system is inconsistent.
+ */
+export function minimumNormSolve(matrix: number[][], rhs: number[]): number[] | null {
+  const n = matrix[0].length;
+  const scale = Math.max(1e-300, ...matrix.flat().map(Math.abs), ...rhs.map(Math.abs));
+  const rows = matrix.map((row, i) => [...row, rhs[i]]);
+  const independent: number[][] = [];
+  let work = rows.map((row) => [...row]);
+  for (let col = 0; col < n && work.length > 0; col++) {
+    let pivot = 0;
+    for (let r = 1; r < work.length; r++) if (Math.abs(work[r][col]) > Math.abs(work[pivot][col])) pivot = r;
+    if (Math.abs(work[pivot][col]) <= 1e-9 * scale) continue;
+    const p = work[pivot];
+    independent.push(p);
+    work = work.filter((_, r) => r !== pivot).map((row) => {
+      const f = row[col] / p[col];
+      return row.map((x, j) => x - f * p[j]);
+    });
+  }
+  // What is left after elimination must be 0 = 0.
+  for (const row of work) if (Math.abs(row[n]) > 1e-9 * scale) return null;
+  const gram = independent.map((a) => independent.map((b) => a.slice(0, n).reduce((s, x, j) => s + x * b[j], 0)));
+  const mu = gaussSolve(gram, independent.map((row) => row[n]));
+  if (!mu) return null;
+  const x = new Array<number>(n).fill(0);
+  independent.forEach((row, r) => { for (let j = 0; j < n; j++) x[j] += mu[r] * row[j]; });
+  return x;
+}
+
+/**
+ * The minimum-norm minimiser of wᵀCw + λ‖w‖₁ s.t. Σw = 1: for every subset × sign pattern, the
+ * minimum-norm w solving its KKT equations (2C_SS·w + λs constant on S, 1ᵀw = 1); among the
+ * sign-consistent ones with the optimal objective, the smallest ‖w‖₂.
+ */
+export function referenceMinimumNormSparse(c: number[][], lambda: number): Optimum {
+  const candidates: { objective: number; weights: number[]; norm: number }[] = [];
+  const diagonal = Math.max(1e-300, ...c.map((row, i) => row[i]));
+  for (const s of subsets(c.length)) {
+    for (let pattern = 0; pattern < 1 << s.length; pattern++) {
+      const signs = s.map((_, a) => (pattern & (1 << a) ? -1 : 1));
+      const matrix: number[][] = [];
+      const rhs: number[] = [];
+      for (let a = 1; a < s.length; a++) {
+        matrix.push(s.map((j) => 2 * (c[s[a]][j] - c[s[0]][j])));
+        rhs.push(-lambda * (signs[a] - signs[0]));
+      }
+      matrix.push(s.map(() => 1));
+      rhs.push(1);
+      const x = minimumNormSolve(matrix, rhs);
+      if (!x) continue;
+      if (x.some((value, a) => signs[a] * value < -1e-12 * (1 + l1(x)))) continue;
+      const w = new Array<number>(c.length).fill(0);
+      s.forEach((i, a) => { w[i] = x[a]; });
+      if (sparseViolation(c, w, lambda, 1e-8) !== '') continue;
+      candidates.push({ objective: quadratic(c, w) + lambda * l1(w), weights: w, norm: Math.hypot(...w) });
+    }
+  }
+  const best = Math.min(...candidates.map((p) => p.objective));
+  const tolerance = 1e-9 * Math.abs(best) + 1e-11 * diagonal;
+  let out = { objective: Infinity, weights: [] as number[], norm: Infinity };
+  for (const p of candidates) if (p.objective <= best + tolerance && p.norm < out.norm) out = p;
+  return { objective: out.objective, weights: out.weights };
 }

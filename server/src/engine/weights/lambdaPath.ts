@@ -10,12 +10,14 @@
  * system is always consistent even when C_AA is singular (the current point solves it and λ > 0), so
  * the pseudo-inverse (minimum-norm) direction keeps every point optimal; duplicates join and leave
  * together and keep an even split. Events: an active weight reaches 0 (it leaves), or an inactive
- * candidate's |ν − g_j| reaches λ (it joins with sign of ν − g_j).
+ * candidate's |ν − g_j| reaches λ (it joins with sign of ν − g_j). The direction system is kept
+ * factorised across breakpoints (pathDirection.ts); the pseudo-inverse solve is the fallback.
  */
 import { ComposerError } from '../errors';
 import type { LambdaBreakpoint, LambdaPath } from '../types';
 import { solveOnAffineHull } from './affineHull';
 import { gradient, largestDiagonal } from './convex';
+import { PathDirectionSystem } from './pathDirection';
 
 /** λ* from the convex optimum: the smallest λ at which it is also the sparse optimum. */
 export function lambdaStarOf(c: Float64Array, k: number, convex: Float64Array): number {
@@ -68,6 +70,7 @@ function followDown(c: Float64Array, k: number, lambdaStar: number, start: Float
   let joined = new Uint8Array(k);
   const diagonalScale = largestDiagonal(c, k);
   const maxSteps = 20 * k + 100;
+  const system = new PathDirectionSystem(c, k);
   for (let step = 0; step < maxSteps; step++) {
     const g = gradient(c, k, w);
     let active = activeList(sign);
@@ -88,10 +91,17 @@ function followDown(c: Float64Array, k: number, lambdaStar: number, start: Float
     let dNu: number;
     for (;;) {
       active = activeList(sign);
-      const solution = solveOnAffineHull(c, k, active, Float64Array.from(active, (i) => -sign[i]), 0);
-      direction = new Float64Array(k);
-      active.forEach((i, a) => { direction[i] = solution.w[a]; });
-      dNu = solution.nu;
+      const updated = system.solve(active, sign, w);
+      if (updated) {
+        direction = updated.direction;
+        dNu = updated.dNu;
+      } else {
+        // Affinely dependent active prototypes: the minimum-norm (pseudo-inverse) direction.
+        const solution = solveOnAffineHull(c, k, active, Float64Array.from(active, (i) => -sign[i]), 0);
+        direction = new Float64Array(k);
+        active.forEach((i, a) => { direction[i] = solution.w[a]; });
+        dNu = solution.nu;
+      }
       let scale = 0;
       for (const i of active) scale = Math.max(scale, Math.abs(direction[i]));
       let wrong = -1;

@@ -14,7 +14,7 @@ import { nearestWeights } from './nearest';
 import { validateProblem, type WeightsProblem } from './problem';
 import { strategyResult } from './result';
 import { similarityWeights } from './similarity';
-import { defaultLambda, requireLambda, sparseAt } from './sparse';
+import { defaultLambda, minimumNormSparse, requireLambda, sparseAt } from './sparse';
 
 /** The cost matrix and the expensive solutions, each computed at most once per problem. */
 class WeightsSession {
@@ -60,7 +60,10 @@ class WeightsSession {
         const path = this.lambdaPath();
         const lambda = params.lambda ?? defaultLambda(path);
         requireLambda(lambda);
-        return strategyResult(c, names, sparseAt(path, lambda), { lambda, lambda_star: path.lambda_star });
+        // The path point is optimal; strictly inside (0, λ*) the minimiser may not be unique.
+        const onPath = sparseAt(path, lambda);
+        const w = lambda > 0 && lambda < path.lambda_star ? minimumNormSparse(c, k, onPath, lambda) : onPath;
+        return strategyResult(c, names, w, { lambda, lambda_star: path.lambda_star });
       }
       case 'nearest':
         return strategyResult(c, names, nearestWeights(c, k));

@@ -4,6 +4,11 @@
  */
 import { ComposerError } from '../errors';
 import type { LambdaPath } from '../types';
+import { gradient, largestDiagonal } from './convex';
+import { minimumNormOnFace } from './minimumNorm';
+
+/** |ν − g_j| within this of λ (relative to max C_ii·‖w‖₁) puts candidate j on the optimal face. */
+const OPTIMAL_FACE_TOLERANCE = 1e-10;
 
 export function requireLambda(lambda: number): void {
   if (!(Number.isFinite(lambda) && lambda >= 0)) {
@@ -34,4 +39,35 @@ export function sparseAt(path: LambdaPath, lambda: number): number[] {
     if (wa === wb) return wa;
     return wa + t * (wb - wa);
   });
+}
+
+/**
+ * The minimum-norm minimiser at 0 < λ < λ*, from any minimiser w (the path's point). All minimisers
+ * share C·w, hence g = 2Cw and ν, so they live on the face of candidates with |ν − g_j| = λ, each
+ * signed like ν − g_j (off it every minimiser is 0), and differ by flat directions there. Cheap when
+ * the optimum is unique: one Cholesky on the face finds no flat direction. (λ = 0 is lin and λ ≥ λ*
+ * convex, each already minimum-norm.)
+ */
+export function minimumNormSparse(c: Float64Array, k: number, weights: ArrayLike<number>, lambda: number): Float64Array {
+  const w = Float64Array.from(weights);
+  const g = gradient(c, k, w);
+  let nu = 0;
+  let active = 0;
+  let l1 = 0;
+  for (let i = 0; i < k; i++) {
+    if (w[i] === 0) continue;
+    nu += g[i] + lambda * Math.sign(w[i]);
+    active++;
+    l1 += Math.abs(w[i]);
+  }
+  nu /= active;
+  const tolerance = OPTIMAL_FACE_TOLERANCE * 2 * largestDiagonal(c, k) * Math.max(1, l1);
+  const face: number[] = [];
+  const sign: number[] = [];
+  for (let j = 0; j < k; j++) {
+    const r = nu - g[j];
+    if (w[j] !== 0) { face.push(j); sign.push(Math.sign(w[j])); }
+    else if (Math.abs(r) >= lambda - tolerance) { face.push(j); sign.push(r > 0 ? 1 : -1); }
+  }
+  return minimumNormOnFace(c, k, w, face, sign);
 }
