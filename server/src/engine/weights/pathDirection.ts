@@ -12,6 +12,7 @@
  * rounding from the updates never accumulates. When the reference leaves, or the active prototypes
  * are (nearly) affinely dependent, the caller falls back to the minimum-norm solve in affineHull.ts.
  */
+import { substituteCholesky } from './symmetricEigen';
 
 /** Changes after which the factor is rebuilt from C. */
 const REBUILD_AFTER = 32;
@@ -158,20 +159,7 @@ export class PathDirectionSystem {
 
   /** M⁻¹·b by the two triangular solves. */
   private solveFactored(b: Float64Array): Float64Array {
-    const { factor, k } = this;
-    const m = b.length;
-    const y = new Float64Array(m);
-    for (let i = 0; i < m; i++) {
-      let s = b[i];
-      for (let col = 0; col < i; col++) s -= factor[i * k + col] * y[col];
-      y[i] = s / factor[i * k + i];
-    }
-    for (let i = m - 1; i >= 0; i--) {
-      let s = y[i];
-      for (let row = i + 1; row < m; row++) s -= factor[row * k + i] * y[row];
-      y[i] = s / factor[i * k + i];
-    }
-    return y;
+    return substituteCholesky(this.factor, this.k, b.length, b);
   }
 
   /** d = Σ zᵢ·(eᵢ − e_r) over all k candidates. */

@@ -134,18 +134,27 @@ export function choleskySolve(matrix: Float64Array, n: number, b: Float64Array, 
     }
   }
   // Solve L Lᵀ y = P b, then x = Pᵀ y.
-  const y = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    let s = b[perm[i]];
-    for (let c = 0; c < i; c++) s -= a[i * n + c] * y[c];
-    y[i] = s / a[i * n + i];
-  }
-  for (let i = n - 1; i >= 0; i--) {
-    let s = y[i];
-    for (let c = i + 1; c < n; c++) s -= a[c * n + i] * y[c];
-    y[i] = s / a[i * n + i];
-  }
+  const y = substituteCholesky(a, n, n, Float64Array.from({ length: n }, (_, i) => b[perm[i]]));
   const x = new Float64Array(n);
   for (let i = 0; i < n; i++) x[perm[i]] = y[i];
   return x;
+}
+
+/**
+ * Solves L Lᵀ y = b for the m×m lower factor L stored row-major with row stride `stride` (the leading
+ * block of a larger buffer is fine): forward then backward substitution.
+ */
+export function substituteCholesky(factor: Float64Array, stride: number, m: number, b: ArrayLike<number>): Float64Array {
+  const y = new Float64Array(m);
+  for (let i = 0; i < m; i++) {
+    let s = b[i];
+    for (let c = 0; c < i; c++) s -= factor[i * stride + c] * y[c];
+    y[i] = s / factor[i * stride + i];
+  }
+  for (let i = m - 1; i >= 0; i--) {
+    let s = y[i];
+    for (let r = i + 1; r < m; r++) s -= factor[r * stride + i] * y[r];
+    y[i] = s / factor[i * stride + i];
+  }
+  return y;
 }
