@@ -22,7 +22,7 @@ import { defaultPrototypeCacheDir, PrototypeCache } from './prototype/prototypeC
 import { fileFingerprint } from './prototype/fileFingerprint';
 import { encoderSessionKey } from './prototype/encoderSessionKey';
 import { prototypeFromText } from './prototype/sampleSources';
-import { lambdaPath, solveAll } from './weights';
+import { lambdaPath, solveAll, squaredDistance } from './weights';
 import { chooseLambdaRatio, FALLBACK_RATIO, lambdaChoiceMessage, type LambdaChoice } from './eval/lambdaSelection';
 import type { AdapterRecord, Candidate, PlanJson, StrategyResult, TargetSource, WeightsParams } from './types';
 import { staleLockProblems } from './lock';
@@ -499,13 +499,4 @@ function detailsOf(record: AdapterRecord): { modules_to_save?: string[] } {
 
 function checkAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw new ComposerError('cancelled', 'planning cancelled');
-}
-
-export function squaredDistance(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) {
-    const d = a[i] - b[i];
-    s += d * d;
-  }
-  return s;
 }

@@ -31,15 +31,15 @@ function demoText(report: DemoReport, cwd: string): string {
   const rel = path.relative(cwd, report.workspace) || '.';
   const lines = [`Demo workspace: ${rel}/ (${report.tasks} tasks, skills: ${report.skills.join(', ')})`, ''];
   lines.push('Per held-out task (selected strategy sparse λ=0.05): weights, and the composed ΔW vs the true adapter');
-  for (const target of [...new Set(report.scores.map((s) => s.target))]) {
-    const s = report.scores.find((x) => x.target === target && x.strategy === 'sparse')!;
+  for (const { target, strategies } of report.targets) {
+    const s = strategies.sparse!;
     const w = Object.entries(s.weights).filter(([, v]) => v !== 0).map(([n, v]) => `${n} ${formatWeight(v)}`).join(' · ');
     lines.push(`  ${target.padEnd(12)} rel.err ${s.delta_rel_error.toFixed(3)}  cos ${s.delta_cosine.toFixed(3)}  ${w}`);
   }
   lines.push('', 'Summary over all held-out tasks (lower error is better; wins = best error on a task):');
   lines.push(`  ${'strategy'.padEnd(9)} ${'mean err'.padStart(9)} ${'median'.padStart(8)} ${'cosine'.padStart(7)} ${'non-zero'.padStart(9)} ${'wins'.padStart(5)}`);
   for (const [strategy, m] of Object.entries(report.summary)) {
-    lines.push(`  ${strategy.padEnd(9)} ${m!.mean_rel_error.toFixed(4).padStart(9)} ${m!.median_rel_error.toFixed(4).padStart(8)} ${m!.mean_cosine.toFixed(4).padStart(7)} ${m!.mean_nonzero.toFixed(2).padStart(9)} ${String(m!.wins).padStart(5)}`);
+    lines.push(`  ${strategy.padEnd(9)} ${m!.mean_delta_rel_error.toFixed(4).padStart(9)} ${m!.median_delta_rel_error.toFixed(4).padStart(8)} ${m!.mean_delta_cosine.toFixed(4).padStart(7)} ${m!.mean_nonzero.toFixed(2).padStart(9)} ${String(m!.wins).padStart(5)}`);
   }
   lines.push('', `Next: adapter-composer plan ${path.join(rel, 'recipes', path.basename(report.recipes[0]))}`);
   return lines.join('\n');

@@ -14,21 +14,12 @@ import { createPlanner } from '../planner';
 import { buildDemoEncoder } from '../prototype/demoEncoder';
 import { writeNpy } from '../prototype/npy';
 import { adapterRecord } from '../addToLibrary';
-import { STRATEGIES, type PlanJson, type Strategy } from '../types';
+import { EVAL_STRATEGIES, summarize, type StrategySummary, type TargetResult } from '../eval/leaveOneOut';
+import type { PlanJson, Strategy } from '../types';
 import { buildTaskFamily, type DemoFamily, type DemoTask } from './taskFamily';
 
 export const DEMO_ENCODER_DIM = 16;
 const DEMO_SEED = 7;
-
-export interface DemoScore {
-  target: string;
-  strategy: Strategy;
-  weights: Record<string, number>;
-  residual: number;
-  nonzero: number;
-  delta_rel_error: number;
-  delta_cosine: number;
-}
 
 export interface DemoReport {
   workspace: string;
@@ -36,8 +27,10 @@ export interface DemoReport {
   tasks: number;
   skills: string[];
   recipes: string[];
-  scores: DemoScore[];
-  summary: Partial<Record<Strategy, { mean_rel_error: number; median_rel_error: number; mean_cosine: number; mean_nonzero: number; wins: number }>>;
+  /** Per held-out task: candidates and each strategy's weights, residual and ΔW error vs the true adapter. */
+  targets: TargetResult[];
+  /** The same summary `eval --leave-one-out` prints (means, medians, wins). */
+  summary: Partial<Record<Strategy, StrategySummary>>;
 }
 
 export interface DemoOptions {
@@ -101,15 +94,15 @@ export async function buildDemoWorkspace(outDir: string, options: DemoOptions = 
   fs.writeFileSync(path.join(root, 'README.md'), readmeText(family));
 
   say('planning each held-out task with every strategy');
-  const scores = await scoreRecipes(family, recipes);
+  const targets = await scoreRecipes(family, recipes);
   return {
     workspace: root,
     library: libraryDir,
     tasks: family.tasks.length,
     skills: family.skills,
     recipes,
-    scores,
-    summary: summarize(scores),
+    targets,
+    summary: summarize(targets, EVAL_STRATEGIES),
   };
 }
 
@@ -196,10 +189,10 @@ function trueDelta(family: DemoFamily, task: DemoTask, coefficient = 1): Map<str
   return out;
 }
 
-async function scoreRecipes(family: DemoFamily, recipes: string[]): Promise<DemoScore[]> {
+async function scoreRecipes(family: DemoFamily, recipes: string[]): Promise<TargetResult[]> {
   const byName = new Map(family.tasks.map((t) => [t.name, t]));
   const planner = createPlanner();
-  const scores: DemoScore[] = [];
+  const scores: TargetResult[] = [];
   try {
     for (let i = 0; i < recipes.length; i++) {
       const task = family.tasks[i];
@@ -208,7 +201,7 @@ async function scoreRecipes(family: DemoFamily, recipes: string[]): Promise<Demo
         const first = outcome.problems.find((p) => p.severity === 'error');
         throw new ComposerError('internal', `the demo recipe for ${task.name} did not plan: ${first?.message ?? 'unknown problem'}`);
       }
-      scores.push(...scorePlan(family, task, outcome.plan, byName));
+      scores.push(scorePlan(family, task, outcome.plan, byName));
     }
   } finally {
     await planner.dispose();
@@ -216,10 +209,11 @@ async function scoreRecipes(family: DemoFamily, recipes: string[]): Promise<Demo
   return scores;
 }
 
-export function scorePlan(family: DemoFamily, task: DemoTask, plan: PlanJson, byName: Map<string, DemoTask>): DemoScore[] {
+/** Scores a held-out task's plan against its true adapter, from the in-memory factors. */
+export function scorePlan(family: DemoFamily, task: DemoTask, plan: PlanJson, byName: Map<string, DemoTask>): TargetResult {
   const reference = trueDelta(family, task);
-  const out: DemoScore[] = [];
-  for (const strategy of STRATEGIES) {
+  const strategies: TargetResult['strategies'] = {};
+  for (const strategy of EVAL_STRATEGIES) {
     const result = plan.strategies[strategy];
     if (!result) continue;
     const composed = new Map<string, LowRankTerm[]>();
@@ -228,36 +222,7 @@ export function scorePlan(family: DemoFamily, task: DemoTask, plan: PlanJson, by
       for (const [module, terms] of trueDelta(family, byName.get(name)!, w)) composed.set(module, [...(composed.get(module) ?? []), ...terms]);
     }
     const { relativeError, cosine } = compareDeltas(composed, reference);
-    out.push({ target: task.name, strategy, weights: result.weights, residual: result.residual, nonzero: result.nonzero, delta_rel_error: relativeError, delta_cosine: cosine });
+    strategies[strategy] = { weights: result.weights, residual: result.residual, nonzero: result.nonzero, delta_rel_error: relativeError, delta_cosine: cosine, ...(result.lambda !== undefined ? { lambda: result.lambda } : {}) };
   }
-  return out;
-}
-
-export function summarize(scores: DemoScore[]): DemoReport['summary'] {
-  const summary: DemoReport['summary'] = {};
-  const targets = [...new Set(scores.map((s) => s.target))];
-  const wins = new Map<Strategy, number>();
-  for (const t of targets) {
-    const forTarget = scores.filter((s) => s.target === t);
-    const best = Math.min(...forTarget.map((s) => s.delta_rel_error));
-    for (const s of forTarget) if (s.delta_rel_error <= best + 1e-12) wins.set(s.strategy, (wins.get(s.strategy) ?? 0) + 1);
-  }
-  for (const strategy of STRATEGIES) {
-    const rows = scores.filter((s) => s.strategy === strategy);
-    if (rows.length === 0) continue;
-    const errors = rows.map((r) => r.delta_rel_error).sort((a, b) => a - b);
-    const mid = errors.length >> 1;
-    summary[strategy] = {
-      mean_rel_error: mean(errors),
-      median_rel_error: errors.length % 2 ? errors[mid] : (errors[mid - 1] + errors[mid]) / 2,
-      mean_cosine: mean(rows.map((r) => r.delta_cosine)),
-      mean_nonzero: mean(rows.map((r) => r.nonzero)),
-      wins: wins.get(strategy) ?? 0,
-    };
-  }
-  return summary;
-}
-
-function mean(xs: number[]): number {
-  return xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+  return { target: task.name, base: family.base, candidates: plan.candidates, lambda_star: plan.lambda_path?.lambda_star ?? 0, strategies };
 }

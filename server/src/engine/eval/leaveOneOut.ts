@@ -9,7 +9,7 @@ import { ComposerError } from '../errors';
 import type { PanelProducts } from '../lora/truncatedProduct';
 import { costMatrixOfValid, quadraticForm } from '../weights/costMatrix';
 import { cleanWeights, NONZERO_THRESHOLD } from '../weights/result';
-import { solveAll, sparseAt } from '../weights';
+import { solveAll, sparseAt, squaredDistance } from '../weights';
 import type { AdapterRecord, Candidate, LambdaPath, Strategy } from '../types';
 import { AdapterDeltaGram, compareComposition } from './deltaGram';
 
@@ -275,15 +275,6 @@ export function summarize(targets: TargetResult[], strategies: readonly Strategy
     };
   }
   return summary;
-}
-
-function squaredDistance(a: Float64Array, b: Float64Array): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) {
-    const d = a[i] - b[i];
-    s += d * d;
-  }
-  return s;
 }
 
 function mean(xs: number[]): number {

@@ -91,3 +91,13 @@ export function quadraticForm(c: Float64Array, k: number, w: ArrayLike<number>):
   }
   return Math.max(0, total);
 }
+
+/** ‖a − b‖², the retrieval distance (LanceDB's `l2` is squared too), in float64. */
+export function squaredDistance(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) {
+    const d = a[i] - b[i];
+    s += d * d;
+  }
+  return s;
+}

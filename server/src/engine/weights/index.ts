@@ -2,7 +2,7 @@
  * The weights step: how much each retrieved adapter contributes to the composite.
  * All exact strategies work on C_ij = (t − pᵢ)·(t − pⱼ) (see costMatrix.ts).
  */
-export { costMatrix } from './costMatrix';
+export { costMatrix, squaredDistance } from './costMatrix';
 export { solveWeights, solveAll, lambdaPath } from './solve';
 export { sparseAt, defaultLambda } from './sparse';
 export { sumOfWeights } from './manual';
