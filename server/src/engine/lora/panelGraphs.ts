@@ -7,7 +7,7 @@
 import * as ort from 'onnxruntime-node';
 import { attr, buildModel, type ElementType, type NodeSpec, type ValueInfo } from '../onnx/model';
 import { createSession, type ExecutionProvider } from '../onnx/session';
-import type { FactorPanels, PanelArray, ProductPrecision } from './truncatedProduct';
+import type { FactorPanels, PanelArray, ProductPrecision } from './factorPanels';
 
 type Element = 'float32' | 'float64';
 

@@ -9,26 +9,10 @@
  * (R = Σ r_i) and runs in float64 JS.
  */
 import type { MatMulEngine } from '../onnx/matmul';
+import type { FactorPanels, PanelArray, ProductPrecision } from './factorPanels';
 import { panelGraphs } from './panelGraphs';
 
-export type PanelArray = Float32Array | Float64Array;
-
-/** One module's factors, concatenated over the contributions, unscaled; the coefficients carry wᵢ·sᵢ. */
-export interface FactorPanels {
-  /** Rows of ΔW (out features). */
-  m: number;
-  /** Columns of ΔW (in features). */
-  n: number;
-  /** A [R, n], row-major: the contributions' A stacked. */
-  a: PanelArray;
-  /** B [m, R], row-major: the contributions' B side by side. */
-  b: PanelArray;
-  /** c per inner direction [R]. */
-  coefficients: Float64Array;
-}
-
-/** Precision of the output products: float32 when the output dtype is far coarser (bf16, f16). */
-export type ProductPrecision = 'f32' | 'f64';
+export type { FactorPanels, PanelArray, ProductPrecision } from './factorPanels';
 
 /** The heavy products. The JS one is the reference; the ORT one is faster for large panels. */
 export interface PanelProducts {

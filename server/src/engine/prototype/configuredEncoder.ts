@@ -12,7 +12,7 @@
 import * as ort from 'onnxruntime-node';
 import { ComposerError, type SourceLocation } from '../errors';
 import { createSession, type ProviderRequest } from '../onnx/session';
-import type { Encoder } from './encoder';
+import type { Encoder } from './encoderTypes';
 import type { EncoderConfig, Pooling } from './encoderConfig';
 import { openTokenizer } from './textInput';
 

@@ -10,7 +10,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ComposerError } from '../errors';
-import type { Encoder, PrototypeResult, StreamOptions } from './encoder';
+import type { Encoder, PrototypeResult, StreamOptions } from './encoderTypes';
 import type { SampleKind } from './encoderConfig';
 import { imageToTensor, isImageFile } from './imageInput';
 import { readNpyHeader, readNpyRows, rowLayout } from './npy';

@@ -1,0 +1,22 @@
+/**
+ * The shape of one module's concatenated LoRA factors, shared by the products (truncatedProduct.ts)
+ * and the ONNX graphs that compute them (panelGraphs.ts); a file of its own so neither imports the other.
+ */
+export type PanelArray = Float32Array | Float64Array;
+
+/** One module's factors, concatenated over the contributions, unscaled; the coefficients carry wᵢ·sᵢ. */
+export interface FactorPanels {
+  /** Rows of ΔW (out features). */
+  m: number;
+  /** Columns of ΔW (in features). */
+  n: number;
+  /** A [R, n], row-major: the contributions' A stacked. */
+  a: PanelArray;
+  /** B [m, R], row-major: the contributions' B side by side. */
+  b: PanelArray;
+  /** c per inner direction [R]. */
+  coefficients: Float64Array;
+}
+
+/** Precision of the output products: float32 when the output dtype is far coarser (bf16, f16). */
+export type ProductPrecision = 'f32' | 'f64';
