@@ -24,6 +24,7 @@ let fixture: Fixture;
 let client: ServerClient;
 let goodUri: string;
 
+const PACKAGE_VERSION: string = JSON.parse(fs.readFileSync(path.join(__dirname, '../../package.json'), 'utf8')).version;
 const distance = (name: string) => ADAPTERS[name].prototype.reduce((s, p, i) => s + (p - TARGET[i]) ** 2, 0);
 /** The lens' weight format, re-implemented: 2 decimals, U+2212 for negatives. */
 const shown = (w: number) => `${w < 0 ? '\u2212' : ''}${Math.abs(w).toFixed(2)}`;
@@ -55,8 +56,9 @@ before(async () => {
     initializationOptions: { settings: { adapterCompose: { debounceMs: 20, libraryPollMs: 250 } } },
     capabilities: { workspace: { applyEdit: true, codeLens: { refreshSupport: true } }, window: { workDoneProgress: true } },
   });
-  const init = (await client.initialize()) as { capabilities: unknown };
+  const init = (await client.initialize()) as { capabilities: unknown; serverInfo: { name: string; version: string } };
   snap('initialize', init.capabilities);
+  assert.equal(init.serverInfo.version, PACKAGE_VERSION, 'serverInfo carries the one version, from package.json');
   const opened = await openAndWait('prostate-e.compose.yaml', GOOD_RECIPE);
   goodUri = opened.uri;
   assert.deepEqual(opened.diagnostics, [], 'the fixture recipe is clean');
@@ -267,6 +269,7 @@ describe('commands', () => {
     const result = await client.request<{ output: string; lock: string; rank: number; modules: number; weights: Record<string, number>; energy_kept: { min: number; mean: number } }>('workspace/executeCommand', { command: ServerCommands.compose, arguments: [goodUri] });
     assert.ok(fs.existsSync(path.join(result.output, 'adapter_model.safetensors')));
     assert.ok(fs.existsSync(result.lock));
+    assert.equal(parseYaml(fs.readFileSync(result.lock, 'utf8')).tool_version, PACKAGE_VERSION, 'a lock written from the editor records the product version');
     assert.equal(result.modules, 2);
     assert.ok(result.energy_kept.min > 0 && result.energy_kept.min <= 1 + 1e-9);
     const progress = client.notifications.slice(since).filter((n) => n.method === '$/progress').map((n) => (n.params as { value: { kind: string; percentage?: number } }).value);

@@ -13,6 +13,7 @@ import type { EvaluationOutcome, Strategy } from './types';
 import { withOutputLock } from './outputLock';
 import { requireInsideWorkspace } from './recipe/workspaceConfinement';
 import { afterCompose, requireEvaluatorAllowed } from './eval/evaluator';
+import { toolVersion as productVersion } from './version';
 
 export interface ComposeOptions {
   signal?: AbortSignal;
@@ -97,7 +98,7 @@ async function composeWith(planner: Planner, recipeFile: string, options: Compos
 
   if (options.workspaceRoot && !options.allowOutsideWorkspace) await requireInsideWorkspace(recipe, paths, options.workspaceRoot);
   requireEvaluatorAllowed(recipe, options);
-  const toolVersion = options.toolVersion ?? '0.0.0';
+  const toolVersion = options.toolVersion ?? productVersion;
   const previousLock = options.locked ? readLock(paths.lock) : undefined;
   if (options.locked) {
     if (!previousLock) throw new ComposerError('lock', `--locked: no lock file at ${paths.lock}`, { file: paths.lock }, 'compose once without --locked to create it');

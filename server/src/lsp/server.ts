@@ -49,6 +49,7 @@ import type { TrackedRecipe } from './planScheduler';
 import { ServerLog, describeError } from './serverLog';
 import { DEFAULT_SETTINGS, readSettings } from './settings';
 import type { ServerSettings } from './settings';
+import { toolVersion } from '../engine/version';
 
 export interface LanguageServerOptions {
   /** The engine to plan with (tests pass a fake); default: the engine's planner. */
@@ -207,7 +208,7 @@ export function startLanguageServer(argv: string[] = process.argv.slice(2), opti
         executeCommandProvider: { commands: Object.values(ServerCommands) },
         workspace: { workspaceFolders: { supported: true } },
       },
-      serverInfo: { name: 'adapter-composer', version: '0.1.0' },
+      serverInfo: { name: 'adapter-composer', version: toolVersion },
     };
   });
 
