@@ -364,3 +364,20 @@ describe('re-validation', () => {
     assert.equal(status.encoder, '4-d features');
   });
 });
+
+describe('commands on a recipe that is not open', () => {
+  it('use the adapterCompose.libraryUri setting, as plans of open recipes do', async () => {
+    const file = path.join(fixture.recipes, 'closed-default-library.compose.yaml');
+    fs.writeFileSync(file, GOOD_RECIPE.replace('library: ../library\n', ''));
+    const other = new ServerClient({ workspace: fixture.root, initializationOptions: { settings: { adapterCompose: { libraryUri: fixture.library } } } });
+    try {
+      await other.initialize();
+      const plan = await other.request<PlanJson>('workspace/executeCommand', { command: ServerCommands.plan, arguments: [pathToFileURL(file).href] });
+      assert.equal(path.resolve(plan.library?.uri ?? ""), path.resolve(fixture.library));
+      assert.ok(plan.candidates.length > 0);
+    } finally {
+      await other.stop();
+      fs.rmSync(file, { force: true });
+    }
+  });
+});

@@ -80,8 +80,11 @@ export function startLanguageServer(argv: string[] = process.argv.slice(2), opti
   let lastStatus: StatusParams = { state: 'idle' };
   const composing = new Map<string, AbortController>();
 
+  /** The engine's options from the current settings: the one place they are built (plans, commands, compose). */
+  const engineOptions = () => ({ workspaceRoot, provider: settings.executionProvider, libraryUri: settings.libraryUri });
+
   const scheduler = new PlanScheduler(planner, {
-    planOptions: () => ({ workspaceRoot, provider: settings.executionProvider, libraryUri: settings.libraryUri }),
+    planOptions: engineOptions,
     debounceMs: () => settings.debounceMs,
     onPlanned: (recipe) => publish(recipe),
     onBusyChange: (busy) => sendStatus({ state: busy || composing.size > 0 ? 'busy' : 'idle' }),
@@ -179,11 +182,9 @@ export function startLanguageServer(argv: string[] = process.argv.slice(2), opti
     }
   }
 
-  /** The view of an open recipe, or of a recipe on disk (commands may name a closed file). */
-  async function recipeView(uri: string, waitMs: number): Promise<RecipeView | undefined> {
-    const open = await scheduler.view(uri, waitMs);
-    if (open) return open;
-    return undefined;
+  /** The view of an open recipe (features answer only for open documents; commands use requireView). */
+  function recipeView(uri: string, waitMs: number): Promise<RecipeView | undefined> {
+    return scheduler.view(uri, waitMs);
   }
 
   connection.onInitialize((params: InitializeParams): InitializeResult => {
@@ -353,7 +354,7 @@ export function startLanguageServer(argv: string[] = process.argv.slice(2), opti
       throw userError(`cannot read ${file}`);
     }
     const document = RecipeDocument.parse(text);
-    const outcome = document.unreadable ? { isRecipe: false, problems: [] } : await planner.plan(text, file, { workspaceRoot, provider: settings.executionProvider });
+    const outcome = document.unreadable ? { isRecipe: false, problems: [] } : await planner.plan(text, file, engineOptions());
     return { uri, file, document, outcome };
   }
 
@@ -378,7 +379,7 @@ export function startLanguageServer(argv: string[] = process.argv.slice(2), opti
     sendStatus({ state: 'busy', message: `Composing ${path.basename(file)}` });
     if (reporting) progress.begin(`Composing ${path.basename(file)}`, 0, undefined, true);
     try {
-      const request = { recipeFile: file, provider: settings.executionProvider, workspaceRoot, allowExec: settings.trusted, libraryUri: settings.libraryUri };
+      const request = { ...engineOptions(), recipeFile: file, allowExec: settings.trusted };
       const result = await runCompose(request, (p) => {
         if (!reporting) return;
         if (p.percentage !== undefined && p.message) progress.report(p.percentage, p.message);
