@@ -14,6 +14,7 @@ import { withOutputLock } from './outputLock';
 import { requireInsideWorkspace } from './recipe/workspaceConfinement';
 import { afterCompose, requireEvaluatorAllowed } from './eval/evaluator';
 import { toolVersion as productVersion } from './version';
+import type { ProviderRequest } from './onnx/session';
 
 export interface ComposeOptions {
   signal?: AbortSignal;
@@ -119,6 +120,7 @@ async function composeWith(planner: Planner, recipeFile: string, options: Compos
         rank: recipe.spec.merge.rank,
         dtype: recipe.spec.merge.dtype === 'auto' ? undefined : recipe.spec.merge.dtype,
         modulesToSave: recipe.spec.merge.modules_to_save,
+        provider: options.provider as ProviderRequest | undefined,
         signal: options.signal,
         onProgress: (p: MergeProgress) =>
           progress({

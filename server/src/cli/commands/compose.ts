@@ -21,7 +21,7 @@ leaves the previous output and lock untouched.
 Options:
   --locked          re-run from the lock: fail if the plan or the output differs from it
   --strategy S      override the recipe's strategy (${STRATEGIES.join(' | ')})
-  --provider P      encoder execution provider: auto | cpu | cuda | tensorrt | webgpu (default auto)
+  --provider P      encoder and merge execution provider: auto | cpu | cuda | tensorrt | webgpu (default auto)
   --allow-exec      run the recipe's \`evaluate\` command afterwards (argv, no shell, with its timeout);
                     its JSON metrics are kept in the run history. Without it such a recipe is refused.
   --skip-evaluate   compose a recipe that has an \`evaluate\` block without running it

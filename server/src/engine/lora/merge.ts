@@ -13,6 +13,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ComposerError } from '../errors';
 import { createMatMulEngine, type MatMulEngine } from '../onnx/matmul';
+import type { ProviderRequest } from '../onnx/session';
 import type { LoraAdapter, LoraModule } from './adapter';
 import { createStagingFolder, discardStagingFolder, publishStagingFolder, writeFailure } from './atomicFolder';
 import { encodeCompositeFactor, type MergedFactors } from './compositeFactors';
@@ -56,6 +57,8 @@ export interface MergeOptions {
   products?: 'auto' | 'js' | 'onnx' | PanelProducts;
   /** An ORT MatMul engine to reuse (otherwise one is created and disposed for this merge). */
   engine?: MatMulEngine;
+  /** The execution provider the products ask for (the recipe's / the editor's setting; default cpu). */
+  provider?: ProviderRequest;
 }
 
 export interface MergeResult {
@@ -126,13 +129,14 @@ async function chooseProducts(options: MergeOptions): Promise<{ products: PanelP
   if (typeof choice === 'object') return { products: choice };
   if (choice === 'js') return { products: jsProducts };
   if (options.engine) return { products: ortProducts(options.engine) };
-  const engine = await createMatMulEngine({ provider: 'cpu' });
+  const engine = await createMatMulEngine({ provider: options.provider ?? 'cpu' });
   if (engine.provider === 'js') {
     await engine.dispose();
     if (choice === 'onnx') throw new ComposerError('merge', engine.fallback ?? 'ONNX Runtime is not available');
     return { products: jsProducts, warning: engine.fallback };
   }
-  return { products: ortProducts(engine), dispose: () => engine.dispose() };
+  // A requested provider that did not load (cuda without its libraries) is said, not swallowed.
+  return { products: ortProducts(engine), dispose: () => engine.dispose(), warning: engine.fallback };
 }
 
 /**
