@@ -42,10 +42,16 @@ export interface OutputHazard {
   forcible?: boolean;
 }
 
-/** `inner` is `outer` or lies inside it (both absolute). */
+/** `inner` is `outer` or lies inside it (both absolute and normalised: a string prefix test, µs for 5,000). */
 function within(inner: string, outer: string): boolean {
-  const rel = path.relative(outer, inner);
-  return rel === '' || !(rel === '..' || rel.startsWith(`..${path.sep}`) || path.isAbsolute(rel));
+  if (inner === outer) return true;
+  const prefix = outer.endsWith(path.sep) ? outer : outer + path.sep;
+  return inner.startsWith(prefix);
+}
+
+/** An absolute, normalised spelling without resolving again what already is one. */
+function normal(p: string): string {
+  return path.isAbsolute(p) && !p.includes(`${path.sep}.`) && !p.endsWith(path.sep) ? p : path.resolve(p);
 }
 
 /** Both spellings of a location: as written (resolved) and with symlinks followed. */
@@ -88,7 +94,7 @@ export function outputHazards(ctx: OutputContext): OutputHazard[] {
   }
   for (const adapter of ctx.adapters ?? []) {
     if (!adapter.path) continue;
-    const adapterFolder = path.resolve(adapter.path);
+    const adapterFolder = normal(adapter.path);
     if (overlaps(output, [adapterFolder, ...(ctx.adapters!.length <= 64 ? spellings(adapterFolder) : [])], 'either')) {
       out.push({ code: 'output-overlaps-adapter', message: `output ${shown} overlaps the folder of the adapter \`${adapter.name}\` (${adapterFolder}); compose would overwrite an input` });
       break;
