@@ -99,3 +99,31 @@ test('no workspace folder (rootUri null): even trusted, compose writes nothing o
   assert.ok(!fs.existsSync(path.join(fixture.root, 'out', 'no-folder-sibling')), 'nor one next to the recipe folder');
   assert.deepEqual(fs.readdirSync(outside), []);
 });
+
+test('the editor reports outputs compose must not replace as errors located at the `output:` value', async () => {
+  const notes = path.join(fixture.root, 'notes');
+  fs.mkdirSync(notes, { recursive: true });
+  fs.writeFileSync(path.join(notes, 'mine.txt'), 'mine');
+  const cases: [string, string][] = [
+    ['.', 'output-contains-recipe'],
+    ['..', 'output-contains-recipe'],
+    ['../library', 'output-in-library'],
+    ['../adapters/prostate-a', 'output-overlaps-adapter'],
+    ['../notes', 'output-not-composed'],
+  ];
+  await withServer({ initializationOptions: { settings: { adapterCompose: { debounceMs: 20 } } } }, async (client) => {
+    for (const [i, [output, code]] of cases.entries()) {
+      const text = GOOD_RECIPE.replace('../out/prostate-e', output);
+      const since = client.notifications.length;
+      const uri = client.open(path.join(fixture.recipes, `editor-output-${i}.compose.yaml`), text);
+      const published = await client.diagnosticsFor(uri, 1, 20000, since);
+      const hit = published.diagnostics.find((d) => d.code === code);
+      assert.ok(hit, `${output}: ${JSON.stringify(published.diagnostics)}`);
+      assert.equal(hit.severity, 1, 'an error');
+      const line = text.split('\n').findIndex((l) => l.startsWith('output:'));
+      assert.deepEqual(hit.range.start, { line, character: 'output: '.length });
+      client.close(uri);
+    }
+  });
+  assert.equal(fs.readFileSync(path.join(notes, 'mine.txt'), 'utf8'), 'mine');
+});
