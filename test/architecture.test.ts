@@ -123,8 +123,9 @@ test('the language service imports no transport (only the LSP types)', () => {
   assert.deepEqual(violations(graph, /^server\/src\/service\//, /^(server\/src\/(lsp|cli)\/|client\/|webview\/)/, /^(vscode|vscode-languageserver|vscode-languageserver\/node|vscode-jsonrpc|vscode-languageclient)(\/|$)/), []);
 });
 
-test('the client and the webview reach the server only through the protocol and plain types', () => {
-  const allowed = /^server\/src\/(protocol\.ts|engine\/types\.ts)$/;
+test('the client and the webview reach the server only through the protocol, plain types and pure helpers', () => {
+  // location.ts: the one parser of user locations (node:path and node:url only), shared with the client.
+  const allowed = /^server\/src\/(protocol\.ts|engine\/types\.ts|engine\/location\.ts)$/;
   const out = [
     ...violations(graph, /^client\//, /^server\//, undefined),
     ...violations(graph, /^webview\//, /^(server|client)\//, /^(vscode|vscode-languageclient)(\/|$)/),

@@ -8,8 +8,8 @@ import { recipeUriOf } from './recipeUri';
 import { readSettings } from './settings';
 import type { StatusItem } from './statusItem';
 import { requireTrust } from './workspaceTrust';
+import { isRemoteUri, localPath } from '../../server/src/engine/location';
 
-const isUri = (s: string) => /^[a-z][a-z0-9+.-]+:\/\//i.test(s);
 
 /** The library in play: the active recipe's (from its plan), the server's status, then the setting. */
 export function currentLibrary(plans: PlanStore, status: StatusItem): string | undefined {
@@ -17,9 +17,9 @@ export function currentLibrary(plans: PlanStore, status: StatusItem): string | u
   const fromPlan = recipe ? plans.get(recipe)?.plan?.library?.uri : undefined;
   const chosen = [fromPlan, status.last?.libraryUri, readSettings(recipe).libraryUri].find((x): x is string => Boolean(x));
   if (!chosen) return undefined;
-  if (isUri(chosen) || path.isAbsolute(chosen)) return chosen;
+  if (isRemoteUri(chosen)) return chosen;
   const base = recipe ? path.dirname(recipe.fsPath) : vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
-  return base ? path.resolve(base, chosen) : chosen;
+  return base ? localPath(chosen, base) ?? chosen : chosen;
 }
 
 async function askLibrary(plans: PlanStore, status: StatusItem): Promise<string | undefined> {
@@ -60,7 +60,7 @@ export async function openLibrary(context: vscode.ExtensionContext, plans: PlanS
     placeHolder: 'Pick an adapter to reveal its files',
     matchOnDescription: true, matchOnDetail: true,
   }).then((pick) => {
-    if (pick?.adapter.path && !isUri(pick.adapter.path)) return vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(pick.adapter.path));
+    if (pick?.adapter.path && !isRemoteUri(pick.adapter.path)) return vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(pick.adapter.path));
     return undefined;
   });
   return adapters;
@@ -92,7 +92,7 @@ export async function addAdapter(context: vscode.ExtensionContext, plans: PlanSt
   if (source.flag === '--samples') args.push('--provider', readSettings().executionProvider);
   const result = await vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: `Adding ${name} to the library`, cancellable: true },
-    (_progress, cancel) => runCli(context, args, isUri(library) ? undefined : path.dirname(library), cancel),
+    (_progress, cancel) => runCli(context, args, isRemoteUri(library) ? undefined : path.dirname(library), cancel),
   );
   output.info(`library add ${name}: exit ${result.code}`);
   if (result.stderr.trim()) output.info(result.stderr.trim());

@@ -19,6 +19,8 @@ export interface ServerClientOptions {
   env?: NodeJS.ProcessEnv;
   /** Run the bundled server (dist/cli.js, what users run) instead of the TypeScript sources. */
   bundled?: boolean;
+  /** Initialize without a workspace folder (rootUri null, no workspaceFolders), as for a single file. */
+  noWorkspaceFolder?: boolean;
 }
 
 interface Published {
@@ -81,11 +83,11 @@ export class ServerClient {
   }
 
   async initialize(): Promise<unknown> {
-    const rootUri = pathToFileURL(this.options.workspace).toString();
+    const rootUri = this.options.noWorkspaceFolder ? null : pathToFileURL(this.options.workspace).toString();
     const result = await this.connection.sendRequest('initialize', {
       processId: process.pid,
       rootUri,
-      workspaceFolders: [{ uri: rootUri, name: 'ws' }],
+      workspaceFolders: rootUri ? [{ uri: rootUri, name: 'ws' }] : null,
       capabilities: { window: { workDoneProgress: true }, ...(this.options.capabilities ?? {}) },
       initializationOptions: this.options.initializationOptions,
     });

@@ -53,7 +53,8 @@ before(async () => {
   fixture = await buildFixture();
   client = new ServerClient({
     workspace: fixture.root,
-    initializationOptions: { settings: { adapterCompose: { debounceMs: 20, libraryPollMs: 250 } } },
+    // trusted: this suite composes (the server's default is untrusted; see test/hardening/lspTrust.test.ts)
+    initializationOptions: { trusted: true, settings: { adapterCompose: { debounceMs: 20, libraryPollMs: 250 } } },
     capabilities: { workspace: { applyEdit: true, codeLens: { refreshSupport: true } }, window: { workDoneProgress: true } },
   });
   const init = (await client.initialize()) as { capabilities: unknown; serverInfo: { name: string; version: string } };

@@ -328,7 +328,10 @@ describe('settings', () => {
   it('reads the adapterCompose section, keeps the base for what is missing, rejects bad values', async () => {
     const { readSettings, DEFAULT_SETTINGS } = await import('../../server/src/lsp/settings');
     const init = readSettings({ settings: undefined, adapterCompose: { debounceMs: 40, executionProvider: 'cuda', logLevel: 'debug' } });
-    assert.deepEqual([init.debounceMs, init.executionProvider, init.logLevel, init.trusted], [40, 'cuda', 'debug', true]);
+    // trust is never assumed: only an explicit `trusted: true` grants it
+    assert.deepEqual([init.debounceMs, init.executionProvider, init.logLevel, init.trusted], [40, 'cuda', 'debug', false]);
+    assert.equal(readSettings({ adapterCompose: { trusted: true } }).trusted, true);
+    assert.equal(readSettings({ trusted: 'yes' }).trusted, false);
     const later = readSettings(null, init);
     assert.deepEqual(later, init, 'a client answering null keeps the initialization options');
     const bad = readSettings({ debounceMs: -5, executionProvider: 'quantum', logLevel: 7, libraryUri: '  ' });

@@ -15,6 +15,8 @@ import { requireInsideWorkspace } from './recipe/workspaceConfinement';
 import { afterCompose, requireEvaluatorAllowed } from './eval/evaluator';
 import { toolVersion as productVersion } from './version';
 import type { ProviderRequest } from './onnx/session';
+import { isRemoteUri } from './location';
+import { requireSafeOutput, type OutputContext } from './outputGuard';
 
 export interface ComposeOptions {
   signal?: AbortSignal;
@@ -37,6 +39,11 @@ export interface ComposeOptions {
   allowExec?: boolean;
   /** Compose a recipe with an `evaluate` block without running it. */
   skipEvaluate?: boolean;
+  /**
+   * Replace an existing non-empty output folder that compose did not write (CLI --force). Never
+   * overrides the protected folders (the recipe's, the library, the workspace, a .git, an adapter).
+   */
+  force?: boolean;
 }
 
 export interface ComposeJson {
@@ -85,7 +92,8 @@ async function composeWith(planner: Planner, recipeFile: string, options: Compos
     onProgress: (done, total) => progress({ fraction: 0.1 * (done / Math.max(1, total)), message: `encoding samples ${done}/${total}` }),
   });
   if (!outcome.isRecipe) throw new ComposerError('recipe', 'not an Adapter Composer recipe (no `compose:` key)', { file: recipeFile });
-  const firstError = outcome.problems.find((p) => p.severity === 'error');
+  // --force overrides only "a non-empty folder compose did not write"; every other error stands.
+  const firstError = outcome.problems.find((p) => p.severity === 'error' && !(options.force && p.code === 'output-not-composed'));
   if (firstError) throw problemToError(firstError, recipeFile);
   const plan = outcome.plan!;
   const recipe = outcome.recipe!;
@@ -93,7 +101,7 @@ async function composeWith(planner: Planner, recipeFile: string, options: Compos
   if (options.strategy) plan.strategy = options.strategy;
   const selected = plan.strategies[plan.strategy];
   if (!selected) throw new ComposerError('recipe', `strategy ${plan.strategy} has no result (manual needs weights.manual)`, { file: recipeFile });
-  if (paths.output === '' || /^[a-z][a-z0-9+.-]+:\/\//i.test(paths.output)) {
+  if (paths.output === '' || isRemoteUri(paths.output)) {
     throw new ComposerError('recipe', `output must be a local folder, got '${recipe.spec.output}'`, recipe.locationOf(['output']));
   }
 
@@ -106,6 +114,20 @@ async function composeWith(planner: Planner, recipeFile: string, options: Compos
     const drift = lockDrift(previousLock, buildLock({ toolVersion, recipe, paths, plan, candidates: outcome.candidates!, outputFiles: previousLock.output.files }));
     if (drift.length > 0) throw driftError(paths.lock, drift);
   }
+
+  // Where the composite goes: never a folder compose did not make, nor the recipe's, the library, the
+  // workspace, a .git or an input adapter (checked now, then again right before the output is replaced).
+  const outputContext: OutputContext = {
+    output: paths.output,
+    recipeFile: paths.recipeFile,
+    library: paths.libraryIsUri ? undefined : paths.library,
+    workspaceRoot: options.workspaceRoot,
+    adapters: [...outcome.candidates!, ...(outcome.adapters ?? [])],
+    lockFile: paths.lock,
+    verifyLockHashes: true,
+  };
+  const outputLocation = recipe.locationOf(['output']);
+  requireSafeOutput(outputContext, outputLocation, options.force);
 
   const byName = new Map(outcome.candidates!.map((c) => [c.name, c]));
   const inputs = Object.entries(selected.weights)
@@ -122,6 +144,15 @@ async function composeWith(planner: Planner, recipeFile: string, options: Compos
         modulesToSave: recipe.spec.merge.modules_to_save,
         provider: options.provider as ProviderRequest | undefined,
         signal: options.signal,
+        outputChecked: true,
+        // Verify first, write after: the output is replaced only when the folder is still safe to
+        // replace and, under --locked, the new files are exactly the locked ones.
+        beforePublish: (files) => {
+          requireSafeOutput(outputContext, outputLocation, options.force);
+          if (previousLock && JSON.stringify(previousLock.output.files) !== JSON.stringify(files)) {
+            throw driftError(paths.lock, [{ what: 'output files', locked: previousLock.output.files, now: files }]);
+          }
+        },
         onProgress: (p: MergeProgress) =>
           progress({
             fraction: 0.1 + 0.85 * (p.modulesDone / Math.max(1, p.modulesTotal)),
@@ -134,12 +165,6 @@ async function composeWith(planner: Planner, recipeFile: string, options: Compos
       paths.output,
     );
     const lock = buildLock({ toolVersion, recipe, paths, plan, candidates: outcome.candidates!, outputFiles: merged.files });
-    if (previousLock) {
-      const before = JSON.stringify(previousLock.output.files);
-      if (before !== JSON.stringify(lock.output.files)) {
-        throw driftError(paths.lock, [{ what: 'output files', locked: previousLock.output.files, now: lock.output.files }]);
-      }
-    }
     writeLock(paths.lock, lock);
     const after = await afterCompose({ recipe, paths, lock, workspaceRoot: options.workspaceRoot, allowExec: options.allowExec, skipEvaluate: options.skipEvaluate, toolVersion, signal: options.signal, onProgress: (message) => progress({ fraction: 0.97, message }) });
     progress({ fraction: 1, message: 'done' });

@@ -22,7 +22,13 @@ export async function withLockFile<T>(lockFile: string, what: string, body: () =
       break;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new ComposerError('io', `cannot create ${lockFile}: ${(e as Error).message}`, { file: lockFile });
-      const holder = Number(readOr(lockFile, ''));
+      const content = readOr(lockFile, '').trim();
+      // Only a lock file of ours (a pid, or empty: created but not yet written) is ever removed; a file
+      // of the user's that happens to carry the name is not.
+      if (content !== '' && !/^\d{1,10}$/.test(content)) {
+        throw new ComposerError('io', `${lockFile} exists and is not a compose lock file (it holds something else)`, { file: lockFile }, 'move that file away; compose keeps a lock file of that name while it writes');
+      }
+      const holder = Number(content);
       if (!Number.isInteger(holder) || holder <= 0 || !processAlive(holder)) {
         fs.rmSync(lockFile, { force: true }); // left behind by a process that died
         continue;

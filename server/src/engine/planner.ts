@@ -11,7 +11,9 @@ import { ComposerError, isComposerError } from './errors';
 import { checkRecipe } from './recipe/check';
 import { closestMatch } from './recipe/didYouMean';
 import type { Recipe } from './recipe/parse';
-import { isUri, resolveRecipePaths, type RecipePaths } from './recipe/paths';
+import { resolveRecipePaths, type RecipePaths } from './recipe/paths';
+import { isRemoteUri, resolveLocation } from './location';
+import { outputHazards } from './outputGuard';
 import type { Problem, RecipePath, Severity } from './recipe/problem';
 import { hasErrors, sortProblems } from './recipe/problem';
 import { targetSource } from './recipe/spec';
@@ -71,6 +73,38 @@ export interface Planner {
 
 export function createPlanner(): Planner {
   return new CachingPlanner();
+}
+
+/**
+ * Where the composite would go, checked against the file system (outputGuard.ts): errors at `output:`
+ * for check and the editor, the same rules compose enforces. Codes the lexical checks already
+ * reported are not repeated.
+ */
+function reportOutputHazards(recipe: Recipe, file: string, options: PlanOptions, outcome: PlanOutcome, problems: Problem[]): void {
+  const written = recipe.spec.output;
+  if (typeof written !== 'string' || written === '') return;
+  let paths: RecipePaths;
+  try {
+    paths = outcome.paths ?? resolveRecipePaths(recipe, file);
+  } catch {
+    return;
+  }
+  if (isRemoteUri(paths.output)) return;
+  const seen = new Set(problems.filter((p) => p.path?.length === 1 && p.path[0] === 'output').map((p) => p.code));
+  const hazards = outputHazards({
+    output: paths.output,
+    recipeFile: paths.recipeFile,
+    library: paths.libraryIsUri || !recipe.spec.library ? undefined : paths.library,
+    workspaceRoot: options.workspaceRoot,
+    adapters: [...(outcome.candidates ?? []), ...(outcome.adapters ?? [])],
+    lockFile: paths.lock,
+  });
+  for (const h of hazards) {
+    if (seen.has(h.code)) continue;
+    seen.add(h.code);
+    const message = h.hint ? `${h.message} (${h.hint})` : h.message;
+    problems.push({ severity: 'error', code: h.code, message, range: recipe.problemRange(['output'], 'value'), path: ['output'] });
+  }
 }
 
 /** A problem to report at a recipe path. */
@@ -134,7 +168,7 @@ class CachingPlanner implements Planner {
     const checked = checkRecipe(text, file, { workspaceRoot: options.workspaceRoot });
     if (checked.notARecipe) return { isRecipe: false, problems: checked.problems };
     const recipe = checked.recipe;
-    if (recipe && options.libraryUri) useDefaultLibrary(recipe, checked.problems, isUri(options.libraryUri) ? options.libraryUri : path.resolve(options.workspaceRoot ?? '.', options.libraryUri));
+    if (recipe && options.libraryUri) useDefaultLibrary(recipe, checked.problems, resolveLocation(options.libraryUri, path.resolve(options.workspaceRoot ?? '.')));
     const problems = [...checked.problems];
     const outcome: PlanOutcome = { isRecipe: true, recipe, problems };
     if (!recipe) return outcome;
@@ -149,8 +183,11 @@ class CachingPlanner implements Planner {
       else if (isComposerError(e)) at(new RecipeProblem('error', e.code, e.hint ? `${e.message} (${e.hint})` : e.message, []));
       else at(new RecipeProblem('error', 'internal', `could not plan the recipe: ${(e as Error)?.message ?? e}`, []));
     }
+    // An unsafe output is an error to fix, but the weights stand: the plan is kept for the editor.
+    const blocking = hasErrors(problems);
+    reportOutputHazards(recipe, file, options, outcome, problems);
     outcome.problems = sortProblems(problems);
-    if (hasErrors(outcome.problems)) delete outcome.plan;
+    if (blocking) delete outcome.plan;
     return outcome;
   }
 

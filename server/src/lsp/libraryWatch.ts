@@ -5,6 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { localPath as localPathOf } from '../engine/location';
 
 export class LibraryWatch {
   private readonly signatures = new Map<string, string>();
@@ -43,9 +44,7 @@ export class LibraryWatch {
 }
 
 function localPath(uri: string): string | undefined {
-  if (uri.startsWith('file://')) return new URL(uri).pathname;
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(uri)) return undefined;
-  return path.resolve(uri);
+  return localPathOf(uri, process.cwd());
 }
 
 function signature(dir: string): string {

@@ -75,7 +75,7 @@ export function startLanguageServer(argv: string[] = process.argv.slice(2), opti
   let settings: ServerSettings = { ...DEFAULT_SETTINGS };
   let capabilities: ClientCapabilities = {};
   let workspaceRoot: string | undefined;
-  let initiallyTrusted = true;
+  let initiallyTrusted = false;
   let initialSettings: ServerSettings = { ...DEFAULT_SETTINGS };
   let lastStatus: StatusParams = { state: 'idle' };
   const composing = new Map<string, AbortController>();
@@ -193,6 +193,8 @@ export function startLanguageServer(argv: string[] = process.argv.slice(2), opti
     workspaceRoot = folder ? fileOf(folder) : params.rootPath ?? undefined;
     const init = params.initializationOptions as Record<string, unknown> | undefined;
     settings = readSettings(init?.settings ?? init);
+    // Trust only from initialize, and only when the client says so (top level or in the settings).
+    settings.trusted = settings.trusted || init?.trusted === true;
     initiallyTrusted = settings.trusted;
     initialSettings = settings;
     log.level = settings.logLevel;
@@ -379,7 +381,9 @@ export function startLanguageServer(argv: string[] = process.argv.slice(2), opti
     sendStatus({ state: 'busy', message: `Composing ${path.basename(file)}` });
     if (reporting) progress.begin(`Composing ${path.basename(file)}`, 0, undefined, true);
     try {
-      const request = { ...engineOptions(), recipeFile: file, allowExec: settings.trusted };
+      // No workspace folder (rootUri null): the recipe's own folder is the workspace, so nothing is
+      // read from or written to outside it.
+      const request = { ...engineOptions(), workspaceRoot: workspaceRoot ?? path.dirname(file), recipeFile: file, allowExec: settings.trusted };
       const result = await runCompose(request, (p) => {
         if (!reporting) return;
         if (p.percentage !== undefined && p.message) progress.report(p.percentage, p.message);

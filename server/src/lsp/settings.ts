@@ -8,11 +8,16 @@ export interface ServerSettings {
   logLevel: 'error' | 'warn' | 'info' | 'debug';
   /** How often the library folders of open recipes are checked for changes (0: never). */
   libraryPollMs: number;
-  /** False in an untrusted VS Code workspace: plans still run, compose (which writes files) does not. */
+  /**
+   * Compose (writes adapter files) and `evaluate` commands run only when the client says the workspace
+   * is trusted: `trusted: true` in initializationOptions (the VS Code client passes Workspace Trust;
+   * other editors opt in in their own configuration). Default: untrusted. Settings read later
+   * (workspace/configuration, which a cloned repository can supply) can only take it away.
+   */
   trusted: boolean;
 }
 
-export const DEFAULT_SETTINGS: ServerSettings = { executionProvider: 'auto', debounceMs: 150, logLevel: 'info', libraryPollMs: 2000, trusted: true };
+export const DEFAULT_SETTINGS: ServerSettings = { executionProvider: 'auto', debounceMs: 150, logLevel: 'info', libraryPollMs: 2000, trusted: false };
 
 const PROVIDERS = new Set(['auto', 'cpu', 'cuda', 'tensorrt', 'webgpu']);
 const LEVELS = new Set(['error', 'warn', 'info', 'debug']);
@@ -28,5 +33,6 @@ export function readSettings(raw: unknown, base: ServerSettings = DEFAULT_SETTIN
   if (typeof nested.logLevel === 'string' && LEVELS.has(nested.logLevel)) out.logLevel = nested.logLevel as ServerSettings['logLevel'];
   if (typeof nested.libraryPollMs === 'number' && Number.isFinite(nested.libraryPollMs)) out.libraryPollMs = Math.max(0, nested.libraryPollMs);
   if (nested.trusted === false || s.trusted === false) out.trusted = false;
+  else if (nested.trusted === true || s.trusted === true) out.trusted = true;
   return out;
 }

@@ -5,6 +5,7 @@ import type { Location, Position } from 'vscode-languageserver-types';
 import { PATH_KEYS } from './completion';
 import { adapterByName, adapterRoleOf } from './recipeView';
 import type { FileSystemView, RecipeView } from './recipeView';
+import { localPath } from '../engine/location';
 
 const ORIGIN = { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } };
 
@@ -32,7 +33,8 @@ export function definition(view: RecipeView, position: Position, files: FileSyst
 
 /** The file an adapter opens as: its adapter_config.json when it is a folder that has one. */
 export function adapterFile(adapterPath: string, files: FileSystemView): string | undefined {
-  const p = adapterPath.startsWith('file://') ? new URL(adapterPath).pathname : adapterPath;
+  const p = localPath(adapterPath, process.cwd());
+  if (p === undefined) return undefined;
   if (files.isDirectory(p)) {
     for (const candidate of ['adapter_config.json', 'config.json']) {
       const inside = path.join(p, candidate);

@@ -16,7 +16,8 @@ Plans the recipe (as \`plan\`), merges the selected strategy's adapters per modu
 (ΔW = Σ wᵢ·sᵢ·BᵢAᵢ; \`cat\` exactly, or \`svd\` truncated to the recipe's rank from the factors) and
 writes the composite adapter (PEFT folder; kohya layout for kohya inputs) and
 <recipe>.compose.lock next to the recipe. Both are written atomically: an interrupted compose
-leaves the previous output and lock untouched.
+leaves the previous output and lock untouched. An existing output is replaced only when compose
+wrote it (its composition.json, or the lock's record of it).
 
 Options:
   --locked          re-run from the lock: fail if the plan or the output differs from it
@@ -30,10 +31,12 @@ Options:
                     folder above it with .git/.vscode, else the folder above the recipe's)
   --allow-outside-workspace
                     trust the recipe's paths outside the workspace
+  --force           replace an existing non-empty output folder that compose did not write (never the
+                    recipe's folder, the library, the workspace, a .git or an input adapter's folder)
   --json            {output, lock, weights, modules, rank, energy_kept: {min, mean}, …}
   --debug           show stack traces of internal errors
   -h, --help        this help`,
-  options: { locked: { type: 'boolean' }, 'allow-exec': { type: 'boolean' }, 'skip-evaluate': { type: 'boolean' }, 'allow-outside-workspace': { type: 'boolean' }, strategy: { type: 'string' }, provider: { type: 'string' }, workspace: { type: 'string' } },
+  options: { locked: { type: 'boolean' }, force: { type: 'boolean' }, 'allow-exec': { type: 'boolean' }, 'skip-evaluate': { type: 'boolean' }, 'allow-outside-workspace': { type: 'boolean' }, strategy: { type: 'string' }, provider: { type: 'string' }, workspace: { type: 'string' } },
   async run(args, io) {
     const file = path.resolve(io.cwd, requirePositional(args, 0, 'the recipe file', 'compose'));
     const strategy = stringOption(args, 'strategy');
@@ -54,6 +57,7 @@ Options:
         provider: stringOption(args, 'provider'),
         workspaceRoot: workspaceOption === undefined ? defaultWorkspaceRoot(file, io.cwd) : path.resolve(io.cwd, workspaceOption),
         allowOutsideWorkspace: Boolean(args.values['allow-outside-workspace']),
+        force: Boolean(args.values.force),
         signal: controller.signal,
         toolVersion: version,
         onProgress: (p) => {

@@ -15,7 +15,8 @@ leave-one-out recipe per task. Then plans each held-out task and prints, per str
 composed ΔW is from the held-out task's true adapter (relative Frobenius error, cosine).
 
 Options:
-  --out DIR     where to build it (a previous demo there is replaced)
+  --out DIR     where to build it (a previous demo there is replaced, unless it now holds a .git
+                or files of its own; any other non-empty folder is refused)
   --json        the full report as JSON
   -h, --help    this help`,
   options: { out: { type: 'string' } },

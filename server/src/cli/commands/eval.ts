@@ -5,6 +5,7 @@ import { evaluateLibrary } from '../../engine/eval/evaluateLibrary';
 import { DEFAULT_EVAL_LAMBDA, EVAL_STRATEGIES } from '../../engine/eval/leaveOneOut';
 import { parseRecipe } from '../../engine/recipe/parse';
 import { isUri, resolveRecipePaths } from '../../engine/recipe/paths';
+import { resolveLocation } from '../../engine/location';
 import type { Strategy } from '../../engine/types';
 import { listOption, numberOption, requirePositional, stringOption, toJson, type Command } from '../command';
 import { evalMarkdown, evalText } from '../evalReport';
@@ -59,7 +60,7 @@ Options:
     if (products !== 'onnx' && products !== 'js') throw new ComposerError('usage', `unknown --products '${products}' (onnx | js)`);
 
     const fromRecipe = recipeDefaults(given, io.cwd);
-    const library = fromRecipe?.library ?? (isUri(given) ? given : path.resolve(io.cwd, given));
+    const library = fromRecipe?.library ?? resolveLocation(given, io.cwd);
 
     const strategies = listOption(args, 'strategies');
     for (const s of strategies) {

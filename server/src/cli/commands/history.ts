@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { ComposerError } from '../../engine/errors';
 import { readHistory, readRecipeHistory } from '../../engine/history/runHistory';
 import { isUri } from '../../engine/recipe/paths';
+import { resolveLocation } from '../../engine/location';
 import type { RunHistoryEntry } from '../../engine/types';
 import { numberOption, requirePositional, stringOption, toJson, type Command } from '../command';
 import { formatNumber, formatWeight } from '../planReport';
@@ -27,7 +28,7 @@ Options:
     const limit = numberOption(args, 'limit');
     if (limit !== undefined && !(Number.isInteger(limit) && limit > 0)) throw new ComposerError('usage', `--limit expects a positive integer, got ${limit}`);
     const workspaceRoot = path.resolve(io.cwd, stringOption(args, 'workspace') ?? '.');
-    const target = isUri(given) ? given : path.resolve(io.cwd, given);
+    const target = resolveLocation(given, io.cwd);
     if (!isUri(given) && !fs.existsSync(target)) throw new ComposerError('io', `no such file or folder: ${given}`, { file: given });
     const runs = !isUri(given) && fs.statSync(target).isFile()
       ? await readRecipeHistory(target, { workspaceRoot, limit })

@@ -40,6 +40,8 @@ export interface DemoOptions {
 }
 
 const MARKER = '.adapter-composer-demo';
+/** What a demo folder holds: the demo's files, composites (`out/`) and the workspace run history. */
+const DEMO_ENTRIES = new Set([MARKER, 'README.md', 'adapters', 'data', 'encoder.onnx', 'library', 'recipes', 'out', '.adapter-composer']);
 
 export async function buildDemoWorkspace(outDir: string, options: DemoOptions = {}): Promise<DemoReport> {
   const say = options.onProgress ?? (() => undefined);
@@ -110,6 +112,12 @@ function prepareFolder(root: string, force: boolean): void {
   if (fs.existsSync(root) && fs.readdirSync(root).length > 0) {
     if (!fs.existsSync(path.join(root, MARKER)) || !force) {
       throw new ComposerError('io', `${root} exists and is not a demo folder made by this command`, { file: root }, 'choose another --out folder');
+    }
+    // A previous demo is replaced as a whole only while it holds nothing but what the demo (and
+    // composing its recipes) writes: a .git or a file of the user's makes it the user's folder.
+    const foreign = fs.readdirSync(root).filter((e) => !DEMO_ENTRIES.has(e));
+    if (foreign.length > 0) {
+      throw new ComposerError('io', `${root} is a previous demo but now also holds ${foreign.slice(0, 5).join(', ')}${foreign.length > 5 ? ', …' : ''}; only an untouched demo folder is replaced`, { file: root }, 'choose another --out folder, or move those out first');
     }
     fs.rmSync(root, { recursive: true, force: true });
   }

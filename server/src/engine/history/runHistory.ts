@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import * as arrow from 'apache-arrow';
 import * as lancedb from '@lancedb/lancedb';
 import { ComposerError } from '../errors';
-import { isRemoteUri } from '../library/library';
+import { isRemoteUri, localPath } from '../location';
 import { sqlString } from '../library/schema';
 import { parseRecipe } from '../recipe/parse';
 import { resolveRecipePaths } from '../recipe/paths';
@@ -39,7 +39,7 @@ export interface HistoryStore {
 export function historyStore(place: HistoryPlace): HistoryStore {
   const library = place.library;
   if (library && !isRemoteUri(library)) {
-    const folder = path.resolve(library.startsWith('file://') ? library.slice('file://'.length) : library);
+    const folder = localPath(library, process.cwd()) ?? library;
     if (isWritableFolder(folder)) return { database: folder, anchor: folder, kind: 'library' };
   }
   const root = path.resolve(place.workspaceRoot ?? (place.recipeFile ? path.dirname(path.resolve(place.recipeFile)) : '.'));
@@ -57,7 +57,7 @@ function isWritableFolder(folder: string): boolean {
 }
 
 function relativeTo(anchor: string, file: string): string {
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(file)) return file;
+  if (isRemoteUri(file)) return file;
   return path.relative(anchor, path.resolve(file)).split(path.sep).join('/') || '.';
 }
 

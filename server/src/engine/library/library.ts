@@ -32,6 +32,7 @@ import {
 } from './schema';
 import { withLockFile } from '../outputLock';
 import { ensureAnnIndex, AnnIndexReport, IndexBuildOptions, searchTuning } from './annIndex';
+import { isRemoteUri, localPath as localPathOf } from '../location';
 
 /** The file name an encoder gets when it is copied into a local library folder. */
 export const LIBRARY_ENCODER_FILE = 'encoder.onnx';
@@ -132,12 +133,11 @@ function librarySession(): lancedb.Session {
   return session;
 }
 
-export function isRemoteUri(uri: string): boolean {
-  return /^[a-z][a-z0-9+.-]*:\/\//i.test(uri) && !uri.startsWith('file://');
-}
+export { isRemoteUri };
 
+/** A local library location (path or file:// URI) as an absolute folder, relative to the current folder. */
 function localPath(uri: string): string {
-  return path.resolve(uri.startsWith('file://') ? uri.slice('file://'.length) : uri);
+  return localPathOf(uri, process.cwd()) ?? uri;
 }
 
 function libraryError(message: string, hint?: string, file?: string): ComposerError {

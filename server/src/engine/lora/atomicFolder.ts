@@ -7,10 +7,14 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ComposerError } from '../errors';
 import { processAlive } from '../outputLock';
+import { hasCompositionMarker } from '../outputGuard';
 
-const ADAPTER_FILES = ['adapter_config.json', 'adapter_model.safetensors', 'adapters.safetensors', 'pytorch_lora_weights.safetensors', 'composition.json'];
-
-export function createStagingFolder(target: string): string {
+/**
+ * A staging folder next to `target`. An existing `target` must be a folder compose wrote itself (its
+ * composition.json, see outputGuard.ts) or empty, unless the caller has already decided that it may be
+ * replaced (`checked`: compose, after the recipe-level output checks and --force).
+ */
+export function createStagingFolder(target: string, options: { checked?: boolean } = {}): string {
   const resolved = path.resolve(target);
   const parent = path.dirname(resolved);
   fs.mkdirSync(parent, { recursive: true });
@@ -19,9 +23,8 @@ export function createStagingFolder(target: string): string {
     const stat = fs.statSync(resolved);
     if (!stat.isDirectory()) throw new ComposerError('io', `output ${target} exists and is not a folder`, { file: target });
     const entries = fs.readdirSync(resolved);
-    const looksLikeAdapter = entries.length === 0 || entries.some((e) => ADAPTER_FILES.includes(e) || e.endsWith('.safetensors'));
-    if (!looksLikeAdapter) {
-      throw new ComposerError('io', `refusing to replace ${target}: it exists and does not look like an adapter folder`, { file: target }, 'choose a new output folder, or remove it yourself');
+    if (!options.checked && entries.length > 0 && !hasCompositionMarker(resolved)) {
+      throw new ComposerError('io', `refusing to replace ${target}: it exists and was not written by compose (no composition.json of adapter-composer)`, { file: target }, 'choose a new output folder, or remove it yourself');
     }
   }
   const staging = path.join(parent, `.${path.basename(resolved)}.tmp-${process.pid}-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`);
@@ -79,8 +82,11 @@ export function recoverInterruptedPublish(target: string): void {
   } catch {
     return;
   }
+  // only this target's own leftovers: `.<name>.old-<pid>-<stamp>` / `.<name>.tmp-<pid>-<stamp>` exactly (the
+  // leftovers of a sibling output `<name>.x` or a folder of the user's are never touched)
+  const own = new RegExp(`^${escapeRegExp(prefix)}(old|tmp)-(\\d+)-[0-9a-z]+$`);
   const leftovers = entries
-    .map((e) => ({ name: e, match: /^\.(?:.*)\.(old|tmp)-(\d+)-/.exec(e) }))
+    .map((e) => ({ name: e, match: own.exec(e) }))
     .filter((e): e is { name: string; match: RegExpExecArray } => e.match !== null && !processAlive(Number(e.match[2])));
   const olds = leftovers.filter((e) => e.match[1] === 'old').map((e) => path.join(parent, e.name));
   if (!fs.existsSync(resolved) && olds.length > 0) {
@@ -88,6 +94,10 @@ export function recoverInterruptedPublish(target: string): void {
     fs.renameSync(newest, resolved);
   }
   for (const e of leftovers) fs.rmSync(path.join(parent, e.name), { recursive: true, force: true });
+}
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 const WRITE_ERRNO: Record<string, string> = {

@@ -59,6 +59,13 @@ export interface MergeOptions {
   engine?: MatMulEngine;
   /** The execution provider the products ask for (the recipe's / the editor's setting; default cpu). */
   provider?: ProviderRequest;
+  /**
+   * The caller (compose) has checked that an existing output may be replaced; otherwise only an
+   * empty folder or one holding compose's composition.json is.
+   */
+  outputChecked?: boolean;
+  /** Called with the finished files before the output is replaced; throwing leaves the output as it was. */
+  beforePublish?: (files: { path: string; sha256: string }[]) => void;
 }
 
 export interface MergeResult {
@@ -353,6 +360,11 @@ function writeJsonFile(file: string, value: unknown): string {
   return createHash('sha256').update(text).digest('hex');
 }
 
+/** `input` relative to the output folder, `/`-separated. */
+function relativeToOutput(outputDir: string, input: string): string {
+  return path.relative(path.resolve(outputDir), path.resolve(input)).split(path.sep).join('/') || '.';
+}
+
 export async function mergeAdapters(inputs: MergeInput[], options: MergeOptions, outputDir: string): Promise<MergeResult> {
   validateInputs(inputs, options);
   const warnings: string[] = [];
@@ -379,7 +391,7 @@ export async function mergeAdapters(inputs: MergeInput[], options: MergeOptions,
   // cat only copies and scales: no products, so no ONNX Runtime session to open
   const chosen = options.method === 'cat' ? { products: { ...jsProducts, name: 'none (cat copies the factors)' } as PanelProducts, dispose: undefined, warning: undefined } : await chooseProducts(options);
   if (chosen.warning) warnings.push(chosen.warning);
-  const staging = createStagingFolder(outputDir);
+  const staging = createStagingFolder(outputDir, { checked: options.outputChecked });
   const weightsPath = path.join(staging, WEIGHTS_FILE[layout]);
   const energy: Record<string, number> = {};
   const files: { path: string; sha256: string }[] = [];
@@ -450,12 +462,14 @@ export async function mergeAdapters(inputs: MergeInput[], options: MergeOptions,
       layout,
       dtype,
       rank: layoutRank,
-      inputs: inputs.map((inp, i) => ({ name: inp.name, path: inp.path, weight: inp.weight, format: adapters[i].format })),
+      // input paths relative to the composite (an absolute path would leak this machine's layout into a committed folder)
+      inputs: inputs.map((inp, i) => ({ name: inp.name, path: relativeToOutput(outputDir, inp.path), weight: inp.weight, format: adapters[i].format })),
       modules_to_save: { policy, names: saved.map((s) => s.name) },
       energy_kept: { min: Math.min(...values), mean: values.reduce((s, v) => s + v, 0) / values.length },
     };
     files.push({ path: 'composition.json', sha256: writeJsonFile(path.join(staging, 'composition.json'), composition) });
     if (options.signal?.aborted) throw cancelled();
+    options.beforePublish?.([...files].sort((a, b) => (a.path < b.path ? -1 : 1)));
     publishStagingFolder(staging, outputDir);
     const ranks: Record<string, number> = {};
     for (const p of plans) ranks[p.out.name] = p.out.rank;

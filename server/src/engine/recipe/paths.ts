@@ -1,8 +1,10 @@
 /**
  * Where a recipe's relative paths point. Everything in a recipe is relative to the recipe's folder;
- * URIs (s3://…, gs://…, memory://…) are left as they are.
+ * remote URIs (s3://…, gs://…, memory://…) are left as they are, `file://` URIs are local paths (read
+ * by engine/location.ts, the one parser of locations).
  */
 import * as path from 'node:path';
+import { isRemoteUri, resolveLocation } from '../location';
 import type { TargetSource } from '../types';
 import type { Recipe } from './parse';
 import { targetSource, type RecipeSpec } from './spec';
@@ -43,15 +45,14 @@ export function pathToGlobPrefix(folder: string): string {
   return folder.replace(/(?<!\\)([()[\]{}*?|]|^!|[!+@](?=\()|\\(?![()[\]{}!*+?@|]))/g, '\\$&');
 }
 
-/** A URI scheme (two letters at least, so `C:\…` stays a Windows path). */
+/** A remote URI (not a folder of this machine; `file://` is local). See engine/location.ts. */
 export function isUri(location: string): boolean {
-  return /^[A-Za-z][A-Za-z0-9+.-]+:\/\//.test(location);
+  return isRemoteUri(location);
 }
 
-/** A recipe-relative location made absolute (URIs untouched). */
+/** A recipe-relative location made absolute (`file://` URIs too; remote URIs untouched). */
 export function resolveFromRecipe(location: string, recipeFile: string): string {
-  if (isUri(location)) return location;
-  return path.resolve(path.dirname(path.resolve(recipeFile)), location);
+  return resolveLocation(location, path.dirname(path.resolve(recipeFile)));
 }
 
 /** `<dir>/<name-of-recipe-file-without .compose.yaml>.compose.lock`. */

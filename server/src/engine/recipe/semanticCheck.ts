@@ -82,22 +82,24 @@ export function semanticProblems(recipe: Recipe, options: SemanticOptions = {}):
   // Where the output goes.
   if (typeof data.output === 'string' && data.output.length > 0 && !isUri(data.output)) {
     const output = resolveFromRecipe(data.output, recipe.file);
-    if (options.workspaceRoot) {
+    if (options.workspaceRoot && !within(path.resolve(options.workspaceRoot), output)) {
       const root = path.resolve(options.workspaceRoot);
       const rel = path.relative(root, output);
       if (rel === '..' || rel.startsWith(`..${path.sep}`) || path.isAbsolute(rel)) {
         push('warning', 'output-outside-workspace', `output \`${data.output}\` resolves to ${output}, outside the workspace ${root}`, ['output'], 'value');
       }
     }
+    if (options.workspaceRoot && within(path.resolve(options.workspaceRoot), output)) {
+      push('error', 'output-contains-workspace', `output \`${data.output}\` is or contains the workspace ${path.resolve(options.workspaceRoot)}; compose replaces its output folder as a whole`, ['output'], 'value');
+    }
     if (typeof data.library === 'string' && data.library.length > 0 && !isUri(data.library)) {
       const library = resolveFromRecipe(data.library, recipe.file);
-      const rel = path.relative(library, output);
-      if (rel === '' || !(rel === '..' || rel.startsWith(`..${path.sep}`) || path.isAbsolute(rel))) {
-        push('error', 'output-in-library', `output \`${data.output}\` is inside the library folder ${library}; write composites elsewhere`, ['output'], 'value');
+      if (within(output, library) || within(library, output)) {
+        push('error', 'output-in-library', `output \`${data.output}\` overlaps the library folder ${library}; write composites elsewhere`, ['output'], 'value');
       }
     }
-    if (path.resolve(output) === path.dirname(path.resolve(recipe.file))) {
-      push('warning', 'output-is-recipe-folder', 'output is the recipe\'s own folder; the adapter files would land next to the recipe', ['output'], 'value');
+    if (within(path.resolve(recipe.file), output)) {
+      push('error', 'output-contains-recipe', `output \`${data.output}\` is the recipe's own folder or one above it; compose replaces its output folder as a whole and would delete the recipe`, ['output'], 'value');
     }
   }
 
@@ -122,6 +124,12 @@ export function semanticProblems(recipe: Recipe, options: SemanticOptions = {}):
     });
   }
   return out;
+}
+
+/** `inner` is `outer` or lies inside it (absolute paths, compared as written). */
+function within(inner: string, outer: string): boolean {
+  const rel = path.relative(outer, inner);
+  return rel === '' || !(rel === '..' || rel.startsWith(`..${path.sep}`) || path.isAbsolute(rel));
 }
 
 function record(v: unknown): Record<string, unknown> {

@@ -1,0 +1,199 @@
+/**
+ * Which folders `compose` may replace. Publishing a composite swaps the output folder out and
+ * removes the old one, so the output must be a folder compose made itself: one holding its
+ * `composition.json` (tool: adapter-composer), or the output the previous lock records (with the
+ * recorded file hashes, when asked to verify them). Never — not even with --force — a folder that is,
+ * or is an ancestor of, the recipe, the library, the workspace root, a `.git`, or an adapter of the
+ * library; nor one that lies inside the library or an adapter. A non-empty folder compose did not
+ * write is refused unless the user forces it. The planner reports these as errors at `output:`
+ * (check, the editor) and compose checks them again before it writes and right before it publishes.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { ComposerError, type SourceLocation } from './errors';
+import { sha256FileSync } from './prototype/contentHash';
+import { realLocation } from './recipe/workspaceConfinement';
+
+/** composition.json's `tool` field: the mark of a folder compose wrote. */
+export const COMPOSITION_TOOL = 'adapter-composer';
+const MAX_MARKER_BYTES = 1 << 20;
+
+export interface OutputContext {
+  /** Absolute output folder. */
+  output: string;
+  recipeFile: string;
+  /** Absolute local library folder (undefined for a remote library). */
+  library?: string;
+  workspaceRoot?: string;
+  /** Adapters the output must stay clear of (candidates, the library's adapters). */
+  adapters?: { name: string; path: string }[];
+  /** The recipe's lock file: an output it records counts as compose's own. */
+  lockFile?: string;
+  /** Check the lock's recorded file hashes against the folder (compose), not only its path (editor). */
+  verifyLockHashes?: boolean;
+}
+
+export interface OutputHazard {
+  code: string;
+  message: string;
+  hint?: string;
+  /** True when `--force` may override it (a non-empty folder compose did not write). */
+  forcible?: boolean;
+}
+
+/** `inner` is `outer` or lies inside it (both absolute and normalised: a string prefix test, µs for 5,000). */
+function within(inner: string, outer: string): boolean {
+  if (inner === outer) return true;
+  const prefix = outer.endsWith(path.sep) ? outer : outer + path.sep;
+  return inner.startsWith(prefix);
+}
+
+/** An absolute, normalised spelling without resolving again what already is one. */
+function normal(p: string): string {
+  return path.isAbsolute(p) && !p.includes(`${path.sep}.`) && !p.endsWith(path.sep) ? p : path.resolve(p);
+}
+
+/** Both spellings of a location: as written (resolved) and with symlinks followed. */
+function spellings(location: string): string[] {
+  const plain = path.resolve(location);
+  const real = realLocation(location);
+  return plain === real ? [plain] : [plain, real];
+}
+
+function overlaps(output: string[], other: string[], how: 'contains' | 'inside' | 'either'): boolean {
+  for (const o of output) {
+    for (const x of other) {
+      if ((how === 'contains' || how === 'either') && within(x, o)) return true;
+      if ((how === 'inside' || how === 'either') && within(o, x)) return true;
+    }
+  }
+  return false;
+}
+
+/** Everything wrong with writing the composite to `ctx.output` (empty: safe). */
+export function outputHazards(ctx: OutputContext): OutputHazard[] {
+  const out: OutputHazard[] = [];
+  const output = spellings(ctx.output);
+  const shown = ctx.output;
+  const protectedRoots = [path.parse(path.resolve(ctx.output)).root, os.homedir()].filter(Boolean);
+  if (output.some((o) => protectedRoots.some((r) => path.resolve(r) === o))) {
+    out.push({ code: 'output-protected', message: `output ${shown} is ${output.some((o) => o === path.parse(o).root) ? 'the file-system root' : 'the home folder'}; compose replaces its output folder as a whole` });
+  }
+  if (overlaps(output, spellings(ctx.recipeFile), 'contains')) {
+    out.push({ code: 'output-contains-recipe', message: `output ${shown} contains the recipe itself; compose replaces its output folder as a whole`, hint: 'write composites to a folder of their own, e.g. ../out/<name>' });
+  }
+  if (ctx.workspaceRoot && overlaps(output, spellings(ctx.workspaceRoot), 'contains')) {
+    out.push({ code: 'output-contains-workspace', message: `output ${shown} is or contains the workspace ${path.resolve(ctx.workspaceRoot)}; compose replaces its output folder as a whole` });
+  }
+  if (ctx.library && overlaps(output, spellings(ctx.library), 'either')) {
+    out.push({ code: 'output-in-library', message: `output ${shown} overlaps the library folder ${ctx.library}; write composites elsewhere` });
+  }
+  if (output.some((o) => o.split(path.sep).includes('.git')) || output.some((o) => exists(path.join(o, '.git')))) {
+    out.push({ code: 'output-git', message: `output ${shown} is, holds or lies inside a .git folder; compose never replaces a repository` });
+  }
+  for (const adapter of ctx.adapters ?? []) {
+    if (!adapter.path) continue;
+    const adapterFolder = normal(adapter.path);
+    if (overlaps(output, [adapterFolder, ...(ctx.adapters!.length <= 64 ? spellings(adapterFolder) : [])], 'either')) {
+      out.push({ code: 'output-overlaps-adapter', message: `output ${shown} overlaps the folder of the adapter \`${adapter.name}\` (${adapterFolder}); compose would overwrite an input` });
+      break;
+    }
+  }
+  const existing = existingState(ctx.output);
+  if (existing === 'not-a-folder') {
+    out.push({ code: 'output-not-a-folder', message: `output ${shown} exists and is not a folder` });
+  } else if (existing === 'foreign' && !ownedByLock(ctx)) {
+    out.push({
+      code: 'output-not-composed',
+      message: `output ${shown} is a non-empty folder that compose did not write (no composition.json of adapter-composer, not the output of the lock); compose would replace it`,
+      hint: 'choose a new output folder, or pass --force to replace it',
+      forcible: true,
+    });
+  }
+  return out;
+}
+
+/** Throws the first hazard (a --force-able one only without `force`) as a ComposerError at `location`. */
+export function requireSafeOutput(ctx: OutputContext, location: SourceLocation | undefined, force = false): void {
+  const first = outputHazards(ctx).find((h) => !(force && h.forcible));
+  if (first) throw new ComposerError('recipe', first.message, location, first.hint ?? 'choose an output folder of its own, e.g. ../out/<name>');
+}
+
+function exists(p: string): boolean {
+  try {
+    fs.lstatSync(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function existingState(output: string): 'absent' | 'empty' | 'ours' | 'foreign' | 'not-a-folder' {
+  let stat: fs.Stats;
+  try {
+    stat = fs.statSync(output);
+  } catch {
+    return 'absent';
+  }
+  if (!stat.isDirectory()) return 'not-a-folder';
+  let entries: string[];
+  try {
+    entries = fs.readdirSync(output);
+  } catch {
+    return 'foreign';
+  }
+  if (entries.length === 0) return 'empty';
+  return hasCompositionMarker(output) ? 'ours' : 'foreign';
+}
+
+/** The folder holds a regular, small composition.json whose `tool` is adapter-composer. */
+export function hasCompositionMarker(folder: string): boolean {
+  const text = readSmallRegularFile(path.join(folder, 'composition.json'));
+  if (text === undefined) return false;
+  try {
+    const json = JSON.parse(text) as unknown;
+    return json !== null && typeof json === 'object' && (json as Record<string, unknown>).tool === COMPOSITION_TOOL;
+  } catch {
+    return false;
+  }
+}
+
+function readSmallRegularFile(file: string): string | undefined {
+  try {
+    const st = fs.lstatSync(file);
+    if (!st.isFile() || st.size > MAX_MARKER_BYTES) return undefined;
+    return fs.readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+/** The previous lock records this output (and, when verifying, every recorded file still matches). */
+function ownedByLock(ctx: OutputContext): boolean {
+  if (!ctx.lockFile) return false;
+  const text = readSmallRegularFile(ctx.lockFile);
+  if (text === undefined) return false;
+  let lock: { output?: { path?: unknown; files?: unknown } };
+  try {
+    lock = JSON.parse(text);
+  } catch {
+    return false;
+  }
+  const recorded = lock?.output?.path;
+  const files = lock?.output?.files;
+  if (typeof recorded !== 'string' || !Array.isArray(files) || files.length === 0) return false;
+  if (realLocation(path.resolve(path.dirname(ctx.lockFile), recorded)) !== realLocation(ctx.output)) return false;
+  if (!ctx.verifyLockHashes) return true;
+  return files.every((f: unknown) => {
+    const entry = f as { path?: unknown; sha256?: unknown };
+    if (typeof entry?.path !== 'string' || typeof entry.sha256 !== 'string') return false;
+    const file = path.resolve(ctx.output, entry.path);
+    if (!within(file, path.resolve(ctx.output))) return false;
+    try {
+      return fs.lstatSync(file).isFile() && sha256FileSync(file) === entry.sha256;
+    } catch {
+      return false;
+    }
+  });
+}
