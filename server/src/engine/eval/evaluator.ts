@@ -18,6 +18,7 @@ import type { Recipe } from '../recipe/parse';
 import type { RecipePaths } from '../recipe/paths';
 import type { EvaluateSpec } from '../recipe/spec';
 import type { EvaluationOutcome } from '../types';
+import { readFileSafe } from '../safeRead';
 
 export interface EvaluatorContext {
   /** Absolute paths (and the recipe's name) substituted for {output}, {recipe}, {lock}, {name}. */
@@ -243,7 +244,7 @@ export async function afterCompose(input: AfterComposeInput): Promise<AfterCompo
   try {
     let lockBytes: Buffer | string = '';
     try {
-      lockBytes = fs.readFileSync(paths.lock);
+      lockBytes = readFileSafe(paths.lock, 'lock');
     } catch {
       // recorded with an empty hash below
     }
