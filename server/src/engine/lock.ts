@@ -14,6 +14,7 @@ import type { AdapterRecord, PlanJson } from './types';
 import { isUri } from './recipe/paths';
 import { writeFailure } from './lora/atomicFolder';
 import { parseJsonQuiet, readTextSafe } from './safeRead';
+import { ownValue, setOwn } from './nameTable';
 
 export const LOCK_FORMAT = 1;
 
@@ -48,7 +49,7 @@ function sortKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(sortKeys);
   if (value !== null && typeof value === 'object') {
     const out: Record<string, unknown> = {};
-    for (const key of Object.keys(value as object).sort()) out[key] = sortKeys((value as Record<string, unknown>)[key]);
+    for (const key of Object.keys(value as object).sort()) setOwn(out, key, sortKeys((value as Record<string, unknown>)[key]));
     return out;
   }
   return value;
@@ -199,8 +200,8 @@ export function lockDrift(lock: LockFile, fresh: LockFile): Drift[] {
   same('strategy', [lock.strategy, lock.parameters], [fresh.strategy, fresh.parameters]);
   const names = new Set([...Object.keys(lock.weights), ...Object.keys(fresh.weights)]);
   for (const name of names) {
-    const a = lock.weights[name] ?? 0;
-    const b = fresh.weights[name] ?? 0;
+    const a = ownValue(lock.weights, name) ?? 0;
+    const b = ownValue(fresh.weights, name) ?? 0;
     if (Math.abs(a - b) > 1e-9 * Math.max(1, Math.abs(a))) drift.push({ what: `weight of ${name}`, locked: a, now: b });
   }
   same('merge', lock.merge, fresh.merge);
