@@ -53,8 +53,8 @@ test('every strategy weighs `__proto__`, `constructor`, … exactly as it weighs
     const b = await planner.plan(fs.readFileSync(plain, 'utf8'), plain, { workspaceRoot: ws });
     assert.ok(a.plan && b.plan, JSON.stringify(a.problems));
     for (const s of STRATEGIES) {
-      const wa = a.plan.strategies[s]?.weights;
-      const wb = b.plan.strategies[s]?.weights;
+      const wa: Record<string, number> | undefined = a.plan.strategies[s]?.weights;
+      const wb: Record<string, number> | undefined = b.plan.strategies[s]?.weights;
       if (!wb) continue;
       assert.ok(wa, s);
       for (const [name, twin] of TWINS) {
@@ -100,7 +100,7 @@ test('manual {__proto__: 0.5, constructor: 0.5} passes check and composes both, 
   const a = await compose(hostile, { workspaceRoot: ws });
   const b = await compose(plain, { workspaceRoot: ws });
   assert.deepEqual(Object.keys(a.weights).filter((n) => a.weights[n] !== 0).sort(), ['__proto__', 'constructor']);
-  assert.ok(own(a.weights, '__proto__') && a.weights['__proto__'] === 0.5 && a.weights.constructor === 0.5);
+  assert.ok(own(a.weights, '__proto__') && a.weights['__proto__'] === 0.5 && (a.weights as Record<string, unknown>)['constructor'] === 0.5);
   const lock = JSON.parse(fs.readFileSync(hostile.replace(/\.yaml$/, '.lock'), 'utf8'));
   assert.ok(own(lock.weights, '__proto__') && lock.weights['__proto__'] === 0.5, JSON.stringify(lock.weights));
   const composition = JSON.parse(fs.readFileSync(path.join(a.output, 'composition.json'), 'utf8'));
