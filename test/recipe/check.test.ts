@@ -18,7 +18,7 @@ test('the valid recipe has no problems and its spec carries the values and defau
   const spec = r.recipe.spec;
   assert.equal(spec.name, 'prostate-e');
   assert.deepEqual(spec.target, { samples: ['data/prostate-e/*.npy'] });
-  assert.deepEqual(spec.retrieve, { k: 5, exclude: ['prostate-e'], where: "tags = 'prostate'" });
+  assert.deepEqual(spec.retrieve, { k: 5, exclude: ['prostate-e'], where: "array_has(tags, 'prostate')" });
   assert.deepEqual(spec.weights, { strategy: 'sparse', lambda: 0.05 });
   assert.deepEqual(spec.merge, { method: 'svd', rank: 16, dtype: 'bf16', modules_to_save: 'refuse' });
   assert.deepEqual(spec.evaluate, { command: ['python', 'score.py', '{output}'], timeout: 600 });

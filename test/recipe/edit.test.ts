@@ -62,7 +62,7 @@ test('flow mappings get flow insertions; missing sections are created', () => {
   const out = roundTrip(VALID_RECIPE, ['merge', 'rank'], 8);
   assert.ok(out.includes('merge: { method: svd, rank: 8, dtype: bf16'), out);
   const out2 = roundTrip(VALID_RECIPE, ['retrieve', 'adapters'], ['a', 'b']);
-  assert.ok(out2.includes(`where: "tags = 'prostate'", adapters: [a, b] }`), out2);
+  assert.ok(out2.includes(`where: "array_has(tags, 'prostate')", adapters: [a, b] }`), out2);
   const noWeights = edit(VALID_RECIPE, 'weights:\n  strategy: sparse\n  lambda: 0.05\n', '');
   const out3 = roundTrip(noWeights, ['weights', 'lambda'], 0.01);
   assert.ok(out3.endsWith('timeout: 600 }\nweights:\n  lambda: 0.01\n'), out3);

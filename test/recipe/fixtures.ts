@@ -8,7 +8,7 @@ base: facebook/sam-vit-base
 library: ../library
 target:
   samples: data/prostate-e/*.npy   # encoded, then mean-pooled
-retrieve: { k: 5, exclude: [prostate-e], where: "tags = 'prostate'" }
+retrieve: { k: 5, exclude: [prostate-e], where: "array_has(tags, 'prostate')" }
 weights:
   strategy: sparse
   lambda: 0.05

@@ -11,6 +11,7 @@ import type { LambdaPath, PlanJson, Strategy, StrategyResult } from '../../serve
 import { STRATEGIES } from '../../server/src/engine/types';
 import type { RunHistoryEntry } from './viewState';
 import { type ChartTheme, withAlpha } from './theme';
+import { ownValue } from '../../server/src/engine/nameTable';
 
 Chart.register(BarController, BarElement, CategoryScale, LinearScale, LineController, LineElement,
   PointElement, ScatterController, Legend, Title, Tooltip);
@@ -58,7 +59,7 @@ export function weightsChartConfig(plan: PlanJson, theme: ChartTheme): ChartConf
         const color = theme.strategy[strategy];
         return {
           label: selected ? `${strategy} (selected)` : strategy,
-          data: names.map((n) => result.weights[n] ?? 0),
+          data: names.map((n) => ownValue(result.weights, n) ?? 0),
           backgroundColor: selected ? color : withAlpha(color, 0.4),
           borderColor: selected ? theme.foreground : color,
           borderWidth: selected ? 2 : 1,

@@ -10,6 +10,7 @@ import {
 import { clampLambda, weightsAt } from './lambdaPath';
 import { readTheme, type ChartTheme } from './theme';
 import type { ViewMessage, ViewState } from './viewState';
+import { ownValue } from '../../server/src/engine/nameTable';
 
 export interface PanelHost {
   postMessage(message: ViewMessage): void;
@@ -85,7 +86,7 @@ function weightsSection(plan: PlanJson, theme: ChartTheme): Built {
   const { box, canvas } = chartBox('weights-chart',
     `Grouped bar chart: weights of ${names.length} adapters under ${strategies.length} strategies; the selected strategy is ${plan.strategy}.`);
   const table = dataTable('Weights by strategy', ['adapter', ...strategies.map(([s]) => (s === plan.strategy ? `${s} (selected)` : s))],
-    names.map((n) => [n, ...strategies.map(([, r]) => formatWeight(r.weights[n] ?? 0))]));
+    names.map((n) => [n, ...strategies.map(([, r]) => formatWeight(ownValue(r.weights, n) ?? 0))]));
   return { node: section('weights', 'Weights by strategy', box, table), draw: () => drawChart(canvas, weightsChartConfig(plan, theme)) };
 }
 

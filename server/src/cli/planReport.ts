@@ -2,6 +2,7 @@
  * Plans as text: a terminal table and a Markdown block for pull-request comments.
  */
 import type { PlanJson, Strategy, StrategyResult } from '../engine/types';
+import { ownValue } from '../engine/nameTable';
 
 export function formatWeight(w: number): string {
   // A real minus sign: negative weights are the point of `lin`/`sparse`, make them stand out.
@@ -29,7 +30,7 @@ function describeStrategy(name: Strategy, r: StrategyResult): string {
 function grid(plan: PlanJson): { header: string[]; rows: string[][] } {
   const names = strategyNames(plan);
   const header = ['adapter', 'distance', ...names.map((s) => describeStrategy(s, plan.strategies[s]!) + (s === plan.strategy ? ' *' : ''))];
-  const rows = plan.candidates.map((c) => [c.name, formatNumber(c.distance), ...names.map((s) => formatWeight(plan.strategies[s]!.weights[c.name] ?? 0))]);
+  const rows = plan.candidates.map((c) => [c.name, formatNumber(c.distance), ...names.map((s) => formatWeight(ownValue(plan.strategies[s]!.weights, c.name) ?? 0))]);
   rows.push(['residual', '', ...names.map((s) => formatNumber(plan.strategies[s]!.residual))]);
   rows.push(['objective', '', ...names.map((s) => formatNumber(plan.strategies[s]!.objective))]);
   rows.push(['non-zero', '', ...names.map((s) => String(plan.strategies[s]!.nonzero))]);

@@ -4,7 +4,7 @@
  * into place: an interrupted compose leaves the previous output and lock as they were.
  */
 import * as fs from 'node:fs';
-import { ComposerError } from './errors';
+import { ComposerError, isComposerError } from './errors';
 import { buildLock, lockDrift, readLock, writeLock, type LockFile } from './lock';
 import { mergeAdapters, type MergeProgress } from './lora/merge';
 import { createPlanner, type Planner } from './planner';
@@ -17,6 +17,7 @@ import { toolVersion as productVersion } from './version';
 import type { ProviderRequest } from './onnx/session';
 import { isRemoteUri } from './location';
 import { requireSafeOutput, type OutputContext } from './outputGuard';
+import { readTextSafe } from './safeRead';
 
 export interface ComposeOptions {
   signal?: AbortSignal;
@@ -78,9 +79,9 @@ export async function compose(recipeFile: string, options: ComposeOptions = {}):
 async function composeWith(planner: Planner, recipeFile: string, options: ComposeOptions): Promise<ComposeJson> {
   let text: string;
   try {
-    text = fs.readFileSync(recipeFile, 'utf8');
-  } catch {
-    throw new ComposerError('io', `cannot read ${recipeFile}`, { file: recipeFile });
+    text = readTextSafe(recipeFile, 'recipe', 'recipe');
+  } catch (e) {
+    throw isComposerError(e) ? e : new ComposerError('io', `cannot read ${recipeFile}`, { file: recipeFile });
   }
   const progress = options.onProgress ?? (() => undefined);
   progress({ fraction: 0, message: 'planning' });

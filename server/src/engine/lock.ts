@@ -5,7 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ComposerError } from './errors';
+import { ComposerError, isComposerError } from './errors';
 import { sha256Bytes } from './prototype/contentHash';
 import type { Recipe } from './recipe/parse';
 import type { RecipePaths } from './recipe/paths';
@@ -13,6 +13,8 @@ import type { RecipePath, Severity } from './recipe/problem';
 import type { AdapterRecord, PlanJson } from './types';
 import { isUri } from './recipe/paths';
 import { writeFailure } from './lora/atomicFolder';
+import { parseJsonQuiet, readTextSafe } from './safeRead';
+import { ownValue, setOwn } from './nameTable';
 
 export const LOCK_FORMAT = 1;
 
@@ -47,7 +49,7 @@ function sortKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(sortKeys);
   if (value !== null && typeof value === 'object') {
     const out: Record<string, unknown> = {};
-    for (const key of Object.keys(value as object).sort()) out[key] = sortKeys((value as Record<string, unknown>)[key]);
+    for (const key of Object.keys(value as object).sort()) setOwn(out, key, sortKeys((value as Record<string, unknown>)[key]));
     return out;
   }
   return value;
@@ -96,16 +98,17 @@ export function buildLock(input: {
 
 export function readLock(file: string): LockFile | undefined {
   let text: string;
+  if (!fs.existsSync(file)) return undefined;
   try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch {
+    text = readTextSafe(file, 'lock', 'the lock file');
+  } catch (e) {
+    if (isComposerError(e)) throw new ComposerError('lock', e.message, { file }, e.hint ?? 'delete it and compose again');
     return undefined;
   }
   try {
-    const lock = JSON.parse(text) as LockFile;
-    if (typeof lock !== 'object' || lock === null || lock.format !== LOCK_FORMAT || typeof lock.weights !== 'object') {
-      throw new Error(`unsupported lock format ${(lock as { format?: unknown })?.format}`);
-    }
+    const lock = parseJsonQuiet(text) as LockFile;
+    if (typeof lock !== 'object' || lock === null || Array.isArray(lock)) throw new Error('not a JSON object');
+    if (lock.format !== LOCK_FORMAT) throw new Error(`unsupported lock format ${JSON.stringify((lock as { format?: unknown }).format ?? null).slice(0, 40)}`);
     // A hand-edited or damaged lock must fail here, not as a TypeError deep in the drift check.
     const damage = lockShapeProblem(lock as unknown as Record<string, unknown>);
     if (damage) throw new Error(damage);
@@ -140,12 +143,14 @@ function fieldOk(value: unknown, kind: Field): boolean {
 function lockShapeProblem(lock: Record<string, unknown>): string | undefined {
   for (const [key, kind] of Object.entries(LOCK_FIELDS)) {
     const value = lock[key];
+    if (value === undefined) return `"${key}" is missing`;
     if (typeof kind === 'string') {
       if (!fieldOk(value, kind)) return `"${key}" must be ${kind === 'string|null' ? 'a string or null' : `a${kind === 'object' ? 'n' : ''} ${kind}`}`;
       continue;
     }
     if (!fieldOk(value, 'object')) return `"${key}" must be an object`;
     for (const [inner, innerKind] of Object.entries(kind)) {
+      if ((value as Record<string, unknown>)[inner] === undefined) return `"${key}.${inner}" is missing`;
       if (!fieldOk((value as Record<string, unknown>)[inner], innerKind as Field)) return `"${key}.${inner}" must be ${innerKind === 'string|null' ? 'a string or null' : `a ${innerKind}`}`;
     }
   }
@@ -195,8 +200,8 @@ export function lockDrift(lock: LockFile, fresh: LockFile): Drift[] {
   same('strategy', [lock.strategy, lock.parameters], [fresh.strategy, fresh.parameters]);
   const names = new Set([...Object.keys(lock.weights), ...Object.keys(fresh.weights)]);
   for (const name of names) {
-    const a = lock.weights[name] ?? 0;
-    const b = fresh.weights[name] ?? 0;
+    const a = ownValue(lock.weights, name) ?? 0;
+    const b = ownValue(fresh.weights, name) ?? 0;
     if (Math.abs(a - b) > 1e-9 * Math.max(1, Math.abs(a))) drift.push({ what: `weight of ${name}`, locked: a, now: b });
   }
   same('merge', lock.merge, fresh.merge);

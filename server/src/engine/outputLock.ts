@@ -6,6 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ComposerError } from './errors';
+import { readTextSafe } from './safeRead';
 
 export async function withOutputLock<T>(outputDir: string, body: () => Promise<T>, timeoutMs = 120_000): Promise<T> {
   const lockFile = `${outputDir.replace(/[\\/]+$/, '')}.composing`;
@@ -48,7 +49,7 @@ export async function withLockFile<T>(lockFile: string, what: string, body: () =
 
 function readOr(file: string, fallback: string): string {
   try {
-    return fs.readFileSync(file, 'utf8');
+    return readTextSafe(file, 'small');
   } catch {
     return fallback;
   }

@@ -50,6 +50,8 @@ import { ServerLog, describeError } from './serverLog';
 import { DEFAULT_SETTINGS, readSettings } from './settings';
 import type { ServerSettings } from './settings';
 import { toolVersion } from '../engine/version';
+import { readTextSafe } from '../engine/safeRead';
+import { isComposerError } from '../engine/errors';
 
 export interface LanguageServerOptions {
   /** The engine to plan with (tests pass a fake); default: the engine's planner. */
@@ -351,9 +353,9 @@ export function startLanguageServer(argv: string[] = process.argv.slice(2), opti
     const file = fileOf(uri);
     let text: string;
     try {
-      text = fs.readFileSync(file, 'utf8');
-    } catch {
-      throw userError(`cannot read ${file}`);
+      text = readTextSafe(file, 'recipe', 'recipe');
+    } catch (e) {
+      throw userError(isComposerError(e) ? e.message : `cannot read ${file}`);
     }
     const document = RecipeDocument.parse(text);
     const outcome = document.unreadable ? { isRecipe: false, problems: [] } : await planner.plan(text, file, engineOptions());

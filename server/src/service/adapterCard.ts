@@ -4,6 +4,7 @@ import { STRATEGIES } from '../engine/types';
 import { shortNumber, weightText } from './numberText';
 import { distanceTo } from './recipeView';
 import type { RecipeView } from './recipeView';
+import { ownValue } from '../engine/nameTable';
 
 export function adapterCard(view: RecipeView, adapter: AdapterRecord): string {
   const lines: string[] = [`**${adapter.name}** — LoRA adapter`, ''];
@@ -24,7 +25,7 @@ export function adapterCard(view: RecipeView, adapter: AdapterRecord): string {
   if (plan && !isCandidate) lines.push('', `_Not among the ${plan.candidates.length} candidates of this recipe._`);
   if (plan && isCandidate) {
     const rows = STRATEGIES.filter((s) => plan.strategies[s]).map((s) => {
-      const w = plan.strategies[s]?.weights[adapter.name];
+      const w = ownValue(plan.strategies[s]?.weights, adapter.name);
       return `| ${s}${s === plan.strategy ? ' (selected)' : ''} | ${w === undefined ? '—' : weightText(w)} |`;
     });
     if (rows.length) lines.push('', '| strategy | weight |', '| --- | ---: |', ...rows);

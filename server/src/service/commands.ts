@@ -3,6 +3,7 @@ import type { WorkspaceEdit } from 'vscode-languageserver-types';
 import type { PlanJson, Strategy } from '../engine/types';
 import { replaceTopLevelEdit, setValueEdit } from './recipeEdits';
 import type { RecipeView } from './recipeView';
+import { tableOf } from '../engine/nameTable';
 
 const DECIMALS = 6;
 
@@ -29,9 +30,7 @@ export function roundWeights(weights: Record<string, number>): Record<string, nu
     });
     units[largest][1] += drift;
   }
-  const out: Record<string, number> = {};
-  for (const [name, u] of units) out[name] = u / scale;
-  return out;
+  return tableOf(units.map(([name, u]) => [name, u / scale] as const));
 }
 
 /** `weights: {strategy: manual, manual: {...}}` with the computed weights; undefined without a plan. */

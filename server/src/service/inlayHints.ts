@@ -4,6 +4,7 @@ import type { InlayHint, Range } from 'vscode-languageserver-types';
 import { shortNumber, weightText } from './numberText';
 import { adapterReferences, distanceTo } from './recipeView';
 import type { RecipeView } from './recipeView';
+import { ownValue } from '../engine/nameTable';
 
 export function inlayHints(view: RecipeView, range?: Range): InlayHint[] {
   const plan = view.outcome?.plan;
@@ -15,7 +16,7 @@ export function inlayHints(view: RecipeView, range?: Range): InlayHint[] {
   for (const ref of adapterReferences(view)) {
     if (ref.span.end < from || ref.span.start > to) continue;
     const parts: string[] = [];
-    const w = weights[ref.name];
+    const w = ownValue(weights, ref.name);
     // A manual key's weight is already written next to it; a listed adapter shows what the plan gave it.
     if (w !== undefined && ref.role !== 'manual') parts.push(`w ${weightText(w)}`);
     const d = distanceTo(view, ref.name);

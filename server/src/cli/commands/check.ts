@@ -4,6 +4,7 @@ import { createPlanner } from '../../engine/planner';
 import { formatProblem } from '../../engine/recipe/problem';
 import { toJson, stringOption, type Command } from '../command';
 import { displayPath, expandRecipeArgs } from '../recipeFiles';
+import { readTextSafe } from '../../engine/safeRead';
 
 export const checkCommand: Command = {
   name: 'check',
@@ -31,7 +32,7 @@ Options:
     let warnings = 0;
     try {
       for (const file of files) {
-        const text = fs.readFileSync(file, 'utf8');
+        const text = readTextSafe(file, 'recipe', 'recipe');
         const outcome = await planner.plan(text, file, { workspaceRoot, provider: stringOption(args, 'provider') });
         const shown = displayPath(file, io.cwd);
         for (const p of outcome.problems) {

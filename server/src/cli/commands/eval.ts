@@ -10,6 +10,7 @@ import type { Strategy } from '../../engine/types';
 import { listOption, numberOption, requirePositional, stringOption, toJson, type Command } from '../command';
 import { evalMarkdown, evalText } from '../evalReport';
 import { displayPath } from '../recipeFiles';
+import { readTextSafe } from '../../engine/safeRead';
 
 export const evalCommand: Command = {
   name: 'eval',
@@ -102,7 +103,7 @@ function recipeDefaults(given: string, cwd: string): { library: string; base?: s
   if (!/\.(compose\.)?ya?ml$/i.test(given) || isUri(given)) return undefined;
   const file = path.resolve(cwd, given);
   if (!fs.existsSync(file) || !fs.statSync(file).isFile()) return undefined;
-  const recipe = parseRecipe(fs.readFileSync(file, 'utf8'), file).recipe;
+  const recipe = parseRecipe(readTextSafe(file, 'recipe', 'recipe'), file).recipe;
   if (!recipe || typeof recipe.spec.library !== 'string' || !recipe.spec.library) {
     throw new ComposerError('usage', `${given} is not a recipe with a \`library:\``, { file }, 'give the library folder or URI instead');
   }

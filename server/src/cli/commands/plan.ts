@@ -7,6 +7,7 @@ import { STRATEGIES, type Strategy } from '../../engine/types';
 import { requirePositional, stringOption, toJson, type Command } from '../command';
 import { planMarkdown, planTable } from '../planReport';
 import { displayPath } from '../recipeFiles';
+import { readTextSafe } from '../../engine/safeRead';
 
 export const planCommand: Command = {
   name: 'plan',
@@ -38,7 +39,7 @@ Options:
     const planner = createPlanner();
     try {
       const shown = displayPath(file, io.cwd);
-      const outcome = await planner.plan(fs.readFileSync(file, 'utf8'), file, {
+      const outcome = await planner.plan(readTextSafe(file, 'recipe', 'recipe'), file, {
         workspaceRoot: path.resolve(io.cwd, stringOption(args, 'workspace') ?? '.'),
         provider: stringOption(args, 'provider'),
       });

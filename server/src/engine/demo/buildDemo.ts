@@ -17,6 +17,7 @@ import { adapterRecord } from '../addToLibrary';
 import { EVAL_STRATEGIES, summarize, type StrategySummary, type TargetResult } from '../eval/leaveOneOut';
 import type { PlanJson, Strategy } from '../types';
 import { buildTaskFamily, type DemoFamily, type DemoTask } from './taskFamily';
+import { readTextSafe } from '../safeRead';
 
 export const DEMO_ENCODER_DIM = 16;
 const DEMO_SEED = 7;
@@ -204,7 +205,7 @@ async function scoreRecipes(family: DemoFamily, recipes: string[]): Promise<Targ
   try {
     for (let i = 0; i < recipes.length; i++) {
       const task = family.tasks[i];
-      const outcome = await planner.plan(fs.readFileSync(recipes[i], 'utf8'), recipes[i], { provider: 'cpu' });
+      const outcome = await planner.plan(readTextSafe(recipes[i], 'recipe'), recipes[i], { provider: 'cpu' });
       if (!outcome.plan) {
         const first = outcome.problems.find((p) => p.severity === 'error');
         throw new ComposerError('internal', `the demo recipe for ${task.name} did not plan: ${first?.message ?? 'unknown problem'}`);

@@ -18,6 +18,8 @@ import type { Recipe } from '../recipe/parse';
 import type { RecipePaths } from '../recipe/paths';
 import type { EvaluateSpec } from '../recipe/spec';
 import type { EvaluationOutcome } from '../types';
+import { readFileSafe } from '../safeRead';
+import { setOwn } from '../nameTable';
 
 export interface EvaluatorContext {
   /** Absolute paths (and the recipe's name) substituted for {output}, {recipe}, {lock}, {name}. */
@@ -203,7 +205,7 @@ export function flattenMetrics(value: Record<string, unknown>, prefix = '', out:
   for (const key of Object.keys(value).sort()) {
     const v = value[key];
     const name = prefix ? `${prefix}.${key}` : key;
-    if (typeof v === 'number' && Number.isFinite(v)) out[name] = v;
+    if (typeof v === 'number' && Number.isFinite(v)) setOwn(out, name, v);
     else if (isObject(v)) flattenMetrics(v, name, out);
   }
   return out;
@@ -243,7 +245,7 @@ export async function afterCompose(input: AfterComposeInput): Promise<AfterCompo
   try {
     let lockBytes: Buffer | string = '';
     try {
-      lockBytes = fs.readFileSync(paths.lock);
+      lockBytes = readFileSafe(paths.lock, 'lock');
     } catch {
       // recorded with an empty hash below
     }

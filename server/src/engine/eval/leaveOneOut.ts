@@ -12,6 +12,7 @@ import { cleanWeights, NONZERO_THRESHOLD } from '../weights/result';
 import { solveAll, sparseAt, squaredDistance } from '../weights';
 import type { AdapterRecord, Candidate, LambdaPath, Strategy } from '../types';
 import { AdapterDeltaGram, compareComposition } from './deltaGram';
+import { ownValue, tableOf } from '../nameTable';
 
 export const EVAL_STRATEGIES: readonly Strategy[] = ['avg', 'sim', 'lin', 'sparse', 'convex', 'nearest'];
 
@@ -185,7 +186,7 @@ export async function leaveOneOut(records: AdapterRecord[], options: LeaveOneOut
       }
       const solved = p.solved[strategy];
       if (!solved) continue;
-      const w = p.members.map((i) => solved.weights[pool[i].name]);
+      const w = p.members.map((i) => ownValue(solved.weights, pool[i].name) as number);
       scores[strategy] = { ...scoreWeights(gram, p, w), ...(strategy === 'sparse' ? { lambda: lambda as number } : {}) };
     }
     return { target: pool[p.index].name, base: p.base, candidates: p.candidates, lambda_star: p.path.lambda_star, strategies: scores };
@@ -209,8 +210,7 @@ function scoreWeights(gram: AdapterDeltaGram, p: Problem, raw: ArrayLike<number>
   const w = cleanWeights(raw);
   const k = p.members.length;
   const { relativeError, cosine } = compareComposition(gram, p.members, w, p.index);
-  const weights: Record<string, number> = {};
-  p.candidates.forEach((c, i) => { weights[c.name] = w[i]; });
+  const weights = tableOf(p.candidates.map((c, i) => [c.name, w[i]] as const));
   let nonzero = 0;
   for (let i = 0; i < k; i++) if (Math.abs(w[i]) > NONZERO_THRESHOLD) nonzero++;
   return { weights, residual: Math.sqrt(Math.max(0, quadraticForm(p.c, k, w))), nonzero, delta_rel_error: relativeError, delta_cosine: cosine };

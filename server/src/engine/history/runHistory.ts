@@ -9,12 +9,13 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as arrow from 'apache-arrow';
 import * as lancedb from '@lancedb/lancedb';
-import { ComposerError } from '../errors';
+import { ComposerError, isComposerError } from '../errors';
 import { isRemoteUri, localPath } from '../location';
 import { sqlString } from '../library/schema';
 import { parseRecipe } from '../recipe/parse';
 import { resolveRecipePaths } from '../recipe/paths';
 import type { EvaluationOutcome, RunHistoryEntry } from '../types';
+import { readTextSafe } from '../safeRead';
 
 export const RUNS_TABLE = 'runs';
 export const WORKSPACE_HISTORY_DIR = path.join('.adapter-composer', 'history');
@@ -235,9 +236,9 @@ function entryOf(row: Record<string, unknown>): RunHistoryEntry {
 export async function readRecipeHistory(recipeFile: string, options: { workspaceRoot?: string; limit?: number } = {}): Promise<RunHistoryEntry[]> {
   let text: string;
   try {
-    text = fs.readFileSync(recipeFile, 'utf8');
-  } catch {
-    throw new ComposerError('io', `cannot read ${recipeFile}`, { file: recipeFile });
+    text = readTextSafe(recipeFile, 'recipe', 'recipe');
+  } catch (e) {
+    throw isComposerError(e) ? e : new ComposerError('io', `cannot read ${recipeFile}`, { file: recipeFile });
   }
   const recipe = parseRecipe(text, recipeFile).recipe;
   const library = recipe && typeof recipe.spec.library === 'string' && recipe.spec.library !== '' ? resolveRecipePaths(recipe, recipeFile).library : undefined;

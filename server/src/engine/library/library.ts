@@ -31,6 +31,7 @@ import {
   validateRecord,
 } from './schema';
 import { withLockFile } from '../outputLock';
+import { canonicalWhere } from './whereFilter';
 import { ensureAnnIndex, AnnIndexReport, IndexBuildOptions, searchTuning } from './annIndex';
 import { isRemoteUri, localPath as localPathOf } from '../location';
 
@@ -377,7 +378,8 @@ export class Library {
     const withPrototypes = options.prototypes ?? true;
     const columns = ADAPTER_COLUMNS.filter((c) => withPrototypes || c !== 'prototype');
     let q = this.table.query().select([...columns]);
-    if (options.where) q = q.where(options.where);
+    // A user filter reaches LanceDB only as the canonical SQL of its parse (see whereFilter.ts).
+    if (options.where) q = q.where(canonicalWhere(options.where));
     const rows = await this.runQuery(() => q.toArray(), options.where);
     return rows.map((r) => recordFromRow(r as Record<string, unknown>)).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
@@ -426,9 +428,12 @@ export class Library {
     const size = await this.table.countRows();
     if (size === 0) throw libraryError(`the library at ${this.uri} is empty`, 'add adapters with `adapter-composer library add`');
 
+    // The user's filter is parsed, bounded and rebuilt (self-contained, fully parenthesised) before it
+    // is combined with base and exclude, so it can neither escape them nor crash LanceDB.
+    const userWhere = options.where && options.where.trim() ? canonicalWhere(options.where) : undefined;
     const filters: string[] = [];
     if (options.base !== undefined) filters.push(`base = ${sqlString(options.base)}`);
-    if (options.where && options.where.trim()) filters.push(`(${options.where})`);
+    if (userWhere) filters.push(userWhere);
     if (options.exclude && options.exclude.length > 0) filters.push(`name NOT IN (${options.exclude.map(sqlString).join(', ')})`);
 
     const query32 = Float32Array.from(target);
@@ -450,6 +455,14 @@ export class Library {
       }
       return { name: record.name, distance, indexDistance: Number((row as { _distance: unknown })._distance), record };
     });
+    // Belt and braces: whatever the filter did, every hit must be of the base and not excluded.
+    const excluded = new Set(options.exclude ?? []);
+    for (const h of hits) {
+      if (options.base !== undefined && h.record.base !== options.base) {
+        throw libraryError(`retrieval returned \`${h.name}\` of base \`${h.record.base}\`, not \`${options.base}\`; refusing the result`);
+      }
+      if (excluded.has(h.name)) throw libraryError(`retrieval returned the excluded adapter \`${h.name}\`; refusing the result`);
+    }
     return hits.sort((a, b) => a.distance - b.distance || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 

@@ -13,6 +13,7 @@ import { isMlxFile, mlxScale, readMlxKeys } from './mlxFormat';
 import { parsePeftConfig, readPeftKeys } from './peftFormat';
 import { looksPickled, refuse, refuseDora, refusePickle } from './refusals';
 import { SafetensorsFile } from './safetensors';
+import { parseJsonQuiet, readTextSafe } from '../safeRead';
 
 const PICKLE_NAMES = ['adapter_model.bin', 'pytorch_lora_weights.bin', 'adapters.npz'];
 const WEIGHT_NAMES = ['adapter_model.safetensors', 'adapters.safetensors', 'pytorch_lora_weights.safetensors'];
@@ -20,15 +21,16 @@ const WEIGHT_NAMES = ['adapter_model.safetensors', 'adapters.safetensors', 'pyto
 function readJson(file: string): Record<string, unknown> {
   let text: string;
   try {
-    text = fs.readFileSync(file, 'utf8');
+    text = readTextSafe(file, 'config', path.basename(file));
   } catch (e) {
+    if (e instanceof ComposerError) throw new ComposerError('adapter-format', e.message, { file }, e.hint);
     throw new ComposerError('io', `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { file });
   }
   let json: unknown;
   try {
-    json = JSON.parse(text);
+    json = parseJsonQuiet(text);
   } catch (e) {
-    throw new ComposerError('adapter-format', `${path.basename(file)} is not valid JSON: ${(e as Error).message}`, { file });
+    throw new ComposerError('adapter-format', `${path.basename(file)} is ${(e as Error).message}`, { file });
   }
   if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new ComposerError('adapter-format', `${path.basename(file)} must be a JSON object`, { file });
   return json as Record<string, unknown>;

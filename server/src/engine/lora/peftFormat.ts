@@ -9,6 +9,8 @@ import type { ExtraTensor, LoraModule } from './adapter';
 import { plainFactorShape } from './factorShapes';
 import { refuse, refuseDora } from './refusals';
 import type { SafetensorsFile } from './safetensors';
+import { compilePeftPattern, PatternError, type SafePattern } from './safeRegex';
+import { setOwn } from '../nameTable';
 
 export const PEFT_PREFIX = 'base_model.model.';
 
@@ -55,7 +57,7 @@ export function parsePeftConfig(raw: Record<string, unknown>, file: string): Pef
       if (typeof x !== 'number') throw new ComposerError('adapter-format', `adapter_config.json: "${field}"."${k}" must be a number`, { file });
       const slow = slowPatternReason(k);
       if (slow) throw new ComposerError('adapter-format', `adapter_config.json: "${field}" key ${JSON.stringify(k.slice(0, 80))} is a regular expression that ${slow}`, { file }, 'use module names or simple patterns such as "layers\\.0\\.self_attn\\.q_proj"');
-      out[k] = x;
+      setOwn(out, k, x);
     }
     return out;
   };
@@ -72,51 +74,47 @@ export function parsePeftConfig(raw: Record<string, unknown>, file: string): Pef
   };
 }
 
-/** PEFT's pattern lookup: a key matches a module whose name ends with it (as a regex) at a dot boundary. */
 /**
- * Pattern keys are regular expressions from a downloaded file, matched by a backtracking engine: a
- * quantified group that itself repeats or alternates ("(a+)+", "(a|aa)*") takes exponential time,
- * and many unbounded quantifiers take high polynomial time. Returns why a key is refused, if it is.
+ * Pattern keys are regular expressions from a downloaded file. They never reach a backtracking
+ * engine: safeRegex.ts compiles them to an NFA matched in linear time. Returns why a key is refused
+ * (an unsupported construct or a program too large), if it is.
  */
 export function slowPatternReason(pattern: string): string | undefined {
-  if (pattern.length > 1000) return 'is longer than 1000 characters';
-  const groups: { inner: boolean }[] = [];
-  let unbounded = 0;
-  let inClass = false;
-  for (let i = 0; i < pattern.length; i++) {
-    const c = pattern[i];
-    if (c === '\\') { i++; continue; }
-    if (inClass) { if (c === ']') inClass = false; continue; }
-    if (c === '[') { inClass = true; continue; }
-    const quantifier = c === '*' || c === '+' || (c === '{' && /^\{\d*,?\d*\}/.test(pattern.slice(i)));
-    if (quantifier) {
-      if (c !== '{' || /^\{\d*,\}/.test(pattern.slice(i))) unbounded++;
-      if (groups.length) groups[groups.length - 1].inner = true;
-    }
-    if (c === '|' && groups.length) groups[groups.length - 1].inner = true;
-    if (c === '(') groups.push({ inner: false });
-    if (c === ')') {
-      const group = groups.pop();
-      const next = pattern[i + 1];
-      if (group?.inner && (next === '*' || next === '+' || next === '{')) return 'repeats a group that itself repeats or alternates (exponential matching time)';
-      if (group?.inner && groups.length) groups[groups.length - 1].inner = true;
-    }
+  try {
+    compiledPattern(pattern);
+    return undefined;
+  } catch (e) {
+    if (e instanceof PatternError) return e.message;
+    throw e;
   }
-  if (unbounded > 4) return `has ${unbounded} unbounded repetitions (slow matching)`;
-  return undefined;
 }
 
+const compiled = new Map<string, SafePattern>();
+
+function compiledPattern(key: string): SafePattern {
+  let c = compiled.get(key);
+  if (!c) {
+    c = compilePeftPattern(key);
+    if (compiled.size > 1000) compiled.clear();
+    compiled.set(key, c);
+  }
+  return c;
+}
+
+/**
+ * PEFT's pattern lookup (`re.match(rf"(.*\.)?({key})$", module)`): the first key that matches the
+ * module name in full, after an optional prefix ending with a dot. Linear time per key.
+ */
 export function patternValue(patterns: Record<string, number>, module: string): number | undefined {
   if (Object.prototype.hasOwnProperty.call(patterns, module)) return patterns[module];
   for (const [key, value] of Object.entries(patterns)) {
-    if (slowPatternReason(key)) continue;
-    let re: RegExp;
+    let re: SafePattern;
     try {
-      re = new RegExp(`^(?:.*\\.)?(?:${key})$`);
+      re = compiledPattern(key);
     } catch {
       continue;
     }
-    if (re.test(module)) return value;
+    if (re.fullMatch(module)) return value;
   }
   return undefined;
 }

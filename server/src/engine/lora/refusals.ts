@@ -4,6 +4,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ComposerError } from '../errors';
+import { openRegular } from '../safeRead';
 
 export function refuse(file: string, reason: string, hint: string): never {
   throw new ComposerError('unsupported-adapter', reason, { file }, hint);
@@ -46,7 +47,7 @@ export function refuseLycoris(file: string, algorithm: 'LoKr' | 'LoHa' | 'LoCon 
 /** Pickle/zip magic at the start of a file: a torch checkpoint whatever its extension says. */
 export function looksPickled(file: string): boolean {
   try {
-    const fd = fs.openSync(file, 'r');
+    const { fd } = openRegular(file);
     try {
       const head = Buffer.alloc(4);
       const n = fs.readSync(fd, head, 0, 4, 0);

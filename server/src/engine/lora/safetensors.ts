@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import { ComposerError } from '../errors';
 import type { Scratch } from './scratch';
 import { DTYPE_SIZES, DType, FloatDType, decodeInto, decodeToFloat64, encodeFromFloat64, isDType, isFloatDType, type Placement } from './dtypes';
+import { openRegular } from '../safeRead';
 
 /** Larger headers are refused: real ones are kilobytes (the Rust reference caps at 100 MB too). */
 export const MAX_HEADER_BYTES = 100_000_000;
@@ -129,14 +130,8 @@ export class SafetensorsFile {
   }
 
   static open(file: string): SafetensorsFile {
-    let fd: number;
+    const { fd, size } = openRegular(file, 'safetensors file', undefined, 'safetensors');
     try {
-      fd = fs.openSync(file, 'r');
-    } catch (e) {
-      throw new ComposerError('io', `cannot open ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { file });
-    }
-    try {
-      const size = fs.fstatSync(fd).size;
       if (size < 8) fail(file, `file is ${size} bytes, too short for a safetensors header`);
       const prefix = Buffer.alloc(8);
       readExactly(fd, prefix, 0, file);
@@ -161,7 +156,7 @@ export class SafetensorsFile {
   readBytes(name: string): Buffer {
     const t = this.info(name);
     const buf = Buffer.alloc(t.end - t.begin);
-    const fd = fs.openSync(this.path, 'r');
+    const { fd } = openRegular(this.path, 'safetensors file', undefined, 'safetensors');
     try {
       readExactly(fd, buf, this.header.dataStart + t.begin, this.path);
     } finally {

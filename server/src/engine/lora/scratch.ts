@@ -6,6 +6,7 @@
  */
 import * as fs from 'node:fs';
 import { ComposerError } from '../errors';
+import { openRegular } from '../safeRead';
 
 export class Scratch {
   private readonly buffers = new Map<string, ArrayBuffer>();
@@ -38,11 +39,7 @@ export class Scratch {
   open(file: string): number {
     let fd = this.files.get(file);
     if (fd === undefined) {
-      try {
-        fd = fs.openSync(file, 'r');
-      } catch (e) {
-        throw new ComposerError('io', `cannot open ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { file });
-      }
+      fd = openRegular(file).fd;
       this.files.set(file, fd);
     }
     return fd;

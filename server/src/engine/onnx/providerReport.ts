@@ -15,6 +15,7 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ortBindingDir, probeProviders, type ProviderProbe } from './session';
+import { readTextSafe } from '../safeRead';
 
 export interface LibraryFound {
   name: string;
@@ -84,7 +85,7 @@ function packageVersion(name: string): string | undefined {
     for (let i = 0; i < 5; i++, dir = path.dirname(dir)) {
       const file = path.join(dir, 'package.json');
       if (!fs.existsSync(file)) continue;
-      const manifest = JSON.parse(fs.readFileSync(file, 'utf8')) as { name?: string; version?: string };
+      const manifest = JSON.parse(readTextSafe(file, 'config')) as { name?: string; version?: string };
       if (manifest.name === name) return manifest.version;
     }
   } catch {
@@ -166,13 +167,13 @@ export function cudaInstallAdvice(): CudaInstallAdvice {
   if (packageRoot) {
     const npmrc = path.join(packageRoot, '.npmrc');
     if (fs.existsSync(npmrc)) {
-      const lines = fs.readFileSync(npmrc, 'utf8').split('\n');
+      const lines = readTextSafe(npmrc, 'config').split('\n');
       lines.forEach((line, i) => {
         if (/^\s*onnxruntime-node-install(-cuda)?\s*=\s*skip\s*$/.test(line)) disabledBy.push(`${npmrc}:${i + 1}: ${line.trim()}`);
       });
     }
     try {
-      const manifest = JSON.parse(fs.readFileSync(path.join(packageRoot, 'package.json'), 'utf8')) as { allowScripts?: Record<string, unknown> };
+      const manifest = JSON.parse(readTextSafe(path.join(packageRoot, 'package.json'), 'config')) as { allowScripts?: Record<string, unknown> };
       const allowed = manifest.allowScripts?.['onnxruntime-node'];
       if (allowed === false) disabledBy.push(`${path.join(packageRoot, 'package.json')}: "allowScripts": { "onnxruntime-node": false } (npm 11 skips its install script)`);
     } catch {

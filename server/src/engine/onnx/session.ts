@@ -11,6 +11,7 @@ import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { ComposerError } from '../errors';
 import { buildModel } from './model';
+import { assertRegularFile } from '../safeRead';
 
 export type ProviderRequest = 'auto' | 'cpu' | 'cuda' | 'tensorrt' | 'webgpu';
 export const PROVIDER_REQUESTS: readonly ProviderRequest[] = ['auto', 'cpu', 'cuda', 'tensorrt', 'webgpu'];
@@ -70,6 +71,7 @@ export async function createSession(model: Uint8Array | string, options: Session
   if (typeof model === 'string' && !fs.existsSync(model)) {
     throw new ComposerError('encoder', `encoder file not found: ${model}`, { file: model });
   }
+  if (typeof model === 'string') assertRegularFile(model, 'encoder file');
   quietNativeLogs();
   const skipped: ProviderAttempt[] = [];
   const order = providerOrder(request);

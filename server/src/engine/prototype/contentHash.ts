@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import { ComposerError } from '../errors';
+import { openRegular } from '../safeRead';
 
 export function sha256Bytes(bytes: Uint8Array | string): string {
   return createHash('sha256').update(bytes).digest('hex');
@@ -14,7 +15,14 @@ export function sha256Bytes(bytes: Uint8Array | string): string {
 export function sha256File(file: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const hash = createHash('sha256');
-    const stream = fs.createReadStream(file, { highWaterMark: 1 << 20 });
+    let fd: number;
+    try {
+      fd = openRegular(file).fd;
+    } catch (e) {
+      reject(e);
+      return;
+    }
+    const stream = fs.createReadStream(file, { highWaterMark: 1 << 20, fd });
     stream.on('data', (chunk) => hash.update(chunk));
     stream.on('error', (e: NodeJS.ErrnoException) =>
       reject(new ComposerError('io', e.code === 'ENOENT' ? `file not found: ${file}` : `cannot read ${file}: ${e.message}`, { file })));
@@ -25,7 +33,7 @@ export function sha256File(file: string): Promise<string> {
 /** Synchronous variant for small files (encoder checks, tests). */
 export function sha256FileSync(file: string): string {
   const hash = createHash('sha256');
-  const fd = fs.openSync(file, 'r');
+  const { fd } = openRegular(file);
   try {
     const buf = Buffer.alloc(1 << 20);
     for (;;) {

@@ -27,6 +27,7 @@ import * as path from 'node:path';
 import { isMap, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
 import { ComposerError, type SourceLocation } from '../errors';
 import { sha256Bytes, sha256FileSync } from './contentHash';
+import { parseJsonQuiet, readTextSafe } from '../safeRead';
 
 export const ENCODER_CONFIG_FILE = 'encoder.json';
 
@@ -90,8 +91,9 @@ type Raw = Record<string, unknown>;
 export function readEncoderConfig(file: string): EncoderConfig {
   let text: string;
   try {
-    text = fs.readFileSync(file, 'utf8');
+    text = readTextSafe(file, 'config', 'the encoder config');
   } catch (e) {
+    if (e instanceof ComposerError) throw e;
     throw new ComposerError('io', `cannot read the encoder config ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { file });
   }
   return parseEncoderConfig(text, file);
@@ -176,7 +178,7 @@ export function encoderConfigSha256(config: Omit<EncoderConfig, 'sha256'>): stri
 
 /** The config file's JSON with the tokenizer renamed (used when copying both into a library folder). */
 export function encoderConfigJsonWithTokenizer(configFile: string, tokenizerName: string): string {
-  const raw = JSON.parse(fs.readFileSync(configFile, 'utf8')) as Raw;
+  const raw = parseJsonQuiet(readTextSafe(configFile, 'config', 'the encoder config')) as Raw;
   if (isPlainObject(raw.text)) (raw.text as Raw).tokenizer = tokenizerName;
   return JSON.stringify(raw, null, 2) + '\n';
 }

@@ -12,6 +12,7 @@
 import * as path from 'node:path';
 import { ComposerError } from '../errors';
 import type { ImagePreprocessing } from './encoderConfig';
+import { readFileSafe } from '../safeRead';
 
 export const IMAGE_EXTENSIONS = ['.png', '.jpg', '.jpeg', '.webp', '.gif', '.tif', '.tiff', '.avif', '.bmp'];
 
@@ -84,14 +85,16 @@ export async function decodeForEncoder(sharp: Sharp, file: string, p: ImagePrepr
     throw new ComposerError('io', `cannot decode the image ${file}: ${firstLine((e as Error).message ?? String(e))}`, { file },
       'the image samples must be PNG, JPEG, WebP, GIF, TIFF or AVIF files');
   };
-  const meta = await sharp(file).metadata().catch(fail);
+  // The bytes are read here (a regular file, bounded), not by sharp from a path that may be a device.
+  const bytes = readFileSafe(file, 'image', 'image sample');
+  const meta = await sharp(bytes).metadata().catch(fail);
   if (!meta.width || !meta.height) fail(new Error('no image size in the header'));
   // Orientations 5–8 swap width and height once rotated.
   const swapped = (meta.orientation ?? 1) >= 5;
   const width = swapped ? meta.height! : meta.width!;
   const height = swapped ? meta.width! : meta.height!;
   const plan = resizePlan(width, height, p);
-  let pipeline = sharp(file).rotate().toColourspace('srgb').removeAlpha();
+  let pipeline = sharp(bytes).rotate().toColourspace('srgb').removeAlpha();
   if (plan.resizeWidth !== width || plan.resizeHeight !== height) {
     pipeline = pipeline.resize(plan.resizeWidth, plan.resizeHeight, { fit: 'fill', kernel: KERNEL[p.interpolation] });
   }

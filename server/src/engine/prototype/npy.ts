@@ -12,6 +12,7 @@
  */
 import * as fs from 'node:fs';
 import { ComposerError } from '../errors';
+import { openRegular } from '../safeRead';
 
 export type NpyDtype = 'float16' | 'float32' | 'float64';
 
@@ -156,12 +157,7 @@ export function readNpyHeader(file: string): NpyHeader {
 }
 
 function openForReading(file: string): number {
-  try {
-    return fs.openSync(file, 'r');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new ComposerError('io', code === 'ENOENT' ? `file not found: ${file}` : `cannot read ${file}: ${(e as Error).message}`, { file });
-  }
+  return openRegular(file, 'npy file', undefined, 'npy').fd;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { readNpy, writeNpy } from './npy';
+import { readTextSafe } from '../safeRead';
 
 /**
  * The user-level cache folder: content-addressed, so one cache serves every project and checkout.
@@ -50,7 +51,7 @@ export class PrototypeCache {
   /** The sample count stored with an entry (written before the entry itself, so a present entry has it). */
   count(key: string): number | undefined {
     try {
-      const n = Number(fs.readFileSync(path.join(this.dir, `${key}.count`), 'utf8'));
+      const n = Number(readTextSafe(path.join(this.dir, `${key}.count`), 'small'));
       return Number.isInteger(n) && n > 0 ? n : undefined;
     } catch {
       return undefined;

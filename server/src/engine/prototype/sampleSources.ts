@@ -15,6 +15,7 @@ import type { SampleKind } from './encoderConfig';
 import { imageToTensor, isImageFile } from './imageInput';
 import { readNpyHeader, readNpyRows, rowLayout } from './npy';
 import { isTextFile, readTextSamples } from './textInput';
+import { openRegular } from '../safeRead';
 
 export function sampleKindOf(file: string): SampleKind | undefined {
   if (path.extname(file).toLowerCase() === '.npy') return 'npy';
@@ -69,7 +70,14 @@ async function countSamples(file: string, kind: SampleKind, inDim: number): Prom
   return new Promise((resolve, reject) => {
     let count = 0;
     let blank = true;
-    const stream = fs.createReadStream(file, { encoding: 'utf8', highWaterMark: 1 << 20 });
+    let fd: number;
+    try {
+      fd = openRegular(file, 'text sample file').fd;
+    } catch (e) {
+      reject(e);
+      return;
+    }
+    const stream = fs.createReadStream(file, { encoding: 'utf8', highWaterMark: 1 << 20, fd });
     stream.on('data', (chunk: string | Buffer) => {
       const s = String(chunk);
       for (let i = 0; i < s.length; i++) {

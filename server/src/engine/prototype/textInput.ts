@@ -17,6 +17,7 @@ import * as readline from 'node:readline';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { ComposerError } from '../errors';
 import type { TextPreprocessing } from './encoderConfig';
+import { openRegular, readTextSafe } from '../safeRead';
 
 export const TEXT_EXTENSIONS = ['.txt', '.jsonl', '.ndjson'];
 
@@ -108,8 +109,9 @@ function findRun(within: number[], run: number[]): number {
 function readJson(file: string): object {
   let text: string;
   try {
-    text = fs.readFileSync(file, 'utf8');
+    text = readTextSafe(file, 'tokenizer', 'the tokenizer');
   } catch (e) {
+    if (e instanceof ComposerError) throw e;
     throw new ComposerError('io', `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { file });
   }
   try {
@@ -130,7 +132,9 @@ export interface TextSample {
 /** Streams the texts of a .txt / .jsonl file. */
 export async function* readTextSamples(file: string, textField: string): AsyncGenerator<TextSample> {
   const jsonLines = path.extname(file).toLowerCase() !== '.txt';
-  const stream = fs.createReadStream(file, { encoding: 'utf8' });
+  // Regular files only, checked on the descriptor the stream then reads (a /dev/zero link never ends).
+  const { fd } = openRegular(file, 'text sample file');
+  const stream = fs.createReadStream(file, { encoding: 'utf8', fd });
   const lines = readline.createInterface({ input: stream, crlfDelay: Infinity });
   let line = 0;
   try {

@@ -6,6 +6,7 @@ import { parseRecipe, type Recipe } from './parse';
 import { sortProblems, type Problem } from './problem';
 import { schemaProblems } from './schemaCheck';
 import { semanticProblems, type SemanticOptions } from './semanticCheck';
+import { whereProblems } from './whereCheck';
 
 export interface CheckResult {
   /** Present whenever the text is a recipe that YAML could read; `recipe.spec` is reliable only without errors. */
@@ -28,7 +29,7 @@ export function checkRecipe(text: string, file: string, options: CheckOptions = 
     if (typeof compose === 'number' && compose !== 1) {
       return { recipe, problems: sortProblems([...parsed.problems, ...schema.filter((p) => p.code === 'unsupported-format')]) };
     }
-    const problems = [...parsed.problems, ...schema, ...semanticProblems(recipe, options)];
+    const problems = [...parsed.problems, ...schema, ...semanticProblems(recipe, options), ...whereProblems(recipe)];
     return { recipe, problems: sortProblems(problems) };
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);

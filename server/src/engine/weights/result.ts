@@ -1,6 +1,7 @@
 /** Turns a weight vector into the StrategyResult the plan, the editor and the webview show. */
 import type { StrategyResult } from '../types';
 import { quadraticForm } from './costMatrix';
+import { tableOf } from '../nameTable';
 
 /** |w| ≤ this (relative to the largest weight) is rounding noise of an exact zero. */
 const ZERO_RELATIVE = 1e-13;
@@ -17,9 +18,7 @@ export function cleanWeights(w: ArrayLike<number>): Float64Array {
 }
 
 export function weightsByName(names: readonly string[], w: ArrayLike<number>): Record<string, number> {
-  const out: Record<string, number> = {};
-  names.forEach((name, i) => { out[name] = w[i]; });
-  return out;
+  return tableOf(names.map((name, i) => [name, w[i]] as const));
 }
 
 export interface ResultExtras {
