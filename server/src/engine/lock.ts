@@ -101,6 +101,11 @@ export function readLock(file: string): LockFile | undefined {
   } catch {
     return undefined;
   }
+  return parseLockText(text, file);
+}
+
+/** A lock from its text (e.g. read at a git revision); `file` names it in the error. */
+export function parseLockText(text: string, file: string): LockFile {
   try {
     const lock = JSON.parse(text) as LockFile;
     if (typeof lock !== 'object' || lock === null || lock.format !== LOCK_FORMAT || typeof lock.weights !== 'object') {
