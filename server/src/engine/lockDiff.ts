@@ -19,7 +19,8 @@ export interface WeightChange {
 export type FieldValue = string | number | boolean | null | FieldValue[];
 
 export interface FieldChange {
-  /** A dotted path into the lock; list items by their key: `candidates[prostate-b].sha256`. */
+  /** A dotted path into the lock; list items by their key: `candidates[prostate-b].sha256`. Listed
+   *  strategy, parameters, merge, candidates, library, encoder, target, recipe, output, then the rest. */
   field: string;
   old: FieldValue;
   new: FieldValue;
@@ -47,6 +48,17 @@ const WEIGHT_EPS = 1e-12;
 /** Codepoint order, the same on every machine (localeCompare is not). */
 export function byCodepoint(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** What a reviewer reads first: the choice (strategy, parameters, merge), then inputs, then outputs. */
+const FIELD_ORDER = ['strategy', 'parameters', 'merge', 'candidates', 'library', 'encoder', 'target', 'recipe', 'output', 'provider', 'tool_version', 'format'];
+
+function byReviewOrder(a: string, b: string): number {
+  const rank = (f: string) => {
+    const i = FIELD_ORDER.indexOf(/^[a-z_]+/.exec(f)?.[0] ?? f);
+    return i < 0 ? FIELD_ORDER.length : i;
+  };
+  return rank(a) - rank(b) || byCodepoint(a, b);
 }
 
 function adapters(lock: LockFile): Set<string> {
@@ -128,7 +140,7 @@ export function diffLocks(
   const onlyOld = new Set(removed);
   const onlyNew = new Set(added);
   const changed: FieldChange[] = [];
-  for (const field of [...new Set([...a.keys(), ...b.keys()])].sort(byCodepoint)) {
+  for (const field of [...new Set([...a.keys(), ...b.keys()])].sort(byReviewOrder)) {
     if (belongsToOneSide(field, onlyOld, onlyNew)) continue;
     const old = a.has(field) ? a.get(field)! : null;
     const now = b.has(field) ? b.get(field)! : null;
