@@ -97,6 +97,14 @@ describe('diffLocks', () => {
     assert.ok(!c.changed.some((f) => f.field.startsWith('candidates[z]')));
   });
 
+  it('adapters named like Object.prototype members (constructor, toString) are ordinary adapters', () => {
+    const a = lock({ constructor: 0.5, x: 0.5 });
+    a.weights = { x: 1 }; // `constructor` is a candidate without a recorded weight
+    const b = lock({ toString: 0.25, x: 0.75 });
+    const d = diffLocks(a, b);
+    assert.deepEqual(d.weights.map((w) => [w.adapter, w.old, w.new]), [['toString', null, 0.25], ['x', 1, 0.75], ['constructor', 0, null]]);
+  });
+
   it('metrics old → new, null where a side has none', () => {
     const a = lock({ x: 1 });
     const d = diffLocks(a, a, { old: { acc: 0.8, loss: 1 }, new: { acc: 0.9, f1: 0.5 } });

@@ -3,7 +3,7 @@
  * readable summary (`lock show`, the git textconv). Deterministic: the same locks give the same bytes.
  */
 import type { LockFile } from '../engine/lock';
-import { byCodepoint, type FieldValue, type LockDiff, type WeightChange } from '../engine/lockDiff';
+import { byCodepoint, weightOf, type FieldValue, type LockDiff, type WeightChange } from '../engine/lockDiff';
 import { formatNumber, formatWeight } from './planReport';
 
 /** A sha256 (64 hex digits) shortened to 12, as git shortens commits; anything else as it is. */
@@ -91,7 +91,7 @@ export function lockSummary(lock: LockFile): string {
   const byName = new Map(lock.candidates.map((c) => [c.name, c]));
   const names = [...new Set([...lock.candidates.map((c) => c.name), ...Object.keys(lock.weights)])];
   const rows = names
-    .map((name) => ({ name, w: lock.weights[name] ?? 0 }))
+    .map((name) => ({ name, w: weightOf(lock, name) ?? 0 }))
     .sort((a, b) => b.w - a.w || byCodepoint(a.name, b.name));
   const width = Math.max(0, ...rows.map((r) => r.name.length));
   const weightWidth = Math.max(0, ...rows.map((r) => formatWeight(r.w).length));

@@ -61,6 +61,11 @@ function byReviewOrder(a: string, b: string): number {
   return rank(a) - rank(b) || byCodepoint(a, b);
 }
 
+/** The recorded weight (own property only: an adapter may be called `constructor`). */
+export function weightOf(lock: LockFile, name: string): number | undefined {
+  return Object.prototype.hasOwnProperty.call(lock.weights, name) ? lock.weights[name] : undefined;
+}
+
 function adapters(lock: LockFile): Set<string> {
   return new Set([...lock.candidates.map((c) => c.name), ...Object.keys(lock.weights)]);
 }
@@ -128,8 +133,8 @@ export function diffLocks(
   const removed = [...before].filter((n) => !after.has(n)).sort(byCodepoint);
 
   const weights: WeightChange[] = [...new Set([...before, ...after])].map((adapter) => {
-    const old = before.has(adapter) ? oldLock.weights[adapter] ?? 0 : null;
-    const now = after.has(adapter) ? newLock.weights[adapter] ?? 0 : null;
+    const old = before.has(adapter) ? weightOf(oldLock, adapter) ?? 0 : null;
+    const now = after.has(adapter) ? weightOf(newLock, adapter) ?? 0 : null;
     const delta = (now ?? 0) - (old ?? 0);
     return { adapter, old, new: now, delta: Math.abs(delta) < WEIGHT_EPS ? 0 : delta };
   });

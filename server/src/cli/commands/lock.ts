@@ -5,8 +5,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ComposerError } from '../../engine/errors';
-import { parseLockText } from '../../engine/lock';
-import { requirePositional, toJson, type Command } from '../command';
+import { parseLockText, stableJson } from '../../engine/lock';
+import { requirePositional, type Command } from '../command';
 import { lockSummary } from '../diffReport';
 
 export const lockCommand: Command = {
@@ -48,7 +48,7 @@ Options:
       io.out(text.replace(/\n$/, ''));
       return 0;
     }
-    io.out(args.values.json ? toJson(lock) : lockSummary(lock));
+    io.out(args.values.json ? stableJson(lock).trimEnd() : lockSummary(lock));
     return 0;
   },
 };
