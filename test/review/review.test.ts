@@ -116,6 +116,11 @@ describe('review: diff against a git revision, CI formats, lock textconv (docs/r
     const added = [...new Set(newLock.candidates.map((c) => c.name))].filter((n) => !oldLock.candidates.some((c) => c.name === n));
     assert.ok(added.length > 0);
     assert.ok(md.includes(`**added** ${added.map((n) => `\`${n}\``).join(', ')}`), md);
+    // --exit-code: 1 when the locks differ, 0 against the commit that holds this very lock.
+    assert.equal(cli(['diff', RECIPE, '--against', 'HEAD~1', '--exit-code'], { cwd: root }).status, 1);
+    const same = cli(['diff', RECIPE, '--against', 'HEAD', '--exit-code'], { cwd: root });
+    assert.equal(same.status, 0, same.stderr);
+    assert.match(same.stdout, /no changes/);
     // Deterministic: the same bytes twice.
     assert.equal(ok(['diff', RECIPE, '--against', 'HEAD~1', '--format', 'markdown'], root), md);
   });

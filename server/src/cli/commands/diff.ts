@@ -26,10 +26,11 @@ Options:
   --format F          text (default) | markdown (a pull-request comment) | json
   --json              same as --format json: {old, new, weights: [{adapter, old, new, delta}],
                       added, removed, changed: [{field, old, new}], metrics: [{metric, old, new}], same}
+  --exit-code         exit 1 when the locks differ, 0 when they are the same (as git diff --exit-code)
   --workspace DIR     the workspace whose run history holds the metrics (default: the current folder)
   --debug             show stack traces of internal errors
   -h, --help          this help`,
-  options: { against: { type: 'string' }, format: { type: 'string' }, workspace: { type: 'string' } },
+  options: { against: { type: 'string' }, format: { type: 'string' }, workspace: { type: 'string' }, 'exit-code': { type: 'boolean' } },
   async run(args, io) {
     const format = args.values.json ? 'json' : (stringOption(args, 'format') ?? 'text');
     if (!['text', 'markdown', 'json'].includes(format)) throw new ComposerError('usage', `unknown --format '${format}' (text | markdown | json)`);
@@ -48,6 +49,6 @@ Options:
     };
     if (review.historyNote) io.err(`note: ${review.historyNote}`);
     io.out(format === 'json' ? toJson(diffJson(review.diff, labels)) : format === 'markdown' ? diffMarkdown(review.diff, labels) : diffText(review.diff, labels));
-    return 0;
+    return args.values['exit-code'] && !review.diff.same ? 1 : 0;
   },
 };
