@@ -230,8 +230,8 @@ test('Compare with HEAD: old / new / Δ rows with bars, within the CSP', { skip 
   await show(stateFixture({ comparison }));
   const rows = await page.$$eval('#comparison-table tbody tr', (trs) => trs.map((tr) => Array.from(tr.children).slice(0, 4).map((c) => c.textContent)));
   assert.deepEqual(rows, [['a', '0.5000', '0.2500', '−0.2500'], ['d (added)', '–', '0.1250', '+0.1250']]);
-  const widths = await page.$$eval('#comparison-table .delta-bar', (bars) => bars.map((b) => (b as HTMLElement).style.width));
-  assert.deepEqual(widths, ['50.0%', '25.0%']);
+  const widths = await page.$$eval('#comparison-table .delta-bar', (bars) => bars.map((b) => parseFloat((b as HTMLElement).style.width)));
+  assert.deepEqual(widths, [50, 25]);
   assert.match((await page.textContent('#comparison')) ?? '', /strategy.*sparse.*convex/s);
   assert.deepEqual(await page.evaluate(() => (window as any).__violations), []);
   assert.deepEqual(consoleErrors, []);
