@@ -171,5 +171,14 @@ describe('diff with the run history, and lock show (CLI)', () => {
     assert.match(d.stdout, /^# not a readable lock/);
     assert.match(d.stdout, /<<<<<<< HEAD/);
     assert.equal(cli(['lock', 'show', path.join(root, 'none.compose.lock')], { cwd: root }).status, 1);
+    // Hostile nesting (JSON.parse takes it; recursive readers would overflow): refused as damaged.
+    const deep = path.join(root, 'deep.compose.lock');
+    fs.writeFileSync(deep, JSON.stringify({ ...parsed, parameters: { ...parsed.parameters, deep: 0 } }).replace('"deep":0', `"deep":${'['.repeat(50000)}${']'.repeat(50000)}`));
+    const shown = cli(['lock', 'show', deep], { cwd: root });
+    assert.equal(shown.status, 0, shown.stderr);
+    assert.match(shown.stdout, /^# not a readable lock .*nested deeper than/);
+    const diffed = cli(['diff', deep, lockFile], { cwd: root });
+    assert.equal(diffed.status, 1);
+    assert.match(diffed.stderr, /cannot read the lock file: values nested deeper than/);
   });
 });

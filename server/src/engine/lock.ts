@@ -112,12 +112,27 @@ export function parseLockText(text: string, file: string): LockFile {
       throw new Error(`unsupported lock format ${(lock as { format?: unknown })?.format}`);
     }
     // A hand-edited or damaged lock must fail here, not as a TypeError deep in the drift check.
+    if (nestedDeeperThan(lock, MAX_LOCK_DEPTH)) throw new Error(`values nested deeper than ${MAX_LOCK_DEPTH} levels`);
     const damage = lockShapeProblem(lock as unknown as Record<string, unknown>);
     if (damage) throw new Error(damage);
     return lock;
   } catch (e) {
     throw new ComposerError('lock', `cannot read the lock file: ${(e as Error).message}`, { file }, 'delete it and compose again');
   }
+}
+
+/** A lock is a few levels deep; a deeper one is damaged (and would overflow recursive readers). */
+const MAX_LOCK_DEPTH = 32;
+
+function nestedDeeperThan(root: unknown, limit: number): boolean {
+  const stack: [unknown, number][] = [[root, 0]];
+  while (stack.length) {
+    const [value, depth] = stack.pop()!;
+    if (value === null || typeof value !== 'object') continue;
+    if (depth >= limit) return true;
+    for (const child of Object.values(value as object)) stack.push([child, depth + 1]);
+  }
+  return false;
 }
 
 type Field = 'string' | 'number' | 'string|null' | 'object';
