@@ -150,7 +150,8 @@ describe('diff with the run history, and lock show (CLI)', () => {
     assert.deepEqual(json.metrics, [{ metric: 'bytes', old: before, new: now }]);
     assert.ok(json.changed.some((c) => c.field === 'merge.rank'));
     const text = cli(['diff', oldLock, lockFile], { cwd: root }).stdout;
-    assert.match(text, new RegExp(`^bytes +${before} +${now}$`, 'm'));
+    const delta = now - before;
+    assert.match(text, new RegExp(`^bytes +${before} +${now} +${delta > 0 ? '\\+' : '−'}${Math.abs(delta)}$`, 'm'));
   });
 
   it('lock show: a summary with every weight; a damaged file is shown as it is (exit 0, for git)', () => {

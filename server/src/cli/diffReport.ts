@@ -29,6 +29,14 @@ export function formatDelta(d: number): string {
   return s === '0' || s.startsWith('−') ? s : `+${s}`;
 }
 
+/** new − old of a metric, signed; '–' unless both sides have it. */
+function metricDelta(old: number | null, now: number | null): string {
+  if (old === null || now === null) return '–';
+  const d = now - old;
+  const s = formatNumber(Math.abs(d));
+  return d === 0 ? '0' : `${d > 0 ? '+' : '−'}${s}`;
+}
+
 function note(w: WeightChange): string {
   return w.old === null ? ' (added)' : w.new === null ? ' (removed)' : '';
 }
@@ -50,7 +58,7 @@ export function diffText(diff: LockDiff, labels: DiffLabels): string {
   const rows = diff.weights.map((w) => [w.adapter + note(w), weight(w.old), weight(w.new), formatDelta(w.delta)]);
   out.push('', ...table(['adapter', 'old', 'new', 'Δ'], rows));
   if (diff.changed.length) out.push('', ...table(['field', 'old', 'new'], diff.changed.map((c) => [c.field, value(c.old), value(c.new)])));
-  if (diff.metrics.length) out.push('', ...table(['metric', 'old', 'new'], diff.metrics.map((m) => [m.metric, value(m.old), value(m.new)])));
+  if (diff.metrics.length) out.push('', ...table(['metric', 'old', 'new', 'Δ'], diff.metrics.map((m) => [m.metric, value(m.old), value(m.new), metricDelta(m.old, m.new)])));
   return out.join('\n');
 }
 
@@ -76,8 +84,8 @@ export function diffMarkdown(diff: LockDiff, labels: DiffLabels): string {
     for (const c of diff.changed) md.push(`| ${esc(c.field)} | ${esc(value(c.old))} | ${esc(value(c.new))} |`);
   }
   if (diff.metrics.length) {
-    md.push('', '| metric | old | new |', '| --- | ---: | ---: |');
-    for (const m of diff.metrics) md.push(`| ${esc(m.metric)} | ${value(m.old)} | ${value(m.new)} |`);
+    md.push('', '| metric | old | new | Δ |', '| --- | ---: | ---: | ---: |');
+    for (const m of diff.metrics) md.push(`| ${esc(m.metric)} | ${value(m.old)} | ${value(m.new)} | ${metricDelta(m.old, m.new)} |`);
   }
   return md.join('\n');
 }
