@@ -6,7 +6,7 @@ import * as vscode from 'vscode';
 import { State } from 'vscode-languageclient';
 import type { LanguageClient } from 'vscode-languageclient/node';
 import {
-  ClientCommands, PlanNotification, ServerCommands, StatusNotification, type PlanParams, type StatusParams,
+  ClientCommands, CompareRequest, PlanNotification, ServerCommands, StatusNotification, type CompareResult, type PlanParams, type StatusParams,
 } from '../../server/src/protocol';
 import { composeRecipe, type ComposeResult } from './composeCommand';
 import { createLanguageClient } from './languageClient';
@@ -72,6 +72,18 @@ export async function activate(context: vscode.ExtensionContext): Promise<Adapte
       return await runServerCommand(lc, ServerCommands.pinWeights, strategy === undefined ? [uri.toString()] : [uri.toString(), strategy]);
     } catch (e) {
       void vscode.window.showErrorMessage(`Could not pin the weights: ${serverMessage(e)}`);
+      return undefined;
+    }
+  });
+  command(ClientCommands.compareWithHead, async (arg): Promise<CompareResult | undefined> => {
+    const uri = await requireRecipeUri(arg);
+    if (!uri) return undefined;
+    try {
+      const result = await lc.sendRequest<CompareResult>(CompareRequest, { uri: uri.toString(), revision: 'HEAD' });
+      await WeightsPanel.show(context, lc, plans, output, uri).showComparison(uri, result);
+      return result;
+    } catch (e) {
+      void vscode.window.showErrorMessage(`Could not compare with HEAD: ${serverMessage(e)}`);
       return undefined;
     }
   });

@@ -5,7 +5,7 @@
 import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
 import type { PlanJson } from '../../server/src/engine/types';
-import { ClientCommands, LanguageId, ServerCommands } from '../../server/src/protocol';
+import { ClientCommands, LanguageId, ServerCommands, type CompareResult } from '../../server/src/protocol';
 import type { HostMessage, RunHistoryEntry, ViewMessage, ViewState } from '../../webview/src/viewState';
 import type { PlanStore } from './planStore';
 import { runServerCommand, serverMessage } from './serverCommands';
@@ -16,6 +16,7 @@ export class WeightsPanel implements vscode.Disposable {
 
   private uri: vscode.Uri | undefined;
   private history: RunHistoryEntry[] = [];
+  private comparison: CompareResult | undefined;
   private ready = false;
   /** The last message sent to the webview (extension-host tests read it). */
   lastMessage: HostMessage | undefined;
@@ -65,7 +66,10 @@ export class WeightsPanel implements vscode.Disposable {
   async follow(uri: vscode.Uri): Promise<void> {
     const changed = this.uri?.toString() !== uri.toString();
     this.uri = uri;
-    if (changed) this.history = [];
+    if (changed) {
+      this.history = [];
+      this.comparison = undefined;
+    }
     this.post();
     if (!this.plans.get(uri)?.plan) {
       try {
@@ -91,6 +95,13 @@ export class WeightsPanel implements vscode.Disposable {
     this.post();
   }
 
+  /** Shows a comparison of `uri`'s lock (the panel follows `uri` first). */
+  async showComparison(uri: vscode.Uri, comparison: CompareResult): Promise<void> {
+    if (this.uri?.toString() !== uri.toString()) await this.follow(uri);
+    this.comparison = comparison;
+    this.post();
+  }
+
   private state(): ViewState | undefined {
     if (!this.uri) return undefined;
     const held = this.plans.get(this.uri);
@@ -103,6 +114,7 @@ export class WeightsPanel implements vscode.Disposable {
       error: held?.error,
       history: this.history,
       trusted: vscode.workspace.isTrusted,
+      ...(this.comparison ? { comparison: this.comparison } : {}),
     };
   }
 

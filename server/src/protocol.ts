@@ -11,6 +11,8 @@ export const ClientCommands = {
   addAdapter: 'adapterCompose.addAdapter',
   openLibrary: 'adapterCompose.openLibrary',
   showOutput: 'adapterCompose.showOutput',
+  /** args: [uri?] → shows the recipe's lock against HEAD (CompareRequest) in the weights panel. */
+  compareWithHead: 'adapterCompose.compareWithHead',
 } as const;
 
 /** Commands the server executes through `workspace/executeCommand`. */
@@ -48,6 +50,30 @@ export interface PlanParams {
   /** PlanJson, or null with `error` when the recipe cannot be planned yet. */
   plan: unknown;
   error?: string;
+}
+
+/**
+ * `adapterCompose/compareWithRevision`, client → server request: the recipe's lock in the working
+ * tree against the same lock at a git revision (default HEAD) — what `adapter-composer diff <recipe>
+ * --against <rev> --json` prints. Fails (RequestFailed, with what to do) when the recipe has no lock,
+ * is not in a git repository, or its lock does not exist at that revision.
+ */
+export const CompareRequest = 'adapterCompose/compareWithRevision';
+export interface CompareParams {
+  uri: string;
+  revision?: string;
+}
+export interface CompareResult {
+  /** Labels of the two sides, e.g. `HEAD:recipes/a.compose.lock` and `recipes/a.compose.lock`. */
+  old: string;
+  new: string;
+  /** Every adapter of either lock, sorted by |delta| then name; null where absent on that side. */
+  weights: { adapter: string; old: number | null; new: number | null; delta: number }[];
+  added: string[];
+  removed: string[];
+  changed: { field: string; old: unknown; new: unknown }[];
+  metrics: { metric: string; old: number | null; new: number | null }[];
+  same: boolean;
 }
 
 export const LanguageId = 'adapter-compose';

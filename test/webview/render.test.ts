@@ -219,3 +219,20 @@ test('a plan without a λ-path (strategy avg) hides the λ section', { skip }, a
   assert.equal(await page.$('#lambda-path'), null);
   assert.ok((await inked('weights-chart')).ink > 0);
 });
+
+test('Compare with HEAD: old / new / Δ rows with bars, within the CSP', { skip }, async () => {
+  await open();
+  const comparison = {
+    old: 'HEAD:demo.compose.lock', new: 'demo.compose.lock',
+    weights: [{ adapter: 'a', old: 0.5, new: 0.25, delta: -0.25 }, { adapter: 'd', old: null, new: 0.125, delta: 0.125 }],
+    added: ['d'], removed: [], changed: [{ field: 'strategy', old: 'sparse', new: 'convex' }], metrics: [], same: false,
+  };
+  await show(stateFixture({ comparison }));
+  const rows = await page.$$eval('#comparison-table tbody tr', (trs) => trs.map((tr) => Array.from(tr.children).slice(0, 4).map((c) => c.textContent)));
+  assert.deepEqual(rows, [['a', '0.5000', '0.2500', '−0.2500'], ['d (added)', '–', '0.1250', '+0.1250']]);
+  const widths = await page.$$eval('#comparison-table .delta-bar', (bars) => bars.map((b) => parseFloat((b as HTMLElement).style.width)));
+  assert.deepEqual(widths, [50, 25]);
+  assert.match((await page.textContent('#comparison')) ?? '', /strategy.*sparse.*convex/s);
+  assert.deepEqual(await page.evaluate(() => (window as any).__violations), []);
+  assert.deepEqual(consoleErrors, []);
+});

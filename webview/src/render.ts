@@ -7,6 +7,7 @@ import {
   destroyCharts, drawChart, lambdaPathChartConfig, metricNames, metricsChartConfig, redraw, residualChartConfig, runLabel,
   strategiesOf, weightsChartConfig,
 } from './charts';
+import { changedFields, comparisonRows } from './comparison';
 import { clampLambda, weightsAt } from './lambdaPath';
 import { readTheme, type ChartTheme } from './theme';
 import type { ViewMessage, ViewState } from './viewState';
@@ -88,6 +89,34 @@ function weightsSection(plan: PlanJson, theme: ChartTheme): Built {
   const table = dataTable('Weights by strategy', ['adapter', ...strategies.map(([s]) => (s === plan.strategy ? `${s} (selected)` : s))],
     names.map((n) => [n, ...strategies.map(([, r]) => formatWeight(ownValue(r.weights, n) ?? 0))]));
   return { node: section('weights', 'Weights by strategy', box, table), draw: () => drawChart(canvas, weightsChartConfig(plan, theme)) };
+}
+
+/** "Compare with HEAD": old / new / Δ per adapter with a bar for Δ, then the other changed fields. */
+function comparisonSection(state: ViewState): Built | null {
+  const result = state.comparison;
+  if (!result) return null;
+  const title = `Compared with ${result.old.split(':')[0]}`;
+  if (result.same) return { node: section('comparison', title, el('p', { class: 'empty' }, `No changes: ${result.new} is the same as ${result.old}.`)), draw: () => undefined };
+  const rows = comparisonRows(result);
+  const bar = (fraction: number) => {
+    // Through the CSSOM: the panel's CSP forbids inline style attributes.
+    const node = el('span', { class: `delta-bar ${fraction < 0 ? 'negative' : 'positive'}` });
+    node.style.width = `${(Math.abs(fraction) * 50).toFixed(1)}%`;
+    if (fraction < 0) node.style.right = '50%';
+    else node.style.left = '50%';
+    return node;
+  };
+  const table = el('table', { class: 'readout comparison', id: 'comparison-table' },
+    el('caption', {}, `${result.old} → ${result.new}`),
+    el('thead', {}, el('tr', {}, ...['adapter', 'old', 'new', 'Δ', ''].map((h) => el('th', { scope: 'col' }, h)))),
+    el('tbody', {}, ...rows.map((r) => el('tr', { 'data-adapter': r.adapter },
+      el('th', { scope: 'row' }, r.status ? `${r.adapter} (${r.status})` : r.adapter),
+      el('td', {}, r.old), el('td', {}, r.new), el('td', {}, r.delta),
+      el('td', { class: 'bar-cell', 'aria-hidden': 'true' }, el('span', { class: 'delta-track' }, bar(r.bar))),
+    ))));
+  const fields = changedFields(result);
+  const fieldTable = fields.length ? dataTable('Other changes', ['field', 'old', 'new'], fields, 'readout') : null;
+  return { node: section('comparison', title, table, fieldTable), draw: () => undefined };
 }
 
 function lambdaSection(plan: PlanJson, state: ViewState, theme: ChartTheme, host: PanelHost): Built | null {
@@ -195,6 +224,7 @@ export function render(state: ViewState | null, root: HTMLElement, host: PanelHo
     return;
   }
   const sections = [
+    comparisonSection(state),
     weightsSection(plan, theme),
     lambdaSection(plan, state, theme, host),
     residualSection(plan, theme),

@@ -3,6 +3,7 @@
  * The client builds a ViewState from the server's plan notifications; the webview is a pure function of it.
  */
 import type { PlanJson, RunHistoryEntry as RecordedRun } from '../../server/src/engine/types';
+import type { CompareResult } from '../../server/src/protocol';
 
 /** One compose run as `adapterCompose.server.history` returns it; read tolerantly (only `metrics` is required). */
 export type RunHistoryEntry = Pick<RecordedRun, 'metrics'> & Partial<RecordedRun>;
@@ -19,6 +20,8 @@ export interface ViewState {
   history: RunHistoryEntry[];
   /** False in an untrusted workspace: Compose and evaluators are off, planning still works. */
   trusted: boolean;
+  /** "Compare with HEAD": the recipe's lock now against HEAD, until the panel follows another recipe. */
+  comparison?: CompareResult;
 }
 
 /** extension → webview */

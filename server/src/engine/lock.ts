@@ -105,17 +105,37 @@ export function readLock(file: string): LockFile | undefined {
     if (isComposerError(e)) throw new ComposerError('lock', e.message, { file }, e.hint ?? 'delete it and compose again');
     return undefined;
   }
+  return parseLockText(text, file);
+}
+
+/** A lock from its text (e.g. read at a git revision); `file` names it in the error. */
+export function parseLockText(text: string, file: string): LockFile {
   try {
     const lock = parseJsonQuiet(text) as LockFile;
     if (typeof lock !== 'object' || lock === null || Array.isArray(lock)) throw new Error('not a JSON object');
     if (lock.format !== LOCK_FORMAT) throw new Error(`unsupported lock format ${JSON.stringify((lock as { format?: unknown }).format ?? null).slice(0, 40)}`);
     // A hand-edited or damaged lock must fail here, not as a TypeError deep in the drift check.
+    if (nestedDeeperThan(lock, MAX_LOCK_DEPTH)) throw new Error(`values nested deeper than ${MAX_LOCK_DEPTH} levels`);
     const damage = lockShapeProblem(lock as unknown as Record<string, unknown>);
     if (damage) throw new Error(damage);
     return lock;
   } catch (e) {
     throw new ComposerError('lock', `cannot read the lock file: ${(e as Error).message}`, { file }, 'delete it and compose again');
   }
+}
+
+/** A lock is a few levels deep; a deeper one is damaged (and would overflow recursive readers). */
+const MAX_LOCK_DEPTH = 32;
+
+function nestedDeeperThan(root: unknown, limit: number): boolean {
+  const stack: [unknown, number][] = [[root, 0]];
+  while (stack.length) {
+    const [value, depth] = stack.pop()!;
+    if (value === null || typeof value !== 'object') continue;
+    if (depth >= limit) return true;
+    for (const child of Object.values(value as object)) stack.push([child, depth + 1]);
+  }
+  return false;
 }
 
 type Field = 'string' | 'number' | 'string|null' | 'object';

@@ -27,10 +27,11 @@ import { createPlanner } from '../engine/planner';
 import type { Planner } from '../engine/planner';
 import type { Strategy } from '../engine/types';
 import { STRATEGIES } from '../engine/types';
-import { PlanNotification, ServerCommands, StatusNotification } from '../protocol';
-import type { PlanParams, StatusParams } from '../protocol';
+import { CompareRequest, PlanNotification, ServerCommands, StatusNotification } from '../protocol';
+import type { CompareParams, CompareResult, PlanParams, StatusParams } from '../protocol';
 import { codeActions } from '../service/codeActions';
 import { codeLenses } from '../service/codeLens';
+import { compareWithRevision } from '../service/compare';
 import { pinWeightsEdit, setLambdaEdit } from '../service/commands';
 import { completion } from '../service/completion';
 import { definition } from '../service/definition';
@@ -343,6 +344,16 @@ export function startLanguageServer(argv: string[] = process.argv.slice(2), opti
       if (e instanceof ResponseError) throw e;
       log.error(`command ${params.command} failed`, e);
       throw new ResponseError(LSPErrorCodes.RequestFailed, describeError(e));
+    }
+  });
+
+  connection.onRequest(CompareRequest, async (params: CompareParams): Promise<CompareResult> => {
+    if (typeof params?.uri !== 'string') throw userError(`${CompareRequest} needs {uri, revision?}`);
+    try {
+      return await compareWithRevision(fileOf(params.uri), typeof params.revision === 'string' ? params.revision : 'HEAD', workspaceRoot);
+    } catch (e) {
+      log.info(`compare ${params.uri}: ${describeError(e)}`);
+      throw userError(describeError(e));
     }
   });
 

@@ -1,10 +1,15 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { ComposerError } from '../../engine/errors';
 import { createPlanner } from '../../engine/planner';
 import { formatProblem } from '../../engine/recipe/problem';
 import { toJson, stringOption, type Command } from '../command';
+import { githubCommands, sarifLog } from '../checkReport';
 import { displayPath, expandRecipeArgs } from '../recipeFiles';
 import { readTextSafe } from '../../engine/safeRead';
+import { version } from '../version';
+
+const INFORMATION_URI = 'https://example.invalid/adapter-composer';
 
 export const checkCommand: Command = {
   name: 'check',
@@ -17,14 +22,19 @@ A *.compose.yaml without a \`compose:\` key (e.g. Docker Compose) is skipped wit
 
 Options:
   --json              one JSON object: {files: [{file, recipe, problems: [...]}], errors, warnings}
+  --format F          text (default) | json | github (GitHub Actions annotations: ::error file=…,line=…::…)
+                      | sarif (SARIF 2.1.0 for code scanning; rule ids are the problem codes)
   --workspace DIR     paths must stay inside DIR (default: the current folder)
   --provider P        encoder execution provider: auto | cpu | cuda | tensorrt | webgpu (default auto)
   --debug             show stack traces of internal errors
   -h, --help          this help`,
-  options: { workspace: { type: 'string' }, provider: { type: 'string' } },
+  options: { workspace: { type: 'string' }, provider: { type: 'string' }, format: { type: 'string' } },
   async run(args, io) {
     if (args.positionals.length === 0) args.positionals.push('.');
+    const format = args.values.json ? 'json' : (stringOption(args, 'format') ?? 'text');
+    if (!['text', 'json', 'github', 'sarif'].includes(format)) throw new ComposerError('usage', `unknown --format '${format}' (text | json | github | sarif)`);
     const files = await expandRecipeArgs(args.positionals, io.cwd);
+    const checked = [];
     const workspaceRoot = path.resolve(io.cwd, stringOption(args, 'workspace') ?? '.');
     const planner = createPlanner();
     const results = [];
@@ -38,15 +48,20 @@ Options:
         for (const p of outcome.problems) {
           if (p.severity === 'error') errors++;
           if (p.severity === 'warning') warnings++;
-          if (!args.values.json) io.out(formatProblem(p, shown));
+          if (format === 'text') io.out(formatProblem(p, shown));
         }
+        checked.push({ file, problems: outcome.problems });
         results.push({ file: shown, recipe: outcome.isRecipe, problems: outcome.problems });
       }
     } finally {
       await planner.dispose();
     }
-    if (args.values.json) io.out(toJson({ files: results, errors, warnings }));
-    else io.err(`${files.length} recipe file${files.length === 1 ? '' : 's'} checked: ${errors} error${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'}`);
+    if (format === 'json') io.out(toJson({ files: results, errors, warnings }));
+    else if (format === 'sarif') io.out(toJson(sarifLog(checked, { cwd: io.cwd, version, informationUri: INFORMATION_URI })));
+    else if (format === 'github') {
+      for (const line of githubCommands(checked, io.cwd)) io.out(line);
+    }
+    if (format !== 'json' && format !== 'sarif') io.err(`${files.length} recipe file${files.length === 1 ? '' : 's'} checked: ${errors} error${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'}`);
     return errors > 0 ? 1 : 0;
   },
 };

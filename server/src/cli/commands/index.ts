@@ -2,11 +2,13 @@ import type { Command } from '../command';
 import { checkCommand } from './check';
 import { composeCommand } from './compose';
 import { demoCommand } from './demo';
+import { diffCommand } from './diff';
 import { doctorCommand } from './doctor';
 import { evalCommand } from './eval';
 import { historyCommand } from './history';
 import { libraryCommand } from './library';
+import { lockCommand } from './lock';
 import { lspCommand } from './lsp';
 import { planCommand } from './plan';
 
-export const commands: Command[] = [checkCommand, planCommand, composeCommand, evalCommand, historyCommand, libraryCommand, demoCommand, doctorCommand, lspCommand];
+export const commands: Command[] = [checkCommand, planCommand, composeCommand, diffCommand, lockCommand, evalCommand, historyCommand, libraryCommand, demoCommand, doctorCommand, lspCommand];
