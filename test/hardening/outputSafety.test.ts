@@ -298,3 +298,13 @@ test('demo --out: a non-empty folder that is not a previous demo, or a demo that
   assert.ok(!fs.existsSync(path.join(fresh, 'out')));
   for (const d of [ws, plain, fresh]) fs.rmSync(d, { recursive: true, force: true });
 });
+
+test('library init never overwrites a different encoder.onnx already in the folder', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ac-output-init-'));
+  fs.writeFileSync(path.join(dir, 'encoder.onnx'), 'the user’s own model');
+  const r = cli(['library', 'init', dir, '--encoder', path.join(demo, 'encoder.onnx')], { cwd: dir });
+  assert.equal(r.status, 1, r.stdout);
+  assert.match(r.stderr, /encoder\.onnx exists and is a different file/);
+  assert.equal(fs.readFileSync(path.join(dir, 'encoder.onnx'), 'utf8'), 'the user’s own model');
+  fs.rmSync(dir, { recursive: true, force: true });
+});
