@@ -76,9 +76,11 @@ export function outputHazards(ctx: OutputContext): OutputHazard[] {
   const out: OutputHazard[] = [];
   const output = spellings(ctx.output);
   const shown = ctx.output;
-  const protectedRoots = [path.parse(path.resolve(ctx.output)).root, os.homedir()].filter(Boolean);
-  if (output.some((o) => protectedRoots.some((r) => path.resolve(r) === o))) {
-    out.push({ code: 'output-protected', message: `output ${shown} is ${output.some((o) => o === path.parse(o).root) ? 'the file-system root' : 'the home folder'}; compose replaces its output folder as a whole` });
+  const home = os.homedir();
+  if (output.some((o) => o === path.parse(o).root)) {
+    out.push({ code: 'output-protected', message: `output ${shown} is the file-system root; compose replaces its output folder as a whole` });
+  } else if (home && overlaps(output, spellings(home), 'contains')) {
+    out.push({ code: 'output-protected', message: `output ${shown} is the home folder or one above it; compose replaces its output folder as a whole` });
   }
   if (overlaps(output, spellings(ctx.recipeFile), 'contains')) {
     out.push({ code: 'output-contains-recipe', message: `output ${shown} contains the recipe itself; compose replaces its output folder as a whole`, hint: 'write composites to a folder of their own, e.g. ../out/<name>' });
