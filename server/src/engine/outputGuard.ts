@@ -139,13 +139,19 @@ function existingState(output: string): 'absent' | 'empty' | 'ours' | 'foreign' 
     return 'absent';
   }
   if (!stat.isDirectory()) return 'not-a-folder';
-  let entries: string[];
+  // one entry is enough to know it is not empty (a folder of a million files costs the same)
+  let empty: boolean;
   try {
-    entries = fs.readdirSync(output);
+    const dir = fs.opendirSync(output);
+    try {
+      empty = dir.readSync() === null;
+    } finally {
+      dir.closeSync();
+    }
   } catch {
     return 'foreign';
   }
-  if (entries.length === 0) return 'empty';
+  if (empty) return 'empty';
   return hasCompositionMarker(output) ? 'ours' : 'foreign';
 }
 
