@@ -156,6 +156,15 @@ test('a non-empty folder compose did not write is replaced only with --force; it
   assert.match(check.stdout, /notes\.compose\.yaml:\d+:\d+: error: output .* non-empty folder that compose did not write .*--force/);
   await refusedAtOutput(file, ws, /did not write/);
   assert.equal(fs.readFileSync(path.join(notes, 'thesis.txt'), 'utf8'), 'years of work');
+  // --force never replaces a folder with a repository anywhere inside it
+  fs.mkdirSync(path.join(notes, 'chapters', 'drafts', '.git'), { recursive: true });
+  fs.writeFileSync(path.join(notes, 'chapters', 'drafts', '.git', 'HEAD'), 'ref: refs/heads/main\n');
+  const withRepo = snapshot(notes);
+  const refusedRepo = cli(['compose', file, '--force'], { cwd: ws });
+  assert.equal(refusedRepo.status, 1, refusedRepo.stdout);
+  assert.match(refusedRepo.stderr, /\.git folder further down/);
+  assert.ok(sameSnapshot(snapshot(notes), withRepo));
+  fs.rmSync(path.join(notes, 'chapters'), { recursive: true });
   // the user says so: replaced
   const forced = cli(['compose', file, '--force'], { cwd: ws });
   assert.equal(forced.status, 0, forced.stderr);
