@@ -126,6 +126,7 @@ async function composeWith(planner: Planner, recipeFile: string, options: Compos
     adapters: [...outcome.candidates!, ...(outcome.adapters ?? [])],
     lockFile: paths.lock,
     verifyLockHashes: true,
+    deepScan: true,
   };
   const outputLocation = recipe.locationOf(['output']);
   requireSafeOutput(outputContext, outputLocation, options.force);

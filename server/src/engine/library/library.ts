@@ -195,6 +195,13 @@ export async function initLibrary(uri: string, options: InitOptions = {}): Promi
   if (!Number.isInteger(dim) || dim < 1) throw new ComposerError('usage', `the prototype dimension must be a positive integer, got ${dim}`);
 
   if (!remote && fs.existsSync(dir) && !fs.statSync(dir).isDirectory()) throw libraryError(`${dir} exists and is not a folder`);
+  if (options.encoderPath && !remote) {
+    // init copies the encoder in as encoder.onnx: never over a different file of the user's
+    const target = path.join(dir, LIBRARY_ENCODER_FILE);
+    if (fs.existsSync(target) && path.resolve(options.encoderPath) !== path.resolve(target) && sha256FileSync(target) !== sha256FileSync(path.resolve(options.encoderPath))) {
+      throw libraryError(`${target} exists and is a different file; library init would overwrite it`, 'choose an empty folder for the library, or move that file away', target);
+    }
+  }
   const db = await lancedb.connect(dir, connectOptions(remote, options.storageOptions));
   try {
     const names = await db.tableNames();
