@@ -50,6 +50,7 @@ import { ServerLog, describeError } from './serverLog';
 import { DEFAULT_SETTINGS, readSettings } from './settings';
 import type { ServerSettings } from './settings';
 import { readTextSafe } from '../engine/safeRead';
+import { boundedDocuments } from './boundedDocuments';
 import { isComposerError } from '../engine/errors';
 
 export interface LanguageServerOptions {
@@ -68,7 +69,8 @@ export function startLanguageServer(argv: string[] = process.argv.slice(2), opti
 
   const connection = createConnection(ProposedFeatures.all);
   const log = new ServerLog(connection.console);
-  const documents = new TextDocuments(TextDocument);
+  // Bounded: a huge buffer's edits cost O(1) and it is reported as too large, never parsed.
+  const documents = new TextDocuments(boundedDocuments);
   const planner = options.planner ?? createPlanner();
   const schemaJson = loadRecipeSchema();
   const schema = schemaJson ? new RecipeSchema(schemaJson) : undefined;
