@@ -353,7 +353,7 @@ export function startLanguageServer(argv: string[] = process.argv.slice(2), opti
     try {
       text = readTextSafe(file, 'recipe', 'recipe');
     } catch (e) {
-      throw userError(isComposerError(e) ? e.message : `cannot read ${file}`);
+      throw userError(`cannot read ${file}${isComposerError(e) && !/not found/.test(e.message) ? ` (${e.message})` : ''}`);
     }
     const document = RecipeDocument.parse(text);
     const outcome = document.unreadable ? { isRecipe: false, problems: [] } : await planner.plan(text, file, { workspaceRoot, provider: settings.executionProvider });
