@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { glob } from 'tinyglobby';
 import { ComposerError } from './errors';
 import type { Library } from './library/library';
-import { describeAdapter } from './lora/describe';
+import { checkFiniteWeights, describeAdapter } from './lora/describe';
 import { openEncoder, prototypeFromFeatures, prototypeFromFile, prototypeFromSamples } from './prototype/encoder';
 import type { AdapterRecord } from './types';
 
@@ -31,6 +31,7 @@ export async function adapterRecord(library: Library, input: AddAdapterInput): P
   const adapterPath = path.resolve(input.cwd ?? '.', input.adapterPath);
   if (!fs.existsSync(adapterPath)) throw new ComposerError('io', `no adapter at ${adapterPath}`, { file: adapterPath });
   const facts = describeAdapter(adapterPath);
+  checkFiniteWeights(adapterPath);
   const base = input.base ?? facts.base;
   if (!base) {
     throw new ComposerError('usage', `the adapter's config names no base model`, { file: adapterPath }, 'pass --base MODEL (the base model the adapter was trained on)');

@@ -28,6 +28,7 @@ import { lambdaPath, solveAll, squaredDistance } from './weights';
 import { chooseLambdaRatio, FALLBACK_RATIO, lambdaChoiceMessage, type LambdaChoice } from './eval/lambdaSelection';
 import type { AdapterRecord, Candidate, PlanJson, StrategyResult, TargetSource, WeightsParams } from './types';
 import { staleLockProblems } from './lock';
+import { assertRegularFile } from './safeRead';
 
 export type PlanProblem = Problem;
 
@@ -426,6 +427,15 @@ class CachingPlanner implements Planner {
       const files = source === 'samples' ? (await glob(paths.target.globs ?? [], { absolute: true, onlyFiles: true, expandDirectories: false })).sort() : [];
       if (source === 'samples' && files.length === 0) {
         throw new RecipeProblem('error', 'missing-file', `no sample files match ${(paths.target.patterns ?? []).map((p) => `\`${p}\``).join(', ')} (relative to ${paths.recipeDir})`, where);
+      }
+      // Before anything reads them (fingerprints, hashes, the encoder): regular files only — a link to
+      // /dev/zero or a FIFO would never end.
+      for (const f of files) {
+        try {
+          assertRegularFile(f, 'sample file');
+        } catch (e) {
+          located(e);
+        }
       }
       if (!encoderFile) {
         throw new RecipeProblem('error', 'no-encoder', `the library has no encoder (it was created with \`--dim\`), so ${source === 'text' ? 'a text' : 'samples'} cannot be encoded`, where, 'value', {

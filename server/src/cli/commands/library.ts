@@ -123,7 +123,8 @@ export const libraryCommand: Command = {
           if (json) io.out(toJson(rows));
           else if (rows.length === 0) io.out('(empty library)');
           else {
-            const table = rows.map((r) => [r.name, r.base, String(r.rank), String(r.alpha), r.format, r.tags.join(',')]);
+            // Rows written by older versions (or other tools) may hold control characters: escaped, one row per adapter.
+            const table = rows.map((r) => [r.name, r.base, String(r.rank), String(r.alpha), r.format, r.tags.join(',')].map(printable));
             const header = ['name', 'base', 'rank', 'alpha', 'format', 'tags'];
             const widths = header.map((h, i) => Math.max(h.length, ...table.map((t) => t[i].length)));
             for (const row of [header, ...table]) io.out(row.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd());
@@ -178,3 +179,14 @@ export const libraryCommand: Command = {
     }
   },
 };
+
+/** A table cell on one line: control characters (newlines, escapes, bidi breaks) shown as \n, \x1b, \u2028. */
+function printable(s: string): string {
+  return s.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => {
+    if (c === '\n') return '\\n';
+    if (c === '\r') return '\\r';
+    if (c === '\t') return '\\t';
+    const code = c.charCodeAt(0);
+    return code < 0x100 ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
+  });
+}

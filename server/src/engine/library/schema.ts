@@ -131,6 +131,9 @@ export function validateRecord(record: AdapterRecord, dim: number): void {
   const r = record as unknown as Record<string, unknown>;
   const label = typeof r.name === 'string' && r.name ? `adapter '${r.name}'` : 'adapter';
   if (typeof r.name !== 'string' || r.name.trim() === '') throw libraryError('an adapter needs a non-empty name');
+  // Names are printed in tables, diagnostics and YAML keys: no line breaks or other control characters.
+  const control = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/.exec(r.name);
+  if (control) throw libraryError(`adapter name ${JSON.stringify(r.name)} contains the control character U+${control[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}; names must be printable`);
   for (const key of ['base', 'format', 'path', 'sha256', 'created_at'] as const) {
     if (typeof r[key] !== 'string') throw libraryError(`${label}: '${key}' must be a string`);
   }

@@ -3,7 +3,8 @@
  * (plus one streamed hash of the weights file).
  */
 import type { AdapterFormat, LoraAdapter } from './adapter';
-import { widestFloatDType } from './dtypes';
+import { decodeToFloat64, DTYPE_SIZES, firstNonFiniteEncoded, isFloatDType, widestFloatDType } from './dtypes';
+import { ComposerError } from '../errors';
 import { openAdapter } from './formats';
 import { sha256FileSync } from '../prototype/contentHash';
 
@@ -84,4 +85,24 @@ export function describeOpened(adapter: LoraAdapter): AdapterDescription {
 
 export function describeAdapter(adapterPath: string): AdapterDescription {
   return describeOpened(openAdapter(adapterPath));
+}
+
+/**
+ * `library add` refuses weights that are not finite (NaN, ±Infinity) up front, naming the tensor:
+ * compose would refuse them later anyway, after the adapter had been retrieved and weighed. Reads
+ * every factor and full tensor once (the add hashes the whole file too).
+ */
+export function checkFiniteWeights(adapterPath: string): void {
+  const adapter = openAdapter(adapterPath);
+  const keys = [...[...adapter.modules.values()].flatMap((m) => [m.aKey, m.bKey]), ...adapter.extras.map((e) => e.key)];
+  for (const key of keys) {
+    const info = adapter.file.info(key);
+    if (!isFloatDType(info.dtype)) continue;
+    const at = firstNonFiniteEncoded(adapter.file.readBytes(key), info.dtype);
+    if (at >= 0) {
+      const value = decodeToFloat64(adapter.file.readBytes(key).subarray(at * DTYPE_SIZES[info.dtype], (at + 1) * DTYPE_SIZES[info.dtype]), info.dtype, 1)[0];
+      throw new ComposerError('non-finite', `tensor "${key}" has ${value} at element ${at}: the adapter's weights must be finite numbers`, { file: adapter.file.path },
+        'the adapter file is corrupt or was trained into overflow; re-export it');
+    }
+  }
 }

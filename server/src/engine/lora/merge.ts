@@ -18,7 +18,7 @@ import type { LoraAdapter, LoraModule } from './adapter';
 import { createStagingFolder, discardStagingFolder, publishStagingFolder, writeFailure } from './atomicFolder';
 import { encodeCompositeFactor, type MergedFactors } from './compositeFactors';
 import { layoutForFormat, outputTensors, WEIGHTS_FILE, type OutputLayout, type OutputModule, type OutputTensor } from './compositeLayout';
-import { encodeFromFloat64, fitsFloat32, parseFloatDType, widestFloatDType, type FloatDType } from './dtypes';
+import { encodeFromFloat64, firstNonFiniteEncoded, fitsFloat32, FLOAT_MAX, parseFloatDType, widestFloatDType, type FloatDType } from './dtypes';
 import { shortModuleName } from './describe';
 import { openAdapter } from './formats';
 import { jsProducts, ortProducts, truncateModule, type FactorPanels, type PanelProducts } from './truncatedProduct';
@@ -348,6 +348,19 @@ function peftConfig(adapters: LoraAdapter[], plans: ModulePlan[], layoutRank: nu
   return sorted;
 }
 
+/**
+ * Every output tensor is checked as encoded: a value beyond the dtype's range became ±Infinity (an
+ * f16 composite of entries near 2e5, or an svd product near 3e38), and NaN must never be written.
+ * Refuses with the module and the fix instead of writing a composite that silently breaks inference.
+ */
+function finiteOrRefuse(bytes: Uint8Array, dtype: FloatDType, key: string, module: string): Uint8Array {
+  const at = firstNonFiniteEncoded(bytes, dtype);
+  if (at < 0) return bytes;
+  const wider = dtype === 'F16' ? '`merge.dtype: bf16` or `f32`' : dtype === 'BF16' || dtype === 'F32' ? '`merge.dtype: f64`' : 'inputs with finite values';
+  throw new ComposerError('merge', `module "${module}": the composite overflows ${dtype.toLowerCase()} (tensor ${key}, element ${at} is beyond ±${FLOAT_MAX[dtype]} or not a number); nothing was written`, undefined,
+    `set ${wider}, or lower the weights`);
+}
+
 function writeJsonFile(file: string, value: unknown): string {
   const text = JSON.stringify(value, null, 2) + '\n';
   const fd = fs.openSync(file, 'w');
@@ -412,7 +425,7 @@ export async function mergeAdapters(inputs: MergeInput[], options: MergeOptions,
       if (options.signal?.aborted) throw cancelled();
       const savedTensor = savedByKey.get(next.name);
       if (savedTensor) {
-        stream.push(encodeFromFloat64(savedTensor.values, savedTensor.dtype));
+        stream.push(finiteOrRefuse(encodeFromFloat64(savedTensor.values, savedTensor.dtype), savedTensor.dtype, next.name, savedTensor.name));
         continue;
       }
       const tensor = byKey.get(next.name)!;
@@ -434,7 +447,7 @@ export async function mergeAdapters(inputs: MergeInput[], options: MergeOptions,
         merged = { ...factors, remaining: outputTensors(layout, plan.out, dtype).length };
         pending.set(plan.out.name, merged);
       }
-      stream.push(encodeCompositeFactor(layout, tensor, plan.out, merged, scratch));
+      stream.push(finiteOrRefuse(encodeCompositeFactor(layout, tensor, plan.out, merged, scratch), tensor.dtype, tensor.key, plan.out.name));
       if (--merged.remaining === 0) {
         pending.delete(plan.out.name);
         modulesDone++;

@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { ComposerError } from '../errors';
 import type { Scratch } from './scratch';
 import { DTYPE_SIZES, DType, FloatDType, decodeInto, decodeToFloat64, encodeFromFloat64, isDType, isFloatDType, type Placement } from './dtypes';
-import { openRegular } from '../safeRead';
+import { openRegular, parseJsonQuiet } from '../safeRead';
 
 /** Larger headers are refused: real ones are kilobytes (the Rust reference caps at 100 MB too). */
 export const MAX_HEADER_BYTES = 100_000_000;
@@ -55,9 +55,9 @@ export function parseSafetensorsHeader(headerBytes: Uint8Array, dataLength: numb
   if (!text.startsWith('{')) fail(file, 'safetensors header does not start with "{" (not a safetensors file?)');
   let json: unknown;
   try {
-    json = JSON.parse(text);
+    json = parseJsonQuiet(text);
   } catch (e) {
-    fail(file, `safetensors header is not valid JSON: ${(e as Error).message}`);
+    fail(file, `safetensors header is ${(e as Error).message}`);
   }
   if (typeof json !== 'object' || json === null || Array.isArray(json)) fail(file, 'safetensors header is not a JSON object');
 
