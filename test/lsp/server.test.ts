@@ -298,7 +298,7 @@ describe('commands', () => {
     fs.writeFileSync(file, GOOD_RECIPE.replace('k: 4', 'k: 3'));
     const plan = await client.request<PlanJson>('workspace/executeCommand', { command: ServerCommands.plan, arguments: [pathToFileURL(file).toString()] });
     assert.equal(plan.candidates.length, 3);
-    await assert.rejects(client.request('workspace/executeCommand', { command: ServerCommands.plan, arguments: [pathToFileURL(path.join(fixture.recipes, 'absent.compose.yaml')).toString()] }), /recipe not found: .*absent\.compose\.yaml/);
+    await assert.rejects(client.request('workspace/executeCommand', { command: ServerCommands.plan, arguments: [pathToFileURL(path.join(fixture.recipes, 'absent.compose.yaml')).toString()] }), /cannot read .*absent\.compose\.yaml/);
   });
 
   it('cancels a running compose: the worker stops and nothing is written', async () => {
