@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { glob } from 'tinyglobby';
 import { ComposerError } from './errors';
 import type { Library } from './library/library';
-import { describeAdapter } from './lora/describe';
+import { describeAdapter, type AdapterDescription } from './lora/describe';
 import { openEncoder, prototypeFromFeatures, prototypeFromFile, prototypeFromSamples } from './prototype/encoder';
 import type { AdapterRecord } from './types';
 
@@ -41,17 +41,7 @@ export async function adapterRecord(library: Library, input: AddAdapterInput): P
   }
   const info = await library.info();
   const prototype = await computePrototype(library, input, info.dim);
-  const details = {
-    ranks: facts.ranks,
-    alphas: facts.alphas,
-    dtype: facts.dtype,
-    rslora: facts.rslora,
-    modules_to_save: facts.modules_to_save,
-    weights_file: facts.weights_file,
-    tensor_count: facts.tensor_count,
-    module_count: facts.module_count,
-    ...(facts.notes.length ? { notes: facts.notes } : {}),
-  };
+  const details = detailsOf(facts);
   return {
     name: input.name,
     base,
@@ -66,6 +56,23 @@ export async function adapterRecord(library: Library, input: AddAdapterInput): P
     tags: [...new Set(input.tags ?? [])].sort(),
     created_at: new Date().toISOString(),
     details: JSON.stringify(details),
+  };
+}
+
+/** The row's `details` JSON fields for an adapter's facts (add, add --replace, verify --fix). */
+export function detailsOf(facts: AdapterDescription): Record<string, unknown> {
+  return {
+    ranks: facts.ranks,
+    alphas: facts.alphas,
+    dtype: facts.dtype,
+    rslora: facts.rslora,
+    modules_to_save: facts.modules_to_save,
+    weights_file: facts.weights_file,
+    weights_size: facts.weights_size,
+    weights_mtime_ms: facts.weights_mtime_ms,
+    tensor_count: facts.tensor_count,
+    module_count: facts.module_count,
+    ...(facts.notes.length ? { notes: facts.notes } : {}),
   };
 }
 

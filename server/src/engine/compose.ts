@@ -12,6 +12,7 @@ import { problemToError } from './recipe/problem';
 import type { EvaluationOutcome, Strategy } from './types';
 import { withOutputLock } from './outputLock';
 import { requireInsideWorkspace } from './recipe/workspaceConfinement';
+import { recordedFacts } from './library/integrity';
 import { afterCompose, requireEvaluatorAllowed } from './eval/evaluator';
 
 export interface ComposeOptions {
@@ -108,7 +109,7 @@ async function composeWith(planner: Planner, recipeFile: string, options: Compos
   const byName = new Map(outcome.candidates!.map((c) => [c.name, c]));
   const inputs = Object.entries(selected.weights)
     .filter(([, w]) => w !== 0)
-    .map(([name, weight]) => ({ name, path: byName.get(name)!.path, weight }));
+    .map(([name, weight]) => ({ name, path: byName.get(name)!.path, weight, expect: recordedFacts(byName.get(name)!) }));
 
   return withOutputLock(paths.output, async () => {
     const merged = await mergeAdapters(
@@ -119,6 +120,8 @@ async function composeWith(planner: Planner, recipeFile: string, options: Compos
         dtype: recipe.spec.merge.dtype === 'auto' ? undefined : recipe.spec.merge.dtype,
         modulesToSave: recipe.spec.merge.modules_to_save,
         signal: options.signal,
+        libraryUri: paths.library,
+        baseModel: recipe.spec.base,
         onProgress: (p: MergeProgress) =>
           progress({
             fraction: 0.1 + 0.85 * (p.modulesDone / Math.max(1, p.modulesTotal)),
@@ -130,7 +133,7 @@ async function composeWith(planner: Planner, recipeFile: string, options: Compos
       },
       paths.output,
     );
-    const lock = buildLock({ toolVersion, recipe, paths, plan, candidates: outcome.candidates!, outputFiles: merged.files });
+    const lock = buildLock({ toolVersion, recipe, paths, plan, candidates: outcome.candidates!, outputFiles: merged.files, mergedSha256: Object.fromEntries(merged.inputs.map((i) => [i.name, i.sha256])) });
     if (previousLock) {
       const before = JSON.stringify(previousLock.output.files);
       if (before !== JSON.stringify(lock.output.files)) {

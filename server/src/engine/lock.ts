@@ -60,6 +60,8 @@ export function buildLock(input: {
   plan: PlanJson;
   candidates: AdapterRecord[];
   outputFiles: { path: string; sha256: string }[];
+  /** The sha256 of the bytes each merged adapter's weights were read from (compose); others keep the library's. */
+  mergedSha256?: Record<string, string>;
 }): LockFile {
   const { recipe, paths, plan } = input;
   const spec = recipe.spec;
@@ -83,7 +85,7 @@ export function buildLock(input: {
     candidates: plan.candidates.map((c) => ({
       name: c.name,
       distance: c.distance,
-      sha256: byName.get(c.name)?.sha256 ?? '',
+      sha256: input.mergedSha256?.[c.name] ?? byName.get(c.name)?.sha256 ?? '',
       path: relativeToLock(paths.lock, byName.get(c.name)?.path ?? ''),
     })),
     strategy: plan.strategy,

@@ -26,6 +26,9 @@ import { lambdaPath, solveAll, squaredDistance } from './weights';
 import { chooseLambdaRatio, FALLBACK_RATIO, lambdaChoiceMessage, type LambdaChoice } from './eval/lambdaSelection';
 import type { AdapterRecord, Candidate, PlanJson, StrategyResult, TargetSource, WeightsParams } from './types';
 import { staleLockProblems } from './lock';
+import { AdapterVerifier, describeDrift, driftHint } from './library/integrity';
+import { modulesToSaveRefused, noSharedModules } from './lora/mergeVerdicts';
+import { openAdapter } from './lora/formats';
 
 export type PlanProblem = Problem;
 
@@ -105,6 +108,7 @@ class CachingPlanner implements Planner {
   private encoders = new Map<string, Promise<Encoder>>();
   private prototypes = new Map<string, PrototypeResult>();
   private fileHashes = new Map<string, string>();
+  private verifier = new AdapterVerifier(sha256FileSync);
   private diskCache = new PrototypeCache(defaultPrototypeCacheDir());
   private provider: string | undefined;
 
@@ -252,6 +256,9 @@ class CachingPlanner implements Planner {
     }
     const solved = solveAll(problem, params);
     const strategies: Partial<Record<string, StrategyResult>> = solved.strategies;
+    const selected = strategies[spec.weights.strategy];
+    const merged = selected ? outcome.candidates.filter((c) => (selected.weights[c.name] ?? 0) !== 0) : outcome.candidates;
+    this.mergeVerdicts(recipe, merged, paths, report);
     outcome.plan = {
       recipe: file,
       target: { dim: target.dim, source: target.source, count: target.count, sha256: sha256Prototype(target.prototype) },
@@ -288,16 +295,42 @@ class CachingPlanner implements Planner {
     }
   }
 
+  /**
+   * What `compose` would refuse about the adapters it merges (the selected strategy's non-zero
+   * weights), decided by the same functions the merge calls: modules_to_save under `refuse`, no
+   * module in common, and an adapter whose files no longer match its row (integrity.ts).
+   */
+  private mergeVerdicts(recipe: Recipe, merged: AdapterRecord[], paths: RecipePaths, report: (p: RecipeProblem) => void): void {
+    const spec = recipe.spec;
+    const where = (name: string): { path: RecipePath; part: 'key' | 'value' } => {
+      const pinned = (spec.retrieve.adapters ?? []).indexOf(name);
+      if (pinned >= 0) return { path: ['retrieve', 'adapters', pinned], part: 'value' };
+      if (spec.weights.manual && name in spec.weights.manual) return { path: ['weights', 'manual', name], part: 'key' };
+      return { path: ['retrieve'], part: 'key' };
+    };
+    const heads = modulesToSaveRefused(merged.map((c, index) => ({ index, name: `\`${c.name}\``, modules: detailsOf(c).modules_to_save ?? [] })), spec.merge.modules_to_save);
+    if (heads) report(new RecipeProblem('error', 'modules-to-save', heads.message, ['merge'], 'key', { hint: heads.hint }));
+    const withModules = merged.filter((c) => detailsOf(c).ranks);
+    const unshared = noSharedModules(withModules.map((c) => ({ name: `\`${c.name}\``, format: c.format, modules: Object.keys(detailsOf(c).ranks ?? {}) })));
+    if (unshared) {
+      const at = where(withModules[unshared.index].name);
+      report(new RecipeProblem('error', 'no-shared-modules', unshared.message, at.path, at.part, { hint: unshared.hint }));
+    }
+    for (const record of merged) {
+      if (isUri(record.path)) continue;
+      const drift = this.verifier.verify(record, (p) => openAdapter(p));
+      if (!drift || drift.length === 0) continue;
+      const at = where(record.name);
+      report(new RecipeProblem('error', 'adapter-changed', `adapter \`${record.name}\` changed since it was added to the library (${describeDrift(drift)})`, at.path, at.part, { hint: driftHint(paths.library, record.name) }));
+    }
+  }
+
   /** Facts that make `compose` impossible or lossy, known from the library rows alone. */
   private checkMergeable(recipe: Recipe, candidates: AdapterRecord[], report: (p: RecipeProblem) => void): void {
     const merge = recipe.spec.merge;
     const totalRank = candidates.reduce((s, c) => s + c.rank, 0);
     if (merge.method === 'svd' && merge.rank >= totalRank) {
       report(new RecipeProblem('information', 'rank-exact', `rank ${merge.rank} ≥ the candidates' total rank ${totalRank}: the svd merge is exact (rank ≤ ${totalRank})`, ['merge', 'rank']));
-    }
-    const withHeads = candidates.filter((c) => detailsOf(c).modules_to_save?.length);
-    if (withHeads.length > 0 && merge.modules_to_save === 'refuse') {
-      report(new RecipeProblem('error', 'modules-to-save', `${withHeads.map((c) => `\`${c.name}\``).join(', ')} carr${withHeads.length === 1 ? 'ies' : 'y'} full replacement weights (modules_to_save: ${[...new Set(withHeads.flatMap((c) => detailsOf(c).modules_to_save ?? []))].join(', ')}), which are not low-rank deltas`, ['merge'], 'key', { hint: 'set `merge.modules_to_save: drop` or `average`' }));
     }
     const moduleSets = new Set(candidates.map((c) => [...c.target_modules].sort().join(',')));
     if (moduleSets.size > 1) {
@@ -488,10 +521,10 @@ function mergeByName(a: AdapterRecord[], b: AdapterRecord[]): AdapterRecord[] {
   return [...a, ...b.filter((r) => !seen.has(r.name))];
 }
 
-function detailsOf(record: AdapterRecord): { modules_to_save?: string[] } {
+function detailsOf(record: AdapterRecord): { modules_to_save?: string[]; ranks?: Record<string, number> } {
   if (!record.details) return {};
   try {
-    return JSON.parse(record.details) as { modules_to_save?: string[] };
+    return JSON.parse(record.details) as { modules_to_save?: string[]; ranks?: Record<string, number> };
   } catch {
     return {};
   }

@@ -3,6 +3,8 @@ import { adapterRecord, type PrototypeSource } from '../../engine/addToLibrary';
 import { ComposerError } from '../../engine/errors';
 import { initLibrary, openLibrary, isRemoteUri } from '../../engine/library/library';
 import { DEFAULT_INDEX_MIN_ROWS } from '../../engine/library/annIndex';
+import { describeDrift } from '../../engine/library/integrity';
+import { verifyLibrary } from '../../engine/library/verify';
 import { listOption, numberOption, requirePositional, stringOption, toJson, type Command, type ParsedArgs, type CliIO } from '../command';
 
 const HELP = `Usage: adapter-composer library <action> <uri> [arguments] [options]
@@ -16,12 +18,19 @@ Actions:
                                                 tokenizer.json are copied into it; encoder.json says
                                                 how images/texts become inputs; default: the
                                                 encoder.json beside the encoder, else .npy rows)
-  add <uri> <adapter-path> --name N [--base B] [--tags a,b] [--description T]
-        (--prototype p.npy | --features f.npy | --samples 'glob')
+  add <uri> <adapter-path> --name N [--base B [--override-base]] [--tags a,b] [--description T]
+        (--prototype p.npy | --features f.npy | --samples 'glob') [--replace]
                                                 (samples: .npy rows, or images / texts when the
                                                 library has an encoder.json)
                                                 add one adapter; rank, alpha, modules, format and
-                                                sha256 are read from the adapter itself
+                                                sha256 are read from the adapter itself;
+                                                --replace re-records an existing name;
+                                                --override-base records --base over the
+                                                base the adapter names (shown as overridden)
+  verify <uri> [--fix]                          re-hash every adapter and compare hash, rank, α
+                                                and rsLoRA with its row; exit 1 on drift.
+                                                --fix re-records the changed rows from their
+                                                files (prototype, tags, base kept)
   ls <uri>                                      list adapters
   show <uri> <name>                             one adapter's row
   rm <uri> <name>                               remove an adapter
@@ -49,7 +58,7 @@ function prototypeSource(args: ParsedArgs): PrototypeSource {
 
 export const libraryCommand: Command = {
   name: 'library',
-  summary: 'create and edit an adapter library (init, add, ls, show, rm, info, index)',
+  summary: 'create and edit an adapter library (init, add, ls, show, rm, info, index, verify)',
   help: HELP,
   options: {
     encoder: { type: 'string' },
@@ -65,9 +74,12 @@ export const libraryCommand: Command = {
     provider: { type: 'string' },
     kind: { type: 'string' },
     force: { type: 'boolean' },
+    replace: { type: 'boolean' },
+    fix: { type: 'boolean' },
+    'override-base': { type: 'boolean' },
   },
   async run(args, io) {
-    const action = requirePositional(args, 0, 'an action (init, add, ls, show, rm, info, index)', 'library');
+    const action = requirePositional(args, 0, 'an action (init, add, ls, show, rm, info, index, verify)', 'library');
     const uri = resolveUri(requirePositional(args, 1, 'the library URI', 'library'), io);
     const json = Boolean(args.values.json);
     switch (action) {
@@ -102,7 +114,7 @@ export const libraryCommand: Command = {
             provider: stringOption(args, 'provider'),
             cwd: io.cwd,
           });
-          const { version } = await library.add(record);
+          const { version } = await library.add(record, { replace: Boolean(args.values.replace) });
           const { prototype: _omit, ...shown } = record;
           io.out(json ? toJson({ ...shown, version }) : `added ${record.name} (${record.format}, base ${record.base}, rank ${record.rank}, α ${record.alpha}, ${record.target_modules.join('/')}) — library version ${version}`);
           // A library that just grew past the brute-force threshold gets its ANN index now (and says so).
@@ -163,6 +175,25 @@ export const libraryCommand: Command = {
         }
         return 0;
       }
+      case 'verify': {
+        const library = await openLibrary(uri);
+        try {
+          const report = await verifyLibrary(library, { fix: Boolean(args.values.fix) });
+          if (json) io.out(toJson(report));
+          else {
+            for (const e of report.adapters) {
+              if (e.status === 'ok') io.out(`ok         ${e.name}`);
+              else if (e.status === 'changed') io.out(`${e.fixed ? 'fixed  ' : 'changed'}    ${e.name}: ${describeDrift(e.drift ?? [])}`);
+              else io.out(`${e.status.padEnd(10)} ${e.name}: ${e.message}`);
+            }
+            io.err(`${report.adapters.length} adapter${report.adapters.length === 1 ? '' : 's'} verified: ${report.changed} changed${report.fixed ? ` (${report.fixed} re-recorded, library version ${report.version})` : ''}, ${report.unreadable} unreadable`);
+            if (report.changed > report.fixed) io.err('  hint: `library verify --fix` re-records the changed adapters from their files (or restore the files)');
+          }
+          return report.changed > report.fixed || report.unreadable > 0 ? 1 : 0;
+        } finally {
+          library.close();
+        }
+      }
       case 'index': {
         const library = await openLibrary(uri);
         try {
@@ -174,7 +205,7 @@ export const libraryCommand: Command = {
         return 0;
       }
       default:
-        throw new ComposerError('usage', `unknown library action '${action}'`, undefined, 'actions: init, add, ls, show, rm, info, index');
+        throw new ComposerError('usage', `unknown library action '${action}'`, undefined, 'actions: init, add, ls, show, rm, info, index, verify');
     }
   },
 };

@@ -331,7 +331,7 @@ export class Library {
   }
 
   /** Adds adapters in one commit, after checking all of them; nothing is written if any is refused. */
-  async add(records: AdapterRecord | AdapterRecord[], options: { encoderSha256?: string } = {}): Promise<{ version: number }> {
+  async add(records: AdapterRecord | AdapterRecord[], options: { encoderSha256?: string; /** Replace rows of the same names (library add --replace, verify --fix). */ replace?: boolean } = {}): Promise<{ version: number }> {
     const list = Array.isArray(records) ? records : [records];
     if (list.length === 0) return { version: await this.version() };
     this.checkEncoder(options.encoderSha256);
@@ -345,8 +345,17 @@ export class Library {
     // writer's, so a local library serialises them on a lock file (a remote one cannot; see docs).
     return this.exclusively(async () => {
       const existing = await this.existingNames([...seen]);
+      if (existing.length > 0 && options.replace) {
+        // one commit: the rows of those names are updated, the others inserted
+        try {
+          await this.table.mergeInsert('name').whenMatchedUpdateAll().whenNotMatchedInsertAll().execute(list.map(rowFromRecord));
+        } catch (e) {
+          throw libraryError(`could not write to the library at ${this.uri}: ${lanceMessage(e)}`);
+        }
+        return { version: await this.version() };
+      }
       if (existing.length > 0) {
-        throw libraryError(`the library already has an adapter named ${existing.map((n) => `'${n}'`).join(', ')}`, 'remove it first (`library rm NAME`) or choose another --name');
+        throw libraryError(`the library already has an adapter named ${existing.map((n) => `'${n}'`).join(', ')}`, 'pass --replace to re-record it, remove it first (`library rm NAME`), or choose another --name');
       }
       try {
         await this.table.add(list.map(rowFromRecord));

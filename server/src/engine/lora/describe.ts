@@ -2,6 +2,7 @@
  * The facts `library add` records about an adapter, from its config and safetensors header only
  * (plus one streamed hash of the weights file).
  */
+import * as fs from 'node:fs';
 import type { AdapterFormat, LoraAdapter } from './adapter';
 import { widestFloatDType } from './dtypes';
 import { openAdapter } from './formats';
@@ -25,6 +26,9 @@ export interface AdapterDescription {
   token_embeddings: string[];
   weights_file: string;
   sha256: string;
+  /** Size and mtime of the weights file when it was hashed: `check` re-hashes only when they change. */
+  weights_size: number;
+  weights_mtime_ms: number;
   tensor_count: number;
   module_count: number;
   notes: string[];
@@ -62,6 +66,7 @@ export function describeOpened(adapter: LoraAdapter): AdapterDescription {
     short.add(shortModuleName(m.name, adapter.format));
   }
   const rankList = Object.values(ranks);
+  const stat = adapter.file.pinned ? { weights_size: adapter.file.pinned.size, weights_mtime_ms: adapter.file.pinned.mtimeMs } : weightsStat(adapter.weightsFile);
   return {
     format: adapter.format,
     base: adapter.base,
@@ -75,13 +80,26 @@ export function describeOpened(adapter: LoraAdapter): AdapterDescription {
     modules_to_save: [...new Set(adapter.extras.filter((e) => e.kind === 'modules_to_save').map((e) => e.name))].sort(),
     token_embeddings: adapter.extras.filter((e) => e.kind === 'token-embedding').map((e) => e.name).sort(),
     weights_file: adapter.weightsFile,
-    sha256: sha256FileSync(adapter.weightsFile),
+    // stat before hashing: a write during the hash changes the mtime, so `check` hashes again
+    ...stat,
+    sha256: adapter.file.pinned?.sha256 ?? sha256FileSync(adapter.weightsFile),
     tensor_count: adapter.file.tensors.size,
     module_count: adapter.modules.size,
     notes: adapter.notes,
   };
 }
 
+function weightsStat(file: string): { weights_size: number; weights_mtime_ms: number } {
+  const st = fs.statSync(file);
+  return { weights_size: st.size, weights_mtime_ms: st.mtimeMs };
+}
+
+/** The facts of an adapter; its sha256 is of the bytes its header was parsed from (one pinned pass). */
 export function describeAdapter(adapterPath: string): AdapterDescription {
-  return describeOpened(openAdapter(adapterPath));
+  const adapter = openAdapter(adapterPath, { pin: true });
+  try {
+    return describeOpened(adapter);
+  } finally {
+    adapter.file.close();
+  }
 }

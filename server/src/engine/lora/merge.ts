@@ -22,12 +22,16 @@ import { shortModuleName } from './describe';
 import { openAdapter } from './formats';
 import { jsProducts, ortProducts, truncateModule, type FactorPanels, type PanelProducts } from './truncatedProduct';
 import { SafetensorsStream } from './safetensors';
+import { modulesToSaveRefused, noSharedModules } from './mergeVerdicts';
+import { adapterChangedError, adapterDrift, type RecordedFacts } from '../library/integrity';
 import { Scratch } from './scratch';
 
 export interface MergeInput {
   name: string;
   path: string;
   weight: number;
+  /** The library row's facts: the bytes read must hash to its sha256 and the config give its ranks/α. */
+  expect?: RecordedFacts;
 }
 
 export type MergeMethod = 'cat' | 'svd';
@@ -56,6 +60,10 @@ export interface MergeOptions {
   products?: 'auto' | 'js' | 'onnx' | PanelProducts;
   /** An ORT MatMul engine to reuse (otherwise one is created and disposed for this merge). */
   engine?: MatMulEngine;
+  /** The library the inputs' `expect` facts come from (named in the fix of a mismatch). */
+  libraryUri?: string;
+  /** The base model, written into the metadata of layouts that have no config for it (kohya, diffusers, cloneofsimo). */
+  baseModel?: string;
 }
 
 export interface MergeResult {
@@ -69,6 +77,8 @@ export interface MergeResult {
   ranks: Record<string, number>;
   energyKept: { min: number; mean: number; perModule: Record<string, number> };
   files: { path: string; sha256: string }[];
+  /** Per input, the sha256 of the weights-file bytes that were parsed and merged. */
+  inputs: { name: string; sha256: string }[];
   modulesToSave: { policy: ModulesToSavePolicy; names: string[] };
   /** Where the heavy products ran (js, onnxruntime-cpu, …). */
   products: string;
@@ -204,18 +214,8 @@ function planMerge(inputs: MergeInput[], adapters: LoraAdapter[], options: Merge
       union.set(m.name, list);
     }
   });
-  // adapters that share nothing with the first one are almost surely for another model or format
-  for (let i = 1; i < adapters.length; i++) {
-    const shared = [...adapters[i].modules.keys()].some((k) => adapters[0].modules.has(k));
-    if (!shared) {
-      throw new ComposerError(
-        'merge',
-        `${inputs[i].name} (${adapters[i].format}) and ${inputs[0].name} (${adapters[0].format}) adapt no module in common`,
-        { file: adapters[i].path },
-        'they were trained for different base models, or their formats name modules differently (kohya and cloneofsimo names only match adapters of the same format)',
-      );
-    }
-  }
+  const unshared = noSharedModules(adapters.map((a, i) => ({ name: inputs[i].name, format: a.format, modules: a.modules.keys() })));
+  if (unshared) throw new ComposerError('merge', unshared.message, { file: adapters[unshared.index].path }, unshared.hint);
   const bases = [...new Set(adapters.map((a) => a.base).filter((b): b is string => !!b))];
   if (bases.length > 1) warnings.push(`the adapters name different base models (${bases.join(', ')}); their module shapes agree`);
 
@@ -266,15 +266,8 @@ function modulesToSave(inputs: MergeInput[], adapters: LoraAdapter[], policy: Mo
   const holders = adapters.map((a, i) => ({ i, extras: a.extras.filter((e) => e.kind === 'modules_to_save') })).filter((h) => h.extras.length > 0);
   if (holders.length === 0) return [];
   const names = [...new Set(holders.flatMap((h) => h.extras.map((e) => e.name)))].sort();
-  if (policy === 'refuse') {
-    const who = holders.map((h) => inputs[h.i].name).join(', ');
-    throw new ComposerError(
-      'unsupported-adapter',
-      `${who} carr${holders.length === 1 ? 'ies' : 'y'} full replacement weights (modules_to_save: ${names.join(', ')}); they are not low-rank updates, so Σ wᵢ·ΔWᵢ does not apply to them`,
-      { file: adapters[holders[0].i].path },
-      "set modules_to_save: drop (the base model's own weights are used) or average (a weighted average of the replacements)",
-    );
-  }
+  const refused = modulesToSaveRefused(holders.map((h) => ({ index: h.i, name: inputs[h.i].name, modules: h.extras.map((e) => e.name) })), policy);
+  if (refused) throw new ComposerError('unsupported-adapter', refused.message, { file: adapters[refused.index].path }, refused.hint);
   if (policy === 'drop') {
     warnings.push(`modules_to_save dropped: ${names.join(', ')}`);
     return [];
@@ -351,8 +344,26 @@ function writeJsonFile(file: string, value: unknown): string {
 
 export async function mergeAdapters(inputs: MergeInput[], options: MergeOptions, outputDir: string): Promise<MergeResult> {
   validateInputs(inputs, options);
+  // Each weights file is hashed in the pass that reads its header, and its tensors come through the
+  // same descriptor: the hash names the bytes merged, and must be the one the library recorded.
+  const adapters: LoraAdapter[] = [];
+  try {
+    for (const input of inputs) {
+      const adapter = openAdapter(input.path, { pin: true });
+      adapters.push(adapter);
+      if (input.expect) {
+        const drift = adapterDrift(adapter, adapter.file.pinned!.sha256, input.expect);
+        if (drift.length > 0) throw adapterChangedError(input.expect, drift, options.libraryUri, { file: adapter.weightsFile });
+      }
+    }
+    return await mergeOpened(inputs, adapters, options, outputDir);
+  } finally {
+    for (const a of adapters) a.file.close();
+  }
+}
+
+async function mergeOpened(inputs: MergeInput[], adapters: LoraAdapter[], options: MergeOptions, outputDir: string): Promise<MergeResult> {
   const warnings: string[] = [];
-  const adapters = inputs.map((i) => openAdapter(i.path));
   const policy = options.modulesToSave ?? 'refuse';
   const saved = modulesToSave(inputs, adapters, policy, warnings);
   const { plans, layout, dtype } = planMerge(inputs, adapters, options, warnings);
@@ -452,6 +463,7 @@ export async function mergeAdapters(inputs: MergeInput[], options: MergeOptions,
     };
     files.push({ path: 'composition.json', sha256: writeJsonFile(path.join(staging, 'composition.json'), composition) });
     if (options.signal?.aborted) throw cancelled();
+    for (const a of adapters) a.file.checkUnchanged();
     publishStagingFolder(staging, outputDir);
     const ranks: Record<string, number> = {};
     for (const p of plans) ranks[p.out.name] = p.out.rank;
@@ -465,6 +477,7 @@ export async function mergeAdapters(inputs: MergeInput[], options: MergeOptions,
       ranks,
       energyKept: { min: Math.min(...values), mean: values.reduce((s, v) => s + v, 0) / values.length, perModule },
       files: files.sort((a, b) => (a.path < b.path ? -1 : 1)),
+      inputs: inputs.map((inp, i) => ({ name: inp.name, sha256: adapters[i].file.pinned!.sha256 })),
       modulesToSave: { policy, names: saved.map((s) => s.name) },
       products: chosen.products.name,
       warnings,
