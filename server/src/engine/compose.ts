@@ -5,7 +5,7 @@
  */
 import * as fs from 'node:fs';
 import { ComposerError } from './errors';
-import { buildLock, lockDrift, readLock, writeLock, type LockFile } from './lock';
+import { buildLock, diffPaths, formatDrift, lockDrift, readLock, writeLock, type Drift, type LockFile } from './lock';
 import { mergeAdapters, type MergeProgress } from './lora/merge';
 import { createPlanner, type Planner } from './planner';
 import { problemToError } from './recipe/problem';
@@ -81,6 +81,7 @@ async function composeWith(planner: Planner, recipeFile: string, options: Compos
     signal: options.signal,
     provider: options.provider,
     libraryUri: options.libraryUri,
+    allowOutsideWorkspace: options.allowOutsideWorkspace,
     onProgress: (done, total) => progress({ fraction: 0.1 * (done / Math.max(1, total)), message: `encoding samples ${done}/${total}` }),
   });
   if (!outcome.isRecipe) throw new ComposerError('recipe', 'not an Adapter Composer recipe (no `compose:` key)', { file: recipeFile });
@@ -135,10 +136,8 @@ async function composeWith(planner: Planner, recipeFile: string, options: Compos
     );
     const lock = buildLock({ toolVersion, recipe, paths, plan, candidates: outcome.candidates!, outputFiles: merged.files, mergedSha256: Object.fromEntries(merged.inputs.map((i) => [i.name, i.sha256])) });
     if (previousLock) {
-      const before = JSON.stringify(previousLock.output.files);
-      if (before !== JSON.stringify(lock.output.files)) {
-        throw driftError(paths.lock, [{ what: 'output files', locked: previousLock.output.files, now: lock.output.files }]);
-      }
+      const drift = diffPaths('output.files', previousLock.output.files, lock.output.files, []);
+      if (drift.length > 0) throw driftError(paths.lock, drift);
     }
     writeLock(paths.lock, lock);
     const after = await afterCompose({ recipe, paths, lock, workspaceRoot: options.workspaceRoot, allowExec: options.allowExec, skipEvaluate: options.skipEvaluate, toolVersion, signal: options.signal, onProgress: (message) => progress({ fraction: 0.97, message }) });
@@ -163,14 +162,11 @@ async function composeWith(planner: Planner, recipeFile: string, options: Compos
   });
 }
 
-function driftError(lockFile: string, drift: { what: string; locked: unknown; now: unknown }[]): ComposerError {
-  const lines = drift.slice(0, 8).map((d) => `${d.what}: locked ${short(d.locked)}, now ${short(d.now)}`);
-  return new ComposerError('lock', `--locked: the composition drifted from ${lockFile}:\n  ${lines.join('\n  ')}`, { file: lockFile }, 'review the change, then compose without --locked to update the lock');
-}
-
-function short(v: unknown): string {
-  const s = JSON.stringify(v);
-  return s.length > 80 ? s.slice(0, 77) + '…' : s;
+function driftError(lockFile: string, drift: Drift[]): ComposerError {
+  const SHOWN = 8;
+  const lines = drift.slice(0, SHOWN).map(formatDrift);
+  if (drift.length > SHOWN) lines.push(`… and ${drift.length - SHOWN} more field${drift.length - SHOWN === 1 ? '' : 's'}`);
+  return new ComposerError('lock', `--locked: the composition drifted from ${lockFile} (${drift.length} field${drift.length === 1 ? '' : 's'}, locked → now):\n  ${lines.join('\n  ')}`, { file: lockFile }, 'review the change, then compose without --locked to update the lock');
 }
 
 export type { LockFile };

@@ -29,6 +29,8 @@ import { staleLockProblems } from './lock';
 import { AdapterVerifier, describeDrift, driftHint } from './library/integrity';
 import { modulesToSaveRefused, noSharedModules } from './lora/mergeVerdicts';
 import { openAdapter } from './lora/formats';
+import { sameBase } from './library/baseModels';
+import { OUTSIDE_HINT, workspaceEscapes } from './recipe/workspaceConfinement';
 
 export type PlanProblem = Problem;
 
@@ -60,6 +62,8 @@ export interface PlanOptions {
   onProgress?: (done: number, total: number) => void;
   /** The library for recipes that name none (the editor setting adapterCompose.libraryUri). */
   libraryUri?: string;
+  /** Trust paths outside workspaceRoot (compose/check --allow-outside-workspace): no escape errors. */
+  allowOutsideWorkspace?: boolean;
 }
 
 export interface Planner {
@@ -153,6 +157,12 @@ class CachingPlanner implements Planner {
       else if (isComposerError(e)) at(new RecipeProblem('error', e.code, e.hint ? `${e.message} (${e.hint})` : e.message, []));
       else at(new RecipeProblem('error', 'internal', `could not plan the recipe: ${(e as Error)?.message ?? e}`, []));
     }
+    if (outcome.paths && options.workspaceRoot && !options.allowOutsideWorkspace) {
+      // the same decision compose enforces: a path leaving the workspace is an error where it is written
+      const escapes = await workspaceEscapes(recipe, outcome.paths, options.workspaceRoot).catch(() => []);
+      if (escapes.some((e) => e.path[0] === 'output')) problems.splice(0, problems.length, ...problems.filter((p) => p.code !== 'output-outside-workspace'));
+      for (const e of escapes) at(new RecipeProblem('error', e.path[0] === 'output' ? 'output-outside-workspace' : 'outside-workspace', e.message, e.path, 'value', { hint: OUTSIDE_HINT }));
+    }
     outcome.problems = sortProblems(problems);
     if (hasErrors(outcome.problems)) delete outcome.plan;
     return outcome;
@@ -178,8 +188,9 @@ class CachingPlanner implements Planner {
     const info = cached.info;
     const named = await this.namedRecords(cached, recipe);
     outcome.adapters = cached.adapters ?? named;
-    this.checkNames(recipe, new Map(named.map((a) => [a.name, a])), cached.adapters?.map((a) => a.name), report);
-    if (recipeHasErrors) return;
+    const unknownNames = this.checkNames(recipe, new Map(named.map((a) => [a.name, a])), cached.adapters?.map((a) => a.name), report);
+    // an unknown pinned or manual name is reported where it is written; the solve would only repeat it unlocated
+    if (recipeHasErrors || unknownNames) return;
     checkAborted(options.signal);
 
     if (info.size === 0) {
@@ -187,7 +198,7 @@ class CachingPlanner implements Planner {
         hint: 'add adapters with `adapter-composer library add`',
       });
     }
-    if (cached.adapters && !cached.adapters.some((a) => a.base === spec.base)) throw unknownBase(spec.base, cached.adapters);
+    if (cached.adapters && !cached.adapters.some((a) => sameBase(a.base, spec.base))) throw unknownBase(spec.base, cached.adapters);
 
     // The target prototype.
     const target = await this.targetPrototype(recipe, paths, info.encoder?.path ? cached.library.encoderFile() : undefined, info.dim, options, report);
@@ -274,8 +285,9 @@ class CachingPlanner implements Planner {
   }
 
   /** Adapter names the recipe mentions must exist (did-you-mean), and be of the recipe's base. */
-  private checkNames(recipe: Recipe, byName: Map<string, AdapterRecord>, allNames: string[] | undefined, report: (p: RecipeProblem) => void): void {
+  private checkNames(recipe: Recipe, byName: Map<string, AdapterRecord>, allNames: string[] | undefined, report: (p: RecipeProblem) => void): boolean {
     const spec = recipe.spec;
+    let errors = false;
     // Did-you-mean over the whole library when it is small enough to hold; else over the names found.
     const names = allNames ?? [...byName.keys()];
     const check = (name: unknown, path: RecipePath, part: 'value' | 'key', severity: Severity) => {
@@ -283,8 +295,9 @@ class CachingPlanner implements Planner {
       const record = byName.get(name);
       if (!record) {
         const suggestion = closestMatch(name, names);
+        if (severity === 'error') errors = true;
         report(new RecipeProblem(severity, 'unknown-adapter', `no adapter \`${name}\` in the library${suggestion ? ` — did you mean \`${suggestion}\`?` : ''}`, path, part, suggestion ? { suggestion } : undefined));
-      } else if (typeof spec.base === 'string' && record.base !== spec.base) {
+      } else if (typeof spec.base === 'string' && !sameBase(record.base, spec.base)) {
         report(new RecipeProblem('error', 'base-mismatch', `adapter \`${name}\` is for base \`${record.base}\`, the recipe's base is \`${spec.base}\``, path, part));
       }
     };
@@ -293,6 +306,7 @@ class CachingPlanner implements Planner {
     if (spec.weights.strategy === 'manual') {
       for (const n of Object.keys(spec.weights.manual ?? {})) check(n, ['weights', 'manual', n], 'key', 'error');
     }
+    return errors;
   }
 
   /**

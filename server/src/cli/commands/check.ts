@@ -4,6 +4,7 @@ import { createPlanner } from '../../engine/planner';
 import { formatProblem } from '../../engine/recipe/problem';
 import { toJson, stringOption, type Command } from '../command';
 import { displayPath, expandRecipeArgs } from '../recipeFiles';
+import { defaultWorkspaceRoot } from '../../engine/recipe/workspaceConfinement';
 
 export const checkCommand: Command = {
   name: 'check',
@@ -16,15 +17,19 @@ A *.compose.yaml without a \`compose:\` key (e.g. Docker Compose) is skipped wit
 
 Options:
   --json              one JSON object: {files: [{file, recipe, problems: [...]}], errors, warnings}
-  --workspace DIR     paths must stay inside DIR (default: the current folder)
+  --workspace DIR     paths must stay inside DIR (default: as compose — the current folder, or for a
+                      recipe outside it the nearest folder above it with .git/.vscode, else the
+                      folder above the recipe's)
+  --allow-outside-workspace
+                      trust the recipes' paths outside the workspace
   --provider P        encoder execution provider: auto | cpu | cuda | tensorrt | webgpu (default auto)
   --debug             show stack traces of internal errors
   -h, --help          this help`,
-  options: { workspace: { type: 'string' }, provider: { type: 'string' } },
+  options: { workspace: { type: 'string' }, provider: { type: 'string' }, 'allow-outside-workspace': { type: 'boolean' } },
   async run(args, io) {
     if (args.positionals.length === 0) args.positionals.push('.');
     const files = await expandRecipeArgs(args.positionals, io.cwd);
-    const workspaceRoot = path.resolve(io.cwd, stringOption(args, 'workspace') ?? '.');
+    const workspaceOption = stringOption(args, 'workspace');
     const planner = createPlanner();
     const results = [];
     let errors = 0;
@@ -32,7 +37,9 @@ Options:
     try {
       for (const file of files) {
         const text = fs.readFileSync(file, 'utf8');
-        const outcome = await planner.plan(text, file, { workspaceRoot, provider: stringOption(args, 'provider') });
+        // the workspace compose would use, so check and compose give the same verdicts
+        const workspaceRoot = workspaceOption === undefined ? defaultWorkspaceRoot(file, io.cwd) : path.resolve(io.cwd, workspaceOption);
+        const outcome = await planner.plan(text, file, { workspaceRoot, provider: stringOption(args, 'provider'), allowOutsideWorkspace: Boolean(args.values['allow-outside-workspace']) });
         const shown = displayPath(file, io.cwd);
         for (const p of outcome.problems) {
           if (p.severity === 'error') errors++;

@@ -5,6 +5,7 @@ import { initLibrary, openLibrary, isRemoteUri } from '../../engine/library/libr
 import { DEFAULT_INDEX_MIN_ROWS } from '../../engine/library/annIndex';
 import { describeDrift } from '../../engine/library/integrity';
 import { verifyLibrary } from '../../engine/library/verify';
+import { baseOverride } from '../../engine/library/baseModels';
 import { listOption, numberOption, requirePositional, stringOption, toJson, type Command, type ParsedArgs, type CliIO } from '../command';
 
 const HELP = `Usage: adapter-composer library <action> <uri> [arguments] [options]
@@ -42,6 +43,12 @@ Options:
   --provider P    encoder execution provider for --samples: auto | cpu | cuda | tensorrt | webgpu
   --debug         show stack traces of internal errors
   -h, --help      this help`;
+
+/** `B`, or `B (overridden; the adapter names X)` when `library add --base` overrode the adapter's own. */
+function baseShown(record: { base: string; details?: string }): string {
+  const declared = baseOverride(record);
+  return declared === undefined ? record.base : `${record.base} (overridden; the adapter names ${declared})`;
+}
 
 function resolveUri(uri: string, io: CliIO): string {
   return isRemoteUri(uri) ? uri : path.resolve(io.cwd, uri);
@@ -108,6 +115,7 @@ export const libraryCommand: Command = {
             adapterPath,
             name,
             base: stringOption(args, 'base'),
+            overrideBase: Boolean(args.values['override-base']),
             tags: listOption(args, 'tags'),
             description: stringOption(args, 'description'),
             source: prototypeSource(args),
@@ -116,7 +124,7 @@ export const libraryCommand: Command = {
           });
           const { version } = await library.add(record, { replace: Boolean(args.values.replace) });
           const { prototype: _omit, ...shown } = record;
-          io.out(json ? toJson({ ...shown, version }) : `added ${record.name} (${record.format}, base ${record.base}, rank ${record.rank}, α ${record.alpha}, ${record.target_modules.join('/')}) — library version ${version}`);
+          io.out(json ? toJson({ ...shown, version }) : `added ${record.name} (${record.format}, base ${baseShown(record)}, rank ${record.rank}, α ${record.alpha}, ${record.target_modules.join('/')}) — library version ${version}`);
           // A library that just grew past the brute-force threshold gets its ANN index now (and says so).
           const info = await library.info();
           if (!info.index && info.size >= DEFAULT_INDEX_MIN_ROWS) {
@@ -135,7 +143,7 @@ export const libraryCommand: Command = {
           if (json) io.out(toJson(rows));
           else if (rows.length === 0) io.out('(empty library)');
           else {
-            const table = rows.map((r) => [r.name, r.base, String(r.rank), String(r.alpha), r.format, r.tags.join(',')]);
+            const table = rows.map((r) => [r.name, baseShown(r), String(r.rank), String(r.alpha), r.format, r.tags.join(',')]);
             const header = ['name', 'base', 'rank', 'alpha', 'format', 'tags'];
             const widths = header.map((h, i) => Math.max(h.length, ...table.map((t) => t[i].length)));
             for (const row of [header, ...table]) io.out(row.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd());
@@ -158,7 +166,7 @@ export const libraryCommand: Command = {
           const record = await library.get(name);
           if (!record) throw new ComposerError('library', `no adapter named '${name}' in the library at ${uri}`, undefined, '`library ls` lists the names');
           const { prototype, details, ...rest } = record;
-          const shown = { ...rest, prototype_dim: prototype.length, details: details ? JSON.parse(details) : undefined };
+          const shown = { ...rest, base: json ? rest.base : baseShown(record), prototype_dim: prototype.length, details: details ? JSON.parse(details) : undefined };
           io.out(json ? toJson(shown) : Object.entries(shown).map(([k, v]) => `${k.padEnd(15)} ${typeof v === 'object' ? JSON.stringify(v) : v}`).join('\n'));
         } finally {
           library.close();

@@ -7,6 +7,7 @@
  * commit, so a refused or failed add leaves the table as it was. Readers open with
  * readConsistencyInterval 0 by default, so they see rows another process has just added.
  */
+import { baseSpellings } from './baseModels';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import './quietLanceLogs';
@@ -436,7 +437,7 @@ export class Library {
     if (size === 0) throw libraryError(`the library at ${this.uri} is empty`, 'add adapters with `adapter-composer library add`');
 
     const filters: string[] = [];
-    if (options.base !== undefined) filters.push(`base = ${sqlString(options.base)}`);
+    if (options.base !== undefined) filters.push(`base IN (${baseSpellings(options.base).map(sqlString).join(', ')})`);
     if (options.where && options.where.trim()) filters.push(`(${options.where})`);
     if (options.exclude && options.exclude.length > 0) filters.push(`name NOT IN (${options.exclude.map(sqlString).join(', ')})`);
 

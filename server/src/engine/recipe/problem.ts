@@ -72,7 +72,7 @@ export function problemToError(problem: Problem, file: string): ComposerError {
       endLine: problem.range.end.line + 1,
       endColumn: problem.range.end.character + 1,
     },
-    problemHint(problem) ?? (typeof problem.data?.suggestion === 'string' ? `did you mean \`${problem.data.suggestion}\`?` : undefined),
+    problemHint(problem) ?? (typeof problem.data?.suggestion === 'string' && !problem.message.includes('did you mean') ? `did you mean \`${problem.data.suggestion}\`?` : undefined),
   );
 }
 
