@@ -123,6 +123,7 @@ async function composeWith(planner: Planner, recipeFile: string, options: Compos
         signal: options.signal,
         libraryUri: paths.library,
         baseModel: recipe.spec.base,
+        title: recipe.spec.name,
         onProgress: (p: MergeProgress) =>
           progress({
             fraction: 0.1 + 0.85 * (p.modulesDone / Math.max(1, p.modulesTotal)),

@@ -43,12 +43,16 @@ function mostCommon(values: number[]): number {
   return best;
 }
 
-/** `unet.down_blocks.0…attn1.to_out.0` → `to_out.0`; `model.layers.3.self_attn.q_proj` → `q_proj`; kohya `lora_unet_…_attn1_to_q` → `attn1_to_q`. */
+/** `unet.down_blocks.0…attn1.to_out.0` → `to_out.0`; `model.layers.3.self_attn.q_proj` → `q_proj`; kohya `lora_unet_…_attn1_to_q` → `attn1_to_q`, `…_attn1_to_out_0` → `attn1_to_out_0`. */
 export function shortModuleName(name: string, format: AdapterFormat): string {
   if (format === 'cloneofsimo') return name.split(':')[0];
   if (format === 'kohya') {
+    // a trailing index (`…_to_out_0`) belongs to the layer name, as `to_out.0` does in the other formats
     const parts = name.split('_');
-    const lastIndex = parts.map((p) => /^\d+$/.test(p)).lastIndexOf(true);
+    let end = parts.length;
+    while (end > 1 && /^\d+$/.test(parts[end - 1])) end--;
+    const lastIndex = parts.slice(0, end).map((p) => /^\d+$/.test(p)).lastIndexOf(true);
+    if (lastIndex < 0) return name.replace(/^lora_(unet|te\d?|text_encoder\d?)_/, '');
     return parts.slice(lastIndex + 1).join('_') || name;
   }
   const parts = name.split('.');

@@ -64,6 +64,8 @@ export interface MergeOptions {
   libraryUri?: string;
   /** The base model, written into the metadata of layouts that have no config for it (kohya, diffusers, cloneofsimo). */
   baseModel?: string;
+  /** The composite's title (modelspec.title): the recipe's name. */
+  title?: string;
 }
 
 export interface MergeResult {
@@ -97,6 +99,40 @@ interface ModulePlan {
   contributions: Contribution[];
   /** Σ rᵢ */
   innerRank: number;
+}
+
+/**
+ * These layouts have no config file, so the base model goes into the safetensors `__metadata__` as
+ * kohya's sd-scripts write it: `ss_sd_model_name` (which kohya readers, ours included, take as the
+ * base), `ss_base_model_version` for the Stable Diffusion families it names, and the SAI ModelSpec
+ * keys (`modelspec.sai_model_spec`, `.architecture` when the family is known, `.implementation`,
+ * `.title`, `.merged_from`).
+ */
+export function baseModelMetadata(layout: OutputLayout, options: Pick<MergeOptions, 'baseModel' | 'title'>, inputs: { name: string }[]): Record<string, string> {
+  const out: Record<string, string> = {
+    'modelspec.sai_model_spec': '1.0.0',
+    'modelspec.implementation': layout === 'kohya' ? 'https://github.com/Stability-AI/generative-models' : 'diffusers',
+    'modelspec.title': options.title ?? `adapter-composer composite of ${inputs.map((i) => i.name).join(', ')}`,
+    'modelspec.merged_from': inputs.map((i) => i.name).join(', '),
+  };
+  const base = options.baseModel;
+  if (!base) return out;
+  out.ss_sd_model_name = base;
+  const family = stableDiffusionFamily(base);
+  if (family) {
+    out.ss_base_model_version = family.kohya;
+    out['modelspec.architecture'] = `${family.modelspec}/lora`;
+  }
+  return out;
+}
+
+/** The Stable Diffusion family a base model id names, in kohya's and ModelSpec's spelling. */
+function stableDiffusionFamily(base: string): { kohya: string; modelspec: string } | undefined {
+  const b = base.toLowerCase();
+  if (/(xl|sdxl)/.test(b) && /(diffusion|sd)/.test(b)) return { kohya: 'sdxl_base_v1-0', modelspec: 'stable-diffusion-xl-v1-base' };
+  if (/stable-diffusion-2|sd-?2(\.|-|_)|sd_v2/.test(b)) return { kohya: 'sd_v2', modelspec: 'stable-diffusion-v2' };
+  if (/stable-diffusion-v1|stable-diffusion-v-1|sd-?v?1(\.|-|_)|sd15|sd_v1|sd1\.5/.test(b)) return { kohya: 'sd_v1', modelspec: 'stable-diffusion-v1' };
+  return undefined;
 }
 
 function cancelled(): ComposerError {
@@ -382,6 +418,7 @@ async function mergeOpened(inputs: MergeInput[], adapters: LoraAdapter[], option
     for (const p of plans) metadata[`${p.out.name}:rank`] = String(p.out.rank);
     delete metadata.format;
   }
+  if (layout === 'kohya' || layout === 'diffusers' || layout === 'cloneofsimo') Object.assign(metadata, baseModelMetadata(layout, options, inputs));
 
   // cat only copies and scales: no products, so no ONNX Runtime session to open
   const chosen = options.method === 'cat' ? { products: { ...jsProducts, name: 'none (cat copies the factors)' } as PanelProducts, dispose: undefined, warning: undefined } : await chooseProducts(options);
