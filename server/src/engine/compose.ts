@@ -140,8 +140,9 @@ async function composeWith(planner: Planner, recipeFile: string, options: Compos
       const drift = diffPaths('output.files', previousLock.output.files, lock.output.files, []);
       if (drift.length > 0) throw driftError(paths.lock, drift);
     }
-    writeLock(paths.lock, lock);
-    const after = await afterCompose({ recipe, paths, lock, workspaceRoot: options.workspaceRoot, allowExec: options.allowExec, skipEvaluate: options.skipEvaluate, toolVersion, signal: options.signal, onProgress: (message) => progress({ fraction: 0.97, message }) });
+    // --locked proves the lock; it never rewrites it (the library's version may have moved on)
+    if (!previousLock) writeLock(paths.lock, lock);
+    const after = await afterCompose({ recipe, paths, lock: previousLock ?? lock, workspaceRoot: options.workspaceRoot, allowExec: options.allowExec, skipEvaluate: options.skipEvaluate, toolVersion, signal: options.signal, onProgress: (message) => progress({ fraction: 0.97, message }) });
     progress({ fraction: 1, message: 'done' });
     return {
       output: paths.output,

@@ -29,7 +29,7 @@ import { staleLockProblems } from './lock';
 import { AdapterVerifier, describeDrift, driftHint } from './library/integrity';
 import { modulesToSaveRefused, noSharedModules } from './lora/mergeVerdicts';
 import { openAdapter } from './lora/formats';
-import { sameBase } from './library/baseModels';
+import { baseOverride, sameBase } from './library/baseModels';
 import { OUTSIDE_HINT, workspaceEscapes } from './recipe/workspaceConfinement';
 
 export type PlanProblem = Problem;
@@ -331,6 +331,11 @@ class CachingPlanner implements Planner {
       report(new RecipeProblem('error', 'no-shared-modules', unshared.message, at.path, at.part, { hint: unshared.hint }));
     }
     for (const record of merged) {
+      const declared = baseOverride(record);
+      if (declared !== undefined) {
+        const at = where(record.name);
+        report(new RecipeProblem('information', 'base-overridden', `adapter \`${record.name}\`: base \`${record.base}\` was set by \`library add --override-base\`; the adapter itself names \`${declared}\``, at.path, at.part));
+      }
       if (isUri(record.path)) continue;
       const drift = this.verifier.verify(record, (p) => openAdapter(p));
       if (!drift || drift.length === 0) continue;
