@@ -322,6 +322,27 @@ test('check gives compose\'s verdicts: a library outside the workspace, adapters
   assert.match(c2.stdout, /sd\.compose\.yaml:8:\d+: error: `\w+` \(\w+\) and `\w+` \(\w+\) adapt no module in common/);
   assert.match(c2.stdout, /hint: they were trained for different base models/);
   assert.ok(!fs.existsSync(path.join(ws, 'out', 'sd')));
+
+  // an output that is not a local folder; an adapter whose files are gone
+  const uri = recipe('uri', PINNED);
+  fs.writeFileSync(uri, fs.readFileSync(uri, 'utf8').replace('output: ../out/uri', 'output: s3://bucket/composite'));
+  const [cu, ku] = [run(['check', uri]), run(['compose', uri])];
+  assert.equal(ku.status, 1);
+  assert.equal(cu.status, 1, cu.stdout);
+  for (const out of [cu.stdout, ku.stderr]) assert.match(out, /uri\.compose\.yaml:15:9: .*output must be a local folder, got 's3:\/\/bucket\/composite'/);
+  const gone = path.join(ws, 'adapters', 'gone');
+  fs.cpSync(DIALOGPT, gone, { recursive: true });
+  const goneLib = 'gone-library';
+  ok(['library', 'init', goneLib, '--dim', String(DIM)]);
+  ok(['library', 'add', goneLib, 'adapters/gone', '--name', 'gone', '--base', 'openai-community/gpt2', '--override-base', '--prototype', 'p1.npy']);
+  ok(['library', 'add', goneLib, TIGRINYA, '--name', 'tigrinya', '--prototype', 'p2.npy']);
+  fs.rmSync(gone, { recursive: true, force: true });
+  const goneRecipe = recipe('gone', 'retrieve:\n  adapters: [tigrinya, gone]\nweights:\n  strategy: avg\nmerge:\n  method: cat\n');
+  fs.writeFileSync(goneRecipe, fs.readFileSync(goneRecipe, 'utf8').replace('library: ../library', `library: ../${goneLib}`));
+  const [cg, kg] = [run(['check', goneRecipe]), run(['compose', goneRecipe])];
+  assert.equal(kg.status, 1);
+  assert.equal(cg.status, 1, cg.stdout);
+  assert.match(cg.stdout, /gone\.compose\.yaml:8:\d+: error: adapter `gone` cannot be read/);
 });
 
 test('an unknown name in weights.manual: one located error with the did-you-mean, in check and compose', () => {

@@ -13,6 +13,7 @@ import type { EvaluationOutcome, Strategy } from './types';
 import { withOutputLock } from './outputLock';
 import { requireInsideWorkspace } from './recipe/workspaceConfinement';
 import { recordedFacts } from './library/integrity';
+import { outputRefusal } from './recipe/paths';
 import { afterCompose, requireEvaluatorAllowed } from './eval/evaluator';
 
 export interface ComposeOptions {
@@ -93,9 +94,8 @@ async function composeWith(planner: Planner, recipeFile: string, options: Compos
   if (options.strategy) plan.strategy = options.strategy;
   const selected = plan.strategies[plan.strategy];
   if (!selected) throw new ComposerError('recipe', `strategy ${plan.strategy} has no result (manual needs weights.manual)`, { file: recipeFile });
-  if (paths.output === '' || /^[a-z][a-z0-9+.-]+:\/\//i.test(paths.output)) {
-    throw new ComposerError('recipe', `output must be a local folder, got '${recipe.spec.output}'`, recipe.locationOf(['output']));
-  }
+  const badOutput = outputRefusal(recipe.spec.output, paths.output);
+  if (badOutput) throw new ComposerError('recipe', badOutput, recipe.locationOf(['output']));
 
   if (options.workspaceRoot && !options.allowOutsideWorkspace) await requireInsideWorkspace(recipe, paths, options.workspaceRoot);
   requireEvaluatorAllowed(recipe, options);

@@ -11,7 +11,7 @@ import { ComposerError, isComposerError } from './errors';
 import { checkRecipe } from './recipe/check';
 import { closestMatch } from './recipe/didYouMean';
 import type { Recipe } from './recipe/parse';
-import { isUri, resolveRecipePaths, type RecipePaths } from './recipe/paths';
+import { isUri, outputRefusal, resolveRecipePaths, type RecipePaths } from './recipe/paths';
 import type { Problem, RecipePath, Severity } from './recipe/problem';
 import { hasErrors, sortProblems } from './recipe/problem';
 import { targetSource } from './recipe/spec';
@@ -157,6 +157,8 @@ class CachingPlanner implements Planner {
       else if (isComposerError(e)) at(new RecipeProblem('error', e.code, e.hint ? `${e.message} (${e.hint})` : e.message, []));
       else at(new RecipeProblem('error', 'internal', `could not plan the recipe: ${(e as Error)?.message ?? e}`, []));
     }
+    const badOutput = outcome.paths && typeof recipe.spec.output === 'string' ? outputRefusal(recipe.spec.output, outcome.paths.output) : undefined;
+    if (badOutput) at(new RecipeProblem('error', 'output-not-local', badOutput, ['output']));
     if (outcome.paths && options.workspaceRoot && !options.allowOutsideWorkspace) {
       // the same decision compose enforces: a path leaving the workspace is an error where it is written
       const escapes = await workspaceEscapes(recipe, outcome.paths, options.workspaceRoot).catch(() => []);
@@ -338,8 +340,12 @@ class CachingPlanner implements Planner {
       }
       if (isUri(record.path)) continue;
       const drift = this.verifier.verify(record, (p) => openAdapter(p));
-      if (!drift || drift.length === 0) continue;
       const at = where(record.name);
+      if (!Array.isArray(drift)) {
+        report(new RecipeProblem('error', 'adapter-unreadable', `adapter \`${record.name}\` cannot be read from ${record.path}: ${drift.unreadable}`, at.path, at.part, { hint: `restore its files, or remove it from the library (\`library rm ${paths.library} ${record.name}\`)` }));
+        continue;
+      }
+      if (drift.length === 0) continue;
       report(new RecipeProblem('error', 'adapter-changed', `adapter \`${record.name}\` changed since it was added to the library (${describeDrift(drift)})`, at.path, at.part, { hint: driftHint(paths.library, record.name) }));
     }
   }

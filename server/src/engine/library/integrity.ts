@@ -137,17 +137,17 @@ export class AdapterVerifier {
 
   constructor(private readonly hashFile: (file: string) => string) {}
 
-  /** The drift of one row's adapter, or undefined when it cannot be read (other checks report that). */
-  verify(record: AdapterRecord, open: (p: string) => LoraAdapter): FactDrift[] | undefined {
+  /** The drift of one row's adapter; `unreadable` when its files cannot be opened (compose would fail on them too). */
+  verify(record: AdapterRecord, open: (p: string) => LoraAdapter): FactDrift[] | { unreadable: string } {
     const recorded = recordedFacts(record);
     let adapter: LoraAdapter;
     try {
       adapter = open(record.path);
-    } catch {
-      return undefined;
+    } catch (e) {
+      return { unreadable: e instanceof Error ? e.message : String(e) };
     }
     const st = weightsFileStat(adapter.weightsFile);
-    if (!st) return undefined;
+    if (!st) return { unreadable: `cannot read ${adapter.weightsFile}` };
     let sha = recorded.sha256;
     if (st.size !== recorded.weightsSize || st.mtimeMs !== recorded.weightsMtimeMs) {
       const key = `${path.resolve(adapter.weightsFile)}\u0000${st.size}\u0000${st.mtimeMs}\u0000${st.ctimeMs}`;
@@ -155,8 +155,8 @@ export class AdapterVerifier {
       if (!hashed) {
         try {
           hashed = this.hashFile(adapter.weightsFile);
-        } catch {
-          return undefined;
+        } catch (e) {
+          return { unreadable: e instanceof Error ? e.message : String(e) };
         }
         if (this.hashes.size >= 10_000) this.hashes.clear();
         this.hashes.set(key, hashed);
