@@ -386,9 +386,14 @@ test('bases: Hub aliases are normalised; --override-base is recorded and shown; 
   const ls = ok(['library', 'ls', 'library']).stdout;
   assert.match(ls, /dialogpt +openai-community\/gpt2 \(overridden; the adapter names microsoft\/DialoGPT-small\)/);
   assert.match(ok(['library', 'show', 'library', 'dialogpt']).stdout, /base +openai-community\/gpt2 \(overridden; the adapter names microsoft\/DialoGPT-small\)/);
-  const plan = run(['check', recipe('bases', PINNED)]);
+  const basesRecipe = recipe('bases', PINNED);
+  const plan = run(['check', basesRecipe]);
   assert.equal(plan.status, 0, plan.stdout);
-  assert.match(plan.stdout, /information: adapter `dialogpt`: base `openai-community\/gpt2` was set by `library add --override-base`; the adapter itself names `microsoft\/DialoGPT-small`/);
+  assert.match(plan.stdout, /warning: adapter `dialogpt`: base `openai-community\/gpt2` was set by `library add --override-base`; the adapter itself names `microsoft\/DialoGPT-small`/);
+  const planned = run(['plan', basesRecipe, '--json']);
+  assert.equal(planned.status, 0, planned.stderr);
+  assert.ok(JSON.parse(planned.stdout).warnings.some((w: string) => /`dialogpt`: base `openai-community\/gpt2` was set by `library add --override-base`/.test(w)));
+  assert.match(planned.stderr, /warning: adapter `dialogpt`: base/);
 
   const lib = 'bases-library';
   ok(['library', 'init', lib, '--dim', String(DIM)]);

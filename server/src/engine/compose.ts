@@ -8,7 +8,7 @@ import { ComposerError } from './errors';
 import { buildLock, diffPaths, formatDrift, lockDrift, readLock, writeLock, type Drift, type LockFile } from './lock';
 import { mergeAdapters, type MergeProgress } from './lora/merge';
 import { createPlanner, type Planner } from './planner';
-import { problemToError } from './recipe/problem';
+import { problemHint, problemToError } from './recipe/problem';
 import type { EvaluationOutcome, Strategy } from './types';
 import { withOutputLock } from './outputLock';
 import { requireInsideWorkspace } from './recipe/workspaceConfinement';
@@ -157,7 +157,7 @@ async function composeWith(planner: Planner, recipeFile: string, options: Compos
       files: merged.files,
       ...(plan.provider ? { provider: plan.provider } : {}),
       products: merged.products,
-      warnings: [...outcome.problems.filter((p) => p.severity === 'warning').map((p) => p.message), ...merged.warnings, ...after.warnings],
+      warnings: [...outcome.problems.filter((p) => p.severity === 'warning').map((p) => (problemHint(p) ? `${p.message} (hint: ${problemHint(p)})` : p.message)), ...merged.warnings, ...after.warnings],
       ...(after.evaluation ? { evaluation: after.evaluation } : {}),
       ...(after.history ? { history: after.history } : {}),
     };

@@ -336,7 +336,7 @@ class CachingPlanner implements Planner {
       const declared = baseOverride(record);
       if (declared !== undefined) {
         const at = where(record.name);
-        report(new RecipeProblem('information', 'base-overridden', `adapter \`${record.name}\`: base \`${record.base}\` was set by \`library add --override-base\`; the adapter itself names \`${declared}\``, at.path, at.part));
+        report(new RecipeProblem('warning', 'base-overridden', `adapter \`${record.name}\`: base \`${record.base}\` was set by \`library add --override-base\`; the adapter itself names \`${declared}\``, at.path, at.part));
       }
       if (isUri(record.path)) continue;
       const drift = this.verifier.verify(record, (p) => openAdapter(p));

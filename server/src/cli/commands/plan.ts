@@ -2,7 +2,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ComposerError } from '../../engine/errors';
 import { createPlanner } from '../../engine/planner';
-import { formatProblem, hasErrors } from '../../engine/recipe/problem';
+import { formatProblem, hasErrors, problemHint } from '../../engine/recipe/problem';
+import { defaultWorkspaceRoot } from '../../engine/recipe/workspaceConfinement';
 import { STRATEGIES, type Strategy } from '../../engine/types';
 import { requirePositional, stringOption, toJson, type Command } from '../command';
 import { planMarkdown, planTable } from '../planReport';
@@ -39,7 +40,8 @@ Options:
     try {
       const shown = displayPath(file, io.cwd);
       const outcome = await planner.plan(fs.readFileSync(file, 'utf8'), file, {
-        workspaceRoot: path.resolve(io.cwd, stringOption(args, 'workspace') ?? '.'),
+        // the workspace compose would use (check = plan = compose)
+        workspaceRoot: stringOption(args, 'workspace') === undefined ? defaultWorkspaceRoot(file, io.cwd) : path.resolve(io.cwd, stringOption(args, 'workspace')!),
         provider: stringOption(args, 'provider'),
       });
       if (!outcome.isRecipe) throw new ComposerError('recipe', 'not an Adapter Composer recipe (no `compose:` key)', { file: shown });
@@ -47,7 +49,7 @@ Options:
       if (!outcome.plan || hasErrors(outcome.problems)) return 1;
       const plan = { ...outcome.plan, recipe: shown };
       if (override) plan.strategy = override as Strategy;
-      plan.warnings = outcome.problems.filter((p) => p.severity === 'warning').map((p) => p.message);
+      plan.warnings = outcome.problems.filter((p) => p.severity === 'warning').map((p) => (problemHint(p) ? `${p.message} (hint: ${problemHint(p)})` : p.message));
       io.out(format === 'json' ? toJson(plan) : format === 'markdown' ? planMarkdown(plan) : planTable(plan));
       return 0;
     } finally {
