@@ -83,7 +83,7 @@ describe('diagnostics', () => {
     { name: 'manual-sum', text: GOOD_RECIPE.replace('  strategy: sparse\n  lambda: 0.05\n', '  strategy: manual\n  manual: {prostate-a: 0.5, prostate-b: 0.3}\n'), code: 'manual-sum', line: 11, severity: 2 },
     { name: 'missing-file', text: GOOD_RECIPE.replace('target.proto.npy', 'nope.npy'), code: 'missing-file', line: 5, severity: 1 },
     { name: 'encoder-mismatch', text: GOOD_RECIPE.replace('target.proto.npy', 'wrong-dim.proto.npy'), code: 'dimension', line: 5, severity: 1 },
-    { name: 'output-outside', text: GOOD_RECIPE.replace('output: ../out/prostate-e', 'output: ../../outside-composite'), code: 'output-outside-workspace', line: 15, severity: 2 },
+    { name: 'output-outside', text: GOOD_RECIPE.replace('output: ../out/prostate-e', 'output: ../../outside-composite'), code: 'output-outside-workspace', line: 15, severity: 1 }, // an error, as compose refuses it
     { name: 'format-version', text: GOOD_RECIPE.replace('compose: 1', 'compose: 2'), code: 'unsupported-format', line: 0, severity: 1, suggestion: '1' },
     { name: 'unused-lambda', text: GOOD_RECIPE.replace('strategy: sparse', 'strategy: avg'), code: 'unused-parameter', line: 11, severity: 2 },
     { name: 'not-a-recipe', text: 'services:\n  web:\n    image: nginx\n', code: 'not-a-recipe', line: 0, severity: 3 },

@@ -48,6 +48,7 @@ Options:
     const onSigint = () => controller.abort();
     process.once('SIGINT', onSigint);
     let lastLine = '';
+    let lastQuarter = -1;
     try {
       const result = await compose(file, {
         locked: Boolean(args.values.locked),
@@ -64,8 +65,15 @@ Options:
           const line = `${Math.round(p.fraction * 100)}% ${p.message}`;
           if (line === lastLine) return;
           lastLine = line;
-          if (io.isTTY) process.stderr.write(`\r${bar(p.fraction)} ${line}\x1b[K`);
-          else io.err(line);
+          if (io.isTTY) {
+            process.stderr.write(`\r${bar(p.fraction)} ${line}\x1b[K`);
+            return;
+          }
+          // a pipe or a CI log: the start, one line per quarter reached, the end (five lines at most)
+          const quarter = p.fraction >= 1 ? 4 : Math.floor(Math.max(0, p.fraction) * 4);
+          if (quarter <= lastQuarter) return;
+          lastQuarter = quarter;
+          io.err(line);
         },
       });
       if (io.isTTY) process.stderr.write('\n');

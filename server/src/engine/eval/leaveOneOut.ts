@@ -5,6 +5,7 @@
  * relative Frobenius distance and cosine between Σ wᵢsᵢBᵢAᵢ and the held-out ΔW, computed from the
  * factors (deltaGram.ts), next to the prototype residual the weights minimise.
  */
+import { sameBase } from '../library/baseModels';
 import { ComposerError } from '../errors';
 import type { PanelProducts } from '../lora/truncatedProduct';
 import { costMatrixOfValid, quadraticForm } from '../weights/costMatrix';
@@ -121,7 +122,7 @@ export async function leaveOneOut(records: AdapterRecord[], options: LeaveOneOut
   if (lambda !== 'auto' && !(Number.isFinite(lambda) && lambda >= 0)) throw new ComposerError('usage', `λ must be a number ≥ 0 or auto, got ${lambda}`);
   const say = options.onProgress ?? (() => undefined);
 
-  const pool = [...records].filter((r) => options.base === undefined || r.base === options.base).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const pool = [...records].filter((r) => options.base === undefined || sameBase(r.base, options.base)).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   if (pool.length === 0) {
     throw new ComposerError('library', options.base ? `no adapter in the library is for base model \`${options.base}\`` : 'the library holds no adapters', undefined, 'add adapters with `adapter-composer library add`');
   }

@@ -7,6 +7,7 @@
  * commit, so a refused or failed add leaves the table as it was. Readers open with
  * readConsistencyInterval 0 by default, so they see rows another process has just added.
  */
+import { baseSpellings } from './baseModels';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import './quietLanceLogs';
@@ -339,7 +340,7 @@ export class Library {
   }
 
   /** Adds adapters in one commit, after checking all of them; nothing is written if any is refused. */
-  async add(records: AdapterRecord | AdapterRecord[], options: { encoderSha256?: string } = {}): Promise<{ version: number }> {
+  async add(records: AdapterRecord | AdapterRecord[], options: { encoderSha256?: string; /** Replace rows of the same names (library add --replace, verify --fix). */ replace?: boolean } = {}): Promise<{ version: number }> {
     const list = Array.isArray(records) ? records : [records];
     if (list.length === 0) return { version: await this.version() };
     this.checkEncoder(options.encoderSha256);
@@ -353,8 +354,17 @@ export class Library {
     // writer's, so a local library serialises them on a lock file (a remote one cannot; see docs).
     return this.exclusively(async () => {
       const existing = await this.existingNames([...seen]);
+      if (existing.length > 0 && options.replace) {
+        // one commit: the rows of those names are updated, the others inserted
+        try {
+          await this.table.mergeInsert('name').whenMatchedUpdateAll().whenNotMatchedInsertAll().execute(list.map(rowFromRecord));
+        } catch (e) {
+          throw libraryError(`could not write to the library at ${this.uri}: ${lanceMessage(e)}`);
+        }
+        return { version: await this.version() };
+      }
       if (existing.length > 0) {
-        throw libraryError(`the library already has an adapter named ${existing.map((n) => `'${n}'`).join(', ')}`, 'remove it first (`library rm NAME`) or choose another --name');
+        throw libraryError(`the library already has an adapter named ${existing.map((n) => `'${n}'`).join(', ')}`, 'pass --replace to re-record it, remove it first (`library rm NAME`), or choose another --name');
       }
       try {
         await this.table.add(list.map(rowFromRecord));
@@ -439,7 +449,7 @@ export class Library {
     // is combined with base and exclude, so it can neither escape them nor crash LanceDB.
     const userWhere = options.where && options.where.trim() ? canonicalWhere(options.where) : undefined;
     const filters: string[] = [];
-    if (options.base !== undefined) filters.push(`base = ${sqlString(options.base)}`);
+    if (options.base !== undefined) filters.push(`base IN (${baseSpellings(options.base).map(sqlString).join(', ')})`);
     if (userWhere) filters.push(userWhere);
     if (options.exclude && options.exclude.length > 0) filters.push(`name NOT IN (${options.exclude.map(sqlString).join(', ')})`);
 
@@ -464,8 +474,9 @@ export class Library {
     });
     // Belt and braces: whatever the filter did, every hit must be of the base and not excluded.
     const excluded = new Set(options.exclude ?? []);
+    const bases = options.base === undefined ? undefined : new Set(baseSpellings(options.base));
     for (const h of hits) {
-      if (options.base !== undefined && h.record.base !== options.base) {
+      if (bases !== undefined && !bases.has(h.record.base)) {
         throw libraryError(`retrieval returned \`${h.name}\` of base \`${h.record.base}\`, not \`${options.base}\`; refusing the result`);
       }
       if (excluded.has(h.name)) throw libraryError(`retrieval returned the excluded adapter \`${h.name}\`; refusing the result`);
