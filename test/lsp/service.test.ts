@@ -183,7 +183,7 @@ describe('completion', () => {
     const text = 'compose: 1\nweights:\n  strategy: \n  \nretrieve:\n  exclude: [pro\ntarget:\n  prototype: ../data/\n';
     const v = planned(text);
     const keys = completion(v, { line: 3, character: 2 }, schema, files).items.map((i) => i.label);
-    assert.deepEqual(keys.sort(), ['lambda', 'manual', 'temperature'], 'strategy is already written');
+    assert.deepEqual(keys.sort(), ['form', 'lambda', 'manual', 'rho', 'temperature'], 'strategy is already written');
     const strategies = completion(v, { line: 2, character: 12 }, schema, files).items.map((i) => i.label);
     assert.deepEqual(strategies, ['avg', 'sim', 'lin', 'sparse', 'convex', 'nearest', 'manual']);
     const adapters = completion(v, { line: 5, character: 16 }, schema, files).items;

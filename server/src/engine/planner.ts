@@ -223,6 +223,8 @@ class CachingPlanner implements Planner {
     const candidates: Candidate[] = hits.map((h) => ({ name: h.record.name, distance: h.distance }));
     const params: WeightsParams = { strategy: spec.weights.strategy };
     if (typeof spec.weights.lambda === 'number') params.lambda = spec.weights.lambda;
+    if (spec.weights.rho !== undefined) params.rho = spec.weights.rho;
+    if (spec.weights.form !== undefined) params.form = spec.weights.form;
     if (spec.weights.temperature !== undefined) params.temperature = spec.weights.temperature;
     if (spec.weights.manual) {
       // Manual weights may name adapters beyond the k nearest: they join the candidates.
@@ -247,8 +249,8 @@ class CachingPlanner implements Planner {
         return { ratio: FALLBACK_RATIO, targets: 0, fallback: 'leave-one-out failed' };
       });
       checkAborted(options.signal);
-      params.lambda = choice.ratio * lambdaPath(problem).lambda_star;
-      report(new RecipeProblem('information', 'lambda-auto', lambdaChoiceMessage(choice, params.lambda), ['weights', 'lambda']));
+      params.rho = choice.ratio;
+      report(new RecipeProblem('information', 'lambda-auto', lambdaChoiceMessage(choice, choice.ratio * lambdaPath(problem).lambda_star), ['weights', 'lambda']));
     }
     const solved = solveAll(problem, params);
     const strategies: Partial<Record<string, StrategyResult>> = solved.strategies;
@@ -259,6 +261,7 @@ class CachingPlanner implements Planner {
       strategies,
       strategy: spec.weights.strategy,
       lambda_path: solved.lambdaPath,
+      ...(solved.lambdaPaths ? { lambda_paths: solved.lambdaPaths } : {}),
       library: { uri: paths.library, version: cached.version, size: info.size, encoder: info.encoder },
       ...(target.provider ? { provider: target.provider } : {}),
       warnings: [],

@@ -9,6 +9,7 @@
  */
 import type { AdapterRecord } from '../types';
 import { leaveOneOut, type LambdaCurve } from './leaveOneOut';
+import { DEFAULT_RHO } from '../weights/sparse';
 
 export interface LambdaChoice {
   /** λ/λ* to use. */
@@ -29,7 +30,7 @@ export interface LambdaChoiceKey {
 }
 
 /** Without a curve (fewer than 3 adapters): halfway between lin and convex, as the sparse default. */
-export const FALLBACK_RATIO = 0.5;
+export const FALLBACK_RATIO = DEFAULT_RHO;
 
 const choices = new Map<string, Promise<LambdaChoice>>();
 const MAX_CACHED = 32;

@@ -1,5 +1,5 @@
 /** Turns a weight vector into the StrategyResult the plan, the editor and the webview show. */
-import type { StrategyResult } from '../types';
+import type { SparseForm, StrategyResult } from '../types';
 import { quadraticForm } from './costMatrix';
 
 /** |w| ≤ this (relative to the largest weight) is rounding noise of an exact zero. */
@@ -25,6 +25,8 @@ export function weightsByName(names: readonly string[], w: ArrayLike<number>): R
 export interface ResultExtras {
   lambda?: number;
   lambda_star?: number;
+  rho?: number;
+  form?: SparseForm;
   temperature?: number;
   /** Overrides wᵀCw as ‖t − Σwᵢpᵢ‖² (manual weights that do not sum to 1). */
   squaredResidual?: number;
@@ -50,6 +52,8 @@ export function strategyResult(c: Float64Array, names: readonly string[], weight
   };
   if (extras.lambda !== undefined) result.lambda = extras.lambda;
   if (extras.lambda_star !== undefined) result.lambda_star = extras.lambda_star;
+  if (extras.rho !== undefined) result.rho = extras.rho;
+  if (extras.form !== undefined) result.form = extras.form;
   if (extras.temperature !== undefined) result.temperature = extras.temperature;
   return result;
 }

@@ -3,7 +3,7 @@
  * the editor recomputes on every keystroke).
  */
 import { ComposerError } from '../errors';
-import type { LambdaPath, Strategy, StrategyResult, WeightsParams } from '../types';
+import type { LambdaPath, SparseForm, Strategy, StrategyResult, WeightsParams } from '../types';
 import { averageWeights } from './average';
 import { convexWeights } from './convex';
 import { costMatrixOfValid } from './costMatrix';
@@ -14,7 +14,7 @@ import { nearestWeights } from './nearest';
 import { validateProblem, type WeightsProblem } from './problem';
 import { strategyResult } from './result';
 import { similarityWeights } from './similarity';
-import { defaultLambda, minimumNormSparse, requireLambda, sparseAt } from './sparse';
+import { minimumNormSparse, resolveSparsePenalty, sparseAt } from './sparse';
 
 /** The cost matrix and the expensive solutions, each computed at most once per problem. */
 class WeightsSession {
@@ -58,12 +58,11 @@ class WeightsSession {
         return strategyResult(c, names, this.convexHull());
       case 'sparse': {
         const path = this.lambdaPath();
-        const lambda = params.lambda ?? defaultLambda(path);
-        requireLambda(lambda);
+        const { lambda, rho } = resolveSparsePenalty(path, params);
         // The path point is optimal; strictly inside (0, λ*) the minimiser may not be unique.
         const onPath = sparseAt(path, lambda);
         const w = lambda > 0 && lambda < path.lambda_star ? minimumNormSparse(c, k, onPath, lambda) : onPath;
-        return strategyResult(c, names, w, { lambda, lambda_star: path.lambda_star });
+        return strategyResult(c, names, w, { lambda, lambda_star: path.lambda_star, ...(rho !== undefined ? { rho } : {}), form: 'constrained' });
       }
       case 'nearest':
         return strategyResult(c, names, nearestWeights(c, k));
@@ -88,12 +87,12 @@ export function solveWeights(problem: WeightsProblem, params: WeightsParams): St
 
 const ALWAYS: Strategy[] = ['avg', 'sim', 'lin', 'sparse', 'convex', 'nearest'];
 
-export function solveAll(problem: WeightsProblem, params: WeightsParams): { strategies: Partial<Record<Strategy, StrategyResult>>; lambdaPath: LambdaPath } {
+export function solveAll(problem: WeightsProblem, params: WeightsParams): { strategies: Partial<Record<Strategy, StrategyResult>>; lambdaPath: LambdaPath; lambdaPaths: Partial<Record<SparseForm, LambdaPath>> } {
   const session = new WeightsSession(problem);
   const strategies: Partial<Record<Strategy, StrategyResult>> = {};
   for (const strategy of ALWAYS) strategies[strategy] = session.solve(strategy, params);
   if (params.manual) strategies.manual = session.solve('manual', params);
-  return { strategies, lambdaPath: session.lambdaPath() };
+  return { strategies, lambdaPath: session.lambdaPath(), lambdaPaths: { constrained: session.lambdaPath() } };
 }
 
 export function lambdaPath(problem: WeightsProblem): LambdaPath {
