@@ -103,7 +103,7 @@ export function lambdaPathChartConfig(
   theme: ChartTheme,
   onPick: (lambda: number) => void,
 ): ChartConfiguration<'scatter'> {
-  const end = (path.form ?? 'constrained') === 'lasso' ? 'λ* = all 0' : 'λ* = convex';
+  const end = (path.form ?? 'constrained') === 'lasso' ? 'λ* = all 0; raw weights, before Σw = 1' : 'λ* = convex';
   const options = baseOptions(theme, `λ = ρ·λ* (${path.form ?? 'constrained'} form; 0 = lin, ${end})`, 'weight');
   const points = [...path.breakpoints].sort((a, b) => a.lambda - b.lambda);
   return {

@@ -45,7 +45,7 @@ function lambdaLine(plan: PlanJson): string {
   const path = plan.lambda_path!;
   const sparse = plan.strategies.sparse;
   const form = path.form ?? 'constrained';
-  const end = form === 'constrained' ? 'sparse equals convex for λ ≥ λ*' : 'every weight is 0 for λ ≥ λ*; the path ends at the last adapter to leave';
+  const end = form === 'constrained' ? 'sparse equals convex for λ ≥ λ*' : 'for λ ≥ λ* only the adapter with the largest pᵢ·t is kept';
   const at = sparse?.lambda !== undefined ? `${sparse.rho !== undefined ? `ρ = ${formatNumber(sparse.rho)}, ` : ''}λ = ${formatNumber(sparse.lambda)}${sparse.rho !== undefined ? ' = ρ·λ*' : ''}, ` : '';
   return `sparse (${form}): ${at}λ* = ${formatNumber(path.lambda_star)} (${end}; ${path.breakpoints.length} breakpoints on the λ-path)`;
 }

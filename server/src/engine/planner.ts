@@ -250,7 +250,7 @@ class CachingPlanner implements Planner {
       });
       checkAborted(options.signal);
       params.rho = choice.ratio;
-      report(new RecipeProblem('information', 'lambda-auto', lambdaChoiceMessage(choice, choice.ratio * lambdaPath(problem).lambda_star), ['weights', 'lambda']));
+      report(new RecipeProblem('information', 'lambda-auto', lambdaChoiceMessage(choice, choice.ratio * lambdaPath(problem, params.form).lambda_star), ['weights', 'lambda']));
     }
     const solved = solveAll(problem, params);
     const strategies: Partial<Record<string, StrategyResult>> = solved.strategies;

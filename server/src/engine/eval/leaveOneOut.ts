@@ -10,7 +10,7 @@ import type { PanelProducts } from '../lora/truncatedProduct';
 import { costMatrixOfValid, quadraticForm } from '../weights/costMatrix';
 import { cleanWeights, NONZERO_THRESHOLD } from '../weights/result';
 import { solveAll, sparseAt, squaredDistance } from '../weights';
-import type { AdapterRecord, Candidate, LambdaPath, Strategy } from '../types';
+import type { AdapterRecord, Candidate, LambdaPath, SparseForm, Strategy } from '../types';
 import { AdapterDeltaGram, compareComposition } from './deltaGram';
 
 export const EVAL_STRATEGIES: readonly Strategy[] = ['avg', 'sim', 'lin', 'sparse', 'convex', 'nearest'];
@@ -31,6 +31,10 @@ export interface LeaveOneOutOptions {
   lambda?: number | 'auto';
   /** sim: the softmax temperature (default: each problem's median distance). */
   temperature?: number;
+  /** sparse: the scale-free ρ (λ = ρ·λ* of each problem) instead of an absolute λ. */
+  rho?: number;
+  /** sparse: constrained (default) | lasso. The λ-curve is of the constrained form. */
+  form?: SparseForm;
   /** Only adapters of this base model (both as targets and as candidates). */
   base?: string;
   /** Also compute the λ-curve (always computed for lambda 'auto'). */
@@ -143,7 +147,9 @@ export async function leaveOneOut(records: AdapterRecord[], options: LeaveOneOut
       .slice(0, k);
     const members = ranked.map((h) => h.i);
     const problem = { target: prototypes[t], prototypes: members.map((i) => prototypes[i]), names: members.map((i) => pool[i].name) };
-    const solved = solveAll(problem, { strategy: 'sparse', lambda: lambda === 'auto' ? 0 : lambda, ...(options.temperature !== undefined ? { temperature: options.temperature } : {}) });
+    const penalty = options.rho !== undefined && lambda !== 'auto' ? { rho: options.rho } : { lambda: lambda === 'auto' ? 0 : lambda };
+    const solved = solveAll(problem, { strategy: 'sparse', ...penalty, ...(options.temperature !== undefined ? { temperature: options.temperature } : {}) });
+    if (options.form === 'lasso') solved.strategies.sparse = solveAll(problem, { strategy: 'sparse', form: 'lasso', ...penalty }).strategies.sparse;
     problems.push({
       index: t,
       base: pool[t].base,

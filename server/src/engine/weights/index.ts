@@ -8,3 +8,6 @@ export { sparseAt, defaultLambda, DEFAULT_RHO, resolveSparsePenalty } from './sp
 export { sumOfWeights } from './manual';
 export { medianDistance } from './similarity';
 export type { WeightsProblem } from './problem';
+export { DEFAULT_SPARSE_FORM, SPARSE_FORMS, STRATEGIES } from './forms';
+export type { SparseForm, Strategy } from './forms';
+export { computeLassoPath, lassoData, lassoObjective, normalisedLasso } from './lassoPath';

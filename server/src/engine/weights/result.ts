@@ -30,6 +30,8 @@ export interface ResultExtras {
   temperature?: number;
   /** Overrides wᵀCw as ‖t − Σwᵢpᵢ‖² (manual weights that do not sum to 1). */
   squaredResidual?: number;
+  /** Overrides the objective (the lasso form reports the objective it minimised, on its raw weights). */
+  objective?: number;
 }
 
 export function strategyResult(c: Float64Array, names: readonly string[], weights: ArrayLike<number>, extras: ResultExtras = {}): StrategyResult {
@@ -37,7 +39,8 @@ export function strategyResult(c: Float64Array, names: readonly string[], weight
   const w = cleanWeights(weights);
   const squared = extras.squaredResidual ?? quadraticForm(c, k, w);
   let objective = squared;
-  if (extras.lambda !== undefined) {
+  if (extras.objective !== undefined) objective = extras.objective;
+  else if (extras.lambda !== undefined) {
     let l1 = 0;
     for (let i = 0; i < k; i++) l1 += Math.abs(w[i]);
     objective += extras.lambda * l1;
