@@ -178,6 +178,11 @@ class CachingPlanner implements Planner {
     if (recipeHasErrors) return;
     checkAborted(options.signal);
 
+    if (info.prototypePrecision === 'float32') {
+      report(new RecipeProblem('information', 'float32-prototypes', `the library at ${paths.library} was made before prototypes were kept in float64: its prototypes are float32, so the weights are exact for the float32 values, not for the prototypes as computed`, ['library'], 'value', {
+        hint: 'make a new library (`library init`) and add the adapters again to keep each prototype as given',
+      }));
+    }
     if (info.size === 0) {
       throw new RecipeProblem('error', 'empty-library', `the library at ${paths.library} holds no adapters`, ['library'], 'value', {
         hint: 'add adapters with `adapter-composer library add`',

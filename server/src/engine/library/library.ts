@@ -25,6 +25,7 @@ import {
   META_TABLE,
   MetaRow,
   metaSchema,
+  PROTOTYPE64,
   recordFromRow,
   rowFromRecord,
   sqlString,
@@ -52,6 +53,8 @@ export interface LibraryInfo {
   createdAt: string;
   /** The ANN index on the prototypes, when there is one. */
   index?: { type: string; indexedRows: number; unindexedRows: number };
+  /** float64: prototypes kept as given; float32: an older library without the prototype64 column. */
+  prototypePrecision: 'float64' | 'float32';
 }
 
 export interface SearchOptions {
@@ -261,7 +264,8 @@ export async function openLibrary(uri: string, options: OpenOptions = {}): Promi
     throw libraryError(`the library at ${uri} has format version ${meta.format_version}; this adapter-composer reads up to ${LIBRARY_FORMAT_VERSION}`, 'upgrade adapter-composer');
   }
   const table = await db.openTable(ADAPTERS_TABLE);
-  return new Library(uri, remote ? undefined : dir, db, table, meta);
+  const exact = (await table.schema()).fields.some((f) => f.name === PROTOTYPE64);
+  return new Library(uri, remote ? undefined : dir, db, table, meta, exact);
 }
 
 export class Library {
@@ -273,7 +277,16 @@ export class Library {
     private readonly db: lancedb.Connection,
     private readonly table: lancedb.Table,
     private readonly meta: MetaRow,
+    /** The table keeps each prototype in float64 (prototype64); older libraries only in float32. */
+    readonly exactPrototypes = true,
   ) {}
+
+  /** Columns to read: the float64 prototype instead of the float32 one when the table has it. */
+  private columns(withPrototypes = true): string[] {
+    const columns: string[] = ADAPTER_COLUMNS.filter((c) => c !== 'prototype' || (withPrototypes && !this.exactPrototypes));
+    if (withPrototypes && this.exactPrototypes) columns.push(PROTOTYPE64);
+    return columns;
+  }
 
   get dim(): number {
     return this.meta.dim;
@@ -308,6 +321,7 @@ export class Library {
       version,
       formatVersion: this.meta.format_version,
       createdAt: this.meta.created_at,
+      prototypePrecision: this.exactPrototypes ? 'float64' : 'float32',
     };
     if (this.meta.encoder_name) info.encoderName = this.meta.encoder_name;
     const vectorIndex = indices.find((i) => i.columns.includes('prototype'));
@@ -349,7 +363,7 @@ export class Library {
         throw libraryError(`the library already has an adapter named ${existing.map((n) => `'${n}'`).join(', ')}`, 'remove it first (`library rm NAME`) or choose another --name');
       }
       try {
-        await this.table.add(list.map(rowFromRecord));
+        await this.table.add(list.map((r) => rowFromRecord(r, this.exactPrototypes)));
       } catch (e) {
         throw libraryError(`could not write to the library at ${this.uri}: ${lanceMessage(e)}`);
       }
@@ -375,8 +389,7 @@ export class Library {
 
   async list(options: { prototypes?: boolean; where?: string } = {}): Promise<AdapterRecord[]> {
     const withPrototypes = options.prototypes ?? true;
-    const columns = ADAPTER_COLUMNS.filter((c) => withPrototypes || c !== 'prototype');
-    let q = this.table.query().select([...columns]);
+    let q = this.table.query().select(this.columns(withPrototypes));
     if (options.where) q = q.where(options.where);
     const rows = await this.runQuery(() => q.toArray(), options.where);
     return rows.map((r) => recordFromRow(r as Record<string, unknown>)).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
@@ -384,7 +397,7 @@ export class Library {
 
   /** The rows of these names (those that exist), in one query per 500 names. */
   async getMany(names: string[], options: { prototypes?: boolean } = {}): Promise<AdapterRecord[]> {
-    const columns = ADAPTER_COLUMNS.filter((c) => options.prototypes !== false || c !== 'prototype');
+    const columns = this.columns(options.prototypes !== false);
     const unique = [...new Set(names)];
     const out: AdapterRecord[] = [];
     for (let i = 0; i < unique.length; i += 500) {
@@ -396,7 +409,7 @@ export class Library {
   }
 
   async get(name: string): Promise<AdapterRecord | undefined> {
-    const rows = await this.table.query().where(`name = ${sqlString(name)}`).select([...ADAPTER_COLUMNS]).limit(1).toArray();
+    const rows = await this.table.query().where(`name = ${sqlString(name)}`).select(this.columns()).limit(1).toArray();
     return rows.length > 0 ? recordFromRow(rows[0] as Record<string, unknown>) : undefined;
   }
 
@@ -433,7 +446,7 @@ export class Library {
 
     const query32 = Float32Array.from(target);
     // k beyond the size means every row; an enormous k must not reach LanceDB (it overflows there)
-    let q = this.table.vectorSearch(query32).column('prototype').distanceType('l2').limit(Math.min(k, size)).select([...ADAPTER_COLUMNS, '_distance']);
+    let q = this.table.vectorSearch(query32).column('prototype').distanceType('l2').limit(Math.min(k, size)).select([...this.columns(), '_distance']);
     if (filters.length > 0) q = q.where(filters.join(' AND '));
     const tuning = await searchTuning(this.table, size);
     if (tuning.nprobes) q = q.nprobes(tuning.nprobes);
