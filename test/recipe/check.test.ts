@@ -36,7 +36,7 @@ test('a minimal recipe gets the documented defaults', () => {
   assert.equal(spec.weights.lambda, undefined, 'λ is absolute: no default');
   assert.equal(spec.weights.rho, DEFAULT_RHO, 'the scale-free default, the same as `--strategy sparse`');
   assert.equal(spec.weights.form, 'constrained');
-  assert.equal(spec.merge.method, 'svd');
+  assert.equal(spec.merge.method, 'cat', 'the default merge is exact');
   assert.equal(spec.merge.rank, 16);
   assert.equal(spec.merge.dtype, 'auto');
   assert.equal(spec.merge.modules_to_save, 'refuse');

@@ -53,7 +53,7 @@ test('schema enums and defaults match the engine', () => {
   assert.equal(p.weights.properties.strategy.default, 'sparse');
   assert.equal(p.weights.properties.lambda.default, undefined, 'λ is absolute: its default is ρ·λ*, not a number');
   assert.deepEqual(p.weights.properties.form.enum, [...SPARSE_FORMS]);
-  assert.equal(p.merge.properties.method.default, 'svd');
+  assert.equal(p.merge.properties.method.default, 'cat', 'the default merge is exact');
   assert.equal(p.merge.properties.rank.default, 16);
   assert.deepEqual(
     [RECIPE_DEFAULTS.k, RECIPE_DEFAULTS.strategy, RECIPE_DEFAULTS.rho, RECIPE_DEFAULTS.form, RECIPE_DEFAULTS.method, RECIPE_DEFAULTS.rank, RECIPE_DEFAULTS.dtype],

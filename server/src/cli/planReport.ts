@@ -50,6 +50,15 @@ function lambdaLine(plan: PlanJson): string {
   return `sparse (${form}): ${at}λ* = ${formatNumber(path.lambda_star)} (${end}; ${path.breakpoints.length} breakpoints on the λ-path)`;
 }
 
+/** `merge: cat, exact (rank 24)` or the truncation an svd merge will make, predicted from the factors. */
+export function mergeLine(merge: NonNullable<PlanJson['merge']>): string {
+  if (merge.method === 'cat') return `merge: cat, exact (rank ${merge.total_rank} = Σ rᵢ)`;
+  if (merge.exact) return `merge: svd rank ${merge.rank}, exact (Σ rᵢ = ${merge.total_rank})`;
+  const p = merge.predicted;
+  const loss = p ? `: kept energy ${formatNumber(p.energy_kept.overall, 6)} (min over modules ${formatNumber(p.energy_kept.min, 6)}), relative ΔW error ${formatNumber(p.relative_error.overall)} (max ${formatNumber(p.relative_error.max)}) in ${p.truncated_modules} of ${p.modules} modules` : '';
+  return `merge: svd rank ${merge.rank} TRUNCATES (Σ rᵢ = ${merge.total_rank})${loss}`;
+}
+
 export function planTable(plan: PlanJson): string {
   const { header, rows } = grid(plan);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
@@ -64,6 +73,7 @@ export function planTable(plan: PlanJson): string {
     ...rows.slice(-3).map(line),
   ];
   if (plan.lambda_path) out.push('', lambdaLine(plan));
+  if (plan.merge) out.push(mergeLine(plan.merge));
   for (const w of plan.warnings) out.push(`warning: ${w}`);
   return out.join('\n');
 }
@@ -81,6 +91,7 @@ export function planMarkdown(plan: PlanJson): string {
     ...rows.map((r, i) => `| ${r.map((c, j) => (i >= rows.length - 3 && j === 0 ? `_${c}_` : esc(c))).join(' | ')} |`),
   ];
   if (plan.lambda_path) md.push('', lambdaLine(plan));
+  if (plan.merge) md.push('', mergeLine(plan.merge));
   for (const w of plan.warnings) md.push('', `> ⚠️ ${w}`);
   return md.join('\n');
 }

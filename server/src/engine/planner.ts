@@ -24,7 +24,7 @@ import { encoderSessionKey } from './prototype/encoderSessionKey';
 import { prototypeFromText } from './prototype/sampleSources';
 import { lambdaPath, solveAll, squaredDistance } from './weights';
 import { chooseLambdaRatio, FALLBACK_RATIO, lambdaChoiceMessage, type LambdaChoice } from './eval/lambdaSelection';
-import type { AdapterRecord, Candidate, PlanJson, StrategyResult, TargetSource, WeightsParams } from './types';
+import type { AdapterRecord, Candidate, MergePlan, PlanJson, StrategyResult, TargetSource, WeightsParams } from './types';
 import { staleLockProblems } from './lock';
 
 export type PlanProblem = Problem;
@@ -259,6 +259,7 @@ class CachingPlanner implements Planner {
     }
     const solved = solveAll(problem, params);
     const strategies: Partial<Record<string, StrategyResult>> = solved.strategies;
+    const merge = mergePlan(recipe, solved.strategies[spec.weights.strategy]?.weights ?? {}, outcome.candidates);
     outcome.plan = {
       recipe: file,
       target: { dim: target.dim, source: target.source, count: target.count, sha256: sha256Prototype(target.prototype) },
@@ -266,6 +267,7 @@ class CachingPlanner implements Planner {
       strategies,
       strategy: spec.weights.strategy,
       lambda_path: solved.lambdaPath,
+      merge,
       ...(solved.lambdaPaths ? { lambda_paths: solved.lambdaPaths } : {}),
       library: { uri: paths.library, version: cached.version, size: info.size, encoder: info.encoder },
       ...(target.provider ? { provider: target.provider } : {}),
@@ -507,4 +509,12 @@ function detailsOf(record: AdapterRecord): { modules_to_save?: string[] } {
 
 function checkAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw new ComposerError('cancelled', 'planning cancelled');
+}
+
+/** The merge the recipe asks for over the selected strategy's adapters: exact, or truncating. */
+function mergePlan(recipe: Recipe, weights: Record<string, number>, candidates: AdapterRecord[]): MergePlan {
+  const merge = recipe.spec.merge;
+  const totalRank = candidates.filter((c) => Math.abs(weights[c.name] ?? 0) > 1e-12).reduce((s, c) => s + c.rank, 0);
+  if (merge.method === 'cat') return { method: 'cat', total_rank: totalRank, exact: true };
+  return { method: 'svd', rank: merge.rank, total_rank: totalRank, exact: merge.rank >= totalRank };
 }

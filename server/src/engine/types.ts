@@ -76,11 +76,25 @@ export interface PlanJson {
   strategy: Strategy;
   /** The λ-path of the recipe's sparse form (what the chart draws). */
   lambda_path?: LambdaPath;
+  /** The merge the recipe asks for, and whether it is exact (Σ wᵢ ΔWᵢ) or truncates. */
+  merge?: MergePlan;
   /** Both forms' λ-paths. */
   lambda_paths?: Partial<Record<SparseForm, LambdaPath>>;
   library?: { uri: string; version: number; size: number; encoder?: EncoderInfo };
   provider?: string;
   warnings: string[];
+}
+
+export interface MergePlan {
+  method: 'cat' | 'svd';
+  /** svd only. */
+  rank?: number;
+  /** Σ rᵢ of the adapters with a nonzero weight under the selected strategy. */
+  total_rank: number;
+  /** False when svd's rank is below total_rank: the composite is then not Σ wᵢ ΔWᵢ. */
+  exact: boolean;
+  /** `plan` (CLI) only, when it truncates: computed from the factors before composing. */
+  predicted?: { energy_kept: { min: number; overall: number }; relative_error: { max: number; overall: number }; truncated_modules: number; modules: number };
 }
 
 export interface EncoderInfo {

@@ -26,7 +26,8 @@ export const RECIPE_DEFAULTS = {
   /** sparse: λ = ρ·λ* (scale-free); the same default as `--strategy sparse`. */
   rho: DEFAULT_RHO,
   form: DEFAULT_SPARSE_FORM as SparseForm,
-  method: 'svd' as MergeMethod,
+  /** Exact (Σ wᵢ ΔWᵢ, rank Σrᵢ); svd truncates when its rank is below Σrᵢ. */
+  method: 'cat' as MergeMethod,
   rank: 16,
   dtype: 'auto' as MergeDtype,
   modulesToSave: 'refuse' as ModulesToSavePolicy,
