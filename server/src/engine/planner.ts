@@ -262,8 +262,9 @@ class CachingPlanner implements Planner {
     const merge = mergePlan(recipe, solved.strategies[spec.weights.strategy]?.weights ?? {}, outcome.candidates);
     outcome.plan = {
       recipe: file,
-      target: { dim: target.dim, source: target.source, count: target.count, sha256: sha256Prototype(target.prototype) },
+      target: { dim: target.dim, source: target.source, count: target.count, sha256: sha256Prototype(target.prototype), norm: Math.sqrt(squaredDistance(target.prototype, new Float64Array(target.dim))) },
       candidates,
+      candidate_distances: problem.prototypes.map((p) => problem.prototypes.map((q) => squaredDistance(p, q))),
       strategies,
       strategy: spec.weights.strategy,
       lambda_path: solved.lambdaPath,

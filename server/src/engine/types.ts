@@ -70,8 +70,11 @@ export type TargetSource = 'samples' | 'features' | 'prototype' | 'text';
 
 export interface PlanJson {
   recipe: string;
-  target: { dim: number; source: TargetSource; count: number; sha256?: string };
+  /** norm: ‖t‖₂ of the target prototype (float64). */
+  target: { dim: number; source: TargetSource; count: number; sha256?: string; norm?: number };
   candidates: Candidate[];
+  /** ‖pᵢ − pⱼ‖² between the candidates' prototypes, in candidate order (float64). */
+  candidate_distances?: number[][];
   strategies: Partial<Record<Strategy, StrategyResult>>;
   strategy: Strategy;
   /** The λ-path of the recipe's sparse form (what the chart draws). */

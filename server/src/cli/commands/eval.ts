@@ -9,6 +9,9 @@ import type { Strategy } from '../../engine/types';
 import { listOption, numberOption, requirePositional, stringOption, toJson, type Command } from '../command';
 import { evalMarkdown, evalText } from '../evalReport';
 import { displayPath } from '../recipeFiles';
+import { openLibrary } from '../../engine/library/library';
+import { squaredDistance } from '../../engine/weights';
+import { formatNumber } from '../planReport';
 
 export const evalCommand: Command = {
   name: 'eval',
@@ -32,6 +35,9 @@ Options:
                        (default ${DEFAULT_EVAL_LAMBDA})
   --temperature T      sim softmax temperature (default: each problem's median distance)
   --base B             only adapters of this base model
+  --distances          also print the target × adapter matrix of squared prototype distances ‖pₜ − pᵢ‖²
+                       (the paper's Table 8; rows: held-out targets, columns: adapters of the same base;
+                       JSON: distances {names, squared_l2})
   --lambda-curve       also print the mean ΔW error along λ = ρ·λ*, ρ ∈ [0, 1] (what \`lambda: auto\` minimises)
   --format F           table (default) | markdown | json
   --json               the same as --format json:
@@ -48,6 +54,7 @@ Options:
     temperature: { type: 'string' },
     base: { type: 'string' },
     'lambda-curve': { type: 'boolean' },
+    distances: { type: 'boolean' },
     format: { type: 'string' },
     products: { type: 'string' },
   },
@@ -89,9 +96,10 @@ Options:
     });
     if (io.isTTY) process.stderr.write('\r\x1b[K');
     const shown = isUri(library) ? library : displayPath(library, io.cwd);
-    if (format === 'json') io.out(toJson(result));
-    else if (format === 'markdown') io.out(evalMarkdown(result, shown, { curve }));
-    else io.out(evalText(result, shown, { curve }));
+    const distances = args.values.distances ? await distanceMatrix(library, result.targets.map((t) => t.target)) : undefined;
+    if (format === 'json') io.out(toJson(distances ? { ...result, distances } : result));
+    else if (format === 'markdown') io.out(evalMarkdown(result, shown, { curve }) + (distances ? `\n\n${distanceMarkdown(distances)}` : ''));
+    else io.out(evalText(result, shown, { curve }) + (distances ? `\n\n${distanceText(distances)}` : ''));
     return 0;
   },
 };
@@ -112,4 +120,49 @@ function recipeDefaults(given: string, cwd: string): { library: string; base?: s
     k: spec.retrieve.k,
     lambda: spec.weights.lambda,
   };
+}
+
+interface DistanceMatrix {
+  /** Row names: the held-out targets. */
+  targets: string[];
+  /** Column names: every adapter evaluated. */
+  names: string[];
+  /** squared_l2[t][i] = ‖p_t − p_i‖² (float64 prototypes); null across base models. */
+  squared_l2: (number | null)[][];
+}
+
+/** The target × adapter matrix of squared prototype distances (the paper's Table 8). */
+async function distanceMatrix(uri: string, targets: string[]): Promise<DistanceMatrix> {
+  const library = await openLibrary(uri);
+  try {
+    const records = await library.list();
+    const byName = new Map(records.map((r) => [r.name, r]));
+    const names = [...targets];
+    const squared = targets.map((t) => {
+      const a = byName.get(t)!;
+      return names.map((n) => {
+        const b = byName.get(n)!;
+        return a.base === b.base ? squaredDistance(a.prototype, b.prototype) : null;
+      });
+    });
+    return { targets, names, squared_l2: squared };
+  } finally {
+    library.close();
+  }
+}
+
+function distanceRows(d: DistanceMatrix): string[][] {
+  return d.targets.map((t, r) => [t, ...d.squared_l2[r].map((x) => (x === null ? '–' : formatNumber(x)))]);
+}
+
+function distanceText(d: DistanceMatrix): string {
+  const header = ['target \\ adapter', ...d.names];
+  const rows = distanceRows(d);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ').trimEnd();
+  return ['Squared prototype distances ‖pₜ − pᵢ‖² (rows: held-out targets):', '', line(header), ...rows.map(line)].join('\n');
+}
+
+function distanceMarkdown(d: DistanceMatrix): string {
+  return ['Squared prototype distances ‖pₜ − pᵢ‖² (rows: held-out targets):', '', `| target | ${d.names.join(' | ')} |`, `| --- | ${d.names.map(() => '---:').join(' | ')} |`, ...distanceRows(d).map((r) => `| ${r.join(' | ')} |`)].join('\n');
 }

@@ -1,0 +1,97 @@
+/**
+ * Looking inside the geometry from the CLI: the stored prototype (bit for bit), the plan's target norm
+ * and candidates' pairwise distances, and eval's target × adapter distance matrix — each compared with
+ * an independent float64 computation from what was added.
+ */
+import { before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { main } from '../../server/src/cli/main';
+import { buildDemoWorkspace } from '../../server/src/engine/demo/buildDemo';
+import { initLibrary } from '../../server/src/engine/library/library';
+import { writeNpy } from '../../server/src/engine/prototype/npy';
+import { gaussian, seededRandom } from './reference';
+
+const root = fs.mkdtempSync(path.join(os.tmpdir(), 'ac-geometry-'));
+process.on('exit', () => fs.rmSync(root, { recursive: true, force: true }));
+const demo = path.join(root, 'demo');
+
+async function cli(args: string[], cwd = demo): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const code = await main(args, { out: (t) => { out += t + '\n'; }, err: (t) => { err += t + '\n'; }, isTTY: false, cwd });
+  return { code, out, err };
+}
+
+const squared = (a: ArrayLike<number>, b: ArrayLike<number>) => { let s = 0; for (let i = 0; i < a.length; i++) s += (a[i] - b[i]) ** 2; return s; };
+
+before(async () => {
+  await buildDemoWorkspace(demo);
+});
+
+test('library show --prototype --json prints the prototype bit for bit as added; ls --json has no empty prototype', async () => {
+  const dir = path.join(root, 'exact');
+  const library = await initLibrary(dir, { dim: 6 });
+  const random = seededRandom(1250);
+  const given = Array.from({ length: 6 }, () => 1e6 + gaussian(random) / 3);
+  given[2] = 0.1;
+  given[3] = -Number.MIN_VALUE;
+  await library.add({ name: 'x', base: 'b', rank: 4, alpha: 8, target_modules: ['q'], format: 'peft', path: '/a/x', sha256: 'ab'.repeat(32), prototype: given, description: '', tags: [], created_at: '2024-01-01T00:00:00.000Z' });
+  library.close();
+  const shown = await cli(['library', 'show', dir, 'x', '--prototype', '--json'], root);
+  assert.equal(shown.code, 0, shown.err);
+  const parsed = JSON.parse(shown.out);
+  assert.deepEqual(Float64Array.from(parsed.prototype), Float64Array.from(given), 'bit for bit (float64 round trip)');
+  assert.equal(parsed.prototype_precision, 'float64');
+  const text = await cli(['library', 'show', dir, 'x', '--prototype'], root);
+  assert.equal(text.code, 0, text.err);
+  assert.match(text.out, /^prototype +\S+( \S+){5}$/m);
+  const without = JSON.parse((await cli(['library', 'show', dir, 'x', '--json'], root)).out);
+  assert.equal(without.prototype, undefined);
+  const listed = JSON.parse((await cli(['library', 'ls', dir, '--json'], root)).out);
+  assert.equal(listed.length, 1);
+  assert.ok(!('prototype' in listed[0]), 'no "prototype": [] in ls --json');
+});
+
+test('plan --json carries the target norm and the candidates\' pairwise distances; eval --distances the target × adapter matrix', async () => {
+  const recipe = path.join('recipes', 'grammar-01.compose.yaml');
+  const planned = await cli(['plan', recipe, '--json']);
+  assert.equal(planned.code, 0, planned.err);
+  const plan = JSON.parse(planned.out);
+  const listed = await cli(['library', 'show', 'library', plan.candidates[0].name, '--prototype', '--json']);
+  const first = JSON.parse(listed.out).prototype as number[];
+  const prototypes: number[][] = [first];
+  for (const c of plan.candidates.slice(1)) prototypes.push(JSON.parse((await cli(['library', 'show', 'library', c.name, '--prototype', '--json'])).out).prototype);
+  const k = plan.candidates.length;
+  assert.equal(plan.candidate_distances.length, k);
+  for (let i = 0; i < k; i++) for (let j = 0; j < k; j++) {
+    assert.ok(Math.abs(plan.candidate_distances[i][j] - squared(prototypes[i], prototypes[j])) <= 1e-12 * (1 + plan.candidate_distances[i][j]));
+    assert.equal(plan.candidate_distances[i][j], plan.candidate_distances[j][i]);
+  }
+  // The target norm: a recipe whose target is a float64 prototype file we wrote.
+  const target = Float64Array.from(prototypes[0], (x, i) => x + 0.25 * Math.cos(i + 1));
+  writeNpy(path.join(demo, 'recipes', 't.npy'), target);
+  const text0 = fs.readFileSync(path.join(demo, recipe), 'utf8').replace(/target:\n  samples: .*\n/, 'target:\n  prototype: t.npy\n');
+  fs.writeFileSync(path.join(demo, 'recipes', 'norm.compose.yaml'), text0);
+  const normed = await cli(['plan', path.join('recipes', 'norm.compose.yaml'), '--json']);
+  assert.equal(normed.code, 0, normed.err);
+  const expectedNorm = Math.sqrt(target.reduce((s, x) => s + x * x, 0));
+  assert.ok(Math.abs(JSON.parse(normed.out).target.norm - expectedNorm) <= 1e-14 * expectedNorm);
+  const evaluated = await cli(['eval', 'library', '--strategies', 'sparse', '--distances', '--json']);
+  assert.equal(evaluated.code, 0, evaluated.err);
+  const { distances } = JSON.parse(evaluated.out);
+  const proto = async (name: string) => JSON.parse((await cli(['library', 'show', 'library', name, '--prototype', '--json'])).out).prototype as number[];
+  assert.equal(distances.targets.length, 14);
+  for (const [r, t] of distances.targets.slice(0, 3).entries()) {
+    const pt = await proto(t);
+    for (const [c, n] of distances.names.entries()) {
+      const expected = squared(pt, await proto(n));
+      assert.ok(Math.abs(distances.squared_l2[r][c] - expected) <= 1e-12 * (1 + expected), `${t} × ${n}`);
+    }
+    assert.equal(distances.squared_l2[r][distances.names.indexOf(t)], 0);
+  }
+  const text = await cli(['eval', 'library', '--strategies', 'sparse', '--distances']);
+  assert.match(text.out, /Squared prototype distances/);
+});
