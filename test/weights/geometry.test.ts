@@ -13,6 +13,7 @@ import { buildDemoWorkspace } from '../../server/src/engine/demo/buildDemo';
 import { initLibrary } from '../../server/src/engine/library/library';
 import { writeNpy } from '../../server/src/engine/prototype/npy';
 import { gaussian, seededRandom } from './reference';
+import { DEFAULT_RHO } from '../../server/src/engine/weights';
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'ac-geometry-'));
 process.on('exit', () => fs.rmSync(root, { recursive: true, force: true }));
@@ -94,4 +95,21 @@ test('plan --json carries the target norm and the candidates\' pairwise distance
   }
   const text = await cli(['eval', 'library', '--strategies', 'sparse', '--distances']);
   assert.match(text.out, /Squared prototype distances/);
+});
+
+test('a recipe whose strategy is not sparse shows sparse with the parameters it was computed with (ρ, λ), and sim with τ', async () => {
+  const text = fs.readFileSync(path.join(demo, 'recipes', 'grammar-02.compose.yaml'), 'utf8').replace('strategy: sparse', 'strategy: lin').replace(/\n  rho: .*\n/, '\n');
+  fs.writeFileSync(path.join(demo, 'recipes', 'lin.compose.yaml'), text);
+  const json = await cli(['plan', path.join('recipes', 'lin.compose.yaml'), '--json']);
+  assert.equal(json.code, 0, json.err);
+  const plan = JSON.parse(json.out);
+  const sparse = plan.strategies.sparse;
+  assert.equal(plan.strategy, 'lin');
+  assert.equal(sparse.rho, DEFAULT_RHO);
+  assert.ok(sparse.lambda_star > 0);
+  assert.equal(sparse.lambda, DEFAULT_RHO * sparse.lambda_star);
+  const table = await cli(['plan', path.join('recipes', 'lin.compose.yaml')]);
+  assert.ok(table.out.includes(`sparse ρ=${DEFAULT_RHO} λ=`), table.out);
+  assert.match(table.out, /sim τ=\S+/);
+  assert.match(table.out, /lin \*/);
 });

@@ -35,9 +35,6 @@ export interface LassoData {
   e: Float64Array;
   /** t·t */
   tt: number;
-  /** The vectors themselves, for the QR re-solve (better conditioned than the Gram). */
-  target: Float64Array;
-  prototypes: Float64Array[];
 }
 
 export function lassoData(target: Float64Array, prototypes: Float64Array[]): LassoData {
@@ -63,7 +60,7 @@ export function lassoData(target: Float64Array, prototypes: Float64Array[]): Las
       gram[j * k + i] = s;
     }
   }
-  return { gram, b, e, tt, target, prototypes };
+  return { gram, b, e, tt };
 }
 
 /**
@@ -86,60 +83,6 @@ export function lassoObjective(c: Float64Array, data: LassoData, w: ArrayLike<nu
   const s = 1 - total;
   const squared = Math.max(0, cw + 2 * s * we + s * s * data.tt);
   return 0.5 * squared + lambda * total;
-}
-
-/**
- * argmin ½‖t − P_S·w‖² + λ·1ᵀw on the support S (no sign constraint) by a QR of P_S (Gram–Schmidt
- * twice): R·w = Qᵀt − λ·R⁻ᵀ1. The error grows with cond(P_S), not cond(P_S)² as through the Gram.
- * Null when P_S is (numerically) rank deficient: the minimiser is not unique.
- */
-function solveByQr(data: LassoData, support: readonly number[], lambda: number): Float64Array | null {
-  const { target, prototypes } = data;
-  const dim = target.length;
-  const m = support.length;
-  if (m > dim) return null;
-  const q: Float64Array[] = [];
-  const r = new Float64Array(m * m);
-  for (let a = 0; a < m; a++) {
-    const v = Float64Array.from(prototypes[support[a]]);
-    let original = 0;
-    for (let d = 0; d < dim; d++) original += v[d] * v[d];
-    for (let pass = 0; pass < 2; pass++) {
-      for (let c = 0; c < a; c++) {
-        let s = 0;
-        for (let d = 0; d < dim; d++) s += q[c][d] * v[d];
-        r[c * m + a] += s;
-        for (let d = 0; d < dim; d++) v[d] -= s * q[c][d];
-      }
-    }
-    let norm = 0;
-    for (let d = 0; d < dim; d++) norm += v[d] * v[d];
-    norm = Math.sqrt(norm);
-    if (!(norm > 1e-13 * Math.sqrt(original))) return null;
-    r[a * m + a] = norm;
-    for (let d = 0; d < dim; d++) v[d] /= norm;
-    q.push(v);
-  }
-  // z = R⁻ᵀ1 (forward), y = Qᵀt − λz, w = R⁻¹y (backward).
-  const z = new Float64Array(m);
-  for (let a = 0; a < m; a++) {
-    let s = 1;
-    for (let c = 0; c < a; c++) s -= r[c * m + a] * z[c];
-    z[a] = s / r[a * m + a];
-  }
-  const y = new Float64Array(m);
-  for (let a = 0; a < m; a++) {
-    let s = 0;
-    for (let d = 0; d < dim; d++) s += q[a][d] * target[d];
-    y[a] = s - lambda * z[a];
-  }
-  const w = new Float64Array(m);
-  for (let a = m - 1; a >= 0; a--) {
-    let s = y[a];
-    for (let c = a + 1; c < m; c++) s -= r[a * m + c] * w[c];
-    w[a] = s / r[a * m + a];
-  }
-  return w;
 }
 
 function subGram(gram: Float64Array, k: number, subset: readonly number[]): Float64Array {
@@ -277,7 +220,8 @@ export function computeLassoPath(data: LassoData, names: readonly string[]): Lam
     const now: number[] = [];
     for (let i = 0; i < k; i++) if (w[i] > 0) now.push(i);
     if (now.length > 0) {
-      const exact = solveByQr(data, now, lambda);
+      // Only when the minimiser is unique (else the path keeps its own, continuous, minimiser).
+      const exact = choleskySolve(subGram(gram, k, now), now.length, Float64Array.from(now, (i) => b[i] - lambda), scale);
       if (exact && exact.every((x) => x > 0)) now.forEach((i, a) => { w[i] = exact[a]; });
     }
     const last = down[down.length - 1];
