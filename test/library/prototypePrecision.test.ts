@@ -99,3 +99,13 @@ test('an older library without the float64 column opens, reads and writes float3
   const hits = await library.search(Float64Array.from(given), { k: 1 });
   assert.equal(hits[0].name, 'old');
 });
+
+test('search re-ranks by the float64 prototypes: float32 rounding far from the origin does not change the k nearest', async () => {
+  const library = await initLibrary(freshDir(), { dim: 1 });
+  // float32 spacing at 1e6 is 0.0625: t and b round to 1e6, a to 1e6 + 0.0625, so float32 says b is nearest.
+  await library.add([record('a', [1e6 + 0.05]), record('b', [1e6]), ...Array.from({ length: 5 }, (_, i) => record(`far-${i}`, [1e6 + 10 + i]))]);
+  const hits = await library.search(Float64Array.of(1e6 + 0.03), { k: 1 });
+  assert.deepEqual(hits.map((h) => h.name), ['a']);
+  assert.ok(Math.abs(hits[0].distance - 0.02 ** 2) < 1e-12);
+  assert.equal((await library.search(Float64Array.of(1e6 + 0.03), { k: 3 })).length, 3);
+});

@@ -446,7 +446,10 @@ export class Library {
 
     const query32 = Float32Array.from(target);
     // k beyond the size means every row; an enormous k must not reach LanceDB (it overflows there)
-    let q = this.table.vectorSearch(query32).column('prototype').distanceType('l2').limit(Math.min(k, size)).select([...this.columns(), '_distance']);
+    // The index ranks in float32; fetch a margin more and re-rank by the float64 prototypes, so near
+    // ties that float32 rounding reorders (prototypes far from the origin) still give the exact k nearest.
+    const fetch = Math.min(size, k + Math.max(8, k));
+    let q = this.table.vectorSearch(query32).column('prototype').distanceType('l2').limit(fetch).select([...this.columns(), '_distance']);
     if (filters.length > 0) q = q.where(filters.join(' AND '));
     const tuning = await searchTuning(this.table, size);
     if (tuning.nprobes) q = q.nprobes(tuning.nprobes);
@@ -463,7 +466,7 @@ export class Library {
       }
       return { name: record.name, distance, indexDistance: Number((row as { _distance: unknown })._distance), record };
     });
-    return hits.sort((a, b) => a.distance - b.distance || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    return hits.sort((a, b) => a.distance - b.distance || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)).slice(0, k);
   }
 
   private async runQuery<T>(run: () => Promise<T>, userWhere: string | undefined): Promise<T> {
