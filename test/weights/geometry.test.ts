@@ -113,3 +113,16 @@ test('a recipe whose strategy is not sparse shows sparse with the parameters it 
   assert.match(table.out, /sim τ=\S+/);
   assert.match(table.out, /lin \*/);
 });
+
+test('eval --rho evaluates sparse at λ = ρ·λ* of each problem; --form lasso the lasso form; a recipe\'s rho is used', async () => {
+  const relative = JSON.parse((await cli(['eval', 'library', '--strategies', 'sparse', '--rho', '0.25', '--json'])).out);
+  assert.equal(relative.rho, 0.25);
+  for (const t of relative.targets) assert.equal(t.strategies.sparse.lambda, 0.25 * t.lambda_star);
+  const lasso = JSON.parse((await cli(['eval', 'library', '--strategies', 'sparse', '--rho', '0.25', '--form', 'lasso', '--json'])).out);
+  assert.equal(lasso.form, 'lasso');
+  for (const t of lasso.targets) assert.ok(Math.abs(Object.values(t.strategies.sparse.weights as Record<string, number>).reduce((s, w) => s + w, 0) - 1) < 1e-12);
+  assert.notDeepEqual(lasso.summary.sparse, relative.summary.sparse);
+  const fromRecipe = JSON.parse((await cli(['eval', path.join('recipes', 'grammar-01.compose.yaml'), '--strategies', 'sparse', '--json'])).out);
+  assert.equal(fromRecipe.rho, DEFAULT_RHO, 'the demo recipe says rho: 0.5');
+  assert.equal((await cli(['eval', 'library', '--rho', '1', '--lambda', '2'])).code, 2);
+});

@@ -5,7 +5,7 @@ import { evaluateLibrary } from '../../engine/eval/evaluateLibrary';
 import { DEFAULT_EVAL_LAMBDA, EVAL_STRATEGIES } from '../../engine/eval/leaveOneOut';
 import { parseRecipe } from '../../engine/recipe/parse';
 import { isUri, resolveRecipePaths } from '../../engine/recipe/paths';
-import type { Strategy } from '../../engine/types';
+import { SPARSE_FORMS, type SparseForm, type Strategy } from '../../engine/types';
 import { listOption, numberOption, requirePositional, stringOption, toJson, type Command } from '../command';
 import { evalMarkdown, evalText } from '../evalReport';
 import { displayPath } from '../recipeFiles';
@@ -33,6 +33,9 @@ Options:
   --k N                candidates per held-out adapter (default 5)
   --lambda X           sparse penalty λ ≥ 0, or auto: λ = ρ·λ* with ρ picked on the OTHER targets' λ-curve
                        (default ${DEFAULT_EVAL_LAMBDA})
+  --rho X              sparse at λ = ρ·λ* of each problem (scale-free; not with --lambda). A recipe's
+                       \`rho\` is used unless --lambda is given
+  --form F             sparse form: constrained (default) | lasso
   --temperature T      sim softmax temperature (default: each problem's median distance)
   --base B             only adapters of this base model
   --distances          also print the target × adapter matrix of squared prototype distances ‖pₜ − pᵢ‖²
@@ -51,6 +54,8 @@ Options:
     strategies: { type: 'string', multiple: true },
     k: { type: 'string' },
     lambda: { type: 'string' },
+    rho: { type: 'string' },
+    form: { type: 'string' },
     temperature: { type: 'string' },
     base: { type: 'string' },
     'lambda-curve': { type: 'boolean' },
@@ -80,6 +85,12 @@ Options:
       lambda = lambdaText === 'auto' ? 'auto' : Number(lambdaText);
       if (lambda !== 'auto' && !(Number.isFinite(lambda) && lambda >= 0)) throw new ComposerError('usage', `--lambda expects a number ≥ 0 or auto, got '${lambdaText}'`);
     }
+    const rhoFlag = numberOption(args, 'rho');
+    if (rhoFlag !== undefined && lambdaText !== undefined) throw new ComposerError('usage', 'give either --lambda or --rho, not both');
+    if (rhoFlag !== undefined && !(rhoFlag >= 0)) throw new ComposerError('usage', `--rho expects a number ≥ 0, got ${rhoFlag}`);
+    const rho = rhoFlag ?? (lambdaText === undefined && fromRecipe?.lambda === undefined ? fromRecipe?.rho : undefined);
+    const form = stringOption(args, 'form') ?? fromRecipe?.form;
+    if (form !== undefined && !(SPARSE_FORMS as readonly string[]).includes(form)) throw new ComposerError('usage', `unknown --form '${form}' (${SPARSE_FORMS.join(' | ')})`);
     const temperature = numberOption(args, 'temperature');
     if (temperature !== undefined && !(temperature > 0)) throw new ComposerError('usage', `--temperature expects a positive number, got ${temperature}`);
 
@@ -87,6 +98,8 @@ Options:
     const result = await evaluateLibrary(library, {
       k,
       lambda,
+      ...(rho !== undefined ? { rho } : {}),
+      ...(form !== undefined ? { form: form as SparseForm } : {}),
       strategies: strategies.length ? (strategies as Strategy[]) : undefined,
       base: stringOption(args, 'base') ?? fromRecipe?.base,
       temperature,
@@ -105,7 +118,7 @@ Options:
 };
 
 /** A recipe given instead of a library: its library, base, k and numeric λ. */
-function recipeDefaults(given: string, cwd: string): { library: string; base?: string; k?: number; lambda?: number | 'auto' } | undefined {
+function recipeDefaults(given: string, cwd: string): { library: string; base?: string; k?: number; lambda?: number | 'auto'; rho?: number; form?: SparseForm } | undefined {
   if (!/\.(compose\.)?ya?ml$/i.test(given) || isUri(given)) return undefined;
   const file = path.resolve(cwd, given);
   if (!fs.existsSync(file) || !fs.statSync(file).isFile()) return undefined;
@@ -119,6 +132,8 @@ function recipeDefaults(given: string, cwd: string): { library: string; base?: s
     base: typeof spec.base === 'string' ? spec.base : undefined,
     k: spec.retrieve.k,
     lambda: spec.weights.lambda,
+    rho: spec.weights.rho,
+    form: spec.weights.form,
   };
 }
 

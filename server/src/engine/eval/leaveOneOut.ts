@@ -92,7 +92,12 @@ export interface LambdaCurve {
 
 export interface LeaveOneOutResult {
   k: number;
+  /** The absolute λ asked for (unused when rho is set). */
   lambda: number | 'auto';
+  /** sparse at λ = ρ·λ* of each problem (scale-free), when asked for. */
+  rho?: number;
+  /** The sparse form evaluated (absent: constrained). */
+  form?: SparseForm;
   strategies: Strategy[];
   targets: TargetResult[];
   summary: Partial<Record<Strategy, StrategySummary>>;
@@ -192,7 +197,7 @@ export async function leaveOneOut(records: AdapterRecord[], options: LeaveOneOut
       const solved = p.solved[strategy];
       if (!solved) continue;
       const w = p.members.map((i) => solved.weights[pool[i].name]);
-      scores[strategy] = { ...scoreWeights(gram, p, w), ...(strategy === 'sparse' ? { lambda: lambda as number } : {}) };
+      scores[strategy] = { ...scoreWeights(gram, p, w), ...(strategy === 'sparse' ? { lambda: (solved as { lambda?: number }).lambda ?? (lambda as number) } : {}) };
     }
     return { target: pool[p.index].name, base: p.base, candidates: p.candidates, lambda_star: p.path.lambda_star, strategies: scores };
   });
@@ -200,6 +205,8 @@ export async function leaveOneOut(records: AdapterRecord[], options: LeaveOneOut
   const result: LeaveOneOutResult = {
     k,
     lambda,
+    ...(options.rho !== undefined && lambda !== 'auto' ? { rho: options.rho } : {}),
+    ...(options.form === 'lasso' ? { form: options.form } : {}),
     strategies,
     targets,
     summary: summarize(targets, strategies),
