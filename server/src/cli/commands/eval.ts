@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ComposerError } from '../../engine/errors';
 import { evaluateLibrary } from '../../engine/eval/evaluateLibrary';
-import { DEFAULT_EVAL_LAMBDA, EVAL_STRATEGIES } from '../../engine/eval/leaveOneOut';
+import { EVAL_STRATEGIES } from '../../engine/eval/leaveOneOut';
 import { parseRecipe } from '../../engine/recipe/parse';
 import { isUri, resolveRecipePaths } from '../../engine/recipe/paths';
 import { SPARSE_FORMS, type SparseForm, type Strategy } from '../../engine/types';
@@ -10,7 +10,7 @@ import { listOption, numberOption, requirePositional, stringOption, toJson, type
 import { evalMarkdown, evalText } from '../evalReport';
 import { displayPath } from '../recipeFiles';
 import { openLibrary } from '../../engine/library/library';
-import { squaredDistance } from '../../engine/weights';
+import { DEFAULT_RHO, squaredDistance } from '../../engine/weights';
 import { formatNumber } from '../planReport';
 
 export const evalCommand: Command = {
@@ -31,10 +31,10 @@ Options:
   --leave-one-out      the protocol (the default and, for now, the only one)
   --strategies LIST    comma-separated, of ${EVAL_STRATEGIES.join(', ')} (default: all)
   --k N                candidates per held-out adapter (default 5)
-  --lambda X           sparse penalty λ ≥ 0, or auto: λ = ρ·λ* with ρ picked on the OTHER targets' λ-curve
-                       (default ${DEFAULT_EVAL_LAMBDA})
-  --rho X              sparse at λ = ρ·λ* of each problem (scale-free; not with --lambda). A recipe's
-                       \`rho\` is used unless --lambda is given
+  --lambda X           absolute sparse penalty λ ≥ 0, or auto: λ = ρ·λ* with ρ picked on the OTHER targets'
+                       λ-curve
+  --rho X              sparse at λ = ρ·λ* of each problem (scale-free; not with --lambda). Default: the
+                       recipe's, else ${DEFAULT_RHO} (the recipe default)
   --form F             sparse form: constrained (default) | lasso
   --temperature T      sim softmax temperature (default: each problem's median distance)
   --base B             only adapters of this base model
@@ -80,7 +80,7 @@ Options:
     const k = numberOption(args, 'k') ?? fromRecipe?.k ?? 5;
     if (!Number.isInteger(k) || k < 1) throw new ComposerError('usage', `--k expects a positive integer, got ${k}`);
     const lambdaText = stringOption(args, 'lambda');
-    let lambda: number | 'auto' = fromRecipe?.lambda ?? DEFAULT_EVAL_LAMBDA;
+    let lambda: number | 'auto' | undefined = fromRecipe?.lambda;
     if (lambdaText !== undefined) {
       lambda = lambdaText === 'auto' ? 'auto' : Number(lambdaText);
       if (lambda !== 'auto' && !(Number.isFinite(lambda) && lambda >= 0)) throw new ComposerError('usage', `--lambda expects a number ≥ 0 or auto, got '${lambdaText}'`);
@@ -97,7 +97,7 @@ Options:
     const curve = Boolean(args.values['lambda-curve']);
     const result = await evaluateLibrary(library, {
       k,
-      lambda,
+      ...(lambda !== undefined ? { lambda } : {}),
       ...(rho !== undefined ? { rho } : {}),
       ...(form !== undefined ? { form: form as SparseForm } : {}),
       strategies: strategies.length ? (strategies as Strategy[]) : undefined,

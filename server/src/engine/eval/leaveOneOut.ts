@@ -9,7 +9,7 @@ import { ComposerError } from '../errors';
 import type { PanelProducts } from '../lora/truncatedProduct';
 import { costMatrixOfValid, quadraticForm } from '../weights/costMatrix';
 import { cleanWeights, NONZERO_THRESHOLD } from '../weights/result';
-import { solveAll, sparseAt, squaredDistance } from '../weights';
+import { DEFAULT_RHO, solveAll, sparseAt, squaredDistance } from '../weights';
 import type { AdapterRecord, Candidate, LambdaPath, SparseForm, Strategy } from '../types';
 import { AdapterDeltaGram, compareComposition } from './deltaGram';
 
@@ -26,7 +26,7 @@ export interface LeaveOneOutOptions {
   strategies?: readonly Strategy[];
   /**
    * sparse: an absolute λ, or 'auto' — λ = ρ·λ*ₜ with ρ chosen for each target by the λ-curve of the
-   * OTHER targets of its base (nested, so the target never tunes its own λ). Default 0.05.
+   * OTHER targets of its base (nested, so the target never tunes its own λ). Default: none, ρ = DEFAULT_RHO.
    */
   lambda?: number | 'auto';
   /** sim: the softmax temperature (default: each problem's median distance). */
@@ -126,6 +126,8 @@ export async function leaveOneOut(records: AdapterRecord[], options: LeaveOneOut
     if (!(EVAL_STRATEGIES as readonly string[]).includes(s)) throw new ComposerError('usage', `strategy '${s}' cannot be evaluated leave-one-out (${EVAL_STRATEGIES.join(', ')})`);
   }
   const lambda = options.lambda ?? DEFAULT_EVAL_LAMBDA;
+  // The one scale-free default (as recipes and --strategy sparse): ρ, unless an absolute λ is asked for.
+  const rho = options.rho ?? (options.lambda === undefined ? DEFAULT_RHO : undefined);
   if (lambda !== 'auto' && !(Number.isFinite(lambda) && lambda >= 0)) throw new ComposerError('usage', `λ must be a number ≥ 0 or auto, got ${lambda}`);
   const say = options.onProgress ?? (() => undefined);
 
@@ -152,7 +154,7 @@ export async function leaveOneOut(records: AdapterRecord[], options: LeaveOneOut
       .slice(0, k);
     const members = ranked.map((h) => h.i);
     const problem = { target: prototypes[t], prototypes: members.map((i) => prototypes[i]), names: members.map((i) => pool[i].name) };
-    const penalty = options.rho !== undefined && lambda !== 'auto' ? { rho: options.rho } : { lambda: lambda === 'auto' ? 0 : lambda };
+    const penalty = rho !== undefined && lambda !== 'auto' ? { rho } : { lambda: lambda === 'auto' ? 0 : lambda };
     const solved = solveAll(problem, { strategy: 'sparse', ...penalty, ...(options.temperature !== undefined ? { temperature: options.temperature } : {}) });
     if (options.form === 'lasso') solved.strategies.sparse = solveAll(problem, { strategy: 'sparse', form: 'lasso', ...penalty }).strategies.sparse;
     problems.push({
@@ -205,7 +207,7 @@ export async function leaveOneOut(records: AdapterRecord[], options: LeaveOneOut
   const result: LeaveOneOutResult = {
     k,
     lambda,
-    ...(options.rho !== undefined && lambda !== 'auto' ? { rho: options.rho } : {}),
+    ...(rho !== undefined && lambda !== 'auto' ? { rho } : {}),
     ...(options.form === 'lasso' ? { form: options.form } : {}),
     strategies,
     targets,
