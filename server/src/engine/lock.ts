@@ -74,6 +74,8 @@ export function buildLock(input: {
   if (spec.retrieve.exclude.length) parameters.exclude = [...spec.retrieve.exclude];
   if (spec.retrieve.adapters) parameters.adapters = [...spec.retrieve.adapters];
   if (selected.lambda !== undefined) parameters.lambda = selected.lambda;
+  if (selected.rho !== undefined) parameters.rho = selected.rho;
+  if (selected.form !== undefined) parameters.form = selected.form;
   if (selected.temperature !== undefined) parameters.temperature = selected.temperature;
   const byName = new Map(input.candidates.map((c) => [c.name, c]));
   return {

@@ -26,7 +26,7 @@ import { encoderSessionKey } from './prototype/encoderSessionKey';
 import { prototypeFromText } from './prototype/sampleSources';
 import { lambdaPath, solveAll, squaredDistance } from './weights';
 import { chooseLambdaRatio, FALLBACK_RATIO, lambdaChoiceMessage, type LambdaChoice } from './eval/lambdaSelection';
-import type { AdapterRecord, Candidate, PlanJson, StrategyResult, TargetSource, WeightsParams } from './types';
+import type { AdapterRecord, Candidate, MergePlan, PlanJson, StrategyResult, TargetSource, WeightsParams } from './types';
 import { staleLockProblems } from './lock';
 import { assertRegularFile } from './safeRead';
 import { AdapterVerifier, describeDrift, driftHint } from './library/integrity';
@@ -239,6 +239,11 @@ class CachingPlanner implements Planner {
     if (recipeHasErrors || unknownNames) return;
     checkAborted(options.signal);
 
+    if (info.prototypePrecision === 'float32') {
+      report(new RecipeProblem('information', 'float32-prototypes', `the library at ${paths.library} was made before prototypes were kept in float64: its prototypes are float32, so the weights are exact for the float32 values, not for the prototypes as computed`, ['library'], 'value', {
+        hint: 'make a new library (`library init`) and add the adapters again to keep each prototype as given',
+      }));
+    }
     if (info.size === 0) {
       throw new RecipeProblem('error', 'empty-library', `the library at ${paths.library} holds no adapters`, ['library'], 'value', {
         hint: 'add adapters with `adapter-composer library add`',
@@ -284,6 +289,8 @@ class CachingPlanner implements Planner {
     const candidates: Candidate[] = hits.map((h) => ({ name: h.record.name, distance: h.distance }));
     const params: WeightsParams = { strategy: spec.weights.strategy };
     if (typeof spec.weights.lambda === 'number') params.lambda = spec.weights.lambda;
+    if (spec.weights.rho !== undefined) params.rho = spec.weights.rho;
+    if (spec.weights.form !== undefined) params.form = spec.weights.form;
     if (spec.weights.temperature !== undefined) params.temperature = spec.weights.temperature;
     if (spec.weights.manual) {
       // Manual weights may name adapters beyond the k nearest: they join the candidates.
@@ -308,21 +315,25 @@ class CachingPlanner implements Planner {
         return { ratio: FALLBACK_RATIO, targets: 0, fallback: 'leave-one-out failed' };
       });
       checkAborted(options.signal);
-      params.lambda = choice.ratio * lambdaPath(problem).lambda_star;
-      report(new RecipeProblem('information', 'lambda-auto', lambdaChoiceMessage(choice, params.lambda), ['weights', 'lambda']));
+      params.rho = choice.ratio;
+      report(new RecipeProblem('information', 'lambda-auto', lambdaChoiceMessage(choice, choice.ratio * lambdaPath(problem, params.form).lambda_star), ['weights', 'lambda']));
     }
     const solved = solveAll(problem, params);
     const strategies: Partial<Record<string, StrategyResult>> = solved.strategies;
     const selected = strategies[spec.weights.strategy];
     const merged = selected ? outcome.candidates.filter((c) => (selected.weights[c.name] ?? 0) !== 0) : outcome.candidates;
     this.mergeVerdicts(recipe, merged, paths, report);
+    const merge = mergePlan(recipe, solved.strategies[spec.weights.strategy]?.weights ?? {}, outcome.candidates);
     outcome.plan = {
       recipe: file,
-      target: { dim: target.dim, source: target.source, count: target.count, sha256: sha256Prototype(target.prototype) },
+      target: { dim: target.dim, source: target.source, count: target.count, sha256: sha256Prototype(target.prototype), norm: Math.sqrt(squaredDistance(target.prototype, new Float64Array(target.dim))) },
       candidates,
+      candidate_distances: problem.prototypes.map((p) => problem.prototypes.map((q) => squaredDistance(p, q))),
       strategies,
       strategy: spec.weights.strategy,
       lambda_path: solved.lambdaPath,
+      merge,
+      ...(solved.lambdaPaths ? { lambda_paths: solved.lambdaPaths } : {}),
       library: { uri: paths.library, version: cached.version, size: info.size, encoder: info.encoder },
       ...(target.provider ? { provider: target.provider } : {}),
       warnings: [],
@@ -610,4 +621,12 @@ function detailsOf(record: AdapterRecord): { modules_to_save?: string[]; ranks?:
 
 function checkAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw new ComposerError('cancelled', 'planning cancelled');
+}
+
+/** The merge the recipe asks for over the selected strategy's adapters: exact, or truncating. */
+function mergePlan(recipe: Recipe, weights: Record<string, number>, candidates: AdapterRecord[]): MergePlan {
+  const merge = recipe.spec.merge;
+  const totalRank = candidates.filter((c) => Math.abs(weights[c.name] ?? 0) > 1e-12).reduce((s, c) => s + c.rank, 0);
+  if (merge.method === 'cat') return { method: 'cat', total_rank: totalRank, exact: true };
+  return { method: 'svd', rank: merge.rank, total_rank: totalRank, exact: merge.rank >= totalRank };
 }

@@ -31,7 +31,7 @@ Options:
 function demoText(report: DemoReport, cwd: string): string {
   const rel = path.relative(cwd, report.workspace) || '.';
   const lines = [`Demo workspace: ${rel}/ (${report.tasks} tasks, skills: ${report.skills.join(', ')})`, ''];
-  lines.push('Per held-out task (selected strategy sparse λ=0.05): weights, and the composed ΔW vs the true adapter');
+  lines.push('Per held-out task (selected strategy sparse ρ=0.5, λ = ρ·λ* of each task): weights, and the composed ΔW vs the true adapter');
   for (const { target, strategies } of report.targets) {
     const s = strategies.sparse!;
     const w = Object.entries(s.weights).filter(([, v]) => v !== 0).map(([n, v]) => `${n} ${formatWeight(v)}`).join(' · ');

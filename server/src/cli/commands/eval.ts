@@ -2,15 +2,18 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ComposerError } from '../../engine/errors';
 import { evaluateLibrary } from '../../engine/eval/evaluateLibrary';
-import { DEFAULT_EVAL_LAMBDA, EVAL_STRATEGIES } from '../../engine/eval/leaveOneOut';
+import { EVAL_STRATEGIES } from '../../engine/eval/leaveOneOut';
 import { parseRecipe } from '../../engine/recipe/parse';
 import { isUri, resolveRecipePaths } from '../../engine/recipe/paths';
 import { resolveLocation } from '../../engine/location';
-import type { Strategy } from '../../engine/types';
+import { SPARSE_FORMS, type SparseForm, type Strategy } from '../../engine/types';
 import { listOption, numberOption, requirePositional, stringOption, toJson, type Command } from '../command';
 import { evalMarkdown, evalText } from '../evalReport';
 import { displayPath } from '../recipeFiles';
 import { readTextSafe } from '../../engine/safeRead';
+import { openLibrary } from '../../engine/library/library';
+import { DEFAULT_RHO, squaredDistance } from '../../engine/weights';
+import { formatNumber } from '../planReport';
 
 export const evalCommand: Command = {
   name: 'eval',
@@ -30,10 +33,16 @@ Options:
   --leave-one-out      the protocol (the default and, for now, the only one)
   --strategies LIST    comma-separated, of ${EVAL_STRATEGIES.join(', ')} (default: all)
   --k N                candidates per held-out adapter (default 5)
-  --lambda X           sparse penalty λ ≥ 0, or auto: λ = ρ·λ* with ρ picked on the OTHER targets' λ-curve
-                       (default ${DEFAULT_EVAL_LAMBDA})
+  --lambda X           absolute sparse penalty λ ≥ 0, or auto: λ = ρ·λ* with ρ picked on the OTHER targets'
+                       λ-curve
+  --rho X              sparse at λ = ρ·λ* of each problem (scale-free; not with --lambda). Default: the
+                       recipe's, else ${DEFAULT_RHO} (the recipe default)
+  --form F             sparse form: constrained (default) | lasso
   --temperature T      sim softmax temperature (default: each problem's median distance)
   --base B             only adapters of this base model
+  --distances          also print the target × adapter matrix of squared prototype distances ‖pₜ − pᵢ‖²
+                       (the paper's Table 8; rows: held-out targets, columns: adapters of the same base;
+                       JSON: distances {names, squared_l2})
   --lambda-curve       also print the mean ΔW error along λ = ρ·λ*, ρ ∈ [0, 1] (what \`lambda: auto\` minimises)
   --format F           table (default) | markdown | json
   --json               the same as --format json:
@@ -47,9 +56,12 @@ Options:
     strategies: { type: 'string', multiple: true },
     k: { type: 'string' },
     lambda: { type: 'string' },
+    rho: { type: 'string' },
+    form: { type: 'string' },
     temperature: { type: 'string' },
     base: { type: 'string' },
     'lambda-curve': { type: 'boolean' },
+    distances: { type: 'boolean' },
     format: { type: 'string' },
     products: { type: 'string' },
   },
@@ -70,18 +82,26 @@ Options:
     const k = numberOption(args, 'k') ?? fromRecipe?.k ?? 5;
     if (!Number.isInteger(k) || k < 1) throw new ComposerError('usage', `--k expects a positive integer, got ${k}`);
     const lambdaText = stringOption(args, 'lambda');
-    let lambda: number | 'auto' = fromRecipe?.lambda ?? DEFAULT_EVAL_LAMBDA;
+    let lambda: number | 'auto' | undefined = fromRecipe?.lambda;
     if (lambdaText !== undefined) {
       lambda = lambdaText === 'auto' ? 'auto' : Number(lambdaText);
       if (lambda !== 'auto' && !(Number.isFinite(lambda) && lambda >= 0)) throw new ComposerError('usage', `--lambda expects a number ≥ 0 or auto, got '${lambdaText}'`);
     }
+    const rhoFlag = numberOption(args, 'rho');
+    if (rhoFlag !== undefined && lambdaText !== undefined) throw new ComposerError('usage', 'give either --lambda or --rho, not both');
+    if (rhoFlag !== undefined && !(rhoFlag >= 0)) throw new ComposerError('usage', `--rho expects a number ≥ 0, got ${rhoFlag}`);
+    const rho = rhoFlag ?? (lambdaText === undefined && fromRecipe?.lambda === undefined ? fromRecipe?.rho : undefined);
+    const form = stringOption(args, 'form') ?? fromRecipe?.form;
+    if (form !== undefined && !(SPARSE_FORMS as readonly string[]).includes(form)) throw new ComposerError('usage', `unknown --form '${form}' (${SPARSE_FORMS.join(' | ')})`);
     const temperature = numberOption(args, 'temperature');
     if (temperature !== undefined && !(temperature > 0)) throw new ComposerError('usage', `--temperature expects a positive number, got ${temperature}`);
 
     const curve = Boolean(args.values['lambda-curve']);
     const result = await evaluateLibrary(library, {
       k,
-      lambda,
+      ...(lambda !== undefined ? { lambda } : {}),
+      ...(rho !== undefined ? { rho } : {}),
+      ...(form !== undefined ? { form: form as SparseForm } : {}),
       strategies: strategies.length ? (strategies as Strategy[]) : undefined,
       base: stringOption(args, 'base') ?? fromRecipe?.base,
       temperature,
@@ -91,15 +111,16 @@ Options:
     });
     if (io.isTTY) process.stderr.write('\r\x1b[K');
     const shown = isUri(library) ? library : displayPath(library, io.cwd);
-    if (format === 'json') io.out(toJson(result));
-    else if (format === 'markdown') io.out(evalMarkdown(result, shown, { curve }));
-    else io.out(evalText(result, shown, { curve }));
+    const distances = args.values.distances ? await distanceMatrix(library, result.targets.map((t) => t.target)) : undefined;
+    if (format === 'json') io.out(toJson(distances ? { ...result, distances } : result));
+    else if (format === 'markdown') io.out(evalMarkdown(result, shown, { curve }) + (distances ? `\n\n${distanceMarkdown(distances)}` : ''));
+    else io.out(evalText(result, shown, { curve }) + (distances ? `\n\n${distanceText(distances)}` : ''));
     return 0;
   },
 };
 
 /** A recipe given instead of a library: its library, base, k and numeric λ. */
-function recipeDefaults(given: string, cwd: string): { library: string; base?: string; k?: number; lambda?: number | 'auto' } | undefined {
+function recipeDefaults(given: string, cwd: string): { library: string; base?: string; k?: number; lambda?: number | 'auto'; rho?: number; form?: SparseForm } | undefined {
   if (!/\.(compose\.)?ya?ml$/i.test(given) || isUri(given)) return undefined;
   const file = path.resolve(cwd, given);
   if (!fs.existsSync(file) || !fs.statSync(file).isFile()) return undefined;
@@ -113,5 +134,52 @@ function recipeDefaults(given: string, cwd: string): { library: string; base?: s
     base: typeof spec.base === 'string' ? spec.base : undefined,
     k: spec.retrieve.k,
     lambda: spec.weights.lambda,
+    rho: spec.weights.rho,
+    form: spec.weights.form,
   };
+}
+
+interface DistanceMatrix {
+  /** Row names: the held-out targets. */
+  targets: string[];
+  /** Column names: every adapter evaluated. */
+  names: string[];
+  /** squared_l2[t][i] = ‖p_t − p_i‖² (float64 prototypes); null across base models. */
+  squared_l2: (number | null)[][];
+}
+
+/** The target × adapter matrix of squared prototype distances (the paper's Table 8). */
+async function distanceMatrix(uri: string, targets: string[]): Promise<DistanceMatrix> {
+  const library = await openLibrary(uri);
+  try {
+    const records = await library.list();
+    const byName = new Map(records.map((r) => [r.name, r]));
+    const names = [...targets];
+    const squared = targets.map((t) => {
+      const a = byName.get(t)!;
+      return names.map((n) => {
+        const b = byName.get(n)!;
+        return a.base === b.base ? squaredDistance(a.prototype, b.prototype) : null;
+      });
+    });
+    return { targets, names, squared_l2: squared };
+  } finally {
+    library.close();
+  }
+}
+
+function distanceRows(d: DistanceMatrix): string[][] {
+  return d.targets.map((t, r) => [t, ...d.squared_l2[r].map((x) => (x === null ? '–' : formatNumber(x)))]);
+}
+
+function distanceText(d: DistanceMatrix): string {
+  const header = ['target \\ adapter', ...d.names];
+  const rows = distanceRows(d);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ').trimEnd();
+  return ['Squared prototype distances ‖pₜ − pᵢ‖² (rows: held-out targets):', '', line(header), ...rows.map(line)].join('\n');
+}
+
+function distanceMarkdown(d: DistanceMatrix): string {
+  return ['Squared prototype distances ‖pₜ − pᵢ‖² (rows: held-out targets):', '', `| target | ${d.names.join(' | ')} |`, `| --- | ${d.names.map(() => '---:').join(' | ')} |`, ...distanceRows(d).map((r) => `| ${r.join(' | ')} |`)].join('\n');
 }

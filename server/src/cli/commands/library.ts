@@ -33,7 +33,8 @@ Actions:
                                                 --fix re-records the changed rows from their
                                                 files (prototype, tags, base kept)
   ls <uri>                                      list adapters
-  show <uri> <name>                             one adapter's row
+  show <uri> <name> [--prototype]               one adapter's row; --prototype adds the stored prototype
+                                                (float64, bit for bit what was added; --json: an array)
   rm <uri> <name>                               remove an adapter
   info <uri>                                    encoder, dimension, size, version, index
   index <uri> [--kind ivf_flat|hnsw_sq] [--force]   build the ANN index (automatic for large tables)
@@ -84,7 +85,10 @@ export const libraryCommand: Command = {
     replace: { type: 'boolean' },
     fix: { type: 'boolean' },
     'override-base': { type: 'boolean' },
+    'show-prototype': { type: 'boolean' },
   },
+  // `show --prototype` is a flag; `add --prototype FILE` takes a value.
+  rewriteArgs: (argv) => (argv.find((a) => !a.startsWith('-')) === 'show' ? argv.map((a) => (a === '--prototype' ? '--show-prototype' : a)) : argv),
   async run(args, io) {
     const action = requirePositional(args, 0, 'an action (init, add, ls, show, rm, info, index, verify)', 'library');
     const uri = resolveUri(requirePositional(args, 1, 'the library URI', 'library'), io);
@@ -140,7 +144,8 @@ export const libraryCommand: Command = {
         const library = await openLibrary(uri);
         try {
           const rows = await library.list({ prototypes: false });
-          if (json) io.out(toJson(rows));
+          // Listed without prototypes: omit the key rather than print an empty (wrong) one.
+          if (json) io.out(toJson(rows.map(({ prototype: _omit, ...row }) => row)));
           else if (rows.length === 0) io.out('(empty library)');
           else {
             // Rows written by older versions (or other tools) may hold control characters: escaped, one row per adapter.
@@ -167,8 +172,10 @@ export const libraryCommand: Command = {
           const record = await library.get(name);
           if (!record) throw new ComposerError('library', `no adapter named '${name}' in the library at ${uri}`, undefined, '`library ls` lists the names');
           const { prototype, details, ...rest } = record;
-          const shown = { ...rest, base: json ? rest.base : baseShown(record), prototype_dim: prototype.length, details: details ? JSON.parse(details) : undefined };
-          io.out(json ? toJson(shown) : Object.entries(shown).map(([k, v]) => `${k.padEnd(15)} ${typeof v === 'object' ? JSON.stringify(v) : v}`).join('\n'));
+          const withPrototype = Boolean(args.values['show-prototype']);
+          const shown = { ...rest, base: json ? rest.base : baseShown(record), prototype_dim: prototype.length, prototype_norm: Math.sqrt(prototype.reduce((t, x) => t + x * x, 0)), details: details ? JSON.parse(details) : undefined, ...(withPrototype ? { prototype_precision: library.exactPrototypes ? 'float64' : 'float32', prototype } : {}) };
+          // JSON numbers print the shortest decimal that round-trips: float64 bit for bit.
+          io.out(json ? toJson(shown) : Object.entries(shown).map(([k, v]) => `${k.padEnd(15)} ${k === 'prototype' ? (v as number[]).map(String).join(' ') : typeof v === 'object' ? JSON.stringify(v) : v}`).join('\n'));
         } finally {
           library.close();
         }

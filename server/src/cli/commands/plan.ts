@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { predictTruncation } from '../../engine/lora/merge';
 import { ComposerError } from '../../engine/errors';
 import { createPlanner } from '../../engine/planner';
 import { formatProblem, hasErrors, problemHint } from '../../engine/recipe/problem';
@@ -56,6 +57,18 @@ Options:
       const plan = { ...outcome.plan, recipe: shown };
       if (override) plan.strategy = override as Strategy;
       plan.warnings = outcome.problems.filter((p) => p.severity === 'warning').map((p) => (problemHint(p) ? `${p.message} (hint: ${problemHint(p)})` : p.message));
+      // A truncating svd merge: what it would lose, from the factors, before anything is composed.
+      if (plan.merge && !plan.merge.exact && plan.merge.rank !== undefined) {
+        const weights = plan.strategies[plan.strategy]?.weights ?? {};
+        const byName = new Map(outcome.candidates!.map((c) => [c.name, c]));
+        const inputs = Object.entries(weights).filter(([, w]) => w !== 0).map(([name, weight]) => ({ name, path: byName.get(name)!.path, weight }));
+        const predicted = await predictTruncation(inputs, plan.merge.rank);
+        plan.merge = {
+          ...plan.merge,
+          exact: predicted.truncatedModules === 0,
+          predicted: { energy_kept: predicted.energyKept, relative_error: predicted.relativeError, truncated_modules: predicted.truncatedModules, modules: predicted.modules },
+        };
+      }
       io.out(format === 'json' ? toJson(plan) : format === 'markdown' ? planMarkdown(plan) : planTable(plan));
       return 0;
     } finally {

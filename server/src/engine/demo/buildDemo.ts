@@ -165,7 +165,7 @@ retrieve:
   exclude: [${task.name}]
 weights:
   strategy: sparse
-  lambda: 0.05
+  rho: 0.5
 merge:
   method: svd
   rank: 16

@@ -10,6 +10,7 @@
 import { sameBase } from '../library/baseModels';
 import type { AdapterRecord } from '../types';
 import { leaveOneOut, type LambdaCurve } from './leaveOneOut';
+import { DEFAULT_RHO } from '../weights/sparse';
 
 export interface LambdaChoice {
   /** λ/λ* to use. */
@@ -30,7 +31,7 @@ export interface LambdaChoiceKey {
 }
 
 /** Without a curve (fewer than 3 adapters): halfway between lin and convex, as the sparse default. */
-export const FALLBACK_RATIO = 0.5;
+export const FALLBACK_RATIO = DEFAULT_RHO;
 
 const choices = new Map<string, Promise<LambdaChoice>>();
 const MAX_CACHED = 32;

@@ -61,8 +61,13 @@ export function semanticProblems(recipe: Recipe, options: SemanticOptions = {}):
   }
 
   // Parameters that the chosen strategy or method ignores.
-  if (strategyValid && given(weights, 'lambda') && strategy !== 'sparse') {
-    push('warning', 'unused-parameter', `\`lambda\` is unused: strategy is \`${strategy}\` (λ applies to \`sparse\` only)`, ['weights', 'lambda'], 'key', { unnecessary: true });
+  if (given(weights, 'lambda') && given(weights, 'rho')) {
+    push('error', 'lambda-and-rho', 'give either `lambda` (absolute λ) or `rho` (relative, λ = ρ·λ*), not both', ['weights', 'rho'], 'key', { hint: 'keep `rho`: it does not depend on the scale of the features' });
+  }
+  for (const [key, symbol] of [['lambda', 'λ'], ['rho', 'ρ'], ['form', 'the form']] as const) {
+    if (strategyValid && given(weights, key) && strategy !== 'sparse') {
+      push('warning', 'unused-parameter', `\`${key}\` is unused: strategy is \`${strategy}\` (${symbol} applies to \`sparse\` only)`, ['weights', key], 'key', { unnecessary: true });
+    }
   }
   if (strategyValid && given(weights, 'temperature') && strategy !== 'sim') {
     push('warning', 'unused-parameter', `\`temperature\` is unused: strategy is \`${strategy}\` (τ applies to \`sim\` only)`, ['weights', 'temperature'], 'key', { unnecessary: true });
