@@ -365,6 +365,11 @@ weights:
 merge:
   method: cat
 output: ../out/${domain.name}/${withBase ? 'sparse+base' : 'sparse'}
+evaluate:
+  builtin: classification
+  model: ../model
+  data: ../data/${domain.name}/test_x.npy
+  labels: ../data/${domain.name}/test_y.npy
 `;
 }
 
