@@ -48,15 +48,15 @@ test('layout: model, data, PEFT adapters, recipes and every scored composite', (
   }
 });
 
-test('every strategy but manual is scored, with and without the base candidate', () => {
+test('every strategy but manual is scored (and sparse with lambda: auto), with and without the base candidate', () => {
   const expected = STRATEGIES.filter((s) => s !== 'manual').sort();
   for (const t of report.targets) {
-    assert.deepEqual(Object.keys(t.strategies).sort(), expected, t.target);
+    assert.deepEqual(Object.keys(t.strategies).sort(), [...expected, 'sparse@auto'].sort(), t.target);
     assert.deepEqual(Object.keys(t.with_base_candidate).sort(), expected, t.target);
     for (const s of expected) assert.ok(fs.existsSync(path.join(dir, 'out', t.target, s, 'adapter_model.safetensors')), `${t.target}/${s}`);
     assert.ok(!(BASE_CANDIDATE in t.strategies.avg!.weights), 'the base candidate is excluded by default');
   }
-  assert.deepEqual(Object.keys(report.summary).sort(), ['base', 'sft', ...expected, ...expected.map((s) => `${s}+base`)].sort());
+  assert.deepEqual(Object.keys(report.summary).sort(), ['base', 'sft', 'sparse@auto', ...expected, ...expected.map((s) => `${s}+base`)].sort());
 });
 
 test('each composite is exactly Σ wᵢΔWᵢ and its metrics equal an independent evaluation from the files', async () => {
@@ -102,7 +102,7 @@ test('eval --with-evaluator reproduces the per-strategy table from the recipes',
     const mine = report.targets[i];
     assert.equal(t.base?.accuracy, mine.base.accuracy);
     assert.equal(t.held_out_metrics?.accuracy, mine.sft.accuracy);
-    for (const [s, r] of Object.entries(t.strategies)) assert.equal(r!.metrics.accuracy, mine.strategies[s as keyof typeof mine.strategies]!.accuracy, `${t.name} ${s}`);
+    for (const [s, r] of Object.entries(t.strategies)) assert.equal(r!.metrics.accuracy, mine.strategies[s].accuracy, `${t.name} ${s}`);
   }
 });
 

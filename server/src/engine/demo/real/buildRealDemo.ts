@@ -43,6 +43,9 @@ const MARKER = '.adapter-composer-demo';
 
 export interface Metric extends ClassificationMetrics {
   weights: Record<string, number>;
+  /** sparse: the λ used and λ* of the problem (λ ≥ λ* gives convex). */
+  lambda?: number;
+  lambda_star?: number;
 }
 
 export interface RealTarget {
@@ -51,10 +54,13 @@ export interface RealTarget {
   description: string;
   base: ClassificationMetrics;
   sft: ClassificationMetrics;
-  /** Each strategy's composite from the other domains' adapters. */
-  strategies: Partial<Record<Strategy, Metric>>;
+  /**
+   * Each strategy's composite from the other domains' adapters (every strategy of the weights module
+   * but manual; `sparse` at the recipe's λ, `sparse@auto` with `lambda: auto`).
+   */
+  strategies: Record<string, Metric>;
   /** The same with the base model (zero adapter) among the candidates. */
-  with_base_candidate: Partial<Record<Strategy, Metric>>;
+  with_base_candidate: Record<string, Metric>;
 }
 
 export interface Aggregate {
@@ -291,20 +297,23 @@ async function buildSeed(root: string, seed: number, digits: Digits, domainList:
       strategies: {},
       with_base_candidate: {},
     };
-    for (const withBase of [false, true]) {
-      const outcome = await planner.plan(recipeText(domain, withBase), file, { provider: 'cpu' });
+    // The recipe's λ (fixed), the same with the base model as a candidate, and sparse with `lambda: auto`.
+    for (const variant of ['plain', 'base', 'auto'] as const) {
+      const outcome = await planner.plan(recipeText(domain, variant === 'base', variant === 'auto' ? 'auto' : LAMBDA), file, { provider: 'cpu' });
       if (!outcome.plan) {
         const problem = outcome.problems.find((p) => p.severity === 'error');
         throw new ComposerError('internal', `the real demo recipe for ${domain.name} did not plan: ${problem?.message ?? 'unknown problem'}`, { file });
       }
       const byName = new Map((outcome.candidates ?? []).map((c) => [c.name, c]));
       for (const [strategy, result] of Object.entries(outcome.plan.strategies) as [Strategy, NonNullable<typeof outcome.plan.strategies.avg>][]) {
-        if (strategy === 'manual') continue;
+        if (strategy === 'manual' || (variant === 'auto' && strategy !== 'sparse')) continue;
+        const key = variant === 'auto' ? 'sparse@auto' : strategy;
         const inputs = Object.entries(result.weights).filter(([, w]) => w !== 0).map(([name, weight]) => ({ name, weight, path: byName.get(name)!.path }));
-        const dir = path.join(outDir, withBase ? `${strategy}+base` : strategy);
+        const dir = path.join(outDir, variant === 'base' ? `${key}+base` : key);
         await mergeAdapters(inputs, { method: 'cat' }, dir);
         const metrics = await score(mergeIntoClassifier(base, dir), test);
-        (withBase ? target.with_base_candidate : target.strategies)[strategy] = { ...metrics, weights: result.weights };
+        const lambda = result.lambda !== undefined ? { lambda: result.lambda, lambda_star: outcome.plan.lambda_path?.lambda_star ?? 0 } : {};
+        (variant === 'base' ? target.with_base_candidate : target.strategies)[key] = { ...metrics, weights: result.weights, ...lambda };
       }
     }
     targets.push(target);
@@ -355,7 +364,7 @@ export function writePeft(dir: string, layers: readonly Layer[], lora: Lora, des
   ]), { format: 'pt', description });
 }
 
-function recipeText(domain: Domain, withBase: boolean): string {
+function recipeText(domain: Domain, withBase: boolean, lambda: number | 'auto' = LAMBDA): string {
   return `# Leave-one-domain-out: compose the '${domain.name}' digits (${domain.description}) from the other domains' adapters,
 # weighted from its unlabeled samples; score with its labelled test split (built-in evaluator, no program run).
 compose: 1
@@ -369,7 +378,7 @@ retrieve:
   exclude: [${withBase ? domain.name : `${domain.name}, ${BASE_CANDIDATE}`}]
 weights:
   strategy: sparse
-  lambda: ${LAMBDA}
+  lambda: ${lambda}
 merge:
   method: cat
 output: ../out/${domain.name}/${withBase ? 'sparse+base' : 'sparse'}
@@ -415,8 +424,8 @@ export function summarizeSeeds(seeds: RealTarget[][]): Record<string, Record<Gro
     ['base', (t) => t.base],
     ['sft', (t) => t.sft],
   ]);
-  for (const s of Object.keys(seeds[0]?.[0]?.strategies ?? {})) entries.set(s, (t) => t.strategies[s as Strategy]);
-  for (const s of Object.keys(seeds[0]?.[0]?.with_base_candidate ?? {})) entries.set(`${s}+base`, (t) => t.with_base_candidate[s as Strategy]);
+  for (const s of Object.keys(seeds[0]?.[0]?.strategies ?? {})) entries.set(s, (t) => t.strategies[s]);
+  for (const s of Object.keys(seeds[0]?.[0]?.with_base_candidate ?? {})) entries.set(`${s}+base`, (t) => t.with_base_candidate[s]);
   const groups: Record<Group, (t: RealTarget) => boolean> = { all: () => true, between: (t) => t.kind === 'between', outside: (t) => t.kind === 'outside' };
   const out: Record<string, Record<Group, Aggregate>> = {};
   for (const [entry, pick] of entries) {
