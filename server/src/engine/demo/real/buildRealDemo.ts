@@ -88,7 +88,8 @@ export interface RealDemoReport {
    * targets: mean over seeds × targets; std over seeds of the per-seed mean over targets.
    */
   summary: Record<string, Record<Group, Aggregate>>;
-  timings: { total_s: number; base_training_s: number[]; adapter_training_s_mean: number; evaluations: number; eval_samples_per_s: number };
+  /** Wall seconds (and this process's CPU seconds, steadier on a shared machine). */
+  timings: { total_s: number; base_training_s: number[]; base_training_cpu_s: number[]; adapter_training_s_mean: number; adapter_training_cpu_s_mean: number; evaluations: number; eval_samples_per_s: number };
 }
 
 export interface RealDemoOptions {
@@ -141,7 +142,9 @@ export async function buildRealDemoWorkspace(outDir: string, options: RealDemoOp
     timings: {
       total_s: (Date.now() - started) / 1000,
       base_training_s: perSeed.map((r) => r.baseSeconds),
+      base_training_cpu_s: perSeed.map((r) => r.baseCpu),
       adapter_training_s_mean: perSeed.reduce((s, r) => s + r.adapterSeconds, 0) / perSeed.reduce((s, r) => s + r.adapters, 0),
+      adapter_training_cpu_s_mean: perSeed.reduce((s, r) => s + r.adapterCpu, 0) / perSeed.reduce((s, r) => s + r.adapters, 0),
       evaluations: perSeed.reduce((s, r) => s + r.evaluations, 0),
       eval_samples_per_s: evalSamples / Math.max(1e-9, evalSeconds),
     },
@@ -169,7 +172,9 @@ interface SeedResult {
   targets: RealTarget[];
   recipes: string[];
   baseSeconds: number;
+  baseCpu: number;
   adapterSeconds: number;
+  adapterCpu: number;
   adapters: number;
   evaluations: number;
   evalSeconds: number;
@@ -208,10 +213,12 @@ async function buildSeed(root: string, seed: number, digits: Digits, domainList:
 
   say(`base model ${SIZES.join('→')} trained on ${SPLIT.source} source digits`);
   let t = Date.now();
+  let cpu = process.cpuUsage();
   const source = domainSplit(digits, sourcePool, undefined, 0);
   const layers = initMlp(SIZES, ['relu', 'relu', 'none'], seed);
   train(layers, source.x, source.y, source.n, { ...BASE_TRAINING, seed });
   const baseSeconds = (Date.now() - t) / 1000;
+  const baseCpu = cpuSeconds(cpu);
   const base = toClassifier(layers);
   const modelDir = path.join(root, 'model');
   writeClassifier(modelDir, base);
@@ -225,7 +232,7 @@ async function buildSeed(root: string, seed: number, digits: Digits, domainList:
 
   say(`${domainList.length} domains: data, and one LoRA (r=${ADAPTER_TRAINING.rank}) per domain trained on its labels`);
   const tests = new Map<string, Split>();
-  let adapterSeconds = 0;
+  let adapterSeconds = 0, adapterCpu = 0;
   for (const domain of domainList) {
     const di = DOMAINS.indexOf(domain); // seeds follow the domain, not its place in a subset
     const pick = new SeededRandom(seed * 1000 + di);
@@ -234,9 +241,11 @@ async function buildSeed(root: string, seed: number, digits: Digits, domainList:
     writeDomainData(root, domain.name, train_, test);
     tests.set(domain.name, test);
     t = Date.now();
+    cpu = process.cpuUsage();
     const lora = initLora(layers, ADAPTER_TRAINING.rank, ADAPTER_TRAINING.alpha, seed * 1000 + di);
     train(layers, train_.x, train_.y, train_.n, { ...ADAPTER_TRAINING, seed: seed * 1000 + di }, lora);
     adapterSeconds += (Date.now() - t) / 1000;
+    adapterCpu += cpuSeconds(cpu);
     writePeft(path.join(root, 'adapters', domain.name), layers, lora, `LoRA for the '${domain.name}' digits domain (${domain.description})`);
   }
   const zero = initLora(layers, ADAPTER_TRAINING.rank, ADAPTER_TRAINING.alpha, seed);
@@ -319,7 +328,12 @@ async function buildSeed(root: string, seed: number, digits: Digits, domainList:
     targets.push(target);
   }
   fs.writeFileSync(path.join(root, 'README.md'), readmeText(seed, domainList));
-  return { targets, recipes, baseSeconds, adapterSeconds, adapters: domainList.length, evaluations, evalSeconds, evalSamples };
+  return { targets, recipes, baseSeconds, baseCpu, adapterSeconds, adapterCpu, adapters: domainList.length, evaluations, evalSeconds, evalSamples };
+}
+
+function cpuSeconds(since: NodeJS.CpuUsage): number {
+  const u = process.cpuUsage(since);
+  return (u.user + u.system) / 1e6;
 }
 
 /** The source domain's unlabeled samples for the base candidate's prototype (the first `train` of them). */
