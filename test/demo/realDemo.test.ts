@@ -113,3 +113,27 @@ test('the same seed gives the same bytes (model, data, adapters, composites)', a
   const check = ['model/model.safetensors', 'model/model.onnx', 'data/rot15/train_x.npy', 'data/rot30/test_y.npy', 'adapters/rot15/adapter_model.safetensors', 'adapters/rot30/adapter_model.safetensors'];
   for (const f of check) assert.equal(hash(path.join(other, f)), hash(path.join(dir, f)), f);
 });
+
+test('library add-base: a zero adapter shaped like another, tagged base, retrievable', async () => {
+  const { main } = await import('../../server/src/cli/main');
+  let out = '', err = '';
+  const io = { out: (t: string) => { out += t + '\n'; }, err: (t: string) => { err += t + '\n'; }, isTTY: false, cwd: dir };
+  const code = await main(['library', 'add-base', 'library', 'adapters/base-2', '--like', 'adapters/rot15', '--name', 'base-2', '--samples', 'data/source/train_x.npy', '--json'], io);
+  assert.equal(code, 0, err);
+  const row = JSON.parse(out);
+  assert.deepEqual(row.tags, ['base']);
+  const zero = openAdapter(path.join(dir, 'adapters', 'base-2'));
+  assert.deepEqual([...zero.modules.keys()].sort(), ['fc1', 'fc2', 'fc3']);
+  for (const m of zero.modules.keys()) assert.ok(deltaOf(zero, m).every((v) => v === 0));
+  // the same prototype as the demo's own base candidate (same samples, same encoder)
+  out = '';
+  assert.equal(await main(['library', 'show', 'library', 'base-2', '--json'], io), 0);
+  const shown = JSON.parse(out);
+  out = '';
+  assert.equal(await main(['library', 'show', 'library', BASE_CANDIDATE, '--json'], io), 0);
+  assert.deepEqual(shown.prototype, JSON.parse(out).prototype);
+  // a failed add leaves no folder behind
+  out = '';
+  assert.equal(await main(['library', 'add-base', 'library', 'adapters/base-3', '--like', 'adapters/rot15', '--name', 'base-3', '--samples', 'data/nowhere/*.npy'], io), 1);
+  assert.ok(!fs.existsSync(path.join(dir, 'adapters', 'base-3')));
+});

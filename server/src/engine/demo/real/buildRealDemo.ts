@@ -20,6 +20,7 @@ import { classifierOnnx, mergeIntoClassifier, scoreLayers, writeClassifier, writ
 import { initLibrary } from '../../library/library';
 import { mergeAdapters } from '../../lora/merge';
 import { writeFloatTensors } from '../../lora/safetensors';
+import { writeZeroAdapter } from '../../lora/zeroAdapter';
 import { createPlanner, type Planner } from '../../planner';
 import { writeNpy } from '../../prototype/npy';
 import { SeededRandom } from '../../random';
@@ -248,8 +249,8 @@ async function buildSeed(root: string, seed: number, digits: Digits, domainList:
     adapterCpu += cpuSeconds(cpu);
     writePeft(path.join(root, 'adapters', domain.name), layers, lora, `LoRA for the '${domain.name}' digits domain (${domain.description})`);
   }
-  const zero = initLora(layers, ADAPTER_TRAINING.rank, ADAPTER_TRAINING.alpha, seed);
-  writePeft(path.join(root, 'adapters', BASE_CANDIDATE), layers, zero, 'the base model itself: a zero adapter (B = 0, so ΔW = 0)');
+  // What `library add-base --like adapters/<first domain>` writes: ΔW = 0 on every module.
+  writeZeroAdapter(path.join(root, 'adapters', domainList[0].name), path.join(root, 'adapters', BASE_CANDIDATE), REAL_BASE);
 
   say('library: the adapters with prototypes from each domain\'s unlabeled training samples');
   const libraryDir = path.join(root, 'library');
