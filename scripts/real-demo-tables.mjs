@@ -30,3 +30,15 @@ console.log(`| --- | --- | ---: | ---: | ${strategies.map(() => '---:').join(' |
 for (const t of report.targets) {
   console.log(`| ${t.target} | ${t.kind} | ${f(t.base.accuracy)} | ${f(t.sft.accuracy)} | ${strategies.map((s) => f(t.strategies[s]?.accuracy)).join(' | ')} | ${Object.keys(t.with_base_candidate).map((s) => f(t.with_base_candidate[s].accuracy)).join(' | ')} |`);
 }
+
+if (report.by_domain) {
+  const pairs = ['convex', 'sim', 'sparse'];
+  console.log(`\n### The base model as a candidate, per held-out domain (accuracy, mean ± std over ${report.seeds.length} seeds)\n`);
+  console.log(`| domain | kind | base | sft | ${pairs.map((p) => `${p} | ${p} +base`).join(' | ')} |`);
+  console.log(`| --- | --- | ---: | ---: | ${pairs.map(() => '---: | ---:').join(' | ')} |`);
+  for (const t of report.targets) {
+    const d = report.by_domain[t.target];
+    const c = (e) => `${f(d[e].accuracy_mean)} ± ${f(d[e].accuracy_std)}`;
+    console.log(`| ${t.target} | ${t.kind} | ${c('base')} | ${c('sft')} | ${pairs.map((p) => `${c(p)} | ${c(`${p}+base`)}`).join(' | ')} |`);
+  }
+}

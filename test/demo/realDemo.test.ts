@@ -57,6 +57,12 @@ test('every strategy but manual is scored (and sparse with lambda: auto), with a
     assert.ok(!(BASE_CANDIDATE in t.strategies.avg!.weights), 'the base candidate is excluded by default');
   }
   assert.deepEqual(Object.keys(report.summary).sort(), ['base', 'sft', 'sparse@auto', ...expected, ...expected.map((s) => `${s}+base`)].sort());
+  // one seed: the per-domain view is that seed's figure, std 0
+  assert.deepEqual(Object.keys(report.by_domain), DOMAINS);
+  for (const t of report.targets) {
+    assert.equal(report.by_domain[t.target]['convex+base'].accuracy_mean, t.with_base_candidate.convex.accuracy);
+    assert.equal(report.by_domain[t.target].sft.accuracy_std, 0);
+  }
 });
 
 test('each composite is exactly Σ wᵢΔWᵢ and its metrics equal an independent evaluation from the files', async () => {

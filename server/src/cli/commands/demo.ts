@@ -70,12 +70,12 @@ function realDemoText(report: RealDemoReport, cwd: string): string {
   const rel = path.relative(cwd, report.workspace) || '.';
   const lines = [`Real-data workspace: ${rel}/ (${report.domains.length} domains, seeds ${report.seeds.join(', ')}; files of seed ${report.seeds[0]})`, ''];
   const strategies = Object.keys(report.targets[0]?.strategies ?? {});
-  lines.push(`Test accuracy per held-out domain (seed ${report.seeds[0]}; +b: with the base model as a candidate):`);
+  lines.push(`Test accuracy per held-out domain (seed ${report.seeds[0]}):`);
   lines.push(`  ${'domain'.padEnd(13)} ${'kind'.padEnd(8)} ${'base'.padStart(6)} ${'sft'.padStart(6)} ${strategies.map((s) => s.padStart(8)).join(' ')}`);
   for (const t of report.targets) {
     lines.push(`  ${t.target.padEnd(13)} ${t.kind.padEnd(8)} ${t.base.accuracy.toFixed(3).padStart(6)} ${t.sft.accuracy.toFixed(3).padStart(6)} ${strategies.map((s) => (t.strategies[s as keyof typeof t.strategies]?.accuracy ?? NaN).toFixed(3).padStart(8)).join(' ')}`);
   }
-  lines.push('', `Summary over ${report.seeds.length} seed(s): accuracy / NLL (mean ± std over seeds) and the fraction of the base→sft gap closed`);
+  lines.push('', `Summary over ${report.seeds.length} seed(s): accuracy / NLL (mean ± std over seeds) and the fraction of the base→sft gap closed; <strategy>+base: with the base model as a candidate`);
   for (const group of ['all', 'between', 'outside'] as const) {
     lines.push(`  ${group}:`);
     for (const [entry, g] of Object.entries(report.summary)) {

@@ -89,6 +89,8 @@ export interface RealDemoReport {
    * targets: mean over seeds × targets; std over seeds of the per-seed mean over targets.
    */
   summary: Record<string, Record<Group, Aggregate>>;
+  /** Per held-out domain and entry: accuracy mean ± std over seeds (the per-domain view of the summary). */
+  by_domain: Record<string, Record<string, { accuracy_mean: number; accuracy_std: number }>>;
   /** Wall seconds (and this process's CPU seconds, steadier on a shared machine). */
   timings: { total_s: number; base_training_s: number[]; base_training_cpu_s: number[]; adapter_training_s_mean: number; adapter_training_cpu_s_mean: number; evaluations: number; eval_samples_per_s: number };
 }
@@ -140,6 +142,7 @@ export async function buildRealDemoWorkspace(outDir: string, options: RealDemoOp
     recipes: first.recipes,
     targets: first.targets,
     summary: summarizeSeeds(perSeed.map((r) => r.targets)),
+    by_domain: byDomain(perSeed.map((r) => r.targets)),
     timings: {
       total_s: (Date.now() - started) / 1000,
       base_training_s: perSeed.map((r) => r.baseSeconds),
@@ -432,6 +435,21 @@ function std(v: number[]): number {
   if (v.length < 2) return 0;
   const m = mean(v);
   return Math.sqrt(v.reduce((a, b) => a + (b - m) ** 2, 0) / (v.length - 1));
+}
+
+export function byDomain(seeds: RealTarget[][]): RealDemoReport['by_domain'] {
+  const out: RealDemoReport['by_domain'] = {};
+  for (const [i, first] of (seeds[0] ?? []).entries()) {
+    const entries: Record<string, (t: RealTarget) => number | undefined> = { base: (t) => t.base.accuracy, sft: (t) => t.sft.accuracy };
+    for (const s of Object.keys(first.strategies)) entries[s] = (t) => t.strategies[s]?.accuracy;
+    for (const s of Object.keys(first.with_base_candidate)) entries[`${s}+base`] = (t) => t.with_base_candidate[s]?.accuracy;
+    out[first.target] = {};
+    for (const [entry, pick] of Object.entries(entries)) {
+      const values = seeds.map((targets) => pick(targets[i])).filter((v): v is number => v !== undefined);
+      out[first.target][entry] = { accuracy_mean: mean(values), accuracy_std: std(values) };
+    }
+  }
+  return out;
 }
 
 export function summarizeSeeds(seeds: RealTarget[][]): Record<string, Record<Group, Aggregate>> {
