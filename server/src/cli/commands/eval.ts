@@ -9,16 +9,18 @@ import { resolveLocation } from '../../engine/location';
 import { SPARSE_FORMS, type SparseForm, type Strategy } from '../../engine/types';
 import { listOption, numberOption, requirePositional, stringOption, toJson, type Command } from '../command';
 import { evalMarkdown, evalText } from '../evalReport';
-import { displayPath } from '../recipeFiles';
+import { displayPath, expandRecipeArgs } from '../recipeFiles';
 import { readTextSafe } from '../../engine/safeRead';
 import { openLibrary } from '../../engine/library/library';
 import { DEFAULT_RHO, squaredDistance } from '../../engine/weights';
 import { formatNumber } from '../planReport';
+import { evaluateRecipes, type RecipeEvalResult } from '../../engine/eval/recipeLeaveOneOut';
 
 export const evalCommand: Command = {
   name: 'eval',
   summary: 'leave-one-out evaluation of every strategy on a library',
   help: `Usage: adapter-composer eval <library | recipe> --leave-one-out [options]
+       adapter-composer eval --leave-one-out --with-evaluator <recipes, folders, globs…> [--allow-exec]
 
 The paper's protocol: each adapter in turn is the target (its stored prototype) and is composed from
 the OTHER adapters of its base model — the k nearest prototypes, weighted by every strategy. As the
@@ -28,6 +30,11 @@ once; no dense matrix is formed), next to the prototype residual the weights min
 
 <library> is a library folder or URI, as a recipe's \`library:\`. Given a recipe instead, its library,
 base model, k and λ are used (flags still override).
+
+With --with-evaluator, the arguments are leave-one-out recipes (the target's own adapter first in
+retrieve.exclude) with an \`evaluate:\` block: every strategy's composite (cat merge, Σ wᵢΔWᵢ) is scored
+by the recipe's evaluator — task metrics instead of ΔW distances. The built-in classification evaluator
+also scores the base model and the held-out adapter; an external command needs --allow-exec.
 
 Options:
   --leave-one-out      the protocol (the default and, for now, the only one)
@@ -48,6 +55,8 @@ Options:
   --json               the same as --format json:
                        {targets: [{target, candidates, strategies: {avg: {residual, nonzero, delta_rel_error,
                        delta_cosine, weights}, …}}], summary: {avg: {mean_delta_rel_error, …, wins}}, lambda_curve?, …}
+  --with-evaluator     score each recipe's composites with its evaluator (see above)
+  --allow-exec         --with-evaluator: let recipes run their external evaluator command
   --products P         onnx (default: ONNX Runtime for large products) | js
   --debug              show stack traces of internal errors
   -h, --help           this help`,
@@ -64,8 +73,11 @@ Options:
     distances: { type: 'boolean' },
     format: { type: 'string' },
     products: { type: 'string' },
+    'with-evaluator': { type: 'boolean' },
+    'allow-exec': { type: 'boolean' },
   },
   async run(args, io) {
+    if (args.values['with-evaluator']) return withEvaluator(args, io);
     const given = requirePositional(args, 0, 'the library (folder or URI) or a recipe', 'eval');
     const format = args.values.json ? 'json' : (stringOption(args, 'format') ?? 'table');
     if (!['json', 'table', 'markdown'].includes(format)) throw new ComposerError('usage', `unknown --format '${format}' (table | markdown | json)`);
@@ -182,4 +194,38 @@ function distanceText(d: DistanceMatrix): string {
 
 function distanceMarkdown(d: DistanceMatrix): string {
   return ['Squared prototype distances ‖pₜ − pᵢ‖² (rows: held-out targets):', '', `| target | ${d.names.join(' | ')} |`, `| --- | ${d.names.map(() => '---:').join(' | ')} |`, ...distanceRows(d).map((r) => `| ${r.join(' | ')} |`)].join('\n');
+}
+
+async function withEvaluator(args: Parameters<Command['run']>[0], io: Parameters<Command['run']>[1]): Promise<number> {
+  if (args.positionals.length === 0) throw new ComposerError('usage', 'eval --with-evaluator needs recipes (files, folders or globs)');
+  const format = args.values.json ? 'json' : (stringOption(args, 'format') ?? 'table');
+  if (!['json', 'table', 'markdown'].includes(format)) throw new ComposerError('usage', `unknown --format '${format}' (table | markdown | json)`);
+  const files = await expandRecipeArgs(args.positionals, io.cwd);
+  const strategies = listOption(args, 'strategies');
+  const result = await evaluateRecipes(files, {
+    strategies: strategies.length ? (strategies as Strategy[]) : undefined,
+    allowExec: Boolean(args.values['allow-exec']),
+    onProgress: io.isTTY ? (m) => process.stderr.write(`\r${m}\x1b[K`) : undefined,
+  });
+  if (io.isTTY) process.stderr.write('\r\x1b[K');
+  io.out(format === 'json' ? toJson(result) : recipeEvalTable(result, format === 'markdown'));
+  return 0;
+}
+
+function recipeEvalTable(result: RecipeEvalResult, markdown: boolean): string {
+  const lines: string[] = [`${result.targets.length} held-out targets, each composed from the others and scored by its recipe's evaluator (mean over targets)`, ''];
+  for (const [metric, entries] of Object.entries(result.summary)) {
+    if (markdown) {
+      lines.push(`| ${metric} | mean | targets |`, '| --- | ---: | ---: |');
+      for (const [entry, m] of Object.entries(entries)) lines.push(`| ${entry} | ${m.mean.toFixed(4)} | ${m.count} |`);
+    } else {
+      lines.push(`${metric}:`);
+      for (const [entry, m] of Object.entries(entries)) lines.push(`  ${entry.padEnd(10)} ${m.mean.toFixed(4).padStart(8)}  (${m.count} targets)`);
+    }
+    lines.push('');
+  }
+  const failed = result.targets.flatMap((t) => Object.entries(t.strategies).filter(([, r]) => r!.status !== 'ok').map(([s, r]) => `${t.name} ${s}: ${r!.status}${r!.message ? ` (${r!.message})` : ''}`));
+  if (failed.length) lines.push('Not scored:', ...failed.map((f) => `  ${f}`), '');
+  lines.push(`${(result.total_ms / 1000).toFixed(1)} s`);
+  return lines.join('\n');
 }

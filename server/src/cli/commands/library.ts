@@ -1,4 +1,6 @@
+import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { writeZeroAdapter } from '../../engine/lora/zeroAdapter';
 import { adapterRecord, type PrototypeSource } from '../../engine/addToLibrary';
 import { ComposerError } from '../../engine/errors';
 import { initLibrary, openLibrary, isRemoteUri } from '../../engine/library/library';
@@ -28,6 +30,13 @@ Actions:
                                                 --replace re-records an existing name;
                                                 --override-base records --base over the
                                                 base the adapter names (shown as overridden)
+  add-base <uri> <folder> --like <adapter> [--name base-model] [--base B]
+        (--prototype p.npy | --features f.npy | --samples 'glob')
+                                                the base model as a candidate: writes a zero adapter
+                                                (ΔW = 0, the modules of --like) to <folder> and adds it
+                                                tagged \`base\`, with the prototype of the base model's
+                                                own data; retrieved like any adapter, it lets convex /
+                                                sparse shrink a composite toward the base model
   verify <uri> [--fix]                          re-hash every adapter and compare hash, rank, α
                                                 and rsLoRA with its row; exit 1 on drift.
                                                 --fix re-records the changed rows from their
@@ -81,6 +90,7 @@ export const libraryCommand: Command = {
     samples: { type: 'string', multiple: true },
     provider: { type: 'string' },
     kind: { type: 'string' },
+    like: { type: 'string' },
     force: { type: 'boolean' },
     replace: { type: 'boolean' },
     fix: { type: 'boolean' },
@@ -135,6 +145,36 @@ export const libraryCommand: Command = {
             io.err(`the library has ${info.size} adapters: building an ANN index for fast retrieval…`);
             io.err((await library.ensureIndex()).message);
           }
+        } finally {
+          library.close();
+        }
+        return 0;
+      }
+      case 'add-base': {
+        const folder = path.resolve(io.cwd, requirePositional(args, 2, 'the folder to write the zero adapter to', 'library'));
+        const like = stringOption(args, 'like');
+        if (!like) throw new ComposerError('usage', 'give --like <adapter>: the zero adapter gets its modules and shapes');
+        const name = stringOption(args, 'name') ?? 'base-model';
+        const library = await openLibrary(uri);
+        try {
+          const source = prototypeSource(args);
+          const zero = writeZeroAdapter(path.resolve(io.cwd, like), folder, stringOption(args, 'base'));
+          const record = await adapterRecord(library, {
+            adapterPath: folder,
+            name,
+            base: zero.base,
+            tags: ['base', ...listOption(args, 'tags')],
+            description: stringOption(args, 'description') ?? 'the base model itself (zero adapter)',
+            source,
+            provider: stringOption(args, 'provider'),
+            cwd: io.cwd,
+          }).catch((e: unknown) => {
+            fs.rmSync(folder, { recursive: true, force: true }); // only what writeZeroAdapter just made
+            throw e;
+          });
+          const { version } = await library.add(record);
+          const { prototype: _omit, ...shown } = record;
+          io.out(json ? toJson({ ...shown, version }) : `added ${record.name}: the base model as a candidate (zero adapter in ${folder}, ${zero.modules} modules) — library version ${version}`);
         } finally {
           library.close();
         }

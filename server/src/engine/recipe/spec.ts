@@ -74,10 +74,19 @@ export interface MergeSpec {
 }
 
 export interface EvaluateSpec {
-  /** argv; placeholders like {output} still unsubstituted. */
+  /** argv; placeholders like {output} still unsubstituted. Empty for a built-in evaluator. */
   command: string[];
   /** Seconds. */
   timeout: number;
+  /** A built-in evaluator (runs no program); paths as written, relative to the recipe. */
+  builtin?: BuiltinEvaluateSpec;
+}
+
+export interface BuiltinEvaluateSpec {
+  kind: 'classification';
+  model: string;
+  data: string;
+  labels: string;
 }
 
 export interface RecipeSpec {
@@ -157,6 +166,9 @@ export function applyDefaults(data: Record<string, unknown>, file: string): Reci
       command: Array.isArray(evaluate.command) ? (evaluate.command as string[]) : [],
       timeout: typeof evaluate.timeout === 'number' ? evaluate.timeout : RECIPE_DEFAULTS.evaluateTimeout,
     };
+    if (evaluate.builtin === 'classification') {
+      spec.evaluate.builtin = { kind: 'classification', model: String(evaluate.model ?? ''), data: String(evaluate.data ?? ''), labels: String(evaluate.labels ?? '') };
+    }
   }
   return spec;
 }
