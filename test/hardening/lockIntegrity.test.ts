@@ -345,6 +345,29 @@ test('check gives compose\'s verdicts: a library outside the workspace, adapters
   assert.match(cg.stdout, /gone\.compose\.yaml:8:\d+: error: adapter `gone` cannot be read/);
 });
 
+test('check gives compose\'s verdict on module shapes that disagree (an adapter for another model under the same base)', () => {
+  const dir = path.join(ws, 'adapters', 'wrong-shape');
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, 'adapter_config.json'), JSON.stringify({ peft_type: 'LORA', base_model_name_or_path: 'gpt2', r: 2, lora_alpha: 2, target_modules: ['c_attn'], fan_in_fan_out: true }));
+  const key = 'base_model.model.transformer.h.0.attn.c_attn';
+  writeFloatTensors(path.join(dir, 'adapter_model.safetensors'), [
+    { name: `${key}.lora_A.weight`, dtype: 'F32', shape: [2, 100], data: new Float64Array(200).fill(0.01) },
+    { name: `${key}.lora_B.weight`, dtype: 'F32', shape: [300, 2], data: new Float64Array(600).fill(0.02) },
+  ]);
+  const lib = 'shape-library';
+  ok(['library', 'init', lib, '--dim', String(DIM)]);
+  ok(['library', 'add', lib, TIGRINYA, '--name', 'tigrinya', '--prototype', 'p1.npy']);
+  ok(['library', 'add', lib, 'adapters/wrong-shape', '--name', 'wrong', '--prototype', 'p2.npy']);
+  const file = recipe('shapes', 'retrieve:\n  adapters: [tigrinya, wrong]\nweights:\n  strategy: avg\nmerge:\n  method: cat\n');
+  fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace('library: ../library', `library: ../${lib}`));
+  const [check, compose] = [run(['check', file]), run(['compose', file])];
+  assert.equal(compose.status, 1);
+  assert.match(compose.stderr, /module "transformer\.h\.0\.attn\.c_attn" is \[300, 100\] in/);
+  assert.equal(check.status, 1, check.stdout);
+  assert.match(check.stdout, /shapes\.compose\.yaml:8:\d+: error: module "transformer\.h\.0\.attn\.c_attn" is \[300, 100\] in `wrong` but \[\d+, \d+\] in `tigrinya`/);
+  assert.match(check.stdout, /hint: the adapters were trained on different base models/);
+});
+
 test('an unknown name in weights.manual: one located error with the did-you-mean, in check and compose', () => {
   const file = recipe('manual', 'retrieve:\n  k: 2\nweights:\n  strategy: manual\n  manual:\n    tigrinya: 0.5\n    dialogtp: 0.5\nmerge:\n  method: cat\n');
   const line = fs.readFileSync(file, 'utf8').split('\n').indexOf('    dialogtp: 0.5') + 1;
