@@ -18,6 +18,7 @@ import { createPlanner } from '../../server/src/engine/planner';
 import { SafetensorsFile, writeFloatTensors } from '../../server/src/engine/lora/safetensors';
 import { describeAdapter } from '../../server/src/engine/lora/describe';
 import { mergeAdapters, readComposite } from '../../server/src/engine/lora/merge';
+import { diffPaths, formatDrift, lockDrift, type LockFile } from '../../server/src/engine/lock';
 import { cli, ensureBuilt, sameSnapshot, snapshot } from './workspace';
 
 const REAL = '/work/shared/data/real-loras';
@@ -489,4 +490,25 @@ test('compose on a pipe prints a few progress lines, not one per module', () => 
   assert.match(progress[0], /^0% /);
   assert.equal(progress[progress.length - 1], '100% done');
   assert.ok(!r.stderr.includes('\r') && !r.stderr.includes('\x1b['), 'no terminal control codes on a pipe');
+});
+
+test('drift lines name the JSON path, show both values cut where they differ, and every field', () => {
+  const a = 'ab'.repeat(20) + '0123';
+  const b = 'ab'.repeat(20) + '0999';
+  const line = formatDrift({ what: 'candidates[1].sha256', locked: a, now: b });
+  const [, left, right] = /^candidates\[1\]\.sha256: (\S+) → (\S+)$/.exec(line)!;
+  assert.notEqual(left, right, 'a shared prefix never makes the two sides print alike');
+  assert.ok(a.startsWith(left.replace('…', '')) && b.startsWith(right.replace('…', '')));
+  const base = { format: 1, tool_version: 't', recipe: { path: 'r', sha256: a }, library: { uri: 'l', version: 1, size: 2 }, encoder: { sha256: null, dim: 4 }, target: { source: 'prototype', sha256: 's', count: 1, dim: 4 }, provider: null, candidates: [{ name: 'x', distance: 0, sha256: a, path: 'p' }, { name: 'y', distance: 0, sha256: a, path: 'q' }], strategy: 'avg', parameters: { k: 2 }, weights: { x: 0.5, y: 0.5 }, merge: { method: 'cat', rank: 16, dtype: 'auto', modules_to_save: 'refuse' }, output: { path: 'o', files: [] } } as LockFile;
+  const fresh = structuredClone(base);
+  fresh.candidates[1].sha256 = b;
+  fresh.weights = { x: 0.25, z: 0.75 };
+  fresh.merge.rank = 8;
+  fresh.library.version = 9; // not part of the composition: never drift
+  const drift = lockDrift(base, fresh).map(formatDrift);
+  assert.deepEqual(drift.map((d) => d.split(':')[0]), ['candidates[1].sha256', 'weights.x', 'weights.y', 'weights.z', 'merge.rank']);
+  assert.ok(drift.includes('weights.x: 0.5 → 0.25'));
+  assert.ok(drift.includes('weights.y: 0.5 → (absent)'));
+  assert.ok(drift.includes('merge.rank: 16 → 8'));
+  assert.deepEqual(diffPaths('output.files', [{ path: 'a', sha256: a }], [{ path: 'a', sha256: b }], []).map((d) => d.what), ['output.files[0].sha256']);
 });
