@@ -19,7 +19,8 @@ writes the composite adapter (PEFT folder; kohya layout for kohya inputs) and
 leaves the previous output and lock untouched.
 
 Options:
-  --locked          re-run from the lock: fail if the plan or the output differs from it
+  --locked          re-run from the lock: fail if the plan or the output differs from it, naming
+                    each differing field with both values; the lock is read, never rewritten
   --strategy S      override the recipe's strategy (${STRATEGIES.join(' | ')})
   --provider P      encoder execution provider: auto | cpu | cuda | tensorrt | webgpu (default auto)
   --allow-exec      run the recipe's \`evaluate\` command afterwards (argv, no shell, with its timeout);
