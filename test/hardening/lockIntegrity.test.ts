@@ -18,6 +18,7 @@ import { createPlanner } from '../../server/src/engine/planner';
 import { SafetensorsFile, writeFloatTensors } from '../../server/src/engine/lora/safetensors';
 import { describeAdapter } from '../../server/src/engine/lora/describe';
 import { mergeAdapters, readComposite } from '../../server/src/engine/lora/merge';
+import { diffPaths, formatDrift, lockDrift, type LockFile } from '../../server/src/engine/lock';
 import { cli, ensureBuilt, sameSnapshot, snapshot } from './workspace';
 
 const REAL = '/work/shared/data/real-loras';
@@ -345,6 +346,29 @@ test('check gives compose\'s verdicts: a library outside the workspace, adapters
   assert.match(cg.stdout, /gone\.compose\.yaml:8:\d+: error: adapter `gone` cannot be read/);
 });
 
+test('check gives compose\'s verdict on module shapes that disagree (an adapter for another model under the same base)', () => {
+  const dir = path.join(ws, 'adapters', 'wrong-shape');
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, 'adapter_config.json'), JSON.stringify({ peft_type: 'LORA', base_model_name_or_path: 'gpt2', r: 2, lora_alpha: 2, target_modules: ['c_attn'], fan_in_fan_out: true }));
+  const key = 'base_model.model.transformer.h.0.attn.c_attn';
+  writeFloatTensors(path.join(dir, 'adapter_model.safetensors'), [
+    { name: `${key}.lora_A.weight`, dtype: 'F32', shape: [2, 100], data: new Float64Array(200).fill(0.01) },
+    { name: `${key}.lora_B.weight`, dtype: 'F32', shape: [300, 2], data: new Float64Array(600).fill(0.02) },
+  ]);
+  const lib = 'shape-library';
+  ok(['library', 'init', lib, '--dim', String(DIM)]);
+  ok(['library', 'add', lib, TIGRINYA, '--name', 'tigrinya', '--prototype', 'p1.npy']);
+  ok(['library', 'add', lib, 'adapters/wrong-shape', '--name', 'wrong', '--prototype', 'p2.npy']);
+  const file = recipe('shapes', 'retrieve:\n  adapters: [tigrinya, wrong]\nweights:\n  strategy: avg\nmerge:\n  method: cat\n');
+  fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace('library: ../library', `library: ../${lib}`));
+  const [check, compose] = [run(['check', file]), run(['compose', file])];
+  assert.equal(compose.status, 1);
+  assert.match(compose.stderr, /module "transformer\.h\.0\.attn\.c_attn" is \[300, 100\] in/);
+  assert.equal(check.status, 1, check.stdout);
+  assert.match(check.stdout, /shapes\.compose\.yaml:8:\d+: error: module "transformer\.h\.0\.attn\.c_attn" is \[300, 100\] in `wrong` but \[\d+, \d+\] in `tigrinya`/);
+  assert.match(check.stdout, /hint: the adapters were trained on different base models/);
+});
+
 test('an unknown name in weights.manual: one located error with the did-you-mean, in check and compose', () => {
   const file = recipe('manual', 'retrieve:\n  k: 2\nweights:\n  strategy: manual\n  manual:\n    tigrinya: 0.5\n    dialogtp: 0.5\nmerge:\n  method: cat\n');
   const line = fs.readFileSync(file, 'utf8').split('\n').indexOf('    dialogtp: 0.5') + 1;
@@ -466,4 +490,25 @@ test('compose on a pipe prints a few progress lines, not one per module', () => 
   assert.match(progress[0], /^0% /);
   assert.equal(progress[progress.length - 1], '100% done');
   assert.ok(!r.stderr.includes('\r') && !r.stderr.includes('\x1b['), 'no terminal control codes on a pipe');
+});
+
+test('drift lines name the JSON path, show both values cut where they differ, and every field', () => {
+  const a = 'ab'.repeat(20) + '0123';
+  const b = 'ab'.repeat(20) + '0999';
+  const line = formatDrift({ what: 'candidates[1].sha256', locked: a, now: b });
+  const [, left, right] = /^candidates\[1\]\.sha256: (\S+) → (\S+)$/.exec(line)!;
+  assert.notEqual(left, right, 'a shared prefix never makes the two sides print alike');
+  assert.ok(a.startsWith(left.replace('…', '')) && b.startsWith(right.replace('…', '')));
+  const base = { format: 1, tool_version: 't', recipe: { path: 'r', sha256: a }, library: { uri: 'l', version: 1, size: 2 }, encoder: { sha256: null, dim: 4 }, target: { source: 'prototype', sha256: 's', count: 1, dim: 4 }, provider: null, candidates: [{ name: 'x', distance: 0, sha256: a, path: 'p' }, { name: 'y', distance: 0, sha256: a, path: 'q' }], strategy: 'avg', parameters: { k: 2 }, weights: { x: 0.5, y: 0.5 }, merge: { method: 'cat', rank: 16, dtype: 'auto', modules_to_save: 'refuse' }, output: { path: 'o', files: [] } } as LockFile;
+  const fresh = structuredClone(base);
+  fresh.candidates[1].sha256 = b;
+  fresh.weights = { x: 0.25, z: 0.75 };
+  fresh.merge.rank = 8;
+  fresh.library.version = 9; // not part of the composition: never drift
+  const drift = lockDrift(base, fresh).map(formatDrift);
+  assert.deepEqual(drift.map((d) => d.split(':')[0]), ['candidates[1].sha256', 'weights.x', 'weights.y', 'weights.z', 'merge.rank']);
+  assert.ok(drift.includes('weights.x: 0.5 → 0.25'));
+  assert.ok(drift.includes('weights.y: 0.5 → (absent)'));
+  assert.ok(drift.includes('merge.rank: 16 → 8'));
+  assert.deepEqual(diffPaths('output.files', [{ path: 'a', sha256: a }], [{ path: 'a', sha256: b }], []).map((d) => d.what), ['output.files[0].sha256']);
 });

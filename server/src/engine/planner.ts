@@ -30,7 +30,8 @@ import type { AdapterRecord, Candidate, MergePlan, PlanJson, StrategyResult, Tar
 import { staleLockProblems } from './lock';
 import { assertRegularFile } from './safeRead';
 import { AdapterVerifier, describeDrift, driftHint } from './library/integrity';
-import { modulesToSaveRefused, noSharedModules } from './lora/mergeVerdicts';
+import { modulesToSaveRefused, noSharedModules, shapeConflict } from './lora/mergeVerdicts';
+import type { LoraAdapter } from './lora/adapter';
 import { openAdapter } from './lora/formats';
 import { baseOverride, sameBase } from './library/baseModels';
 import { OUTSIDE_HINT, workspaceEscapes } from './recipe/workspaceConfinement';
@@ -387,6 +388,22 @@ class CachingPlanner implements Planner {
       const at = where(withModules[unshared.index].name);
       report(new RecipeProblem('error', 'no-shared-modules', unshared.message, at.path, at.part, { hint: unshared.hint }));
     }
+    // the adapters' headers and configs (kilobytes): shapes, and the integrity check below
+    const opened = new Map<string, LoraAdapter | { unreadable: string }>();
+    for (const record of merged) {
+      if (isUri(record.path)) continue;
+      try {
+        opened.set(record.name, openAdapter(record.path));
+      } catch (e) {
+        opened.set(record.name, { unreadable: e instanceof Error ? e.message : String(e) });
+      }
+    }
+    const readable = merged.filter((r) => { const a = opened.get(r.name); return a && !('unreadable' in a); });
+    const conflict = shapeConflict(readable.map((r) => ({ name: `\`${r.name}\``, modules: (opened.get(r.name) as LoraAdapter).modules.values() })));
+    if (conflict) {
+      const at = where(readable[conflict.index].name);
+      report(new RecipeProblem('error', 'dimension', conflict.message, at.path, at.part, { hint: conflict.hint }));
+    }
     for (const record of merged) {
       const declared = baseOverride(record);
       if (declared !== undefined) {
@@ -394,7 +411,8 @@ class CachingPlanner implements Planner {
         report(new RecipeProblem('warning', 'base-overridden', `adapter \`${record.name}\`: base \`${record.base}\` was set by \`library add --override-base\`; the adapter itself names \`${declared}\``, at.path, at.part));
       }
       if (isUri(record.path)) continue;
-      const drift = this.verifier.verify(record, (p) => openAdapter(p));
+      const adapter = opened.get(record.name)!;
+      const drift = 'unreadable' in adapter ? adapter : this.verifier.verify(record, adapter);
       const at = where(record.name);
       if (!Array.isArray(drift)) {
         report(new RecipeProblem('error', 'adapter-unreadable', `adapter \`${record.name}\` cannot be read from ${record.path}: ${drift.unreadable}`, at.path, at.part, { hint: `restore its files, or remove it from the library (\`library rm ${paths.library} ${record.name}\`)` }));

@@ -20,7 +20,8 @@ leaves the previous output and lock untouched. An existing output is replaced on
 wrote it (its composition.json, or the lock's record of it).
 
 Options:
-  --locked          re-run from the lock: fail if the plan or the output differs from it
+  --locked          re-run from the lock: fail if the plan or the output differs from it, naming
+                    each differing field with both values; the lock is read, never rewritten
   --strategy S      override the recipe's strategy (${STRATEGIES.join(' | ')})
   --provider P      encoder and merge execution provider: auto | cpu | cuda | tensorrt | webgpu (default auto)
   --allow-exec      run the recipe's \`evaluate\` command afterwards (argv, no shell, with its timeout);

@@ -137,15 +137,9 @@ export class AdapterVerifier {
 
   constructor(private readonly hashFile: (file: string) => string) {}
 
-  /** The drift of one row's adapter; `unreadable` when its files cannot be opened (compose would fail on them too). */
-  verify(record: AdapterRecord, open: (p: string) => LoraAdapter): FactDrift[] | { unreadable: string } {
+  /** The drift of one row's adapter (opened from its path); `unreadable` when its weights cannot be read. */
+  verify(record: AdapterRecord, adapter: LoraAdapter): FactDrift[] | { unreadable: string } {
     const recorded = recordedFacts(record);
-    let adapter: LoraAdapter;
-    try {
-      adapter = open(record.path);
-    } catch (e) {
-      return { unreadable: e instanceof Error ? e.message : String(e) };
-    }
     const st = weightsFileStat(adapter.weightsFile);
     if (!st) return { unreadable: `cannot read ${adapter.weightsFile}` };
     let sha = recorded.sha256;

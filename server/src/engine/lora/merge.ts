@@ -23,7 +23,7 @@ import { shortModuleName } from './describe';
 import { openAdapter } from './formats';
 import { gramsJs, jsProducts, ortProducts, truncateModule, truncationMix, type FactorPanels, type PanelProducts } from './truncatedProduct';
 import { SafetensorsStream } from './safetensors';
-import { modulesToSaveRefused, noSharedModules } from './mergeVerdicts';
+import { modulesToSaveRefused, noSharedModules, shapeConflict } from './mergeVerdicts';
 import { adapterChangedError, adapterDrift, type RecordedFacts } from '../library/integrity';
 import { Scratch } from './scratch';
 
@@ -241,6 +241,8 @@ function concatenatedFactors(panels: FactorPanels, keep: boolean): MergedFactors
 /** Reads the adapters and decides the output: module plans, layout, dtype, extras. */
 function planMerge(inputs: MergeInput[], adapters: LoraAdapter[], options: MergeOptions, warnings: string[]) {
   // shapes must agree where adapters share a module
+  const conflict = shapeConflict(adapters.map((a, i) => ({ name: inputs[i].name, modules: a.modules.values() })));
+  if (conflict) throw new ComposerError('dimension', conflict.message, { file: adapters[conflict.index].weightsFile }, conflict.hint);
   const union = new Map<string, Contribution[]>();
   adapters.forEach((adapter, index) => {
     const w = inputs[index].weight;

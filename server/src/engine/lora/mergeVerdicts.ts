@@ -39,3 +39,26 @@ export function modulesToSaveRefused(holders: { index: number; name: string; mod
     hint: "set `merge.modules_to_save: drop` (the base model's own weights are used) or `average` (a weighted average of the replacements)",
   };
 }
+
+/** Adapters that share a module must agree on its shape (else they were trained on different models). */
+export function shapeConflict(adapters: { name: string; modules: Iterable<{ name: string; inFeatures: number; outFeatures: number; kernel?: number[]; embedding?: boolean }> }[]): Verdict | undefined {
+  const seen = new Map<string, { index: number; m: { inFeatures: number; outFeatures: number; kernel?: number[]; embedding?: boolean } }>();
+  for (const [index, a] of adapters.entries()) {
+    for (const m of a.modules) {
+      const first = seen.get(m.name);
+      if (!first) {
+        seen.set(m.name, { index, m });
+        continue;
+      }
+      const same = first.m.inFeatures === m.inFeatures && first.m.outFeatures === m.outFeatures && JSON.stringify(first.m.kernel ?? null) === JSON.stringify(m.kernel ?? null) && !!first.m.embedding === !!m.embedding;
+      if (!same) {
+        return {
+          index,
+          message: `module "${m.name}" is [${m.outFeatures}, ${m.inFeatures}] in ${a.name} but [${first.m.outFeatures}, ${first.m.inFeatures}] in ${adapters[first.index].name}`,
+          hint: 'the adapters were trained on different base models',
+        };
+      }
+    }
+  }
+  return undefined;
+}
