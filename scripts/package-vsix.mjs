@@ -88,10 +88,24 @@ function resolvePackageDir(fromDir, name) {
   return undefined;
 }
 
-/** Every package the production dependencies reach (required deps only; optional ones are the platform packages). */
+/** The packages the bundles leave external (scripts/build.mjs), i.e. what the extension loads from node_modules. */
+const EXTERNAL = ['@lancedb/lancedb', 'apache-arrow', 'onnxruntime-node', 'sharp', '@huggingface/tokenizers'];
+
+/**
+ * The .vsix's package.json: the extension manifest, with `dependencies` naming exactly the packages it
+ * carries (package.json itself describes the npm package: runtime dependencies, vendored LanceDB and ONNX
+ * Runtime, `files`, pack scripts; vsce refuses `files` beside .vscodeignore).
+ */
+function extensionManifest() {
+  const { files, scripts, devDependencies, optionalDependencies, allowScripts, overrides, ...manifest } = pkg;
+  const installed = (name) => readJson(path.join(nodeModules, name, 'package.json')).version;
+  return { ...manifest, dependencies: Object.fromEntries(EXTERNAL.map((name) => [name, installed(name)])) };
+}
+
+/** Every package the external packages reach (required deps only; optional ones are the platform packages). */
 function productionClosure() {
   const seen = new Set();
-  const queue = Object.keys(pkg.dependencies).map((name) => [path.dirname(nodeModules), name]);
+  const queue = EXTERNAL.map((name) => [path.dirname(nodeModules), name]);
   while (queue.length) {
     const [from, name] = queue.shift();
     const dir = resolvePackageDir(from, name);
@@ -134,10 +148,12 @@ function stage(target) {
   const dir = path.join(stagingRoot, target);
   fs.rmSync(dir, { recursive: true, force: true });
   fs.mkdirSync(dir, { recursive: true });
-  for (const f of ['package.json', 'README.md', 'LICENSE', 'CHANGELOG.md', 'language-configuration.json', '.vscodeignore']) {
+  for (const f of ['README.md', 'LICENSE', 'CHANGELOG.md', 'language-configuration.json', '.vscodeignore']) {
     if (fs.existsSync(path.join(root, f))) fs.copyFileSync(path.join(root, f), path.join(dir, f));
   }
-  for (const d of ['dist', 'syntaxes', 'icons', 'schemas']) copyTree(path.join(root, d), path.join(dir, d));
+  fs.writeFileSync(path.join(dir, 'package.json'), `${JSON.stringify(extensionManifest(), null, 2)}\n`);
+  // dist/node_modules is the npm package's vendored copy (scripts/prepare-npm.mjs), not the extension's
+  for (const d of ['dist', 'syntaxes', 'icons', 'schemas']) copyTree(path.join(root, d), path.join(dir, d), (src) => src === path.join(root, 'dist/node_modules'));
 
   // The JavaScript runtime packages, as npm installed them (the .vscodeignore allow-list picks the files).
   // vsce lists dependencies with `npm list`, so every required package of the tree must be present.
@@ -152,7 +168,14 @@ function stage(target) {
   for (const v of napi) {
     const from = path.join(ortBin, v, spec.ort);
     if (!fs.existsSync(from)) fail(`onnxruntime-node has no ${v}/${spec.ort}`);
-    copyTree(from, path.join(staged, 'onnxruntime-node/bin', v, spec.ort));
+    const into = path.join(staged, 'onnxruntime-node/bin', v, spec.ort);
+    copyTree(from, into);
+    // macOS: npm cannot hold symlinks, so ORT ships libonnxruntime.1.dylib (what the binding loads,
+    // @rpath/libonnxruntime.1.dylib) and a byte-identical libonnxruntime.<x.y.z>.dylib. Drop the copy (44 MB).
+    for (const f of fs.readdirSync(into).filter((n) => /^libonnxruntime\.\d+\.\d+\.\d+\.dylib$/.test(n))) {
+      const loaded = path.join(into, 'libonnxruntime.1.dylib');
+      if (fs.existsSync(loaded) && fs.readFileSync(loaded).equals(fs.readFileSync(path.join(into, f)))) fs.rmSync(path.join(into, f));
+    }
   }
   // The platform packages, from verified registry tarballs.
   for (const name of [spec.lancedb, ...spec.sharp]) {
