@@ -170,6 +170,10 @@ function stage(target) {
     if (!fs.existsSync(from)) fail(`onnxruntime-node has no ${v}/${spec.ort}`);
     const into = path.join(staged, 'onnxruntime-node/bin', v, spec.ort);
     copyTree(from, into);
+    for (const f of spec.ortPrune ?? []) {
+      if (!fs.existsSync(path.join(into, f))) fail(`onnxruntime-node ${v}/${spec.ort} has no ${f} to leave out (scripts/platforms.mjs)`);
+      fs.rmSync(path.join(into, f));
+    }
     // macOS: npm cannot hold symlinks, so ORT ships libonnxruntime.1.dylib (what the binding loads,
     // @rpath/libonnxruntime.1.dylib) and a byte-identical libonnxruntime.<x.y.z>.dylib. Drop the copy (44 MB).
     for (const f of fs.readdirSync(into).filter((n) => /^libonnxruntime\.\d+\.\d+\.\d+\.dylib$/.test(n))) {

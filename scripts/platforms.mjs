@@ -9,6 +9,7 @@
  * ort: onnxruntime-node's binary folder under bin/napi-v6/ (the package ships every platform inside itself).
  * sharp: sharp's platform package, and libvips' (on Windows libvips is inside sharp's package).
  * binary: the executable format every native file of the target must have (checked on the headers).
+ * ortPrune: ORT files left out of this target's .vsix, each with the reason it is safe.
  */
 export const TARGETS = {
   'linux-x64': {
@@ -34,6 +35,10 @@ export const TARGETS = {
     ort: 'win32/x64',
     sharp: ['@img/sharp-win32-x64'],
     binary: { format: 'pe', arch: 'x64' },
+    // DirectML.dll (18 MB) serves only ORT's DirectML provider, which the product never asks for;
+    // onnxruntime.dll delay-loads it, so without it the CPU/WebGPU providers load as before (checked on
+    // the import tables in test/packaging). dxcompiler.dll/dxil.dll stay: WebGPU (Dawn) uses them.
+    ortPrune: ['DirectML.dll'],
   },
 };
 

@@ -68,3 +68,38 @@ export function describe(kind: BinaryKind): string {
     default: return 'not an executable';
   }
 }
+
+/**
+ * The DLL names in a PE file's import table and its delay-load import table. A DLL in `imports` must be
+ * found when the file loads; one in `delayed` only when a function of it is first called.
+ */
+export function peImports(buf: Buffer): { imports: string[]; delayed: string[] } {
+  const pe = buf.readUInt32LE(0x3c);
+  const sections = buf.readUInt16LE(pe + 6);
+  const optionalSize = buf.readUInt16LE(pe + 20);
+  const optional = pe + 24;
+  const dataDirectories = optional + (buf.readUInt16LE(optional) === 0x20b ? 112 : 96);
+  const table = optional + optionalSize;
+  const offsetOf = (rva: number): number => {
+    for (let i = 0; i < sections; i++) {
+      const s = table + i * 40;
+      const virtualSize = buf.readUInt32LE(s + 8), virtualAddress = buf.readUInt32LE(s + 12);
+      const rawSize = buf.readUInt32LE(s + 16), rawPointer = buf.readUInt32LE(s + 20);
+      if (rva >= virtualAddress && rva < virtualAddress + Math.max(virtualSize, rawSize)) return rva - virtualAddress + rawPointer;
+    }
+    throw new Error(`RVA 0x${rva.toString(16)} is in no section`);
+  };
+  const cString = (offset: number) => buf.toString('latin1', offset, buf.indexOf(0, offset));
+  // directory 1: IMAGE_IMPORT_DESCRIPTOR (20 bytes, Name at +12); 13: delay-load descriptor (32 bytes, DllNameRVA at +4)
+  const names = (directory: number, size: number, nameAt: number): string[] => {
+    const rva = buf.readUInt32LE(dataDirectories + directory * 8);
+    const out: string[] = [];
+    if (rva === 0) return out;
+    for (let o = offsetOf(rva); ; o += size) {
+      const name = buf.readUInt32LE(o + nameAt);
+      if (name === 0) return out;
+      out.push(cString(offsetOf(name)));
+    }
+  };
+  return { imports: names(1, 20, 12), delayed: names(13, 32, 4) };
+}

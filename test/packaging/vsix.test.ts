@@ -10,10 +10,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { describe as describeKind, readHeaderOf } from './binaryHeader';
+import { describe as describeKind, peImports, readHeaderOf } from './binaryHeader';
 
 const ROOT = resolve(__dirname, '../..');
 const VERSION: string = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version;
@@ -81,8 +81,26 @@ function checkVsix(target: string, vsix: string): void {
     execFileSync('unzip', ['-q', vsix, ...natives, '-d', dir]);
     const wrong = natives.map((f) => [f, describeKind(readHeaderOf(join(dir, f)))]).filter(([, kind]) => kind !== EXPECTED[target].header);
     assert.deepEqual(wrong, [], `${target}: native files that are not ${EXPECTED[target].header}`);
+    if (target === 'win32-x64') windowsImportsResolve(dir, natives);
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Windows loads a DLL's import table at load time. The .vsix leaves ORT's DirectML.dll out: prove that no
+ * shipped binary imports (not delay-imports) a DLL the packages provide that the .vsix does not carry.
+ */
+function windowsImportsResolve(dir: string, natives: string[]): void {
+  const ortFolder = join(ROOT, 'node_modules/onnxruntime-node/bin/napi-v6/win32/x64');
+  const provided = new Set([...readdirSync(ortFolder), ...natives.map((f) => f.split('/').pop()!)].map((n) => n.toLowerCase()));
+  const shipped = new Set(natives.map((f) => f.split('/').pop()!.toLowerCase()));
+  assert.ok(!shipped.has('directml.dll'), 'DirectML.dll is left out of the win32 .vsix');
+  for (const f of natives) {
+    const { imports, delayed } = peImports(readFileSync(join(dir, f)));
+    const missing = imports.filter((i) => provided.has(i.toLowerCase()) && !shipped.has(i.toLowerCase()));
+    assert.deepEqual(missing, [], `${f} imports DLLs the .vsix does not carry`);
+    if (f.endsWith('/onnxruntime.dll')) assert.ok(delayed.map((d) => d.toLowerCase()).includes('directml.dll'), 'onnxruntime.dll delay-loads DirectML.dll');
   }
 }
 
