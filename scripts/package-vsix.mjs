@@ -145,8 +145,9 @@ function walk(dir) {
 /** Stages the extension for one target; returns the staging folder and the native files it holds. */
 function stage(target) {
   const spec = TARGETS[target];
-  const dir = path.join(stagingRoot, target);
+  const dir = path.join(stagingRoot, `${target}-${process.pid}`);
   fs.rmSync(dir, { recursive: true, force: true });
+  if (!args.includes('--keep-staging')) process.once('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
   fs.mkdirSync(dir, { recursive: true });
   for (const f of ['README.md', 'LICENSE', 'CHANGELOG.md', 'language-configuration.json', '.vscodeignore']) {
     if (fs.existsSync(path.join(root, f))) fs.copyFileSync(path.join(root, f), path.join(dir, f));

@@ -4,6 +4,8 @@
 // platform the unpacked CLI runs. The expectations here are written independently of
 // scripts/platforms.mjs so a wrong entry there shows up as a failure.
 //
+// The .vsix is packed from the current dist/ (`--no-build`: npm test has just built it, and a production
+// rebuild here would rewrite the bundles other tests are running).
 // CI cost: linux-x64 is packed and checked on every run (about a minute). The other targets take about a
 // minute each, so they run only when PACKAGING_ALL=1 (packs them) or PACKAGING_VSIX_DIR names a folder of
 // .vsix files from `npm run package -- --all --out-dir DIR` (checks those); see DEVELOPERS.md.
@@ -51,7 +53,7 @@ const HOST = `${process.platform}-${process.arch}`;
 
 function pack(target: string, dir: string): string {
   const out = join(dir, `${target}.vsix`);
-  const r = spawnSync(process.execPath, [join(ROOT, 'scripts/package-vsix.mjs'), '--target', target, '--out', out], { cwd: ROOT, encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [join(ROOT, 'scripts/package-vsix.mjs'), '--target', target, '--out', out, '--no-build'], { cwd: ROOT, encoding: 'utf8' });
   assert.equal(r.status, 0, `npm run package -- --target ${target} failed:\n${r.stdout}\n${r.stderr}`);
   return out;
 }
