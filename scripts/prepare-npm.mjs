@@ -4,8 +4,8 @@
 // dist/node_modules, where dist/cli.js and dist/composeWorker.js find them first:
 //   - onnxruntime-node: its postinstall script downloads the CUDA provider libraries from api.nuget.org on
 //     Linux x64 (outside the npm registry; offline it crashes with ENOTFOUND and fails `npm install -g`).
-//     Vendored with its JavaScript, every platform's bin/ folder as the registry tarball has it, and a
-//     package.json without scripts. The CUDA libraries stay a user's choice (see `adapter-composer doctor`).
+//     Vendored with its JavaScript, every platform's bin/ folder (less the duplicate macOS dylib and the
+//     unused DirectML.dll), and a package.json without scripts. The CUDA libraries stay a user's choice (see `adapter-composer doctor`).
 //   - @lancedb/lancedb: its optionalDependencies name @huggingface/transformers and openai (about 350 MB,
 //     and transformers brings another onnxruntime-node with the same install script). Vendored with a
 //     package.json whose optionalDependencies are only LanceDB's own platform packages; the package's own
@@ -61,8 +61,10 @@ const ort = vendorPackage('onnxruntime-node', (m) => ({ ...withoutScripts(m), de
   (src) => {
     const rel = path.relative(path.join(nodeModules, 'onnxruntime-node'), src);
     if (/^(lib|script)(\/|$)/.test(rel) || rel.endsWith('.map')) return false;
-    // macOS: libonnxruntime.<x.y.z>.dylib is a byte-identical copy of libonnxruntime.1.dylib, which the binding loads
-    return !/^libonnxruntime\.\d+\.\d+\.\d+\.dylib$/.test(path.basename(src));
+    // macOS: libonnxruntime.<x.y.z>.dylib is a byte-identical copy of libonnxruntime.1.dylib, which the binding loads.
+    // Windows: DirectML.dll serves only the DirectML provider, never asked for; onnxruntime.dll (x64 and arm64)
+    // delay-loads it, so the other providers load without it (see scripts/platforms.mjs, test/packaging).
+    return !/^libonnxruntime\.\d+\.\d+\.\d+\.dylib$/.test(path.basename(src)) && path.basename(src) !== 'DirectML.dll';
   });
 vendorPackage('onnxruntime-common', withoutScripts, (src) => !/(\.map|\/lib)$/.test(src));
 

@@ -68,6 +68,7 @@ test('npm pack → npm install -g → adapter-composer --version, demo, check, l
       'dist/node_modules/onnxruntime-common/package.json', 'dist/node_modules/@lancedb/lancedb/dist/index.js']) {
       assert.ok(files.includes(need), `${need} is not in the package`);
     }
+    assert.deepEqual(files.filter((f) => /DirectML\.dll$|libonnxruntime\.\d+\.\d+\.\d+\.dylib$/.test(f)), [], 'unused ORT files are left out');
     for (const f of files) assert.doesNotMatch(f, /^(server|client|webview|test|bench|scripts)\/|\.ts$(?<!\.d\.ts$)|^dist\/(extension|webview)\./, `${f} should not be in the package`);
     // the vendored onnxruntime-node has no install script; the vendored LanceDB no embedding providers
     const extracted = join(tmp, 'extracted');
