@@ -17,6 +17,25 @@ export function inputs(n: number): number {
 /** No single input may take longer than this (a hang or a blow-up, not a slow machine). */
 export const PER_INPUT_MS = Number(process.env.FUZZ_PER_INPUT_MS ?? '500');
 
+/**
+ * A hang or blow-up is slow every time; a loaded 2-core machine (GC, other processes) is slow once.
+ * An input over the bound is timed again twice, and only the fastest of the three counts.
+ */
+export function assertNotSlow(ms: number, bound: number, again: () => void, what: () => string): number {
+  let best = ms;
+  for (let k = 0; k < 2 && best >= bound; k++) {
+    const t0 = performance.now();
+    try {
+      again();
+    } catch {
+      // the outcome was checked the first time; only its duration matters here
+    }
+    best = Math.min(best, performance.now() - t0);
+  }
+  assert.ok(best < bound, `${what()}: took ${best.toFixed(0)} ms at best of 3 (bound ${bound} ms)`);
+  return best;
+}
+
 export interface FuzzTally {
   accepted: number;
   refused: number;
@@ -42,9 +61,8 @@ export function fuzzCase(tally: FuzzTally, i: number, file: string, codes: reado
     tally.refused++;
     tally.codes.set(e.code, (tally.codes.get(e.code) ?? 0) + 1);
   }
-  const ms = performance.now() - t0;
+  const ms = assertNotSlow(performance.now() - t0, PER_INPUT_MS, body, () => `case ${i}\ninput: ${show().slice(0, 400)}`);
   tally.slowestMs = Math.max(tally.slowestMs, ms);
-  assert.ok(ms < PER_INPUT_MS, `case ${i}: took ${ms.toFixed(0)} ms (bound ${PER_INPUT_MS} ms)\ninput: ${show().slice(0, 400)}`);
 }
 
 export function newTally(): FuzzTally {

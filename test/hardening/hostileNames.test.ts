@@ -121,3 +121,28 @@ test('manual {__proto__: 0.5, constructor: 0.5} passes check and composes both, 
   // compose --locked re-reads the lock: the names survive the round trip.
   await compose(hostile, { workspaceRoot: ws, locked: true });
 });
+
+test('names with line breaks or control characters: refused at add; rows already there print on one line in `library ls`', async () => {
+  const library = await openLibrary(path.join(ws, 'library'));
+  const twin = (await library.get('grammar-05'))!;
+  for (const name of ['evil\nname', 'bell\u0007', 'sep\u2028x', 'esc\u001b[31mred']) {
+    await assert.rejects(library.add({ ...twin, name }), (e: unknown) => e instanceof Error && /control character U\+/.test(e.message), JSON.stringify(name));
+  }
+  library.close();
+  // A row written by another tool (straight through LanceDB, no validation).
+  const lancedb = await import('@lancedb/lancedb');
+  const { rowFromRecord, ADAPTERS_TABLE } = await import('../../server/src/engine/library/schema');
+  const db = await lancedb.connect(path.join(ws, 'library'));
+  const table = await db.openTable(ADAPTERS_TABLE);
+  await table.add([rowFromRecord({ ...twin, name: 'two\nlines\u001b[2J' })]);
+  table.close();
+  db.close();
+  const r = cli(['library', 'ls', path.join(ws, 'library')], { cwd: ws });
+  assert.equal(r.status, 0, r.stderr);
+  const lines = r.stdout.trimEnd().split('\n');
+  const after = await openLibrary(path.join(ws, 'library'));
+  assert.equal(lines.length, (await after.size()) + 1, 'one line per adapter plus the header');
+  after.close();
+  assert.ok(lines.some((l) => l.startsWith('two\\nlines\\x1b[2J ')), r.stdout);
+  assert.doesNotMatch(r.stdout, /\u001b/);
+});

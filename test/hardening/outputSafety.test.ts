@@ -156,6 +156,15 @@ test('a non-empty folder compose did not write is replaced only with --force; it
   assert.match(check.stdout, /notes\.compose\.yaml:\d+:\d+: error: output .* non-empty folder that compose did not write .*--force/);
   await refusedAtOutput(file, ws, /did not write/);
   assert.equal(fs.readFileSync(path.join(notes, 'thesis.txt'), 'utf8'), 'years of work');
+  // --force never replaces a folder with a repository anywhere inside it
+  fs.mkdirSync(path.join(notes, 'chapters', 'drafts', '.git'), { recursive: true });
+  fs.writeFileSync(path.join(notes, 'chapters', 'drafts', '.git', 'HEAD'), 'ref: refs/heads/main\n');
+  const withRepo = snapshot(notes);
+  const refusedRepo = cli(['compose', file, '--force'], { cwd: ws });
+  assert.equal(refusedRepo.status, 1, refusedRepo.stdout);
+  assert.match(refusedRepo.stderr, /\.git folder further down/);
+  assert.ok(sameSnapshot(snapshot(notes), withRepo));
+  fs.rmSync(path.join(notes, 'chapters'), { recursive: true });
   // the user says so: replaced
   const forced = cli(['compose', file, '--force'], { cwd: ws });
   assert.equal(forced.status, 0, forced.stderr);
@@ -297,4 +306,14 @@ test('demo --out: a non-empty folder that is not a previous demo, or a demo that
   assert.equal(again.status, 0, again.stderr);
   assert.ok(!fs.existsSync(path.join(fresh, 'out')));
   for (const d of [ws, plain, fresh]) fs.rmSync(d, { recursive: true, force: true });
+});
+
+test('library init never overwrites a different encoder.onnx already in the folder', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ac-output-init-'));
+  fs.writeFileSync(path.join(dir, 'encoder.onnx'), 'the user’s own model');
+  const r = cli(['library', 'init', dir, '--encoder', path.join(demo, 'encoder.onnx')], { cwd: dir });
+  assert.equal(r.status, 1, r.stdout);
+  assert.match(r.stderr, /encoder\.onnx exists and is a different file/);
+  assert.equal(fs.readFileSync(path.join(dir, 'encoder.onnx'), 'utf8'), 'the user’s own model');
+  fs.rmSync(dir, { recursive: true, force: true });
 });

@@ -32,7 +32,15 @@ export interface OutputContext {
   lockFile?: string;
   /** Check the lock's recorded file hashes against the folder (compose), not only its path (editor). */
   verifyLockHashes?: boolean;
+  /**
+   * Before a folder compose did not write is force-replaced: look through it (bounded) for a `.git`
+   * at any depth. Compose sets it; the editor's per-keystroke check does not walk folders.
+   */
+  deepScan?: boolean;
 }
+
+/** How many entries a forced replacement may look through before it refuses to replace the folder. */
+const DEEP_SCAN_LIMIT = 10_000;
 
 export interface OutputHazard {
   code: string;
@@ -76,9 +84,11 @@ export function outputHazards(ctx: OutputContext): OutputHazard[] {
   const out: OutputHazard[] = [];
   const output = spellings(ctx.output);
   const shown = ctx.output;
-  const protectedRoots = [path.parse(path.resolve(ctx.output)).root, os.homedir()].filter(Boolean);
-  if (output.some((o) => protectedRoots.some((r) => path.resolve(r) === o))) {
-    out.push({ code: 'output-protected', message: `output ${shown} is ${output.some((o) => o === path.parse(o).root) ? 'the file-system root' : 'the home folder'}; compose replaces its output folder as a whole` });
+  const home = os.homedir();
+  if (output.some((o) => o === path.parse(o).root)) {
+    out.push({ code: 'output-protected', message: `output ${shown} is the file-system root; compose replaces its output folder as a whole` });
+  } else if (home && overlaps(output, spellings(home), 'contains')) {
+    out.push({ code: 'output-protected', message: `output ${shown} is the home folder or one above it; compose replaces its output folder as a whole` });
   }
   if (overlaps(output, spellings(ctx.recipeFile), 'contains')) {
     out.push({ code: 'output-contains-recipe', message: `output ${shown} contains the recipe itself; compose replaces its output folder as a whole`, hint: 'write composites to a folder of their own, e.g. ../out/<name>' });
@@ -104,6 +114,9 @@ export function outputHazards(ctx: OutputContext): OutputHazard[] {
   if (existing === 'not-a-folder') {
     out.push({ code: 'output-not-a-folder', message: `output ${shown} exists and is not a folder` });
   } else if (existing === 'foreign' && !ownedByLock(ctx)) {
+    const scan = ctx.deepScan ? scanForGit(ctx.output) : 'clean';
+    if (scan === 'git') out.push({ code: 'output-git', message: `output ${shown} holds a .git folder further down; compose never replaces a repository` });
+    if (scan === 'too-large') out.push({ code: 'output-too-large', message: `output ${shown} holds more than ${DEEP_SCAN_LIMIT} entries; compose does not replace a folder that large that it did not write`, hint: 'choose a new output folder, or remove it yourself' });
     out.push({
       code: 'output-not-composed',
       message: `output ${shown} is a non-empty folder that compose did not write (no composition.json of adapter-composer, not the output of the lock); compose would replace it`,
@@ -118,6 +131,27 @@ export function outputHazards(ctx: OutputContext): OutputHazard[] {
 export function requireSafeOutput(ctx: OutputContext, location: SourceLocation | undefined, force = false): void {
   const first = outputHazards(ctx).find((h) => !(force && h.forcible));
   if (first) throw new ComposerError('recipe', first.message, location, first.hint ?? 'choose an output folder of its own, e.g. ../out/<name>');
+}
+
+/** Walks `folder` (symlinks not followed) looking for a `.git`, up to DEEP_SCAN_LIMIT entries. */
+function scanForGit(folder: string): 'clean' | 'git' | 'too-large' {
+  const stack = [folder];
+  let seen = 0;
+  while (stack.length > 0) {
+    const dir = stack.pop()!;
+    let entries: fs.Dirent[];
+    try {
+      entries = fs.readdirSync(dir, { withFileTypes: true });
+    } catch {
+      continue;
+    }
+    for (const e of entries) {
+      if (++seen > DEEP_SCAN_LIMIT) return 'too-large';
+      if (e.name === '.git') return 'git';
+      if (e.isDirectory()) stack.push(path.join(dir, e.name));
+    }
+  }
+  return 'clean';
 }
 
 function exists(p: string): boolean {
@@ -137,13 +171,19 @@ function existingState(output: string): 'absent' | 'empty' | 'ours' | 'foreign' 
     return 'absent';
   }
   if (!stat.isDirectory()) return 'not-a-folder';
-  let entries: string[];
+  // one entry is enough to know it is not empty (a folder of a million files costs the same)
+  let empty: boolean;
   try {
-    entries = fs.readdirSync(output);
+    const dir = fs.opendirSync(output);
+    try {
+      empty = dir.readSync() === null;
+    } finally {
+      dir.closeSync();
+    }
   } catch {
     return 'foreign';
   }
-  if (entries.length === 0) return 'empty';
+  if (empty) return 'empty';
   return hasCompositionMarker(output) ? 'ours' : 'foreign';
 }
 

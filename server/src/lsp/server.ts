@@ -52,6 +52,7 @@ import { DEFAULT_SETTINGS, readSettings } from './settings';
 import type { ServerSettings } from './settings';
 import { toolVersion } from '../engine/version';
 import { readTextSafe } from '../engine/safeRead';
+import { boundedDocuments } from './boundedDocuments';
 import { isComposerError } from '../engine/errors';
 
 export interface LanguageServerOptions {
@@ -70,7 +71,8 @@ export function startLanguageServer(argv: string[] = process.argv.slice(2), opti
 
   const connection = createConnection(ProposedFeatures.all);
   const log = new ServerLog(connection.console);
-  const documents = new TextDocuments(TextDocument);
+  // Bounded: a huge buffer's edits cost O(1) and it is reported as too large, never parsed.
+  const documents = new TextDocuments(boundedDocuments);
   const planner = options.planner ?? createPlanner();
   const schemaJson = loadRecipeSchema();
   const schema = schemaJson ? new RecipeSchema(schemaJson) : undefined;
@@ -366,7 +368,7 @@ export function startLanguageServer(argv: string[] = process.argv.slice(2), opti
     try {
       text = readTextSafe(file, 'recipe', 'recipe');
     } catch (e) {
-      throw userError(isComposerError(e) ? e.message : `cannot read ${file}`);
+      throw userError(`cannot read ${file}${isComposerError(e) && !/not found/.test(e.message) ? ` (${e.message})` : ''}`);
     }
     const document = RecipeDocument.parse(text);
     const outcome = document.unreadable ? { isRecipe: false, problems: [] } : await planner.plan(text, file, engineOptions());

@@ -17,7 +17,7 @@ const SEVERITY: Record<PlanProblem['severity'], DiagnosticSeverity> = {
 export function diagnostics(view: RecipeView): Diagnostic[] {
   const { document, outcome } = view;
   if (document.tooLarge) {
-    return [note(`File is larger than ${MAX_RECIPE_BYTES / 1024 / 1024} MB: Adapter Composer does not check it.`, 'too-large')];
+    return [note(`File is larger than ${MAX_RECIPE_BYTES / 1024 / 1024} MB: recipes are small (a few KB), so Adapter Composer does not check it (edits to it are not tracked past ${(2 * MAX_RECIPE_BYTES) / 1024 / 1024} MB; reopen it once it is smaller).`, 'too-large')];
   }
   if (document.tooDeep) {
     const at = document.positionAt(document.tooDeep.offset);

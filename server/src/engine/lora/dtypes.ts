@@ -424,3 +424,24 @@ export function widestFloatDType(dtypes: Iterable<FloatDType>): FloatDType {
   if (seen.has('F16')) return 'F16';
   return 'F32';
 }
+
+/** The largest finite value of each float dtype (what "overflows" means for an output tensor). */
+export const FLOAT_MAX: Record<FloatDType, number> = { F16: 65504, BF16: 3.3895313892515355e38, F32: 3.4028234663852886e38, F64: Number.MAX_VALUE };
+
+/**
+ * The first element of encoded little-endian bytes that is ±Infinity or NaN (all exponent bits set),
+ * or -1. Encoding rounds anything beyond the dtype's range to ±Infinity, so this finds overflow too.
+ */
+export function firstNonFiniteEncoded(bytes: Uint8Array, dtype: FloatDType): number {
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (dtype === 'F16') {
+    for (let i = 0; i + 1 < bytes.length; i += 2) if ((dv.getUint16(i, true) & 0x7c00) === 0x7c00) return i / 2;
+  } else if (dtype === 'BF16') {
+    for (let i = 0; i + 1 < bytes.length; i += 2) if ((dv.getUint16(i, true) & 0x7f80) === 0x7f80) return i / 2;
+  } else if (dtype === 'F32') {
+    for (let i = 0; i + 3 < bytes.length; i += 4) if ((dv.getUint32(i, true) & 0x7f800000) === 0x7f800000) return i / 4;
+  } else {
+    for (let i = 0; i + 7 < bytes.length; i += 8) if ((dv.getUint32(i + 4, true) & 0x7ff00000) === 0x7ff00000) return i / 8;
+  }
+  return -1;
+}

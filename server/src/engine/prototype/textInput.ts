@@ -17,7 +17,7 @@ import * as readline from 'node:readline';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { ComposerError } from '../errors';
 import type { TextPreprocessing } from './encoderConfig';
-import { openRegular, readTextSafe } from '../safeRead';
+import { openRegular, parseJsonQuiet, readTextSafe } from '../safeRead';
 
 export const TEXT_EXTENSIONS = ['.txt', '.jsonl', '.ndjson'];
 
@@ -115,11 +115,11 @@ function readJson(file: string): object {
     throw new ComposerError('io', `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { file });
   }
   try {
-    const value = JSON.parse(text) as unknown;
+    const value = parseJsonQuiet(text);
     if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('not a JSON object');
     return value;
   } catch (e) {
-    throw new ComposerError('encoder', `${path.basename(file)} is not valid JSON: ${(e as Error).message}`, { file });
+    throw new ComposerError('encoder', `${path.basename(file)} is ${(e as Error).message}`, { file });
   }
 }
 
@@ -148,9 +148,9 @@ export async function* readTextSamples(file: string, textField: string): AsyncGe
       }
       let record: unknown;
       try {
-        record = JSON.parse(text);
+        record = parseJsonQuiet(text);
       } catch (e) {
-        throw new ComposerError('io', `line ${line} is not valid JSON: ${(e as Error).message}`, { file, line }, 'JSON Lines files hold one JSON object per line');
+        throw new ComposerError('io', `line ${line} is ${(e as Error).message}`, { file, line }, 'JSON Lines files hold one JSON object per line');
       }
       const value = (record as Record<string, unknown> | null)?.[textField];
       if (typeof value !== 'string') {
