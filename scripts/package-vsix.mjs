@@ -154,7 +154,7 @@ function stage(target) {
   }
   fs.writeFileSync(path.join(dir, 'package.json'), `${JSON.stringify(extensionManifest(), null, 2)}\n`);
   // dist/node_modules is the npm package's vendored copy (scripts/prepare-npm.mjs), not the extension's
-  for (const d of ['dist', 'syntaxes', 'icons', 'schemas']) copyTree(path.join(root, d), path.join(dir, d), (src) => src === path.join(root, 'dist/node_modules'));
+  for (const d of ['dist', 'syntaxes', 'icons', 'schemas', 'server/src/engine/demo/real/data']) copyTree(path.join(root, d), path.join(dir, d), (src) => src === path.join(root, 'dist/node_modules'));
 
   // The JavaScript runtime packages, as npm installed them (the .vscodeignore allow-list picks the files).
   // vsce lists dependencies with `npm list`, so every required package of the tree must be present.

@@ -65,11 +65,12 @@ test('npm pack → npm install -g → adapter-composer --version, demo, check, l
     // the allow-list: the bundles, the vendored runtime packages, no sources, tests or editor client
     for (const need of ['dist/cli.js', 'dist/composeWorker.js', 'package.json', 'README.md',
       'dist/node_modules/onnxruntime-node/dist/index.js', 'dist/node_modules/onnxruntime-node/bin/napi-v6/linux/x64/onnxruntime_binding.node',
-      'dist/node_modules/onnxruntime-common/package.json', 'dist/node_modules/@lancedb/lancedb/dist/index.js']) {
+      'dist/node_modules/onnxruntime-common/package.json', 'dist/node_modules/@lancedb/lancedb/dist/index.js',
+      'server/src/engine/demo/real/data/mnist-10k.bin.gz', 'server/src/engine/demo/real/data/ATTRIBUTION.md']) {
       assert.ok(files.includes(need), `${need} is not in the package`);
     }
     assert.deepEqual(files.filter((f) => /DirectML\.dll$|libonnxruntime\.\d+\.\d+\.\d+\.dylib$/.test(f)), [], 'unused ORT files are left out');
-    for (const f of files) assert.doesNotMatch(f, /^(server|client|webview|test|bench|scripts)\/|\.ts$(?<!\.d\.ts$)|^dist\/(extension|webview)\./, `${f} should not be in the package`);
+    for (const f of files.filter((x) => !x.startsWith('server/src/engine/demo/real/data/'))) assert.doesNotMatch(f, /^(server|client|webview|test|bench|scripts)\/|\.ts$(?<!\.d\.ts$)|^dist\/(extension|webview)\./, `${f} should not be in the package`);
     // the vendored onnxruntime-node has no install script; the vendored LanceDB no embedding providers
     const extracted = join(tmp, 'extracted');
     mkdirSync(extracted);

@@ -64,6 +64,7 @@ function checkVsix(target: string, vsix: string): void {
   // the manifest names the target platform
   const manifest = execFileSync('unzip', ['-p', vsix, 'extension.vsixmanifest'], { encoding: 'utf8' });
   assert.match(manifest, new RegExp(`TargetPlatform="${target}"`), 'the manifest declares the platform');
+  assert.ok(listing.includes('extension/server/src/engine/demo/real/data/mnist-10k.bin.gz'), 'demo --real\'s digits are in the .vsix');
   for (const want of EXPECTED[target].required) {
     assert.ok(listing.some((f) => f.startsWith(NM) && want.test(f)), `${target}: nothing in the .vsix matches ${want}`);
   }
