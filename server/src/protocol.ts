@@ -22,6 +22,7 @@ export const ClientCommands = {
   removeFromLibrary: 'adapterCompose.removeFromLibrary',
   showLibraryMap: 'adapterCompose.showLibraryMap',
   newRecipe: 'adapterCompose.newRecipe',
+  buildDemo: 'adapterCompose.buildDemo',
 } as const;
 
 /** Commands the server executes through `workspace/executeCommand`. */
