@@ -22,7 +22,9 @@ Actions:
                                                 library has an encoder.json)
                                                 add one adapter; rank, alpha, modules, format and
                                                 sha256 are read from the adapter itself
-  ls <uri>                                      list adapters
+  ls <uri> [--base B] [--tag T] [--offset N --limit M]
+                                                list adapters (sorted by name); with --offset/--limit,
+                                                one page in storage order (the editor's library view)
   show <uri> <name>                             one adapter's row
   rm <uri> <name>                               remove an adapter
   info <uri>                                    encoder, dimension, size, version, index
@@ -65,6 +67,9 @@ export const libraryCommand: Command = {
     provider: { type: 'string' },
     kind: { type: 'string' },
     force: { type: 'boolean' },
+    tag: { type: 'string' },
+    offset: { type: 'string' },
+    limit: { type: 'string' },
   },
   async run(args, io) {
     const action = requirePositional(args, 0, 'an action (init, add, ls, show, rm, info, index)', 'library');
@@ -119,7 +124,17 @@ export const libraryCommand: Command = {
       case 'ls': {
         const library = await openLibrary(uri);
         try {
-          const rows = await library.list({ prototypes: false });
+          const base = stringOption(args, 'base');
+          const tag = stringOption(args, 'tag');
+          const offset = numberOption(args, 'offset');
+          const limit = numberOption(args, 'limit');
+          for (const [flag, v] of [['--offset', offset], ['--limit', limit]] as const) {
+            if (v !== undefined && !(Number.isInteger(v) && v >= (flag === '--limit' ? 1 : 0))) throw new ComposerError('usage', `${flag} expects a ${flag === '--limit' ? 'positive' : 'non-negative'} integer, got ${v}`);
+          }
+          const paged = offset !== undefined || limit !== undefined;
+          const rows = paged
+            ? await library.page({ base, tag, offset: offset ?? 0, limit: limit ?? 100 })
+            : (await library.list({ prototypes: false })).filter((r) => (base === undefined || r.base === base) && (tag === undefined || r.tags.includes(tag)));
           if (json) io.out(toJson(rows));
           else if (rows.length === 0) io.out('(empty library)');
           else {
