@@ -44,19 +44,22 @@ export function mapChartConfig(map: LibraryMap, theme: ChartTheme): ChartConfigu
   const hull = map.hull.map((i) => map.points[i]);
   const datasets: ChartConfiguration<'scatter', Datum[]>['data']['datasets'] = [
     { label: 'library', data: by('library').map(datum), pointRadius: 3, backgroundColor: withAlpha(theme.muted, 0.45), borderColor: withAlpha(theme.muted, 0.6) },
-    { label: 'excluded', data: by('excluded').map(datum), pointRadius: 6, pointStyle: 'crossRot', borderColor: theme.series[5], borderWidth: 2, backgroundColor: theme.series[5] },
+    { label: 'excluded', data: by('excluded').map(datum), pointRadius: 6, pointHoverRadius: 7, pointStyle: 'crossRot', borderColor: theme.series[5], borderWidth: 2, backgroundColor: theme.series[5] },
     {
       label: 'candidates', data: candidates.map(datum),
       pointRadius: candidates.map((p) => candidateRadius(p.weight, largest)),
+      // Chart.js shrinks a hovered point to its hover radius (default 4): keep the size, so a click lands.
+      pointHoverRadius: candidates.map((p) => candidateRadius(p.weight, largest) + 1),
       backgroundColor: candidates.map((p) => withAlpha((p.weight ?? 0) < 0 ? negative : positive, 0.7)),
       borderColor: candidates.map((p) => ((p.weight ?? 0) < 0 ? negative : positive)),
+      borderWidth: 2,
     },
   ];
   if (hull.length >= 2) {
-    datasets.push({ label: 'candidates\u2019 hull', data: [...hull, hull[0]].map((p) => ({ x: p.x, y: p.y })), showLine: true, pointRadius: 0, borderColor: withAlpha(positive, 0.5), borderDash: [4, 3], borderWidth: 1, fill: false });
+    datasets.push({ label: 'candidates\u2019 hull', data: [...hull, hull[0]].map((p) => ({ x: p.x, y: p.y })), showLine: true, pointRadius: 0, pointHitRadius: 0, pointHoverRadius: 0, borderColor: withAlpha(positive, 0.5), borderDash: [4, 3], borderWidth: 1, fill: false });
   }
   if (map.target) datasets.push({ label: 'target', data: [{ x: map.target.x, y: map.target.y }], pointRadius: 9, pointStyle: 'star', borderColor: theme.marker, backgroundColor: theme.marker, borderWidth: 2 });
-  const axis = (title: string) => ({ type: 'linear' as const, title: { display: true, text: title, color: theme.muted }, ticks: { color: theme.foreground }, grid: { color: theme.grid } });
+  const axis = (title: string) => ({ type: 'linear' as const, grace: '8%', title: { display: true, text: title, color: theme.muted }, ticks: { color: theme.foreground }, grid: { color: theme.grid } });
   const pct = (x: number | undefined) => `${((x ?? 0) * 100).toFixed(1)}%`;
   return {
     type: 'scatter',

@@ -51,10 +51,15 @@ function draw(): void {
   config.options = {
     ...config.options,
     onClick: (_event, elements) => {
-      const hit = elements[0];
-      if (!hit || !message.uri) return;
-      const datum = config.data.datasets[hit.datasetIndex]?.data[hit.index] as { point?: { name: string; role: string } } | undefined;
-      if (datum?.point) post({ type: 'toggleExclude', uri: message.uri, name: datum.point.name });
+      if (!message.uri) return;
+      // The first hit that is an adapter (not the target or a hull vertex).
+      for (const hit of elements) {
+        const datum = config.data.datasets[hit.datasetIndex]?.data[hit.index] as { point?: { name: string } } | undefined;
+        if (datum?.point) {
+          post({ type: 'toggleExclude', uri: message.uri, name: datum.point.name });
+          return;
+        }
+      }
     },
   };
   chart = new Chart(canvas, config);
