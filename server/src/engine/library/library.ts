@@ -436,15 +436,23 @@ export class Library {
 
   /** Adapters per base and, within each, per tag: reads only the `base` and `tags` columns. */
   async groups(): Promise<{ base: string; count: number; tags: Record<string, number> }[]> {
-    const rows = await this.runQuery(() => this.table.query().select(['base', 'tags']).toArray(), undefined);
+    // Column by column from Arrow: row objects (toArray) cost ~7× more on a 100k-row table.
+    const table = await this.runQuery(() => this.table.query().select(['base', 'tags']).toArrow(), undefined);
     const byBase = new Map<string, { count: number; tags: Map<string, number> }>();
-    for (const row of rows as Record<string, unknown>[]) {
-      const base = String(row.base);
-      let g = byBase.get(base);
-      if (!g) byBase.set(base, (g = { count: 0, tags: new Map() }));
-      g.count++;
-      const tags = row.tags as Iterable<unknown> | null | undefined;
-      for (const t of tags ? Array.from(tags) : []) g.tags.set(String(t), (g.tags.get(String(t)) ?? 0) + 1);
+    for (const batch of table.batches) {
+      const bases = batch.getChild('base');
+      const tagLists = batch.getChild('tags');
+      for (let i = 0; i < batch.numRows; i++) {
+        const base = String(bases?.get(i));
+        let g = byBase.get(base);
+        if (!g) byBase.set(base, (g = { count: 0, tags: new Map() }));
+        g.count++;
+        const tags = tagLists?.get(i) as { length: number; get(j: number): unknown } | null | undefined;
+        for (let j = 0; tags && j < tags.length; j++) {
+          const t = String(tags.get(j));
+          g.tags.set(t, (g.tags.get(t) ?? 0) + 1);
+        }
+      }
     }
     return [...byBase.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([base, g]) => ({
       base,
