@@ -39,6 +39,7 @@ const foreign = listing.filter((f) => /(darwin|win32|arm64|musl|\.dll$|\.dylib$)
 if (foreign.length) throw new Error(`binaries for other platforms in the .vsix:\n  ${foreign.slice(0, 20).join('\n  ')}`);
 for (const required of [
   'extension/dist/extension.js', 'extension/dist/cli.js', 'extension/dist/webview.js',
+  'extension/dist/libraryMap.js', 'extension/dist/libraryMap.css',
   'extension/node_modules/onnxruntime-node/bin/napi-v6/linux/x64/onnxruntime_binding.node',
   'extension/node_modules/@lancedb/lancedb-linux-x64-gnu/lancedb.linux-x64-gnu.node',
   'extension/node_modules/@img/sharp-linux-x64/lib/sharp-linux-x64.node',
