@@ -12,7 +12,7 @@ import { composeRecipe, type ComposeResult } from './composeCommand';
 import { createLanguageClient } from './languageClient';
 import { addAdapter, openLibrary } from './libraryCommands';
 import { LibraryMapPanel } from './libraryMapPanel';
-import { registerLibraryView } from './libraryTree';
+import { registerLibraryView, type LibraryTree } from './libraryTree';
 import { newRecipe } from './newRecipe';
 import { buildDemo } from './demoCommand';
 import { PlanStore } from './planStore';
@@ -44,7 +44,10 @@ export async function activate(context: vscode.ExtensionContext): Promise<Adapte
   context.subscriptions.push(output, plans, status);
 
   context.subscriptions.push(
-    lc.onNotification(StatusNotification, (params: StatusParams) => status.update(params)),
+    lc.onNotification(StatusNotification, (params: StatusParams) => {
+      status.update(params);
+      libraryTree?.noteStatus(params);
+    }),
     lc.onNotification(PlanNotification, (params: PlanParams) => plans.accept(params)),
     lc.onDidChangeState((e) => {
       if (e.newState === State.Stopped) status.update({ state: 'error', message: 'The language server stopped. See the output.' });
@@ -58,6 +61,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Adapte
   );
 
   const command = (id: string, run: (...args: unknown[]) => unknown) => context.subscriptions.push(vscode.commands.registerCommand(id, run));
+  let libraryTree: LibraryTree | undefined;
 
   command(ClientCommands.compose, async (arg): Promise<ComposeResult | undefined> => {
     const uri = await requireRecipeUri(arg);
@@ -93,6 +97,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Adapte
     }
   });
   const libraries = registerLibraryView(context, lc, output);
+  libraryTree = libraries;
   command(ClientCommands.addAdapter, async () => {
     const added = await addAdapter(context, plans, status, output);
     if (added) libraries.refresh();

@@ -8,7 +8,7 @@ import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
 import {
   LibraryRequests, ServerCommands,
-  type LibraryAdapterRow, type LibraryGroup, type LibraryPage, type LibrarySummary,
+  type LibraryAdapterRow, type LibraryGroup, type LibraryPage, type LibrarySummary, type StatusParams,
 } from '../../server/src/protocol';
 import { cliError, runCli } from './cliProcess';
 import { recipeUriOf } from './recipeUri';
@@ -44,6 +44,15 @@ export class LibraryTree implements vscode.TreeDataProvider<LibraryNode> {
   refresh(): void {
     this.pages.clear();
     this.changed.fire(undefined);
+  }
+
+  private lastLibrary: string | undefined;
+  /** Redraws when the server reports another library or a new size (an adapter added or removed). */
+  noteStatus(status: StatusParams): void {
+    if (status.libraryUri === undefined || status.librarySize === undefined) return;
+    const key = `${status.libraryUri}\n${status.librarySize}`;
+    if (this.lastLibrary !== undefined && key !== this.lastLibrary) this.refresh();
+    this.lastLibrary = key;
   }
 
   getTreeItem(node: LibraryNode): vscode.TreeItem {

@@ -167,14 +167,19 @@ try {
   await page.screenshot({ path: path.join(artifacts, 'e2e-webview.png') });
 
   // 5. the library view (its own activity-bar container) and the library map of the recipe
-  await openFile(recipeName);
+  // (two groups are open now, each with an active tab: look for the recipe's by its resource name)
+  const focusRecipe = async () => {
+    await quickOpen(recipeName);
+    await page.locator(`.tab.active[data-resource-name="${recipeName}"]`).first().waitFor({ timeout: 30000 });
+  };
+  await focusRecipe();
   const libraryIcon = page.locator('.activitybar .action-item a[aria-label^="Adapter Composer"]').first();
   if (await libraryIcon.waitFor({ timeout: 20000 }).then(() => true, () => false)) await libraryIcon.click();
   const libraryRow = page.locator('.pane-body .monaco-list-row', { hasText: /adapters? ·/ }).first();
   const libraryText = await libraryRow.waitFor({ timeout: 60000 }).then(() => libraryRow.innerText(), () => '');
   check('the library view lists the demo library', /\d+ adapters? ·/.test(libraryText), libraryText.slice(0, 200));
   await page.screenshot({ path: path.join(artifacts, 'e2e-library-view.png') });
-  await openFile(recipeName);
+  await focusRecipe();
   await runCommand('Adapter Composer: Show Library Map');
   let mapFrame;
   const mapDeadline = Date.now() + 60000;
