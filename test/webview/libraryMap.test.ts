@@ -126,9 +126,24 @@ test('draws the map within the CSP; a click on a candidate posts toggle-exclude'
   const map = mapFixture();
   await page.evaluate((m) => window.postMessage({ type: 'map', uri: 'file:///w/r.compose.yaml', fileName: 'r.compose.yaml', map: m }, '*'), map as any);
   await page.waitForSelector('#library-map');
-  await page.waitForTimeout(100);
+  // Drawn once the responsive chart has its size (not on a fixed delay: the machine may be busy).
+  await page.waitForFunction(() => {
+    const c = document.getElementById('library-map') as HTMLCanvasElement | null;
+    if (!c || c.width === 0) return false;
+    const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+    for (let i = 0; i < d.length; i += 4) if (d[i] === 0 && d[i + 1] === 0 && d[i + 2] === 255 && d[i + 3] === 255) return true;
+    return false;
+  }, null, { timeout: 20000 });
   assert.equal(await page.textContent('#map-summary'), mapSummary(map));
-  const blue = await pixelsOf([0, 0, 255]);
+  // The layout may still settle (responsive resize): read the pixels until two reads agree.
+  let blue = await pixelsOf([0, 0, 255]);
+  for (let i = 0; i < 20; i++) {
+    await page.waitForTimeout(150);
+    const again = await pixelsOf([0, 0, 255]);
+    const same = again.length === blue.length && again.every((p, j) => p.x === blue[j].x && p.y === blue[j].y);
+    blue = again;
+    if (same) break;
+  }
   const red = await pixelsOf([255, 0, 0]);
   assert.ok(blue.length > 10, `the positive candidate is drawn in the theme's blue (${blue.length} px)`);
   assert.ok(red.length > 10, `negative candidates in the theme's red (${red.length} px)`);
@@ -139,6 +154,7 @@ test('draws the map within the CSP; a click on a candidate posts toggle-exclude'
   const cx = dot.reduce((s, p) => s + p.x, 0) / dot.length;
   const cy = dot.reduce((s, p) => s + p.y, 0) / dot.length;
   await page.mouse.click(cx, cy);
+  await page.waitForFunction(() => (window as any).__posted.some((m: MapViewMessage) => m.type === 'toggleExclude'), null, { timeout: 5000 }).catch(() => undefined);
   const posted = await page.evaluate(() => (window as any).__posted as MapViewMessage[]);
   assert.deepEqual(posted.filter((m) => m.type === 'toggleExclude'), [{ type: 'toggleExclude', uri: 'file:///w/r.compose.yaml', name: 'cand-pos' }]);
   assert.deepEqual(await page.evaluate(() => (window as any).__violations), []);
