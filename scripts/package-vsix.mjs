@@ -41,7 +41,7 @@ if (!args.includes('--no-build')) {
   step('building bundles (production)');
   execFileSync(process.execPath, [path.join(root, 'scripts/build.mjs'), '--production'], { cwd: root, stdio: 'inherit' });
 }
-for (const f of ['dist/extension.js', 'dist/cli.js', 'dist/composeWorker.js', 'dist/webview.js', 'dist/webview.css']) {
+for (const f of ['dist/extension.js', 'dist/cli.js', 'dist/composeWorker.js', 'dist/webview.js', 'dist/webview.css', 'dist/libraryMap.js', 'dist/libraryMap.css']) {
   if (!fs.existsSync(path.join(root, f))) fail(`${f} is missing after the build`);
 }
 
@@ -154,7 +154,7 @@ function stage(target) {
   }
   fs.writeFileSync(path.join(dir, 'package.json'), `${JSON.stringify(extensionManifest(), null, 2)}\n`);
   // dist/node_modules is the npm package's vendored copy (scripts/prepare-npm.mjs), not the extension's
-  for (const d of ['dist', 'syntaxes', 'icons', 'schemas', 'server/src/engine/demo/real/data']) copyTree(path.join(root, d), path.join(dir, d), (src) => src === path.join(root, 'dist/node_modules'));
+  for (const d of ['dist', 'syntaxes', 'icons', 'schemas', 'snippets', 'walkthrough', 'server/src/engine/demo/real/data']) copyTree(path.join(root, d), path.join(dir, d), (src) => src === path.join(root, 'dist/node_modules'));
 
   // The JavaScript runtime packages, as npm installed them (the .vscodeignore allow-list picks the files).
   // vsce lists dependencies with `npm list`, so every required package of the tree must be present.
@@ -236,7 +236,7 @@ for (const target of targets) {
     `extension/node_modules/${spec.sharp[0]}/lib/${spec.sharp[0].split('/')[1]}.node`,
   ];
   for (const required of ['extension/dist/extension.js', 'extension/dist/cli.js', 'extension/dist/composeWorker.js',
-    'extension/dist/webview.js', ...main, ...native]) {
+    'extension/dist/webview.js', 'extension/dist/libraryMap.js', 'extension/dist/libraryMap.css', ...main, ...native]) {
     if (!listing.includes(required)) fail(`${target}: ${required} is not in the .vsix`);
   }
 
