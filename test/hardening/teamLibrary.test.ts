@@ -5,7 +5,8 @@
  * s3rver 3.7.1 ignores `If-None-Match: *` on PUT, and LanceDB's S3 commit protocol relies on exactly
  * that conditional PUT (object_store PutMode::Create): without it, concurrent commits overwrite each
  * other's manifest and rows are silently lost. The first test proves the gap; the server used by the
- * others gets a 15-line middleware that honours the header, as AWS S3, MinIO, R2 and GCS do.
+ * others gets a small middleware that honours the header and makes a PUT visible only once written, as
+ * AWS S3, MinIO, R2 and GCS do.
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -34,18 +35,35 @@ before(async () => {
   ws = demoWorkspace('ac-hardening-team-');
   store = fs.mkdtempSync(path.join(os.tmpdir(), 'ac-hardening-s3-'));
   server = new S3rver({ port: 0, address: '127.0.0.1', silent: true, directory: store, configureBuckets: [{ name: 'plain' }, { name: 'team' }] });
-  // Conditional PUT for the 'team' bucket only: create-if-absent, serialised so check+write is atomic.
+  // For the 'team' bucket only, what S3 guarantees and s3rver does not: conditional PUT (create-if-absent,
+  // serialised so check+write is atomic), and atomic visibility — s3rver streams an object into its final
+  // file, so a GET during the PUT could read a partial (even empty) object; a GET/HEAD of a key waits
+  // for that key's PUT in flight.
   let queue: Promise<unknown> = Promise.resolve();
+  const inflight = new Map<string, Promise<unknown>>();
   const koa = server as unknown as { middleware: ((ctx: KoaContext, next: () => Promise<void>) => Promise<void>)[]; store: { existsObject(b: string, k: string): Promise<boolean> } };
   koa.middleware.unshift(async (ctx, next) => {
-    const [, bucket, ...key] = decodeURIComponent(ctx.path).split('/');
-    if (ctx.method !== 'PUT' || bucket !== 'team' || ctx.get('if-none-match') !== '*') return next();
-    const turn = queue.then(async () => {
-      if (await koa.store.existsObject(bucket, key.join('/'))) ctx.status = 412;
-      else await next();
-    });
-    queue = turn.catch(() => undefined);
-    await turn;
+    const [, bucket, ...keyParts] = decodeURIComponent(ctx.path).split('/');
+    const key = keyParts.join('/');
+    if (bucket !== 'team' || key === '') return next();
+    if (ctx.method === 'GET' || ctx.method === 'HEAD') {
+      await inflight.get(key)?.catch(() => undefined);
+      return next();
+    }
+    if (ctx.method !== 'PUT') return next();
+    const write = ctx.get('if-none-match') !== '*'
+      ? next()
+      : queue.then(async () => {
+        if (await koa.store.existsObject(bucket, key)) ctx.status = 412;
+        else await next();
+      });
+    if (ctx.get('if-none-match') === '*') queue = write.catch(() => undefined);
+    inflight.set(key, write);
+    try {
+      await write;
+    } finally {
+      if (inflight.get(key) === write) inflight.delete(key);
+    }
   });
   port = ((await server.run()) as unknown as { port: number }).port;
   env = { ADAPTER_COMPOSER_STORAGE_OPTIONS: JSON.stringify(storageOptions()) };
