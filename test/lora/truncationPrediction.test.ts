@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { SafetensorsFile, writeFloatTensors } from '../../server/src/engine/lora/safetensors';
 import { seededRandom } from '../../server/src/engine/random';
 import { mergeAdapters, predictTruncation } from '../../server/src/engine/lora/merge';
+import { peftDense } from './peftReference';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lora-predict-'));
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -13,23 +14,6 @@ const rng = (seed: number): (() => number) => {
   const uniform = seededRandom(seed);
   return () => uniform() - 0.5;
 };
-
-/** Dense ΔW of a PEFT folder straight from the tensors and adapter_config.json (independent of lora/). */
-function peftDense(dir: string, module: string): Float64Array | undefined {
-  const config = JSON.parse(fs.readFileSync(path.join(dir, 'adapter_config.json'), 'utf8'));
-  const st = SafetensorsFile.open(path.join(dir, 'adapter_model.safetensors'));
-  const aKey = `base_model.model.${module}.lora_A.weight`;
-  if (!st.tensors.has(aKey)) return undefined;
-  const A = st.readFloat64(aKey);
-  const B = st.readFloat64(`base_model.model.${module}.lora_B.weight`);
-  const [r, n] = st.info(aKey).shape;
-  const m = st.info(`base_model.model.${module}.lora_B.weight`).shape[0];
-  const alpha = config.alpha_pattern?.[module] ?? config.lora_alpha;
-  const s = alpha / r;
-  const out = new Float64Array(m * n);
-  for (let i = 0; i < m; i++) for (let q = 0; q < r; q++) for (let j = 0; j < n; j++) out[i * n + j] += s * B[i * r + q] * A[q * n + j];
-  return out;
-}
 
 function writePeft(dir: string, modules: Record<string, { out: number; in: number; r: number }>, alpha: number, seed: number) {
   const r = rng(seed);
