@@ -1,6 +1,6 @@
 /**
  * `demo --real` on a few domains: the layout others check figures from; every strategy of the
- * weights module is scored; each kept composite is exactly Σ wᵢΔWᵢ of the adapters it names; the
+ * weights module is scored, sparse in both forms at the default ρ and along the first seed's ρ sweep; each kept composite is exactly Σ wᵢΔWᵢ of the adapters it names; the
  * report's accuracy/NLL equal the built-in evaluator run independently on the files on disk; a
  * recipe composes with its built-in evaluator without --allow-exec and the metrics reach the run
  * history; `eval --with-evaluator` reproduces the table; the same seed gives the same bytes.

@@ -9,6 +9,8 @@
  * run in ONNX Runtime on the domain's test split: accuracy and NLL next to the base model and the
  * domain's own adapter ("sft", trained on its labels: the upper bound). Also with the base model as a
  * candidate: a zero adapter whose prototype is the source domain's, so a composite can back off.
+ * Sparse is scored in both forms at the product's own default ρ (DEFAULT_RHO), and on the first seed
+ * along a ρ sweep of both forms: the evidence behind DEFAULT_RHO and DEFAULT_SPARSE_FORM.
  * Repeated over seeds (split + training); the files on disk are the first seed's.
  */
 import * as fs from 'node:fs';
