@@ -32,7 +32,7 @@ for (const t of report.targets) {
 }
 
 if (report.by_domain) {
-  const pairs = ['convex', 'sim', 'sparse'];
+  const pairs = ['convex', 'sim', 'sparse', 'sparse-lasso'].filter((p) => p in report.summary);
   console.log(`\n### The base model as a candidate, per held-out domain (accuracy, mean ± std over ${report.seeds.length} seeds)\n`);
   console.log(`| domain | kind | base | sft | ${pairs.map((p) => `${p} | ${p} +base`).join(' | ')} |`);
   console.log(`| --- | --- | ---: | ---: | ${pairs.map(() => '---: | ---:').join(' | ')} |`);
@@ -40,5 +40,25 @@ if (report.by_domain) {
     const d = report.by_domain[t.target];
     const c = (e) => `${f(d[e].accuracy_mean)} ± ${f(d[e].accuracy_std)}`;
     console.log(`| ${t.target} | ${t.kind} | ${c('base')} | ${c('sft')} | ${pairs.map((p) => `${c(p)} | ${c(`${p}+base`)}`).join(' | ')} |`);
+  }
+}
+
+if (report.rho_sweep?.rhos?.length) {
+  const { seed, rhos, forms } = report.rho_sweep;
+  console.log(`\n### The sparse penalty ρ = λ/λ*, both forms (seed ${seed}, mean accuracy over held-out domains; NLL in brackets)\n`);
+  console.log(`| form | group | ${rhos.map((r) => `ρ = ${r}`).join(' | ')} |`);
+  console.log(`| --- | --- | ${rhos.map(() => '---:').join(' | ')} |`);
+  for (const [form, byRho] of Object.entries(forms)) {
+    for (const g of ['all', 'between', 'outside']) {
+      console.log(`| ${form} | ${g} | ${rhos.map((r) => `${f(byRho[String(r)][g].accuracy)} (${f(byRho[String(r)][g].nll, 2)})`).join(' | ')} |`);
+    }
+  }
+  const keys = Object.keys(forms).flatMap((form) => rhos.map((r) => [form, r]));
+  console.log(`\n### The ρ sweep per held-out domain (seed ${seed}, accuracy; c = constrained, l = lasso)\n`);
+  const short = (form) => form[0];
+  console.log(`| domain | kind | base | ${keys.map(([form, r]) => `${short(form)} ${r}`).join(' | ')} |`);
+  console.log(`| --- | --- | ---: | ${keys.map(() => '---:').join(' | ')} |`);
+  for (const t of report.targets) {
+    console.log(`| ${t.target} | ${t.kind} | ${f(t.base.accuracy)} | ${keys.map(([form, r]) => f(t.rho_sweep?.[`${form}@rho=${r}`]?.accuracy)).join(' | ')} |`);
   }
 }

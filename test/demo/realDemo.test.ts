@@ -1,6 +1,6 @@
 /**
  * `demo --real` on a few domains: the layout others check figures from; every strategy of the
- * weights module is scored; each kept composite is exactly Σ wᵢΔWᵢ of the adapters it names; the
+ * weights module is scored, sparse in both forms at the default ρ and along the first seed's ρ sweep; each kept composite is exactly Σ wᵢΔWᵢ of the adapters it names; the
  * report's accuracy/NLL equal the built-in evaluator run independently on the files on disk; a
  * recipe composes with its built-in evaluator without --allow-exec and the metrics reach the run
  * history; `eval --with-evaluator` reproduces the table; the same seed gives the same bytes.
@@ -12,14 +12,16 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { compose } from '../../server/src/engine/compose';
-import { buildRealDemoWorkspace, BASE_CANDIDATE, type RealDemoReport } from '../../server/src/engine/demo/real/buildRealDemo';
+import { buildRealDemoWorkspace, BASE_CANDIDATE, RHO_SWEEP, sparseKey, sweepKey, type Metric, type RealDemoReport } from '../../server/src/engine/demo/real/buildRealDemo';
 import { evaluateClassification, readClassifier, readLabels } from '../../server/src/engine/eval/classification';
 import { evaluateRecipes } from '../../server/src/engine/eval/recipeLeaveOneOut';
 import { readRecipeHistory } from '../../server/src/engine/history/runHistory';
 import { deltaOf } from '../../server/src/engine/lora/adapter';
 import { openAdapter } from '../../server/src/engine/lora/formats';
 import { readNpy } from '../../server/src/engine/prototype/npy';
-import { STRATEGIES } from '../../server/src/engine/types';
+import { SPARSE_FORMS, STRATEGIES } from '../../server/src/engine/types';
+import { DEFAULT_SPARSE_FORM } from '../../server/src/engine/weights/forms';
+import { DEFAULT_RHO } from '../../server/src/engine/weights/sparse';
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'ac-real-demo-'));
 process.on('exit', () => fs.rmSync(root, { recursive: true, force: true }));
@@ -48,13 +50,20 @@ test('layout: model, data, PEFT adapters, recipes and every scored composite', (
   }
 });
 
-test('every strategy but manual is scored (and sparse with lambda: auto), with and without the base candidate', () => {
-  const expected = STRATEGIES.filter((s) => s !== 'manual').sort();
+test('every strategy but manual is scored (both sparse forms at the default ρ, and lambda: auto), with and without the base candidate', () => {
+  const expected = [...STRATEGIES.filter((s) => s !== 'manual'), ...SPARSE_FORMS.map(sparseKey).filter((k) => k !== 'sparse')].sort();
   for (const t of report.targets) {
     assert.deepEqual(Object.keys(t.strategies).sort(), [...expected, 'sparse@auto'].sort(), t.target);
     assert.deepEqual(Object.keys(t.with_base_candidate).sort(), expected, t.target);
     for (const s of expected) assert.ok(fs.existsSync(path.join(dir, 'out', t.target, s, 'adapter_model.safetensors')), `${t.target}/${s}`);
     assert.ok(!(BASE_CANDIDATE in t.strategies.avg!.weights), 'the base candidate is excluded by default');
+    // the product's own defaults: ρ = DEFAULT_RHO in each form, λ = ρ·λ* of that form
+    for (const form of SPARSE_FORMS) {
+      const m = t.strategies[sparseKey(form)];
+      assert.equal(m.form, form);
+      assert.equal(m.rho, DEFAULT_RHO);
+      assert.ok(Math.abs(m.lambda! - DEFAULT_RHO * m.lambda_star!) <= 1e-12 * Math.max(1, m.lambda_star!), `${t.target} ${form}`);
+    }
   }
   assert.deepEqual(Object.keys(report.summary).sort(), ['base', 'sft', 'sparse@auto', ...expected, ...expected.map((s) => `${s}+base`)].sort());
   // one seed: the per-domain view is that seed's figure, std 0
@@ -67,8 +76,12 @@ test('every strategy but manual is scored (and sparse with lambda: auto), with a
 
 test('each composite is exactly Σ wᵢΔWᵢ and its metrics equal an independent evaluation from the files', async () => {
   for (const t of report.targets) {
-    for (const [strategy, m] of Object.entries(t.strategies)) {
-      const out = path.join(dir, 'out', t.target, strategy);
+    const scored: [string, Metric, string][] = [
+      ...Object.entries(t.strategies).map(([s, m]): [string, Metric, string] => [s, m, path.join(dir, 'out', t.target, s)]),
+      ...Object.entries(t.rho_sweep ?? {}).map(([s, m]): [string, Metric, string] => [s, m, path.join(dir, 'out', t.target, 'sweep', s)]),
+    ];
+    assert.ok(scored.length > Object.keys(t.strategies).length, 'the ρ sweep is scored on the first seed');
+    for (const [strategy, m, out] of scored) {
       const composite = openAdapter(out);
       for (const module of ['fc1', 'fc2', 'fc3']) {
         const got = deltaOf(composite, module);
@@ -96,9 +109,14 @@ test('compose runs the built-in evaluator without --allow-exec and records its m
   const result = await compose(recipe, { provider: 'cpu' });
   assert.equal(result.evaluation?.status, 'ok');
   const target = report.targets.find((t) => t.target === 'rot30')!;
-  assert.equal(result.evaluation!.metrics.accuracy, target.strategies.sparse!.accuracy);
+  const recipeSparse = target.strategies[sparseKey(DEFAULT_SPARSE_FORM)];
+  assert.equal(result.evaluation!.metrics.accuracy, recipeSparse.accuracy);
   const history = await readRecipeHistory(recipe);
-  assert.equal(history.at(-1)?.metrics.accuracy, target.strategies.sparse!.accuracy);
+  assert.equal(history.at(-1)?.metrics.accuracy, recipeSparse.accuracy);
+  // the recipe on disk states the product's default ρ, no absolute λ
+  const text = fs.readFileSync(recipe, 'utf8');
+  assert.match(text, new RegExp(`^  rho: ${DEFAULT_RHO}$`, 'm'));
+  assert.doesNotMatch(text, /^\s*lambda:/m);
 });
 
 test('eval --with-evaluator reproduces the per-strategy table from the recipes', async () => {
@@ -108,7 +126,31 @@ test('eval --with-evaluator reproduces the per-strategy table from the recipes',
     const mine = report.targets[i];
     assert.equal(t.base?.accuracy, mine.base.accuracy);
     assert.equal(t.held_out_metrics?.accuracy, mine.sft.accuracy);
-    for (const [s, r] of Object.entries(t.strategies)) assert.equal(r!.metrics.accuracy, mine.strategies[s].accuracy, `${t.name} ${s}`);
+    for (const [s, r] of Object.entries(t.strategies)) assert.equal(r!.metrics.accuracy, mine.strategies[s === 'sparse' ? sparseKey(DEFAULT_SPARSE_FORM) : s].accuracy, `${t.name} ${s}`);
+  }
+});
+
+test('the ρ sweep: both forms at every ρ, consistent with the default-ρ entries, lin at ρ = 0, and its summary is the mean', () => {
+  assert.deepEqual(report.rho_sweep.rhos, [...RHO_SWEEP]);
+  const close = (a: Record<string, number>, b: Record<string, number>, what: string, tol = 1e-9) => {
+    for (const k of new Set([...Object.keys(a), ...Object.keys(b)])) assert.ok(Math.abs((a[k] ?? 0) - (b[k] ?? 0)) < tol, `${what}: ${k} ${a[k]} vs ${b[k]}`);
+  };
+  for (const t of report.targets) {
+    assert.deepEqual(Object.keys(t.rho_sweep!).sort(), SPARSE_FORMS.flatMap((f) => RHO_SWEEP.map((r) => sweepKey(f, r))).sort());
+    for (const form of SPARSE_FORMS) {
+      const atDefault = t.rho_sweep![sweepKey(form, DEFAULT_RHO)];
+      close(atDefault.weights, t.strategies[sparseKey(form)].weights, `${t.target} ${form} ρ=${DEFAULT_RHO}`);
+      assert.equal(atDefault.accuracy, t.strategies[sparseKey(form)].accuracy);
+    }
+    close(t.rho_sweep![sweepKey('constrained', 0)].weights, t.strategies.lin.weights, `${t.target} constrained ρ=0 is lin`, 1e-6);
+    close(t.rho_sweep![sweepKey('constrained', 1)].weights, t.strategies.convex.weights, `${t.target} constrained ρ=1 is convex`, 1e-6);
+  }
+  for (const form of SPARSE_FORMS) {
+    for (const rho of RHO_SWEEP) {
+      const accs = report.targets.map((t) => t.rho_sweep![sweepKey(form, rho)].accuracy);
+      const want = accs.reduce((a, b) => a + b, 0) / accs.length;
+      assert.ok(Math.abs(report.rho_sweep.forms[form][String(rho)].all.accuracy - want) < 1e-12);
+    }
   }
 });
 

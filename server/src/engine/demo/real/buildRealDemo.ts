@@ -9,6 +9,8 @@
  * run in ONNX Runtime on the domain's test split: accuracy and NLL next to the base model and the
  * domain's own adapter ("sft", trained on its labels: the upper bound). Also with the base model as a
  * candidate: a zero adapter whose prototype is the source domain's, so a composite can back off.
+ * Sparse is scored in both forms at the product's own default ρ (DEFAULT_RHO), and on the first seed
+ * along a ρ sweep of both forms: the evidence behind DEFAULT_RHO and DEFAULT_SPARSE_FORM.
  * Repeated over seeds (split + training); the files on disk are the first seed's.
  */
 import * as fs from 'node:fs';
@@ -24,7 +26,9 @@ import { writeZeroAdapter } from '../../lora/zeroAdapter';
 import { createPlanner, type Planner } from '../../planner';
 import { writeNpy } from '../../prototype/npy';
 import { SeededRandom } from '../../random';
-import type { Strategy } from '../../types';
+import type { SparseForm, Strategy } from '../../types';
+import { DEFAULT_SPARSE_FORM, SPARSE_FORMS } from '../../weights/forms';
+import { DEFAULT_RHO } from '../../weights/sparse';
 import { applyShifts, downsample, DOMAINS, FEATURES, SOURCE_DOMAIN, type Domain } from './domains';
 import { initLora, initMlp, train, type Layer, type Lora } from './mlp';
 import { loadDigits, type Digits } from './mnist';
@@ -40,13 +44,24 @@ const SPLIT = { source: 4000, adapterPool: 3000, testPool: 3000, train: 400, tes
 const BASE_TRAINING = { epochs: 8, batch: 32, lr: 2e-3 };
 const ADAPTER_TRAINING = { epochs: 20, batch: 32, lr: 5e-3, rank: 4, alpha: 8 };
 const K = 5;
-const LAMBDA = 0.05;
+/** The ρ sweep of both sparse forms (first seed only): grounds the choice of DEFAULT_RHO and DEFAULT_SPARSE_FORM. */
+export const RHO_SWEEP = [0, 0.1, 0.25, 0.5, 0.75, 1] as const;
+/** The report key of a sparse form's composite at the recipe's ρ (the constrained form keeps the plain `sparse`). */
+export function sparseKey(form: SparseForm): string {
+  return form === 'constrained' ? 'sparse' : `sparse-${form}`;
+}
+/** The ρ-sweep key of one (form, ρ): also the composite's folder under `out/<domain>/sweep/`. */
+export function sweepKey(form: SparseForm, rho: number): string {
+  return `${form}@rho=${rho}`;
+}
 
 export interface Metric extends ClassificationMetrics {
   weights: Record<string, number>;
-  /** sparse: the λ used and λ* of the problem (λ ≥ λ* gives convex). */
+  /** sparse: the λ used, λ* of its form's problem, ρ = λ/λ* and the form. */
   lambda?: number;
   lambda_star?: number;
+  rho?: number;
+  form?: SparseForm;
 }
 
 export interface RealTarget {
@@ -57,11 +72,14 @@ export interface RealTarget {
   sft: ClassificationMetrics;
   /**
    * Each strategy's composite from the other domains' adapters (every strategy of the weights module
-   * but manual; `sparse` at the recipe's λ, `sparse@auto` with `lambda: auto`).
+   * but manual). `sparse` is the constrained form and `sparse-lasso` the lasso form, both at the
+   * product's default ρ (DEFAULT_RHO); `sparse@auto` is `lambda: auto` (default form).
    */
   strategies: Record<string, Metric>;
   /** The same with the base model (zero adapter) among the candidates. */
   with_base_candidate: Record<string, Metric>;
+  /** First seed only: sparse of each form at each ρ of RHO_SWEEP, keyed `<form>@rho=<ρ>` (composites in out/<domain>/sweep/). */
+  rho_sweep?: Record<string, Metric>;
 }
 
 export interface Aggregate {
@@ -89,6 +107,10 @@ export interface RealDemoReport {
    * targets: mean over seeds × targets; std over seeds of the per-seed mean over targets.
    */
   summary: Record<string, Record<Group, Aggregate>>;
+  /**
+   * The ρ sweep (first seed): per form and ρ, mean accuracy and NLL over the group's held-out domains.
+   */
+  rho_sweep: { seed: number; rhos: number[]; forms: Record<string, Record<string, Record<Group, { accuracy: number; nll: number }>>> };
   /** Per held-out domain and entry: accuracy mean ± std over seeds (the per-domain view of the summary). */
   by_domain: Record<string, Record<string, { accuracy_mean: number; accuracy_std: number }>>;
   /** Wall seconds (and this process's CPU seconds, steadier on a shared machine). */
@@ -122,7 +144,7 @@ export async function buildRealDemoWorkspace(outDir: string, options: RealDemoOp
     for (const [i, seed] of seeds.entries()) {
       const dir = i === 0 ? root : fs.mkdtempSync(path.join(os.tmpdir(), `ac-real-seed${seed}-`));
       try {
-        perSeed.push(await buildSeed(dir, seed, digits, domains, planner, (m) => say(`seed ${seed}: ${m}`)));
+        perSeed.push(await buildSeed(dir, seed, digits, domains, planner, (m) => say(`seed ${seed}: ${m}`), i === 0));
       } finally {
         if (i > 0) fs.rmSync(dir, { recursive: true, force: true });
       }
@@ -142,6 +164,7 @@ export async function buildRealDemoWorkspace(outDir: string, options: RealDemoOp
     recipes: first.recipes,
     targets: first.targets,
     summary: summarizeSeeds(perSeed.map((r) => r.targets)),
+    rho_sweep: summarizeSweep(seeds[0], first.targets),
     by_domain: byDomain(perSeed.map((r) => r.targets)),
     timings: {
       total_s: (Date.now() - started) / 1000,
@@ -197,7 +220,7 @@ function shuffled(n: number, rnd: SeededRandom): number[] {
   return order;
 }
 
-async function buildSeed(root: string, seed: number, digits: Digits, domainList: readonly Domain[], planner: Planner, say: (m: string) => void): Promise<SeedResult> {
+async function buildSeed(root: string, seed: number, digits: Digits, domainList: readonly Domain[], planner: Planner, say: (m: string) => void, sweep: boolean): Promise<SeedResult> {
   // Disjoint pools: base training, adapter training, and test images no model ever trained on.
   const order = shuffled(digits.count, new SeededRandom(seed));
   const sourcePool = order.slice(0, SPLIT.source);
@@ -283,7 +306,7 @@ async function buildSeed(root: string, seed: number, digits: Digits, domainList:
   };
   for (const domain of domainList) {
     const file = path.join(recipesDir, `${domain.name}.compose.yaml`);
-    fs.writeFileSync(file, recipeText(domain, false));
+    fs.writeFileSync(file, recipeText(domain, false, { rho: DEFAULT_RHO }));
     recipes.push(file);
     const test = tests.get(domain.name)!;
     const outDir = path.join(root, 'out', domain.name);
@@ -299,23 +322,40 @@ async function buildSeed(root: string, seed: number, digits: Digits, domainList:
       strategies: {},
       with_base_candidate: {},
     };
-    // The recipe's λ (fixed), the same with the base model as a candidate, and sparse with `lambda: auto`.
-    for (const variant of ['plain', 'base', 'auto'] as const) {
-      const outcome = await planner.plan(recipeText(domain, variant === 'base', variant === 'auto' ? 'auto' : LAMBDA), file, { provider: 'cpu' });
+    const compose = async (penalty: Penalty, withBase: boolean, keep: (strategy: Strategy) => string | undefined, into: Record<string, Metric>, folder: (key: string) => string) => {
+      const outcome = await planner.plan(recipeText(domain, withBase, penalty), file, { provider: 'cpu' });
       if (!outcome.plan) {
         const problem = outcome.problems.find((p) => p.severity === 'error');
         throw new ComposerError('internal', `the real demo recipe for ${domain.name} did not plan: ${problem?.message ?? 'unknown problem'}`, { file });
       }
       const byName = new Map((outcome.candidates ?? []).map((c) => [c.name, c]));
       for (const [strategy, result] of Object.entries(outcome.plan.strategies) as [Strategy, NonNullable<typeof outcome.plan.strategies.avg>][]) {
-        if (strategy === 'manual' || (variant === 'auto' && strategy !== 'sparse')) continue;
-        const key = variant === 'auto' ? 'sparse@auto' : strategy;
+        const key = strategy === 'manual' ? undefined : keep(strategy);
+        if (key === undefined) continue;
         const inputs = Object.entries(result.weights).filter(([, w]) => w !== 0).map(([name, weight]) => ({ name, weight, path: byName.get(name)!.path }));
-        const dir = path.join(outDir, variant === 'base' ? `${key}+base` : key);
+        const dir = path.join(outDir, folder(key));
         await mergeAdapters(inputs, { method: 'cat' }, dir);
         const metrics = await score(mergeIntoClassifier(base, dir), test);
-        const lambda = result.lambda !== undefined ? { lambda: result.lambda, lambda_star: outcome.plan.lambda_path?.lambda_star ?? 0 } : {};
-        (variant === 'base' ? target.with_base_candidate : target.strategies)[key] = { ...metrics, weights: result.weights, ...lambda };
+        const sparse = result.lambda !== undefined ? { lambda: result.lambda, lambda_star: result.lambda_star ?? 0, ...(result.rho !== undefined ? { rho: result.rho } : {}), form: result.form ?? DEFAULT_SPARSE_FORM } : {};
+        into[key] = { ...metrics, weights: result.weights, ...sparse };
+      }
+    };
+    // Every strategy at the product's defaults (the recipe on disk), the same with the base model as a
+    // candidate; the other sparse form at the default ρ (with and without the base); `lambda: auto`.
+    const key = (form: SparseForm) => (s: Strategy) => (s === 'sparse' ? sparseKey(form) : form === DEFAULT_SPARSE_FORM ? s : undefined);
+    for (const withBase of [false, true]) {
+      const into = withBase ? target.with_base_candidate : target.strategies;
+      for (const form of [DEFAULT_SPARSE_FORM, ...SPARSE_FORMS.filter((f) => f !== DEFAULT_SPARSE_FORM)]) {
+        await compose({ rho: DEFAULT_RHO, form }, withBase, key(form), into, (k) => (withBase ? `${k}+base` : k));
+      }
+    }
+    await compose({ lambda: 'auto' }, false, (s) => (s === 'sparse' ? 'sparse@auto' : undefined), target.strategies, (k) => k);
+    if (sweep) {
+      target.rho_sweep = {};
+      for (const form of SPARSE_FORMS) {
+        for (const rho of RHO_SWEEP) {
+          await compose({ rho, form }, false, (s) => (s === 'sparse' ? sweepKey(form, rho) : undefined), target.rho_sweep, (k) => path.join('sweep', k));
+        }
       }
     }
     targets.push(target);
@@ -371,7 +411,16 @@ export function writePeft(dir: string, layers: readonly Layer[], lora: Lora, des
   ]), { format: 'pt', description });
 }
 
-function recipeText(domain: Domain, withBase: boolean, lambda: number | 'auto' = LAMBDA): string {
+/** The recipe's sparse penalty: the product's default ρ on disk; others only for the scored variants. */
+interface Penalty {
+  rho?: number;
+  lambda?: 'auto';
+  form?: SparseForm;
+}
+
+function recipeText(domain: Domain, withBase: boolean, penalty: Penalty): string {
+  const lines = [penalty.lambda !== undefined ? `  lambda: ${penalty.lambda}` : `  rho: ${penalty.rho ?? DEFAULT_RHO}`];
+  if (penalty.form !== undefined && penalty.form !== DEFAULT_SPARSE_FORM) lines.push(`  form: ${penalty.form}`);
   return `# Leave-one-domain-out: compose the '${domain.name}' digits (${domain.description}) from the other domains' adapters,
 # weighted from its unlabeled samples; score with its labelled test split (built-in evaluator, no program run).
 compose: 1
@@ -385,7 +434,7 @@ retrieve:
   exclude: [${withBase ? domain.name : `${domain.name}, ${BASE_CANDIDATE}`}]
 weights:
   strategy: sparse
-  lambda: ${lambda}
+${lines.join('\n')}
 merge:
   method: cat
 output: ../out/${domain.name}/${withBase ? 'sparse+base' : 'sparse'}
@@ -439,6 +488,24 @@ export function byDomain(seeds: RealTarget[][]): RealDemoReport['by_domain'] {
     }
   }
   return out;
+}
+
+export function summarizeSweep(seed: number, targets: readonly RealTarget[]): RealDemoReport['rho_sweep'] {
+  const groups: Record<Group, (t: RealTarget) => boolean> = { all: () => true, between: (t) => t.kind === 'between', outside: (t) => t.kind === 'outside' };
+  const forms: RealDemoReport['rho_sweep']['forms'] = {};
+  if (!targets.some((t) => t.rho_sweep)) return { seed, rhos: [], forms };
+  for (const form of SPARSE_FORMS) {
+    forms[form] = {};
+    for (const rho of RHO_SWEEP) {
+      const cell = {} as Record<Group, { accuracy: number; nll: number }>;
+      for (const [group, keep] of Object.entries(groups) as [Group, (t: RealTarget) => boolean][]) {
+        const ms = targets.filter(keep).map((t) => t.rho_sweep?.[sweepKey(form, rho)]).filter((m): m is Metric => m !== undefined);
+        cell[group] = { accuracy: mean(ms.map((m) => m.accuracy)), nll: mean(ms.map((m) => m.nll)) };
+      }
+      forms[form][String(rho)] = cell;
+    }
+  }
+  return { seed, rhos: [...RHO_SWEEP], forms };
 }
 
 export function summarizeSeeds(seeds: RealTarget[][]): Record<string, Record<Group, Aggregate>> {
