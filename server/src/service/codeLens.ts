@@ -1,6 +1,7 @@
 /**
- * Code lenses on the `weights:` line: the chosen strategy's weights, the other strategies in one line,
- * and the actions (client commands, invoked with [uri]). Computed from the cached plan, no resolve step.
+ * Code lenses on the `weights:` line: the actions first (client commands, invoked with [uri]) so they are
+ * never pushed off-screen, then the chosen strategy's top weights (the full list is in the hover on
+ * `weights:` and in the panel), then the other strategies in one line. Computed from the cached plan.
  */
 import type { CodeLens, Range } from 'vscode-languageserver-types';
 import { ClientCommands } from '../protocol';
@@ -9,8 +10,8 @@ import { STRATEGIES } from '../engine/types';
 import { shortNumber, weightText } from './numberText';
 import type { RecipeView } from './recipeView';
 
-/** At most this many names in the weights lens; the rest are counted. */
-const MAX_NAMES = 6;
+/** At most this many names in the weights lens; the rest are counted ("+n more"). */
+const MAX_NAMES = 3;
 
 export function codeLenses(view: RecipeView): CodeLens[] {
   const { document, outcome } = view;
@@ -22,14 +23,14 @@ export function codeLenses(view: RecipeView): CodeLens[] {
     const title = errors ? `Adapter Composer: ${errors} problem${errors === 1 ? '' : 's'} — no plan yet` : 'Adapter Composer: no plan yet';
     return [{ range, command: { title, command: '' } }];
   }
-  const lenses: CodeLens[] = [{ range, command: { title: selectedTitle(plan), command: ClientCommands.showChart, arguments: [view.uri] } }];
-  const others = othersTitle(plan);
-  if (others) lenses.push({ range, command: { title: others, command: ClientCommands.showChart, arguments: [view.uri] } });
-  lenses.push(
+  const lenses: CodeLens[] = [
     { range, command: { title: '▶ Compose', command: ClientCommands.compose, arguments: [view.uri] } },
     { range, command: { title: 'Show chart', command: ClientCommands.showChart, arguments: [view.uri] } },
     { range, command: { title: 'Pin weights', command: ClientCommands.pinWeights, arguments: [view.uri] } },
-  );
+    { range, command: { title: selectedTitle(plan), command: ClientCommands.showChart, arguments: [view.uri] } },
+  ];
+  const others = othersTitle(plan);
+  if (others) lenses.push({ range, command: { title: others, command: ClientCommands.showChart, arguments: [view.uri] } });
   return lenses;
 }
 
