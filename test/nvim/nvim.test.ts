@@ -47,7 +47,8 @@ it('Neovim shows the diagnostics and the weight lenses', { skip, timeout: 90_000
     assert.match(unknown.message, /prostate-z/);
     const titles = result.codelenses.map((l) => l.title);
     assert.ok(result.codelenses.every((l) => l.line === 9), 'lenses on the `weights:` line');
-    assert.match(titles[0], /^sparse λ=0\.05 · prostate-\w [\u2212]?\d\.\d\d · .* · residual /);
+    assert.equal(titles[0], '▶ Compose', 'the actions first');
+    assert.match(titles[3], /^sparse λ=0\.05 · prostate-\w [\u2212]?\d\.\d\d · .* · residual /);
     assert.ok(titles.includes('▶ Compose') && titles.includes('Pin weights'));
   } finally {
     fs.rmSync(home, { recursive: true, force: true });
