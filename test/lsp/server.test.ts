@@ -172,6 +172,33 @@ describe('features', () => {
     snap('plan', plan);
   });
 
+  it('while the recipe does not plan, the lens keeps the last plan marked stale, counting what the Problems panel shows', async () => {
+    const text = GOOD_RECIPE;
+    const { uri } = await openAndWait('typing-stale.compose.yaml', text);
+    const lensTitles = async () => (await client.request<{ command: { title: string } }[]>('textDocument/codeLens', { textDocument: { uri } })).map((l) => l.command.title);
+    const good = await lensTitles();
+    const selected = good.find((t) => t.startsWith('sparse '));
+    assert.ok(selected, JSON.stringify(good));
+    // Half-typed: an unknown strategy (an error) and an unknown key (a second problem).
+    const mark = client.notifications.length;
+    const broken = text.replace('strategy: sparse', 'strategy: spa').replace('weights:', 'weights:\n  lamda: 1');
+    const version = client.change(uri, broken);
+    const published = await client.diagnosticsFor(uri, version, 20000, mark);
+    assert.ok(published.diagnostics.length >= 2, JSON.stringify(published.diagnostics));
+    const stale = await lensTitles();
+    const n = published.diagnostics.length;
+    assert.equal(stale[0], `⚠ stale: ${n} problem${n === 1 ? '' : 's'}, showing the last plan`);
+    assert.ok(stale.includes(selected!), `the last plan is kept: ${JSON.stringify(stale)}`);
+    assert.ok(!stale.includes('▶ Compose'), 'no Compose on a stale plan');
+    // Parses again: fresh lenses, no stale mark.
+    const back = client.change(uri, text);
+    await client.diagnosticsFor(uri, back, 20000, client.notifications.length - 1);
+    const fresh = await lensTitles();
+    assert.equal(fresh[0], '▶ Compose');
+    assert.ok(!fresh.some((t) => t.includes('stale')));
+    client.close(uri);
+  });
+
   it('inlay hints give the distance of each named adapter', async () => {
     const text = GOOD_RECIPE.replace('  exclude: [prostate-e]', '  adapters: [prostate-f, prostate-b, prostate-c]');
     const { uri } = await openAndWait('pinned.compose.yaml', text);

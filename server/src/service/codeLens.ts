@@ -7,6 +7,7 @@ import type { CodeLens, Range } from 'vscode-languageserver-types';
 import { ClientCommands } from '../protocol';
 import type { PlanJson, Strategy, StrategyResult } from '../engine/types';
 import { STRATEGIES } from '../engine/types';
+import { diagnostics } from './diagnostics';
 import { shortNumber, weightText } from './numberText';
 import type { RecipeView } from './recipeView';
 
@@ -19,8 +20,19 @@ export function codeLenses(view: RecipeView): CodeLens[] {
   const range = lensRange(view);
   const plan = outcome.plan;
   if (!plan) {
-    const errors = outcome.problems.filter((p) => p.severity === 'error').length;
-    const title = errors ? `Adapter Composer: ${errors} problem${errors === 1 ? '' : 's'} — no plan yet` : 'Adapter Composer: no plan yet';
+    // Counted as the Problems panel counts them: every diagnostic of this document.
+    const count = diagnostics(view).length;
+    const problems = `${count} problem${count === 1 ? '' : 's'}`;
+    const last = view.lastPlan;
+    if (last) {
+      // While typing: keep the last plan, marked stale, until the recipe plans again (no Compose/Pin on it).
+      return [
+        { range, command: { title: `⚠ stale: ${count ? `${problems}, ` : ''}showing the last plan`, command: '' } },
+        { range, command: { title: 'Show chart', command: ClientCommands.showChart, arguments: [view.uri] } },
+        { range, command: { title: selectedTitle(last), command: ClientCommands.showChart, arguments: [view.uri] } },
+      ];
+    }
+    const title = count ? `Adapter Composer: ${problems} — no plan yet` : 'Adapter Composer: no plan yet';
     return [{ range, command: { title, command: '' } }];
   }
   const lenses: CodeLens[] = [
