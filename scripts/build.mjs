@@ -40,3 +40,16 @@ if (existsSync('webview/src/main.ts')) {
   const codicons = 'node_modules/@vscode/codicons/dist/codicon.css';
   if (existsSync(codicons)) copyFileSync(codicons, 'dist/codicon.css');
 }
+
+// The library map panel: its own small bundle, so it loads without the weights panel's code.
+if (existsSync('webview/src/libraryMapMain.ts')) {
+  await esbuild.build({
+    ...common,
+    entryPoints: [{ in: 'webview/src/libraryMapMain.ts', out: 'libraryMap' }],
+    outdir: 'dist',
+    platform: 'browser',
+    target: 'es2022',
+    format: 'iife',
+  });
+  copyFileSync('webview/src/libraryMap.css', 'dist/libraryMap.css');
+}

@@ -11,6 +11,10 @@ import {
 import { composeRecipe, type ComposeResult } from './composeCommand';
 import { createLanguageClient } from './languageClient';
 import { addAdapter, openLibrary } from './libraryCommands';
+import { LibraryMapPanel } from './libraryMapPanel';
+import { registerLibraryView, type LibraryTree } from './libraryTree';
+import { newRecipe } from './newRecipe';
+import { buildDemo } from './demoCommand';
 import { PlanStore } from './planStore';
 import { requireRecipeUri } from './recipeUri';
 import { runServerCommand, serverMessage } from './serverCommands';
@@ -23,6 +27,7 @@ export interface AdapterComposerApi {
   plans: PlanStore;
   status: StatusItem;
   weightsPanel(): WeightsPanel | undefined;
+  libraryMap(): LibraryMapPanel | undefined;
   /** `workspace/executeCommand` on the server (ServerCommands). */
   runServerCommand<T>(command: string, args: unknown[]): Promise<T>;
 }
@@ -39,7 +44,10 @@ export async function activate(context: vscode.ExtensionContext): Promise<Adapte
   context.subscriptions.push(output, plans, status);
 
   context.subscriptions.push(
-    lc.onNotification(StatusNotification, (params: StatusParams) => status.update(params)),
+    lc.onNotification(StatusNotification, (params: StatusParams) => {
+      status.update(params);
+      libraryTree?.noteStatus(params);
+    }),
     lc.onNotification(PlanNotification, (params: PlanParams) => plans.accept(params)),
     lc.onDidChangeState((e) => {
       if (e.newState === State.Stopped) status.update({ state: 'error', message: 'The language server stopped. See the output.' });
@@ -53,6 +61,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Adapte
   );
 
   const command = (id: string, run: (...args: unknown[]) => unknown) => context.subscriptions.push(vscode.commands.registerCommand(id, run));
+  let libraryTree: LibraryTree | undefined;
 
   command(ClientCommands.compose, async (arg): Promise<ComposeResult | undefined> => {
     const uri = await requireRecipeUri(arg);
@@ -87,7 +96,21 @@ export async function activate(context: vscode.ExtensionContext): Promise<Adapte
       return undefined;
     }
   });
-  command(ClientCommands.addAdapter, () => addAdapter(context, plans, status, output));
+  const libraries = registerLibraryView(context, lc, output);
+  libraryTree = libraries;
+  command(ClientCommands.addAdapter, async () => {
+    const added = await addAdapter(context, plans, status, output);
+    if (added) libraries.refresh();
+    return added;
+  });
+  command(ClientCommands.showLibraryMap, async (arg) => {
+    const uri = await requireRecipeUri(arg);
+    if (!uri) return undefined;
+    const panel = LibraryMapPanel.show(context, lc, plans, uri);
+    return panel.refresh();
+  });
+  command(ClientCommands.newRecipe, () => newRecipe(context, lc, output));
+  command(ClientCommands.buildDemo, () => buildDemo(context, output));
   command(ClientCommands.openLibrary, () => openLibrary(context, plans, status, output));
   command(ClientCommands.showOutput, () => output.show(true));
 
@@ -103,6 +126,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Adapte
   return {
     client: lc, plans, status,
     weightsPanel: () => WeightsPanel.open,
+    libraryMap: () => LibraryMapPanel.open,
     runServerCommand: <T>(id: string, args: unknown[]) => runServerCommand<T>(lc, id, args),
   };
 }

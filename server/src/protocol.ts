@@ -13,6 +13,16 @@ export const ClientCommands = {
   showOutput: 'adapterCompose.showOutput',
   /** args: [uri?] → shows the recipe's lock against HEAD (CompareRequest) in the weights panel. */
   compareWithHead: 'adapterCompose.compareWithHead',
+  /** The library view's context actions (args: the tree item) and the map. */
+  refreshLibraries: 'adapterCompose.refreshLibraries',
+  showAdapterCard: 'adapterCompose.showAdapterCard',
+  revealAdapterFiles: 'adapterCompose.revealAdapterFiles',
+  addToRecipe: 'adapterCompose.addToRecipe',
+  addManualToRecipe: 'adapterCompose.addManualToRecipe',
+  removeFromLibrary: 'adapterCompose.removeFromLibrary',
+  showLibraryMap: 'adapterCompose.showLibraryMap',
+  newRecipe: 'adapterCompose.newRecipe',
+  buildDemo: 'adapterCompose.buildDemo',
 } as const;
 
 /** Commands the server executes through `workspace/executeCommand`. */
@@ -27,6 +37,12 @@ export const ServerCommands = {
   setLambda: 'adapterCompose.server.setLambda',
   /** args: [uri] → RunHistoryEntry[] */
   history: 'adapterCompose.server.history',
+  /**
+   * args: [uri, adapter, as] with as = 'exclude' | 'manual' | 'toggle-exclude' → {applied, edit}: adds the
+   * adapter to the recipe's `retrieve.exclude` (toggle: removes it when there) or `weights.manual`
+   * (weight 0), as one minimal edit applied by the server.
+   */
+  addToRecipe: 'adapterCompose.server.addToRecipe',
 } as const;
 
 /** `adapterCompose/status`, server → client, whenever it changes. */
@@ -77,3 +93,112 @@ export interface CompareResult {
 }
 
 export const LanguageId = 'adapter-compose';
+
+/**
+ * The library view (client → server requests). Libraries are those the workspace's recipes name
+ * (`library:`) and the `adapterCompose.libraryUri` setting; adapters come a page at a time, so a
+ * 100k-row library is never read whole to draw a tree. Neovim and other clients: the same requests,
+ * or `adapter-composer library ls <uri> --json` (see docs/editors.md).
+ */
+export const LibraryRequests = {
+  /** {} → LibrarySummary[] */
+  list: 'adapterCompose/libraries',
+  /** {library} → LibraryGroup[] (adapters per base and per tag; reads only those two columns) */
+  groups: 'adapterCompose/libraryGroups',
+  /** LibraryPageParams → LibraryPage */
+  page: 'adapterCompose/libraryPage',
+  /** {library, name} → {markdown, record} (the adapter card) */
+  card: 'adapterCompose/adapterCard',
+  /** LibraryMapParams → LibraryMap */
+  map: 'adapterCompose/libraryMap',
+} as const;
+
+export interface LibrarySummary {
+  /** Absolute path or URI, as the server opens it. */
+  uri: string;
+  /** Where the workspace names it: recipe URIs, and 'setting' for adapterCompose.libraryUri. */
+  usedBy: string[];
+  size?: number;
+  version?: number;
+  dim?: number;
+  /** Why it cannot be opened (missing folder, damaged table). */
+  error?: string;
+}
+
+export interface LibraryGroup {
+  base: string;
+  count: number;
+  /** Tag → adapters of this base with that tag. */
+  tags: Record<string, number>;
+}
+
+export interface LibraryPageParams {
+  library: string;
+  base?: string;
+  tag?: string;
+  offset?: number;
+  /** At most 500. */
+  limit?: number;
+}
+
+export interface LibraryAdapterRow {
+  name: string;
+  base: string;
+  rank: number;
+  alpha: number;
+  format: string;
+  modules: number;
+  tags: string[];
+  description: string;
+  path: string;
+  /** Bytes of the adapter's files (a local folder's direct files, or the file); absent for remote ones. */
+  bytes?: number;
+}
+
+export interface LibraryPage {
+  library: string;
+  version: number;
+  /** Rows matching base/tag in all. */
+  total: number;
+  offset: number;
+  rows: LibraryAdapterRow[];
+}
+
+export interface LibraryMapParams {
+  /** The recipe whose target, candidates and exclusions are drawn (its library is mapped). */
+  uri?: string;
+  /** Or a library alone. */
+  library?: string;
+  /** Most library points to project (default 1000); the candidates always are. */
+  sample?: number;
+}
+
+export interface LibraryMapPoint {
+  name: string;
+  x: number;
+  y: number;
+  role: 'library' | 'candidate' | 'excluded';
+  /** The selected strategy's weight, for candidates. */
+  weight?: number;
+  /** One-line card: base · rank · α · tags. */
+  card: string;
+}
+
+export interface LibraryMap {
+  library: string;
+  version: number;
+  base?: string;
+  /** Rows of the mapped library (of the recipe's base, when it has one). */
+  total: number;
+  /** Rows the basis was computed from (all of them, or the sample). */
+  basisRows: number;
+  /** True when only a deterministic sample (plus the candidates) is drawn. */
+  sampled: boolean;
+  /** Share of the variance along x and y. */
+  explained: number[];
+  points: LibraryMapPoint[];
+  target?: { x: number; y: number };
+  /** Indices into points of the candidates' convex hull in 2D, counter-clockwise. */
+  hull: number[];
+  strategy?: string;
+}

@@ -181,6 +181,45 @@ try {
     check('the weights table lists the candidates', rows > 0, `${rows} rows`);
   }
   await page.screenshot({ path: path.join(artifacts, 'e2e-webview.png') });
+
+  // 5. the library view (its own activity-bar container) and the library map of the recipe
+  // (two groups are open now, each with an active tab: look for the recipe's by its resource name)
+  const focusRecipe = async () => {
+    await quickOpen(recipeName);
+    await page.locator(`.tab.active[data-resource-name="${recipeName}"]`).first().waitFor({ timeout: 30000 });
+  };
+  await focusRecipe();
+  const libraryIcon = page.locator('.activitybar .action-item a[aria-label^="Adapter Composer"]').first();
+  if (await libraryIcon.waitFor({ timeout: 20000 }).then(() => true, () => false)) await libraryIcon.click();
+  const libraryRow = page.locator('.pane-body .monaco-list-row', { hasText: /adapters? ·/ }).first();
+  const libraryText = await libraryRow.waitFor({ timeout: 60000 }).then(() => libraryRow.innerText(), () => '');
+  check('the library view lists the demo library', /\d+ adapters? ·/.test(libraryText), libraryText.slice(0, 200));
+  await page.screenshot({ path: path.join(artifacts, 'e2e-library-view.png') });
+  await focusRecipe();
+  await runCommand('Adapter Composer: Show Library Map');
+  let mapFrame;
+  const mapDeadline = Date.now() + 60000;
+  while (!mapFrame && Date.now() < mapDeadline) {
+    for (const f of page.frames()) {
+      if (await f.$('#library-map').catch(() => null)) { mapFrame = f; break; }
+    }
+    if (!mapFrame) await page.waitForTimeout(500);
+  }
+  check('the library map opened', Boolean(mapFrame));
+  if (mapFrame) {
+    await page.waitForTimeout(500);
+    const mapInk = await mapFrame.evaluate(() => {
+      const c = document.getElementById('library-map');
+      const data = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+      let n = 0;
+      for (let i = 3; i < data.length; i += 4) if (data[i] > 0) n++;
+      return n / (c.width * c.height);
+    });
+    check('the library map is drawn', mapInk > 0.01, String(mapInk));
+    const summary = await mapFrame.$eval('#map-summary', (e) => e.textContent).catch(() => '');
+    check('the map says how much variance the axes explain', /axes explain [\d.]+% \+ [\d.]+%/.test(summary ?? ''), summary ?? '');
+  }
+  await page.screenshot({ path: path.join(artifacts, 'e2e-library-map.png') });
   check('no CSP violations in the console', consoleProblems.length === 0, consoleProblems.join(' | '));
 } catch (e) {
   failures++;

@@ -5,7 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import {
   CodeActionKind,
   CodeLensRefreshRequest,
@@ -27,8 +27,10 @@ import { createPlanner } from '../engine/planner';
 import type { Planner } from '../engine/planner';
 import type { Strategy } from '../engine/types';
 import { STRATEGIES } from '../engine/types';
-import { CompareRequest, PlanNotification, ServerCommands, StatusNotification } from '../protocol';
-import type { CompareParams, CompareResult, PlanParams, StatusParams } from '../protocol';
+import { CompareRequest, LibraryRequests, PlanNotification, ServerCommands, StatusNotification } from '../protocol';
+import type { CompareParams, CompareResult, LibraryMapParams, LibraryPageParams, PlanParams, StatusParams } from '../protocol';
+import { LibraryViews, addToRecipeEdit, libraryCard, recipeLibraries } from '../service/libraryView';
+import { resolveLocation } from '../engine/location';
 import { codeActions } from '../service/codeActions';
 import { codeLenses } from '../service/codeLens';
 import { compareWithRevision } from '../service/compare';
@@ -96,9 +98,12 @@ export function startLanguageServer(argv: string[] = process.argv.slice(2), opti
     logError: (message, error) => log.error(message, error),
   });
 
+  const libraryViews = new LibraryViews();
+
   const libraryWatch = new LibraryWatch((libraryPath) => {
     log.info(`library changed on disk: ${libraryPath}`);
     planner.invalidate({ libraryUri: libraryPath });
+    libraryViews.invalidate(libraryPath);
     scheduler.replanAll();
   });
 
@@ -335,6 +340,21 @@ export function startLanguageServer(argv: string[] = process.argv.slice(2), opti
           const result = await connection.workspace.applyEdit({ label: 'Set λ', edit });
           return { applied: result.applied };
         }
+        case ServerCommands.addToRecipe: {
+          const view = await requireView(uri);
+          const name = typeof args[1] === 'string' ? args[1] : '';
+          const as = args[2] === 'manual' || args[2] === 'toggle-exclude' ? args[2] : 'exclude';
+          if (!name) throw userError(`${ServerCommands.addToRecipe} needs [uri, adapter, as]`);
+          let edit;
+          try {
+            edit = addToRecipeEdit(view, name, as);
+          } catch (e) {
+            throw userError((e as Error).message);
+          }
+          const label = as === 'manual' ? `Add ${name} to weights.manual` : `Toggle ${name} in retrieve.exclude`;
+          const result = await connection.workspace.applyEdit({ label, edit: { changes: { [uri]: [edit] } } });
+          return { applied: result.applied, edit };
+        }
         case ServerCommands.compose:
           return await composeCommand(uri, token, workDone, params.workDoneToken !== undefined);
         case ServerCommands.history:
@@ -358,6 +378,65 @@ export function startLanguageServer(argv: string[] = process.argv.slice(2), opti
       throw userError(describeError(e));
     }
   });
+
+  /** Libraries the workspace uses: recipes on disk, open recipes, and the libraryUri setting. */
+  function workspaceLibraries(): { uri: string; usedBy: string }[] {
+    const out: { uri: string; usedBy: string }[] = [];
+    if (workspaceRoot) for (const r of recipeLibraries(workspaceRoot)) out.push({ uri: r.library, usedBy: pathToUri(r.recipe) });
+    for (const r of scheduler.all()) {
+      const library = r.outcome?.paths?.library;
+      if (library) out.push({ uri: library, usedBy: r.uri });
+    }
+    if (settings.libraryUri) out.push({ uri: resolveLocation(settings.libraryUri, workspaceRoot ?? process.cwd()), usedBy: 'setting' });
+    return out;
+  }
+
+  function libraryParam(value: unknown): string {
+    if (typeof value !== 'string' || !value) throw userError('the request needs a `library` (path or URI)');
+    return resolveLocation(value, workspaceRoot ?? process.cwd());
+  }
+
+  /** A library request: bad input and unopenable libraries become RequestFailed with the reason. */
+  function libraryRequest<P, R>(name: string, handler: (params: P) => Promise<R>): (params: P) => Promise<R> {
+    return async (params: P) => {
+      try {
+        return await handler((params ?? {}) as P);
+      } catch (e) {
+        if (e instanceof ResponseError) throw e;
+        log.info(`${name}: ${describeError(e)}`);
+        throw userError(describeError(e));
+      }
+    };
+  }
+
+  connection.onRequest(LibraryRequests.list, libraryRequest('libraries', async () => libraryViews.summaries(workspaceLibraries())));
+  connection.onRequest(LibraryRequests.groups, libraryRequest('library groups', async (p: { library?: unknown }) => libraryViews.groups(libraryParam(p.library))));
+  connection.onRequest(LibraryRequests.page, libraryRequest('library page', async (p: LibraryPageParams) =>
+    libraryViews.page(libraryParam(p.library), {
+      base: typeof p.base === 'string' ? p.base : undefined,
+      tag: typeof p.tag === 'string' ? p.tag : undefined,
+      offset: typeof p.offset === 'number' ? p.offset : 0,
+      limit: typeof p.limit === 'number' ? p.limit : undefined,
+    })));
+  connection.onRequest(LibraryRequests.card, libraryRequest('adapter card', async (p: { library?: unknown; name?: unknown }) => {
+    const library = libraryParam(p.library);
+    if (typeof p.name !== 'string') throw userError('the request needs the adapter `name`');
+    const record = await libraryViews.record(library, p.name);
+    if (!record) throw userError(`no adapter named '${p.name}' in the library at ${library}`);
+    const { prototype, ...rest } = record;
+    return { markdown: libraryCard(record), record: { ...rest, prototype_dim: prototype.length } };
+  }));
+  connection.onRequest(LibraryRequests.map, libraryRequest('library map', async (p: LibraryMapParams) => {
+    let view: RecipeView | undefined;
+    let library: string | undefined;
+    if (typeof p.uri === 'string') {
+      view = await requireView(p.uri);
+      library = view.outcome?.paths?.library;
+      if (!library) throw userError(firstProblem(view) ?? 'the recipe names no library that opens');
+    } else library = libraryParam(p.library);
+    const base = view?.outcome?.recipe?.spec.base;
+    return libraryViews.map(library, { base: typeof base === 'string' && base ? base : undefined, sample: typeof p.sample === 'number' ? p.sample : undefined, view });
+  }));
 
   /** An open recipe (waiting for its current plan), else the saved file planned once. */
   async function requireView(uri: string): Promise<RecipeView> {
@@ -421,6 +500,7 @@ export function startLanguageServer(argv: string[] = process.argv.slice(2), opti
   connection.onShutdown(async () => {
     libraryWatch.stop();
     scheduler.dispose();
+    libraryViews.dispose();
     for (const c of composing.values()) c.abort();
     await planner.dispose().catch(() => undefined);
   });
@@ -428,6 +508,10 @@ export function startLanguageServer(argv: string[] = process.argv.slice(2), opti
   documents.listen(connection);
   connection.listen();
   return connection;
+}
+
+function pathToUri(file: string): string {
+  return pathToFileURL(file).toString();
 }
 
 function userError(message: string): ResponseError<void> {

@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { PlanJson } from '../../../server/src/engine/types';
-import { ClientCommands, LanguageId, ServerCommands } from '../../../server/src/protocol';
+import { ClientCommands, LanguageId, LibraryRequests, ServerCommands, type LibraryMap, type LibraryPage } from '../../../server/src/protocol';
 import type { AdapterComposerApi } from '../../../client/src/extension';
 import type { ComposeResult } from '../../../client/src/composeCommand';
 
@@ -145,8 +145,12 @@ describe('Adapter Composer in the extension host', function () {
       if (!plan.lambda_path) this.skip();
       const doc = await vscode.workspace.openTextDocument(recipe!);
       const lambda = Number((plan.lambda_path!.lambda_star / 3).toPrecision(3));
+      // A recipe with an absolute `lambda` gets λ; one with the scale-free `rho` (the demo's) gets ρ = λ/λ*.
+      const absolute = /^\s*lambda:/m.test(doc.getText());
+      const rho = Number((lambda / plan.lambda_path!.lambda_star).toPrecision(6));
+      const [key, value] = absolute ? ['lambda', lambda] : ['rho', rho];
       await api.runServerCommand(ServerCommands.setLambda, [recipe!.toString(), lambda]);
-      await waitFor('λ written into the recipe', () => new RegExp(`lambda:\\s*${String(lambda).replace('.', '\\.')}`).test(doc.getText()), 15000);
+      await waitFor(`${key} written into the recipe`, () => new RegExp(`${key}:\\s*${String(value).replace('.', '\\.')}`).test(doc.getText()), 15000);
     });
 
     it('drives the status bar from the server status', async () => {
@@ -162,6 +166,32 @@ describe('Adapter Composer in the extension host', function () {
       assert.ok(adapters, 'Open Library lists the adapters');
       if (plan.library) assert.equal(adapters.length, plan.library.size);
       for (const c of plan.candidates) assert.ok(adapters.some((a) => a.name === c.name), `${c.name} is in the library`);
+    });
+
+    it('draws the library map of the recipe (server PCA) in its panel', async () => {
+      const plan = api.plans.get(recipe!)!.plan!;
+      const map = await vscode.commands.executeCommand<LibraryMap | undefined>(ClientCommands.showLibraryMap, recipe!.toString());
+      assert.ok(map, 'Show Library Map returns the map');
+      assert.deepEqual(map.points.filter((p) => p.role === 'candidate').map((p) => p.name).sort(), plan.candidates.map((c) => c.name).sort());
+      assert.equal(map.explained.length, 2);
+      assert.ok(map.explained[0] >= map.explained[1] && map.explained[0] + map.explained[1] <= 1 + 1e-9);
+      const message = await waitFor('the map panel message', () => api.libraryMap()?.lastMessage, 30000);
+      assert.equal(message.type, 'map');
+    });
+
+    it('adds a library adapter to exclude and toggles it out again, through the server', async () => {
+      const doc = await vscode.workspace.openTextDocument(recipe!);
+      await vscode.window.showTextDocument(doc);
+      const page = await api.client.sendRequest<LibraryPage>(LibraryRequests.page, { library: api.plans.get(recipe!)!.plan!.library!.uri, offset: 0, limit: 50 });
+      const plan = api.plans.get(recipe!)!.plan!;
+      const original = doc.getText();
+      const outsider = page.rows.find((r) => !plan.candidates.some((c) => c.name === r.name) && !original.includes(r.name));
+      assert.ok(outsider, 'an adapter that is not a candidate and not named in the recipe');
+      await api.runServerCommand(ServerCommands.addToRecipe, [recipe!.toString(), outsider.name, 'exclude']);
+      await waitFor('the adapter in exclude', () => doc.getText().includes(outsider.name), 15000);
+      await api.runServerCommand(ServerCommands.addToRecipe, [recipe!.toString(), outsider.name, 'toggle-exclude']);
+      await waitFor('the adapter out of exclude', () => !doc.getText().includes(outsider.name), 15000);
+      await doc.save();
     });
 
     it('pins the weights as manual weights', async () => {

@@ -6,7 +6,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { ClientCommands } from '../../../server/src/protocol';
+import { ClientCommands, LibraryRequests, type LibraryPage } from '../../../server/src/protocol';
 import type { AdapterComposerApi } from '../../../client/src/extension';
 
 async function waitFor<T>(what: string, probe: () => T | undefined | null | false | Promise<T | undefined | null | false>, ms = 60000): Promise<T> {
@@ -54,6 +54,21 @@ describe('Adapter Composer in an untrusted workspace', function () {
     const result = await vscode.commands.executeCommand(ClientCommands.compose, recipe.toString());
     assert.equal(result, undefined, 'Compose refused');
     await new Promise((r) => setTimeout(r, 1000));
+    assert.deepEqual(snapshot(root.fsPath), before, 'no files written');
+  });
+
+  it('still browses the library, but refuses Remove from Library and writes nothing', async function () {
+    if (!manifest.recipe) this.skip();
+    const recipe = vscode.Uri.joinPath(root, manifest.recipe!);
+    const plan = await waitFor('a plan', () => api.plans.get(recipe)?.plan);
+    const library = plan.library!.uri;
+    const page = await api.client.sendRequest<LibraryPage>(LibraryRequests.page, { library, offset: 0, limit: 5 });
+    assert.ok(page.rows.length > 0, 'the view can page the library');
+    const before = snapshot(root.fsPath);
+    const removed = await vscode.commands.executeCommand(ClientCommands.removeFromLibrary, { kind: 'adapter', library, row: page.rows[0] });
+    assert.equal(removed, false, 'Remove from Library refused');
+    const after = await api.client.sendRequest<LibraryPage>(LibraryRequests.page, { library, offset: 0, limit: 5 });
+    assert.equal(after.total, page.total, 'the library kept its adapters');
     assert.deepEqual(snapshot(root.fsPath), before, 'no files written');
   });
 

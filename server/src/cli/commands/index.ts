@@ -9,6 +9,7 @@ import { historyCommand } from './history';
 import { libraryCommand } from './library';
 import { lockCommand } from './lock';
 import { lspCommand } from './lsp';
+import { newCommand } from './new';
 import { planCommand } from './plan';
 
-export const commands: Command[] = [checkCommand, planCommand, composeCommand, diffCommand, lockCommand, evalCommand, historyCommand, libraryCommand, demoCommand, doctorCommand, lspCommand];
+export const commands: Command[] = [checkCommand, planCommand, composeCommand, diffCommand, lockCommand, evalCommand, historyCommand, libraryCommand, newCommand, demoCommand, doctorCommand, lspCommand];

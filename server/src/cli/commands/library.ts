@@ -7,7 +7,7 @@ import { initLibrary, openLibrary, isRemoteUri } from '../../engine/library/libr
 import { DEFAULT_INDEX_MIN_ROWS } from '../../engine/library/annIndex';
 import { describeDrift } from '../../engine/library/integrity';
 import { verifyLibrary } from '../../engine/library/verify';
-import { baseOverride } from '../../engine/library/baseModels';
+import { baseOverride, sameBase } from '../../engine/library/baseModels';
 import { listOption, numberOption, requirePositional, stringOption, toJson, type Command, type ParsedArgs, type CliIO } from '../command';
 
 const HELP = `Usage: adapter-composer library <action> <uri> [arguments] [options]
@@ -41,7 +41,9 @@ Actions:
                                                 and rsLoRA with its row; exit 1 on drift.
                                                 --fix re-records the changed rows from their
                                                 files (prototype, tags, base kept)
-  ls <uri>                                      list adapters
+  ls <uri> [--base B] [--tag T] [--offset N --limit M]
+                                                list adapters (sorted by name); with --offset/--limit,
+                                                one page in storage order (the editor's library view)
   show <uri> <name> [--prototype]               one adapter's row; --prototype adds the stored prototype
                                                 (float64, bit for bit what was added; --json: an array)
   rm <uri> <name>                               remove an adapter
@@ -96,6 +98,9 @@ export const libraryCommand: Command = {
     fix: { type: 'boolean' },
     'override-base': { type: 'boolean' },
     'show-prototype': { type: 'boolean' },
+    tag: { type: 'string' },
+    offset: { type: 'string' },
+    limit: { type: 'string' },
   },
   // `show --prototype` is a flag; `add --prototype FILE` takes a value.
   rewriteArgs: (argv) => (argv.find((a) => !a.startsWith('-')) === 'show' ? argv.map((a) => (a === '--prototype' ? '--show-prototype' : a)) : argv),
@@ -183,7 +188,17 @@ export const libraryCommand: Command = {
       case 'ls': {
         const library = await openLibrary(uri);
         try {
-          const rows = await library.list({ prototypes: false });
+          const base = stringOption(args, 'base');
+          const tag = stringOption(args, 'tag');
+          const offset = numberOption(args, 'offset');
+          const limit = numberOption(args, 'limit');
+          for (const [flag, v] of [['--offset', offset], ['--limit', limit]] as const) {
+            if (v !== undefined && !(Number.isInteger(v) && v >= (flag === '--limit' ? 1 : 0))) throw new ComposerError('usage', `${flag} expects a ${flag === '--limit' ? 'positive' : 'non-negative'} integer, got ${v}`);
+          }
+          const paged = offset !== undefined || limit !== undefined;
+          const rows = paged
+            ? await library.page({ base, tag, offset: offset ?? 0, limit: limit ?? 100 })
+            : (await library.list({ prototypes: false })).filter((r) => (base === undefined || sameBase(r.base, base)) && (tag === undefined || r.tags.includes(tag)));
           // Listed without prototypes: omit the key rather than print an empty (wrong) one.
           if (json) io.out(toJson(rows.map(({ prototype: _omit, ...row }) => row)));
           else if (rows.length === 0) io.out('(empty library)');

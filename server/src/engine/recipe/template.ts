@@ -1,0 +1,72 @@
+/**
+ * The text of a new recipe (`adapter-composer new`, the editor's "New Composition Recipe…"): every block
+ * with a comment saying what it does, the schema's defaults written out, and the library's base model
+ * filled in. Pure: the caller resolves paths and reads the library.
+ */
+import composeSchema from '../../../../schemas/compose.schema.json';
+
+export interface RecipeTemplateOptions {
+  name: string;
+  /** The library as the recipe should name it (relative to the recipe, or a URI). */
+  library: string;
+  base: string;
+  /** Other bases the library holds (listed in a comment). */
+  otherBases?: string[];
+  /** How the target is given, and the value as the recipe should write it. */
+  target: { kind: 'samples' | 'features' | 'prototype' | 'text'; value: string };
+  strategy?: string;
+  /** Output folder as the recipe should name it (default ./out/<name>). */
+  output?: string;
+}
+
+type SchemaNode = { default?: unknown; properties?: Record<string, SchemaNode> };
+const schema = composeSchema as unknown as SchemaNode;
+
+/** The schema's default at a path (e.g. ['retrieve', 'k']). */
+export function schemaDefault(path: string[]): unknown {
+  let node: SchemaNode | undefined = schema;
+  for (const p of path) node = node?.properties?.[p];
+  return node?.default;
+}
+
+function scalar(v: unknown): string {
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  const s = String(v);
+  return /^[A-Za-z0-9_./@*+-][A-Za-z0-9_./@*+ -]*$/.test(s) && !/^(true|false|null|yes|no|on|off|~)$/i.test(s) && !/^[-+]?[\d.]/.test(s) ? s : JSON.stringify(s);
+}
+
+export function recipeTemplate(o: RecipeTemplateOptions): string {
+  const d = (p: string[]) => scalar(schemaDefault(p));
+  const strategy = o.strategy ?? String(schemaDefault(['weights', 'strategy']));
+  const lines = [
+    `# ${o.name}: an Adapter Composer recipe (made by \`adapter-composer new\`).`,
+    '# Check it with `adapter-composer check`, preview with `plan`, write the composite with `compose`.',
+    'compose: 1',
+    `name: ${scalar(o.name)}`,
+    '# The base model every adapter must be for; adapters of other bases are never retrieved.',
+    ...(o.otherBases?.length ? [`# The library also holds: ${o.otherBases.join(', ')}.`] : []),
+    `base: ${scalar(o.base)}`,
+    '# The adapter library (a LanceDB folder relative to this file, or a URI).',
+    `library: ${scalar(o.library)}`,
+    '# What the composite should be good at: exactly one of samples, features, prototype, text.',
+    'target:',
+    `  ${o.target.kind}: ${scalar(o.target.value)}`,
+    'retrieve:',
+    '  # How many adapters nearest the target (by prototype distance) to combine.',
+    `  k: ${d(['retrieve', 'k'])}`,
+    '  # Adapters never to retrieve (names from the library).',
+    '  exclude: []',
+    'weights:',
+    '  # avg | sim | lin | sparse | convex | nearest | manual',
+    `  strategy: ${scalar(strategy)}`,
+    `  # lambda: ${d(['weights', 'lambda'])}   # sparse's L1 penalty; omitted: chosen from the library (leave-one-out)`,
+    'merge:',
+    '  # svd: one low-rank adapter of `rank`; cat: stack the factors exactly (rank grows).',
+    `  method: ${d(['merge', 'method'])}`,
+    `  rank: ${d(['merge', 'rank'])}`,
+    `  dtype: ${d(['merge', 'dtype'])}`,
+    '# Where the composite PEFT adapter is written (compose replaces this folder as a whole).',
+    `output: ${scalar(o.output ?? `./out/${o.name}`)}`,
+  ];
+  return lines.join('\n') + '\n';
+}
