@@ -220,6 +220,10 @@ describe('completion', () => {
     assert.deepEqual(keys.sort(), ['form', 'lambda', 'manual', 'rho', 'temperature'], 'strategy is already written');
     const strategies = completion(v, { line: 2, character: 12 }, schema, files).items.map((i) => i.label);
     assert.deepEqual(strategies, ['avg', 'sim', 'lin', 'sparse', 'convex', 'nearest', 'manual']);
+    // each strategy item says what it computes, in its own words
+    const strategyDocs = completion(v, { line: 2, character: 12 }, schema, files).items.map((i) => (i.documentation as { value: string } | undefined)?.value ?? '');
+    strategyDocs.forEach((d, i) => assert.ok(d.includes(`**${strategies[i]}**`), `documentation of ${strategies[i]}: ${d}`));
+    assert.equal(new Set(strategyDocs).size, strategyDocs.length);
     const adapters = completion(v, { line: 5, character: 16 }, schema, files).items;
     assert.deepEqual(adapters.map((i) => i.label), ['prostate-f', 'prostate-b', 'prostate-a', 'prostate-e'], 'nearest first');
     assert.match(String(adapters[0].detail), /demo\/sam · r=4 · t · d²=0.5/);
