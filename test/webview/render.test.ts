@@ -276,3 +276,34 @@ test('Compare with HEAD: old / new / Δ rows with bars, within the CSP', { skip 
   assert.deepEqual(await page.evaluate(() => (window as any).__violations), []);
   assert.deepEqual(consoleErrors, []);
 });
+
+test('Tab reaches every chart, each with an aria label', { skip }, async () => {
+  await open();
+  await show(stateFixture());
+  const reached: string[] = [];
+  await page.focus('#compose');
+  for (let i = 0; i < 30; i++) {
+    await page.keyboard.press('Tab');
+    const id = await page.evaluate(() => document.activeElement?.id ?? '');
+    if (id && !reached.includes(id)) reached.push(id);
+  }
+  for (const id of ['rho-slider', 'rho-input', 'weights-chart', 'lambda-chart', 'residual-chart', 'metrics-chart']) {
+    assert.ok(reached.includes(id), `Tab reaches ${id} (reached ${reached.join(', ')})`);
+    assert.ok(((await page.getAttribute(`#${id}`, 'aria-label')) ?? '').length > 0, `${id} has an aria-label`);
+  }
+});
+
+test('the runs table names what differs between runs, a short time, and marks the current lock', { skip }, async () => {
+  await open();
+  const history = [
+    { id: 'a', time: '2026-01-02T10:00:00.123Z', strategy: 'sparse', parameters: { k: 5, rho: 0.25 }, lock_sha256: 'aaa', metrics: { accuracy: 0.61, nll: 1.4 } },
+    { id: 'b', time: '2026-01-02T11:05:00.456Z', strategy: 'sparse', parameters: { k: 5, rho: 0.5 }, lock_sha256: 'bbb', metrics: { accuracy: 0.66, nll: 1.2 } },
+  ];
+  await show(stateFixture({ history, lockSha256: 'bbb' }));
+  const header = await page.$$eval('#runs-table vscode-table-header-cell', (c) => c.map((x) => x.textContent));
+  assert.deepEqual(header, ['run', 'time (UTC)', 'ρ', 'accuracy', 'nll'], 'only ρ differs: k and strategy are not repeated');
+  const rows = await page.$$eval('#runs-table vscode-table-row', (r) => r.map((row) => Array.from(row.querySelectorAll('vscode-table-cell'), (c) => c.textContent)));
+  assert.deepEqual(rows[0].slice(0, 3), ['#1 ρ=0.25', '01-02 10:00', '0.25']);
+  assert.deepEqual(rows[1].slice(0, 3), ['#2 ρ=0.5 ● current lock', '01-02 11:05', '0.5']);
+  assert.equal(await page.$$eval('#runs-table vscode-table-row[data-current]', (r) => r.length), 1);
+});

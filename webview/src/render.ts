@@ -4,8 +4,8 @@
  */
 import type { PlanJson } from '../../server/src/engine/types';
 import {
-  destroyCharts, drawChart, lambdaPathChartConfig, metricNames, metricsChartConfig, redraw, residualChartConfig, runLabel,
-  strategiesOf, weightsChartConfig,
+  destroyCharts, differingParameters, drawChart, lambdaPathChartConfig, metricNames, metricsChartConfig, parameterText, redraw,
+  residualChartConfig, runLabel, shortTime, strategiesOf, weightsChartConfig,
 } from './charts';
 import { changedFields, comparisonRows } from './comparison';
 import { clampLambda, weightsAt } from './lambdaPath';
@@ -41,7 +41,8 @@ function dataTable(caption: string, header: string[], rows: string[][], classNam
 }
 
 function chartBox(id: string, label: string): { box: HTMLElement; canvas: HTMLCanvasElement } {
-  const canvas = el('canvas', { id, role: 'img', 'aria-label': label });
+  // Focusable, so the Tab order reaches every chart and a screen reader reads its label.
+  const canvas = el('canvas', { id, role: 'img', 'aria-label': label, tabindex: '0' });
   return { box: el('div', { class: 'chart-box' }, canvas), canvas };
 }
 
@@ -240,13 +241,16 @@ function evaluationSection(state: ViewState, theme: ChartTheme): Built {
     return { node: section('evaluation', 'Evaluation runs', note), draw: () => undefined };
   }
   const metrics = metricNames(history);
-  const columns = ['run', 'time', 'strategy', ...metrics];
-  const table = el('vscode-table', { id: 'runs-table', zebra: '', 'bordered-rows': '' },
+  const differing = differingParameters(history);
+  const names: Record<string, string> = { rho: 'ρ', lambda: 'λ', temperature: 'τ' };
+  const columns = ['run', 'time (UTC)', ...differing.map((k) => names[k] ?? k), ...metrics];
+  const current = (run: (typeof history)[number]) => Boolean(state.lockSha256 && run.lock_sha256 === state.lockSha256);
+  const table = el('vscode-table', { id: 'runs-table', zebra: '', 'bordered-rows': '', 'aria-label': 'Evaluation runs; the current lock is marked' },
     el('vscode-table-header', { slot: 'header' }, ...columns.map((c) => el('vscode-table-header-cell', {}, c))),
-    el('vscode-table-body', { slot: 'body' }, ...history.map((run, i) => el('vscode-table-row', {},
-      el('vscode-table-cell', {}, runLabel(run, i)),
-      el('vscode-table-cell', {}, run.time ?? ''),
-      el('vscode-table-cell', {}, run.strategy ?? ''),
+    el('vscode-table-body', { slot: 'body' }, ...history.map((run, i) => el('vscode-table-row', current(run) ? { class: 'current-run', 'data-current': 'true' } : {},
+      el('vscode-table-cell', {}, current(run) ? `${runLabel(run, i, differing)} ● current lock` : runLabel(run, i, differing)),
+      el('vscode-table-cell', { title: run.time ?? '' }, shortTime(run.time)),
+      ...differing.map((k) => el('vscode-table-cell', {}, parameterText(run, k))),
       ...metrics.map((m) => el('vscode-table-cell', {}, typeof run.metrics?.[m] === 'number' ? formatNumber(run.metrics[m]) : '—')),
     ))));
   const { box, canvas } = chartBox('metrics-chart', `Line chart: ${metrics.join(', ')} across ${history.length} evaluation runs.`);
