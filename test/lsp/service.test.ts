@@ -163,6 +163,9 @@ describe('numbers and lenses', () => {
     ]);
     assert.deepEqual(lenses[0].command?.arguments, ['file:///ws/recipes/r.compose.yaml']);
     assert.equal(lenses[3].command?.title, selectedTitle(plan));
+    // the terse titles are explained on hover
+    assert.match(lenses[3].command?.tooltip ?? '', /residual = ‖t − Σwᵢpᵢ‖/);
+    assert.match(lenses[4].command?.tooltip ?? '', /r = their residual.*\(n\) = how many adapters/);
   });
 
   it('trims the weights lens to the top three adapters and counts the rest', () => {

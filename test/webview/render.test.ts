@@ -277,6 +277,16 @@ test('Compare with HEAD: old / new / Δ rows with bars, within the CSP', { skip 
   assert.deepEqual(consoleErrors, []);
 });
 
+test('each chart section has a one-line caption', { skip }, async () => {
+  await open();
+  await show(stateFixture());
+  for (const id of ['weights', 'lambda-path', 'residual', 'evaluation']) {
+    const text = (await page.textContent(`#${id}-caption`)) ?? '';
+    assert.ok(text.length > 20 && !text.includes('\n'), `${id}: ${text}`);
+  }
+  assert.match((await page.textContent('#residual-caption')) ?? '', /lower is closer/);
+});
+
 test('Tab reaches every chart, each with an aria label', { skip }, async () => {
   await open();
   await show(stateFixture());

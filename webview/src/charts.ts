@@ -110,16 +110,18 @@ export function lambdaPathChartConfig(
   return {
     type: 'scatter',
     data: {
+      // Colour is reserved for strategies: adapters are told apart by marker, dash and shade.
       datasets: path.names.map((name, i) => {
-        const color = theme.series[i % theme.series.length];
+        const color = withAlpha(theme.foreground, 1 - 0.5 * ((i % 3) / 2));
         return {
           label: name,
           data: points.map((b) => ({ x: b.lambda, y: b.weights[i] })),
           showLine: true,
           borderColor: color,
           backgroundColor: color,
-          borderDash: i >= theme.series.length ? [6, 3] : [],
-          pointRadius: 3,
+          borderDash: DASHES[i % DASHES.length],
+          pointStyle: MARKERS[i % MARKERS.length],
+          pointRadius: 4,
           tension: 0,
         };
       }),
@@ -141,21 +143,42 @@ export function lambdaPathChartConfig(
   };
 }
 
+const MARKERS = ['circle', 'rect', 'triangle', 'rectRot', 'star', 'crossRot', 'rectRounded'] as const;
+const DASHES = [[], [6, 3], [2, 3], [8, 3, 2, 3]];
+
+/**
+ * Strategies with the same number of non-zero weights (four at x = 5, say) are spread side by side around
+ * their x, each with its own marker, so none hides another; the table beside the chart has the exact values.
+ */
+export function spreadOverlaps(points: { key: string; x: number }[], width = 0.3): Record<string, number> {
+  const out: Record<string, number> = {};
+  const byX = new Map<number, string[]>();
+  for (const p of points) byX.set(p.x, [...(byX.get(p.x) ?? []), p.key]);
+  for (const [x, keys] of byX) {
+    keys.forEach((key, i) => {
+      out[key] = keys.length === 1 ? x : x - width / 2 + (width * i) / (keys.length - 1);
+    });
+  }
+  return out;
+}
+
 export function residualChartConfig(plan: PlanJson, theme: ChartTheme): ChartConfiguration<'scatter'> {
-  const options = baseOptions(theme, 'non-zero weights', 'residual ‖t − Σwᵢpᵢ‖');
+  const options = baseOptions(theme, 'non-zero weights (adapters used)', 'residual ‖t − Σwᵢpᵢ‖ (lower is closer)');
+  const strategies = strategiesOf(plan);
+  const xs = spreadOverlaps(strategies.map(([s, r]) => ({ key: s, x: r.nonzero })));
   return {
     type: 'scatter',
     data: {
-      datasets: strategiesOf(plan).map(([strategy, result]) => {
+      datasets: strategies.map(([strategy, result], i) => {
         const selected = strategy === plan.strategy;
         return {
           label: selected ? `${strategy} (selected)` : strategy,
-          data: [{ x: result.nonzero, y: result.residual }],
+          data: [{ x: xs[strategy], y: result.residual }],
           backgroundColor: theme.strategy[strategy],
           borderColor: selected ? theme.foreground : theme.strategy[strategy],
           borderWidth: selected ? 2 : 1,
-          pointRadius: selected ? 8 : 5,
-          pointStyle: selected ? 'rectRot' : 'circle',
+          pointRadius: selected ? 8 : 6,
+          pointStyle: MARKERS[i % MARKERS.length],
         };
       }),
     },
@@ -221,8 +244,9 @@ export function metricsChartConfig(history: RunHistoryEntry[], theme: ChartTheme
   const metrics = metricNames(history);
   const options = baseOptions(theme, 'run', 'value');
   const scales: Record<string, unknown> = { x: options.scales.x };
+  const metricColor = (i: number) => withAlpha(theme.foreground, i % 2 === 0 ? 1 : 0.6);
   metrics.forEach((metric, i) => {
-    const color = theme.series[i % theme.series.length];
+    const color = metricColor(i);
     scales[`y${i}`] = {
       ...options.scales.y,
       position: i % 2 === 0 ? 'left' : 'right',
@@ -236,7 +260,7 @@ export function metricsChartConfig(history: RunHistoryEntry[], theme: ChartTheme
     data: {
       labels: history.map((run, i) => runLabel(run, i, differing)),
       datasets: metrics.map((metric, i) => {
-        const color = theme.series[i % theme.series.length];
+        const color = metricColor(i);
         return {
           label: metric,
           yAxisID: `y${i}`,
@@ -245,7 +269,8 @@ export function metricsChartConfig(history: RunHistoryEntry[], theme: ChartTheme
           backgroundColor: color,
           spanGaps: true,
           pointRadius: 4,
-          pointStyle: (['circle', 'rect', 'triangle', 'rectRot'] as const)[i % 4],
+          pointStyle: MARKERS[i % MARKERS.length],
+          borderDash: DASHES[i % DASHES.length],
         };
       }),
     },

@@ -50,6 +50,11 @@ function section(id: string, title: string, ...children: Child[]): HTMLElement {
   return el('section', { id, 'aria-labelledby': `${id}-title` }, el('h2', { id: `${id}-title` }, title), ...children);
 }
 
+/** One line under a chart's heading saying what it shows and how to read it. */
+function caption(id: string, text: string): HTMLElement {
+  return el('p', { class: 'caption hint', id: `${id}-caption` }, text);
+}
+
 function header(state: ViewState, host: PanelHost): HTMLElement {
   const plan = state.plan;
   const facts: string[] = [];
@@ -89,7 +94,9 @@ function weightsSection(plan: PlanJson, theme: ChartTheme): Built {
     `Grouped bar chart: weights of ${names.length} adapters under ${strategies.length} strategies; the selected strategy is ${plan.strategy}.`);
   const table = dataTable('Weights by strategy', ['adapter', ...strategies.map(([s]) => (s === plan.strategy ? `${s} (selected)` : s))],
     names.map((n) => [n, ...strategies.map(([, r]) => formatWeight(ownValue(r.weights, n) ?? 0))]));
-  return { node: section('weights', 'Weights by strategy', box, table), draw: () => drawChart(canvas, weightsChartConfig(plan, theme)) };
+  return { node: section('weights', 'Weights by strategy',
+    caption('weights', 'Each adapter\'s weight under each strategy (colour = strategy, the same in every chart); the selected strategy is solid, the others faded.'),
+    box, table), draw: () => drawChart(canvas, weightsChartConfig(plan, theme)) };
 }
 
 /** "Compare with HEAD": old / new / Δ per adapter with a bar for Δ, then the other changed fields. */
@@ -220,7 +227,9 @@ function lambdaSection(plan: PlanJson, state: ViewState, theme: ChartTheme, host
     el('label', { for: 'rho-slider' }, 'ρ'), slider, field, lambdaText,
     el('span', { class: 'hint' }, `${form} form · ρ = 0 is lin · ρ = 1 is λ* = ${formatNumber(lambdaStar)} (${form === 'lasso' ? 'every weight 0' : 'convex'}) · click the chart or use the slider to set the recipe's ρ`));
   return {
-    node: section('lambda-path', 'Sparse λ-path', controls, el('div', { class: 'lambda-row' }, box, readout), table),
+    node: section('lambda-path', 'Sparse λ-path',
+      caption('lambda-path', 'How each adapter\'s sparse weight changes with ρ (one line per adapter, told apart by marker and dash); the dashed vertical line is the recipe\'s ρ.'),
+      controls, el('div', { class: 'lambda-row' }, box, readout), table),
     draw: () => drawChart(canvas, lambdaPathChartConfig(path, current, theme, chooseLambda)),
   };
 }
@@ -231,7 +240,9 @@ function residualSection(plan: PlanJson, theme: ChartTheme): Built {
     `Scatter chart: residual against the number of non-zero weights for ${strategies.length} strategies.`);
   const table = dataTable('Residual and non-zero weights by strategy', ['strategy', 'non-zero weights', 'residual', 'objective'],
     strategies.map(([s, r]) => [s === plan.strategy ? `${s} (selected)` : s, String(r.nonzero), formatNumber(r.residual), formatNumber(r.objective)]));
-  return { node: section('residual', 'Residual vs non-zero weights', box, table), draw: () => drawChart(canvas, residualChartConfig(plan, theme)) };
+  return { node: section('residual', 'Residual vs non-zero weights',
+    caption('residual', 'Residual = ‖t − Σwᵢpᵢ‖, how far each strategy\'s weighted mix of prototypes is from the target (lower is closer), against how many adapters it uses; ties are set side by side.'),
+    box, table), draw: () => drawChart(canvas, residualChartConfig(plan, theme)) };
 }
 
 function evaluationSection(state: ViewState, theme: ChartTheme): Built {
@@ -254,7 +265,9 @@ function evaluationSection(state: ViewState, theme: ChartTheme): Built {
       ...metrics.map((m) => el('vscode-table-cell', {}, typeof run.metrics?.[m] === 'number' ? formatNumber(run.metrics[m]) : '—')),
     ))));
   const { box, canvas } = chartBox('metrics-chart', `Line chart: ${metrics.join(', ')} across ${history.length} evaluation runs.`);
-  return { node: section('evaluation', 'Evaluation runs', table, box), draw: () => drawChart(canvas, metricsChartConfig(history, theme)) };
+  return { node: section('evaluation', 'Evaluation runs',
+    caption('evaluation', 'The evaluator\'s metrics of each compose of this recipe, one y axis per metric; runs are named by what differs between them.'),
+    table, box), draw: () => drawChart(canvas, metricsChartConfig(history, theme)) };
 }
 
 /** Draws the panel into `root` from scratch; focus stays on the control that had it. */

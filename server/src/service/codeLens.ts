@@ -14,6 +14,10 @@ import type { RecipeView } from './recipeView';
 /** At most this many names in the weights lens; the rest are counted ("+n more"). */
 const MAX_NAMES = 3;
 
+/** What the terse lens titles mean (shown on hover over the lens). */
+const SELECTED_TOOLTIP = 'The selected strategy\'s largest weights (the full list: hover `weights:` or Show chart). residual = ‖t − Σwᵢpᵢ‖, how far the weighted mix of prototypes is from the target (lower is closer).';
+const OTHERS_TOOLTIP = 'The other strategies: r = their residual ‖t − Σwᵢpᵢ‖ (lower is closer to the target); (n) = how many adapters get a non-zero weight. Click for the chart.';
+
 export function codeLenses(view: RecipeView): CodeLens[] {
   const { document, outcome } = view;
   if (!document.isRecipe || !outcome?.isRecipe) return [];
@@ -39,10 +43,10 @@ export function codeLenses(view: RecipeView): CodeLens[] {
     { range, command: { title: '▶ Compose', command: ClientCommands.compose, arguments: [view.uri] } },
     { range, command: { title: 'Show chart', command: ClientCommands.showChart, arguments: [view.uri] } },
     { range, command: { title: 'Pin weights', command: ClientCommands.pinWeights, arguments: [view.uri] } },
-    { range, command: { title: selectedTitle(plan), command: ClientCommands.showChart, arguments: [view.uri] } },
+    { range, command: { title: selectedTitle(plan), tooltip: SELECTED_TOOLTIP, command: ClientCommands.showChart, arguments: [view.uri] } },
   ];
   const others = othersTitle(plan);
-  if (others) lenses.push({ range, command: { title: others, command: ClientCommands.showChart, arguments: [view.uri] } });
+  if (others) lenses.push({ range, command: { title: others, tooltip: OTHERS_TOOLTIP, command: ClientCommands.showChart, arguments: [view.uri] } });
   return lenses;
 }
 
