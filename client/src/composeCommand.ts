@@ -2,11 +2,13 @@
  * Compose: runs the server's compose command with a work-done token and shows its `$/progress` in a
  * cancellable notification; then offers to reveal the composite adapter and open the lock file.
  */
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { WorkDoneProgress, WorkDoneProgressCancelNotification } from 'vscode-languageclient';
 import type { LanguageClient } from 'vscode-languageclient/node';
-import { ServerCommands } from '../../server/src/protocol';
+import { ClientCommands, ServerCommands } from '../../server/src/protocol';
+import { composeSummary, type ComposeSummaryInput } from './composeSummary';
 import { runServerCommand, serverMessage } from './serverCommands';
 import { requireTrust } from './workspaceTrust';
 
@@ -54,7 +56,7 @@ export async function composeRecipe(client: LanguageClient, uri: vscode.Uri, out
     );
     const composed = normalizeResult(result ?? {}, uri);
     output.info(`composed ${name} in ${((Date.now() - started) / 1000).toFixed(1)} s → ${composed.output ?? '(no output reported)'}`);
-    void offerResults(composed);
+    void offerResults(composed, uri);
     return composed;
   } catch (e) {
     const message = serverMessage(e);
@@ -84,15 +86,36 @@ function normalizeResult(result: Record<string, unknown>, uri: vscode.Uri): Comp
   };
 }
 
-async function offerResults(result: ComposeResult): Promise<void> {
+/** The size of the files compose wrote (paths relative to the output folder, or absolute). */
+function writtenBytes(result: ComposeResult): number | undefined {
+  const files = Array.isArray(result.files) ? (result.files as { path?: unknown }[]) : [];
+  let total = 0;
+  let any = false;
+  for (const f of files) {
+    if (typeof f?.path !== 'string') continue;
+    try {
+      total += fs.statSync(path.isAbsolute(f.path) ? f.path : path.resolve(result.output ?? '', f.path)).size;
+      any = true;
+    } catch { /* a file that went away is not counted */ }
+  }
+  return any ? total : undefined;
+}
+
+async function offerResults(result: ComposeResult, uri: vscode.Uri): Promise<void> {
   const reveal = 'Reveal Adapter';
   const openLock = 'Open Lock File';
+  const metrics = 'Show Metrics';
+  const evaluation = (result as ComposeSummaryInput).evaluation;
   const choice = await vscode.window.showInformationMessage(
-    `Composed ${result.output ? path.basename(result.output) : 'the adapter'}.`,
+    composeSummary(result as ComposeSummaryInput, result.output ? path.basename(result.output) : 'the adapter', writtenBytes(result)) + '.',
+    ...(evaluation ? [metrics] : []),
     ...(result.output ? [reveal] : []),
     ...(result.lock ? [openLock] : []),
   );
-  if (choice === reveal && result.output) {
+  if (choice === metrics) {
+    // The weights panel's "Evaluation runs" section charts this run beside the earlier ones.
+    await vscode.commands.executeCommand(ClientCommands.showChart, uri);
+  } else if (choice === reveal && result.output) {
     await vscode.commands.executeCommand('revealInExplorer', vscode.Uri.file(result.output)).then(undefined, () =>
       vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(result.output as string)));
   } else if (choice === openLock && result.lock) {

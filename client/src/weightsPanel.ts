@@ -2,6 +2,8 @@
  * The weights chart panel: a webview that follows the active recipe. It holds no logic: it gets a ViewState
  * (plan + history + trust) and posts back the λ the user picks, which the server writes into the recipe.
  */
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
 import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
 import type { PlanJson } from '../../server/src/engine/types';
@@ -16,6 +18,7 @@ export class WeightsPanel implements vscode.Disposable {
 
   private uri: vscode.Uri | undefined;
   private history: RunHistoryEntry[] = [];
+  private lockSha256: string | undefined;
   private comparison: CompareResult | undefined;
   private ready = false;
   /** The last message sent to the webview (extension-host tests read it). */
@@ -92,6 +95,7 @@ export class WeightsPanel implements vscode.Disposable {
       this.output.debug(`history of ${uri.fsPath}: ${serverMessage(e)}`);
       this.history = [];
     }
+    this.lockSha256 = lockHash(uri);
     this.post();
   }
 
@@ -113,6 +117,7 @@ export class WeightsPanel implements vscode.Disposable {
       stale: Boolean(held?.error && held.plan),
       error: held?.error,
       history: this.history,
+      ...(this.lockSha256 ? { lockSha256: this.lockSha256 } : {}),
       trusted: vscode.workspace.isTrusted,
       ...(this.comparison ? { comparison: this.comparison } : {}),
     };
@@ -182,4 +187,14 @@ function panelHtml(webview: vscode.Webview, extensionUri: vscode.Uri): string {
 <script nonce="${nonce}" src="${asset('webview.js')}"></script>
 </body>
 </html>`;
+}
+
+/** sha256 of the recipe's lock file (`x.compose.yaml` → `x.compose.lock`), as the run history records it. */
+function lockHash(recipe: vscode.Uri): string | undefined {
+  if (recipe.scheme !== 'file') return undefined;
+  try {
+    return createHash('sha256').update(fs.readFileSync(recipe.fsPath.replace(/(\.compose)?\.ya?ml$/i, '') + '.compose.lock')).digest('hex');
+  } catch {
+    return undefined; // no lock yet
+  }
 }

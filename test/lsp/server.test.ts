@@ -145,7 +145,7 @@ describe('diagnostics', () => {
 });
 
 describe('features', () => {
-  it('code lenses show the selected weights, the other strategies and the actions', async () => {
+  it('code lenses show the actions first, then the selected top weights and the other strategies', async () => {
     const lenses = await client.request<{ range: { start: { line: number } }; command: { title: string; command: string; arguments: unknown[] } }[]>('textDocument/codeLens', { textDocument: { uri: goodUri } });
     const plan = await client.request<PlanJson>('workspace/executeCommand', { command: ServerCommands.plan, arguments: [goodUri] });
     assert.equal(lenses.length, 5);
@@ -153,21 +153,50 @@ describe('features', () => {
     const weights = plan.strategies.sparse!.weights;
     const sum = Object.values(weights).reduce((s, w) => s + w, 0);
     assert.ok(Math.abs(sum - 1) < 1e-9, 'sparse weights sum to 1');
-    const title = lenses[0].command.title;
+    // The actions first, so that they are on screen whatever the width.
+    assert.deepEqual(lenses.slice(0, 3).map((l) => l.command.command), [ClientCommands.compose, ClientCommands.showChart, ClientCommands.pinWeights]);
+    const title = lenses[3].command.title;
     // An absolute λ is shown with its scale-free ρ = λ/λ*.
     const rho = plan.strategies.sparse!.rho;
     assert.equal(rho, plan.lambda_path!.lambda_star > 0 ? 0.05 / plan.lambda_path!.lambda_star : undefined);
     assert.ok(title.startsWith(`sparse ${rho !== undefined ? `ρ=${shortNumber(rho, 3)} ` : ''}λ=0.05 · `), title);
-    for (const [name, w] of Object.entries(weights)) {
-      if (Math.abs(w) > 1e-12) assert.ok(title.includes(`${name} ${shown(w)}`), `${name} ${shown(w)} in ${title}`);
-      else assert.ok(!title.includes(name), `zero weight ${name} omitted`);
-    }
+    // The three largest |w| are shown, the other non-zero weights counted, zeros omitted.
+    const nonzero = Object.entries(weights).filter(([, w]) => Math.abs(w) > 1e-12).sort((a, b) => Math.abs(b[1]) - Math.abs(a[1]));
+    for (const [name, w] of nonzero.slice(0, 3)) assert.ok(title.includes(`${name} ${shown(w)}`), `${name} ${shown(w)} in ${title}`);
+    if (nonzero.length > 3) assert.ok(title.includes(`+${nonzero.length - 3} more`), title);
+    for (const [name, w] of Object.entries(weights)) if (Math.abs(w) <= 1e-12) assert.ok(!title.includes(`${name} `), `zero weight ${name} omitted`);
     // Every strategy with the parameters it was computed with.
-    assert.match(lenses[1].command.title, /^avg r=[\d.]+ · sim τ=[\d.e-]+ r=[\d.]+ · lin r=[\d.]+ \(\d\) · convex r=/);
-    assert.deepEqual(lenses.slice(2).map((l) => l.command.command), [ClientCommands.compose, ClientCommands.showChart, ClientCommands.pinWeights]);
+    assert.match(lenses[4].command.title, /^avg r=[\d.]+ · sim τ=[\d.e-]+ r=[\d.]+ · lin r=[\d.]+ \(\d\) · convex r=/);
     assert.ok(lenses.every((l) => l.command.arguments[0] === goodUri));
     snap('codeLens', lenses);
     snap('plan', plan);
+  });
+
+  it('while the recipe does not plan, the lens keeps the last plan marked stale, counting what the Problems panel shows', async () => {
+    const text = GOOD_RECIPE;
+    const { uri } = await openAndWait('typing-stale.compose.yaml', text);
+    const lensTitles = async () => (await client.request<{ command: { title: string } }[]>('textDocument/codeLens', { textDocument: { uri } })).map((l) => l.command.title);
+    const good = await lensTitles();
+    const selected = good.find((t) => t.startsWith('sparse '));
+    assert.ok(selected, JSON.stringify(good));
+    // Half-typed: an unknown strategy (an error) and an unknown key (a second problem).
+    const mark = client.notifications.length;
+    const broken = text.replace('strategy: sparse', 'strategy: spa').replace('weights:', 'weights:\n  lamda: 1');
+    const version = client.change(uri, broken);
+    const published = await client.diagnosticsFor(uri, version, 20000, mark);
+    assert.ok(published.diagnostics.length >= 2, JSON.stringify(published.diagnostics));
+    const stale = await lensTitles();
+    const n = published.diagnostics.length;
+    assert.equal(stale[0], `⚠ stale: ${n} problem${n === 1 ? '' : 's'}, showing the last plan`);
+    assert.ok(stale.includes(selected!), `the last plan is kept: ${JSON.stringify(stale)}`);
+    assert.ok(!stale.includes('▶ Compose'), 'no Compose on a stale plan');
+    // Parses again: fresh lenses, no stale mark.
+    const back = client.change(uri, text);
+    await client.diagnosticsFor(uri, back, 20000, client.notifications.length - 1);
+    const fresh = await lensTitles();
+    assert.equal(fresh[0], '▶ Compose');
+    assert.ok(!fresh.some((t) => t.includes('stale')));
+    client.close(uri);
   });
 
   it('inlay hints give the distance of each named adapter', async () => {

@@ -155,12 +155,42 @@ describe('numbers and lenses', () => {
     const lenses = codeLenses(planned());
     assert.equal(lenses.length, 5);
     for (const l of lenses) assert.equal(l.range.start.line, 8, 'every lens sits on the `weights:` line');
-    assert.deepEqual(lenses.slice(2).map((l) => [l.command?.title, l.command?.command]), [
+    // The actions come first (VS Code draws same-line lenses left to right, so they are never cut off).
+    assert.deepEqual(lenses.slice(0, 3).map((l) => [l.command?.title, l.command?.command]), [
       ['▶ Compose', ClientCommands.compose],
       ['Show chart', ClientCommands.showChart],
       ['Pin weights', ClientCommands.pinWeights],
     ]);
-    assert.deepEqual(lenses[2].command?.arguments, ['file:///ws/recipes/r.compose.yaml']);
+    assert.deepEqual(lenses[0].command?.arguments, ['file:///ws/recipes/r.compose.yaml']);
+    assert.equal(lenses[3].command?.title, selectedTitle(plan));
+    // the terse titles are explained on hover
+    assert.match(lenses[3].command?.tooltip ?? '', /residual = ‖t − Σwᵢpᵢ‖/);
+    assert.match(lenses[4].command?.tooltip ?? '', /r = their residual.*\(n\) = how many adapters/);
+  });
+
+  it('trims the weights lens to the top three adapters and counts the rest', () => {
+    const plan = planJson();
+    const weights: Record<string, number> = {};
+    for (let i = 0; i < 7; i++) weights[`adapter-${i}`] = (i + 1) / 28;
+    plan.strategies.sparse = { ...plan.strategies.sparse!, weights, nonzero: 7 };
+    const title = selectedTitle(plan);
+    // the three largest, in descending order, then the count of the others
+    assert.match(title, /adapter-6 0\.25 · adapter-5 0\.21 · adapter-4 0\.18 · \+4 more · residual/);
+  });
+
+  it('the λ hover lists each example once', () => {
+    const h = hover(planned(), { line: 10, character: 3 }, schema)!;
+    const text = (h.contents as { value: string }).value;
+    const blocks = text.match(/```yaml\n[\s\S]*?```/g) ?? [];
+    assert.ok(blocks.length > 0, text);
+    assert.equal(new Set(blocks).size, blocks.length, `duplicate examples in ${text}`);
+  });
+
+  it('lists every weight of the chosen strategy in the hover on `weights:`', () => {
+    const h = hover(planned(), { line: 8, character: 2 }, schema)!;
+    const text = (h.contents as { value: string }).value;
+    for (const name of ['prostate-f', 'prostate-b', 'prostate-a']) assert.ok(text.includes(name), `${name} in ${text}`);
+    assert.match(text, /sparse/);
   });
 
   it('puts weight and distance after each listed adapter', () => {
@@ -193,6 +223,10 @@ describe('completion', () => {
     assert.deepEqual(keys.sort(), ['form', 'lambda', 'manual', 'rho', 'temperature'], 'strategy is already written');
     const strategies = completion(v, { line: 2, character: 12 }, schema, files).items.map((i) => i.label);
     assert.deepEqual(strategies, ['avg', 'sim', 'lin', 'sparse', 'convex', 'nearest', 'manual']);
+    // each strategy item says what it computes, in its own words
+    const strategyDocs = completion(v, { line: 2, character: 12 }, schema, files).items.map((i) => (i.documentation as { value: string } | undefined)?.value ?? '');
+    strategyDocs.forEach((d, i) => assert.ok(d.includes(`**${strategies[i]}**`), `documentation of ${strategies[i]}: ${d}`));
+    assert.equal(new Set(strategyDocs).size, strategyDocs.length);
     const adapters = completion(v, { line: 5, character: 16 }, schema, files).items;
     assert.deepEqual(adapters.map((i) => i.label), ['prostate-f', 'prostate-b', 'prostate-a', 'prostate-e'], 'nearest first');
     assert.match(String(adapters[0].detail), /demo\/sam · r=4 · t · d²=0.5/);
@@ -248,6 +282,9 @@ describe('edits', () => {
       assert.equal(after.split('\n').length, expectLines, after);
     }
     assert.throws(() => setLambdaEdit(view(RECIPE), -1), /λ must be/);
+    // written back to 3 significant figures, never a float like 0.0492896
+    const v = view(RECIPE);
+    assert.equal(parseYaml(applyEdits(RECIPE, setLambdaEdit(v, 0.0492896).changes![v.uri])).weights.lambda, 0.0493);
   });
 
   it('quick-fixes a did-you-mean and adds missing keys', () => {

@@ -47,8 +47,51 @@ it('Neovim shows the diagnostics and the weight lenses', { skip, timeout: 90_000
     assert.match(unknown.message, /prostate-z/);
     const titles = result.codelenses.map((l) => l.title);
     assert.ok(result.codelenses.every((l) => l.line === 9), 'lenses on the `weights:` line');
-    assert.match(titles[0], /^sparse λ=0\.05 · prostate-\w [\u2212]?\d\.\d\d · .* · residual /);
+    assert.equal(titles[0], '▶ Compose', 'the actions first');
+    assert.match(titles[3], /^sparse λ=0\.05 · prostate-\w [\u2212]?\d\.\d\d · .* · residual /);
     assert.ok(titles.includes('▶ Compose') && titles.includes('Pin weights'));
+  } finally {
+    fs.rmSync(home, { recursive: true, force: true });
+  }
+});
+
+/** The Lua block docs/editors.md marks as tested, exactly as written there. */
+function documentedConfig(): string {
+  const markdown = fs.readFileSync(path.join(REPO_ROOT, 'docs/editors.md'), 'utf8');
+  const match = /<!-- nvim-config: [^>]*-->\s*```lua\n([\s\S]*?)\n```/.exec(markdown);
+  assert.ok(match, 'docs/editors.md has a Lua block marked <!-- nvim-config: … -->');
+  return match[1];
+}
+
+it('the configuration in docs/editors.md, as written, shows code lenses and reuses its server on :e!', { skip, timeout: 150_000 }, () => {
+  const f = fixture!;
+  const recipe = path.join(f.recipes, 'docs.compose.yaml');
+  fs.writeFileSync(recipe, GOOD_RECIPE);
+  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'ac-nvim-docs-'));
+  try {
+    // `adapter-composer` on PATH, as the docs assume: this checkout's CLI.
+    const bin = path.join(home, 'bin');
+    fs.mkdirSync(bin);
+    const tsx = require.resolve('tsx');
+    fs.writeFileSync(path.join(bin, 'adapter-composer'),
+      `#!/bin/sh\nexec ${JSON.stringify(process.execPath)} --import ${JSON.stringify(tsx)} ${JSON.stringify(path.join(REPO_ROOT, 'server/src/cli/main.ts'))} "$@"\n`, { mode: 0o755 });
+    const init = path.join(home, 'init.lua');
+    fs.writeFileSync(init, documentedConfig());
+    const run = spawnSync('nvim', ['--headless', '-n', '-i', 'NONE', '-u', init, recipe, '-c', `luafile ${path.join(__dirname, 'docsProbe.lua')}`], {
+      encoding: 'utf8', timeout: 140_000, cwd: f.recipes,
+      env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, XDG_STATE_HOME: home, XDG_CACHE_HOME: home, XDG_DATA_HOME: home, XDG_CONFIG_HOME: home },
+    });
+    const line = run.stdout.trim().split('\n').filter((l) => l.startsWith('{')).pop();
+    assert.ok(line, `no JSON from nvim (status ${run.status}): ${run.stdout}\n${run.stderr}`);
+    const result = JSON.parse(line) as { error?: string; filetype: string; clients: number; codelenses: { line: number; title: string }[]; after_reload: { line: number; title: string }[] };
+    assert.equal(result.error, undefined, result.error);
+    assert.equal(result.filetype, 'yaml');
+    for (const lenses of [result.codelenses, result.after_reload]) {
+      const titles = lenses.map((l) => l.title);
+      assert.ok(titles.includes('▶ Compose') && titles.includes('Pin weights'), JSON.stringify(titles));
+      assert.ok(titles.some((t) => /^sparse λ=0\.05 · /.test(t)), JSON.stringify(titles));
+    }
+    assert.equal(result.clients, 1, 'one server for the project, reused on :e!');
   } finally {
     fs.rmSync(home, { recursive: true, force: true });
   }

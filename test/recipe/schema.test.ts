@@ -25,6 +25,7 @@ function ajv(): Ajv2020 {
   if (!shared) {
     shared = new Ajv2020({ strict: true, allErrors: true });
     shared.addKeyword('markdownDescription');
+    shared.addKeyword('markdownEnumDescriptions');
   }
   return shared;
 }

@@ -113,6 +113,22 @@ try {
   check('a code lens shows the weights', /\d\.\d{2}/.test(lensText), lensText.slice(0, 200));
   await page.screenshot({ path: path.join(artifacts, 'e2e-codelens.png') });
 
+  // 1b. in a 1280-px-wide window, each lens action is on screen and clickable without scrolling sideways
+  await page.setViewportSize({ width: 1280, height: 950 });
+  await page.waitForTimeout(500);
+  const editorBox = await page.locator('.editor-instance .monaco-editor .editor-scrollable').first().boundingBox();
+  for (const action of ['▶ Compose', 'Show chart', 'Pin weights']) {
+    const link = page.locator('.codelens-decoration a', { hasText: action }).first();
+    const box = await link.boundingBox().catch(() => null);
+    const onScreen = Boolean(box && editorBox && box.x >= editorBox.x && box.x + box.width <= editorBox.x + editorBox.width);
+    // A trial click runs Playwright's actionability checks (visible, stable, receives the pointer) without clicking.
+    const clickable = onScreen && await link.click({ trial: true, timeout: 5000 }).then(() => true, () => false);
+    check(`the lens action "${action}" is visible and clickable at 1280 px`, clickable,
+      `${JSON.stringify(box)} in editor ${JSON.stringify(editorBox)}`);
+  }
+  await page.screenshot({ path: path.join(artifacts, 'e2e-codelens-1280.png') });
+  await page.setViewportSize({ width: 1500, height: 950 });
+
   // 2. the planted error in the Problems panel
   await openFile(path.basename(workspace.manifest.broken));
   await page.keyboard.press('Control+Shift+M');

@@ -154,24 +154,64 @@ test('colours come from the VS Code theme variables', { skip }, async () => {
   assert.equal(faded.match, 0, 'an unselected strategy is drawn faded, not in the full colour');
 });
 
-test('the λ slider is keyboard-operable, posts setLambda and shows interpolated weights', { skip }, async () => {
+/** Waits until the panel has posted `n` setLambda messages (the ρ control writes after a pause). */
+async function setLambdas(n: number): Promise<Extract<ViewMessage, { type: 'setLambda' }>[]> {
+  let sets: Extract<ViewMessage, { type: 'setLambda' }>[] = [];
+  for (let i = 0; i < 100 && sets.length < n; i++) {
+    sets = (await posted()).filter((m): m is Extract<ViewMessage, { type: 'setLambda' }> => m.type === 'setLambda');
+    if (sets.length < n) await new Promise((r) => setTimeout(r, 100));
+  }
+  return sets;
+}
+
+test('the ρ slider is keyboard-operable, writes once after the key presses, 3 significant figures', { skip }, async () => {
   await open();
   const state = stateFixture();
   await show(state);
   const path = state.plan!.lambda_path!;
-  await page.focus('#lambda-slider');
+  assert.equal(Number(await page.getAttribute('#rho-slider', 'max')), 1, 'ρ ∈ [0, 1]');
+  assert.equal(await page.getAttribute('#rho-slider', 'step'), 'any');
+  await page.focus('#rho-slider');
   for (let i = 0; i < 10; i++) await page.keyboard.press('ArrowRight');
-  const sets = (await posted()).filter((m): m is Extract<ViewMessage, { type: 'setLambda' }> => m.type === 'setLambda');
-  assert.ok(sets.length > 0, 'setLambda posted');
+  await setLambdas(1);
+  await new Promise((r) => setTimeout(r, 1000)); // let any write still pending go out
+  const sets = await setLambdas(1);
+  assert.ok(sets.length >= 1 && sets.length < 10, `fewer writes (${sets.length}) than key presses`);
   const last = sets[sets.length - 1];
   assert.equal(last.uri, state.uri);
   assert.ok(last.lambda > 0.1 && last.lambda <= path.lambda_star, `λ moved right from 0.1 (${last.lambda})`);
+  const rho = last.lambda / path.lambda_star;
+  assert.equal(Number(rho.toPrecision(3)), Number(rho.toPrecision(12)), `ρ ${rho} has 3 significant figures`);
+  // the readout and the λ beside the control show the weights at the slider's position
+  const sliderRho = Number(await page.inputValue('#rho-slider'));
   const readout = await page.$$eval('#lambda-readout tbody td', (tds) => tds.map((t) => Number(t.textContent)));
-  const expected = weightsAt(path, last.lambda);
+  const expected = weightsAt(path, sliderRho * path.lambda_star);
   readout.forEach((w, i) => assert.ok(Math.abs(w - expected[i]) < 1e-3, `readout ${i}: ${w} vs ${expected[i]}`));
-  // a re-render (the server writing λ back) keeps the keyboard focus on the slider
+  assert.match((await page.textContent('#lambda-value')) ?? '', /^λ = [\d.]+$/);
+  // a re-render (the server writing ρ back) keeps the keyboard focus on the slider
   await show(stateFixture({ plan: planFixture('sparse', last.lambda), version: 2 }));
-  assert.equal(await page.evaluate(() => document.activeElement?.id), 'lambda-slider');
+  assert.equal(await page.evaluate(() => document.activeElement?.id), 'rho-slider');
+});
+
+test('the ρ field is valid for the recipe value, shows λ beside it and writes once after typing', { skip }, async () => {
+  await open();
+  // λ = 0.0492896 with λ* = 0.4 is not a multiple of any step: the field must still be valid.
+  const state = stateFixture({ plan: planFixture('sparse', 0.0492896) });
+  await show(state);
+  const lambdaStar = state.plan!.lambda_path!.lambda_star;
+  assert.equal(await page.getAttribute('#rho-input', 'step'), 'any');
+  assert.deepEqual(await page.$$eval('#rho-slider, #rho-input', (els) => els.map((e) => (e as HTMLInputElement).validity.valid)), [true, true]);
+  assert.ok(Math.abs(Number(await page.inputValue('#rho-input')) - 0.0492896 / lambdaStar) < 1e-3);
+  await page.fill('#rho-input', '');
+  await page.type('#rho-input', '0.4567');
+  await setLambdas(1);
+  await new Promise((r) => setTimeout(r, 1000)); // let any write still pending go out
+  const sets = await setLambdas(1);
+  assert.ok(sets.length < 6, `fewer writes (${sets.length}) than key presses`);
+  const written = sets[sets.length - 1].lambda;
+  assert.ok(Math.abs(written - 0.457 * lambdaStar) < 1e-12, `written ρ rounded to 0.457 (λ ${written})`);
+  assert.equal(await page.$eval('#rho-input', (e) => (e as HTMLInputElement).validity.valid), true);
+  assert.equal((await page.textContent('#lambda-value'))?.trim(), `λ = ${Number((0.4567 * lambdaStar).toPrecision(4))}`);
 });
 
 test('clicking the λ-path chart chooses that λ', { skip }, async () => {
@@ -235,4 +275,45 @@ test('Compare with HEAD: old / new / Δ rows with bars, within the CSP', { skip 
   assert.match((await page.textContent('#comparison')) ?? '', /strategy.*sparse.*convex/s);
   assert.deepEqual(await page.evaluate(() => (window as any).__violations), []);
   assert.deepEqual(consoleErrors, []);
+});
+
+test('each chart section has a one-line caption', { skip }, async () => {
+  await open();
+  await show(stateFixture());
+  for (const id of ['weights', 'lambda-path', 'residual', 'evaluation']) {
+    const text = (await page.textContent(`#${id}-caption`)) ?? '';
+    assert.ok(text.length > 20 && !text.includes('\n'), `${id}: ${text}`);
+  }
+  assert.match((await page.textContent('#residual-caption')) ?? '', /lower is closer/);
+});
+
+test('Tab reaches every chart, each with an aria label', { skip }, async () => {
+  await open();
+  await show(stateFixture());
+  const reached: string[] = [];
+  await page.focus('#compose');
+  for (let i = 0; i < 30; i++) {
+    await page.keyboard.press('Tab');
+    const id = await page.evaluate(() => document.activeElement?.id ?? '');
+    if (id && !reached.includes(id)) reached.push(id);
+  }
+  for (const id of ['rho-slider', 'rho-input', 'weights-chart', 'lambda-chart', 'residual-chart', 'metrics-chart']) {
+    assert.ok(reached.includes(id), `Tab reaches ${id} (reached ${reached.join(', ')})`);
+    assert.ok(((await page.getAttribute(`#${id}`, 'aria-label')) ?? '').length > 0, `${id} has an aria-label`);
+  }
+});
+
+test('the runs table names what differs between runs, a short time, and marks the current lock', { skip }, async () => {
+  await open();
+  const history = [
+    { id: 'a', time: '2026-01-02T10:00:00.123Z', strategy: 'sparse', parameters: { k: 5, rho: 0.25 }, lock_sha256: 'aaa', metrics: { accuracy: 0.61, nll: 1.4 } },
+    { id: 'b', time: '2026-01-02T11:05:00.456Z', strategy: 'sparse', parameters: { k: 5, rho: 0.5 }, lock_sha256: 'bbb', metrics: { accuracy: 0.66, nll: 1.2 } },
+  ];
+  await show(stateFixture({ history, lockSha256: 'bbb' }));
+  const header = await page.$$eval('#runs-table vscode-table-header-cell', (c) => c.map((x) => x.textContent));
+  assert.deepEqual(header, ['run', 'time (UTC)', 'ρ', 'accuracy', 'nll'], 'only ρ differs: k and strategy are not repeated');
+  const rows = await page.$$eval('#runs-table vscode-table-row', (r) => r.map((row) => Array.from(row.querySelectorAll('vscode-table-cell'), (c) => c.textContent)));
+  assert.deepEqual(rows[0].slice(0, 3), ['#1 ρ=0.25', '01-02 10:00', '0.25']);
+  assert.deepEqual(rows[1].slice(0, 3), ['#2 ρ=0.5 ● current lock', '01-02 11:05', '0.5']);
+  assert.equal(await page.$$eval('#runs-table vscode-table-row[data-current]', (r) => r.length), 1);
 });

@@ -110,16 +110,18 @@ export function lambdaPathChartConfig(
   return {
     type: 'scatter',
     data: {
+      // Colour is reserved for strategies: adapters are told apart by marker, dash and shade.
       datasets: path.names.map((name, i) => {
-        const color = theme.series[i % theme.series.length];
+        const color = withAlpha(theme.foreground, 1 - 0.5 * ((i % 3) / 2));
         return {
           label: name,
           data: points.map((b) => ({ x: b.lambda, y: b.weights[i] })),
           showLine: true,
           borderColor: color,
           backgroundColor: color,
-          borderDash: i >= theme.series.length ? [6, 3] : [],
-          pointRadius: 3,
+          borderDash: DASHES[i % DASHES.length],
+          pointStyle: MARKERS[i % MARKERS.length],
+          pointRadius: 4,
           tension: 0,
         };
       }),
@@ -141,21 +143,42 @@ export function lambdaPathChartConfig(
   };
 }
 
+const MARKERS = ['circle', 'rect', 'triangle', 'rectRot', 'star', 'crossRot', 'rectRounded'] as const;
+const DASHES = [[], [6, 3], [2, 3], [8, 3, 2, 3]];
+
+/**
+ * Strategies with the same number of non-zero weights (four at x = 5, say) are spread side by side around
+ * their x, each with its own marker, so none hides another; the table beside the chart has the exact values.
+ */
+export function spreadOverlaps(points: { key: string; x: number }[], width = 0.3): Record<string, number> {
+  const out: Record<string, number> = {};
+  const byX = new Map<number, string[]>();
+  for (const p of points) byX.set(p.x, [...(byX.get(p.x) ?? []), p.key]);
+  for (const [x, keys] of byX) {
+    keys.forEach((key, i) => {
+      out[key] = keys.length === 1 ? x : x - width / 2 + (width * i) / (keys.length - 1);
+    });
+  }
+  return out;
+}
+
 export function residualChartConfig(plan: PlanJson, theme: ChartTheme): ChartConfiguration<'scatter'> {
-  const options = baseOptions(theme, 'non-zero weights', 'residual ‖t − Σwᵢpᵢ‖');
+  const options = baseOptions(theme, 'non-zero weights (adapters used)', 'residual ‖t − Σwᵢpᵢ‖ (lower is closer)');
+  const strategies = strategiesOf(plan);
+  const xs = spreadOverlaps(strategies.map(([s, r]) => ({ key: s, x: r.nonzero })));
   return {
     type: 'scatter',
     data: {
-      datasets: strategiesOf(plan).map(([strategy, result]) => {
+      datasets: strategies.map(([strategy, result], i) => {
         const selected = strategy === plan.strategy;
         return {
           label: selected ? `${strategy} (selected)` : strategy,
-          data: [{ x: result.nonzero, y: result.residual }],
+          data: [{ x: xs[strategy], y: result.residual }],
           backgroundColor: theme.strategy[strategy],
           borderColor: selected ? theme.foreground : theme.strategy[strategy],
           borderWidth: selected ? 2 : 1,
-          pointRadius: selected ? 8 : 5,
-          pointStyle: selected ? 'rectRot' : 'circle',
+          pointRadius: selected ? 8 : 6,
+          pointStyle: MARKERS[i % MARKERS.length],
         };
       }),
     },
@@ -173,28 +196,85 @@ export function metricNames(history: RunHistoryEntry[]): string[] {
   return [...new Set(history.flatMap((run) => Object.keys(run.metrics ?? {})))].sort();
 }
 
-export function runLabel(run: RunHistoryEntry, index: number): string {
-  return `#${index + 1}${run.strategy ? ` ${run.strategy}` : ''}`;
+const PARAMETER_NAMES: Record<string, string> = { rho: 'ρ', lambda: 'λ', temperature: 'τ', k: 'k', form: 'form' };
+
+/** A run's parameters as compared across runs: the strategy, then the lock's parameters (k, ρ, λ, τ, form, …). */
+function runParameters(run: RunHistoryEntry): Record<string, unknown> {
+  return { strategy: run.strategy, ...(run.parameters ?? {}) };
 }
 
+/** The parameters whose values differ between the runs (in a stable order): what tells the runs apart. */
+export function differingParameters(history: RunHistoryEntry[]): string[] {
+  const keys = new Set<string>();
+  for (const run of history) for (const k of Object.keys(runParameters(run))) keys.add(k);
+  const order = ['strategy', 'k', 'rho', 'lambda', 'form', 'temperature'];
+  return [...keys]
+    .filter((k) => new Set(history.map((run) => JSON.stringify(runParameters(run)[k] ?? null))).size > 1)
+    .sort((a, b) => (order.indexOf(a) + 1 || 99) - (order.indexOf(b) + 1 || 99) || a.localeCompare(b));
+}
+
+export function parameterText(run: RunHistoryEntry, key: string): string {
+  const value = runParameters(run)[key];
+  if (value === undefined || value === null) return '—';
+  if (typeof value === 'number') return String(Number(value.toPrecision(3)));
+  return typeof value === 'string' ? value : JSON.stringify(value);
+}
+
+/** `#2 sparse ρ=0.25`: the number and the parameters that differ from the other runs. */
+export function runLabel(run: RunHistoryEntry, index: number, differing: string[] = []): string {
+  const parts = [`#${index + 1}`];
+  for (const key of differing) {
+    const text = parameterText(run, key);
+    parts.push(key === 'strategy' ? text : `${PARAMETER_NAMES[key] ?? key}=${text}`);
+  }
+  if (differing.length === 0 && run.strategy) parts.push(run.strategy);
+  return parts.join(' ');
+}
+
+/** `01-02 10:00` (UTC, as recorded): short enough for a table cell, still ordered. */
+export function shortTime(iso: string | undefined): string {
+  if (!iso) return '';
+  const m = /^\d{4}-(\d{2})-(\d{2})T(\d{2}):(\d{2})/.exec(iso);
+  return m ? `${m[1]}-${m[2]} ${m[3]}:${m[4]}` : iso;
+}
+
+/** One y axis per metric (accuracy and loss have different ranges), alternating left and right. */
 export function metricsChartConfig(history: RunHistoryEntry[], theme: ChartTheme): ChartConfiguration<'line'> {
+  const differing = differingParameters(history);
+  const metrics = metricNames(history);
+  const options = baseOptions(theme, 'run', 'value');
+  const scales: Record<string, unknown> = { x: options.scales.x };
+  const metricColor = (i: number) => withAlpha(theme.foreground, i % 2 === 0 ? 1 : 0.6);
+  metrics.forEach((metric, i) => {
+    const color = metricColor(i);
+    scales[`y${i}`] = {
+      ...options.scales.y,
+      position: i % 2 === 0 ? 'left' : 'right',
+      title: { display: true, text: metric, color },
+      ticks: { color },
+      grid: { ...options.scales.y.grid, drawOnChartArea: i === 0 },
+    };
+  });
   return {
     type: 'line',
     data: {
-      labels: history.map(runLabel),
-      datasets: metricNames(history).map((metric, i) => {
-        const color = theme.series[i % theme.series.length];
+      labels: history.map((run, i) => runLabel(run, i, differing)),
+      datasets: metrics.map((metric, i) => {
+        const color = metricColor(i);
         return {
           label: metric,
+          yAxisID: `y${i}`,
           data: history.map((run) => (typeof run.metrics?.[metric] === 'number' ? run.metrics[metric] : null)),
           borderColor: color,
           backgroundColor: color,
           spanGaps: true,
           pointRadius: 4,
+          pointStyle: MARKERS[i % MARKERS.length],
+          borderDash: DASHES[i % DASHES.length],
         };
       }),
     },
-    options: baseOptions(theme, 'run', 'value'),
+    options: { ...options, scales } as typeof options,
   };
 }
 

@@ -4,8 +4,8 @@
  */
 import type { PlanJson } from '../../server/src/engine/types';
 import {
-  destroyCharts, drawChart, lambdaPathChartConfig, metricNames, metricsChartConfig, redraw, residualChartConfig, runLabel,
-  strategiesOf, weightsChartConfig,
+  destroyCharts, differingParameters, drawChart, lambdaPathChartConfig, metricNames, metricsChartConfig, parameterText, redraw,
+  residualChartConfig, runLabel, shortTime, strategiesOf, weightsChartConfig,
 } from './charts';
 import { changedFields, comparisonRows } from './comparison';
 import { clampLambda, weightsAt } from './lambdaPath';
@@ -41,12 +41,18 @@ function dataTable(caption: string, header: string[], rows: string[][], classNam
 }
 
 function chartBox(id: string, label: string): { box: HTMLElement; canvas: HTMLCanvasElement } {
-  const canvas = el('canvas', { id, role: 'img', 'aria-label': label });
+  // Focusable, so the Tab order reaches every chart and a screen reader reads its label.
+  const canvas = el('canvas', { id, role: 'img', 'aria-label': label, tabindex: '0' });
   return { box: el('div', { class: 'chart-box' }, canvas), canvas };
 }
 
 function section(id: string, title: string, ...children: Child[]): HTMLElement {
   return el('section', { id, 'aria-labelledby': `${id}-title` }, el('h2', { id: `${id}-title` }, title), ...children);
+}
+
+/** One line under a chart's heading saying what it shows and how to read it. */
+function caption(id: string, text: string): HTMLElement {
+  return el('p', { class: 'caption hint', id: `${id}-caption` }, text);
 }
 
 function header(state: ViewState, host: PanelHost): HTMLElement {
@@ -88,7 +94,9 @@ function weightsSection(plan: PlanJson, theme: ChartTheme): Built {
     `Grouped bar chart: weights of ${names.length} adapters under ${strategies.length} strategies; the selected strategy is ${plan.strategy}.`);
   const table = dataTable('Weights by strategy', ['adapter', ...strategies.map(([s]) => (s === plan.strategy ? `${s} (selected)` : s))],
     names.map((n) => [n, ...strategies.map(([, r]) => formatWeight(ownValue(r.weights, n) ?? 0))]));
-  return { node: section('weights', 'Weights by strategy', box, table), draw: () => drawChart(canvas, weightsChartConfig(plan, theme)) };
+  return { node: section('weights', 'Weights by strategy',
+    caption('weights', 'Each adapter\'s weight under each strategy (colour = strategy, the same in every chart); the selected strategy is solid, the others faded.'),
+    box, table), draw: () => drawChart(canvas, weightsChartConfig(plan, theme)) };
 }
 
 /** "Compare with HEAD": old / new / Δ per adapter with a bar for Δ, then the other changed fields. */
@@ -119,29 +127,44 @@ function comparisonSection(state: ViewState): Built | null {
   return { node: section('comparison', title, table, fieldTable), draw: () => undefined };
 }
 
+/** How long the ρ control waits after the last change before it writes the recipe (one edit, not one per key). */
+export const WRITE_BACK_PAUSE_MS = 400;
+
+/** ρ as written back: 3 significant figures (0.05, 0.333), never a float like 0.0492896. */
+export const roundRho = (rho: number) => Number(Math.min(Math.max(rho, 0), 1).toPrecision(3));
+
+/**
+ * The sparse strategy's control is the scale-free ρ ∈ [0, 1] (λ = ρ·λ*), with λ shown beside it. Both inputs
+ * take any value (`step="any"`), so the recipe's value is never shown as invalid; moving them previews the
+ * weights at once and writes the recipe on release or after a pause, rounded to 3 significant figures.
+ */
 function lambdaSection(plan: PlanJson, state: ViewState, theme: ChartTheme, host: PanelHost): Built | null {
   const path = plan.lambda_path;
   if (!path || path.breakpoints.length === 0) return null;
   const lambdaStar = path.lambda_star;
   const recipeLambda = plan.strategies.sparse?.lambda;
   const current = { value: recipeLambda === undefined ? undefined : clampLambda(path, recipeLambda) };
+  const rhoOf = (lambda: number) => (lambdaStar > 0 ? lambda / lambdaStar : 0);
+  const recipeRho = plan.strategies.sparse?.rho ?? rhoOf(current.value ?? 0);
   const { box, canvas } = chartBox('lambda-chart',
     `Line chart: each adapter's weight along the sparse λ-path from λ = 0 (lin) to λ* = ${formatNumber(lambdaStar)} (convex)` +
     (current.value === undefined ? '.' : `; the recipe's λ is ${formatNumber(current.value)}.`));
-  const step = lambdaStar > 0 ? Number((lambdaStar / 200).toPrecision(2)) : 1;
   const slider = el('input', {
-    id: 'lambda-slider', type: 'range', min: '0', max: String(lambdaStar), step: String(step),
-    value: String(current.value ?? 0), 'aria-label': 'λ of the sparse strategy',
+    id: 'rho-slider', type: 'range', min: '0', max: '1', step: 'any',
+    value: String(recipeRho), 'aria-label': 'ρ of the sparse strategy (λ = ρ·λ*)',
     ...(lambdaStar > 0 ? {} : { disabled: '' }),
   });
-  const field = el('vscode-textfield', {
-    id: 'lambda-input', type: 'number', min: '0', max: String(lambdaStar), step: String(step),
-    value: String(current.value ?? 0), 'aria-label': 'λ value', label: 'λ',
+  const field = el('input', {
+    id: 'rho-input', class: 'rho-field', type: 'number', min: '0', max: '1', step: 'any', inputmode: 'decimal',
+    value: String(formatNumber(recipeRho)), 'aria-label': 'ρ value',
+    ...(lambdaStar > 0 ? {} : { disabled: '' }),
   });
+  const lambdaText = el('output', { id: 'lambda-value', for: 'rho-slider rho-input', 'aria-live': 'polite' });
   const readoutBody = el('tbody', {});
   const fillReadout = (lambda: number) => {
     const w = weightsAt(path, lambda);
     readoutBody.replaceChildren(...path.names.map((n, i) => el('tr', {}, el('th', { scope: 'row' }, n), el('td', {}, formatWeight(w[i])))));
+    lambdaText.textContent = `λ = ${formatNumber(lambda)}`;
   };
   const readout = el('table', { class: 'readout', id: 'lambda-readout' },
     el('caption', {}, 'Weights at the chosen λ'),
@@ -149,32 +172,65 @@ function lambdaSection(plan: PlanJson, state: ViewState, theme: ChartTheme, host
     readoutBody);
   fillReadout(current.value ?? 0);
 
-  const preview = (lambda: number) => {
-    current.value = clampLambda(path, lambda);
-    slider.value = String(current.value);
-    field.value = String(current.value);
+  /** Shows ρ (and its λ) without writing; `from` is the input being edited, left as the user typed it. */
+  const preview = (rho: number, from?: HTMLInputElement) => {
+    const r = Math.min(Math.max(Number.isFinite(rho) ? rho : 0, 0), 1);
+    current.value = clampLambda(path, r * lambdaStar);
+    if (from !== slider) slider.value = String(r);
+    if (from !== field) field.value = String(formatNumber(r));
     fillReadout(current.value);
     redraw(canvas);
   };
-  const choose = (lambda: number) => {
-    preview(lambda);
-    host.postMessage({ type: 'setLambda', uri: state.uri, lambda: current.value as number });
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let pending: number | undefined;
+  const write = () => {
+    if (timer) clearTimeout(timer);
+    timer = undefined;
+    if (pending === undefined) return;
+    const rho = roundRho(pending);
+    pending = undefined;
+    host.postMessage({ type: 'setLambda', uri: state.uri, lambda: Number((rho * lambdaStar).toPrecision(12)) });
   };
-  slider.addEventListener('input', () => preview(Number(slider.value)));
-  slider.addEventListener('change', () => choose(Number(slider.value)));
+  const writeSoon = (rho: number) => {
+    pending = rho;
+    if (timer) clearTimeout(timer);
+    timer = setTimeout(write, WRITE_BACK_PAUSE_MS);
+  };
+  const chooseLambda = (lambda: number) => {
+    preview(rhoOf(clampLambda(path, lambda)));
+    pending = rhoOf(clampLambda(path, lambda));
+    write();
+  };
+  slider.addEventListener('input', () => preview(Number(slider.value), slider));
+  // A release (mouse up, or a key press) schedules the write; further presses within the pause replace it.
+  slider.addEventListener('change', () => writeSoon(Number(slider.value)));
+  field.addEventListener('input', () => {
+    const v = Number(field.value);
+    if (field.value.trim() !== '' && Number.isFinite(v) && v >= 0 && v <= 1) {
+      preview(v, field);
+      writeSoon(v);
+    }
+  });
   field.addEventListener('change', () => {
     const v = Number(field.value);
-    if (Number.isFinite(v)) choose(v);
+    if (field.value.trim() !== '' && Number.isFinite(v)) {
+      preview(v);
+      pending = v;
+      write();
+    }
   });
 
-  const table = dataTable('Breakpoints of the λ-path', ['λ', ...path.names],
-    [...path.breakpoints].sort((a, b) => a.lambda - b.lambda).map((b) => [formatNumber(b.lambda), ...b.weights.map(formatWeight)]));
+  const table = dataTable('Breakpoints of the λ-path', ['λ', 'ρ', ...path.names],
+    [...path.breakpoints].sort((a, b) => a.lambda - b.lambda).map((b) => [formatNumber(b.lambda), formatNumber(rhoOf(b.lambda)), ...b.weights.map(formatWeight)]));
+  const form = path.form ?? 'constrained';
   const controls = el('div', { class: 'lambda-controls' },
-    el('label', { for: 'lambda-slider' }, 'λ'), slider, field,
-    el('span', { class: 'hint' }, `${path.form ?? 'constrained'} form · 0 = lin · ${formatNumber(lambdaStar)} = λ* (${(path.form ?? 'constrained') === 'lasso' ? 'every weight 0' : 'convex'}) · ρ = λ/λ*${plan.strategies.sparse?.rho !== undefined ? ` = ${formatNumber(plan.strategies.sparse.rho)}` : ''} · click the chart or use the slider to set the recipe's ρ`));
+    el('label', { for: 'rho-slider' }, 'ρ'), slider, field, lambdaText,
+    el('span', { class: 'hint' }, `${form} form · ρ = 0 is lin · ρ = 1 is λ* = ${formatNumber(lambdaStar)} (${form === 'lasso' ? 'every weight 0' : 'convex'}) · click the chart or use the slider to set the recipe's ρ`));
   return {
-    node: section('lambda-path', 'Sparse λ-path', controls, el('div', { class: 'lambda-row' }, box, readout), table),
-    draw: () => drawChart(canvas, lambdaPathChartConfig(path, current, theme, choose)),
+    node: section('lambda-path', 'Sparse λ-path',
+      caption('lambda-path', 'How each adapter\'s sparse weight changes with ρ (one line per adapter, told apart by marker and dash); the dashed vertical line is the recipe\'s ρ.'),
+      controls, el('div', { class: 'lambda-row' }, box, readout), table),
+    draw: () => drawChart(canvas, lambdaPathChartConfig(path, current, theme, chooseLambda)),
   };
 }
 
@@ -184,7 +240,9 @@ function residualSection(plan: PlanJson, theme: ChartTheme): Built {
     `Scatter chart: residual against the number of non-zero weights for ${strategies.length} strategies.`);
   const table = dataTable('Residual and non-zero weights by strategy', ['strategy', 'non-zero weights', 'residual', 'objective'],
     strategies.map(([s, r]) => [s === plan.strategy ? `${s} (selected)` : s, String(r.nonzero), formatNumber(r.residual), formatNumber(r.objective)]));
-  return { node: section('residual', 'Residual vs non-zero weights', box, table), draw: () => drawChart(canvas, residualChartConfig(plan, theme)) };
+  return { node: section('residual', 'Residual vs non-zero weights',
+    caption('residual', 'Residual = ‖t − Σwᵢpᵢ‖, how far each strategy\'s weighted mix of prototypes is from the target (lower is closer), against how many adapters it uses; ties are set side by side.'),
+    box, table), draw: () => drawChart(canvas, residualChartConfig(plan, theme)) };
 }
 
 function evaluationSection(state: ViewState, theme: ChartTheme): Built {
@@ -194,17 +252,22 @@ function evaluationSection(state: ViewState, theme: ChartTheme): Built {
     return { node: section('evaluation', 'Evaluation runs', note), draw: () => undefined };
   }
   const metrics = metricNames(history);
-  const columns = ['run', 'time', 'strategy', ...metrics];
-  const table = el('vscode-table', { id: 'runs-table', zebra: '', 'bordered-rows': '' },
+  const differing = differingParameters(history);
+  const names: Record<string, string> = { rho: 'ρ', lambda: 'λ', temperature: 'τ' };
+  const columns = ['run', 'time (UTC)', ...differing.map((k) => names[k] ?? k), ...metrics];
+  const current = (run: (typeof history)[number]) => Boolean(state.lockSha256 && run.lock_sha256 === state.lockSha256);
+  const table = el('vscode-table', { id: 'runs-table', zebra: '', 'bordered-rows': '', 'aria-label': 'Evaluation runs; the current lock is marked' },
     el('vscode-table-header', { slot: 'header' }, ...columns.map((c) => el('vscode-table-header-cell', {}, c))),
-    el('vscode-table-body', { slot: 'body' }, ...history.map((run, i) => el('vscode-table-row', {},
-      el('vscode-table-cell', {}, runLabel(run, i)),
-      el('vscode-table-cell', {}, run.time ?? ''),
-      el('vscode-table-cell', {}, run.strategy ?? ''),
+    el('vscode-table-body', { slot: 'body' }, ...history.map((run, i) => el('vscode-table-row', current(run) ? { class: 'current-run', 'data-current': 'true' } : {},
+      el('vscode-table-cell', {}, current(run) ? `${runLabel(run, i, differing)} ● current lock` : runLabel(run, i, differing)),
+      el('vscode-table-cell', { title: run.time ?? '' }, shortTime(run.time)),
+      ...differing.map((k) => el('vscode-table-cell', {}, parameterText(run, k))),
       ...metrics.map((m) => el('vscode-table-cell', {}, typeof run.metrics?.[m] === 'number' ? formatNumber(run.metrics[m]) : '—')),
     ))));
   const { box, canvas } = chartBox('metrics-chart', `Line chart: ${metrics.join(', ')} across ${history.length} evaluation runs.`);
-  return { node: section('evaluation', 'Evaluation runs', table, box), draw: () => drawChart(canvas, metricsChartConfig(history, theme)) };
+  return { node: section('evaluation', 'Evaluation runs',
+    caption('evaluation', 'The evaluator\'s metrics of each compose of this recipe, one y axis per metric; runs are named by what differs between them.'),
+    table, box), draw: () => drawChart(canvas, metricsChartConfig(history, theme)) };
 }
 
 /** Draws the panel into `root` from scratch; focus stays on the control that had it. */

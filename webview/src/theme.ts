@@ -38,7 +38,9 @@ export function readTheme(element: HTMLElement = document.body): ChartTheme {
     marker: cssVar(style, '--vscode-editorCursor-foreground', c.red),
     fontFamily: style.fontFamily || 'sans-serif',
     series: [c.blue, c.orange, c.green, c.purple, c.red, c.yellow],
-    strategy: { avg: c.yellow, sim: c.orange, lin: c.blue, sparse: c.purple, convex: c.green, nearest: c.red, manual: muted },
+    // Colour means strategy, in every chart (adapters and metrics are told apart by marker and dash instead);
+    // avg, the baseline, is grey, so no two strategies share a hue family (avg and sim were both gold).
+    strategy: { avg: muted, sim: c.orange, lin: c.blue, sparse: c.purple, convex: c.green, nearest: c.red, manual: foreground },
   };
 }
 

@@ -18,6 +18,8 @@ export interface ViewState {
   /** Why the recipe cannot be planned right now. */
   error?: string;
   history: RunHistoryEntry[];
+  /** sha256 of the recipe's lock file as it is on disk now: the run with this `lock_sha256` is marked current. */
+  lockSha256?: string;
   /** False in an untrusted workspace: Compose and evaluators are off, planning still works. */
   trusted: boolean;
   /** "Compare with HEAD": the recipe's lock now against HEAD, until the panel follows another recipe. */

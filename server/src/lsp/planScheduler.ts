@@ -15,6 +15,8 @@ export interface TrackedRecipe {
   document?: { version: number; value: RecipeDocument };
   outcome?: PlanOutcome;
   outcomeVersion?: number;
+  /** The newest plan that worked: lenses show it, marked stale, while the text does not plan. */
+  lastPlan?: PlanOutcome['plan'];
   timer?: NodeJS.Timeout;
   controller?: AbortController;
   waiters: Array<() => void>;
@@ -93,7 +95,8 @@ export class PlanScheduler {
     if (!recipe.document || recipe.document.version !== recipe.version) {
       recipe.document = { version: recipe.version, value: RecipeDocument.parse(recipe.text) };
     }
-    return { uri: recipe.uri, file: recipe.file, document: recipe.document.value, outcome: recipe.outcome };
+    const lastPlan = recipe.outcome && !recipe.outcome.plan ? recipe.lastPlan : undefined;
+    return { uri: recipe.uri, file: recipe.file, document: recipe.document.value, outcome: recipe.outcome, ...(lastPlan ? { lastPlan } : {}) };
   }
 
   dispose(): void {
@@ -142,6 +145,7 @@ export class PlanScheduler {
     recipe.controller = undefined;
     recipe.outcome = outcome;
     recipe.outcomeVersion = version;
+    if (outcome.plan) recipe.lastPlan = outcome.plan;
     try {
       this.hooks.onPlanned(recipe);
     } catch (e) {

@@ -1,16 +1,22 @@
 /**
- * Code lenses on the `weights:` line: the chosen strategy's weights, the other strategies in one line,
- * and the actions (client commands, invoked with [uri]). Computed from the cached plan, no resolve step.
+ * Code lenses on the `weights:` line: the actions first (client commands, invoked with [uri]) so they are
+ * never pushed off-screen, then the chosen strategy's top weights (the full list is in the hover on
+ * `weights:` and in the panel), then the other strategies in one line. Computed from the cached plan.
  */
 import type { CodeLens, Range } from 'vscode-languageserver-types';
 import { ClientCommands } from '../protocol';
 import type { PlanJson, Strategy, StrategyResult } from '../engine/types';
 import { STRATEGIES } from '../engine/types';
+import { diagnostics } from './diagnostics';
 import { shortNumber, weightText } from './numberText';
 import type { RecipeView } from './recipeView';
 
-/** At most this many names in the weights lens; the rest are counted. */
-const MAX_NAMES = 6;
+/** At most this many names in the weights lens; the rest are counted ("+n more"). */
+const MAX_NAMES = 3;
+
+/** What the terse lens titles mean (shown on hover over the lens). */
+const SELECTED_TOOLTIP = 'The selected strategy\'s largest weights (the full list: hover `weights:` or Show chart). residual = ‖t − Σwᵢpᵢ‖, how far the weighted mix of prototypes is from the target (lower is closer).';
+const OTHERS_TOOLTIP = 'The other strategies: r = their residual ‖t − Σwᵢpᵢ‖ (lower is closer to the target); (n) = how many adapters get a non-zero weight. Click for the chart.';
 
 export function codeLenses(view: RecipeView): CodeLens[] {
   const { document, outcome } = view;
@@ -18,18 +24,29 @@ export function codeLenses(view: RecipeView): CodeLens[] {
   const range = lensRange(view);
   const plan = outcome.plan;
   if (!plan) {
-    const errors = outcome.problems.filter((p) => p.severity === 'error').length;
-    const title = errors ? `Adapter Composer: ${errors} problem${errors === 1 ? '' : 's'} — no plan yet` : 'Adapter Composer: no plan yet';
+    // Counted as the Problems panel counts them: every diagnostic of this document.
+    const count = diagnostics(view).length;
+    const problems = `${count} problem${count === 1 ? '' : 's'}`;
+    const last = view.lastPlan;
+    if (last) {
+      // While typing: keep the last plan, marked stale, until the recipe plans again (no Compose/Pin on it).
+      return [
+        { range, command: { title: `⚠ stale: ${count ? `${problems}, ` : ''}showing the last plan`, command: '' } },
+        { range, command: { title: 'Show chart', command: ClientCommands.showChart, arguments: [view.uri] } },
+        { range, command: { title: selectedTitle(last), command: ClientCommands.showChart, arguments: [view.uri] } },
+      ];
+    }
+    const title = count ? `Adapter Composer: ${problems} — no plan yet` : 'Adapter Composer: no plan yet';
     return [{ range, command: { title, command: '' } }];
   }
-  const lenses: CodeLens[] = [{ range, command: { title: selectedTitle(plan), command: ClientCommands.showChart, arguments: [view.uri] } }];
-  const others = othersTitle(plan);
-  if (others) lenses.push({ range, command: { title: others, command: ClientCommands.showChart, arguments: [view.uri] } });
-  lenses.push(
+  const lenses: CodeLens[] = [
     { range, command: { title: '▶ Compose', command: ClientCommands.compose, arguments: [view.uri] } },
     { range, command: { title: 'Show chart', command: ClientCommands.showChart, arguments: [view.uri] } },
     { range, command: { title: 'Pin weights', command: ClientCommands.pinWeights, arguments: [view.uri] } },
-  );
+    { range, command: { title: selectedTitle(plan), tooltip: SELECTED_TOOLTIP, command: ClientCommands.showChart, arguments: [view.uri] } },
+  ];
+  const others = othersTitle(plan);
+  if (others) lenses.push({ range, command: { title: others, tooltip: OTHERS_TOOLTIP, command: ClientCommands.showChart, arguments: [view.uri] } });
   return lenses;
 }
 

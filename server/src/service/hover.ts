@@ -2,6 +2,7 @@
 import { MarkupKind } from 'vscode-languageserver-types';
 import type { Hover, Position } from 'vscode-languageserver-types';
 import { adapterCard } from './adapterCard';
+import { weightText } from './numberText';
 import type { RecipeSchema } from './recipeSchema';
 import { adapterByName, adapterRoleOf } from './recipeView';
 import type { RecipeView } from './recipeView';
@@ -31,6 +32,13 @@ export function hover(view: RecipeView, position: Position, schema?: RecipeSchem
   }
   const docs = schema.documentation(schemas);
   if (docs) parts.push(docs);
+  // On `weights:`, the full list the code lens trims to its top adapters.
+  const plan = view.outcome?.plan;
+  const chosen = plan?.strategies[plan.strategy];
+  if (part === 'key' && entry.path.length === 1 && entry.path[0] === 'weights' && plan && chosen) {
+    const rows = Object.entries(chosen.weights).sort((a, b) => b[1] - a[1]).map(([n, w]) => `| ${n} | ${weightText(w)} |`);
+    parts.splice(1, 0, `Planned weights (${plan.strategy}):\n\n| adapter | weight |\n|---|---:|\n${rows.join('\n')}`);
+  }
   if (parts.length === 1) return null;
   const span = part === 'key' && entry.key ? entry.key.span : entry.value!.span;
   return { contents: { kind: MarkupKind.Markdown, value: parts.join('\n\n') }, range: doc.rangeOf(span) };

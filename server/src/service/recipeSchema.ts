@@ -123,7 +123,12 @@ export class RecipeSchema {
       if (s.default !== undefined && !facts.some((f) => f.startsWith('default'))) facts.push(`default: \`${JSON.stringify(s.default)}\``);
     }
     if (facts.length) parts.push(facts.join(' · '));
-    const examples = schemas.flatMap((s) => s.examples ?? []);
+    // The same schema can arrive twice (a property and the definition it refers to): each example once.
+    const seen = new Set<string>();
+    const examples = schemas.flatMap((s) => s.examples ?? []).filter((e) => {
+      const key = JSON.stringify(e);
+      return seen.has(key) ? false : (seen.add(key), true);
+    });
     if (examples.length) {
       parts.push('Examples:\n' + examples.slice(0, 4).map((e) => '```yaml\n' + exampleText(e) + '\n```').join('\n'));
     }

@@ -4,7 +4,7 @@
  * the service stays testable without a disk).
  */
 import type { PlanOutcome } from '../engine/planner';
-import type { AdapterRecord } from '../engine/types';
+import type { AdapterRecord, PlanJson } from '../engine/types';
 import type { RecipeDocument, RecipeEntry, Span } from './recipeDocument';
 
 export interface RecipeView {
@@ -14,6 +14,8 @@ export interface RecipeView {
   document: RecipeDocument;
   /** The newest finished plan of this buffer (may lag the text by a keystroke). */
   outcome?: PlanOutcome;
+  /** While the text does not plan: the newest plan that worked (shown as stale). */
+  lastPlan?: PlanJson;
 }
 
 export interface FileSystemView {

@@ -71,6 +71,24 @@ describe('Adapter Composer in the extension host', function () {
     assert.equal(doc.languageId, LanguageId);
   });
 
+  it('opens *.compose.lock as JSON, validated against schemas/lock.schema.json', async () => {
+    const uri = vscode.Uri.joinPath(workspaceRoot(), 'schema-check.compose.lock');
+    fs.writeFileSync(uri.fsPath, '{ "format": 1 }\n'); // missing every other required field
+    try {
+      const doc = await vscode.workspace.openTextDocument(uri);
+      assert.equal(doc.languageId, 'json');
+      await vscode.window.showTextDocument(doc);
+      const problems = await waitFor('schema diagnostics on the lock', () => {
+        const d = vscode.languages.getDiagnostics(uri);
+        return d.length ? d : undefined;
+      });
+      assert.ok(problems.some((d) => /missing|required/i.test(d.message)), problems.map((d) => d.message).join(' | '));
+      await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+    } finally {
+      fs.rmSync(uri.fsPath, { force: true });
+    }
+  });
+
   it('shows a diagnostic for the planted error', async () => {
     const m = manifest();
     const uri = vscode.Uri.joinPath(workspaceRoot(), m.broken);
@@ -147,7 +165,7 @@ describe('Adapter Composer in the extension host', function () {
       const lambda = Number((plan.lambda_path!.lambda_star / 3).toPrecision(3));
       // A recipe with an absolute `lambda` gets λ; one with the scale-free `rho` (the demo's) gets ρ = λ/λ*.
       const absolute = /^\s*lambda:/m.test(doc.getText());
-      const rho = Number((lambda / plan.lambda_path!.lambda_star).toPrecision(6));
+      const rho = Number((lambda / plan.lambda_path!.lambda_star).toPrecision(3)); // written to 3 significant figures
       const [key, value] = absolute ? ['lambda', lambda] : ['rho', rho];
       await api.runServerCommand(ServerCommands.setLambda, [recipe!.toString(), lambda]);
       await waitFor(`${key} written into the recipe`, () => new RegExp(`${key}:\\s*${String(value).replace('.', '\\.')}`).test(doc.getText()), 15000);

@@ -29,6 +29,7 @@ function validator(): ValidateFunction {
   if (!compiled) {
     const ajv = new Ajv2020({ allErrors: true, verbose: true, strict: true, strictNumbers: true, logger: false });
     ajv.addKeyword('markdownDescription');
+    ajv.addKeyword('markdownEnumDescriptions'); // per-value docs for editors (completion, hover), not a constraint
     compiled = ajv.compile(COMPOSE_SCHEMA);
   }
   return compiled;
