@@ -167,7 +167,7 @@ test('λ = auto in eval: each target\'s λ is ρ·λ* with ρ on the grid', asyn
 test('weights.lambda: auto in the planner: λ = ρ·λ*, ρ from the cached leave-one-out', async () => {
   clearLambdaChoices();
   const recipeFile = path.join(demo, 'recipes', 'code-14.compose.yaml');
-  const text = fs.readFileSync(recipeFile, 'utf8').replace('lambda: 0.05', 'lambda: auto');
+  const text = fs.readFileSync(recipeFile, 'utf8').replace('rho: 0.5', 'lambda: auto');
   const planner = createPlanner();
   try {
     const outcome = await planner.plan(text, recipeFile, { provider: 'cpu' });
@@ -227,7 +227,7 @@ test('λ = auto with an unreadable library adapter: a warning, and λ*/2', async
   const moved = records.find((r) => r.name === 'grammar-01')!.path;
   fs.renameSync(moved, `${moved}.away`);
   const recipeFile = path.join(demo, 'recipes', 'code-14.compose.yaml');
-  const text = fs.readFileSync(recipeFile, 'utf8').replace('lambda: 0.05', 'lambda: auto');
+  const text = fs.readFileSync(recipeFile, 'utf8').replace('rho: 0.5', 'lambda: auto');
   const planner = createPlanner();
   try {
     const outcome = await planner.plan(text, recipeFile, { provider: 'cpu' });

@@ -57,8 +57,13 @@ test('a sample .npy that links to /dev/zero or is a FIFO: plan and compose refus
         assert.equal(r.status, 0, r.stderr);
         continue;
       }
-      assertCleanRefusal(r, NOT_REGULAR, `${command} with a ${kind} sample`);
+      // The workspace check comes first (the link resolves to /dev/zero, outside the workspace) ...
+      assertCleanRefusal(r, /resolves to \/dev\/zero, outside the workspace/, `${command} with a ${kind} sample`);
       assert.match(r.stderr, /samples-.*\.compose\.yaml:\d+:\d+:/, 'located in the recipe');
+      // ... and when the user trusts paths outside it, the regular-file guard still refuses to read.
+      const trusting = cli([command, file, '--allow-outside-workspace'], { cwd: ws, timeoutMs: 60_000 });
+      assertCleanRefusal(trusting, NOT_REGULAR, `${command} --allow-outside-workspace with a ${kind} sample`);
+      assert.match(trusting.stderr, /samples-.*\.compose\.yaml:\d+:\d+:/, 'located in the recipe');
     }
   }
 });

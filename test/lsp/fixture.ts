@@ -62,7 +62,8 @@ function numbers(seed: number, n: number): Float32Array {
   return out;
 }
 
-function writePeft(dir: string, base: string, rank: number, seed: number): void {
+/** A small real PEFT adapter (two 8×8 modules) for tests whose library needs adapters that exist. */
+export function writePeft(dir: string, base: string, rank: number, seed: number): void {
   fs.mkdirSync(dir, { recursive: true });
   const config = { base_model_name_or_path: base, peft_type: 'LORA', r: rank, lora_alpha: rank, lora_dropout: 0, target_modules: ['q_proj', 'v_proj'], bias: 'none', fan_in_fan_out: false, use_rslora: false };
   fs.writeFileSync(path.join(dir, 'adapter_config.json'), JSON.stringify(config, null, 2) + '\n');

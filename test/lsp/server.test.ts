@@ -14,6 +14,7 @@ import { parse as parseYaml } from 'yaml';
 import { ClientCommands, PlanNotification, ServerCommands, StatusNotification } from '../../server/src/protocol';
 import type { PlanParams, StatusParams } from '../../server/src/protocol';
 import type { PlanJson } from '../../server/src/engine/types';
+import { shortNumber } from '../../server/src/service/numberText';
 import { ADAPTERS, GOOD_RECIPE, TARGET, buildFixture, removeFixture } from './fixture';
 import type { Fixture } from './fixture';
 import { ServerClient } from './lspClient';
@@ -83,7 +84,7 @@ describe('diagnostics', () => {
     { name: 'manual-sum', text: GOOD_RECIPE.replace('  strategy: sparse\n  lambda: 0.05\n', '  strategy: manual\n  manual: {prostate-a: 0.5, prostate-b: 0.3}\n'), code: 'manual-sum', line: 11, severity: 2 },
     { name: 'missing-file', text: GOOD_RECIPE.replace('target.proto.npy', 'nope.npy'), code: 'missing-file', line: 5, severity: 1 },
     { name: 'encoder-mismatch', text: GOOD_RECIPE.replace('target.proto.npy', 'wrong-dim.proto.npy'), code: 'dimension', line: 5, severity: 1 },
-    { name: 'output-outside', text: GOOD_RECIPE.replace('output: ../out/prostate-e', 'output: ../../outside-composite'), code: 'output-outside-workspace', line: 15, severity: 2 },
+    { name: 'output-outside', text: GOOD_RECIPE.replace('output: ../out/prostate-e', 'output: ../../outside-composite'), code: 'output-outside-workspace', line: 15, severity: 1 }, // an error, as compose refuses it
     { name: 'format-version', text: GOOD_RECIPE.replace('compose: 1', 'compose: 2'), code: 'unsupported-format', line: 0, severity: 1, suggestion: '1' },
     { name: 'unused-lambda', text: GOOD_RECIPE.replace('strategy: sparse', 'strategy: avg'), code: 'unused-parameter', line: 11, severity: 2 },
     { name: 'not-a-recipe', text: 'services:\n  web:\n    image: nginx\n', code: 'not-a-recipe', line: 0, severity: 3 },
@@ -153,12 +154,16 @@ describe('features', () => {
     const sum = Object.values(weights).reduce((s, w) => s + w, 0);
     assert.ok(Math.abs(sum - 1) < 1e-9, 'sparse weights sum to 1');
     const title = lenses[0].command.title;
-    assert.ok(title.startsWith('sparse λ=0.05 · '), title);
+    // An absolute λ is shown with its scale-free ρ = λ/λ*.
+    const rho = plan.strategies.sparse!.rho;
+    assert.equal(rho, plan.lambda_path!.lambda_star > 0 ? 0.05 / plan.lambda_path!.lambda_star : undefined);
+    assert.ok(title.startsWith(`sparse ${rho !== undefined ? `ρ=${shortNumber(rho, 3)} ` : ''}λ=0.05 · `), title);
     for (const [name, w] of Object.entries(weights)) {
       if (Math.abs(w) > 1e-12) assert.ok(title.includes(`${name} ${shown(w)}`), `${name} ${shown(w)} in ${title}`);
       else assert.ok(!title.includes(name), `zero weight ${name} omitted`);
     }
-    assert.match(lenses[1].command.title, /^avg r=[\d.]+ · sim r=[\d.]+ · lin r=[\d.]+ \(\d\) · convex r=/);
+    // Every strategy with the parameters it was computed with.
+    assert.match(lenses[1].command.title, /^avg r=[\d.]+ · sim τ=[\d.e-]+ r=[\d.]+ · lin r=[\d.]+ \(\d\) · convex r=/);
     assert.deepEqual(lenses.slice(2).map((l) => l.command.command), [ClientCommands.compose, ClientCommands.showChart, ClientCommands.pinWeights]);
     assert.ok(lenses.every((l) => l.command.arguments[0] === goodUri));
     snap('codeLens', lenses);
@@ -184,7 +189,7 @@ describe('features', () => {
     const at = async (position: { line: number; character: number }) =>
       (await client.request<{ items: { label: string; detail?: string; documentation?: { value: string } }[] }>('textDocument/completion', { textDocument: { uri }, position })).items;
     const keys = await at({ line: 12, character: 2 });
-    assert.deepEqual(keys.map((i) => i.label).sort(), ['manual', 'temperature']);
+    assert.deepEqual(keys.map((i) => i.label).sort(), ['form', 'manual', 'rho', 'temperature']);
     assert.match(keys.find((k) => k.label === 'temperature')!.documentation!.value, /softmax temperature/);
     const values = await at(positionOf(text, 'strategy: sparse', 'strategy: '.length));
     assert.deepEqual(values.map((i) => i.label), ['avg', 'sim', 'lin', 'sparse', 'convex', 'nearest', 'manual']);

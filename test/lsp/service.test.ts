@@ -141,6 +141,13 @@ describe('numbers and lenses', () => {
   it('shows the selected strategy sorted by weight, zeros omitted, and the others in one line', () => {
     const plan = planJson();
     assert.equal(selectedTitle(plan), 'sparse λ=0.05 · prostate-f 0.99 · prostate-b 0.50 · prostate-a \u22120.49 · residual 3.1');
+    // ρ and the form with λ; a truncating svd merge is said before composing.
+    const relative = planJson();
+    relative.strategies.sparse = { ...relative.strategies.sparse!, rho: 0.25, form: 'lasso' };
+    relative.merge = { method: 'svd', rank: 16, total_rank: 40, exact: false };
+    assert.equal(selectedTitle(relative), 'sparse lasso ρ=0.25 λ=0.05 · prostate-f 0.99 · prostate-b 0.50 · prostate-a \u22120.49 · residual 3.1 · ⚠ svd rank 16 < Σr 40: truncates');
+    relative.merge = { method: 'cat', total_rank: 40, exact: true };
+    assert.ok(!selectedTitle(relative).includes('⚠'));
     plan.strategy = 'convex';
     assert.ok(!selectedTitle(plan).includes('prostate-a'), 'a zero weight is not shown');
     plan.strategy = 'sparse';
@@ -183,7 +190,7 @@ describe('completion', () => {
     const text = 'compose: 1\nweights:\n  strategy: \n  \nretrieve:\n  exclude: [pro\ntarget:\n  prototype: ../data/\n';
     const v = planned(text);
     const keys = completion(v, { line: 3, character: 2 }, schema, files).items.map((i) => i.label);
-    assert.deepEqual(keys.sort(), ['lambda', 'manual', 'temperature'], 'strategy is already written');
+    assert.deepEqual(keys.sort(), ['form', 'lambda', 'manual', 'rho', 'temperature'], 'strategy is already written');
     const strategies = completion(v, { line: 2, character: 12 }, schema, files).items.map((i) => i.label);
     assert.deepEqual(strategies, ['avg', 'sim', 'lin', 'sparse', 'convex', 'nearest', 'manual']);
     const adapters = completion(v, { line: 5, character: 16 }, schema, files).items;

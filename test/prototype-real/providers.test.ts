@@ -13,6 +13,8 @@ import { main } from '../../server/src/cli/main';
 import type { CliIO } from '../../server/src/cli/command';
 import { initLibrary } from '../../server/src/engine/library/library';
 import { probeProviders } from '../../server/src/engine/onnx/session';
+import { adapterRecord } from '../../server/src/engine/addToLibrary';
+import { writePeft } from '../lsp/fixture';
 import type { AdapterRecord } from '../../server/src/engine/types';
 import { imageEncoder, weights } from './fixtures';
 
@@ -53,11 +55,14 @@ test('plan --provider cuda on an image recipe falls back to the CPU with a visib
   const config = path.join(dir, 'image.json');
   fs.writeFileSync(config, JSON.stringify({ kind: 'image', image: { size: 4 } }));
   const library = await initLibrary(path.join(dir, 'lib'), { encoderPath: model, encoderConfigPath: config });
-  const record = (name: string, prototype: number[]): AdapterRecord => ({
-    name, base: 'b', rank: 4, alpha: 8, target_modules: ['q_proj'], format: 'peft', path: `/a/${name}`, sha256: 'cd'.repeat(32),
-    prototype, description: name, tags: [], created_at: '2024-06-01T00:00:00.000Z',
-  });
-  await library.add([record('one', [0.1, 0.2, 0.3]), record('two', [-0.1, 0, 0.2])]);
+  // real (small) adapters: plan checks that the adapters it would merge exist and match their rows
+  let seed = 1;
+  const record = async (name: string, prototype: number[]): Promise<AdapterRecord> => {
+    const adapterPath = path.join(dir, 'adapters', name);
+    writePeft(adapterPath, 'b', 4, seed++);
+    return adapterRecord(library, { adapterPath, name, source: { vector: Float64Array.from(prototype) } });
+  };
+  await library.add([await record('one', [0.1, 0.2, 0.3]), await record('two', [-0.1, 0, 0.2])]);
   library.close();
   fs.mkdirSync(path.join(dir, 'images'));
   await sharp({ create: { width: 4, height: 4, channels: 3, background: { r: 10, g: 200, b: 30 } } }).png().toFile(path.join(dir, 'images', 'a.png'));

@@ -9,6 +9,9 @@ import { createPlanner } from '../../server/src/engine/planner';
 import { openEncoder, prototypeFromSamples } from '../../server/src/engine/prototype/encoder';
 import { readEncoderConfig } from '../../server/src/engine/prototype/encoderConfig';
 import { openTokenizer } from '../../server/src/engine/prototype/textInput';
+import { adapterRecord } from '../../server/src/engine/addToLibrary';
+import type { Library } from '../../server/src/engine/library/library';
+import { writePeft } from '../lsp/fixture';
 import type { AdapterRecord } from '../../server/src/engine/types';
 import { buildDemoEncoder } from '../../server/src/engine/prototype/demoEncoder';
 import { textEncoder, VOCAB, weights, wordPieceTokenizerJson } from './fixtures';
@@ -94,11 +97,11 @@ test('bad text samples are located: a JSON Lines record without the text field, 
   await assert.rejects(openEncoder(path.join(dir, 'token-encoder.onnx'), { provider: 'cpu', config: noMask }), /also takes 'attention_mask'/);
 });
 
-function record(name: string, prototype: number[]): AdapterRecord {
-  return {
-    name, base: 'llama-3-8b', rank: 8, alpha: 16, target_modules: ['q_proj', 'v_proj'], format: 'peft', path: `/adapters/${name}`,
-    sha256: 'ab'.repeat(32), prototype, description: name, tags: [], created_at: '2024-06-01T00:00:00.000Z',
-  };
+/** A real (small) adapter: plan checks that the adapters it would merge exist and match their rows. */
+async function record(library: Library, name: string, prototype: number[], seed: number): Promise<AdapterRecord> {
+  const adapterPath = path.join(dir, 'adapters', name);
+  writePeft(adapterPath, 'llama-3-8b', 8, seed);
+  return adapterRecord(library, { adapterPath, name, source: { vector: Float64Array.from(prototype) } });
 }
 
 test('target.text through the planner: a library made with --encoder-config carries encoder.json + tokenizer.json and encodes the description', async () => {
@@ -110,7 +113,7 @@ test('target.text through the planner: a library made with --encoder-config carr
   for (const f of ['encoder.onnx', 'encoder.json', 'tokenizer.json']) assert.ok(fs.existsSync(path.join(ws, 'lib', f)), f);
   assert.equal(JSON.parse(fs.readFileSync(path.join(ws, 'lib', 'encoder.json'), 'utf8')).text.tokenizer, 'tokenizer.json');
   const adapters = { cats: meanEmbedding([id('cat')]), dogs: meanEmbedding([id('dog')]), mats: meanEmbedding([id('mat')]) };
-  await library.add(Object.entries(adapters).map(([name, p]) => record(name, p)));
+  await library.add(await Promise.all(Object.entries(adapters).map(([name, p], i) => record(library, name, p, i + 1))));
   library.close();
   const nearest = (t: ArrayLike<number>) =>
     Object.entries(adapters).map(([name, p]) => ({ name, d: p.reduce((a, v, j) => a + (v - t[j]) ** 2, 0) })).sort((a, b) => a.d - b.d)[0].name;
@@ -155,7 +158,7 @@ test('target.text with a library whose encoder reads feature rows is a recipe er
   const encoderFile = path.join(ws, 'features.onnx');
   fs.writeFileSync(encoderFile, buildDemoEncoder(6, D, 1));
   const library = await initLibrary(path.join(ws, 'lib'), { encoderPath: encoderFile });
-  await library.add([record('cats', [1, 0, 0, 0])]);
+  await library.add([await record(library, 'cats', [1, 0, 0, 0], 1)]);
   library.close();
   const planner = createPlanner();
   try {

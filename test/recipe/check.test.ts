@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { checkRecipe, formatProblem, hasErrors, problemToError, type Problem } from '../../server/src/engine/recipe';
 import { VALID_RECIPE, edit, rangeOfText } from './fixtures';
+import { DEFAULT_RHO } from '../../server/src/engine/weights';
 
 const FILE = '/ws/recipes/prostate-e.compose.yaml';
 
@@ -19,7 +20,7 @@ test('the valid recipe has no problems and its spec carries the values and defau
   assert.equal(spec.name, 'prostate-e');
   assert.deepEqual(spec.target, { samples: ['data/prostate-e/*.npy'] });
   assert.deepEqual(spec.retrieve, { k: 5, exclude: ['prostate-e'], where: "array_has(tags, 'prostate')" });
-  assert.deepEqual(spec.weights, { strategy: 'sparse', lambda: 0.05 });
+  assert.deepEqual(spec.weights, { strategy: 'sparse', lambda: 0.05, form: 'constrained' });
   assert.deepEqual(spec.merge, { method: 'svd', rank: 16, dtype: 'bf16', modules_to_save: 'refuse' });
   assert.deepEqual(spec.evaluate, { command: ['python', 'score.py', '{output}'], timeout: 600 });
 });
@@ -32,8 +33,10 @@ test('a minimal recipe gets the documented defaults', () => {
   assert.equal(spec.name, 'site-a');
   assert.equal(spec.retrieve.k, 5);
   assert.equal(spec.weights.strategy, 'sparse');
-  assert.equal(spec.weights.lambda, 0.05);
-  assert.equal(spec.merge.method, 'svd');
+  assert.equal(spec.weights.lambda, undefined, 'λ is absolute: no default');
+  assert.equal(spec.weights.rho, DEFAULT_RHO, 'the scale-free default, the same as `--strategy sparse`');
+  assert.equal(spec.weights.form, 'constrained');
+  assert.equal(spec.merge.method, 'cat', 'the default merge is exact');
   assert.equal(spec.merge.rank, 16);
   assert.equal(spec.merge.dtype, 'auto');
   assert.equal(spec.merge.modules_to_save, 'refuse');
@@ -215,6 +218,23 @@ test('unused parameters are warnings on the key, marked unnecessary', () => {
   assert.match(p.message, /`lambda` is unused: strategy is `avg`/);
 });
 
+test('weights.rho and weights.form: λ and ρ together are an error; unused with another strategy', () => {
+  const both = edit(VALID_RECIPE, '  lambda: 0.05', '  lambda: 0.05\n  rho: 0.5');
+  const p = only(checkRecipe(both, FILE).problems, 'lambda-and-rho');
+  assert.equal(p.severity, 'error');
+  assert.deepEqual(p.range, rangeOfText(both, 'rho'));
+  const relative = edit(VALID_RECIPE, '  lambda: 0.05', '  rho: 0.25\n  form: lasso');
+  const r = checkRecipe(relative, FILE);
+  assert.deepEqual(r.problems, []);
+  assert.equal(r.recipe!.spec.weights.rho, 0.25);
+  assert.equal(r.recipe!.spec.weights.form, 'lasso');
+  assert.equal(r.recipe!.spec.weights.lambda, undefined);
+  const unused = checkRecipe(edit(relative, '  strategy: sparse', '  strategy: lin'), FILE).problems.filter((x) => x.code === 'unused-parameter');
+  assert.deepEqual(unused.map((x) => x.message.split(':')[0]), ['`rho` is unused', '`form` is unused']);
+  assert.ok(hasErrors(checkRecipe(edit(VALID_RECIPE, '  lambda: 0.05', '  form: lassso'), FILE).problems));
+  assert.ok(hasErrors(checkRecipe(edit(VALID_RECIPE, '  lambda: 0.05', '  rho: -1'), FILE).problems));
+});
+
 test('compose: 2 is an unsupported format, and nothing else is reported', () => {
   const text = edit(edit(VALID_RECIPE, 'compose: 1', 'compose: 2'), 'name:', 'newfield: 1\nname:');
   const r = checkRecipe(text, FILE);
@@ -265,7 +285,9 @@ test('problems are sorted by position and format as file:line:col (1-based)', ()
   assert.equal(formatProblem(unknown, 'r.compose.yaml'), `r.compose.yaml:${at.line + 1}:${at.character + 1}: error: unknown key \`stratgy\` — did you mean \`strategy\`?`);
   const err = problemToError(unknown, 'r.compose.yaml');
   assert.equal(err.location?.line, at.line + 1);
-  assert.equal(err.hint, 'did you mean `strategy`?');
+  // the message already carries the did-you-mean: no second copy as the hint
+  assert.match(err.message, /did you mean `strategy`\?/);
+  assert.equal(err.hint, undefined);
 });
 
 test('keys named like Object.prototype members are plain unknown keys', () => {

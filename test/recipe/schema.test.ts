@@ -5,7 +5,7 @@ import composeSchema from '../../schemas/compose.schema.json';
 import lockSchema from '../../schemas/lock.schema.json';
 import { RECIPE_DEFAULTS, checkRecipe } from '../../server/src/engine/recipe';
 import { MERGE_METHODS } from '../../server/src/engine/recipe/spec';
-import { STRATEGIES } from '../../server/src/engine/types';
+import { SPARSE_FORMS, STRATEGIES } from '../../server/src/engine/types';
 
 type Schema = Record<string, any>;
 
@@ -56,12 +56,13 @@ test('schema enums and defaults match the engine', () => {
   assert.deepEqual(p.merge.properties.dtype.enum, ['auto', 'f32', 'f16', 'bf16']);
   assert.equal(p.retrieve.properties.k.default, 5);
   assert.equal(p.weights.properties.strategy.default, 'sparse');
-  assert.equal(p.weights.properties.lambda.default, 0.05);
-  assert.equal(p.merge.properties.method.default, 'svd');
+  assert.equal(p.weights.properties.lambda.default, undefined, 'λ is absolute: its default is ρ·λ*, not a number');
+  assert.deepEqual(p.weights.properties.form.enum, [...SPARSE_FORMS]);
+  assert.equal(p.merge.properties.method.default, 'cat', 'the default merge is exact');
   assert.equal(p.merge.properties.rank.default, 16);
   assert.deepEqual(
-    [RECIPE_DEFAULTS.k, RECIPE_DEFAULTS.strategy, RECIPE_DEFAULTS.lambda, RECIPE_DEFAULTS.method, RECIPE_DEFAULTS.rank, RECIPE_DEFAULTS.dtype],
-    [p.retrieve.properties.k.default, p.weights.properties.strategy.default, p.weights.properties.lambda.default, p.merge.properties.method.default, p.merge.properties.rank.default, p.merge.properties.dtype.default],
+    [RECIPE_DEFAULTS.k, RECIPE_DEFAULTS.strategy, RECIPE_DEFAULTS.rho, RECIPE_DEFAULTS.form, RECIPE_DEFAULTS.method, RECIPE_DEFAULTS.rank, RECIPE_DEFAULTS.dtype],
+    [p.retrieve.properties.k.default, p.weights.properties.strategy.default, p.weights.properties.rho.default, p.weights.properties.form.default, p.merge.properties.method.default, p.merge.properties.rank.default, p.merge.properties.dtype.default],
   );
   for (const section of ['target', 'retrieve', 'weights', 'merge', 'evaluate']) assert.equal(p[section].additionalProperties, false, section);
   assert.equal(composeSchema.additionalProperties, false);

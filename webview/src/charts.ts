@@ -71,7 +71,7 @@ export function weightsChartConfig(plan: PlanJson, theme: ChartTheme): ChartConf
 }
 
 /** A vertical line at the recipe's λ; `current.value` is read at draw time so the slider can move it. */
-function lambdaMarker(current: { value: number | undefined }, theme: ChartTheme): Plugin<'scatter'> {
+function lambdaMarker(current: { value: number | undefined }, theme: ChartTheme, lambdaStar = 0): Plugin<'scatter'> {
   return {
     id: 'lambdaMarker',
     afterDatasetsDraw(chart) {
@@ -91,7 +91,8 @@ function lambdaMarker(current: { value: number | undefined }, theme: ChartTheme)
       ctx.fillStyle = theme.marker;
       ctx.font = `12px ${theme.fontFamily}`;
       ctx.textAlign = x > (chart.chartArea.left + chart.chartArea.right) / 2 ? 'right' : 'left';
-      ctx.fillText(` λ = ${current.value.toPrecision(3)} `, x, top + 12);
+      const rho = lambdaStar > 0 ? ` · ρ = ${(current.value / lambdaStar).toPrecision(3)}` : '';
+      ctx.fillText(` λ = ${current.value.toPrecision(3)}${rho} `, x, top + 12);
       ctx.restore();
     },
   };
@@ -103,7 +104,8 @@ export function lambdaPathChartConfig(
   theme: ChartTheme,
   onPick: (lambda: number) => void,
 ): ChartConfiguration<'scatter'> {
-  const options = baseOptions(theme, 'λ (0 = lin, λ* = convex)', 'weight');
+  const end = (path.form ?? 'constrained') === 'lasso' ? 'λ* = all 0; raw weights, before Σw = 1' : 'λ* = convex';
+  const options = baseOptions(theme, `λ = ρ·λ* (${path.form ?? 'constrained'} form; 0 = lin, ${end})`, 'weight');
   const points = [...path.breakpoints].sort((a, b) => a.lambda - b.lambda);
   return {
     type: 'scatter',
@@ -135,7 +137,7 @@ export function lambdaPathChartConfig(
         onPick(chart.scales.x.getValueForPixel(event.x) ?? 0);
       },
     },
-    plugins: [lambdaMarker(current, theme)],
+    plugins: [lambdaMarker(current, theme, path.lambda_star)],
   };
 }
 

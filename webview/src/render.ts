@@ -171,7 +171,7 @@ function lambdaSection(plan: PlanJson, state: ViewState, theme: ChartTheme, host
     [...path.breakpoints].sort((a, b) => a.lambda - b.lambda).map((b) => [formatNumber(b.lambda), ...b.weights.map(formatWeight)]));
   const controls = el('div', { class: 'lambda-controls' },
     el('label', { for: 'lambda-slider' }, 'λ'), slider, field,
-    el('span', { class: 'hint' }, `0 = lin · ${formatNumber(lambdaStar)} = λ* (convex) · click the chart or use the slider to set the recipe's λ`));
+    el('span', { class: 'hint' }, `${path.form ?? 'constrained'} form · 0 = lin · ${formatNumber(lambdaStar)} = λ* (${(path.form ?? 'constrained') === 'lasso' ? 'every weight 0' : 'convex'}) · ρ = λ/λ*${plan.strategies.sparse?.rho !== undefined ? ` = ${formatNumber(plan.strategies.sparse.rho)}` : ''} · click the chart or use the slider to set the recipe's ρ`));
   return {
     node: section('lambda-path', 'Sparse λ-path', controls, el('div', { class: 'lambda-row' }, box, readout), table),
     draw: () => drawChart(canvas, lambdaPathChartConfig(path, current, theme, choose)),

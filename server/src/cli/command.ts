@@ -13,6 +13,8 @@ export interface Command {
   /** Full `--help` text: usage line, then options. */
   help: string;
   options: Options;
+  /** Rewrites argv before parsing (an option that is a flag for one action and takes a value for another). */
+  rewriteArgs?(argv: string[]): string[];
   /** Returns the exit code. Throws ComposerError for user errors. */
   run(args: ParsedArgs, io: CliIO): Promise<number>;
 }
@@ -39,7 +41,7 @@ export const commonOptions: Options = {
 export function parseCommandArgs(command: Command, argv: string[]): ParsedArgs {
   try {
     const parsed = parseArgs({
-      args: argv,
+      args: command.rewriteArgs ? command.rewriteArgs(argv) : argv,
       options: { ...commonOptions, ...command.options },
       allowPositionals: true,
       strict: true,

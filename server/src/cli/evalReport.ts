@@ -14,7 +14,9 @@ interface Table {
 }
 
 function lambdaText(result: LibraryEvaluation): string {
-  return result.lambda === 'auto' ? 'λ auto (ρ·λ*, ρ chosen on the other targets)' : `λ = ${formatNumber(result.lambda)}`;
+  const form = result.form ? ` (${result.form} form)` : '';
+  if (result.lambda === 'auto') return `λ auto (ρ·λ*, ρ chosen on the other targets)${form}`;
+  return result.rho !== undefined ? `ρ = ${formatNumber(result.rho)} (λ = ρ·λ* of each problem)${form}` : `λ = ${formatNumber(result.lambda)}${form}`;
 }
 
 function fixed(x: number | undefined, digits = 4): string {

@@ -20,8 +20,12 @@ function strategyNames(plan: PlanJson): Strategy[] {
   return (Object.keys(plan.strategies) as Strategy[]).filter((s) => plan.strategies[s]);
 }
 
-function describeStrategy(name: Strategy, r: StrategyResult): string {
-  if (name === 'sparse' && r.lambda !== undefined) return `sparse λ=${formatNumber(r.lambda)}`;
+/** Every strategy with the parameters it was computed with (selected or not). */
+export function describeStrategy(name: Strategy, r: StrategyResult): string {
+  if (name === 'sparse' && r.lambda !== undefined) {
+    const form = r.form && r.form !== 'constrained' ? ` ${r.form}` : '';
+    return `sparse${form} ${r.rho !== undefined ? `ρ=${formatNumber(r.rho)} ` : ''}λ=${formatNumber(r.lambda)}`;
+  }
   if (name === 'sim' && r.temperature !== undefined) return `sim τ=${formatNumber(r.temperature)}`;
   return name;
 }
@@ -37,6 +41,26 @@ function grid(plan: PlanJson): { header: string[]; rows: string[][] } {
   return { header, rows };
 }
 
+/** `sparse (constrained): ρ = 0.5, λ = 0.12 = ρ·λ*, λ* = 0.24 (…)` */
+function lambdaLine(plan: PlanJson): string {
+  const path = plan.lambda_path!;
+  const sparse = plan.strategies.sparse;
+  const form = path.form ?? 'constrained';
+  const end = form === 'constrained' ? 'sparse equals convex for λ ≥ λ*' : 'for λ ≥ λ* only the adapter with the largest pᵢ·t is kept';
+  const at = sparse?.lambda !== undefined ? `${sparse.rho !== undefined ? `ρ = ${formatNumber(sparse.rho)}, ` : ''}λ = ${formatNumber(sparse.lambda)}${sparse.rho !== undefined ? ' = ρ·λ*' : ''}, ` : '';
+  return `sparse (${form}): ${at}λ* = ${formatNumber(path.lambda_star)} (${end}; ${path.breakpoints.length} breakpoints on the λ-path)`;
+}
+
+/** `merge: cat, exact (rank 24)` or the truncation an svd merge will make, predicted from the factors. */
+export function mergeLine(merge: NonNullable<PlanJson['merge']>): string {
+  if (merge.method === 'cat') return `merge: cat, exact (rank ${merge.total_rank} = Σ rᵢ)`;
+  if (merge.method !== 'svd') return `merge: ${merge.method} density ${merge.density} → rank ${merge.rank} (entry-wise on the dense ΔWᵢ; the truncation error is reported when composing)`;
+  if (merge.exact) return `merge: svd rank ${merge.rank}, exact (Σ rᵢ = ${merge.total_rank})`;
+  const p = merge.predicted;
+  const loss = p ? `: kept energy ${formatNumber(p.energy_kept.overall, 6)} (min over modules ${formatNumber(p.energy_kept.min, 6)}), relative ΔW error ${formatNumber(p.relative_error.overall)} (max ${formatNumber(p.relative_error.max)}) in ${p.truncated_modules} of ${p.modules} modules` : '';
+  return `merge: svd rank ${merge.rank} TRUNCATES (Σ rᵢ = ${merge.total_rank})${loss}`;
+}
+
 export function planTable(plan: PlanJson): string {
   const { header, rows } = grid(plan);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
@@ -50,7 +74,8 @@ export function planTable(plan: PlanJson): string {
     line(widths.map((w) => '─'.repeat(w))),
     ...rows.slice(-3).map(line),
   ];
-  if (plan.lambda_path) out.push('', `λ* = ${formatNumber(plan.lambda_path.lambda_star)} (sparse equals convex for λ ≥ λ*; ${plan.lambda_path.breakpoints.length} breakpoints on the λ-path)`);
+  if (plan.lambda_path) out.push('', lambdaLine(plan));
+  if (plan.merge) out.push(mergeLine(plan.merge));
   for (const w of plan.warnings) out.push(`warning: ${w}`);
   return out.join('\n');
 }
@@ -67,7 +92,8 @@ export function planMarkdown(plan: PlanJson): string {
     `| ${header.map((_, i) => (i < 1 ? '---' : '---:')).join(' | ')} |`,
     ...rows.map((r, i) => `| ${r.map((c, j) => (i >= rows.length - 3 && j === 0 ? `_${c}_` : esc(c))).join(' | ')} |`),
   ];
-  if (plan.lambda_path) md.push('', `λ* = ${formatNumber(plan.lambda_path.lambda_star)}: for λ ≥ λ* sparse equals convex.`);
+  if (plan.lambda_path) md.push('', lambdaLine(plan));
+  if (plan.merge) md.push('', mergeLine(plan.merge));
   for (const w of plan.warnings) md.push('', `> ⚠️ ${w}`);
   return md.join('\n');
 }

@@ -8,7 +8,8 @@ import * as path from 'node:path';
 import { glob } from 'tinyglobby';
 import { ComposerError } from './errors';
 import type { Library } from './library/library';
-import { checkFiniteWeights, describeAdapter } from './lora/describe';
+import { isLocalPath, normaliseBase } from './library/baseModels';
+import { checkFiniteWeights, describeAdapter, type AdapterDescription } from './lora/describe';
 import { openEncoder, prototypeFromFeatures, prototypeFromFile, prototypeFromSamples } from './prototype/encoder';
 import type { AdapterRecord } from './types';
 
@@ -17,8 +18,10 @@ export type PrototypeSource = { prototype: string } | { features: string } | { s
 export interface AddAdapterInput {
   adapterPath: string;
   name: string;
-  /** Required unless the adapter's config names its base model. */
+  /** Required unless the adapter's config names its base model (legacy Hub names are normalised). */
   base?: string;
+  /** Record `base` even though the adapter names another base model (kept as details.base_declared). */
+  overrideBase?: boolean;
   tags?: string[];
   description?: string;
   source: PrototypeSource;
@@ -32,27 +35,24 @@ export async function adapterRecord(library: Library, input: AddAdapterInput): P
   if (!fs.existsSync(adapterPath)) throw new ComposerError('io', `no adapter at ${adapterPath}`, { file: adapterPath });
   const facts = describeAdapter(adapterPath);
   checkFiniteWeights(adapterPath);
-  const base = input.base ?? facts.base;
+  const given = input.base === undefined ? undefined : normaliseBase(input.base);
+  const declared = facts.base === undefined ? undefined : normaliseBase(facts.base);
+  const base = given ?? declared;
   if (!base) {
     throw new ComposerError('usage', `the adapter's config names no base model`, { file: adapterPath }, 'pass --base MODEL (the base model the adapter was trained on)');
   }
-  if (input.base && facts.base && input.base !== facts.base) {
+  if (declared && isLocalPath(declared) && !given) {
+    throw new ComposerError('usage', `the adapter names its base model by a local path (${declared}), not a model id`, { file: adapterPath }, 'pass --base MODEL (the Hub id of that model); it is recorded as overriding the path');
+  }
+  // An explicit --base over the adapter's own: allowed for a local path, else only with --override-base; recorded either way.
+  const overridden = given !== undefined && declared !== undefined && given !== declared;
+  if (overridden && !isLocalPath(declared!) && !input.overrideBase) {
     throw new ComposerError('library', `--base ${input.base} differs from the adapter's own base model ${facts.base}`, { file: adapterPath },
-      'every adapter of a recipe must declare the same base model; pass the one it was trained on');
+      'every adapter of a recipe must declare the same base model; pass the one it was trained on, or add --override-base if you know the adapter fits B (it is recorded and shown as overridden)');
   }
   const info = await library.info();
   const prototype = await computePrototype(library, input, info.dim);
-  const details = {
-    ranks: facts.ranks,
-    alphas: facts.alphas,
-    dtype: facts.dtype,
-    rslora: facts.rslora,
-    modules_to_save: facts.modules_to_save,
-    weights_file: facts.weights_file,
-    tensor_count: facts.tensor_count,
-    module_count: facts.module_count,
-    ...(facts.notes.length ? { notes: facts.notes } : {}),
-  };
+  const details = { ...detailsOf(facts), ...(overridden ? { base_declared: facts.base, base_override: true } : {}) };
   return {
     name: input.name,
     base,
@@ -67,6 +67,23 @@ export async function adapterRecord(library: Library, input: AddAdapterInput): P
     tags: [...new Set(input.tags ?? [])].sort(),
     created_at: new Date().toISOString(),
     details: JSON.stringify(details),
+  };
+}
+
+/** The row's `details` JSON fields for an adapter's facts (add, add --replace, verify --fix). */
+export function detailsOf(facts: AdapterDescription): Record<string, unknown> {
+  return {
+    ranks: facts.ranks,
+    alphas: facts.alphas,
+    dtype: facts.dtype,
+    rslora: facts.rslora,
+    modules_to_save: facts.modules_to_save,
+    weights_file: facts.weights_file,
+    weights_size: facts.weights_size,
+    weights_mtime_ms: facts.weights_mtime_ms,
+    tensor_count: facts.tensor_count,
+    module_count: facts.module_count,
+    ...(facts.notes.length ? { notes: facts.notes } : {}),
   };
 }
 

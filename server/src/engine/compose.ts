@@ -5,13 +5,15 @@
  */
 import * as fs from 'node:fs';
 import { ComposerError, isComposerError } from './errors';
-import { buildLock, lockDrift, readLock, writeLock, type LockFile } from './lock';
+import { buildLock, diffPaths, formatDrift, lockDrift, readLock, writeLock, type Drift, type LockFile } from './lock';
 import { mergeAdapters, type MergeProgress } from './lora/merge';
 import { createPlanner, type Planner } from './planner';
-import { problemToError } from './recipe/problem';
+import { problemHint, problemToError } from './recipe/problem';
 import type { EvaluationOutcome, Strategy } from './types';
 import { withOutputLock } from './outputLock';
 import { requireInsideWorkspace } from './recipe/workspaceConfinement';
+import { recordedFacts } from './library/integrity';
+import { outputRefusal } from './recipe/paths';
 import { afterCompose, requireEvaluatorAllowed } from './eval/evaluator';
 import { toolVersion as productVersion } from './version';
 import type { ProviderRequest } from './onnx/session';
@@ -90,6 +92,7 @@ async function composeWith(planner: Planner, recipeFile: string, options: Compos
     signal: options.signal,
     provider: options.provider,
     libraryUri: options.libraryUri,
+    allowOutsideWorkspace: options.allowOutsideWorkspace,
     onProgress: (done, total) => progress({ fraction: 0.1 * (done / Math.max(1, total)), message: `encoding samples ${done}/${total}` }),
   });
   if (!outcome.isRecipe) throw new ComposerError('recipe', 'not an Adapter Composer recipe (no `compose:` key)', { file: recipeFile });
@@ -102,9 +105,8 @@ async function composeWith(planner: Planner, recipeFile: string, options: Compos
   if (options.strategy) plan.strategy = options.strategy;
   const selected = plan.strategies[plan.strategy];
   if (!selected) throw new ComposerError('recipe', `strategy ${plan.strategy} has no result (manual needs weights.manual)`, { file: recipeFile });
-  if (paths.output === '' || isRemoteUri(paths.output)) {
-    throw new ComposerError('recipe', `output must be a local folder, got '${recipe.spec.output}'`, recipe.locationOf(['output']));
-  }
+  const badOutput = outputRefusal(recipe.spec.output, paths.output);
+  if (badOutput) throw new ComposerError('recipe', badOutput, recipe.locationOf(['output']));
 
   if (options.workspaceRoot && !options.allowOutsideWorkspace) await requireInsideWorkspace(recipe, paths, options.workspaceRoot);
   requireEvaluatorAllowed(recipe, options);
@@ -134,7 +136,7 @@ async function composeWith(planner: Planner, recipeFile: string, options: Compos
   const byName = new Map(outcome.candidates!.map((c) => [c.name, c]));
   const inputs = Object.entries(selected.weights)
     .filter(([, w]) => w !== 0)
-    .map(([name, weight]) => ({ name, path: byName.get(name)!.path, weight }));
+    .map(([name, weight]) => ({ name, path: byName.get(name)!.path, weight, expect: recordedFacts(byName.get(name)!) }));
 
   return withOutputLock(paths.output, async () => {
     const merged = await mergeAdapters(
@@ -154,10 +156,14 @@ async function composeWith(planner: Planner, recipeFile: string, options: Compos
         // replace and, under --locked, the new files are exactly the locked ones.
         beforePublish: (files) => {
           requireSafeOutput(outputContext, outputLocation, options.force);
-          if (previousLock && JSON.stringify(previousLock.output.files) !== JSON.stringify(files)) {
-            throw driftError(paths.lock, [{ what: 'output files', locked: previousLock.output.files, now: files }]);
+          if (previousLock) {
+            const drift = diffPaths('output.files', previousLock.output.files, files, []);
+            if (drift.length > 0) throw driftError(paths.lock, drift);
           }
         },
+        libraryUri: paths.library,
+        baseModel: recipe.spec.base,
+        title: recipe.spec.name,
         onProgress: (p: MergeProgress) =>
           progress({
             fraction: 0.1 + 0.85 * (p.modulesDone / Math.max(1, p.modulesTotal)),
@@ -169,9 +175,10 @@ async function composeWith(planner: Planner, recipeFile: string, options: Compos
       },
       paths.output,
     );
-    const lock = buildLock({ toolVersion, recipe, paths, plan, candidates: outcome.candidates!, outputFiles: merged.files });
-    writeLock(paths.lock, lock);
-    const after = await afterCompose({ recipe, paths, lock, workspaceRoot: options.workspaceRoot, allowExec: options.allowExec, skipEvaluate: options.skipEvaluate, toolVersion, signal: options.signal, onProgress: (message) => progress({ fraction: 0.97, message }) });
+    const lock = buildLock({ toolVersion, recipe, paths, plan, candidates: outcome.candidates!, outputFiles: merged.files, mergedSha256: Object.fromEntries(merged.inputs.map((i) => [i.name, i.sha256])) });
+    // --locked proves the lock (output files checked before publishing); it never rewrites it (the library's version may have moved on)
+    if (!previousLock) writeLock(paths.lock, lock);
+    const after = await afterCompose({ recipe, paths, lock: previousLock ?? lock, workspaceRoot: options.workspaceRoot, allowExec: options.allowExec, skipEvaluate: options.skipEvaluate, toolVersion, signal: options.signal, onProgress: (message) => progress({ fraction: 0.97, message }) });
     progress({ fraction: 1, message: 'done' });
     return {
       output: paths.output,
@@ -186,21 +193,18 @@ async function composeWith(planner: Planner, recipeFile: string, options: Compos
       files: merged.files,
       ...(plan.provider ? { provider: plan.provider } : {}),
       products: merged.products,
-      warnings: [...outcome.problems.filter((p) => p.severity === 'warning').map((p) => p.message), ...merged.warnings, ...after.warnings],
+      warnings: [...outcome.problems.filter((p) => p.severity === 'warning').map((p) => (problemHint(p) ? `${p.message} (hint: ${problemHint(p)})` : p.message)), ...merged.warnings, ...after.warnings],
       ...(after.evaluation ? { evaluation: after.evaluation } : {}),
       ...(after.history ? { history: after.history } : {}),
     };
   });
 }
 
-function driftError(lockFile: string, drift: { what: string; locked: unknown; now: unknown }[]): ComposerError {
-  const lines = drift.slice(0, 8).map((d) => `${d.what}: locked ${short(d.locked)}, now ${short(d.now)}`);
-  return new ComposerError('lock', `--locked: the composition drifted from ${lockFile}:\n  ${lines.join('\n  ')}`, { file: lockFile }, 'review the change, then compose without --locked to update the lock');
-}
-
-function short(v: unknown): string {
-  const s = JSON.stringify(v);
-  return s.length > 80 ? s.slice(0, 77) + '…' : s;
+function driftError(lockFile: string, drift: Drift[]): ComposerError {
+  const SHOWN = 8;
+  const lines = drift.slice(0, SHOWN).map(formatDrift);
+  if (drift.length > SHOWN) lines.push(`… and ${drift.length - SHOWN} more field${drift.length - SHOWN === 1 ? '' : 's'}`);
+  return new ComposerError('lock', `--locked: the composition drifted from ${lockFile} (${drift.length} field${drift.length === 1 ? '' : 's'}, locked → now):\n  ${lines.join('\n  ')}`, { file: lockFile }, 'review the change, then compose without --locked to update the lock');
 }
 
 export type { LockFile };

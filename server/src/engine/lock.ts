@@ -63,6 +63,8 @@ export function buildLock(input: {
   plan: PlanJson;
   candidates: AdapterRecord[];
   outputFiles: { path: string; sha256: string }[];
+  /** The sha256 of the bytes each merged adapter's weights were read from (compose); others keep the library's. */
+  mergedSha256?: Record<string, string>;
 }): LockFile {
   const { recipe, paths, plan } = input;
   const spec = recipe.spec;
@@ -73,6 +75,8 @@ export function buildLock(input: {
   if (spec.retrieve.exclude.length) parameters.exclude = [...spec.retrieve.exclude];
   if (spec.retrieve.adapters) parameters.adapters = [...spec.retrieve.adapters];
   if (selected.lambda !== undefined) parameters.lambda = selected.lambda;
+  if (selected.rho !== undefined) parameters.rho = selected.rho;
+  if (selected.form !== undefined) parameters.form = selected.form;
   if (selected.temperature !== undefined) parameters.temperature = selected.temperature;
   const byName = new Map(input.candidates.map((c) => [c.name, c]));
   return {
@@ -86,7 +90,7 @@ export function buildLock(input: {
     candidates: plan.candidates.map((c) => ({
       name: c.name,
       distance: c.distance,
-      sha256: byName.get(c.name)?.sha256 ?? '',
+      sha256: input.mergedSha256?.[c.name] ?? byName.get(c.name)?.sha256 ?? '',
       path: relativeToLock(paths.lock, byName.get(c.name)?.path ?? ''),
     })),
     strategy: plan.strategy,
@@ -211,30 +215,69 @@ export function writeLock(file: string, lock: LockFile): void {
 }
 
 export interface Drift {
+  /** The JSON path of the field in the lock, e.g. `candidates[0].sha256`, `weights.grammar-02`. */
   what: string;
+  /** undefined where the field is absent on that side. */
   locked: unknown;
   now: unknown;
 }
 
-/** What differs between a lock and a fresh plan (output files are compared after merging). */
+/** Every leaf that differs between `a` and `b`, by JSON path (numbers within `tolerance` are equal). */
+export function diffPaths(prefix: string, a: unknown, b: unknown, out: Drift[], tolerance = 0): Drift[] {
+  const isObject = (v: unknown) => v !== null && typeof v === 'object';
+  if (Array.isArray(a) && Array.isArray(b)) {
+    for (let i = 0; i < Math.max(a.length, b.length); i++) diffPaths(`${prefix}[${i}]`, a[i], b[i], out, tolerance);
+  } else if (isObject(a) && isObject(b) && !Array.isArray(a) && !Array.isArray(b)) {
+    const keys = [...new Set([...Object.keys(a as object), ...Object.keys(b as object)])].sort();
+    for (const k of keys) diffPaths(prefix ? `${prefix}.${k}` : k, (a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], out, tolerance);
+  } else if (typeof a === 'number' && typeof b === 'number') {
+    if (a !== b && !(Math.abs(a - b) <= tolerance * Math.max(1, Math.abs(a)))) out.push({ what: prefix, locked: a, now: b });
+  } else if (JSON.stringify(sortKeys(a)) !== JSON.stringify(sortKeys(b))) {
+    out.push({ what: prefix, locked: a, now: b });
+  }
+  return out;
+}
+
+/** What differs between a lock and a fresh plan, field by field (output files are compared after merging). */
 export function lockDrift(lock: LockFile, fresh: LockFile): Drift[] {
   const drift: Drift[] = [];
-  const same = (what: string, a: unknown, b: unknown) => {
-    if (JSON.stringify(sortKeys(a)) !== JSON.stringify(sortKeys(b))) drift.push({ what, locked: a, now: b });
-  };
-  same('recipe', lock.recipe.sha256, fresh.recipe.sha256);
-  same('encoder', lock.encoder, fresh.encoder);
-  same('target prototype', lock.target, fresh.target);
-  same('candidates', lock.candidates.map((c) => [c.name, c.sha256]), fresh.candidates.map((c) => [c.name, c.sha256]));
-  same('strategy', [lock.strategy, lock.parameters], [fresh.strategy, fresh.parameters]);
-  const names = new Set([...Object.keys(lock.weights), ...Object.keys(fresh.weights)]);
+  diffPaths('recipe.sha256', lock.recipe.sha256, fresh.recipe.sha256, drift);
+  diffPaths('encoder', lock.encoder, fresh.encoder, drift);
+  diffPaths('target', lock.target, fresh.target, drift);
+  const ids = (l: LockFile) => l.candidates.map((c) => ({ name: c.name, sha256: c.sha256 }));
+  diffPaths('candidates', ids(lock), ids(fresh), drift);
+  diffPaths('strategy', lock.strategy, fresh.strategy, drift);
+  diffPaths('parameters', lock.parameters, fresh.parameters, drift, 1e-9);
+  // an adapter absent on one side has weight 0 there
+  const names = [...new Set([...Object.keys(lock.weights), ...Object.keys(fresh.weights)])];
   for (const name of names) {
     const a = ownValue(lock.weights, name) ?? 0;
     const b = ownValue(fresh.weights, name) ?? 0;
-    if (Math.abs(a - b) > 1e-9 * Math.max(1, Math.abs(a))) drift.push({ what: `weight of ${name}`, locked: a, now: b });
+    if (Math.abs(a - b) > 1e-9 * Math.max(1, Math.abs(a))) drift.push({ what: `weights.${name}`, locked: ownValue(lock.weights, name), now: ownValue(fresh.weights, name) });
   }
-  same('merge', lock.merge, fresh.merge);
+  diffPaths('merge', lock.merge, fresh.merge, drift);
   return drift;
+}
+
+/**
+ * One drift line: `candidates[0].sha256: 13823d… → 2dd811…`. Long strings are cut after the first
+ * character where the two sides differ (so the two never print alike); absent reads `(absent)`.
+ */
+export function formatDrift(d: Drift): string {
+  const [a, b] = [d.locked, d.now];
+  let cut = 0;
+  if (typeof a === 'string' && typeof b === 'string') {
+    let i = 0;
+    while (i < a.length && i < b.length && a[i] === b[i]) i++;
+    cut = Math.max(6, i + 1);
+  }
+  const show = (v: unknown): string => {
+    if (v === undefined) return '(absent)';
+    if (typeof v === 'string') return cut > 0 && v.length > cut + 2 ? `${v.slice(0, cut)}…` : v;
+    const s = JSON.stringify(v);
+    return s.length > 60 ? `${s.slice(0, 57)}…` : s;
+  };
+  return `${d.what}: ${show(a)} → ${show(b)}`;
 }
 
 /** For the planner: a lock next to the recipe that no longer matches it is stale. */
@@ -254,7 +297,7 @@ export function staleLockProblems(
   const fresh = buildLock({ toolVersion: lock.tool_version, recipe, paths, plan, candidates, outputFiles: lock.output.files });
   const drift = lockDrift(lock, fresh);
   if (drift.length === 0) return [];
-  const what = [...new Set(drift.map((d) => d.what.replace(/^weight of .*/, 'weights')))].join(', ');
+  const what = [...new Set(drift.map((d) => d.what.split(/[.[]/)[0]))].join(', ');
   return [{
     severity: 'warning',
     code: 'stale-lock',

@@ -11,7 +11,7 @@ import { ComposerError, isComposerError } from './errors';
 import { checkRecipe } from './recipe/check';
 import { closestMatch } from './recipe/didYouMean';
 import type { Recipe } from './recipe/parse';
-import { resolveRecipePaths, type RecipePaths } from './recipe/paths';
+import { isUri, outputRefusal, resolveRecipePaths, type RecipePaths } from './recipe/paths';
 import { isRemoteUri, resolveLocation } from './location';
 import { outputHazards } from './outputGuard';
 import type { Problem, RecipePath, Severity } from './recipe/problem';
@@ -26,9 +26,15 @@ import { encoderSessionKey } from './prototype/encoderSessionKey';
 import { prototypeFromText } from './prototype/sampleSources';
 import { lambdaPath, solveAll, squaredDistance } from './weights';
 import { chooseLambdaRatio, FALLBACK_RATIO, lambdaChoiceMessage, type LambdaChoice } from './eval/lambdaSelection';
-import type { AdapterRecord, Candidate, PlanJson, StrategyResult, TargetSource, WeightsParams } from './types';
+import type { AdapterRecord, Candidate, MergePlan, PlanJson, StrategyResult, TargetSource, WeightsParams } from './types';
 import { staleLockProblems } from './lock';
 import { assertRegularFile } from './safeRead';
+import { AdapterVerifier, describeDrift, driftHint } from './library/integrity';
+import { modulesToSaveRefused, noSharedModules, shapeConflict } from './lora/mergeVerdicts';
+import type { LoraAdapter } from './lora/adapter';
+import { openAdapter } from './lora/formats';
+import { baseOverride, sameBase } from './library/baseModels';
+import { OUTSIDE_HINT, workspaceEscapes } from './recipe/workspaceConfinement';
 
 export type PlanProblem = Problem;
 
@@ -60,6 +66,8 @@ export interface PlanOptions {
   onProgress?: (done: number, total: number) => void;
   /** The library for recipes that name none (the editor setting adapterCompose.libraryUri). */
   libraryUri?: string;
+  /** Trust paths outside workspaceRoot (compose/check --allow-outside-workspace): no escape errors. */
+  allowOutsideWorkspace?: boolean;
 }
 
 export interface Planner {
@@ -140,6 +148,7 @@ class CachingPlanner implements Planner {
   private encoders = new Map<string, Promise<Encoder>>();
   private prototypes = new Map<string, PrototypeResult>();
   private fileHashes = new Map<string, string>();
+  private verifier = new AdapterVerifier(sha256FileSync);
   private diskCache = new PrototypeCache(defaultPrototypeCacheDir());
   private provider: string | undefined;
 
@@ -185,8 +194,10 @@ class CachingPlanner implements Planner {
       else at(new RecipeProblem('error', 'internal', `could not plan the recipe: ${(e as Error)?.message ?? e}`, []));
     }
     // An unsafe output is an error to fix, but the weights stand: the plan is kept for the editor.
-    const blocking = hasErrors(problems);
-    reportOutputHazards(recipe, file, options, outcome, problems);
+    const blocking = hasErrors(problems.filter((p) => !(p.path?.length === 1 && p.path[0] === 'output')));
+    const badOutput = outcome.paths && typeof recipe.spec.output === 'string' ? outputRefusal(recipe.spec.output, outcome.paths.output) : undefined;
+    if (badOutput) at(new RecipeProblem('error', 'output-not-local', badOutput, ['output']));
+    else reportOutputHazards(recipe, file, options, outcome, problems);
     outcome.problems = sortProblems(problems);
     if (blocking) delete outcome.plan;
     return outcome;
@@ -205,6 +216,18 @@ class CachingPlanner implements Planner {
     const paths = resolveRecipePaths(recipe, file);
     outcome.paths = paths;
 
+    // The workspace check comes before any read: a library, target or sample outside the workspace is
+    // an error where it is written (the same decision compose enforces), and nothing of it is opened.
+    if (options.workspaceRoot && !options.allowOutsideWorkspace) {
+      const escapes = await workspaceEscapes(recipe, paths, options.workspaceRoot);
+      if (escapes.some((e) => e.path[0] === 'output')) {
+        const kept = outcome.problems.filter((p) => p.code !== 'output-outside-workspace');
+        outcome.problems.splice(0, outcome.problems.length, ...kept);
+      }
+      for (const e of escapes) report(new RecipeProblem('error', e.path[0] === 'output' ? 'output-outside-workspace' : 'outside-workspace', e.message, e.path, 'value', { hint: OUTSIDE_HINT }));
+      if (escapes.some((e) => e.path[0] !== 'output')) return;
+    }
+
     // The library: needed for completion even when the rest of the recipe is broken.
     const cached = await this.openCached(paths.library).catch((e) => {
       throw new RecipeProblem('error', 'library', isComposerError(e) ? e.message : String(e), ['library']);
@@ -212,16 +235,22 @@ class CachingPlanner implements Planner {
     const info = cached.info;
     const named = await this.namedRecords(cached, recipe);
     outcome.adapters = cached.adapters ?? named;
-    this.checkNames(recipe, new Map(named.map((a) => [a.name, a])), cached.adapters?.map((a) => a.name), report);
-    if (recipeHasErrors) return;
+    const unknownNames = this.checkNames(recipe, new Map(named.map((a) => [a.name, a])), cached.adapters?.map((a) => a.name), report);
+    // an unknown pinned or manual name is reported where it is written; the solve would only repeat it unlocated
+    if (recipeHasErrors || unknownNames) return;
     checkAborted(options.signal);
 
+    if (info.prototypePrecision === 'float32') {
+      report(new RecipeProblem('information', 'float32-prototypes', `the library at ${paths.library} was made before prototypes were kept in float64: its prototypes are float32, so the weights are exact for the float32 values, not for the prototypes as computed`, ['library'], 'value', {
+        hint: 'make a new library (`library init`) and add the adapters again to keep each prototype as given',
+      }));
+    }
     if (info.size === 0) {
       throw new RecipeProblem('error', 'empty-library', `the library at ${paths.library} holds no adapters`, ['library'], 'value', {
         hint: 'add adapters with `adapter-composer library add`',
       });
     }
-    if (cached.adapters && !cached.adapters.some((a) => a.base === spec.base)) throw unknownBase(spec.base, cached.adapters);
+    if (cached.adapters && !cached.adapters.some((a) => sameBase(a.base, spec.base))) throw unknownBase(spec.base, cached.adapters);
 
     // The target prototype.
     const target = await this.targetPrototype(recipe, paths, info.encoder?.path ? cached.library.encoderFile() : undefined, info.dim, options, report);
@@ -261,6 +290,8 @@ class CachingPlanner implements Planner {
     const candidates: Candidate[] = hits.map((h) => ({ name: h.record.name, distance: h.distance }));
     const params: WeightsParams = { strategy: spec.weights.strategy };
     if (typeof spec.weights.lambda === 'number') params.lambda = spec.weights.lambda;
+    if (spec.weights.rho !== undefined) params.rho = spec.weights.rho;
+    if (spec.weights.form !== undefined) params.form = spec.weights.form;
     if (spec.weights.temperature !== undefined) params.temperature = spec.weights.temperature;
     if (spec.weights.manual) {
       // Manual weights may name adapters beyond the k nearest: they join the candidates.
@@ -285,18 +316,25 @@ class CachingPlanner implements Planner {
         return { ratio: FALLBACK_RATIO, targets: 0, fallback: 'leave-one-out failed' };
       });
       checkAborted(options.signal);
-      params.lambda = choice.ratio * lambdaPath(problem).lambda_star;
-      report(new RecipeProblem('information', 'lambda-auto', lambdaChoiceMessage(choice, params.lambda), ['weights', 'lambda']));
+      params.rho = choice.ratio;
+      report(new RecipeProblem('information', 'lambda-auto', lambdaChoiceMessage(choice, choice.ratio * lambdaPath(problem, params.form).lambda_star), ['weights', 'lambda']));
     }
     const solved = solveAll(problem, params);
     const strategies: Partial<Record<string, StrategyResult>> = solved.strategies;
+    const selected = strategies[spec.weights.strategy];
+    const merged = selected ? outcome.candidates.filter((c) => (selected.weights[c.name] ?? 0) !== 0) : outcome.candidates;
+    this.mergeVerdicts(recipe, merged, paths, report);
+    const merge = mergePlan(recipe, solved.strategies[spec.weights.strategy]?.weights ?? {}, outcome.candidates);
     outcome.plan = {
       recipe: file,
-      target: { dim: target.dim, source: target.source, count: target.count, sha256: sha256Prototype(target.prototype) },
+      target: { dim: target.dim, source: target.source, count: target.count, sha256: sha256Prototype(target.prototype), norm: Math.sqrt(squaredDistance(target.prototype, new Float64Array(target.dim))) },
       candidates,
+      candidate_distances: problem.prototypes.map((p) => problem.prototypes.map((q) => squaredDistance(p, q))),
       strategies,
       strategy: spec.weights.strategy,
       lambda_path: solved.lambdaPath,
+      merge,
+      ...(solved.lambdaPaths ? { lambda_paths: solved.lambdaPaths } : {}),
       library: { uri: paths.library, version: cached.version, size: info.size, encoder: info.encoder },
       ...(target.provider ? { provider: target.provider } : {}),
       warnings: [],
@@ -305,8 +343,9 @@ class CachingPlanner implements Planner {
   }
 
   /** Adapter names the recipe mentions must exist (did-you-mean), and be of the recipe's base. */
-  private checkNames(recipe: Recipe, byName: Map<string, AdapterRecord>, allNames: string[] | undefined, report: (p: RecipeProblem) => void): void {
+  private checkNames(recipe: Recipe, byName: Map<string, AdapterRecord>, allNames: string[] | undefined, report: (p: RecipeProblem) => void): boolean {
     const spec = recipe.spec;
+    let errors = false;
     // Did-you-mean over the whole library when it is small enough to hold; else over the names found.
     const names = allNames ?? [...byName.keys()];
     const check = (name: unknown, path: RecipePath, part: 'value' | 'key', severity: Severity) => {
@@ -314,8 +353,9 @@ class CachingPlanner implements Planner {
       const record = byName.get(name);
       if (!record) {
         const suggestion = closestMatch(name, names);
+        if (severity === 'error') errors = true;
         report(new RecipeProblem(severity, 'unknown-adapter', `no adapter \`${name}\` in the library${suggestion ? ` — did you mean \`${suggestion}\`?` : ''}`, path, part, suggestion ? { suggestion } : undefined));
-      } else if (typeof spec.base === 'string' && record.base !== spec.base) {
+      } else if (typeof spec.base === 'string' && !sameBase(record.base, spec.base)) {
         report(new RecipeProblem('error', 'base-mismatch', `adapter \`${name}\` is for base \`${record.base}\`, the recipe's base is \`${spec.base}\``, path, part));
       }
     };
@@ -323,6 +363,63 @@ class CachingPlanner implements Planner {
     (spec.retrieve.adapters ?? []).forEach((n, i) => check(n, ['retrieve', 'adapters', i], 'value', 'error'));
     if (spec.weights.strategy === 'manual') {
       for (const n of Object.keys(spec.weights.manual ?? {})) check(n, ['weights', 'manual', n], 'key', 'error');
+    }
+    return errors;
+  }
+
+  /**
+   * What `compose` would refuse about the adapters it merges (the selected strategy's non-zero
+   * weights), decided by the same functions the merge calls: modules_to_save under `refuse`, no
+   * module in common, and an adapter whose files no longer match its row (integrity.ts).
+   */
+  private mergeVerdicts(recipe: Recipe, merged: AdapterRecord[], paths: RecipePaths, report: (p: RecipeProblem) => void): void {
+    const spec = recipe.spec;
+    const where = (name: string): { path: RecipePath; part: 'key' | 'value' } => {
+      const pinned = (spec.retrieve.adapters ?? []).indexOf(name);
+      if (pinned >= 0) return { path: ['retrieve', 'adapters', pinned], part: 'value' };
+      if (spec.weights.manual && name in spec.weights.manual) return { path: ['weights', 'manual', name], part: 'key' };
+      return { path: ['retrieve'], part: 'key' };
+    };
+    const heads = modulesToSaveRefused(merged.map((c, index) => ({ index, name: `\`${c.name}\``, modules: detailsOf(c).modules_to_save ?? [] })), spec.merge.modules_to_save);
+    if (heads) report(new RecipeProblem('error', 'modules-to-save', heads.message, ['merge'], 'key', { hint: heads.hint }));
+    const withModules = merged.filter((c) => detailsOf(c).ranks);
+    const unshared = noSharedModules(withModules.map((c) => ({ name: `\`${c.name}\``, format: c.format, modules: Object.keys(detailsOf(c).ranks ?? {}) })));
+    if (unshared) {
+      const at = where(withModules[unshared.index].name);
+      report(new RecipeProblem('error', 'no-shared-modules', unshared.message, at.path, at.part, { hint: unshared.hint }));
+    }
+    // the adapters' headers and configs (kilobytes): shapes, and the integrity check below
+    const opened = new Map<string, LoraAdapter | { unreadable: string }>();
+    for (const record of merged) {
+      if (isUri(record.path)) continue;
+      try {
+        opened.set(record.name, openAdapter(record.path));
+      } catch (e) {
+        opened.set(record.name, { unreadable: e instanceof Error ? e.message : String(e) });
+      }
+    }
+    const readable = merged.filter((r) => { const a = opened.get(r.name); return a && !('unreadable' in a); });
+    const conflict = shapeConflict(readable.map((r) => ({ name: `\`${r.name}\``, modules: (opened.get(r.name) as LoraAdapter).modules.values() })));
+    if (conflict) {
+      const at = where(readable[conflict.index].name);
+      report(new RecipeProblem('error', 'dimension', conflict.message, at.path, at.part, { hint: conflict.hint }));
+    }
+    for (const record of merged) {
+      const declared = baseOverride(record);
+      if (declared !== undefined) {
+        const at = where(record.name);
+        report(new RecipeProblem('warning', 'base-overridden', `adapter \`${record.name}\`: base \`${record.base}\` was set by \`library add --override-base\`; the adapter itself names \`${declared}\``, at.path, at.part));
+      }
+      if (isUri(record.path)) continue;
+      const adapter = opened.get(record.name)!;
+      const drift = 'unreadable' in adapter ? adapter : this.verifier.verify(record, adapter);
+      const at = where(record.name);
+      if (!Array.isArray(drift)) {
+        report(new RecipeProblem('error', 'adapter-unreadable', `adapter \`${record.name}\` cannot be read from ${record.path}: ${drift.unreadable}`, at.path, at.part, { hint: `restore its files, or remove it from the library (\`library rm ${paths.library} ${record.name}\`)` }));
+        continue;
+      }
+      if (drift.length === 0) continue;
+      report(new RecipeProblem('error', 'adapter-changed', `adapter \`${record.name}\` changed since it was added to the library (${describeDrift(drift)})`, at.path, at.part, { hint: driftHint(paths.library, record.name) }));
     }
   }
 
@@ -332,10 +429,6 @@ class CachingPlanner implements Planner {
     const totalRank = candidates.reduce((s, c) => s + c.rank, 0);
     if (merge.method === 'svd' && merge.rank >= totalRank) {
       report(new RecipeProblem('information', 'rank-exact', `rank ${merge.rank} ≥ the candidates' total rank ${totalRank}: the svd merge is exact (rank ≤ ${totalRank})`, ['merge', 'rank']));
-    }
-    const withHeads = candidates.filter((c) => detailsOf(c).modules_to_save?.length);
-    if (withHeads.length > 0 && merge.modules_to_save === 'refuse') {
-      report(new RecipeProblem('error', 'modules-to-save', `${withHeads.map((c) => `\`${c.name}\``).join(', ')} carr${withHeads.length === 1 ? 'ies' : 'y'} full replacement weights (modules_to_save: ${[...new Set(withHeads.flatMap((c) => detailsOf(c).modules_to_save ?? []))].join(', ')}), which are not low-rank deltas`, ['merge'], 'key', { hint: 'set `merge.modules_to_save: drop` or `average`' }));
     }
     const moduleSets = new Set(candidates.map((c) => [...c.target_modules].sort().join(',')));
     if (moduleSets.size > 1) {
@@ -535,10 +628,10 @@ function mergeByName(a: AdapterRecord[], b: AdapterRecord[]): AdapterRecord[] {
   return [...a, ...b.filter((r) => !seen.has(r.name))];
 }
 
-function detailsOf(record: AdapterRecord): { modules_to_save?: string[] } {
+function detailsOf(record: AdapterRecord): { modules_to_save?: string[]; ranks?: Record<string, number> } {
   if (!record.details) return {};
   try {
-    return JSON.parse(record.details) as { modules_to_save?: string[] };
+    return JSON.parse(record.details) as { modules_to_save?: string[]; ranks?: Record<string, number> };
   } catch {
     return {};
   }
@@ -546,4 +639,14 @@ function detailsOf(record: AdapterRecord): { modules_to_save?: string[] } {
 
 function checkAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw new ComposerError('cancelled', 'planning cancelled');
+}
+
+/** The merge the recipe asks for over the selected strategy's adapters: exact, or truncating. */
+function mergePlan(recipe: Recipe, weights: Record<string, number>, candidates: AdapterRecord[]): MergePlan {
+  const merge = recipe.spec.merge;
+  const totalRank = candidates.filter((c) => Math.abs(weights[c.name] ?? 0) > 1e-12).reduce((s, c) => s + c.rank, 0);
+  if (merge.method === 'cat') return { method: 'cat', total_rank: totalRank, exact: true };
+  // entry-wise methods change which entries survive: never Σ wᵢΔWᵢ; their truncation error is measured when composing
+  if (merge.method !== 'svd') return { method: merge.method, rank: merge.rank, density: merge.density, total_rank: totalRank, exact: false };
+  return { method: 'svd', rank: merge.rank, total_rank: totalRank, exact: merge.rank >= totalRank };
 }

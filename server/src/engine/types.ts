@@ -5,12 +5,22 @@
 
 export const STRATEGIES = ['avg', 'sim', 'lin', 'sparse', 'convex', 'nearest', 'manual'] as const;
 export type Strategy = (typeof STRATEGIES)[number];
+/**
+ * The two forms of `sparse`: `constrained` (min wᵀCw + λ‖w‖₁ s.t. Σw = 1, Eq. 5) and `lasso` (the
+ * non-negative Lasso min ½‖t − Σwᵢpᵢ‖² + λ‖w‖₁, w ≥ 0, then normalised to Σw = 1).
+ */
+export const SPARSE_FORMS = ['constrained', 'lasso'] as const;
+export type SparseForm = (typeof SPARSE_FORMS)[number];
 
 /** Parameters of the weights step, as the recipe gives them. */
 export interface WeightsParams {
   strategy: Strategy;
-  /** sparse: the L1 penalty λ ≥ 0 (or 'auto', resolved before solving). */
+  /** sparse: the absolute L1 penalty λ ≥ 0 (exclusive with rho). */
   lambda?: number;
+  /** sparse: the scale-free penalty ρ ≥ 0, λ = ρ·λ* (0 is lin, ≥ 1 is the form's λ* end). */
+  rho?: number;
+  /** sparse: which problem the penalty applies to (default DEFAULT_SPARSE_FORM). */
+  form?: SparseForm;
   /** sim: the softmax temperature τ > 0; default: the median of the k squared distances. */
   temperature?: number;
   /** manual: adapter name → weight. */
@@ -26,8 +36,11 @@ export interface StrategyResult {
   residual: number;
   /** Number of weights with |w| > 1e-12. */
   nonzero: number;
+  /** sparse: the λ it was computed with, λ* of its form, ρ = λ/λ* and the form. */
   lambda?: number;
   lambda_star?: number;
+  rho?: number;
+  form?: SparseForm;
   temperature?: number;
 }
 
@@ -43,6 +56,8 @@ export interface LambdaPath {
   /** λ = 0 (the `lin` solution) first, λ* (the `convex` solution) last. */
   breakpoints: LambdaBreakpoint[];
   lambda_star: number;
+  /** The sparse form this path solves (absent: constrained). */
+  form?: SparseForm;
 }
 
 export interface Candidate {
@@ -55,14 +70,37 @@ export type TargetSource = 'samples' | 'features' | 'prototype' | 'text';
 
 export interface PlanJson {
   recipe: string;
-  target: { dim: number; source: TargetSource; count: number; sha256?: string };
+  /** norm: ‖t‖₂ of the target prototype (float64). */
+  target: { dim: number; source: TargetSource; count: number; sha256?: string; norm?: number };
   candidates: Candidate[];
+  /** ‖pᵢ − pⱼ‖² between the candidates' prototypes, in candidate order (float64). */
+  candidate_distances?: number[][];
   strategies: Partial<Record<Strategy, StrategyResult>>;
   strategy: Strategy;
+  /** The λ-path of the recipe's sparse form (what the chart draws). */
   lambda_path?: LambdaPath;
+  /** The merge the recipe asks for, and whether it is exact (Σ wᵢ ΔWᵢ) or truncates. */
+  merge?: MergePlan;
+  /** Both forms' λ-paths. */
+  lambda_paths?: Partial<Record<SparseForm, LambdaPath>>;
   library?: { uri: string; version: number; size: number; encoder?: EncoderInfo };
   provider?: string;
   warnings: string[];
+}
+
+export interface MergePlan {
+  /** cat, svd, or an entry-wise method (ties, dare_linear, dare_ties, magnitude_prune). */
+  method: 'cat' | 'svd' | 'ties' | 'dare_linear' | 'dare_ties' | 'magnitude_prune';
+  /** svd and the entry-wise methods. */
+  rank?: number;
+  /** Entry-wise methods only. */
+  density?: number;
+  /** Σ rᵢ of the adapters with a nonzero weight under the selected strategy. */
+  total_rank: number;
+  /** False when svd's rank is below total_rank: the composite is then not Σ wᵢ ΔWᵢ. */
+  exact: boolean;
+  /** `plan` (CLI) only, when it truncates: computed from the factors before composing. */
+  predicted?: { energy_kept: { min: number; overall: number }; relative_error: { max: number; overall: number }; truncated_modules: number; modules: number };
 }
 
 export interface EncoderInfo {

@@ -33,7 +33,7 @@ export function codeLenses(view: RecipeView): CodeLens[] {
   return lenses;
 }
 
-/** `sparse λ=0.05 · prostate-f 0.99 · prostate-b 0.47 · prostate-a −0.49 · residual 3.1` */
+/** `sparse ρ=0.5 λ=0.05 · prostate-f 0.99 · prostate-b 0.47 · prostate-a −0.49 · residual 3.1` */
 export function selectedTitle(plan: PlanJson): string {
   const result = plan.strategies[plan.strategy];
   if (!result) return `${plan.strategy}: no weights`;
@@ -44,10 +44,11 @@ export function selectedTitle(plan: PlanJson): string {
   for (const [name, w] of shown) parts.push(`${name} ${weightText(w)}`);
   if (nonzero.length > shown.length) parts.push(`+${nonzero.length - shown.length} more`);
   parts.push(`residual ${shortNumber(result.residual)}`);
+  if (plan.merge && plan.merge.method === 'svd' && !plan.merge.exact) parts.push(`⚠ svd rank ${plan.merge.rank} < Σr ${plan.merge.total_rank}: truncates`);
   return parts.join(' · ');
 }
 
-/** `avg r=4.1 · sim r=3.9 · lin r=2.0 (5) · convex r=3.0 (2)` */
+/** `avg r=4.1 · sim τ=650 r=3.9 · lin r=2.0 (5) · convex r=3.0 (2)`: each with the parameters it was computed with. */
 export function othersTitle(plan: PlanJson): string | undefined {
   const k = plan.candidates.length;
   const parts: string[] = [];
@@ -55,13 +56,16 @@ export function othersTitle(plan: PlanJson): string | undefined {
     const result = plan.strategies[s];
     if (s === plan.strategy || !result) continue;
     const count = result.nonzero < k || s === 'lin' || s === 'sparse' || s === 'convex' ? ` (${result.nonzero})` : '';
-    parts.push(`${s} r=${shortNumber(result.residual)}${count}`);
+    parts.push(`${strategyLabel(s, result)} r=${shortNumber(result.residual)}${count}`);
   }
   return parts.length ? parts.join(' · ') : undefined;
 }
 
 function strategyLabel(strategy: Strategy, r: StrategyResult): string {
-  if (strategy === 'sparse' && r.lambda !== undefined) return `sparse λ=${shortNumber(r.lambda, 3)}`;
+  if (strategy === 'sparse' && r.lambda !== undefined) {
+    const form = r.form && r.form !== 'constrained' ? ` ${r.form}` : '';
+    return `sparse${form} ${r.rho !== undefined ? `ρ=${shortNumber(r.rho, 3)} ` : ''}λ=${shortNumber(r.lambda, 3)}`;
+  }
   if (strategy === 'sim' && r.temperature !== undefined) return `sim τ=${shortNumber(r.temperature, 3)}`;
   return strategy;
 }

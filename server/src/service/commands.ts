@@ -43,9 +43,16 @@ export function pinWeightsEdit(view: RecipeView, strategy?: Strategy): Workspace
   return { changes: { [view.uri]: [edit] } };
 }
 
-/** Sets `weights.lambda` (the webview's λ slider). */
+/** Sets `weights.rho` (= λ/λ*) or, when the recipe gives an absolute `lambda`, `weights.lambda` (the webview's λ slider). */
 export function setLambdaEdit(view: RecipeView, lambda: number): WorkspaceEdit {
   if (!Number.isFinite(lambda) || lambda < 0) throw new RangeError(`λ must be a number ≥ 0 (got ${String(lambda)})`);
+  // The chart picks an absolute λ; a recipe without an absolute `lambda` keeps the scale-free ρ = λ/λ*
+  // (writing `lambda` beside `rho` would be an error).
+  const lambdaStar = view.outcome?.plan?.lambda_path?.lambda_star ?? 0;
+  if (!view.document.entry(['weights', 'lambda']) && lambdaStar > 0) {
+    const rho = Number((lambda / lambdaStar).toPrecision(6));
+    return { changes: { [view.uri]: [setValueEdit(view.document, ['weights', 'rho'], rho)] } };
+  }
   const rounded = Number(lambda.toPrecision(6));
   return { changes: { [view.uri]: [setValueEdit(view.document, ['weights', 'lambda'], rounded)] } };
 }

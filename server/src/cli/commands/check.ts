@@ -7,6 +7,7 @@ import { toJson, stringOption, type Command } from '../command';
 import { githubCommands, sarifLog } from '../checkReport';
 import { displayPath, expandRecipeArgs } from '../recipeFiles';
 import { readTextSafe } from '../../engine/safeRead';
+import { defaultWorkspaceRoot } from '../../engine/recipe/workspaceConfinement';
 import { version } from '../version';
 
 const INFORMATION_URI = 'https://example.invalid/adapter-composer';
@@ -24,18 +25,22 @@ Options:
   --json              one JSON object: {files: [{file, recipe, problems: [...]}], errors, warnings}
   --format F          text (default) | json | github (GitHub Actions annotations: ::error file=…,line=…::…)
                       | sarif (SARIF 2.1.0 for code scanning; rule ids are the problem codes)
-  --workspace DIR     paths must stay inside DIR (default: the current folder)
+  --workspace DIR     paths must stay inside DIR (default: as compose — the current folder, or for a
+                      recipe outside it the nearest folder above it with .git/.vscode, else the
+                      folder above the recipe's)
+  --allow-outside-workspace
+                      trust the recipes' paths outside the workspace
   --provider P        encoder execution provider: auto | cpu | cuda | tensorrt | webgpu (default auto)
   --debug             show stack traces of internal errors
   -h, --help          this help`,
-  options: { workspace: { type: 'string' }, provider: { type: 'string' }, format: { type: 'string' } },
+  options: { workspace: { type: 'string' }, provider: { type: 'string' }, format: { type: 'string' }, 'allow-outside-workspace': { type: 'boolean' } },
   async run(args, io) {
     if (args.positionals.length === 0) args.positionals.push('.');
     const format = args.values.json ? 'json' : (stringOption(args, 'format') ?? 'text');
     if (!['text', 'json', 'github', 'sarif'].includes(format)) throw new ComposerError('usage', `unknown --format '${format}' (text | json | github | sarif)`);
     const files = await expandRecipeArgs(args.positionals, io.cwd);
     const checked = [];
-    const workspaceRoot = path.resolve(io.cwd, stringOption(args, 'workspace') ?? '.');
+    const workspaceOption = stringOption(args, 'workspace');
     const planner = createPlanner();
     const results = [];
     let errors = 0;
@@ -43,7 +48,9 @@ Options:
     try {
       for (const file of files) {
         const text = readTextSafe(file, 'recipe', 'recipe');
-        const outcome = await planner.plan(text, file, { workspaceRoot, provider: stringOption(args, 'provider') });
+        // the workspace compose would use, so check and compose give the same verdicts
+        const workspaceRoot = workspaceOption === undefined ? defaultWorkspaceRoot(file, io.cwd) : path.resolve(io.cwd, workspaceOption);
+        const outcome = await planner.plan(text, file, { workspaceRoot, provider: stringOption(args, 'provider'), allowOutsideWorkspace: Boolean(args.values['allow-outside-workspace']) });
         const shown = displayPath(file, io.cwd);
         for (const p of outcome.problems) {
           if (p.severity === 'error') errors++;

@@ -20,7 +20,8 @@ leaves the previous output and lock untouched. An existing output is replaced on
 wrote it (its composition.json, or the lock's record of it).
 
 Options:
-  --locked          re-run from the lock: fail if the plan or the output differs from it
+  --locked          re-run from the lock: fail if the plan or the output differs from it, naming
+                    each differing field with both values; the lock is read, never rewritten
   --strategy S      override the recipe's strategy (${STRATEGIES.join(' | ')})
   --provider P      encoder and merge execution provider: auto | cpu | cuda | tensorrt | webgpu (default auto)
   --allow-exec      run the recipe's \`evaluate\` command afterwards (argv, no shell, with its timeout);
@@ -48,6 +49,7 @@ Options:
     const onSigint = () => controller.abort();
     process.once('SIGINT', onSigint);
     let lastLine = '';
+    let lastQuarter = -1;
     try {
       const result = await compose(file, {
         locked: Boolean(args.values.locked),
@@ -64,8 +66,15 @@ Options:
           const line = `${Math.round(p.fraction * 100)}% ${p.message}`;
           if (line === lastLine) return;
           lastLine = line;
-          if (io.isTTY) process.stderr.write(`\r${bar(p.fraction)} ${line}\x1b[K`);
-          else io.err(line);
+          if (io.isTTY) {
+            process.stderr.write(`\r${bar(p.fraction)} ${line}\x1b[K`);
+            return;
+          }
+          // a pipe or a CI log: the start, one line per quarter reached, the end (five lines at most)
+          const quarter = p.fraction >= 1 ? 4 : Math.floor(Math.max(0, p.fraction) * 4);
+          if (quarter <= lastQuarter) return;
+          lastQuarter = quarter;
+          io.err(line);
         },
       });
       if (io.isTTY) process.stderr.write('\n');

@@ -50,5 +50,5 @@ function runLine(run: RunHistoryEntry): string {
   const weights = Object.entries(run.weights).filter(([, w]) => w !== 0).map(([n, w]) => `${n} ${formatWeight(w)}`).join(', ');
   const metrics = Object.entries(run.metrics).map(([n, v]) => `${n}=${formatNumber(v)}`).join(' ');
   const evaluation = run.evaluation && run.evaluation.status !== 'ok' ? ` [evaluator ${run.evaluation.status}]` : '';
-  return `${run.time}  ${run.recipe}  ${run.strategy}${run.parameters.lambda !== undefined ? ` λ=${formatNumber(run.parameters.lambda as number)}` : ''}  ${metrics || '(no metrics)'}${evaluation}\n    ${weights}`;
+  return `${run.time}  ${run.recipe}  ${run.strategy}${run.parameters.rho !== undefined ? ` ρ=${formatNumber(run.parameters.rho as number)}` : ''}${run.parameters.lambda !== undefined ? ` λ=${formatNumber(run.parameters.lambda as number)}` : ''}  ${metrics || '(no metrics)'}${evaluation}\n    ${weights}`;
 }

@@ -1,8 +1,13 @@
+import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { writeZeroAdapter } from '../../engine/lora/zeroAdapter';
 import { adapterRecord, type PrototypeSource } from '../../engine/addToLibrary';
 import { ComposerError } from '../../engine/errors';
 import { initLibrary, openLibrary, isRemoteUri } from '../../engine/library/library';
 import { DEFAULT_INDEX_MIN_ROWS } from '../../engine/library/annIndex';
+import { describeDrift } from '../../engine/library/integrity';
+import { verifyLibrary } from '../../engine/library/verify';
+import { baseOverride } from '../../engine/library/baseModels';
 import { listOption, numberOption, requirePositional, stringOption, toJson, type Command, type ParsedArgs, type CliIO } from '../command';
 
 const HELP = `Usage: adapter-composer library <action> <uri> [arguments] [options]
@@ -16,14 +21,29 @@ Actions:
                                                 tokenizer.json are copied into it; encoder.json says
                                                 how images/texts become inputs; default: the
                                                 encoder.json beside the encoder, else .npy rows)
-  add <uri> <adapter-path> --name N [--base B] [--tags a,b] [--description T]
-        (--prototype p.npy | --features f.npy | --samples 'glob')
+  add <uri> <adapter-path> --name N [--base B [--override-base]] [--tags a,b] [--description T]
+        (--prototype p.npy | --features f.npy | --samples 'glob') [--replace]
                                                 (samples: .npy rows, or images / texts when the
                                                 library has an encoder.json)
                                                 add one adapter; rank, alpha, modules, format and
-                                                sha256 are read from the adapter itself
+                                                sha256 are read from the adapter itself;
+                                                --replace re-records an existing name;
+                                                --override-base records --base over the
+                                                base the adapter names (shown as overridden)
+  add-base <uri> <folder> --like <adapter> [--name base-model] [--base B]
+        (--prototype p.npy | --features f.npy | --samples 'glob')
+                                                the base model as a candidate: writes a zero adapter
+                                                (ΔW = 0, the modules of --like) to <folder> and adds it
+                                                tagged \`base\`, with the prototype of the base model's
+                                                own data; retrieved like any adapter, it lets convex /
+                                                sparse shrink a composite toward the base model
+  verify <uri> [--fix]                          re-hash every adapter and compare hash, rank, α
+                                                and rsLoRA with its row; exit 1 on drift.
+                                                --fix re-records the changed rows from their
+                                                files (prototype, tags, base kept)
   ls <uri>                                      list adapters
-  show <uri> <name>                             one adapter's row
+  show <uri> <name> [--prototype]               one adapter's row; --prototype adds the stored prototype
+                                                (float64, bit for bit what was added; --json: an array)
   rm <uri> <name>                               remove an adapter
   info <uri>                                    encoder, dimension, size, version, index
   index <uri> [--kind ivf_flat|hnsw_sq] [--force]   build the ANN index (automatic for large tables)
@@ -33,6 +53,12 @@ Options:
   --provider P    encoder execution provider for --samples: auto | cpu | cuda | tensorrt | webgpu
   --debug         show stack traces of internal errors
   -h, --help      this help`;
+
+/** `B`, or `B (overridden; the adapter names X)` when `library add --base` overrode the adapter's own. */
+function baseShown(record: { base: string; details?: string }): string {
+  const declared = baseOverride(record);
+  return declared === undefined ? record.base : `${record.base} (overridden; the adapter names ${declared})`;
+}
 
 function resolveUri(uri: string, io: CliIO): string {
   return isRemoteUri(uri) ? uri : path.resolve(io.cwd, uri);
@@ -49,7 +75,7 @@ function prototypeSource(args: ParsedArgs): PrototypeSource {
 
 export const libraryCommand: Command = {
   name: 'library',
-  summary: 'create and edit an adapter library (init, add, ls, show, rm, info, index)',
+  summary: 'create and edit an adapter library (init, add, ls, show, rm, info, index, verify)',
   help: HELP,
   options: {
     encoder: { type: 'string' },
@@ -64,10 +90,17 @@ export const libraryCommand: Command = {
     samples: { type: 'string', multiple: true },
     provider: { type: 'string' },
     kind: { type: 'string' },
+    like: { type: 'string' },
     force: { type: 'boolean' },
+    replace: { type: 'boolean' },
+    fix: { type: 'boolean' },
+    'override-base': { type: 'boolean' },
+    'show-prototype': { type: 'boolean' },
   },
+  // `show --prototype` is a flag; `add --prototype FILE` takes a value.
+  rewriteArgs: (argv) => (argv.find((a) => !a.startsWith('-')) === 'show' ? argv.map((a) => (a === '--prototype' ? '--show-prototype' : a)) : argv),
   async run(args, io) {
-    const action = requirePositional(args, 0, 'an action (init, add, ls, show, rm, info, index)', 'library');
+    const action = requirePositional(args, 0, 'an action (init, add, ls, show, rm, info, index, verify)', 'library');
     const uri = resolveUri(requirePositional(args, 1, 'the library URI', 'library'), io);
     const json = Boolean(args.values.json);
     switch (action) {
@@ -96,15 +129,16 @@ export const libraryCommand: Command = {
             adapterPath,
             name,
             base: stringOption(args, 'base'),
+            overrideBase: Boolean(args.values['override-base']),
             tags: listOption(args, 'tags'),
             description: stringOption(args, 'description'),
             source: prototypeSource(args),
             provider: stringOption(args, 'provider'),
             cwd: io.cwd,
           });
-          const { version } = await library.add(record);
+          const { version } = await library.add(record, { replace: Boolean(args.values.replace) });
           const { prototype: _omit, ...shown } = record;
-          io.out(json ? toJson({ ...shown, version }) : `added ${record.name} (${record.format}, base ${record.base}, rank ${record.rank}, α ${record.alpha}, ${record.target_modules.join('/')}) — library version ${version}`);
+          io.out(json ? toJson({ ...shown, version }) : `added ${record.name} (${record.format}, base ${baseShown(record)}, rank ${record.rank}, α ${record.alpha}, ${record.target_modules.join('/')}) — library version ${version}`);
           // A library that just grew past the brute-force threshold gets its ANN index now (and says so).
           const info = await library.info();
           if (!info.index && info.size >= DEFAULT_INDEX_MIN_ROWS) {
@@ -116,15 +150,46 @@ export const libraryCommand: Command = {
         }
         return 0;
       }
+      case 'add-base': {
+        const folder = path.resolve(io.cwd, requirePositional(args, 2, 'the folder to write the zero adapter to', 'library'));
+        const like = stringOption(args, 'like');
+        if (!like) throw new ComposerError('usage', 'give --like <adapter>: the zero adapter gets its modules and shapes');
+        const name = stringOption(args, 'name') ?? 'base-model';
+        const library = await openLibrary(uri);
+        try {
+          const source = prototypeSource(args);
+          const zero = writeZeroAdapter(path.resolve(io.cwd, like), folder, stringOption(args, 'base'));
+          const record = await adapterRecord(library, {
+            adapterPath: folder,
+            name,
+            base: zero.base,
+            tags: ['base', ...listOption(args, 'tags')],
+            description: stringOption(args, 'description') ?? 'the base model itself (zero adapter)',
+            source,
+            provider: stringOption(args, 'provider'),
+            cwd: io.cwd,
+          }).catch((e: unknown) => {
+            fs.rmSync(folder, { recursive: true, force: true }); // only what writeZeroAdapter just made
+            throw e;
+          });
+          const { version } = await library.add(record);
+          const { prototype: _omit, ...shown } = record;
+          io.out(json ? toJson({ ...shown, version }) : `added ${record.name}: the base model as a candidate (zero adapter in ${folder}, ${zero.modules} modules) — library version ${version}`);
+        } finally {
+          library.close();
+        }
+        return 0;
+      }
       case 'ls': {
         const library = await openLibrary(uri);
         try {
           const rows = await library.list({ prototypes: false });
-          if (json) io.out(toJson(rows));
+          // Listed without prototypes: omit the key rather than print an empty (wrong) one.
+          if (json) io.out(toJson(rows.map(({ prototype: _omit, ...row }) => row)));
           else if (rows.length === 0) io.out('(empty library)');
           else {
             // Rows written by older versions (or other tools) may hold control characters: escaped, one row per adapter.
-            const table = rows.map((r) => [r.name, r.base, String(r.rank), String(r.alpha), r.format, r.tags.join(',')].map(printable));
+            const table = rows.map((r) => [r.name, baseShown(r), String(r.rank), String(r.alpha), r.format, r.tags.join(',')].map(printable));
             const header = ['name', 'base', 'rank', 'alpha', 'format', 'tags'];
             const widths = header.map((h, i) => Math.max(h.length, ...table.map((t) => t[i].length)));
             for (const row of [header, ...table]) io.out(row.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd());
@@ -147,8 +212,10 @@ export const libraryCommand: Command = {
           const record = await library.get(name);
           if (!record) throw new ComposerError('library', `no adapter named '${name}' in the library at ${uri}`, undefined, '`library ls` lists the names');
           const { prototype, details, ...rest } = record;
-          const shown = { ...rest, prototype_dim: prototype.length, details: details ? JSON.parse(details) : undefined };
-          io.out(json ? toJson(shown) : Object.entries(shown).map(([k, v]) => `${k.padEnd(15)} ${typeof v === 'object' ? JSON.stringify(v) : v}`).join('\n'));
+          const withPrototype = Boolean(args.values['show-prototype']);
+          const shown = { ...rest, base: json ? rest.base : baseShown(record), prototype_dim: prototype.length, prototype_norm: Math.sqrt(prototype.reduce((t, x) => t + x * x, 0)), details: details ? JSON.parse(details) : undefined, ...(withPrototype ? { prototype_precision: library.exactPrototypes ? 'float64' : 'float32', prototype } : {}) };
+          // JSON numbers print the shortest decimal that round-trips: float64 bit for bit.
+          io.out(json ? toJson(shown) : Object.entries(shown).map(([k, v]) => `${k.padEnd(15)} ${k === 'prototype' ? (v as number[]).map(String).join(' ') : typeof v === 'object' ? JSON.stringify(v) : v}`).join('\n'));
         } finally {
           library.close();
         }
@@ -164,6 +231,25 @@ export const libraryCommand: Command = {
         }
         return 0;
       }
+      case 'verify': {
+        const library = await openLibrary(uri);
+        try {
+          const report = await verifyLibrary(library, { fix: Boolean(args.values.fix) });
+          if (json) io.out(toJson(report));
+          else {
+            for (const e of report.adapters) {
+              if (e.status === 'ok') io.out(`ok         ${e.name}`);
+              else if (e.status === 'changed') io.out(`${e.fixed ? 'fixed  ' : 'changed'}    ${e.name}: ${describeDrift(e.drift ?? [])}`);
+              else io.out(`${e.status.padEnd(10)} ${e.name}: ${e.message}`);
+            }
+            io.err(`${report.adapters.length} adapter${report.adapters.length === 1 ? '' : 's'} verified: ${report.changed} changed${report.fixed ? ` (${report.fixed} re-recorded, library version ${report.version})` : ''}, ${report.unreadable} unreadable`);
+            if (report.changed > report.fixed) io.err('  hint: `library verify --fix` re-records the changed adapters from their files (or restore the files)');
+          }
+          return report.changed > report.fixed || report.unreadable > 0 ? 1 : 0;
+        } finally {
+          library.close();
+        }
+      }
       case 'index': {
         const library = await openLibrary(uri);
         try {
@@ -175,7 +261,7 @@ export const libraryCommand: Command = {
         return 0;
       }
       default:
-        throw new ComposerError('usage', `unknown library action '${action}'`, undefined, 'actions: init, add, ls, show, rm, info, index');
+        throw new ComposerError('usage', `unknown library action '${action}'`, undefined, 'actions: init, add, ls, show, rm, info, index, verify');
     }
   },
 };

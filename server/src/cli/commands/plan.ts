@@ -1,8 +1,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { predictTruncation } from '../../engine/lora/merge';
 import { ComposerError } from '../../engine/errors';
 import { createPlanner } from '../../engine/planner';
-import { formatProblem, hasErrors } from '../../engine/recipe/problem';
+import { formatProblem, hasErrors, problemHint } from '../../engine/recipe/problem';
+import { defaultWorkspaceRoot } from '../../engine/recipe/workspaceConfinement';
 import { STRATEGIES, type Strategy } from '../../engine/types';
 import { requirePositional, stringOption, toJson, type Command } from '../command';
 import { planMarkdown, planTable } from '../planReport';
@@ -23,10 +25,14 @@ Options:
   --format F           table (default) | markdown (for a pull-request comment) | json
   --strategy S         override the recipe's strategy (${STRATEGIES.join(' | ')})
   --provider P         encoder execution provider: auto | cpu | cuda | tensorrt | webgpu (default auto)
-  --workspace DIR      paths must stay inside DIR (default: the current folder)
+  --workspace DIR      paths must stay inside DIR (default: as compose — the current folder, or for a
+                       recipe outside it the nearest folder above it with .git/.vscode, else the
+                       folder above the recipe's)
+  --allow-outside-workspace
+                       trust the recipe's paths outside the workspace
   --debug              show stack traces of internal errors
   -h, --help           this help`,
-  options: { format: { type: 'string' }, strategy: { type: 'string' }, provider: { type: 'string' }, workspace: { type: 'string' } },
+  options: { format: { type: 'string' }, strategy: { type: 'string' }, provider: { type: 'string' }, workspace: { type: 'string' }, 'allow-outside-workspace': { type: 'boolean' } },
   async run(args, io) {
     const file = path.resolve(io.cwd, requirePositional(args, 0, 'the recipe file', 'plan'));
     if (!fs.existsSync(file)) throw new ComposerError('io', `no such file: ${file}`, { file });
@@ -40,15 +46,29 @@ Options:
     try {
       const shown = displayPath(file, io.cwd);
       const outcome = await planner.plan(readTextSafe(file, 'recipe', 'recipe'), file, {
-        workspaceRoot: path.resolve(io.cwd, stringOption(args, 'workspace') ?? '.'),
+        // the workspace compose would use (check = plan = compose)
+        workspaceRoot: stringOption(args, 'workspace') === undefined ? defaultWorkspaceRoot(file, io.cwd) : path.resolve(io.cwd, stringOption(args, 'workspace')!),
         provider: stringOption(args, 'provider'),
+        allowOutsideWorkspace: Boolean(args.values['allow-outside-workspace']),
       });
       if (!outcome.isRecipe) throw new ComposerError('recipe', 'not an Adapter Composer recipe (no `compose:` key)', { file: shown });
       for (const p of outcome.problems) if (p.severity === 'error' || p.severity === 'warning') io.err(formatProblem(p, shown));
       if (!outcome.plan || hasErrors(outcome.problems)) return 1;
       const plan = { ...outcome.plan, recipe: shown };
       if (override) plan.strategy = override as Strategy;
-      plan.warnings = outcome.problems.filter((p) => p.severity === 'warning').map((p) => p.message);
+      plan.warnings = outcome.problems.filter((p) => p.severity === 'warning').map((p) => (problemHint(p) ? `${p.message} (hint: ${problemHint(p)})` : p.message));
+      // A truncating svd merge: what it would lose, from the factors, before anything is composed.
+      if (plan.merge && plan.merge.method === 'svd' && !plan.merge.exact && plan.merge.rank !== undefined) {
+        const weights = plan.strategies[plan.strategy]?.weights ?? {};
+        const byName = new Map(outcome.candidates!.map((c) => [c.name, c]));
+        const inputs = Object.entries(weights).filter(([, w]) => w !== 0).map(([name, weight]) => ({ name, path: byName.get(name)!.path, weight }));
+        const predicted = await predictTruncation(inputs, plan.merge.rank);
+        plan.merge = {
+          ...plan.merge,
+          exact: predicted.truncatedModules === 0,
+          predicted: { energy_kept: predicted.energyKept, relative_error: predicted.relativeError, truncated_modules: predicted.truncatedModules, modules: predicted.modules },
+        };
+      }
       io.out(format === 'json' ? toJson(plan) : format === 'markdown' ? planMarkdown(plan) : planTable(plan));
       return 0;
     } finally {

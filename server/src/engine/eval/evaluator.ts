@@ -16,7 +16,9 @@ import type { LockFile } from '../lock';
 import { sha256Bytes } from '../prototype/contentHash';
 import type { Recipe } from '../recipe/parse';
 import type { RecipePaths } from '../recipe/paths';
-import type { EvaluateSpec } from '../recipe/spec';
+import type { BuiltinEvaluateSpec, EvaluateSpec } from '../recipe/spec';
+import { isOutsideWorkspace } from '../recipe/workspaceConfinement';
+import { evaluateClassification } from './classification';
 import type { EvaluationOutcome } from '../types';
 import { readFileSafe } from '../safeRead';
 import { setOwn } from '../nameTable';
@@ -53,7 +55,8 @@ export function evaluatorArgv(command: readonly string[], context: EvaluatorCont
 /** Refuses, before anything is written, a recipe whose evaluator may not run. */
 export function requireEvaluatorAllowed(recipe: Recipe, options: { allowExec?: boolean; skipEvaluate?: boolean }): void {
   const evaluate = recipe.spec.evaluate;
-  if (!evaluate || options.skipEvaluate || options.allowExec) return;
+  // A built-in evaluator runs no program: nothing to allow.
+  if (!evaluate || evaluate.builtin || options.skipEvaluate || options.allowExec) return;
   throw new ComposerError(
     'recipe',
     `this recipe runs an external command after composing (evaluate.command: ${JSON.stringify(evaluate.command)}), which is not allowed here`,
@@ -170,6 +173,31 @@ export async function runEvaluator(spec: EvaluateSpec, context: EvaluatorContext
   });
 }
 
+/**
+ * The built-in classification evaluator (`evaluate: {builtin: classification, model, data, labels}`):
+ * the composite at `output` merged into the model, accuracy and NLL on the labelled data. Paths are
+ * the recipe folder's; with a workspace, they must lie inside it. Failures are reported, not thrown.
+ */
+export async function runBuiltinEvaluator(spec: BuiltinEvaluateSpec, context: { output: string; cwd: string; workspaceRoot?: string }): Promise<EvaluationOutcome> {
+  const started = Date.now();
+  const files = { model: path.resolve(context.cwd, spec.model), data: path.resolve(context.cwd, spec.data), labels: path.resolve(context.cwd, spec.labels) };
+  const command = [`builtin:${spec.kind}`, `model=${files.model}`, `data=${files.data}`, `labels=${files.labels}`, `adapter=${context.output}`];
+  const outcome = (status: EvaluationOutcome['status'], metrics: Record<string, number> = {}, message?: string): EvaluationOutcome => ({
+    status, command, metrics, exit_code: null, duration_ms: Date.now() - started, ...(message ? { message } : {}),
+  });
+  if (context.workspaceRoot) {
+    for (const [key, file] of Object.entries(files)) {
+      if (isOutsideWorkspace(file, context.workspaceRoot)) return outcome('failed', {}, `evaluate.${key} ${file} is outside the workspace ${context.workspaceRoot}`);
+    }
+  }
+  try {
+    const m = await evaluateClassification({ model: files.model, adapter: context.output, data: files.data, labels: files.labels, provider: 'cpu' });
+    return outcome('ok', { accuracy: m.accuracy, nll: m.nll, samples: m.samples });
+  } catch (e) {
+    return outcome('failed', {}, e instanceof ComposerError ? e.message : String(e));
+  }
+}
+
 /** The metrics object: the last stdout line that is a JSON object, else the whole stdout. */
 export function metricsFromStdout(stdout: string): { metrics: Record<string, number> } | { error: string } {
   const lines = stdout.split(/\r?\n/).map((l) => l.trim()).filter(Boolean);
@@ -235,7 +263,12 @@ export async function afterCompose(input: AfterComposeInput): Promise<AfterCompo
   const warnings: string[] = [];
   let evaluation: EvaluationOutcome | undefined;
   const spec = recipe.spec.evaluate;
-  if (spec && input.allowExec && !input.skipEvaluate) {
+  if (spec?.builtin && !input.skipEvaluate) {
+    input.onProgress?.(`evaluating: built-in ${spec.builtin.kind}`);
+    evaluation = await runBuiltinEvaluator(spec.builtin, { output: paths.output, cwd: paths.recipeDir, workspaceRoot: input.workspaceRoot });
+  } else if (spec?.builtin) {
+    warnings.push('the recipe\'s evaluator was skipped (--skip-evaluate)');
+  } else if (spec && input.allowExec && !input.skipEvaluate) {
     input.onProgress?.(`evaluating: ${spec.command.join(' ')}`);
     evaluation = await runEvaluator(spec, { output: paths.output, name: recipe.spec.name, recipe: paths.recipeFile, lock: paths.lock, cwd: paths.recipeDir }, { signal: input.signal });
   } else if (spec) {

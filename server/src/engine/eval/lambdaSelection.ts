@@ -7,8 +7,10 @@
  * The planner runs per keystroke, so choices are cached by (library, version, base, k): the factors are
  * read once per library version. Concurrent requests share one computation.
  */
+import { sameBase } from '../library/baseModels';
 import type { AdapterRecord } from '../types';
 import { leaveOneOut, type LambdaCurve } from './leaveOneOut';
+import { DEFAULT_RHO } from '../weights/sparse';
 
 export interface LambdaChoice {
   /** λ/λ* to use. */
@@ -29,7 +31,7 @@ export interface LambdaChoiceKey {
 }
 
 /** Without a curve (fewer than 3 adapters): halfway between lin and convex, as the sparse default. */
-export const FALLBACK_RATIO = 0.5;
+export const FALLBACK_RATIO = DEFAULT_RHO;
 
 const choices = new Map<string, Promise<LambdaChoice>>();
 const MAX_CACHED = 32;
@@ -38,7 +40,7 @@ export function chooseLambdaRatio(records: AdapterRecord[], key: LambdaChoiceKey
   const id = JSON.stringify([key.libraryUri, key.version, key.base, key.k]);
   const cached = choices.get(id);
   if (cached) return cached;
-  const running = computeChoice(records.filter((r) => r.base === key.base), key.k);
+  const running = computeChoice(records.filter((r) => sameBase(r.base, key.base)), key.k);
   if (choices.size >= MAX_CACHED) choices.delete(choices.keys().next().value!);
   choices.set(id, running);
   // A failure (unreadable adapter) is not cached: the next plan tries again.

@@ -5,12 +5,13 @@
  * relative Frobenius distance and cosine between Σ wᵢsᵢBᵢAᵢ and the held-out ΔW, computed from the
  * factors (deltaGram.ts), next to the prototype residual the weights minimise.
  */
+import { sameBase } from '../library/baseModels';
 import { ComposerError } from '../errors';
 import type { PanelProducts } from '../lora/truncatedProduct';
 import { costMatrixOfValid, quadraticForm } from '../weights/costMatrix';
 import { cleanWeights, NONZERO_THRESHOLD } from '../weights/result';
-import { solveAll, sparseAt, squaredDistance } from '../weights';
-import type { AdapterRecord, Candidate, LambdaPath, Strategy } from '../types';
+import { DEFAULT_RHO, solveAll, sparseAt, squaredDistance } from '../weights';
+import type { AdapterRecord, Candidate, LambdaPath, SparseForm, Strategy } from '../types';
 import { AdapterDeltaGram, compareComposition } from './deltaGram';
 import { ownValue, tableOf } from '../nameTable';
 
@@ -27,11 +28,15 @@ export interface LeaveOneOutOptions {
   strategies?: readonly Strategy[];
   /**
    * sparse: an absolute λ, or 'auto' — λ = ρ·λ*ₜ with ρ chosen for each target by the λ-curve of the
-   * OTHER targets of its base (nested, so the target never tunes its own λ). Default 0.05.
+   * OTHER targets of its base (nested, so the target never tunes its own λ). Default: none, ρ = DEFAULT_RHO.
    */
   lambda?: number | 'auto';
   /** sim: the softmax temperature (default: each problem's median distance). */
   temperature?: number;
+  /** sparse: the scale-free ρ (λ = ρ·λ* of each problem) instead of an absolute λ. */
+  rho?: number;
+  /** sparse: constrained (default) | lasso. The λ-curve is of the constrained form. */
+  form?: SparseForm;
   /** Only adapters of this base model (both as targets and as candidates). */
   base?: string;
   /** Also compute the λ-curve (always computed for lambda 'auto'). */
@@ -89,7 +94,12 @@ export interface LambdaCurve {
 
 export interface LeaveOneOutResult {
   k: number;
+  /** The absolute λ asked for (unused when rho is set). */
   lambda: number | 'auto';
+  /** sparse at λ = ρ·λ* of each problem (scale-free), when asked for. */
+  rho?: number;
+  /** The sparse form evaluated (absent: constrained). */
+  form?: SparseForm;
   strategies: Strategy[];
   targets: TargetResult[];
   summary: Partial<Record<Strategy, StrategySummary>>;
@@ -118,10 +128,12 @@ export async function leaveOneOut(records: AdapterRecord[], options: LeaveOneOut
     if (!(EVAL_STRATEGIES as readonly string[]).includes(s)) throw new ComposerError('usage', `strategy '${s}' cannot be evaluated leave-one-out (${EVAL_STRATEGIES.join(', ')})`);
   }
   const lambda = options.lambda ?? DEFAULT_EVAL_LAMBDA;
+  // The one scale-free default (as recipes and --strategy sparse): ρ, unless an absolute λ is asked for.
+  const rho = options.rho ?? (options.lambda === undefined ? DEFAULT_RHO : undefined);
   if (lambda !== 'auto' && !(Number.isFinite(lambda) && lambda >= 0)) throw new ComposerError('usage', `λ must be a number ≥ 0 or auto, got ${lambda}`);
   const say = options.onProgress ?? (() => undefined);
 
-  const pool = [...records].filter((r) => options.base === undefined || r.base === options.base).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const pool = [...records].filter((r) => options.base === undefined || sameBase(r.base, options.base)).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   if (pool.length === 0) {
     throw new ComposerError('library', options.base ? `no adapter in the library is for base model \`${options.base}\`` : 'the library holds no adapters', undefined, 'add adapters with `adapter-composer library add`');
   }
@@ -144,7 +156,9 @@ export async function leaveOneOut(records: AdapterRecord[], options: LeaveOneOut
       .slice(0, k);
     const members = ranked.map((h) => h.i);
     const problem = { target: prototypes[t], prototypes: members.map((i) => prototypes[i]), names: members.map((i) => pool[i].name) };
-    const solved = solveAll(problem, { strategy: 'sparse', lambda: lambda === 'auto' ? 0 : lambda, ...(options.temperature !== undefined ? { temperature: options.temperature } : {}) });
+    const penalty = rho !== undefined && lambda !== 'auto' ? { rho } : { lambda: lambda === 'auto' ? 0 : lambda };
+    const solved = solveAll(problem, { strategy: 'sparse', ...penalty, ...(options.temperature !== undefined ? { temperature: options.temperature } : {}) });
+    if (options.form === 'lasso') solved.strategies.sparse = solveAll(problem, { strategy: 'sparse', form: 'lasso', ...penalty }).strategies.sparse;
     problems.push({
       index: t,
       base: pool[t].base,
@@ -187,7 +201,7 @@ export async function leaveOneOut(records: AdapterRecord[], options: LeaveOneOut
       const solved = p.solved[strategy];
       if (!solved) continue;
       const w = p.members.map((i) => ownValue(solved.weights, pool[i].name) as number);
-      scores[strategy] = { ...scoreWeights(gram, p, w), ...(strategy === 'sparse' ? { lambda: lambda as number } : {}) };
+      scores[strategy] = { ...scoreWeights(gram, p, w), ...(strategy === 'sparse' ? { lambda: (solved as { lambda?: number }).lambda ?? (lambda as number) } : {}) };
     }
     return { target: pool[p.index].name, base: p.base, candidates: p.candidates, lambda_star: p.path.lambda_star, strategies: scores };
   });
@@ -195,6 +209,8 @@ export async function leaveOneOut(records: AdapterRecord[], options: LeaveOneOut
   const result: LeaveOneOutResult = {
     k,
     lambda,
+    ...(rho !== undefined && lambda !== 'auto' ? { rho } : {}),
+    ...(options.form === 'lasso' ? { form: options.form } : {}),
     strategies,
     targets,
     summary: summarize(targets, strategies),

@@ -7,6 +7,7 @@
  * commit, so a refused or failed add leaves the table as it was. Readers open with
  * readConsistencyInterval 0 by default, so they see rows another process has just added.
  */
+import { baseSpellings } from './baseModels';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import './quietLanceLogs';
@@ -25,6 +26,7 @@ import {
   META_TABLE,
   MetaRow,
   metaSchema,
+  PROTOTYPE64,
   recordFromRow,
   rowFromRecord,
   sqlString,
@@ -54,6 +56,8 @@ export interface LibraryInfo {
   createdAt: string;
   /** The ANN index on the prototypes, when there is one. */
   index?: { type: string; indexedRows: number; unindexedRows: number };
+  /** float64: prototypes kept as given; float32: an older library without the prototype64 column. */
+  prototypePrecision: 'float64' | 'float32';
 }
 
 export interface SearchOptions {
@@ -269,7 +273,8 @@ export async function openLibrary(uri: string, options: OpenOptions = {}): Promi
     throw libraryError(`the library at ${uri} has format version ${meta.format_version}; this adapter-composer reads up to ${LIBRARY_FORMAT_VERSION}`, 'upgrade adapter-composer');
   }
   const table = await db.openTable(ADAPTERS_TABLE);
-  return new Library(uri, remote ? undefined : dir, db, table, meta);
+  const exact = (await table.schema()).fields.some((f) => f.name === PROTOTYPE64);
+  return new Library(uri, remote ? undefined : dir, db, table, meta, exact);
 }
 
 export class Library {
@@ -281,7 +286,16 @@ export class Library {
     private readonly db: lancedb.Connection,
     private readonly table: lancedb.Table,
     private readonly meta: MetaRow,
+    /** The table keeps each prototype in float64 (prototype64); older libraries only in float32. */
+    readonly exactPrototypes = true,
   ) {}
+
+  /** Columns to read: the float64 prototype instead of the float32 one when the table has it. */
+  private columns(withPrototypes = true): string[] {
+    const columns: string[] = ADAPTER_COLUMNS.filter((c) => c !== 'prototype' || (withPrototypes && !this.exactPrototypes));
+    if (withPrototypes && this.exactPrototypes) columns.push(PROTOTYPE64);
+    return columns;
+  }
 
   get dim(): number {
     return this.meta.dim;
@@ -316,6 +330,7 @@ export class Library {
       version,
       formatVersion: this.meta.format_version,
       createdAt: this.meta.created_at,
+      prototypePrecision: this.exactPrototypes ? 'float64' : 'float32',
     };
     if (this.meta.encoder_name) info.encoderName = this.meta.encoder_name;
     const vectorIndex = indices.find((i) => i.columns.includes('prototype'));
@@ -339,7 +354,7 @@ export class Library {
   }
 
   /** Adds adapters in one commit, after checking all of them; nothing is written if any is refused. */
-  async add(records: AdapterRecord | AdapterRecord[], options: { encoderSha256?: string } = {}): Promise<{ version: number }> {
+  async add(records: AdapterRecord | AdapterRecord[], options: { encoderSha256?: string; /** Replace rows of the same names (library add --replace, verify --fix). */ replace?: boolean } = {}): Promise<{ version: number }> {
     const list = Array.isArray(records) ? records : [records];
     if (list.length === 0) return { version: await this.version() };
     this.checkEncoder(options.encoderSha256);
@@ -353,11 +368,20 @@ export class Library {
     // writer's, so a local library serialises them on a lock file (a remote one cannot; see docs).
     return this.exclusively(async () => {
       const existing = await this.existingNames([...seen]);
+      if (existing.length > 0 && options.replace) {
+        // one commit: the rows of those names are updated, the others inserted
+        try {
+          await this.table.mergeInsert('name').whenMatchedUpdateAll().whenNotMatchedInsertAll().execute(list.map((r) => rowFromRecord(r, this.exactPrototypes)));
+        } catch (e) {
+          throw libraryError(`could not write to the library at ${this.uri}: ${lanceMessage(e)}`);
+        }
+        return { version: await this.version() };
+      }
       if (existing.length > 0) {
-        throw libraryError(`the library already has an adapter named ${existing.map((n) => `'${n}'`).join(', ')}`, 'remove it first (`library rm NAME`) or choose another --name');
+        throw libraryError(`the library already has an adapter named ${existing.map((n) => `'${n}'`).join(', ')}`, 'pass --replace to re-record it, remove it first (`library rm NAME`), or choose another --name');
       }
       try {
-        await this.table.add(list.map(rowFromRecord));
+        await this.table.add(list.map((r) => rowFromRecord(r, this.exactPrototypes)));
       } catch (e) {
         throw libraryError(`could not write to the library at ${this.uri}: ${lanceMessage(e)}`);
       }
@@ -383,8 +407,7 @@ export class Library {
 
   async list(options: { prototypes?: boolean; where?: string } = {}): Promise<AdapterRecord[]> {
     const withPrototypes = options.prototypes ?? true;
-    const columns = ADAPTER_COLUMNS.filter((c) => withPrototypes || c !== 'prototype');
-    let q = this.table.query().select([...columns]);
+    let q = this.table.query().select(this.columns(withPrototypes));
     // A user filter reaches LanceDB only as the canonical SQL of its parse (see whereFilter.ts).
     if (options.where) q = q.where(canonicalWhere(options.where));
     const rows = await this.runQuery(() => q.toArray(), options.where);
@@ -393,7 +416,7 @@ export class Library {
 
   /** The rows of these names (those that exist), in one query per 500 names. */
   async getMany(names: string[], options: { prototypes?: boolean } = {}): Promise<AdapterRecord[]> {
-    const columns = ADAPTER_COLUMNS.filter((c) => options.prototypes !== false || c !== 'prototype');
+    const columns = this.columns(options.prototypes !== false);
     const unique = [...new Set(names)];
     const out: AdapterRecord[] = [];
     for (let i = 0; i < unique.length; i += 500) {
@@ -405,7 +428,7 @@ export class Library {
   }
 
   async get(name: string): Promise<AdapterRecord | undefined> {
-    const rows = await this.table.query().where(`name = ${sqlString(name)}`).select([...ADAPTER_COLUMNS]).limit(1).toArray();
+    const rows = await this.table.query().where(`name = ${sqlString(name)}`).select(this.columns()).limit(1).toArray();
     return rows.length > 0 ? recordFromRow(rows[0] as Record<string, unknown>) : undefined;
   }
 
@@ -439,13 +462,16 @@ export class Library {
     // is combined with base and exclude, so it can neither escape them nor crash LanceDB.
     const userWhere = options.where && options.where.trim() ? canonicalWhere(options.where) : undefined;
     const filters: string[] = [];
-    if (options.base !== undefined) filters.push(`base = ${sqlString(options.base)}`);
+    if (options.base !== undefined) filters.push(`base IN (${baseSpellings(options.base).map(sqlString).join(', ')})`);
     if (userWhere) filters.push(userWhere);
     if (options.exclude && options.exclude.length > 0) filters.push(`name NOT IN (${options.exclude.map(sqlString).join(', ')})`);
 
     const query32 = Float32Array.from(target);
     // k beyond the size means every row; an enormous k must not reach LanceDB (it overflows there)
-    let q = this.table.vectorSearch(query32).column('prototype').distanceType('l2').limit(Math.min(k, size)).select([...ADAPTER_COLUMNS, '_distance']);
+    // The index ranks in float32; fetch a margin more and re-rank by the float64 prototypes, so near
+    // ties that float32 rounding reorders (prototypes far from the origin) still give the exact k nearest.
+    const fetch = Math.min(size, k + Math.max(8, k));
+    let q = this.table.vectorSearch(query32).column('prototype').distanceType('l2').limit(fetch).select([...this.columns(), '_distance']);
     if (filters.length > 0) q = q.where(filters.join(' AND '));
     const tuning = await searchTuning(this.table, size);
     if (tuning.nprobes) q = q.nprobes(tuning.nprobes);
@@ -464,13 +490,14 @@ export class Library {
     });
     // Belt and braces: whatever the filter did, every hit must be of the base and not excluded.
     const excluded = new Set(options.exclude ?? []);
+    const bases = options.base === undefined ? undefined : new Set(baseSpellings(options.base));
     for (const h of hits) {
-      if (options.base !== undefined && h.record.base !== options.base) {
+      if (bases !== undefined && !bases.has(h.record.base)) {
         throw libraryError(`retrieval returned \`${h.name}\` of base \`${h.record.base}\`, not \`${options.base}\`; refusing the result`);
       }
       if (excluded.has(h.name)) throw libraryError(`retrieval returned the excluded adapter \`${h.name}\`; refusing the result`);
     }
-    return hits.sort((a, b) => a.distance - b.distance || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    return hits.sort((a, b) => a.distance - b.distance || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)).slice(0, k);
   }
 
   private async runQuery<T>(run: () => Promise<T>, userWhere: string | undefined): Promise<T> {

@@ -2,6 +2,8 @@
  * The library's two LanceDB tables, with explicit Arrow schemas:
  *
  *   adapters      one row per adapter (AdapterRecord); `prototype` is a FixedSizeList<Float32>[dim]
+ *                 for the ANN search, `prototype64` the same prototype as given (Float64), used by the
+ *                 weights solve. Libraries made before `prototype64` existed are read from `prototype`.
  *   library_meta  one row: which encoder made the prototypes, their dimension, format version
  *
  * Row ↔ record conversion lives here too, and the checks every record passes before it is written.
@@ -32,8 +34,12 @@ export function adaptersSchema(dim: number): arrow.Schema {
     new arrow.Field('tags', utf8List(), false),
     new arrow.Field('created_at', new arrow.Utf8(), false),
     new arrow.Field('details', new arrow.Utf8(), true),
+    new arrow.Field(PROTOTYPE64, new arrow.FixedSizeList(dim, new arrow.Field('item', new arrow.Float64(), true)), true),
   ]);
 }
+
+/** The float64 prototype column (absent in older libraries). */
+export const PROTOTYPE64 = 'prototype64';
 
 /** Columns returned by list/get/search, in schema order. */
 export const ADAPTER_COLUMNS = [
@@ -91,7 +97,8 @@ export function recordFromRow(row: Record<string, unknown>): AdapterRecord {
     format: String(row.format),
     path: String(row.path),
     sha256: String(row.sha256),
-    prototype: plainNumbers(row.prototype),
+    // The prototype as given (float64) when the library keeps it, else the float32 search column.
+    prototype: plainNumbers(row[PROTOTYPE64] ?? row.prototype),
     description: String(row.description ?? ''),
     tags: plainStrings(row.tags),
     created_at: String(row.created_at),
@@ -100,9 +107,12 @@ export function recordFromRow(row: Record<string, unknown>): AdapterRecord {
   return record;
 }
 
-/** The row LanceDB writes: the record with the prototype as float32 and optional fields filled. */
-export function rowFromRecord(record: AdapterRecord): Record<string, unknown> {
-  return {
+/**
+ * The row LanceDB writes: the record with the prototype as float32 (search) and, when the table has
+ * the column, as given in float64; optional fields filled.
+ */
+export function rowFromRecord(record: AdapterRecord, exact = true): Record<string, unknown> {
+  const row: Record<string, unknown> = {
     name: record.name,
     base: record.base,
     rank: record.rank,
@@ -117,6 +127,8 @@ export function rowFromRecord(record: AdapterRecord): Record<string, unknown> {
     created_at: record.created_at,
     details: record.details ?? null,
   };
+  if (exact) row[PROTOTYPE64] = Array.from(Float64Array.from(record.prototype));
+  return row;
 }
 
 function libraryError(message: string, hint?: string): ComposerError {

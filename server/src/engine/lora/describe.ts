@@ -2,6 +2,7 @@
  * The facts `library add` records about an adapter, from its config and safetensors header only
  * (plus one streamed hash of the weights file).
  */
+import * as fs from 'node:fs';
 import type { AdapterFormat, LoraAdapter } from './adapter';
 import { decodeToFloat64, DTYPE_SIZES, firstNonFiniteEncoded, isFloatDType, widestFloatDType } from './dtypes';
 import { ComposerError } from '../errors';
@@ -26,6 +27,9 @@ export interface AdapterDescription {
   token_embeddings: string[];
   weights_file: string;
   sha256: string;
+  /** Size and mtime of the weights file when it was hashed: `check` re-hashes only when they change. */
+  weights_size: number;
+  weights_mtime_ms: number;
   tensor_count: number;
   module_count: number;
   notes: string[];
@@ -40,12 +44,16 @@ function mostCommon(values: number[]): number {
   return best;
 }
 
-/** `unet.down_blocks.0…attn1.to_out.0` → `to_out.0`; `model.layers.3.self_attn.q_proj` → `q_proj`; kohya `lora_unet_…_attn1_to_q` → `attn1_to_q`. */
+/** `unet.down_blocks.0…attn1.to_out.0` → `to_out.0`; `model.layers.3.self_attn.q_proj` → `q_proj`; kohya `lora_unet_…_attn1_to_q` → `attn1_to_q`, `…_attn1_to_out_0` → `attn1_to_out_0`. */
 export function shortModuleName(name: string, format: AdapterFormat): string {
   if (format === 'cloneofsimo') return name.split(':')[0];
   if (format === 'kohya') {
+    // a trailing index (`…_to_out_0`) belongs to the layer name, as `to_out.0` does in the other formats
     const parts = name.split('_');
-    const lastIndex = parts.map((p) => /^\d+$/.test(p)).lastIndexOf(true);
+    let end = parts.length;
+    while (end > 1 && /^\d+$/.test(parts[end - 1])) end--;
+    const lastIndex = parts.slice(0, end).map((p) => /^\d+$/.test(p)).lastIndexOf(true);
+    if (lastIndex < 0) return name.replace(/^lora_(unet|te\d?|text_encoder\d?)_/, '');
     return parts.slice(lastIndex + 1).join('_') || name;
   }
   const parts = name.split('.');
@@ -63,6 +71,7 @@ export function describeOpened(adapter: LoraAdapter): AdapterDescription {
     short.add(shortModuleName(m.name, adapter.format));
   }
   const rankList = Object.values(ranks);
+  const stat = adapter.file.pinned ? { weights_size: adapter.file.pinned.size, weights_mtime_ms: adapter.file.pinned.mtimeMs } : weightsStat(adapter.weightsFile);
   return {
     format: adapter.format,
     base: adapter.base,
@@ -76,15 +85,28 @@ export function describeOpened(adapter: LoraAdapter): AdapterDescription {
     modules_to_save: [...new Set(adapter.extras.filter((e) => e.kind === 'modules_to_save').map((e) => e.name))].sort(),
     token_embeddings: adapter.extras.filter((e) => e.kind === 'token-embedding').map((e) => e.name).sort(),
     weights_file: adapter.weightsFile,
-    sha256: sha256FileSync(adapter.weightsFile),
+    // stat before hashing: a write during the hash changes the mtime, so `check` hashes again
+    ...stat,
+    sha256: adapter.file.pinned?.sha256 ?? sha256FileSync(adapter.weightsFile),
     tensor_count: adapter.file.tensors.size,
     module_count: adapter.modules.size,
     notes: adapter.notes,
   };
 }
 
+function weightsStat(file: string): { weights_size: number; weights_mtime_ms: number } {
+  const st = fs.statSync(file);
+  return { weights_size: st.size, weights_mtime_ms: st.mtimeMs };
+}
+
+/** The facts of an adapter; its sha256 is of the bytes its header was parsed from (one pinned pass). */
 export function describeAdapter(adapterPath: string): AdapterDescription {
-  return describeOpened(openAdapter(adapterPath));
+  const adapter = openAdapter(adapterPath, { pin: true });
+  try {
+    return describeOpened(adapter);
+  } finally {
+    adapter.file.close();
+  }
 }
 
 /**

@@ -56,6 +56,11 @@ function weightsFileOf(dir: string): string {
 export interface OpenAdapterOptions {
   /** Ignore the adapter_config.json next to a weights file (e.g. reading our own output raw). */
   ignoreConfig?: boolean;
+  /**
+   * Hash the weights file in the same pass that reads its header and keep the descriptor for the
+   * tensor reads (`file.pinned` holds the sha256; close with `file.close()`): what `compose` merges.
+   */
+  pin?: boolean;
 }
 
 /** Opens a LoRA adapter (folder or .safetensors file) of any supported format, or refuses it clearly. */
@@ -71,7 +76,16 @@ export function openAdapter(adapterPath: string, options: OpenAdapterOptions = {
   if (!weightsFile.endsWith('.safetensors') || looksPickled(weightsFile)) {
     if (looksPickled(weightsFile) || /\.(bin|pt|pth|ckpt|pkl)$/i.test(weightsFile)) refusePickle(weightsFile);
   }
-  const file = SafetensorsFile.open(weightsFile);
+  const file = options.pin ? SafetensorsFile.openPinned(weightsFile) : SafetensorsFile.open(weightsFile);
+  try {
+    return openWith(file, adapterPath, dir, weightsFile, options);
+  } catch (e) {
+    file.close();
+    throw e;
+  }
+}
+
+function openWith(file: SafetensorsFile, adapterPath: string, dir: string, weightsFile: string, options: OpenAdapterOptions): LoraAdapter {
   const configPath = path.join(dir, 'adapter_config.json');
   const hasConfig = !options.ignoreConfig && fs.existsSync(configPath);
   const config = hasConfig ? readJson(configPath) : undefined;

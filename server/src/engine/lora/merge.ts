@@ -25,14 +25,18 @@ import { shortModuleName } from './describe';
 import { openAdapter } from './formats';
 import { entrywiseModule, isEntrywiseMethod, ENTRYWISE_METHODS, type EntrywiseMethod } from './entrywiseMerge';
 import { truncateDense, type TruncationRoute } from './denseTruncation';
-import { jsProducts, ortProducts, truncateModule, type FactorPanels, type PanelProducts } from './truncatedProduct';
+import { gramsJs, jsProducts, ortProducts, truncateModule, truncationMix, type FactorPanels, type PanelProducts } from './truncatedProduct';
 import { SafetensorsStream } from './safetensors';
+import { modulesToSaveRefused, noSharedModules, shapeConflict } from './mergeVerdicts';
+import { adapterChangedError, adapterDrift, type RecordedFacts } from '../library/integrity';
 import { Scratch } from './scratch';
 
 export interface MergeInput {
   name: string;
   path: string;
   weight: number;
+  /** The library row's facts: the bytes read must hash to its sha256 and the config give its ranks/α. */
+  expect?: RecordedFacts;
 }
 
 export type MergeMethod = 'cat' | 'svd' | EntrywiseMethod;
@@ -78,6 +82,12 @@ export interface MergeOptions {
   outputChecked?: boolean;
   /** Called with the finished files before the output is replaced; throwing leaves the output as it was. */
   beforePublish?: (files: { path: string; sha256: string }[]) => void;
+  /** The library the inputs' `expect` facts come from (named in the fix of a mismatch). */
+  libraryUri?: string;
+  /** The base model, written into the metadata of layouts that have no config for it (kohya, diffusers, cloneofsimo). */
+  baseModel?: string;
+  /** The composite's title (modelspec.title): the recipe's name. */
+  title?: string;
 }
 
 export interface MergeResult {
@@ -91,6 +101,8 @@ export interface MergeResult {
   ranks: Record<string, number>;
   energyKept: { min: number; mean: number; perModule: Record<string, number> };
   files: { path: string; sha256: string }[];
+  /** Per input, the sha256 of the weights-file bytes that were parsed and merged. */
+  inputs: { name: string; sha256: string }[];
   modulesToSave: { policy: ModulesToSavePolicy; names: string[] };
   /** Where the heavy products ran (js, onnxruntime-cpu, …). */
   products: string;
@@ -111,6 +123,40 @@ interface ModulePlan {
   contributions: Contribution[];
   /** Σ rᵢ */
   innerRank: number;
+}
+
+/**
+ * These layouts have no config file, so the base model goes into the safetensors `__metadata__` as
+ * kohya's sd-scripts write it: `ss_sd_model_name` (which kohya readers, ours included, take as the
+ * base), `ss_base_model_version` for the Stable Diffusion families it names, and the SAI ModelSpec
+ * keys (`modelspec.sai_model_spec`, `.architecture` when the family is known, `.implementation`,
+ * `.title`, `.merged_from`).
+ */
+export function baseModelMetadata(layout: OutputLayout, options: Pick<MergeOptions, 'baseModel' | 'title'>, inputs: { name: string }[]): Record<string, string> {
+  const out: Record<string, string> = {
+    'modelspec.sai_model_spec': '1.0.0',
+    'modelspec.implementation': layout === 'kohya' ? 'https://github.com/Stability-AI/generative-models' : 'diffusers',
+    'modelspec.title': options.title ?? `adapter-composer composite of ${inputs.map((i) => i.name).join(', ')}`,
+    'modelspec.merged_from': inputs.map((i) => i.name).join(', '),
+  };
+  const base = options.baseModel;
+  if (!base) return out;
+  out.ss_sd_model_name = base;
+  const family = stableDiffusionFamily(base);
+  if (family) {
+    out.ss_base_model_version = family.kohya;
+    out['modelspec.architecture'] = `${family.modelspec}/lora`;
+  }
+  return out;
+}
+
+/** The Stable Diffusion family a base model id names, in kohya's and ModelSpec's spelling. */
+function stableDiffusionFamily(base: string): { kohya: string; modelspec: string } | undefined {
+  const b = base.toLowerCase();
+  if (/(xl|sdxl)/.test(b) && /(diffusion|sd)/.test(b)) return { kohya: 'sdxl_base_v1-0', modelspec: 'stable-diffusion-xl-v1-base' };
+  if (/stable-diffusion-2|sd-?2(\.|-|_)|sd_v2/.test(b)) return { kohya: 'sd_v2', modelspec: 'stable-diffusion-v2' };
+  if (/stable-diffusion-v1|stable-diffusion-v-1|sd-?v?1(\.|-|_)|sd15|sd_v1|sd1\.5/.test(b)) return { kohya: 'sd_v1', modelspec: 'stable-diffusion-v1' };
+  return undefined;
 }
 
 function cancelled(): ComposerError {
@@ -215,6 +261,8 @@ function concatenatedFactors(panels: FactorPanels, keep: boolean): MergedFactors
 /** Reads the adapters and decides the output: module plans, layout, dtype, extras. */
 function planMerge(inputs: MergeInput[], adapters: LoraAdapter[], options: MergeOptions, warnings: string[]) {
   // shapes must agree where adapters share a module
+  const conflict = shapeConflict(adapters.map((a, i) => ({ name: inputs[i].name, modules: a.modules.values() })));
+  if (conflict) throw new ComposerError('dimension', conflict.message, { file: adapters[conflict.index].weightsFile }, conflict.hint);
   const union = new Map<string, Contribution[]>();
   adapters.forEach((adapter, index) => {
     const w = inputs[index].weight;
@@ -235,18 +283,8 @@ function planMerge(inputs: MergeInput[], adapters: LoraAdapter[], options: Merge
       union.set(m.name, list);
     }
   });
-  // adapters that share nothing with the first one are almost surely for another model or format
-  for (let i = 1; i < adapters.length; i++) {
-    const shared = [...adapters[i].modules.keys()].some((k) => adapters[0].modules.has(k));
-    if (!shared) {
-      throw new ComposerError(
-        'merge',
-        `${inputs[i].name} (${adapters[i].format}) and ${inputs[0].name} (${adapters[0].format}) adapt no module in common`,
-        { file: adapters[i].path },
-        'they were trained for different base models, or their formats name modules differently (kohya and cloneofsimo names only match adapters of the same format)',
-      );
-    }
-  }
+  const unshared = noSharedModules(adapters.map((a, i) => ({ name: inputs[i].name, format: a.format, modules: a.modules.keys() })));
+  if (unshared) throw new ComposerError('merge', unshared.message, { file: adapters[unshared.index].path }, unshared.hint);
   const bases = [...new Set(adapters.map((a) => a.base).filter((b): b is string => !!b))];
   if (bases.length > 1) warnings.push(`the adapters name different base models (${bases.join(', ')}); their module shapes agree`);
 
@@ -298,15 +336,8 @@ function modulesToSave(inputs: MergeInput[], adapters: LoraAdapter[], policy: Mo
   const holders = adapters.map((a, i) => ({ i, extras: a.extras.filter((e) => e.kind === 'modules_to_save') })).filter((h) => h.extras.length > 0);
   if (holders.length === 0) return [];
   const names = [...new Set(holders.flatMap((h) => h.extras.map((e) => e.name)))].sort();
-  if (policy === 'refuse') {
-    const who = holders.map((h) => inputs[h.i].name).join(', ');
-    throw new ComposerError(
-      'unsupported-adapter',
-      `${who} carr${holders.length === 1 ? 'ies' : 'y'} full replacement weights (modules_to_save: ${names.join(', ')}); they are not low-rank updates, so Σ wᵢ·ΔWᵢ does not apply to them`,
-      { file: adapters[holders[0].i].path },
-      "set modules_to_save: drop (the base model's own weights are used) or average (a weighted average of the replacements)",
-    );
-  }
+  const refused = modulesToSaveRefused(holders.map((h) => ({ index: h.i, name: inputs[h.i].name, modules: h.extras.map((e) => e.name) })), policy);
+  if (refused) throw new ComposerError('unsupported-adapter', refused.message, { file: adapters[refused.index].path }, refused.hint);
   if (policy === 'drop') {
     warnings.push(`modules_to_save dropped: ${names.join(', ')}`);
     return [];
@@ -399,10 +430,82 @@ function relativeToOutput(outputDir: string, input: string): string {
   return path.relative(path.resolve(outputDir), path.resolve(input)).split(path.sep).join('/') || '.';
 }
 
+/** What an svd merge to `rank` would lose, known before composing. */
+export interface TruncationPrediction {
+  rank: number;
+  /** Modules whose summed rank exceeds `rank` (only those are truncated). */
+  truncatedModules: number;
+  modules: number;
+  /** Fraction of ‖ΔW‖²_F kept: the smallest over modules, and over all modules together. */
+  energyKept: { min: number; overall: number };
+  /** ‖ΔW − ΔW_r‖_F / ‖ΔW‖_F: the largest over modules, and over all modules together. */
+  relativeError: { max: number; overall: number };
+}
+
+/**
+ * The truncation an svd merge would make, from the factors alone: per module the Grams A·Aᵀ and Bᵀ·B
+ * of the concatenated factors (R×R, R = Σ rᵢ) and the eigenvalues of the small core give the
+ * singular values of Σ wᵢ ΔWᵢ; what falls beyond `rank` is the loss. No dense ΔW, no output written.
+ */
+export async function predictTruncation(inputs: MergeInput[], rank: number): Promise<TruncationPrediction> {
+  validateInputs(inputs, { method: 'svd', rank });
+  const adapters = inputs.map((i) => openAdapter(i.path));
+  const { plans } = planMerge(inputs, adapters, { method: 'svd', rank }, []);
+  const scratch = new Scratch();
+  let truncated = 0;
+  let minKept = 1;
+  let maxError = 0;
+  let total = 0;
+  let kept = 0;
+  for (const plan of plans) {
+    const panels = readPanels(adapters, plan, scratch);
+    const grams = gramsJs(panels);
+    // ‖B·diag(c)·A‖²_F = Σ_st c_s·c_t·(AAᵀ)_st·(BᵀB)_st
+    const R = plan.innerRank;
+    const c = panels.coefficients;
+    let energy = 0;
+    for (let x = 0; x < R; x++) for (let y = 0; y < R; y++) energy += c[x] * c[y] * grams.a[x * R + y] * grams.b[x * R + y];
+    energy = Math.max(0, energy);
+    total += energy;
+    if (R <= rank) { kept += energy; continue; }
+    truncated++;
+    const mix = truncationMix(grams.a, grams.b, c, rank);
+    minKept = Math.min(minKept, mix.energyKept);
+    maxError = Math.max(maxError, Math.sqrt(Math.max(0, 1 - mix.energyKept)));
+    kept += energy * mix.energyKept;
+  }
+  const overall = total > 0 ? kept / total : 1;
+  return {
+    rank,
+    truncatedModules: truncated,
+    modules: plans.length,
+    energyKept: { min: minKept, overall },
+    relativeError: { max: maxError, overall: Math.sqrt(Math.max(0, 1 - overall)) },
+  };
+}
+
 export async function mergeAdapters(inputs: MergeInput[], options: MergeOptions, outputDir: string): Promise<MergeResult> {
   validateInputs(inputs, options);
+  // Each weights file is hashed in the pass that reads its header, and its tensors come through the
+  // same descriptor: the hash names the bytes merged, and must be the one the library recorded.
+  const adapters: LoraAdapter[] = [];
+  try {
+    for (const input of inputs) {
+      const adapter = openAdapter(input.path, { pin: true });
+      adapters.push(adapter);
+      if (input.expect) {
+        const drift = adapterDrift(adapter, adapter.file.pinned!.sha256, input.expect);
+        if (drift.length > 0) throw adapterChangedError(input.expect, drift, options.libraryUri, { file: adapter.weightsFile });
+      }
+    }
+    return await mergeOpened(inputs, adapters, options, outputDir);
+  } finally {
+    for (const a of adapters) a.file.close();
+  }
+}
+
+async function mergeOpened(inputs: MergeInput[], adapters: LoraAdapter[], options: MergeOptions, outputDir: string): Promise<MergeResult> {
   const warnings: string[] = [];
-  const adapters = inputs.map((i) => openAdapter(i.path));
   const policy = options.modulesToSave ?? 'refuse';
   const saved = modulesToSave(inputs, adapters, policy, warnings);
   const { plans, layout, dtype } = planMerge(inputs, adapters, options, warnings);
@@ -421,6 +524,7 @@ export async function mergeAdapters(inputs: MergeInput[], options: MergeOptions,
     for (const p of plans) metadata[`${p.out.name}:rank`] = String(p.out.rank);
     delete metadata.format;
   }
+  if (layout === 'kohya' || layout === 'diffusers' || layout === 'cloneofsimo') Object.assign(metadata, baseModelMetadata(layout, options, inputs));
 
   // cat only copies and scales: no products, so no ONNX Runtime session to open
   const chosen = options.method === 'cat' ? { products: { ...jsProducts, name: 'none (cat copies the factors)' } as PanelProducts, dispose: undefined, warning: undefined } : await chooseProducts(options);
@@ -510,6 +614,7 @@ export async function mergeAdapters(inputs: MergeInput[], options: MergeOptions,
     };
     files.push({ path: 'composition.json', sha256: writeJsonFile(path.join(staging, 'composition.json'), composition) });
     if (options.signal?.aborted) throw cancelled();
+    for (const a of adapters) a.file.checkUnchanged();
     options.beforePublish?.([...files].sort((a, b) => (a.path < b.path ? -1 : 1)));
     publishStagingFolder(staging, outputDir);
     const ranks: Record<string, number> = {};
@@ -524,6 +629,7 @@ export async function mergeAdapters(inputs: MergeInput[], options: MergeOptions,
       ranks,
       energyKept: { min: Math.min(...values), mean: values.reduce((s, v) => s + v, 0) / values.length, perModule },
       files: files.sort((a, b) => (a.path < b.path ? -1 : 1)),
+      inputs: inputs.map((inp, i) => ({ name: inp.name, sha256: adapters[i].file.pinned!.sha256 })),
       modulesToSave: { policy, names: saved.map((s) => s.name) },
       products: chosen.products.name,
       warnings,

@@ -114,13 +114,86 @@ export function parseSafetensorsHeader(headerBytes: Uint8Array, dataLength: numb
   return { tensors, metadata, dataStart: 8 + headerBytes.length };
 }
 
+/** What a pinned open saw: the sha256 of every byte read through the descriptor, and its stat. */
+export interface PinnedRead {
+  sha256: string;
+  size: number;
+  mtimeMs: number;
+  ctimeMs: number;
+}
+
 /** A safetensors file whose header has been validated; tensors are read on demand. */
 export class SafetensorsFile {
+  private pinnedFd: number | undefined;
+  /** Set by `openPinned`: the hash of the bytes the header was parsed from and the tensors are read from. */
+  pinned: PinnedRead | undefined;
+
   private constructor(
     readonly path: string,
     readonly size: number,
     readonly header: SafetensorsHeader,
   ) {}
+
+  /**
+   * Opens the file once and keeps the descriptor: one sequential pass streams every byte through
+   * sha256 and the header is parsed from the bytes of that same pass; tensors are then read through
+   * the same descriptor (a file replaced by rename meanwhile does not affect it; an in-place write
+   * changes its mtime/ctime, which `checkUnchanged` detects). Call `close()` when done.
+   */
+  static openPinned(file: string): SafetensorsFile {
+    // a regular file only (a link to /dev/zero or a FIFO would never end or never answer)
+    const { fd } = openRegular(file, 'safetensors file', undefined, 'safetensors');
+    try {
+      const st = fs.fstatSync(fd);
+      const size = st.size;
+      if (size < 8) fail(file, `file is ${size} bytes, too short for a safetensors header`);
+      const hash = createHash('sha256');
+      const chunk = Buffer.alloc(Math.min(size, 1 << 20));
+      let headerBytes: Buffer | undefined;
+      let headerFilled = 0;
+      let position = 0;
+      while (position < size) {
+        const n = fs.readSync(fd, chunk, 0, Math.min(chunk.length, size - position), position);
+        if (n === 0) fail(file, `unexpected end of file at byte ${position} (the file shrank while it was read)`);
+        const bytes = chunk.subarray(0, n);
+        hash.update(bytes);
+        if (position === 0) {
+          const length = bytes.length >= 8 ? bytes.readBigUInt64LE(0) : 0n;
+          if (length > BigInt(size - 8)) fail(file, `header length ${length} exceeds the file size (${size} bytes)`, 'the file is truncated or not a safetensors file');
+          if (length > BigInt(MAX_HEADER_BYTES)) fail(file, `header length ${length} exceeds the ${MAX_HEADER_BYTES}-byte limit`);
+          headerBytes = Buffer.alloc(Number(length));
+        }
+        if (headerBytes && headerFilled < headerBytes.length) {
+          const from = Math.max(0, 8 + headerFilled - position);
+          const copied = bytes.copy(headerBytes, headerFilled, from, Math.min(bytes.length, from + headerBytes.length - headerFilled));
+          headerFilled += copied;
+        }
+        position += n;
+      }
+      const header = parseSafetensorsHeader(headerBytes!, size - 8 - headerBytes!.length, file);
+      const opened = new SafetensorsFile(file, size, header);
+      opened.pinnedFd = fd;
+      opened.pinned = { sha256: hash.digest('hex'), size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs };
+      return opened;
+    } catch (e) {
+      fs.closeSync(fd);
+      throw e;
+    }
+  }
+
+  /** For a pinned file: throws when the file was written in place since it was hashed. */
+  checkUnchanged(): void {
+    if (this.pinnedFd === undefined || !this.pinned) return;
+    const st = fs.fstatSync(this.pinnedFd);
+    if (st.size !== this.pinned.size || st.mtimeMs !== this.pinned.mtimeMs || st.ctimeMs !== this.pinned.ctimeMs) {
+      throw new ComposerError('io', `${this.path} was modified while it was being merged`, { file: this.path }, 'compose again once nothing writes to the adapter');
+    }
+  }
+
+  close(): void {
+    if (this.pinnedFd !== undefined) fs.closeSync(this.pinnedFd);
+    this.pinnedFd = undefined;
+  }
 
   get tensors(): Map<string, TensorInfo> {
     return this.header.tensors;
@@ -156,6 +229,10 @@ export class SafetensorsFile {
   readBytes(name: string): Buffer {
     const t = this.info(name);
     const buf = Buffer.alloc(t.end - t.begin);
+    if (this.pinnedFd !== undefined) {
+      readExactly(this.pinnedFd, buf, this.header.dataStart + t.begin, this.path);
+      return buf;
+    }
     const { fd } = openRegular(this.path, 'safetensors file', undefined, 'safetensors');
     try {
       readExactly(fd, buf, this.header.dataStart + t.begin, this.path);
@@ -181,7 +258,7 @@ export class SafetensorsFile {
     let raw: Uint8Array;
     if (scratch) {
       raw = scratch.bytes('raw', t.end - t.begin);
-      readExactly(scratch.open(this.path), raw, this.header.dataStart + t.begin, this.path);
+      readExactly(this.pinnedFd ?? scratch.open(this.path), raw, this.header.dataStart + t.begin, this.path);
     } else {
       raw = this.readBytes(name);
     }

@@ -89,3 +89,9 @@ export function resolveRecipePaths(recipe: Recipe | RecipeSpec, recipeFile: stri
     lock: lockPathFor(recipeAbs),
   };
 }
+
+/** compose writes a local folder only: the refusal of an empty or URI output (compose and check both use it). */
+export function outputRefusal(writtenOutput: unknown, resolvedOutput: string): string | undefined {
+  if (resolvedOutput === '' || /^[a-z][a-z0-9+.-]+:\/\//i.test(resolvedOutput)) return `output must be a local folder, got '${String(writtenOutput)}'`;
+  return undefined;
+}

@@ -42,10 +42,17 @@ export interface ProblemData {
   [key: string]: unknown;
 }
 
-/** `file:line:col: severity: message`, 1-based as compilers print it. */
+/** `file:line:col: severity: message`, 1-based as compilers print it; a hint follows on its own line. */
 export function formatProblem(problem: Problem, file: string): string {
   const { line, character } = problem.range.start;
-  return `${file}:${line + 1}:${character + 1}: ${problem.severity}: ${problem.message}`;
+  const text = `${file}:${line + 1}:${character + 1}: ${problem.severity}: ${problem.message}`;
+  const hint = problemHint(problem);
+  return hint ? `${text}\n  hint: ${hint}` : text;
+}
+
+/** The problem's hint (data.hint), if any: every output shows it (text, JSON, diagnostics, errors). */
+export function problemHint(problem: Problem): string | undefined {
+  return typeof problem.data?.hint === 'string' ? problem.data.hint : undefined;
 }
 
 export function hasErrors(problems: readonly Problem[]): boolean {
@@ -65,7 +72,7 @@ export function problemToError(problem: Problem, file: string): ComposerError {
       endLine: problem.range.end.line + 1,
       endColumn: problem.range.end.character + 1,
     },
-    typeof problem.data?.suggestion === 'string' ? `did you mean \`${problem.data.suggestion}\`?` : undefined,
+    problemHint(problem) ?? (typeof problem.data?.suggestion === 'string' && !problem.message.includes('did you mean') ? `did you mean \`${problem.data.suggestion}\`?` : undefined),
   );
 }
 

@@ -37,6 +37,7 @@ function validator(): ValidateFunction {
 /** Greek names for the parameters the method's papers call λ and τ. */
 const SYMBOLS = new Map([
   ['weights.lambda', 'λ'],
+  ['weights.rho', 'ρ'],
   ['weights.temperature', 'τ'],
 ]);
 

@@ -61,8 +61,13 @@ export function semanticProblems(recipe: Recipe, options: SemanticOptions = {}):
   }
 
   // Parameters that the chosen strategy or method ignores.
-  if (strategyValid && given(weights, 'lambda') && strategy !== 'sparse') {
-    push('warning', 'unused-parameter', `\`lambda\` is unused: strategy is \`${strategy}\` (λ applies to \`sparse\` only)`, ['weights', 'lambda'], 'key', { unnecessary: true });
+  if (given(weights, 'lambda') && given(weights, 'rho')) {
+    push('error', 'lambda-and-rho', 'give either `lambda` (absolute λ) or `rho` (relative, λ = ρ·λ*), not both', ['weights', 'rho'], 'key', { hint: 'keep `rho`: it does not depend on the scale of the features' });
+  }
+  for (const [key, symbol] of [['lambda', 'λ'], ['rho', 'ρ'], ['form', 'the form']] as const) {
+    if (strategyValid && given(weights, key) && strategy !== 'sparse') {
+      push('warning', 'unused-parameter', `\`${key}\` is unused: strategy is \`${strategy}\` (${symbol} applies to \`sparse\` only)`, ['weights', key], 'key', { unnecessary: true });
+    }
   }
   if (strategyValid && given(weights, 'temperature') && strategy !== 'sim') {
     push('warning', 'unused-parameter', `\`temperature\` is unused: strategy is \`${strategy}\` (τ applies to \`sim\` only)`, ['weights', 'temperature'], 'key', { unnecessary: true });
@@ -110,8 +115,22 @@ export function semanticProblems(recipe: Recipe, options: SemanticOptions = {}):
     }
   }
 
-  // Evaluator placeholders.
+  // An evaluator is either a program or a built-in one with its files.
   const evaluate = record(data.evaluate);
+  if (data.evaluate !== undefined && data.evaluate !== null && Object.keys(evaluate).length > 0) {
+    if (evaluate.command !== undefined && evaluate.builtin !== undefined) {
+      push('error', 'evaluate-both', '`evaluate` gives both `command` and `builtin`; give one of them', ['evaluate', 'builtin'], 'key');
+    } else if (evaluate.command === undefined && evaluate.builtin === undefined) {
+      out.push({ severity: 'error', code: 'missing-key', message: '`evaluate` is missing required key `command` (an external program) or `builtin` (classification)', range: recipe.problemRange(['evaluate'], 'key'), path: ['evaluate', 'command'], data: { missingKey: 'command' } });
+    } else if (evaluate.builtin !== undefined) {
+      for (const key of ['model', 'data', 'labels']) {
+        if (evaluate[key] === undefined) out.push({ severity: 'error', code: 'missing-key', message: `\`evaluate\` is missing required key \`${key}\` (the built-in classification evaluator needs model, data and labels)`, range: recipe.problemRange(['evaluate'], 'key'), path: ['evaluate', key], data: { missingKey: key } });
+      }
+    } else {
+      for (const key of ['model', 'data', 'labels']) if (evaluate[key] !== undefined) push('warning', 'unused-key', `\`evaluate.${key}\` is only read by a built-in evaluator (\`builtin: classification\`)`, ['evaluate', key], 'key');
+    }
+  }
+  // Evaluator placeholders.
   if (Array.isArray(evaluate.command)) {
     evaluate.command.forEach((arg, i) => {
       if (typeof arg !== 'string') return;

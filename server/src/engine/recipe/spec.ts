@@ -3,7 +3,9 @@
  * `applyDefaults` is tolerant: it never throws on ill-typed input, but the result is only
  * trustworthy when `checkRecipe` reported no errors.
  */
-import type { Strategy, TargetSource } from '../types';
+import type { SparseForm, Strategy, TargetSource } from '../types';
+import { DEFAULT_RHO } from '../weights/sparse';
+import { DEFAULT_SPARSE_FORM } from '../weights/forms';
 
 export const RECIPE_FORMAT = 1;
 
@@ -25,8 +27,11 @@ export const EVALUATE_PLACEHOLDERS = ['output', 'name', 'recipe', 'lock'] as con
 export const RECIPE_DEFAULTS = {
   k: 5,
   strategy: 'sparse' as Strategy,
-  lambda: 0.05,
-  method: 'svd' as MergeMethod,
+  /** sparse: λ = ρ·λ* (scale-free); the same default as `--strategy sparse`. */
+  rho: DEFAULT_RHO,
+  form: DEFAULT_SPARSE_FORM as SparseForm,
+  /** Exact (Σ wᵢ ΔWᵢ, rank Σrᵢ); svd truncates when its rank is below Σrᵢ. */
+  method: 'cat' as MergeMethod,
   rank: 16,
   density: 0.2,
   seed: 0,
@@ -55,8 +60,12 @@ export interface RetrieveSpec {
 
 export interface WeightsSpec {
   strategy: Strategy;
-  /** sparse only; 'auto' is resolved by the weights step. Default 0.05 when the strategy is sparse. */
+  /** sparse only: the absolute penalty, or 'auto' (ρ chosen by leave-one-out). Exclusive with rho. */
   lambda?: number | 'auto';
+  /** sparse only: λ = ρ·λ*. When neither lambda nor rho is given the weights step uses DEFAULT_RHO. */
+  rho?: number;
+  /** sparse only: constrained | lasso (default DEFAULT_SPARSE_FORM). */
+  form?: SparseForm;
   /** sim only; default: the median of the k squared distances. */
   temperature?: number;
   /** manual only: adapter name → weight. */
@@ -78,10 +87,19 @@ export interface MergeSpec {
 }
 
 export interface EvaluateSpec {
-  /** argv; placeholders like {output} still unsubstituted. */
+  /** argv; placeholders like {output} still unsubstituted. Empty for a built-in evaluator. */
   command: string[];
   /** Seconds. */
   timeout: number;
+  /** A built-in evaluator (runs no program); paths as written, relative to the recipe. */
+  builtin?: BuiltinEvaluateSpec;
+}
+
+export interface BuiltinEvaluateSpec {
+  kind: 'classification';
+  model: string;
+  data: string;
+  labels: string;
 }
 
 export interface RecipeSpec {
@@ -126,7 +144,10 @@ export function applyDefaults(data: Record<string, unknown>, file: string): Reci
 
   const weightsSpec: WeightsSpec = { strategy };
   if (weights.lambda !== undefined && weights.lambda !== null) weightsSpec.lambda = weights.lambda as number | 'auto';
-  else if (strategy === 'sparse') weightsSpec.lambda = RECIPE_DEFAULTS.lambda;
+  if (typeof weights.rho === 'number') weightsSpec.rho = weights.rho;
+  else if (strategy === 'sparse' && weightsSpec.lambda === undefined) weightsSpec.rho = RECIPE_DEFAULTS.rho;
+  if (typeof weights.form === 'string') weightsSpec.form = weights.form as SparseForm;
+  else if (strategy === 'sparse') weightsSpec.form = RECIPE_DEFAULTS.form;
   if (typeof weights.temperature === 'number') weightsSpec.temperature = weights.temperature;
   if (weights.manual !== undefined && weights.manual !== null) weightsSpec.manual = weights.manual as Record<string, number>;
 
@@ -164,6 +185,9 @@ export function applyDefaults(data: Record<string, unknown>, file: string): Reci
       command: Array.isArray(evaluate.command) ? (evaluate.command as string[]) : [],
       timeout: typeof evaluate.timeout === 'number' ? evaluate.timeout : RECIPE_DEFAULTS.evaluateTimeout,
     };
+    if (evaluate.builtin === 'classification') {
+      spec.evaluate.builtin = { kind: 'classification', model: String(evaluate.model ?? ''), data: String(evaluate.data ?? ''), labels: String(evaluate.labels ?? '') };
+    }
   }
   return spec;
 }

@@ -67,6 +67,18 @@ interface Escape {
  * caught too.
  */
 export async function requireInsideWorkspace(recipe: Recipe, paths: RecipePaths, workspaceRoot: string): Promise<void> {
+  const first = (await workspaceEscapes(recipe, paths, workspaceRoot))[0];
+  if (!first) return;
+  throw new ComposerError('recipe', first.message, recipe.locationOf(first.path), OUTSIDE_HINT);
+}
+
+export const OUTSIDE_HINT = 'a recipe may only read and write inside its workspace; pass --allow-outside-workspace (or choose --workspace DIR) if you trust it';
+
+/**
+ * The one decision about paths leaving the workspace (compose refuses them; check and the editor
+ * report them as errors at the recipe key): output, library, target file, each sample file.
+ */
+export async function workspaceEscapes(recipe: Recipe, paths: RecipePaths, workspaceRoot: string): Promise<{ path: RecipePath; message: string }[]> {
   const escapes: Escape[] = [];
   const check = (recipePath: RecipePath, what: string, written: string, location: string) => {
     if (isUri(location)) return;
@@ -86,13 +98,6 @@ export async function requireInsideWorkspace(recipe: Recipe, paths: RecipePaths,
       if (escapes.length > 0) break;
     }
   }
-  const first = escapes[0];
-  if (!first) return;
   const root = realLocation(workspaceRoot);
-  throw new ComposerError(
-    'recipe',
-    `${first.what} \`${first.written}\` resolves to ${first.real}, outside the workspace ${root}`,
-    recipe.locationOf(first.path),
-    'a recipe may only read and write inside its workspace; pass --allow-outside-workspace (or choose --workspace DIR) if you trust it',
-  );
+  return escapes.map((e) => ({ path: e.path, message: `${e.what} \`${e.written}\` resolves to ${e.real}, outside the workspace ${root}` }));
 }

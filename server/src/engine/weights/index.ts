@@ -4,7 +4,10 @@
  */
 export { costMatrix, squaredDistance } from './costMatrix';
 export { solveWeights, solveAll, lambdaPath } from './solve';
-export { sparseAt, defaultLambda } from './sparse';
+export { sparseAt, defaultLambda, DEFAULT_RHO, resolveSparsePenalty } from './sparse';
 export { sumOfWeights } from './manual';
 export { medianDistance } from './similarity';
 export type { WeightsProblem } from './problem';
+export { DEFAULT_SPARSE_FORM, SPARSE_FORMS, STRATEGIES } from './forms';
+export type { SparseForm, Strategy } from './forms';
+export { computeLassoPath, lassoData, lassoObjective, normalisedLasso } from './lassoPath';

@@ -15,7 +15,7 @@ export function manualWeights(names: readonly string[], manual: Record<string, n
   for (const [name, value] of Object.entries(manual)) {
     const i = index.get(name);
     if (i === undefined) {
-      throw new ComposerError('weights', `manual weight for '${name}', which is not among the candidates (${names.join(', ')})`, undefined, 'use the name of a retrieved candidate, or raise `candidates` (k)');
+      throw new ComposerError('weights', `manual weight for '${name}', which is not among the candidates (${names.join(', ')})`, undefined, 'use the name of an adapter in the library (`library ls` lists them)');
     }
     if (!Number.isFinite(value)) {
       throw new ComposerError('non-finite', `manual weight for '${name}' is not a finite number (${value})`);

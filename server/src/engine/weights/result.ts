@@ -1,5 +1,5 @@
 /** Turns a weight vector into the StrategyResult the plan, the editor and the webview show. */
-import type { StrategyResult } from '../types';
+import type { SparseForm, StrategyResult } from '../types';
 import { quadraticForm } from './costMatrix';
 import { tableOf } from '../nameTable';
 
@@ -24,9 +24,13 @@ export function weightsByName(names: readonly string[], w: ArrayLike<number>): R
 export interface ResultExtras {
   lambda?: number;
   lambda_star?: number;
+  rho?: number;
+  form?: SparseForm;
   temperature?: number;
   /** Overrides wᵀCw as ‖t − Σwᵢpᵢ‖² (manual weights that do not sum to 1). */
   squaredResidual?: number;
+  /** Overrides the objective (the lasso form reports the objective it minimised, on its raw weights). */
+  objective?: number;
 }
 
 export function strategyResult(c: Float64Array, names: readonly string[], weights: ArrayLike<number>, extras: ResultExtras = {}): StrategyResult {
@@ -34,7 +38,8 @@ export function strategyResult(c: Float64Array, names: readonly string[], weight
   const w = cleanWeights(weights);
   const squared = extras.squaredResidual ?? quadraticForm(c, k, w);
   let objective = squared;
-  if (extras.lambda !== undefined) {
+  if (extras.objective !== undefined) objective = extras.objective;
+  else if (extras.lambda !== undefined) {
     let l1 = 0;
     for (let i = 0; i < k; i++) l1 += Math.abs(w[i]);
     objective += extras.lambda * l1;
@@ -49,6 +54,8 @@ export function strategyResult(c: Float64Array, names: readonly string[], weight
   };
   if (extras.lambda !== undefined) result.lambda = extras.lambda;
   if (extras.lambda_star !== undefined) result.lambda_star = extras.lambda_star;
+  if (extras.rho !== undefined) result.rho = extras.rho;
+  if (extras.form !== undefined) result.form = extras.form;
   if (extras.temperature !== undefined) result.temperature = extras.temperature;
   return result;
 }

@@ -3,7 +3,7 @@
  * the editor recomputes on every keystroke).
  */
 import { ComposerError } from '../errors';
-import type { LambdaPath, Strategy, StrategyResult, WeightsParams } from '../types';
+import type { LambdaPath, SparseForm, Strategy, StrategyResult, WeightsParams } from '../types';
 import { averageWeights } from './average';
 import { convexWeights } from './convex';
 import { costMatrixOfValid } from './costMatrix';
@@ -13,8 +13,10 @@ import { directSquaredResidual, manualWeights, sumOfWeights } from './manual';
 import { nearestWeights } from './nearest';
 import { validateProblem, type WeightsProblem } from './problem';
 import { strategyResult } from './result';
+import { computeLassoPath, lassoData, lassoObjective, normalisedLasso } from './lassoPath';
+import { DEFAULT_SPARSE_FORM } from './forms';
 import { similarityWeights } from './similarity';
-import { defaultLambda, minimumNormSparse, requireLambda, sparseAt } from './sparse';
+import { minimumNormSparse, resolveSparsePenalty, sparseAt } from './sparse';
 
 /** The cost matrix and the expensive solutions, each computed at most once per problem. */
 class WeightsSession {
@@ -23,6 +25,7 @@ class WeightsSession {
   private lin?: Float64Array;
   private convex?: Float64Array;
   private path?: LambdaPath;
+  private lasso?: { path: LambdaPath; data: ReturnType<typeof lassoData> };
 
   constructor(readonly problem: WeightsProblem) {
     validateProblem(problem);
@@ -42,6 +45,22 @@ class WeightsSession {
     return (this.path ??= computeLambdaPath(this.c, this.problem.names, this.linear(), this.convexHull()));
   }
 
+  lassoPath(): LambdaPath {
+    return this.lassoSolution().path;
+  }
+
+  private lassoSolution(): { path: LambdaPath; data: ReturnType<typeof lassoData> } {
+    if (!this.lasso) {
+      const data = lassoData(this.problem.target, this.problem.prototypes);
+      this.lasso = { path: computeLassoPath(data, this.problem.names), data };
+    }
+    return this.lasso;
+  }
+
+  pathOf(form: SparseForm): LambdaPath {
+    return form === 'lasso' ? this.lassoPath() : this.lambdaPath();
+  }
+
   solve(strategy: Strategy, params: WeightsParams): StrategyResult {
     const { c, k } = this;
     const names = this.problem.names;
@@ -57,13 +76,24 @@ class WeightsSession {
       case 'convex':
         return strategyResult(c, names, this.convexHull());
       case 'sparse': {
+        const form = params.form ?? DEFAULT_SPARSE_FORM;
+        if (form === 'lasso') {
+          const { path, data } = this.lassoSolution();
+          const { lambda, rho } = resolveSparsePenalty(path, params);
+          const raw = sparseAt(path, lambda);
+          // No prototype correlates positively with the target: the lasso keeps nothing; use the nearest.
+          const w = normalisedLasso(path, raw) ?? Array.from(nearestWeights(c, k));
+          return strategyResult(c, names, w, { lambda, lambda_star: path.lambda_star, ...(rho !== undefined ? { rho } : {}), form, objective: lassoObjective(c, data, raw, lambda) });
+        }
+        if (form !== 'constrained') {
+          throw new ComposerError('weights', `unknown sparse form '${String(form)}'`, undefined, 'use constrained or lasso');
+        }
         const path = this.lambdaPath();
-        const lambda = params.lambda ?? defaultLambda(path);
-        requireLambda(lambda);
+        const { lambda, rho } = resolveSparsePenalty(path, params);
         // The path point is optimal; strictly inside (0, λ*) the minimiser may not be unique.
         const onPath = sparseAt(path, lambda);
         const w = lambda > 0 && lambda < path.lambda_star ? minimumNormSparse(c, k, onPath, lambda) : onPath;
-        return strategyResult(c, names, w, { lambda, lambda_star: path.lambda_star });
+        return strategyResult(c, names, w, { lambda, lambda_star: path.lambda_star, ...(rho !== undefined ? { rho } : {}), form: 'constrained' });
       }
       case 'nearest':
         return strategyResult(c, names, nearestWeights(c, k));
@@ -88,14 +118,19 @@ export function solveWeights(problem: WeightsProblem, params: WeightsParams): St
 
 const ALWAYS: Strategy[] = ['avg', 'sim', 'lin', 'sparse', 'convex', 'nearest'];
 
-export function solveAll(problem: WeightsProblem, params: WeightsParams): { strategies: Partial<Record<Strategy, StrategyResult>>; lambdaPath: LambdaPath } {
+export function solveAll(problem: WeightsProblem, params: WeightsParams): { strategies: Partial<Record<Strategy, StrategyResult>>; lambdaPath: LambdaPath; lambdaPaths: Partial<Record<SparseForm, LambdaPath>> } {
   const session = new WeightsSession(problem);
   const strategies: Partial<Record<Strategy, StrategyResult>> = {};
   for (const strategy of ALWAYS) strategies[strategy] = session.solve(strategy, params);
   if (params.manual) strategies.manual = session.solve('manual', params);
-  return { strategies, lambdaPath: session.lambdaPath() };
+  return {
+    strategies,
+    lambdaPath: session.pathOf(params.form ?? DEFAULT_SPARSE_FORM),
+    lambdaPaths: { constrained: session.lambdaPath(), lasso: session.lassoPath() },
+  };
 }
 
-export function lambdaPath(problem: WeightsProblem): LambdaPath {
-  return new WeightsSession(problem).lambdaPath();
+/** The λ-path of one sparse form (default: the constrained one). */
+export function lambdaPath(problem: WeightsProblem, form: SparseForm = 'constrained'): LambdaPath {
+  return new WeightsSession(problem).pathOf(form);
 }

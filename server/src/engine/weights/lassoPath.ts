@@ -1,0 +1,252 @@
+/**
+ * The lasso form of sparse: the non-negative Lasso
+ *
+ *   w(λ) = argmin ½‖t − Σwᵢpᵢ‖² + λ‖w‖₁  s.t. w ≥ 0,
+ *
+ * then normalised to Σw = 1 (the composite is Σwᵢ ΔWᵢ with weights summing to 1). Unlike the
+ * constrained form (where Σw = 1 makes ‖w‖₁ = 1 + 2·negative mass, so λ only prices negative
+ * weights and the form equals `lin` whenever `lin` ≥ 0), the L1 penalty here shrinks every weight and
+ * drives the small ones to exactly 0.
+ *
+ * No centring: the problem is solved as written, relative to the encoder's origin. With Σw free the
+ * fit Σwᵢpᵢ is not an affine combination, so no choice of origin makes it translation invariant;
+ * centring at the target makes w = 0 optimal, and centring at the candidates' mean p̄ (t − p̄ ≈
+ * Σwᵢ(pᵢ − p̄)) makes w and w + c·1 fit equally, so w ≥ 0 no longer constrains anything and the form
+ * becomes a fixed transform of `lin`. The objective is evaluated through the translation-invariant
+ * pieces (C, dᵢ·t, t·t with dᵢ = t − pᵢ) so the residual itself keeps its precision.
+ *
+ * Exact homotopy (LARS with non-negativity), followed DOWN from λ* = max(0, maxᵢ pᵢ·t), where w = 0:
+ * on the active set A (positive weights) the KKT conditions G_AA·w_A = b_A − λ·1 (G = PᵀP, b = Pᵀt)
+ * and b_j − (Gw)_j ≤ λ off A make w linear in λ. Events: an active weight reaches 0 (it leaves), or
+ * an inactive correlation b_j − (Gw)_j reaches λ (it joins). Singular G_AA (duplicates, k > D): the
+ * system G_AA·d = 1 is still consistent (1 = P_Aᵀ(t − Pw)/λ is in the range of P_Aᵀ), and the
+ * minimum-norm (pseudo-inverse) direction keeps every point optimal.
+ */
+import { ComposerError } from '../errors';
+import type { LambdaPath } from '../types';
+import { choleskySolve, pseudoInverseSolve, symmetricEigen } from './symmetricEigen';
+
+export interface LassoData {
+  /** G_ij = pᵢ·pⱼ */
+  gram: Float64Array;
+  /** b_i = pᵢ·t */
+  b: Float64Array;
+  /** e_i = (t − pᵢ)·t */
+  e: Float64Array;
+  /** t·t */
+  tt: number;
+}
+
+export function lassoData(target: Float64Array, prototypes: Float64Array[]): LassoData {
+  const k = prototypes.length;
+  const dim = target.length;
+  const gram = new Float64Array(k * k);
+  const b = new Float64Array(k);
+  const e = new Float64Array(k);
+  let tt = 0;
+  for (let d = 0; d < dim; d++) tt += target[d] * target[d];
+  for (let i = 0; i < k; i++) {
+    const p = prototypes[i];
+    let bi = 0;
+    let ei = 0;
+    for (let d = 0; d < dim; d++) { bi += p[d] * target[d]; ei += (target[d] - p[d]) * target[d]; }
+    b[i] = bi;
+    e[i] = ei;
+    for (let j = i; j < k; j++) {
+      const q = prototypes[j];
+      let s = 0;
+      for (let d = 0; d < dim; d++) s += p[d] * q[d];
+      gram[i * k + j] = s;
+      gram[j * k + i] = s;
+    }
+  }
+  return { gram, b, e, tt };
+}
+
+/**
+ * ½‖t − Σwᵢpᵢ‖² + λ‖w‖₁ for raw (un-normalised) w ≥ 0, with t − Σwᵢpᵢ = Σwᵢdᵢ + (1 − Σw)·t:
+ * ½(wᵀCw + 2s·wᵀe + s²·t·t), s = 1 − Σw. Exact to rounding when the prototypes sit far from the origin.
+ */
+export function lassoObjective(c: Float64Array, data: LassoData, w: ArrayLike<number>, lambda: number): number {
+  const k = data.b.length;
+  let cw = 0;
+  let we = 0;
+  let total = 0;
+  for (let i = 0; i < k; i++) {
+    if (w[i] === 0) continue;
+    total += w[i];
+    we += w[i] * data.e[i];
+    let row = 0;
+    for (let j = 0; j < k; j++) row += c[i * k + j] * w[j];
+    cw += w[i] * row;
+  }
+  const s = 1 - total;
+  const squared = Math.max(0, cw + 2 * s * we + s * s * data.tt);
+  return 0.5 * squared + lambda * total;
+}
+
+function subGram(gram: Float64Array, k: number, subset: readonly number[]): Float64Array {
+  const m = subset.length;
+  const sub = new Float64Array(m * m);
+  for (let a = 0; a < m; a++) for (let c = 0; c < m; c++) sub[a * m + c] = gram[subset[a] * k + subset[c]];
+  return sub;
+}
+
+/** G_SS·x = 1: Cholesky first, the minimum-norm solution when G_SS is (numerically) singular. */
+function solveOnes(gram: Float64Array, k: number, subset: readonly number[], scale: number): Float64Array {
+  const m = subset.length;
+  const sub = subGram(gram, k, subset);
+  const ones = new Float64Array(m).fill(1);
+  return choleskySolve(sub, m, ones, scale) ?? pseudoInverseSolve(symmetricEigen(sub, m), m, ones, scale);
+}
+
+/** Above this many candidates at the boundary at once, joins are decided greedily, not enumerated. */
+const MAX_ENUMERATED_BOUNDARY = 10;
+
+/**
+ * dw/d(−λ) over all k: the free weights (w > 0) move with G_SS·d_S = 1, and each boundary candidate
+ * (w = 0, correlation = λ) either joins (d_j > 0, in S) or stays out with (Gd)_j ≥ 1 (its correlation
+ * falls at least as fast as λ). That is the KKT system of min ½dᵀGd − 1ᵀd over d_boundary ≥ 0: with
+ * several candidates at the boundary at once (degenerate ties, k > D) the subset that joins is found
+ * by enumeration (smallest first).
+ */
+function pathDirection(gram: Float64Array, k: number, free: readonly number[], boundary: readonly number[], scale: number): Float64Array {
+  const attempt = (joining: readonly number[]): Float64Array | null => {
+    const subset = [...free, ...joining].sort((a, b) => a - b);
+    const d = new Float64Array(k);
+    const x = subset.length > 0 ? solveOnes(gram, k, subset, scale) : new Float64Array(0);
+    subset.forEach((i, a) => { d[i] = x[a]; });
+    let dMax = 0;
+    for (const i of subset) dMax = Math.max(dMax, Math.abs(d[i]));
+    const g = (j: number) => { let s = 0; for (const i of subset) s += gram[j * k + i] * d[i]; return s; };
+    // Consistent (the pseudo-inverse of an inconsistent system is only a least-squares fit).
+    for (const i of subset) if (Math.abs(g(i) - 1) > 1e-6) return null;
+    for (const j of joining) if (!(d[j] > 1e-12 * dMax)) return null;
+    for (const j of boundary) if (!joining.includes(j) && g(j) < 1 - 1e-7) return null;
+    return d;
+  };
+  if (boundary.length <= MAX_ENUMERATED_BOUNDARY) {
+    const n = boundary.length;
+    const masks = Array.from({ length: 1 << n }, (_, m) => m).sort((a, b) => popcount(a) - popcount(b) || a - b);
+    for (const mask of masks) {
+      const d = attempt(boundary.filter((_, i) => mask & (1 << i)));
+      if (d) return d;
+    }
+  }
+  // Greedy: all join, then drop the one whose direction is most negative, until consistent.
+  let joining = [...boundary];
+  for (;;) {
+    const subset = [...free, ...joining].sort((a, b) => a - b);
+    const d = new Float64Array(k);
+    if (subset.length === 0) return d;
+    const x = solveOnes(gram, k, subset, scale);
+    subset.forEach((i, a) => { d[i] = x[a]; });
+    let worst = -1;
+    for (const j of joining) if (d[j] < 0 && (worst < 0 || d[j] < d[worst])) worst = j;
+    if (worst < 0) return d;
+    joining = joining.filter((j) => j !== worst);
+  }
+}
+
+function popcount(x: number): number {
+  let n = 0;
+  for (; x; x &= x - 1) n++;
+  return n;
+}
+
+/** The exact λ-path of the non-negative Lasso, breakpoints ascending in λ, raw (un-normalised) weights. */
+export function computeLassoPath(data: LassoData, names: readonly string[]): LambdaPath {
+  const { gram, b } = data;
+  const k = names.length;
+  let scale = 0;
+  for (let i = 0; i < k; i++) scale = Math.max(scale, gram[i * k + i]);
+  let lambdaStar = 0;
+  for (let i = 0; i < k; i++) lambdaStar = Math.max(lambdaStar, b[i]);
+  const zero = () => new Array<number>(k).fill(0);
+  if (!(lambdaStar > 1e-14 * Math.max(scale, Math.sqrt(data.tt) * Math.sqrt(scale)))) {
+    // No prototype correlates positively with the target: w = 0 for every λ.
+    return { names: [...names], breakpoints: [{ lambda: 0, weights: zero() }], lambda_star: 0, form: 'lasso' };
+  }
+  const tieTolerance = 1e-10 * lambdaStar;
+  const w = new Float64Array(k);
+  let lambda = lambdaStar;
+  const down: { lambda: number; weights: number[] }[] = [{ lambda, weights: zero() }];
+  const maxSteps = 20 * k + 100;
+  for (let step = 0; step < maxSteps; step++) {
+    const correlation = new Float64Array(k);
+    for (let j = 0; j < k; j++) {
+      let s = b[j];
+      for (let i = 0; i < k; i++) if (w[i] !== 0) s -= gram[j * k + i] * w[i];
+      correlation[j] = s;
+    }
+    const free: number[] = [];
+    const boundary: number[] = [];
+    for (let i = 0; i < k; i++) {
+      if (w[i] > 0) free.push(i);
+      else if (correlation[i] >= lambda - tieTolerance) boundary.push(i);
+    }
+    // Direction: as λ decreases by δ, w grows by δ·d (d = 0 off the support).
+    const d = pathDirection(gram, k, free, boundary, scale);
+    const support = new Uint8Array(k);
+    for (const i of free) support[i] = 1;
+    for (const j of boundary) if (d[j] > 0) support[j] = 1;
+    const inBoundary = new Uint8Array(k);
+    for (const j of boundary) inBoundary[j] = 1;
+    const gd = new Float64Array(k);
+    for (let j = 0; j < k; j++) {
+      let s = 0;
+      for (let i = 0; i < k; i++) if (d[i] !== 0) s += gram[j * k + i] * d[i];
+      gd[j] = s;
+    }
+    let delta = lambda;
+    const leaveAt = new Float64Array(k).fill(Infinity);
+    for (const i of free) {
+      if (d[i] < 0) { leaveAt[i] = w[i] / -d[i]; delta = Math.min(delta, leaveAt[i]); }
+    }
+    for (let j = 0; j < k; j++) {
+      if (support[j] || inBoundary[j]) continue;
+      // c_j − δ·(Gd)_j = λ − δ  ⇔  δ = (λ − c_j)/(1 − (Gd)_j)
+      const denominator = 1 - gd[j];
+      if (!(denominator > 0)) continue;
+      delta = Math.min(delta, Math.max(0, lambda - correlation[j]) / denominator);
+    }
+    const tie = delta + 1e-11 * lambdaStar;
+    const next = lambda - delta <= 1e-11 * lambdaStar ? 0 : lambda - delta;
+    const moved = lambda - next;
+    for (let i = 0; i < k; i++) if (support[i]) w[i] += moved * d[i];
+    for (let i = 0; i < k; i++) if (leaveAt[i] <= tie || w[i] < 0) w[i] = 0;
+    lambda = next;
+    // Re-solve on the support at this λ when the minimiser is unique: no drift from accumulated steps.
+    const now: number[] = [];
+    for (let i = 0; i < k; i++) if (w[i] > 0) now.push(i);
+    if (now.length > 0) {
+      // Only when the minimiser is unique (else the path keeps its own, continuous, minimiser).
+      const exact = choleskySolve(subGram(gram, k, now), now.length, Float64Array.from(now, (i) => b[i] - lambda), scale);
+      if (exact && exact.every((x) => x > 0)) now.forEach((i, a) => { w[i] = exact[a]; });
+    }
+    const last = down[down.length - 1];
+    if (last.lambda === lambda) last.weights = Array.from(w);
+    else down.push({ lambda, weights: Array.from(w) });
+    if (lambda === 0) {
+      return { names: [...names], breakpoints: down.reverse().map((p) => ({ lambda: p.lambda, weights: p.weights.map((x) => (x === 0 ? 0 : x)) })), lambda_star: lambdaStar, form: 'lasso' };
+    }
+  }
+  throw new ComposerError('internal', 'the lasso λ-path did not terminate', undefined, 'please report this problem with its prototypes');
+}
+
+/**
+ * Normalised lasso weights at λ from the raw path point. At λ ≥ λ* every raw weight is 0; the limit of
+ * w/Σw as λ → λ*⁻ is the direction of the path's first segment (constant along it), which is what we
+ * use. Null when the path is all zero (no prototype correlates positively with the target).
+ */
+export function normalisedLasso(path: LambdaPath, raw: ArrayLike<number>): number[] | null {
+  let total = 0;
+  for (let i = 0; i < raw.length; i++) total += raw[i];
+  if (total > 0) return Array.from(raw, (x) => x / total);
+  const points = path.breakpoints;
+  for (let p = points.length - 1; p >= 0; p--) {
+    const s = points[p].weights.reduce((a, x) => a + x, 0);
+    if (s > 0) return points[p].weights.map((x) => x / s);
+  }
+  return null;
+}
