@@ -348,3 +348,23 @@ test('real gpt2 pair: ΔW of the ties / dare_ties composites vs the dense refere
     }
   }
 });
+
+test('recipe: the entry-wise methods take density, seed and normalize; unused ones are flagged; out-of-range refused', async () => {
+  const { checkRecipe } = await import('../../server/src/engine/recipe');
+  const { VALID_RECIPE, edit } = await import('../recipe/fixtures');
+  const FILE = '/ws/recipes/prostate-e.compose.yaml';
+  const withMerge = (m: string) => edit(VALID_RECIPE, 'merge: { method: svd, rank: 16, dtype: bf16, modules_to_save: refuse }', `merge: ${m}`);
+  const dare = checkRecipe(withMerge('{ method: dare_ties, density: 0.3, rank: 8, seed: 5 }'), FILE, { workspaceRoot: '/' });
+  assert.deepEqual(dare.problems.filter((p) => p.severity !== 'information'), []);
+  const spec = dare.recipe!.spec.merge;
+  assert.deepEqual([spec.method, spec.rank, spec.density, spec.seed, spec.normalize], ['dare_ties', 8, 0.3, 5, false]);
+  const ties = checkRecipe(withMerge('{ method: ties, rank: 8 }'), FILE, { workspaceRoot: '/' }).recipe!.spec.merge;
+  assert.deepEqual([ties.density, ties.seed, ties.normalize], [0.2, undefined, false]);
+  const unusedSeed = checkRecipe(withMerge('{ method: ties, seed: 3 }'), FILE, { workspaceRoot: '/' });
+  assert.ok(unusedSeed.problems.some((p) => p.code === 'unused-parameter' && p.path?.join('.') === 'merge.seed'));
+  const unusedDensity = checkRecipe(withMerge('{ method: svd, density: 0.5 }'), FILE, { workspaceRoot: '/' });
+  assert.ok(unusedDensity.problems.some((p) => p.code === 'unused-parameter' && p.path?.join('.') === 'merge.density'));
+  for (const bad of ['{ method: ties, density: 0 }', '{ method: ties, density: 1.5 }', '{ method: dare_ties, seed: -1 }', '{ method: dare }']) {
+    assert.ok(checkRecipe(withMerge(bad), FILE, { workspaceRoot: '/' }).problems.some((p) => p.severity === 'error'), bad);
+  }
+});
