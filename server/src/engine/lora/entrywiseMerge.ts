@@ -206,7 +206,6 @@ export async function entrywiseModule(
   const inv = 1 / density;
   const weightAll = groups.reduce((s, g) => s + g.weight, 0);
   let disagreements = 0;
-  const x = new Float64Array(G);
   for (let i0 = 0; i0 < m; i0 += step) {
     if (signal?.aborted) throw new ComposerError('cancelled', 'merge cancelled; the previous output (if any) is untouched');
     const i1 = Math.min(m, i0 + step);
@@ -214,33 +213,40 @@ export async function entrywiseModule(
     for (const [gi, g] of groups.entries()) blocks.push(await groupBlock(panels, g, aOf[gi], i0, i1, products));
     const base = i0 * n;
     const len = (i1 - i0) * n;
-    for (let e = 0; e < len; e++) {
-      const index = base + e;
-      for (let gi = 0; gi < G; gi++) {
-        let v = blocks[gi][e];
-        if (trims) {
-          const t = trim[gi];
-          if (!t.all) {
-            const mag = Math.abs(v);
-            if (mag > t.tau) {
-              // kept
-            } else if (mag === t.tau && t.ties > 0) t.ties--;
-            else v = 0;
+    // sparsify each adapter's block in place (row-major order within and across blocks)
+    for (let gi = 0; gi < G; gi++) {
+      const blk = blocks[gi];
+      if (trims) {
+        const t = trim[gi];
+        if (!t.all) {
+          const tau = t.tau;
+          let ties = t.ties;
+          for (let e = 0; e < len; e++) {
+            const v = blk[e];
+            const mag = v < 0 ? -v : v;
+            if (mag > tau) continue;
+            if (mag === tau && ties > 0) ties--;
+            else blk[e] = 0;
           }
-        } else if (drops) {
-          v = dareUniform(keys[gi], index) < density ? v * inv : 0;
+          t.ties = ties;
         }
-        if (v !== 0) kept[gi]++;
-        x[gi] = v;
+      } else if (drops) {
+        const key = keys[gi];
+        for (let e = 0; e < len; e++) blk[e] = dareUniform(key, base + e) < density ? blk[e] * inv : 0;
       }
-      let sum = 0, divisor = 0;
-      if (elect) {
+      let nonzero = 0;
+      for (let e = 0; e < len; e++) if (blk[e] !== 0) nonzero++;
+      kept[gi] += nonzero;
+    }
+    if (elect) {
+      for (let e = 0; e < len; e++) {
         let mass = 0;
-        for (let gi = 0; gi < G; gi++) mass += x[gi];
+        for (let gi = 0; gi < G; gi++) mass += blocks[gi][e];
         const positive = mass >= 0;
+        let sum = 0, divisor = 0;
         let dropped = false;
         for (let gi = 0; gi < G; gi++) {
-          const v = x[gi];
+          const v = blocks[gi][e];
           if (v === 0) continue;
           if (v > 0 === positive) {
             sum += v;
@@ -248,12 +254,16 @@ export async function entrywiseModule(
           } else dropped = true;
         }
         if (dropped) disagreements++;
-        if (divisor === 0) divisor = 1;
-      } else {
-        for (let gi = 0; gi < G; gi++) sum += x[gi];
-        divisor = Math.abs(weightAll) < 1e-8 ? 1 : weightAll;
+        out[base + e] = options.normalize ? sum / (divisor === 0 ? 1 : divisor) : sum;
       }
-      out[index] = options.normalize ? sum / divisor : sum;
+    } else {
+      const divisor = Math.abs(weightAll) < 1e-8 ? 1 : weightAll;
+      out.fill(0, base, base + len);
+      for (let gi = 0; gi < G; gi++) {
+        const blk = blocks[gi];
+        for (let e = 0; e < len; e++) out[base + e] += blk[e];
+      }
+      if (options.normalize) for (let e = 0; e < len; e++) out[base + e] /= divisor;
     }
   }
   return { kept, disagreements };
