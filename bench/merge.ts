@@ -1,6 +1,8 @@
 /**
  * Merge benchmark: LLaMA-3-8B-shaped LoRA adapters (32 layers × q,k,v,o,gate,up,down; hidden 4096,
- * kv 1024, intermediate 14336; r = 16; bf16) × 3, merged to rank 16 with svd and with cat.
+ * kv 1024, intermediate 14336; r = 16; bf16) × 3, merged to rank 16 with svd and with cat (and, with
+ * --methods, the entry-wise ties, dare_linear, dare_ties, magnitude_prune at --density, default 0.2; run
+ * one method per process to read its own peak RSS).
  * Prints time, peak RSS and the ratio to the I/O floor measured in the same run (reading the input
  * files + writing an output of the same size as the merge's).
  *
@@ -8,11 +10,12 @@
  * printed (wall and process CPU time: the box may be shared).
  *
  *   node --import tsx bench/merge.ts [--layers N] [--adapters K] [--rank R] [--products auto|js] [--repeat N] [--keep]
+ *                                    [--methods svd,cat,ties,dare_linear,dare_ties,magnitude_prune] [--density D]
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { mergeAdapters, type MergeResult } from '../server/src/engine/lora/merge';
+import { mergeAdapters, type MergeMethod, type MergeResult } from '../server/src/engine/lora/merge';
 import { writeSafetensors, type TensorToWrite } from '../server/src/engine/lora/safetensors';
 
 function flag(name: string, fallback: string): string {
@@ -26,6 +29,8 @@ const rank = Number(flag('rank', '16'));
 const products = flag('products', 'auto') as 'auto' | 'js';
 const keep = process.argv.includes('--keep');
 const repeat = Math.max(1, Number(flag('repeat', '3')));
+const methods = flag('methods', 'svd,cat').split(',') as MergeMethod[];
+const density = Number(flag('density', '0.2'));
 
 const HIDDEN = 4096, KV = 1024, INTERMEDIATE = 14336;
 const MODULES: [string, number, number][] = [
@@ -111,7 +116,7 @@ async function main() {
     const files = inputs.map((i) => path.join(i.path, 'adapter_model.safetensors'));
 
     const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-    for (const method of ['svd', 'cat'] as const) {
+    for (const method of methods) {
       const out = path.join(root, `out-${method}`);
       const walls: number[] = [], cpus: number[] = [], floors: number[] = [];
       let result: MergeResult | undefined;
@@ -119,7 +124,7 @@ async function main() {
       for (let run = 0; run < repeat; run++) {
         const cpu0 = process.cpuUsage();
         const t = performance.now();
-        result = await mergeAdapters(inputs, { method, rank, products }, out);
+        result = await mergeAdapters(inputs, { method, rank, products, density }, out);
         walls.push(performance.now() - t);
         const cpu = process.cpuUsage(cpu0);
         cpus.push((cpu.user + cpu.system) / 1000);
@@ -134,6 +139,11 @@ async function main() {
           `products ${result!.products}, energy kept min ${result!.energyKept.min.toFixed(4)} mean ${result!.energyKept.mean.toFixed(4)}; ` +
           `I/O floor ${(floor / 1000).toFixed(2)} s → ${(ms / floor).toFixed(2)}× floor; peak RSS so far ${mb(process.resourceUsage().maxRSS * 1024)}`,
       );
+      if (result!.entrywise) {
+        const errors = Object.values(result!.entrywise.relativeError);
+        const routes = Object.values(result!.entrywise.route);
+        console.log(`     density ${density}: truncation relative error max ${Math.max(...errors).toFixed(4)} mean ${(errors.reduce((x, y) => x + y, 0) / errors.length).toFixed(4)}; routes: ${routes.filter((r) => r === 'exact').length} exact, ${routes.filter((r) => r === 'randomized').length} randomized`);
+      }
       if (repeat > 1) {
         console.log(`     runs: wall ${walls.map((x) => (x / 1000).toFixed(2)).join(', ')} s; cpu ${cpus.map((x) => (x / 1000).toFixed(2)).join(', ')} s; floor ${floors.map((x) => (x / 1000).toFixed(2)).join(', ')} s (medians above)`);
       }

@@ -4,6 +4,7 @@ import Ajv2020 from 'ajv/dist/2020';
 import composeSchema from '../../schemas/compose.schema.json';
 import lockSchema from '../../schemas/lock.schema.json';
 import { RECIPE_DEFAULTS, checkRecipe } from '../../server/src/engine/recipe';
+import { MERGE_METHODS } from '../../server/src/engine/recipe/spec';
 import { SPARSE_FORMS, STRATEGIES } from '../../server/src/engine/types';
 
 type Schema = Record<string, any>;
@@ -48,7 +49,11 @@ test('every recipe field has a title, a description and examples that validate',
 test('schema enums and defaults match the engine', () => {
   const p = composeSchema.properties as Schema;
   assert.deepEqual(p.weights.properties.strategy.enum, [...STRATEGIES]);
-  assert.deepEqual(p.merge.properties.method.enum, ['cat', 'svd']);
+  assert.deepEqual(p.merge.properties.method.enum, [...MERGE_METHODS]);
+  assert.deepEqual(
+    [RECIPE_DEFAULTS.density, RECIPE_DEFAULTS.seed, RECIPE_DEFAULTS.normalize],
+    [p.merge.properties.density.default, p.merge.properties.seed.default, p.merge.properties.normalize.default],
+  );
   assert.deepEqual(p.merge.properties.dtype.enum, ['auto', 'f32', 'f16', 'bf16']);
   assert.equal(p.retrieve.properties.k.default, 5);
   assert.equal(p.weights.properties.strategy.default, 'sparse');

@@ -106,7 +106,7 @@ export function lockSummary(lock: LockFile): string {
   const out = [
     `recipe    ${lock.recipe.path} (${shortHash(lock.recipe.sha256)})`,
     `strategy  ${lock.strategy}${params.length ? ` ${params.join(' ')}` : ''}`,
-    `merge     ${lock.merge.method} rank ${lock.merge.rank} ${lock.merge.dtype} modules_to_save=${lock.merge.modules_to_save}`,
+    `merge     ${lock.merge.method} rank ${lock.merge.rank} ${lock.merge.dtype} modules_to_save=${lock.merge.modules_to_save}${lock.merge.density !== undefined ? ` density=${lock.merge.density}` : ''}${lock.merge.seed !== undefined ? ` seed=${lock.merge.seed}` : ''}${lock.merge.normalize !== undefined ? ` normalize=${lock.merge.normalize}` : ''}`,
     `library   ${lock.library.uri} v${lock.library.version} (${lock.library.size} adapters)`,
     `encoder   ${lock.encoder.sha256 === null ? 'none' : shortHash(lock.encoder.sha256)} ${lock.encoder.dim}-d`,
     `target    ${lock.target.source} ${lock.target.count} × ${lock.target.dim}-d (${shortHash(lock.target.sha256)})`,

@@ -54,6 +54,7 @@ function lambdaLine(plan: PlanJson): string {
 /** `merge: cat, exact (rank 24)` or the truncation an svd merge will make, predicted from the factors. */
 export function mergeLine(merge: NonNullable<PlanJson['merge']>): string {
   if (merge.method === 'cat') return `merge: cat, exact (rank ${merge.total_rank} = Σ rᵢ)`;
+  if (merge.method !== 'svd') return `merge: ${merge.method} density ${merge.density} → rank ${merge.rank} (entry-wise on the dense ΔWᵢ; the truncation error is reported when composing)`;
   if (merge.exact) return `merge: svd rank ${merge.rank}, exact (Σ rᵢ = ${merge.total_rank})`;
   const p = merge.predicted;
   const loss = p ? `: kept energy ${formatNumber(p.energy_kept.overall, 6)} (min over modules ${formatNumber(p.energy_kept.min, 6)}), relative ΔW error ${formatNumber(p.relative_error.overall)} (max ${formatNumber(p.relative_error.max)}) in ${p.truncated_modules} of ${p.modules} modules` : '';

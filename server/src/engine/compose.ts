@@ -144,6 +144,9 @@ async function composeWith(planner: Planner, recipeFile: string, options: Compos
       {
         method: recipe.spec.merge.method,
         rank: recipe.spec.merge.rank,
+        density: recipe.spec.merge.density,
+        seed: recipe.spec.merge.seed,
+        normalize: recipe.spec.merge.normalize,
         dtype: recipe.spec.merge.dtype === 'auto' ? undefined : recipe.spec.merge.dtype,
         modulesToSave: recipe.spec.merge.modules_to_save,
         provider: options.provider as ProviderRequest | undefined,

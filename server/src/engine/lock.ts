@@ -30,7 +30,8 @@ export interface LockFile {
   strategy: string;
   parameters: Record<string, unknown>;
   weights: Record<string, number>;
-  merge: { method: string; rank: number; dtype: string; modules_to_save: string };
+  /** density and normalize for the entry-wise methods, seed for DARE (absent otherwise). */
+  merge: { method: string; rank: number; dtype: string; modules_to_save: string; density?: number; seed?: number; normalize?: boolean };
   output: { path: string; files: { path: string; sha256: string }[] };
 }
 
@@ -95,7 +96,15 @@ export function buildLock(input: {
     strategy: plan.strategy,
     parameters,
     weights: { ...selected.weights },
-    merge: { method: spec.merge.method, rank: spec.merge.rank, dtype: spec.merge.dtype, modules_to_save: spec.merge.modules_to_save },
+    merge: {
+      method: spec.merge.method,
+      rank: spec.merge.rank,
+      dtype: spec.merge.dtype,
+      modules_to_save: spec.merge.modules_to_save,
+      ...(spec.merge.density !== undefined ? { density: spec.merge.density } : {}),
+      ...(spec.merge.seed !== undefined ? { seed: spec.merge.seed } : {}),
+      ...(spec.merge.normalize !== undefined ? { normalize: spec.merge.normalize } : {}),
+    },
     output: { path: relativeToLock(paths.lock, paths.output), files: input.outputFiles.map((f) => ({ path: f.path, sha256: f.sha256 })) },
   };
 }

@@ -646,5 +646,7 @@ function mergePlan(recipe: Recipe, weights: Record<string, number>, candidates: 
   const merge = recipe.spec.merge;
   const totalRank = candidates.filter((c) => Math.abs(weights[c.name] ?? 0) > 1e-12).reduce((s, c) => s + c.rank, 0);
   if (merge.method === 'cat') return { method: 'cat', total_rank: totalRank, exact: true };
+  // entry-wise methods change which entries survive: never Σ wᵢΔWᵢ; their truncation error is measured when composing
+  if (merge.method !== 'svd') return { method: merge.method, rank: merge.rank, density: merge.density, total_rank: totalRank, exact: false };
   return { method: 'svd', rank: merge.rank, total_rank: totalRank, exact: merge.rank >= totalRank };
 }

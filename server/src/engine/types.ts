@@ -89,9 +89,12 @@ export interface PlanJson {
 }
 
 export interface MergePlan {
-  method: 'cat' | 'svd';
-  /** svd only. */
+  /** cat, svd, or an entry-wise method (ties, dare_linear, dare_ties, magnitude_prune). */
+  method: 'cat' | 'svd' | 'ties' | 'dare_linear' | 'dare_ties' | 'magnitude_prune';
+  /** svd and the entry-wise methods. */
   rank?: number;
+  /** Entry-wise methods only. */
+  density?: number;
   /** Σ rᵢ of the adapters with a nonzero weight under the selected strategy. */
   total_rank: number;
   /** False when svd's rank is below total_rank: the composite is then not Σ wᵢ ΔWᵢ. */

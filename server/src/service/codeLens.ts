@@ -61,7 +61,7 @@ export function selectedTitle(plan: PlanJson): string {
   for (const [name, w] of shown) parts.push(`${name} ${weightText(w)}`);
   if (nonzero.length > shown.length) parts.push(`+${nonzero.length - shown.length} more`);
   parts.push(`residual ${shortNumber(result.residual)}`);
-  if (plan.merge && !plan.merge.exact) parts.push(`⚠ svd rank ${plan.merge.rank} < Σr ${plan.merge.total_rank}: truncates`);
+  if (plan.merge && plan.merge.method === 'svd' && !plan.merge.exact) parts.push(`⚠ svd rank ${plan.merge.rank} < Σr ${plan.merge.total_rank}: truncates`);
   return parts.join(' · ');
 }
 

@@ -58,7 +58,7 @@ Options:
       if (override) plan.strategy = override as Strategy;
       plan.warnings = outcome.problems.filter((p) => p.severity === 'warning').map((p) => (problemHint(p) ? `${p.message} (hint: ${problemHint(p)})` : p.message));
       // A truncating svd merge: what it would lose, from the factors, before anything is composed.
-      if (plan.merge && !plan.merge.exact && plan.merge.rank !== undefined) {
+      if (plan.merge && plan.merge.method === 'svd' && !plan.merge.exact && plan.merge.rank !== undefined) {
         const weights = plan.strategies[plan.strategy]?.weights ?? {};
         const byName = new Map(outcome.candidates!.map((c) => [c.name, c]));
         const inputs = Object.entries(weights).filter(([, w]) => w !== 0).map(([name, weight]) => ({ name, path: byName.get(name)!.path, weight }));

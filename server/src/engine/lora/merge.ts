@@ -4,6 +4,8 @@
  *   cat: concatenated factors, rank Σrᵢ, exact to the output dtype's rounding;
  *   svd: the best rank-r approximation, from the two R×R Grams of the factors (never the dense m×n
  *        matrix; see truncatedProduct.ts), with float32 output products when the output is bf16 or f16.
+ *   ties, dare_linear, dare_ties, magnitude_prune: entry-wise on the dense wᵢ·ΔWᵢ, one module at a time
+ *        (entrywiseMerge.ts), written back at rank r by a truncated SVD of the dense result (denseTruncation.ts).
  * Factors are decoded straight into concatenated panels in reused buffers (scratch.ts), one module
  * at a time, and each output tensor is encoded and written as soon as it is known.
  * The output folder is written atomically (staging folder + rename).
@@ -21,6 +23,8 @@ import { layoutForFormat, outputTensors, WEIGHTS_FILE, type OutputLayout, type O
 import { encodeFromFloat64, firstNonFiniteEncoded, fitsFloat32, FLOAT_MAX, parseFloatDType, widestFloatDType, type FloatDType } from './dtypes';
 import { shortModuleName } from './describe';
 import { openAdapter } from './formats';
+import { entrywiseModule, isEntrywiseMethod, ENTRYWISE_METHODS, type EntrywiseMethod } from './entrywiseMerge';
+import { truncateDense, type TruncationRoute } from './denseTruncation';
 import { gramsJs, jsProducts, ortProducts, truncateModule, truncationMix, type FactorPanels, type PanelProducts } from './truncatedProduct';
 import { SafetensorsStream } from './safetensors';
 import { modulesToSaveRefused, noSharedModules, shapeConflict } from './mergeVerdicts';
@@ -35,7 +39,7 @@ export interface MergeInput {
   expect?: RecordedFacts;
 }
 
-export type MergeMethod = 'cat' | 'svd';
+export type MergeMethod = 'cat' | 'svd' | EntrywiseMethod;
 export type ModulesToSavePolicy = 'refuse' | 'drop' | 'average';
 
 export interface MergeProgress {
@@ -49,6 +53,14 @@ export interface MergeOptions {
   method: MergeMethod;
   /** svd: the output rank (default: the largest input rank). */
   rank?: number;
+  /** Entry-wise methods: the fraction of entries kept, in (0, 1] (default 0.2). */
+  density?: number;
+  /** DARE's seed, an integer (default 0). */
+  seed?: number;
+  /** Entry-wise methods: mergekit's normalize (divide by the contributing weights' sum); default false (sum). */
+  normalize?: boolean;
+  /** Entry-wise methods: how the dense result is truncated (default auto: exact up to min(m, n) = 1024). */
+  truncation?: 'auto' | TruncationRoute;
   /** Output dtype (bf16, f16, f32, f64); default: the inputs' (the widest when they differ). */
   dtype?: string;
   /** Full replacement weights (PEFT modules_to_save): refuse (default), drop, or average with the merge weights. */
@@ -95,6 +107,8 @@ export interface MergeResult {
   /** Where the heavy products ran (js, onnxruntime-cpu, …). */
   products: string;
   warnings: string[];
+  /** Entry-wise methods: the parameters and, per module, the truncation's relative error and route. */
+  entrywise?: { density: number; seed: number; normalize: boolean; relativeError: Record<string, number>; route: Record<string, TruncationRoute> };
 }
 
 interface Contribution {
@@ -157,8 +171,14 @@ function validateInputs(inputs: MergeInput[], options: MergeOptions): void {
     names.add(i.name);
     if (typeof i.weight !== 'number' || !Number.isFinite(i.weight)) throw new ComposerError('non-finite', `weight of "${i.name}" is ${i.weight}`);
   }
-  if (options.method !== 'cat' && options.method !== 'svd') {
-    throw new ComposerError('usage', `unknown merge method "${String(options.method)}"`, undefined, "use 'cat' (exact, rank Σrᵢ) or 'svd' (best rank-r approximation)");
+  if (options.method !== 'cat' && options.method !== 'svd' && !isEntrywiseMethod(options.method)) {
+    throw new ComposerError('usage', `unknown merge method "${String(options.method)}"`, undefined, `use 'cat' (exact, rank Σrᵢ), 'svd' (best rank-r approximation) or one of ${ENTRYWISE_METHODS.join(', ')}`);
+  }
+  if (options.density !== undefined && !(typeof options.density === 'number' && options.density > 0 && options.density <= 1)) {
+    throw new ComposerError('usage', `density must be a number in (0, 1], found ${options.density}`);
+  }
+  if (options.seed !== undefined && !(Number.isSafeInteger(options.seed) && options.seed >= 0)) {
+    throw new ComposerError('usage', `seed must be a non-negative integer, found ${options.seed}`);
   }
   if (options.rank !== undefined && (!Number.isInteger(options.rank) || options.rank < 1)) {
     throw new ComposerError('usage', `rank must be a positive integer, found ${options.rank}`);
@@ -285,7 +305,8 @@ function planMerge(inputs: MergeInput[], adapters: LoraAdapter[], options: Merge
     const any = contributions[0]?.module ?? adapters.flatMap((a) => [...a.modules.values()]).find((m) => m.name === name)!;
     const innerRank = contributions.reduce((s, c) => s + c.module.rank, 0);
     if (innerRank === 0) continue; // every adapter with this module has weight 0
-    const rank = options.method === 'cat' ? innerRank : Math.min(rankOption, innerRank);
+    // the entry-wise methods' dense result is full rank: rank r, bounded by the module's shape only
+    const rank = options.method === 'cat' ? innerRank : isEntrywiseMethod(options.method) ? Math.min(rankOption, any.outFeatures, any.inFeatures) : Math.min(rankOption, innerRank);
     plans.push({ out: { name, rank, inFeatures: any.inFeatures, outFeatures: any.outFeatures, kernel: any.kernel, embedding: any.embedding }, contributions, innerRank });
   }
   if (plans.length === 0) throw new ComposerError('merge', 'every adapter has weight 0: the composite would be empty');
@@ -511,6 +532,9 @@ async function mergeOpened(inputs: MergeInput[], adapters: LoraAdapter[], option
   const staging = createStagingFolder(outputDir, { checked: options.outputChecked });
   const weightsPath = path.join(staging, WEIGHTS_FILE[layout]);
   const energy: Record<string, number> = {};
+  const entrywise = isEntrywiseMethod(options.method)
+    ? { density: options.density ?? 0.2, seed: options.seed ?? 0, normalize: options.normalize ?? false, relativeError: {} as Record<string, number>, route: {} as Record<string, TruncationRoute> }
+    : undefined as (NonNullable<MergeResult['entrywise']> & { lastEnergy?: number }) | undefined;
   const files: { path: string; sha256: string }[] = [];
   let stream: SafetensorsStream | undefined;
   const scratch = new Scratch();
@@ -541,6 +565,9 @@ async function mergeOpened(inputs: MergeInput[], adapters: LoraAdapter[], option
         if (options.method === 'cat') {
           factors = concatenatedFactors(panels, !contiguous);
           energy[plan.out.name] = 1;
+        } else if (entrywise) {
+          factors = await entrywiseFactors(adapters, inputs, plan, panels, options.method as EntrywiseMethod, entrywise, chosen.products, scratch, options);
+          energy[plan.out.name] = entrywise.lastEnergy!;
         } else {
           // float32 output products only where the output rounding is far coarser (bf16, f16)
           const precision = dtype === 'BF16' || dtype === 'F16' ? 'f32' : 'f64';
@@ -583,6 +610,7 @@ async function mergeOpened(inputs: MergeInput[], adapters: LoraAdapter[], option
       inputs: inputs.map((inp, i) => ({ name: inp.name, path: relativeToOutput(outputDir, inp.path), weight: inp.weight, format: adapters[i].format })),
       modules_to_save: { policy, names: saved.map((s) => s.name) },
       energy_kept: { min: Math.min(...values), mean: values.reduce((s, v) => s + v, 0) / values.length },
+      ...(entrywise ? { density: entrywise.density, seed: entrywise.seed, normalize: entrywise.normalize, relative_error_max: Math.max(...Object.values(entrywise.relativeError)) } : {}),
     };
     files.push({ path: 'composition.json', sha256: writeJsonFile(path.join(staging, 'composition.json'), composition) });
     if (options.signal?.aborted) throw cancelled();
@@ -605,6 +633,7 @@ async function mergeOpened(inputs: MergeInput[], adapters: LoraAdapter[], option
       modulesToSave: { policy, names: saved.map((s) => s.name) },
       products: chosen.products.name,
       warnings,
+      ...(entrywise ? { entrywise: { density: entrywise.density, seed: entrywise.seed, normalize: entrywise.normalize, relativeError: entrywise.relativeError, route: entrywise.route } } : {}),
     };
   } catch (e) {
     stream?.abort();
@@ -614,6 +643,34 @@ async function mergeOpened(inputs: MergeInput[], adapters: LoraAdapter[], option
     scratch.close();
     await chosen.dispose?.();
   }
+}
+
+/** ties / dare / magnitude_prune on one module: the dense merge, then its rank-r truncation. */
+async function entrywiseFactors(
+  adapters: LoraAdapter[],
+  inputs: MergeInput[],
+  plan: ModulePlan,
+  panels: FactorPanels,
+  method: EntrywiseMethod,
+  state: NonNullable<MergeResult['entrywise']> & { lastEnergy?: number },
+  products: PanelProducts,
+  scratch: Scratch,
+  options: MergeOptions,
+): Promise<MergedFactors> {
+  let row = 0;
+  const groups = plan.contributions.map((c) => {
+    const g = { key: inputs[c.adapter].name, row, rank: c.module.rank, weight: inputs[c.adapter].weight };
+    row += c.module.rank;
+    return g;
+  });
+  const { m, n } = panels;
+  const dense = scratch.float64('dense', m * n);
+  await entrywiseModule(panels, groups, plan.out.name, { method, density: state.density, seed: state.seed, normalize: state.normalize }, products, dense, options.signal);
+  const t = await truncateDense(dense, m, n, plan.out.rank, products, { route: options.truncation, seed: state.seed });
+  state.relativeError[plan.out.name] = t.relativeError;
+  state.route[plan.out.name] = t.route;
+  state.lastEnergy = t.energyKept;
+  return { a: t.a, b: t.b, k: t.rank };
 }
 
 /** Reads a composite (or any adapter) back in the normalised form. */

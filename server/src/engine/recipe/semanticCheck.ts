@@ -75,6 +75,13 @@ export function semanticProblems(recipe: Recipe, options: SemanticOptions = {}):
   if (given(merge, 'rank') && merge.method === 'cat') {
     push('warning', 'unused-parameter', '`rank` is unused: `cat` keeps every factor exactly (rank Σrᵢ)', ['merge', 'rank'], 'key', { unnecessary: true });
   }
+  const entrywise = ['ties', 'dare_linear', 'dare_ties', 'magnitude_prune'].includes(merge.method as string);
+  for (const key of ['density', 'normalize'] as const) {
+    if (given(merge, key) && !entrywise) push('warning', 'unused-parameter', `\`${key}\` is unused: it applies to the entry-wise methods (ties, dare_linear, dare_ties, magnitude_prune) only`, ['merge', key], 'key', { unnecessary: true });
+  }
+  if (given(merge, 'seed') && merge.method !== 'dare_linear' && merge.method !== 'dare_ties') {
+    push('warning', 'unused-parameter', '`seed` is unused: only dare_linear and dare_ties draw random masks', ['merge', 'seed'], 'key', { unnecessary: true });
+  }
   if (given(retrieve, 'k') && pinned) {
     push('warning', 'unused-parameter', '`k` is unused: `adapters` pins the candidates', ['retrieve', 'k'], 'key', { unnecessary: true });
   }

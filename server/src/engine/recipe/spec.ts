@@ -9,7 +9,11 @@ import { DEFAULT_SPARSE_FORM } from '../weights/forms';
 
 export const RECIPE_FORMAT = 1;
 
-export const MERGE_METHODS = ['cat', 'svd'] as const;
+export const MERGE_METHODS = ['cat', 'svd', 'ties', 'dare_linear', 'dare_ties', 'magnitude_prune'] as const;
+/** The entry-wise methods (on the dense wᵢ·ΔWᵢ), which take density, seed and normalize. */
+export const ENTRYWISE_MERGE_METHODS: readonly MergeMethod[] = ['ties', 'dare_linear', 'dare_ties', 'magnitude_prune'];
+/** The methods that draw random masks (and so record their seed). */
+export const SEEDED_MERGE_METHODS: readonly MergeMethod[] = ['dare_linear', 'dare_ties'];
 export type MergeMethod = (typeof MERGE_METHODS)[number];
 export const MERGE_DTYPES = ['auto', 'f32', 'f16', 'bf16'] as const;
 export type MergeDtype = (typeof MERGE_DTYPES)[number];
@@ -29,6 +33,9 @@ export const RECIPE_DEFAULTS = {
   /** Exact (Σ wᵢ ΔWᵢ, rank Σrᵢ); svd truncates when its rank is below Σrᵢ. */
   method: 'cat' as MergeMethod,
   rank: 16,
+  density: 0.2,
+  seed: 0,
+  normalize: false,
   dtype: 'auto' as MergeDtype,
   modulesToSave: 'refuse' as ModulesToSavePolicy,
   evaluateTimeout: 600,
@@ -67,8 +74,14 @@ export interface WeightsSpec {
 
 export interface MergeSpec {
   method: MergeMethod;
-  /** svd only. */
+  /** svd and the entry-wise methods. */
   rank: number;
+  /** Entry-wise methods only: fraction of entries kept (default 0.2). */
+  density?: number;
+  /** dare_linear / dare_ties only: the mask seed (default 0). */
+  seed?: number;
+  /** Entry-wise methods only: mergekit's normalize (default false: the surviving entries are summed). */
+  normalize?: boolean;
   dtype: MergeDtype;
   modules_to_save: ModulesToSavePolicy;
 }
@@ -157,6 +170,12 @@ export function applyDefaults(data: Record<string, unknown>, file: string): Reci
     },
     output: data.output as string,
   };
+  const method = spec.merge.method;
+  if (ENTRYWISE_MERGE_METHODS.includes(method)) {
+    spec.merge.density = typeof merge.density === 'number' ? merge.density : RECIPE_DEFAULTS.density;
+    spec.merge.normalize = typeof merge.normalize === 'boolean' ? merge.normalize : RECIPE_DEFAULTS.normalize;
+    if (SEEDED_MERGE_METHODS.includes(method)) spec.merge.seed = typeof merge.seed === 'number' ? merge.seed : RECIPE_DEFAULTS.seed;
+  }
   if (typeof data.description === 'string') spec.description = data.description;
   if (typeof retrieve.where === 'string') spec.retrieve.where = retrieve.where;
   if (Array.isArray(retrieve.adapters)) spec.retrieve.adapters = retrieve.adapters as string[];
