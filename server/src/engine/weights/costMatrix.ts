@@ -21,16 +21,27 @@ export function costMatrixOfValid(target: Float64Array, prototypes: Float64Array
     const offset = i * dim;
     for (let d = 0; d < dim; d++) differences[offset + d] = target[d] - p[d];
   }
+  const c = gramOfRows(differences, k, dim);
+  for (let i = 0; i < k * k; i++) {
+    if (!Number.isFinite(c[i])) {
+      throw new ComposerError('non-finite', 'the distances between the target and the candidate prototypes overflow float64', undefined, 'prototype values are too large; check the encoder output');
+    }
+  }
+  return c;
+}
+
+/** G_ij = rᵢ·rⱼ for k rows of length dim packed in one array (row i at i·dim). */
+export function gramOfRows(rows: Float64Array, k: number, dim: number): Float64Array {
   const c = new Float64Array(k * k);
   const dot = (oi: number, oj: number): number => {
     let s0 = 0;
     let s1 = 0;
     let d = 0;
     for (; d + 1 < dim; d += 2) {
-      s0 += differences[oi + d] * differences[oj + d];
-      s1 += differences[oi + d + 1] * differences[oj + d + 1];
+      s0 += rows[oi + d] * rows[oj + d];
+      s1 += rows[oi + d + 1] * rows[oj + d + 1];
     }
-    if (d < dim) s0 += differences[oi + d] * differences[oj + d];
+    if (d < dim) s0 += rows[oi + d] * rows[oj + d];
     return s0 + s1;
   };
   const set = (i: number, j: number, value: number) => {
@@ -52,10 +63,10 @@ export function costMatrixOfValid(target: Float64Array, prototypes: Float64Array
       const q = p + dim;
       let ap = 0, aq = 0, bp = 0, bq = 0;
       for (let d = 0; d < dim; d++) {
-        const ea = differences[a + d];
-        const eb = differences[b + d];
-        const ep = differences[p + d];
-        const eq = differences[q + d];
+        const ea = rows[a + d];
+        const eb = rows[b + d];
+        const ep = rows[p + d];
+        const eq = rows[q + d];
         ap += ea * ep;
         aq += ea * eq;
         bp += eb * ep;
@@ -72,11 +83,6 @@ export function costMatrixOfValid(target: Float64Array, prototypes: Float64Array
     }
   }
   if (i < k) set(i, i, dot(i * dim, i * dim));
-  for (let i = 0; i < k * k; i++) {
-    if (!Number.isFinite(c[i])) {
-      throw new ComposerError('non-finite', 'the distances between the target and the candidate prototypes overflow float64', undefined, 'prototype values are too large; check the encoder output');
-    }
-  }
   return c;
 }
 

@@ -24,6 +24,7 @@
  */
 import { ComposerError } from '../errors';
 import type { LambdaPath } from '../types';
+import { gramOfRows } from './costMatrix';
 import { choleskySolve, pseudoInverseSolve, symmetricEigen } from './symmetricEigen';
 
 export interface LassoData {
@@ -37,28 +38,41 @@ export interface LassoData {
   tt: number;
 }
 
-export function lassoData(target: Float64Array, prototypes: Float64Array[]): LassoData {
+export function lassoData(target: Float64Array, prototypes: Float64Array[], cost?: Float64Array): LassoData {
   const k = prototypes.length;
   const dim = target.length;
-  const gram = new Float64Array(k * k);
   const b = new Float64Array(k);
   const e = new Float64Array(k);
   let tt = 0;
   for (let d = 0; d < dim; d++) tt += target[d] * target[d];
+  let largestNorm = 0;
   for (let i = 0; i < k; i++) {
     const p = prototypes[i];
     let bi = 0;
     let ei = 0;
-    for (let d = 0; d < dim; d++) { bi += p[d] * target[d]; ei += (target[d] - p[d]) * target[d]; }
+    let pp = 0;
+    for (let d = 0; d < dim; d++) { const pd = p[d]; const td = target[d]; bi += pd * td; ei += (td - pd) * td; pp += pd * pd; }
     b[i] = bi;
     e[i] = ei;
-    for (let j = i; j < k; j++) {
-      const q = prototypes[j];
-      let s = 0;
-      for (let d = 0; d < dim; d++) s += p[d] * q[d];
-      gram[i * k + j] = s;
-      gram[j * k + i] = s;
+    largestNorm = Math.max(largestNorm, pp);
+  }
+  // pᵢ·pⱼ = (t − dᵢ)·(t − dⱼ) = bᵢ + bⱼ − t·t + C_ij: O(k²) from the cost matrix instead of O(k²·D),
+  // with an error of a few ulps of max(t·t, ‖pᵢ‖², C_ij). That matches the direct product's ulps of
+  // ‖pᵢ‖·‖pⱼ‖ only while t·t is no larger than the prototypes' norms; otherwise the direct Gram.
+  let gram: Float64Array;
+  if (cost && tt <= largestNorm) {
+    gram = new Float64Array(k * k);
+    for (let i = 0; i < k; i++) {
+      for (let j = i; j < k; j++) {
+        const g = b[i] + b[j] - tt + cost[i * k + j];
+        gram[i * k + j] = g;
+        gram[j * k + i] = g;
+      }
     }
+  } else {
+    const rows = new Float64Array(k * dim);
+    for (let i = 0; i < k; i++) rows.set(prototypes[i], i * dim);
+    gram = gramOfRows(rows, k, dim);
   }
   return { gram, b, e, tt };
 }
