@@ -25,6 +25,7 @@
 import { ComposerError } from '../errors';
 import type { LambdaPath } from '../types';
 import { gramOfRows } from './costMatrix';
+import { IncrementalCholesky } from './incrementalCholesky';
 import { choleskySolve, pseudoInverseSolve, symmetricEigen } from './symmetricEigen';
 
 export interface LassoData {
@@ -107,10 +108,12 @@ function subGram(gram: Float64Array, k: number, subset: readonly number[]): Floa
 }
 
 /** G_SS·x = 1: Cholesky first, the minimum-norm solution when G_SS is (numerically) singular. */
-function solveOnes(gram: Float64Array, k: number, subset: readonly number[], scale: number): Float64Array {
+function solveOnes(gram: Float64Array, k: number, subset: readonly number[], scale: number, factor: IncrementalCholesky): Float64Array {
   const m = subset.length;
-  const sub = subGram(gram, k, subset);
   const ones = new Float64Array(m).fill(1);
+  const fast = factor.solve(subset, ones);
+  if (fast) return fast;
+  const sub = subGram(gram, k, subset);
   return choleskySolve(sub, m, ones, scale) ?? pseudoInverseSolve(symmetricEigen(sub, m), m, ones, scale);
 }
 
@@ -124,11 +127,11 @@ const MAX_ENUMERATED_BOUNDARY = 10;
  * several candidates at the boundary at once (degenerate ties, k > D) the subset that joins is found
  * by enumeration (smallest first).
  */
-function pathDirection(gram: Float64Array, k: number, free: readonly number[], boundary: readonly number[], scale: number): Float64Array {
+function pathDirection(gram: Float64Array, k: number, free: readonly number[], boundary: readonly number[], scale: number, factor: IncrementalCholesky): Float64Array {
   const attempt = (joining: readonly number[]): Float64Array | null => {
     const subset = [...free, ...joining].sort((a, b) => a - b);
     const d = new Float64Array(k);
-    const x = subset.length > 0 ? solveOnes(gram, k, subset, scale) : new Float64Array(0);
+    const x = subset.length > 0 ? solveOnes(gram, k, subset, scale, factor) : new Float64Array(0);
     subset.forEach((i, a) => { d[i] = x[a]; });
     let dMax = 0;
     for (const i of subset) dMax = Math.max(dMax, Math.abs(d[i]));
@@ -153,7 +156,7 @@ function pathDirection(gram: Float64Array, k: number, free: readonly number[], b
     const subset = [...free, ...joining].sort((a, b) => a - b);
     const d = new Float64Array(k);
     if (subset.length === 0) return d;
-    const x = solveOnes(gram, k, subset, scale);
+    const x = solveOnes(gram, k, subset, scale, factor);
     subset.forEach((i, a) => { d[i] = x[a]; });
     let worst = -1;
     for (const j of joining) if (d[j] < 0 && (worst < 0 || d[j] < d[worst])) worst = j;
@@ -186,6 +189,7 @@ export function computeLassoPath(data: LassoData, names: readonly string[]): Lam
   let lambda = lambdaStar;
   const down: { lambda: number; weights: number[] }[] = [{ lambda, weights: zero() }];
   const maxSteps = 20 * k + 100;
+  const factor = new IncrementalCholesky(gram, k, scale);
   for (let step = 0; step < maxSteps; step++) {
     const correlation = new Float64Array(k);
     for (let j = 0; j < k; j++) {
@@ -200,7 +204,7 @@ export function computeLassoPath(data: LassoData, names: readonly string[]): Lam
       else if (correlation[i] >= lambda - tieTolerance) boundary.push(i);
     }
     // Direction: as λ decreases by δ, w grows by δ·d (d = 0 off the support).
-    const d = pathDirection(gram, k, free, boundary, scale);
+    const d = pathDirection(gram, k, free, boundary, scale, factor);
     const support = new Uint8Array(k);
     for (const i of free) support[i] = 1;
     for (const j of boundary) if (d[j] > 0) support[j] = 1;
@@ -235,7 +239,8 @@ export function computeLassoPath(data: LassoData, names: readonly string[]): Lam
     for (let i = 0; i < k; i++) if (w[i] > 0) now.push(i);
     if (now.length > 0) {
       // Only when the minimiser is unique (else the path keeps its own, continuous, minimiser).
-      const exact = choleskySolve(subGram(gram, k, now), now.length, Float64Array.from(now, (i) => b[i] - lambda), scale);
+      const rhs = Float64Array.from(now, (i) => b[i] - lambda);
+      const exact = factor.solve(now, rhs) ?? choleskySolve(subGram(gram, k, now), now.length, rhs, scale);
       if (exact && exact.every((x) => x > 0)) now.forEach((i, a) => { w[i] = exact[a]; });
     }
     const last = down[down.length - 1];
