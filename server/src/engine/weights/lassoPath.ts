@@ -39,6 +39,9 @@ export interface LassoData {
   tt: number;
 }
 
+/** See lassoData: the lasso Gram comes from C while t·t ≤ this many times max‖pᵢ‖². */
+const DERIVED_GRAM_RATIO = 16;
+
 export function lassoData(target: Float64Array, prototypes: Float64Array[], cost?: Float64Array): LassoData {
   const k = prototypes.length;
   const dim = target.length;
@@ -58,10 +61,12 @@ export function lassoData(target: Float64Array, prototypes: Float64Array[], cost
     largestNorm = Math.max(largestNorm, pp);
   }
   // pᵢ·pⱼ = (t − dᵢ)·(t − dⱼ) = bᵢ + bⱼ − t·t + C_ij: O(k²) from the cost matrix instead of O(k²·D),
-  // with an error of a few ulps of max(t·t, ‖pᵢ‖², C_ij). That matches the direct product's ulps of
-  // ‖pᵢ‖·‖pⱼ‖ only while t·t is no larger than the prototypes' norms; otherwise the direct Gram.
+  // with an error of a few ulps of max(t·t, ‖pᵢ‖², C_ij) ≤ a few ulps of 4·max(t·t, ‖p‖²). While
+  // t·t ≤ DERIVED_GRAM_RATIO·max‖pᵢ‖² that stays well inside the direct D-term dot product's own
+  // rounding bound (D·u·‖pᵢ‖·‖pⱼ‖, D = 768 for the encoders here); a target much farther from the
+  // origin than every prototype gets the direct Gram.
   let gram: Float64Array;
-  if (cost && tt <= largestNorm) {
+  if (cost && tt <= DERIVED_GRAM_RATIO * largestNorm) {
     gram = new Float64Array(k * k);
     for (let i = 0; i < k; i++) {
       for (let j = i; j < k; j++) {
