@@ -196,10 +196,14 @@ export function computeLassoPath(data: LassoData, names: readonly string[]): Lam
   const maxSteps = 20 * k + 100;
   const factor = new IncrementalCholesky(gram, k, scale);
   for (let step = 0; step < maxSteps; step++) {
+    // Sums over the nonzero entries only, in ascending order: the same sums as over all k.
+    const nonzero: number[] = [];
+    for (let i = 0; i < k; i++) if (w[i] !== 0) nonzero.push(i);
     const correlation = new Float64Array(k);
     for (let j = 0; j < k; j++) {
+      const row = j * k;
       let s = b[j];
-      for (let i = 0; i < k; i++) if (w[i] !== 0) s -= gram[j * k + i] * w[i];
+      for (const i of nonzero) s -= gram[row + i] * w[i];
       correlation[j] = s;
     }
     const free: number[] = [];
@@ -215,10 +219,13 @@ export function computeLassoPath(data: LassoData, names: readonly string[]): Lam
     for (const j of boundary) if (d[j] > 0) support[j] = 1;
     const inBoundary = new Uint8Array(k);
     for (const j of boundary) inBoundary[j] = 1;
+    const moving: number[] = [];
+    for (let i = 0; i < k; i++) if (d[i] !== 0) moving.push(i);
     const gd = new Float64Array(k);
     for (let j = 0; j < k; j++) {
+      const row = j * k;
       let s = 0;
-      for (let i = 0; i < k; i++) if (d[i] !== 0) s += gram[j * k + i] * d[i];
+      for (const i of moving) s += gram[row + i] * d[i];
       gd[j] = s;
     }
     let delta = lambda;
