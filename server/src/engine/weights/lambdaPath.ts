@@ -72,8 +72,9 @@ function followDown(c: Float64Array, k: number, lambdaStar: number, start: Float
   const maxSteps = 20 * k + 100;
   const system = new PathDirectionSystem(c, k);
   for (let step = 0; step < maxSteps; step++) {
-    const g = gradient(c, k, w);
     let active = activeList(sign);
+    // w is zero off the active set: 2·C·w over the active columns only (same sums, same order).
+    const g = gradientOn(c, k, w, active);
     let nu = 0;
     for (const i of active) nu += g[i] + lambda * sign[i];
     nu /= active.length;
@@ -123,12 +124,12 @@ function followDown(c: Float64Array, k: number, lambdaStar: number, start: Float
       const d = w[i] / direction[i];
       if (d > 0) { leaveAt[i] = d; delta = Math.min(delta, d); }
     }
-    const gDirection = gradient(c, k, direction);
+    const gDirection = gradientOn(c, k, direction, active);
     for (let j = 0; j < k; j++) {
       if (sign[j] !== 0) continue;
       const r = nu - g[j];
       const rho = dNu - gDirection[j];
-      for (const s of [1, -1]) {
+      for (let s = 1; s >= -1; s -= 2) {
         // r − δρ = s(λ − δ)  ⇔  δ = (λ − s·r)/(1 − s·ρ), with λ − s·r ≥ 0 while |r| ≤ λ.
         const numerator = lambda - s * r;
         const denominator = 1 - s * rho;
@@ -158,6 +159,22 @@ function followDown(c: Float64Array, k: number, lambdaStar: number, start: Float
     if (lambda === 0) return;
   }
   throw new ComposerError('internal', 'the sparse λ-path did not terminate', undefined, 'please report this problem with its prototypes');
+}
+
+/** 2·C·v for v zero off `columns` (ascending): `gradient` without scanning the zero columns. */
+function gradientOn(c: Float64Array, k: number, v: Float64Array, columns: readonly number[]): Float64Array {
+  const g = new Float64Array(k);
+  const n = columns.length;
+  for (let i = 0; i < k; i++) {
+    const row = i * k;
+    let s = 0;
+    for (let a = 0; a < n; a++) {
+      const j = columns[a];
+      if (v[j] !== 0) s += c[row + j] * v[j];
+    }
+    g[i] = 2 * s;
+  }
+  return g;
 }
 
 function activeList(sign: Int8Array): number[] {

@@ -24,6 +24,8 @@
  */
 import { ComposerError } from '../errors';
 import type { LambdaPath } from '../types';
+import { gramOfRows } from './costMatrix';
+import { IncrementalCholesky } from './incrementalCholesky';
 import { choleskySolve, pseudoInverseSolve, symmetricEigen } from './symmetricEigen';
 
 export interface LassoData {
@@ -37,28 +39,46 @@ export interface LassoData {
   tt: number;
 }
 
-export function lassoData(target: Float64Array, prototypes: Float64Array[]): LassoData {
+/** See lassoData: the lasso Gram comes from C while t·t ≤ this many times max‖pᵢ‖². */
+const DERIVED_GRAM_RATIO = 16;
+
+export function lassoData(target: Float64Array, prototypes: Float64Array[], cost?: Float64Array): LassoData {
   const k = prototypes.length;
   const dim = target.length;
-  const gram = new Float64Array(k * k);
   const b = new Float64Array(k);
   const e = new Float64Array(k);
   let tt = 0;
   for (let d = 0; d < dim; d++) tt += target[d] * target[d];
+  let largestNorm = 0;
   for (let i = 0; i < k; i++) {
     const p = prototypes[i];
     let bi = 0;
     let ei = 0;
-    for (let d = 0; d < dim; d++) { bi += p[d] * target[d]; ei += (target[d] - p[d]) * target[d]; }
+    let pp = 0;
+    for (let d = 0; d < dim; d++) { const pd = p[d]; const td = target[d]; bi += pd * td; ei += (td - pd) * td; pp += pd * pd; }
     b[i] = bi;
     e[i] = ei;
-    for (let j = i; j < k; j++) {
-      const q = prototypes[j];
-      let s = 0;
-      for (let d = 0; d < dim; d++) s += p[d] * q[d];
-      gram[i * k + j] = s;
-      gram[j * k + i] = s;
+    largestNorm = Math.max(largestNorm, pp);
+  }
+  // pᵢ·pⱼ = (t − dᵢ)·(t − dⱼ) = bᵢ + bⱼ − t·t + C_ij: O(k²) from the cost matrix instead of O(k²·D),
+  // with an error of a few ulps of max(t·t, ‖pᵢ‖², C_ij) ≤ a few ulps of 4·max(t·t, ‖p‖²). While
+  // t·t ≤ DERIVED_GRAM_RATIO·max‖pᵢ‖² that stays well inside the direct D-term dot product's own
+  // rounding bound (D·u·‖pᵢ‖·‖pⱼ‖, D = 768 for the encoders here); a target much farther from the
+  // origin than every prototype gets the direct Gram.
+  let gram: Float64Array;
+  if (cost && tt <= DERIVED_GRAM_RATIO * largestNorm) {
+    gram = new Float64Array(k * k);
+    for (let i = 0; i < k; i++) {
+      for (let j = i; j < k; j++) {
+        const g = b[i] + b[j] - tt + cost[i * k + j];
+        gram[i * k + j] = g;
+        gram[j * k + i] = g;
+      }
     }
+  } else {
+    const rows = new Float64Array(k * dim);
+    for (let i = 0; i < k; i++) rows.set(prototypes[i], i * dim);
+    gram = gramOfRows(rows, k, dim);
   }
   return { gram, b, e, tt };
 }
@@ -93,10 +113,12 @@ function subGram(gram: Float64Array, k: number, subset: readonly number[]): Floa
 }
 
 /** G_SS·x = 1: Cholesky first, the minimum-norm solution when G_SS is (numerically) singular. */
-function solveOnes(gram: Float64Array, k: number, subset: readonly number[], scale: number): Float64Array {
+function solveOnes(gram: Float64Array, k: number, subset: readonly number[], scale: number, factor: IncrementalCholesky): Float64Array {
   const m = subset.length;
-  const sub = subGram(gram, k, subset);
   const ones = new Float64Array(m).fill(1);
+  const fast = factor.solve(subset, ones);
+  if (fast) return fast;
+  const sub = subGram(gram, k, subset);
   return choleskySolve(sub, m, ones, scale) ?? pseudoInverseSolve(symmetricEigen(sub, m), m, ones, scale);
 }
 
@@ -110,11 +132,11 @@ const MAX_ENUMERATED_BOUNDARY = 10;
  * several candidates at the boundary at once (degenerate ties, k > D) the subset that joins is found
  * by enumeration (smallest first).
  */
-function pathDirection(gram: Float64Array, k: number, free: readonly number[], boundary: readonly number[], scale: number): Float64Array {
+function pathDirection(gram: Float64Array, k: number, free: readonly number[], boundary: readonly number[], scale: number, factor: IncrementalCholesky): Float64Array {
   const attempt = (joining: readonly number[]): Float64Array | null => {
     const subset = [...free, ...joining].sort((a, b) => a - b);
     const d = new Float64Array(k);
-    const x = subset.length > 0 ? solveOnes(gram, k, subset, scale) : new Float64Array(0);
+    const x = subset.length > 0 ? solveOnes(gram, k, subset, scale, factor) : new Float64Array(0);
     subset.forEach((i, a) => { d[i] = x[a]; });
     let dMax = 0;
     for (const i of subset) dMax = Math.max(dMax, Math.abs(d[i]));
@@ -139,7 +161,7 @@ function pathDirection(gram: Float64Array, k: number, free: readonly number[], b
     const subset = [...free, ...joining].sort((a, b) => a - b);
     const d = new Float64Array(k);
     if (subset.length === 0) return d;
-    const x = solveOnes(gram, k, subset, scale);
+    const x = solveOnes(gram, k, subset, scale, factor);
     subset.forEach((i, a) => { d[i] = x[a]; });
     let worst = -1;
     for (const j of joining) if (d[j] < 0 && (worst < 0 || d[j] < d[worst])) worst = j;
@@ -172,11 +194,16 @@ export function computeLassoPath(data: LassoData, names: readonly string[]): Lam
   let lambda = lambdaStar;
   const down: { lambda: number; weights: number[] }[] = [{ lambda, weights: zero() }];
   const maxSteps = 20 * k + 100;
+  const factor = new IncrementalCholesky(gram, k, scale);
   for (let step = 0; step < maxSteps; step++) {
+    // Sums over the nonzero entries only, in ascending order: the same sums as over all k.
+    const nonzero: number[] = [];
+    for (let i = 0; i < k; i++) if (w[i] !== 0) nonzero.push(i);
     const correlation = new Float64Array(k);
     for (let j = 0; j < k; j++) {
+      const row = j * k;
       let s = b[j];
-      for (let i = 0; i < k; i++) if (w[i] !== 0) s -= gram[j * k + i] * w[i];
+      for (const i of nonzero) s -= gram[row + i] * w[i];
       correlation[j] = s;
     }
     const free: number[] = [];
@@ -186,16 +213,19 @@ export function computeLassoPath(data: LassoData, names: readonly string[]): Lam
       else if (correlation[i] >= lambda - tieTolerance) boundary.push(i);
     }
     // Direction: as λ decreases by δ, w grows by δ·d (d = 0 off the support).
-    const d = pathDirection(gram, k, free, boundary, scale);
+    const d = pathDirection(gram, k, free, boundary, scale, factor);
     const support = new Uint8Array(k);
     for (const i of free) support[i] = 1;
     for (const j of boundary) if (d[j] > 0) support[j] = 1;
     const inBoundary = new Uint8Array(k);
     for (const j of boundary) inBoundary[j] = 1;
+    const moving: number[] = [];
+    for (let i = 0; i < k; i++) if (d[i] !== 0) moving.push(i);
     const gd = new Float64Array(k);
     for (let j = 0; j < k; j++) {
+      const row = j * k;
       let s = 0;
-      for (let i = 0; i < k; i++) if (d[i] !== 0) s += gram[j * k + i] * d[i];
+      for (const i of moving) s += gram[row + i] * d[i];
       gd[j] = s;
     }
     let delta = lambda;
@@ -221,7 +251,8 @@ export function computeLassoPath(data: LassoData, names: readonly string[]): Lam
     for (let i = 0; i < k; i++) if (w[i] > 0) now.push(i);
     if (now.length > 0) {
       // Only when the minimiser is unique (else the path keeps its own, continuous, minimiser).
-      const exact = choleskySolve(subGram(gram, k, now), now.length, Float64Array.from(now, (i) => b[i] - lambda), scale);
+      const rhs = Float64Array.from(now, (i) => b[i] - lambda);
+      const exact = factor.solve(now, rhs) ?? choleskySolve(subGram(gram, k, now), now.length, rhs, scale);
       if (exact && exact.every((x) => x > 0)) now.forEach((i, a) => { w[i] = exact[a]; });
     }
     const last = down[down.length - 1];

@@ -51,7 +51,7 @@ class WeightsSession {
 
   private lassoSolution(): { path: LambdaPath; data: ReturnType<typeof lassoData> } {
     if (!this.lasso) {
-      const data = lassoData(this.problem.target, this.problem.prototypes);
+      const data = lassoData(this.problem.target, this.problem.prototypes, this.c);
       this.lasso = { path: computeLassoPath(data, this.problem.names), data };
     }
     return this.lasso;

@@ -1,0 +1,131 @@
+/**
+ * A Cholesky factor of A_SS (A symmetric positive definite on the subsets used) kept across the
+ * breakpoints of a λ-path: a breakpoint adds or drops one candidate, so the factor gains a row
+ * (O(m²)) or loses one by a stable rank-one update (O(m²)) instead of being refactorised (O(m³)).
+ * Each solve takes one step of iterative refinement against A itself and the factor is rebuilt every
+ * REBUILD_AFTER changes, so rounding from the updates never accumulates. A pivot² below
+ * DEPENDENT_PIVOT·scale (looser than choleskySolve's own threshold) answers null: the caller then
+ * takes its exact dense route, so singular and near-singular systems are decided as before.
+ */
+import { substituteCholesky } from './symmetricEigen';
+
+const REBUILD_AFTER = 32;
+const DEPENDENT_PIVOT = 1e-10;
+
+export class IncrementalCholesky {
+  /** Candidates in factor order. */
+  private members: number[] = [];
+  private readonly position: Int32Array;
+  /** Lower-triangular factor, row-major with row stride k. */
+  private readonly factor: Float64Array;
+  private changes = 0;
+  private readonly dependentBelow: number;
+  private readonly rhs: Float64Array;
+  private readonly scratch: Float64Array;
+
+  constructor(private readonly a: Float64Array, private readonly k: number, scale: number) {
+    this.factor = new Float64Array(k * k);
+    this.position = new Int32Array(k).fill(-1);
+    this.dependentBelow = DEPENDENT_PIVOT * scale;
+    this.rhs = new Float64Array(k);
+    this.scratch = new Float64Array(k);
+  }
+
+  /** x with A_SS·x = b (x and b in `subset` order), or null when A_SS is (nearly) singular. */
+  solve(subset: readonly number[], b: ArrayLike<number>): Float64Array | null {
+    if (!this.follow(subset)) return null;
+    const { members, position, a, k, rhs } = this;
+    const m = members.length;
+    for (let s = 0; s < m; s++) rhs[position[subset[s]]] = b[s];
+    const x = substituteCholesky(this.factor, k, m, rhs);
+    // One step of iterative refinement: r = b − A_SS·x.
+    const r = this.scratch;
+    for (let p = 0; p < m; p++) {
+      const row = members[p] * k;
+      let s = rhs[p];
+      for (let q = 0; q < m; q++) s -= a[row + members[q]] * x[q];
+      r[p] = s;
+    }
+    const correction = substituteCholesky(this.factor, k, m, r);
+    const out = new Float64Array(subset.length);
+    for (let s = 0; s < subset.length; s++) {
+      const p = position[subset[s]];
+      out[s] = x[p] + correction[p];
+    }
+    return out;
+  }
+
+  private follow(subset: readonly number[]): boolean {
+    const { position, k } = this;
+    if (this.changes >= REBUILD_AFTER) this.clear();
+    const wanted = new Uint8Array(k);
+    for (const i of subset) wanted[i] = 1;
+    for (let p = this.members.length - 1; p >= 0; p--) {
+      const i = this.members[p];
+      if (!wanted[i]) { this.remove(p); this.changes++; }
+    }
+    for (const i of subset) {
+      if (position[i] >= 0) continue;
+      if (!this.append(i)) { this.clear(); return false; }
+      this.changes++;
+    }
+    return true;
+  }
+
+  private clear(): void {
+    for (const i of this.members) this.position[i] = -1;
+    this.members = [];
+    this.changes = 0;
+  }
+
+  /** New last row of L: L·l = A_{members, j}, pivot² = A_jj − lᵀl. */
+  private append(j: number): boolean {
+    const { factor, k, members, a } = this;
+    const m = members.length;
+    const row = m * k;
+    let pivot = a[j * k + j];
+    for (let p = 0; p < m; p++) {
+      let s = a[members[p] * k + j];
+      for (let q = 0; q < p; q++) s -= factor[p * k + q] * factor[row + q];
+      const l = s / factor[p * k + p];
+      factor[row + p] = l;
+      pivot -= l * l;
+    }
+    if (!(pivot > this.dependentBelow)) return false;
+    factor[row + m] = Math.sqrt(pivot);
+    this.position[j] = m;
+    members.push(j);
+    return true;
+  }
+
+  /** Deletes the member at position p: drop its row and column, then fold that column into the rows below. */
+  private remove(p: number): void {
+    const { factor, k, members, position } = this;
+    const m = members.length;
+    const x = this.scratch;
+    for (let i = p + 1; i < m; i++) {
+      x[i - p - 1] = factor[i * k + p];
+      for (let col = 0; col < p; col++) factor[(i - 1) * k + col] = factor[i * k + col];
+      for (let col = p + 1; col <= i; col++) factor[(i - 1) * k + col - 1] = factor[i * k + col];
+    }
+    position[members[p]] = -1;
+    members.splice(p, 1);
+    for (let i = p; i < members.length; i++) position[members[i]] = i;
+    // Rank-one update L₂₂'·L₂₂'ᵀ = L₂₂·L₂₂ᵀ + x·xᵀ on the trailing block (Givens-like, stable).
+    const n = m - 1;
+    for (let t = p; t < n; t++) {
+      const xt = x[t - p];
+      if (xt === 0) continue;
+      const diagonal = factor[t * k + t];
+      const r = Math.hypot(diagonal, xt);
+      const cosine = r / diagonal;
+      const sine = xt / diagonal;
+      factor[t * k + t] = r;
+      for (let i = t + 1; i < n; i++) {
+        const lit = (factor[i * k + t] + sine * x[i - p]) / cosine;
+        factor[i * k + t] = lit;
+        x[i - p] = cosine * x[i - p] - sine * lit;
+      }
+    }
+  }
+}
