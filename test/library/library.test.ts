@@ -1,14 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { promisify } from 'node:util';
 import { initLibrary, openLibrary, Library, LIBRARY_ENCODER_FILE } from '../../server/src/engine/library/library';
 import { buildDemoEncoder } from '../../server/src/engine/prototype/demoEncoder';
 import { seededRandom } from '../../server/src/engine/random';
-import { sha256FileSync } from '../../server/src/engine/prototype/contentHash';
+import { createHash } from 'node:crypto';
 import { ComposerError } from '../../server/src/engine/errors';
 import type { AdapterRecord } from '../../server/src/engine/types';
 
@@ -72,11 +71,12 @@ test('init with an encoder: copied into the folder, sha256 and dim recorded', as
   const info = await library.info();
   assert.equal(info.dim, 5);
   assert.equal(info.size, 0);
-  assert.equal(info.encoder.sha256, sha256FileSync(encoderFile));
+  const encoderSha = createHash('sha256').update(fs.readFileSync(encoderFile)).digest('hex'); // node's crypto, not the code under test
+  assert.equal(info.encoder.sha256, encoderSha);
   assert.equal(info.encoder.path, LIBRARY_ENCODER_FILE);
   assert.equal(info.encoderName, 'enc.onnx');
   assert.equal(library.encoderFile(), path.join(dir, LIBRARY_ENCODER_FILE));
-  assert.equal(sha256FileSync(library.encoderFile()!), info.encoder.sha256);
+  assert.ok(fs.readFileSync(library.encoderFile()!).equals(fs.readFileSync(encoderFile)), 'the copy holds the same bytes');
   library.close();
   await assert.rejects(initLibrary(dir, { dim: 5 }), libraryError(/already exists/));
   await assert.rejects(initLibrary(freshDir(), { encoderPath: encoderFile, dim: 7 }), libraryError(/does not match the encoder's output dimension 5/));
@@ -207,42 +207,72 @@ test('a second connection sees rows another connection added (read consistency 0
   reader.close();
 });
 
-test('a reader keeps working while another PROCESS adds rows', async () => {
+test('a reader keeps working while another PROCESS adds rows, and sees each commit once it lands', async () => {
   const dir = freshDir();
   const reader = await initLibrary(dir, { dim: 2 });
   await reader.add(record('seed', [0, 0]));
   const script = path.join(root, 'writer.ts');
   const libraryModule = path.resolve(__dirname, '../../server/src/engine/library/library.ts');
+  // The writer adds one row per line it reads and answers `added i` once the commit is done, so the
+  // reader reads while each write is in flight and checks the exact size after each commit.
   fs.writeFileSync(script, `
     const { openLibrary } = require(${JSON.stringify(libraryModule)});
+    const readline = require('node:readline');
     (async () => {
       const lib = await openLibrary(process.argv[2]);
-      for (let i = 0; i < 5; i++) {
+      let i = 0;
+      for await (const _ of readline.createInterface({ input: process.stdin })) {
         await lib.add({ name: 'w' + i, base: 'b', rank: 4, alpha: 4, target_modules: ['q'], format: 'peft', path: '/w', sha256: 'x',
           prototype: [i + 1, i + 1], description: '', tags: [], created_at: 'now' });
+        process.stdout.write('added ' + i + '\\n');
+        if (++i === 5) break;
       }
       lib.close();
     })().catch((e) => { console.error(e); process.exit(1); });
   `);
-  const child = promisify(execFile)(process.execPath, ['--import', 'tsx', script, dir], { cwd: path.resolve(__dirname, '../..') });
-  // Read concurrently with the writer: every read succeeds and sizes never go down.
+  const child = spawn(process.execPath, ['--import', 'tsx', script, dir], { cwd: path.resolve(__dirname, '../..'), stdio: ['pipe', 'pipe', 'inherit'] });
+  const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+  let acks = '';
+  child.stdout!.on('data', (d) => (acks += d));
   let last = 1;
-  let reads = 0;
-  let done = false;
-  child.finally(() => (done = true)).catch(() => undefined);
-  while (!done) {
-    const size = await reader.size();
-    assert.ok(size >= last);
-    last = size;
-    const hits = await reader.search([0, 0], { k: 1 });
-    assert.equal(hits[0].name, 'seed');
-    reads++;
+  for (let i = 0; i < 5; i++) {
+    child.stdin!.write('go\n');
+    // read while the other process writes: every read succeeds and sizes never go down
+    do {
+      const size = await reader.size();
+      assert.ok(size >= last && size <= i + 2, `size ${size} while row ${i} is added`);
+      last = size;
+      assert.equal((await reader.search([0, 0], { k: 1 }))[0].name, 'seed');
+    } while (!acks.includes(`added ${i}\n`) && child.exitCode === null);
+    assert.ok(acks.includes(`added ${i}\n`), `the writer stopped before row ${i}`);
+    // committed in the other process: this connection sees it now (read consistency 0)
+    assert.equal(await reader.size(), i + 2);
+    assert.deepEqual((await reader.search([i + 1, i + 1], { k: 1 })).map((h) => h.name), [`w${i}`]);
   }
-  await child;
-  assert.equal(await reader.size(), 6);
-  assert.deepEqual((await reader.search([5, 5], { k: 1 })).map((h) => h.name), ['w4']);
-  assert.ok(reads > 0);
+  child.stdin!.end();
+  assert.equal(await exited, 0);
   reader.close();
+});
+
+test('equal distances: ties are ordered by name, whatever the insertion order', async () => {
+  const library = await initLibrary(freshDir(), { dim: 4 });
+  // five prototypes at squared distance exactly 1 from the origin, one nearer, two farther; added out of name order
+  const records = [
+    record('m', [1, 0, 0, 0]), record('far-2', [0, 0, 3, 0]), record('c', [0, -1, 0, 0]), record('x', [0, 0, 1, 0]),
+    record('near', [0, 0, 0, 0.5]), record('a', [-1, 0, 0, 0]), record('far-1', [2, 0, 0, 0]), record('q', [0, 1, 0, 0]),
+  ];
+  for (const r of records) await library.add(r); // one commit each: row order in the table is insertion order
+  const byDistanceThenName = records.map((r) => ({ name: r.name, d: squaredL2([0, 0, 0, 0], r.prototype) }))
+    .sort((a, b) => a.d - b.d || (a.name < b.name ? -1 : 1)).map((e) => e.name);
+  assert.deepEqual(byDistanceThenName.slice(0, 6), ['near', 'a', 'c', 'm', 'q', 'x'], 'the fixture has the ties it means to');
+  for (const k of [1, 2, 3, 4, 6, 8]) {
+    const hits = await library.search([0, 0, 0, 0], { k });
+    assert.deepEqual(hits.map((h) => h.name), byDistanceThenName.slice(0, k), `k = ${k}`);
+  }
+  // excluding the first of the ties moves the cut, never the order
+  const hits = await library.search([0, 0, 0, 0], { k: 3, exclude: ['a'] });
+  assert.deepEqual(hits.map((h) => h.name), ['near', 'c', 'm']);
+  library.close();
 });
 
 test('ensureIndex: below the threshold it says brute force; forced, the index still finds the true nearest', async () => {

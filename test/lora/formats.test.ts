@@ -1,5 +1,6 @@
 import { after, test } from 'node:test';
 import * as assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -12,6 +13,12 @@ import { SafetensorsFile, writeFloatTensors } from '../../server/src/engine/lora
 const REAL = '/work/shared/data/real-loras';
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lora-fmt-'));
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+/** The (file, size, sha256 prefix) rows of a group's PROVENANCE.md table: digests taken when the files were copied. */
+function provenanceDigests(group: string): { file: string; size: number; prefix: string }[] {
+  const text = fs.readFileSync(path.join(group, 'PROVENANCE.md'), 'utf8');
+  return [...text.matchAll(/^\| `([^`]+)` \|[^|]*\|[^|]*\| (\d+) \| `([0-9a-f]{16})…` \|$/gm)].map((m) => ({ file: m[1], size: Number(m[2]), prefix: m[3] }));
+}
 
 function adapterFolders(): string[] {
   const out: string[] = [];
@@ -72,7 +79,11 @@ test('every real adapter folder is either read or refused with its reason', () =
     if (want.rank !== undefined) assert.equal(d.rank, want.rank, rel);
     if (want.alpha !== undefined) assert.equal(d.alpha, want.alpha, rel);
     if (want.targets) assert.deepEqual(d.target_modules, want.targets, rel);
-    assert.match(d.sha256, /^[0-9a-f]{64}$/);
+    // the digest of the whole weights file, as node's crypto computes it over the bytes read here and
+    // as PROVENANCE.md records it (the first 16 hex digits of the sha256 taken when the file was copied)
+    assert.equal(d.sha256, createHash('sha256').update(fs.readFileSync(d.weights_file)).digest('hex'), rel);
+    const recorded = provenanceDigests(path.dirname(folder)).filter((r) => r.file === path.basename(d.weights_file) && r.size === fs.statSync(d.weights_file).size);
+    assert.ok(recorded.some((r) => d.sha256.startsWith(r.prefix)), `${rel}: sha256 ${d.sha256} not in PROVENANCE.md (${JSON.stringify(recorded)})`);
     // every module's factors can be read and are finite
     const adapter = openAdapter(folder);
     let modules = 0;

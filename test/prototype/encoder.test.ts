@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -145,13 +146,33 @@ test('an encoder with two inputs is refused with a hint', async () => {
   await assert.rejects(openEncoder(two, { provider: 'cpu' }), (e: unknown) => e instanceof ComposerError && e.code === 'encoder' && /2 inputs/.test(e.message));
 });
 
+test('file hashes cover every byte of a file past 1 MiB: a fixed pattern against its known digest', async () => {
+  // 3 MiB + 12345 bytes, byte i = (31·i + ⌊i / 2048⌋) mod 256; its digest as `sha256sum` printed it
+  const n = 3 * 1024 * 1024 + 12345;
+  const bytes = Buffer.alloc(n);
+  for (let i = 0; i < n; i++) bytes[i] = (i * 31 + (i >>> 11)) & 0xff;
+  const known = 'c68b182708c501a0f15e838eba4f3e8b28f4c52539fd6511766a547a055b4728';
+  assert.equal(createHash('sha256').update(bytes).digest('hex'), known, 'the pattern is the one sha256sum hashed');
+  const file = path.join(dir, 'pattern.bin');
+  fs.writeFileSync(file, bytes);
+  assert.equal(sha256FileSync(file), known);
+  assert.equal(await sha256File(file), known);
+  // one byte changed near the end (past every 1 MiB chunk boundary) changes both
+  bytes[n - 3] ^= 1;
+  fs.writeFileSync(file, bytes);
+  const changed = createHash('sha256').update(bytes).digest('hex');
+  assert.notEqual(changed, known);
+  assert.equal(sha256FileSync(file), changed);
+  assert.equal(await sha256File(file), changed);
+});
+
 test('content hashes: files by content, prototypes by float32 bytes, cache keys ignore input order', async () => {
   const a = path.join(dir, 'ha.npy');
   const b = path.join(dir, 'hb.npy');
   writeNpy(a, Float32Array.from([1, 2]));
   writeNpy(b, Float32Array.from([1, 2]));
   assert.equal(await sha256File(a), sha256FileSync(b));
-  assert.match(sha256FileSync(a), /^[0-9a-f]{64}$/);
+  assert.equal(sha256FileSync(a), createHash('sha256').update(fs.readFileSync(a)).digest('hex'));
   assert.equal(sha256Prototype(Float64Array.from([0.1, 0.2])), sha256Prototype(Float32Array.from([0.1, 0.2])));
   assert.notEqual(sha256Prototype([0.1, 0.2]), sha256Prototype([0.2, 0.1]));
   const k1 = prototypeCacheKey({ encoderSha256: 'e', source: 'samples', inputSha256s: ['x', 'y'] });
