@@ -62,7 +62,12 @@ test('output, library, target and sample paths cannot leave the workspace (.., a
   const cases: [string, Record<string, string>, RegExp][] = [
     ['dotdot', { output: '../../../escaped-out' }, /output .* outside the workspace/],
     ['absolute', { output: escapeTo }, /output .* outside the workspace/],
+    // a sibling whose path starts with the workspace's (a string-prefix check would let it in)
+    ['sibling-prefix', { output: `${ws}-evil/out` }, /output .* resolves to .*-evil\/out, outside the workspace/],
+    ['sibling-prefix-library', { library: `${ws}-evil/library` }, /library .* outside the workspace/],
   ];
+  fs.mkdirSync(`${ws}-evil`);
+  fs.cpSync(path.join(ws, 'library'), `${ws}-evil/library`, { recursive: true });
   // a symlink inside the workspace pointing outside: as output parent, as library, as samples folder
   fs.symlinkSync(outside, path.join(ws, 'out-link'));
   cases.push(['symlinked-output', { output: '../out-link/x' }, /output .* resolves to .*ac-hardening-outside-.* outside the workspace/]);
@@ -79,6 +84,7 @@ test('output, library, target and sample paths cannot leave the workspace (.., a
     const file = writeRecipe(`escape-${name}`, recipeText(changes));
     await refused(file, pattern);
   }
+  assert.ok(!fs.existsSync(`${ws}-evil/out`), 'nothing written in the sibling');
   assert.ok(!fs.existsSync(escapeTo) && !fs.existsSync(path.join(outside, 'x')) && !fs.existsSync(path.resolve(ws, '..', '..', 'escaped-out')), 'nothing was written outside');
   // The user can allow it explicitly.
   const allowed = writeRecipe('escape-allowed', recipeText({ output: escapeTo }));

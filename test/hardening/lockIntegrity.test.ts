@@ -280,6 +280,16 @@ test('compose --locked refuses a row re-added with another sha, an edited recipe
   assert.match(r.stderr, /merge\.rank: 16 → 4/);
   assertUnchanged('locked', before);
   fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace('  method: svd\n  rank: 4\n', '  method: cat\n'));
+  // 2b. the recipe's bytes alone (a comment): the plan is the same, the recipe the lock names is not
+  const reviewed = fs.readFileSync(file);
+  fs.writeFileSync(file, `# edited after the review\n${reviewed}`);
+  r = run(['compose', file, '--locked']);
+  assert.equal(r.status, 1, r.stderr);
+  assert.match(r.stderr, /drifted from .*\(1 field, locked → now\):\n {2}recipe\.sha256: [0-9a-f]+… → [0-9a-f]+…/);
+  assertUnchanged('locked', before);
+  fs.writeFileSync(file, reviewed);
+  ok(['compose', file, '--locked']);
+  assertUnchanged('locked', before);
 
   // 3. the adapter changed past its first MiB (size and mtime kept)
   const weights = path.join(ws, 'adapters', 'tigrinya', 'adapter_model.safetensors');

@@ -1,0 +1,131 @@
+/**
+ * Workspace confinement on real folders (issue 14): a sibling `<ws>-evil` (a string-prefix check
+ * would let it in), `..`, absolute paths, symlinks both ways, folders that do not exist yet, the
+ * CLI's default workspace, and the recipe-level decision with its located messages. Fast (no
+ * library, no encoder), so the mutation run uses it for engine/recipe/workspaceConfinement.ts.
+ */
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { parseRecipe } from '../../server/src/engine/recipe/parse';
+import { resolveRecipePaths } from '../../server/src/engine/recipe/paths';
+import { defaultWorkspaceRoot, isOutsideWorkspace, realLocation, requireInsideWorkspace, workspaceEscapes } from '../../server/src/engine/recipe/workspaceConfinement';
+import { isComposerError } from '../../server/src/engine/errors';
+
+// realpath: os.tmpdir() may itself be a symlink (macOS /var → /private/var)
+const top = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'ac-confine-')));
+after(() => fs.rmSync(top, { recursive: true, force: true }));
+const ws = path.join(top, 'ws');
+const evil = `${ws}-evil`; // shares the workspace's path as a string prefix, lies outside it
+const wsevil = `${ws}evil`;
+for (const d of [path.join(ws, 'recipes'), path.join(ws, 'data'), path.join(evil, 'data'), wsevil]) fs.mkdirSync(d, { recursive: true });
+fs.writeFileSync(path.join(ws, 'data', 'a.npy'), 'x');
+fs.writeFileSync(path.join(evil, 'data', 'b.npy'), 'x');
+fs.symlinkSync(evil, path.join(ws, 'link-out')); // inside → outside
+fs.symlinkSync(path.join(ws, 'data'), path.join(evil, 'link-in')); // outside → inside
+
+test('realLocation resolves symlinks in the part that exists and appends the rest', () => {
+  assert.equal(realLocation(path.join(ws, 'link-out', 'data', 'b.npy')), path.join(evil, 'data', 'b.npy'));
+  assert.equal(realLocation(path.join(ws, 'link-out', 'not', 'yet')), path.join(evil, 'not', 'yet'));
+  assert.equal(realLocation(path.join(ws, 'new', 'deeper', 'x')), path.join(ws, 'new', 'deeper', 'x'));
+  assert.equal(realLocation(path.join(ws, 'recipes', '..', 'data')), path.join(ws, 'data'));
+  assert.equal(realLocation(path.join(evil, 'link-in', 'a.npy')), path.join(ws, 'data', 'a.npy'));
+  assert.equal(realLocation(path.join(ws, 'link-out')), evil);
+});
+
+test('isOutsideWorkspace: a sibling sharing the prefix, .., absolute and symlinked paths are outside', () => {
+  const outside = (p: string) => isOutsideWorkspace(p, ws);
+  // inside
+  for (const p of [ws, `${ws}/`, path.join(ws, 'data'), path.join(ws, 'data', 'a.npy'), path.join(ws, 'new', 'folder'), path.join(ws, '..', 'ws', 'data'),
+    path.join(evil, 'link-in', 'a.npy'), path.join(ws, '..evil-name')]) {
+    assert.equal(outside(p), false, `${p} is inside`);
+  }
+  // outside
+  for (const p of [evil, path.join(evil, 'data'), path.join(evil, 'data', 'b.npy'), path.join(evil, 'new'), wsevil, path.join(wsevil, 'x'),
+    top, path.join(ws, '..'), path.join(ws, '..', 'elsewhere'), path.join(ws, 'link-out'), path.join(ws, 'link-out', 'data', 'b.npy'),
+    path.join(ws, 'link-out', 'new'), '/', os.homedir()]) {
+    assert.equal(outside(p), true, `${p} is outside`);
+  }
+  // the workspace given through a symlink is the same workspace
+  fs.symlinkSync(ws, path.join(top, 'ws-alias'));
+  assert.equal(isOutsideWorkspace(path.join(ws, 'data'), path.join(top, 'ws-alias')), false);
+  assert.equal(isOutsideWorkspace(path.join(evil, 'data'), path.join(top, 'ws-alias')), true);
+});
+
+test('the default workspace of a recipe in a sibling `<cwd>-evil` is not the current folder', () => {
+  const noHome = '/nonexistent-home';
+  const inside = path.join(ws, 'recipes', 'r.compose.yaml');
+  assert.equal(defaultWorkspaceRoot(inside, ws, noHome), ws);
+  assert.equal(defaultWorkspaceRoot(inside, `${ws}/`, noHome), ws);
+  // outside the cwd, no .git/.vscode above: the folder above the recipe's folder
+  const sibling = path.join(evil, 'recipes', 'r.compose.yaml');
+  assert.equal(defaultWorkspaceRoot(sibling, ws, noHome), evil);
+  // with a .git above, that folder
+  fs.mkdirSync(path.join(evil, 'deep', 'er', 'recipes'), { recursive: true });
+  fs.mkdirSync(path.join(evil, 'deep', '.git'));
+  assert.equal(defaultWorkspaceRoot(path.join(evil, 'deep', 'er', 'recipes', 'r.compose.yaml'), ws, noHome), path.join(evil, 'deep'));
+  fs.mkdirSync(path.join(evil, 'deep', 'er', '.vscode'));
+  assert.equal(defaultWorkspaceRoot(path.join(evil, 'deep', 'er', 'recipes', 'r.compose.yaml'), ws, noHome), path.join(evil, 'deep', 'er'));
+  // never home itself: the recipe's own folder instead
+  assert.equal(defaultWorkspaceRoot(path.join(evil, 'recipes', 'r.compose.yaml'), ws, evil), path.join(evil, 'recipes'));
+});
+
+function recipeIn(dir: string, body: Record<string, string>) {
+  const file = path.join(dir, 'recipes', 'r.compose.yaml');
+  const fields = { library: '../library', target: '\n  samples: ../data/*.npy', output: '../out/r', ...body };
+  const text = `compose: 1\nname: r\nbase: b\n${Object.entries(fields).map(([k, v]) => `${k}: ${v}`).join('\n')}\n`;
+  const { recipe } = parseRecipe(text, file);
+  assert.ok(recipe, text);
+  return { recipe, paths: resolveRecipePaths(recipe, file), text, file };
+}
+
+test('workspaceEscapes names each escaping key (output, library, target file, sample) and the real path', async () => {
+  const clean = recipeIn(ws, {});
+  assert.deepEqual(await workspaceEscapes(clean.recipe, clean.paths, ws), []);
+  await requireInsideWorkspace(clean.recipe, clean.paths, ws);
+
+  const cases: [Record<string, string>, string, string, RegExp][] = [
+    [{ output: `${evil}/out` }, 'output', 'output', new RegExp(`^output \`${evil}/out\` resolves to ${evil}/out, outside the workspace ${ws}$`)],
+    [{ output: '../../ws-evil/out' }, 'output', 'output', /resolves to .*ws-evil\/out, outside/],
+    [{ output: '../link-out/out' }, 'output', 'output', new RegExp(`resolves to ${evil}/out, outside`)],
+    [{ library: `${evil}/library` }, 'library', 'library', /^library .* outside the workspace/],
+    [{ library: '../link-out/library' }, 'library', 'library', /^library .* outside the workspace/],
+    [{ target: `\n  prototype: ${evil}/data/b.npy` }, 'target', 'prototype', /^target prototype file .* outside the workspace/],
+    [{ target: `\n  features: ${wsevil}/f.npy` }, 'target', 'features', /^target features file .* outside the workspace/],
+    [{ target: '\n  samples: ../link-out/data/*.npy' }, 'target', 'samples', new RegExp(`^sample file .* resolves to ${evil}/data/b.npy, outside`)],
+  ];
+  for (const [body, key, sub, pattern] of cases) {
+    const { recipe, paths } = recipeIn(ws, body);
+    const escapes = await workspaceEscapes(recipe, paths, ws);
+    assert.equal(escapes.length, 1, JSON.stringify(body));
+    assert.deepEqual(escapes[0].path, key === sub ? [key] : [key, sub]);
+    assert.match(escapes[0].message, pattern);
+    await assert.rejects(requireInsideWorkspace(recipe, paths, ws), (e: unknown) => {
+      assert.ok(isComposerError(e));
+      assert.equal(e.code, 'recipe');
+      assert.equal(e.message, escapes[0].message);
+      assert.equal(e.location?.file, paths.recipeFile);
+      assert.equal(e.location?.line, recipe.locationOf(escapes[0].path).line);
+      assert.match(e.hint ?? '', /--allow-outside-workspace/);
+      return true;
+    });
+  }
+  // every escape at once, in key order; a URI library is not a folder of this machine
+  const all = recipeIn(ws, { library: 's3://bucket/lib', target: `\n  prototype: ${evil}/data/b.npy`, output: `${evil}/out` });
+  assert.deepEqual((await workspaceEscapes(all.recipe, all.paths, ws)).map((e) => e.path), [['output'], ['target', 'prototype']]);
+  // samples: only the first escaping file is named; matching nothing escapes nothing
+  const none = recipeIn(ws, { target: '\n  samples: ../link-out/nothing/*.npy' });
+  assert.deepEqual(await workspaceEscapes(none.recipe, none.paths, ws), []);
+  fs.writeFileSync(path.join(evil, 'data', 'c.npy'), 'x');
+  const two = recipeIn(ws, { target: '\n  samples: ../link-out/data/*.npy' });
+  const escapes = await workspaceEscapes(two.recipe, two.paths, ws);
+  assert.equal(escapes.length, 1);
+  assert.match(escapes[0].message, /b\.npy/);
+  // a recipe inside `<ws>-evil` confined to `<ws>-evil` is clean
+  fs.mkdirSync(path.join(evil, 'recipes'), { recursive: true });
+  const own = recipeIn(evil, {});
+  assert.deepEqual(await workspaceEscapes(own.recipe, own.paths, evil), []);
+  assert.deepEqual((await workspaceEscapes(own.recipe, own.paths, ws)).map((e) => e.path), [['output'], ['library'], ['target', 'samples']], 'from ws, all of it is outside');
+});
