@@ -13,7 +13,7 @@ import { compose } from '../../server/src/engine/compose';
 import { ComposerError } from '../../server/src/engine/errors';
 import { evaluatorArgv, metricsFromStdout, runEvaluator } from '../../server/src/engine/eval/evaluator';
 import { historyStore, readHistory, readRecipeHistory, recordRun } from '../../server/src/engine/history/runHistory';
-import { sha256Bytes } from '../../server/src/engine/prototype/contentHash';
+import { createHash } from 'node:crypto';
 import { main } from '../../server/src/cli/main';
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'ac-evaluator-'));
@@ -183,7 +183,7 @@ function describeCompose(): void {
     const run = runs[0];
     assert.deepEqual(run.metrics, { accuracy: 0.8, 'nested.loss': 1.5 });
     assert.equal(run.recipe, '../recipes/evaluated.compose.yaml');
-    assert.equal(run.lock_sha256, sha256Bytes(fs.readFileSync(path.join(recipesDir, 'evaluated.compose.lock'))));
+    assert.equal(run.lock_sha256, createHash('sha256').update(fs.readFileSync(path.join(recipesDir, 'evaluated.compose.lock'))).digest('hex'));
     assert.deepEqual(run.weights, result.weights);
     assert.equal(run.strategy, 'sparse');
     assert.equal(run.parameters.k, 5);

@@ -104,27 +104,41 @@ test('a team library on S3: two processes add while a third lists; every row lan
   const init = await run(['library', 'init', uri, '--dim', '16']);
   assert.equal(init.status, 0, init.stderr);
   const per = inputs(4);
+  // Writer a waits after its first row until the reader has listed at least one landed row, so some
+  // listing certainly overlaps the writes (not a count that cannot fail).
+  let rowsLanded = 0;
+  let sawRowsWhileWriting!: () => void;
+  const listedWhileWriting = new Promise<void>((resolve) => (sawRowsWhileWriting = resolve));
   const writer = async (who: string) => {
     for (let i = 0; i < per; i++) {
       const r = await run(['library', 'add', uri, `adapters/${who === 'a' ? 'math-11' : 'legal-03'}`, '--name', `${who}-${i}`, '--prototype', 'p.npy']);
       assert.equal(r.status, 0, `${who}-${i}: ${r.stderr}`);
+      rowsLanded++;
+      if (who === 'a' && i === 0) await listedWhileWriting;
     }
   };
-  let listings = 0;
+  let listingsWhileWriting = 0;
   let writing = true;
   const reader = async () => {
     while (writing) {
+      const landed = rowsLanded;
       const r = await run(['library', 'ls', uri, '--json']);
       assert.equal(r.status, 0, r.stderr);
       const names = (JSON.parse(r.stdout) as { name: string }[]).map((a) => a.name);
       assert.equal(new Set(names).size, names.length, 'no duplicate rows while writing');
-      listings++;
+      // a listing started after n commits (of other processes) sees at least those n rows
+      assert.ok(names.length >= landed, `a listing started after ${landed} adds shows ${names.length} rows`);
+      if (writing && landed > 0) {
+        listingsWhileWriting++;
+        sawRowsWhileWriting();
+      }
     }
   };
   const reading = reader();
   await Promise.all([writer('a'), writer('b')]);
   writing = false;
   await reading;
+  assert.ok(listingsWhileWriting >= 1, 'a listing ran between the writes');
   const library = await openLibrary(uri, { storageOptions: storageOptions() });
   try {
     const names = (await library.list({ prototypes: false })).map((a) => a.name).sort();
@@ -135,5 +149,4 @@ test('a team library on S3: two processes add while a third lists; every row lan
   } finally {
     library.close();
   }
-  assert.ok(listings >= 1);
 });

@@ -206,7 +206,8 @@ describe('features', () => {
     assert.equal(hints.length, 3);
     for (const [i, name] of ['prostate-f', 'prostate-b', 'prostate-c'].entries()) {
       const d = Number(/d² ([\d.e-]+)/.exec(hints[i].label)![1]);
-      assert.ok(Math.abs(d - distance(name)) <= 0.05 * distance(name) + 1e-9, `${name}: ${d} vs ${distance(name)}`);
+      // the exact squared distance, shown with 2 significant digits: equal to its own rounding, no tolerance
+      assert.equal(d, Number(distance(name).toPrecision(2)), `${name}: ${hints[i].label} vs ${distance(name)}`);
       assert.deepEqual(hints[i].position, positionOf(text, name, name.length));
     }
     snap('inlayHints', hints);
