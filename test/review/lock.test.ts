@@ -202,7 +202,7 @@ test('lockDrift names each field that decides the composite, a candidate\'s sha2
   proto.weights = JSON.parse('{"__proto__": 0.5, "constructor": 0.5}');
   const protoFresh = copy(proto);
   assert.deepEqual(lockDrift(proto, protoFresh), []);
-  (protoFresh.weights as Record<string, number>).constructor = 0.4;
+  Object.defineProperty(protoFresh.weights, 'constructor', { value: 0.4, enumerable: true });
   assert.deepEqual(lockDrift(proto, protoFresh).map((d) => d.what), ['weights.constructor']);
   assert.deepEqual(lockDrift(proto, { ...protoFresh, weights: {} }).map((d) => d.what).sort(), ['weights.__proto__', 'weights.constructor']);
 });
