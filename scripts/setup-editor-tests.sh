@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the editor tests need, idempotently (CI calls it on a fresh machine):
-#   apt: chromium (the browser Playwright drives), ripgrep (code-server search), neovim (the second LSP client)
+#   apt: chromium (the browser Playwright drives), ripgrep (code-server search), neovim (the second LSP client),
+#        python3-numpy (npy files written by numpy itself)
 #   npm: code-server 4.100.3 (the last release on Node 20) into .tools/code-server, offline-safe.
 # Usage: scripts/setup-editor-tests.sh        env: CODE_SERVER_PREFIX (default .tools/code-server)
 set -euo pipefail
@@ -8,10 +9,10 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 prefix="${CODE_SERVER_PREFIX:-$root/.tools/code-server}"
 version="${CODE_SERVER_VERSION:-4.100.3}"
 
-if ! command -v chromium >/dev/null || ! command -v rg >/dev/null || ! command -v nvim >/dev/null; then
+if ! command -v chromium >/dev/null || ! command -v rg >/dev/null || ! command -v nvim >/dev/null || ! python3 -c 'import numpy' 2>/dev/null; then
   apt_get() { if [ "$(id -u)" = 0 ]; then apt-get "$@"; else sudo apt-get "$@"; fi; }
   apt_get update -qq
-  DEBIAN_FRONTEND=noninteractive apt_get -o DPkg::Lock::Timeout=900 install -y -qq chromium ripgrep neovim >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt_get -o DPkg::Lock::Timeout=900 install -y -qq chromium ripgrep neovim python3-numpy >/dev/null
 fi
 
 bin="$prefix/node_modules/.bin/code-server"

@@ -327,7 +327,8 @@ const gpt2 = [
   { name: 'gradience', path: `${REAL}/peft-gpt2/dialogpt-small-synthetic-gradience`, weight: 0.4 },
 ];
 
-test('real gpt2 pair: ΔW of the ties / dare_ties composites vs the dense reference, within the reported truncation error', { skip: !fs.existsSync(gpt2[0].path) }, async () => {
+// the shared real LoRA files are required, never skipped (test/sharedData.ts)
+test('real gpt2 pair: ΔW of the ties / dare_ties composites vs the dense reference, within the reported truncation error', async () => {
   const a = gpt2.map((g) => openAdapter(g.path));
   const shared = [...a[0].modules.keys()].filter((k) => a[1].modules.has(k)).sort();
   const checked = [shared[0], shared[shared.length - 1]];

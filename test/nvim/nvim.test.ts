@@ -10,10 +10,11 @@ import * as path from 'node:path';
 import { after, before, it } from 'node:test';
 import { GOOD_RECIPE, buildFixture, removeFixture } from '../lsp/fixture';
 import type { Fixture } from '../lsp/fixture';
+import { toolSkip } from '../toolSkip';
 
 const REPO_ROOT = path.resolve(__dirname, '../..');
 const nvim = spawnSync('nvim', ['--version'], { encoding: 'utf8' });
-const skip = nvim.status === 0 ? false : 'nvim is not installed (apt-get install neovim): Neovim client test skipped';
+const skip = toolSkip(nvim.status === 0, 'nvim is not installed (apt-get install neovim): Neovim client test skipped');
 
 let fixture: Fixture | undefined;
 before(async () => {

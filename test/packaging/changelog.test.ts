@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { toolSkip } from '../toolSkip';
 
 const ROOT = resolve(__dirname, '../..');
 const VERSION: string = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version;
@@ -20,6 +21,6 @@ test('CHANGELOG.md: Unreleased first, a section for package.json\'s version, kno
   for (const v of versions) assert.match(changelog, new RegExp(`^\\[${v.replace(/\./g, '\\.')}\\]: \\S+`, 'm'), `no link reference for [${v}]`);
 });
 
-test('adapter-composer --version is package.json\'s version', { skip: !existsSync(join(ROOT, 'dist/cli.js')) && 'run npm run build first' }, () => {
+test('adapter-composer --version is package.json\'s version', { skip: toolSkip(existsSync(join(ROOT, 'dist/cli.js')), 'dist/cli.js is not built (npm run build)') }, () => {
   assert.equal(execFileSync(process.execPath, [join(ROOT, 'dist/cli.js'), '--version'], { encoding: 'utf8' }).trim(), VERSION);
 });

@@ -6,6 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { encodeNpy, halfToFloat, parseNpy, readNpy, readNpyHeader, readNpyRows, writeNpy } from '../../server/src/engine/prototype/npy';
 import { ComposerError } from '../../server/src/engine/errors';
+import { toolSkip } from '../toolSkip';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ac-npy-'));
 process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
@@ -36,7 +37,9 @@ function npyError(re: RegExp, file?: string) {
   };
 }
 
-test('files written by numpy: f4, >f8, f2, fortran order, versions 2.0 and 3.0', { skip: !hasNumpy() && 'python3 numpy not available' }, () => {
+const NUMPY_SKIP = toolSkip(hasNumpy(), 'python3 numpy not available (apt-get install python3-numpy)');
+
+test('files written by numpy: f4, >f8, f2, fortran order, versions 2.0 and 3.0', { skip: NUMPY_SKIP }, () => {
   // Values i/7 for a 3×4 array; numpy writes them, we compare against i/7 computed here.
   execFileSync('python3', ['-c', `
 import numpy as np, numpy.lib.format as f, sys, os
@@ -76,7 +79,7 @@ for v in [(2, 0), (3, 0)]:
   assert.equal([...readNpyRows(path.join(dir, 'vec.npy'), 8)].length, 1);
 });
 
-test('our writer is read back by numpy', { skip: !hasNumpy() && 'python3 numpy not available' }, () => {
+test('our writer is read back by numpy', { skip: NUMPY_SKIP }, () => {
   const f32 = path.join(dir, 'w32.npy');
   const f64 = path.join(dir, 'w64.npy');
   writeNpy(f32, Float32Array.from([1.5, -2, 3, 4, 5, 6]), [2, 3]);

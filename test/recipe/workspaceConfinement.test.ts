@@ -70,6 +70,20 @@ test('the default workspace of a recipe in a sibling `<cwd>-evil` is not the cur
   assert.equal(defaultWorkspaceRoot(path.join(evil, 'deep', 'er', 'recipes', 'r.compose.yaml'), ws, noHome), path.join(evil, 'deep', 'er'));
   // never home itself: the recipe's own folder instead
   assert.equal(defaultWorkspaceRoot(path.join(evil, 'recipes', 'r.compose.yaml'), ws, evil), path.join(evil, 'recipes'));
+  // never the file-system root either
+  assert.equal(defaultWorkspaceRoot('/ac-no-such-folder/r.compose.yaml', ws, noHome), '/ac-no-such-folder');
+  // no HOME at all: only the root rule applies
+  const home = process.env.HOME;
+  delete process.env.HOME;
+  try {
+    assert.equal(defaultWorkspaceRoot(sibling, ws), evil);
+  } finally {
+    process.env.HOME = home;
+  }
+  // inside the current folder, the current folder wins over a .git between it and the recipe
+  fs.mkdirSync(path.join(ws, 'sub', '.git'), { recursive: true });
+  assert.equal(defaultWorkspaceRoot(path.join(ws, 'sub', 'recipes', 'r.compose.yaml'), ws, noHome), ws);
+  fs.rmSync(path.join(ws, 'sub'), { recursive: true });
 });
 
 function recipeIn(dir: string, body: Record<string, string>) {
@@ -123,6 +137,25 @@ test('workspaceEscapes names each escaping key (output, library, target file, sa
   const escapes = await workspaceEscapes(two.recipe, two.paths, ws);
   assert.equal(escapes.length, 1);
   assert.match(escapes[0].message, /b\.npy/);
+  // the first escaping file in path order is named (20 files: directory order is not sorted order)
+  const many = path.join(evil, 'many');
+  fs.mkdirSync(many);
+  for (const c of 'tqmzkaxbnreywcvhsjdg') fs.writeFileSync(path.join(many, `${c}.npy`), 'x');
+  const sorted = recipeIn(ws, { target: '\n  samples: ../link-out/many/*.npy' });
+  assert.deepEqual((await workspaceEscapes(sorted.recipe, sorted.paths, ws)).map((e) => e.message),
+    [`sample file \`${path.join(ws, 'link-out', 'many', 'a.npy')}\` resolves to ${path.join(evil, 'many', 'a.npy')}, outside the workspace ${ws}`]);
+  // every file is checked, not only the first: an inside file first, an outside one after it
+  const mixed = recipeIn(ws, { target: '\n  samples: [../data/*.npy, ../link-out/data/*.npy]' });
+  assert.deepEqual((await workspaceEscapes(mixed.recipe, mixed.paths, ws)).map((e) => e.path), [['target', 'samples']]);
+  // files only: a folder matched by the glob is not a sample; a folder named alone matches nothing
+  fs.mkdirSync(path.join(evil, 'a-folder.npy'));
+  const folders = recipeIn(ws, { target: '\n  samples: ../link-out/*.npy' });
+  assert.deepEqual(await workspaceEscapes(folders.recipe, folders.paths, ws), []);
+  const folderAlone = recipeIn(ws, { target: '\n  samples: ../link-out/data' });
+  assert.deepEqual(await workspaceEscapes(folderAlone.recipe, folderAlone.paths, ws), []);
+  // an output that is a URI is not a folder of this machine (compose refuses it for another reason)
+  const uriOutput = recipeIn(ws, { output: 's3://bucket/out' });
+  assert.deepEqual(await workspaceEscapes(uriOutput.recipe, uriOutput.paths, ws), []);
   // a recipe inside `<ws>-evil` confined to `<ws>-evil` is clean
   fs.mkdirSync(path.join(evil, 'recipes'), { recursive: true });
   const own = recipeIn(evil, {});

@@ -9,11 +9,12 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { toolSkip } from '../toolSkip';
 
 const root = path.resolve(__dirname, '../..');
 const codeServer = path.join(root, '.tools/code-server/node_modules/.bin/code-server');
 const ready = fs.existsSync(codeServer) && fs.existsSync('/usr/bin/chromium');
-const skip = ready ? false : process.env.CI ? false : 'code-server/Chromium not installed (run scripts/setup-editor-tests.sh)';
+const skip = toolSkip(ready, 'code-server/Chromium not installed (run scripts/setup-editor-tests.sh)');
 
 function run(script: string, timeoutMs: number): void {
   const r = spawnSync(process.execPath, [path.join(root, script)], { cwd: root, encoding: 'utf8', timeout: timeoutMs, env: { ...process.env } });

@@ -6,9 +6,10 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { toolSkip } from '../toolSkip';
 
 const vscodeModules = join(__dirname, '../../.tools/code-server/node_modules/code-server/lib/vscode/node_modules');
-const skip = existsSync(join(vscodeModules, 'vscode-textmate')) ? false : 'vscode-textmate not installed (run scripts/setup-editor-tests.sh)';
+const skip = toolSkip(existsSync(join(vscodeModules, 'vscode-textmate')), 'vscode-textmate not installed (run scripts/setup-editor-tests.sh)');
 const grammarFile = join(__dirname, '../../syntaxes/adapter-compose.tmLanguage.json');
 
 const recipe = `# demo recipe

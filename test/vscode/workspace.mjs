@@ -1,5 +1,6 @@
-// Prepares the workspace the editor tests open: the CLI's demo (`node dist/cli.js demo --out DIR`) when it
-// is built, else the small fixture; plus a copy of a recipe with a planted error, and a manifest saying which is which.
+// Prepares the workspace the editor tests open: the CLI's demo (`node dist/cli.js demo --out DIR`), or with
+// NO_DEMO=1 (never under CI) the small fixture; plus a copy of a recipe with a planted error, and a manifest
+// saying which is which. A demo that cannot be built is an error, not a reason for tests to skip.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -32,13 +33,21 @@ export function prepareWorkspace({ into } = {}) {
   const cli = path.join(repoRoot, 'dist/cli.js');
   let demo = false;
   let log = '';
-  if (fs.existsSync(cli) && !process.env.NO_DEMO) {
+  const ci = process.env.CI && !['0', 'false'].includes(process.env.CI.toLowerCase());
+  if (process.env.NO_DEMO) {
+    // the fixture alone, asked for explicitly (the demo-dependent tests then skip); never in CI
+    if (ci) throw new Error('NO_DEMO is set under CI=true: the editor tests that need the demo would be skipped');
+  } else {
+    // The demo is needed by most editor tests: when it cannot be built, stop here with the reason
+    // rather than open the fixture and let every test that needs a planned recipe skip.
+    if (!fs.existsSync(cli)) throw new Error(`${cli} is missing: run npm run build first (or NO_DEMO=1 for the fixture-only tests)`);
     try {
       log = execFileSync(process.execPath, [cli, 'demo', '--out', dir], { cwd: repoRoot, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 300000 });
-      demo = recipesIn(dir).length > 0;
     } catch (e) {
-      log = `demo failed: ${e.stderr || e.message}`;
+      throw new Error(`the CLI demo could not be built in ${dir}: ${e.stderr || e.message}`);
     }
+    if (recipesIn(dir).length === 0) throw new Error(`the CLI demo wrote no recipe in ${dir}:\n${log}`);
+    demo = true;
   }
   if (!demo) fs.cpSync(path.join(repoRoot, 'test/vscode/fixture'), dir, { recursive: true });
   const recipes = recipesIn(dir);

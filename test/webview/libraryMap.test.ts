@@ -14,10 +14,11 @@ import * as esbuild from 'esbuild';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import type { LibraryMap } from '../../server/src/protocol';
 import { candidateRadius, mapSummary, type MapViewMessage } from '../../webview/src/libraryMap';
+import { toolSkip } from '../toolSkip';
 
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const artifacts = join(__dirname, '../../.test-artifacts');
-const skip = existsSync(CHROMIUM) ? false : `no Chromium at ${CHROMIUM} (scripts/setup-editor-tests.sh installs it)`;
+const skip = toolSkip(existsSync(CHROMIUM), `no Chromium at ${CHROMIUM} (scripts/setup-editor-tests.sh installs it)`);
 // Pure blue for positive candidates, pure red for negative ones: found again in the pixels.
 const THEME_CSS = `body { --vscode-charts-blue: #0000ff; --vscode-charts-red: #ff0000; --vscode-foreground: #d4d4d4;
   --vscode-editor-background: #1e1e1e; --vscode-font-family: sans-serif; --vscode-font-size: 13px; background: #1e1e1e; }`;

@@ -13,10 +13,11 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { weightsAt } from '../../webview/src/lambdaPath';
 import type { ViewMessage, ViewState } from '../../webview/src/viewState';
 import { planFixture, stateFixture } from './planFixture';
+import { toolSkip } from '../toolSkip';
 
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const artifacts = join(__dirname, '../../.test-artifacts');
-const skip = existsSync(CHROMIUM) ? false : `no Chromium at ${CHROMIUM} (scripts/setup-editor-tests.sh installs it)`;
+const skip = toolSkip(existsSync(CHROMIUM), `no Chromium at ${CHROMIUM} (scripts/setup-editor-tests.sh installs it)`);
 
 // A distinctive colour for the selected strategy (sparse = --vscode-charts-purple), to prove the theme is read.
 const THEME_CSS = `body { --vscode-charts-purple: #00ff00; --vscode-foreground: #d4d4d4; --vscode-editor-background: #1e1e1e;
