@@ -22,5 +22,10 @@ if (files.length === 0) {
 const concurrency = process.env.TEST_CONCURRENCY ?? '2';
 // Tests get their own prototype cache, not the user's ~/.cache/adapter-composer.
 process.env.ADAPTER_COMPOSER_CACHE ??= mkdtempSync(join(tmpdir(), 'ac-test-cache-'));
+// dist/ is built once here, before any test file starts: files that spawn dist/cli.js never see another
+// file rewrite it (test/hardening/workspace.ts ensureBuilt() trusts this flag).
+const build = spawnSync(process.execPath, ['scripts/build.mjs'], { stdio: 'inherit' });
+if (build.status !== 0) process.exit(build.status ?? 1);
+process.env.ADAPTER_COMPOSER_TEST_BUILT = '1';
 const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, ...files], { stdio: 'inherit' });
 process.exit(r.status ?? 1);

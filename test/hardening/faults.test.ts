@@ -23,6 +23,19 @@ before(() => {
   ws = demoWorkspace('ac-hardening-faults-');
 });
 
+/** An uninterrupted compose, timing each progress line it prints on stderr and its exit (ms from the spawn). */
+async function timedCompose(strategy: string): Promise<{ lines: number[]; end: number }> {
+  const t0 = Date.now();
+  const lines: number[] = [];
+  const run = cliAsync(['compose', RECIPE, '--strategy', strategy], { cwd: ws });
+  run.child.stderr!.on('data', (d: Buffer) => {
+    for (let n = String(d).split('\n').length - 1; n > 0; n--) lines.push(Date.now() - t0);
+  });
+  const result = await run.done;
+  assert.equal(result.status, 0, result.stderr);
+  return { lines, end: Date.now() - t0 };
+}
+
 function composeOk(strategy: string): { output: Map<string, Buffer>; lock: Buffer } {
   const r = cli(['compose', RECIPE, '--strategy', strategy], { cwd: ws });
   assert.equal(r.status, 0, `compose --strategy ${strategy}: ${r.stderr}`);
@@ -37,14 +50,31 @@ test('kill -9 at random points of compose: output and lock stay a finished state
   assert.ok(sameSnapshot(composeOk('avg').output, avg.output), 'compose is deterministic');
   const r = seededRandom(0x6b11);
   const kills = inputs(20);
-  const timing = cli(['compose', RECIPE, '--strategy', 'sparse'], { cwd: ws }).ms;
+  // Kills are anchored to compose's own progress lines (planning, merge quarters, done) on stderr,
+  // then delayed by a random part of that segment's length; the segments are calibrated as the
+  // median of three uninterrupted runs. A loaded machine stretches the segments, which only moves
+  // the kill earlier within the run, so the kills keep landing (no single timing run decides).
+  const calibration: { lines: number[]; end: number }[] = [];
+  for (let i = 0; i < 3; i++) calibration.push(await timedCompose('sparse'));
+  const lineCount = Math.min(...calibration.map((c) => c.lines.length));
+  assert.ok(lineCount >= 2, `compose printed ${lineCount} progress lines on a pipe`);
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  // segment j: from progress line j to line j + 1 (the last one: to the exit, which covers the publish)
+  const segments = Array.from({ length: lineCount - 1 }, (_, j) => median(calibration.map((c) => (j + 1 < lineCount - 1 ? c.lines[j + 1] : c.end) - c.lines[j])));
   let killedBeforeEnd = 0;
   let publishWindow = 0;
   for (let i = 0; i < kills; i++) {
     const strategy = i % 2 === 0 ? 'sparse' : 'avg';
+    const anchor = i % segments.length;
+    const delay = Math.floor(r() * segments[anchor]);
     const run = cliAsync(['compose', RECIPE, '--strategy', strategy], { cwd: ws });
-    const delay = Math.floor(r() * timing * 1.1);
-    const timer = setTimeout(() => run.child.kill('SIGKILL'), delay);
+    let seen = 0;
+    let timer: NodeJS.Timeout | undefined;
+    run.child.stderr!.on('data', (d: Buffer) => {
+      const was = seen;
+      seen += String(d).split('\n').length - 1;
+      if (was <= anchor && seen > anchor) timer = setTimeout(() => run.child.kill('SIGKILL'), delay);
+    });
     const result = await run.done;
     clearTimeout(timer);
     if (result.signal === 'SIGKILL') killedBeforeEnd++;
@@ -56,7 +86,7 @@ test('kill -9 at random points of compose: output and lock stay a finished state
       publishWindow++;
       assert.ok(fs.readdirSync(path.join(ws, 'out')).some((e) => e.startsWith('.grammar-01.old-')), `kill ${i}: output gone and no previous copy`);
     } else {
-      assert.ok(sameSnapshot(output, sparse.output) || sameSnapshot(output, avg.output), `kill ${i} after ${delay} ms: the output is a mix of two composes`);
+      assert.ok(sameSnapshot(output, sparse.output) || sameSnapshot(output, avg.output), `kill ${i} ${delay} ms after progress line ${anchor}: the output is a mix of two composes`);
       openAdapter(path.join(ws, OUTPUT)); // and it opens as an adapter
     }
     assert.ok(lock.equals(sparse.lock) || lock.equals(avg.lock), `kill ${i}: the lock is damaged`);
@@ -77,8 +107,14 @@ test('kill -9 at random points of library add: the library opens, lists and keep
   const kills = inputs(20);
   const libraryDir = path.join(ws, 'library');
   const before = (await listNames(libraryDir)).sort();
-  const timing = cli(['library', 'add', 'library', 'adapters/code-14', '--name', 'timing-run', '--samples', 'data/code-14/*.npy'], { cwd: ws });
-  assert.equal(timing.status, 0, timing.stderr);
+  // calibrated from three adds (the median), not one: a single slow or fast run on a loaded machine
+  // would put every kill after the end or at the very start
+  const timings = [0, 1, 2].map((t) => {
+    const run = cli(['library', 'add', 'library', 'adapters/code-14', '--name', `timing-run-${t}`, '--samples', 'data/code-14/*.npy'], { cwd: ws });
+    assert.equal(run.status, 0, run.stderr);
+    return run.ms;
+  });
+  const timing = { ms: [...timings].sort((a, b) => a - b)[1] };
   let added = 0;
   for (let i = 0; i < kills; i++) {
     const name = `killed-${i}`;

@@ -57,7 +57,8 @@ test('default initialization options: untrusted — compose is refused, the eval
     await assert.rejects(composeRequest(client, file), /untrusted/);
     // a workspace's settings (workspace/configuration, didChangeConfiguration) only ever take trust away
     await client.connection.sendNotification('workspace/didChangeConfiguration', { settings: { adapterCompose: { trusted: true }, trusted: true } });
-    await new Promise((r) => setTimeout(r, 300));
+    // no sleep: JSON-RPC handles messages in order, so this request is answered after the notification
+    // was handled (this client has no workspace/configuration: the settings apply synchronously)
     await assert.rejects(composeRequest(client, file), /untrusted/);
   });
   await withServer({ initializationOptions: { settings: { adapterCompose: { debounceMs: 20 } } } }, async (client) => {

@@ -10,9 +10,30 @@ import * as path from 'node:path';
 export const REPO = path.resolve(__dirname, '..', '..');
 export const CLI = path.join(REPO, 'dist', 'cli.js');
 
-/** Builds dist/ once per test process when it is missing or older than the sources it bundles. */
+/** The newest modification time (ms) of the files dist/cli.js and dist/composeWorker.js are bundled from. */
+function newestSource(): number {
+  let newest = fs.statSync(path.join(REPO, 'package.json')).mtimeMs;
+  const walk = (dir: string) => {
+    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+      const p = path.join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (/\.(ts|json)$/.test(e.name)) newest = Math.max(newest, fs.statSync(p).mtimeMs);
+    }
+  };
+  walk(path.join(REPO, 'server', 'src'));
+  return newest;
+}
+
+/**
+ * dist/ as the tests spawn it. `scripts/run-tests.mjs` builds once before any test file starts and
+ * says so (ADAPTER_COMPOSER_TEST_BUILT); test files never rebuild then, so no file rewrites
+ * dist/cli.js while another spawns it. A file run on its own builds only when dist/ is missing or
+ * older than the sources (HARDENING_SKIP_BUILD: never).
+ */
 export function ensureBuilt(): void {
-  if (fs.existsSync(CLI) && process.env.HARDENING_SKIP_BUILD) return;
+  const built = [CLI, path.join(REPO, 'dist', 'composeWorker.js')];
+  if (built.every((f) => fs.existsSync(f)) && (process.env.ADAPTER_COMPOSER_TEST_BUILT || process.env.HARDENING_SKIP_BUILD)) return;
+  if (built.every((f) => fs.existsSync(f)) && Math.min(...built.map((f) => fs.statSync(f).mtimeMs)) >= newestSource()) return;
   const r = spawnSync(process.execPath, ['scripts/build.mjs'], { cwd: REPO, encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`build failed: ${r.stderr}`);
 }

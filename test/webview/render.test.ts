@@ -155,14 +155,15 @@ test('colours come from the VS Code theme variables', { skip }, async () => {
   assert.equal(faded.match, 0, 'an unselected strategy is drawn faded, not in the full colour');
 });
 
-/** Waits until the panel has posted `n` setLambda messages (the ρ control writes after a pause). */
-async function setLambdas(n: number): Promise<Extract<ViewMessage, { type: 'setLambda' }>[]> {
+/** Waits until the last setLambda message the panel posted satisfies `done` (10 s at most); returns them all. */
+async function setLambdasUntil(done: (m: Extract<ViewMessage, { type: 'setLambda' }>) => boolean): Promise<Extract<ViewMessage, { type: 'setLambda' }>[]> {
   let sets: Extract<ViewMessage, { type: 'setLambda' }>[] = [];
-  for (let i = 0; i < 100 && sets.length < n; i++) {
+  for (let i = 0; i < 100; i++) {
     sets = (await posted()).filter((m): m is Extract<ViewMessage, { type: 'setLambda' }> => m.type === 'setLambda');
-    if (sets.length < n) await new Promise((r) => setTimeout(r, 100));
+    if (sets.length > 0 && done(sets[sets.length - 1])) return sets;
+    await page.waitForTimeout(100);
   }
-  return sets;
+  assert.fail(`no final write among ${JSON.stringify(sets)}`);
 }
 
 test('the ρ slider is keyboard-operable, writes once after the key presses, 3 significant figures', { skip }, async () => {
@@ -174,9 +175,10 @@ test('the ρ slider is keyboard-operable, writes once after the key presses, 3 s
   assert.equal(await page.getAttribute('#rho-slider', 'step'), 'any');
   await page.focus('#rho-slider');
   for (let i = 0; i < 10; i++) await page.keyboard.press('ArrowRight');
-  await setLambdas(1);
-  await new Promise((r) => setTimeout(r, 1000)); // let any write still pending go out
-  const sets = await setLambdas(1);
+  // done when a write carries the slider's final ρ (to its 3 significant figures): no input is left
+  // to write after it, so the count is final without waiting a fixed time
+  const finalRho = Number(await page.inputValue('#rho-slider'));
+  const sets = await setLambdasUntil((m) => Math.abs(m.lambda / path.lambda_star - finalRho) <= 5e-3 * finalRho);
   assert.ok(sets.length >= 1 && sets.length < 10, `fewer writes (${sets.length}) than key presses`);
   const last = sets[sets.length - 1];
   assert.equal(last.uri, state.uri);
@@ -205,9 +207,8 @@ test('the ρ field is valid for the recipe value, shows λ beside it and writes 
   assert.ok(Math.abs(Number(await page.inputValue('#rho-input')) - 0.0492896 / lambdaStar) < 1e-3);
   await page.fill('#rho-input', '');
   await page.type('#rho-input', '0.4567');
-  await setLambdas(1);
-  await new Promise((r) => setTimeout(r, 1000)); // let any write still pending go out
-  const sets = await setLambdas(1);
+  // done when a write carries the typed value (no fixed wait: nothing is left to write after it)
+  const sets = await setLambdasUntil((m) => Math.abs(m.lambda - 0.457 * lambdaStar) < 1e-12);
   assert.ok(sets.length < 6, `fewer writes (${sets.length}) than key presses`);
   const written = sets[sets.length - 1].lambda;
   assert.ok(Math.abs(written - 0.457 * lambdaStar) < 1e-12, `written ρ rounded to 0.457 (λ ${written})`);

@@ -6,7 +6,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { ClientCommands, LibraryRequests, type LibraryPage } from '../../../server/src/protocol';
+import { ClientCommands, LibraryRequests, ServerCommands, type LibraryPage } from '../../../server/src/protocol';
 import type { AdapterComposerApi } from '../../../client/src/extension';
 
 async function waitFor<T>(what: string, probe: () => T | undefined | null | false | Promise<T | undefined | null | false>, ms = 60000): Promise<T> {
@@ -53,7 +53,9 @@ describe('Adapter Composer in an untrusted workspace', function () {
     const before = snapshot(root.fsPath);
     const result = await vscode.commands.executeCommand(ClientCommands.compose, recipe.toString());
     assert.equal(result, undefined, 'Compose refused');
-    await new Promise((r) => setTimeout(r, 1000));
+    // Evidence by a completed response, not by waiting: the server itself answers a compose request
+    // with the refusal (so nothing was started there), and only then is the folder compared.
+    await assert.rejects(api.client.sendRequest('workspace/executeCommand', { command: ServerCommands.compose, arguments: [recipe.toString()] }), /untrusted/);
     assert.deepEqual(snapshot(root.fsPath), before, 'no files written');
   });
 
