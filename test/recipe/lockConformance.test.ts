@@ -11,25 +11,11 @@ import * as path from 'node:path';
 import Ajv2020 from 'ajv/dist/2020';
 import lockSchema from '../../schemas/lock.schema.json';
 import { encodeNpy } from '../../server/src/engine/prototype/npy';
-import { writeFloatTensors } from '../../server/src/engine/lora/safetensors';
-import { seededRandom } from '../../server/src/engine/random';
+import { writePeft } from '../lsp/fixture';
 import { cli, ensureBuilt } from '../hardening/workspace';
 import { REAL_LORAS } from '../sharedData';
 
 let ws = '';
-
-function writeToyPeft(dir: string, seed: number): void {
-  const u = seededRandom(seed);
-  const r = () => u() - 0.5;
-  fs.mkdirSync(dir, { recursive: true });
-  const tensors = [];
-  for (const [name, out, inF] of [['l.0.q', 12, 10], ['l.0.v', 6, 10]] as const) {
-    tensors.push({ name: `base_model.model.${name}.lora_A.weight`, dtype: 'F32', shape: [2, inF], data: Array.from({ length: 2 * inF }, r) });
-    tensors.push({ name: `base_model.model.${name}.lora_B.weight`, dtype: 'F32', shape: [out, 2], data: Array.from({ length: out * 2 }, r) });
-  }
-  writeFloatTensors(path.join(dir, 'adapter_model.safetensors'), tensors as never);
-  fs.writeFileSync(path.join(dir, 'adapter_config.json'), JSON.stringify({ peft_type: 'LORA', r: 2, lora_alpha: 4, target_modules: ['q', 'v'], base_model_name_or_path: 'toy' }));
-}
 
 function ok(args: string[]) {
   const r = cli(args, { cwd: ws, timeoutMs: 120_000 });
@@ -47,9 +33,9 @@ function validator() {
 before(() => {
   ensureBuilt();
   ws = fs.mkdtempSync(path.join(os.tmpdir(), 'ac-lock-conformance-'));
-  writeToyPeft(path.join(ws, 'adapters', 'a'), 1);
-  writeToyPeft(path.join(ws, 'adapters', 'b'), 2);
-  writeToyPeft(path.join(ws, 'adapters', 'c'), 3);
+  writePeft(path.join(ws, 'adapters', 'a'), 'toy', 2, 1);
+  writePeft(path.join(ws, 'adapters', 'b'), 'toy', 2, 2);
+  writePeft(path.join(ws, 'adapters', 'c'), 'toy', 2, 3);
   const npy = (name: string, v: number[]) => fs.writeFileSync(path.join(ws, name), encodeNpy(Float32Array.from(v), [v.length]));
   npy('p1.npy', [1, 0, 0]);
   npy('p2.npy', [0, 1, 0]);
@@ -99,7 +85,7 @@ test('lock of a real roberta composition with modules_to_save: average validates
   fs.writeFileSync(path.join(ws, 'recipes', 'roberta.compose.yaml'),
     'compose: 1\nname: roberta\nbase: roberta-base\nlibrary: ../rlib\ntarget:\n  prototype: ../target.npy\nretrieve:\n  k: 2\nweights: { strategy: lin }\nmerge: { method: svd, rank: 8, modules_to_save: average }\noutput: ../out/roberta\n');
   ok(['compose', 'recipes/roberta.compose.yaml']);
-  const lock = JSON.parse(fs.readFileSync(path.join(ws, 'recipes', 'roberta.compose.lock'), 'utf8'));
+  const lock: { merge: { modules_to_save: string } } = JSON.parse(fs.readFileSync(path.join(ws, 'recipes', 'roberta.compose.lock'), 'utf8'));
   const validate = validator();
   assert.ok(validate(lock), JSON.stringify(validate.errors, null, 1));
   assert.equal(lock.merge.modules_to_save, 'average');
