@@ -113,10 +113,15 @@ test('parseLockText accepts a lock and names what a damaged one lacks', () => {
   // null where null is allowed; just under the nesting limit
   const ok = copy(sampleLock()) as unknown as Record<string, any>;
   ok.encoder.sha256 = null;
-  let deep: unknown = 1;
-  for (let i = 0; i < 29; i++) deep = [deep];
-  ok.parameters.where = deep;
+  // parameters.where is at depth 2: 30 nested lists reach depth 31 (accepted), 31 reach depth 32 (refused)
+  const nested = (n: number) => { let v: unknown = 1; for (let i = 0; i < n; i++) v = [v]; return v; };
+  ok.parameters.where = nested(30);
   assert.deepEqual(parseLockText(JSON.stringify(ok), 'x.lock').encoder.sha256, null);
+  damaged((l) => { l.parameters.where = nested(31); }, /nested deeper than 32 levels/);
+  damaged((l) => { delete l.target.count; }, /"target\.count" is missing/);
+  damaged((l) => { l.merge.rank = '16'; }, /"merge\.rank" must be a number/);
+  damaged((l) => { delete l.output.path; }, /"output\.path" is missing/);
+  damaged((l) => { l.format = 'x'.repeat(100); }, new RegExp(`unsupported lock format "${'x'.repeat(39)}$`));
 });
 
 test('writeLock / readLock: the stable bytes, atomically; no lock is undefined; a damaged one a located error', () => {
@@ -128,6 +133,10 @@ test('writeLock / readLock: the stable bytes, atomically; no lock is undefined; 
   assert.deepEqual(readLock(file), sampleLock());
   fs.writeFileSync(file, '{"format": 1}');
   assert.throws(() => readLock(file), (e: unknown) => isComposerError(e) && e.code === 'lock' && e.location?.file === file && /"tool_version" is missing/.test(e.message));
+  // a lock that is not a regular file: a lock error naming it, with a hint
+  const folderLock = path.join(dir, 'folder.compose.lock');
+  fs.mkdirSync(folderLock);
+  assert.throws(() => readLock(folderLock), (e: unknown) => isComposerError(e) && e.code === 'lock' && e.location?.file === folderLock && /the lock file/.test(e.message) && (e.hint ?? '').length > 10);
   // a folder where the lock should go: a clear failure, and no temporary file left behind
   const blocked = path.join(dir, 'blocked.compose.lock');
   fs.mkdirSync(blocked);
@@ -150,6 +159,7 @@ test('diffPaths: every differing leaf by JSON path, absent sides undefined, numb
   assert.deepEqual(diffPaths('n', 100, 100 + 1e-8, [], 1e-9), [], 'within 1e-9 of |a| (|a| > 1)');
   assert.deepEqual(diffPaths('n', 0, 5e-10, [], 1e-9), [], 'within 1e-9 absolute below 1');
   assert.deepEqual(diffPaths('n', 0, 2e-9, [], 1e-9), [{ what: 'n', locked: 0, now: 2e-9 }]);
+  assert.deepEqual(diffPaths('n', 0, 1e-9, [], 1e-9), [], 'exactly at the tolerance is equal');
   assert.deepEqual(diffPaths('n', 1, 1 + 1e-12, []), [{ what: 'n', locked: 1, now: 1 + 1e-12 }], 'no tolerance by default');
   // a list against an object, a number against a string: one drift at that path
   assert.deepEqual(diffPaths('p', [1], { 0: 1 }, []), [{ what: 'p', locked: [1], now: { 0: 1 } }]);
@@ -180,6 +190,12 @@ test('lockDrift names each field that decides the composite, a candidate\'s sha2
   assert.deepEqual(drifted((l) => { l.weights.beta = 0.7500001; }), [{ what: 'weights.beta', locked: 0.75, now: 0.7500001 }]);
   assert.deepEqual(drifted((l) => { l.weights.beta = 0.75 + 1e-12; }), []);
   assert.deepEqual(drifted((l) => { l.weights.gamma = 0; }), [], 'an added zero weight is no change');
+  assert.deepEqual(drifted((l) => { l.weights.gamma = 1e-9; }), [], 'exactly 1e-9 from 0 is no change');
+  // the tolerance is relative above 1: 2e-9 on a weight of 4 is within 1e-9·4
+  const heavy = sampleLock();
+  heavy.weights = { alpha: 4, beta: -3 };
+  assert.deepEqual(lockDrift(heavy, { ...copy(heavy), weights: { alpha: 4 + 2e-9, beta: -3 } }), []);
+  assert.deepEqual(lockDrift(heavy, { ...copy(heavy), weights: { alpha: 4 + 8e-9, beta: -3 } }).map((d) => d.what), ['weights.alpha']);
   assert.deepEqual(drifted((l) => { l.weights.gamma = 0.001; }), [{ what: 'weights.gamma', locked: undefined, now: 0.001 }]);
   assert.deepEqual(drifted((l) => { delete (l.weights as Record<string, number>).alpha; }), [{ what: 'weights.alpha', locked: 0.25, now: undefined }]);
   assert.deepEqual(drifted((l) => { l.weights.alpha = -0.25; }), [{ what: 'weights.alpha', locked: 0.25, now: -0.25 }]);
@@ -227,8 +243,11 @@ test('formatDrift: the path, both values cut one past where they differ, absent 
   assert.equal(formatDrift({ what: 'p', locked: ['x'.repeat(57)], now: 1 }), `p: ${JSON.stringify(['x'.repeat(57)]).slice(0, 57)}… → 1`, '61 characters are cut');
   const sixty = 'x'.repeat(56);
   assert.equal(formatDrift({ what: 'p', locked: [sixty], now: 1 }), `p: ${JSON.stringify([sixty])} → 1`, '60 characters stay whole');
-  // a number against a string: no cut
+  // a number against a string, either way round: no cut
   assert.equal(formatDrift({ what: 'p', locked: 1, now: 'abcdefghijklmnop' }), 'p: 1 → abcdefghijklmnop');
+  assert.equal(formatDrift({ what: 'p', locked: 'abcdefghijklmnop', now: 1 }), 'p: abcdefghijklmnop → 1');
+  // different from the first character, the longer one first: cut at 6
+  assert.equal(formatDrift({ what: 'p', locked: `x${'a'.repeat(20)}`, now: `y${'a'.repeat(10)}` }), 'p: xaaaaa… → yaaaaa…');
 });
 
 /** A recipe, its paths and a plan written out here (the fields buildLock reads), for buildLock and the stale check. */
@@ -283,7 +302,39 @@ test('buildLock records the recipe\'s bytes, the decisions and the candidates\' 
   assert.deepEqual(merged.candidates.map((c) => c.sha256), [SHA_A, '9'.repeat(64)]);
   const withRho = buildLock({ toolVersion: '1', recipe, paths, plan: planFixture({ rho: 0.5 }).plan, candidates, outputFiles: [] });
   assert.equal(withRho.parameters.rho, 0.5);
-  assert.throws(() => buildLock({ toolVersion: '1', recipe, paths, plan: { ...plan, strategy: 'convex' } as PlanJson, candidates, outputFiles: [] }), /no result for strategy convex/);
+  assert.throws(() => buildLock({ toolVersion: '1', recipe, paths, plan: { ...plan, strategy: 'convex' } as PlanJson, candidates, outputFiles: [] }),
+    (e: unknown) => isComposerError(e) && e.code === 'internal' && /no result for strategy convex/.test(e.message));
+  // a candidate the library rows do not hold: empty sha256 and path (never invented)
+  const stranger = buildLock({ toolVersion: '1', recipe, paths, plan: planFixture({ candidates: [['alpha', 0.5], ['gamma', 0.9]] }).plan, candidates, outputFiles: [] });
+  assert.deepEqual(stranger.candidates[1], { name: 'gamma', distance: 0.9, sha256: '', path: relativeToLock(paths.lock, '') });
+});
+
+test('buildLock records only the parameters and merge options that apply', () => {
+  const file = path.join(dir, 'recipes', 'plain.compose.yaml');
+  const text = 'compose: 1\nname: plain\nbase: b\nlibrary: ../library\ntarget:\n  prototype: ../t.npy\nretrieve:\n  adapters: [alpha, beta]\nweights:\n  strategy: avg\nmerge: { method: dare_ties, density: 0.5, seed: 7, normalize: false }\noutput: ../out/plain\n';
+  const { recipe } = parseRecipe(text, file);
+  assert.ok(recipe);
+  const paths = resolveRecipePaths(recipe, file);
+  const plan = {
+    strategy: 'avg',
+    strategies: { avg: { weights: { alpha: 0.5, beta: 0.5 } }, sim: { weights: {}, temperature: 2 }, sparse: { weights: {}, form: 'penalized', lambda: 1 } },
+    target: { source: 'prototype', count: 1, dim: 4 },
+    candidates: [{ name: 'alpha', distance: 0.5 }, { name: 'beta', distance: 0.75 }],
+  } as unknown as PlanJson;
+  const lock = buildLock({ toolVersion: '1', recipe, paths, plan, candidates: [], outputFiles: [] });
+  assert.deepEqual(lock.parameters, { k: recipe.spec.retrieve.k, adapters: ['alpha', 'beta'] }, 'no where, exclude, lambda, rho, form or temperature');
+  assert.deepEqual(lock.merge, { method: 'dare_ties', rank: recipe.spec.merge.rank, dtype: 'auto', modules_to_save: 'refuse', density: 0.5, seed: 7, normalize: false });
+  // no library in the plan (a features target planned without one): zeros and null, not a crash
+  assert.deepEqual(lock.library, { uri: '../library', version: 0, size: 0 });
+  assert.deepEqual(lock.encoder, { sha256: null, dim: 4 });
+  assert.equal(lock.target.sha256, '');
+  assert.equal(lock.provider, null);
+  // the selected strategy's form and temperature are recorded when it has them
+  const sim = buildLock({ toolVersion: '1', recipe, paths, plan: { ...plan, strategy: 'sim' } as PlanJson, candidates: [], outputFiles: [] });
+  assert.equal(sim.parameters.temperature, 2);
+  const sparse = buildLock({ toolVersion: '1', recipe, paths, plan: { ...plan, strategy: 'sparse' } as PlanJson, candidates: [], outputFiles: [] });
+  assert.equal(sparse.parameters.form, 'penalized');
+  assert.equal(sparse.parameters.lambda, 1);
 });
 
 test('staleLockProblems: nothing for a matching lock; a warning naming what changed; a damaged lock is a warning too', () => {
