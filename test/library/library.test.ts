@@ -275,6 +275,48 @@ test('equal distances: ties are ordered by name, whatever the insertion order', 
   library.close();
 });
 
+test('search arguments: k, dimension, non-finite values and an empty library are refused with what to do', async () => {
+  const library = await initLibrary(freshDir(), { dim: 2 });
+  await assert.rejects(library.search([0, 0], { k: 1 }), (e: unknown) => e instanceof ComposerError && e.code === 'library' && /the library at .* is empty/.test(e.message) && /library add/.test(e.hint ?? ''));
+  await library.add([record('p', [1, 0]), record('q', [0, 1])]);
+  for (const k of [0, -1, 1.5, NaN]) {
+    await assert.rejects(library.search([0, 0], { k }), (e: unknown) => e instanceof ComposerError && e.code === 'usage' && e.message === `k must be a positive integer, got ${k}`, `k = ${k}`);
+  }
+  await assert.rejects(library.search([0, 0, 0], { k: 1 }), (e: unknown) => e instanceof ComposerError && e.code === 'dimension'
+    && e.message === "the target prototype has dimension 3 but the library's prototypes have 2" && /library's encoder/.test(e.hint ?? ''));
+  await assert.rejects(library.search([0, Infinity], { k: 1 }), (e: unknown) => e instanceof ComposerError && e.code === 'non-finite' && e.message === 'the target prototype has Infinity at index 1');
+  // a blank filter and an empty exclude list are no filter
+  const plain = (await library.search([1, 0], { k: 2 })).map((h) => h.name);
+  assert.deepEqual(plain, ['p', 'q']);
+  assert.deepEqual((await library.search([1, 0], { k: 2, where: '   ', exclude: [] })).map((h) => h.name), plain);
+  library.close();
+});
+
+test('search by base finds the rows stored under every spelling of it (Hub id and legacy name)', async () => {
+  const library = await initLibrary(freshDir(), { dim: 2 });
+  await library.add([record('legacy', [1, 0], { base: 'gpt2' }), record('current', [0, 1], { base: 'openai-community/gpt2' }), record('other', [0, 0], { base: 'llama-3-8b' })]);
+  for (const base of ['gpt2', 'openai-community/gpt2']) {
+    assert.deepEqual((await library.search([0, 0], { k: 5, base })).map((h) => h.name).sort(), ['current', 'legacy'], base);
+  }
+  library.close();
+});
+
+test('80 equal distances (more than one sort run) come back in name order', async () => {
+  const dim = 40;
+  const library = await initLibrary(freshDir(), { dim });
+  // ±e_i: 80 prototypes at squared distance exactly 1 from the origin, named in a scrambled order
+  const rows = Array.from({ length: 2 * dim }, (_, i) => {
+    const p = new Array(dim).fill(0);
+    p[i % dim] = i < dim ? 1 : -1;
+    return record(`t${String((i * 17) % 80).padStart(2, '0')}`, p);
+  });
+  for (let i = 0; i < rows.length; i += 8) await library.add(rows.slice(i, i + 8));
+  const hits = await library.search(new Array(dim).fill(0), { k: 80 });
+  assert.ok(hits.every((h) => h.distance === 1));
+  assert.deepEqual(hits.map((h) => h.name), rows.map((r) => r.name).sort());
+  library.close();
+});
+
 test('ensureIndex: below the threshold it says brute force; forced, the index still finds the true nearest', async () => {
   const dim = 8;
   const { library, records } = await randomLibrary(600, dim, 11);
