@@ -39,8 +39,8 @@ compose(input.recipeFile, {
   allowExec: input.allowExec,
   libraryUri: input.libraryUri,
   onProgress: (...args: unknown[]) => parentPort?.postMessage({ type: 'progress', ...normalizeProgress(args) }),
-} as Parameters<typeof compose>[1])
-  .then((result) => parentPort?.postMessage({ type: 'done', result: JSON.parse(JSON.stringify(result)) }))
+})
+  .then((result) => parentPort?.postMessage({ type: 'done', result: JSON.parse(JSON.stringify(result)) as unknown }))
   .catch((e: unknown) => {
     const err = e as { format?: () => string; message?: string; code?: string };
     const message = typeof err?.format === 'function' ? err.format() : err?.message ?? String(e);

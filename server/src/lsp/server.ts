@@ -3,7 +3,6 @@
  * server/src/service, commands (plan, compose in a worker with progress, pin weights, set λ), status
  * and plan notifications. Any LSP client works (VS Code, Neovim, Helix): nothing here assumes VS Code.
  */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import {
@@ -171,7 +170,7 @@ export function startLanguageServer(argv: string[] = process.argv.slice(2), opti
   async function refreshSettings(): Promise<void> {
     if (!capabilities.workspace?.configuration) return;
     try {
-      const raw = await connection.workspace.getConfiguration('adapterCompose');
+      const raw: unknown = await connection.workspace.getConfiguration('adapterCompose');
       // Clients without these settings answer null: keep what initializationOptions said.
       applySettings(readSettings(raw, initialSettings));
     } catch (e) {
@@ -310,7 +309,7 @@ export function startLanguageServer(argv: string[] = process.argv.slice(2), opti
   }));
 
   connection.onExecuteCommand(async (params, token, workDone) => {
-    const args = params.arguments ?? [];
+    const args: unknown[] = params.arguments ?? [];
     const uri = typeof args[0] === 'string' ? args[0] : undefined;
     try {
       if (!uri) throw userError(`${params.command} needs the recipe's URI as its first argument`);
