@@ -281,7 +281,7 @@ export function metricsChartConfig(history: RunHistoryEntry[], theme: ChartTheme
 /** Creates a chart on a canvas, replacing the one drawn there before. */
 export function drawChart(canvas: HTMLCanvasElement, config: ChartConfiguration<'bar' | 'scatter' | 'line'>): Chart {
   Chart.getChart(canvas)?.destroy();
-  return new Chart(canvas, config as ChartConfiguration);
+  return new Chart(canvas, config);
 }
 
 export function redraw(canvas: HTMLCanvasElement): void {
