@@ -283,7 +283,9 @@ export const libraryCommand: Command = {
 
 /** A field of `library show`: objects as JSON, the rest as text. */
 function cellText(v: unknown): string {
-  return typeof v === 'object' ? JSON.stringify(v) : String(v);
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' || typeof v === 'boolean' || v === undefined) return String(v);
+  return JSON.stringify(v);
 }
 
 /** A table cell on one line: control characters (newlines, escapes, bidi breaks) shown as \n, \x1b, \u2028. */
