@@ -94,7 +94,7 @@ export class WeightsPanel implements vscode.Disposable {
     panel.webview.html = panelHtml(panel.webview, context.extensionUri);
     this.disposables.push(
       panel.onDidDispose(() => this.dispose()),
-      panel.webview.onDidReceiveMessage((m: ViewMessage) => this.onMessage(m)),
+      panel.webview.onDidReceiveMessage((m: ViewMessage) => this.receive(m)),
       panel.onDidChangeViewState(() => { if (panel.visible) this.post(); }),
       plans.onDidChange((p) => { if (this.uri && p.uri && sameUri(p.uri, this.uri)) this.post(); }),
       vscode.window.onDidChangeActiveTextEditor((e) => { if (e?.document.languageId === LanguageId) void this.follow(e.document.uri); }),
@@ -172,7 +172,8 @@ export class WeightsPanel implements vscode.Disposable {
     void this.panel.webview.postMessage(message);
   }
 
-  private async onMessage(message: ViewMessage): Promise<void> {
+  /** A message from the webview (public so the extension-host tests can act as the webview). */
+  async receive(message: ViewMessage): Promise<void> {
     switch (message.type) {
       case 'ready':
         this.ready = true;
