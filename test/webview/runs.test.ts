@@ -40,3 +40,8 @@ test('each run\'s points are filled with its strategy colour (colour = strategy 
   const config = metricsChartConfig(history, coloured);
   for (const d of config.data.datasets) assert.deepEqual(d.pointBackgroundColor, history.map((run) => (coloured.strategy as Record<string, string>)[run.strategy]));
 });
+
+test('the evaluator\'s sample count stays in the table, off the chart\'s axes', () => {
+  const counted = history.map((run) => ({ ...run, metrics: { ...run.metrics, samples: 600 } }));
+  assert.deepEqual(metricsChartConfig(counted, theme).data.datasets.map((d) => d.label), ['accuracy', 'nll']);
+});

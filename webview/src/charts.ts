@@ -242,7 +242,8 @@ export function shortTime(iso: string | undefined): string {
 /** One y axis per metric (accuracy and loss have different ranges), alternating left and right. */
 export function metricsChartConfig(history: RunHistoryEntry[], theme: ChartTheme): ChartConfiguration<'line'> {
   const differing = differingParameters(history);
-  const metrics = metricNames(history);
+  // `samples` (how many the evaluator scored) is a count, not a quality: in the table, not on an axis.
+  const metrics = metricNames(history).filter((m) => m !== 'samples');
   const options = baseOptions(theme, 'run', 'value');
   const scales: Record<string, unknown> = { x: options.scales.x };
   const metricColor = (i: number) => withAlpha(theme.foreground, i % 2 === 0 ? 1 : 0.6);

@@ -364,7 +364,7 @@ function evaluationSection(state: ViewState, theme: ChartTheme): Built {
       ...differing.map((k) => el('vscode-table-cell', {}, parameterText(run, k))),
       ...metrics.map((m) => el('vscode-table-cell', {}, typeof run.metrics?.[m] === 'number' ? formatNumber(run.metrics[m]) : '—')),
     ))));
-  const { box, canvas } = chartBox('metrics-chart', `Line chart: ${metrics.join(', ')} across ${history.length} evaluation runs.`);
+  const { box, canvas } = chartBox('metrics-chart', `Line chart: ${metrics.filter((m) => m !== 'samples').join(', ')} across ${history.length} evaluation runs.`);
   return { node: section('evaluation', 'Evaluation runs',
     caption('evaluation', 'The evaluator\'s metrics of each compose of this recipe across runs, one y axis per metric (told apart by marker and dash); each point is filled with its run\'s strategy colour; runs are named by what differs between them.'),
     table, box), draw: () => drawChart(canvas, metricsChartConfig(history, theme)) };
