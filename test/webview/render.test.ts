@@ -374,7 +374,7 @@ test('the leave-one-out section runs, shows progress, cancels, and charts the re
   assert.match((await page.textContent('#loo-cancelled')) ?? '', /Cancelled/);
   assert.equal((await tableRows('loo-table')).length, 6);
 
-  assert.deepEqual(await page.evaluate(() => (window as any).__violations), []);
+  assert.deepEqual(await page.evaluate(() => (window as unknown as { __violations: string[] }).__violations), []);
   // (Chromium's hint about this test's own repeated getImageData readbacks is not the panel's.)
   assert.deepEqual(consoleErrors.filter((e) => !e.includes('willReadFrequently')), []);
   await page.screenshot({ path: join(artifacts, 'webview-leave-one-out.png'), fullPage: true });

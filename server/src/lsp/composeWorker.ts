@@ -44,7 +44,7 @@ const options = {
 };
 const job: Promise<unknown> = input.job === 'evaluate'
   ? evaluateRecipe(input.recipeFile, { ...options, scratchDir: input.scratchDir, onProgress: (message, fraction) => onProgress(...(fraction === undefined ? [message] : [fraction, message])) })
-  : compose(input.recipeFile, { ...options, onProgress } as Parameters<typeof compose>[1]);
+  : compose(input.recipeFile, { ...options, onProgress });
 job
   .then((result) => parentPort?.postMessage({ type: 'done', result: JSON.parse(JSON.stringify(result)) }))
   .catch((e: unknown) => {

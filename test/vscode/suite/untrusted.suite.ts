@@ -73,7 +73,7 @@ describe('Adapter Composer in an untrusted workspace', function () {
 
   it('refuses the leave-one-out evaluation (it runs the evaluator) with a message, client and server', async function () {
     if (!manifest.recipe) this.skip();
-    const recipe = vscode.Uri.joinPath(root, manifest.recipe!);
+    const recipe = vscode.Uri.joinPath(root, manifest.recipe);
     const before = snapshot(root.fsPath);
     const result = await vscode.commands.executeCommand(ClientCommands.evaluate, recipe.toString());
     assert.equal(result, undefined, 'the evaluation refused');
@@ -86,7 +86,7 @@ describe('Adapter Composer in an untrusted workspace', function () {
 
   it('refuses the write-backs into the recipe (ρ/λ from the panel, Pin Weights) with a message, and edits nothing', async function () {
     if (!manifest.recipe) this.skip();
-    const recipe = vscode.Uri.joinPath(root, manifest.recipe!);
+    const recipe = vscode.Uri.joinPath(root, manifest.recipe);
     const doc = await vscode.workspace.openTextDocument(recipe);
     const text = doc.getText();
     const plan = await waitFor('a plan', () => api.plans.get(recipe)?.plan);
