@@ -80,3 +80,13 @@ test('progress only goes forward to the end; a cancel between composites stops i
   assert.ok(isComposerError(error) && error.code === 'cancelled', String(error));
   assert.deepEqual(fs.readdirSync(scratch), [], 'the composites merged so far are gone');
 });
+
+test('a recipe without `library:` is evaluated on the editor\'s default library, relative to the workspace', async () => {
+  const file = path.join(fixture.recipes, 'default-library.compose.yaml');
+  fs.writeFileSync(file, fs.readFileSync(recipe, 'utf8').replace('library: ../library\n', ''));
+  const job = await evaluateRecipe(file, { allowExec: true, workspaceRoot: fixture.root, libraryUri: 'library' });
+  const named = await evaluateRecipe(recipe, { allowExec: true, workspaceRoot: fixture.root });
+  assert.equal(job.leaveOneOut.library.uri, fixture.library);
+  assert.deepEqual(job.leaveOneOut.summary, named.leaveOneOut.summary);
+  assert.deepEqual(Object.keys(job.metrics!.targets[0].strategies).sort(), Object.keys(named.metrics!.targets[0].strategies).sort());
+});

@@ -83,7 +83,9 @@ export async function evaluateRecipe(file: string, options: RecipeEvaluationOpti
   const started = Date.now();
   const say = options.onProgress ?? (() => undefined);
   throwIfCancelled(options.signal);
-  const defaults = recipeEvalDefaults(file, path.dirname(file), options.libraryUri);
+  // The editor's default library (for recipes without `library:`) is relative to the workspace, as the planner reads it.
+  const defaultLibrary = options.libraryUri ? resolveLocation(options.libraryUri, options.workspaceRoot ?? path.dirname(file)) : undefined;
+  const defaults = recipeEvalDefaults(file, path.dirname(file), defaultLibrary);
   if (!defaults) throw new ComposerError('usage', `${file} is not a recipe file`, { file });
   const recipe = parseRecipe(readTextSafe(file, 'recipe', 'recipe'), file).recipe!;
   const evaluate = recipe.spec.evaluate;
@@ -114,6 +116,7 @@ export async function evaluateRecipe(file: string, options: RecipeEvaluationOpti
       allowExec: options.allowExec,
       workspaceRoot: options.workspaceRoot,
       provider: options.provider,
+      libraryUri: defaultLibrary,
       signal: options.signal,
       scratchDir: options.scratchDir,
       onStep: (fraction, what) => say(`evaluator: ${what}`, looShare + (1 - looShare) * fraction),

@@ -44,6 +44,8 @@ export interface RecipeEvalOptions {
   onProgress?: (message: string) => void;
   /** After each composite scored: the fraction of the recipes done, and what was just scored. */
   onStep?: (fraction: number, what: string) => void;
+  /** The library for recipes without `library:` (the editor's libraryUri setting), as the planner takes it. */
+  libraryUri?: string;
   /** Stops between composites (the scratch folder is still removed). */
   signal?: AbortSignal;
   /** The folder to merge composites in (created if needed, emptied afterwards); default a new temporary one. */
@@ -63,7 +65,7 @@ export async function evaluateRecipes(files: readonly string[], options: RecipeE
     for (const [i, file] of files.entries()) {
       cancelled();
       options.onProgress?.(`recipe ${i + 1}/${files.length}: ${path.basename(file)}`);
-      const outcome = await planner.plan(fs.readFileSync(file, 'utf8'), file, { provider: options.provider ?? 'cpu', workspaceRoot: options.workspaceRoot });
+      const outcome = await planner.plan(fs.readFileSync(file, 'utf8'), file, { provider: options.provider ?? 'cpu', workspaceRoot: options.workspaceRoot, ...(options.libraryUri ? { libraryUri: options.libraryUri } : {}) });
       if (!outcome.isRecipe) throw new ComposerError('recipe', 'not an Adapter Composer recipe (no `compose:` key)', { file });
       const firstError = outcome.problems.find((p) => p.severity === 'error');
       if (firstError) throw problemToError(firstError, file);
