@@ -282,7 +282,7 @@ test('compose --locked refuses a row re-added with another sha, an edited recipe
   assertUnchanged('locked', before);
   fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace('  method: svd\n  rank: 4\n', '  method: cat\n'));
   // 2b. the recipe's bytes alone (a comment): the plan is the same, the recipe the lock names is not
-  const reviewed = fs.readFileSync(file);
+  const reviewed = fs.readFileSync(file, 'utf8');
   fs.writeFileSync(file, `# edited after the review\n${reviewed}`);
   r = run(['compose', file, '--locked']);
   assert.equal(r.status, 1, r.stderr);

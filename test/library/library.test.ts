@@ -233,10 +233,10 @@ test('a reader keeps working while another PROCESS adds rows, and sees each comm
   const child = spawn(process.execPath, ['--import', 'tsx', script, dir], { cwd: path.resolve(__dirname, '../..'), stdio: ['pipe', 'pipe', 'inherit'] });
   const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
   let acks = '';
-  child.stdout!.on('data', (d) => (acks += d));
+  child.stdout.on('data', (d) => (acks += d));
   let last = 1;
   for (let i = 0; i < 5; i++) {
-    child.stdin!.write('go\n');
+    child.stdin.write('go\n');
     // read while the other process writes: every read succeeds and sizes never go down
     do {
       const size = await reader.size();
@@ -249,7 +249,7 @@ test('a reader keeps working while another PROCESS adds rows, and sees each comm
     assert.equal(await reader.size(), i + 2);
     assert.deepEqual((await reader.search([i + 1, i + 1], { k: 1 })).map((h) => h.name), [`w${i}`]);
   }
-  child.stdin!.end();
+  child.stdin.end();
   assert.equal(await exited, 0);
   reader.close();
 });

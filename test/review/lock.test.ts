@@ -44,6 +44,10 @@ function sampleLock(): LockFile {
   };
 }
 
+/** A lock being damaged on purpose: any field may be given any value. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the point is to write values of the wrong type
+type Damaged = Record<string, any>;
+
 const copy = (l: LockFile): LockFile => JSON.parse(JSON.stringify(l));
 const drifted = (change: (l: LockFile) => void) => {
   const fresh = copy(sampleLock());
@@ -73,8 +77,8 @@ test('relativeToLock: forward slashes relative to the lock\'s folder; URIs as th
 test('parseLockText accepts a lock and names what a damaged one lacks', () => {
   const good = stableJson(sampleLock());
   assert.deepEqual(parseLockText(good, 'x.lock'), sampleLock());
-  const damaged = (mutate: (l: Record<string, any>) => unknown, message: RegExp) => {
-    const l = copy(sampleLock()) as unknown as Record<string, any>;
+  const damaged = (mutate: (l: Damaged) => unknown, message: RegExp) => {
+    const l = copy(sampleLock()) as unknown as Damaged;
     const replaced = mutate(l);
     const text = typeof replaced === 'string' ? replaced : JSON.stringify(replaced ?? l);
     assert.throws(() => parseLockText(text, '/w/x.lock'), (e: unknown) => {
@@ -111,7 +115,7 @@ test('parseLockText accepts a lock and names what a damaged one lacks', () => {
   damaged((l) => { l.output.files = 'a'; }, /"output\.files" must be a list/);
   damaged((l) => { let deep: unknown = 1; for (let i = 0; i < 40; i++) deep = [deep]; l.parameters.where = deep; }, /nested deeper than 32 levels/);
   // null where null is allowed; just under the nesting limit
-  const ok = copy(sampleLock()) as unknown as Record<string, any>;
+  const ok = copy(sampleLock()) as unknown as Damaged;
   ok.encoder.sha256 = null;
   // parameters.where is at depth 2: 30 nested lists reach depth 31 (accepted), 31 reach depth 32 (refused)
   const nested = (n: number) => { let v: unknown = 1; for (let i = 0; i < n; i++) v = [v]; return v; };
@@ -197,7 +201,7 @@ test('lockDrift names each field that decides the composite, a candidate\'s sha2
   assert.deepEqual(lockDrift(heavy, { ...copy(heavy), weights: { alpha: 4 + 2e-9, beta: -3 } }), []);
   assert.deepEqual(lockDrift(heavy, { ...copy(heavy), weights: { alpha: 4 + 8e-9, beta: -3 } }).map((d) => d.what), ['weights.alpha']);
   assert.deepEqual(drifted((l) => { l.weights.gamma = 0.001; }), [{ what: 'weights.gamma', locked: undefined, now: 0.001 }]);
-  assert.deepEqual(drifted((l) => { delete (l.weights as Record<string, number>).alpha; }), [{ what: 'weights.alpha', locked: 0.25, now: undefined }]);
+  assert.deepEqual(drifted((l) => { delete (l.weights).alpha; }), [{ what: 'weights.alpha', locked: 0.25, now: undefined }]);
   assert.deepEqual(drifted((l) => { l.weights.alpha = -0.25; }), [{ what: 'weights.alpha', locked: 0.25, now: -0.25 }]);
   assert.deepEqual(drifted((l) => { l.weights.alpha = 2e-9; l.weights.beta = 0.75; }), [{ what: 'weights.alpha', locked: 0.25, now: 2e-9 }]);
   // parameters within 1e-9 (a λ recomputed) are no drift; beyond, they are
@@ -302,7 +306,7 @@ test('buildLock records the recipe\'s bytes, the decisions and the candidates\' 
   assert.deepEqual(merged.candidates.map((c) => c.sha256), [SHA_A, '9'.repeat(64)]);
   const withRho = buildLock({ toolVersion: '1', recipe, paths, plan: planFixture({ rho: 0.5 }).plan, candidates, outputFiles: [] });
   assert.equal(withRho.parameters.rho, 0.5);
-  assert.throws(() => buildLock({ toolVersion: '1', recipe, paths, plan: { ...plan, strategy: 'convex' } as PlanJson, candidates, outputFiles: [] }),
+  assert.throws(() => buildLock({ toolVersion: '1', recipe, paths, plan: { ...plan, strategy: 'convex' }, candidates, outputFiles: [] }),
     (e: unknown) => isComposerError(e) && e.code === 'internal' && /no result for strategy convex/.test(e.message));
   // a candidate the library rows do not hold: empty sha256 and path (never invented)
   const stranger = buildLock({ toolVersion: '1', recipe, paths, plan: planFixture({ candidates: [['alpha', 0.5], ['gamma', 0.9]] }).plan, candidates, outputFiles: [] });
@@ -330,9 +334,9 @@ test('buildLock records only the parameters and merge options that apply', () =>
   assert.equal(lock.target.sha256, '');
   assert.equal(lock.provider, null);
   // the selected strategy's form and temperature are recorded when it has them
-  const sim = buildLock({ toolVersion: '1', recipe, paths, plan: { ...plan, strategy: 'sim' } as PlanJson, candidates: [], outputFiles: [] });
+  const sim = buildLock({ toolVersion: '1', recipe, paths, plan: { ...plan, strategy: 'sim' }, candidates: [], outputFiles: [] });
   assert.equal(sim.parameters.temperature, 2);
-  const sparse = buildLock({ toolVersion: '1', recipe, paths, plan: { ...plan, strategy: 'sparse' } as PlanJson, candidates: [], outputFiles: [] });
+  const sparse = buildLock({ toolVersion: '1', recipe, paths, plan: { ...plan, strategy: 'sparse' }, candidates: [], outputFiles: [] });
   assert.equal(sparse.parameters.form, 'penalized');
   assert.equal(sparse.parameters.lambda, 1);
 });

@@ -44,7 +44,7 @@ export function prepareWorkspace({ into } = {}) {
     try {
       log = execFileSync(process.execPath, [cli, 'demo', '--out', dir], { cwd: repoRoot, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 300000 });
     } catch (e) {
-      throw new Error(`the CLI demo could not be built in ${dir}: ${e.stderr || e.message}`);
+      throw new Error(`the CLI demo could not be built in ${dir}: ${e.stderr || e.message}`, { cause: e });
     }
     if (recipesIn(dir).length === 0) throw new Error(`the CLI demo wrote no recipe in ${dir}:\n${log}`);
     demo = true;
