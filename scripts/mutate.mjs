@@ -26,7 +26,7 @@ function searchRange() {
 
 export const MODULES = {
   weights: { mutate: ['server/src/engine/weights/**/*.ts'], tests: ['test/weights/*.test.ts'] },
-  merge: { mutate: ['server/src/engine/lora/merge*.ts'], tests: ['test/lora/merge.test.ts', 'test/lora/mergeProvider.test.ts'] },
+  merge: { mutate: ['server/src/engine/lora/merge*.ts'], tests: ['test/lora/merge.test.ts', 'test/lora/mergeVerdicts.test.ts', 'test/lora/mergeProvider.test.ts'] },
   lock: { mutate: ['server/src/engine/lock*.ts'], tests: ['test/review/lock.test.ts', 'test/review/lockDiff.test.ts'] },
   confinement: { mutate: ['server/src/engine/recipe/workspaceConfinement*.ts'], tests: ['test/recipe/workspaceConfinement.test.ts'] },
   search: { mutate: () => [searchRange()], tests: ['test/library/library.test.ts'] },
