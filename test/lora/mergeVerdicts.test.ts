@@ -19,6 +19,7 @@ test('noSharedModules: the first adapter that shares nothing with the first one,
     message: 'c (kohya) and a (peft) adapt no module in common',
     hint: 'they were trained for different base models, or their formats name modules differently (kohya and cloneofsimo names only match adapters of the same format)',
   });
+  assert.equal(noSharedModules([a, { name: 'z', format: 'mlx', modules: ['k'] }])?.message, 'z (mlx) and a (peft) adapt no module in common', 'two adapters are enough');
   // modules given as any iterable (a Map's keys), read once each
   assert.equal(noSharedModules([a, { name: 'm', format: 'peft', modules: new Map([['q', 1]]).keys() }]), undefined);
 });
