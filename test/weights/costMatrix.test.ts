@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { costMatrix, solveWeights } from '../../server/src/engine/weights';
+import { quadraticForm, squaredDistance } from '../../server/src/engine/weights/costMatrix';
 import { ComposerError } from '../../server/src/engine/errors';
 import { directResidualSquared, quadratic, randomProblem, referenceCost, seededRandom, sum } from './reference';
 
@@ -96,4 +97,41 @@ test('dimension mismatch, no candidates and duplicate names are user errors', ()
   assert.throws(() => costMatrix(p.target, short), (e: unknown) => e instanceof ComposerError && e.code === 'dimension');
   assert.throws(() => solveWeights({ target: p.target, prototypes: [], names: [] }, { strategy: 'avg' }), (e: unknown) => e instanceof ComposerError && e.code === 'weights');
   assert.throws(() => solveWeights({ ...p, names: ['a', 'b', 'a'] }, { strategy: 'avg' }), (e: unknown) => e instanceof ComposerError && e.code === 'weights');
+});
+
+test('C for every k from 1 to 11 (odd k, blocks of 2×4 and their remainders) equals the direct sums, exactly symmetric', () => {
+  const random = seededRandom(0xc057);
+  for (let k = 1; k <= 11; k++) {
+    const { target, prototypes } = randomProblem(random, k, 7);
+    const c = costMatrix(target, prototypes);
+    const ref = referenceCost(target, prototypes);
+    assert.equal(c.length, k * k);
+    // the same sums (the kernel's accumulation order may differ in the last bit), and exactly symmetric
+    for (let i = 0; i < k; i++) {
+      for (let j = 0; j < k; j++) {
+        assert.ok(Math.abs(c[i * k + j] - ref[i][j]) <= 1e-13 * Math.max(1, Math.abs(ref[i][j])), `k = ${k}, C[${i}][${j}] = ${c[i * k + j]} vs ${ref[i][j]}`);
+        assert.equal(c[i * k + j], c[j * k + i]);
+      }
+    }
+  }
+});
+
+test('squaredDistance and quadraticForm against direct sums; wᵀCw is the residual ‖t − Σwᵢpᵢ‖² (Σw = 1), clamped at 0', () => {
+  const random = seededRandom(0xd157);
+  const problem = randomProblem(random, 5, 9);
+  for (const p of problem.prototypes) {
+    let s = 0;
+    for (let d = 0; d < p.length; d++) s += (problem.target[d] - p[d]) ** 2;
+    assert.equal(squaredDistance(problem.target, p), s);
+  }
+  assert.equal(squaredDistance([1, 2, 3], [1, 2, 3]), 0);
+  assert.equal(squaredDistance([0, 3], [4, 0]), 25);
+  const c = costMatrix(problem.target, problem.prototypes);
+  const w = [0.5, 0, -0.25, 0.5, 0.25];
+  const direct = directResidualSquared(problem, w);
+  assert.ok(Math.abs(quadraticForm(c, 5, w) - direct) <= 1e-12 * direct, `${quadraticForm(c, 5, w)} vs ${direct}`);
+  assert.equal(quadraticForm(Float64Array.from([-1]), 1, [1]), 0, 'a negative total (rounding) is 0');
+  assert.equal(quadraticForm(Float64Array.from([2, 1, 1, 3]), 2, [1, 0]), 2);
+  assert.equal(quadraticForm(Float64Array.from([2, 1, 1, 3]), 2, [0, 1]), 3);
+  assert.equal(quadraticForm(Float64Array.from([2, 1, 1, 3]), 2, [1, 1]), 7);
 });
