@@ -135,3 +135,10 @@ test('squaredDistance and quadraticForm against direct sums; wᵀCw is the resid
   assert.equal(quadraticForm(Float64Array.from([2, 1, 1, 3]), 2, [0, 1]), 3);
   assert.equal(quadraticForm(Float64Array.from([2, 1, 1, 3]), 2, [1, 1]), 7);
 });
+
+test('an overflow in any entry of C is refused, not only in the first', () => {
+  const refused = (e: unknown) => e instanceof ComposerError && e.code === 'non-finite'
+    && e.message === 'the distances between the target and the candidate prototypes overflow float64' && /too large/.test(e.hint ?? '');
+  // C[0][0] = 1 is finite; C[1][1] = 1e400 is not
+  assert.throws(() => costMatrix(Float64Array.from([0]), [Float64Array.from([1]), Float64Array.from([1e200])]), refused);
+});
