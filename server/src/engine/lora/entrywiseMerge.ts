@@ -26,7 +26,7 @@
 import { createHash } from 'node:crypto';
 import { ComposerError } from '../errors';
 import type { FactorPanels } from './factorPanels';
-import type { PanelProducts } from './truncatedProduct';
+import type { PanelProducts } from './panelProducts';
 
 export const ENTRYWISE_METHODS = ['ties', 'dare_linear', 'dare_ties', 'magnitude_prune'] as const;
 export type EntrywiseMethod = (typeof ENTRYWISE_METHODS)[number];

@@ -25,7 +25,9 @@ import { shortModuleName } from './describe';
 import { openAdapter } from './formats';
 import { entrywiseModule, isEntrywiseMethod, ENTRYWISE_METHODS, type EntrywiseMethod } from './entrywiseMerge';
 import { truncateDense, type TruncationRoute } from './denseTruncation';
-import { gramsJs, jsProducts, ortProducts, truncateModule, truncationMix, type FactorPanels, type PanelProducts } from './truncatedProduct';
+import type { FactorPanels } from './factorPanels';
+import { factorGramsJs, jsProducts, ortProducts, type PanelProducts } from './panelProducts';
+import { truncateModule, truncationMix } from './truncatedProduct';
 import { SafetensorsStream } from './safetensors';
 import { modulesToSaveRefused, noSharedModules, shapeConflict } from './mergeVerdicts';
 import { adapterChangedError, adapterDrift, type RecordedFacts } from '../library/integrity';
@@ -459,7 +461,7 @@ export async function predictTruncation(inputs: MergeInput[], rank: number): Pro
   let kept = 0;
   for (const plan of plans) {
     const panels = readPanels(adapters, plan, scratch);
-    const grams = gramsJs(panels);
+    const grams = factorGramsJs(panels);
     // ‖B·diag(c)·A‖²_F = Σ_st c_s·c_t·(AAᵀ)_st·(BᵀB)_st
     const R = plan.innerRank;
     const c = panels.coefficients;
