@@ -150,7 +150,7 @@ export interface EntrywiseResult {
 
 /**
  * Fills `out` (float64, m×n row-major) with the merged dense update of one module.
- * `panels` are the module's concatenated factors (as merge.ts reads them), `groups` the adapters.
+ * `panels` are the module's concatenated factors (as mergePlanning.ts reads them), `groups` the adapters.
  */
 export async function entrywiseModule(
   panels: FactorPanels,
