@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { householderQlEigen, jacobiEigen, pseudoInverseSolve, type EigenOrder, type SymmetricEigen } from '../../server/src/engine/linalg/eigen';
-import { choleskyDelete, choleskySolve, pivotedCholesky, substituteCholesky } from '../../server/src/engine/linalg/cholesky';
+import { choleskyAppend, choleskyDelete, choleskySolve, pivotedCholesky, substituteCholesky } from '../../server/src/engine/linalg/cholesky';
 import { dot, multiply, rowGram, transpose } from '../../server/src/engine/linalg/dense';
 import { seededRandom } from '../../server/src/engine/random';
 
@@ -188,6 +188,20 @@ test('choleskyDelete gives the Cholesky factor of the matrix without that row an
       assert.ok(Math.abs(factor[i * stride + j] - expected[i * (n - 1) + j]) < 1e-12, `p=${p} L[${i},${j}]`);
     }
   }
+});
+
+test('choleskyAppend builds the Cholesky factor member by member; a dependent member is refused', () => {
+  const r = rng(19);
+  const n = 7, stride = 9;
+  const a = spd(n, r);
+  const factor = new Float64Array(stride * stride);
+  for (let j = 0; j < n; j++) assert.ok(choleskyAppend(factor, stride, j, a[j * n + j], (p) => a[p * n + j], 1e-12));
+  const expected = textbookCholesky(a, n);
+  for (let i = 0; i < n; i++) for (let j = 0; j <= i; j++) assert.ok(Math.abs(factor[i * stride + j] - expected[i * n + j]) < 1e-12, `L[${i},${j}]`);
+  // a member equal to member 0 (same column, same diagonal) adds nothing
+  const before = Float64Array.from(factor);
+  assert.equal(choleskyAppend(factor, stride, 1, a[0], (p) => a[p * n], 1e-9 * a[0]), false);
+  assert.deepEqual(factor.subarray(0, stride), before.subarray(0, stride));
 });
 
 test('dense kernels match plain loops: dot, transpose, X·Xᵀ, M·X', () => {

@@ -1,7 +1,7 @@
 /**
  * Cholesky factorisations and triangular solves of the engine's small symmetric positive
  * semi-definite matrices (float64, row-major): the weights' pivoted solve with a singularity answer,
- * substitution with a stored factor, deleting a row and column of a factor, and the merge's pivoted Cholesky of a Gram that stops at
+ * substitution with a stored factor, appending or deleting a member of a factor, and the merge's pivoted Cholesky of a Gram that stops at
  * numerical rank.
  */
 import { SINGULAR_TOLERANCE } from './eigen';
@@ -66,6 +66,29 @@ export function substituteCholesky(factor: Float64Array, stride: number, m: numb
     y[i] = s / factor[i * stride + i];
   }
   return y;
+}
+
+/**
+ * Appends a member to a lower Cholesky factor of `size` rows (row-major, row stride `stride`): row
+ * `size` gets l with L·l = the new column (`column(p)`: its entry against member p) and the pivot
+ * √(diagonal − lᵀl). False, and the factor's size unchanged, when pivot² is not above
+ * `dependentBelow` (the new member is numerically dependent on the others).
+ */
+export function choleskyAppend(factor: Float64Array, stride: number, size: number, diagonal: number, column: (p: number) => number, dependentBelow: number): boolean {
+  const k = stride;
+  const m = size;
+  const row = m * k;
+  let pivot = diagonal;
+  for (let p = 0; p < m; p++) {
+    let s = column(p);
+    for (let q = 0; q < p; q++) s -= factor[p * k + q] * factor[row + q];
+    const l = s / factor[p * k + p];
+    factor[row + p] = l;
+    pivot -= l * l;
+  }
+  if (!(pivot > dependentBelow)) return false;
+  factor[row + m] = Math.sqrt(pivot);
+  return true;
 }
 
 /**

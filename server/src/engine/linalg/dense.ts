@@ -24,7 +24,7 @@ export function transpose(x: Float64Array, rows: number, cols: number): Float64A
 }
 
 /** X·Xᵀ for X [rows, cols] (row-major) → [rows, rows], symmetric. */
-export function rowGram(x: Float64Array, rows: number, cols: number): Float64Array {
+export function rowGram(x: Float32Array | Float64Array, rows: number, cols: number): Float64Array {
   const g = new Float64Array(rows * rows);
   for (let i = 0; i < rows; i++) {
     const oi = i * cols;
@@ -38,7 +38,7 @@ export function rowGram(x: Float64Array, rows: number, cols: number): Float64Arr
 }
 
 /** M·X for M [k, rows] and X [rows, cols] → [k, cols] (zero entries of M skipped). */
-export function multiply(m: Float64Array, k: number, x: Float64Array, rows: number, cols: number): Float64Array {
+export function multiply(m: Float64Array, k: number, x: Float32Array | Float64Array, rows: number, cols: number): Float64Array {
   const out = new Float64Array(k * cols);
   for (let i = 0; i < k; i++) {
     const oo = i * cols;

@@ -4,7 +4,7 @@
  * ONNX Runtime one (panelGraphs.ts) is faster for large panels and leaves small products to JS.
  */
 import type { MatMulEngine } from '../onnx/matmul';
-import { dot, multiply, rowGram } from '../linalg/dense';
+import { multiply, rowGram } from '../linalg/dense';
 import type { FactorPanels, PanelArray, ProductPrecision } from './factorPanels';
 import { panelGraphs } from './panelGraphs';
 
@@ -25,14 +25,7 @@ export interface PanelProducts {
 export function factorGramsJs(panels: FactorPanels): { a: Float64Array; b: Float64Array } {
   const { m, n, a, b } = panels;
   const R = panels.coefficients.length;
-  const ga = new Float64Array(R * R);
-  for (let s = 0; s < R; s++) {
-    for (let t = s; t < R; t++) {
-      const v = dot(a, s * n, a, t * n, n);
-      ga[s * R + t] = v;
-      ga[t * R + s] = v;
-    }
-  }
+  const ga = rowGram(a, R, n);
   const gb = new Float64Array(R * R);
   for (let i = 0; i < m; i++) {
     const row = i * R;
@@ -50,16 +43,7 @@ export function factorGramsJs(panels: FactorPanels): { a: Float64Array; b: Float
 export function factorsJs(panels: FactorPanels, mixA: Float64Array, mixB: Float64Array, k: number, precision: ProductPrecision): { a: PanelArray; b: PanelArray } {
   const { m, n } = panels;
   const R = panels.coefficients.length;
-  const a = new Float64Array(k * n);
-  for (let t = 0; t < R; t++) {
-    const src = t * n;
-    for (let o = 0; o < k; o++) {
-      const c = mixA[o * R + t];
-      if (c === 0) continue;
-      const dst = o * n;
-      for (let j = 0; j < n; j++) a[dst + j] += c * panels.a[src + j];
-    }
-  }
+  const a = multiply(mixA, k, panels.a, R, n);
   const b = new Float64Array(m * k);
   for (let i = 0; i < m; i++) {
     for (let o = 0; o < k; o++) {

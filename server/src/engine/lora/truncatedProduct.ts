@@ -9,7 +9,7 @@
  * else is R×R (R = Σ r_i) and runs in float64 JS (linalg/).
  */
 import { pivotedCholesky, solveCholeskyTranspose } from '../linalg/cholesky';
-import { dot, transpose } from '../linalg/dense';
+import { dot, rowGram, transpose } from '../linalg/dense';
 import { householderQlEigen } from '../linalg/eigen';
 import type { FactorPanels, PanelArray, ProductPrecision } from './factorPanels';
 import { jsProducts, type PanelProducts } from './panelProducts';
@@ -93,14 +93,7 @@ export function truncationMix(gramA: Float64Array, gramB: Float64Array, coeffici
   const q0 = rightSide ? kb : ka;
   const rows = rightSide ? transpose(core, kb, ka) : core; // [p, q0]
   const other = rightSide ? core : transpose(core, kb, ka); // [q0, p]
-  const sym = new Float64Array(p * p);
-  for (let x = 0; x < p; x++) {
-    for (let y = x; y < p; y++) {
-      const v = dot(rows, x * q0, rows, y * q0, q0);
-      sym[x * p + y] = v;
-      sym[y * p + x] = v;
-    }
-  }
+  const sym = rowGram(rows, p, q0);
   const eig = householderQlEigen(sym, p, 'descending');
   const sigma = new Float64Array(p);
   for (let q = 0; q < p; q++) sigma[q] = Math.sqrt(Math.max(eig.values[q], 0));

@@ -7,7 +7,7 @@
  * DEPENDENT_PIVOT·scale (looser than choleskySolve's own threshold) answers null: the caller then
  * takes its exact dense route, so singular and near-singular systems are decided as before.
  */
-import { choleskyDelete, substituteCholesky } from '../linalg/cholesky';
+import { choleskyAppend, choleskyDelete, substituteCholesky } from '../linalg/cholesky';
 
 const REBUILD_AFTER = 32;
 const DEPENDENT_PIVOT = 1e-10;
@@ -81,19 +81,8 @@ export class IncrementalCholesky {
   /** New last row of L: L·l = A_{members, j}, pivot² = A_jj − lᵀl. */
   private append(j: number): boolean {
     const { factor, k, members, a } = this;
-    const m = members.length;
-    const row = m * k;
-    let pivot = a[j * k + j];
-    for (let p = 0; p < m; p++) {
-      let s = a[members[p] * k + j];
-      for (let q = 0; q < p; q++) s -= factor[p * k + q] * factor[row + q];
-      const l = s / factor[p * k + p];
-      factor[row + p] = l;
-      pivot -= l * l;
-    }
-    if (!(pivot > this.dependentBelow)) return false;
-    factor[row + m] = Math.sqrt(pivot);
-    this.position[j] = m;
+    if (!choleskyAppend(factor, k, members.length, a[j * k + j], (p) => a[members[p] * k + j], this.dependentBelow)) return false;
+    this.position[j] = members.length;
     members.push(j);
     return true;
   }

@@ -12,7 +12,7 @@
  * rounding from the updates never accumulates. When the reference leaves, or the active prototypes
  * are (nearly) affinely dependent, the caller falls back to the minimum-norm solve in affineHull.ts.
  */
-import { choleskyDelete, substituteCholesky } from '../linalg/cholesky';
+import { choleskyAppend, choleskyDelete, substituteCholesky } from '../linalg/cholesky';
 
 /** Changes after which the factor is rebuilt from C. */
 const REBUILD_AFTER = 32;
@@ -111,18 +111,7 @@ export class PathDirectionSystem {
   /** New last row of L: L·l = M_{members, j}, pivot² = M_jj − lᵀl. */
   private append(j: number): boolean {
     const { factor, k, members } = this;
-    const m = members.length;
-    const row = m * k;
-    let pivot = this.entry(j, j);
-    for (let a = 0; a < m; a++) {
-      let s = this.entry(members[a], j);
-      for (let b = 0; b < a; b++) s -= factor[a * k + b] * factor[row + b];
-      const l = s / factor[a * k + a];
-      factor[row + a] = l;
-      pivot -= l * l;
-    }
-    if (!(pivot > this.dependentBelow)) return false;
-    factor[row + m] = Math.sqrt(pivot);
+    if (!choleskyAppend(factor, k, members.length, this.entry(j, j), (a) => this.entry(members[a], j), this.dependentBelow)) return false;
     members.push(j);
     return true;
   }
