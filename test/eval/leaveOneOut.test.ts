@@ -203,7 +203,7 @@ test('CLI: eval --json prints targets and summary; markdown prints the tables', 
   for (const t of parsed.targets) {
     assert.equal(typeof t.target, 'string');
     assert.deepEqual(Object.keys(t.strategies).sort(), ['avg', 'convex', 'sparse']);
-    for (const s of Object.values(t.strategies) as Record<string, unknown>[]) {
+    for (const s of Object.values<Record<string, unknown>>(t.strategies)) {
       for (const key of ['residual', 'nonzero', 'delta_rel_error', 'delta_cosine']) assert.equal(typeof s[key], 'number', key);
       assert.equal(typeof s.weights, 'object');
       assert.equal(Object.keys(s.weights as object).length, 4);

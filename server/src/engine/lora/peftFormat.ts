@@ -31,8 +31,8 @@ export interface PeftConfig {
 
 export function parsePeftConfig(raw: Record<string, unknown>, file: string): PeftConfig {
   const peftType = raw.peft_type;
-  if (peftType !== undefined && peftType !== null && String(peftType).toUpperCase() !== 'LORA') {
-    const t = String(peftType).toUpperCase();
+  const t = typeof peftType === 'string' ? peftType.toUpperCase() : JSON.stringify(peftType);
+  if (peftType !== undefined && peftType !== null && t !== 'LORA') {
     const reason: Record<string, string> = {
       LOKR: 'LoKr (Kronecker-product update)',
       LOHA: 'LoHa (Hadamard-product update)',
@@ -234,7 +234,7 @@ export function peftCompositeConfig(adapters: LoraAdapter[], modules: { name: st
     use_rslora: false,
     use_dora: false,
     fan_in_fan_out: adapters.some((a) => a.notes.includes('fan_in_fan_out')),
-    modules_to_save: hasModulesToSave ? [...new Set(adapters.flatMap((a) => (Array.isArray(a.config?.modules_to_save) ? (a.config!.modules_to_save as string[]) : [])))] : null,
+    modules_to_save: hasModulesToSave ? [...new Set(adapters.flatMap((a) => (Array.isArray(a.config?.modules_to_save) ? (a.config.modules_to_save as string[]) : [])))] : null,
     layers_to_transform: null,
     layers_pattern: null,
     inference_mode: true,
