@@ -5,7 +5,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { writeFloatTensors } from '../../server/src/engine/lora/safetensors';
 import { seededRandom } from '../../server/src/engine/random';
-import { mergeAdapters, predictTruncation } from '../../server/src/engine/lora/merge';
+import { mergeAdapters } from '../../server/src/engine/lora/merge';
+import { predictTruncation } from '../../server/src/engine/lora/truncationPrediction';
 import { peftDense } from './peftReference';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lora-predict-'));

@@ -7,7 +7,7 @@
  */
 import { sameBase } from '../library/baseModels';
 import { ComposerError } from '../errors';
-import type { PanelProducts } from '../lora/truncatedProduct';
+import type { PanelProducts } from '../lora/panelProducts';
 import { costMatrixOfValid, quadraticForm } from '../weights/costMatrix';
 import { cleanWeights, NONZERO_THRESHOLD } from '../weights/result';
 import { DEFAULT_RHO, solveAll, sparseAt, squaredDistance } from '../weights';

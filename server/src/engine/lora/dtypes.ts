@@ -1,6 +1,9 @@
 /**
  * Safetensors element types and exact conversions between the floating ones and float64.
  * Encoding rounds to nearest, ties to even, directly from float64 (no double rounding through float32).
+ *
+ * Size (~450 lines): one table of conversions, four float types × decode, encode, scaled encode and
+ * strided decode; each is its own tight loop (the merge's hot path), and they are tested as a set.
  */
 
 export const DTYPE_SIZES = {

@@ -89,14 +89,7 @@ type Raw = Record<string, unknown>;
 
 /** Reads and validates an encoder config file. */
 export function readEncoderConfig(file: string): EncoderConfig {
-  let text: string;
-  try {
-    text = readTextSafe(file, 'config', 'the encoder config');
-  } catch (e) {
-    if (e instanceof ComposerError) throw e;
-    throw new ComposerError('io', `cannot read the encoder config ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { file });
-  }
-  return parseEncoderConfig(text, file);
+  return parseEncoderConfig(readTextSafe(file, 'config', 'the encoder config'), file);
 }
 
 /** The config beside an encoder file (`encoder.json` in its folder), when there is one. */

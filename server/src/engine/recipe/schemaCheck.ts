@@ -2,6 +2,8 @@
  * Validates recipe data against schemas/compose.schema.json with ajv and turns every ajv error into a
  * Problem on the exact node: a wrong type on the value, an unknown key on the key (with did-you-mean),
  * a missing key on its parent's key, an invalid enum value on the value (with did-you-mean).
+ *
+ * Size (~350 lines): one mapping, from every kind of ajv error to its node and message.
  */
 import Ajv2020, { type ErrorObject, type ValidateFunction } from 'ajv/dist/2020';
 import composeSchema from '../../../../schemas/compose.schema.json';
