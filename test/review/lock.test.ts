@@ -15,6 +15,7 @@ import { buildLock, diffPaths, formatDrift, lockDrift, parseLockText, readLock, 
 import { parseRecipe } from '../../server/src/engine/recipe/parse';
 import { resolveRecipePaths } from '../../server/src/engine/recipe/paths';
 import { isComposerError } from '../../server/src/engine/errors';
+import { readTextSafe } from '../../server/src/engine/safeRead';
 import type { AdapterRecord, PlanJson } from '../../server/src/engine/types';
 
 const dir = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'ac-lock-unit-')));
@@ -140,7 +141,14 @@ test('writeLock / readLock: the stable bytes, atomically; no lock is undefined; 
   // a lock that is not a regular file: a lock error naming it, with a hint
   const folderLock = path.join(dir, 'folder.compose.lock');
   fs.mkdirSync(folderLock);
-  assert.throws(() => readLock(folderLock), (e: unknown) => isComposerError(e) && e.code === 'lock' && e.location?.file === folderLock && /the lock file/.test(e.message) && (e.hint ?? '').length > 10);
+  let readHint: string | undefined;
+  try {
+    readTextSafe(folderLock, 'lock', 'the lock file');
+  } catch (e) {
+    readHint = isComposerError(e) ? e.hint : undefined;
+  }
+  assert.ok(readHint, 'the read error has a hint of its own');
+  assert.throws(() => readLock(folderLock), (e: unknown) => isComposerError(e) && e.code === 'lock' && e.location?.file === folderLock && /the lock file/.test(e.message) && e.hint === readHint, 'the read error\'s hint is kept');
   // a folder where the lock should go: a clear failure, and no temporary file left behind
   const blocked = path.join(dir, 'blocked.compose.lock');
   fs.mkdirSync(blocked);
@@ -236,6 +244,7 @@ test('formatDrift: the path, both values cut one past where they differ, absent 
   assert.equal(formatDrift({ what: 'x', locked: c, now: d }), `x: ${c.slice(0, 25)}… → ${d.slice(0, 25)}…`);
   assert.equal(formatDrift({ what: 'x', locked: 'ab', now: 'abc' }), 'x: ab → abc', 'short strings whole');
   assert.equal(formatDrift({ what: 'x', locked: 'abcdefgh', now: 'abcdefghi' }), 'x: abcdefgh → abcdefghi', 'cut + 2 or shorter: whole');
+  assert.equal(formatDrift({ what: 'x', locked: 'abcdefgh', now: 'abcdeXghi' }), 'x: abcdefgh → abcdeX…', 'exactly cut + 2 (8 for a cut at 6) stays whole, one more is cut');
   assert.equal(formatDrift({ what: 'merge.method', locked: 'cat', now: 'svd' }), 'merge.method: cat → svd');
   assert.equal(formatDrift({ what: 'merge.rank', locked: 16, now: 4 }), 'merge.rank: 16 → 4');
   assert.equal(formatDrift({ what: 'weights.g', locked: undefined, now: 0.5 }), 'weights.g: (absent) → 0.5');
@@ -359,6 +368,7 @@ test('staleLockProblems: nothing for a matching lock; a warning naming what chan
   assert.equal(damaged.length, 1);
   assert.equal(damaged[0].code, 'lock-unreadable');
   assert.equal(damaged[0].severity, 'warning');
+  assert.deepEqual(damaged[0].path, ['compose']);
   assert.match(damaged[0].message, /cannot read the lock file/);
   fs.rmSync(paths.lock);
 });
