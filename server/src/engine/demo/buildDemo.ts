@@ -18,7 +18,7 @@ import { EVAL_STRATEGIES, summarize, type StrategySummary, type TargetResult } f
 import type { PlanJson, Strategy } from '../types';
 import { buildTaskFamily, type DemoFamily, type DemoTask } from './taskFamily';
 import { readTextSafe } from '../safeRead';
-import { prepareDemoFolder } from './demoFolder';
+import { finishDemoFolder, prepareDemoFolder } from './demoFolder';
 
 export const DEMO_ENCODER_DIM = 16;
 const DEMO_SEED = 7;
@@ -96,6 +96,7 @@ export async function buildDemoWorkspace(outDir: string, options: DemoOptions = 
 
   say('planning each held-out task with every strategy');
   const targets = await scoreRecipes(family, recipes);
+  finishDemoFolder(root, 'demo');
   return {
     workspace: root,
     library: libraryDir,
