@@ -66,3 +66,28 @@ test('demo --out over a previous demo never removes what the user added or edite
   assert.ok(!fs.existsSync(path.join(ws, 'out')));
   assert.ok(!fs.existsSync(recipe.replace(/\.yaml$/, '.lock')));
 });
+
+test('library add-base that fails never removes a folder the user had (nor leaves its zero adapter behind)', () => {
+  const ws = copyOfDemo();
+  const like = path.join(ws, 'adapters', fs.readdirSync(path.join(ws, 'adapters'))[0]);
+  const libraryBefore = snapshot(path.join(ws, 'library'));
+  // an empty folder of the user's (a mount point, a folder made for it): the add fails after the zero adapter is written
+  const mine = path.join(ws, 'mine');
+  fs.mkdirSync(mine);
+  const failed = cli(['library', 'add-base', 'library', mine, '--like', like, '--samples', 'data/nothing/*.npy'], { cwd: ws });
+  assert.equal(failed.status, 1, failed.stdout);
+  assert.match(failed.stderr, /no sample files match/);
+  assert.ok(fs.statSync(mine).isDirectory(), 'the user\'s folder was removed');
+  assert.deepEqual(fs.readdirSync(mine), []);
+  // a name the library already has: refused after writing, the zero adapter is taken back
+  const taken = fs.readdirSync(path.join(ws, 'adapters'))[1];
+  const fresh = path.join(ws, 'zero');
+  const dup = cli(['library', 'add-base', 'library', fresh, '--like', like, '--name', taken, '--samples', `data/${taken}/*.npy`], { cwd: ws });
+  assert.equal(dup.status, 1, dup.stdout);
+  assert.ok(!fs.existsSync(fresh), 'the zero adapter of a refused add stays behind');
+  assert.ok(sameSnapshot(snapshot(path.join(ws, 'library')), libraryBefore));
+  // and a folder that did not exist is made and kept when the add succeeds
+  const ok = cli(['library', 'add-base', 'library', fresh, '--like', like, '--samples', `data/${taken}/*.npy`], { cwd: ws });
+  assert.equal(ok.status, 0, ok.stderr);
+  assert.deepEqual(fs.readdirSync(fresh).sort(), ['adapter_config.json', 'adapter_model.safetensors']);
+});
