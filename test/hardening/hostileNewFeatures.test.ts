@@ -91,3 +91,53 @@ test('library add-base that fails never removes a folder the user had (nor leave
   assert.equal(ok.status, 0, ok.stderr);
   assert.deepEqual(fs.readdirSync(fresh).sort(), ['adapter_config.json', 'adapter_model.safetensors']);
 });
+
+test('eval --with-evaluator reads nothing compose would refuse: paths outside the workspace, FIFOs', () => {
+  const ws = copyOfDemo();
+  const outside = fs.mkdtempSync(path.join(os.tmpdir(), 'ac-hostile-new-outside-'));
+  made.push(outside);
+  const recipeOf = (evaluateModel: string, library = '../library') => {
+    const base = fs.readdirSync(path.join(ws, 'recipes')).find((f) => f.endsWith('.compose.yaml'))!;
+    const text = fs.readFileSync(path.join(ws, 'recipes', base), 'utf8').replace(/^library: .*$/m, `library: ${library}`).replace(/^output: .*$/m, 'output: ../out/ev');
+    const task = /^ {2}samples: \.\.\/data\/([^/]+)\//m.exec(text)![1];
+    const file = path.join(ws, 'recipes', `ev-${made.length}-${Math.random().toString(36).slice(2, 8)}.compose.yaml`);
+    fs.writeFileSync(file, `${text}evaluate:\n  builtin: classification\n  model: ${evaluateModel}\n  data: ../data/${task}/samples.npy\n  labels: ../data/${task}/samples.npy\n`);
+    return file;
+  };
+  // a model folder outside the workspace whose config.json is a FIFO: read (and hung) before
+  fs.mkdirSync(path.join(outside, 'model'));
+  spawnSync('mkfifo', [path.join(outside, 'model', 'config.json')]);
+  fs.writeFileSync(path.join(outside, 'model', 'model.safetensors'), '');
+  const out = cli(['eval', '--leave-one-out', '--with-evaluator', recipeOf(path.join(outside, 'model'))], { cwd: ws, timeoutMs: 30_000 });
+  assert.equal(out.signal, null, 'eval hung on a FIFO outside the workspace');
+  assert.equal(out.status, 1, out.stdout);
+  assert.match(out.stderr, /evaluate\.model .* is outside the workspace/);
+  // the same FIFO inside the workspace: refused as not a regular file, never read
+  fs.mkdirSync(path.join(ws, 'model'));
+  spawnSync('mkfifo', [path.join(ws, 'model', 'config.json')]);
+  fs.writeFileSync(path.join(ws, 'model', 'model.safetensors'), '');
+  const fifo = cli(['eval', '--leave-one-out', '--with-evaluator', recipeOf('../model')], { cwd: ws, timeoutMs: 30_000 });
+  assert.equal(fifo.signal, null, 'eval hung on a FIFO config.json');
+  assert.equal(fifo.status, 1, fifo.stdout);
+  assert.match(fifo.stderr, /FIFO|not a regular file/);
+  // a library outside the workspace: compose refuses it, so does eval
+  fs.cpSync(path.join(ws, 'library'), path.join(outside, 'library'), { recursive: true });
+  const lib = cli(['eval', '--leave-one-out', '--with-evaluator', recipeOf('../model', path.join(outside, 'library'))], { cwd: ws, timeoutMs: 30_000 });
+  assert.equal(lib.status, 1, lib.stdout);
+  assert.match(lib.stderr, /outside the workspace/);
+});
+
+test('lock show and diff refuse a lock that is a FIFO or a link to /dev/zero instead of hanging', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ac-hostile-new-locks-'));
+  made.push(dir);
+  const zero = path.join(dir, 'zero.compose.lock');
+  const fifo = path.join(dir, 'fifo.compose.lock');
+  fs.symlinkSync('/dev/zero', zero);
+  spawnSync('mkfifo', [fifo]);
+  for (const args of [['lock', 'show', zero], ['lock', 'show', fifo], ['lock', 'show', '--json', fifo], ['diff', zero, fifo], ['diff', fifo, zero]]) {
+    const r = cli(args, { cwd: dir, timeoutMs: 20_000 });
+    assert.equal(r.signal, null, `${args.join(' ')} hung`);
+    assert.equal(r.status, 1, `${args.join(' ')}: ${r.stdout.slice(0, 200)}`);
+    assert.match(r.stderr, /character device|FIFO/, args.join(' '));
+  }
+});
