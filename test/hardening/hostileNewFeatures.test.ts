@@ -141,3 +141,43 @@ test('lock show and diff refuse a lock that is a FIFO or a link to /dev/zero ins
     assert.match(r.stderr, /character device|FIFO/, args.join(' '));
   }
 });
+
+test('a hostile lock cannot inject terminal escapes, lines or Markdown into lock show, diff and the pull-request comment', () => {
+  const ws = copyOfDemo();
+  const recipe = path.join(ws, 'recipes', fs.readdirSync(path.join(ws, 'recipes')).find((f) => f.endsWith('.compose.yaml'))!);
+  const composed = cli(['compose', recipe], { cwd: ws });
+  assert.equal(composed.status, 0, composed.stderr);
+  const lockFile = recipe.replace(/\.yaml$/, '.lock');
+  const lock = JSON.parse(fs.readFileSync(lockFile, 'utf8'));
+  const victim = lock.candidates[0].name as string;
+  // OSC 52 (clipboard write), erase line, a workflow command on a line of its own, a forged table row, HTML
+  const hostile = `${victim}\u001b[2K\u001b]52;c;ZXZpbA==\u0007\n::error::pwned\r\n| approved | 1 | 1 | 0 |\`<img src=x>\u2028`;
+  lock.candidates[0].name = hostile;
+  lock.weights[hostile] = lock.weights[victim];
+  delete lock.weights[victim];
+  lock.recipe.path = `${lock.recipe.path}\u001b[31m\n::warning::forged`;
+  const forged = path.join(ws, 'forged.compose.lock');
+  fs.writeFileSync(forged, JSON.stringify(lock, null, 2));
+  const runs = {
+    show: cli(['lock', 'show', forged], { cwd: ws }),
+    text: cli(['diff', lockFile, forged], { cwd: ws }),
+    markdown: cli(['diff', lockFile, forged, '--format', 'markdown'], { cwd: ws }),
+  };
+  for (const [what, r] of Object.entries(runs)) {
+    assert.equal(r.status, 0, `${what}: ${r.stderr}`);
+    assert.doesNotMatch(r.stdout, /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029]/, `${what}: a control character reached the output`);
+    for (const line of r.stdout.split('\n')) {
+      assert.ok(!/^\s*::/.test(line), `${what}: a workflow command line: ${line}`);
+      assert.ok(!line.startsWith('| approved'), `${what}: a forged row: ${line}`);
+    }
+    assert.match(r.stdout, /\\u001b/, `${what}: the escape is shown, not dropped`);
+  }
+  // the lock show lines are one per fact: the forged name is one weight row
+  assert.equal(runs.show.stdout.split('\n').filter((l) => l.includes('pwned')).length, 1);
+  // Markdown: the forged name stays in its cell (the row has the table's 4 cells), no raw HTML
+  const row = runs.markdown.stdout.split('\n').find((l) => l.includes('pwned') && l.startsWith('| '))!;
+  assert.equal(row.split(/(?<!\\)\|/).length - 2, 4, row);
+  for (const l of runs.markdown.stdout.split('\n').filter((x) => x.startsWith('|'))) assert.doesNotMatch(l, /(?<!\\)<img/, l);
+  // the added name is one code span that its own backtick cannot close
+  assert.match(runs.markdown.stdout, /\*\*added\*\* ``legal[^\n]*`<img src=x>[^\n]*`` ·/);
+});
