@@ -181,3 +181,19 @@ test('a hostile lock cannot inject terminal escapes, lines or Markdown into lock
   // the added name is one code span that its own backtick cannot close
   assert.match(runs.markdown.stdout, /\*\*added\*\* ``legal[^\n]*`<img src=x>[^\n]*`` ·/);
 });
+
+test('a recipe cannot inject lines (workflow commands) or terminal escapes into check and compose text output', () => {
+  const ws = copyOfDemo();
+  const base = path.join(ws, 'recipes', fs.readdirSync(path.join(ws, 'recipes')).find((f) => f.endsWith('.compose.yaml'))!);
+  const file = path.join(ws, 'recipes', 'inject.compose.yaml');
+  fs.writeFileSync(file, `${fs.readFileSync(base, 'utf8').replace(/^ {2}exclude: \[(.*)\]$/m, '  exclude: ["$1\\n::warning::forged\\u001b]52;c;ZXZpbA==\\u0007"]')}"x\\n::add-mask::secret\\r::error file=a.ts::pwned\\u001b[2K": 1\n`);
+  for (const args of [['check', file], ['compose', file], ['plan', file]]) {
+    const r = cli(args, { cwd: ws });
+    assert.equal(r.status, 1, `${args[0]}: ${r.stdout}`);
+    const all = `${r.stdout}\n${r.stderr}`;
+    assert.match(all, /unknown key/, args[0]);
+    assert.doesNotMatch(all, /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029]/, `${args[0]}: a control character reached the output`);
+    for (const line of all.split('\n')) assert.ok(!/^\s*::/.test(line), `${args[0]}: a workflow command line: ${line}`);
+    assert.match(all, /x\\n::add-mask::secret\\r::error/, `${args[0]}: the key is shown escaped`);
+  }
+});
