@@ -197,3 +197,19 @@ test('a recipe cannot inject lines (workflow commands) or terminal escapes into 
     assert.match(all, /x\\n::add-mask::secret\\r::error/, `${args[0]}: the key is shown escaped`);
   }
 });
+
+test('merge.seed beyond 2^53 − 1: check gives the located error compose gives (it passed check, then compose refused it unlocated)', () => {
+  const ws = copyOfDemo();
+  const base = path.join(ws, 'recipes', fs.readdirSync(path.join(ws, 'recipes')).find((f) => f.endsWith('.compose.yaml'))!);
+  for (const seed of ['9007199254740993', '1e300', String(2 ** 53)]) {
+    const file = path.join(ws, 'recipes', `seed-${seed.replace(/\W/g, '')}.compose.yaml`);
+    const text = fs.readFileSync(base, 'utf8').replace(/^ {2}method: \w+$/m, `  method: dare_linear\n  density: 0.5\n  seed: ${seed}`).replace(/^ {2}rank: .*$/m, '');
+    fs.writeFileSync(file, text);
+    const line = text.split('\n').findIndex((l) => l.startsWith('  seed:')) + 1;
+    const check = cli(['check', file], { cwd: ws });
+    const compose = cli(['compose', file], { cwd: ws });
+    assert.equal(check.status, 1, `seed ${seed}: check passed: ${check.stdout}`);
+    assert.equal(compose.status, 1, `seed ${seed}: ${compose.stderr}`);
+    for (const r of [check.stdout, compose.stderr]) assert.match(r, new RegExp(`:${line}:\\d+: (error: )?\`merge\\.seed\``), `seed ${seed}: ${r}`);
+  }
+});
