@@ -213,3 +213,18 @@ test('merge.seed beyond 2^53 − 1: check gives the located error compose gives 
     for (const r of [check.stdout, compose.stderr]) assert.match(r, new RegExp(`:${line}:\\d+: (error: )?\`merge\\.seed\``), `seed ${seed}: ${r}`);
   }
 });
+
+test('a reader that closes the pipe early (| head) ends the output without a crash', async () => {
+  const { spawn } = await import('node:child_process');
+  const { CLI } = await import('./workspace');
+  for (const args of [['library', 'ls', path.join(demo, 'library')], ['--help']]) {
+    // the read end is closed before the CLI writes: every write fails with EPIPE
+    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.destroy();
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    const status = await new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    assert.doesNotMatch(stderr, /Unhandled 'error' event|EPIPE|internal error/, `${args.join(' ')}: ${stderr}`);
+    assert.equal(status, 0, `${args.join(' ')}: ${stderr}`);
+  }
+});
