@@ -9,6 +9,7 @@
  * commit each batch of 100) to measure the per-row cost of the checked path at that size. Vectors
  * are generated per batch, so the bench itself never holds the whole 3 GB of a 1M × 768 table.
  */
+import { execSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -151,7 +152,7 @@ async function main(): Promise<void> {
     const indexed = await latency(library, queries);
     say(`query (k=${K}, base filter), ${KIND}: p50 ${indexed.p50.toFixed(1)} ms, p95 ${indexed.p95.toFixed(1)} ms; RSS ${rssMb()} MB`);
     library.close();
-    const onDisk = Number(require('node:child_process').execSync(`du -sk ${JSON.stringify(dir)}`).toString().split('\t')[0]);
+    const onDisk = Number(execSync(`du -sk ${JSON.stringify(dir)}`).toString().split('\t')[0]);
     say(`on disk: ${Math.round(onDisk / 1024)} MB`);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });

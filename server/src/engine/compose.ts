@@ -3,7 +3,6 @@
  * lock. The composite is published by renaming a finished temporary folder, then the lock is renamed
  * into place: an interrupted compose leaves the previous output and lock as they were.
  */
-import * as fs from 'node:fs';
 import { ComposerError, isComposerError } from './errors';
 import { buildLock, diffPaths, formatDrift, lockDrift, readLock, writeLock, type Drift, type LockFile } from './lock';
 import { mergeAdapters, type MergeProgress } from './lora/merge';
@@ -17,7 +16,6 @@ import { outputRefusal } from './recipe/paths';
 import { afterCompose, requireEvaluatorAllowed } from './eval/evaluator';
 import { toolVersion as productVersion } from './version';
 import type { ProviderRequest } from './onnx/session';
-import { isRemoteUri } from './location';
 import { requireSafeOutput, type OutputContext } from './outputGuard';
 import { readTextSafe } from './safeRead';
 

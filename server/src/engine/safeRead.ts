@@ -136,8 +136,10 @@ export function parseJsonQuiet(text: string): unknown {
       const before = text.slice(0, at);
       const line = before.split('\n').length;
       const column = at - before.lastIndexOf('\n');
+      // eslint-disable-next-line preserve-caught-error -- V8's error quotes the text, which this function exists to keep out
       throw new Error(`not valid JSON (line ${line}, column ${column})`);
     }
+    // eslint-disable-next-line preserve-caught-error -- as above: no cause, it would carry the file's text
     throw new Error(text.trim() === '' ? 'not valid JSON (the file is empty)' : 'not valid JSON');
   }
 }

@@ -232,7 +232,7 @@ export async function initLibrary(uri: string, options: InitOptions = {}): Promi
       created_at: new Date().toISOString(),
     };
     const metaTable = await db.createEmptyTable(META_TABLE, metaSchema());
-    await metaTable.add([meta as unknown as Record<string, unknown>]);
+    await metaTable.add([{ ...meta }]); // a copy: an object type, which (unlike the interface) has an implicit index signature
     metaTable.close();
   } finally {
     db.close();

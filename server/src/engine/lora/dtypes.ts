@@ -113,7 +113,7 @@ const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 /** A typed view of `bytes` when it is aligned for `size` (and the host is little-endian), else a copy. */
 function alignedBuffer(bytes: Uint8Array, size: number): ArrayBuffer {
   if (bytes.byteOffset % size === 0 && bytes.byteLength % size === 0) return bytes.buffer as ArrayBuffer;
-  return bytes.slice().buffer as ArrayBuffer;
+  return bytes.slice().buffer;
 }
 
 /** Decodes little-endian bytes of a float dtype into float64. */

@@ -389,7 +389,7 @@ function peftConfig(adapters: LoraAdapter[], plans: ModulePlan[], layoutRank: nu
     use_rslora: false,
     use_dora: false,
     fan_in_fan_out: adapters.some((a) => a.notes.includes('fan_in_fan_out')),
-    modules_to_save: saved.length > 0 ? [...new Set(adapters.flatMap((a) => (Array.isArray(a.config?.modules_to_save) ? (a.config!.modules_to_save as string[]) : [])))] : null,
+    modules_to_save: saved.length > 0 ? [...new Set(adapters.flatMap((a) => (Array.isArray(a.config?.modules_to_save) ? (a.config.modules_to_save as string[]) : [])))] : null,
     layers_to_transform: null,
     layers_pattern: null,
     inference_mode: true,

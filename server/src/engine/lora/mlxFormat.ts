@@ -21,7 +21,7 @@ export function isMlxFile(file: SafetensorsFile): boolean {
 export function mlxScale(config: Record<string, unknown>, file: string, notes: string[]): number {
   const type = config.fine_tune_type;
   if (type === 'dora') refuseDora(file, 'fine_tune_type: dora in adapter_config.json');
-  if (type !== undefined && type !== 'lora') refuse(file, `MLX adapter with fine_tune_type "${String(type)}", not LoRA`, 'only LoRA adapters can be composed');
+  if (type !== undefined && type !== 'lora') refuse(file, `MLX adapter with fine_tune_type ${JSON.stringify(type)}, not LoRA`, 'only LoRA adapters can be composed');
   const params = (config.lora_parameters ?? {}) as Record<string, unknown>;
   if (typeof params.scale === 'number' && Number.isFinite(params.scale)) return params.scale;
   if (typeof params.alpha === 'number' && typeof params.rank === 'number' && params.rank > 0) {

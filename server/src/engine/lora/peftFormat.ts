@@ -30,8 +30,8 @@ export interface PeftConfig {
 
 export function parsePeftConfig(raw: Record<string, unknown>, file: string): PeftConfig {
   const peftType = raw.peft_type;
-  if (peftType !== undefined && peftType !== null && String(peftType).toUpperCase() !== 'LORA') {
-    const t = String(peftType).toUpperCase();
+  const t = typeof peftType === 'string' ? peftType.toUpperCase() : JSON.stringify(peftType);
+  if (peftType !== undefined && peftType !== null && t !== 'LORA') {
     const reason: Record<string, string> = {
       LOKR: 'LoKr (Kronecker-product update)',
       LOHA: 'LoHa (Hadamard-product update)',

@@ -7,9 +7,9 @@
  */
 import * as ort from 'onnxruntime-node';
 import { ComposerError } from '../errors';
-import { createSession, ExecutionProvider, ProviderRequest } from '../onnx/session';
+import { createSession, ProviderRequest } from '../onnx/session';
 import { NpyHeader, readNpy, readNpyHeader, readNpyRows, rowLayout } from './npy';
-import { encoderConfigBeside, readEncoderConfig, type EncoderConfig, type EncoderInputKind } from './encoderConfig';
+import { encoderConfigBeside, readEncoderConfig, type EncoderConfig } from './encoderConfig';
 import { openConfiguredEncoder } from './configuredEncoder';
 import { prototypeFromSampleFiles, sampleKindOf } from './sampleSources';
 import type { Encoder, PrototypeResult, StreamOptions } from './encoderTypes';

@@ -74,7 +74,7 @@ async function countSamples(file: string, kind: SampleKind, inDim: number): Prom
     try {
       fd = openRegular(file, 'text sample file').fd;
     } catch (e) {
-      reject(e);
+      reject(e instanceof Error ? e : new Error(String(e)));
       return;
     }
     const stream = fs.createReadStream(file, { encoding: 'utf8', highWaterMark: 1 << 20, fd });

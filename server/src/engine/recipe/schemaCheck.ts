@@ -46,7 +46,7 @@ const SYMBOLS = new Map([
 export function schemaProblems(recipe: Recipe): Problem[] {
   const validate = validator();
   if (validate(recipe.data)) return [];
-  const errors = (validate.errors ?? []) as ErrorObject[];
+  const errors = validate.errors ?? [];
   const problems: Problem[] = [];
   const mapper = new ErrorMapper(recipe, errors, problems);
   for (const e of errors) if (!mapper.insideAnyOf(e)) mapper.map(e);
@@ -135,7 +135,7 @@ class ErrorMapper {
         return;
       case 'uniqueItems': {
         const j = (e.params as { j: number }).j;
-        const item = Array.isArray(value) ? value[j] : undefined;
+        const item: unknown = Array.isArray(value) ? value[j] : undefined;
         this.push('warning', 'duplicate-item', `\`${label}\` lists ${formatValue(item)} twice`, [...path, j], this.recipe.problemRange([...path, j]));
         return;
       }
