@@ -165,6 +165,7 @@ test('a hostile lock cannot inject terminal escapes, lines or Markdown into lock
   };
   for (const [what, r] of Object.entries(runs)) {
     assert.equal(r.status, 0, `${what}: ${r.stderr}`);
+    // eslint-disable-next-line no-control-regex -- finding control characters is the point
     assert.doesNotMatch(r.stdout, /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029]/, `${what}: a control character reached the output`);
     for (const line of r.stdout.split('\n')) {
       assert.ok(!/^\s*::/.test(line), `${what}: a workflow command line: ${line}`);
@@ -192,6 +193,7 @@ test('a recipe cannot inject lines (workflow commands) or terminal escapes into 
     assert.equal(r.status, 1, `${args[0]}: ${r.stdout}`);
     const all = `${r.stdout}\n${r.stderr}`;
     assert.match(all, /unknown key/, args[0]);
+    // eslint-disable-next-line no-control-regex -- finding control characters is the point
     assert.doesNotMatch(all, /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029]/, `${args[0]}: a control character reached the output`);
     for (const line of all.split('\n')) assert.ok(!/^\s*::/.test(line), `${args[0]}: a workflow command line: ${line}`);
     assert.match(all, /x\\n::add-mask::secret\\r::error/, `${args[0]}: the key is shown escaped`);

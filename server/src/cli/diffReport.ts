@@ -13,6 +13,7 @@ import { formatNumber, formatWeight } from './planReport';
  * in a CI log — in `lock show` (git's textconv), `diff` and the Markdown posted as a comment.
  */
 export function printable(s: string): string {
+  // eslint-disable-next-line no-control-regex -- finding control characters is the point
   return s.replace(/[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u2028\u2029]/g, (c) =>
     c === '\n' ? '\\n' : c === '\r' ? '\\r' : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }

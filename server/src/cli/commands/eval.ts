@@ -1,3 +1,4 @@
+import * as path from 'node:path';
 import { ComposerError } from '../../engine/errors';
 import { evaluateLibrary } from '../../engine/eval/evaluateLibrary';
 import { EVAL_STRATEGIES } from '../../engine/eval/leaveOneOut';

@@ -139,8 +139,7 @@ export function classifierOnnx(layers: readonly ClassifierLayer[], options: { up
 
 /** Integer labels from a .npy (int8/16/32/64, uint8/16/32, or integral floats), one per row. */
 export function readLabels(file: string): Int32Array {
-  let bytes: Buffer;
-  bytes = readFileSafe(file, 'text', 'labels'); // regular files only, size-bounded
+  const bytes = readFileSafe(file, 'text', 'labels'); // regular files only, size-bounded
   const headerMatch = /'descr':\s*'([<>|=]?)([iuf])(\d)'.*'shape':\s*\((\d+),?\s*\)/s.exec(bytes.subarray(0, Math.min(bytes.length, 4096)).toString('latin1'));
   if (!headerMatch || bytes.length < 10 || bytes[0] !== 0x93) throw new ComposerError('npy', `${file} is not a 1-D integer .npy of labels`, { file }, 'save the labels with numpy.save(f, y.astype(np.int64)), shape [N]');
   const [, order, kind, sizeText] = headerMatch;

@@ -49,6 +49,7 @@ export interface ProblemData {
  * or move a terminal's cursor. Editors get the message as it is (diagnostics are not a terminal).
  */
 export function oneLine(s: string): string {
+  // eslint-disable-next-line no-control-regex -- finding control characters is the point
   return s.replace(/[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u2028\u2029]/g, (c) =>
     c === '\n' ? '\\n' : c === '\r' ? '\\r' : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
