@@ -10,11 +10,14 @@
  */
 import type * as lancedb from '@lancedb/lancedb';
 import { loadLancedb } from '../nativeModules';
+import { ComposerError } from '../errors';
 
-export type AnnIndexKind = 'ivf_flat' | 'ivf_rq' | 'hnsw_sq' | 'ivf_pq';
+export const ANN_INDEX_KINDS = ['ivf_flat', 'ivf_rq', 'hnsw_sq', 'ivf_pq'] as const;
+export type AnnIndexKind = (typeof ANN_INDEX_KINDS)[number];
 
 export const DEFAULT_INDEX_MIN_ROWS = 50_000;
-export const DEFAULT_INDEX_KIND: AnnIndexKind = 'ivf_flat';
+/** From this many rows the automatic index is IVF_RQ instead of IVF_FLAT (bench/libraryIndex.ts). */
+export const RQ_INDEX_MIN_ROWS = 400_000;
 
 export interface AnnIndexReport {
   indexed: boolean;
@@ -33,12 +36,43 @@ export interface IndexBuildOptions {
   numPartitions?: number;
 }
 
-function partitionsFor(rows: number): number {
+export interface IndexChoice {
+  kind: AnnIndexKind;
+  numPartitions: number;
+}
+
+/** IVF partitions for `rows` prototypes: √rows (LanceDB's own default), at least 1. */
+export function partitionsFor(rows: number): number {
   return Math.max(1, Math.round(Math.sqrt(rows)));
 }
 
-function indexConfig(kind: AnnIndexKind, rows: number, dim: number, numPartitions?: number): lancedb.Index {
-  const partitions = numPartitions ?? partitionsFor(rows);
+/**
+ * The index built when none is asked for by kind. IVF_FLAT keeps float32 vectors, so only the
+ * partitions probed limit recall, but every probed row is a full 768-float distance and every probed
+ * partition a few MB in LanceDB's index cache; at 1M rows that put the query at 482 ms p50. IVF_RQ
+ * keeps a 1-bit-per-dimension code per row (RaBitQ, ~1/32 of the vector), scans the codes and
+ * re-ranks refineFactor × limit candidates by their full vectors: the same recall for a fraction of
+ * the scan and of the memory. Below RQ_INDEX_MIN_ROWS IVF_FLAT is already fast and builds quicker.
+ */
+export function automaticIndex(rows: number): IndexChoice {
+  return { kind: rows >= RQ_INDEX_MIN_ROWS ? 'ivf_rq' : 'ivf_flat', numPartitions: partitionsFor(rows) };
+}
+
+/**
+ * The index's name records its kind and partition count (LanceDB's index statistics report neither
+ * partitions nor parameters, and the query parameters depend on them): `prototype_ivf_rq_p1000`.
+ */
+export function indexName(kind: AnnIndexKind, numPartitions: number): string {
+  return `prototype_${kind}_p${numPartitions}`;
+}
+
+/** Partitions recorded in an index name made by indexName; undefined for other names. */
+export function partitionsOfIndexName(name: string): number | undefined {
+  const m = /^prototype_[a-z_]+_p(\d+)$/.exec(name);
+  return m ? Number(m[1]) : undefined;
+}
+
+function indexConfig(kind: AnnIndexKind, dim: number, partitions: number): lancedb.Index {
   const lancedb = loadLancedb();
   switch (kind) {
     case 'ivf_rq':
@@ -46,7 +80,7 @@ function indexConfig(kind: AnnIndexKind, rows: number, dim: number, numPartition
     case 'ivf_flat':
       return lancedb.Index.ivfFlat({ distanceType: 'l2', numPartitions: partitions });
     case 'hnsw_sq':
-      return lancedb.Index.hnswSq({ distanceType: 'l2', numPartitions: numPartitions ?? 1 });
+      return lancedb.Index.hnswSq({ distanceType: 'l2', numPartitions: partitions });
     case 'ivf_pq': {
       // Sub-vectors of 16 values when the dimension allows; PQ needs dim divisible by them.
       let sub = Math.max(1, Math.floor(dim / 16));
@@ -63,7 +97,9 @@ async function prototypeIndex(table: lancedb.Table): Promise<lancedb.IndexConfig
 
 export async function ensureAnnIndex(table: lancedb.Table, options: IndexBuildOptions = {}): Promise<AnnIndexReport> {
   const minRows = options.minRows ?? DEFAULT_INDEX_MIN_ROWS;
-  const kind = options.kind ?? DEFAULT_INDEX_KIND;
+  if (options.kind !== undefined && !(ANN_INDEX_KINDS as readonly string[]).includes(options.kind)) {
+    throw new ComposerError('usage', `unknown index kind '${options.kind}'`, undefined, `kinds: ${ANN_INDEX_KINDS.join(', ')} (leave it out for the automatic choice)`);
+  }
   const rows = await table.countRows();
   const existing = await prototypeIndex(table);
   if (existing && !options.force) {
@@ -82,8 +118,13 @@ export async function ensureAnnIndex(table: lancedb.Table, options: IndexBuildOp
   const schema = await table.schema();
   const field = schema.fields.find((f) => f.name === 'prototype');
   const dim = (field?.type as { listSize?: number } | undefined)?.listSize ?? 0;
-  await table.createIndex('prototype', { config: indexConfig(kind, rows, dim, options.numPartitions), replace: true });
-  return { indexed: true, kind, rows, message: `built a ${kind.toUpperCase()} index on ${rows} adapters` };
+  const automatic = automaticIndex(rows);
+  const kind = options.kind ?? automatic.kind;
+  // HNSW partitions are sub-graphs, not IVF cells: one unless asked.
+  const partitions = options.numPartitions ?? (kind === 'hnsw_sq' ? 1 : automatic.numPartitions);
+  if (existing) await table.dropIndex(existing.name);
+  await table.createIndex('prototype', { config: indexConfig(kind, dim, partitions), replace: true, name: indexName(kind, partitions) });
+  return { indexed: true, kind, rows, message: `built a ${kind.toUpperCase()} index (${partitions} partitions) on ${rows} adapters` };
 }
 
 export interface SearchTuning {
@@ -93,15 +134,22 @@ export interface SearchTuning {
 }
 
 /**
- * Query parameters for the index present (none without one). Chosen from the bench: enough IVF
- * partitions probed for recall@10 ≈ 1; HNSW with a wide beam and exact re-ranking.
+ * Query parameters for an index of LanceDB type `indexType` with `partitions` IVF partitions, chosen
+ * from bench/libraryIndex.ts (recall@10 against brute force, 1M × 768): enough partitions probed for
+ * recall@10 ≥ 0.99; quantized codes (RQ, PQ, SQ) re-ranked by the full vectors.
  */
+export function tuningFor(indexType: string, partitions: number): SearchTuning {
+  const type = indexType.toUpperCase();
+  const nprobes = Math.min(partitions, Math.max(20, Math.ceil(partitions * 0.02)));
+  if (type.includes('HNSW')) return { ef: 200, refineFactor: 4 };
+  if (type.includes('RQ')) return { nprobes, refineFactor: 10 };
+  if (type.includes('PQ')) return { nprobes, refineFactor: 10 };
+  return { nprobes };
+}
+
+/** Query parameters for the index present (none without one); `rows` estimates partitions for indexes of other names. */
 export async function searchTuning(table: lancedb.Table, rows: number): Promise<SearchTuning> {
   const index = await prototypeIndex(table);
   if (!index) return {};
-  const type = index.indexType.toUpperCase();
-  const partitions = partitionsFor(rows);
-  if (type.includes('HNSW')) return { ef: 200, refineFactor: 4 };
-  if (type.includes('PQ')) return { nprobes: Math.max(20, Math.ceil(partitions * 0.1)), refineFactor: 10 };
-  return { nprobes: Math.max(20, Math.ceil(partitions * 0.1)) };
+  return tuningFor(index.indexType, partitionsOfIndexName(index.name) ?? partitionsFor(rows));
 }
