@@ -68,12 +68,13 @@ async function main(): Promise<void> {
       if (kind !== 'existing') {
         resetPeak();
         const rssBefore = memMb('VmRSS');
+        const diskBefore = duMb(indexDir); // dropped indexes keep their files until a cleanup
         const t = performance.now();
         const report = kind === 'auto'
           ? await library.ensureIndex({ force: true })
           : await library.ensureIndex({ kind: kind as AnnIndexKind, force: true, numPartitions: partitionsText ? Number(partitionsText) : undefined });
         const build = (performance.now() - t) / 1000;
-        process.stdout.write(`${spec}: build ${build.toFixed(0)} s, peak RSS ${memMb('VmHWM').toFixed(0)} MB (${rssBefore.toFixed(0)} MB before), index on disk ${duMb(indexDir).toFixed(0)} MB — ${report.message}\n`);
+        process.stdout.write(`${spec}: build ${build.toFixed(0)} s, peak RSS ${memMb('VmHWM').toFixed(0)} MB (${rssBefore.toFixed(0)} MB before), index on disk +${(duMb(indexDir) - diskBefore).toFixed(0)} MB — ${report.message}\n`);
       }
       const settings: (SearchTuning | undefined)[] = kind === 'auto' || kind === 'existing'
         ? [undefined]
