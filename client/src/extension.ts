@@ -20,6 +20,7 @@ import { requireRecipeUri } from './recipeUri';
 import { runServerCommand, serverMessage } from './serverCommands';
 import { StatusItem } from './statusItem';
 import { WeightsPanel } from './weightsPanel';
+import { refusals, requireTrust, WRITE_BACK_REASON } from './workspaceTrust';
 
 /** What activate() returns: for extension-host tests and other extensions. */
 export interface AdapterComposerApi {
@@ -28,6 +29,8 @@ export interface AdapterComposerApi {
   status: StatusItem;
   weightsPanel(): WeightsPanel | undefined;
   libraryMap(): LibraryMapPanel | undefined;
+  /** The Workspace Trust refusals shown so far (why, and how to trust), newest last. */
+  trustRefusals(): readonly string[];
   /** `workspace/executeCommand` on the server (ServerCommands). */
   runServerCommand<T>(command: string, args: unknown[]): Promise<T>;
 }
@@ -77,12 +80,18 @@ export async function activate(context: vscode.ExtensionContext): Promise<Adapte
   command(ClientCommands.pinWeights, async (arg, strategy) => {
     const uri = await requireRecipeUri(arg);
     if (!uri) return undefined;
+    if (!requireTrust('Pin Weights', WRITE_BACK_REASON)) return undefined;
     try {
       return await runServerCommand(lc, ServerCommands.pinWeights, strategy === undefined ? [uri.toString()] : [uri.toString(), strategy]);
     } catch (e) {
       void vscode.window.showErrorMessage(`Could not pin the weights: ${serverMessage(e)}`);
       return undefined;
     }
+  });
+  command(ClientCommands.evaluate, async (arg) => {
+    const uri = await requireRecipeUri(arg);
+    if (!uri) return undefined;
+    return WeightsPanel.show(context, lc, plans, output, uri).evaluate(uri);
   });
   command(ClientCommands.compareWithHead, async (arg): Promise<CompareResult | undefined> => {
     const uri = await requireRecipeUri(arg);
@@ -127,6 +136,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Adapte
     client: lc, plans, status,
     weightsPanel: () => WeightsPanel.open,
     libraryMap: () => LibraryMapPanel.open,
+    trustRefusals: () => refusals,
     runServerCommand: <T>(id: string, args: unknown[]) => runServerCommand<T>(lc, id, args),
   };
 }

@@ -16,8 +16,9 @@ import { jsProducts, ortProducts } from '../../server/src/engine/lora/truncatedP
 import { mergeAdapters, readComposite } from '../../server/src/engine/lora/merge';
 import { writeFloatTensors } from '../../server/src/engine/lora/safetensors';
 import { seededRandom } from '../../server/src/engine/random';
+import { REAL_LORAS } from '../sharedData';
 
-const REAL = '/work/shared/data/real-loras';
+const REAL = REAL_LORAS;
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'entrywise-'));
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 

@@ -8,8 +8,9 @@ import { deltaOf, readFactors } from '../../server/src/engine/lora/adapter';
 import { describeAdapter } from '../../server/src/engine/lora/describe';
 import { openAdapter } from '../../server/src/engine/lora/formats';
 import { SafetensorsFile, writeFloatTensors } from '../../server/src/engine/lora/safetensors';
+import { REAL_LORAS } from '../sharedData';
 
-const REAL = '/work/shared/data/real-loras';
+const REAL = REAL_LORAS;
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lora-fmt-'));
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 

@@ -12,8 +12,9 @@ import { mergeAdapters, readComposite } from '../../server/src/engine/lora/merge
 import { SafetensorsFile, writeFloatTensors } from '../../server/src/engine/lora/safetensors';
 import { seededRandom } from '../../server/src/engine/random';
 import { peftDense } from './peftReference';
+import { REAL_LORAS } from '../sharedData';
 
-const REAL = '/work/shared/data/real-loras';
+const REAL = REAL_LORAS;
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lora-merge-'));
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 

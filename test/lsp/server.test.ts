@@ -6,13 +6,15 @@
  */
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { CancellationTokenSource } from 'vscode-jsonrpc/node';
 import { parse as parseYaml } from 'yaml';
 import { ClientCommands, PlanNotification, ServerCommands, StatusNotification } from '../../server/src/protocol';
-import type { PlanParams, StatusParams } from '../../server/src/protocol';
+import type { EvaluationResult, PlanParams, StatusParams } from '../../server/src/protocol';
+import { evaluateLibrary } from '../../server/src/engine/eval/evaluateLibrary';
 import type { PlanJson } from '../../server/src/engine/types';
 import { shortNumber } from '../../server/src/service/numberText';
 import { ADAPTERS, GOOD_RECIPE, TARGET, buildFixture, removeFixture } from './fixture';
@@ -353,6 +355,51 @@ describe('commands', () => {
     // The server is idle again and still composes.
     const status = await client.waitFor<StatusParams>(StatusNotification, (s) => s.state === 'idle', 5000, client.notifications.length - 1);
     assert.equal(status.state, 'idle');
+  });
+
+  /** The server's evaluation scratch folders (ac-eval-*) in the temporary directory. */
+  const scratchFolders = () => fs.readdirSync(os.tmpdir()).filter((n) => n.startsWith('ac-eval-')).sort();
+
+  it('runs the leave-one-out evaluation of the recipe\'s library in the worker, with progress, as the CLI does', async () => {
+    const before = scratchFolders();
+    const since = client.notifications.length;
+    const result = await client.request<EvaluationResult>('workspace/executeCommand', { command: ServerCommands.evaluate, arguments: [goodUri] });
+    // The CLI's function on the recipe's library with the recipe's k and λ (eval <recipe> --leave-one-out).
+    const expected = await evaluateLibrary(fixture.library, { k: 4, lambda: 0.05, base: parseYaml(GOOD_RECIPE).base });
+    assert.equal(result.leaveOneOut.k, 4);
+    assert.equal(result.leaveOneOut.lambda, 0.05);
+    assert.deepEqual(result.leaveOneOut.strategies, expected.strategies);
+    assert.deepEqual(result.leaveOneOut.targets.map((t) => t.target), expected.targets.map((t) => t.target));
+    for (const s of expected.strategies) {
+      const got = result.leaveOneOut.summary[s]!;
+      const want = expected.summary[s]!;
+      assert.ok(Math.abs(got.mean_delta_rel_error - want.mean_delta_rel_error) <= 1e-12 * Math.max(1, want.mean_delta_rel_error), `${s}: ${got.mean_delta_rel_error} vs ${want.mean_delta_rel_error}`);
+      assert.equal(got.wins, want.wins, s);
+    }
+    assert.equal(result.metrics, undefined, 'no evaluate: block, no task metrics');
+    assert.match(result.metricsNote ?? '', /no `evaluate:` block/);
+    const progress = client.notifications.slice(since).filter((n) => n.method === '$/progress').map((n) => (n.params as { value: { kind: string; title?: string } }).value);
+    assert.equal(progress[0].kind, 'begin');
+    assert.match(progress[0].title ?? '', /Leave-one-out evaluation of prostate-e\.compose\.yaml/);
+    assert.equal(progress[progress.length - 1].kind, 'end');
+    assert.deepEqual(scratchFolders(), before, 'the scratch folder is removed');
+  });
+
+  it('cancels a running evaluation: the worker stops, nothing is left behind, and it runs again', async () => {
+    const before = scratchFolders();
+    const source = new CancellationTokenSource();
+    const pending = client.connection.sendRequest('workspace/executeCommand', { command: ServerCommands.evaluate, arguments: [goodUri] }, source.token);
+    setTimeout(() => source.cancel(), 50);
+    const error = await pending.then(
+      () => undefined,
+      (e: { code?: number; message: string }) => e,
+    );
+    assert.ok(error, 'the evaluation was cancelled before it finished');
+    assert.equal(error.code, -32800);
+    assert.match(error.message, /Evaluation cancelled/);
+    assert.deepEqual(scratchFolders(), before, 'no scratch folder left');
+    const again = await client.request<EvaluationResult>('workspace/executeCommand', { command: ServerCommands.evaluate, arguments: [goodUri] });
+    assert.ok(again.leaveOneOut.targets.length > 0, 'the next evaluation runs to the end');
   });
 
   it('turns a compose failure into a readable error without a stack', async () => {

@@ -3,7 +3,7 @@
  * The client builds a ViewState from the server's plan notifications; the webview is a pure function of it.
  */
 import type { PlanJson, RunHistoryEntry as RecordedRun } from '../../server/src/engine/types';
-import type { CompareResult } from '../../server/src/protocol';
+import type { CompareResult, EvaluationView, EvaluationViewMessage } from '../../server/src/protocol';
 
 /** One compose run as `adapterCompose.server.history` returns it; read tolerantly (only `metrics` is required). */
 export type RunHistoryEntry = Pick<RecordedRun, 'metrics'> & Partial<RecordedRun>;
@@ -24,6 +24,8 @@ export interface ViewState {
   trusted: boolean;
   /** "Compare with HEAD": the recipe's lock now against HEAD, until the panel follows another recipe. */
   comparison?: CompareResult;
+  /** The leave-one-out evaluation of this recipe's library (and its evaluator's metrics), once run. */
+  evaluation?: EvaluationView;
 }
 
 /** extension → webview */
@@ -33,4 +35,5 @@ export type HostMessage = { type: 'state'; state: ViewState } | { type: 'empty';
 export type ViewMessage =
   | { type: 'ready' }
   | { type: 'setLambda'; uri: string; lambda: number }
-  | { type: 'compose'; uri: string };
+  | { type: 'compose'; uri: string }
+  | EvaluationViewMessage;
