@@ -93,7 +93,9 @@ async function main(): Promise<void> {
       client.close(uri);
     }
     const rss = rssMb(client.child.pid);
-    rows.push(`server RSS: ${rss.toFixed(0)} MB (goal ≤ 300 MB)`);
+    const status = fs.readFileSync(`/proc/${client.child.pid}/status`, 'utf8');
+    const field = (name: string) => (Number(new RegExp(`${name}:\\s+(\\d+)`).exec(status)?.[1] ?? NaN) / 1024).toFixed(0);
+    rows.push(`server RSS: ${rss.toFixed(0)} MB (goal ≤ 300 MB; anonymous ${field('RssAnon')} MB, file-backed ${field('RssFile')} MB, peak ${field('VmHWM')} MB)`);
     process.stdout.write(rows[rows.length - 1] + '\n');
   } finally {
     await client.stop();
