@@ -9,12 +9,15 @@
  *        [--index ivf_flat:1000,ivf_rq:1000] [--nprobes 5,10,20,40] [--refine 1,5,10] [--keep]
  *
  * `--index auto` builds what Library.ensureIndex chooses and queries with the automatic parameters.
- * `--index existing` skips building. Peak RSS per phase: VmHWM after resetting it (/proc/self/clear_refs).
+ * `--index nobase,base` queries the index present without, then with, the BITMAP index on base.
+ * `--index existing` skips building (and queries with the automatic parameters unless --nprobes/--refine are given). Peak RSS per phase: VmHWM after resetting it (/proc/self/clear_refs).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { openLibrary } from '../server/src/engine/library/library';
-import type { AnnIndexKind, SearchTuning } from '../server/src/engine/library/annIndex';
+import { BASE_INDEX_NAME, type AnnIndexKind, type SearchTuning } from '../server/src/engine/library/annIndex';
+import { ADAPTERS_TABLE } from '../server/src/engine/library/schema';
+import { loadLancedb } from '../server/src/engine/nativeModules';
 import { bigLibrary, BENCH_BASE, TRUTH_K } from './bigLibrary';
 
 function arg(name: string, fallback: string): string {
@@ -65,7 +68,18 @@ async function main(): Promise<void> {
     const library = await openLibrary(big.library);
     try {
       const [kind, partitionsText] = spec.split(':');
-      if (kind !== 'existing') {
+      if (kind === 'nobase' || kind === 'base') {
+        // The base prefilter with and without the BITMAP index on base (same vector index).
+        const lancedb = loadLancedb();
+        const db = await lancedb.connect(big.library);
+        const table = await db.openTable(ADAPTERS_TABLE);
+        const present = (await table.listIndices()).find((i) => i.name === BASE_INDEX_NAME);
+        if (kind === 'nobase' && present) await table.dropIndex(BASE_INDEX_NAME);
+        if (kind === 'base' && !present) await table.createIndex('base', { config: lancedb.Index.bitmap(), name: BASE_INDEX_NAME });
+        table.close();
+        db.close();
+      }
+      if (!['existing', 'nobase', 'base'].includes(kind)) {
         resetPeak();
         const rssBefore = memMb('VmRSS');
         const diskBefore = duMb(indexDir); // dropped indexes keep their files until a cleanup
@@ -76,7 +90,8 @@ async function main(): Promise<void> {
         const build = (performance.now() - t) / 1000;
         process.stdout.write(`${spec}: build ${build.toFixed(0)} s, peak RSS ${memMb('VmHWM').toFixed(0)} MB (${rssBefore.toFixed(0)} MB before), index on disk +${(duMb(indexDir) - diskBefore).toFixed(0)} MB — ${report.message}\n`);
       }
-      const settings: (SearchTuning | undefined)[] = kind === 'auto' || kind === 'existing'
+      const explicit = process.argv.includes('--nprobes') || process.argv.includes('--refine');
+      const settings: (SearchTuning | undefined)[] = kind === 'auto' || (['existing', 'nobase', 'base'].includes(kind) && !explicit)
         ? [undefined]
         : NPROBES.flatMap((nprobes) => (kind === 'ivf_flat' ? [1] : REFINE).map((refine) => ({ nprobes, refineFactor: refine > 1 ? refine : undefined })));
       for (const tuning of settings) {

@@ -15,6 +15,7 @@ import {
 import { initLibrary } from '../../server/src/engine/library/library';
 import { seededRandom } from '../../server/src/engine/random';
 import { ComposerError } from '../../server/src/engine/errors';
+import { loadLancedb } from '../../server/src/engine/nativeModules';
 import type { AdapterRecord } from '../../server/src/engine/types';
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'ac-ann-'));
@@ -74,6 +75,16 @@ test('ensureIndex: IVF_RQ under its recorded name finds the brute-force nearest;
     await library.add(records);
     const rq = await library.ensureIndex({ force: true, kind: 'ivf_rq', numPartitions: 4 });
     assert.equal(rq.kind, 'ivf_rq');
+    // The base prefilter of every plan gets a scalar index beside the vector index.
+    const lancedb = loadLancedb();
+    const db = await lancedb.connect(path.join(root, 'rq'));
+    const table = await db.openTable('adapters');
+    const indices = await table.listIndices();
+    table.close();
+    db.close();
+    assert.deepEqual(indices.map((i) => [i.name, i.columns]).sort(), [['base_idx', ['base']], ['prototype_ivf_rq_p4', ['prototype']]]);
+    const filtered = await library.search(records[5].prototype, { k: 3, base: 'llama-3-8b' });
+    assert.equal(filtered[0].name, records[5].name);
     const info = await library.info();
     assert.match(info.index?.type ?? '', /rq/i);
     assert.equal(info.index?.indexedRows, 800);

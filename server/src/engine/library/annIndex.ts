@@ -1,12 +1,14 @@
 /**
  * The approximate-nearest-neighbour index on the prototype column, for large libraries.
  *
- * Below ~50k adapters brute force (LanceDB's flat scan) is exact and fast enough, so no index is
- * built. Above, IVF_FLAT is the default: it keeps full float32 vectors, so the distances it returns
- * are exact and only the partitions probed limit recall. Measured by bench/library.ts at 100k×768
- * on 2 busy cores (100 queries, k=10): brute force p50 2.2 s; IVF_FLAT build 63 s, p50 24 ms,
- * recall@10 1.000; HNSW_SQ (ef 200, refine ×4) build 204 s, p50 13 ms, recall 1.000; IVF_PQ
- * build 540 s, p50 15 ms, recall 0.715. IVF_FLAT wins on build time at no recall cost.
+ * Below 50k adapters brute force (LanceDB's flat scan) is exact and fast enough, so no index is
+ * built. From 50k, IVF_FLAT: it keeps full float32 vectors, so only the partitions probed limit
+ * recall (100k × 768: recall@10 1.000 probing 10 of 316). From 400k, IVF_RQ: at 1M × 768 IVF_FLAT's
+ * index is 2.9 GB, a query touches a few MB of it per partition probed, and the process grew to
+ * 4.3 GB over 100 queries (p95 89–537 ms while its pages were read in); IVF_RQ's 1-bit codes are
+ * 110 MB, built in 418 s instead of 546 s, and re-ranked ×40 by the full vectors give recall@10
+ * 0.997 at p50 36 ms / p95 62 ms (bench/libraryIndex.ts; docs/benchmarks.md#library-at-1m). HNSW_SQ
+ * and IVF_PQ were measured at 100k only (build 204 s and 540 s, IVF_PQ recall 0.715).
  */
 import type * as lancedb from '@lancedb/lancedb';
 import { loadLancedb } from '../nativeModules';
@@ -90,6 +92,18 @@ function indexConfig(kind: AnnIndexKind, dim: number, partitions: number): lance
   }
 }
 
+/**
+ * A BITMAP index on `base`: every plan's k-NN is prefiltered by base, and without a scalar index
+ * LanceDB evaluates the filter over every row per query (1M × 768, IVF_RQ: filtered p50 97–106 ms
+ * without it, 42–48 ms with it, unfiltered 40–47 ms; built in 0.5 s). optimize() keeps it current.
+ */
+export const BASE_INDEX_NAME = 'base_idx';
+async function ensureBaseIndex(table: lancedb.Table): Promise<void> {
+  const indices = await table.listIndices();
+  if (indices.some((i) => i.columns.length === 1 && i.columns[0] === 'base')) return;
+  await table.createIndex('base', { config: loadLancedb().Index.bitmap(), replace: true, name: BASE_INDEX_NAME });
+}
+
 async function prototypeIndex(table: lancedb.Table): Promise<lancedb.IndexConfig | undefined> {
   const indices = await table.listIndices();
   return indices.find((i) => i.columns.includes('prototype'));
@@ -108,8 +122,10 @@ export async function ensureAnnIndex(table: lancedb.Table, options: IndexBuildOp
     if (unindexed > 0) {
       // New rows are searched by flat scan until folded into the index; optimize() folds them in.
       await table.optimize();
+      await ensureBaseIndex(table);
       return { indexed: true, rows, message: `index ${existing.indexType} on ${rows} adapters: added ${unindexed} new rows to it` };
     }
+    await ensureBaseIndex(table);
     return { indexed: true, rows, message: `index ${existing.indexType} on ${rows} adapters is up to date` };
   }
   if (rows < minRows && !options.force) {
@@ -124,6 +140,7 @@ export async function ensureAnnIndex(table: lancedb.Table, options: IndexBuildOp
   const partitions = options.numPartitions ?? (kind === 'hnsw_sq' ? 1 : automatic.numPartitions);
   if (existing) await table.dropIndex(existing.name);
   await table.createIndex('prototype', { config: indexConfig(kind, dim, partitions), replace: true, name: indexName(kind, partitions) });
+  await ensureBaseIndex(table);
   return { indexed: true, kind, rows, message: `built a ${kind.toUpperCase()} index (${partitions} partitions) on ${rows} adapters` };
 }
 
@@ -142,7 +159,9 @@ export function tuningFor(indexType: string, partitions: number): SearchTuning {
   const type = indexType.toUpperCase();
   const nprobes = Math.min(partitions, Math.max(20, Math.ceil(partitions * 0.02)));
   if (type.includes('HNSW')) return { ef: 200, refineFactor: 4 };
-  if (type.includes('RQ')) return { nprobes, refineFactor: 10 };
+  // 1-bit codes rank coarsely: at 1M × 768, 20 of 1000 partitions, recall@10 was 0.937 re-ranking
+  // ×10, 0.975 ×20, 0.997 ×40, 1.000 ×80 (p50 27 / 28 / 36 / 62 ms); the probes hardly matter there.
+  if (type.includes('RQ')) return { nprobes, refineFactor: 40 };
   if (type.includes('PQ')) return { nprobes, refineFactor: 10 };
   return { nprobes };
 }
