@@ -98,6 +98,15 @@ test('ensureIndex: IVF_RQ under its recorded name finds the brute-force nearest;
     assert.equal(flat.kind, 'ivf_flat');
     const after = await library.info();
     assert.match(after.index?.type ?? '', /flat/i);
+    // A library indexed before the base index existed gets it on the next ensureIndex.
+    const db2 = await lancedb.connect(path.join(root, 'rq'), { readConsistencyInterval: 0 });
+    const table2 = await db2.openTable('adapters');
+    await table2.dropIndex('base_idx');
+    assert.deepEqual((await table2.listIndices()).map((i) => i.name), ['prototype_ivf_flat_p2']);
+    assert.match((await library.ensureIndex()).message, /is up to date$/);
+    assert.deepEqual((await table2.listIndices()).map((i) => i.name).sort(), ['base_idx', 'prototype_ivf_flat_p2']);
+    table2.close();
+    db2.close();
     await assert.rejects(library.ensureIndex({ force: true, kind: 'ivf_nope' as never }), (e: unknown) => e instanceof ComposerError && /unknown index kind 'ivf_nope'/.test(e.message));
   } finally {
     library.close();

@@ -125,8 +125,9 @@ export async function ensureAnnIndex(table: lancedb.Table, options: IndexBuildOp
       await ensureBaseIndex(table);
       return { indexed: true, rows, message: `index ${existing.indexType} on ${rows} adapters: added ${unindexed} new rows to it` };
     }
-    await ensureBaseIndex(table);
-    return { indexed: true, rows, message: `index ${existing.indexType} on ${rows} adapters is up to date` };
+    // A library indexed before the base index existed gets it here; a read-only store keeps working without it.
+    const note = await ensureBaseIndex(table).then(() => '', (e: unknown) => `; no BITMAP index on base (${e instanceof Error ? e.message.split('\n')[0] : String(e)}): base-filtered searches scan the column`);
+    return { indexed: true, rows, message: `index ${existing.indexType} on ${rows} adapters is up to date${note}` };
   }
   if (rows < minRows && !options.force) {
     return { indexed: false, rows, message: `${rows} adapters: exact (brute-force) search is fast below ${minRows}; no index built` };
