@@ -10,7 +10,7 @@ import { entrywiseModule } from '../server/src/engine/lora/entrywiseMerge';
 import { truncateDense } from '../server/src/engine/lora/denseTruncation';
 import { openAdapter } from '../server/src/engine/lora/formats';
 import { deltaOf } from '../server/src/engine/lora/adapter';
-import { ortProducts } from '../server/src/engine/lora/truncatedProduct';
+import { ortProducts } from '../server/src/engine/lora/panelProducts';
 import * as path from 'node:path';
 import { REAL_LORAS } from '../test/sharedData';
 

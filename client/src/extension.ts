@@ -12,7 +12,7 @@ import { composeRecipe, type ComposeResult } from './composeCommand';
 import { createLanguageClient } from './languageClient';
 import { addAdapter, openLibrary } from './libraryCommands';
 import { LibraryMapPanel } from './libraryMapPanel';
-import { registerLibraryView, type LibraryTree } from './libraryTree';
+import { registerLibraryView } from './libraryTree';
 import { newRecipe } from './newRecipe';
 import { buildDemo } from './demoCommand';
 import { PlanStore } from './planStore';
@@ -49,7 +49,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Adapte
   context.subscriptions.push(
     lc.onNotification(StatusNotification, (params: StatusParams) => {
       status.update(params);
-      libraryTree?.noteStatus(params);
+      libraryTree.noteStatus(params);
     }),
     lc.onNotification(PlanNotification, (params: PlanParams) => plans.accept(params)),
     lc.onDidChangeState((e) => {
@@ -58,13 +58,12 @@ export async function activate(context: vscode.ExtensionContext): Promise<Adapte
     vscode.workspace.onDidCloseTextDocument((d) => plans.forget(d.uri)),
     // Trust unlocks Compose and evaluators on the server side too: restart it with the new trust.
     vscode.workspace.onDidGrantWorkspaceTrust(() => {
-      lc.clientOptions.initializationOptions = { ...lc.clientOptions.initializationOptions, trusted: true };
+      lc.clientOptions.initializationOptions = { ...(lc.clientOptions.initializationOptions as Record<string, unknown> | undefined), trusted: true };
       void lc.restart();
     }),
   );
 
   const command = (id: string, run: (...args: unknown[]) => unknown) => context.subscriptions.push(vscode.commands.registerCommand(id, run));
-  let libraryTree: LibraryTree | undefined;
 
   command(ClientCommands.compose, async (arg): Promise<ComposeResult | undefined> => {
     const uri = await requireRecipeUri(arg);
@@ -105,11 +104,11 @@ export async function activate(context: vscode.ExtensionContext): Promise<Adapte
       return undefined;
     }
   });
-  const libraries = registerLibraryView(context, lc, output);
-  libraryTree = libraries;
+  // Declared here, read by the status handler above: notifications only start with lc.start() below.
+  const libraryTree = registerLibraryView(context, lc, output);
   command(ClientCommands.addAdapter, async () => {
     const added = await addAdapter(context, plans, status, output);
-    if (added) libraries.refresh();
+    if (added) libraryTree.refresh();
     return added;
   });
   command(ClientCommands.showLibraryMap, async (arg) => {

@@ -214,7 +214,7 @@ function sameUri(a: string, b: vscode.Uri): boolean {
 
 function panelHtml(webview: vscode.Webview, extensionUri: vscode.Uri): string {
   const nonce = Array.from({ length: 32 }, () => 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789'[Math.floor(Math.random() * 62)]).join('');
-  const asset = (name: string) => webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'dist', name));
+  const asset = (name: string) => webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'dist', name)).toString();
   const csp = [
     "default-src 'none'",
     `script-src 'nonce-${nonce}'`,

@@ -24,6 +24,9 @@ const THEME_CSS = `body { --vscode-charts-purple: #00ff00; --vscode-foreground: 
 body.vscode-light { --vscode-foreground: #333333; --vscode-editor-background: #ffffff; background: #ffffff; }`;
 
 // acquireVsCodeApi as VS Code injects it; messages posted by the panel are recorded for the test.
+/** The page's window once HOST_SHIM has run. */
+type ShimWindow = Window & { __posted?: ViewMessage[]; __violations?: string[] };
+
 const HOST_SHIM = `window.__posted = []; let saved;
 window.acquireVsCodeApi = () => ({ postMessage: (m) => window.__posted.push(m), getState: () => saved, setState: (s) => { saved = s; } });
 window.__violations = []; document.addEventListener('securitypolicyviolation', (e) => window.__violations.push(e.violatedDirective + ' ' + e.blockedURI));`;
@@ -93,11 +96,11 @@ after(async () => {
 
 async function open(theme: 'dark' | 'light' = 'dark') {
   await page.goto(`${origin}/?theme=${theme}`);
-  await page.waitForFunction(() => (window as any).__posted?.some((m: ViewMessage) => m.type === 'ready'));
+  await page.waitForFunction(() => (window as ShimWindow).__posted?.some((m: ViewMessage) => m.type === 'ready'));
 }
 
 async function show(state: ViewState) {
-  await page.evaluate((s) => window.postMessage({ type: 'state', state: s }, '*'), state as any);
+  await page.evaluate((s) => window.postMessage({ type: 'state', state: s }, '*'), state);
   await page.waitForSelector('#weights-chart');
 }
 
@@ -115,7 +118,7 @@ function inked(id: string, rgb?: [number, number, number]) {
   }, { id, rgb });
 }
 
-const posted = () => page.evaluate(() => (window as any).__posted as ViewMessage[]);
+const posted = () => page.evaluate(() => (window as ShimWindow).__posted ?? []);
 const hiddenRows = (id: string) => page.$$eval(`#${id} table.visually-hidden tbody tr`, (rows) => rows.map((r) => Array.from(r.children).map((c) => c.textContent)));
 
 test('draws all four charts with their accessible tables, within the CSP', { skip }, async () => {
@@ -138,7 +141,7 @@ test('draws all four charts with their accessible tables, within the CSP', { ski
   const runRows = await page.$$eval('#runs-table vscode-table-row', (r) => r.length);
   assert.equal(runRows, state.history.length);
   assert.match(await page.textContent('#lambda-path') ?? '', /λ/);
-  assert.deepEqual(await page.evaluate(() => (window as any).__violations), []);
+  assert.deepEqual(await page.evaluate(() => (window as ShimWindow).__violations), []);
   assert.deepEqual(consoleErrors, []);
   await page.screenshot({ path: join(artifacts, 'webview-dark.png'), fullPage: true });
 });
@@ -220,14 +223,14 @@ test('clicking the λ-path chart chooses that λ', { skip }, async () => {
   await show(state);
   // Under load the chart may still be laying out: wait for a sized canvas, then for the message.
   await page.waitForFunction(() => {
-    const c = document.querySelector('#lambda-chart canvas, canvas#lambda-chart') as HTMLCanvasElement | null;
+    const c = document.querySelector<HTMLCanvasElement>('#lambda-chart canvas, canvas#lambda-chart');
     return !!c && c.width > 0 && c.height > 0;
   }, undefined, { timeout: 10_000 }).catch(() => undefined);
   const box = (await page.locator('#lambda-chart').boundingBox())!;
   await page.mouse.click(box.x + box.width * 0.8, box.y + box.height * 0.4);
   let sets: Extract<ViewMessage, { type: 'setLambda' }>[] = [];
   for (let i = 0; i < 50 && sets.length === 0; i++) {
-    sets = (await posted()).filter((m) => m.type === 'setLambda') as Extract<ViewMessage, { type: 'setLambda' }>[];
+    sets = (await posted()).filter((m): m is Extract<ViewMessage, { type: 'setLambda' }> => m.type === 'setLambda');
     if (sets.length === 0) await new Promise((r) => setTimeout(r, 100));
   }
   assert.equal(sets.length, 1);
@@ -247,7 +250,7 @@ test('shows errors, untrusted mode and an empty history', { skip }, async () => 
   await page.evaluate(() => window.postMessage({ type: 'state', state: { uri: 'u', fileName: 'x.compose.yaml', plan: null, error: 'no library', history: [], trusted: true } }, '*'));
   await page.waitForSelector('[role=alert]');
   assert.equal(await page.$('canvas'), null, 'no charts without a plan');
-  assert.deepEqual(await page.evaluate(() => (window as any).__violations), []);
+  assert.deepEqual(await page.evaluate(() => (window as ShimWindow).__violations), []);
   assert.deepEqual(consoleErrors, []);
 });
 
@@ -273,7 +276,7 @@ test('Compare with HEAD: old / new / Δ rows with bars, within the CSP', { skip 
   const widths = await page.$$eval('#comparison-table .delta-bar', (bars) => bars.map((b) => parseFloat((b as HTMLElement).style.width)));
   assert.deepEqual(widths, [50, 25]);
   assert.match((await page.textContent('#comparison')) ?? '', /strategy.*sparse.*convex/s);
-  assert.deepEqual(await page.evaluate(() => (window as any).__violations), []);
+  assert.deepEqual(await page.evaluate(() => (window as ShimWindow).__violations), []);
   assert.deepEqual(consoleErrors, []);
 });
 

@@ -412,7 +412,7 @@ export function strategyMetricChartConfig(rows: MetricEntry[], metric: string, t
 /** Creates a chart on a canvas, replacing the one drawn there before. */
 export function drawChart(canvas: HTMLCanvasElement, config: ChartConfiguration<'bar' | 'scatter' | 'line'>): Chart {
   Chart.getChart(canvas)?.destroy();
-  return new Chart(canvas, config as ChartConfiguration);
+  return new Chart(canvas, config);
 }
 
 export function redraw(canvas: HTMLCanvasElement): void {

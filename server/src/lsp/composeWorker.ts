@@ -46,7 +46,7 @@ const job: Promise<unknown> = input.job === 'evaluate'
   ? evaluateRecipe(input.recipeFile, { ...options, scratchDir: input.scratchDir, onProgress: (message, fraction) => onProgress(...(fraction === undefined ? [message] : [fraction, message])) })
   : compose(input.recipeFile, { ...options, onProgress });
 job
-  .then((result) => parentPort?.postMessage({ type: 'done', result: JSON.parse(JSON.stringify(result)) }))
+  .then((result) => parentPort?.postMessage({ type: 'done', result: JSON.parse(JSON.stringify(result)) as unknown }))
   .catch((e: unknown) => {
     const err = e as { format?: () => string; message?: string; code?: string };
     const message = typeof err?.format === 'function' ? err.format() : err?.message ?? String(e);

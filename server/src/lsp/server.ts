@@ -173,7 +173,7 @@ export function startLanguageServer(argv: string[] = process.argv.slice(2), opti
   async function refreshSettings(): Promise<void> {
     if (!capabilities.workspace?.configuration) return;
     try {
-      const raw = await connection.workspace.getConfiguration('adapterCompose');
+      const raw: unknown = await connection.workspace.getConfiguration('adapterCompose');
       // Clients without these settings answer null: keep what initializationOptions said.
       applySettings(readSettings(raw, initialSettings));
     } catch (e) {
@@ -312,7 +312,7 @@ export function startLanguageServer(argv: string[] = process.argv.slice(2), opti
   }));
 
   connection.onExecuteCommand(async (params, token, workDone) => {
-    const args = params.arguments ?? [];
+    const args: unknown[] = params.arguments ?? [];
     const uri = typeof args[0] === 'string' ? args[0] : undefined;
     try {
       if (!uri) throw userError(`${params.command} needs the recipe's URI as its first argument`);

@@ -201,10 +201,10 @@ describe('Adapter Composer in the extension host', function () {
       const plan = api.plans.get(recipe!)!.plan as PlanJson;
       if (!plan.lambda_path) this.skip();
       const doc = await vscode.workspace.openTextDocument(recipe!);
-      const lambda = Number((plan.lambda_path!.lambda_star / 3).toPrecision(3));
+      const lambda = Number((plan.lambda_path.lambda_star / 3).toPrecision(3));
       // A recipe with an absolute `lambda` gets λ; one with the scale-free `rho` (the demo's) gets ρ = λ/λ*.
       const absolute = /^\s*lambda:/m.test(doc.getText());
-      const rho = Number((lambda / plan.lambda_path!.lambda_star).toPrecision(3)); // written to 3 significant figures
+      const rho = Number((lambda / plan.lambda_path.lambda_star).toPrecision(3)); // written to 3 significant figures
       const [key, value] = absolute ? ['lambda', lambda] : ['rho', rho];
       await api.runServerCommand(ServerCommands.setLambda, [recipe!.toString(), lambda]);
       await waitFor(`${key} written into the recipe`, () => new RegExp(`${key}:\\s*${String(value).replace('.', '\\.')}`).test(doc.getText()), 15000);

@@ -58,7 +58,7 @@ describe('Adapter Composer in an untrusted workspace', function () {
 
   it('still plans, but refuses Compose (and with it the evaluator) with a message, and writes nothing', async function () {
     if (!manifest.recipe) this.skip();
-    const recipe = vscode.Uri.joinPath(root, manifest.recipe!);
+    const recipe = vscode.Uri.joinPath(root, manifest.recipe);
     await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(recipe));
     await waitFor('a plan', () => api.plans.get(recipe)?.plan);
     const before = snapshot(root.fsPath);
@@ -103,7 +103,7 @@ describe('Adapter Composer in an untrusted workspace', function () {
 
   it('still browses the library, but refuses Remove from Library and writes nothing', async function () {
     if (!manifest.recipe) this.skip();
-    const recipe = vscode.Uri.joinPath(root, manifest.recipe!);
+    const recipe = vscode.Uri.joinPath(root, manifest.recipe);
     const plan = await waitFor('a plan', () => api.plans.get(recipe)?.plan);
     const library = plan.library!.uri;
     const page = await api.client.sendRequest<LibraryPage>(LibraryRequests.page, { library, offset: 0, limit: 5 });
@@ -118,7 +118,7 @@ describe('Adapter Composer in an untrusted workspace', function () {
 
   it('tells the weights panel that Compose is off', async function () {
     if (!manifest.recipe) this.skip();
-    await vscode.commands.executeCommand(ClientCommands.showChart, vscode.Uri.joinPath(root, manifest.recipe!).toString());
+    await vscode.commands.executeCommand(ClientCommands.showChart, vscode.Uri.joinPath(root, manifest.recipe).toString());
     const message = await waitFor('the panel state', () => {
       const m = api.weightsPanel()?.lastMessage;
       return m?.type === 'state' ? m : undefined;

@@ -201,7 +201,7 @@ function recipeEvalTable(result: RecipeEvalResult, markdown: boolean): string {
     }
     lines.push('');
   }
-  const failed = result.targets.flatMap((t) => Object.entries(t.strategies).filter(([, r]) => r!.status !== 'ok').map(([s, r]) => `${t.name} ${s}: ${r!.status}${r!.message ? ` (${r!.message})` : ''}`));
+  const failed = result.targets.flatMap((t) => Object.entries(t.strategies).filter(([, r]) => r.status !== 'ok').map(([s, r]) => `${t.name} ${s}: ${r.status}${r.message ? ` (${r.message})` : ''}`));
   if (failed.length) lines.push('Not scored:', ...failed.map((f) => `  ${f}`), '');
   lines.push(`${(result.total_ms / 1000).toFixed(1)} s`);
   return lines.join('\n');

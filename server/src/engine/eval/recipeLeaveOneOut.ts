@@ -128,7 +128,7 @@ function summarizeMetrics(targets: EvaluatedTarget[]): RecipeEvalResult['summary
   for (const t of targets) {
     add('base', t.base);
     add('held-out', t.held_out_metrics);
-    for (const [s, r] of Object.entries(t.strategies)) add(s, r!.metrics);
+    for (const [s, r] of Object.entries(t.strategies)) add(s, r.metrics);
   }
   return Object.fromEntries(Object.entries(sums).map(([metric, entries]) => [metric, Object.fromEntries(Object.entries(entries).map(([e, { sum, count }]) => [e, { mean: sum / count, count }]))]));
 }
