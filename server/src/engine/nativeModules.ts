@@ -23,19 +23,23 @@ export function loadLancedb(): typeof LanceDb {
   if (!lance) {
     if (process.env.LANCEDB_LOG === undefined) process.env.LANCEDB_LOG = 'error';
     // apache-arrow through the CommonJS build LanceDB itself uses (one copy of its classes).
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use, synchronously (the point of this module)
     lance = require('@lancedb/lancedb') as typeof LanceDb;
   }
   return lance;
 }
 
 export function loadArrow(): typeof Arrow {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use, synchronously (the point of this module)
   return (arrowModule ??= require('apache-arrow') as typeof Arrow);
 }
 
 export function loadOrt(): typeof Ort {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use, synchronously (the point of this module)
   return (ortModule ??= require('onnxruntime-node') as typeof Ort);
 }
 
 export function loadTokenizers(): typeof Tokenizers {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use, synchronously (the point of this module)
   return (tokenizersModule ??= require('@huggingface/tokenizers') as typeof Tokenizers);
 }

@@ -9,7 +9,6 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type * as ort from 'onnxruntime-node';
 import { loadOrt } from '../nativeModules';
 import { ComposerError } from '../errors';
 import { deltaOf } from '../lora/adapter';

@@ -5,7 +5,6 @@
  * size of files); several one-sample files share a batch so the session runs on full batches. The
  * mean accumulates in float64.
  */
-import type * as ort from 'onnxruntime-node';
 import { loadOrt } from '../nativeModules';
 import { ComposerError } from '../errors';
 import { createSession, ProviderRequest } from '../onnx/session';
