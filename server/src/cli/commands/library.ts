@@ -47,7 +47,8 @@ Actions:
                                                 (float64, bit for bit what was added; --json: an array)
   rm <uri> <name>                               remove an adapter
   info <uri>                                    encoder, dimension, size, version, index
-  index <uri> [--kind ivf_flat|hnsw_sq] [--force]   build the ANN index (automatic for large tables)
+  index <uri> [--kind K] [--force]              build the ANN index (automatic from 50k adapters); K:
+                                                ivf_flat (automatic below 400k), ivf_rq (from 400k), hnsw_sq, ivf_pq
 
 Options:
   --json          machine-readable output

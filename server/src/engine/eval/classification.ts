@@ -9,7 +9,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import * as ort from 'onnxruntime-node';
+import { loadOrt } from '../nativeModules';
 import { ComposerError } from '../errors';
 import { deltaOf } from '../lora/adapter';
 import { openAdapter } from '../lora/formats';
@@ -216,7 +216,7 @@ export async function scoreLayers(layers: readonly ClassifierLayer[], x: Float32
     const batch = 4096;
     for (let start = 0; start < rows; start += batch) {
       const n = Math.min(batch, rows - start);
-      const result = await opened.session.run({ x: new ort.Tensor('float32', x.subarray(start * inDim, (start + n) * inDim), [n, inDim]) });
+      const result = await opened.session.run({ x: new (loadOrt().Tensor)('float32', x.subarray(start * inDim, (start + n) * inDim), [n, inDim]) });
       const out = result.logits.data as Float32Array;
       for (let i = 0; i < n; i++) {
         let max = -Infinity, arg = 0;
