@@ -9,7 +9,8 @@
  * Each method runs --repeat times (default 3), each run followed by a floor measurement; medians are
  * printed (wall and process CPU time: the box may be shared).
  *
- *   node --import tsx bench/merge.ts [--layers N] [--adapters K] [--rank R] [--products auto|js] [--repeat N] [--keep]
+ *   node --import tsx bench/merge.ts [--layers N] [--adapters K] [--rank R] [--out-rank R] [--shape 8b|70b] [--dir D]
+ *                                    [--products auto|js] [--repeat N] [--keep]
  *                                    [--methods svd,cat,ties,dare_linear,dare_ties,magnitude_prune] [--density D]
  */
 import * as fs from 'node:fs';
@@ -32,7 +33,10 @@ const repeat = Math.max(1, Number(flag('repeat', '3')));
 const methods = flag('methods', 'svd,cat').split(',') as MergeMethod[];
 const density = Number(flag('density', '0.2'));
 
-const HIDDEN = 4096, KV = 1024, INTERMEDIATE = 14336;
+const outRank = Number(flag('out-rank', String(rank)));
+const workDir = flag('dir', os.tmpdir());
+/** --shape 70b: LLaMA-70B-shaped modules (hidden 8192, kv 1024, intermediate 28672; 80 layers in the model). */
+const [HIDDEN, KV, INTERMEDIATE] = flag('shape', '8b') === '70b' ? [8192, 1024, 28672] : [4096, 1024, 14336];
 const MODULES: [string, number, number][] = [
   ['self_attn.q_proj', HIDDEN, HIDDEN],
   ['self_attn.k_proj', KV, HIDDEN],
@@ -106,7 +110,8 @@ function mb(bytes: number): string {
 }
 
 async function main() {
-  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'merge-bench-'));
+  fs.mkdirSync(workDir, { recursive: true });
+  const root = fs.mkdtempSync(path.join(workDir, 'merge-bench-'));
   try {
     const t0 = performance.now();
     const inputs = Array.from({ length: adapterCount }, (_, i) => ({ name: `adapter${i}`, path: path.join(root, `adapter${i}`), weight: [0.5, 0.3, 0.2, 0.1][i % 4] }));
@@ -124,7 +129,7 @@ async function main() {
       for (let run = 0; run < repeat; run++) {
         const cpu0 = process.cpuUsage();
         const t = performance.now();
-        result = await mergeAdapters(inputs, { method, rank, products, density }, out);
+        result = await mergeAdapters(inputs, { method, rank: outRank, products, density }, out);
         walls.push(performance.now() - t);
         const cpu = process.cpuUsage(cpu0);
         cpus.push((cpu.user + cpu.system) / 1000);

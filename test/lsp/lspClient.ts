@@ -19,6 +19,8 @@ export interface ServerClientOptions {
   env?: NodeJS.ProcessEnv;
   /** Run the bundled server (dist/cli.js, what users run) instead of the TypeScript sources. */
   bundled?: boolean;
+  /** Run this CLI script instead (bench/coldStart.ts: a baseline build of the bundle). */
+  cli?: string;
   /** Initialize without a workspace folder (rootUri null, no workspaceFolders), as for a single file. */
   noWorkspaceFolder?: boolean;
 }
@@ -51,7 +53,7 @@ export class ServerClient {
   private readonly listeners: Array<() => void> = [];
 
   constructor(readonly options: ServerClientOptions) {
-    const entry = options.bundled ? [path.join(REPO_ROOT, 'dist/cli.js')] : ['--import', 'tsx', path.join(REPO_ROOT, 'server/src/cli/main.ts')];
+    const entry = options.cli ? [options.cli] : options.bundled ? [path.join(REPO_ROOT, 'dist/cli.js')] : ['--import', 'tsx', path.join(REPO_ROOT, 'server/src/cli/main.ts')];
     this.child = spawn(process.execPath, [...entry, 'lsp', '--stdio'], {
       cwd: REPO_ROOT,
       stdio: ['pipe', 'pipe', 'pipe'],

@@ -119,6 +119,9 @@ try {
   const editorBox = await page.locator('.editor-instance .monaco-editor .editor-scrollable').first().boundingBox();
   for (const action of ['▶ Compose', 'Show chart', 'Pin weights']) {
     const link = page.locator('.codelens-decoration a', { hasText: action }).first();
+    // VS Code re-creates the lens elements on every refresh (each plan notification): wait for the
+    // current one rather than measuring an element that was just replaced.
+    await link.waitFor({ state: 'visible', timeout: 15000 }).catch(() => undefined);
     const box = await link.boundingBox().catch(() => null);
     const onScreen = Boolean(box && editorBox && box.x >= editorBox.x && box.x + box.width <= editorBox.x + editorBox.width);
     // A trial click runs Playwright's actionability checks (visible, stable, receives the pointer) without clicking.

@@ -6,6 +6,31 @@ import type { LockFile } from '../engine/lock';
 import { byCodepoint, weightOf, type FieldValue, type LockDiff, type WeightChange } from '../engine/lockDiff';
 import { formatNumber, formatWeight } from './planReport';
 
+/**
+ * Control characters (C0 but tab, DEL, C1, U+2028/9) as visible escapes. Every string of a lock is
+ * the lock author's (a pull request's): printed raw, a name could move the cursor, write the
+ * clipboard (OSC 52) or start a line of its own — a forged row, or a `::error::` workflow command
+ * in a CI log — in `lock show` (git's textconv), `diff` and the Markdown posted as a comment.
+ */
+export function printable(s: string): string {
+  // eslint-disable-next-line no-control-regex -- finding control characters is the point
+  return s.replace(/[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u2028\u2029]/g, (c) =>
+    c === '\n' ? '\\n' : c === '\r' ? '\\r' : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/** A table cell of Markdown: printable, and what could end the cell, open code, emphasis, a link or HTML backslash-escaped (CommonMark). */
+export function mdText(s: string): string {
+  return printable(s).replace(/[\\`*|<>&()~]/g, '\\$&');
+}
+
+/** Inline code that no content can close: a backtick fence longer than any run of backticks inside. */
+export function mdCode(s: string): string {
+  const text = printable(s);
+  const fence = '`'.repeat(Math.max(0, ...(text.match(/`+/g) ?? []).map((r) => r.length)) + 1);
+  const pad = text.startsWith('`') || text.endsWith('`') ? ' ' : '';
+  return `${fence}${pad}${text}${pad}${fence}`;
+}
+
 /** A sha256 (64 hex digits) shortened to 12, as git shortens commits; anything else as it is. */
 export function shortHash(s: string): string {
   return /^[0-9a-f]{64}$/.test(s) ? `${s.slice(0, 12)}…` : s;
@@ -59,7 +84,7 @@ export function diffText(diff: LockDiff, labels: DiffLabels): string {
   out.push('', ...table(['adapter', 'old', 'new', 'Δ'], rows));
   if (diff.changed.length) out.push('', ...table(['field', 'old', 'new'], diff.changed.map((c) => [c.field, value(c.old), value(c.new)])));
   if (diff.metrics.length) out.push('', ...table(['metric', 'old', 'new', 'Δ'], diff.metrics.map((m) => [m.metric, value(m.old), value(m.new), metricDelta(m.old, m.new)])));
-  return out.join('\n');
+  return out.map(printable).join('\n');
 }
 
 function table(header: string[], rows: string[][]): string[] {
@@ -68,14 +93,14 @@ function table(header: string[], rows: string[][]): string[] {
   return [line(header), line(widths.map((w) => '─'.repeat(w))), ...rows.map(line)];
 }
 
-const esc = (s: string) => s.replace(/\|/g, '\\|');
+const esc = mdText;
 
 export function diffMarkdown(diff: LockDiff, labels: DiffLabels): string {
-  const md = [`### Adapter composition: \`${labels.old}\` → \`${labels.new}\``, ''];
+  const md = [`### Adapter composition: ${mdCode(labels.old)} → ${mdCode(labels.new)}`, ''];
   if (diff.same) return [...md, 'No changes.'].join('\n');
   const summary: string[] = [];
-  if (diff.added.length) summary.push(`**added** ${diff.added.map((n) => `\`${n}\``).join(', ')}`);
-  if (diff.removed.length) summary.push(`**removed** ${diff.removed.map((n) => `\`${n}\``).join(', ')}`);
+  if (diff.added.length) summary.push(`**added** ${diff.added.map(mdCode).join(', ')}`);
+  if (diff.removed.length) summary.push(`**removed** ${diff.removed.map(mdCode).join(', ')}`);
   if (summary.length) md.push(summary.join(' · '), '');
   md.push('| adapter | old | new | Δ |', '| --- | ---: | ---: | ---: |');
   for (const w of diff.weights) md.push(`| ${esc(w.adapter)}${note(w)} | ${weight(w.old)} | ${weight(w.new)} | ${formatDelta(w.delta)} |`);
@@ -120,7 +145,7 @@ export function lockSummary(lock: LockFile): string {
     ...[...lock.output.files].sort((a, b) => byCodepoint(a.path, b.path)).map((f, _, all) => `  ${f.path.padEnd(Math.max(...all.map((x) => x.path.length)))}  ${shortHash(f.sha256)}`),
     `tool      adapter-composer ${lock.tool_version}${lock.provider ? `, provider ${lock.provider}` : ''}`,
   ];
-  return out.join('\n');
+  return out.map(printable).join('\n');
 }
 
 function toField(v: unknown): FieldValue {

@@ -62,6 +62,14 @@ function reportError(e: unknown, io: CliIO, debug: boolean): number {
 }
 
 if (require.main === module) {
+  // A reader that stops early (`| head`, a pager quit) closes the pipe: that ends the output, it is
+  // not a crash (it was an unhandled 'error' event and a stack trace).
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+      throw e;
+    });
+  }
   const io: CliIO = {
     out: (t) => process.stdout.write(t + '\n'),
     err: (t) => process.stderr.write(t + '\n'),

@@ -13,6 +13,7 @@ import { parseLockText, type LockFile } from './lock';
 import { diffLocks, type LockDiff } from './lockDiff';
 import { sha256Bytes } from './prototype/contentHash';
 import { lockPathFor } from './recipe/paths';
+import { readTextSafe } from './safeRead';
 
 export interface LockSide {
   lock: LockFile;
@@ -38,13 +39,9 @@ export function isLockFile(file: string): boolean {
 }
 
 function readLockSide(file: string): LockSide {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (e) {
-    const missing = (e as NodeJS.ErrnoException).code === 'ENOENT';
-    throw new ComposerError('io', missing ? `no lock file ${file}` : `cannot read ${file}: ${(e as Error).message}`, { file }, missing ? 'compose the recipe first (adapter-composer compose <recipe>), or name an existing lock' : undefined);
-  }
+  if (!fs.existsSync(file)) throw new ComposerError('io', `no lock file ${file}`, { file }, 'compose the recipe first (adapter-composer compose <recipe>), or name an existing lock');
+  // regular files only, at most the lock cap: a FIFO or a link to /dev/zero is refused, never read
+  const text = readTextSafe(file, 'lock', 'lock file');
   return { lock: parseLockText(text, file), sha256: sha256Bytes(text), file };
 }
 

@@ -1,3 +1,4 @@
+import * as path from 'node:path';
 import { ComposerError } from '../../engine/errors';
 import { evaluateLibrary } from '../../engine/eval/evaluateLibrary';
 import { EVAL_STRATEGIES } from '../../engine/eval/leaveOneOut';
@@ -54,6 +55,9 @@ Options:
                        delta_cosine, weights}, …}}], summary: {avg: {mean_delta_rel_error, …, wins}}, lambda_curve?, …}
   --with-evaluator     score each recipe's composites with its evaluator (see above)
   --allow-exec         --with-evaluator: let recipes run their external evaluator command
+  --workspace DIR      --with-evaluator: paths must stay inside DIR (default: as compose)
+  --allow-outside-workspace
+                       --with-evaluator: trust the recipes' paths outside the workspace
   --products P         onnx (default: ONNX Runtime for large products) | js
   --debug              show stack traces of internal errors
   -h, --help           this help`,
@@ -72,6 +76,8 @@ Options:
     products: { type: 'string' },
     'with-evaluator': { type: 'boolean' },
     'allow-exec': { type: 'boolean' },
+    workspace: { type: 'string' },
+    'allow-outside-workspace': { type: 'boolean' },
   },
   async run(args, io) {
     if (args.values['with-evaluator']) return withEvaluator(args, io);
@@ -182,6 +188,9 @@ async function withEvaluator(args: Parameters<Command['run']>[0], io: Parameters
   const result = await evaluateRecipes(files, {
     strategies: strategies.length ? (strategies as Strategy[]) : undefined,
     allowExec: Boolean(args.values['allow-exec']),
+    workspaceRoot: stringOption(args, 'workspace') !== undefined ? path.resolve(io.cwd, stringOption(args, 'workspace')!) : undefined,
+    cwd: io.cwd,
+    allowOutsideWorkspace: Boolean(args.values['allow-outside-workspace']),
     onProgress: io.isTTY ? (m) => process.stderr.write(`\r${m}\x1b[K`) : undefined,
   });
   if (io.isTTY) process.stderr.write('\r\x1b[K');

@@ -1,6 +1,5 @@
-import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { writeZeroAdapter } from '../../engine/lora/zeroAdapter';
+import { removeZeroAdapter, writeZeroAdapter } from '../../engine/lora/zeroAdapter';
 import { adapterRecord, type PrototypeSource } from '../../engine/addToLibrary';
 import { ComposerError } from '../../engine/errors';
 import { initLibrary, openLibrary, isRemoteUri } from '../../engine/library/library';
@@ -48,7 +47,8 @@ Actions:
                                                 (float64, bit for bit what was added; --json: an array)
   rm <uri> <name>                               remove an adapter
   info <uri>                                    encoder, dimension, size, version, index
-  index <uri> [--kind ivf_flat|hnsw_sq] [--force]   build the ANN index (automatic for large tables)
+  index <uri> [--kind K] [--force]              build the ANN index (automatic from 50k adapters); K:
+                                                ivf_flat (automatic below 400k), ivf_rq (from 400k), hnsw_sq, ivf_pq
 
 Options:
   --json          machine-readable output
@@ -164,20 +164,24 @@ export const libraryCommand: Command = {
         try {
           const source = prototypeSource(args);
           const zero = writeZeroAdapter(path.resolve(io.cwd, like), folder, stringOption(args, 'base'));
-          const record = await adapterRecord(library, {
-            adapterPath: folder,
-            name,
-            base: zero.base,
-            tags: ['base', ...listOption(args, 'tags')],
-            description: stringOption(args, 'description') ?? 'the base model itself (zero adapter)',
-            source,
-            provider: stringOption(args, 'provider'),
-            cwd: io.cwd,
-          }).catch((e: unknown) => {
-            fs.rmSync(folder, { recursive: true, force: true }); // only what writeZeroAdapter just made
+          let record: Awaited<ReturnType<typeof adapterRecord>>;
+          let version: number;
+          try {
+            record = await adapterRecord(library, {
+              adapterPath: folder,
+              name,
+              base: zero.base,
+              tags: ['base', ...listOption(args, 'tags')],
+              description: stringOption(args, 'description') ?? 'the base model itself (zero adapter)',
+              source,
+              provider: stringOption(args, 'provider'),
+              cwd: io.cwd,
+            });
+            ({ version } = await library.add(record));
+          } catch (e) {
+            removeZeroAdapter(zero); // only what writeZeroAdapter just made: an empty folder the user had stays
             throw e;
-          });
-          const { version } = await library.add(record);
+          }
           const { prototype: _omit, ...shown } = record;
           io.out(json ? toJson({ ...shown, version }) : `added ${record.name}: the base model as a candidate (zero adapter in ${folder}, ${zero.modules} modules) — library version ${version}`);
         } finally {

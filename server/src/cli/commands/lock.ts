@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ComposerError } from '../../engine/errors';
 import { parseLockText, stableJson } from '../../engine/lock';
+import { readTextSafe } from '../../engine/safeRead';
 import { requirePositional, type Command } from '../command';
 import { lockSummary } from '../diffReport';
 
@@ -33,12 +34,9 @@ Options:
     if (sub !== 'show') throw new ComposerError('usage', `unknown subcommand 'lock ${sub}'`, undefined, 'see `adapter-composer lock --help`');
     const given = requirePositional(args, 1, 'the lock file', 'lock');
     const file = path.resolve(io.cwd, given);
-    let text: string;
-    try {
-      text = fs.readFileSync(file, 'utf8');
-    } catch (e) {
-      throw new ComposerError('io', `cannot read ${given}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`, { file: given });
-    }
+    if (!fs.existsSync(file)) throw new ComposerError('io', `cannot read ${given}: no such file`, { file: given });
+    // regular files only, at most the lock cap: a FIFO or a link to /dev/zero is refused, never read
+    const text = readTextSafe(file, 'lock', 'lock file');
     let lock;
     try {
       lock = parseLockText(text, given);

@@ -16,7 +16,7 @@ import { EVAL_STRATEGIES, summarize, type StrategySummary, type TargetResult } f
 import type { PlanJson, Strategy } from '../types';
 import { buildTaskFamily, type DemoFamily, type DemoTask } from './taskFamily';
 import { readTextSafe } from '../safeRead';
-import { prepareDemoFolder, writeDemoLibrary } from './demoFolder';
+import { finishDemoFolder, prepareDemoFolder, writeDemoLibrary } from './demoFolder';
 
 export const DEMO_ENCODER_DIM = 16;
 const DEMO_SEED = 7;
@@ -78,6 +78,7 @@ export async function buildDemoWorkspace(outDir: string, options: DemoOptions = 
 
   say('planning each held-out task with every strategy');
   const targets = await scoreRecipes(family, recipes);
+  finishDemoFolder(root, 'demo');
   return {
     workspace: root,
     library: libraryDir,

@@ -9,7 +9,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import * as ort from 'onnxruntime-node';
+import { loadOrt } from '../nativeModules';
 import { ComposerError } from '../errors';
 import { deltaOf } from '../lora/adapter';
 import { openAdapter } from '../lora/formats';
@@ -17,6 +17,7 @@ import { SafetensorsFile, writeFloatTensors } from '../lora/safetensors';
 import { buildModel, float32Tensor, type NodeSpec } from '../onnx/model';
 import { createSession, type ProviderRequest } from '../onnx/session';
 import { readNpy } from '../prototype/npy';
+import { parseJsonQuiet, readFileSafe, readTextSafe } from '../safeRead';
 
 export const CLASSIFIER_ACTIVATIONS = ['relu', 'tanh', 'gelu', 'none'] as const;
 export type ClassifierActivation = (typeof CLASSIFIER_ACTIVATIONS)[number];
@@ -41,8 +42,9 @@ export function readClassifier(modelDir: string): ClassifierLayer[] {
       onnxOnly ? 'a composite is merged into the weights of model.safetensors: give the folder with model.safetensors + config.json (model.onnx alone cannot take a merge)' : 'the folder needs model.safetensors and config.json {"layers": [{"name": "fc1", "activation": "relu"}, …]}');
   }
   let config: unknown;
+  const configText = readTextSafe(configFile, 'config', 'model config'); // a FIFO or /dev/zero is refused, never read
   try {
-    config = JSON.parse(fs.readFileSync(configFile, 'utf8'));
+    config = parseJsonQuiet(configText);
   } catch (e) {
     throw new ComposerError('io', `${configFile} is not JSON: ${(e as Error).message}`, { file: configFile });
   }
@@ -137,12 +139,7 @@ export function classifierOnnx(layers: readonly ClassifierLayer[], options: { up
 
 /** Integer labels from a .npy (int8/16/32/64, uint8/16/32, or integral floats), one per row. */
 export function readLabels(file: string): Int32Array {
-  let bytes: Buffer;
-  try {
-    bytes = fs.readFileSync(file);
-  } catch {
-    throw new ComposerError('io', `cannot read labels ${file}`, { file });
-  }
+  const bytes = readFileSafe(file, 'text', 'labels'); // regular files only, size-bounded
   const headerMatch = /'descr':\s*'([<>|=]?)([iuf])(\d)'.*'shape':\s*\((\d+),?\s*\)/s.exec(bytes.subarray(0, Math.min(bytes.length, 4096)).toString('latin1'));
   if (!headerMatch || bytes.length < 10 || bytes[0] !== 0x93) throw new ComposerError('npy', `${file} is not a 1-D integer .npy of labels`, { file }, 'save the labels with numpy.save(f, y.astype(np.int64)), shape [N]');
   const [, order, kind, sizeText] = headerMatch;
@@ -219,7 +216,7 @@ export async function scoreLayers(layers: readonly ClassifierLayer[], x: Float32
     const batch = 4096;
     for (let start = 0; start < rows; start += batch) {
       const n = Math.min(batch, rows - start);
-      const result = await opened.session.run({ x: new ort.Tensor('float32', x.subarray(start * inDim, (start + n) * inDim), [n, inDim]) });
+      const result = await opened.session.run({ x: new (loadOrt().Tensor)('float32', x.subarray(start * inDim, (start + n) * inDim), [n, inDim]) });
       const out = result.logits.data as Float32Array;
       for (let i = 0; i < n; i++) {
         let max = -Infinity, arg = 0;

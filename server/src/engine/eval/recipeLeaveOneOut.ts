@@ -15,6 +15,8 @@ import { openLibrary } from '../library/library';
 import { mergeAdapters } from '../lora/merge';
 import { createPlanner } from '../planner';
 import { problemToError } from '../recipe/problem';
+import { defaultWorkspaceRoot, isOutsideWorkspace, OUTSIDE_HINT } from '../recipe/workspaceConfinement';
+import { readTextSafe } from '../safeRead';
 import type { Strategy } from '../types';
 import { evaluateClassification } from './classification';
 import { runBuiltinEvaluator, runEvaluator } from './evaluator';
@@ -39,7 +41,12 @@ export interface RecipeEvalResult {
 export interface RecipeEvalOptions {
   strategies?: readonly Strategy[];
   allowExec?: boolean;
+  /** Paths must stay inside it (default: as compose, from each recipe and `cwd`). */
   workspaceRoot?: string;
+  /** The folder the workspace is found from when none is given (default: the process's). */
+  cwd?: string;
+  /** Trust the recipes' paths outside the workspace (as compose --allow-outside-workspace). */
+  allowOutsideWorkspace?: boolean;
   provider?: string;
   onProgress?: (message: string) => void;
   /** After each composite scored: the fraction of the recipes done, and what was just scored. */
@@ -65,7 +72,10 @@ export async function evaluateRecipes(files: readonly string[], options: RecipeE
     for (const [i, file] of files.entries()) {
       cancelled();
       options.onProgress?.(`recipe ${i + 1}/${files.length}: ${path.basename(file)}`);
-      const outcome = await planner.plan(fs.readFileSync(file, 'utf8'), file, { provider: options.provider ?? 'cpu', workspaceRoot: options.workspaceRoot, ...(options.libraryUri ? { libraryUri: options.libraryUri } : {}) });
+      // the workspace compose would use: a recipe reads nothing here that compose would refuse to read
+      const workspaceRoot = options.workspaceRoot ?? defaultWorkspaceRoot(file, options.cwd ?? process.cwd());
+      const confinedTo = options.allowOutsideWorkspace ? undefined : workspaceRoot;
+      const outcome = await planner.plan(readTextSafe(file, 'recipe', 'recipe'), file, { provider: options.provider ?? 'cpu', workspaceRoot, allowOutsideWorkspace: Boolean(options.allowOutsideWorkspace), ...(options.libraryUri ? { libraryUri: options.libraryUri } : {}) });
       if (!outcome.isRecipe) throw new ComposerError('recipe', 'not an Adapter Composer recipe (no `compose:` key)', { file });
       const firstError = outcome.problems.find((p) => p.severity === 'error');
       if (firstError) throw problemToError(firstError, file);
@@ -77,6 +87,11 @@ export async function evaluateRecipes(files: readonly string[], options: RecipeE
       const target: EvaluatedTarget = { recipe: file, name: recipe.spec.name, ...(heldOut ? { held_out: heldOut } : {}), strategies: {} };
       if (spec.builtin) {
         const files_ = { model: path.resolve(paths.recipeDir, spec.builtin.model), data: path.resolve(paths.recipeDir, spec.builtin.data), labels: path.resolve(paths.recipeDir, spec.builtin.labels) };
+        for (const [key, f] of Object.entries(files_)) {
+          if (confinedTo && isOutsideWorkspace(f, confinedTo)) {
+            throw new ComposerError('recipe', `evaluate.${key} ${f} is outside the workspace ${confinedTo}`, recipe.locationOf(['evaluate', key], 'value'), OUTSIDE_HINT);
+          }
+        }
         target.base = { ...(await evaluateClassification({ ...files_, provider: 'cpu' })) };
         if (heldOut) {
           const library = await openLibrary(paths.library);
@@ -100,7 +115,7 @@ export async function evaluateRecipes(files: readonly string[], options: RecipeE
         const output = path.join(scratch, `${i}-${strategy}`);
         await mergeAdapters(inputs, { method: 'cat', signal: options.signal }, output);
         const evaluation = spec.builtin
-          ? await runBuiltinEvaluator(spec.builtin, { output, cwd: paths.recipeDir, workspaceRoot: options.workspaceRoot })
+          ? await runBuiltinEvaluator(spec.builtin, { output, cwd: paths.recipeDir, workspaceRoot: confinedTo })
           : await runEvaluator(spec, { output, name: recipe.spec.name, recipe: paths.recipeFile, lock: paths.lock, cwd: paths.recipeDir });
         target.strategies[strategy] = { weights: result.weights, metrics: evaluation.metrics, status: evaluation.status, ...(evaluation.message ? { message: evaluation.message } : {}) };
         fs.rmSync(output, { recursive: true, force: true });

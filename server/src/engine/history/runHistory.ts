@@ -7,8 +7,8 @@
 import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import * as arrow from 'apache-arrow';
-import * as lancedb from '@lancedb/lancedb';
+import type * as arrow from 'apache-arrow';
+import { loadArrow, loadLancedb } from '../nativeModules';
 import { ComposerError } from '../errors';
 import { isRemoteUri, localPath } from '../location';
 import { sqlString } from '../library/schema';
@@ -63,6 +63,7 @@ function relativeTo(anchor: string, file: string): string {
 }
 
 function runsSchema(): arrow.Schema {
+  const arrow = loadArrow();
   const text = (name: string, nullable = false) => new arrow.Field(name, new arrow.Utf8(), nullable);
   return new arrow.Schema([
     text('id'),
@@ -119,7 +120,7 @@ export async function recordRun(place: HistoryPlace, run: RunToRecord): Promise<
   };
   try {
     fs.mkdirSync(store.database, { recursive: true });
-    const db = await lancedb.connect(store.database);
+    const db = await loadLancedb().connect(store.database);
     try {
       const table = (await db.tableNames()).includes(RUNS_TABLE)
         ? await db.openTable(RUNS_TABLE)
@@ -158,7 +159,7 @@ export async function readHistory(where: string | HistoryPlace, options: ReadHis
   if (!fs.existsSync(path.join(store.database, `${RUNS_TABLE}.lance`))) return [];
   let rows: Record<string, unknown>[];
   try {
-    const db = await lancedb.connect(store.database, { readConsistencyInterval: 0 });
+    const db = await loadLancedb().connect(store.database, { readConsistencyInterval: 0 });
     try {
       if (!(await db.tableNames()).includes(RUNS_TABLE)) return [];
       const table = await db.openTable(RUNS_TABLE);

@@ -14,8 +14,8 @@
 import { baseSpellings } from './baseModels';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import './quietLanceLogs';
-import * as lancedb from '@lancedb/lancedb';
+import type * as lancedb from '@lancedb/lancedb';
+import { loadLancedb } from '../nativeModules';
 import { ComposerError } from '../errors';
 import type { AdapterRecord, Candidate, EncoderInfo } from '../types';
 import { openEncoder } from '../prototype/encoder';
@@ -39,7 +39,7 @@ import {
 import { withLockFile } from '../singleWriter';
 import { tableOf } from '../nameTable';
 import { canonicalWhere } from './whereFilter';
-import { ensureAnnIndex, AnnIndexReport, IndexBuildOptions, searchTuning } from './annIndex';
+import { ensureAnnIndex, AnnIndexReport, IndexBuildOptions, searchTuning, SearchTuning } from './annIndex';
 import { isRemoteUri, localPath as localPathOf } from '../location';
 
 /** The file name an encoder gets when it is copied into a local library folder. */
@@ -73,6 +73,8 @@ export interface SearchOptions {
   where?: string;
   /** Adapter names to leave out. */
   exclude?: string[];
+  /** The index's query parameters instead of the automatic ones (benches measuring them). */
+  tuning?: SearchTuning;
 }
 
 /** A retrieved adapter: its name, its squared L2 distance to the target, and its row. */
@@ -139,7 +141,7 @@ function connectOptions(remote: boolean, storageOptions: Record<string, string> 
  */
 let session: lancedb.Session | undefined;
 function librarySession(): lancedb.Session {
-  session ??= new lancedb.Session(BigInt(128 << 20), BigInt(32 << 20));
+  session ??= new (loadLancedb().Session)(BigInt(128 << 20), BigInt(32 << 20));
   return session;
 }
 
@@ -211,7 +213,7 @@ export async function initLibrary(uri: string, options: InitOptions = {}): Promi
       throw libraryError(`${target} exists and is a different file; library init would overwrite it`, 'choose an empty folder for the library, or move that file away', target);
     }
   }
-  const db = await lancedb.connect(dir, connectOptions(remote, options.storageOptions));
+  const db = await loadLancedb().connect(dir, connectOptions(remote, options.storageOptions));
   try {
     const names = await db.tableNames();
     if (names.includes(META_TABLE)) throw libraryError(`a library already exists at ${uri}`, 'open it, or choose another folder');
@@ -248,7 +250,7 @@ export async function openLibrary(uri: string, options: OpenOptions = {}): Promi
   const remote = isRemoteUri(uri);
   const dir = remote ? uri : localPath(uri);
   if (!remote && !fs.existsSync(dir)) throw noLibrary(uri);
-  const db = await lancedb.connect(dir, { readConsistencyInterval: options.readConsistency ?? 0, ...connectOptions(remote, options.storageOptions) }, librarySession());
+  const db = await loadLancedb().connect(dir, { readConsistencyInterval: options.readConsistency ?? 0, ...connectOptions(remote, options.storageOptions) }, librarySession());
   // Open the tables directly rather than listing them: some S3-compatible stores (s3rver) list
   // nothing through LanceDB's table manifest although the tables open fine.
   const opened = async (name: string) => db.openTable(name).catch(() => undefined);
@@ -529,7 +531,7 @@ export class Library {
     const fetch = Math.min(size, k + Math.max(8, k));
     let q = this.table.vectorSearch(query32).column('prototype').distanceType('l2').limit(fetch).select([...this.columns(), '_distance']);
     if (filters.length > 0) q = q.where(filters.join(' AND '));
-    const tuning = await searchTuning(this.table, size);
+    const tuning = options.tuning ?? await searchTuning(this.table, size);
     if (tuning.nprobes) q = q.nprobes(tuning.nprobes);
     if (tuning.ef) q = q.ef(tuning.ef);
     if (tuning.refineFactor) q = q.refineFactor(tuning.refineFactor);

@@ -8,7 +8,8 @@
  *
  * Row ↔ record conversion lives here too, and the checks every record passes before it is written.
  */
-import * as arrow from 'apache-arrow';
+import type * as arrow from 'apache-arrow';
+import { loadArrow } from '../nativeModules';
 import { ComposerError } from '../errors';
 import type { AdapterRecord, EncoderInfo } from '../types';
 
@@ -17,9 +18,10 @@ export const META_TABLE = 'library_meta';
 /** Bumped when the tables change shape; older libraries are refused with a clear message. */
 export const LIBRARY_FORMAT_VERSION = 1;
 
-const utf8List = () => new arrow.List(new arrow.Field('item', new arrow.Utf8(), true));
+const utf8List = (arrow = loadArrow()) => new arrow.List(new arrow.Field('item', new arrow.Utf8(), true));
 
 export function adaptersSchema(dim: number): arrow.Schema {
+  const arrow = loadArrow();
   return new arrow.Schema([
     new arrow.Field('name', new arrow.Utf8(), false),
     new arrow.Field('base', new arrow.Utf8(), false),
@@ -47,6 +49,7 @@ export const ADAPTER_COLUMNS = [
 ] as const;
 
 export function metaSchema(): arrow.Schema {
+  const arrow = loadArrow();
   return new arrow.Schema([
     new arrow.Field('format_version', new arrow.Int32(), false),
     new arrow.Field('dim', new arrow.Int32(), false),

@@ -4,7 +4,8 @@
  * factors), and the output factors mixA·A and B·mixB in float32 or float64. One session per graph
  * (element types), kept for the life of the process.
  */
-import * as ort from 'onnxruntime-node';
+import type * as ort from 'onnxruntime-node';
+import { loadOrt } from '../nativeModules';
 import { attr, buildModel, type ElementType, type NodeSpec, type ValueInfo } from '../onnx/model';
 import { createSession, type ExecutionProvider } from '../onnx/session';
 import type { FactorPanels, PanelArray, ProductPrecision } from './factorPanels';
@@ -91,7 +92,7 @@ function panelFeeds(panels: FactorPanels): { feeds: Record<string, ort.Tensor>; 
   const input = elementOf(panels.a);
   const R = panels.coefficients.length;
   const b = elementOf(panels.b) === input ? panels.b : input === 'float64' ? Float64Array.from(panels.b) : Float32Array.from(panels.b);
-  return { feeds: { A: new ort.Tensor(input, panels.a, [R, panels.n]), B: new ort.Tensor(input, b, [panels.m, R]) }, input };
+  return { feeds: { A: new (loadOrt().Tensor)(input, panels.a, [R, panels.n]), B: new (loadOrt().Tensor)(input, b, [panels.m, R]) }, input };
 }
 
 /** An output's values: ORT hands over a typed array that is the caller's from then on (no copy). */
@@ -111,8 +112,8 @@ export function panelGraphs(provider: ExecutionProvider): PanelGraphs {
       const { feeds, input } = panelFeeds(panels);
       const to: Element = precision === 'f32' && input === 'float32' ? 'float32' : 'float64';
       const R = mixA.length / k;
-      feeds.MA = new ort.Tensor(to, to === 'float32' ? Float32Array.from(mixA) : mixA, [k, R]);
-      feeds.MB = new ort.Tensor(to, to === 'float32' ? Float32Array.from(mixB) : mixB, [R, k]);
+      feeds.MA = new (loadOrt().Tensor)(to, to === 'float32' ? Float32Array.from(mixA) : mixA, [k, R]);
+      feeds.MB = new (loadOrt().Tensor)(to, to === 'float32' ? Float32Array.from(mixB) : mixB, [R, k]);
       const s = await session(`${provider}:factors:${input}:${to}`, provider, () => factorsModel(input, to));
       const r = await s.run(feeds);
       return { a: take(r.AO), b: take(r.BO) };

@@ -14,6 +14,9 @@ export interface ZeroAdapterResult {
   dir: string;
   modules: number;
   base?: string;
+  /** The files written (to undo them) and whether the folder itself was made here. */
+  files: string[];
+  createdDir: boolean;
 }
 
 /** Writes a PEFT folder with the modules and shapes of `like` and rank 1, A = 0 and B = 0. */
@@ -24,8 +27,10 @@ export function writeZeroAdapter(like: string, dir: string, base?: string): Zero
   if (fs.existsSync(dir) && fs.readdirSync(dir).length > 0) throw new ComposerError('io', `${dir} exists and is not empty`, { file: dir }, 'choose an empty or new folder for the zero adapter');
   const modules = [...reference.modules.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   if (modules.length === 0) throw new ComposerError('adapter-format', 'the reference adapter has no LoRA modules', { file: like });
+  const createdDir = !fs.existsSync(dir);
   fs.mkdirSync(dir, { recursive: true });
-  fs.writeFileSync(path.join(dir, 'adapter_config.json'), JSON.stringify({
+  const files = [path.join(dir, 'adapter_config.json'), path.join(dir, 'adapter_model.safetensors')];
+  fs.writeFileSync(files[0], JSON.stringify({
     base_model_name_or_path: baseModel,
     peft_type: 'LORA',
     r: 1,
@@ -37,9 +42,21 @@ export function writeZeroAdapter(like: string, dir: string, base?: string): Zero
     use_rslora: false,
     inference_mode: true,
   }, null, 2) + '\n');
-  writeFloatTensors(path.join(dir, 'adapter_model.safetensors'), modules.flatMap((m) => [
+  writeFloatTensors(files[1], modules.flatMap((m) => [
     { name: `base_model.model.${m.name}.lora_A.weight`, dtype: 'F32' as const, shape: [1, m.inFeatures], data: new Float32Array(m.inFeatures) },
     { name: `base_model.model.${m.name}.lora_B.weight`, dtype: 'F32' as const, shape: [m.outFeatures, 1], data: new Float32Array(m.outFeatures) },
   ]), { format: 'pt', description: 'the base model as a candidate: a zero adapter (ΔW = 0)' });
-  return { dir, modules: modules.length, base: baseModel };
+  return { dir, modules: modules.length, base: baseModel, files, createdDir };
+}
+
+/** Undoes writeZeroAdapter: its two files, and the folder only when it made it (a folder the user had stays). */
+export function removeZeroAdapter(result: ZeroAdapterResult): void {
+  for (const f of result.files) fs.rmSync(f, { force: true });
+  if (result.createdDir) {
+    try {
+      fs.rmdirSync(result.dir); // only while empty
+    } catch {
+      // something else appeared in it: leave it
+    }
+  }
 }

@@ -5,7 +5,8 @@
  * is built on first use and its session kept, so repeated products pay only the run cost.
  * Row-major throughout, like numpy and safetensors.
  */
-import * as ort from 'onnxruntime-node';
+import type * as ort from 'onnxruntime-node';
+import { loadOrt } from '../nativeModules';
 import { ComposerError } from '../errors';
 import { attr, buildModel, ElementType } from './model';
 import { createSession, ExecutionProvider, ProviderRequest } from './session';
@@ -141,7 +142,7 @@ export async function createMatMulEngine(options: MatMulEngineOptions = {}): Pro
     const { m, k, n } = productShape(a.length, aShape, b.length, bShape, o);
     if (provider === 'js' || m * k * n < minWork || m === 0 || n === 0 || k === 0) return matmulJs(a, aShape, b, bShape, o);
     const session = await sessionFor(type, o);
-    const result = await session.run({ A: new ort.Tensor(type, a, aShape), B: new ort.Tensor(type, b, bShape) });
+    const result = await session.run({ A: new (loadOrt().Tensor)(type, a, aShape), B: new (loadOrt().Tensor)(type, b, bShape) });
     const c = result.C;
     const data = c.data as T;
     // ORT hands back a view of its own buffer; copy so that the caller owns what it gets.

@@ -8,7 +8,8 @@
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import * as ort from 'onnxruntime-node';
+import type * as ort from 'onnxruntime-node';
+import { loadOrt } from '../nativeModules';
 import { ComposerError } from '../errors';
 import { buildModel } from './model';
 import { assertRegularFile } from '../safeRead';
@@ -85,8 +86,8 @@ export async function createSession(model: Uint8Array | string, options: Session
     if (options.intraOpThreads) sessionOptions.intraOpNumThreads = options.intraOpThreads;
     try {
       const session = await (typeof model === 'string'
-        ? ort.InferenceSession.create(model, sessionOptions)
-        : ort.InferenceSession.create(model, sessionOptions));
+        ? loadOrt().InferenceSession.create(model, sessionOptions)
+        : loadOrt().InferenceSession.create(model, sessionOptions));
       const opened: OpenedSession = { session, provider, skipped };
       if (skipped.length > 0 && request !== 'auto') opened.fallback = describeFallback(skipped, provider);
       return opened;
@@ -127,7 +128,7 @@ function quietNativeLogs(): void {
   logsQuieted = true;
   const wanted = process.env.ADAPTER_COMPOSER_ORT_LOG;
   const levels = ['verbose', 'info', 'warning', 'error', 'fatal'] as const;
-  ort.env.logLevel = (levels as readonly string[]).includes(wanted ?? '') ? (wanted as (typeof levels)[number]) : 'fatal';
+  loadOrt().env.logLevel = (levels as readonly string[]).includes(wanted ?? '') ? (wanted as (typeof levels)[number]) : 'fatal';
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -274,7 +275,7 @@ export async function probeProviders(options: { tryCreate?: boolean } = {}): Pro
 
 function safeListBackends(): string[] {
   try {
-    const list = (ort as unknown as { listSupportedBackends?: () => { name: string }[] }).listSupportedBackends;
+    const list = (loadOrt() as unknown as { listSupportedBackends?: () => { name: string }[] }).listSupportedBackends;
     return list ? list().map((b) => b.name) : [];
   } catch {
     return [];
@@ -284,7 +285,7 @@ function safeListBackends(): string[] {
 async function tryProvider(provider: ExecutionProvider): Promise<ProviderProbe> {
   quietNativeLogs();
   try {
-    const session = await ort.InferenceSession.create(identityModel(), { executionProviders: [provider] });
+    const session = await loadOrt().InferenceSession.create(identityModel(), { executionProviders: [provider] });
     await session.release();
     return { provider, available: true };
   } catch (e) {

@@ -9,7 +9,8 @@
  * The output is used as-is ([batch, D]) or pooled over tokens ([batch, T, D]): the first token
  * (cls) or the mean (over the attention mask for text).
  */
-import * as ort from 'onnxruntime-node';
+import type * as ort from 'onnxruntime-node';
+import { loadOrt } from '../nativeModules';
 import { ComposerError, type SourceLocation } from '../errors';
 import { createSession, type ProviderRequest } from '../onnx/session';
 import type { Encoder } from './encoderTypes';
@@ -63,7 +64,7 @@ export async function openConfiguredEncoder(
       const tokenizer = openTokenizer(text);
       const types = new Map(metas.map((m) => [m.name, m.type]));
       const asType = (name: string, data: BigInt64Array, dims: number[]) =>
-        types.get(name) === 'int32' ? new ort.Tensor('int32', Int32Array.from(data, Number), dims) : new ort.Tensor('int64', data, dims);
+        types.get(name) === 'int32' ? new (loadOrt().Tensor)('int32', Int32Array.from(data, Number), dims) : new (loadOrt().Tensor)('int64', data, dims);
 
       const encoder: Encoder = {
         file,
@@ -137,7 +138,7 @@ export async function openConfiguredEncoder(
     const runChunk = async (rows: Float32Array, n: number): Promise<Float32Array> => {
       const values = rows.subarray(0, n * inDim);
       const data = dtype === 'float64' ? Float64Array.from(values) : values;
-      const result = await session.run({ [inputName]: new ort.Tensor(dtype, data, [n, ...sampleDims]) }, [outputName]);
+      const result = await session.run({ [inputName]: new (loadOrt().Tensor)(dtype, data, [n, ...sampleDims]) }, [outputName]);
       const y = result[outputName];
       try {
         return pool(y, n);

@@ -5,7 +5,7 @@
  * size of files); several one-sample files share a batch so the session runs on full batches. The
  * mean accumulates in float64.
  */
-import * as ort from 'onnxruntime-node';
+import { loadOrt } from '../nativeModules';
 import { ComposerError } from '../errors';
 import { createSession, ProviderRequest } from '../onnx/session';
 import { NpyHeader, readNpy, readNpyHeader, readNpyRows, rowLayout } from './npy';
@@ -61,7 +61,7 @@ export async function openEncoder(model: string | Uint8Array, options: OpenEncod
 
   async function runChunk(rows: Float32Array, n: number): Promise<Float32Array> {
     const data = inputType === 'float64' ? Float64Array.from(rows.subarray(0, n * inDim)) : rows.subarray(0, n * inDim);
-    const result = await session.run({ [input.name]: new ort.Tensor(inputType, data, [n, inDim]) });
+    const result = await session.run({ [input.name]: new (loadOrt().Tensor)(inputType, data, [n, inDim]) });
     const y = result[output.name];
     const dims = y.dims;
     if (dims.length !== 2 || dims[0] !== n) {

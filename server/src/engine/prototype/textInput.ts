@@ -14,7 +14,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
-import { Tokenizer } from '@huggingface/tokenizers';
+import type { Tokenizer } from '@huggingface/tokenizers';
+import { loadTokenizers } from '../nativeModules';
 import { ComposerError, ioError } from '../errors';
 import type { TextPreprocessing } from './encoderConfig';
 import { openRegular, parseJsonQuiet, readTextSafe } from '../safeRead';
@@ -49,7 +50,7 @@ export function openTokenizer(p: TextPreprocessing): TextTokenizer {
   const tokenizerConfig = fs.existsSync(configFile) ? readJson(configFile) : {};
   let tokenizer: Tokenizer;
   try {
-    tokenizer = new Tokenizer(json, tokenizerConfig);
+    tokenizer = new (loadTokenizers().Tokenizer)(json, tokenizerConfig);
   } catch (e) {
     throw new ComposerError('encoder', `cannot load the tokenizer ${file}: ${(e as Error).message}`, { file },
       'ship the tokenizer.json saved with the encoder (Hugging Face `tokenizer.save_pretrained` writes it)');

@@ -42,12 +42,24 @@ export interface ProblemData {
   [key: string]: unknown;
 }
 
+/**
+ * A message on one line: control characters (CR, LF, ESC, BEL, …, U+2028/9) as visible escapes.
+ * Messages quote the recipe (an unknown key, a name, a `where`): in text output a key holding
+ * `\n::error::…` would otherwise start a line of its own — a GitHub workflow command in a CI log —
+ * or move a terminal's cursor. Editors get the message as it is (diagnostics are not a terminal).
+ */
+export function oneLine(s: string): string {
+  // eslint-disable-next-line no-control-regex -- finding control characters is the point
+  return s.replace(/[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u2028\u2029]/g, (c) =>
+    c === '\n' ? '\\n' : c === '\r' ? '\\r' : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 /** `file:line:col: severity: message`, 1-based as compilers print it; a hint follows on its own line. */
 export function formatProblem(problem: Problem, file: string): string {
   const { line, character } = problem.range.start;
-  const text = `${file}:${line + 1}:${character + 1}: ${problem.severity}: ${problem.message}`;
+  const text = `${oneLine(file)}:${line + 1}:${character + 1}: ${problem.severity}: ${oneLine(problem.message)}`;
   const hint = problemHint(problem);
-  return hint ? `${text}\n  hint: ${hint}` : text;
+  return hint ? `${text}\n  hint: ${oneLine(hint)}` : text;
 }
 
 /** The problem's hint (data.hint), if any: every output shows it (text, JSON, diagnostics, errors). */
@@ -59,12 +71,16 @@ export function hasErrors(problems: readonly Problem[]): boolean {
   return problems.some((p) => p.severity === 'error');
 }
 
+function mapDefined<T, R>(v: T | undefined, f: (v: T) => R): R | undefined {
+  return v === undefined ? undefined : f(v);
+}
+
 /** The first error as a located ComposerError, for callers that stop at the first one. */
 export function problemToError(problem: Problem, file: string): ComposerError {
   const code: ErrorCode = problem.code === 'yaml-syntax' ? 'yaml-syntax' : SCHEMA_CODES.has(problem.code) ? 'schema' : 'recipe';
   return new ComposerError(
     code,
-    problem.message,
+    oneLine(problem.message),
     {
       file,
       line: problem.range.start.line + 1,
@@ -72,7 +88,7 @@ export function problemToError(problem: Problem, file: string): ComposerError {
       endLine: problem.range.end.line + 1,
       endColumn: problem.range.end.character + 1,
     },
-    problemHint(problem) ?? (typeof problem.data?.suggestion === 'string' && !problem.message.includes('did you mean') ? `did you mean \`${problem.data.suggestion}\`?` : undefined),
+    mapDefined(problemHint(problem), oneLine) ?? (typeof problem.data?.suggestion === 'string' && !problem.message.includes('did you mean') ? `did you mean \`${problem.data.suggestion}\`?` : undefined),
   );
 }
 

@@ -33,7 +33,7 @@ import { DEFAULT_RHO } from '../../weights/sparse';
 import { applyShifts, downsample, DOMAINS, FEATURES, SOURCE_DOMAIN, type Domain } from './domains';
 import { initLora, initMlp, train, type Layer, type Lora } from './mlp';
 import { loadDigits, type Digits } from './mnist';
-import { prepareDemoFolder, writeDemoLibrary } from '../demoFolder';
+import { finishDemoFolder, prepareDemoFolder, writeDemoLibrary } from '../demoFolder';
 
 export const REAL_BASE = 'adapter-composer/mnist-mlp-196-64-32-10';
 export const REAL_SEED = 19;
@@ -153,6 +153,7 @@ export async function buildRealDemoWorkspace(outDir: string, options: RealDemoOp
   } finally {
     await planner.dispose();
   }
+  finishDemoFolder(root, 'demo --real');
   const first = perSeed[0];
   const evalSeconds = perSeed.reduce((s, r) => s + r.evalSeconds, 0);
   const evalSamples = perSeed.reduce((s, r) => s + r.evalSamples, 0);
