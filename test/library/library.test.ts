@@ -338,3 +338,21 @@ test('ensureIndex: below the threshold it says brute force; forced, the index st
   assert.match((await library.ensureIndex()).message, /added 1 new rows/);
   library.close();
 });
+
+test('more equal distances than one fetch: the k returned are the first k by name, not the first LanceDB happens to return', async () => {
+  const dim = 30;
+  const library = await initLibrary(freshDir(), { dim });
+  // 30 prototypes at squared distance exactly 1 from the origin, added in reverse name order, so the
+  // table's natural order puts the alphabetically first names last — beyond a k + 8 fetch window.
+  const rows = Array.from({ length: dim }, (_, i) => {
+    const p = new Array(dim).fill(0);
+    p[i] = 1;
+    return record(`u${String(dim - 1 - i).padStart(2, '0')}`, p);
+  });
+  await library.add(rows);
+  for (const k of [1, 3, 5]) {
+    const hits = await library.search(new Array(dim).fill(0), { k });
+    assert.deepEqual(hits.map((h) => h.name), rows.map((r) => r.name).sort().slice(0, k), `k = ${k}`);
+  }
+  library.close();
+});

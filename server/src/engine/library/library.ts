@@ -528,24 +528,22 @@ export class Library {
     // k beyond the size means every row; an enormous k must not reach LanceDB (it overflows there)
     // The index ranks in float32; fetch a margin more and re-rank by the float64 prototypes, so near
     // ties that float32 rounding reorders (prototypes far from the origin) still give the exact k nearest.
-    const fetch = Math.min(size, k + Math.max(8, k));
-    let q = this.table.vectorSearch(query32).column('prototype').distanceType('l2').limit(fetch).select([...this.columns(), '_distance']);
-    if (filters.length > 0) q = q.where(filters.join(' AND '));
+    // Ties at the cut: when every fetched row is as near as the k-th (to float32 rounding), rows beyond
+    // the window may tie with it too, and which of them LanceDB returns is its own order. Widen the
+    // window until the farthest fetched row is strictly farther than the k-th, or every row is fetched,
+    // so the k returned are always the first k by (distance, name).
     const tuning = options.tuning ?? await searchTuning(this.table, size);
-    if (tuning.nprobes) q = q.nprobes(tuning.nprobes);
-    if (tuning.ef) q = q.ef(tuning.ef);
-    if (tuning.refineFactor) q = q.refineFactor(tuning.refineFactor);
-    const rows = await this.runQuery(() => q.toArray(), options.where);
-
-    const hits = rows.map((row) => {
-      const record = recordFromRow(row as Record<string, unknown>);
-      let distance = 0;
-      for (let i = 0; i < record.prototype.length; i++) {
-        const d = target[i] - record.prototype[i];
-        distance += d * d;
-      }
-      return { name: record.name, distance, indexDistance: Number((row as { _distance: unknown })._distance), record };
-    });
+    let fetch = Math.min(size, k + Math.max(8, k));
+    let hits: SearchHit[];
+    for (;;) {
+      hits = await this.fetchNearest(target, query32, fetch, filters, tuning, options.where);
+      if (hits.length < fetch || fetch >= size) break;
+      const sorted = [...hits].sort((a, b) => a.indexDistance - b.indexDistance);
+      const cut = sorted[Math.min(k, sorted.length) - 1].indexDistance;
+      const farthest = sorted[sorted.length - 1].indexDistance;
+      if (farthest > cut + 1e-5 * Math.max(1, Math.abs(cut))) break;
+      fetch = Math.min(size, fetch * 2);
+    }
     // Belt and braces: whatever the filter did, every hit must be of the base and not excluded.
     const excluded = new Set(options.exclude ?? []);
     const bases = options.base === undefined ? undefined : new Set(baseSpellings(options.base));
@@ -556,6 +554,25 @@ export class Library {
       if (excluded.has(h.name)) throw libraryError(`retrieval returned the excluded adapter \`${h.name}\`; refusing the result`);
     }
     return hits.sort((a, b) => a.distance - b.distance || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)).slice(0, k);
+  }
+
+  /** One LanceDB query of the `fetch` nearest under the filters, each hit with its exact float64 distance. */
+  private async fetchNearest(target: ArrayLike<number>, query32: Float32Array, fetch: number, filters: string[], tuning: SearchTuning, userWhere: string | undefined): Promise<SearchHit[]> {
+    let q = this.table.vectorSearch(query32).column('prototype').distanceType('l2').limit(fetch).select([...this.columns(), '_distance']);
+    if (filters.length > 0) q = q.where(filters.join(' AND '));
+    if (tuning.nprobes) q = q.nprobes(tuning.nprobes);
+    if (tuning.ef) q = q.ef(tuning.ef);
+    if (tuning.refineFactor) q = q.refineFactor(tuning.refineFactor);
+    const rows = await this.runQuery(() => q.toArray(), userWhere);
+    return rows.map((row) => {
+      const record = recordFromRow(row as Record<string, unknown>);
+      let distance = 0;
+      for (let i = 0; i < record.prototype.length; i++) {
+        const d = target[i] - record.prototype[i];
+        distance += d * d;
+      }
+      return { name: record.name, distance, indexDistance: Number((row as { _distance: unknown })._distance), record };
+    });
   }
 
   private async runQuery<T>(run: () => Promise<T>, userWhere: string | undefined): Promise<T> {
