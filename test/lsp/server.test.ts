@@ -401,6 +401,25 @@ describe('re-validation', () => {
 });
 
 describe('commands on a recipe that is not open', () => {
+  it('read only file: URIs from disk: a closed untitled: buffer is not confused with a same-named file', async () => {
+    // fileOf() maps `untitled:orphan.compose.yaml` into the workspace for planning an open buffer; a
+    // command on it once it is closed must not read (or compose) whatever file sits at that name.
+    const file = path.join(fixture.root, 'orphan.compose.yaml');
+    fs.writeFileSync(file, GOOD_RECIPE.replace(/\.\.\//g, '').replace('out/prostate-e', 'out/orphan'));
+    try {
+      const direct = await client.request<PlanJson>('workspace/executeCommand', { command: ServerCommands.plan, arguments: [pathToFileURL(file).href] });
+      assert.ok(direct.candidates.length > 0, 'the file itself plans');
+      for (const command of [ServerCommands.plan, ServerCommands.pinWeights]) {
+        await assert.rejects(client.request('workspace/executeCommand', { command, arguments: ['untitled:orphan.compose.yaml'] }), /untitled:orphan\.compose\.yaml is not open/, command);
+      }
+      await assert.rejects(client.request('workspace/executeCommand', { command: ServerCommands.compose, arguments: ['untitled:orphan.compose.yaml'] }), /untitled:orphan\.compose\.yaml is not a file/);
+      assert.ok(!fs.existsSync(path.join(fixture.root, 'out', 'orphan')), 'nothing was composed from the same-named file');
+      assert.deepEqual(await client.request('workspace/executeCommand', { command: ServerCommands.history, arguments: ['untitled:orphan.compose.yaml'] }), [], 'an unsaved buffer has no runs');
+    } finally {
+      fs.rmSync(file, { force: true });
+    }
+  });
+
   it('use the adapterCompose.libraryUri setting, as plans of open recipes do', async () => {
     const file = path.join(fixture.recipes, 'closed-default-library.compose.yaml');
     fs.writeFileSync(file, GOOD_RECIPE.replace('library: ../library\n', ''));

@@ -197,6 +197,15 @@ export function startLanguageServer(argv: string[] = process.argv.slice(2), opti
     return scheduler.view(uri, waitMs);
   }
 
+  /**
+   * The file on disk a command may read for `uri`: only a `file:` URI names one. fileOf() also maps an
+   * open `untitled:` buffer into the workspace (so its relative paths resolve), but that path is not
+   * the buffer: once closed, a command on it must not read or compose whatever file has that name.
+   */
+  function savedFileOf(uri: string): string | undefined {
+    return /^file:/i.test(uri) ? fileOf(uri) : undefined;
+  }
+
   connection.onInitialize((params: InitializeParams): InitializeResult => {
     capabilities = params.capabilities;
     const folder = params.workspaceFolders?.[0]?.uri ?? params.rootUri ?? undefined;
@@ -357,8 +366,11 @@ export function startLanguageServer(argv: string[] = process.argv.slice(2), opti
         }
         case ServerCommands.compose:
           return await composeCommand(uri, token, workDone, params.workDoneToken !== undefined);
-        case ServerCommands.history:
-          return await readRecipeHistory(fileOf(uri), { workspaceRoot });
+        case ServerCommands.history: {
+          // An unsaved buffer has no runs (its history would be that of another file).
+          const file = savedFileOf(uri);
+          return file ? await readRecipeHistory(file, { workspaceRoot }) : [];
+        }
         default:
           throw new ResponseError(ErrorCodes.MethodNotFound, `Unknown command ${params.command}`);
       }
@@ -438,11 +450,15 @@ export function startLanguageServer(argv: string[] = process.argv.slice(2), opti
     return libraryViews.map(library, { base: typeof base === 'string' && base ? base : undefined, sample: typeof p.sample === 'number' ? p.sample : undefined, view });
   }));
 
-  /** An open recipe (waiting for its current plan), else the saved file planned once. */
+  /**
+   * An open recipe (waiting for its current plan), else the saved file — a `file:` URI only — read
+   * bounded and checked regular (readTextSafe), and planned once.
+   */
   async function requireView(uri: string): Promise<RecipeView> {
     const view = await recipeView(uri, FRESH_PLAN_WAIT_MS * 10);
     if (view) return view;
-    const file = fileOf(uri);
+    const file = savedFileOf(uri);
+    if (!file) throw notOpen(uri);
     let text: string;
     try {
       text = readTextSafe(file, 'recipe', 'recipe');
@@ -457,7 +473,9 @@ export function startLanguageServer(argv: string[] = process.argv.slice(2), opti
   async function composeCommand(uri: string, token: { isCancellationRequested: boolean; onCancellationRequested: (l: () => void) => unknown }, attached: WorkDoneProgressReporter, hasClientToken: boolean): Promise<unknown> {
     if (!settings.trusted) throw userError('Compose is disabled in an untrusted workspace (it writes adapter files); trust the workspace to enable it.');
     if (composing.has(uri)) throw userError('A compose of this recipe is already running.');
-    const file = fileOf(uri);
+    // Compose reads the saved recipe: a buffer that is not a file has nothing saved to compose.
+    const file = savedFileOf(uri);
+    if (!file) throw userError(`Compose reads the saved recipe, and ${uri} is not a file: save it to a file first.`);
     const controller = new AbortController();
     token.onCancellationRequested(() => controller.abort());
     let progress: WorkDoneProgressReporter = attached;
@@ -512,6 +530,10 @@ export function startLanguageServer(argv: string[] = process.argv.slice(2), opti
 
 function pathToUri(file: string): string {
   return pathToFileURL(file).toString();
+}
+
+function notOpen(uri: string): ResponseError<void> {
+  return userError(`${uri} is not open and is not a file: save the recipe to a file first`);
 }
 
 function userError(message: string): ResponseError<void> {
