@@ -10,7 +10,7 @@ import { glob } from 'tinyglobby';
 import { ComposerError, isComposerError } from './errors';
 import { checkRecipe } from './recipe/check';
 import { closestMatch } from './recipe/didYouMean';
-import type { Recipe } from './recipe/parse';
+import type { ParseResult, Recipe } from './recipe/parse';
 import { isUri, outputRefusal, resolveRecipePaths, type RecipePaths } from './recipe/paths';
 import { isRemoteUri, resolveLocation } from './location';
 import { outputHazards } from './outputGuard';
@@ -68,6 +68,8 @@ export interface PlanOptions {
   libraryUri?: string;
   /** Trust paths outside workspaceRoot (compose/check --allow-outside-workspace): no escape errors. */
   allowOutsideWorkspace?: boolean;
+  /** parseRecipe(text, file) already done by the caller (the language server parses a buffer once). */
+  parsed?: ParseResult;
 }
 
 export interface Planner {
@@ -175,7 +177,7 @@ class CachingPlanner implements Planner {
   }
 
   async plan(text: string, file: string, options: PlanOptions = {}): Promise<PlanOutcome> {
-    const checked = checkRecipe(text, file, { workspaceRoot: options.workspaceRoot });
+    const checked = checkRecipe(text, file, { workspaceRoot: options.workspaceRoot }, options.parsed);
     if (checked.notARecipe) return { isRecipe: false, problems: checked.problems };
     const recipe = checked.recipe;
     if (recipe && options.libraryUri) useDefaultLibrary(recipe, checked.problems, resolveLocation(options.libraryUri, path.resolve(options.workspaceRoot ?? '.')));

@@ -465,8 +465,8 @@ export function startLanguageServer(argv: string[] = process.argv.slice(2), opti
     } catch (e) {
       throw userError(`cannot read ${file}${isComposerError(e) && !/not found/.test(e.message) ? ` (${e.message})` : ''}`);
     }
-    const document = RecipeDocument.parse(text);
-    const outcome = document.unreadable ? { isRecipe: false, problems: [] } : await planner.plan(text, file, engineOptions());
+    const document = RecipeDocument.parse(text, file);
+    const outcome = document.unreadable ? { isRecipe: false, problems: [] } : await planner.plan(text, file, { ...engineOptions(), parsed: document.recipeParse });
     return { uri, file, document, outcome };
   }
 
