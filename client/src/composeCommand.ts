@@ -26,7 +26,8 @@ export async function composeRecipe(client: LanguageClient, uri: vscode.Uri, out
   const document = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
   if (document?.isDirty) await document.save(); // the lock records the recipe as saved on disk
   const name = path.basename(uri.fsPath);
-  const token = `adapterCompose/compose/${process.pid}/${++composeCount}`;
+  // a work-done token of the client's choosing (not a method)
+  const token = `adapter-composer-compose-${process.pid}-${++composeCount}`;
   output.info(`compose ${uri.fsPath}`);
   const started = Date.now();
   try {
@@ -47,14 +48,15 @@ export async function composeRecipe(client: LanguageClient, uri: vscode.Uri, out
           void client.sendNotification(WorkDoneProgressCancelNotification.type, { token });
         });
         try {
-          return await runServerCommand<ComposeResult | null>(client, ServerCommands.compose, [uri.toString()], { workDoneToken: token, cancel });
+          return await runServerCommand(client, ServerCommands.compose, [uri.toString()], { workDoneToken: token, cancel });
         } finally {
           listener.dispose();
           onCancel.dispose();
         }
       },
     );
-    const composed = normalizeResult(result ?? {}, uri);
+    // read tolerantly: a server of another version may name the fields differently
+    const composed = normalizeResult({ ...(result ?? {}) }, uri);
     output.info(`composed ${name} in ${((Date.now() - started) / 1000).toFixed(1)} s → ${composed.output ?? '(no output reported)'}`);
     void offerResults(composed, uri);
     return composed;

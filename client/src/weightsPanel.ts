@@ -6,9 +6,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
-import type { PlanJson } from '../../server/src/engine/types';
-import { ClientCommands, LanguageId, ServerCommands, type CompareResult } from '../../server/src/protocol';
-import type { HostMessage, RunHistoryEntry, ViewMessage, ViewState } from '../../webview/src/viewState';
+import { ClientCommands, LanguageId, ServerCommands, type CompareResult, type HostMessage, type RunHistoryEntry, type ViewMessage, type ViewState } from '../../server/src/protocol';
 import type { PlanStore } from './planStore';
 import { runServerCommand, serverMessage } from './serverCommands';
 
@@ -76,7 +74,7 @@ export class WeightsPanel implements vscode.Disposable {
     this.post();
     if (!this.plans.get(uri)?.plan) {
       try {
-        const plan = await runServerCommand<PlanJson | null>(this.client, ServerCommands.plan, [uri.toString()]);
+        const plan = await runServerCommand(this.client, ServerCommands.plan, [uri.toString()]);
         if (plan && !this.plans.get(uri)?.plan) this.plans.accept({ uri: uri.toString(), version: -1, plan });
       } catch (e) {
         this.output.warn(`plan of ${uri.fsPath}: ${serverMessage(e)}`);
@@ -89,7 +87,7 @@ export class WeightsPanel implements vscode.Disposable {
     const uri = this.uri;
     if (!uri) return;
     try {
-      const runs = await runServerCommand<RunHistoryEntry[] | null>(this.client, ServerCommands.history, [uri.toString()]);
+      const runs = await runServerCommand(this.client, ServerCommands.history, [uri.toString()]);
       this.history = Array.isArray(runs) ? runs : [];
     } catch (e) {
       this.output.debug(`history of ${uri.fsPath}: ${serverMessage(e)}`);

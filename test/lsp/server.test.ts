@@ -11,7 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { CancellationTokenSource } from 'vscode-jsonrpc/node';
 import { parse as parseYaml } from 'yaml';
-import { ClientCommands, PlanNotification, ServerCommands, StatusNotification } from '../../server/src/protocol';
+import { ClientCommands, CompareRequest, PlanNotification, ServerCommands, StatusNotification } from '../../server/src/protocol';
 import type { PlanParams, StatusParams } from '../../server/src/protocol';
 import type { PlanJson } from '../../server/src/engine/types';
 import { shortNumber } from '../../server/src/service/numberText';
@@ -415,6 +415,7 @@ describe('commands on a recipe that is not open', () => {
       await assert.rejects(client.request('workspace/executeCommand', { command: ServerCommands.compose, arguments: ['untitled:orphan.compose.yaml'] }), /untitled:orphan\.compose\.yaml is not a file/);
       assert.ok(!fs.existsSync(path.join(fixture.root, 'out', 'orphan')), 'nothing was composed from the same-named file');
       assert.deepEqual(await client.request('workspace/executeCommand', { command: ServerCommands.history, arguments: ['untitled:orphan.compose.yaml'] }), [], 'an unsaved buffer has no runs');
+      await assert.rejects(client.request(CompareRequest, { uri: 'untitled:orphan.compose.yaml' }), /untitled:orphan\.compose\.yaml is not a file/, 'nor a lock to compare');
     } finally {
       fs.rmSync(file, { force: true });
     }

@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
+import type { ComposeJson } from '../engine/compose';
 
 export interface ComposeProgress {
   percentage?: number;
@@ -35,7 +36,16 @@ export interface ComposeRequest {
   libraryUri?: string;
 }
 
-export function runCompose(request: ComposeRequest, onProgress: (p: ComposeProgress) => void, signal: AbortSignal): Promise<unknown> {
+/** Compose worker → server (composeWorker.ts posts them). */
+export type WorkerMessage =
+  | ({ type: 'progress' } & ComposeProgress)
+  | { type: 'done'; result: ComposeJson }
+  | { type: 'error'; message: string; code?: string };
+
+/** Server → compose worker. */
+export type WorkerCommand = { type: 'abort' };
+
+export function runCompose(request: ComposeRequest, onProgress: (p: ComposeProgress) => void, signal: AbortSignal): Promise<ComposeJson> {
   return new Promise((resolve, reject) => {
     if (signal.aborted) return reject(new ComposeFailure('Compose cancelled', true));
     let worker: Worker;
@@ -55,11 +65,11 @@ export function runCompose(request: ComposeRequest, onProgress: (p: ComposeProgr
       void worker.terminate();
     };
     const onAbort = () => {
-      worker.postMessage({ type: 'abort' });
+      worker.postMessage({ type: 'abort' } satisfies WorkerCommand);
       graceTimer = setTimeout(() => finish(() => reject(new ComposeFailure('Compose cancelled', true))), ABORT_GRACE_MS);
     };
     signal.addEventListener('abort', onAbort);
-    worker.on('message', (m: { type: string; result?: unknown; message?: string; code?: string; percentage?: number }) => {
+    worker.on('message', (m: WorkerMessage) => {
       if (m.type === 'progress') onProgress({ percentage: m.percentage, message: m.message });
       else if (m.type === 'done') finish(() => resolve(m.result));
       else if (m.type === 'error') finish(() => reject(new ComposeFailure(m.message ?? 'Compose failed', signal.aborted || m.code === 'cancelled')));

@@ -6,11 +6,12 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { compose } from '../engine/compose';
 
-import type { ComposeRequest } from './composeRunner';
+import type { ComposeRequest, WorkerCommand, WorkerMessage } from './composeRunner';
 
 const input = workerData as ComposeRequest;
 const controller = new AbortController();
-parentPort?.on('message', (m: { type?: string }) => {
+const post = (m: WorkerMessage) => parentPort?.postMessage(m);
+parentPort?.on('message', (m: Partial<WorkerCommand> | undefined) => {
   if (m?.type === 'abort') controller.abort();
 });
 
@@ -38,11 +39,11 @@ compose(input.recipeFile, {
   workspaceRoot: input.workspaceRoot,
   allowExec: input.allowExec,
   libraryUri: input.libraryUri,
-  onProgress: (...args: unknown[]) => parentPort?.postMessage({ type: 'progress', ...normalizeProgress(args) }),
+  onProgress: (...args: unknown[]) => post({ type: 'progress', ...normalizeProgress(args) }),
 } as Parameters<typeof compose>[1])
-  .then((result) => parentPort?.postMessage({ type: 'done', result: JSON.parse(JSON.stringify(result)) }))
+  .then((result) => post({ type: 'done', result: JSON.parse(JSON.stringify(result)) as typeof result }))
   .catch((e: unknown) => {
     const err = e as { format?: () => string; message?: string; code?: string };
     const message = typeof err?.format === 'function' ? err.format() : err?.message ?? String(e);
-    parentPort?.postMessage({ type: 'error', message, code: err?.code });
+    post({ type: 'error', message, code: err?.code });
   });

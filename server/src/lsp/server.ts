@@ -3,7 +3,6 @@
  * server/src/service, commands (plan, compose in a worker with progress, pin weights, set λ), status
  * and plan notifications. Any LSP client works (VS Code, Neovim, Helix): nothing here assumes VS Code.
  */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import {
@@ -28,7 +27,7 @@ import type { Planner } from '../engine/planner';
 import type { Strategy } from '../engine/types';
 import { STRATEGIES } from '../engine/types';
 import { CompareRequest, LibraryRequests, PlanNotification, ServerCommands, StatusNotification } from '../protocol';
-import type { CompareParams, CompareResult, LibraryMapParams, LibraryPageParams, PlanParams, StatusParams } from '../protocol';
+import type { CommandResult, PlanParams, StatusParams } from '../protocol';
 import { LibraryViews, addToRecipeEdit, libraryCard, recipeLibraries } from '../service/libraryView';
 import { resolveLocation } from '../engine/location';
 import { codeActions } from '../service/codeActions';
@@ -50,6 +49,7 @@ import { LibraryWatch } from './libraryWatch';
 import { PlanScheduler } from './planScheduler';
 import type { TrackedRecipe } from './planScheduler';
 import { ServerLog, describeError } from './serverLog';
+import { commandResult, notify, onRequest } from './typedConnection';
 import { DEFAULT_SETTINGS, readSettings } from './settings';
 import type { ServerSettings } from './settings';
 import { toolVersion } from '../engine/version';
@@ -123,7 +123,7 @@ export function startLanguageServer(argv: string[] = process.argv.slice(2), opti
   function sendStatus(update: Partial<StatusParams>): void {
     lastStatus = { ...lastStatus, ...update };
     if (lastStatus.message === undefined) delete lastStatus.message;
-    void connection.sendNotification(StatusNotification, lastStatus);
+    notify(connection, StatusNotification, lastStatus);
   }
 
   function publish(recipe: TrackedRecipe): void {
@@ -135,7 +135,7 @@ export function startLanguageServer(argv: string[] = process.argv.slice(2), opti
     const firstError = outcome.problems.find((p) => p.severity === 'error');
     const params: PlanParams = { uri: recipe.uri, version: recipe.version, plan: plan ?? null };
     if (!plan) params.error = firstError?.message ?? 'The recipe cannot be planned yet.';
-    void connection.sendNotification(PlanNotification, params);
+    notify(connection, PlanNotification, params);
     if (plan?.library) {
       sendStatus({
         librarySize: plan.library.size,
@@ -327,7 +327,7 @@ export function startLanguageServer(argv: string[] = process.argv.slice(2), opti
         case ServerCommands.plan: {
           const view = await requireView(uri);
           if (!view.outcome?.plan) throw userError(firstProblem(view) ?? 'The recipe cannot be planned yet.');
-          return view.outcome.plan;
+          return commandResult(ServerCommands.plan, view.outcome.plan);
         }
         case ServerCommands.pinWeights: {
           const view = await requireView(uri);
@@ -335,7 +335,7 @@ export function startLanguageServer(argv: string[] = process.argv.slice(2), opti
           const edit = pinWeightsEdit(view, strategy);
           if (!edit) throw userError(firstProblem(view) ?? 'No computed weights to pin yet.');
           const result = await connection.workspace.applyEdit({ label: 'Pin weights', edit });
-          return { applied: result.applied };
+          return commandResult(ServerCommands.pinWeights, { applied: result.applied });
         }
         case ServerCommands.setLambda: {
           const view = await requireView(uri);
@@ -347,7 +347,7 @@ export function startLanguageServer(argv: string[] = process.argv.slice(2), opti
             throw userError((e as Error).message);
           }
           const result = await connection.workspace.applyEdit({ label: 'Set λ', edit });
-          return { applied: result.applied };
+          return commandResult(ServerCommands.setLambda, { applied: result.applied });
         }
         case ServerCommands.addToRecipe: {
           const view = await requireView(uri);
@@ -362,14 +362,14 @@ export function startLanguageServer(argv: string[] = process.argv.slice(2), opti
           }
           const label = as === 'manual' ? `Add ${name} to weights.manual` : `Toggle ${name} in retrieve.exclude`;
           const result = await connection.workspace.applyEdit({ label, edit: { changes: { [uri]: [edit] } } });
-          return { applied: result.applied, edit };
+          return commandResult(ServerCommands.addToRecipe, { applied: result.applied, edit });
         }
         case ServerCommands.compose:
           return await composeCommand(uri, token, workDone, params.workDoneToken !== undefined);
         case ServerCommands.history: {
           // An unsaved buffer has no runs (its history would be that of another file).
           const file = savedFileOf(uri);
-          return file ? await readRecipeHistory(file, { workspaceRoot }) : [];
+          return commandResult(ServerCommands.history, file ? await readRecipeHistory(file, { workspaceRoot }) : []);
         }
         default:
           throw new ResponseError(ErrorCodes.MethodNotFound, `Unknown command ${params.command}`);
@@ -381,10 +381,13 @@ export function startLanguageServer(argv: string[] = process.argv.slice(2), opti
     }
   });
 
-  connection.onRequest(CompareRequest, async (params: CompareParams): Promise<CompareResult> => {
-    if (typeof params?.uri !== 'string') throw userError(`${CompareRequest} needs {uri, revision?}`);
+  onRequest(connection, CompareRequest, async (params) => {
+    if (typeof params.uri !== 'string') throw userError(`${CompareRequest} needs {uri, revision?}`);
+    // The lock beside the saved recipe: an unsaved buffer has none.
+    const file = savedFileOf(params.uri);
+    if (!file) throw userError(`${params.uri} is not a file: save the recipe to compare its lock`);
     try {
-      return await compareWithRevision(fileOf(params.uri), typeof params.revision === 'string' ? params.revision : 'HEAD', workspaceRoot);
+      return await compareWithRevision(file, typeof params.revision === 'string' ? params.revision : 'HEAD', workspaceRoot);
     } catch (e) {
       log.info(`compare ${params.uri}: ${describeError(e)}`);
       throw userError(describeError(e));
@@ -412,7 +415,7 @@ export function startLanguageServer(argv: string[] = process.argv.slice(2), opti
   function libraryRequest<P, R>(name: string, handler: (params: P) => Promise<R>): (params: P) => Promise<R> {
     return async (params: P) => {
       try {
-        return await handler((params ?? {}) as P);
+        return await handler(params);
       } catch (e) {
         if (e instanceof ResponseError) throw e;
         log.info(`${name}: ${describeError(e)}`);
@@ -421,16 +424,16 @@ export function startLanguageServer(argv: string[] = process.argv.slice(2), opti
     };
   }
 
-  connection.onRequest(LibraryRequests.list, libraryRequest('libraries', async () => libraryViews.summaries(workspaceLibraries())));
-  connection.onRequest(LibraryRequests.groups, libraryRequest('library groups', async (p: { library?: unknown }) => libraryViews.groups(libraryParam(p.library))));
-  connection.onRequest(LibraryRequests.page, libraryRequest('library page', async (p: LibraryPageParams) =>
+  onRequest(connection, LibraryRequests.list, libraryRequest('libraries', async () => libraryViews.summaries(workspaceLibraries())));
+  onRequest(connection, LibraryRequests.groups, libraryRequest('library groups', async (p) => libraryViews.groups(libraryParam(p.library))));
+  onRequest(connection, LibraryRequests.page, libraryRequest('library page', async (p) =>
     libraryViews.page(libraryParam(p.library), {
       base: typeof p.base === 'string' ? p.base : undefined,
       tag: typeof p.tag === 'string' ? p.tag : undefined,
       offset: typeof p.offset === 'number' ? p.offset : 0,
       limit: typeof p.limit === 'number' ? p.limit : undefined,
     })));
-  connection.onRequest(LibraryRequests.card, libraryRequest('adapter card', async (p: { library?: unknown; name?: unknown }) => {
+  onRequest(connection, LibraryRequests.card, libraryRequest('adapter card', async (p) => {
     const library = libraryParam(p.library);
     if (typeof p.name !== 'string') throw userError('the request needs the adapter `name`');
     const record = await libraryViews.record(library, p.name);
@@ -438,7 +441,7 @@ export function startLanguageServer(argv: string[] = process.argv.slice(2), opti
     const { prototype, ...rest } = record;
     return { markdown: libraryCard(record), record: { ...rest, prototype_dim: prototype.length } };
   }));
-  connection.onRequest(LibraryRequests.map, libraryRequest('library map', async (p: LibraryMapParams) => {
+  onRequest(connection, LibraryRequests.map, libraryRequest('library map', async (p) => {
     let view: RecipeView | undefined;
     let library: string | undefined;
     if (typeof p.uri === 'string') {
@@ -470,7 +473,7 @@ export function startLanguageServer(argv: string[] = process.argv.slice(2), opti
     return { uri, file, document, outcome };
   }
 
-  async function composeCommand(uri: string, token: { isCancellationRequested: boolean; onCancellationRequested: (l: () => void) => unknown }, attached: WorkDoneProgressReporter, hasClientToken: boolean): Promise<unknown> {
+  async function composeCommand(uri: string, token: { isCancellationRequested: boolean; onCancellationRequested: (l: () => void) => unknown }, attached: WorkDoneProgressReporter, hasClientToken: boolean): Promise<CommandResult<typeof ServerCommands.compose>> {
     if (!settings.trusted) throw userError('Compose is disabled in an untrusted workspace (it writes adapter files); trust the workspace to enable it.');
     if (composing.has(uri)) throw userError('A compose of this recipe is already running.');
     // Compose reads the saved recipe: a buffer that is not a file has nothing saved to compose.
