@@ -50,7 +50,7 @@ import { PlanScheduler } from './planScheduler';
 import type { TrackedRecipe } from './planScheduler';
 import { ServerLog, describeError } from './serverLog';
 import { commandResult, notify, onRequest } from './typedConnection';
-import { DEFAULT_SETTINGS, readSettings } from './settings';
+import { DEFAULT_SETTINGS, readSettings, settingLibrary } from './settings';
 import type { ServerSettings } from './settings';
 import { toolVersion } from '../engine/version';
 import { readTextSafe } from '../engine/safeRead';
@@ -402,7 +402,8 @@ export function startLanguageServer(argv: string[] = process.argv.slice(2), opti
       const library = r.outcome?.paths?.library;
       if (library) out.push({ uri: library, usedBy: r.uri });
     }
-    if (settings.libraryUri) out.push({ uri: resolveLocation(settings.libraryUri, workspaceRoot ?? process.cwd()), usedBy: 'setting' });
+    const fromSetting = settingLibrary(settings.libraryUri, workspaceRoot);
+    if (fromSetting) out.push({ uri: fromSetting, usedBy: 'setting' });
     return out;
   }
 
