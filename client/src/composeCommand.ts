@@ -11,6 +11,7 @@ import { ClientCommands, ServerCommands } from '../../server/src/protocol';
 import { composeSummary, type ComposeSummaryInput } from './composeSummary';
 import { runServerCommand, serverMessage } from './serverCommands';
 import { requireTrust } from './workspaceTrust';
+import { sameUri } from './recipeUri';
 
 /** What the server's compose returns; only the fields the client uses, read tolerantly. */
 export interface ComposeResult {
@@ -23,7 +24,7 @@ let composeCount = 0;
 
 export async function composeRecipe(client: LanguageClient, uri: vscode.Uri, output: vscode.LogOutputChannel): Promise<ComposeResult | undefined> {
   if (!requireTrust('Compose')) return undefined;
-  const document = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
+  const document = vscode.workspace.textDocuments.find((d) => sameUri(d.uri, uri));
   if (document?.isDirty) await document.save(); // the lock records the recipe as saved on disk
   const name = path.basename(uri.fsPath);
   // a work-done token of the client's choosing (not a method)

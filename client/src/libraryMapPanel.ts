@@ -9,6 +9,7 @@ import type { LanguageClient } from 'vscode-languageclient/node';
 import { LanguageId, LibraryRequests, ServerCommands, type LibraryMap, type MapHostMessage, type MapViewMessage } from '../../server/src/protocol';
 import type { PlanStore } from './planStore';
 import { request, runServerCommand, serverMessage } from './serverCommands';
+import { sameUri } from './recipeUri';
 
 export class LibraryMapPanel implements vscode.Disposable {
   static readonly viewType = 'adapterCompose.libraryMap';
@@ -41,7 +42,7 @@ export class LibraryMapPanel implements vscode.Disposable {
     this.disposables.push(
       panel.onDidDispose(() => this.dispose()),
       panel.webview.onDidReceiveMessage((m: MapViewMessage) => this.onMessage(m)),
-      plans.onDidChange((p) => { if (this.uri && p.uri && vscode.Uri.parse(p.uri).toString() === this.uri.toString()) void this.refresh(); }),
+      plans.onDidChange((p) => { if (this.uri && p.uri && sameUri(p.uri, this.uri)) void this.refresh(); }),
       vscode.window.onDidChangeActiveTextEditor((e) => { if (e?.document.languageId === LanguageId) void this.follow(e.document.uri); }),
     );
   }

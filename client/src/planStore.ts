@@ -5,6 +5,7 @@
 import * as vscode from 'vscode';
 import type { PlanJson } from '../../server/src/engine/types';
 import type { PlanParams } from '../../server/src/protocol';
+import { uriKey } from './recipeUri';
 
 export interface RecipePlan {
   uri: string;
@@ -46,7 +47,4 @@ export class PlanStore implements vscode.Disposable {
   }
 }
 
-/** Same URI, same key: the server may encode `file:///a%20b` where VS Code writes `file:///a b`. */
-function normalize(uri: vscode.Uri | string): string {
-  return (typeof uri === 'string' ? vscode.Uri.parse(uri) : uri).toString();
-}
+const normalize = uriKey;

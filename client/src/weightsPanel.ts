@@ -9,6 +9,7 @@ import type { LanguageClient } from 'vscode-languageclient/node';
 import { ClientCommands, LanguageId, ServerCommands, type CompareResult, type HostMessage, type RunHistoryEntry, type ViewMessage, type ViewState } from '../../server/src/protocol';
 import type { PlanStore } from './planStore';
 import { runServerCommand, serverMessage } from './serverCommands';
+import { sameUri } from './recipeUri';
 
 export class WeightsPanel implements vscode.Disposable {
   static readonly viewType = 'adapterCompose.weights';
@@ -155,10 +156,6 @@ export class WeightsPanel implements vscode.Disposable {
     this.panel.dispose();
     while (this.disposables.length) this.disposables.pop()?.dispose();
   }
-}
-
-function sameUri(a: string, b: vscode.Uri): boolean {
-  return vscode.Uri.parse(a).toString() === b.toString();
 }
 
 function panelHtml(webview: vscode.Webview, extensionUri: vscode.Uri): string {

@@ -416,6 +416,14 @@ describe('commands on a recipe that is not open', () => {
       assert.ok(!fs.existsSync(path.join(fixture.root, 'out', 'orphan')), 'nothing was composed from the same-named file');
       assert.deepEqual(await client.request('workspace/executeCommand', { command: ServerCommands.history, arguments: ['untitled:orphan.compose.yaml'] }), [], 'an unsaved buffer has no runs');
       await assert.rejects(client.request(CompareRequest, { uri: 'untitled:orphan.compose.yaml' }), /untitled:orphan\.compose\.yaml is not a file/, 'nor a lock to compare');
+      // A file: URI of another host names no file here (it once fell back to a workspace name, too).
+      const elsewhere = path.join(fixture.root, '_otherhost_orphan.compose.yaml');
+      fs.copyFileSync(file, elsewhere);
+      try {
+        await assert.rejects(client.request('workspace/executeCommand', { command: ServerCommands.plan, arguments: ['file://otherhost/orphan.compose.yaml'] }), /file:\/\/otherhost\/orphan\.compose\.yaml is not open/);
+      } finally {
+        fs.rmSync(elsewhere, { force: true });
+      }
     } finally {
       fs.rmSync(file, { force: true });
     }

@@ -4,7 +4,6 @@
  * and plan notifications. Any LSP client works (VS Code, Neovim, Helix): nothing here assumes VS Code.
  */
 import * as path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import {
   CodeActionKind,
   CodeLensRefreshRequest,
@@ -39,6 +38,7 @@ import { definition } from '../service/definition';
 import { diagnostics } from '../service/diagnostics';
 import { hover } from '../service/hover';
 import { inlayHints } from '../service/inlayHints';
+import { documentUri, planningFileOf, savedFileOf } from '../service/documentUri';
 import { RecipeDocument } from '../service/recipeDocument';
 import { RecipeSchema, loadRecipeSchema } from '../service/recipeSchema';
 import { documentSymbols } from '../service/symbols';
@@ -153,15 +153,7 @@ export function startLanguageServer(argv: string[] = process.argv.slice(2), opti
   }
 
   function fileOf(uri: string): string {
-    if (uri.startsWith('file:')) {
-      try {
-        return fileURLToPath(uri);
-      } catch {
-        // fall through: a malformed file URI is treated like an untitled buffer
-      }
-    }
-    const name = uri.replace(/^[a-z]+:/i, '').replace(/[^\w.-]+/g, '_') || 'untitled.compose.yaml';
-    return path.join(workspaceRoot ?? process.cwd(), name);
+    return planningFileOf(uri, workspaceRoot);
   }
 
   function isYamlDocument(doc: TextDocument): boolean {
@@ -197,14 +189,6 @@ export function startLanguageServer(argv: string[] = process.argv.slice(2), opti
     return scheduler.view(uri, waitMs);
   }
 
-  /**
-   * The file on disk a command may read for `uri`: only a `file:` URI names one. fileOf() also maps an
-   * open `untitled:` buffer into the workspace (so its relative paths resolve), but that path is not
-   * the buffer: once closed, a command on it must not read or compose whatever file has that name.
-   */
-  function savedFileOf(uri: string): string | undefined {
-    return /^file:/i.test(uri) ? fileOf(uri) : undefined;
-  }
 
   connection.onInitialize((params: InitializeParams): InitializeResult => {
     capabilities = params.capabilities;
@@ -397,7 +381,7 @@ export function startLanguageServer(argv: string[] = process.argv.slice(2), opti
   /** Libraries the workspace uses: recipes on disk, open recipes, and the libraryUri setting. */
   function workspaceLibraries(): { uri: string; usedBy: string }[] {
     const out: { uri: string; usedBy: string }[] = [];
-    if (workspaceRoot) for (const r of recipeLibraries(workspaceRoot)) out.push({ uri: r.library, usedBy: pathToUri(r.recipe) });
+    if (workspaceRoot) for (const r of recipeLibraries(workspaceRoot)) out.push({ uri: r.library, usedBy: documentUri(r.recipe) });
     for (const r of scheduler.all()) {
       const library = r.outcome?.paths?.library;
       if (library) out.push({ uri: library, usedBy: r.uri });
@@ -530,10 +514,6 @@ export function startLanguageServer(argv: string[] = process.argv.slice(2), opti
   documents.listen(connection);
   connection.listen();
   return connection;
-}
-
-function pathToUri(file: string): string {
-  return pathToFileURL(file).toString();
 }
 
 function notOpen(uri: string): ResponseError<void> {
