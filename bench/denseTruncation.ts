@@ -10,13 +10,15 @@ import { entrywiseModule } from '../server/src/engine/lora/entrywiseMerge';
 import { truncateDense } from '../server/src/engine/lora/denseTruncation';
 import { openAdapter } from '../server/src/engine/lora/formats';
 import { deltaOf } from '../server/src/engine/lora/adapter';
-import { ortProducts } from '../server/src/engine/lora/truncatedProduct';
+import { ortProducts } from '../server/src/engine/lora/panelProducts';
+import * as path from 'node:path';
+import { REAL_LORAS } from '../test/sharedData';
 
 function flag(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback;
 }
-const REAL = '/work/shared/data/real-loras/peft-gpt2';
+const REAL = path.join(REAL_LORAS, 'peft-gpt2');
 const count = Number(flag('modules', '2'));
 const rank = Number(flag('rank', '16'));
 const density = Number(flag('density', '0.2'));

@@ -31,8 +31,8 @@ async function main() {
   try {
     for (const domain of domains) {
       const compDir = path.join(root, 'out', domain, strategy);
-      const comp = JSON.parse(fs.readFileSync(path.join(compDir, 'composition.json'), 'utf8'));
-      const inputs = comp.inputs.map((i: { name: string; path: string; weight: number }) => ({ name: i.name, weight: i.weight, path: path.resolve(compDir, i.path) }));
+      const comp = JSON.parse(fs.readFileSync(path.join(compDir, 'composition.json'), 'utf8')) as { inputs: { name: string; path: string; weight: number }[] };
+      const inputs = comp.inputs.map((i) => ({ name: i.name, weight: i.weight, path: path.resolve(compDir, i.path) }));
       const data = { model: path.join(root, 'model'), data: path.join(root, 'data', domain, 'test_x.npy'), labels: path.join(root, 'data', domain, 'test_y.npy') };
       const line: string[] = [];
       const linear = await evaluateClassification({ ...data, adapter: compDir });

@@ -12,10 +12,10 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import '../server/src/engine/library/quietLanceLogs';
-import * as arrow from 'apache-arrow';
 import * as lancedb from '@lancedb/lancedb';
 import { initLibrary, openLibrary } from '../server/src/engine/library/library';
-import { adaptersSchema, ADAPTERS_TABLE } from '../server/src/engine/library/schema';
+import { ADAPTERS_TABLE } from '../server/src/engine/library/schema';
+import { syntheticAdapters } from './syntheticAdapters';
 import { AnnIndexKind } from '../server/src/engine/library/annIndex';
 import { seededRandom } from '../server/src/engine/random';
 
@@ -63,30 +63,6 @@ function points(n: number): Float32Array {
   return out;
 }
 
-function batchTable(start: number, n: number, vectors: Float32Array): arrow.Table {
-  const schema = adaptersSchema(DIM);
-  const strings = (f: (i: number) => string) => arrow.vectorFromArray(Array.from({ length: n }, (_, i) => f(start + i)), new arrow.Utf8()).data[0];
-  const listType = new arrow.List(new arrow.Field('item', new arrow.Utf8(), true));
-  const lists = (f: (i: number) => string[]) => arrow.vectorFromArray(Array.from({ length: n }, (_, i) => f(start + i)), listType).data[0];
-  const protoType = schema.fields.find((f) => f.name === 'prototype')!.type as arrow.FixedSizeList<arrow.Float32>;
-  const children = [
-    strings((i) => `adapter-${String(i).padStart(6, '0')}`),
-    strings((i) => (i % 3 === 0 ? 'llama-3-8b' : 'mistral-7b')),
-    arrow.makeData({ type: new arrow.Int32(), length: n, data: Int32Array.from({ length: n }, (_, i) => [4, 8, 16, 32][(start + i) % 4]) }),
-    arrow.makeData({ type: new arrow.Float64(), length: n, data: Float64Array.from({ length: n }, () => 16) }),
-    lists(() => ['q_proj', 'v_proj']),
-    strings(() => 'peft'),
-    strings((i) => `/adapters/${i}`),
-    strings((i) => i.toString(16).padStart(64, '0')),
-    arrow.makeData({ type: protoType, length: n, nullCount: 0, child: arrow.makeData({ type: new arrow.Float32(), length: n * DIM, data: vectors }) }),
-    strings(() => 'synthetic'),
-    lists((i) => (i % 5 === 0 ? ['math'] : [])),
-    strings(() => '2024-06-01T00:00:00.000Z'),
-    strings(() => '{}'),
-  ];
-  const struct = arrow.makeData({ type: new arrow.Struct(schema.fields), length: n, nullCount: 0, children });
-  return new arrow.Table([new arrow.RecordBatch(schema, struct)]);
-}
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
@@ -102,7 +78,7 @@ async function main(): Promise<void> {
     const table = await db.openTable(ADAPTERS_TABLE);
     for (let start = 0; start < ROWS; start += BATCH) {
       const n = Math.min(BATCH, ROWS - start);
-      await table.add(batchTable(start, n, points(n)));
+      await table.add(syntheticAdapters(DIM, start, n, points(n), 6));
     }
     table.close();
     db.close();

@@ -9,14 +9,15 @@
  * commit each batch of 100) to measure the per-row cost of the checked path at that size. Vectors
  * are generated per batch, so the bench itself never holds the whole 3 GB of a 1M × 768 table.
  */
+import { execSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import '../server/src/engine/library/quietLanceLogs';
-import * as arrow from 'apache-arrow';
 import * as lancedb from '@lancedb/lancedb';
 import { initLibrary, openLibrary } from '../server/src/engine/library/library';
-import { adaptersSchema, ADAPTERS_TABLE } from '../server/src/engine/library/schema';
+import { ADAPTERS_TABLE } from '../server/src/engine/library/schema';
+import { syntheticAdapters } from './syntheticAdapters';
 import type { AnnIndexKind } from '../server/src/engine/library/annIndex';
 import type { AdapterRecord } from '../server/src/engine/types';
 
@@ -60,30 +61,6 @@ function vectors(n: number): Float32Array {
   return out;
 }
 
-function batchTable(start: number, n: number, data: Float32Array): arrow.Table {
-  const schema = adaptersSchema(DIM);
-  const strings = (f: (i: number) => string) => arrow.vectorFromArray(Array.from({ length: n }, (_, i) => f(start + i)), new arrow.Utf8()).data[0];
-  const listType = new arrow.List(new arrow.Field('item', new arrow.Utf8(), true));
-  const lists = (f: (i: number) => string[]) => arrow.vectorFromArray(Array.from({ length: n }, (_, i) => f(start + i)), listType).data[0];
-  const protoType = schema.fields.find((f) => f.name === 'prototype')!.type as arrow.FixedSizeList<arrow.Float32>;
-  const children = [
-    strings((i) => `adapter-${String(i).padStart(7, '0')}`),
-    strings((i) => (i % 3 === 0 ? 'llama-3-8b' : 'mistral-7b')),
-    arrow.makeData({ type: new arrow.Int32(), length: n, data: Int32Array.from({ length: n }, (_, i) => [4, 8, 16, 32][(start + i) % 4]) }),
-    arrow.makeData({ type: new arrow.Float64(), length: n, data: Float64Array.from({ length: n }, () => 16) }),
-    lists(() => ['q_proj', 'v_proj']),
-    strings(() => 'peft'),
-    strings((i) => `/adapters/${i}`),
-    strings((i) => i.toString(16).padStart(64, '0')),
-    arrow.makeData({ type: protoType, length: n, nullCount: 0, child: arrow.makeData({ type: new arrow.Float32(), length: n * DIM, data }) }),
-    strings(() => 'synthetic'),
-    lists((i) => (i % 5 === 0 ? ['math'] : [])),
-    strings(() => '2024-06-01T00:00:00.000Z'),
-    strings(() => '{}'),
-  ];
-  const struct = arrow.makeData({ type: new arrow.Struct(schema.fields), length: n, nullCount: 0, children });
-  return new arrow.Table([new arrow.RecordBatch(schema, struct)]);
-}
 
 const rssMb = () => Math.round(process.memoryUsage().rss / 2 ** 20);
 const seconds = (t0: number) => (performance.now() - t0) / 1000;
@@ -117,7 +94,7 @@ async function main(): Promise<void> {
     let peak = rssMb();
     for (let start = 0; start < ROWS; start += BATCH) {
       const n = Math.min(BATCH, ROWS - start);
-      await table.add(batchTable(start, n, vectors(n)));
+      await table.add(syntheticAdapters(DIM, start, n, vectors(n), 7));
       peak = Math.max(peak, rssMb());
     }
     const bulk = seconds(t0);
@@ -151,7 +128,7 @@ async function main(): Promise<void> {
     const indexed = await latency(library, queries);
     say(`query (k=${K}, base filter), ${KIND}: p50 ${indexed.p50.toFixed(1)} ms, p95 ${indexed.p95.toFixed(1)} ms; RSS ${rssMb()} MB`);
     library.close();
-    const onDisk = Number(require('node:child_process').execSync(`du -sk ${JSON.stringify(dir)}`).toString().split('\t')[0]);
+    const onDisk = Number(execSync(`du -sk ${JSON.stringify(dir)}`).toString().split('\t')[0]);
     say(`on disk: ${Math.round(onDisk / 1024)} MB`);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });

@@ -42,7 +42,7 @@ async function main(): Promise<void> {
     const y = readLabels(path.join(ws, 'data', 'rot30', 'test_y.npy'));
     const copies = 100;
     const big = new Float32Array(x.data.length * copies);
-    for (let i = 0; i < copies; i++) big.set(x.data as Float32Array, i * x.data.length);
+    for (let i = 0; i < copies; i++) big.set(x.data, i * x.data.length);
     const labels = new Int32Array(y.length * copies);
     for (let i = 0; i < copies; i++) labels.set(y, i * y.length);
     await scoreLayers(layers, big.subarray(0, 196 * 1000), [1000, 196], labels.subarray(0, 1000)); // warm-up

@@ -109,7 +109,7 @@ test('the import scanner sees static, type-only, re-export, side-effect and dyna
 });
 
 test('the scan covers the whole tree (guards against a scanner that finds nothing)', () => {
-  assert.ok(graph.files.some((f) => rel(f) === 'server/src/engine/planner.ts'));
+  assert.ok(graph.files.some((f) => rel(f) === 'server/src/engine/planner/index.ts'));
   assert.ok(graph.files.some((f) => rel(f) === 'client/src/extension.ts'));
   const engineEdges = graph.files.filter((f) => rel(f).startsWith('server/src/engine/')).reduce((n, f) => n + graph.edges.get(f)!.length, 0);
   assert.ok(engineEdges > 100, `only ${engineEdges} engine imports resolved`);

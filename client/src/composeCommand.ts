@@ -75,7 +75,7 @@ export async function composeRecipe(client: LanguageClient, uri: vscode.Uri, out
 }
 
 function pick(result: Record<string, unknown>, ...keys: string[]): string | undefined {
-  for (const k of keys) if (typeof result[k] === 'string' && result[k]) return result[k] as string;
+  for (const k of keys) if (typeof result[k] === 'string' && result[k]) return result[k];
   return undefined;
 }
 

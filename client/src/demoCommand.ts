@@ -6,7 +6,7 @@ import { cliError, runCli } from './cliProcess';
 import { requireTrust } from './workspaceTrust';
 
 export async function buildDemo(context: vscode.ExtensionContext, output: vscode.LogOutputChannel): Promise<string | undefined> {
-  if (!requireTrust('Building the demo')) return undefined;
+  if (!requireTrust('Building the demo', 'it writes a workspace of adapters, a library and recipes')) return undefined;
   const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
   if (!folder) {
     void vscode.window.showWarningMessage('Open a folder first: the demo is built in <folder>/demo.');

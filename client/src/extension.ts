@@ -13,7 +13,7 @@ import { composeRecipe, type ComposeResult } from './composeCommand';
 import { createLanguageClient } from './languageClient';
 import { addAdapter, openLibrary } from './libraryCommands';
 import { LibraryMapPanel } from './libraryMapPanel';
-import { registerLibraryView, type LibraryTree } from './libraryTree';
+import { registerLibraryView } from './libraryTree';
 import { newRecipe } from './newRecipe';
 import { buildDemo } from './demoCommand';
 import { PlanStore } from './planStore';
@@ -21,6 +21,7 @@ import { requireRecipeUri } from './recipeUri';
 import { onNotification, request, runServerCommand, serverMessage } from './serverCommands';
 import { StatusItem } from './statusItem';
 import { WeightsPanel } from './weightsPanel';
+import { refusals, requireTrust, WRITE_BACK_REASON } from './workspaceTrust';
 
 /** What activate() returns: for extension-host tests and other extensions. */
 export interface AdapterComposerApi {
@@ -29,6 +30,8 @@ export interface AdapterComposerApi {
   status: StatusItem;
   weightsPanel(): WeightsPanel | undefined;
   libraryMap(): LibraryMapPanel | undefined;
+  /** The Workspace Trust refusals shown so far (why, and how to trust), newest last. */
+  trustRefusals(): readonly string[];
   /** `workspace/executeCommand` on the server (ServerCommands, typed by protocol.ts). */
   runServerCommand<C extends ServerCommand>(command: C, args: CommandArgs<C>): Promise<CommandResult<C> | null>;
 }
@@ -47,7 +50,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Adapte
   context.subscriptions.push(
     onNotification(lc, StatusNotification, (params) => {
       status.update(params);
-      libraryTree?.noteStatus(params);
+      libraryTree.noteStatus(params);
     }),
     onNotification(lc, PlanNotification, (params) => plans.accept(params)),
     lc.onDidChangeState((e) => {
@@ -56,13 +59,12 @@ export async function activate(context: vscode.ExtensionContext): Promise<Adapte
     vscode.workspace.onDidCloseTextDocument((d) => plans.forget(d.uri)),
     // Trust unlocks Compose and evaluators on the server side too: restart it with the new trust.
     vscode.workspace.onDidGrantWorkspaceTrust(() => {
-      lc.clientOptions.initializationOptions = { ...lc.clientOptions.initializationOptions, trusted: true };
+      lc.clientOptions.initializationOptions = { ...(lc.clientOptions.initializationOptions as Record<string, unknown> | undefined), trusted: true };
       void lc.restart();
     }),
   );
 
   const command = (id: string, run: (...args: unknown[]) => unknown) => context.subscriptions.push(vscode.commands.registerCommand(id, run));
-  let libraryTree: LibraryTree | undefined;
 
   command(ClientCommands.compose, async (arg): Promise<ComposeResult | undefined> => {
     const uri = await requireRecipeUri(arg);
@@ -78,6 +80,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Adapte
   command(ClientCommands.pinWeights, async (arg, strategy) => {
     const uri = await requireRecipeUri(arg);
     if (!uri) return undefined;
+    if (!requireTrust('Pin Weights', WRITE_BACK_REASON)) return undefined;
     try {
       // the server ignores a strategy it does not know; only a known one is sent
       return await runServerCommand(lc, ServerCommands.pinWeights, isStrategy(strategy) ? [uri.toString(), strategy] : [uri.toString()]);
@@ -85,6 +88,11 @@ export async function activate(context: vscode.ExtensionContext): Promise<Adapte
       void vscode.window.showErrorMessage(`Could not pin the weights: ${serverMessage(e)}`);
       return undefined;
     }
+  });
+  command(ClientCommands.evaluate, async (arg) => {
+    const uri = await requireRecipeUri(arg);
+    if (!uri) return undefined;
+    return WeightsPanel.show(context, lc, plans, output, uri).evaluate(uri);
   });
   command(ClientCommands.compareWithHead, async (arg): Promise<CompareResult | undefined> => {
     const uri = await requireRecipeUri(arg);
@@ -98,11 +106,11 @@ export async function activate(context: vscode.ExtensionContext): Promise<Adapte
       return undefined;
     }
   });
-  const libraries = registerLibraryView(context, lc, output);
-  libraryTree = libraries;
+  // Declared here, read by the status handler above: notifications only start with lc.start() below.
+  const libraryTree = registerLibraryView(context, lc, output);
   command(ClientCommands.addAdapter, async () => {
     const added = await addAdapter(context, plans, status, output);
-    if (added) libraries.refresh();
+    if (added) libraryTree.refresh();
     return added;
   });
   command(ClientCommands.showLibraryMap, async (arg) => {
@@ -129,6 +137,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Adapte
     client: lc, plans, status,
     weightsPanel: () => WeightsPanel.open,
     libraryMap: () => LibraryMapPanel.open,
+    trustRefusals: () => refusals,
     runServerCommand: (command, args) => runServerCommand(lc, command, args),
   };
 }

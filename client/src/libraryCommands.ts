@@ -70,7 +70,7 @@ export async function openLibrary(context: vscode.ExtensionContext, plans: PlanS
 }
 
 export async function addAdapter(context: vscode.ExtensionContext, plans: PlanStore, status: StatusItem, output: vscode.LogOutputChannel): Promise<boolean> {
-  if (!requireTrust('Adding an adapter')) return false;
+  if (!requireTrust('Adding an adapter', 'it runs the library\'s encoder on your samples and writes to the library')) return false;
   const adapter = await vscode.window.showOpenDialog({
     canSelectFolders: true, canSelectFiles: true, canSelectMany: false, openLabel: 'Add to Library',
     title: 'LoRA adapter (a PEFT folder or a .safetensors file)',

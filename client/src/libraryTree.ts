@@ -13,7 +13,7 @@ import {
 import { cliError, runCli } from './cliProcess';
 import { recipeUriOf } from './recipeUri';
 import { request, runServerCommand, serverMessage } from './serverCommands';
-import { requireTrust } from './workspaceTrust';
+import { requireTrust, WRITE_BACK_REASON } from './workspaceTrust';
 import { isRemoteUri } from '../../server/src/engine/location';
 
 export const LIBRARY_VIEW_ID = 'adapterCompose.libraries';
@@ -210,6 +210,7 @@ export function registerLibraryView(context: vscode.ExtensionContext, client: La
       void vscode.window.showWarningMessage('Open the recipe to add the adapter to (a *.compose.yaml) first.');
       return undefined;
     }
+    if (!requireTrust(`Adding ${a.row.name} to the recipe`, WRITE_BACK_REASON)) return undefined;
     try {
       return await runServerCommand(client, ServerCommands.addToRecipe, [recipe.toString(), a.row.name, as]);
     } catch (e) {
@@ -222,7 +223,7 @@ export function registerLibraryView(context: vscode.ExtensionContext, client: La
   command(ClientCommands.removeFromLibrary, async (node) => {
     const a = adapterOf(node);
     if (!a) return false;
-    if (!requireTrust('Removing an adapter from the library')) return false;
+    if (!requireTrust('Removing an adapter from the library', 'it deletes a row of the library')) return false;
     const yes = 'Remove';
     const choice = await vscode.window.showWarningMessage(
       `Remove ${a.row.name} from the library ${path.basename(a.library)}? Its files stay on disk; recipes that name it will report it unknown.`,

@@ -13,14 +13,14 @@ import { cliError, runCli } from './cliProcess';
 
 export async function newRecipe(context: vscode.ExtensionContext, client: LanguageClient, output: vscode.LogOutputChannel): Promise<vscode.Uri | undefined> {
   const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
-  let known: LibrarySummary[] = [];
+  let known: LibrarySummary[];
   try {
     known = (await request(client, LibraryRequests.list, {})).filter((l) => !l.error);
   } catch {
     known = [];
   }
   const browse = { label: '$(folder-opened) Choose a library folder…', uri: undefined as string | undefined };
-  const picks = [...known.map((l) => ({ label: path.basename(l.uri), description: `${l.size} adapters · ${l.uri}`, uri: l.uri as string | undefined })), browse];
+  const picks = [...known.map((l) => ({ label: path.basename(l.uri), description: `${l.size} adapters · ${l.uri}`, uri: l.uri })), browse];
   const pickedLibrary = picks.length === 1 ? browse : await vscode.window.showQuickPick(picks, { title: 'New recipe (1/4): the adapter library' });
   if (!pickedLibrary) return undefined;
   let library = pickedLibrary.uri;

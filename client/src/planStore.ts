@@ -26,7 +26,7 @@ export class PlanStore implements vscode.Disposable {
     const key = normalize(params.uri);
     const held = this.plans.get(key);
     if (held && params.version < held.version) return;
-    const plan = (params.plan as PlanJson | null) ?? null;
+    const plan = params.plan ?? null;
     const next: RecipePlan = plan
       ? { uri: params.uri, version: params.version, plan }
       : { uri: params.uri, version: params.version, plan: held?.plan ?? null, error: params.error ?? 'the recipe cannot be planned' };

@@ -1,15 +1,18 @@
 /**
  * The weights chart panel: a webview that follows the active recipe. It holds no logic: it gets a ViewState
- * (plan + history + trust) and posts back the λ the user picks, which the server writes into the recipe.
+ * (plan + history + trust + the leave-one-out evaluation) and posts back the λ the user picks, which the server
+ * writes into the recipe, and the requests to run or cancel the evaluation.
  */
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
-import { ClientCommands, LanguageId, ServerCommands, type CompareResult, type HostMessage, type RunHistoryEntry, type ViewMessage, type ViewState } from '../../server/src/protocol';
+import { ClientCommands, LanguageId, ServerCommands, type CompareResult, type EvaluationResult, type EvaluationView, type HostMessage, type RunHistoryEntry, type ViewMessage, type ViewState } from '../../server/src/protocol';
 import type { PlanStore } from './planStore';
+import { evaluateRecipe } from './evaluateCommand';
 import { runServerCommand, serverMessage } from './serverCommands';
 import { sameUri } from './recipeUri';
+import { requireTrust, WRITE_BACK_REASON } from './workspaceTrust';
 
 export class WeightsPanel implements vscode.Disposable {
   static readonly viewType = 'adapterCompose.weights';
@@ -19,6 +22,9 @@ export class WeightsPanel implements vscode.Disposable {
   private history: RunHistoryEntry[] = [];
   private lockSha256: string | undefined;
   private comparison: CompareResult | undefined;
+  /** The leave-one-out evaluation per recipe URI (kept while the panel lives), and the cancel of the running one. */
+  private readonly evaluations = new Map<string, EvaluationView>();
+  private readonly running = new Map<string, vscode.CancellationTokenSource>();
   private ready = false;
   /** The last message sent to the webview (extension-host tests read it). */
   lastMessage: HostMessage | undefined;
@@ -39,6 +45,39 @@ export class WeightsPanel implements vscode.Disposable {
     return WeightsPanel.current;
   }
 
+  /** Runs the leave-one-out evaluation of `uri` and shows its progress and result here. */
+  async evaluate(uri: vscode.Uri): Promise<EvaluationResult | undefined> {
+    const key = uri.toString();
+    if (this.running.has(key)) return undefined;
+    if (this.uri?.toString() !== key) await this.follow(uri);
+    const source = new vscode.CancellationTokenSource();
+    this.running.set(key, source);
+    const previous = this.evaluations.get(key);
+    const kept = previous && 'result' in previous ? previous.result : undefined;
+    try {
+      return await evaluateRecipe(this.client, uri, this.output, {
+        cancel: source.token,
+        onState: (view) => {
+          // A failed or cancelled run keeps the last result on screen, marked as such.
+          this.evaluations.set(key, (view.state === 'failed' || view.state === 'cancelled') && kept ? { ...view, result: kept } : view);
+          if (this.uri?.toString() === key) this.post();
+        },
+      });
+    } finally {
+      this.running.delete(key);
+      source.dispose();
+      if (this.evaluations.get(key)?.state === 'running') this.evaluations.delete(key); // refused: nothing ran
+      if (this.uri?.toString() === key) this.post();
+    }
+  }
+
+  /** Cancels the running evaluation of `uri` (the panel's Cancel button); false when none runs. */
+  cancelEvaluation(uri: vscode.Uri | string): boolean {
+    const source = this.running.get(uri.toString());
+    source?.cancel();
+    return Boolean(source);
+  }
+
   static get open(): WeightsPanel | undefined {
     return WeightsPanel.current;
   }
@@ -54,7 +93,7 @@ export class WeightsPanel implements vscode.Disposable {
     panel.webview.html = panelHtml(panel.webview, context.extensionUri);
     this.disposables.push(
       panel.onDidDispose(() => this.dispose()),
-      panel.webview.onDidReceiveMessage((m: ViewMessage) => this.onMessage(m)),
+      panel.webview.onDidReceiveMessage((m: ViewMessage) => this.receive(m)),
       panel.onDidChangeViewState(() => { if (panel.visible) this.post(); }),
       plans.onDidChange((p) => { if (this.uri && p.uri && sameUri(p.uri, this.uri)) this.post(); }),
       vscode.window.onDidChangeActiveTextEditor((e) => { if (e?.document.languageId === LanguageId) void this.follow(e.document.uri); }),
@@ -119,6 +158,7 @@ export class WeightsPanel implements vscode.Disposable {
       ...(this.lockSha256 ? { lockSha256: this.lockSha256 } : {}),
       trusted: vscode.workspace.isTrusted,
       ...(this.comparison ? { comparison: this.comparison } : {}),
+      ...(this.evaluations.has(this.uri.toString()) ? { evaluation: this.evaluations.get(this.uri.toString()) } : {}),
     };
   }
 
@@ -131,13 +171,15 @@ export class WeightsPanel implements vscode.Disposable {
     void this.panel.webview.postMessage(message);
   }
 
-  private async onMessage(message: ViewMessage): Promise<void> {
+  /** A message from the webview (public so the extension-host tests can act as the webview). */
+  async receive(message: ViewMessage): Promise<void> {
     switch (message.type) {
       case 'ready':
         this.ready = true;
         this.post();
         return;
       case 'setLambda':
+        if (!requireTrust('Writing ρ/λ into the recipe', WRITE_BACK_REASON)) return;
         try {
           await runServerCommand(this.client, ServerCommands.setLambda, [message.uri, message.lambda]);
         } catch (e) {
@@ -148,11 +190,18 @@ export class WeightsPanel implements vscode.Disposable {
         await vscode.commands.executeCommand(ClientCommands.compose, message.uri);
         await this.refreshHistory();
         return;
+      case 'evaluate':
+        await this.evaluate(vscode.Uri.parse(message.uri));
+        return;
+      case 'cancelEvaluation':
+        this.cancelEvaluation(message.uri);
+        return;
     }
   }
 
   dispose(): void {
     WeightsPanel.current = undefined;
+    for (const source of this.running.values()) source.cancel();
     this.panel.dispose();
     while (this.disposables.length) this.disposables.pop()?.dispose();
   }
@@ -160,7 +209,7 @@ export class WeightsPanel implements vscode.Disposable {
 
 function panelHtml(webview: vscode.Webview, extensionUri: vscode.Uri): string {
   const nonce = Array.from({ length: 32 }, () => 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789'[Math.floor(Math.random() * 62)]).join('');
-  const asset = (name: string) => webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'dist', name));
+  const asset = (name: string) => webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'dist', name)).toString();
   const csp = [
     "default-src 'none'",
     `script-src 'nonce-${nonce}'`,

@@ -2,9 +2,10 @@
  * The contract between the language server and its clients (VS Code, Neovim), and between the VS Code
  * extension and its webviews: every custom method, command and message, with its parameters and
  * result, in one place (the shape of rust-analyzer's lsp_ext.rs). Method names appear nowhere else
- * (test/architecture.test.ts checks); client and server go through the typed helpers
+ * (test/architecture-protocol.test.ts checks); client and server go through the typed helpers
  * (client/src/serverCommands.ts, server/src/lsp/typedConnection.ts) keyed by the maps at the end.
  * Type-only imports: the client, the server and the webview all compile this file, and it adds no code.
+ * Longer than ~350 lines on purpose: it is the whole contract, kept in one file.
  */
 import type { TextEdit } from 'vscode-languageserver-types';
 import type { ComposeJson } from './engine/compose';
@@ -32,6 +33,8 @@ export const ClientCommands = {
   showLibraryMap: 'adapterCompose.showLibraryMap',
   newRecipe: 'adapterCompose.newRecipe',
   buildDemo: 'adapterCompose.buildDemo',
+  /** args: [uri?] → EvaluationResult | undefined: the leave-one-out evaluation of the recipe's library, shown in the weights panel. */
+  evaluate: 'adapterCompose.evaluate',
 } as const;
 
 /** Commands the server executes through `workspace/executeCommand`. */
@@ -52,6 +55,12 @@ export const ServerCommands = {
    * (weight 0), as one minimal edit applied by the server.
    */
   addToRecipe: 'adapterCompose.server.addToRecipe',
+  /**
+   * args: [uri] → EvaluationResult: `eval <recipe> --leave-one-out` on the recipe's library (its base, k, ρ/λ,
+   * form) and, when the recipe has `evaluate:`, each strategy's composite scored by that evaluator. Runs in
+   * a worker; reports `$/progress` when the request carries a workDoneToken; cancellable. Trusted only.
+   */
+  evaluate: 'adapterCompose.server.evaluate',
 } as const;
 
 /** `adapterCompose/status`, server → client, whenever it changes. */
@@ -212,6 +221,61 @@ export interface LibraryMap {
   strategy?: string;
 }
 
+/** One strategy's row of the leave-one-out summary (ΔW distances to the held-out adapters). */
+export interface LeaveOneOutSummaryRow {
+  mean_delta_rel_error: number;
+  median_delta_rel_error: number;
+  mean_delta_cosine: number;
+  mean_residual: number;
+  mean_nonzero: number;
+  /** Held-out adapters on which this strategy has the smallest ΔW error (ties count for each). */
+  wins: number;
+}
+
+/**
+ * What ServerCommands.evaluate returns (the engine's RecipeEvaluation, engine/eval/recipeEvaluation.ts; only
+ * the fields clients read are spelled out here). `leaveOneOut` is `eval <recipe> --leave-one-out --json`;
+ * `metrics` is `eval --leave-one-out --with-evaluator <recipe> --json`.
+ */
+export interface EvaluationResult {
+  recipe: string;
+  leaveOneOut: {
+    library: { uri: string; version: number; size: number };
+    k: number;
+    lambda: number | 'auto';
+    rho?: number;
+    form?: string;
+    strategies: string[];
+    targets: { target: string; strategies: Record<string, { delta_rel_error: number; delta_cosine: number; nonzero: number } | undefined> }[];
+    summary: Record<string, LeaveOneOutSummaryRow | undefined>;
+    skipped: { target: string; reason: string }[];
+    warnings: string[];
+    stats: { total_ms: number };
+  };
+  metrics?: {
+    targets: {
+      name: string;
+      held_out?: string;
+      base?: Record<string, number>;
+      held_out_metrics?: Record<string, number>;
+      strategies: Record<string, { metrics: Record<string, number>; status: string; message?: string } | undefined>;
+    }[];
+    total_ms: number;
+  };
+  metricsNote?: string;
+  time: string;
+  total_ms: number;
+}
+
+/** The weights panel's leave-one-out section: idle, running (with progress), done, failed or cancelled. */
+export type EvaluationView =
+  | { state: 'running'; message?: string; percentage?: number }
+  | { state: 'done'; result: EvaluationResult }
+  | { state: 'failed' | 'cancelled'; message: string; result?: EvaluationResult };
+
+/** Webview → extension: run the leave-one-out evaluation of the recipe, or cancel the one running. */
+export type EvaluationViewMessage = { type: 'evaluate'; uri: string } | { type: 'cancelEvaluation'; uri: string };
+
 /** {library} for LibraryRequests.groups. */
 export interface LibraryGroupsParams {
   library: string;
@@ -258,6 +322,7 @@ export interface ServerCommandTypes {
   [ServerCommands.setLambda]: { args: [uri: string, lambda: number]; result: { applied: boolean } };
   [ServerCommands.history]: { args: [uri: string]; result: RecordedRun[] };
   [ServerCommands.addToRecipe]: { args: [uri: string, adapter: string, as: AddToRecipeAs]; result: { applied: boolean; edit: TextEdit } };
+  [ServerCommands.evaluate]: { args: [uri: string]; result: EvaluationResult };
 }
 
 /** Client commands the server puts in code lenses: their `arguments`. */
@@ -300,6 +365,8 @@ export interface ViewState {
   trusted: boolean;
   /** "Compare with HEAD": the recipe's lock now against HEAD, until the panel follows another recipe. */
   comparison?: CompareResult;
+  /** The leave-one-out evaluation of this recipe's library (and its evaluator's metrics), once run. */
+  evaluation?: EvaluationView;
 }
 
 /** Extension → weights panel. */
@@ -309,7 +376,8 @@ export type HostMessage = { type: 'state'; state: ViewState } | { type: 'empty';
 export type ViewMessage =
   | { type: 'ready' }
   | { type: 'setLambda'; uri: string; lambda: number }
-  | { type: 'compose'; uri: string };
+  | { type: 'compose'; uri: string }
+  | EvaluationViewMessage;
 
 /** Extension → library map panel. */
 export type MapHostMessage =

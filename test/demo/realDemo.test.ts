@@ -56,7 +56,7 @@ test('every strategy but manual is scored (both sparse forms at the default ρ, 
     assert.deepEqual(Object.keys(t.strategies).sort(), [...expected, 'sparse@auto'].sort(), t.target);
     assert.deepEqual(Object.keys(t.with_base_candidate).sort(), expected, t.target);
     for (const s of expected) assert.ok(fs.existsSync(path.join(dir, 'out', t.target, s, 'adapter_model.safetensors')), `${t.target}/${s}`);
-    assert.ok(!(BASE_CANDIDATE in t.strategies.avg!.weights), 'the base candidate is excluded by default');
+    assert.ok(!(BASE_CANDIDATE in t.strategies.avg.weights), 'the base candidate is excluded by default');
     // the product's own defaults: ρ = DEFAULT_RHO in each form, λ = ρ·λ* of that form
     for (const form of SPARSE_FORMS) {
       const m = t.strategies[sparseKey(form)];
@@ -86,7 +86,7 @@ test('each composite is exactly Σ wᵢΔWᵢ and its metrics equal an independe
       for (const module of ['fc1', 'fc2', 'fc3']) {
         const got = deltaOf(composite, module);
         const want = new Float64Array(got.length);
-        for (const [name, w] of Object.entries(m!.weights)) {
+        for (const [name, w] of Object.entries(m.weights)) {
           const d = deltaOf(openAdapter(path.join(dir, 'adapters', name)), module);
           for (let i = 0; i < d.length; i++) want[i] += w * d[i];
         }
@@ -96,8 +96,8 @@ test('each composite is exactly Σ wᵢΔWᵢ and its metrics equal an independe
       }
       const files = { model: path.join(dir, 'model'), data: path.join(dir, 'data', t.target, 'test_x.npy'), labels: path.join(dir, 'data', t.target, 'test_y.npy') };
       const again = await evaluateClassification({ ...files, adapter: out });
-      assert.equal(again.accuracy, m!.accuracy, `${t.target}/${strategy}`);
-      assert.ok(Math.abs(again.nll - m!.nll) < 1e-9);
+      assert.equal(again.accuracy, m.accuracy, `${t.target}/${strategy}`);
+      assert.ok(Math.abs(again.nll - m.nll) < 1e-9);
     }
     const base = await evaluateClassification({ model: path.join(dir, 'model'), data: path.join(dir, 'data', t.target, 'test_x.npy'), labels: path.join(dir, 'data', t.target, 'test_y.npy') });
     assert.equal(base.accuracy, t.base.accuracy);
@@ -110,7 +110,7 @@ test('compose runs the built-in evaluator without --allow-exec and records its m
   assert.equal(result.evaluation?.status, 'ok');
   const target = report.targets.find((t) => t.target === 'rot30')!;
   const recipeSparse = target.strategies[sparseKey(DEFAULT_SPARSE_FORM)];
-  assert.equal(result.evaluation!.metrics.accuracy, recipeSparse.accuracy);
+  assert.equal(result.evaluation.metrics.accuracy, recipeSparse.accuracy);
   const history = await readRecipeHistory(recipe);
   assert.equal(history.at(-1)?.metrics.accuracy, recipeSparse.accuracy);
   // the recipe on disk states the product's default ρ, no absolute λ
@@ -126,7 +126,7 @@ test('eval --with-evaluator reproduces the per-strategy table from the recipes',
     const mine = report.targets[i];
     assert.equal(t.base?.accuracy, mine.base.accuracy);
     assert.equal(t.held_out_metrics?.accuracy, mine.sft.accuracy);
-    for (const [s, r] of Object.entries(t.strategies)) assert.equal(r!.metrics.accuracy, mine.strategies[s === 'sparse' ? sparseKey(DEFAULT_SPARSE_FORM) : s].accuracy, `${t.name} ${s}`);
+    for (const [s, r] of Object.entries(t.strategies)) assert.equal(r.metrics.accuracy, mine.strategies[s === 'sparse' ? sparseKey(DEFAULT_SPARSE_FORM) : s].accuracy, `${t.name} ${s}`);
   }
 });
 

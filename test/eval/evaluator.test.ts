@@ -176,7 +176,7 @@ function describeCompose(): void {
     const file = recipe('evaluated', ['node', metricsScript, '{output}']);
     const result = await compose(file, { workspaceRoot: demo, allowExec: true });
     assert.equal(result.evaluation?.status, 'ok', result.evaluation?.message);
-    assert.deepEqual(result.evaluation!.metrics, { accuracy: 0.8, 'nested.loss': 1.5 });
+    assert.deepEqual(result.evaluation.metrics, { accuracy: 0.8, 'nested.loss': 1.5 });
     assert.equal(result.history?.kind, 'library');
     const runs = await readRecipeHistory(file, { workspaceRoot: demo });
     assert.equal(runs.length, 1);
@@ -187,7 +187,7 @@ function describeCompose(): void {
     assert.deepEqual(run.weights, result.weights);
     assert.equal(run.strategy, 'sparse');
     assert.equal(run.parameters.k, 5);
-    assert.equal(run.id, result.history!.id);
+    assert.equal(run.id, result.history.id);
   });
 
   test('a failing evaluator leaves the composite and lock, and is recorded without metrics', async () => {

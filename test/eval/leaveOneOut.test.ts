@@ -15,6 +15,7 @@ import { chooseLambdaRatio, clearLambdaChoices } from '../../server/src/engine/e
 import { openLibrary } from '../../server/src/engine/library/library';
 import { deltaOf } from '../../server/src/engine/lora/adapter';
 import { openAdapter } from '../../server/src/engine/lora/formats';
+import { writeZeroAdapter } from '../../server/src/engine/lora/zeroAdapter';
 import { createPlanner } from '../../server/src/engine/planner';
 import type { AdapterRecord } from '../../server/src/engine/types';
 import { main } from '../../server/src/cli/main';
@@ -202,7 +203,7 @@ test('CLI: eval --json prints targets and summary; markdown prints the tables', 
   for (const t of parsed.targets) {
     assert.equal(typeof t.target, 'string');
     assert.deepEqual(Object.keys(t.strategies).sort(), ['avg', 'convex', 'sparse']);
-    for (const s of Object.values(t.strategies) as Record<string, unknown>[]) {
+    for (const s of Object.values<Record<string, unknown>>(t.strategies)) {
       for (const key of ['residual', 'nonzero', 'delta_rel_error', 'delta_cosine']) assert.equal(typeof s[key], 'number', key);
       assert.equal(typeof s.weights, 'object');
       assert.equal(Object.keys(s.weights as object).length, 4);
@@ -241,4 +242,20 @@ test('λ = auto with an unreadable library adapter: a warning, and λ*/2', async
     clearLambdaChoices();
     await planner.dispose();
   }
+});
+
+test('a zero adapter (the base model as a candidate) is a candidate but never a scored target: its relative ΔW error is undefined', async () => {
+  const zeroDir = path.join(root, 'zero-base');
+  writeZeroAdapter(records[0].path, zeroDir, records[0].base);
+  const dim = records[0].prototype.length;
+  const centre = Array.from({ length: dim }, (_, j) => records.reduce((a, r) => a + r.prototype[j], 0) / records.length);
+  const zero: AdapterRecord = { ...records[0], name: 'zz-base-model', path: zeroDir, tags: ['base'], prototype: centre };
+  const result = await leaveOneOut([...records, zero], { strategies: ['avg', 'sparse'], lambdaCurve: true });
+  assert.ok(!result.targets.some((t) => t.target === zero.name), 'the zero adapter is not scored as a target');
+  const skip = result.skipped.find((s) => s.target === zero.name);
+  assert.ok(skip && /ΔW is zero/.test(skip.reason), JSON.stringify(result.skipped));
+  assert.ok(result.targets.some((t) => t.candidates.some((c) => c.name === zero.name)), 'it still serves as a candidate');
+  assert.equal(result.targets.length, records.length);
+  for (const t of result.targets) assert.ok(t.strategies.avg!.delta_rel_error < 5, `${t.target}: ${t.strategies.avg!.delta_rel_error}`);
+  assert.equal(result.lambda_curve!.targets, records.length);
 });

@@ -88,7 +88,7 @@ test('kill -9 at random points of library add: the library opens, lists and keep
     clearTimeout(timer);
     if (result.signal !== 'SIGKILL') assert.equal(result.status, 0, result.stderr);
     const names = await listNames(libraryDir);
-    assert.equal(new Set(names).size, names.length, `kill ${i}: duplicate rows ${names}`);
+    assert.equal(new Set(names).size, names.length, `kill ${i}: duplicate rows ${names.join(',')}`);
     for (const n of before) assert.ok(names.includes(n), `kill ${i}: lost ${n}`);
     if (names.includes(name)) added++;
   }

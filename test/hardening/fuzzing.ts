@@ -54,7 +54,7 @@ export function fuzzCase(tally: FuzzTally, i: number, file: string, codes: reado
     body();
     tally.accepted++;
   } catch (e) {
-    if (!(e instanceof ComposerError)) assert.fail(`case ${i}: ${(e as Error)?.constructor?.name} ${(e as Error)?.stack ?? e}\ninput: ${show()}`);
+    if (!(e instanceof ComposerError)) assert.fail(`case ${i}: ${(e as Error)?.constructor?.name} ${(e as Error)?.stack ?? String(e)}\ninput: ${show()}`);
     assert.ok(codes.includes(e.code), `case ${i}: code ${e.code} (${e.message}) not in ${codes.join(', ')}\ninput: ${show()}`);
     assert.ok(e.location?.file === file, `case ${i}: error not located at ${file}: ${JSON.stringify(e.location)} ${e.message}`);
     assert.ok(e.message.length > 0 && e.message.length < 2000, `case ${i}: message length ${e.message.length}`);
@@ -96,8 +96,10 @@ export function mutateBytes(r: () => number, bytes: Uint8Array): Uint8Array {
 
 /** Wraps Buffer.alloc/allocUnsafe to record the largest single allocation while `body` runs. */
 export function largestBufferAllocation(body: () => void): number {
+  /* eslint-disable @typescript-eslint/unbound-method -- both ignore `this`; kept to be put back as they were */
   const realAlloc = Buffer.alloc;
   const realUnsafe = Buffer.allocUnsafe;
+  /* eslint-enable @typescript-eslint/unbound-method */
   let largest = 0;
   const B = Buffer as unknown as { alloc: (...a: unknown[]) => Buffer; allocUnsafe: (...a: unknown[]) => Buffer };
   B.alloc = (size: unknown, ...rest: unknown[]) => {

@@ -29,7 +29,7 @@ before(() => {
 });
 
 function recipeText(changes: Record<string, string>): string {
-  const text = BASE(path.join(ws, 'recipes', 'grammar-01.compose.yaml'), 'utf8') as string;
+  const text = BASE(path.join(ws, 'recipes', 'grammar-01.compose.yaml'), 'utf8');
   let out = text;
   for (const [key, value] of Object.entries(changes)) {
     const re = new RegExp(`^${key}:.*(?:\\n[ \\t]+.*)*`, 'm'); // the key and its indented block

@@ -53,7 +53,7 @@ test('a `where` that closes its parenthesis cannot escape the base filter or the
       fs.writeFileSync(file, text);
       const outcome = await planner.plan(text, file, { workspaceRoot: ws });
       const errors = outcome.problems.filter((p) => p.severity === 'error');
-      assert.ok(errors.length > 0, `${where} was accepted: candidates ${outcome.candidates?.map((c) => c.name)}`);
+      assert.ok(errors.length > 0, `${where} was accepted: candidates ${outcome.candidates?.map((c) => c.name).join(',')}`);
       assert.ok(errors.every((p) => p.code === 'where'), JSON.stringify(errors));
       // Located inside the where string, at the `)` that closes nothing.
       const line = text.split('\n').findIndex((l) => l.includes('where:'));

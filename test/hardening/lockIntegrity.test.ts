@@ -20,8 +20,9 @@ import { describeAdapter } from '../../server/src/engine/lora/describe';
 import { mergeAdapters, readComposite } from '../../server/src/engine/lora/merge';
 import { diffPaths, formatDrift, lockDrift, type LockFile } from '../../server/src/engine/lock';
 import { cli, ensureBuilt, sameSnapshot, snapshot } from './workspace';
+import { REAL_LORAS } from '../sharedData';
 
-const REAL = '/work/shared/data/real-loras';
+const REAL = REAL_LORAS;
 const TIGRINYA = `${REAL}/peft-gpt2/tigrinya-causal-lm`; // 3.2 MB, base "gpt2"
 const DIALOGPT = `${REAL}/peft-gpt2/dialogpt-small-synthetic-gradience`; // base microsoft/DialoGPT-small, gpt2 shapes
 const DIM = 4;

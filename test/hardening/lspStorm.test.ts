@@ -111,8 +111,8 @@ test('random-edit storm: every codeLens / hover / completion is answered, memory
     }
   }
   // Back to the valid recipe: the server still plans it and offers its lenses.
-  await connection.sendNotification('textDocument/didChange', { textDocument: { uri, version: ++version }, contentChanges: [{ text: valid }] });
-  const lenses = (await withTimeout(connection.sendRequest('textDocument/codeLens', { textDocument: { uri } }), 30_000, 'final codeLens')) as unknown[] | null;
+  await connection.sendNotification('textDocument/didChange', { textDocument: { uri, version: version + 1 }, contentChanges: [{ text: valid }] });
+  const lenses = await withTimeout(connection.sendRequest<unknown[] | null>('textDocument/codeLens', { textDocument: { uri } }), 30_000, 'final codeLens');
   assert.ok(Array.isArray(lenses) && lenses.length > 0, `code lenses for the valid recipe: ${JSON.stringify(lenses)}`);
   const rssEnd = rssKb(pid);
   if (process.env.FUZZ_REPORT) console.error(`lsp storm: ${edits} edits, ${answered} requests answered, RSS ${rssStart} → peak ${rssPeak} → end ${rssEnd} kB`);

@@ -11,7 +11,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { ServerCommands } from '../../server/src/protocol';
+import { ServerCommands, type EvaluationResult } from '../../server/src/protocol';
 import { GOOD_RECIPE, buildFixture, removeFixture, type Fixture } from '../lsp/fixture';
 import { ServerClient } from '../lsp/lspClient';
 
@@ -49,16 +49,21 @@ async function withServer<T>(options: Partial<ConstructorParameters<typeof Serve
 
 const composeRequest = (client: ServerClient, file: string) =>
   client.request<{ output: string }>('workspace/executeCommand', { command: ServerCommands.compose, arguments: [pathToFileURL(file).toString()] });
+const evaluateRequest = (client: ServerClient, file: string) =>
+  client.request<EvaluationResult>('workspace/executeCommand', { command: ServerCommands.evaluate, arguments: [pathToFileURL(file).toString()] });
 
 test('default initialization options: untrusted — compose is refused, the evaluator never runs, later settings cannot grant trust', async () => {
   const marker = path.join(fixture.root, 'evaluated-default');
   const file = evaluatingRecipe('default-trust', marker);
   await withServer({}, async (client) => {
     await assert.rejects(composeRequest(client, file), /untrusted/);
+    // the leave-one-out evaluation runs the recipe's evaluator: refused the same way
+    await assert.rejects(evaluateRequest(client, file), /untrusted workspace .*trust the workspace/);
     // a workspace's settings (workspace/configuration, didChangeConfiguration) only ever take trust away
     await client.connection.sendNotification('workspace/didChangeConfiguration', { settings: { adapterCompose: { trusted: true }, trusted: true } });
     await new Promise((r) => setTimeout(r, 300));
     await assert.rejects(composeRequest(client, file), /untrusted/);
+    await assert.rejects(evaluateRequest(client, file), /untrusted/);
   });
   await withServer({ initializationOptions: { settings: { adapterCompose: { debounceMs: 20 } } } }, async (client) => {
     await assert.rejects(composeRequest(client, file), /untrusted/);
@@ -73,8 +78,14 @@ test('initializationOptions.trusted: true (what the VS Code client sends in a tr
   await withServer({ initializationOptions: { trusted: true } }, async (client) => {
     const result = await composeRequest(client, file);
     assert.ok(fs.existsSync(path.join(result.output, 'composition.json')));
+    assert.ok(fs.existsSync(marker), 'the evaluate command ran');
+    fs.rmSync(marker);
+    // trusted, the leave-one-out evaluation scores each strategy's composite with the recipe's command
+    const evaluation = await evaluateRequest(client, file);
+    const scored = Object.values(evaluation.metrics!.targets[0].strategies);
+    assert.ok(scored.length > 0 && scored.every((r) => r!.status === 'ok'), JSON.stringify(evaluation.metrics));
   });
-  assert.ok(fs.existsSync(marker), 'the evaluate command ran');
+  assert.ok(fs.existsSync(marker), 'the evaluate command ran for the evaluation too');
   // the nested form is read too
   await withServer({ initializationOptions: { settings: { adapterCompose: { trusted: true } } } }, async (client) => {
     const again = GOOD_RECIPE.replace('../out/prostate-e', '../out/trusted-nested');

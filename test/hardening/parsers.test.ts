@@ -321,7 +321,7 @@ test('adapter folders on disk: openAdapter / describeAdapter on config and tenso
       tally.accepted++;
     } catch (e) {
       const ok = e instanceof Error && e.name === 'ComposerError' && located.includes((e as { location?: { file?: string } }).location?.file ?? '');
-      assert.ok(ok, `case ${i}: ${(e as Error)?.stack ?? e}\nconfig: ${text}`);
+      assert.ok(ok, `case ${i}: ${(e as Error)?.stack ?? String(e)}\nconfig: ${text}`);
       tally.refused++;
     }
     assertNotSlow(performance.now() - t0, 1000, () => describeAdapter(dir), () => `case ${i}\nconfig: ${text}`);

@@ -15,7 +15,7 @@ import * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
 // s3rver ships no types; the few members used here are declared below.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- an untyped CommonJS package
 const S3rver = require('s3rver') as new (options: Record<string, unknown>) => S3rver;
 interface S3rver { run(): Promise<unknown>; close(): Promise<void> }
 import { encodeNpy } from '../../server/src/engine/prototype/npy';
@@ -65,7 +65,7 @@ before(async () => {
       if (inflight.get(key) === write) inflight.delete(key);
     }
   });
-  port = ((await server.run()) as unknown as { port: number }).port;
+  port = ((await server.run()) as { port: number }).port;
   env = { ADAPTER_COMPOSER_STORAGE_OPTIONS: JSON.stringify(storageOptions()) };
   fs.writeFileSync(path.join(ws, 'p.npy'), encodeNpy(Float32Array.from({ length: 16 }, (_, i) => Math.sin(i)), [16]));
 });

@@ -6,24 +6,10 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { encodeNpy } from '../../server/src/engine/prototype/npy';
-import { writeFloatTensors } from '../../server/src/engine/lora/safetensors';
-import { seededRandom } from '../../server/src/engine/random';
+import { writePeft } from '../lsp/fixture';
 import { cli, ensureBuilt, sameSnapshot, snapshot } from '../hardening/workspace';
 
 let ws = '';
-
-function writePeft(dir: string, seed: number): void {
-  const u = seededRandom(seed);
-  const r = () => u() - 0.5;
-  fs.mkdirSync(dir, { recursive: true });
-  const tensors = [];
-  for (const [name, out, inF] of [['l.0.q', 12, 10], ['l.0.v', 6, 10]] as const) {
-    tensors.push({ name: `base_model.model.${name}.lora_A.weight`, dtype: 'F32', shape: [2, inF], data: Array.from({ length: 2 * inF }, r) });
-    tensors.push({ name: `base_model.model.${name}.lora_B.weight`, dtype: 'F32', shape: [out, 2], data: Array.from({ length: out * 2 }, r) });
-  }
-  writeFloatTensors(path.join(dir, 'adapter_model.safetensors'), tensors as never);
-  fs.writeFileSync(path.join(dir, 'adapter_config.json'), JSON.stringify({ peft_type: 'LORA', r: 2, lora_alpha: 4, target_modules: ['q', 'v'], base_model_name_or_path: 'toy' }));
-}
 
 function ok(args: string[]) {
   const r = cli(args, { cwd: ws, timeoutMs: 120_000 });
@@ -34,8 +20,8 @@ function ok(args: string[]) {
 before(() => {
   ensureBuilt();
   ws = fs.mkdtempSync(path.join(os.tmpdir(), 'ac-entrywise-compose-'));
-  writePeft(path.join(ws, 'adapters', 'a'), 1);
-  writePeft(path.join(ws, 'adapters', 'b'), 2);
+  writePeft(path.join(ws, 'adapters', 'a'), 'toy', 2, 1);
+  writePeft(path.join(ws, 'adapters', 'b'), 'toy', 2, 2);
   fs.writeFileSync(path.join(ws, 'p1.npy'), encodeNpy(Float32Array.of(1, 0, 0), [3]));
   fs.writeFileSync(path.join(ws, 'p2.npy'), encodeNpy(Float32Array.of(0, 1, 0), [3]));
   fs.writeFileSync(path.join(ws, 'target.npy'), encodeNpy(Float32Array.of(0.6, 0.4, 0), [3]));

@@ -12,12 +12,13 @@ import { deltaOf } from '../../server/src/engine/lora/adapter';
 import { openAdapter } from '../../server/src/engine/lora/formats';
 import { entrywiseModule, kthLargestInPlace, type EntrywiseMethod } from '../../server/src/engine/lora/entrywiseMerge';
 import { truncateDense } from '../../server/src/engine/lora/denseTruncation';
-import { jsProducts, ortProducts } from '../../server/src/engine/lora/truncatedProduct';
+import { jsProducts, ortProducts } from '../../server/src/engine/lora/panelProducts';
 import { mergeAdapters, readComposite } from '../../server/src/engine/lora/merge';
 import { writeFloatTensors } from '../../server/src/engine/lora/safetensors';
 import { seededRandom } from '../../server/src/engine/random';
+import { REAL_LORAS } from '../sharedData';
 
-const REAL = '/work/shared/data/real-loras';
+const REAL = REAL_LORAS;
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'entrywise-'));
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 

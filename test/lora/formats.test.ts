@@ -8,8 +8,9 @@ import { deltaOf, readFactors } from '../../server/src/engine/lora/adapter';
 import { describeAdapter } from '../../server/src/engine/lora/describe';
 import { openAdapter } from '../../server/src/engine/lora/formats';
 import { SafetensorsFile, writeFloatTensors } from '../../server/src/engine/lora/safetensors';
+import { REAL_LORAS } from '../sharedData';
 
-const REAL = '/work/shared/data/real-loras';
+const REAL = REAL_LORAS;
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lora-fmt-'));
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
@@ -64,7 +65,7 @@ test('every real adapter folder is either read or refused with its reason', () =
       assert.equal(e.code, 'unsupported-adapter', rel);
       assert.match(e.message, want.refused, rel);
       assert.ok(e.hint && e.hint.length > 20, `${rel}: a refusal says what to do`);
-      if (/pickled/.test(e.message)) assert.match(e.hint!, /safetensors/);
+      if (/pickled/.test(e.message)) assert.match(e.hint, /safetensors/);
       continue;
     }
     const d = describeAdapter(folder);

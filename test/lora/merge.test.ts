@@ -7,13 +7,15 @@ import { ComposerError } from '../../server/src/engine/errors';
 import { createMatMulEngine } from '../../server/src/engine/onnx/matmul';
 import { deltaOf } from '../../server/src/engine/lora/adapter';
 import { openAdapter } from '../../server/src/engine/lora/formats';
-import { jsProducts, ortProducts, truncatedProduct } from '../../server/src/engine/lora/truncatedProduct';
+import { jsProducts, ortProducts } from '../../server/src/engine/lora/panelProducts';
+import { truncatedProduct } from '../../server/src/engine/lora/truncatedProduct';
 import { mergeAdapters, readComposite } from '../../server/src/engine/lora/merge';
 import { SafetensorsFile, writeFloatTensors } from '../../server/src/engine/lora/safetensors';
 import { seededRandom } from '../../server/src/engine/random';
 import { peftDense } from './peftReference';
+import { REAL_LORAS } from '../sharedData';
 
-const REAL = '/work/shared/data/real-loras';
+const REAL = REAL_LORAS;
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lora-merge-'));
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
@@ -233,7 +235,7 @@ function writePeft(dir: string, modules: Record<string, { out: number; in: numbe
     tensors.push({ name: `base_model.model.${name}.lora_A.weight`, dtype, shape: [m.r, m.in], data: Array.from({ length: m.r * m.in }, r) });
     tensors.push({ name: `base_model.model.${name}.lora_B.weight`, dtype, shape: [m.out, m.r], data: Array.from({ length: m.out * m.r }, r) });
   }
-  writeFloatTensors(path.join(dir, 'adapter_model.safetensors'), tensors as never);
+  writeFloatTensors(path.join(dir, 'adapter_model.safetensors'), tensors);
   const rankPattern: Record<string, number> = {};
   for (const [name, m] of Object.entries(modules)) if (m.r !== rank) rankPattern[name] = m.r;
   fs.writeFileSync(path.join(dir, 'adapter_config.json'), JSON.stringify({ peft_type: 'LORA', r: rank, lora_alpha: alpha, rank_pattern: rankPattern, target_modules: ['q', 'v'], base_model_name_or_path: 'toy' }));

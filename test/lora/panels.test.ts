@@ -11,7 +11,9 @@ import * as path from 'node:path';
 import { createHash } from 'node:crypto';
 import { ComposerError } from '../../server/src/engine/errors';
 import { decodeInto, decodeToFloat64, encodeFromFloat32, encodeFromFloat64, encodeScaled, numberToBf16Bits, numberToF16Bits, type FloatDType } from '../../server/src/engine/lora/dtypes';
-import { jsProducts, symmetricEigen, truncatedProduct } from '../../server/src/engine/lora/truncatedProduct';
+import { householderQlEigen } from '../../server/src/engine/linalg/eigen';
+import { jsProducts } from '../../server/src/engine/lora/panelProducts';
+import { truncatedProduct } from '../../server/src/engine/lora/truncatedProduct';
 import { mergeAdapters } from '../../server/src/engine/lora/merge';
 import { SafetensorsFile, writeFloatTensors } from '../../server/src/engine/lora/safetensors';
 import { seededRandom } from '../../server/src/engine/random';
@@ -128,7 +130,7 @@ test('encodeFromFloat32 agrees with the scalar round-to-nearest-even encoders (t
   assert.deepEqual(new Uint32Array(f32.buffer, f32.byteOffset, values.length), u);
 });
 
-test('symmetricEigen: A·v = λ·v, orthonormal vectors, descending values summing to the trace (random, repeated, zero, rank-deficient)', () => {
+test('householderQlEigen: A·v = λ·v, orthonormal vectors, descending values summing to the trace (random, repeated, zero, rank-deficient)', () => {
   const r = rng(9);
   const gram = (rows: number, cols: number, rowOf: (i: number) => number) => {
     const x = Float64Array.from({ length: rows * cols }, r);
@@ -151,7 +153,7 @@ test('symmetricEigen: A·v = λ·v, orthonormal vectors, descending values summi
     ['1×1', new Float64Array([4]), 1],
   ];
   for (const [name, m, n] of cases) {
-    const { values, vectors } = symmetricEigen(m, n);
+    const { values, vectors } = householderQlEigen(m, n, 'descending');
     let scale = 1e-300, trace = 0;
     for (let i = 0; i < n; i++) {
       trace += m[i * n + i];
@@ -261,7 +263,7 @@ test('bf16 svd merge (float32 output products through ONNX Runtime) equals the d
       }
       const gram = new Float64Array(n * n);
       for (let i = 0; i < m; i++) for (let x = 0; x < n; x++) for (let y = 0; y < n; y++) gram[x * n + y] += delta[i * n + x] * delta[i * n + y];
-      const { values, vectors } = symmetricEigen(gram, n);
+      const { values, vectors } = householderQlEigen(gram, n, 'descending');
       const best = new Float64Array(m * n);
       for (let q = 0; q < rank; q++) {
         for (let i = 0; i < m; i++) {

@@ -3,9 +3,10 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { SafetensorsFile, writeFloatTensors } from '../../server/src/engine/lora/safetensors';
+import { writeFloatTensors } from '../../server/src/engine/lora/safetensors';
 import { seededRandom } from '../../server/src/engine/random';
-import { mergeAdapters, predictTruncation } from '../../server/src/engine/lora/merge';
+import { mergeAdapters } from '../../server/src/engine/lora/merge';
+import { predictTruncation } from '../../server/src/engine/lora/truncationPrediction';
 import { peftDense } from './peftReference';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lora-predict-'));

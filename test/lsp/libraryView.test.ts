@@ -63,7 +63,7 @@ describe('library view requests', () => {
 
   it('pages adapters of one base lazily: pages join to the base, no row twice, facts from the adapters', async () => {
     const names: string[] = [];
-    let total = -1;
+    let total: number;
     for (let offset = 0; ; offset += 2) {
       const page = await client.request<LibraryPage>(LibraryRequests.page, { library: fixture.library, base: BASE, offset, limit: 2 });
       total = page.total;

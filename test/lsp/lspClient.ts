@@ -114,7 +114,7 @@ export class ServerClient {
   }
 
   request<R = unknown>(method: string, params: unknown): Promise<R> {
-    return this.connection.sendRequest(method, params) as Promise<R>;
+    return this.connection.sendRequest<R>(method, params);
   }
 
   /** Waits for a notification matching `predicate` that arrives after `since` (an index into notifications). */

@@ -6,13 +6,15 @@
  */
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { CancellationTokenSource } from 'vscode-jsonrpc/node';
 import { parse as parseYaml } from 'yaml';
 import { ClientCommands, CompareRequest, PlanNotification, ServerCommands, StatusNotification } from '../../server/src/protocol';
-import type { PlanParams, StatusParams } from '../../server/src/protocol';
+import type { EvaluationResult, PlanParams, StatusParams } from '../../server/src/protocol';
+import { evaluateLibrary } from '../../server/src/engine/eval/evaluateLibrary';
 import type { PlanJson } from '../../server/src/engine/types';
 import { shortNumber } from '../../server/src/service/numberText';
 import { ADAPTERS, GOOD_RECIPE, TARGET, buildFixture, removeFixture } from './fixture';
@@ -188,7 +190,7 @@ describe('features', () => {
     const stale = await lensTitles();
     const n = published.diagnostics.length;
     assert.equal(stale[0], `⚠ stale: ${n} problem${n === 1 ? '' : 's'}, showing the last plan`);
-    assert.ok(stale.includes(selected!), `the last plan is kept: ${JSON.stringify(stale)}`);
+    assert.ok(stale.includes(selected), `the last plan is kept: ${JSON.stringify(stale)}`);
     assert.ok(!stale.includes('▶ Compose'), 'no Compose on a stale plan');
     // Parses again: fresh lenses, no stale mark.
     const back = client.change(uri, text);
@@ -355,6 +357,51 @@ describe('commands', () => {
     assert.equal(status.state, 'idle');
   });
 
+  /** The server's evaluation scratch folders (ac-eval-*) in the temporary directory. */
+  const scratchFolders = () => fs.readdirSync(os.tmpdir()).filter((n) => n.startsWith('ac-eval-')).sort();
+
+  it('runs the leave-one-out evaluation of the recipe\'s library in the worker, with progress, as the CLI does', async () => {
+    const before = scratchFolders();
+    const since = client.notifications.length;
+    const result = await client.request<EvaluationResult>('workspace/executeCommand', { command: ServerCommands.evaluate, arguments: [goodUri] });
+    // The CLI's function on the recipe's library with the recipe's k and λ (eval <recipe> --leave-one-out).
+    const expected = await evaluateLibrary(fixture.library, { k: 4, lambda: 0.05, base: parseYaml(GOOD_RECIPE).base });
+    assert.equal(result.leaveOneOut.k, 4);
+    assert.equal(result.leaveOneOut.lambda, 0.05);
+    assert.deepEqual(result.leaveOneOut.strategies, expected.strategies);
+    assert.deepEqual(result.leaveOneOut.targets.map((t) => t.target), expected.targets.map((t) => t.target));
+    for (const s of expected.strategies) {
+      const got = result.leaveOneOut.summary[s]!;
+      const want = expected.summary[s]!;
+      assert.ok(Math.abs(got.mean_delta_rel_error - want.mean_delta_rel_error) <= 1e-12 * Math.max(1, want.mean_delta_rel_error), `${s}: ${got.mean_delta_rel_error} vs ${want.mean_delta_rel_error}`);
+      assert.equal(got.wins, want.wins, s);
+    }
+    assert.equal(result.metrics, undefined, 'no evaluate: block, no task metrics');
+    assert.match(result.metricsNote ?? '', /no `evaluate:` block/);
+    const progress = client.notifications.slice(since).filter((n) => n.method === '$/progress').map((n) => (n.params as { value: { kind: string; title?: string } }).value);
+    assert.equal(progress[0].kind, 'begin');
+    assert.match(progress[0].title ?? '', /Leave-one-out evaluation of prostate-e\.compose\.yaml/);
+    assert.equal(progress[progress.length - 1].kind, 'end');
+    assert.deepEqual(scratchFolders(), before, 'the scratch folder is removed');
+  });
+
+  it('cancels a running evaluation: the worker stops, nothing is left behind, and it runs again', async () => {
+    const before = scratchFolders();
+    const source = new CancellationTokenSource();
+    const pending = client.connection.sendRequest('workspace/executeCommand', { command: ServerCommands.evaluate, arguments: [goodUri] }, source.token);
+    setTimeout(() => source.cancel(), 50);
+    const error = await pending.then(
+      () => undefined,
+      (e: { code?: number; message: string }) => e,
+    );
+    assert.ok(error, 'the evaluation was cancelled before it finished');
+    assert.equal(error.code, -32800);
+    assert.match(error.message, /Evaluation cancelled/);
+    assert.deepEqual(scratchFolders(), before, 'no scratch folder left');
+    const again = await client.request<EvaluationResult>('workspace/executeCommand', { command: ServerCommands.evaluate, arguments: [goodUri] });
+    assert.ok(again.leaveOneOut.targets.length > 0, 'the next evaluation runs to the end');
+  });
+
   it('turns a compose failure into a readable error without a stack', async () => {
     const { uri } = await openAndWait('broken.compose.yaml', GOOD_RECIPE.replace('target.proto.npy', 'nope.npy'));
     fs.writeFileSync(path.join(fixture.recipes, 'broken.compose.yaml'), GOOD_RECIPE.replace('target.proto.npy', 'nope.npy'));
@@ -393,7 +440,7 @@ describe('re-validation', () => {
     } finally {
       library.close();
     }
-    const plan = await client.waitFor<PlanParams>(PlanNotification, (p) => p.uri === goodUri && (p.plan as PlanJson | null)?.library?.size === 8, 20000, since);
+    const plan = await client.waitFor<PlanParams>(PlanNotification, (p) => p.uri === goodUri && p.plan?.library?.size === 8, 20000, since);
     assert.equal((plan.plan as PlanJson).candidates[0].name, 'prostate-g', 'the new, nearest adapter is retrieved');
     const status = await client.waitFor<StatusParams>(StatusNotification, (s) => s.librarySize === 8, 5000, since);
     assert.equal(status.encoder, '4-d features');

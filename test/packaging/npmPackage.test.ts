@@ -28,7 +28,7 @@ function lspInitialize(cli: string, cwd: string): Promise<{ result?: { serverInf
     const server = spawn(cli, ['lsp', '--stdio'], { cwd, env: userEnv() });
     let out = Buffer.alloc(0);
     let err = '';
-    const timer = setTimeout(() => { server.kill(); reject(new Error(`no answer to initialize:\n${out}\n${err}`)); }, 60_000);
+    const timer = setTimeout(() => { server.kill(); reject(new Error(`no answer to initialize:\n${out.toString('utf8')}\n${err}`)); }, 60_000);
     server.stderr.on('data', (d) => { err += d; });
     server.stdout.on('data', (d: Buffer) => {
       out = Buffer.concat([out, d]);

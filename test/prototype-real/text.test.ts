@@ -167,7 +167,7 @@ test('target.text with a library whose encoder reads feature rows is a recipe er
     const error = outcome.problems.find((p) => p.severity === 'error');
     assert.equal(error?.code, 'text-target');
     assert.deepEqual(error?.path, ['target', 'text']);
-    assert.match(error!.message, /needs an encoder with a text input; this library's encoder takes feature vectors/);
+    assert.match(error.message, /needs an encoder with a text input; this library's encoder takes feature vectors/);
     assert.equal(outcome.plan, undefined);
   } finally {
     await planner.dispose();

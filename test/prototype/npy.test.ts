@@ -4,7 +4,8 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { encodeNpy, halfToFloat, parseNpy, readNpy, readNpyHeader, readNpyRows, writeNpy } from '../../server/src/engine/prototype/npy';
+import { f16BitsToNumber as halfToFloat } from '../../server/src/engine/lora/dtypes';
+import { encodeNpy, parseNpy, readNpy, readNpyHeader, readNpyRows, writeNpy } from '../../server/src/engine/prototype/npy';
 import { ComposerError } from '../../server/src/engine/errors';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ac-npy-'));

@@ -111,8 +111,8 @@ describe('review: diff against a git revision, CI formats, lock textconv (docs/r
     assert.deepEqual(table(md, 'adapter'), expectedRows(oldLock, newLock));
     const fields = table(md, 'field');
     assert.ok(fields.includes('| strategy | sparse | convex |'), md);
-    assert.ok(fields.includes(`| parameters.k | ${oldLock.parameters.k} | ${newLock.parameters.k} |`), md);
-    assert.ok(fields.includes(`| parameters.lambda | ${oldLock.parameters.lambda} | – |`), md);
+    assert.ok(fields.includes(`| parameters.k | ${String(oldLock.parameters.k)} | ${String(newLock.parameters.k)} |`), md);
+    assert.ok(fields.includes(`| parameters.lambda | ${String(oldLock.parameters.lambda)} | – |`), md);
     const added = [...new Set(newLock.candidates.map((c) => c.name))].filter((n) => !oldLock.candidates.some((c) => c.name === n));
     assert.ok(added.length > 0);
     assert.ok(md.includes(`**added** ${added.map((n) => `\`${n}\``).join(', ')}`), md);

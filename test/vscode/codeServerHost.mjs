@@ -32,7 +32,7 @@ const profile = makeProfile(trust ? { 'security.workspace.trust.enabled': true, 
   'security.workspace.trust.emptyWindow': false } : {});
 let server;
 let browser;
-let exitCode = 1;
+let exitCode;
 try {
   server = await startCodeServer(profile, workspace, { trust });
   log(`code-server on ${server.port}`);

@@ -28,7 +28,7 @@ flag: true
 `;
 
 async function tokenize(): Promise<{ text: string; scopes: string[] }[][]> {
-  /* eslint-disable @typescript-eslint/no-require-imports */
+  /* eslint-disable @typescript-eslint/no-require-imports -- VS Code's own copies, found at run time */
   const textmate = require(join(vscodeModules, 'vscode-textmate'));
   const oniguruma = require(join(vscodeModules, 'vscode-oniguruma'));
   const wasm = readFileSync(join(vscodeModules, 'vscode-oniguruma/release/onig.wasm'));

@@ -22,6 +22,9 @@ const skip = existsSync(CHROMIUM) ? false : `no Chromium at ${CHROMIUM} (scripts
 // Pure blue for positive candidates, pure red for negative ones: found again in the pixels.
 const THEME_CSS = `body { --vscode-charts-blue: #0000ff; --vscode-charts-red: #ff0000; --vscode-foreground: #d4d4d4;
   --vscode-editor-background: #1e1e1e; --vscode-font-family: sans-serif; --vscode-font-size: 13px; background: #1e1e1e; }`;
+/** The page's window once HOST_SHIM has run. */
+type ShimWindow = Window & { __posted?: MapViewMessage[]; __violations?: string[] };
+
 const HOST_SHIM = `window.__posted = []; let saved;
 window.acquireVsCodeApi = () => ({ postMessage: (m) => window.__posted.push(m), getState: () => saved, setState: (s) => { saved = s; } });
 window.__violations = []; document.addEventListener('securitypolicyviolation', (e) => window.__violations.push(e.violatedDirective + ' ' + e.blockedURI));`;
@@ -123,9 +126,9 @@ test('the helpers: radius grows with |weight|, the summary says variance and sam
 
 test('draws the map within the CSP; a click on a candidate posts toggle-exclude', { skip }, async () => {
   await page.goto(`${origin}/`);
-  await page.waitForFunction(() => (window as any).__posted?.some((m: MapViewMessage) => m.type === 'ready'));
+  await page.waitForFunction(() => (window as ShimWindow).__posted?.some((m: MapViewMessage) => m.type === 'ready'));
   const map = mapFixture();
-  await page.evaluate((m) => window.postMessage({ type: 'map', uri: 'file:///w/r.compose.yaml', fileName: 'r.compose.yaml', map: m }, '*'), map as any);
+  await page.evaluate((m) => window.postMessage({ type: 'map', uri: 'file:///w/r.compose.yaml', fileName: 'r.compose.yaml', map: m }, '*'), map);
   await page.waitForSelector('#library-map');
   // Drawn once the responsive chart has its size (not on a fixed delay: the machine may be busy).
   await page.waitForFunction(() => {
@@ -155,10 +158,10 @@ test('draws the map within the CSP; a click on a candidate posts toggle-exclude'
   const cx = dot.reduce((s, p) => s + p.x, 0) / dot.length;
   const cy = dot.reduce((s, p) => s + p.y, 0) / dot.length;
   await page.mouse.click(cx, cy);
-  await page.waitForFunction(() => (window as any).__posted.some((m: MapViewMessage) => m.type === 'toggleExclude'), null, { timeout: 5000 }).catch(() => undefined);
-  const posted = await page.evaluate(() => (window as any).__posted as MapViewMessage[]);
+  await page.waitForFunction(() => (window as ShimWindow).__posted?.some((m: MapViewMessage) => m.type === 'toggleExclude'), null, { timeout: 5000 }).catch(() => undefined);
+  const posted = await page.evaluate(() => (window as ShimWindow).__posted ?? []);
   assert.deepEqual(posted.filter((m) => m.type === 'toggleExclude'), [{ type: 'toggleExclude', uri: 'file:///w/r.compose.yaml', name: 'cand-pos' }]);
-  assert.deepEqual(await page.evaluate(() => (window as any).__violations), []);
+  assert.deepEqual(await page.evaluate(() => (window as ShimWindow).__violations), []);
   // (the test's own getImageData readbacks draw a performance warning; nothing else may be logged)
   assert.deepEqual(consoleErrors.filter((e) => !/willReadFrequently/.test(e)), []);
 });

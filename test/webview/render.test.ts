@@ -12,7 +12,7 @@ import * as esbuild from 'esbuild';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { weightsAt } from '../../webview/src/lambdaPath';
 import type { ViewMessage, ViewState } from '../../server/src/protocol';
-import { planFixture, stateFixture } from './planFixture';
+import { evaluationFixture, planFixture, stateFixture } from './planFixture';
 
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const artifacts = join(__dirname, '../../.test-artifacts');
@@ -24,6 +24,9 @@ const THEME_CSS = `body { --vscode-charts-purple: #00ff00; --vscode-foreground: 
 body.vscode-light { --vscode-foreground: #333333; --vscode-editor-background: #ffffff; background: #ffffff; }`;
 
 // acquireVsCodeApi as VS Code injects it; messages posted by the panel are recorded for the test.
+/** The page's window once HOST_SHIM has run. */
+type ShimWindow = Window & { __posted?: ViewMessage[]; __violations?: string[] };
+
 const HOST_SHIM = `window.__posted = []; let saved;
 window.acquireVsCodeApi = () => ({ postMessage: (m) => window.__posted.push(m), getState: () => saved, setState: (s) => { saved = s; } });
 window.__violations = []; document.addEventListener('securitypolicyviolation', (e) => window.__violations.push(e.violatedDirective + ' ' + e.blockedURI));`;
@@ -93,11 +96,11 @@ after(async () => {
 
 async function open(theme: 'dark' | 'light' = 'dark') {
   await page.goto(`${origin}/?theme=${theme}`);
-  await page.waitForFunction(() => (window as any).__posted?.some((m: ViewMessage) => m.type === 'ready'));
+  await page.waitForFunction(() => (window as ShimWindow).__posted?.some((m: ViewMessage) => m.type === 'ready'));
 }
 
 async function show(state: ViewState) {
-  await page.evaluate((s) => window.postMessage({ type: 'state', state: s }, '*'), state as any);
+  await page.evaluate((s) => window.postMessage({ type: 'state', state: s }, '*'), state);
   await page.waitForSelector('#weights-chart');
 }
 
@@ -115,7 +118,7 @@ function inked(id: string, rgb?: [number, number, number]) {
   }, { id, rgb });
 }
 
-const posted = () => page.evaluate(() => (window as any).__posted as ViewMessage[]);
+const posted = () => page.evaluate(() => (window as ShimWindow).__posted ?? []);
 const hiddenRows = (id: string) => page.$$eval(`#${id} table.visually-hidden tbody tr`, (rows) => rows.map((r) => Array.from(r.children).map((c) => c.textContent)));
 
 test('draws all four charts with their accessible tables, within the CSP', { skip }, async () => {
@@ -138,7 +141,7 @@ test('draws all four charts with their accessible tables, within the CSP', { ski
   const runRows = await page.$$eval('#runs-table vscode-table-row', (r) => r.length);
   assert.equal(runRows, state.history.length);
   assert.match(await page.textContent('#lambda-path') ?? '', /λ/);
-  assert.deepEqual(await page.evaluate(() => (window as any).__violations), []);
+  assert.deepEqual(await page.evaluate(() => (window as ShimWindow).__violations), []);
   assert.deepEqual(consoleErrors, []);
   await page.screenshot({ path: join(artifacts, 'webview-dark.png'), fullPage: true });
 });
@@ -220,14 +223,14 @@ test('clicking the λ-path chart chooses that λ', { skip }, async () => {
   await show(state);
   // Under load the chart may still be laying out: wait for a sized canvas, then for the message.
   await page.waitForFunction(() => {
-    const c = document.querySelector('#lambda-chart canvas, canvas#lambda-chart') as HTMLCanvasElement | null;
+    const c = document.querySelector<HTMLCanvasElement>('#lambda-chart canvas, canvas#lambda-chart');
     return !!c && c.width > 0 && c.height > 0;
   }, undefined, { timeout: 10_000 }).catch(() => undefined);
   const box = (await page.locator('#lambda-chart').boundingBox())!;
   await page.mouse.click(box.x + box.width * 0.8, box.y + box.height * 0.4);
   let sets: Extract<ViewMessage, { type: 'setLambda' }>[] = [];
   for (let i = 0; i < 50 && sets.length === 0; i++) {
-    sets = (await posted()).filter((m) => m.type === 'setLambda') as Extract<ViewMessage, { type: 'setLambda' }>[];
+    sets = (await posted()).filter((m): m is Extract<ViewMessage, { type: 'setLambda' }> => m.type === 'setLambda');
     if (sets.length === 0) await new Promise((r) => setTimeout(r, 100));
   }
   assert.equal(sets.length, 1);
@@ -247,7 +250,7 @@ test('shows errors, untrusted mode and an empty history', { skip }, async () => 
   await page.evaluate(() => window.postMessage({ type: 'state', state: { uri: 'u', fileName: 'x.compose.yaml', plan: null, error: 'no library', history: [], trusted: true } }, '*'));
   await page.waitForSelector('[role=alert]');
   assert.equal(await page.$('canvas'), null, 'no charts without a plan');
-  assert.deepEqual(await page.evaluate(() => (window as any).__violations), []);
+  assert.deepEqual(await page.evaluate(() => (window as ShimWindow).__violations), []);
   assert.deepEqual(consoleErrors, []);
 });
 
@@ -273,7 +276,7 @@ test('Compare with HEAD: old / new / Δ rows with bars, within the CSP', { skip 
   const widths = await page.$$eval('#comparison-table .delta-bar', (bars) => bars.map((b) => parseFloat((b as HTMLElement).style.width)));
   assert.deepEqual(widths, [50, 25]);
   assert.match((await page.textContent('#comparison')) ?? '', /strategy.*sparse.*convex/s);
-  assert.deepEqual(await page.evaluate(() => (window as any).__violations), []);
+  assert.deepEqual(await page.evaluate(() => (window as ShimWindow).__violations), []);
   assert.deepEqual(consoleErrors, []);
 });
 
@@ -316,4 +319,90 @@ test('the runs table names what differs between runs, a short time, and marks th
   assert.deepEqual(rows[0].slice(0, 3), ['#1 ρ=0.25', '01-02 10:00', '0.25']);
   assert.deepEqual(rows[1].slice(0, 3), ['#2 ρ=0.5 ● current lock', '01-02 11:05', '0.5']);
   assert.equal(await page.$$eval('#runs-table vscode-table-row[data-current]', (r) => r.length), 1);
+});
+
+/** The visible readout table `id`: rows of cell texts. */
+const tableRows = (id: string) => page.$$eval(`#${id} tbody tr`, (rows) => rows.map((r) => Array.from(r.children).map((c) => c.textContent ?? '')));
+const fmt = (x: number) => String(Number(x.toPrecision(4)));
+
+test('the leave-one-out section runs, shows progress, cancels, and charts the result per strategy', { skip }, async () => {
+  await open();
+  const state = stateFixture();
+  await show(state);
+  assert.match((await page.textContent('#leave-one-out-caption')) ?? '', /held out .* \(lower is better; colour = strategy\)/);
+  await page.click('#loo-run');
+  assert.deepEqual((await posted()).filter((m) => m.type === 'evaluate'), [{ type: 'evaluate', uri: state.uri }]);
+
+  // Running: the progress bar and message the server reports, and a Cancel button that posts the cancel.
+  await show(stateFixture({ evaluation: { state: 'running', message: 'leave-one-out: delta inner products: module 2/5', percentage: 40 } }));
+  assert.equal(await page.$eval('#loo-progress', (p) => (p as HTMLProgressElement).value), 40);
+  assert.match((await page.textContent('#loo-status')) ?? '', /40 % · leave-one-out: delta inner products: module 2\/5/);
+  assert.equal(await page.$('#loo-run'), null, 'no second run while one is running');
+  await page.click('#loo-cancel');
+  assert.deepEqual((await posted()).filter((m) => m.type === 'cancelEvaluation'), [{ type: 'cancelEvaluation', uri: state.uri }]);
+
+  // Done: one bar per strategy in its strategy colour, the numbers in a table, the evaluator's metrics per strategy.
+  const result = evaluationFixture();
+  await show(stateFixture({ evaluation: { state: 'done', result } }));
+  await page.waitForSelector('#loo-chart');
+  const { ink, total } = await inked('loo-chart');
+  assert.ok(ink > total * 0.01, `loo-chart has ink (${ink} of ${total})`);
+  const sparsePixels = await inked('loo-chart', [0, 255, 0]);
+  assert.ok(sparsePixels.match > 50, `the sparse bar is drawn in the theme's sparse colour (${sparsePixels.match} pixels)`);
+  assert.equal(await page.getAttribute('#loo-chart', 'tabindex'), '0');
+  assert.match((await page.getAttribute('#loo-chart', 'aria-label')) ?? '', /Bar chart: mean relative ΔW error .* 6 strategies; lowest: avg/);
+  const rows = await tableRows('loo-table');
+  assert.deepEqual(rows.map((r) => r[0]), result.leaveOneOut.strategies);
+  for (const r of rows) {
+    const s = result.leaveOneOut.summary[r[0]]!;
+    assert.deepEqual(r.slice(1), [fmt(s.mean_delta_rel_error), fmt(s.median_delta_rel_error), fmt(s.mean_delta_cosine), `${s.wins} of 3`, fmt(s.mean_nonzero)]);
+  }
+  assert.match((await page.textContent('#loo-facts')) ?? '', /3 held-out adapters of a library of 3 \(v2\) · k = 2 · ρ = 0.5 · 1.4 s · run 01-02 12:30 UTC/);
+  for (const metric of ['accuracy', 'nll']) {
+    const id = `strategy-metric-${metric}-chart`;
+    const drawn = await inked(id);
+    assert.ok(drawn.ink > drawn.total * 0.01, `${id} has ink`);
+    assert.equal(await page.getAttribute(`#${id}`, 'tabindex'), '0');
+  }
+  const metricRows = await tableRows('strategy-metrics-table');
+  const target = result.metrics!.targets[0];
+  assert.deepEqual(metricRows[0], ['base model', fmt(target.base!.accuracy), fmt(target.base!.nll)]);
+  assert.deepEqual(metricRows[1], ['held-out (t1)', fmt(target.held_out_metrics!.accuracy), fmt(target.held_out_metrics!.nll)]);
+  assert.deepEqual(metricRows.slice(2).map((r) => r[0]), result.leaveOneOut.strategies);
+  for (const r of metricRows.slice(2)) assert.equal(r[1], fmt(target.strategies[r[0]]!.metrics.accuracy));
+  assert.equal(await page.textContent('#loo-run'), 'Run again');
+
+  // Cancelled after a result: the result stays, and the panel says the run was cancelled.
+  await show(stateFixture({ evaluation: { state: 'cancelled', message: 'Cancelled: nothing was kept.', result } }));
+  assert.match((await page.textContent('#loo-cancelled')) ?? '', /Cancelled/);
+  assert.equal((await tableRows('loo-table')).length, 6);
+
+  assert.deepEqual(await page.evaluate(() => (window as unknown as { __violations: string[] }).__violations), []);
+  // (Chromium's hint about this test's own repeated getImageData readbacks is not the panel's.)
+  assert.deepEqual(consoleErrors.filter((e) => !e.includes('willReadFrequently')), []);
+  await page.screenshot({ path: join(artifacts, 'webview-leave-one-out.png'), fullPage: true });
+});
+
+test('without an evaluator the section says how to get task metrics; untrusted, it cannot be run', { skip }, async () => {
+  await open();
+  const { metrics: _metrics, ...bare } = evaluationFixture();
+  await show(stateFixture({ evaluation: { state: 'done', result: { ...bare, metricsNote: 'The recipe has no `evaluate:` block: add one.' } } }));
+  assert.match((await page.textContent('#strategy-metrics-note')) ?? '', /no `evaluate:` block/);
+  assert.equal(await page.$('#strategy-metrics-table'), null);
+  await show(stateFixture({ trusted: false }));
+  assert.equal(await page.getAttribute('#loo-run', 'disabled'), '');
+  assert.match((await page.getAttribute('#loo-run', 'title')) ?? '', /untrusted/);
+});
+
+test('Tab reaches the leave-one-out charts', { skip }, async () => {
+  await open();
+  await show(stateFixture({ evaluation: { state: 'done', result: evaluationFixture() } }));
+  const reached: string[] = [];
+  await page.focus('#compose');
+  for (let i = 0; i < 40; i++) {
+    await page.keyboard.press('Tab');
+    const id = await page.evaluate(() => document.activeElement?.id ?? '');
+    if (id && !reached.includes(id)) reached.push(id);
+  }
+  for (const id of ['loo-run', 'loo-chart', 'strategy-metric-accuracy-chart', 'strategy-metric-nll-chart']) assert.ok(reached.includes(id), `Tab reaches ${id} (reached ${reached.join(', ')})`);
 });

@@ -34,3 +34,14 @@ test('strategies at the same number of non-zero weights are set side by side, th
   assert.ok(tied.every((x) => Math.abs(x - 5) <= 0.15 + 1e-12), `${tied} stay near 5`);
   assert.ok(Math.abs(tied.reduce((s, x) => s + x, 0) / 4 - 5) < 1e-12, 'centred on 5');
 });
+
+test('each run\'s points are filled with its strategy colour (colour = strategy in every chart)', () => {
+  const coloured = { ...theme, strategy: { sparse: '#aa00aa', convex: '#00aa00' } } as unknown as ChartTheme;
+  const config = metricsChartConfig(history, coloured);
+  for (const d of config.data.datasets) assert.deepEqual(d.pointBackgroundColor, history.map((run) => (coloured.strategy as Record<string, string>)[run.strategy]));
+});
+
+test('the evaluator\'s sample count stays in the table, off the chart\'s axes', () => {
+  const counted = history.map((run) => ({ ...run, metrics: { ...run.metrics, samples: 600 } }));
+  assert.deepEqual(metricsChartConfig(counted, theme).data.datasets.map((d) => d.label), ['accuracy', 'nll']);
+});

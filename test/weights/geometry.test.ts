@@ -74,7 +74,7 @@ test('plan --json carries the target norm and the candidates\' pairwise distance
   // The target norm: a recipe whose target is a float64 prototype file we wrote.
   const target = Float64Array.from(prototypes[0], (x, i) => x + 0.25 * Math.cos(i + 1));
   writeNpy(path.join(demo, 'recipes', 't.npy'), target);
-  const text0 = fs.readFileSync(path.join(demo, recipe), 'utf8').replace(/target:\n  samples: .*\n/, 'target:\n  prototype: t.npy\n');
+  const text0 = fs.readFileSync(path.join(demo, recipe), 'utf8').replace(/target:\n {2}samples: .*\n/, 'target:\n  prototype: t.npy\n');
   fs.writeFileSync(path.join(demo, 'recipes', 'norm.compose.yaml'), text0);
   const normed = await cli(['plan', path.join('recipes', 'norm.compose.yaml'), '--json']);
   assert.equal(normed.code, 0, normed.err);
@@ -98,7 +98,7 @@ test('plan --json carries the target norm and the candidates\' pairwise distance
 });
 
 test('a recipe whose strategy is not sparse shows sparse with the parameters it was computed with (ρ, λ), and sim with τ', async () => {
-  const text = fs.readFileSync(path.join(demo, 'recipes', 'grammar-02.compose.yaml'), 'utf8').replace('strategy: sparse', 'strategy: lin').replace(/\n  rho: .*\n/, '\n');
+  const text = fs.readFileSync(path.join(demo, 'recipes', 'grammar-02.compose.yaml'), 'utf8').replace('strategy: sparse', 'strategy: lin').replace(/\n {2}rho: .*\n/, '\n');
   fs.writeFileSync(path.join(demo, 'recipes', 'lin.compose.yaml'), text);
   const json = await cli(['plan', path.join('recipes', 'lin.compose.yaml'), '--json']);
   assert.equal(json.code, 0, json.err);

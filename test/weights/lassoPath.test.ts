@@ -85,7 +85,10 @@ function problems(): { p: Problem; kind: string }[] {
       offset: kind === 'offset' ? 10 : kind === 'positive-lin' ? 3 : 0,
     });
     if (kind === 'collinear' && k > 1) p.prototypes[k - 1] = p.prototypes[0].map((x) => x * (1 + 1e-3) + 1e-3 * gaussian(random));
-    if (kind === 'negative') p.target = p.target.map((x) => -Math.abs(x) - 1), p.prototypes = p.prototypes.map((q) => q.map((x) => Math.abs(x)));
+    if (kind === 'negative') {
+      p.target = p.target.map((x) => -Math.abs(x) - 1);
+      p.prototypes = p.prototypes.map((q) => q.map((x) => Math.abs(x)));
+    }
     out.push({ p, kind: `${kind}#${trial}` });
   }
   return out;

@@ -96,8 +96,8 @@ test('solveAll: every strategy over one C; manual only when given; consistent wi
   const withoutManual = solveAll(p, { strategy: 'lin' });
   assert.equal(withoutManual.strategies.manual, undefined);
   for (const result of Object.values(all.strategies)) {
-    assert.equal(result!.nonzero, Object.values(result!.weights).filter((x) => Math.abs(x) > 1e-12).length);
-    assert.ok(Object.values(result!.weights).every(Number.isFinite));
+    assert.equal(result.nonzero, Object.values(result.weights).filter((x) => Math.abs(x) > 1e-12).length);
+    assert.ok(Object.values(result.weights).every(Number.isFinite));
   }
   // The optimisers are ordered as their feasible sets are: lin ≤ convex ≤ nearest in residual.
   const s = all.strategies;

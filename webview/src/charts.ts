@@ -9,7 +9,7 @@ import {
 } from 'chart.js';
 import type { LambdaPath, PlanJson, Strategy, StrategyResult } from '../../server/src/engine/types';
 import { STRATEGIES } from '../../server/src/engine/types';
-import type { RunHistoryEntry } from '../../server/src/protocol';
+import type { EvaluationResult, RunHistoryEntry } from '../../server/src/protocol';
 import { type ChartTheme, withAlpha } from './theme';
 import { ownValue } from '../../server/src/engine/nameTable';
 
@@ -241,7 +241,8 @@ export function shortTime(iso: string | undefined): string {
 /** One y axis per metric (accuracy and loss have different ranges), alternating left and right. */
 export function metricsChartConfig(history: RunHistoryEntry[], theme: ChartTheme): ChartConfiguration<'line'> {
   const differing = differingParameters(history);
-  const metrics = metricNames(history);
+  // `samples` (how many the evaluator scored) is a count, not a quality: in the table, not on an axis.
+  const metrics = metricNames(history).filter((m) => m !== 'samples');
   const options = baseOptions(theme, 'run', 'value');
   const scales: Record<string, unknown> = { x: options.scales.x };
   const metricColor = (i: number) => withAlpha(theme.foreground, i % 2 === 0 ? 1 : 0.6);
@@ -268,7 +269,10 @@ export function metricsChartConfig(history: RunHistoryEntry[], theme: ChartTheme
           borderColor: color,
           backgroundColor: color,
           spanGaps: true,
-          pointRadius: 4,
+          // Colour = strategy, as in every chart: each point is filled with its run's strategy colour.
+          pointBackgroundColor: history.map((run) => strategyColor(theme, run.strategy) ?? color),
+          pointBorderColor: color,
+          pointRadius: 5,
           pointStyle: MARKERS[i % MARKERS.length],
           borderDash: DASHES[i % DASHES.length],
         };
@@ -278,10 +282,136 @@ export function metricsChartConfig(history: RunHistoryEntry[], theme: ChartTheme
   };
 }
 
+function strategyColor(theme: ChartTheme, strategy: string | undefined): string | undefined {
+  return strategy && strategy in theme.strategy ? theme.strategy[strategy as Strategy] : undefined;
+}
+
+/** Strategies of a leave-one-out result that have a summary row, in the canonical order. */
+export function looStrategies(result: EvaluationResult): string[] {
+  const known = STRATEGIES as readonly string[];
+  return result.leaveOneOut.strategies.filter((s) => result.leaveOneOut.summary[s]).sort((a, b) => (known.indexOf(a) + 1 || 99) - (known.indexOf(b) + 1 || 99));
+}
+
+/** Mean relative ΔW error to the held-out adapters, one bar per strategy (colour = strategy). */
+export function leaveOneOutChartConfig(result: EvaluationResult, theme: ChartTheme): ChartConfiguration<'bar'> {
+  const strategies = looStrategies(result);
+  const options = baseOptions(theme, 'strategy', 'mean relative ΔW error (lower is better)');
+  return {
+    type: 'bar',
+    data: {
+      labels: strategies,
+      datasets: [{
+        label: 'mean relative ΔW error',
+        data: strategies.map((s) => result.leaveOneOut.summary[s]!.mean_delta_rel_error),
+        backgroundColor: strategies.map((s) => strategyColor(theme, s) ?? theme.foreground),
+        borderColor: theme.foreground,
+        borderWidth: 1,
+      }],
+    },
+    options: {
+      ...options,
+      plugins: { ...options.plugins, legend: { display: false } },
+      scales: { ...options.scales, y: { ...options.scales.y, beginAtZero: true } },
+    },
+  };
+}
+
+/** One row per entry scored by the recipe's evaluator: the base model, the held-out adapter, each strategy. */
+export interface MetricEntry {
+  entry: string;
+  kind: 'base' | 'held-out' | 'strategy';
+  metrics: Record<string, number>;
+  status?: string;
+  message?: string;
+}
+
+/** The evaluator's metrics of this recipe (its first target), base and held-out first, then each strategy. */
+export function metricEntries(result: EvaluationResult): MetricEntry[] {
+  const target = result.metrics?.targets[0];
+  if (!target) return [];
+  const known = STRATEGIES as readonly string[];
+  const rows: MetricEntry[] = [];
+  if (target.base) rows.push({ entry: 'base model', kind: 'base', metrics: target.base });
+  if (target.held_out_metrics) rows.push({ entry: `held-out (${target.held_out})`, kind: 'held-out', metrics: target.held_out_metrics });
+  const strategies = Object.keys(target.strategies).sort((a, b) => (known.indexOf(a) + 1 || 99) - (known.indexOf(b) + 1 || 99));
+  for (const s of strategies) {
+    const r = target.strategies[s]!;
+    rows.push({ entry: s, kind: 'strategy', metrics: r.metrics, status: r.status, ...(r.message ? { message: r.message } : {}) });
+  }
+  return rows;
+}
+
+/** Metric names of the entries (without `samples`, a count), sorted. */
+export function entryMetricNames(rows: MetricEntry[]): string[] {
+  return [...new Set(rows.flatMap((r) => Object.keys(r.metrics)))].filter((m) => m !== 'samples').sort();
+}
+
+/** Horizontal reference lines (the base model, the held-out adapter) across a bar chart, each labelled. */
+function referenceLines(lines: { value: number; label: string; dash: number[] }[], theme: ChartTheme): Plugin<'bar'> {
+  return {
+    id: 'referenceLines',
+    afterDatasetsDraw(chart) {
+      const { left, right } = chart.chartArea;
+      const ctx = chart.ctx;
+      ctx.save();
+      ctx.strokeStyle = theme.foreground;
+      ctx.fillStyle = theme.foreground;
+      ctx.lineWidth = 2;
+      ctx.font = `11px ${theme.fontFamily}`;
+      ctx.textAlign = 'right';
+      for (const line of lines) {
+        const y = chart.scales.y.getPixelForValue(line.value);
+        ctx.setLineDash(line.dash);
+        ctx.beginPath();
+        ctx.moveTo(left, y);
+        ctx.lineTo(right, y);
+        ctx.stroke();
+        ctx.fillText(`${line.label} ${Number(line.value.toPrecision(3))}`, right - 4, y - 4);
+      }
+      ctx.setLineDash([]);
+      ctx.restore();
+    },
+  };
+}
+
+/**
+ * One metric of this recipe's composites: one bar per strategy (colour = strategy), with the base model
+ * (dashed) and the held-out adapter (dotted; trained on the target's labels: the upper bound) as reference lines.
+ */
+export function strategyMetricChartConfig(rows: MetricEntry[], metric: string, theme: ChartTheme): ChartConfiguration<'bar'> {
+  const lower = /loss|nll|error|perplexity/i.test(metric);
+  const options = baseOptions(theme, 'strategy', `${metric} (${lower ? 'lower' : 'higher'} is better)`);
+  const bars = rows.filter((r) => r.kind === 'strategy');
+  const refs = rows.filter((r) => r.kind !== 'strategy' && typeof r.metrics[metric] === 'number')
+    .map((r) => ({ value: r.metrics[metric], label: r.kind === 'base' ? 'base model' : 'held-out', dash: r.kind === 'base' ? [6, 4] : [2, 3] }));
+  return {
+    type: 'bar',
+    data: {
+      labels: bars.map((r) => r.entry),
+      datasets: [{
+        label: metric,
+        data: bars.map((r) => (typeof r.metrics[metric] === 'number' ? r.metrics[metric] : null)),
+        backgroundColor: bars.map((r) => strategyColor(theme, r.entry) ?? theme.foreground),
+        borderColor: theme.foreground,
+        borderWidth: 1,
+      }],
+    },
+    options: {
+      ...options,
+      plugins: { ...options.plugins, legend: { display: false } },
+      scales: {
+        ...options.scales,
+        y: { ...options.scales.y, beginAtZero: true, ...(refs.length ? { suggestedMax: Math.max(...refs.map((r) => r.value)) * 1.08 } : {}) },
+      },
+    },
+    plugins: [referenceLines(refs, theme)],
+  };
+}
+
 /** Creates a chart on a canvas, replacing the one drawn there before. */
 export function drawChart(canvas: HTMLCanvasElement, config: ChartConfiguration<'bar' | 'scatter' | 'line'>): Chart {
   Chart.getChart(canvas)?.destroy();
-  return new Chart(canvas, config as ChartConfiguration);
+  return new Chart(canvas, config);
 }
 
 export function redraw(canvas: HTMLCanvasElement): void {

@@ -4,13 +4,14 @@
  */
 import type { PlanJson } from '../../server/src/engine/types';
 import {
-  destroyCharts, differingParameters, drawChart, lambdaPathChartConfig, metricNames, metricsChartConfig, parameterText, redraw,
-  residualChartConfig, runLabel, shortTime, strategiesOf, weightsChartConfig,
+  destroyCharts, differingParameters, drawChart, entryMetricNames, lambdaPathChartConfig, leaveOneOutChartConfig, looStrategies, metricEntries,
+  metricNames, metricsChartConfig, parameterText, redraw, residualChartConfig, runLabel, shortTime, strategiesOf, strategyMetricChartConfig,
+  weightsChartConfig,
 } from './charts';
 import { changedFields, comparisonRows } from './comparison';
 import { clampLambda, weightsAt } from './lambdaPath';
 import { readTheme, type ChartTheme } from './theme';
-import type { ViewMessage, ViewState } from '../../server/src/protocol';
+import type { EvaluationResult, ViewMessage, ViewState } from '../../server/src/protocol';
 import { ownValue } from '../../server/src/engine/nameTable';
 
 export interface PanelHost {
@@ -245,6 +246,104 @@ function residualSection(plan: PlanJson, theme: ChartTheme): Built {
     box, table), draw: () => drawChart(canvas, residualChartConfig(plan, theme)) };
 }
 
+/** The run / cancel control of the leave-one-out section, with the progress of a running evaluation. */
+function leaveOneOutControls(state: ViewState, host: PanelHost): HTMLElement {
+  const view = state.evaluation;
+  if (view?.state === 'running') {
+    const bar = el('progress', { id: 'loo-progress', max: '100', 'aria-label': 'Progress of the leave-one-out evaluation', ...(view.percentage !== undefined ? { value: String(view.percentage) } : {}) });
+    const cancel = el('vscode-button', { id: 'loo-cancel', secondary: '', 'aria-label': 'Cancel the leave-one-out evaluation' }, 'Cancel');
+    cancel.addEventListener('click', () => host.postMessage({ type: 'cancelEvaluation', uri: state.uri }));
+    const text = `${view.percentage !== undefined ? `${view.percentage} % · ` : ''}${view.message ?? 'running'}`;
+    return el('div', { class: 'loo-controls' }, bar, el('span', { id: 'loo-status', role: 'status', 'aria-live': 'polite' }, text), cancel);
+  }
+  const enabled = state.trusted && Boolean(state.plan) && !state.error;
+  const run = el('vscode-button', {
+    id: 'loo-run', 'aria-label': 'Run the leave-one-out evaluation of the recipe\'s library',
+    ...(enabled ? {} : { disabled: '' }),
+    title: state.trusted ? 'Hold out each adapter of the library in turn and compose it from the others with every strategy' : 'The evaluation is disabled in an untrusted workspace',
+  }, view?.state === 'done' || (view && 'result' in view && view.result) ? 'Run again' : 'Run leave-one-out');
+  run.addEventListener('click', () => {
+    if (!run.hasAttribute('disabled')) host.postMessage({ type: 'evaluate', uri: state.uri });
+  });
+  const note = view?.state === 'failed' ? el('p', { class: 'error', role: 'alert', id: 'loo-error' }, `The evaluation failed: ${view.message}`)
+    : view?.state === 'cancelled' ? el('p', { class: 'hint', role: 'status', id: 'loo-cancelled' }, view.message)
+      : null;
+  return el('div', {}, el('div', { class: 'loo-controls' }, run), note);
+}
+
+/**
+ * The leave-one-out evaluation of the recipe's library (ΔW distance to each held-out adapter, per strategy),
+ * and, when the recipe has an evaluator, the task metrics of each strategy's composite of this recipe.
+ */
+function leaveOneOutSection(state: ViewState, theme: ChartTheme, host: PanelHost): Built {
+  const view = state.evaluation;
+  const result = view && 'result' in view ? view.result : undefined;
+  const intro = caption('leave-one-out', 'Each adapter of the library in turn is held out and composed from its k nearest others (same base) by every strategy; '
+    + 'a bar is the mean relative ΔW error ‖Σwᵢ ΔWᵢ − ΔW_held-out‖ / ‖ΔW_held-out‖ over the held-out adapters (lower is better; colour = strategy). '
+    + 'The same as `adapter-composer eval <recipe> --leave-one-out`.');
+  const controls = leaveOneOutControls(state, host);
+  if (!result) {
+    const empty = view?.state === 'running' ? null : el('p', { class: 'empty', id: 'loo-empty' }, 'Not run yet for this recipe.');
+    return { node: section('leave-one-out', 'Leave-one-out evaluation', intro, controls, empty), draw: () => undefined };
+  }
+  const loo = result.leaveOneOut;
+  const strategies = looStrategies(result);
+  const penalty = loo.rho !== undefined ? `ρ = ${formatNumber(loo.rho)}` : `λ = ${typeof loo.lambda === 'number' ? formatNumber(loo.lambda) : loo.lambda}`;
+  const facts = el('p', { class: 'facts', id: 'loo-facts' }, [
+    `${loo.targets.length} held-out adapters of a library of ${loo.library.size} (v${loo.library.version})`,
+    `k = ${loo.k}`, penalty, ...(loo.form ? [`${loo.form} form`] : []),
+    `${(result.total_ms / 1000).toFixed(1)} s`, `run ${shortTime(result.time)} UTC`,
+  ].join(' · ') + (view?.state === 'running' ? ' (previous run)' : ''));
+  const { box, canvas } = chartBox('loo-chart',
+    `Bar chart: mean relative ΔW error to the held-out adapters for ${strategies.length} strategies; lowest: ${strategies.reduce((a, b) => (loo.summary[b]!.mean_delta_rel_error < loo.summary[a]!.mean_delta_rel_error ? b : a), strategies[0])}.`);
+  const table = dataTable('Leave-one-out by strategy (over the held-out adapters)', ['strategy', 'mean ΔW error', 'median ΔW error', 'mean cosine', 'best on', 'mean non-zero'],
+    strategies.map((s) => {
+      const r = loo.summary[s]!;
+      return [s, formatNumber(r.mean_delta_rel_error), formatNumber(r.median_delta_rel_error), formatNumber(r.mean_delta_cosine), `${r.wins} of ${loo.targets.length}`, formatNumber(r.mean_nonzero)];
+    }), 'readout');
+  table.id = 'loo-table';
+  const warnings = loo.warnings.length || loo.skipped.length
+    ? el('ul', { class: 'warnings', 'aria-label': 'evaluation notes' },
+      ...loo.warnings.map((w) => el('li', {}, w)),
+      ...loo.skipped.map((k) => el('li', {}, `${k.target} not held out: ${k.reason}`)))
+    : null;
+  const metrics = strategyMetricsPart(result, theme);
+  return {
+    node: section('leave-one-out', 'Leave-one-out evaluation', intro, controls, facts, warnings, box, table, metrics.node),
+    draw: () => {
+      drawChart(canvas, leaveOneOutChartConfig(result, theme));
+      metrics.draw();
+    },
+  };
+}
+
+/** Task metrics of this recipe's composites per strategy (the recipe's evaluator), one small chart per metric. */
+function strategyMetricsPart(result: EvaluationResult, theme: ChartTheme): Built {
+  const title = el('h3', { id: 'strategy-metrics-title' }, 'Task metrics of this recipe\'s composites, per strategy');
+  const rows = metricEntries(result);
+  if (rows.length === 0) {
+    return { node: el('div', { id: 'strategy-metrics' }, title, el('p', { class: 'hint', id: 'strategy-metrics-note' }, result.metricsNote ?? 'The evaluator scored nothing.')), draw: () => undefined };
+  }
+  const metrics = entryMetricNames(rows);
+  const charts = metrics.map((m) => ({ metric: m, ...chartBox(`strategy-metric-${m.replace(/[^\w-]/g, '_')}-chart`, `Bar chart: ${m} of the base model, the held-out adapter and each strategy's composite of this recipe.`) }));
+  const held = rows.find((r) => r.kind === 'held-out');
+  const note = el('p', { class: 'caption hint', id: 'strategy-metrics-caption' },
+    'Each strategy\'s composite of this recipe merged exactly (cat, Σ wᵢΔWᵢ) and scored by the recipe\'s evaluator (colour = strategy); '
+    + 'the dashed line is the base model alone' + (held ? ', the dotted line the held-out adapter trained on the target\'s labels (the upper bound)' : '') + '. '
+    + 'The same as `adapter-composer eval --leave-one-out --with-evaluator <recipe>`.');
+  const table = dataTable('Task metrics per strategy', ['composite', ...metrics], rows.map((r) => [
+    r.entry, ...metrics.map((m) => (typeof r.metrics[m] === 'number' ? formatNumber(r.metrics[m]) : r.status && r.status !== 'ok' ? r.status : '—')),
+  ]), 'readout');
+  table.id = 'strategy-metrics-table';
+  const failed = rows.filter((r) => r.status && r.status !== 'ok');
+  return {
+    node: el('div', { id: 'strategy-metrics', role: 'group', 'aria-labelledby': 'strategy-metrics-title' }, title, note,
+      el('div', { class: 'small-multiples' }, ...charts.map((c) => c.box)), table,
+      failed.length ? el('ul', { class: 'warnings' }, ...failed.map((r) => el('li', {}, `${r.entry}: ${r.status}${r.message ? ` (${r.message})` : ''}`))) : null),
+    draw: () => { for (const c of charts) drawChart(c.canvas, strategyMetricChartConfig(rows, c.metric, theme)); },
+  };
+}
+
 function evaluationSection(state: ViewState, theme: ChartTheme): Built {
   const history = state.history ?? [];
   if (history.length === 0) {
@@ -264,9 +363,9 @@ function evaluationSection(state: ViewState, theme: ChartTheme): Built {
       ...differing.map((k) => el('vscode-table-cell', {}, parameterText(run, k))),
       ...metrics.map((m) => el('vscode-table-cell', {}, typeof run.metrics?.[m] === 'number' ? formatNumber(run.metrics[m]) : '—')),
     ))));
-  const { box, canvas } = chartBox('metrics-chart', `Line chart: ${metrics.join(', ')} across ${history.length} evaluation runs.`);
+  const { box, canvas } = chartBox('metrics-chart', `Line chart: ${metrics.filter((m) => m !== 'samples').join(', ')} across ${history.length} evaluation runs.`);
   return { node: section('evaluation', 'Evaluation runs',
-    caption('evaluation', 'The evaluator\'s metrics of each compose of this recipe, one y axis per metric; runs are named by what differs between them.'),
+    caption('evaluation', 'The evaluator\'s metrics of each compose of this recipe across runs, one y axis per metric (told apart by marker and dash); each point is filled with its run\'s strategy colour; runs are named by what differs between them.'),
     table, box), draw: () => drawChart(canvas, metricsChartConfig(history, theme)) };
 }
 
@@ -291,6 +390,7 @@ export function render(state: ViewState | null, root: HTMLElement, host: PanelHo
     weightsSection(plan, theme),
     lambdaSection(plan, state, theme, host),
     residualSection(plan, theme),
+    leaveOneOutSection(state, theme, host),
     evaluationSection(state, theme),
   ].filter((s): s is Built => s !== null);
   root.append(...sections.map((s) => s.node));

@@ -72,8 +72,8 @@ if (require.main === module) {
   if (argv[0] === 'lsp' && !argv.includes('--help') && !argv.includes('-h')) {
     // The language server owns the process from here; its transport flags (--stdio, --node-ipc,
     // --clientProcessId=…) are the client library's, so they bypass our strict option parsing.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    require('../lsp/server').startLanguageServer(argv.slice(1));
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only for `lsp`, so other commands never load the server
+    (require('../lsp/server') as typeof import('../lsp/server')).startLanguageServer(argv.slice(1));
   } else {
     main(argv, io).then(
       (code) => {

@@ -46,7 +46,7 @@ export async function adapterRecord(library: Library, input: AddAdapterInput): P
   }
   // An explicit --base over the adapter's own: allowed for a local path, else only with --override-base; recorded either way.
   const overridden = given !== undefined && declared !== undefined && given !== declared;
-  if (overridden && !isLocalPath(declared!) && !input.overrideBase) {
+  if (overridden && !isLocalPath(declared) && !input.overrideBase) {
     throw new ComposerError('library', `--base ${input.base} differs from the adapter's own base model ${facts.base}`, { file: adapterPath },
       'every adapter of a recipe must declare the same base model; pass the one it was trained on, or add --override-base if you know the adapter fits B (it is recorded and shown as overridden)');
   }

@@ -3,21 +3,19 @@
  * lock. The composite is published by renaming a finished temporary folder, then the lock is renamed
  * into place: an interrupted compose leaves the previous output and lock as they were.
  */
-import * as fs from 'node:fs';
-import { ComposerError, isComposerError } from './errors';
+import { ComposerError } from './errors';
 import { buildLock, diffPaths, formatDrift, lockDrift, readLock, writeLock, type Drift, type LockFile } from './lock';
 import { mergeAdapters, type MergeProgress } from './lora/merge';
 import { createPlanner, type Planner } from './planner';
 import { problemHint, problemToError } from './recipe/problem';
 import type { EvaluationOutcome, Strategy } from './types';
-import { withOutputLock } from './outputLock';
+import { withOutputLock } from './singleWriter';
 import { requireInsideWorkspace } from './recipe/workspaceConfinement';
 import { recordedFacts } from './library/integrity';
 import { outputRefusal } from './recipe/paths';
 import { afterCompose, requireEvaluatorAllowed } from './eval/evaluator';
 import { toolVersion as productVersion } from './version';
 import type { ProviderRequest } from './onnx/session';
-import { isRemoteUri } from './location';
 import { requireSafeOutput, type OutputContext } from './outputGuard';
 import { readTextSafe } from './safeRead';
 
@@ -79,12 +77,7 @@ export async function compose(recipeFile: string, options: ComposeOptions = {}):
 }
 
 async function composeWith(planner: Planner, recipeFile: string, options: ComposeOptions): Promise<ComposeJson> {
-  let text: string;
-  try {
-    text = readTextSafe(recipeFile, 'recipe', 'recipe');
-  } catch (e) {
-    throw isComposerError(e) ? e : new ComposerError('io', `cannot read ${recipeFile}`, { file: recipeFile });
-  }
+  const text = readTextSafe(recipeFile, 'recipe', 'recipe');
   const progress = options.onProgress ?? (() => undefined);
   progress({ fraction: 0, message: 'planning' });
   const outcome = await planner.plan(text, recipeFile, {

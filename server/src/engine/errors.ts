@@ -63,3 +63,17 @@ export function formatLocation(loc: SourceLocation | undefined): string {
 export function isComposerError(e: unknown): e is ComposerError {
   return e instanceof ComposerError;
 }
+
+/** What a failed system call says: its errno code (ENOENT, EACCES, …), else its message. */
+export function errnoOf(e: unknown): string {
+  if (typeof e !== 'object' || e === null) return String(e);
+  return (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+}
+
+/**
+ * The located `io` error of a file operation that failed: `<doing> <file>: <errno>`, e.g.
+ * `cannot read the encoder config /m/encoder.json: EACCES` (the one wording of these errors).
+ */
+export function ioError(doing: string, file: string, e: unknown): ComposerError {
+  return new ComposerError('io', `${doing} ${file}: ${errnoOf(e)}`, { file });
+}

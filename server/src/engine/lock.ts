@@ -50,7 +50,7 @@ function sortKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(sortKeys);
   if (value !== null && typeof value === 'object') {
     const out: Record<string, unknown> = {};
-    for (const key of Object.keys(value as object).sort()) setOwn(out, key, sortKeys((value as Record<string, unknown>)[key]));
+    for (const key of Object.keys(value).sort()) setOwn(out, key, sortKeys((value as Record<string, unknown>)[key]));
     return out;
   }
   return value;
@@ -146,7 +146,7 @@ function nestedDeeperThan(root: unknown, limit: number): boolean {
     const [value, depth] = stack.pop()!;
     if (value === null || typeof value !== 'object') continue;
     if (depth >= limit) return true;
-    for (const child of Object.values(value as object)) stack.push([child, depth + 1]);
+    for (const child of Object.values(value)) stack.push([child, depth + 1]);
   }
   return false;
 }
@@ -184,7 +184,7 @@ function lockShapeProblem(lock: Record<string, unknown>): string | undefined {
     if (!fieldOk(value, 'object')) return `"${key}" must be an object`;
     for (const [inner, innerKind] of Object.entries(kind)) {
       if ((value as Record<string, unknown>)[inner] === undefined) return `"${key}.${inner}" is missing`;
-      if (!fieldOk((value as Record<string, unknown>)[inner], innerKind as Field)) return `"${key}.${inner}" must be ${innerKind === 'string|null' ? 'a string or null' : `a ${innerKind}`}`;
+      if (!fieldOk((value as Record<string, unknown>)[inner], innerKind)) return `"${key}.${inner}" must be ${innerKind === 'string|null' ? 'a string or null' : `a ${innerKind}`}`;
     }
   }
   for (const [name, w] of Object.entries(lock.weights as Record<string, unknown>)) {
@@ -228,7 +228,7 @@ export function diffPaths(prefix: string, a: unknown, b: unknown, out: Drift[], 
   if (Array.isArray(a) && Array.isArray(b)) {
     for (let i = 0; i < Math.max(a.length, b.length); i++) diffPaths(`${prefix}[${i}]`, a[i], b[i], out, tolerance);
   } else if (isObject(a) && isObject(b) && !Array.isArray(a) && !Array.isArray(b)) {
-    const keys = [...new Set([...Object.keys(a as object), ...Object.keys(b as object)])].sort();
+    const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])].sort();
     for (const k of keys) diffPaths(prefix ? `${prefix}.${k}` : k, (a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], out, tolerance);
   } else if (typeof a === 'number' && typeof b === 'number') {
     if (a !== b && !(Math.abs(a - b) <= tolerance * Math.max(1, Math.abs(a)))) out.push({ what: prefix, locked: a, now: b });

@@ -216,7 +216,7 @@ function ownedByLock(ctx: OutputContext): boolean {
   if (text === undefined) return false;
   let lock: { output?: { path?: unknown; files?: unknown } };
   try {
-    lock = JSON.parse(text);
+    lock = JSON.parse(text) as typeof lock; // every field is checked below before use
   } catch {
     return false;
   }

@@ -13,7 +13,7 @@
  * Runtime, sharp) get `assertRegularFile` first.
  */
 import * as fs from 'node:fs';
-import { ComposerError, type ErrorCode } from './errors';
+import { ComposerError, type ErrorCode, ioError } from './errors';
 
 const MiB = 1024 * 1024;
 
@@ -53,7 +53,7 @@ function notRegular(file: string, st: fs.Stats, what: string, code: ErrorCode): 
 function openError(file: string, e: unknown, what: string): ComposerError {
   const code = (e as NodeJS.ErrnoException).code;
   if (code === 'ENOENT') return new ComposerError('io', `${what} not found: ${file}`, { file });
-  return new ComposerError('io', `cannot read ${what} ${file}: ${code ?? (e as Error).message}`, { file });
+  return ioError(`cannot read ${what}`, file, e);
 }
 
 /**
@@ -82,7 +82,10 @@ function tooLarge(file: string, size: number, cap: number, what: string): Compos
   return new ComposerError('io', `${what} ${file} is ${size} bytes; at most ${cap} bytes are read for it`, { file }, 'is this the right file?');
 }
 
-/** A whole regular file, at most READ_CAPS[kind] bytes. */
+/**
+ * A whole regular file, at most READ_CAPS[kind] bytes. Every failure is a located ComposerError
+ * (`<what> not found: …`, `cannot read <what> …: EIO`), so callers need no wrapping of their own.
+ */
 export function readFileSafe(file: string, kind: ReadKind, what = 'file'): Buffer {
   const cap = READ_CAPS[kind];
   const { fd, size } = openRegular(file, what, cap);
@@ -95,6 +98,8 @@ export function readFileSafe(file: string, kind: ReadKind, what = 'file'): Buffe
       done += n;
     }
     return done === size ? buf : buf.subarray(0, done);
+  } catch (e) {
+    throw ioError(`cannot read ${what}`, file, e);
   } finally {
     fs.closeSync(fd);
   }
@@ -136,8 +141,10 @@ export function parseJsonQuiet(text: string): unknown {
       const before = text.slice(0, at);
       const line = before.split('\n').length;
       const column = at - before.lastIndexOf('\n');
+      // eslint-disable-next-line preserve-caught-error -- V8's error quotes the text, which this function exists to keep out
       throw new Error(`not valid JSON (line ${line}, column ${column})`);
     }
+    // eslint-disable-next-line preserve-caught-error -- as above: no cause, it would carry the file's text
     throw new Error(text.trim() === '' ? 'not valid JSON (the file is empty)' : 'not valid JSON');
   }
 }

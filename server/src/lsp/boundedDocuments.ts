@@ -59,7 +59,7 @@ export const boundedDocuments: TextDocumentsConfiguration<TextDocument> = {
       if (!('range' in c) || c.range === undefined) lastFull = i;
     });
     if (lastFull >= 0) {
-      const full = changes[lastFull] as { text: string };
+      const full = changes[lastFull];
       const fresh = tracked(document.uri, document.languageId, version, full.text);
       const rest = changes.slice(lastFull + 1);
       return rest.length && !(fresh instanceof OversizedDocument) ? boundedDocuments.update(fresh, rest, version) : fresh;

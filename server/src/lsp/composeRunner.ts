@@ -1,12 +1,14 @@
 /**
- * Starts the compose worker for one recipe and relays its progress; cancelling aborts the engine's
- * signal, then terminates the thread if it does not stop on its own.
+ * Starts the compose worker for one recipe (a compose, or the leave-one-out evaluation of its library)
+ * and relays its progress; cancelling aborts the engine's signal, then terminates the thread if it does
+ * not stop on its own.
  */
 import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { ComposeJson } from '../engine/compose';
+import type { EvaluationResult } from '../protocol';
 
 export interface ComposeProgress {
   percentage?: number;
@@ -36,23 +38,40 @@ export interface ComposeRequest {
   libraryUri?: string;
 }
 
-/** Compose worker → server (composeWorker.ts posts them). */
+/** The leave-one-out evaluation of a recipe's library (engine/eval/recipeEvaluation.ts) in the worker. */
+export interface EvaluateRequest extends ComposeRequest {
+  /** Where the evaluator merges its composites; the caller removes it whatever happens to the worker. */
+  scratchDir?: string;
+}
+
+/** What the worker is asked to do (its workerData). */
+export type WorkerJob = ({ job: 'compose' } & ComposeRequest) | ({ job: 'evaluate' } & EvaluateRequest);
+
+/** Worker → server (composeWorker.ts posts them); `result` is the job's JSON (ComposeJson or EvaluationResult). */
 export type WorkerMessage =
   | ({ type: 'progress' } & ComposeProgress)
-  | { type: 'done'; result: ComposeJson }
+  | { type: 'done'; result: unknown }
   | { type: 'error'; message: string; code?: string };
 
-/** Server → compose worker. */
+/** Server → worker. */
 export type WorkerCommand = { type: 'abort' };
 
 export function runCompose(request: ComposeRequest, onProgress: (p: ComposeProgress) => void, signal: AbortSignal): Promise<ComposeJson> {
+  return runJob<ComposeJson>({ job: 'compose', ...request }, 'Compose', onProgress, signal);
+}
+
+export function runEvaluation(request: EvaluateRequest, onProgress: (p: ComposeProgress) => void, signal: AbortSignal): Promise<EvaluationResult> {
+  return runJob<EvaluationResult>({ job: 'evaluate', ...request }, 'Evaluation', onProgress, signal);
+}
+
+function runJob<R>(request: WorkerJob, label: string, onProgress: (p: ComposeProgress) => void, signal: AbortSignal): Promise<R> {
   return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(new ComposeFailure('Compose cancelled', true));
+    if (signal.aborted) return reject(new ComposeFailure(`${label} cancelled`, true));
     let worker: Worker;
     try {
       worker = startWorker(request);
     } catch (e) {
-      return reject(new ComposeFailure(`Cannot start the compose worker: ${(e as Error).message}`));
+      return reject(new ComposeFailure(`Cannot start the ${label.toLowerCase()} worker: ${(e as Error).message}`));
     }
     let settled = false;
     let graceTimer: NodeJS.Timeout | undefined;
@@ -66,16 +85,16 @@ export function runCompose(request: ComposeRequest, onProgress: (p: ComposeProgr
     };
     const onAbort = () => {
       worker.postMessage({ type: 'abort' } satisfies WorkerCommand);
-      graceTimer = setTimeout(() => finish(() => reject(new ComposeFailure('Compose cancelled', true))), ABORT_GRACE_MS);
+      graceTimer = setTimeout(() => finish(() => reject(new ComposeFailure(`${label} cancelled`, true))), ABORT_GRACE_MS);
     };
     signal.addEventListener('abort', onAbort);
     worker.on('message', (m: WorkerMessage) => {
       if (m.type === 'progress') onProgress({ percentage: m.percentage, message: m.message });
-      else if (m.type === 'done') finish(() => resolve(m.result));
-      else if (m.type === 'error') finish(() => reject(new ComposeFailure(m.message ?? 'Compose failed', signal.aborted || m.code === 'cancelled')));
+      else if (m.type === 'done') finish(() => resolve(m.result as R));
+      else if (m.type === 'error') finish(() => reject(new ComposeFailure(m.message ?? `${label} failed`, signal.aborted || m.code === 'cancelled')));
     });
-    worker.on('error', (e) => finish(() => reject(new ComposeFailure(`Compose failed: ${e.message}`))));
-    worker.on('exit', (code) => finish(() => reject(new ComposeFailure(signal.aborted ? 'Compose cancelled' : `Compose worker stopped (exit code ${code})`, signal.aborted))));
+    worker.on('error', (e) => finish(() => reject(new ComposeFailure(`${label} failed: ${e.message}`))));
+    worker.on('exit', (code) => finish(() => reject(new ComposeFailure(signal.aborted ? `${label} cancelled` : `${label} worker stopped (exit code ${code})`, signal.aborted))));
   });
 }
 

@@ -1,14 +1,16 @@
 /**
- * Runs one compose off the server's thread (bundled as dist/composeWorker.js). Messages out:
+ * Runs one compose, or one leave-one-out evaluation of a recipe's library, off the server's thread
+ * (bundled as dist/composeWorker.js). Messages out:
  * {type:'progress', percentage?, message?} · {type:'done', result} · {type:'error', message, code?}.
  * Message in: {type:'abort'} → the engine's AbortSignal.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { compose } from '../engine/compose';
+import { evaluateRecipe } from '../engine/eval/recipeEvaluation';
 
-import type { ComposeRequest, WorkerCommand, WorkerMessage } from './composeRunner';
+import type { WorkerCommand, WorkerJob, WorkerMessage } from './composeRunner';
 
-const input = workerData as ComposeRequest;
+const input = workerData as WorkerJob;
 const controller = new AbortController();
 const post = (m: WorkerMessage) => parentPort?.postMessage(m);
 parentPort?.on('message', (m: Partial<WorkerCommand> | undefined) => {
@@ -33,15 +35,19 @@ function normalizeProgress(args: unknown[]): { percentage?: number; message?: st
   return out;
 }
 
-compose(input.recipeFile, {
+const onProgress = (...args: unknown[]) => post({ type: 'progress', ...normalizeProgress(args) });
+const options = {
   signal: controller.signal,
   provider: input.provider,
   workspaceRoot: input.workspaceRoot,
   allowExec: input.allowExec,
   libraryUri: input.libraryUri,
-  onProgress: (...args: unknown[]) => post({ type: 'progress', ...normalizeProgress(args) }),
-} as Parameters<typeof compose>[1])
-  .then((result) => post({ type: 'done', result: JSON.parse(JSON.stringify(result)) as typeof result }))
+};
+const job: Promise<unknown> = input.job === 'evaluate'
+  ? evaluateRecipe(input.recipeFile, { ...options, scratchDir: input.scratchDir, onProgress: (message, fraction) => onProgress(...(fraction === undefined ? [message] : [fraction, message])) })
+  : compose(input.recipeFile, { ...options, onProgress });
+job
+  .then((result) => post({ type: 'done', result: JSON.parse(JSON.stringify(result)) as unknown }))
   .catch((e: unknown) => {
     const err = e as { format?: () => string; message?: string; code?: string };
     const message = typeof err?.format === 'function' ? err.format() : err?.message ?? String(e);

@@ -60,7 +60,7 @@ function signature(dir: string): string {
     }
   };
   if (!stamp(dir)) return parts.join('|');
-  let entries: string[] = [];
+  let entries: string[];
   try {
     entries = fs.readdirSync(dir).sort();
   } catch {

@@ -3,6 +3,8 @@
  * server/src/service, commands (plan, compose in a worker with progress, pin weights, set λ), status
  * and plan notifications. Any LSP client works (VS Code, Neovim, Helix): nothing here assumes VS Code.
  */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import {
   CodeActionKind,
@@ -43,7 +45,7 @@ import { RecipeDocument } from '../service/recipeDocument';
 import { RecipeSchema, loadRecipeSchema } from '../service/recipeSchema';
 import { documentSymbols } from '../service/symbols';
 import type { RecipeView } from '../service/recipeView';
-import { ComposeFailure, runCompose } from './composeRunner';
+import { ComposeFailure, runCompose, runEvaluation } from './composeRunner';
 import { diskFiles } from './diskFiles';
 import { LibraryWatch } from './libraryWatch';
 import { PlanScheduler } from './planScheduler';
@@ -86,6 +88,7 @@ export function startLanguageServer(argv: string[] = process.argv.slice(2), opti
   let initialSettings: ServerSettings = { ...DEFAULT_SETTINGS };
   let lastStatus: StatusParams = { state: 'idle' };
   const composing = new Map<string, AbortController>();
+  const evaluating = new Map<string, AbortController>();
 
   /** The engine's options from the current settings: the one place they are built (plans, commands, compose). */
   const engineOptions = () => ({ workspaceRoot, provider: settings.executionProvider, libraryUri: settings.libraryUri });
@@ -163,7 +166,7 @@ export function startLanguageServer(argv: string[] = process.argv.slice(2), opti
   async function refreshSettings(): Promise<void> {
     if (!capabilities.workspace?.configuration) return;
     try {
-      const raw = await connection.workspace.getConfiguration('adapterCompose');
+      const raw: unknown = await connection.workspace.getConfiguration('adapterCompose');
       // Clients without these settings answer null: keep what initializationOptions said.
       applySettings(readSettings(raw, initialSettings));
     } catch (e) {
@@ -303,7 +306,7 @@ export function startLanguageServer(argv: string[] = process.argv.slice(2), opti
   }));
 
   connection.onExecuteCommand(async (params, token, workDone) => {
-    const args = params.arguments ?? [];
+    const args: unknown[] = params.arguments ?? [];
     const uri = typeof args[0] === 'string' ? args[0] : undefined;
     try {
       if (!uri) throw userError(`${params.command} needs the recipe's URI as its first argument`);
@@ -350,6 +353,8 @@ export function startLanguageServer(argv: string[] = process.argv.slice(2), opti
         }
         case ServerCommands.compose:
           return await composeCommand(uri, token, workDone, params.workDoneToken !== undefined);
+        case ServerCommands.evaluate:
+          return await evaluateCommand(uri, token, workDone, params.workDoneToken !== undefined);
         case ServerCommands.history: {
           // An unsaved buffer has no runs (its history would be that of another file).
           const file = savedFileOf(uri);
@@ -503,11 +508,59 @@ export function startLanguageServer(argv: string[] = process.argv.slice(2), opti
     }
   }
 
+  /**
+   * The leave-one-out evaluation of the recipe's library (and its evaluator's metrics per strategy), in the
+   * compose worker with `$/progress`; cancelling stops it and its scratch folder is removed either way.
+   */
+  async function evaluateCommand(uri: string, token: { isCancellationRequested: boolean; onCancellationRequested: (l: () => void) => unknown }, attached: WorkDoneProgressReporter, hasClientToken: boolean): Promise<CommandResult<typeof ServerCommands.evaluate>> {
+    if (!settings.trusted) throw userError('The leave-one-out evaluation is disabled in an untrusted workspace (it reads every adapter of the library and runs the recipe\'s evaluator); trust the workspace to enable it.');
+    if (evaluating.has(uri)) throw userError('An evaluation of this recipe is already running.');
+    // The evaluation reads the saved recipe, as compose does.
+    const file = savedFileOf(uri);
+    if (!file) throw userError(`The evaluation reads the saved recipe, and ${uri} is not a file: save it to a file first.`);
+    const controller = new AbortController();
+    token.onCancellationRequested(() => controller.abort());
+    let progress: WorkDoneProgressReporter = attached;
+    if (!hasClientToken && capabilities.window?.workDoneProgress) {
+      try {
+        const created = await connection.window.createWorkDoneProgress();
+        created.token.onCancellationRequested(() => controller.abort());
+        progress = created;
+      } catch {
+        progress = attached;
+      }
+    }
+    const reporting = !WorkDoneProgressReporter.isNullInstance(progress);
+    evaluating.set(uri, controller);
+    const title = `Leave-one-out evaluation of ${path.basename(file)}`;
+    sendStatus({ state: 'busy', message: title });
+    if (reporting) progress.begin(title, 0, undefined, true);
+    const scratchDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ac-eval-'));
+    try {
+      const request = { ...engineOptions(), workspaceRoot: workspaceRoot ?? path.dirname(file), recipeFile: file, allowExec: settings.trusted, scratchDir };
+      return await runEvaluation(request, (p) => {
+        if (!reporting) return;
+        if (p.percentage !== undefined && p.message) progress.report(p.percentage, p.message);
+        else if (p.percentage !== undefined) progress.report(p.percentage);
+        else if (p.message) progress.report(p.message);
+      }, controller.signal);
+    } catch (e) {
+      if (e instanceof ComposeFailure && e.cancelled) throw new ResponseError(LSPErrorCodes.RequestCancelled, 'Evaluation cancelled');
+      throw userError(describeError(e));
+    } finally {
+      fs.rmSync(scratchDir, { recursive: true, force: true });
+      if (reporting) progress.done();
+      evaluating.delete(uri);
+      sendStatus({ state: composing.size > 0 ? 'busy' : 'idle', message: undefined });
+    }
+  }
+
   connection.onShutdown(async () => {
     libraryWatch.stop();
     scheduler.dispose();
     libraryViews.dispose();
     for (const c of composing.values()) c.abort();
+    for (const c of evaluating.values()) c.abort();
     await planner.dispose().catch(() => undefined);
   });
 

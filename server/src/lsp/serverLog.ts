@@ -28,7 +28,7 @@ export class ServerLog {
 
 /** A readable one-liner for an error (its stack only in debug logs, never to the user). */
 export function describeError(e: unknown): string {
-  if (e && typeof e === 'object' && 'format' in e && typeof (e as { format: unknown }).format === 'function') {
+  if (e && typeof e === 'object' && 'format' in e && typeof e.format === 'function') {
     return (e as { format(): string }).format();
   }
   if (e instanceof Error) return e.message;

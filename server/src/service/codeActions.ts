@@ -27,7 +27,7 @@ export function codeActions(view: RecipeView, _range: Range, diagnostics: Diagno
   for (const d of diagnostics) {
     if (d.source !== DIAGNOSTIC_SOURCE || !d.data || typeof d.data !== 'object') continue;
     const data = d.data as FixData;
-    const suggestions = [data.suggestion, ...(Array.isArray(data.suggestions) ? data.suggestions : [])].filter((s): s is string => typeof s === 'string' && s.length > 0);
+    const suggestions = [data.suggestion, ...(Array.isArray(data.suggestions) ? (data.suggestions as unknown[]) : [])].filter((s): s is string => typeof s === 'string' && s.length > 0);
     for (const s of [...new Set(suggestions)].slice(0, 3)) {
       actions.push({
         title: `Change to '${s}'`,
@@ -45,7 +45,7 @@ export function codeActions(view: RecipeView, _range: Range, diagnostics: Diagno
           kind: CodeActionKind.QuickFix,
           diagnostics: [d],
           isPreferred: true,
-          edit: { changes: { [view.uri]: [replaceTopLevelEdit(doc, 'weights', { ...(weights as object), manual: roundWeights(data.normalized as Record<string, number>) })] } },
+          edit: { changes: { [view.uri]: [replaceTopLevelEdit(doc, 'weights', { ...weights, manual: roundWeights(data.normalized as Record<string, number>) })] } },
         });
       }
     }

@@ -193,7 +193,7 @@ function fileItems(view: RecipeView, word: string, position: Position, files: Fi
   const namePart = slash >= 0 ? word.slice(slash + 1) : word;
   const base = path.resolve(path.dirname(view.file), dirPart || '.');
   const range: Range = { start: { line: position.line, character: position.character - namePart.length }, end: position };
-  let entries: { name: string; isDirectory: boolean }[] = [];
+  let entries: { name: string; isDirectory: boolean }[];
   try {
     entries = files.readDirectory(base);
   } catch {

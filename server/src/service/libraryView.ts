@@ -102,14 +102,14 @@ export function libraryCard(a: AdapterRecord): string {
  */
 export function addToRecipeEdit(view: RecipeView, name: string, as: 'exclude' | 'manual' | 'toggle-exclude'): TextEdit {
   const text = view.document.text;
-  let js: Record<string, unknown> | null = null;
+  let js: Record<string, unknown> | null;
   try {
     js = parseDocument(text, { strict: false, uniqueKeys: false }).toJS({ maxAliasCount: 50 }) as Record<string, unknown> | null;
   } catch {
     js = null;
   }
   const retrieve = js && typeof js === 'object' ? (js.retrieve as Record<string, unknown> | undefined) : undefined;
-  const exclude = Array.isArray(retrieve?.exclude) ? (retrieve!.exclude as unknown[]).filter((x): x is string => typeof x === 'string') : [];
+  const exclude = Array.isArray(retrieve?.exclude) ? (retrieve.exclude as unknown[]).filter((x): x is string => typeof x === 'string') : [];
   let edit: TextEdit | undefined;
   if (as === 'manual') {
     const weights = js && typeof js === 'object' ? (js.weights as Record<string, unknown> | undefined) : undefined;

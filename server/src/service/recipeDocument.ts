@@ -12,7 +12,7 @@ import type { ExcessiveNesting } from './nestingGuard';
 import { LineIndex } from '../engine/recipe/lineIndex';
 import { parseRecipeYaml } from '../engine/recipe/yamlParse';
 import { parseRecipe } from '../engine/recipe/parse';
-import type { ParseResult } from '../engine/recipe/parse';
+import type { ParseResult, ScalarValue } from '../engine/recipe/parse';
 
 export type YamlPath = (string | number)[];
 
@@ -29,7 +29,7 @@ export interface RecipeEntry {
   /** The key of a map pair (absent for sequence items and the root). */
   key?: { text: string; span: Span };
   /** The value node; absent for `key:` with nothing after it. */
-  value?: { kind: ValueKind; span: Span; scalar?: unknown; flow?: boolean };
+  value?: { kind: ValueKind; span: Span; scalar?: ScalarValue; flow?: boolean };
   /** Start of the whole entry (key, or the item's value) — where a replacement begins. */
   start: number;
   /** End of the value (or of the key when there is no value). */
@@ -131,7 +131,7 @@ export class RecipeDocument {
   private walkSafely(parsed?: YamlDocument.Parsed): void {
     try {
       const doc = parsed ?? parseRecipeYaml(this.text, { keepSourceTokens: false, uniqueKeys: false, strict: false });
-      if (doc.contents) this.walk(doc.contents as YamlNode, [], 0);
+      if (doc.contents) this.walk(doc.contents, [], 0);
     } catch {
       // Deep nesting can overflow the parser's stack: the buffer simply has no editor structure.
       this.entries.length = 0;
@@ -179,7 +179,7 @@ function describeValue(node: YamlNode, text: string): NonNullable<RecipeEntry['v
   if (isMap(node)) return { kind: 'map', span, flow: node.flow === true };
   if (isSeq(node)) return { kind: 'seq', span, flow: node.flow === true };
   if (isAlias(node)) return { kind: 'alias', span };
-  if (isScalar(node)) return node.value === null ? { kind: 'null', span, scalar: null } : { kind: 'scalar', span, scalar: node.value };
+  if (isScalar(node)) return node.value === null ? { kind: 'null', span, scalar: null } : { kind: 'scalar', span, scalar: node.value as ScalarValue };
   return { kind: 'null', span };
 }
 

@@ -36,7 +36,7 @@ export interface JsonSchema {
 /** The bundled recipe schema (esbuild inlines the JSON). Undefined if it cannot be loaded. */
 export function loadRecipeSchema(): JsonSchema | undefined {
   try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- a JSON file, inlined by esbuild; the try keeps a missing file a soft failure
     return require('../../../schemas/compose.schema.json') as JsonSchema;
   } catch {
     return undefined;
@@ -161,12 +161,12 @@ export class RecipeSchema {
       const target = this.resolve(s.$ref);
       const { $ref: _ref, ...rest } = s;
       const merged = target ? { ...target, ...rest } : rest;
-      return this.expand(merged as JsonSchema, depth + 1);
+      return this.expand(merged, depth + 1);
     }
     const alternatives = [...(s.anyOf ?? []), ...(s.oneOf ?? []), ...(s.allOf ?? [])];
     if (alternatives.length === 0) return [s];
     const { anyOf: _a, oneOf: _o, allOf: _l, ...own } = s;
-    return [own as JsonSchema, ...alternatives.flatMap((a) => this.expand(a, depth + 1))];
+    return [own, ...alternatives.flatMap((a) => this.expand(a, depth + 1))];
   }
 
   private resolve(ref: string): JsonSchema | undefined {

@@ -4,11 +4,13 @@
  * against the workspace that test/vscode/workspace.mjs prepared (the CLI's demo plus a planted error).
  */
 import * as assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { PlanJson } from '../../../server/src/engine/types';
-import { ClientCommands, LanguageId, LibraryRequests, ServerCommands, type LibraryMap, type LibraryPage } from '../../../server/src/protocol';
+import { ClientCommands, LanguageId, LibraryRequests, ServerCommands, type EvaluationResult, type LibraryMap, type LibraryPage } from '../../../server/src/protocol';
 import type { AdapterComposerApi } from '../../../client/src/extension';
 import type { ComposeResult } from '../../../client/src/composeCommand';
 
@@ -158,14 +160,51 @@ describe('Adapter Composer in the extension host', function () {
       assert.ok(result.lock && fs.existsSync(result.lock), `lock file ${result.lock}`);
     });
 
+    it('runs the leave-one-out evaluation in the panel: cancel leaves nothing behind, a full run matches the CLI', async function () {
+      this.timeout(240000);
+      const scratch = () => fs.readdirSync(os.tmpdir()).filter((n) => n.startsWith('ac-eval-')).sort();
+      const files = () => fs.readdirSync(workspaceRoot().fsPath, { recursive: true }).map(String).sort();
+      const beforeScratch = scratch();
+      const beforeFiles = files();
+      const panelEvaluation = () => {
+        const m = api.weightsPanel()?.lastMessage;
+        return m?.type === 'state' && vscode.Uri.parse(m.state.uri).fsPath === recipe!.fsPath ? m.state.evaluation : undefined;
+      };
+      // Cancel from the panel while it runs (as its Cancel button does).
+      const first = vscode.commands.executeCommand<EvaluationResult | undefined>(ClientCommands.evaluate, recipe!.toString());
+      await waitFor('the panel showing the evaluation running', () => panelEvaluation()?.state === 'running', 30000);
+      await api.weightsPanel()!.receive({ type: 'cancelEvaluation', uri: recipe!.toString() });
+      assert.equal(await first, undefined, 'a cancelled evaluation returns nothing');
+      assert.equal(panelEvaluation()?.state, 'cancelled');
+      await waitFor('the server to remove its scratch folder', () => JSON.stringify(scratch()) === JSON.stringify(beforeScratch), 10000);
+      assert.deepEqual(files(), beforeFiles, 'nothing written in the workspace');
+
+      // A full run: the same numbers as `adapter-composer eval <recipe> --leave-one-out --json`.
+      const result = await vscode.commands.executeCommand<EvaluationResult | undefined>(ClientCommands.evaluate, recipe!.toString());
+      assert.ok(result, 'the evaluation returns its result');
+      const shown = panelEvaluation();
+      assert.equal(shown?.state, 'done');
+      const cli = JSON.parse(execFileSync(process.execPath, [path.join(vscode.extensions.getExtension(EXTENSION_ID)!.extensionPath, 'dist/cli.js'), 'eval', recipe!.fsPath, '--leave-one-out', '--json'], {
+        encoding: 'utf8', env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' }, maxBuffer: 64 * 1024 * 1024,
+      })) as EvaluationResult['leaveOneOut'];
+      assert.deepEqual(result.leaveOneOut.targets.map((t) => t.target), cli.targets.map((t) => t.target));
+      for (const s of cli.strategies) {
+        const got = result.leaveOneOut.summary[s]!.mean_delta_rel_error;
+        const want = cli.summary[s]!.mean_delta_rel_error;
+        assert.ok(Math.abs(got - want) <= 1e-12 * Math.max(1, want), `${s}: ${got} vs the CLI's ${want}`);
+      }
+      assert.deepEqual(scratch(), beforeScratch, 'no scratch folder left');
+      assert.deepEqual(files(), beforeFiles, 'nothing written in the workspace');
+    });
+
     it('sets λ from the panel through the server', async function () {
       const plan = api.plans.get(recipe!)!.plan as PlanJson;
       if (!plan.lambda_path) this.skip();
       const doc = await vscode.workspace.openTextDocument(recipe!);
-      const lambda = Number((plan.lambda_path!.lambda_star / 3).toPrecision(3));
+      const lambda = Number((plan.lambda_path.lambda_star / 3).toPrecision(3));
       // A recipe with an absolute `lambda` gets λ; one with the scale-free `rho` (the demo's) gets ρ = λ/λ*.
       const absolute = /^\s*lambda:/m.test(doc.getText());
-      const rho = Number((lambda / plan.lambda_path!.lambda_star).toPrecision(3)); // written to 3 significant figures
+      const rho = Number((lambda / plan.lambda_path.lambda_star).toPrecision(3)); // written to 3 significant figures
       const [key, value] = absolute ? ['lambda', lambda] : ['rho', rho];
       await api.runServerCommand(ServerCommands.setLambda, [recipe!.toString(), lambda]);
       await waitFor(`${key} written into the recipe`, () => new RegExp(`${key}:\\s*${String(value).replace('.', '\\.')}`).test(doc.getText()), 15000);

@@ -1,12 +1,14 @@
 /**
  * Restricted mode: in an untrusted workspace the extension still validates and plans recipes, but refuses
- * Compose (which reads adapter weights, writes files and may run the recipe's evaluate command).
+ * Compose (which reads adapter weights, writes files and may run the recipe's evaluate command), the
+ * leave-one-out evaluation (which runs the evaluator) and the write-backs into the recipe (λ/ρ from the
+ * panel, Pin Weights, Add to Recipe) — each with a message that says why and how to trust the workspace.
  */
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { ClientCommands, LibraryRequests, type LibraryPage } from '../../../server/src/protocol';
+import { ClientCommands, LibraryRequests, ServerCommands, type LibraryPage } from '../../../server/src/protocol';
 import type { AdapterComposerApi } from '../../../client/src/extension';
 
 async function waitFor<T>(what: string, probe: () => T | undefined | null | false | Promise<T | undefined | null | false>, ms = 60000): Promise<T> {
@@ -45,21 +47,63 @@ describe('Adapter Composer in an untrusted workspace', function () {
     assert.ok(diagnostics.some((d) => d.message.includes(manifest.brokenNeedle)));
   });
 
-  it('still plans, but refuses Compose and writes nothing', async function () {
+  /** The refusal `action` showed: it names the action, says why, and says how to trust the workspace. */
+  function assertRefusal(action: RegExp, why: RegExp): void {
+    const message = api.trustRefusals().at(-1) ?? '';
+    assert.match(message, action, `the refusal names the action: ${message}`);
+    assert.match(message, /disabled in an untrusted workspace/, message);
+    assert.match(message, why, `the refusal says why: ${message}`);
+    assert.match(message, /trust this workspace \(Manage Workspace Trust/, `the refusal says how to trust: ${message}`);
+  }
+
+  it('still plans, but refuses Compose (and with it the evaluator) with a message, and writes nothing', async function () {
     if (!manifest.recipe) this.skip();
-    const recipe = vscode.Uri.joinPath(root, manifest.recipe!);
+    const recipe = vscode.Uri.joinPath(root, manifest.recipe);
     await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(recipe));
     await waitFor('a plan', () => api.plans.get(recipe)?.plan);
     const before = snapshot(root.fsPath);
     const result = await vscode.commands.executeCommand(ClientCommands.compose, recipe.toString());
     assert.equal(result, undefined, 'Compose refused');
+    assertRefusal(/^Compose is disabled/, /writes a new adapter and may run the recipe's evaluate command/);
+    // The server refuses too (another client, or a client that skips the check).
+    await assert.rejects(api.runServerCommand(ServerCommands.compose, [recipe.toString()]), /untrusted workspace .*trust the workspace/);
     await new Promise((r) => setTimeout(r, 1000));
     assert.deepEqual(snapshot(root.fsPath), before, 'no files written');
   });
 
+  it('refuses the leave-one-out evaluation (it runs the evaluator) with a message, client and server', async function () {
+    if (!manifest.recipe) this.skip();
+    const recipe = vscode.Uri.joinPath(root, manifest.recipe);
+    const before = snapshot(root.fsPath);
+    const result = await vscode.commands.executeCommand(ClientCommands.evaluate, recipe.toString());
+    assert.equal(result, undefined, 'the evaluation refused');
+    assertRefusal(/^The leave-one-out evaluation is disabled/, /runs the recipe's evaluator/);
+    await assert.rejects(api.runServerCommand(ServerCommands.evaluate, [recipe.toString()]), /untrusted workspace .*trust the workspace/);
+    const shown = api.weightsPanel()?.lastMessage;
+    assert.ok(!(shown?.type === 'state' && shown.state.evaluation), 'the panel shows no evaluation');
+    assert.deepEqual(snapshot(root.fsPath), before, 'no files written');
+  });
+
+  it('refuses the write-backs into the recipe (ρ/λ from the panel, Pin Weights) with a message, and edits nothing', async function () {
+    if (!manifest.recipe) this.skip();
+    const recipe = vscode.Uri.joinPath(root, manifest.recipe);
+    const doc = await vscode.workspace.openTextDocument(recipe);
+    const text = doc.getText();
+    const plan = await waitFor('a plan', () => api.plans.get(recipe)?.plan);
+    assert.equal(await vscode.commands.executeCommand(ClientCommands.pinWeights, recipe.toString()), undefined, 'Pin Weights refused');
+    assertRefusal(/^Pin Weights is disabled/, /edits the recipe for you/);
+    await vscode.commands.executeCommand(ClientCommands.showChart, recipe.toString());
+    const panel = await waitFor('the weights panel', () => api.weightsPanel());
+    await panel.receive({ type: 'setLambda', uri: recipe.toString(), lambda: (plan.lambda_path?.lambda_star ?? 1) / 3 });
+    assertRefusal(/^Writing ρ\/λ into the recipe is disabled/, /edits the recipe for you/);
+    await new Promise((r) => setTimeout(r, 1000));
+    assert.equal(doc.getText(), text, 'the recipe is unchanged');
+    assert.equal(doc.isDirty, false);
+  });
+
   it('still browses the library, but refuses Remove from Library and writes nothing', async function () {
     if (!manifest.recipe) this.skip();
-    const recipe = vscode.Uri.joinPath(root, manifest.recipe!);
+    const recipe = vscode.Uri.joinPath(root, manifest.recipe);
     const plan = await waitFor('a plan', () => api.plans.get(recipe)?.plan);
     const library = plan.library!.uri;
     const page = await api.client.sendRequest<LibraryPage>(LibraryRequests.page, { library, offset: 0, limit: 5 });
@@ -74,7 +118,7 @@ describe('Adapter Composer in an untrusted workspace', function () {
 
   it('tells the weights panel that Compose is off', async function () {
     if (!manifest.recipe) this.skip();
-    await vscode.commands.executeCommand(ClientCommands.showChart, vscode.Uri.joinPath(root, manifest.recipe!).toString());
+    await vscode.commands.executeCommand(ClientCommands.showChart, vscode.Uri.joinPath(root, manifest.recipe).toString());
     const message = await waitFor('the panel state', () => {
       const m = api.weightsPanel()?.lastMessage;
       return m?.type === 'state' ? m : undefined;

@@ -57,7 +57,7 @@ function demoText(report: DemoReport, cwd: string): string {
   lines.push('', 'Summary over all held-out tasks (lower error is better; wins = best error on a task):');
   lines.push(`  ${'strategy'.padEnd(9)} ${'mean err'.padStart(9)} ${'median'.padStart(8)} ${'cosine'.padStart(7)} ${'non-zero'.padStart(9)} ${'wins'.padStart(5)}`);
   for (const [strategy, m] of Object.entries(report.summary)) {
-    lines.push(`  ${strategy.padEnd(9)} ${m!.mean_delta_rel_error.toFixed(4).padStart(9)} ${m!.median_delta_rel_error.toFixed(4).padStart(8)} ${m!.mean_delta_cosine.toFixed(4).padStart(7)} ${m!.mean_nonzero.toFixed(2).padStart(9)} ${String(m!.wins).padStart(5)}`);
+    lines.push(`  ${strategy.padEnd(9)} ${m.mean_delta_rel_error.toFixed(4).padStart(9)} ${m.median_delta_rel_error.toFixed(4).padStart(8)} ${m.mean_delta_cosine.toFixed(4).padStart(7)} ${m.mean_nonzero.toFixed(2).padStart(9)} ${String(m.wins).padStart(5)}`);
   }
   lines.push('', `Next: adapter-composer plan ${path.join(rel, 'recipes', path.basename(report.recipes[0]))}`);
   return lines.join('\n');
@@ -74,7 +74,7 @@ function realDemoText(report: RealDemoReport, cwd: string): string {
   lines.push(`Test accuracy per held-out domain (seed ${report.seeds[0]}):`);
   lines.push(`  ${'domain'.padEnd(13)} ${'kind'.padEnd(8)} ${'base'.padStart(6)} ${'sft'.padStart(6)} ${strategies.map((s) => s.padStart(8)).join(' ')}`);
   for (const t of report.targets) {
-    lines.push(`  ${t.target.padEnd(13)} ${t.kind.padEnd(8)} ${t.base.accuracy.toFixed(3).padStart(6)} ${t.sft.accuracy.toFixed(3).padStart(6)} ${strategies.map((s) => (t.strategies[s as keyof typeof t.strategies]?.accuracy ?? NaN).toFixed(3).padStart(8)).join(' ')}`);
+    lines.push(`  ${t.target.padEnd(13)} ${t.kind.padEnd(8)} ${t.base.accuracy.toFixed(3).padStart(6)} ${t.sft.accuracy.toFixed(3).padStart(6)} ${strategies.map((s) => (t.strategies[s]?.accuracy ?? NaN).toFixed(3).padStart(8)).join(' ')}`);
   }
   lines.push('', `Summary over ${report.seeds.length} seed(s): accuracy / NLL (mean ± std over seeds) and the fraction of the base→sft gap closed; <strategy>+base: with the base model as a candidate`);
   for (const group of ['all', 'between', 'outside'] as const) {

@@ -1,20 +1,17 @@
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { ComposerError } from '../../engine/errors';
 import { evaluateLibrary } from '../../engine/eval/evaluateLibrary';
 import { EVAL_STRATEGIES } from '../../engine/eval/leaveOneOut';
-import { parseRecipe } from '../../engine/recipe/parse';
-import { isUri, resolveRecipePaths } from '../../engine/recipe/paths';
+import { isUri } from '../../engine/recipe/paths';
 import { resolveLocation } from '../../engine/location';
 import { SPARSE_FORMS, type SparseForm, type Strategy } from '../../engine/types';
 import { listOption, numberOption, requirePositional, stringOption, toJson, type Command } from '../command';
 import { evalMarkdown, evalText } from '../evalReport';
 import { displayPath, expandRecipeArgs } from '../recipeFiles';
-import { readTextSafe } from '../../engine/safeRead';
 import { openLibrary } from '../../engine/library/library';
 import { DEFAULT_RHO, squaredDistance } from '../../engine/weights';
 import { formatNumber } from '../planReport';
 import { evaluateRecipes, type RecipeEvalResult } from '../../engine/eval/recipeLeaveOneOut';
+import { recipeEvalDefaults } from '../../engine/eval/recipeEvaluation';
 
 export const evalCommand: Command = {
   name: 'eval',
@@ -84,7 +81,7 @@ Options:
     const products = stringOption(args, 'products') ?? 'onnx';
     if (products !== 'onnx' && products !== 'js') throw new ComposerError('usage', `unknown --products '${products}' (onnx | js)`);
 
-    const fromRecipe = recipeDefaults(given, io.cwd);
+    const fromRecipe = recipeEvalDefaults(given, io.cwd);
     const library = fromRecipe?.library ?? resolveLocation(given, io.cwd);
 
     const strategies = listOption(args, 'strategies');
@@ -130,26 +127,6 @@ Options:
     return 0;
   },
 };
-
-/** A recipe given instead of a library: its library, base, k and numeric λ. */
-function recipeDefaults(given: string, cwd: string): { library: string; base?: string; k?: number; lambda?: number | 'auto'; rho?: number; form?: SparseForm } | undefined {
-  if (!/\.(compose\.)?ya?ml$/i.test(given) || isUri(given)) return undefined;
-  const file = path.resolve(cwd, given);
-  if (!fs.existsSync(file) || !fs.statSync(file).isFile()) return undefined;
-  const recipe = parseRecipe(readTextSafe(file, 'recipe', 'recipe'), file).recipe;
-  if (!recipe || typeof recipe.spec.library !== 'string' || !recipe.spec.library) {
-    throw new ComposerError('usage', `${given} is not a recipe with a \`library:\``, { file }, 'give the library folder or URI instead');
-  }
-  const spec = recipe.spec;
-  return {
-    library: resolveRecipePaths(recipe, file).library,
-    base: typeof spec.base === 'string' ? spec.base : undefined,
-    k: spec.retrieve.k,
-    lambda: spec.weights.lambda,
-    rho: spec.weights.rho,
-    form: spec.weights.form,
-  };
-}
 
 interface DistanceMatrix {
   /** Row names: the held-out targets. */
@@ -224,7 +201,7 @@ function recipeEvalTable(result: RecipeEvalResult, markdown: boolean): string {
     }
     lines.push('');
   }
-  const failed = result.targets.flatMap((t) => Object.entries(t.strategies).filter(([, r]) => r!.status !== 'ok').map(([s, r]) => `${t.name} ${s}: ${r!.status}${r!.message ? ` (${r!.message})` : ''}`));
+  const failed = result.targets.flatMap((t) => Object.entries(t.strategies).filter(([, r]) => r.status !== 'ok').map(([s, r]) => `${t.name} ${s}: ${r.status}${r.message ? ` (${r.message})` : ''}`));
   if (failed.length) lines.push('Not scored:', ...failed.map((f) => `  ${f}`), '');
   lines.push(`${(result.total_ms / 1000).toFixed(1)} s`);
   return lines.join('\n');

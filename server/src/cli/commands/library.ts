@@ -228,9 +228,9 @@ export const libraryCommand: Command = {
           if (!record) throw new ComposerError('library', `no adapter named '${name}' in the library at ${uri}`, undefined, '`library ls` lists the names');
           const { prototype, details, ...rest } = record;
           const withPrototype = Boolean(args.values['show-prototype']);
-          const shown = { ...rest, base: json ? rest.base : baseShown(record), prototype_dim: prototype.length, prototype_norm: Math.sqrt(prototype.reduce((t, x) => t + x * x, 0)), details: details ? JSON.parse(details) : undefined, ...(withPrototype ? { prototype_precision: library.exactPrototypes ? 'float64' : 'float32', prototype } : {}) };
+          const shown = { ...rest, base: json ? rest.base : baseShown(record), prototype_dim: prototype.length, prototype_norm: Math.sqrt(prototype.reduce((t, x) => t + x * x, 0)), details: details ? (JSON.parse(details) as unknown) : undefined, ...(withPrototype ? { prototype_precision: library.exactPrototypes ? 'float64' : 'float32', prototype } : {}) };
           // JSON numbers print the shortest decimal that round-trips: float64 bit for bit.
-          io.out(json ? toJson(shown) : Object.entries(shown).map(([k, v]) => `${k.padEnd(15)} ${k === 'prototype' ? (v as number[]).map(String).join(' ') : typeof v === 'object' ? JSON.stringify(v) : v}`).join('\n'));
+          io.out(json ? toJson(shown) : Object.entries(shown).map(([k, v]) => `${k.padEnd(15)} ${k === 'prototype' ? (v as number[]).map(String).join(' ') : cellText(v)}`).join('\n'));
         } finally {
           library.close();
         }
@@ -281,8 +281,16 @@ export const libraryCommand: Command = {
   },
 };
 
+/** A field of `library show`: objects as JSON, the rest as text. */
+function cellText(v: unknown): string {
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' || typeof v === 'boolean' || v === undefined) return String(v);
+  return JSON.stringify(v);
+}
+
 /** A table cell on one line: control characters (newlines, escapes, bidi breaks) shown as \n, \x1b, \u2028. */
 function printable(s: string): string {
+  // eslint-disable-next-line no-control-regex -- finding control characters is the point
   return s.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => {
     if (c === '\n') return '\\n';
     if (c === '\r') return '\\r';

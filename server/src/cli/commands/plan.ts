@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { predictTruncation } from '../../engine/lora/merge';
+import { predictTruncation } from '../../engine/lora/truncationPrediction';
 import { ComposerError } from '../../engine/errors';
 import { createPlanner } from '../../engine/planner';
 import { formatProblem, hasErrors, problemHint } from '../../engine/recipe/problem';

@@ -8,17 +8,15 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ComposerError } from '../errors';
 import { compareDeltas, type LowRankTerm } from '../eval/deltaDistance';
-import { initLibrary } from '../library/library';
 import { writeFloatTensors } from '../lora/safetensors';
 import { createPlanner } from '../planner';
 import { buildDemoEncoder } from '../prototype/demoEncoder';
 import { writeNpy } from '../prototype/npy';
-import { adapterRecord } from '../addToLibrary';
 import { EVAL_STRATEGIES, summarize, type StrategySummary, type TargetResult } from '../eval/leaveOneOut';
 import type { PlanJson, Strategy } from '../types';
 import { buildTaskFamily, type DemoFamily, type DemoTask } from './taskFamily';
 import { readTextSafe } from '../safeRead';
-import { prepareDemoFolder } from './demoFolder';
+import { prepareDemoFolder, writeDemoLibrary } from './demoFolder';
 
 export const DEMO_ENCODER_DIM = 16;
 const DEMO_SEED = 7;
@@ -61,28 +59,12 @@ export async function buildDemoWorkspace(outDir: string, options: DemoOptions = 
   }
 
   say('library: LanceDB table of the adapters with their prototypes');
-  const libraryDir = path.join(root, 'library');
-  const library = await initLibrary(libraryDir, { encoderPath: encoderFile });
-  try {
-    const records = [];
-    for (const task of family.tasks) {
-      records.push(
-        await adapterRecord(library, {
-          adapterPath: path.join(root, 'adapters', task.name),
-          name: task.name,
-          tags: task.tags,
-          description: task.description,
-          source: { samples: [path.join(root, 'data', task.name, '*.npy').split(path.sep).join('/')] },
-          provider: 'cpu',
-        }),
-      );
-    }
-    // Fixed timestamps: the demo's bytes must not depend on when it ran.
-    for (const r of records) r.created_at = '2026-01-01T00:00:00.000Z';
-    await library.add(records);
-  } finally {
-    library.close();
-  }
+  const libraryDir = await writeDemoLibrary(root, encoderFile, family.tasks.map((task) => ({
+    name: task.name,
+    tags: task.tags,
+    description: task.description,
+    samples: path.join(root, 'data', task.name, '*.npy'),
+  })));
 
   say('recipes: one leave-one-out recipe per task (recipes/*.compose.yaml)');
   const recipesDir = path.join(root, 'recipes');

@@ -3,10 +3,13 @@
  * previous demo (its marker file present) is replaced as a whole only while it holds nothing but
  * what a demo (and composing its recipes) writes — a .git or a file of the user's makes it the
  * user's folder, and any other non-empty folder is refused. Nothing the user made is ever removed.
+ * Also the library both demos write into that folder (`writeDemoLibrary`).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { adapterRecord } from '../addToLibrary';
 import { ComposerError } from '../errors';
+import { initLibrary } from '../library/library';
 
 export const DEMO_MARKER = '.adapter-composer-demo';
 
@@ -26,4 +29,39 @@ export function prepareDemoFolder(root: string, command: string, force = true): 
   }
   fs.mkdirSync(root, { recursive: true });
   fs.writeFileSync(path.join(root, DEMO_MARKER), `made by \`adapter-composer ${command}\`; safe to delete\n`);
+}
+
+/** One adapter of a demo library: `adapters/<name>` under the demo folder, its prototype from `samples` (a path). */
+export interface DemoLibraryEntry {
+  name: string;
+  tags: string[];
+  description: string;
+  samples: string;
+}
+
+/**
+ * The demo's library `<root>/library`: one row per entry, prototypes encoded on the CPU by
+ * `encoderFile`, and fixed timestamps (the demo's bytes must not depend on when it ran).
+ */
+export async function writeDemoLibrary(root: string, encoderFile: string, entries: DemoLibraryEntry[]): Promise<string> {
+  const libraryDir = path.join(root, 'library');
+  const library = await initLibrary(libraryDir, { encoderPath: encoderFile });
+  try {
+    const records = [];
+    for (const entry of entries) {
+      records.push(await adapterRecord(library, {
+        adapterPath: path.join(root, 'adapters', entry.name),
+        name: entry.name,
+        tags: entry.tags,
+        description: entry.description,
+        source: { samples: [entry.samples.split(path.sep).join('/')] },
+        provider: 'cpu',
+      }));
+    }
+    for (const r of records) r.created_at = '2026-01-01T00:00:00.000Z';
+    await library.add(records);
+  } finally {
+    library.close();
+  }
+  return libraryDir;
 }

@@ -54,7 +54,7 @@ export function readClassifier(modelDir: string): ClassifierLayer[] {
     const { name, activation } = (entry ?? {}) as { name?: unknown; activation?: unknown };
     if (typeof name !== 'string' || !name) throw new ComposerError('io', `${configFile}: layers[${i}].name must be a string`, { file: configFile });
     const act = activation ?? 'none';
-    if (!(CLASSIFIER_ACTIVATIONS as readonly unknown[]).includes(act)) throw new ComposerError('io', `${configFile}: layers[${i}].activation '${String(act)}' is not one of ${CLASSIFIER_ACTIVATIONS.join(', ')}`, { file: configFile });
+    if (!(CLASSIFIER_ACTIVATIONS as readonly unknown[]).includes(act)) throw new ComposerError('io', `${configFile}: layers[${i}].activation ${JSON.stringify(act)} is not one of ${CLASSIFIER_ACTIVATIONS.join(', ')}`, { file: configFile });
     const w = file.info(`${name}.weight`);
     if (w.shape.length !== 2) throw new ComposerError('io', `${weightsFile}: ${name}.weight has shape [${w.shape.join(', ')}], a Linear weight [out, in] is expected`, { file: weightsFile });
     const [outFeatures, inFeatures] = w.shape;

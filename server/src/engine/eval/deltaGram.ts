@@ -9,7 +9,7 @@
 import { ComposerError } from '../errors';
 import { readFactors, type LoraAdapter, type LoraModule } from '../lora/adapter';
 import { openAdapter } from '../lora/formats';
-import { jsProducts, type PanelProducts } from '../lora/truncatedProduct';
+import { jsProducts, type PanelProducts } from '../lora/panelProducts';
 
 export interface DeltaSource {
   name: string;

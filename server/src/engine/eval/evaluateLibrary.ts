@@ -3,7 +3,7 @@
  * on ONNX Runtime (double Gemm; JS when ORT cannot load or the products are tiny), closes everything.
  */
 import { openLibrary } from '../library/library';
-import { jsProducts, ortProducts, type PanelProducts } from '../lora/truncatedProduct';
+import { jsProducts, ortProducts, type PanelProducts } from '../lora/panelProducts';
 import { createMatMulEngine } from '../onnx/matmul';
 import { leaveOneOut, type LeaveOneOutOptions, type LeaveOneOutResult } from './leaveOneOut';
 

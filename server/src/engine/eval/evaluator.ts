@@ -8,7 +8,6 @@
  * goes wrong is reported in the outcome; it never undoes the compose.
  */
 import { spawn } from 'node:child_process';
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ComposerError } from '../errors';
 import { recordRun, type HistoryStore } from '../history/runHistory';

@@ -7,7 +7,7 @@
  */
 import { sameBase } from '../library/baseModels';
 import { ComposerError } from '../errors';
-import type { PanelProducts } from '../lora/truncatedProduct';
+import type { PanelProducts } from '../lora/panelProducts';
 import { costMatrixOfValid, quadraticForm } from '../weights/costMatrix';
 import { cleanWeights, NONZERO_THRESHOLD } from '../weights/result';
 import { DEFAULT_RHO, solveAll, sparseAt, squaredDistance } from '../weights';
@@ -184,16 +184,26 @@ export async function leaveOneOut(records: AdapterRecord[], options: LeaveOneOut
     onProgress: (p) => say(`delta inner products: module ${p.modulesDone}/${p.modulesTotal}`),
   });
   const gramMs = Date.now() - gramStarted;
+  // A target whose ΔW is zero (the base model as a candidate, `library add-base`) has no relative error:
+  // ‖Σwᵢ ΔWᵢ − 0‖ / ‖0‖ is undefined. It stays a candidate for the others, but is not scored.
+  const scored = problems.filter((p) => {
+    if (gram.inner(p.index, p.index) > 0) return true;
+    skipped.push({ target: pool[p.index].name, reason: 'its ΔW is zero (the base model as a candidate): a relative error to it is undefined' });
+    return false;
+  });
+  if (scored.length === 0) {
+    throw new ComposerError('library', 'every adapter that could be a target has ΔW = 0', undefined, 'leave-one-out needs at least one adapter with a non-zero ΔW and another of the same base');
+  }
 
   // 3. The λ-curve (and, for λ = auto, each target's ratio chosen without it).
   const wantCurve = options.lambdaCurve || lambda === 'auto';
-  const curveScores = wantCurve ? problems.map((p) => LAMBDA_RATIOS.map((ratio) => scoreWeights(gram, p, sparseAt(p.path, ratio * p.path.lambda_star)))) : [];
+  const curveScores = wantCurve ? scored.map((p) => LAMBDA_RATIOS.map((ratio) => scoreWeights(gram, p, sparseAt(p.path, ratio * p.path.lambda_star)))) : [];
 
-  const targets: TargetResult[] = problems.map((p, n) => {
+  const targets: TargetResult[] = scored.map((p, n) => {
     const scores: Partial<Record<Strategy, TargetScore>> = {};
     for (const strategy of strategies) {
       if (strategy === 'sparse' && lambda === 'auto') {
-        const ratio = nestedRatio(curveScores, problems, n);
+        const ratio = nestedRatio(curveScores, scored, n);
         const atLambda = ratio * p.path.lambda_star;
         scores.sparse = { ...scoreWeights(gram, p, sparseAt(p.path, atLambda)), lambda: atLambda };
         continue;

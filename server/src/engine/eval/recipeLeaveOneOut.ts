@@ -42,17 +42,30 @@ export interface RecipeEvalOptions {
   workspaceRoot?: string;
   provider?: string;
   onProgress?: (message: string) => void;
+  /** After each composite scored: the fraction of the recipes done, and what was just scored. */
+  onStep?: (fraction: number, what: string) => void;
+  /** The library for recipes without `library:` (the editor's libraryUri setting), as the planner takes it. */
+  libraryUri?: string;
+  /** Stops between composites (the scratch folder is still removed). */
+  signal?: AbortSignal;
+  /** The folder to merge composites in (created if needed, emptied afterwards); default a new temporary one. */
+  scratchDir?: string;
 }
 
 export async function evaluateRecipes(files: readonly string[], options: RecipeEvalOptions = {}): Promise<RecipeEvalResult> {
   const started = Date.now();
   const planner = createPlanner();
-  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'ac-eval-recipes-'));
+  if (options.scratchDir) fs.mkdirSync(options.scratchDir, { recursive: true });
+  const scratch = fs.mkdtempSync(options.scratchDir ? path.join(options.scratchDir, 'recipes-') : path.join(os.tmpdir(), 'ac-eval-recipes-'));
   const targets: EvaluatedTarget[] = [];
+  const cancelled = () => {
+    if (options.signal?.aborted) throw new ComposerError('cancelled', 'evaluation cancelled');
+  };
   try {
     for (const [i, file] of files.entries()) {
+      cancelled();
       options.onProgress?.(`recipe ${i + 1}/${files.length}: ${path.basename(file)}`);
-      const outcome = await planner.plan(fs.readFileSync(file, 'utf8'), file, { provider: options.provider ?? 'cpu', workspaceRoot: options.workspaceRoot });
+      const outcome = await planner.plan(fs.readFileSync(file, 'utf8'), file, { provider: options.provider ?? 'cpu', workspaceRoot: options.workspaceRoot, ...(options.libraryUri ? { libraryUri: options.libraryUri } : {}) });
       if (!outcome.isRecipe) throw new ComposerError('recipe', 'not an Adapter Composer recipe (no `compose:` key)', { file });
       const firstError = outcome.problems.find((p) => p.severity === 'error');
       if (firstError) throw problemToError(firstError, file);
@@ -77,17 +90,21 @@ export async function evaluateRecipes(files: readonly string[], options: RecipeE
       }
       const byName = new Map((outcome.candidates ?? []).map((c) => [c.name, c]));
       const wanted = options.strategies ?? (Object.keys(plan.strategies).filter((s) => s !== 'manual') as Strategy[]);
+      const count = wanted.filter((s) => plan.strategies[s]).length;
+      let done = 0;
       for (const strategy of wanted) {
         const result = plan.strategies[strategy];
         if (!result) continue;
+        cancelled();
         const inputs = Object.entries(result.weights).filter(([, w]) => w !== 0).map(([name, weight]) => ({ name, weight, path: byName.get(name)!.path }));
         const output = path.join(scratch, `${i}-${strategy}`);
-        await mergeAdapters(inputs, { method: 'cat' }, output);
+        await mergeAdapters(inputs, { method: 'cat', signal: options.signal }, output);
         const evaluation = spec.builtin
           ? await runBuiltinEvaluator(spec.builtin, { output, cwd: paths.recipeDir, workspaceRoot: options.workspaceRoot })
           : await runEvaluator(spec, { output, name: recipe.spec.name, recipe: paths.recipeFile, lock: paths.lock, cwd: paths.recipeDir });
         target.strategies[strategy] = { weights: result.weights, metrics: evaluation.metrics, status: evaluation.status, ...(evaluation.message ? { message: evaluation.message } : {}) };
         fs.rmSync(output, { recursive: true, force: true });
+        options.onStep?.((i + ++done / Math.max(1, count)) / files.length, `${recipe.spec.name}: ${strategy}`);
       }
       targets.push(target);
     }
@@ -111,7 +128,7 @@ function summarizeMetrics(targets: EvaluatedTarget[]): RecipeEvalResult['summary
   for (const t of targets) {
     add('base', t.base);
     add('held-out', t.held_out_metrics);
-    for (const [s, r] of Object.entries(t.strategies)) add(s, r!.metrics);
+    for (const [s, r] of Object.entries(t.strategies)) add(s, r.metrics);
   }
   return Object.fromEntries(Object.entries(sums).map(([metric, entries]) => [metric, Object.fromEntries(Object.entries(entries).map(([e, { sum, count }]) => [e, { mean: sum / count, count }]))]));
 }

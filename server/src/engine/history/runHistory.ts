@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as arrow from 'apache-arrow';
 import * as lancedb from '@lancedb/lancedb';
-import { ComposerError, isComposerError } from '../errors';
+import { ComposerError } from '../errors';
 import { isRemoteUri, localPath } from '../location';
 import { sqlString } from '../library/schema';
 import { parseRecipe } from '../recipe/parse';
@@ -234,12 +234,7 @@ function entryOf(row: Record<string, unknown>): RunHistoryEntry {
 
 /** The runs of one recipe file, wherever its library keeps them (reads the recipe for its `library:`). */
 export async function readRecipeHistory(recipeFile: string, options: { workspaceRoot?: string; limit?: number } = {}): Promise<RunHistoryEntry[]> {
-  let text: string;
-  try {
-    text = readTextSafe(recipeFile, 'recipe', 'recipe');
-  } catch (e) {
-    throw isComposerError(e) ? e : new ComposerError('io', `cannot read ${recipeFile}`, { file: recipeFile });
-  }
+  const text = readTextSafe(recipeFile, 'recipe', 'recipe');
   const recipe = parseRecipe(text, recipeFile).recipe;
   const library = recipe && typeof recipe.spec.library === 'string' && recipe.spec.library !== '' ? resolveRecipePaths(recipe, recipeFile).library : undefined;
   return readHistory({ library, workspaceRoot: options.workspaceRoot, recipeFile }, { recipe: recipeFile, limit: options.limit });

@@ -33,7 +33,7 @@ export interface FactDrift {
 }
 
 export function recordedFacts(record: AdapterRecord): RecordedFacts {
-  let details: Record<string, unknown> = {};
+  let details: Record<string, unknown>;
   try {
     details = record.details ? (JSON.parse(record.details) as Record<string, unknown>) : {};
   } catch {

@@ -10,7 +10,7 @@
  * same either way.
  */
 import { ComposerError } from '../errors';
-import { symmetricEigen } from '../weights/symmetricEigen';
+import { jacobiEigen } from '../linalg/eigen';
 
 export interface PcaBasis {
   dim: number;
@@ -144,7 +144,7 @@ function normalise(v: Float64Array): number {
 function topEigen(matrix: Float64Array, m: number, count: number): { values: number[]; vectors: Float64Array[] } {
   const want = Math.min(count, m);
   if (m <= 48) {
-    const e = symmetricEigen(matrix, m);
+    const e = jacobiEigen(matrix, m, 'ascending');
     const values: number[] = [];
     const vectors: Float64Array[] = [];
     for (let k = 0; k < want; k++) {
@@ -178,7 +178,7 @@ function topEigen(matrix: Float64Array, m: number, count: number): { values: num
       h[p * b + q] = s;
       h[q * b + p] = s;
     }
-    const e = symmetricEigen(h, b);
+    const e = jacobiEigen(h, b, 'ascending');
     ritzValues = [];
     ritzVectors = [];
     const ritzImages: Float64Array[] = [];

@@ -99,11 +99,11 @@ export function recordFromRow(row: Record<string, unknown>): AdapterRecord {
     sha256: String(row.sha256),
     // The prototype as given (float64) when the library keeps it, else the float32 search column.
     prototype: plainNumbers(row[PROTOTYPE64] ?? row.prototype),
-    description: String(row.description ?? ''),
+    description: typeof row.description === 'string' ? row.description : '',
     tags: plainStrings(row.tags),
     created_at: String(row.created_at),
   };
-  if (row.details != null) record.details = String(row.details);
+  if (typeof row.details === 'string') record.details = row.details;
   return record;
 }
 
@@ -144,6 +144,7 @@ export function validateRecord(record: AdapterRecord, dim: number): void {
   const label = typeof r.name === 'string' && r.name ? `adapter '${r.name}'` : 'adapter';
   if (typeof r.name !== 'string' || r.name.trim() === '') throw libraryError('an adapter needs a non-empty name');
   // Names are printed in tables, diagnostics and YAML keys: no line breaks or other control characters.
+  // eslint-disable-next-line no-control-regex -- finding control characters is the point
   const control = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/.exec(r.name);
   if (control) throw libraryError(`adapter name ${JSON.stringify(r.name)} contains the control character U+${control[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}; names must be printable`);
   for (const key of ['base', 'format', 'path', 'sha256', 'created_at'] as const) {

@@ -18,6 +18,9 @@
  *              | (array_has | array_contains) '(' listColumn ',' string ')'
  *   cmp       := = | != | <> | < | <= | > | >=
  *   literal   := 'string' ('' escapes a quote) | [-]number | TRUE | FALSE
+ *
+ * Size (~360 lines): one grammar's tokenizer, parser, type check and SQL rebuild; splitting them would
+ * spread one security boundary over several files.
  */
 import { ComposerError } from '../errors';
 import { closestMatch } from '../recipe/didYouMean';

@@ -85,7 +85,7 @@ function transpose(x: Float64Array, rows: number, cols: number): Float64Array {
 /** Reads one module's factors in the normalised orientation (unscaled). */
 export function readFactors(adapter: LoraAdapter, module: string | LoraModule): ModuleFactors {
   const m = typeof module === 'string' ? adapter.modules.get(module) : module;
-  if (!m) throw new ComposerError('adapter-format', `adapter has no module "${String(module)}"`, { file: adapter.path });
+  if (!m) throw new ComposerError('adapter-format', `adapter has no module "${module as string}"`, { file: adapter.path }); // only a name can miss
   const rawA = adapter.file.readFloat64(m.aKey);
   const rawB = adapter.file.readFloat64(m.bKey);
   if (m.layout === 'transposed') {

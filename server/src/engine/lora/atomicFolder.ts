@@ -5,8 +5,8 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ComposerError } from '../errors';
-import { processAlive } from '../outputLock';
+import { ComposerError, ioError } from '../errors';
+import { processAlive } from '../singleWriter';
 import { hasCompositionMarker } from '../outputGuard';
 
 /**
@@ -48,7 +48,7 @@ export function publishStagingFolder(staging: string, target: string): void {
     fs.renameSync(staging, resolved);
   } catch (e) {
     if (previous) fs.renameSync(previous, resolved);
-    throw new ComposerError('io', `cannot move the new adapter into ${target}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { file: target });
+    throw ioError('cannot move the new adapter into', target, e);
   }
   if (previous) fs.rmSync(previous, { recursive: true, force: true });
   syncDirectory(path.dirname(resolved));

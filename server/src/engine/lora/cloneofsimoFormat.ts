@@ -44,3 +44,11 @@ export function readCloneofsimoKeys(file: SafetensorsFile): { modules: Map<strin
   }
   return { modules, extras };
 }
+
+/** cloneofsimo's metadata of a composite: the first input's module lists, and each module's rank. */
+export function cloneofsimoCompositeMetadata(first: Record<string, string>, modules: { name: string; rank: number }[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(first)) if (!k.includes(':') && v.startsWith('[')) out[k] = v;
+  for (const p of modules) out[`${p.name}:rank`] = String(p.rank);
+  return out;
+}

@@ -6,7 +6,7 @@
 import { encodeFactor, type OutputLayout, type OutputModule, type OutputTensor } from './compositeLayout';
 import { DTYPE_SIZES, encodeFromFloat32, encodeFromFloat64, encodeScaled } from './dtypes';
 import type { Scratch } from './scratch';
-import type { PanelArray } from './truncatedProduct';
+import type { PanelArray } from './factorPanels';
 
 export interface MergedFactors {
   /** A [k, n], row-major. */

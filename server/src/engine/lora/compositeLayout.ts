@@ -3,9 +3,12 @@
  * module's factors, the weights file name, and the config/metadata that make the runtime scale 1
  * (the factors carry the coefficients).
  */
-import type { AdapterFormat } from './adapter';
+import type { AdapterFormat, LoraAdapter } from './adapter';
+import { cloneofsimoCompositeMetadata } from './cloneofsimoFormat';
 import { encodeFromFloat64, type FloatDType } from './dtypes';
-import { PEFT_PREFIX } from './peftFormat';
+import { baseModelMetadata, kohyaCompositeMetadata } from './kohyaFormat';
+import { mlxCompositeConfig } from './mlxFormat';
+import { PEFT_PREFIX, peftCompositeConfig } from './peftFormat';
 
 export type OutputLayout = 'peft' | 'kohya' | 'diffusers' | 'cloneofsimo' | 'mlx';
 
@@ -93,4 +96,27 @@ export function encodeFactor(layout: OutputLayout, tensor: OutputTensor, m: Outp
     for (let q = 0; q < k; q++) for (let i = 0; i < m.outFeatures; i++) values[i * r + q] = bt[q * m.outFeatures + i];
   }
   return encodeFromFloat64(values, tensor.dtype);
+}
+
+/**
+ * The safetensors `__metadata__` of a composite: `format: pt`, and for the layouts without a config
+ * file what their readers take from the metadata (kohya's network keys, cloneofsimo's module lists and
+ * ranks, the base model as kohya's sd-scripts and ModelSpec write it). Each format file owns its keys.
+ */
+export function compositeMetadata(layout: OutputLayout, modules: OutputModule[], adapters: LoraAdapter[], options: { baseModel?: string; title?: string }, inputs: { name: string }[]): Record<string, string> {
+  const metadata: Record<string, string> = { format: 'pt' };
+  if (layout === 'kohya') Object.assign(metadata, kohyaCompositeMetadata(modules));
+  if (layout === 'cloneofsimo') {
+    Object.assign(metadata, cloneofsimoCompositeMetadata(adapters[0].metadata, modules));
+    delete metadata.format;
+  }
+  if (layout === 'kohya' || layout === 'diffusers' || layout === 'cloneofsimo') Object.assign(metadata, baseModelMetadata(layout, options, inputs));
+  return metadata;
+}
+
+/** adapter_config.json of a composite, for the layouts that have one (PEFT, MLX); undefined otherwise. */
+export function compositeConfig(layout: OutputLayout, adapters: LoraAdapter[], modules: OutputModule[], layoutRank: number, hasModulesToSave: boolean): Record<string, unknown> | undefined {
+  if (layout === 'peft') return peftCompositeConfig(adapters, modules, layoutRank, hasModulesToSave, adapters[0].format);
+  if (layout === 'mlx') return mlxCompositeConfig(adapters, layoutRank);
+  return undefined;
 }

@@ -15,8 +15,9 @@
  * ‖D·V_r‖²/‖D‖² (and relative error √(1 − energy)) is measured, not estimated, on either route.
  * The large products (D times a thin matrix, the Gram) run through the panel products (ONNX Runtime).
  */
-import type { PanelProducts } from './truncatedProduct';
-import { symmetricEigen } from './truncatedProduct';
+import { transpose } from '../linalg/dense';
+import { householderQlEigen } from '../linalg/eigen';
+import type { PanelProducts } from './panelProducts';
 
 /** Largest min(m, n) for which the exact route is used by default. */
 export const EXACT_MAX_SIDE = 1024;
@@ -44,12 +45,6 @@ export interface DenseTruncation {
   /** ‖D − B·A‖_F / ‖D‖_F = √(1 − energyKept). */
   relativeError: number;
   route: TruncationRoute;
-}
-
-function transpose(x: Float64Array, rows: number, cols: number): Float64Array {
-  const t = new Float64Array(rows * cols);
-  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) t[j * rows + i] = x[i * cols + j];
-  return t;
 }
 
 /**
@@ -117,7 +112,7 @@ async function columnGram(d: Float64Array, m: number, n: number, products: Panel
 
 /** Rows of the top-`k` eigenvectors (descending) of a symmetric p×p matrix, as [k, p], with √eigenvalues. */
 function topEigenRows(sym: Float64Array, p: number, k: number): { rows: Float64Array; sigma: Float64Array } {
-  const eig = symmetricEigen(sym, p);
+  const eig = householderQlEigen(sym, p, 'descending');
   const rows = new Float64Array(k * p);
   const sigma = new Float64Array(k);
   for (let q = 0; q < k; q++) {

@@ -26,7 +26,7 @@
 import { createHash } from 'node:crypto';
 import { ComposerError } from '../errors';
 import type { FactorPanels } from './factorPanels';
-import type { PanelProducts } from './truncatedProduct';
+import type { PanelProducts } from './panelProducts';
 
 export const ENTRYWISE_METHODS = ['ties', 'dare_linear', 'dare_ties', 'magnitude_prune'] as const;
 export type EntrywiseMethod = (typeof ENTRYWISE_METHODS)[number];
@@ -150,7 +150,7 @@ export interface EntrywiseResult {
 
 /**
  * Fills `out` (float64, m×n row-major) with the merged dense update of one module.
- * `panels` are the module's concatenated factors (as merge.ts reads them), `groups` the adapters.
+ * `panels` are the module's concatenated factors (as mergePlanning.ts reads them), `groups` the adapters.
  */
 export async function entrywiseModule(
   panels: FactorPanels,

@@ -1,5 +1,5 @@
 /**
- * The shape of one module's concatenated LoRA factors, shared by the products (truncatedProduct.ts)
+ * The shape of one module's concatenated LoRA factors, shared by the products (panelProducts.ts)
  * and the ONNX graphs that compute them (panelGraphs.ts); a file of its own so neither imports the other.
  */
 export type PanelArray = Float32Array | Float64Array;

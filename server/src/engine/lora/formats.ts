@@ -23,8 +23,8 @@ function readJson(file: string): Record<string, unknown> {
   try {
     text = readTextSafe(file, 'config', path.basename(file));
   } catch (e) {
-    if (e instanceof ComposerError) throw new ComposerError('adapter-format', e.message, { file }, e.hint);
-    throw new ComposerError('io', `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { file });
+    // a config that cannot be read is the adapter's fault (its format), not an I/O error of ours
+    throw e instanceof ComposerError ? new ComposerError('adapter-format', e.message, { file }, e.hint) : e;
   }
   let json: unknown;
   try {

@@ -9,6 +9,7 @@ import type { LoraModule } from './adapter';
 import { plainFactorShape, plainModule } from './factorShapes';
 import { refuse, refuseDora, refuseLycoris } from './refusals';
 import type { SafetensorsFile } from './safetensors';
+import { mostCommon } from './moduleFacts';
 
 /** Keys of LyCORIS algorithms that share kohya's container. */
 export function refuseLycorisKeys(file: SafetensorsFile): void {
@@ -53,4 +54,43 @@ export function readKohyaKeys(file: SafetensorsFile): Map<string, LoraModule> {
     modules.set(name, plainModule(name, shape, alpha, p.down, p.up));
   }
   return modules;
+}
+
+/** kohya's network keys of a composite: α = the most common rank, so that α/r is 1 where r is that rank. */
+export function kohyaCompositeMetadata(modules: { name: string; rank: number }[]): Record<string, string> {
+  return { ss_network_module: 'networks.lora', ss_network_dim: String(mostCommon(modules.map((p) => p.rank))), ss_network_alpha: String(mostCommon(modules.map((p) => p.rank))) };
+}
+
+/**
+ * These layouts have no config file, so the base model goes into the safetensors `__metadata__` as
+ * kohya's sd-scripts write it: `ss_sd_model_name` (which kohya readers, ours included, take as the
+ * base), `ss_base_model_version` for the Stable Diffusion families it names, and the SAI ModelSpec
+ * keys (`modelspec.sai_model_spec`, `.architecture` when the family is known, `.implementation`,
+ * `.title`, `.merged_from`).
+ */
+export function baseModelMetadata(layout: 'kohya' | 'diffusers' | 'cloneofsimo', options: { baseModel?: string; title?: string }, inputs: { name: string }[]): Record<string, string> {
+  const out: Record<string, string> = {
+    'modelspec.sai_model_spec': '1.0.0',
+    'modelspec.implementation': layout === 'kohya' ? 'https://github.com/Stability-AI/generative-models' : 'diffusers',
+    'modelspec.title': options.title ?? `adapter-composer composite of ${inputs.map((i) => i.name).join(', ')}`,
+    'modelspec.merged_from': inputs.map((i) => i.name).join(', '),
+  };
+  const base = options.baseModel;
+  if (!base) return out;
+  out.ss_sd_model_name = base;
+  const family = stableDiffusionFamily(base);
+  if (family) {
+    out.ss_base_model_version = family.kohya;
+    out['modelspec.architecture'] = `${family.modelspec}/lora`;
+  }
+  return out;
+}
+
+/** The Stable Diffusion family a base model id names, in kohya's and ModelSpec's spelling. */
+function stableDiffusionFamily(base: string): { kohya: string; modelspec: string } | undefined {
+  const b = base.toLowerCase();
+  if (/(xl|sdxl)/.test(b) && /(diffusion|sd)/.test(b)) return { kohya: 'sdxl_base_v1-0', modelspec: 'stable-diffusion-xl-v1-base' };
+  if (/stable-diffusion-2|sd-?2(\.|-|_)|sd_v2/.test(b)) return { kohya: 'sd_v2', modelspec: 'stable-diffusion-v2' };
+  if (/stable-diffusion-v1|stable-diffusion-v-1|sd-?v?1(\.|-|_)|sd15|sd_v1|sd1\.5/.test(b)) return { kohya: 'sd_v1', modelspec: 'stable-diffusion-v1' };
+  return undefined;
 }

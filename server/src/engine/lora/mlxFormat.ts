@@ -5,7 +5,7 @@
  * adapter_config.json `lora_parameters.scale` (used directly, not α/r).
  */
 import { ComposerError } from '../errors';
-import type { LoraModule } from './adapter';
+import type { LoraAdapter, LoraModule } from './adapter';
 import { transposedFactorShape } from './factorShapes';
 import { refuse, refuseDora } from './refusals';
 import type { SafetensorsFile } from './safetensors';
@@ -21,7 +21,7 @@ export function isMlxFile(file: SafetensorsFile): boolean {
 export function mlxScale(config: Record<string, unknown>, file: string, notes: string[]): number {
   const type = config.fine_tune_type;
   if (type === 'dora') refuseDora(file, 'fine_tune_type: dora in adapter_config.json');
-  if (type !== undefined && type !== 'lora') refuse(file, `MLX adapter with fine_tune_type "${String(type)}", not LoRA`, 'only LoRA adapters can be composed');
+  if (type !== undefined && type !== 'lora') refuse(file, `MLX adapter with fine_tune_type ${JSON.stringify(type)}, not LoRA`, 'only LoRA adapters can be composed');
   const params = (config.lora_parameters ?? {}) as Record<string, unknown>;
   if (typeof params.scale === 'number' && Number.isFinite(params.scale)) return params.scale;
   if (typeof params.alpha === 'number' && typeof params.rank === 'number' && params.rank > 0) {
@@ -62,4 +62,15 @@ export function readMlxKeys(file: SafetensorsFile, scale: number): Map<string, L
     });
   }
   return modules;
+}
+
+/**
+ * adapter_config.json of a composite in the MLX layout: the first MLX input's config with one rank
+ * for every layer (MLX builds them alike; smaller modules are zero-padded) and scale 1.
+ */
+export function mlxCompositeConfig(adapters: LoraAdapter[], layoutRank: number): Record<string, unknown> {
+  const first = adapters.find((a) => a.format === 'mlx')?.config ?? {};
+  const params = { ...((first.lora_parameters as Record<string, unknown>) ?? {}), rank: layoutRank, scale: 1.0 };
+  if ('alpha' in params) params.alpha = layoutRank;
+  return { ...first, fine_tune_type: 'lora', lora_parameters: params };
 }

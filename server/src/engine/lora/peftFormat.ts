@@ -5,12 +5,13 @@
  * Also the key layout diffusers ≥ 0.21 writes without a config (`unet.….lora_A.weight`, α = r).
  */
 import { ComposerError } from '../errors';
-import type { ExtraTensor, LoraModule } from './adapter';
+import type { ExtraTensor, LoraAdapter, LoraModule } from './adapter';
 import { plainFactorShape } from './factorShapes';
 import { refuse, refuseDora } from './refusals';
 import type { SafetensorsFile } from './safetensors';
 import { compilePeftPattern, PatternError, type SafePattern } from './safeRegex';
 import { setOwn } from '../nameTable';
+import { shortModuleName } from './moduleFacts';
 
 export const PEFT_PREFIX = 'base_model.model.';
 
@@ -30,8 +31,8 @@ export interface PeftConfig {
 
 export function parsePeftConfig(raw: Record<string, unknown>, file: string): PeftConfig {
   const peftType = raw.peft_type;
-  if (peftType !== undefined && peftType !== null && String(peftType).toUpperCase() !== 'LORA') {
-    const t = String(peftType).toUpperCase();
+  const t = typeof peftType === 'string' ? peftType.toUpperCase() : JSON.stringify(peftType);
+  if (peftType !== undefined && peftType !== null && t !== 'LORA') {
     const reason: Record<string, string> = {
       LOKR: 'LoKr (Kronecker-product update)',
       LOHA: 'LoHa (Hadamard-product update)',
@@ -208,4 +209,38 @@ export function readPeftKeys(file: SafetensorsFile, config: PeftConfig | undefin
 
 function stripPrefix(key: string): string {
   return key.startsWith(PEFT_PREFIX) ? key.slice(PEFT_PREFIX.length) : key;
+}
+
+/**
+ * adapter_config.json of a composite in the PEFT layout: the first PEFT input's config with every
+ * module's α equal to its rank (scale 1: the factors carry wᵢ·sᵢ), ranks that differ from the most
+ * common one in rank_pattern/alpha_pattern, and the target modules of the output.
+ */
+export function peftCompositeConfig(adapters: LoraAdapter[], modules: { name: string; rank: number }[], layoutRank: number, hasModulesToSave: boolean, format: string): Record<string, unknown> {
+  const first = adapters.find((a) => a.format === 'peft' && a.config)?.config ?? {};
+  const ranks: Record<string, number> = {};
+  for (const p of modules) if (p.rank !== layoutRank) ranks[p.name] = p.rank;
+  const targets = [...new Set(modules.map((p) => shortModuleName(p.name, 'peft')))].sort();
+  const config: Record<string, unknown> = {
+    ...first,
+    peft_type: 'LORA',
+    base_model_name_or_path: adapters.find((a) => a.base)?.base ?? (first.base_model_name_or_path ?? null),
+    r: layoutRank,
+    lora_alpha: layoutRank,
+    // every module's α equals its rank: scale 1, the factors carry wᵢ·sᵢ
+    rank_pattern: ranks,
+    alpha_pattern: { ...ranks },
+    target_modules: targets,
+    use_rslora: false,
+    use_dora: false,
+    fan_in_fan_out: adapters.some((a) => a.notes.includes('fan_in_fan_out')),
+    modules_to_save: hasModulesToSave ? [...new Set(adapters.flatMap((a) => (Array.isArray(a.config?.modules_to_save) ? (a.config.modules_to_save as string[]) : [])))] : null,
+    layers_to_transform: null,
+    layers_pattern: null,
+    inference_mode: true,
+  };
+  if (format !== 'peft') config.task_type = config.task_type ?? null;
+  const sorted: Record<string, unknown> = {};
+  for (const k of Object.keys(config).sort()) sorted[k] = config[k];
+  return sorted;
 }

@@ -300,7 +300,6 @@ class Program implements SafePattern {
     const n = this.prog.length;
     const mark = new Int32Array(n).fill(-1);
     let current: number[] = [];
-    let next: number[] = [];
     let generation = 0;
     // Adds pc and everything reachable from it without reading a character (an explicit stack).
     const add = (list: number[], pc0: number, pos: number) => {
@@ -324,7 +323,7 @@ class Program implements SafePattern {
     for (let pos = 0; pos < text.length && current.length > 0; pos++) {
       const c = text.charCodeAt(pos);
       generation++;
-      next = [];
+      const next: number[] = [];
       for (const pc of current) {
         const ins = this.prog[pc];
         if (ins.op === 'char' && ins.test(c)) add(next, ins.next, pos + 1);

@@ -3,6 +3,9 @@
  * JSON object {name: {dtype, shape, data_offsets: [begin, end]}, "__metadata__": {str: str}}, then
  * the raw little-endian data. The whole header is validated before any tensor is read; tensors are
  * read one at a time at their file offset, so memory stays near the largest tensor.
+ *
+ * Size (~420 lines): one format: the header validation, the pinned reader (hash in the same pass),
+ * the strided reads into panels and the streaming writer share the header layout and its checks.
  */
 import { createHash, type Hash } from 'node:crypto';
 import * as fs from 'node:fs';

@@ -5,7 +5,6 @@
  * largest tensor, and opens each input file once.
  */
 import * as fs from 'node:fs';
-import { ComposerError } from '../errors';
 import { openRegular } from '../safeRead';
 
 export class Scratch {

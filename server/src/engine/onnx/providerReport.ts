@@ -64,8 +64,11 @@ export async function providerReport(options: { tryCreate?: boolean } = {}): Pro
     providers: await probeProviders({ tryCreate: options.tryCreate ?? true }),
     gpu: nvidiaDevices(),
     libraries: process.platform === 'linux' ? findLibraries(SYSTEM_LIBRARIES) : [],
+    // The readers are probed, not imported: a missing one is reported, not a load failure of the CLI.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- a synchronous probe of an optional package
     sampleReaders: [reader('sharp', () => (require('sharp') as { versions: { sharp: string; vips: string } }).versions, (v) => `${v.sharp} (libvips ${v.vips})`),
-      reader('@huggingface/tokenizers', () => require('@huggingface/tokenizers'), () => packageVersion('@huggingface/tokenizers') ?? 'found')],
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- as above
+      reader('@huggingface/tokenizers', () => require('@huggingface/tokenizers') as unknown, () => packageVersion('@huggingface/tokenizers') ?? 'found')],
     cudaInstall: cudaInstallAdvice(),
   };
 }

@@ -155,18 +155,7 @@ export async function openConfiguredEncoder(
       inputKind: config.kind,
       config,
       async encodeBatch(rows, n) {
-        if (rows.length < n * inDim) throw new ComposerError('dimension', `encodeBatch got ${rows.length} values for ${n} rows of ${inDim}`);
-        if (n === 0) return new Float32Array(0);
-        if (fixedBatch === undefined) return runChunk(rows, n);
-        const parts: Float32Array[] = [];
-        for (let start = 0; start < n; start += fixedBatch) {
-          const count = Math.min(fixedBatch, n - start);
-          const chunk = new Float32Array(fixedBatch * inDim);
-          chunk.set(rows.subarray(start * inDim, (start + count) * inDim));
-          const y = await runChunk(chunk, fixedBatch);
-          parts.push(y.subarray(0, count * (y.length / fixedBatch)));
-        }
-        return concat(parts);
+        return encodeInChunks(rows, n, inDim, fixedBatch, runChunk);
       },
       async outputDim() {
         return (await encoder.encodeBatch(new Float32Array(inDim), 1)).length;
@@ -245,7 +234,30 @@ function padTo(batch: { inputIds: BigInt64Array; attentionMask: BigInt64Array; t
   };
 }
 
-function concat(parts: Float32Array[]): Float32Array {
+/**
+ * E(x) for n rows of inDim values through `runChunk`: all at once, or `fixedBatch` rows at a time when
+ * the model's batch dimension is fixed (the last chunk zero-padded, only its real rows kept).
+ */
+export async function encodeInChunks(rows: Float32Array, n: number, inDim: number, fixedBatch: number | undefined, runChunk: (rows: Float32Array, n: number) => Promise<Float32Array>): Promise<Float32Array> {
+  if (rows.length < n * inDim) throw new ComposerError('dimension', `encodeBatch got ${rows.length} values for ${n} rows of ${inDim}`);
+  if (n === 0) return new Float32Array(0);
+  if (fixedBatch === undefined) return runChunk(rows, n);
+  const parts: Float32Array[] = [];
+  for (let start = 0; start < n; start += fixedBatch) {
+    if (n - start < fixedBatch) {
+      const padded = new Float32Array(fixedBatch * inDim);
+      padded.set(rows.subarray(start * inDim, n * inDim));
+      const y = await runChunk(padded, fixedBatch);
+      parts.push(y.subarray(0, (n - start) * (y.length / fixedBatch)));
+    } else {
+      parts.push(await runChunk(rows.subarray(start * inDim, (start + fixedBatch) * inDim), fixedBatch));
+    }
+  }
+  return concatFloat32(parts);
+}
+
+/** The parts one after another (an encoder's outputs, batch by batch). */
+function concatFloat32(parts: Float32Array[]): Float32Array {
   const out = new Float32Array(parts.reduce((a, p) => a + p.length, 0));
   let offset = 0;
   for (const p of parts) {

@@ -19,7 +19,7 @@ export function sha256File(file: string): Promise<string> {
     try {
       fd = openRegular(file).fd;
     } catch (e) {
-      reject(e);
+      reject(e instanceof Error ? e : new Error(String(e)));
       return;
     }
     const stream = fs.createReadStream(file, { highWaterMark: 1 << 20, fd });
@@ -52,7 +52,7 @@ export function sha256FileSync(file: string): string {
  * prototype hashes like its float32 rounding, so a computed and a stored prototype compare equal.
  */
 export function sha256Prototype(prototype: ArrayLike<number>): string {
-  const f32 = Float32Array.from(prototype as ArrayLike<number>);
+  const f32 = Float32Array.from(prototype);
   const bytes = Buffer.alloc(f32.length * 4);
   for (let i = 0; i < f32.length; i++) bytes.writeFloatLE(f32[i], i * 4);
   return sha256Bytes(bytes);

@@ -7,10 +7,10 @@
  */
 import * as ort from 'onnxruntime-node';
 import { ComposerError } from '../errors';
-import { createSession, ExecutionProvider, ProviderRequest } from '../onnx/session';
+import { createSession, ProviderRequest } from '../onnx/session';
 import { NpyHeader, readNpy, readNpyHeader, readNpyRows, rowLayout } from './npy';
-import { encoderConfigBeside, readEncoderConfig, type EncoderConfig, type EncoderInputKind } from './encoderConfig';
-import { openConfiguredEncoder } from './configuredEncoder';
+import { encoderConfigBeside, readEncoderConfig, type EncoderConfig } from './encoderConfig';
+import { encodeInChunks, openConfiguredEncoder } from './configuredEncoder';
 import { prototypeFromSampleFiles, sampleKindOf } from './sampleSources';
 import type { Encoder, PrototypeResult, StreamOptions } from './encoderTypes';
 
@@ -84,28 +84,7 @@ export async function openEncoder(model: string | Uint8Array, options: OpenEncod
     provider: opened.provider,
     fallback: opened.fallback,
     async encodeBatch(rows, n) {
-      if (rows.length < n * inDim) throw new ComposerError('dimension', `encodeBatch got ${rows.length} values for ${n} rows of ${inDim}`);
-      if (n === 0) return new Float32Array(0);
-      if (fixedBatch === undefined) return runChunk(rows, n);
-      const parts: Float32Array[] = [];
-      for (let start = 0; start < n; start += fixedBatch) {
-        if (n - start < fixedBatch) {
-          // Pad the last chunk to the fixed batch, keep only the real rows.
-          const padded = new Float32Array(fixedBatch * inDim);
-          padded.set(rows.subarray(start * inDim, n * inDim));
-          const y = await runChunk(padded, fixedBatch);
-          parts.push(y.subarray(0, (n - start) * (y.length / fixedBatch)));
-        } else {
-          parts.push(await runChunk(rows.subarray(start * inDim, (start + fixedBatch) * inDim), fixedBatch));
-        }
-      }
-      const out = new Float32Array(parts.reduce((a, p) => a + p.length, 0));
-      let offset = 0;
-      for (const p of parts) {
-        out.set(p, offset);
-        offset += p.length;
-      }
-      return out;
+      return encodeInChunks(rows, n, inDim, fixedBatch, runChunk);
     },
     async outputDim() {
       if (knownOutDim === undefined) await encoder.encodeBatch(new Float32Array(inDim), 1);

@@ -89,14 +89,7 @@ type Raw = Record<string, unknown>;
 
 /** Reads and validates an encoder config file. */
 export function readEncoderConfig(file: string): EncoderConfig {
-  let text: string;
-  try {
-    text = readTextSafe(file, 'config', 'the encoder config');
-  } catch (e) {
-    if (e instanceof ComposerError) throw e;
-    throw new ComposerError('io', `cannot read the encoder config ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { file });
-  }
-  return parseEncoderConfig(text, file);
+  return parseEncoderConfig(readTextSafe(file, 'config', 'the encoder config'), file);
 }
 
 /** The config beside an encoder file (`encoder.json` in its folder), when there is one. */
@@ -179,7 +172,7 @@ export function encoderConfigSha256(config: Omit<EncoderConfig, 'sha256'>): stri
 /** The config file's JSON with the tokenizer renamed (used when copying both into a library folder). */
 export function encoderConfigJsonWithTokenizer(configFile: string, tokenizerName: string): string {
   const raw = parseJsonQuiet(readTextSafe(configFile, 'config', 'the encoder config')) as Raw;
-  if (isPlainObject(raw.text)) (raw.text as Raw).tokenizer = tokenizerName;
+  if (isPlainObject(raw.text)) raw.text.tokenizer = tokenizerName;
   return JSON.stringify(raw, null, 2) + '\n';
 }
 
@@ -189,7 +182,7 @@ type Fail = (keys: (string | number)[], message: string, hint?: string) => never
 
 function imageSection(value: unknown, fail: Fail): ImagePreprocessing {
   if (!isPlainObject(value)) fail(['image'], 'must be an object');
-  const v = value as Raw;
+  const v = value;
   const known = ['size', 'resize', 'shorter_side', 'interpolation', 'scale', 'mean', 'std', 'channel_order'];
   for (const key of Object.keys(v)) if (!known.includes(key)) fail(['image', key], 'unknown key', `keys: ${known.join(', ')}`);
   let height: number;
@@ -224,7 +217,7 @@ function imageSection(value: unknown, fail: Fail): ImagePreprocessing {
 
 function textSection(value: unknown, configDir: string, fail: Fail): TextPreprocessing {
   if (!isPlainObject(value)) fail(['text'], 'must be an object');
-  const v = value as Raw;
+  const v = value;
   const known = ['tokenizer', 'max_length', 'text_field', 'inputs', 'pad_id'];
   for (const key of Object.keys(v)) if (!known.includes(key)) fail(['text', key], 'unknown key', `keys: ${known.join(', ')}`);
   const tokenizerName = v.tokenizer === undefined ? 'tokenizer.json' : nonEmptyString(v.tokenizer, ['text', 'tokenizer'], fail);
@@ -247,7 +240,7 @@ function textSection(value: unknown, configDir: string, fail: Fail): TextPreproc
   }
   if (v.inputs !== undefined) {
     if (!isPlainObject(v.inputs)) fail(['text', 'inputs'], 'must be an object { input_ids, attention_mask, token_type_ids }');
-    const inputs = v.inputs as Raw;
+    const inputs = v.inputs;
     for (const key of Object.keys(inputs)) {
       if (!['input_ids', 'attention_mask', 'token_type_ids'].includes(key)) fail(['text', 'inputs', key], 'unknown key', 'keys: input_ids, attention_mask, token_type_ids');
     }
@@ -275,12 +268,12 @@ function oneOf<T extends string>(v: unknown, options: readonly T[], keys: (strin
 
 function nonEmptyString(v: unknown, keys: (string | number)[], fail: Fail): string {
   if (typeof v !== 'string' || v === '') fail(keys, 'must be a non-empty string');
-  return v as string;
+  return v;
 }
 
 function finiteNumber(v: unknown, keys: (string | number)[], fail: Fail): number {
   if (typeof v !== 'number' || !Number.isFinite(v)) fail(keys, `must be a number, got ${JSON.stringify(v)}`);
-  return v as number;
+  return v;
 }
 
 function positiveInteger(v: unknown, keys: (string | number)[], fail: Fail): number {

@@ -27,7 +27,7 @@ let sharpModule: Sharp | undefined;
 export function loadSharp(): Sharp {
   if (sharpModule) return sharpModule;
   try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use (see above), synchronously
     sharpModule = require('sharp') as Sharp;
   } catch (e) {
     throw new ComposerError('encoder', `cannot load the image decoder (sharp): ${firstLine((e as Error).message)}`, undefined,
@@ -91,8 +91,8 @@ export async function decodeForEncoder(sharp: Sharp, file: string, p: ImagePrepr
   if (!meta.width || !meta.height) fail(new Error('no image size in the header'));
   // Orientations 5–8 swap width and height once rotated.
   const swapped = (meta.orientation ?? 1) >= 5;
-  const width = swapped ? meta.height! : meta.width!;
-  const height = swapped ? meta.width! : meta.height!;
+  const width = swapped ? meta.height : meta.width;
+  const height = swapped ? meta.width : meta.height;
   const plan = resizePlan(width, height, p);
   let pipeline = sharp(bytes).rotate().toColourspace('srgb').removeAlpha();
   if (plan.resizeWidth !== width || plan.resizeHeight !== height) {

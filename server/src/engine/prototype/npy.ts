@@ -9,10 +9,14 @@
  * Only float arrays are accepted (<f2, <f4, <f8 and their big-endian forms). Every size is checked
  * against the file size before anything is allocated, so a corrupt header cannot make us allocate
  * more than the file justifies.
+ *
+ * Size (~400 lines): one format, read and written; the header parser, the size checks and the
+ * row-streaming reader share the header layout and are only correct together.
  */
 import * as fs from 'node:fs';
 import { ComposerError } from '../errors';
 import { openRegular } from '../safeRead';
+import { f16BitsToNumber } from '../lora/dtypes';
 
 export type NpyDtype = 'float16' | 'float32' | 'float64';
 
@@ -175,18 +179,8 @@ function decode(bytes: Uint8Array, header: Pick<NpyHeader, 'dtype' | 'littleEndi
   if (dtype === 'float32') return new Float32Array(aligned.buffer, 0, count);
   const halves = new Uint16Array(aligned.buffer, 0, count);
   const out = new Float32Array(count);
-  for (let i = 0; i < count; i++) out[i] = halfToFloat(halves[i]);
+  for (let i = 0; i < count; i++) out[i] = f16BitsToNumber(halves[i]);
   return out;
-}
-
-/** IEEE 754 binary16 → number. */
-export function halfToFloat(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const exponent = (h >> 10) & 0x1f;
-  const fraction = h & 0x3ff;
-  if (exponent === 0) return sign * fraction * 2 ** -24;
-  if (exponent === 0x1f) return fraction ? NaN : sign * Infinity;
-  return sign * (1 + fraction / 1024) * 2 ** (exponent - 15);
 }
 
 /** C-order copy of a Fortran-order array. */

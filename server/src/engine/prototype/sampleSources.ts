@@ -9,7 +9,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ComposerError } from '../errors';
+import { ComposerError, ioError } from '../errors';
 import type { Encoder, PrototypeResult, StreamOptions } from './encoderTypes';
 import type { SampleKind } from './encoderConfig';
 import { imageToTensor, isImageFile } from './imageInput';
@@ -74,7 +74,7 @@ async function countSamples(file: string, kind: SampleKind, inDim: number): Prom
     try {
       fd = openRegular(file, 'text sample file').fd;
     } catch (e) {
-      reject(e);
+      reject(e instanceof Error ? e : new Error(String(e)));
       return;
     }
     const stream = fs.createReadStream(file, { encoding: 'utf8', highWaterMark: 1 << 20, fd });
@@ -88,7 +88,7 @@ async function countSamples(file: string, kind: SampleKind, inDim: number): Prom
         } else if (c !== 13 && c !== 32 && c !== 9 && c !== 0xfeff) blank = false;
       }
     });
-    stream.on('error', (e: NodeJS.ErrnoException) => reject(new ComposerError('io', `cannot read ${file}: ${e.code ?? e.message}`, { file })));
+    stream.on('error', (e: NodeJS.ErrnoException) => reject(ioError('cannot read', file, e)));
     stream.on('end', () => resolve(count + (blank ? 0 : 1)));
   });
 }

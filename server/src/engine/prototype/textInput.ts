@@ -15,7 +15,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
 import { Tokenizer } from '@huggingface/tokenizers';
-import { ComposerError } from '../errors';
+import { ComposerError, ioError } from '../errors';
 import type { TextPreprocessing } from './encoderConfig';
 import { openRegular, parseJsonQuiet, readTextSafe } from '../safeRead';
 
@@ -107,13 +107,7 @@ function findRun(within: number[], run: number[]): number {
 }
 
 function readJson(file: string): object {
-  let text: string;
-  try {
-    text = readTextSafe(file, 'tokenizer', 'the tokenizer');
-  } catch (e) {
-    if (e instanceof ComposerError) throw e;
-    throw new ComposerError('io', `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { file });
-  }
+  const text = readTextSafe(file, 'tokenizer', 'the tokenizer');
   try {
     const value = parseJsonQuiet(text);
     if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('not a JSON object');
@@ -161,7 +155,7 @@ export async function* readTextSamples(file: string, textField: string): AsyncGe
     }
   } catch (e) {
     if (e instanceof ComposerError) throw e;
-    throw new ComposerError('io', `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { file });
+    throw ioError('cannot read', file, e);
   } finally {
     lines.close();
     stream.destroy();

@@ -118,7 +118,7 @@ export function setValueEdit(text: string, path: string[], value: EditValue): Te
     while (stack.length > 0) {
       const node = stack.pop();
       if (isMap(node)) {
-        if (node.items.includes(pair as Pair<unknown, unknown>)) return Boolean(node.flow);
+        if (node.items.includes(pair)) return Boolean(node.flow);
         for (const p of node.items) stack.push(p.value);
       } else if (isSeq(node)) stack.push(...node.items);
     }

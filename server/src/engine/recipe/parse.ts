@@ -298,7 +298,7 @@ function findTooDeep(root: unknown): Node | undefined {
   while (stack.length > 0) {
     const { node, depth } = stack.pop()!;
     if (!isCollection(node)) continue;
-    if (depth >= MAX_NESTING) return node as Node;
+    if (depth >= MAX_NESTING) return node;
     for (const item of node.items as unknown[]) {
       if (isPair(item)) {
         stack.push({ node: item.key, depth: depth + 1 });
@@ -316,7 +316,7 @@ function firstAlias(root: unknown): Node | undefined {
     if (isAlias(node)) return node;
     if (isCollection(node)) {
       for (let i = node.items.length - 1; i >= 0; i--) {
-        const item = node.items[i] as unknown;
+        const item = node.items[i];
         if (isPair(item)) stack.push(item.value, item.key);
         else stack.push(item);
       }
@@ -325,10 +325,14 @@ function firstAlias(root: unknown): Node | undefined {
   return undefined;
 }
 
+/** What a YAML scalar holds under the core schema (the `yaml` package types it `unknown`). */
+export type ScalarValue = string | number | boolean | bigint | null;
+
 /** A mapping key as text (keys are parsed as strings), or undefined for complex keys. */
 export function keyText(key: unknown): string | undefined {
-  if (isScalar(key)) return key.value === null || key.value === undefined ? '' : String(key.value);
-  return undefined;
+  if (!isScalar(key)) return undefined;
+  const value = key.value as ScalarValue | undefined;
+  return value === null || value === undefined ? '' : String(value);
 }
 
 function isNodeLike(n: unknown): boolean {

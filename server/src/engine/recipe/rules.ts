@@ -43,7 +43,7 @@ const DESCRIPTIONS: Record<string, string> = {
   'output-is-recipe-folder': 'The output folder is the recipe\'s own folder',
   'output-outside-workspace': 'The output folder is outside the workspace',
   'default-library': 'No `library:` given; the default is used',
-  // Against the library (planner.ts)
+  // Against the library (planner/libraryChecks.ts, planner/plan.ts)
   library: 'The library cannot be opened or queried',
   'empty-library': 'The library holds no adapters',
   'unknown-adapter': 'No adapter of that name in the library',

@@ -29,7 +29,7 @@ export const RECIPE_DEFAULTS = {
   strategy: 'sparse' as Strategy,
   /** sparse: λ = ρ·λ* (scale-free); the same default as `--strategy sparse`. */
   rho: DEFAULT_RHO,
-  form: DEFAULT_SPARSE_FORM as SparseForm,
+  form: DEFAULT_SPARSE_FORM,
   /** Exact (Σ wᵢ ΔWᵢ, rank Σrᵢ); svd truncates when its rank is below Σrᵢ. */
   method: 'cat' as MergeMethod,
   rank: 16,
@@ -186,10 +186,15 @@ export function applyDefaults(data: Record<string, unknown>, file: string): Reci
       timeout: typeof evaluate.timeout === 'number' ? evaluate.timeout : RECIPE_DEFAULTS.evaluateTimeout,
     };
     if (evaluate.builtin === 'classification') {
-      spec.evaluate.builtin = { kind: 'classification', model: String(evaluate.model ?? ''), data: String(evaluate.data ?? ''), labels: String(evaluate.labels ?? '') };
+      spec.evaluate.builtin = { kind: 'classification', model: text(evaluate.model), data: text(evaluate.data), labels: text(evaluate.labels) };
     }
   }
   return spec;
+}
+
+/** A path-like field as text ('' when absent; a non-string is the schema check's to report). */
+function text(v: unknown): string {
+  return typeof v === 'string' ? v : v === undefined || v === null ? '' : JSON.stringify(v);
 }
 
 function asRecord(v: unknown): Record<string, unknown> {

@@ -9,7 +9,8 @@
  * when the prototypes on S are affinely dependent (duplicates, m > D + 1): that is the pseudo-inverse
  * of the KKT system, taken by eigen-decomposition only when Cholesky finds the system singular.
  */
-import { choleskySolve, nullDirections, pseudoInverseSolve, symmetricEigen } from './symmetricEigen';
+import { choleskySolve } from '../linalg/cholesky';
+import { jacobiEigen, nullDirections, pseudoInverseSolve } from '../linalg/eigen';
 
 export interface AffineSolution {
   /** Weights on the subset, in subset order. */
@@ -116,7 +117,7 @@ export function solveOnAffineHull(c: Float64Array, k: number, subset: readonly n
     let z = choleskySolve(h, m - 1, rhs, reference);
     if (!z) {
       singular = true;
-      z = pseudoInverseSolve(symmetricEigen(h, m - 1), m - 1, rhs, reference);
+      z = pseudoInverseSolve(jacobiEigen(h, m - 1, 'ascending'), m - 1, rhs, reference);
     }
     const nz = applyN(z, q);
     for (let i = 0; i < m; i++) w[i] = sigma / m + nz[i];
@@ -144,7 +145,7 @@ export function flatDirections(c: Float64Array, k: number, subset: readonly numb
   const h = projectedMatrix(sub, m, q);
   const reference = referenceScale(sub, m);
   if (choleskySolve(h, m - 1, new Float64Array(m - 1), reference)) return [];
-  const eigen = symmetricEigen(h, m - 1);
+  const eigen = jacobiEigen(h, m - 1, 'ascending');
   return nullDirections(eigen, m - 1, reference).map((j) => {
     const z = new Float64Array(m - 1);
     for (let r = 0; r < m - 1; r++) z[r] = eigen.vectors[r * (m - 1) + j];

@@ -7,7 +7,7 @@
  * DEPENDENT_PIVOT·scale (looser than choleskySolve's own threshold) answers null: the caller then
  * takes its exact dense route, so singular and near-singular systems are decided as before.
  */
-import { substituteCholesky } from './symmetricEigen';
+import { choleskyAppend, choleskyDelete, substituteCholesky } from '../linalg/cholesky';
 
 const REBUILD_AFTER = 32;
 const DEPENDENT_PIVOT = 1e-10;
@@ -81,19 +81,8 @@ export class IncrementalCholesky {
   /** New last row of L: L·l = A_{members, j}, pivot² = A_jj − lᵀl. */
   private append(j: number): boolean {
     const { factor, k, members, a } = this;
-    const m = members.length;
-    const row = m * k;
-    let pivot = a[j * k + j];
-    for (let p = 0; p < m; p++) {
-      let s = a[members[p] * k + j];
-      for (let q = 0; q < p; q++) s -= factor[p * k + q] * factor[row + q];
-      const l = s / factor[p * k + p];
-      factor[row + p] = l;
-      pivot -= l * l;
-    }
-    if (!(pivot > this.dependentBelow)) return false;
-    factor[row + m] = Math.sqrt(pivot);
-    this.position[j] = m;
+    if (!choleskyAppend(factor, k, members.length, a[j * k + j], (p) => a[members[p] * k + j], this.dependentBelow)) return false;
+    this.position[j] = members.length;
     members.push(j);
     return true;
   }
@@ -101,31 +90,10 @@ export class IncrementalCholesky {
   /** Deletes the member at position p: drop its row and column, then fold that column into the rows below. */
   private remove(p: number): void {
     const { factor, k, members, position } = this;
-    const m = members.length;
-    const x = this.scratch;
-    for (let i = p + 1; i < m; i++) {
-      x[i - p - 1] = factor[i * k + p];
-      for (let col = 0; col < p; col++) factor[(i - 1) * k + col] = factor[i * k + col];
-      for (let col = p + 1; col <= i; col++) factor[(i - 1) * k + col - 1] = factor[i * k + col];
-    }
+    choleskyDelete(factor, k, members.length, p, this.scratch);
     position[members[p]] = -1;
     members.splice(p, 1);
     for (let i = p; i < members.length; i++) position[members[i]] = i;
-    // Rank-one update L₂₂'·L₂₂'ᵀ = L₂₂·L₂₂ᵀ + x·xᵀ on the trailing block (Givens-like, stable).
-    const n = m - 1;
-    for (let t = p; t < n; t++) {
-      const xt = x[t - p];
-      if (xt === 0) continue;
-      const diagonal = factor[t * k + t];
-      const r = Math.hypot(diagonal, xt);
-      const cosine = r / diagonal;
-      const sine = xt / diagonal;
-      factor[t * k + t] = r;
-      for (let i = t + 1; i < n; i++) {
-        const lit = (factor[i * k + t] + sine * x[i - p]) / cosine;
-        factor[i * k + t] = lit;
-        x[i - p] = cosine * x[i - p] - sine * lit;
-      }
-    }
   }
+
 }

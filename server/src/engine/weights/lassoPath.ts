@@ -26,7 +26,8 @@ import { ComposerError } from '../errors';
 import type { LambdaPath } from '../types';
 import { gramOfRows } from './costMatrix';
 import { IncrementalCholesky } from './incrementalCholesky';
-import { choleskySolve, pseudoInverseSolve, symmetricEigen } from './symmetricEigen';
+import { choleskySolve } from '../linalg/cholesky';
+import { jacobiEigen, pseudoInverseSolve } from '../linalg/eigen';
 
 export interface LassoData {
   /** G_ij = pᵢ·pⱼ */
@@ -119,7 +120,7 @@ function solveOnes(gram: Float64Array, k: number, subset: readonly number[], sca
   const fast = factor.solve(subset, ones);
   if (fast) return fast;
   const sub = subGram(gram, k, subset);
-  return choleskySolve(sub, m, ones, scale) ?? pseudoInverseSolve(symmetricEigen(sub, m), m, ones, scale);
+  return choleskySolve(sub, m, ones, scale) ?? pseudoInverseSolve(jacobiEigen(sub, m, 'ascending'), m, ones, scale);
 }
 
 /** Above this many candidates at the boundary at once, joins are decided greedily, not enumerated. */

@@ -3,7 +3,7 @@
  * by convex (all signs +) and by sparse at one λ (the signs of the optimal face).
  */
 import { flatDirections } from './affineHull';
-import { pseudoInverseSolve, symmetricEigen } from './symmetricEigen';
+import { jacobiEigen, pseudoInverseSolve } from '../linalg/eigen';
 
 /**
  * The minimum-norm point of an optimal face. Every minimiser (of convex, or of sparse at one λ) shares
@@ -75,7 +75,7 @@ function projectOntoWorkingSet(rows: Float64Array[], working: number[], y0: Floa
     working.forEach((b, j) => { gram[i * n + j] = dot(rows[a], rows[b]); });
     rhs[i] = -x[a] - dot(rows[a], y0);
   });
-  const mu = pseudoInverseSolve(symmetricEigen(gram, n), n, rhs);
+  const mu = pseudoInverseSolve(jacobiEigen(gram, n, 'ascending'), n, rhs);
   working.forEach((a, i) => { for (let d = 0; d < r; d++) y[d] += mu[i] * rows[a][d]; });
   return y;
 }
@@ -91,5 +91,5 @@ function workingMultipliers(rows: Float64Array[], working: number[], y: Float64A
     working.forEach((b, j) => { gram[i * n + j] = dot(rows[a], rows[b]); });
     rhs[i] = dot(rows[a], residual);
   });
-  return n === 0 ? new Float64Array(0) : pseudoInverseSolve(symmetricEigen(gram, n), n, rhs);
+  return n === 0 ? new Float64Array(0) : pseudoInverseSolve(jacobiEigen(gram, n, 'ascending'), n, rhs);
 }

@@ -12,7 +12,7 @@
  * rounding from the updates never accumulates. When the reference leaves, or the active prototypes
  * are (nearly) affinely dependent, the caller falls back to the minimum-norm solve in affineHull.ts.
  */
-import { substituteCholesky } from './symmetricEigen';
+import { choleskyAppend, choleskyDelete, substituteCholesky } from '../linalg/cholesky';
 
 /** Changes after which the factor is rebuilt from C. */
 const REBUILD_AFTER = 32;
@@ -111,18 +111,7 @@ export class PathDirectionSystem {
   /** New last row of L: L·l = M_{members, j}, pivot² = M_jj − lᵀl. */
   private append(j: number): boolean {
     const { factor, k, members } = this;
-    const m = members.length;
-    const row = m * k;
-    let pivot = this.entry(j, j);
-    for (let a = 0; a < m; a++) {
-      let s = this.entry(members[a], j);
-      for (let b = 0; b < a; b++) s -= factor[a * k + b] * factor[row + b];
-      const l = s / factor[a * k + a];
-      factor[row + a] = l;
-      pivot -= l * l;
-    }
-    if (!(pivot > this.dependentBelow)) return false;
-    factor[row + m] = Math.sqrt(pivot);
+    if (!choleskyAppend(factor, k, members.length, this.entry(j, j), (a) => this.entry(members[a], j), this.dependentBelow)) return false;
     members.push(j);
     return true;
   }
@@ -132,30 +121,10 @@ export class PathDirectionSystem {
     const { factor, k, members } = this;
     const m = members.length;
     const p = members.indexOf(j);
-    const x = new Float64Array(m - 1 - p);
-    for (let i = p + 1; i < m; i++) {
-      x[i - p - 1] = factor[i * k + p];
-      for (let col = 0; col < p; col++) factor[(i - 1) * k + col] = factor[i * k + col];
-      for (let col = p + 1; col <= i; col++) factor[(i - 1) * k + col - 1] = factor[i * k + col];
-    }
+    choleskyDelete(factor, k, m, p, new Float64Array(m - 1 - p));
     members.splice(p, 1);
-    // Rank-one update L₂₂'·L₂₂'ᵀ = L₂₂·L₂₂ᵀ + x·xᵀ on the trailing block (Givens-like, stable).
-    const n = m - 1;
-    for (let t = p; t < n; t++) {
-      const xt = x[t - p];
-      if (xt === 0) continue;
-      const diagonal = factor[t * k + t];
-      const r = Math.hypot(diagonal, xt);
-      const cosine = r / diagonal;
-      const sine = xt / diagonal;
-      factor[t * k + t] = r;
-      for (let i = t + 1; i < n; i++) {
-        const lit = (factor[i * k + t] + sine * x[i - p]) / cosine;
-        factor[i * k + t] = lit;
-        x[i - p] = cosine * x[i - p] - sine * lit;
-      }
-    }
   }
+
 
   /** M⁻¹·b by the two triangular solves. */
   private solveFactored(b: Float64Array): Float64Array {

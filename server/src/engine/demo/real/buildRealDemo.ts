@@ -12,14 +12,15 @@
  * Sparse is scored in both forms at the product's own default ρ (DEFAULT_RHO), and on the first seed
  * along a ρ sweep of both forms: the evidence behind DEFAULT_RHO and DEFAULT_SPARSE_FORM.
  * Repeated over seeds (split + training); the files on disk are the first seed's.
+ *
+ * Size (~530 lines): one experiment, step by step (data, model, adapters, library, recipes, scoring,
+ * report), each step used once; its pieces (domains.ts, mlp.ts, mnist.ts) already live apart.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { adapterRecord } from '../../addToLibrary';
 import { ComposerError } from '../../errors';
 import { classifierOnnx, mergeIntoClassifier, scoreLayers, writeClassifier, writeLabels, type ClassificationMetrics, type ClassifierLayer } from '../../eval/classification';
-import { initLibrary } from '../../library/library';
 import { mergeAdapters } from '../../lora/merge';
 import { writeFloatTensors } from '../../lora/safetensors';
 import { writeZeroAdapter } from '../../lora/zeroAdapter';
@@ -32,7 +33,7 @@ import { DEFAULT_RHO } from '../../weights/sparse';
 import { applyShifts, downsample, DOMAINS, FEATURES, SOURCE_DOMAIN, type Domain } from './domains';
 import { initLora, initMlp, train, type Layer, type Lora } from './mlp';
 import { loadDigits, type Digits } from './mnist';
-import { prepareDemoFolder } from '../demoFolder';
+import { prepareDemoFolder, writeDemoLibrary } from '../demoFolder';
 
 export const REAL_BASE = 'adapter-composer/mnist-mlp-196-64-32-10';
 export const REAL_SEED = 19;
@@ -268,27 +269,16 @@ async function buildSeed(root: string, seed: number, digits: Digits, domainList:
   writeZeroAdapter(path.join(root, 'adapters', domainList[0].name), path.join(root, 'adapters', BASE_CANDIDATE), REAL_BASE);
 
   say('library: the adapters with prototypes from each domain\'s unlabeled training samples');
-  const libraryDir = path.join(root, 'library');
-  const library = await initLibrary(libraryDir, { encoderPath: encoderFile });
-  try {
-    const records = [];
-    for (const name of [...domainList.map((d) => d.name), BASE_CANDIDATE]) {
-      const dataName = name === BASE_CANDIDATE ? SOURCE_DOMAIN : name;
-      const domain = domainList.find((d) => d.name === name);
-      records.push(await adapterRecord(library, {
-        adapterPath: path.join(root, 'adapters', name),
-        name,
-        tags: name === BASE_CANDIDATE ? ['base'] : ['domain', domain!.kind],
-        description: domain ? domain.description : 'the base model (zero adapter); prototype of the source domain',
-        source: { samples: [path.join(root, 'data', dataName, 'train_x.npy').split(path.sep).join('/')] },
-        provider: 'cpu',
-      }));
-    }
-    for (const r of records) r.created_at = '2026-01-01T00:00:00.000Z';
-    await library.add(records);
-  } finally {
-    library.close();
-  }
+  await writeDemoLibrary(root, encoderFile, [...domainList.map((d) => d.name), BASE_CANDIDATE].map((name) => {
+    const dataName = name === BASE_CANDIDATE ? SOURCE_DOMAIN : name;
+    const domain = domainList.find((d) => d.name === name);
+    return {
+      name,
+      tags: name === BASE_CANDIDATE ? ['base'] : ['domain', domain!.kind],
+      description: domain ? domain.description : 'the base model (zero adapter); prototype of the source domain',
+      samples: path.join(root, 'data', dataName, 'train_x.npy'),
+    };
+  }));
 
   say('recipes, composites of every strategy, and their accuracy in ONNX Runtime');
   const recipesDir = path.join(root, 'recipes');

@@ -140,8 +140,8 @@ export function gradients(layers: Layer[], x: Float64Array, labels: ArrayLike<nu
   const classes = layers[L - 1].outFeatures;
   let dz = new Float64Array(n * classes);
   const loss = softmaxCrossEntropy(pass.h[L], labels, n, classes, dz);
-  const gw: Float64Array[] = new Array(L);
-  const gb: Float64Array[] = new Array(L);
+  const gw = new Array<Float64Array>(L);
+  const gb = new Array<Float64Array>(L);
   for (let li = L - 1; li >= 0; li--) {
     const l = layers[li], input = pass.h[li], w = weights[li];
     const dw = new Float64Array(l.outFeatures * l.inFeatures);

@@ -1,7 +1,8 @@
 /**
  * One compose per output folder at a time: a `<output>.composing` file created exclusively (O_EXCL)
  * holds the writer's pid. A second compose waits for it; a lock left by a dead process (kill -9) is
- * taken over, so a crash never blocks the next run.
+ * taken over, so a crash never blocks the next run. The library's writers take the same kind of
+ * lock (`withLockFile`). (Not the lock *file* `<recipe>.compose.lock`: that is lock.ts.)
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';

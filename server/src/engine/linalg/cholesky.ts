@@ -1,0 +1,176 @@
+/**
+ * Cholesky factorisations and triangular solves of the engine's small symmetric positive
+ * semi-definite matrices (float64, row-major): the weights' pivoted solve with a singularity answer,
+ * substitution with a stored factor, appending or deleting a member of a factor, and the merge's pivoted Cholesky of a Gram that stops at
+ * numerical rank.
+ */
+import { SINGULAR_TOLERANCE } from './eigen';
+import { dot } from './dense';
+
+/**
+ * Solves A x = b for a symmetric positive semi-definite A by pivoted Cholesky; null when a pivot is
+ * negligible next to the largest diagonal entry or referenceScale (A numerically singular: use the
+ * eigen route).
+ */
+export function choleskySolve(matrix: Float64Array, n: number, b: Float64Array, referenceScale = 0, tolerance = SINGULAR_TOLERANCE): Float64Array | null {
+  const a = Float64Array.from(matrix);
+  const perm = Array.from({ length: n }, (_, i) => i);
+  let largestDiagonal = referenceScale;
+  for (let i = 0; i < n; i++) largestDiagonal = Math.max(largestDiagonal, a[i * n + i]);
+  if (!(largestDiagonal > 0)) return n === 0 ? new Float64Array(0) : null;
+  for (let j = 0; j < n; j++) {
+    // Pivot on the largest remaining diagonal entry (rank-revealing for PSD matrices).
+    let pivot = j;
+    for (let i = j + 1; i < n; i++) if (a[i * n + i] > a[pivot * n + pivot]) pivot = i;
+    if (!(a[pivot * n + pivot] > tolerance * largestDiagonal)) return null;
+    if (pivot !== j) {
+      for (let c = 0; c < n; c++) {
+        const t = a[j * n + c]; a[j * n + c] = a[pivot * n + c]; a[pivot * n + c] = t;
+      }
+      for (let r = 0; r < n; r++) {
+        const t = a[r * n + j]; a[r * n + j] = a[r * n + pivot]; a[r * n + pivot] = t;
+      }
+      const t = perm[j]; perm[j] = perm[pivot]; perm[pivot] = t;
+    }
+    const d = Math.sqrt(a[j * n + j]);
+    a[j * n + j] = d;
+    for (let i = j + 1; i < n; i++) a[i * n + j] /= d;
+    // Update the whole trailing square (kept symmetric so later pivot swaps stay valid).
+    for (let i = j + 1; i < n; i++) {
+      const lij = a[i * n + j];
+      if (lij === 0) continue;
+      for (let c = j + 1; c < n; c++) a[i * n + c] -= lij * a[c * n + j];
+    }
+  }
+  // Solve L Lᵀ y = P b, then x = Pᵀ y.
+  const y = substituteCholesky(a, n, n, Float64Array.from({ length: n }, (_, i) => b[perm[i]]));
+  const x = new Float64Array(n);
+  for (let i = 0; i < n; i++) x[perm[i]] = y[i];
+  return x;
+}
+
+/**
+ * Solves L Lᵀ y = b for the m×m lower factor L stored row-major with row stride `stride` (the leading
+ * block of a larger buffer is fine): forward then backward substitution.
+ */
+export function substituteCholesky(factor: Float64Array, stride: number, m: number, b: ArrayLike<number>): Float64Array {
+  const y = new Float64Array(m);
+  for (let i = 0; i < m; i++) {
+    let s = b[i];
+    for (let c = 0; c < i; c++) s -= factor[i * stride + c] * y[c];
+    y[i] = s / factor[i * stride + i];
+  }
+  for (let i = m - 1; i >= 0; i--) {
+    let s = y[i];
+    for (let r = i + 1; r < m; r++) s -= factor[r * stride + i] * y[r];
+    y[i] = s / factor[i * stride + i];
+  }
+  return y;
+}
+
+/**
+ * Appends a member to a lower Cholesky factor of `size` rows (row-major, row stride `stride`): row
+ * `size` gets l with L·l = the new column (`column(p)`: its entry against member p) and the pivot
+ * √(diagonal − lᵀl). False, and the factor's size unchanged, when pivot² is not above
+ * `dependentBelow` (the new member is numerically dependent on the others).
+ */
+export function choleskyAppend(factor: Float64Array, stride: number, size: number, diagonal: number, column: (p: number) => number, dependentBelow: number): boolean {
+  const k = stride;
+  const m = size;
+  const row = m * k;
+  let pivot = diagonal;
+  for (let p = 0; p < m; p++) {
+    let s = column(p);
+    for (let q = 0; q < p; q++) s -= factor[p * k + q] * factor[row + q];
+    const l = s / factor[p * k + p];
+    factor[row + p] = l;
+    pivot -= l * l;
+  }
+  if (!(pivot > dependentBelow)) return false;
+  factor[row + m] = Math.sqrt(pivot);
+  return true;
+}
+
+/**
+ * Deletes row and column p of a lower Cholesky factor L (size×size, row-major with row stride
+ * `stride`) in place: the rows below move up one, and the trailing block takes the removed column
+ * back by the rank-one update L₂₂'·L₂₂'ᵀ = L₂₂·L₂₂ᵀ + x·xᵀ (Givens-like, stable). `x` is scratch of at
+ * least size − 1 − p entries. The active-set paths (weights/) drop members with it.
+ */
+export function choleskyDelete(factor: Float64Array, stride: number, size: number, p: number, x: Float64Array): void {
+  const k = stride;
+  const m = size;
+  for (let i = p + 1; i < m; i++) {
+    x[i - p - 1] = factor[i * k + p];
+    for (let col = 0; col < p; col++) factor[(i - 1) * k + col] = factor[i * k + col];
+    for (let col = p + 1; col <= i; col++) factor[(i - 1) * k + col - 1] = factor[i * k + col];
+  }
+  const n = m - 1;
+  for (let t = p; t < n; t++) {
+    const xt = x[t - p];
+    if (xt === 0) continue;
+    const diagonal = factor[t * k + t];
+    const r = Math.hypot(diagonal, xt);
+    const cosine = r / diagonal;
+    const sine = xt / diagonal;
+    factor[t * k + t] = r;
+    for (let i = t + 1; i < n; i++) {
+      const lit = (factor[i * k + t] + sine * x[i - p]) / cosine;
+      factor[i * k + t] = lit;
+      x[i - p] = cosine * x[i - p] - sine * lit;
+    }
+  }
+}
+
+/** Remaining Schur diagonals below this fraction of the largest Gram diagonal are numerical zero. */
+const GRAM_RELATIVE_TOLERANCE = 1e-13;
+
+/**
+ * Pivoted Cholesky of a symmetric positive semi-definite R×R Gram: Pᵀ·G·P ≈ L·Lᵀ with L [R, k]
+ * lower trapezoidal in the pivot order, stopping at numerical rank k. `l` is indexed by ORIGINAL
+ * row (l[t·R + j] = L[position of t, j]); `pivots[j]` is the original index of pivot j.
+ */
+export function pivotedCholesky(g: Float64Array, R: number, relativeTolerance = GRAM_RELATIVE_TOLERANCE): { k: number; pivots: Int32Array; l: Float64Array } {
+  const l = new Float64Array(R * R);
+  const pivots = new Int32Array(R);
+  const rest = new Float64Array(R);
+  const used = new Uint8Array(R);
+  let largest = 0;
+  for (let t = 0; t < R; t++) {
+    rest[t] = g[t * R + t];
+    largest = Math.max(largest, rest[t]);
+  }
+  let k = 0;
+  for (; k < R; k++) {
+    let p = -1;
+    for (let t = 0; t < R; t++) if (!used[t] && (p < 0 || rest[t] > rest[p])) p = t;
+    if (p < 0 || !(rest[p] > relativeTolerance * largest) || !(rest[p] > 0)) break;
+    used[p] = 1;
+    pivots[k] = p;
+    const diag = Math.sqrt(rest[p]);
+    l[p * R + k] = diag;
+    for (let t = 0; t < R; t++) {
+      if (used[t]) continue;
+      const v = (g[t * R + p] - dot(l, t * R, l, p * R, k)) / diag;
+      l[t * R + k] = v;
+      rest[t] -= v * v;
+    }
+  }
+  return { k, pivots, l };
+}
+
+/** Solves L₁₁ᵀ·Z = X for Z [k, cols] (L₁₁ the leading pivot block of a pivoted Cholesky). */
+export function solveCholeskyTranspose(chol: { k: number; pivots: Int32Array; l: Float64Array }, R: number, x: Float64Array, cols: number): Float64Array {
+  const { k, pivots, l } = chol;
+  const z = Float64Array.from(x);
+  for (let a = k - 1; a >= 0; a--) {
+    for (let b = a + 1; b < k; b++) {
+      const lba = l[pivots[b] * R + a];
+      if (lba === 0) continue;
+      for (let c = 0; c < cols; c++) z[a * cols + c] -= lba * z[b * cols + c];
+    }
+    const laa = l[pivots[a] * R + a];
+    for (let c = 0; c < cols; c++) z[a * cols + c] /= laa;
+  }
+  return z;
+}
