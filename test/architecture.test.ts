@@ -124,9 +124,11 @@ test('the language service imports no transport (only the LSP types)', () => {
 });
 
 test('the client and the webview reach the server only through the protocol, plain types and leaf helpers', () => {
-  // A leaf helper imports no other project file and no package but node's own (location.ts, the one
-  // parser of user locations; nameTable.ts, own-property name tables): safe to share with the client.
-  const leaf = (file: string): boolean => graph.edges.get(file)!.length === 0 && graph.packages.get(file)!.every((p) => p.startsWith('node:'));
+  // A leaf helper imports no package but node's own and no other project file (location.ts, the one
+  // parser of user locations; nameTable.ts, own-property name tables), or only such leaves
+  // (lsp/settings.ts, the one settings reader, over location.ts): safe to share with the client.
+  const leaf = (file: string, depth = 1): boolean =>
+    graph.edges.get(file)!.every((t) => depth > 0 && leaf(t, depth - 1)) && graph.packages.get(file)!.every((p) => p.startsWith('node:'));
   const allowed = (target: string): boolean => /^server\/src\/(protocol\.ts|engine\/types\.ts)$/.test(target) || leaf(resolve(ROOT, target));
   const out = [
     ...violations(graph, /^client\//, /^server\//, undefined),

@@ -11,6 +11,7 @@ import { ClientCommands, ServerCommands } from '../../server/src/protocol';
 import { composeSummary, type ComposeSummaryInput } from './composeSummary';
 import { runServerCommand, serverMessage } from './serverCommands';
 import { requireTrust } from './workspaceTrust';
+import { sameUri } from './recipeUri';
 
 /** What the server's compose returns; only the fields the client uses, read tolerantly. */
 export interface ComposeResult {
@@ -23,10 +24,11 @@ let composeCount = 0;
 
 export async function composeRecipe(client: LanguageClient, uri: vscode.Uri, output: vscode.LogOutputChannel): Promise<ComposeResult | undefined> {
   if (!requireTrust('Compose')) return undefined;
-  const document = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
+  const document = vscode.workspace.textDocuments.find((d) => sameUri(d.uri, uri));
   if (document?.isDirty) await document.save(); // the lock records the recipe as saved on disk
   const name = path.basename(uri.fsPath);
-  const token = `adapterCompose/compose/${process.pid}/${++composeCount}`;
+  // a work-done token of the client's choosing (not a method)
+  const token = `adapter-composer-compose-${process.pid}-${++composeCount}`;
   output.info(`compose ${uri.fsPath}`);
   const started = Date.now();
   try {
@@ -47,14 +49,15 @@ export async function composeRecipe(client: LanguageClient, uri: vscode.Uri, out
           void client.sendNotification(WorkDoneProgressCancelNotification.type, { token });
         });
         try {
-          return await runServerCommand<ComposeResult | null>(client, ServerCommands.compose, [uri.toString()], { workDoneToken: token, cancel });
+          return await runServerCommand(client, ServerCommands.compose, [uri.toString()], { workDoneToken: token, cancel });
         } finally {
           listener.dispose();
           onCancel.dispose();
         }
       },
     );
-    const composed = normalizeResult(result ?? {}, uri);
+    // read tolerantly: a server of another version may name the fields differently
+    const composed = normalizeResult({ ...(result ?? {}) }, uri);
     output.info(`composed ${name} in ${((Date.now() - started) / 1000).toFixed(1)} s → ${composed.output ?? '(no output reported)'}`);
     void offerResults(composed, uri);
     return composed;

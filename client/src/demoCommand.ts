@@ -1,6 +1,7 @@
 /** "Build Demo Workspace" (the walkthrough's first step): `adapter-composer demo --out <workspace>/demo`. */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { ClientCommands } from '../../server/src/protocol';
 import { cliError, runCli } from './cliProcess';
 import { requireTrust } from './workspaceTrust';
 
@@ -21,7 +22,7 @@ export async function buildDemo(context: vscode.ExtensionContext, output: vscode
     void vscode.window.showErrorMessage(`The demo was not built: ${cliError(result)}`);
     return undefined;
   }
-  void vscode.commands.executeCommand('adapterCompose.refreshLibraries');
+  void vscode.commands.executeCommand(ClientCommands.refreshLibraries);
   void vscode.window.showInformationMessage(`Built the demo in ${path.relative(folder, out)}: open a recipe in demo/recipes.`);
   return out;
 }

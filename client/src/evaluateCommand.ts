@@ -23,7 +23,8 @@ export interface EvaluationHooks {
 export async function evaluateRecipe(client: LanguageClient, uri: vscode.Uri, output: vscode.LogOutputChannel, hooks: EvaluationHooks): Promise<EvaluationResult | undefined> {
   if (!requireTrust('The leave-one-out evaluation', 'it reads every adapter of the library and runs the recipe\'s evaluator')) return undefined;
   const name = path.basename(uri.fsPath);
-  const token = `adapterCompose/evaluate/${process.pid}/${++evaluationCount}`;
+  // a work-done token of the client's choosing (not a method)
+  const token = `adapter-composer-evaluate-${process.pid}-${++evaluationCount}`;
   const source = new vscode.CancellationTokenSource();
   const external = hooks.cancel?.onCancellationRequested(() => source.cancel());
   output.info(`leave-one-out evaluation of ${uri.fsPath}`);
@@ -46,7 +47,7 @@ export async function evaluateRecipe(client: LanguageClient, uri: vscode.Uri, ou
           void client.sendNotification(WorkDoneProgressCancelNotification.type, { token });
         });
         try {
-          return await runServerCommand<EvaluationResult>(client, ServerCommands.evaluate, [uri.toString()], { workDoneToken: token, cancel: source.token });
+          return await runServerCommand(client, ServerCommands.evaluate, [uri.toString()], { workDoneToken: token, cancel: source.token });
         } finally {
           listener.dispose();
           onCancel.dispose();
@@ -54,6 +55,7 @@ export async function evaluateRecipe(client: LanguageClient, uri: vscode.Uri, ou
         }
       },
     );
+    if (!result) throw new Error('the server answered no evaluation');
     output.info(`evaluated ${name} in ${(result.total_ms / 1000).toFixed(1)} s: ${result.leaveOneOut.targets.length} held-out adapters`);
     hooks.onState({ state: 'done', result });
     return result;

@@ -6,8 +6,9 @@ import * as vscode from 'vscode';
 import { State } from 'vscode-languageclient';
 import type { LanguageClient } from 'vscode-languageclient/node';
 import {
-  ClientCommands, CompareRequest, PlanNotification, ServerCommands, StatusNotification, type CompareResult, type PlanParams, type StatusParams,
+  ClientCommands, CompareRequest, PlanNotification, ServerCommands, StatusNotification, type CommandArgs, type CommandResult, type CompareResult, type ServerCommand,
 } from '../../server/src/protocol';
+import { STRATEGIES, type Strategy } from '../../server/src/engine/types';
 import { composeRecipe, type ComposeResult } from './composeCommand';
 import { createLanguageClient } from './languageClient';
 import { addAdapter, openLibrary } from './libraryCommands';
@@ -17,7 +18,7 @@ import { newRecipe } from './newRecipe';
 import { buildDemo } from './demoCommand';
 import { PlanStore } from './planStore';
 import { requireRecipeUri } from './recipeUri';
-import { runServerCommand, serverMessage } from './serverCommands';
+import { onNotification, request, runServerCommand, serverMessage } from './serverCommands';
 import { StatusItem } from './statusItem';
 import { WeightsPanel } from './weightsPanel';
 import { refusals, requireTrust, WRITE_BACK_REASON } from './workspaceTrust';
@@ -31,8 +32,8 @@ export interface AdapterComposerApi {
   libraryMap(): LibraryMapPanel | undefined;
   /** The Workspace Trust refusals shown so far (why, and how to trust), newest last. */
   trustRefusals(): readonly string[];
-  /** `workspace/executeCommand` on the server (ServerCommands). */
-  runServerCommand<T>(command: string, args: unknown[]): Promise<T>;
+  /** `workspace/executeCommand` on the server (ServerCommands, typed by protocol.ts). */
+  runServerCommand<C extends ServerCommand>(command: C, args: CommandArgs<C>): Promise<CommandResult<C> | null>;
 }
 
 let client: LanguageClient | undefined;
@@ -47,11 +48,11 @@ export async function activate(context: vscode.ExtensionContext): Promise<Adapte
   context.subscriptions.push(output, plans, status);
 
   context.subscriptions.push(
-    lc.onNotification(StatusNotification, (params: StatusParams) => {
+    onNotification(lc, StatusNotification, (params) => {
       status.update(params);
       libraryTree.noteStatus(params);
     }),
-    lc.onNotification(PlanNotification, (params: PlanParams) => plans.accept(params)),
+    onNotification(lc, PlanNotification, (params) => plans.accept(params)),
     lc.onDidChangeState((e) => {
       if (e.newState === State.Stopped) status.update({ state: 'error', message: 'The language server stopped. See the output.' });
     }),
@@ -81,7 +82,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<Adapte
     if (!uri) return undefined;
     if (!requireTrust('Pin Weights', WRITE_BACK_REASON)) return undefined;
     try {
-      return await runServerCommand(lc, ServerCommands.pinWeights, strategy === undefined ? [uri.toString()] : [uri.toString(), strategy]);
+      // the server ignores a strategy it does not know; only a known one is sent
+      return await runServerCommand(lc, ServerCommands.pinWeights, isStrategy(strategy) ? [uri.toString(), strategy] : [uri.toString()]);
     } catch (e) {
       void vscode.window.showErrorMessage(`Could not pin the weights: ${serverMessage(e)}`);
       return undefined;
@@ -96,7 +98,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Adapte
     const uri = await requireRecipeUri(arg);
     if (!uri) return undefined;
     try {
-      const result = await lc.sendRequest<CompareResult>(CompareRequest, { uri: uri.toString(), revision: 'HEAD' });
+      const result = await request(lc, CompareRequest, { uri: uri.toString(), revision: 'HEAD' });
       await WeightsPanel.show(context, lc, plans, output, uri).showComparison(uri, result);
       return result;
     } catch (e) {
@@ -136,11 +138,15 @@ export async function activate(context: vscode.ExtensionContext): Promise<Adapte
     weightsPanel: () => WeightsPanel.open,
     libraryMap: () => LibraryMapPanel.open,
     trustRefusals: () => refusals,
-    runServerCommand: <T>(id: string, args: unknown[]) => runServerCommand<T>(lc, id, args),
+    runServerCommand: (command, args) => runServerCommand(lc, command, args),
   };
 }
 
 export async function deactivate(): Promise<void> {
   await client?.stop();
   client = undefined;
+}
+
+function isStrategy(value: unknown): value is Strategy {
+  return typeof value === 'string' && (STRATEGIES as readonly string[]).includes(value);
 }

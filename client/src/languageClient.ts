@@ -2,19 +2,13 @@
 import * as vscode from 'vscode';
 import { LanguageClient, TransportKind, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
 import { LanguageId } from '../../server/src/protocol';
-import { readSettings } from './settings';
+import { readSettings, type Settings } from './settings';
 
 /** What the server reads from `initializationOptions` (and again on every configuration change). */
-export interface ServerInitOptions {
-  trusted: boolean;
-  libraryUri: string;
-  executionProvider: string;
-  debounceMs: number;
-  logLevel: string;
-}
+export type ServerInitOptions = Settings;
 
 export function initOptions(): ServerInitOptions {
-  return { trusted: vscode.workspace.isTrusted, ...readSettings() };
+  return { ...readSettings(), trusted: vscode.workspace.isTrusted };
 }
 
 export function createLanguageClient(context: vscode.ExtensionContext, output: vscode.LogOutputChannel): LanguageClient {

@@ -8,18 +8,21 @@ import { recipeUriOf } from './recipeUri';
 import { readSettings } from './settings';
 import type { StatusItem } from './statusItem';
 import { requireTrust } from './workspaceTrust';
-import { isRemoteUri, localPath } from '../../server/src/engine/location';
+import { isRemoteUri } from '../../server/src/engine/location';
+import { chooseLibrary } from './libraryChoice';
 
 
 /** The library in play: the active recipe's (from its plan), the server's status, then the setting. */
 export function currentLibrary(plans: PlanStore, status: StatusItem): string | undefined {
   const recipe = recipeUriOf(undefined);
-  const fromPlan = recipe ? plans.get(recipe)?.plan?.library?.uri : undefined;
-  const chosen = [fromPlan, status.last?.libraryUri, readSettings(recipe).libraryUri].find((x): x is string => Boolean(x));
-  if (!chosen) return undefined;
-  if (isRemoteUri(chosen)) return chosen;
-  const base = recipe ? path.dirname(recipe.fsPath) : vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
-  return base ? localPath(chosen, base) ?? chosen : chosen;
+  return chooseLibrary({
+    fromPlan: recipe ? plans.get(recipe)?.plan?.library?.uri : undefined,
+    fromStatus: status.last?.libraryUri,
+    setting: readSettings(recipe).libraryUri,
+    recipeFile: recipe?.fsPath,
+    // the server's workspace root: the first folder
+    workspaceFolder: vscode.workspace.workspaceFolders?.[0]?.uri.fsPath,
+  });
 }
 
 async function askLibrary(plans: PlanStore, status: StatusItem): Promise<string | undefined> {

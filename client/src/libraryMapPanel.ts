@@ -6,10 +6,10 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
-import { LanguageId, LibraryRequests, ServerCommands, type LibraryMap } from '../../server/src/protocol';
-import type { MapHostMessage, MapViewMessage } from '../../webview/src/libraryMap';
+import { LanguageId, LibraryRequests, ServerCommands, type LibraryMap, type MapHostMessage, type MapViewMessage } from '../../server/src/protocol';
 import type { PlanStore } from './planStore';
-import { runServerCommand, serverMessage } from './serverCommands';
+import { request, runServerCommand, serverMessage } from './serverCommands';
+import { sameUri } from './recipeUri';
 
 export class LibraryMapPanel implements vscode.Disposable {
   static readonly viewType = 'adapterCompose.libraryMap';
@@ -42,7 +42,7 @@ export class LibraryMapPanel implements vscode.Disposable {
     this.disposables.push(
       panel.onDidDispose(() => this.dispose()),
       panel.webview.onDidReceiveMessage((m: MapViewMessage) => this.onMessage(m)),
-      plans.onDidChange((p) => { if (this.uri && p.uri && vscode.Uri.parse(p.uri).toString() === this.uri.toString()) void this.refresh(); }),
+      plans.onDidChange((p) => { if (this.uri && p.uri && sameUri(p.uri, this.uri)) void this.refresh(); }),
       vscode.window.onDidChangeActiveTextEditor((e) => { if (e?.document.languageId === LanguageId) void this.follow(e.document.uri); }),
     );
   }
@@ -58,7 +58,7 @@ export class LibraryMapPanel implements vscode.Disposable {
     let message: MapHostMessage;
     let map: LibraryMap | undefined;
     try {
-      map = await this.client.sendRequest<LibraryMap>(LibraryRequests.map, { uri: this.uri.toString() });
+      map = await request(this.client, LibraryRequests.map, { uri: this.uri.toString() });
       message = { type: 'map', uri: this.uri.toString(), fileName: path.basename(this.uri.fsPath), map };
       this.panel.title = `Library Map: ${path.basename(this.uri.fsPath)}`;
     } catch (e) {

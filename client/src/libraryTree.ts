@@ -7,12 +7,12 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
 import {
-  LibraryRequests, ServerCommands,
-  type LibraryAdapterRow, type LibraryGroup, type LibraryPage, type LibrarySummary, type StatusParams,
+  ClientCommands, LibraryRequests, ServerCommands,
+  type LibraryAdapterRow, type LibraryGroup, type LibrarySummary, type StatusParams,
 } from '../../server/src/protocol';
 import { cliError, runCli } from './cliProcess';
 import { recipeUriOf } from './recipeUri';
-import { runServerCommand, serverMessage } from './serverCommands';
+import { request, runServerCommand, serverMessage } from './serverCommands';
 import { requireTrust, WRITE_BACK_REASON } from './workspaceTrust';
 import { isRemoteUri } from '../../server/src/engine/location';
 
@@ -92,13 +92,13 @@ export class LibraryTree implements vscode.TreeDataProvider<LibraryNode> {
         item.tooltip = new vscode.MarkdownString([`**${r.name}**`, r.description, `base ${r.base}`, r.tags.length ? `tags: ${r.tags.join(', ')}` : '', r.path].filter(Boolean).join('\n\n'));
         item.iconPath = new vscode.ThemeIcon('extensions');
         item.contextValue = 'adapter';
-        item.command = { command: 'adapterCompose.showAdapterCard', title: 'Show Card', arguments: [node] };
+        item.command = { command: ClientCommands.showAdapterCard, title: 'Show Card', arguments: [node] };
         return item;
       }
       case 'more': {
         const item = new vscode.TreeItem(`Load more… (${node.loaded} of ${node.total})`, vscode.TreeItemCollapsibleState.None);
         item.iconPath = new vscode.ThemeIcon('ellipsis');
-        item.command = { command: 'adapterCompose.libraryLoadMore', title: 'Load more', arguments: [node] };
+        item.command = { command: ClientCommands.libraryLoadMore, title: 'Load more', arguments: [node] };
         return item;
       }
       case 'message':
@@ -109,14 +109,14 @@ export class LibraryTree implements vscode.TreeDataProvider<LibraryNode> {
   async getChildren(node?: LibraryNode): Promise<LibraryNode[]> {
     try {
       if (!node) {
-        const libraries = await this.client.sendRequest<LibrarySummary[]>(LibraryRequests.list, {});
+        const libraries = await request(this.client, LibraryRequests.list, {});
         if (libraries.length === 0) return [{ kind: 'message', text: 'No library: add `library:` to a recipe or set adapterCompose.libraryUri' }];
         return libraries.map((summary) => ({ kind: 'library', summary }));
       }
       switch (node.kind) {
         case 'library': {
           if (node.summary.error) return [{ kind: 'message', text: node.summary.error }];
-          const groups = await this.client.sendRequest<LibraryGroup[]>(LibraryRequests.groups, { library: node.summary.uri });
+          const groups = await request(this.client, LibraryRequests.groups, { library: node.summary.uri });
           return groups.map((group) => ({ kind: 'base', library: node.summary.uri, group }));
         }
         case 'base': {
@@ -139,7 +139,7 @@ export class LibraryTree implements vscode.TreeDataProvider<LibraryNode> {
     const key = JSON.stringify([library, base ?? null, tag ?? null]);
     let paged = this.pages.get(key);
     if (!paged) {
-      const page = await this.client.sendRequest<LibraryPage>(LibraryRequests.page, { library, base, tag, offset: 0, limit: PAGE });
+      const page = await request(this.client, LibraryRequests.page, { library, base, tag, offset: 0, limit: PAGE });
       paged = { rows: page.rows, total: page.total };
       this.pages.set(key, paged);
     }
@@ -152,7 +152,7 @@ export class LibraryTree implements vscode.TreeDataProvider<LibraryNode> {
   async loadMore(node: Extract<LibraryNode, { kind: 'more' }>): Promise<void> {
     const paged = this.pages.get(node.key);
     if (!paged) return;
-    const page = await this.client.sendRequest<LibraryPage>(LibraryRequests.page, { library: node.library, base: node.base, tag: node.tag, offset: paged.rows.length, limit: PAGE });
+    const page = await request(this.client, LibraryRequests.page, { library: node.library, base: node.base, tag: node.tag, offset: paged.rows.length, limit: PAGE });
     paged.rows.push(...page.rows);
     paged.total = page.total;
     this.changed.fire(undefined);
@@ -178,13 +178,13 @@ export function registerLibraryView(context: vscode.ExtensionContext, client: La
   const command = (id: string, run: (...args: unknown[]) => unknown) => context.subscriptions.push(vscode.commands.registerCommand(id, run));
   context.subscriptions.push(view);
 
-  command('adapterCompose.refreshLibraries', () => tree.refresh());
-  command('adapterCompose.libraryLoadMore', (node) => tree.loadMore(node as Extract<LibraryNode, { kind: 'more' }>));
-  command('adapterCompose.showAdapterCard', async (node) => {
+  command(ClientCommands.refreshLibraries, () => tree.refresh());
+  command(ClientCommands.libraryLoadMore, (node) => tree.loadMore(node as Extract<LibraryNode, { kind: 'more' }>));
+  command(ClientCommands.showAdapterCard, async (node) => {
     const a = adapterOf(node);
     if (!a) return undefined;
     try {
-      const card = await client.sendRequest<{ markdown: string }>(LibraryRequests.card, { library: a.library, name: a.row.name });
+      const card = await request(client, LibraryRequests.card, { library: a.library, name: a.row.name });
       const doc = await vscode.workspace.openTextDocument({ content: card.markdown, language: 'markdown' });
       await vscode.window.showTextDocument(doc, { preview: true, preserveFocus: true, viewColumn: vscode.ViewColumn.Beside });
       return card.markdown;
@@ -193,7 +193,7 @@ export function registerLibraryView(context: vscode.ExtensionContext, client: La
       return undefined;
     }
   });
-  command('adapterCompose.revealAdapterFiles', async (node) => {
+  command(ClientCommands.revealAdapterFiles, async (node) => {
     const a = adapterOf(node);
     if (!a) return;
     if (isRemoteUri(a.row.path)) {
@@ -218,9 +218,9 @@ export function registerLibraryView(context: vscode.ExtensionContext, client: La
       return undefined;
     }
   };
-  command('adapterCompose.addToRecipe', (node) => addTo(node, 'exclude'));
-  command('adapterCompose.addManualToRecipe', (node) => addTo(node, 'manual'));
-  command('adapterCompose.removeFromLibrary', async (node) => {
+  command(ClientCommands.addToRecipe, (node) => addTo(node, 'exclude'));
+  command(ClientCommands.addManualToRecipe, (node) => addTo(node, 'manual'));
+  command(ClientCommands.removeFromLibrary, async (node) => {
     const a = adapterOf(node);
     if (!a) return false;
     if (!requireTrust('Removing an adapter from the library', 'it deletes a row of the library')) return false;

@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
 import { LibraryRequests, type LibrarySummary } from '../../server/src/protocol';
+import { request } from './serverCommands';
 import { STRATEGIES } from '../../server/src/engine/types';
 import { cliError, runCli } from './cliProcess';
 
@@ -14,7 +15,7 @@ export async function newRecipe(context: vscode.ExtensionContext, client: Langua
   const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
   let known: LibrarySummary[];
   try {
-    known = (await client.sendRequest<LibrarySummary[]>(LibraryRequests.list, {})).filter((l) => !l.error);
+    known = (await request(client, LibraryRequests.list, {})).filter((l) => !l.error);
   } catch {
     known = [];
   }

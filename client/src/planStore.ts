@@ -5,6 +5,7 @@
 import * as vscode from 'vscode';
 import type { PlanJson } from '../../server/src/engine/types';
 import type { PlanParams } from '../../server/src/protocol';
+import { uriKey } from './recipeUri';
 
 export interface RecipePlan {
   uri: string;
@@ -25,7 +26,7 @@ export class PlanStore implements vscode.Disposable {
     const key = normalize(params.uri);
     const held = this.plans.get(key);
     if (held && params.version < held.version) return;
-    const plan = (params.plan as PlanJson | null) ?? null;
+    const plan = params.plan ?? null;
     const next: RecipePlan = plan
       ? { uri: params.uri, version: params.version, plan }
       : { uri: params.uri, version: params.version, plan: held?.plan ?? null, error: params.error ?? 'the recipe cannot be planned' };
@@ -46,7 +47,4 @@ export class PlanStore implements vscode.Disposable {
   }
 }
 
-/** Same URI, same key: the server may encode `file:///a%20b` where VS Code writes `file:///a b`. */
-function normalize(uri: vscode.Uri | string): string {
-  return (typeof uri === 'string' ? vscode.Uri.parse(uri) : uri).toString();
-}
+const normalize = uriKey;

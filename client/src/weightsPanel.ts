@@ -7,12 +7,11 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
-import type { PlanJson } from '../../server/src/engine/types';
-import { ClientCommands, LanguageId, ServerCommands, type CompareResult, type EvaluationResult, type EvaluationView } from '../../server/src/protocol';
-import type { HostMessage, RunHistoryEntry, ViewMessage, ViewState } from '../../webview/src/viewState';
+import { ClientCommands, LanguageId, ServerCommands, type CompareResult, type EvaluationResult, type EvaluationView, type HostMessage, type RunHistoryEntry, type ViewMessage, type ViewState } from '../../server/src/protocol';
 import type { PlanStore } from './planStore';
 import { evaluateRecipe } from './evaluateCommand';
 import { runServerCommand, serverMessage } from './serverCommands';
+import { sameUri } from './recipeUri';
 import { requireTrust, WRITE_BACK_REASON } from './workspaceTrust';
 
 export class WeightsPanel implements vscode.Disposable {
@@ -115,7 +114,7 @@ export class WeightsPanel implements vscode.Disposable {
     this.post();
     if (!this.plans.get(uri)?.plan) {
       try {
-        const plan = await runServerCommand<PlanJson | null>(this.client, ServerCommands.plan, [uri.toString()]);
+        const plan = await runServerCommand(this.client, ServerCommands.plan, [uri.toString()]);
         if (plan && !this.plans.get(uri)?.plan) this.plans.accept({ uri: uri.toString(), version: -1, plan });
       } catch (e) {
         this.output.warn(`plan of ${uri.fsPath}: ${serverMessage(e)}`);
@@ -128,7 +127,7 @@ export class WeightsPanel implements vscode.Disposable {
     const uri = this.uri;
     if (!uri) return;
     try {
-      const runs = await runServerCommand<RunHistoryEntry[] | null>(this.client, ServerCommands.history, [uri.toString()]);
+      const runs = await runServerCommand(this.client, ServerCommands.history, [uri.toString()]);
       this.history = Array.isArray(runs) ? runs : [];
     } catch (e) {
       this.output.debug(`history of ${uri.fsPath}: ${serverMessage(e)}`);
@@ -206,10 +205,6 @@ export class WeightsPanel implements vscode.Disposable {
     this.panel.dispose();
     while (this.disposables.length) this.disposables.pop()?.dispose();
   }
-}
-
-function sameUri(a: string, b: vscode.Uri): boolean {
-  return vscode.Uri.parse(a).toString() === b.toString();
 }
 
 function panelHtml(webview: vscode.Webview, extensionUri: vscode.Uri): string {

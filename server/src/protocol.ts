@@ -1,7 +1,15 @@
 /**
- * The contract between the language server and its clients (VS Code, Neovim, the webview host).
- * No imports: both sides compile this file.
+ * The contract between the language server and its clients (VS Code, Neovim), and between the VS Code
+ * extension and its webviews: every custom method, command and message, with its parameters and
+ * result, in one place (the shape of rust-analyzer's lsp_ext.rs). Method names appear nowhere else
+ * (test/architecture-protocol.test.ts checks); client and server go through the typed helpers
+ * (client/src/serverCommands.ts, server/src/lsp/typedConnection.ts) keyed by the maps at the end.
+ * Type-only imports: the client, the server and the webview all compile this file, and it adds no code.
+ * Longer than ~350 lines on purpose: it is the whole contract, kept in one file.
  */
+import type { TextEdit } from 'vscode-languageserver-types';
+import type { ComposeJson } from './engine/compose';
+import type { AdapterRecord, PlanJson, RunHistoryEntry as RecordedRun, Strategy } from './engine/types';
 
 /** Commands the VS Code client advertises; code lenses invoke them with `[uri, ...]`. */
 export const ClientCommands = {
@@ -20,6 +28,8 @@ export const ClientCommands = {
   addToRecipe: 'adapterCompose.addToRecipe',
   addManualToRecipe: 'adapterCompose.addManualToRecipe',
   removeFromLibrary: 'adapterCompose.removeFromLibrary',
+  /** The "load more" row of a paged tree node (args: the node). */
+  libraryLoadMore: 'adapterCompose.libraryLoadMore',
   showLibraryMap: 'adapterCompose.showLibraryMap',
   newRecipe: 'adapterCompose.newRecipe',
   buildDemo: 'adapterCompose.buildDemo',
@@ -71,8 +81,8 @@ export const PlanNotification = 'adapterCompose/plan';
 export interface PlanParams {
   uri: string;
   version: number;
-  /** PlanJson, or null with `error` when the recipe cannot be planned yet. */
-  plan: unknown;
+  /** The plan, or null with `error` when the recipe cannot be planned yet. */
+  plan: PlanJson | null;
   error?: string;
 }
 
@@ -265,3 +275,114 @@ export type EvaluationView =
 
 /** Webview → extension: run the leave-one-out evaluation of the recipe, or cancel the one running. */
 export type EvaluationViewMessage = { type: 'evaluate'; uri: string } | { type: 'cancelEvaluation'; uri: string };
+
+/** {library} for LibraryRequests.groups. */
+export interface LibraryGroupsParams {
+  library: string;
+}
+
+/** {library, name} for LibraryRequests.card. */
+export interface AdapterCardParams {
+  library: string;
+  name: string;
+}
+
+export interface AdapterCard {
+  markdown: string;
+  /** The library row without its prototype vector (only its dimension). */
+  record: Omit<AdapterRecord, 'prototype'> & { prototype_dim: number };
+}
+
+/** How ServerCommands.addToRecipe adds an adapter. */
+export type AddToRecipeAs = 'exclude' | 'manual' | 'toggle-exclude';
+
+// ---- The maps: method → parameters and result. Helpers on both sides are generic over these keys. ----
+
+/** Client → server requests. */
+export interface RequestTypes {
+  [CompareRequest]: { params: CompareParams; result: CompareResult };
+  [LibraryRequests.list]: { params: Record<string, never>; result: LibrarySummary[] };
+  [LibraryRequests.groups]: { params: LibraryGroupsParams; result: LibraryGroup[] };
+  [LibraryRequests.page]: { params: LibraryPageParams; result: LibraryPage };
+  [LibraryRequests.card]: { params: AdapterCardParams; result: AdapterCard };
+  [LibraryRequests.map]: { params: LibraryMapParams; result: LibraryMap };
+}
+
+/** Server → client notifications. */
+export interface NotificationTypes {
+  [StatusNotification]: StatusParams;
+  [PlanNotification]: PlanParams;
+}
+
+/** `workspace/executeCommand` commands the server runs: `arguments` and result. */
+export interface ServerCommandTypes {
+  [ServerCommands.plan]: { args: [uri: string]; result: PlanJson };
+  [ServerCommands.compose]: { args: [uri: string]; result: ComposeJson };
+  [ServerCommands.pinWeights]: { args: [uri: string, strategy?: Strategy]; result: { applied: boolean } };
+  [ServerCommands.setLambda]: { args: [uri: string, lambda: number]; result: { applied: boolean } };
+  [ServerCommands.history]: { args: [uri: string]; result: RecordedRun[] };
+  [ServerCommands.addToRecipe]: { args: [uri: string, adapter: string, as: AddToRecipeAs]; result: { applied: boolean; edit: TextEdit } };
+  [ServerCommands.evaluate]: { args: [uri: string]; result: EvaluationResult };
+}
+
+/** Client commands the server puts in code lenses: their `arguments`. */
+export interface LensCommandTypes {
+  [ClientCommands.compose]: [uri: string];
+  [ClientCommands.showChart]: [uri: string];
+  [ClientCommands.pinWeights]: [uri: string];
+}
+
+export type RequestMethod = keyof RequestTypes;
+export type RequestParams<M extends RequestMethod> = RequestTypes[M]['params'];
+export type RequestResult<M extends RequestMethod> = RequestTypes[M]['result'];
+export type NotificationMethod = keyof NotificationTypes;
+export type ServerCommand = keyof ServerCommandTypes;
+export type CommandArgs<C extends ServerCommand> = ServerCommandTypes[C]['args'];
+export type CommandResult<C extends ServerCommand> = ServerCommandTypes[C]['result'];
+export type LensCommand = keyof LensCommandTypes;
+/** What a server handler receives: the client's parameters, every field still to be checked. */
+export type Untrusted<P> = { [K in keyof P]?: unknown };
+
+// ---- The webviews (extension ↔ panel, by postMessage) ----
+
+/** One compose run as ServerCommands.history returns it; read tolerantly (only `metrics` is required). */
+export type RunHistoryEntry = Pick<RecordedRun, 'metrics'> & Partial<RecordedRun>;
+
+/** What the weights panel draws: the client builds it from the plan notifications; the panel is a pure function of it. */
+export interface ViewState {
+  uri: string;
+  fileName: string;
+  version?: number;
+  /** The latest plan that succeeded (kept while the recipe has an error, then `stale` is true). */
+  plan: PlanJson | null;
+  stale?: boolean;
+  /** Why the recipe cannot be planned right now. */
+  error?: string;
+  history: RunHistoryEntry[];
+  /** sha256 of the recipe's lock file as it is on disk now: the run with this `lock_sha256` is marked current. */
+  lockSha256?: string;
+  /** False in an untrusted workspace: Compose and evaluators are off, planning still works. */
+  trusted: boolean;
+  /** "Compare with HEAD": the recipe's lock now against HEAD, until the panel follows another recipe. */
+  comparison?: CompareResult;
+  /** The leave-one-out evaluation of this recipe's library (and its evaluator's metrics), once run. */
+  evaluation?: EvaluationView;
+}
+
+/** Extension → weights panel. */
+export type HostMessage = { type: 'state'; state: ViewState } | { type: 'empty'; message: string };
+
+/** Weights panel → extension. */
+export type ViewMessage =
+  | { type: 'ready' }
+  | { type: 'setLambda'; uri: string; lambda: number }
+  | { type: 'compose'; uri: string }
+  | EvaluationViewMessage;
+
+/** Extension → library map panel. */
+export type MapHostMessage =
+  | { type: 'map'; uri?: string; fileName?: string; map: LibraryMap }
+  | { type: 'empty'; message: string };
+
+/** Library map panel → extension. */
+export type MapViewMessage = { type: 'ready' } | { type: 'toggleExclude'; uri: string; name: string };

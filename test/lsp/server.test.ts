@@ -12,7 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { CancellationTokenSource } from 'vscode-jsonrpc/node';
 import { parse as parseYaml } from 'yaml';
-import { ClientCommands, PlanNotification, ServerCommands, StatusNotification } from '../../server/src/protocol';
+import { ClientCommands, CompareRequest, PlanNotification, ServerCommands, StatusNotification } from '../../server/src/protocol';
 import type { EvaluationResult, PlanParams, StatusParams } from '../../server/src/protocol';
 import { evaluateLibrary } from '../../server/src/engine/eval/evaluateLibrary';
 import type { PlanJson } from '../../server/src/engine/types';
@@ -441,7 +441,7 @@ describe('re-validation', () => {
     } finally {
       library.close();
     }
-    const plan = await client.waitFor<PlanParams>(PlanNotification, (p) => p.uri === goodUri && (p.plan as PlanJson | null)?.library?.size === 8, 20000, since);
+    const plan = await client.waitFor<PlanParams>(PlanNotification, (p) => p.uri === goodUri && p.plan?.library?.size === 8, 20000, since);
     assert.equal((plan.plan as PlanJson).candidates[0].name, 'prostate-g', 'the new, nearest adapter is retrieved');
     const status = await client.waitFor<StatusParams>(StatusNotification, (s) => s.librarySize === 8, 5000, since);
     assert.equal(status.encoder, '4-d features');
@@ -449,6 +449,34 @@ describe('re-validation', () => {
 });
 
 describe('commands on a recipe that is not open', () => {
+  it('read only file: URIs from disk: a closed untitled: buffer is not confused with a same-named file', async () => {
+    // fileOf() maps `untitled:orphan.compose.yaml` into the workspace for planning an open buffer; a
+    // command on it once it is closed must not read (or compose) whatever file sits at that name.
+    const file = path.join(fixture.root, 'orphan.compose.yaml');
+    fs.writeFileSync(file, GOOD_RECIPE.replace(/\.\.\//g, '').replace('out/prostate-e', 'out/orphan'));
+    try {
+      const direct = await client.request<PlanJson>('workspace/executeCommand', { command: ServerCommands.plan, arguments: [pathToFileURL(file).href] });
+      assert.ok(direct.candidates.length > 0, 'the file itself plans');
+      for (const command of [ServerCommands.plan, ServerCommands.pinWeights]) {
+        await assert.rejects(client.request('workspace/executeCommand', { command, arguments: ['untitled:orphan.compose.yaml'] }), /untitled:orphan\.compose\.yaml is not open/, command);
+      }
+      await assert.rejects(client.request('workspace/executeCommand', { command: ServerCommands.compose, arguments: ['untitled:orphan.compose.yaml'] }), /untitled:orphan\.compose\.yaml is not a file/);
+      assert.ok(!fs.existsSync(path.join(fixture.root, 'out', 'orphan')), 'nothing was composed from the same-named file');
+      assert.deepEqual(await client.request('workspace/executeCommand', { command: ServerCommands.history, arguments: ['untitled:orphan.compose.yaml'] }), [], 'an unsaved buffer has no runs');
+      await assert.rejects(client.request(CompareRequest, { uri: 'untitled:orphan.compose.yaml' }), /untitled:orphan\.compose\.yaml is not a file/, 'nor a lock to compare');
+      // A file: URI of another host names no file here (it once fell back to a workspace name, too).
+      const elsewhere = path.join(fixture.root, '_otherhost_orphan.compose.yaml');
+      fs.copyFileSync(file, elsewhere);
+      try {
+        await assert.rejects(client.request('workspace/executeCommand', { command: ServerCommands.plan, arguments: ['file://otherhost/orphan.compose.yaml'] }), /file:\/\/otherhost\/orphan\.compose\.yaml is not open/);
+      } finally {
+        fs.rmSync(elsewhere, { force: true });
+      }
+    } finally {
+      fs.rmSync(file, { force: true });
+    }
+  });
+
   it('use the adapterCompose.libraryUri setting, as plans of open recipes do', async () => {
     const file = path.join(fixture.recipes, 'closed-default-library.compose.yaml');
     fs.writeFileSync(file, GOOD_RECIPE.replace('library: ../library\n', ''));

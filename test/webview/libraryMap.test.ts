@@ -13,7 +13,8 @@ import { join } from 'node:path';
 import * as esbuild from 'esbuild';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import type { LibraryMap } from '../../server/src/protocol';
-import { candidateRadius, mapSummary, type MapViewMessage } from '../../webview/src/libraryMap';
+import { candidateRadius, mapSummary } from '../../webview/src/libraryMap';
+import type { MapViewMessage } from '../../server/src/protocol';
 import { toolSkip } from '../toolSkip';
 
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';

@@ -3,8 +3,7 @@
  * (every strategy's weights sum to 1; the λ-path runs from lin to convex) so the charts show real shapes.
  */
 import type { PlanJson } from '../../server/src/engine/types';
-import type { RunHistoryEntry, ViewState } from '../../webview/src/viewState';
-import type { EvaluationResult } from '../../server/src/protocol';
+import type { EvaluationResult, RunHistoryEntry, ViewState } from '../../server/src/protocol';
 
 export const names = ['math-lora', 'code-lora', 'chat-lora', 'legal-lora'];
 

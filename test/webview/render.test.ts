@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import * as esbuild from 'esbuild';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { weightsAt } from '../../webview/src/lambdaPath';
-import type { ViewMessage, ViewState } from '../../webview/src/viewState';
+import type { ViewMessage, ViewState } from '../../server/src/protocol';
 import { evaluationFixture, planFixture, stateFixture } from './planFixture';
 import { toolSkip } from '../toolSkip';
 

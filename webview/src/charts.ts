@@ -9,8 +9,7 @@ import {
 } from 'chart.js';
 import type { LambdaPath, PlanJson, Strategy, StrategyResult } from '../../server/src/engine/types';
 import { STRATEGIES } from '../../server/src/engine/types';
-import type { EvaluationResult } from '../../server/src/protocol';
-import type { RunHistoryEntry } from './viewState';
+import type { EvaluationResult, RunHistoryEntry } from '../../server/src/protocol';
 import { type ChartTheme, withAlpha } from './theme';
 import { ownValue } from '../../server/src/engine/nameTable';
 

@@ -10,10 +10,6 @@ import { type ChartTheme, withAlpha } from './theme';
 
 Chart.register(ScatterController, LinearScale, PointElement, LineElement, Legend, Title, Tooltip);
 
-export type MapHostMessage =
-  | { type: 'map'; uri?: string; fileName?: string; map: LibraryMap }
-  | { type: 'empty'; message: string };
-export type MapViewMessage = { type: 'ready' } | { type: 'toggleExclude'; uri: string; name: string };
 
 /** Radius of a candidate: 4 px plus up to 12 px by |weight| relative to the largest. */
 export function candidateRadius(weight: number | undefined, largest: number): number {

@@ -3,7 +3,8 @@
  * and posts back a click on a point as "toggle this adapter in exclude".
  */
 import { Chart } from 'chart.js';
-import { mapChartConfig, mapSummary, type MapHostMessage, type MapViewMessage } from './libraryMap';
+import { mapChartConfig, mapSummary } from './libraryMap';
+import type { MapHostMessage, MapViewMessage } from '../../server/src/protocol';
 import { readTheme } from './theme';
 
 interface VsCodeApi {

@@ -11,7 +11,7 @@ import '@vscode-elements/elements/dist/vscode-table-body/index.js';
 import '@vscode-elements/elements/dist/vscode-table-row/index.js';
 import '@vscode-elements/elements/dist/vscode-table-cell/index.js';
 import { render, type PanelHost } from './render';
-import type { HostMessage, ViewMessage, ViewState } from './viewState';
+import type { HostMessage, ViewMessage, ViewState } from '../../server/src/protocol';
 
 interface VsCodeApi {
   postMessage(message: unknown): void;

@@ -11,8 +11,7 @@ import {
 import { changedFields, comparisonRows } from './comparison';
 import { clampLambda, weightsAt } from './lambdaPath';
 import { readTheme, type ChartTheme } from './theme';
-import type { ViewMessage, ViewState } from './viewState';
-import type { EvaluationResult } from '../../server/src/protocol';
+import type { EvaluationResult, ViewMessage, ViewState } from '../../server/src/protocol';
 import { ownValue } from '../../server/src/engine/nameTable';
 
 export interface PanelHost {

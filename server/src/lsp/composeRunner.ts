@@ -7,6 +7,8 @@ import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
+import type { ComposeJson } from '../engine/compose';
+import type { EvaluationResult } from '../protocol';
 
 export interface ComposeProgress {
   percentage?: number;
@@ -45,15 +47,24 @@ export interface EvaluateRequest extends ComposeRequest {
 /** What the worker is asked to do (its workerData). */
 export type WorkerJob = ({ job: 'compose' } & ComposeRequest) | ({ job: 'evaluate' } & EvaluateRequest);
 
-export function runCompose(request: ComposeRequest, onProgress: (p: ComposeProgress) => void, signal: AbortSignal): Promise<unknown> {
-  return runJob({ job: 'compose', ...request }, 'Compose', onProgress, signal);
+/** Worker → server (composeWorker.ts posts them); `result` is the job's JSON (ComposeJson or EvaluationResult). */
+export type WorkerMessage =
+  | ({ type: 'progress' } & ComposeProgress)
+  | { type: 'done'; result: unknown }
+  | { type: 'error'; message: string; code?: string };
+
+/** Server → worker. */
+export type WorkerCommand = { type: 'abort' };
+
+export function runCompose(request: ComposeRequest, onProgress: (p: ComposeProgress) => void, signal: AbortSignal): Promise<ComposeJson> {
+  return runJob<ComposeJson>({ job: 'compose', ...request }, 'Compose', onProgress, signal);
 }
 
-export function runEvaluation(request: EvaluateRequest, onProgress: (p: ComposeProgress) => void, signal: AbortSignal): Promise<unknown> {
-  return runJob({ job: 'evaluate', ...request }, 'Evaluation', onProgress, signal);
+export function runEvaluation(request: EvaluateRequest, onProgress: (p: ComposeProgress) => void, signal: AbortSignal): Promise<EvaluationResult> {
+  return runJob<EvaluationResult>({ job: 'evaluate', ...request }, 'Evaluation', onProgress, signal);
 }
 
-function runJob(request: WorkerJob, label: string, onProgress: (p: ComposeProgress) => void, signal: AbortSignal): Promise<unknown> {
+function runJob<R>(request: WorkerJob, label: string, onProgress: (p: ComposeProgress) => void, signal: AbortSignal): Promise<R> {
   return new Promise((resolve, reject) => {
     if (signal.aborted) return reject(new ComposeFailure(`${label} cancelled`, true));
     let worker: Worker;
@@ -73,13 +84,13 @@ function runJob(request: WorkerJob, label: string, onProgress: (p: ComposeProgre
       void worker.terminate();
     };
     const onAbort = () => {
-      worker.postMessage({ type: 'abort' });
+      worker.postMessage({ type: 'abort' } satisfies WorkerCommand);
       graceTimer = setTimeout(() => finish(() => reject(new ComposeFailure(`${label} cancelled`, true))), ABORT_GRACE_MS);
     };
     signal.addEventListener('abort', onAbort);
-    worker.on('message', (m: { type: string; result?: unknown; message?: string; code?: string; percentage?: number }) => {
+    worker.on('message', (m: WorkerMessage) => {
       if (m.type === 'progress') onProgress({ percentage: m.percentage, message: m.message });
-      else if (m.type === 'done') finish(() => resolve(m.result));
+      else if (m.type === 'done') finish(() => resolve(m.result as R));
       else if (m.type === 'error') finish(() => reject(new ComposeFailure(m.message ?? `${label} failed`, signal.aborted || m.code === 'cancelled')));
     });
     worker.on('error', (e) => finish(() => reject(new ComposeFailure(`${label} failed: ${e.message}`))));

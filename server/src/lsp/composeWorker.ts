@@ -8,11 +8,12 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { compose } from '../engine/compose';
 import { evaluateRecipe } from '../engine/eval/recipeEvaluation';
 
-import type { WorkerJob } from './composeRunner';
+import type { WorkerCommand, WorkerJob, WorkerMessage } from './composeRunner';
 
 const input = workerData as WorkerJob;
 const controller = new AbortController();
-parentPort?.on('message', (m: { type?: string }) => {
+const post = (m: WorkerMessage) => parentPort?.postMessage(m);
+parentPort?.on('message', (m: Partial<WorkerCommand> | undefined) => {
   if (m?.type === 'abort') controller.abort();
 });
 
@@ -34,7 +35,7 @@ function normalizeProgress(args: unknown[]): { percentage?: number; message?: st
   return out;
 }
 
-const onProgress = (...args: unknown[]) => parentPort?.postMessage({ type: 'progress', ...normalizeProgress(args) });
+const onProgress = (...args: unknown[]) => post({ type: 'progress', ...normalizeProgress(args) });
 const options = {
   signal: controller.signal,
   provider: input.provider,
@@ -46,9 +47,9 @@ const job: Promise<unknown> = input.job === 'evaluate'
   ? evaluateRecipe(input.recipeFile, { ...options, scratchDir: input.scratchDir, onProgress: (message, fraction) => onProgress(...(fraction === undefined ? [message] : [fraction, message])) })
   : compose(input.recipeFile, { ...options, onProgress });
 job
-  .then((result) => parentPort?.postMessage({ type: 'done', result: JSON.parse(JSON.stringify(result)) as unknown }))
+  .then((result) => post({ type: 'done', result: JSON.parse(JSON.stringify(result)) as unknown }))
   .catch((e: unknown) => {
     const err = e as { format?: () => string; message?: string; code?: string };
     const message = typeof err?.format === 'function' ? err.format() : err?.message ?? String(e);
-    parentPort?.postMessage({ type: 'error', message, code: err?.code });
+    post({ type: 'error', message, code: err?.code });
   });

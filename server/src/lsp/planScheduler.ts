@@ -93,7 +93,8 @@ export class PlanScheduler {
   /** Without waiting: the buffer parsed, and the newest plan so far. */
   currentView(recipe: TrackedRecipe): RecipeView {
     if (!recipe.document || recipe.document.version !== recipe.version) {
-      recipe.document = { version: recipe.version, value: RecipeDocument.parse(recipe.text) };
+      // Parsed once per version, for the editor features and (recipeParse) the planner.
+      recipe.document = { version: recipe.version, value: RecipeDocument.parse(recipe.text, recipe.file) };
     }
     const lastPlan = recipe.outcome && !recipe.outcome.plan ? recipe.lastPlan : undefined;
     return { uri: recipe.uri, file: recipe.file, document: recipe.document.value, outcome: recipe.outcome, ...(lastPlan ? { lastPlan } : {}) };
@@ -124,18 +125,18 @@ export class PlanScheduler {
     if (this.running++ === 0) this.hooks.onBusyChange(true);
     let outcome: PlanOutcome;
     try {
-      const view = this.currentView(recipe);
-      if (view.document.unreadable) {
+      const { document } = this.currentView(recipe);
+      if (document.unreadable) {
         // Never hand a huge or pathologically nested buffer to the engine: the service reports why nothing shows.
         outcome = { isRecipe: false, problems: [] };
       } else {
-        outcome = await this.planner.plan(recipe.text, recipe.file, { ...this.hooks.planOptions(recipe.file), signal: controller.signal });
+        outcome = await this.planner.plan(recipe.text, recipe.file, { ...this.hooks.planOptions(recipe.file), signal: controller.signal, parsed: document.recipeParse });
       }
     } catch (e) {
       if (controller.signal.aborted) outcome = { isRecipe: true, problems: [] };
       else {
         this.hooks.logError(`planning ${recipe.file} failed`, e);
-        outcome = { isRecipe: RecipeDocument.parse(recipe.text).isRecipe, problems: [] };
+        outcome = { isRecipe: recipe.document?.value.isRecipe ?? false, problems: [] };
       }
     } finally {
       if (--this.running === 0) this.hooks.onBusyChange(false);

@@ -6,7 +6,6 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import {
   CodeActionKind,
   CodeLensRefreshRequest,
@@ -29,7 +28,7 @@ import type { Planner } from '../engine/planner';
 import type { Strategy } from '../engine/types';
 import { STRATEGIES } from '../engine/types';
 import { CompareRequest, LibraryRequests, PlanNotification, ServerCommands, StatusNotification } from '../protocol';
-import type { CompareParams, CompareResult, LibraryMapParams, LibraryPageParams, PlanParams, StatusParams } from '../protocol';
+import type { CommandResult, PlanParams, StatusParams } from '../protocol';
 import { LibraryViews, addToRecipeEdit, libraryCard, recipeLibraries } from '../service/libraryView';
 import { resolveLocation } from '../engine/location';
 import { codeActions } from '../service/codeActions';
@@ -41,6 +40,7 @@ import { definition } from '../service/definition';
 import { diagnostics } from '../service/diagnostics';
 import { hover } from '../service/hover';
 import { inlayHints } from '../service/inlayHints';
+import { documentUri, planningFileOf, savedFileOf } from '../service/documentUri';
 import { RecipeDocument } from '../service/recipeDocument';
 import { RecipeSchema, loadRecipeSchema } from '../service/recipeSchema';
 import { documentSymbols } from '../service/symbols';
@@ -51,7 +51,8 @@ import { LibraryWatch } from './libraryWatch';
 import { PlanScheduler } from './planScheduler';
 import type { TrackedRecipe } from './planScheduler';
 import { ServerLog, describeError } from './serverLog';
-import { DEFAULT_SETTINGS, readSettings } from './settings';
+import { commandResult, notify, onRequest } from './typedConnection';
+import { DEFAULT_SETTINGS, readSettings, settingLibrary } from './settings';
 import type { ServerSettings } from './settings';
 import { toolVersion } from '../engine/version';
 import { readTextSafe } from '../engine/safeRead';
@@ -125,7 +126,7 @@ export function startLanguageServer(argv: string[] = process.argv.slice(2), opti
   function sendStatus(update: Partial<StatusParams>): void {
     lastStatus = { ...lastStatus, ...update };
     if (lastStatus.message === undefined) delete lastStatus.message;
-    void connection.sendNotification(StatusNotification, lastStatus);
+    notify(connection, StatusNotification, lastStatus);
   }
 
   function publish(recipe: TrackedRecipe): void {
@@ -137,7 +138,7 @@ export function startLanguageServer(argv: string[] = process.argv.slice(2), opti
     const firstError = outcome.problems.find((p) => p.severity === 'error');
     const params: PlanParams = { uri: recipe.uri, version: recipe.version, plan: plan ?? null };
     if (!plan) params.error = firstError?.message ?? 'The recipe cannot be planned yet.';
-    void connection.sendNotification(PlanNotification, params);
+    notify(connection, PlanNotification, params);
     if (plan?.library) {
       sendStatus({
         librarySize: plan.library.size,
@@ -155,15 +156,7 @@ export function startLanguageServer(argv: string[] = process.argv.slice(2), opti
   }
 
   function fileOf(uri: string): string {
-    if (uri.startsWith('file:')) {
-      try {
-        return fileURLToPath(uri);
-      } catch {
-        // fall through: a malformed file URI is treated like an untitled buffer
-      }
-    }
-    const name = uri.replace(/^[a-z]+:/i, '').replace(/[^\w.-]+/g, '_') || 'untitled.compose.yaml';
-    return path.join(workspaceRoot ?? process.cwd(), name);
+    return planningFileOf(uri, workspaceRoot);
   }
 
   function isYamlDocument(doc: TextDocument): boolean {
@@ -198,6 +191,7 @@ export function startLanguageServer(argv: string[] = process.argv.slice(2), opti
   function recipeView(uri: string, waitMs: number): Promise<RecipeView | undefined> {
     return scheduler.view(uri, waitMs);
   }
+
 
   connection.onInitialize((params: InitializeParams): InitializeResult => {
     capabilities = params.capabilities;
@@ -320,7 +314,7 @@ export function startLanguageServer(argv: string[] = process.argv.slice(2), opti
         case ServerCommands.plan: {
           const view = await requireView(uri);
           if (!view.outcome?.plan) throw userError(firstProblem(view) ?? 'The recipe cannot be planned yet.');
-          return view.outcome.plan;
+          return commandResult(ServerCommands.plan, view.outcome.plan);
         }
         case ServerCommands.pinWeights: {
           const view = await requireView(uri);
@@ -328,7 +322,7 @@ export function startLanguageServer(argv: string[] = process.argv.slice(2), opti
           const edit = pinWeightsEdit(view, strategy);
           if (!edit) throw userError(firstProblem(view) ?? 'No computed weights to pin yet.');
           const result = await connection.workspace.applyEdit({ label: 'Pin weights', edit });
-          return { applied: result.applied };
+          return commandResult(ServerCommands.pinWeights, { applied: result.applied });
         }
         case ServerCommands.setLambda: {
           const view = await requireView(uri);
@@ -340,7 +334,7 @@ export function startLanguageServer(argv: string[] = process.argv.slice(2), opti
             throw userError((e as Error).message);
           }
           const result = await connection.workspace.applyEdit({ label: 'Set λ', edit });
-          return { applied: result.applied };
+          return commandResult(ServerCommands.setLambda, { applied: result.applied });
         }
         case ServerCommands.addToRecipe: {
           const view = await requireView(uri);
@@ -355,14 +349,17 @@ export function startLanguageServer(argv: string[] = process.argv.slice(2), opti
           }
           const label = as === 'manual' ? `Add ${name} to weights.manual` : `Toggle ${name} in retrieve.exclude`;
           const result = await connection.workspace.applyEdit({ label, edit: { changes: { [uri]: [edit] } } });
-          return { applied: result.applied, edit };
+          return commandResult(ServerCommands.addToRecipe, { applied: result.applied, edit });
         }
         case ServerCommands.compose:
           return await composeCommand(uri, token, workDone, params.workDoneToken !== undefined);
         case ServerCommands.evaluate:
           return await evaluateCommand(uri, token, workDone, params.workDoneToken !== undefined);
-        case ServerCommands.history:
-          return await readRecipeHistory(fileOf(uri), { workspaceRoot });
+        case ServerCommands.history: {
+          // An unsaved buffer has no runs (its history would be that of another file).
+          const file = savedFileOf(uri);
+          return commandResult(ServerCommands.history, file ? await readRecipeHistory(file, { workspaceRoot }) : []);
+        }
         default:
           throw new ResponseError(ErrorCodes.MethodNotFound, `Unknown command ${params.command}`);
       }
@@ -373,10 +370,13 @@ export function startLanguageServer(argv: string[] = process.argv.slice(2), opti
     }
   });
 
-  connection.onRequest(CompareRequest, async (params: CompareParams): Promise<CompareResult> => {
-    if (typeof params?.uri !== 'string') throw userError(`${CompareRequest} needs {uri, revision?}`);
+  onRequest(connection, CompareRequest, async (params) => {
+    if (typeof params.uri !== 'string') throw userError(`${CompareRequest} needs {uri, revision?}`);
+    // The lock beside the saved recipe: an unsaved buffer has none.
+    const file = savedFileOf(params.uri);
+    if (!file) throw userError(`${params.uri} is not a file: save the recipe to compare its lock`);
     try {
-      return await compareWithRevision(fileOf(params.uri), typeof params.revision === 'string' ? params.revision : 'HEAD', workspaceRoot);
+      return await compareWithRevision(file, typeof params.revision === 'string' ? params.revision : 'HEAD', workspaceRoot);
     } catch (e) {
       log.info(`compare ${params.uri}: ${describeError(e)}`);
       throw userError(describeError(e));
@@ -386,12 +386,13 @@ export function startLanguageServer(argv: string[] = process.argv.slice(2), opti
   /** Libraries the workspace uses: recipes on disk, open recipes, and the libraryUri setting. */
   function workspaceLibraries(): { uri: string; usedBy: string }[] {
     const out: { uri: string; usedBy: string }[] = [];
-    if (workspaceRoot) for (const r of recipeLibraries(workspaceRoot)) out.push({ uri: r.library, usedBy: pathToUri(r.recipe) });
+    if (workspaceRoot) for (const r of recipeLibraries(workspaceRoot)) out.push({ uri: r.library, usedBy: documentUri(r.recipe) });
     for (const r of scheduler.all()) {
       const library = r.outcome?.paths?.library;
       if (library) out.push({ uri: library, usedBy: r.uri });
     }
-    if (settings.libraryUri) out.push({ uri: resolveLocation(settings.libraryUri, workspaceRoot ?? process.cwd()), usedBy: 'setting' });
+    const fromSetting = settingLibrary(settings.libraryUri, workspaceRoot);
+    if (fromSetting) out.push({ uri: fromSetting, usedBy: 'setting' });
     return out;
   }
 
@@ -404,7 +405,7 @@ export function startLanguageServer(argv: string[] = process.argv.slice(2), opti
   function libraryRequest<P, R>(name: string, handler: (params: P) => Promise<R>): (params: P) => Promise<R> {
     return async (params: P) => {
       try {
-        return await handler((params ?? {}) as P);
+        return await handler(params);
       } catch (e) {
         if (e instanceof ResponseError) throw e;
         log.info(`${name}: ${describeError(e)}`);
@@ -413,16 +414,16 @@ export function startLanguageServer(argv: string[] = process.argv.slice(2), opti
     };
   }
 
-  connection.onRequest(LibraryRequests.list, libraryRequest('libraries', async () => libraryViews.summaries(workspaceLibraries())));
-  connection.onRequest(LibraryRequests.groups, libraryRequest('library groups', async (p: { library?: unknown }) => libraryViews.groups(libraryParam(p.library))));
-  connection.onRequest(LibraryRequests.page, libraryRequest('library page', async (p: LibraryPageParams) =>
+  onRequest(connection, LibraryRequests.list, libraryRequest('libraries', async () => libraryViews.summaries(workspaceLibraries())));
+  onRequest(connection, LibraryRequests.groups, libraryRequest('library groups', async (p) => libraryViews.groups(libraryParam(p.library))));
+  onRequest(connection, LibraryRequests.page, libraryRequest('library page', async (p) =>
     libraryViews.page(libraryParam(p.library), {
       base: typeof p.base === 'string' ? p.base : undefined,
       tag: typeof p.tag === 'string' ? p.tag : undefined,
       offset: typeof p.offset === 'number' ? p.offset : 0,
       limit: typeof p.limit === 'number' ? p.limit : undefined,
     })));
-  connection.onRequest(LibraryRequests.card, libraryRequest('adapter card', async (p: { library?: unknown; name?: unknown }) => {
+  onRequest(connection, LibraryRequests.card, libraryRequest('adapter card', async (p) => {
     const library = libraryParam(p.library);
     if (typeof p.name !== 'string') throw userError('the request needs the adapter `name`');
     const record = await libraryViews.record(library, p.name);
@@ -430,7 +431,7 @@ export function startLanguageServer(argv: string[] = process.argv.slice(2), opti
     const { prototype, ...rest } = record;
     return { markdown: libraryCard(record), record: { ...rest, prototype_dim: prototype.length } };
   }));
-  connection.onRequest(LibraryRequests.map, libraryRequest('library map', async (p: LibraryMapParams) => {
+  onRequest(connection, LibraryRequests.map, libraryRequest('library map', async (p) => {
     let view: RecipeView | undefined;
     let library: string | undefined;
     if (typeof p.uri === 'string') {
@@ -442,26 +443,32 @@ export function startLanguageServer(argv: string[] = process.argv.slice(2), opti
     return libraryViews.map(library, { base: typeof base === 'string' && base ? base : undefined, sample: typeof p.sample === 'number' ? p.sample : undefined, view });
   }));
 
-  /** An open recipe (waiting for its current plan), else the saved file planned once. */
+  /**
+   * An open recipe (waiting for its current plan), else the saved file — a `file:` URI only — read
+   * bounded and checked regular (readTextSafe), and planned once.
+   */
   async function requireView(uri: string): Promise<RecipeView> {
     const view = await recipeView(uri, FRESH_PLAN_WAIT_MS * 10);
     if (view) return view;
-    const file = fileOf(uri);
+    const file = savedFileOf(uri);
+    if (!file) throw notOpen(uri);
     let text: string;
     try {
       text = readTextSafe(file, 'recipe', 'recipe');
     } catch (e) {
       throw userError(`cannot read ${file}${isComposerError(e) && !/not found/.test(e.message) ? ` (${e.message})` : ''}`);
     }
-    const document = RecipeDocument.parse(text);
-    const outcome = document.unreadable ? { isRecipe: false, problems: [] } : await planner.plan(text, file, engineOptions());
+    const document = RecipeDocument.parse(text, file);
+    const outcome = document.unreadable ? { isRecipe: false, problems: [] } : await planner.plan(text, file, { ...engineOptions(), parsed: document.recipeParse });
     return { uri, file, document, outcome };
   }
 
-  async function composeCommand(uri: string, token: { isCancellationRequested: boolean; onCancellationRequested: (l: () => void) => unknown }, attached: WorkDoneProgressReporter, hasClientToken: boolean): Promise<unknown> {
+  async function composeCommand(uri: string, token: { isCancellationRequested: boolean; onCancellationRequested: (l: () => void) => unknown }, attached: WorkDoneProgressReporter, hasClientToken: boolean): Promise<CommandResult<typeof ServerCommands.compose>> {
     if (!settings.trusted) throw userError('Compose is disabled in an untrusted workspace (it writes adapter files); trust the workspace to enable it.');
     if (composing.has(uri)) throw userError('A compose of this recipe is already running.');
-    const file = fileOf(uri);
+    // Compose reads the saved recipe: a buffer that is not a file has nothing saved to compose.
+    const file = savedFileOf(uri);
+    if (!file) throw userError(`Compose reads the saved recipe, and ${uri} is not a file: save it to a file first.`);
     const controller = new AbortController();
     token.onCancellationRequested(() => controller.abort());
     let progress: WorkDoneProgressReporter = attached;
@@ -505,10 +512,12 @@ export function startLanguageServer(argv: string[] = process.argv.slice(2), opti
    * The leave-one-out evaluation of the recipe's library (and its evaluator's metrics per strategy), in the
    * compose worker with `$/progress`; cancelling stops it and its scratch folder is removed either way.
    */
-  async function evaluateCommand(uri: string, token: { isCancellationRequested: boolean; onCancellationRequested: (l: () => void) => unknown }, attached: WorkDoneProgressReporter, hasClientToken: boolean): Promise<unknown> {
+  async function evaluateCommand(uri: string, token: { isCancellationRequested: boolean; onCancellationRequested: (l: () => void) => unknown }, attached: WorkDoneProgressReporter, hasClientToken: boolean): Promise<CommandResult<typeof ServerCommands.evaluate>> {
     if (!settings.trusted) throw userError('The leave-one-out evaluation is disabled in an untrusted workspace (it reads every adapter of the library and runs the recipe\'s evaluator); trust the workspace to enable it.');
     if (evaluating.has(uri)) throw userError('An evaluation of this recipe is already running.');
-    const file = fileOf(uri);
+    // The evaluation reads the saved recipe, as compose does.
+    const file = savedFileOf(uri);
+    if (!file) throw userError(`The evaluation reads the saved recipe, and ${uri} is not a file: save it to a file first.`);
     const controller = new AbortController();
     token.onCancellationRequested(() => controller.abort());
     let progress: WorkDoneProgressReporter = attached;
@@ -560,8 +569,8 @@ export function startLanguageServer(argv: string[] = process.argv.slice(2), opti
   return connection;
 }
 
-function pathToUri(file: string): string {
-  return pathToFileURL(file).toString();
+function notOpen(uri: string): ResponseError<void> {
+  return userError(`${uri} is not open and is not a file: save the recipe to a file first`);
 }
 
 function userError(message: string): ResponseError<void> {

@@ -1,4 +1,10 @@
-/** The `adapterCompose` settings section, with defaults and validation (bad values fall back). */
+/**
+ * The `adapterCompose` settings section, with defaults and validation (bad values fall back): the one
+ * reader, for the server and the VS Code client (client/src/settings.ts reads its configuration through
+ * it). Imports only the location parser, so the client can share it.
+ */
+import { resolveLocation } from '../engine/location';
+
 export interface ServerSettings {
   /** Library used when a recipe names none (the recipe's own `library:` wins). */
   libraryUri?: string;
@@ -35,4 +41,12 @@ export function readSettings(raw: unknown, base: ServerSettings = DEFAULT_SETTIN
   if (nested.trusted === false || s.trusted === false) out.trusted = false;
   else if (nested.trusted === true || s.trusted === true) out.trusted = true;
   return out;
+}
+
+/**
+ * The library the `libraryUri` setting names: a relative path or `file://` URI resolved against the
+ * workspace folder (as the setting's description says, never a recipe's folder), a remote URI as it is.
+ */
+export function settingLibrary(libraryUri: string | undefined, workspaceRoot: string | undefined): string | undefined {
+  return libraryUri ? resolveLocation(libraryUri, workspaceRoot ?? process.cwd()) : undefined;
 }

@@ -5,6 +5,7 @@
  */
 import type { CodeLens, Range } from 'vscode-languageserver-types';
 import { ClientCommands } from '../protocol';
+import type { LensCommand, LensCommandTypes } from '../protocol';
 import type { PlanJson, Strategy, StrategyResult } from '../engine/types';
 import { STRATEGIES } from '../engine/types';
 import { diagnostics } from './diagnostics';
@@ -32,22 +33,27 @@ export function codeLenses(view: RecipeView): CodeLens[] {
       // While typing: keep the last plan, marked stale, until the recipe plans again (no Compose/Pin on it).
       return [
         { range, command: { title: `⚠ stale: ${count ? `${problems}, ` : ''}showing the last plan`, command: '' } },
-        { range, command: { title: 'Show chart', command: ClientCommands.showChart, arguments: [view.uri] } },
-        { range, command: { title: selectedTitle(last), command: ClientCommands.showChart, arguments: [view.uri] } },
+        lens(range, 'Show chart', ClientCommands.showChart, [view.uri]),
+        lens(range, selectedTitle(last), ClientCommands.showChart, [view.uri]),
       ];
     }
     const title = count ? `Adapter Composer: ${problems} — no plan yet` : 'Adapter Composer: no plan yet';
     return [{ range, command: { title, command: '' } }];
   }
   const lenses: CodeLens[] = [
-    { range, command: { title: '▶ Compose', command: ClientCommands.compose, arguments: [view.uri] } },
-    { range, command: { title: 'Show chart', command: ClientCommands.showChart, arguments: [view.uri] } },
-    { range, command: { title: 'Pin weights', command: ClientCommands.pinWeights, arguments: [view.uri] } },
-    { range, command: { title: selectedTitle(plan), tooltip: SELECTED_TOOLTIP, command: ClientCommands.showChart, arguments: [view.uri] } },
+    lens(range, '▶ Compose', ClientCommands.compose, [view.uri]),
+    lens(range, 'Show chart', ClientCommands.showChart, [view.uri]),
+    lens(range, 'Pin weights', ClientCommands.pinWeights, [view.uri]),
+    lens(range, selectedTitle(plan), ClientCommands.showChart, [view.uri], SELECTED_TOOLTIP),
   ];
   const others = othersTitle(plan);
-  if (others) lenses.push({ range, command: { title: others, tooltip: OTHERS_TOOLTIP, command: ClientCommands.showChart, arguments: [view.uri] } });
+  if (others) lenses.push(lens(range, others, ClientCommands.showChart, [view.uri], OTHERS_TOOLTIP));
   return lenses;
+}
+
+/** A lens that runs a client command, with the arguments protocol.ts declares for it. */
+function lens<C extends LensCommand>(range: Range, title: string, command: C, args: LensCommandTypes[C], tooltip?: string): CodeLens {
+  return { range, command: { title, ...(tooltip ? { tooltip } : {}), command, arguments: args } };
 }
 
 /** `sparse ρ=0.5 λ=0.05 · prostate-f 0.99 · prostate-b 0.47 · prostate-a −0.49 · residual 3.1` */

@@ -1,11 +1,11 @@
 /** Go to definition: an adapter name → its adapter_config.json (or file); a path value → that file. */
 import * as path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import type { Location, Position } from 'vscode-languageserver-types';
 import { PATH_KEYS } from './completion';
 import { adapterByName, adapterRoleOf } from './recipeView';
 import type { FileSystemView, RecipeView } from './recipeView';
 import { localPath } from '../engine/location';
+import { documentUri } from './documentUri';
 
 const ORIGIN = { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } };
 
@@ -20,13 +20,13 @@ export function definition(view: RecipeView, position: Position, files: FileSyst
   if (name !== undefined) {
     const adapter = adapterByName(view, name);
     const target = adapter ? adapterFile(adapter.path, files) : undefined;
-    return target ? [{ uri: toUri(target), range: ORIGIN }] : [];
+    return target ? [{ uri: documentUri(target), range: ORIGIN }] : [];
   }
   const key = [...entry.path].reverse().find((s) => typeof s === 'string');
   if (part === 'value' && typeof key === 'string' && PATH_KEYS.has(key) && typeof entry.value?.scalar === 'string') {
     const file = path.resolve(path.dirname(view.file), entry.value.scalar);
     const target = files.isDirectory(file) ? undefined : files.isFile(file) ? file : undefined;
-    return target ? [{ uri: toUri(target), range: ORIGIN }] : [];
+    return target ? [{ uri: documentUri(target), range: ORIGIN }] : [];
   }
   return [];
 }
@@ -46,6 +46,3 @@ export function adapterFile(adapterPath: string, files: FileSystemView): string 
   return files.isFile(p) ? p : undefined;
 }
 
-function toUri(file: string): string {
-  return pathToFileURL(file).toString();
-}

@@ -4,13 +4,15 @@
  * file only answers "what is under the cursor" and "where is key X" for the editor features.
  * Bounded: oversize text is not parsed, the walk stops at a depth and an entry count.
  */
-import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
-import type { Node as YamlNode } from 'yaml';
+import { isAlias, isMap, isPair, isScalar, isSeq } from 'yaml';
+import type { Document as YamlDocument, Node as YamlNode } from 'yaml';
 import type { Position, Range } from 'vscode-languageserver-types';
 import { findExcessiveNesting } from './nestingGuard';
 import type { ExcessiveNesting } from './nestingGuard';
 import { LineIndex } from '../engine/recipe/lineIndex';
-import type { ScalarValue } from '../engine/recipe/parse';
+import { parseRecipeYaml } from '../engine/recipe/yamlParse';
+import { parseRecipe } from '../engine/recipe/parse';
+import type { ParseResult, ScalarValue } from '../engine/recipe/parse';
 
 export type YamlPath = (string | number)[];
 
@@ -51,12 +53,23 @@ export class RecipeDocument {
   private readonly lines: LineIndex;
   private readonly lineStarts: number[];
 
-  private constructor(readonly text: string) {
+  /**
+   * The planner's parse of the same text (parseRecipe), when the document was parsed for a file: the
+   * language server hands it to the planner, so a buffer version is parsed into YAML once.
+   */
+  readonly recipeParse?: ParseResult;
+
+  private constructor(readonly text: string, file?: string) {
     this.lines = new LineIndex(text);
     this.lineStarts = this.lines.lineStarts;
     this.tooLarge = text.length > MAX_RECIPE_BYTES;
     if (!this.tooLarge) this.tooDeep = findExcessiveNesting(text);
-    if (!this.tooLarge && !this.tooDeep) this.walkSafely();
+    if (!this.tooLarge && !this.tooDeep) {
+      // The planner's strict parse carries every node's range too; parse leniently only without it
+      // (text the planner refuses before YAML: over its size cap, binary, a control character).
+      if (file !== undefined) this.recipeParse = parseRecipe(text, file);
+      this.walkSafely(this.recipeParse?.yaml);
+    }
     this.isRecipe = this.topLevel.has('compose') || (this.tooLarge ? false : this.entries.length === 0 && /^compose[ \t]*:/m.test(text));
   }
 
@@ -65,8 +78,9 @@ export class RecipeDocument {
     return this.tooLarge || this.tooDeep !== undefined;
   }
 
-  static parse(text: string): RecipeDocument {
-    return new RecipeDocument(text);
+  /** With `file`: also the planner's parse of the text (`recipeParse`), sharing one YAML parse. */
+  static parse(text: string, file?: string): RecipeDocument {
+    return new RecipeDocument(text, file);
   }
 
   get lineCount(): number {
@@ -114,10 +128,9 @@ export class RecipeDocument {
     return best;
   }
 
-  private walkSafely(): void {
+  private walkSafely(parsed?: YamlDocument.Parsed): void {
     try {
-      const lineCounter = new LineCounter();
-      const doc = parseDocument(this.text, { lineCounter, keepSourceTokens: false, uniqueKeys: false, strict: false });
+      const doc = parsed ?? parseRecipeYaml(this.text, { keepSourceTokens: false, uniqueKeys: false, strict: false });
       if (doc.contents) this.walk(doc.contents, [], 0);
     } catch {
       // Deep nesting can overflow the parser's stack: the buffer simply has no editor structure.

@@ -3,7 +3,7 @@
  * plan returns, the options it takes, and the Planner interface. Types only, so that every file of the
  * planner folder and every caller can import them without importing the implementation.
  */
-import type { Recipe } from '../recipe/parse';
+import type { ParseResult, Recipe } from '../recipe/parse';
 import type { RecipePaths } from '../recipe/paths';
 import type { Problem } from '../recipe/problem';
 import type { AdapterRecord, PlanJson } from '../types';
@@ -40,6 +40,8 @@ export interface PlanOptions {
   libraryUri?: string;
   /** Trust paths outside workspaceRoot (compose/check --allow-outside-workspace): no escape errors. */
   allowOutsideWorkspace?: boolean;
+  /** parseRecipe(text, file) already done by the caller (the language server parses a buffer once). */
+  parsed?: ParseResult;
 }
 
 export interface Planner {

@@ -51,7 +51,7 @@ export class CachingPlanner implements Planner {
   }
 
   async plan(text: string, file: string, options: PlanOptions = {}): Promise<PlanOutcome> {
-    const checked = checkRecipe(text, file, { workspaceRoot: options.workspaceRoot });
+    const checked = checkRecipe(text, file, { workspaceRoot: options.workspaceRoot }, options.parsed);
     if (checked.notARecipe) return { isRecipe: false, problems: checked.problems };
     const recipe = checked.recipe;
     if (recipe && options.libraryUri) useDefaultLibrary(recipe, checked.problems, resolveLocation(options.libraryUri, path.resolve(options.workspaceRoot ?? '.')));

@@ -2,7 +2,7 @@
  * Everything that can be said about a recipe from its text alone: YAML, schema and semantic checks.
  * No I/O (the library, samples and adapters are checked by the planner). Never throws.
  */
-import { parseRecipe, type Recipe } from './parse';
+import { parseRecipe, type ParseResult, type Recipe } from './parse';
 import { sortProblems, type Problem } from './problem';
 import { schemaProblems } from './schemaCheck';
 import { semanticProblems, type SemanticOptions } from './semanticCheck';
@@ -18,10 +18,14 @@ export interface CheckResult {
 
 export type CheckOptions = SemanticOptions;
 
-export function checkRecipe(text: string, file: string, options: CheckOptions = {}): CheckResult {
-  const parsed = parseRecipe(text, file);
-  if (!parsed.recipe) return parsed;
-  const recipe = parsed.recipe;
+/**
+ * `parsed`: parseRecipe(text, file) already done (the language server parses each buffer version once
+ * and shares it); used only when it is of this text and file, with a fresh spec and problem list.
+ */
+export function checkRecipe(text: string, file: string, options: CheckOptions = {}, parsed: ParseResult = parseRecipe(text, file)): CheckResult {
+  if (parsed.of?.text !== text || parsed.of.file !== file) parsed = parseRecipe(text, file);
+  if (!parsed.recipe) return { problems: [...parsed.problems], ...(parsed.notARecipe ? { notARecipe: true } : {}) };
+  const recipe = parsed.recipe.withFreshSpec();
   try {
     const compose = recipe.data.compose;
     const schema = schemaProblems(recipe);

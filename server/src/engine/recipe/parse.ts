@@ -5,9 +5,10 @@
  * Guards against hostile or accidental input: a size cap, binary detection, a nesting cap (checked
  * without recursion) and an alias-expansion cap (a "billion laughs" document stops early).
  */
-import { parseDocument, isAlias, isMap, isPair, isScalar, isSeq, isCollection, type Document, type Node, type Pair } from 'yaml';
+import { isAlias, isMap, isPair, isScalar, isSeq, isCollection, type Document, type Node, type Pair } from 'yaml';
 import type { SourceLocation } from '../errors';
 import { LineIndex } from './lineIndex';
+import { parseRecipeYaml } from './yamlParse';
 import type { Position, Problem, Range, RecipePath, Severity } from './problem';
 import { applyDefaults, type RecipeSpec } from './spec';
 
@@ -24,6 +25,10 @@ export interface ParseResult {
   problems: Problem[];
   /** The file is not a recipe (e.g. a Docker Compose file); `problems` holds one information note. */
   notARecipe?: boolean;
+  /** The YAML document, when the text got as far as being parsed (the editor's structure reuses it). */
+  yaml?: Document.Parsed;
+  /** What was parsed: checkRecipe reuses this result only for the same text and file. */
+  of?: { text: string; file: string };
 }
 
 export type RangePart = 'value' | 'key' | 'pair';
@@ -47,6 +52,14 @@ export class Recipe {
   ) {
     this.lines = lines ?? new LineIndex(text);
     this.spec = applyDefaults(data, file);
+  }
+
+  /**
+   * The same parse with a fresh `spec`: a planner may adjust the spec of the recipe it plans (the
+   * default library from settings), and a parse shared between plans must not carry that over.
+   */
+  withFreshSpec(): Recipe {
+    return new Recipe(this.file, this.text, this.document, this.data, this.lines);
   }
 
   /** The YAML node at a path (aliases followed), or undefined when the path does not exist. */
@@ -153,16 +166,18 @@ export class Recipe {
 
 /** Parses a recipe. Never throws. */
 export function parseRecipe(text: string, file: string): ParseResult {
+  const source = String(text ?? '');
+  const parsed: { yaml?: Document.Parsed } = {};
   try {
-    return parseUnguarded(String(text ?? ''), file);
+    return { ...parseUnguarded(source, file, parsed), ...parsed, of: { text: source, file } };
   } catch (e) {
     // A bug or an exhausted stack in a dependency must not take the language server down.
     const message = e instanceof Error ? e.message : String(e);
-    return { problems: [documentProblem('error', 'internal', `could not read the recipe: ${message}`)] };
+    return { problems: [documentProblem('error', 'internal', `could not read the recipe: ${message}`)], of: { text: source, file } };
   }
 }
 
-function parseUnguarded(text: string, file: string): ParseResult {
+function parseUnguarded(text: string, file: string, parsed: { yaml?: Document.Parsed }): ParseResult {
   if (text.length > MAX_RECIPE_BYTES || Buffer.byteLength(text, 'utf8') > MAX_RECIPE_BYTES) {
     const mb = (Buffer.byteLength(text, 'utf8') / 1024 / 1024).toFixed(1);
     return { problems: [documentProblem('error', 'too-large', `the recipe is ${mb} MB; a recipe may be at most ${MAX_RECIPE_BYTES / 1024 / 1024} MB`)] };
@@ -175,7 +190,8 @@ function parseUnguarded(text: string, file: string): ParseResult {
     return { problems: [located(lines, 'error', 'yaml-syntax', `control character U+${code} is not allowed in YAML`, control.offset, control.offset + 1)] };
   }
 
-  const document = parseDocument(text, { uniqueKeys: true, prettyErrors: false, stringKeys: true, strict: true });
+  const document = parseRecipeYaml(text, { uniqueKeys: true, prettyErrors: false, stringKeys: true, strict: true });
+  parsed.yaml = document;
   const problems: Problem[] = [];
   for (const e of document.errors) {
     const code = e.code === 'DUPLICATE_KEY' ? 'duplicate-key' : e.code === 'RESOURCE_EXHAUSTION' ? 'too-deep' : 'yaml-syntax';
