@@ -2,6 +2,9 @@
  * The language server: capabilities, document sync, per-document planning, the editor features of
  * server/src/service, commands (plan, compose in a worker with progress, pin weights, set λ), status
  * and plan notifications. Any LSP client works (VS Code, Neovim, Helix): nothing here assumes VS Code.
+ * Why ~580 lines in one file: every handler closes over the connection's state (open documents, the plan
+ * scheduler, settings, running jobs); the features themselves live in server/src/service (one per file),
+ * the compose/evaluate jobs in composeRunner.ts, the typed wiring in typedConnection.ts.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -463,12 +466,17 @@ export function startLanguageServer(argv: string[] = process.argv.slice(2), opti
     return { uri, file, document, outcome };
   }
 
-  async function composeCommand(uri: string, token: { isCancellationRequested: boolean; onCancellationRequested: (l: () => void) => unknown }, attached: WorkDoneProgressReporter, hasClientToken: boolean): Promise<CommandResult<typeof ServerCommands.compose>> {
-    if (!settings.trusted) throw userError('Compose is disabled in an untrusted workspace (it writes adapter files); trust the workspace to enable it.');
-    if (composing.has(uri)) throw userError('A compose of this recipe is already running.');
-    // Compose reads the saved recipe: a buffer that is not a file has nothing saved to compose.
-    const file = savedFileOf(uri);
-    if (!file) throw userError(`Compose reads the saved recipe, and ${uri} is not a file: save it to a file first.`);
+  type CancelToken = { isCancellationRequested: boolean; onCancellationRequested: (l: () => void) => unknown };
+  type Report = (p: { percentage?: number; message?: string }) => void;
+
+  /**
+   * One long job of the compose worker (compose, evaluate) for one recipe: one at a time per recipe,
+   * cancellable from the request or from a server-created `$/progress`, status busy → idle, progress
+   * begun and done whatever happens, a cancelled job answered with RequestCancelled.
+   */
+  async function workerJob<R>(job: { uri: string; running: Map<string, AbortController>; already: string; title: string; cancelled: string },
+    token: CancelToken, attached: WorkDoneProgressReporter, hasClientToken: boolean, run: (report: Report, signal: AbortSignal) => Promise<R>): Promise<R> {
+    if (job.running.has(job.uri)) throw userError(job.already);
     const controller = new AbortController();
     token.onCancellationRequested(() => controller.abort());
     let progress: WorkDoneProgressReporter = attached;
@@ -482,27 +490,38 @@ export function startLanguageServer(argv: string[] = process.argv.slice(2), opti
       }
     }
     const reporting = !WorkDoneProgressReporter.isNullInstance(progress);
-    composing.set(uri, controller);
-    sendStatus({ state: 'busy', message: `Composing ${path.basename(file)}` });
-    if (reporting) progress.begin(`Composing ${path.basename(file)}`, 0, undefined, true);
+    job.running.set(job.uri, controller);
+    sendStatus({ state: 'busy', message: job.title });
+    if (reporting) progress.begin(job.title, 0, undefined, true);
     try {
-      // No workspace folder (rootUri null): the recipe's own folder is the workspace, so nothing is
-      // read from or written to outside it.
-      const request = { ...engineOptions(), workspaceRoot: workspaceRoot ?? path.dirname(file), recipeFile: file, allowExec: settings.trusted };
-      const result = await runCompose(request, (p) => {
+      return await run((p) => {
         if (!reporting) return;
         if (p.percentage !== undefined && p.message) progress.report(p.percentage, p.message);
         else if (p.percentage !== undefined) progress.report(p.percentage);
         else if (p.message) progress.report(p.message);
       }, controller.signal);
-      return result;
     } catch (e) {
-      if (e instanceof ComposeFailure && e.cancelled) throw new ResponseError(LSPErrorCodes.RequestCancelled, 'Compose cancelled');
+      if (e instanceof ComposeFailure && e.cancelled) throw new ResponseError(LSPErrorCodes.RequestCancelled, job.cancelled);
       throw userError(describeError(e));
     } finally {
       if (reporting) progress.done();
-      composing.delete(uri);
-      sendStatus({ state: 'idle', message: undefined });
+      job.running.delete(job.uri);
+      sendStatus({ state: composing.size + evaluating.size > 0 ? 'busy' : 'idle', message: undefined });
+    }
+  }
+
+  async function composeCommand(uri: string, token: CancelToken, attached: WorkDoneProgressReporter, hasClientToken: boolean): Promise<CommandResult<typeof ServerCommands.compose>> {
+    if (!settings.trusted) throw userError('Compose is disabled in an untrusted workspace (it writes adapter files); trust the workspace to enable it.');
+    // Compose reads the saved recipe: a buffer that is not a file has nothing saved to compose.
+    const file = savedFileOf(uri);
+    if (!file) throw userError(`Compose reads the saved recipe, and ${uri} is not a file: save it to a file first.`);
+    const job = { uri, running: composing, already: 'A compose of this recipe is already running.', title: `Composing ${path.basename(file)}`, cancelled: 'Compose cancelled' };
+    try {
+      // No workspace folder (rootUri null): the recipe's own folder is the workspace, so nothing is
+      // read from or written to outside it.
+      const request = { ...engineOptions(), workspaceRoot: workspaceRoot ?? path.dirname(file), recipeFile: file, allowExec: settings.trusted };
+      return await workerJob(job, token, attached, hasClientToken, (report, signal) => runCompose(request, report, signal));
+    } finally {
       // The lock (and output) changed: re-check the recipe.
       if (scheduler.get(uri)) scheduler.replanAll(0);
     }
@@ -512,46 +531,19 @@ export function startLanguageServer(argv: string[] = process.argv.slice(2), opti
    * The leave-one-out evaluation of the recipe's library (and its evaluator's metrics per strategy), in the
    * compose worker with `$/progress`; cancelling stops it and its scratch folder is removed either way.
    */
-  async function evaluateCommand(uri: string, token: { isCancellationRequested: boolean; onCancellationRequested: (l: () => void) => unknown }, attached: WorkDoneProgressReporter, hasClientToken: boolean): Promise<CommandResult<typeof ServerCommands.evaluate>> {
+  async function evaluateCommand(uri: string, token: CancelToken, attached: WorkDoneProgressReporter, hasClientToken: boolean): Promise<CommandResult<typeof ServerCommands.evaluate>> {
     if (!settings.trusted) throw userError('The leave-one-out evaluation is disabled in an untrusted workspace (it reads every adapter of the library and runs the recipe\'s evaluator); trust the workspace to enable it.');
-    if (evaluating.has(uri)) throw userError('An evaluation of this recipe is already running.');
     // The evaluation reads the saved recipe, as compose does.
     const file = savedFileOf(uri);
     if (!file) throw userError(`The evaluation reads the saved recipe, and ${uri} is not a file: save it to a file first.`);
-    const controller = new AbortController();
-    token.onCancellationRequested(() => controller.abort());
-    let progress: WorkDoneProgressReporter = attached;
-    if (!hasClientToken && capabilities.window?.workDoneProgress) {
-      try {
-        const created = await connection.window.createWorkDoneProgress();
-        created.token.onCancellationRequested(() => controller.abort());
-        progress = created;
-      } catch {
-        progress = attached;
-      }
-    }
-    const reporting = !WorkDoneProgressReporter.isNullInstance(progress);
-    evaluating.set(uri, controller);
-    const title = `Leave-one-out evaluation of ${path.basename(file)}`;
-    sendStatus({ state: 'busy', message: title });
-    if (reporting) progress.begin(title, 0, undefined, true);
+    const job = { uri, running: evaluating, already: 'An evaluation of this recipe is already running.', title: `Leave-one-out evaluation of ${path.basename(file)}`, cancelled: 'Evaluation cancelled' };
+    if (evaluating.has(uri)) throw userError(job.already);
     const scratchDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ac-eval-'));
     try {
       const request = { ...engineOptions(), workspaceRoot: workspaceRoot ?? path.dirname(file), recipeFile: file, allowExec: settings.trusted, scratchDir };
-      return await runEvaluation(request, (p) => {
-        if (!reporting) return;
-        if (p.percentage !== undefined && p.message) progress.report(p.percentage, p.message);
-        else if (p.percentage !== undefined) progress.report(p.percentage);
-        else if (p.message) progress.report(p.message);
-      }, controller.signal);
-    } catch (e) {
-      if (e instanceof ComposeFailure && e.cancelled) throw new ResponseError(LSPErrorCodes.RequestCancelled, 'Evaluation cancelled');
-      throw userError(describeError(e));
+      return await workerJob(job, token, attached, hasClientToken, (report, signal) => runEvaluation(request, report, signal));
     } finally {
       fs.rmSync(scratchDir, { recursive: true, force: true });
-      if (reporting) progress.done();
-      evaluating.delete(uri);
-      sendStatus({ state: composing.size > 0 ? 'busy' : 'idle', message: undefined });
     }
   }
 
