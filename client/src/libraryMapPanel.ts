@@ -5,6 +5,7 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { webviewHtml } from './webviewHtml';
 import type { LanguageClient } from 'vscode-languageclient/node';
 import { LanguageId, LibraryRequests, ServerCommands, type LibraryMap, type MapHostMessage, type MapViewMessage } from '../../server/src/protocol';
 import type { PlanStore } from './planStore';
@@ -38,7 +39,7 @@ export class LibraryMapPanel implements vscode.Disposable {
   }
 
   private constructor(private readonly panel: vscode.WebviewPanel, context: vscode.ExtensionContext, private readonly client: LanguageClient, plans: PlanStore) {
-    panel.webview.html = mapHtml(panel.webview, context.extensionUri);
+    panel.webview.html = webviewHtml(panel.webview, context.extensionUri, { script: 'libraryMap.js', style: 'libraryMap.css', title: 'Library Map' });
     this.disposables.push(
       panel.onDidDispose(() => this.dispose()),
       panel.webview.onDidReceiveMessage((m: MapViewMessage) => this.onMessage(m)),
@@ -91,22 +92,3 @@ export class LibraryMapPanel implements vscode.Disposable {
   }
 }
 
-function mapHtml(webview: vscode.Webview, extensionUri: vscode.Uri): string {
-  const nonce = Array.from({ length: 32 }, () => 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789'[Math.floor(Math.random() * 62)]).join('');
-  const asset = (name: string) => webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'dist', name)).toString();
-  const csp = ["default-src 'none'", `script-src 'nonce-${nonce}'`, `style-src ${webview.cspSource}`, `img-src ${webview.cspSource} data:`, `font-src ${webview.cspSource}`].join('; ');
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${asset('libraryMap.css')}">
-<title>Library Map</title>
-</head>
-<body>
-<main id="root"></main>
-<script nonce="${nonce}" src="${asset('libraryMap.js')}"></script>
-</body>
-</html>`;
-}

@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as vscode from 'vscode';
+import { webviewHtml } from './webviewHtml';
 import type { LanguageClient } from 'vscode-languageclient/node';
 import { ClientCommands, LanguageId, ServerCommands, type CompareResult, type EvaluationResult, type EvaluationView, type HostMessage, type RunHistoryEntry, type ViewMessage, type ViewState } from '../../server/src/protocol';
 import type { PlanStore } from './planStore';
@@ -90,7 +91,7 @@ export class WeightsPanel implements vscode.Disposable {
     private readonly output: vscode.LogOutputChannel,
   ) {
     panel.iconPath = vscode.Uri.joinPath(context.extensionUri, 'icons', 'recipe-dark.svg');
-    panel.webview.html = panelHtml(panel.webview, context.extensionUri);
+    panel.webview.html = webviewHtml(panel.webview, context.extensionUri, { script: 'webview.js', style: 'webview.css', title: 'Adapter Weights' });
     this.disposables.push(
       panel.onDidDispose(() => this.dispose()),
       panel.webview.onDidReceiveMessage((m: ViewMessage) => this.receive(m)),
@@ -205,32 +206,6 @@ export class WeightsPanel implements vscode.Disposable {
     this.panel.dispose();
     while (this.disposables.length) this.disposables.pop()?.dispose();
   }
-}
-
-function panelHtml(webview: vscode.Webview, extensionUri: vscode.Uri): string {
-  const nonce = Array.from({ length: 32 }, () => 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789'[Math.floor(Math.random() * 62)]).join('');
-  const asset = (name: string) => webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'dist', name)).toString();
-  const csp = [
-    "default-src 'none'",
-    `script-src 'nonce-${nonce}'`,
-    `style-src ${webview.cspSource}`,
-    `img-src ${webview.cspSource} data:`,
-    `font-src ${webview.cspSource}`,
-  ].join('; ');
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${asset('webview.css')}">
-<title>Adapter Weights</title>
-</head>
-<body>
-<main id="root"></main>
-<script nonce="${nonce}" src="${asset('webview.js')}"></script>
-</body>
-</html>`;
 }
 
 /** sha256 of the recipe's lock file (`x.compose.yaml` → `x.compose.lock`), as the run history records it. */
