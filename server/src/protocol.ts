@@ -9,6 +9,7 @@
  */
 import type { TextEdit } from 'vscode-languageserver-types';
 import type { ComposeJson } from './engine/compose';
+import type { StrategySummary } from './engine/eval/leaveOneOut';
 import type { AdapterRecord, PlanJson, RunHistoryEntry as RecordedRun, Strategy } from './engine/types';
 
 /** Commands the VS Code client advertises; code lenses invoke them with `[uri, ...]`. */
@@ -221,16 +222,8 @@ export interface LibraryMap {
   strategy?: string;
 }
 
-/** One strategy's row of the leave-one-out summary (ΔW distances to the held-out adapters). */
-export interface LeaveOneOutSummaryRow {
-  mean_delta_rel_error: number;
-  median_delta_rel_error: number;
-  mean_delta_cosine: number;
-  mean_residual: number;
-  mean_nonzero: number;
-  /** Held-out adapters on which this strategy has the smallest ΔW error (ties count for each). */
-  wins: number;
-}
+/** One strategy's row of the leave-one-out summary (ΔW distances to the held-out adapters): the engine's own type. */
+export type LeaveOneOutSummaryRow = StrategySummary;
 
 /**
  * What ServerCommands.evaluate returns (the engine's RecipeEvaluation, engine/eval/recipeEvaluation.ts; only
