@@ -6,36 +6,26 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import * as esbuild from 'esbuild';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import type { LibraryMap } from '../../server/src/protocol';
 import { candidateRadius, mapSummary } from '../../webview/src/libraryMap';
 import type { MapViewMessage } from '../../server/src/protocol';
 import { toolSkip } from '../toolSkip';
+import { ARTIFACTS, CHROMIUM, openHarness, type Harness } from './harness';
 
-const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
-const artifacts = join(__dirname, '../../.test-artifacts');
+const artifacts = ARTIFACTS;
 const skip = toolSkip(existsSync(CHROMIUM), `no Chromium at ${CHROMIUM} (scripts/setup-editor-tests.sh installs it)`);
 // Pure blue for positive candidates, pure red for negative ones: found again in the pixels.
 const THEME_CSS = `body { --vscode-charts-blue: #0000ff; --vscode-charts-red: #ff0000; --vscode-foreground: #d4d4d4;
   --vscode-editor-background: #1e1e1e; --vscode-font-family: sans-serif; --vscode-font-size: 13px; background: #1e1e1e; }`;
-/** The page's window once HOST_SHIM has run. */
+/** The page's window once the harness's host shim has run. */
 type ShimWindow = Window & { __posted?: MapViewMessage[]; __violations?: string[] };
 
-const HOST_SHIM = `window.__posted = []; let saved;
-window.acquireVsCodeApi = () => ({ postMessage: (m) => window.__posted.push(m), getState: () => saved, setState: (s) => { saved = s; } });
-window.__violations = []; document.addEventListener('securitypolicyviolation', (e) => window.__violations.push(e.violatedDirective + ' ' + e.blockedURI));`;
-
-let server: Server;
-let context: BrowserContext;
+let harness: Harness;
 let page: Page;
-let origin = '';
-const consoleErrors: string[] = [];
-const tmp = mkdtempSync(join(tmpdir(), 'libmap-test-'));
+let consoleErrors: string[] = [];
 
 function mapFixture(): LibraryMap {
   const points: LibraryMap['points'] = [];
@@ -50,52 +40,12 @@ function mapFixture(): LibraryMap {
 
 before(async () => {
   if (skip) return;
-  await esbuild.build({
-    entryPoints: [join(__dirname, '../../webview/src/libraryMapMain.ts')], bundle: true, platform: 'browser', target: 'es2022',
-    format: 'iife', outfile: join(tmp, 'libraryMap.js'), logLevel: 'warning', legalComments: 'none',
-  });
-  const files: Record<string, [string, string]> = {
-    '/libraryMap.js': ['text/javascript', readFileSync(join(tmp, 'libraryMap.js'), 'utf8')],
-    '/libraryMap.css': ['text/css', readFileSync(join(__dirname, '../../webview/src/libraryMap.css'), 'utf8')],
-    '/theme.css': ['text/css', THEME_CSS],
-    '/host-shim.js': ['text/javascript', HOST_SHIM],
-  };
-  server = createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://x');
-    if (url.pathname === '/favicon.ico') { res.writeHead(204); res.end(); return; }
-    if (url.pathname === '/') {
-      const nonce = 'n0nce' + Math.random().toString(36).slice(2);
-      // The CSP of client/src/libraryMapPanel.ts, with this server as the webview's cspSource.
-      const csp = `default-src 'none'; script-src 'nonce-${nonce}'; style-src ${origin}; img-src ${origin} data:; font-src ${origin}`;
-      res.writeHead(200, { 'content-type': 'text/html' });
-      res.end(`<!DOCTYPE html><html lang="en"><head><meta charset="UTF-8"><meta http-equiv="Content-Security-Policy" content="${csp}">
-<link rel="stylesheet" href="/theme.css"><link rel="stylesheet" href="/libraryMap.css"></head>
-<body class="vscode-dark"><main id="root"></main>
-<script nonce="${nonce}" src="/host-shim.js"></script><script nonce="${nonce}" src="/libraryMap.js"></script></body></html>`);
-      return;
-    }
-    const file = files[url.pathname];
-    if (!file) { res.writeHead(404); res.end(); return; }
-    res.writeHead(200, { 'content-type': file[0] });
-    res.end(file[1]);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  origin = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
-  context = await chromium.launchPersistentContext(join(tmp, 'profile'), {
-    executablePath: CHROMIUM, headless: true, viewport: { width: 900, height: 800 },
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
-  page = context.pages()[0] ?? (await context.newPage());
-  page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') consoleErrors.push(`${m.type()}: ${m.text()}`); });
-  page.on('pageerror', (e) => consoleErrors.push(`pageerror: ${e.message}`));
-  mkdirSync(artifacts, { recursive: true });
+  harness = await openHarness({ entry: 'libraryMapMain.ts', bundle: 'libraryMap.js', css: 'libraryMap.css', themeCss: THEME_CSS, viewport: { width: 900, height: 800 } });
+  ({ page, consoleErrors } = harness);
 });
 
 after(async () => {
-  await context?.close();
-  await new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined)));
-  rmSync(tmp, { recursive: true, force: true });
+  await harness?.close();
 });
 
 /** Canvas pixels (device) of exactly this opaque colour, as CSS page coordinates. */
@@ -126,7 +76,7 @@ test('the helpers: radius grows with |weight|, the summary says variance and sam
 });
 
 test('draws the map within the CSP; a click on a candidate posts toggle-exclude', { skip }, async () => {
-  await page.goto(`${origin}/`);
+  await page.goto(`${harness.origin}/`);
   await page.waitForFunction(() => (window as ShimWindow).__posted?.some((m: MapViewMessage) => m.type === 'ready'));
   const map = mapFixture();
   await page.evaluate((m) => window.postMessage({ type: 'map', uri: 'file:///w/r.compose.yaml', fileName: 'r.compose.yaml', map: m }, '*'), map);

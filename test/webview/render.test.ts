@@ -4,19 +4,16 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import * as esbuild from 'esbuild';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { weightsAt } from '../../webview/src/lambdaPath';
 import type { ViewMessage, ViewState } from '../../server/src/protocol';
 import { evaluationFixture, planFixture, stateFixture } from './planFixture';
 import { toolSkip } from '../toolSkip';
+import { ARTIFACTS, CHROMIUM, openHarness, type Harness } from './harness';
 
-const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
-const artifacts = join(__dirname, '../../.test-artifacts');
+const artifacts = ARTIFACTS;
 const skip = toolSkip(existsSync(CHROMIUM), `no Chromium at ${CHROMIUM} (scripts/setup-editor-tests.sh installs it)`);
 
 // A distinctive colour for the selected strategy (sparse = --vscode-charts-purple), to prove the theme is read.
@@ -24,79 +21,25 @@ const THEME_CSS = `body { --vscode-charts-purple: #00ff00; --vscode-foreground: 
   --vscode-font-family: sans-serif; --vscode-font-size: 13px; background: #1e1e1e; }
 body.vscode-light { --vscode-foreground: #333333; --vscode-editor-background: #ffffff; background: #ffffff; }`;
 
-// acquireVsCodeApi as VS Code injects it; messages posted by the panel are recorded for the test.
-/** The page's window once HOST_SHIM has run. */
+/** The page's window once the harness's host shim has run. */
 type ShimWindow = Window & { __posted?: ViewMessage[]; __violations?: string[] };
 
-const HOST_SHIM = `window.__posted = []; let saved;
-window.acquireVsCodeApi = () => ({ postMessage: (m) => window.__posted.push(m), getState: () => saved, setState: (s) => { saved = s; } });
-window.__violations = []; document.addEventListener('securitypolicyviolation', (e) => window.__violations.push(e.violatedDirective + ' ' + e.blockedURI));`;
-
-let server: Server;
-let context: BrowserContext;
+let harness: Harness;
 let page: Page;
-let origin = '';
-const consoleErrors: string[] = [];
-const tmp = mkdtempSync(join(tmpdir(), 'webview-test-'));
-
-function pageHtml(nonce: string, bodyClass: string): string {
-  // The CSP of client/src/weightsPanel.ts, with the test server as the webview's cspSource.
-  const csp = `default-src 'none'; script-src 'nonce-${nonce}'; style-src ${origin}; img-src ${origin} data:; font-src ${origin}`;
-  return `<!DOCTYPE html><html lang="en"><head><meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
-<link rel="stylesheet" href="/theme.css"><link rel="stylesheet" href="/webview.css"></head>
-<body class="${bodyClass}"><main id="root"></main>
-<script nonce="${nonce}" src="/host-shim.js"></script><script nonce="${nonce}" src="/webview.js"></script></body></html>`;
-}
+let consoleErrors: string[] = [];
 
 before(async () => {
   if (skip) return;
-  // Same bundle options as scripts/build.mjs for the webview.
-  await esbuild.build({
-    entryPoints: [join(__dirname, '../../webview/src/main.ts')], bundle: true, platform: 'browser', target: 'es2022',
-    format: 'iife', outfile: join(tmp, 'webview.js'), logLevel: 'warning', legalComments: 'none',
-  });
-  const files: Record<string, [string, string]> = {
-    '/webview.js': ['text/javascript', readFileSync(join(tmp, 'webview.js'), 'utf8')],
-    '/webview.css': ['text/css', readFileSync(join(__dirname, '../../webview/src/webview.css'), 'utf8')],
-    '/theme.css': ['text/css', THEME_CSS],
-    '/host-shim.js': ['text/javascript', HOST_SHIM],
-  };
-  server = createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://x');
-    if (url.pathname === '/favicon.ico') { res.writeHead(204); res.end(); return; }
-    if (url.pathname === '/') {
-      res.writeHead(200, { 'content-type': 'text/html' });
-      res.end(pageHtml('n0nce' + Math.random().toString(36).slice(2), url.searchParams.get('theme') === 'light' ? 'vscode-light' : 'vscode-dark'));
-      return;
-    }
-    const file = files[url.pathname];
-    if (!file) { res.writeHead(404); res.end(); return; }
-    res.writeHead(200, { 'content-type': file[0] });
-    res.end(file[1]);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  origin = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
-  context = await chromium.launchPersistentContext(join(tmp, 'profile'), {
-    executablePath: CHROMIUM, headless: true, viewport: { width: 1100, height: 1500 },
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-      '--disable-sync', '--no-first-run'],
-  });
-  page = context.pages()[0] ?? (await context.newPage());
-  page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') consoleErrors.push(`${m.type()}: ${m.text()}`); });
-  page.on('pageerror', (e) => consoleErrors.push(`pageerror: ${e.message}`));
-  mkdirSync(artifacts, { recursive: true });
+  harness = await openHarness({ entry: 'main.ts', bundle: 'webview.js', css: 'webview.css', themeCss: THEME_CSS, viewport: { width: 1100, height: 1500 } });
+  ({ page, consoleErrors } = harness);
 });
 
 after(async () => {
-  await context?.close();
-  await new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined)));
-  rmSync(tmp, { recursive: true, force: true });
+  await harness?.close();
 });
 
 async function open(theme: 'dark' | 'light' = 'dark') {
-  await page.goto(`${origin}/?theme=${theme}`);
+  await page.goto(`${harness.origin}/?theme=${theme}`);
   await page.waitForFunction(() => (window as ShimWindow).__posted?.some((m: ViewMessage) => m.type === 'ready'));
 }
 
