@@ -6,15 +6,9 @@ import { Chart } from 'chart.js';
 import { mapChartConfig, mapSummary } from './libraryMap';
 import type { MapHostMessage, MapViewMessage } from '../../server/src/protocol';
 import { readTheme } from './theme';
+import { vscodeApi } from './vscodeApi';
 
-interface VsCodeApi {
-  postMessage(message: unknown): void;
-  getState(): unknown;
-  setState(state: unknown): void;
-}
-declare function acquireVsCodeApi(): VsCodeApi;
-
-const vscode = acquireVsCodeApi();
+const vscode = vscodeApi();
 const post = (m: MapViewMessage) => vscode.postMessage(m);
 const root = document.getElementById('root') ?? document.body;
 let last = (vscode.getState() as MapHostMessage | undefined) ?? { type: 'empty', message: 'Open a recipe and run “Show Library Map”.' };

@@ -12,15 +12,9 @@ import '@vscode-elements/elements/dist/vscode-table-row/index.js';
 import '@vscode-elements/elements/dist/vscode-table-cell/index.js';
 import { render, type PanelHost } from './render';
 import type { HostMessage, ViewMessage, ViewState } from '../../server/src/protocol';
+import { vscodeApi } from './vscodeApi';
 
-interface VsCodeApi {
-  postMessage(message: unknown): void;
-  getState(): unknown;
-  setState(state: unknown): void;
-}
-declare function acquireVsCodeApi(): VsCodeApi;
-
-const vscode = acquireVsCodeApi();
+const vscode = vscodeApi();
 const host: PanelHost = { postMessage: (message: ViewMessage) => vscode.postMessage(message) };
 const root = document.getElementById('root') ?? document.body;
 
