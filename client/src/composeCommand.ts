@@ -5,11 +5,11 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { WorkDoneProgress, WorkDoneProgressCancelNotification } from 'vscode-languageclient';
 import type { LanguageClient } from 'vscode-languageclient/node';
 import { ClientCommands, ServerCommands } from '../../server/src/protocol';
 import { composeSummary, type ComposeSummaryInput } from './composeSummary';
 import { runServerCommand, serverMessage } from './serverCommands';
+import { withServerProgress } from './serverProgress';
 import { requireTrust } from './workspaceTrust';
 import { sameUri } from './recipeUri';
 
@@ -20,42 +20,20 @@ export interface ComposeResult {
   [key: string]: unknown;
 }
 
-let composeCount = 0;
-
 export async function composeRecipe(client: LanguageClient, uri: vscode.Uri, output: vscode.LogOutputChannel): Promise<ComposeResult | undefined> {
   if (!requireTrust('Compose')) return undefined;
   const document = vscode.workspace.textDocuments.find((d) => sameUri(d.uri, uri));
   if (document?.isDirty) await document.save(); // the lock records the recipe as saved on disk
   const name = path.basename(uri.fsPath);
-  // a work-done token of the client's choosing (not a method)
-  const token = `adapter-composer-compose-${process.pid}-${++composeCount}`;
   output.info(`compose ${uri.fsPath}`);
   const started = Date.now();
   try {
-    const result = await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: `Composing ${name}`, cancellable: true },
-      async (progress, cancel) => {
-        let reported = 0;
-        const listener = client.onProgress(WorkDoneProgress.type, token, (value) => {
-          if (value.kind === 'end') return;
-          // LSP percentages are absolute; VS Code's increments are relative.
-          const increment = value.percentage === undefined ? undefined : Math.max(0, value.percentage - reported);
-          if (value.percentage !== undefined) reported = Math.max(reported, value.percentage);
-          progress.report({ message: value.message, increment });
-          if (value.message) output.debug(`compose: ${value.message}`);
-        });
-        const onCancel = cancel.onCancellationRequested(() => {
-          output.info('compose cancelled by the user');
-          void client.sendNotification(WorkDoneProgressCancelNotification.type, { token });
-        });
-        try {
-          return await runServerCommand(client, ServerCommands.compose, [uri.toString()], { workDoneToken: token, cancel });
-        } finally {
-          listener.dispose();
-          onCancel.dispose();
-        }
-      },
-    );
+    const result = await withServerProgress(client, {
+      title: `Composing ${name}`,
+      kind: 'compose',
+      onReport: (message) => { if (message) output.debug(`compose: ${message}`); },
+      onCancel: () => output.info('compose cancelled by the user'),
+    }, (workDoneToken, cancel) => runServerCommand(client, ServerCommands.compose, [uri.toString()], { workDoneToken, cancel }));
     // read tolerantly: a server of another version may name the fields differently
     const composed = normalizeResult({ ...(result ?? {}) }, uri);
     output.info(`composed ${name} in ${((Date.now() - started) / 1000).toFixed(1)} s → ${composed.output ?? '(no output reported)'}`);
