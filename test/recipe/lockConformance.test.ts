@@ -58,6 +58,7 @@ after(() => fs.rmSync(ws, { recursive: true, force: true }));
 
 const VARIANTS: Record<string, string> = {
   default: 'weights:\n  strategy: sparse\n',
+  'exclude-where': 'retrieve:\n  k: 2\n  exclude: [c]\n  where: "array_has(tags, \'x\') OR name = \'a\' OR name = \'b\'"\n',
   'sparse-lasso': 'weights: { strategy: sparse, form: lasso, rho: 0.3 }\n',
   'sparse-lambda': 'weights: { strategy: sparse, lambda: 0.01 }\n',
   sim: 'weights: { strategy: sim, temperature: 0.5 }\n',

@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { main } from '../../server/src/cli/main';
 import { schemaDefault } from '../../server/src/engine/recipe/template';
+import { DEFAULT_RHO } from '../../server/src/engine/weights';
 import { ADAPTERS, BASE, buildFixture, removeFixture, type Fixture } from '../lsp/fixture';
 
 let fixture: Fixture;
@@ -43,9 +44,15 @@ test('new writes a commented recipe with the library base and schema defaults, a
   assert.equal(recipe.retrieve.k, schemaDefault(['retrieve', 'k']));
   assert.equal(recipe.weights.strategy, schemaDefault(['weights', 'strategy']));
   assert.equal(recipe.merge.method, schemaDefault(['merge', 'method']));
-  assert.equal(recipe.merge.rank, schemaDefault(['merge', 'rank']));
+  assert.equal(recipe.merge.rank, undefined, 'no rank for the default cat merge (check would warn it is unused)');
+  assert.match(text, new RegExp(`# rank: ${String(schemaDefault(['merge', 'rank']))}\\b`));
   const check = await cli(['check', file], fixture.root);
   assert.equal(check.code, 0, check.out + check.err);
+  assert.ok(!/: warning:/.test(check.out + check.err), `a new recipe checks without warnings: ${check.out}${check.err}`);
+  // Every comment says something true: no `undefined` default, and the sparse penalty as the engine applies it.
+  assert.ok(!/undefined/.test(text), text);
+  assert.match(text, new RegExp(`# rho: ${DEFAULT_RHO}\\b`));
+  assert.ok(!/omitted: chosen from the library/.test(text), 'an omitted λ is ρ·λ* with the default ρ, not a leave-one-out choice');
 });
 
 test('new refuses to overwrite, and takes folders and globs as samples', async () => {

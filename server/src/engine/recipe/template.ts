@@ -4,6 +4,7 @@
  * filled in. Pure: the caller resolves paths and reads the library.
  */
 import composeSchema from '../../../../schemas/compose.schema.json';
+import { DEFAULT_RHO } from '../weights/sparse';
 
 export interface RecipeTemplateOptions {
   name: string;
@@ -59,11 +60,14 @@ export function recipeTemplate(o: RecipeTemplateOptions): string {
     'weights:',
     '  # avg | sim | lin | sparse | convex | nearest | manual',
     `  strategy: ${scalar(strategy)}`,
-    `  # lambda: ${d(['weights', 'lambda'])}   # sparse's L1 penalty; omitted: chosen from the library (leave-one-out)`,
+    '  # sparse only — its L1 penalty, scale-free: λ = ρ·λ* (ρ = 0 is lin, ρ ≥ 1 is convex). Or `lambda: x` (absolute)',
+    '  # or `lambda: auto` (ρ chosen by leave-one-out on the library), not together with rho.',
+    `  # rho: ${DEFAULT_RHO}`,
     'merge:',
-    '  # svd: one low-rank adapter of `rank`; cat: stack the factors exactly (rank grows).',
+    '  # cat: stack the factors exactly (rank Σrᵢ); svd: one low-rank adapter of `rank` (the plan shows the',
+    '  # loss first); ties | dare_linear | dare_ties | magnitude_prune: entry-wise, with density and rank.',
     `  method: ${d(['merge', 'method'])}`,
-    `  rank: ${d(['merge', 'rank'])}`,
+    `  # rank: ${d(['merge', 'rank'])}   # svd and the entry-wise methods only`,
     `  dtype: ${d(['merge', 'dtype'])}`,
     '# Where the composite PEFT adapter is written (compose replaces this folder as a whole).',
     `output: ${scalar(o.output ?? `./out/${o.name}`)}`,
