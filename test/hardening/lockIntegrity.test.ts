@@ -523,3 +523,18 @@ test('drift lines name the JSON path, show both values cut where they differ, an
   assert.ok(drift.includes('merge.rank: 16 → 8'));
   assert.deepEqual(diffPaths('output.files', [{ path: 'a', sha256: a }], [{ path: 'a', sha256: b }], []).map((d) => d.what), ['output.files[0].sha256']);
 });
+
+test('compose after an edit does not warn that the lock it is rewriting is stale (check and plan do)', () => {
+  // new-user walkthrough: every compose after a recipe change printed "the lock file … is stale …;
+  // compose again to update it" — while it was updating it
+  const file = recipe('recomposed', PINNED);
+  ok(['compose', file]);
+  fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace('  strategy: avg\n', '  strategy: convex\n'));
+  const c = ok(['check', file]);
+  assert.match(c.stdout + c.stderr, /stale/, 'check still reports it');
+  const r = ok(['compose', file]);
+  assert.ok(!/stale/.test(r.stderr + r.stdout), r.stderr);
+  fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace('  strategy: convex\n', '  strategy: avg\n'));
+  const json = JSON.parse(ok(['compose', file, '--json']).stdout) as { warnings: string[] };
+  assert.ok(!json.warnings.some((w) => /stale/.test(w)), json.warnings.join('\n'));
+});

@@ -46,6 +46,10 @@ test('new writes a commented recipe with the library base and schema defaults, a
   assert.equal(recipe.merge.method, schemaDefault(['merge', 'method']));
   assert.equal(recipe.merge.rank, undefined, 'no rank for the default cat merge (check would warn it is unused)');
   assert.match(text, new RegExp(`# rank: ${String(schemaDefault(['merge', 'rank']))}\\b`));
+  // a library of classification adapters (PEFT modules_to_save heads) is refused until the recipe says
+  // drop or average: the template shows where (new-user walkthrough: nothing in it hinted at the key)
+  assert.ok(text.includes('\n  # modules_to_save: refuse   # refuse | drop | average\n'), text);
+  assert.equal(recipe.merge.modules_to_save, undefined);
   const check = await cli(['check', file], fixture.root);
   assert.equal(check.code, 0, check.out + check.err);
   assert.ok(!/: warning:/.test(check.out + check.err), `a new recipe checks without warnings: ${check.out}${check.err}`);

@@ -39,7 +39,9 @@ export async function adapterRecord(library: Library, input: AddAdapterInput): P
   const declared = facts.base === undefined ? undefined : normaliseBase(facts.base);
   const base = given ?? declared;
   if (!base) {
-    throw new ComposerError('usage', `the adapter's config names no base model`, { file: adapterPath }, 'pass --base MODEL (the base model the adapter was trained on)');
+    // kohya, diffusers and cloneofsimo files have no config at all: "its config" would send the user looking for one
+    const what = facts.format === 'peft' || facts.format === 'mlx' ? `the adapter's config names no base model` : `a ${facts.format} adapter records no base model (the format has no config file)`;
+    throw new ComposerError('usage', what, { file: adapterPath }, 'pass --base MODEL (the base model the adapter was trained on)');
   }
   if (declared && isLocalPath(declared) && !given) {
     throw new ComposerError('usage', `the adapter names its base model by a local path (${declared}), not a model id`, { file: adapterPath }, 'pass --base MODEL (the Hub id of that model); it is recorded as overriding the path');

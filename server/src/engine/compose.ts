@@ -186,7 +186,8 @@ async function composeWith(planner: Planner, recipeFile: string, options: Compos
       files: merged.files,
       ...(plan.provider ? { provider: plan.provider } : {}),
       products: merged.products,
-      warnings: [...outcome.problems.filter((p) => p.severity === 'warning').map((p) => (problemHint(p) ? `${p.message} (hint: ${problemHint(p)})` : p.message)), ...merged.warnings, ...after.warnings],
+      // a stale lock is what this compose rewrites: no warning to "compose again"
+      warnings: [...outcome.problems.filter((p) => p.severity === 'warning' && p.code !== 'stale-lock').map((p) => (problemHint(p) ? `${p.message} (hint: ${problemHint(p)})` : p.message)), ...merged.warnings, ...after.warnings],
       ...(after.evaluation ? { evaluation: after.evaluation } : {}),
       ...(after.history ? { history: after.history } : {}),
     };

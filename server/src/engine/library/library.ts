@@ -312,6 +312,25 @@ export class Library {
     return encoderInfo(this.meta);
   }
 
+  /**
+   * An adapter's path as its row stores it: in a local library, relative to the library folder (so a
+   * repository holding the library and its adapters works in every clone and checkout); a remote URI,
+   * a relative path already, or a path on another drive as given. Rows written before this stored
+   * absolute paths; those are read as they are.
+   */
+  private storedPath(p: string): string {
+    if (!this.folder || isRemoteUri(p) || !path.isAbsolute(p)) return p;
+    const rel = path.relative(this.folder, p);
+    return rel === '' || path.isAbsolute(rel) ? p : rel.split(path.sep).join('/');
+  }
+
+  /** A row as a record, its adapter path absolute (resolved against the library folder). */
+  private record(row: unknown): AdapterRecord {
+    const record = recordFromRow(row as Record<string, unknown>);
+    if (this.folder && !isRemoteUri(record.path) && !path.isAbsolute(record.path)) record.path = path.resolve(this.folder, record.path);
+    return record;
+  }
+
   /** The encoder file to compute new prototypes with: inside the folder for a local library. */
   encoderFile(): string | undefined {
     const p = this.meta.encoder_path;
@@ -378,7 +397,7 @@ export class Library {
       if (existing.length > 0 && options.replace) {
         // one commit: the rows of those names are updated, the others inserted
         try {
-          await this.table.mergeInsert('name').whenMatchedUpdateAll().whenNotMatchedInsertAll().execute(list.map((r) => rowFromRecord(r, this.exactPrototypes)));
+          await this.table.mergeInsert('name').whenMatchedUpdateAll().whenNotMatchedInsertAll().execute(list.map((r) => rowFromRecord({ ...r, path: this.storedPath(r.path) }, this.exactPrototypes)));
         } catch (e) {
           throw libraryError(`could not write to the library at ${this.uri}: ${lanceMessage(e)}`);
         }
@@ -388,7 +407,7 @@ export class Library {
         throw libraryError(`the library already has an adapter named ${existing.map((n) => `'${n}'`).join(', ')}`, 'pass --replace to re-record it, remove it first (`library rm NAME`), or choose another --name');
       }
       try {
-        await this.table.add(list.map((r) => rowFromRecord(r, this.exactPrototypes)));
+        await this.table.add(list.map((r) => rowFromRecord({ ...r, path: this.storedPath(r.path) }, this.exactPrototypes)));
       } catch (e) {
         throw libraryError(`could not write to the library at ${this.uri}: ${lanceMessage(e)}`);
       }
@@ -418,7 +437,7 @@ export class Library {
     // A user filter reaches LanceDB only as the canonical SQL of its parse (see whereFilter.ts).
     if (options.where) q = q.where(canonicalWhere(options.where));
     const rows = await this.runQuery(() => q.toArray(), options.where);
-    return rows.map((r) => recordFromRow(r as Record<string, unknown>)).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    return rows.map((r) => this.record(r)).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 
   /** The rows of these names (those that exist), in one query per 500 names. */
@@ -429,14 +448,14 @@ export class Library {
     for (let i = 0; i < unique.length; i += 500) {
       const chunk = unique.slice(i, i + 500);
       const rows = await this.table.query().where(`name IN (${chunk.map(sqlString).join(', ')})`).select([...columns]).toArray();
-      for (const r of rows) out.push(recordFromRow(r as Record<string, unknown>));
+      for (const r of rows) out.push(this.record(r));
     }
     return out;
   }
 
   async get(name: string): Promise<AdapterRecord | undefined> {
     const rows = await this.table.query().where(`name = ${sqlString(name)}`).select(this.columns()).limit(1).toArray();
-    return rows.length > 0 ? recordFromRow(rows[0] as Record<string, unknown>) : undefined;
+    return rows.length > 0 ? this.record(rows[0]) : undefined;
   }
 
   /**
@@ -452,7 +471,7 @@ export class Library {
     if (filters.length) q = q.where(filters.join(' AND '));
     q = q.offset(Math.max(0, Math.floor(options.offset))).limit(Math.max(1, Math.floor(options.limit)));
     const rows = await this.runQuery(() => q.toArray(), undefined);
-    return rows.map((r) => recordFromRow(r as Record<string, unknown>));
+    return rows.map((r) => this.record(r));
   }
 
   /** Rows of one base (or all) matching a filter: how many (a count query, no rows read). */
@@ -565,7 +584,7 @@ export class Library {
     if (tuning.refineFactor) q = q.refineFactor(tuning.refineFactor);
     const rows = await this.runQuery(() => q.toArray(), userWhere);
     return rows.map((row) => {
-      const record = recordFromRow(row as Record<string, unknown>);
+      const record = this.record(row);
       let distance = 0;
       for (let i = 0; i < record.prototype.length; i++) {
         const d = target[i] - record.prototype[i];

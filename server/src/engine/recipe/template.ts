@@ -69,6 +69,9 @@ export function recipeTemplate(o: RecipeTemplateOptions): string {
     `  method: ${d(['merge', 'method'])}`,
     `  # rank: ${d(['merge', 'rank'])}   # svd and the entry-wise methods only`,
     `  dtype: ${d(['merge', 'dtype'])}`,
+    '  # Adapters with fully trained modules (PEFT modules_to_save, e.g. a classifier head) are refused unless',
+    '  # this says drop (the base model\'s own weights) or average (weighted like the adapters).',
+    `  # modules_to_save: ${d(['merge', 'modules_to_save'])}   # refuse | drop | average`,
     '# Where the composite PEFT adapter is written (compose replaces this folder as a whole).',
     `output: ${scalar(o.output ?? `./out/${o.name}`)}`,
   ];
