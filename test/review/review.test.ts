@@ -125,6 +125,18 @@ describe('review: diff against a git revision, CI formats, lock textconv (docs/r
     assert.equal(ok(['diff', RECIPE, '--against', 'HEAD~1', '--format', 'markdown'], root), md);
   });
 
+  it('diff --against from another folder labels the old side with its path in the repository (git\'s REV:path)', () => {
+    const recipes = path.join(root, path.dirname(RECIPE));
+    const fromRecipes = ok(['diff', path.basename(RECIPE), '--against', 'HEAD~1', '--json'], recipes);
+    const fromParent = ok(['diff', path.join(path.basename(root), RECIPE), '--against', 'HEAD~1', '--json'], path.dirname(root));
+    for (const out of [fromRecipes, fromParent]) {
+      const label = (JSON.parse(out) as { old: string }).old;
+      assert.equal(label, `HEAD~1:${LOCK}`, out);
+      // The label is what `git show` takes: it names the same bytes.
+      assert.equal(git(root, 'show', label), git(root, 'show', `HEAD~1:${LOCK}`));
+    }
+  });
+
   it('the worked example in docs/review.md shows the same weight table and fields', () => {
     const doc = fs.readFileSync(path.join(REPO, 'docs/review.md'), 'utf8');
     const block = doc.slice(doc.indexOf('<!-- review-example:begin -->'), doc.indexOf('<!-- review-example:end -->'));

@@ -17,8 +17,8 @@ function git(args: string[], cwd: string): Promise<{ ok: true; stdout: string } 
   });
 }
 
-/** The text of `file` (absolute or relative to the current folder) at `revision`. */
-export async function readFileAtRevision(file: string, revision: string): Promise<string> {
+/** The text of `file` at `revision`, and the file's path in the repository (`<revision>:<gitPath>` is git's name for it). */
+export async function readAtRevision(file: string, revision: string): Promise<{ text: string; gitPath: string }> {
   const abs = path.resolve(file);
   const shown = path.basename(abs);
   if (revision === '' || revision.startsWith('-') || /[\0\n]/.test(revision)) {
@@ -41,5 +41,5 @@ export async function readFileAtRevision(file: string, revision: string): Promis
   if (!r.ok) {
     throw new ComposerError('io', `${relative} does not exist at ${revision}`, { file }, `compose the recipe at ${revision} and commit its lock, or compare with a revision that has it`);
   }
-  return r.stdout;
+  return { text: r.stdout, gitPath: relative };
 }

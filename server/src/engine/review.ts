@@ -7,7 +7,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ComposerError } from './errors';
-import { readFileAtRevision } from './gitRevision';
+import { readAtRevision } from './gitRevision';
 import { readRecipeHistory } from './history/runHistory';
 import { parseLockText, type LockFile } from './lock';
 import { diffLocks, type LockDiff } from './lockDiff';
@@ -22,6 +22,8 @@ export interface LockSide {
   /** Absolute path of the lock in the working tree (the file itself, or where it is at `revision`). */
   file: string;
   revision?: string;
+  /** At a revision: the lock's path in the repository (git's `<revision>:<gitPath>`). */
+  gitPath?: string;
 }
 
 export interface Review {
@@ -84,8 +86,8 @@ export async function reviewLockFiles(oldFile: string, newFile: string, options:
 export async function reviewAgainstRevision(recipeOrLock: string, revision: string, options: { workspaceRoot?: string } = {}): Promise<Review> {
   const file = lockFileOf(recipeOrLock);
   const now = readLockSide(file);
-  const text = await readFileAtRevision(file, revision);
-  const old: LockSide = { lock: parseLockText(text, `${revision}:${path.basename(file)}`), sha256: sha256Bytes(text), file, revision };
+  const { text, gitPath } = await readAtRevision(file, revision);
+  const old: LockSide = { lock: parseLockText(text, `${revision}:${gitPath}`), sha256: sha256Bytes(text), file, revision, gitPath };
   const recipe = isLockFile(recipeOrLock) ? path.resolve(path.dirname(file), now.lock.recipe.path) : path.resolve(recipeOrLock);
   return review(old, now, recipe, options.workspaceRoot);
 }

@@ -44,7 +44,7 @@ Options:
       : await reviewLockFiles(given[0], given[1], { workspaceRoot });
     const shown = (file: string) => displayPath(file, io.cwd).split(path.sep).join('/');
     const labels = {
-      old: review.old.revision !== undefined ? `${review.old.revision}:${shown(review.old.file)}` : shown(review.old.file),
+      old: review.old.revision !== undefined ? `${review.old.revision}:${review.old.gitPath ?? shown(review.old.file)}` : shown(review.old.file),
       new: shown(review.new.file),
     };
     if (review.historyNote) io.err(`note: ${review.historyNote}`);
