@@ -69,6 +69,8 @@ test('new refuses to overwrite, and takes folders and globs as samples', async (
   assert.equal(recipe.target.samples, './data/*.npy');
   assert.equal(recipe.weights.strategy, 'convex');
   assert.equal(recipe.base, 'demo/llm');
+  // the library holds one adapter of demo/llm: k is that, not the schema's 5 (which check would flag)
+  assert.equal(recipe.retrieve.k, Object.values(ADAPTERS).filter((a) => a.base === 'demo/llm').length);
   const folder = await cli(['new', 'folder', '--library', 'library', '--target', 'data'], fixture.root);
   assert.equal(folder.code, 0, folder.err);
   assert.equal(parseYaml(fs.readFileSync(path.join(fixture.root, 'folder.compose.yaml'), 'utf8')).target.samples, './data/*');

@@ -86,6 +86,7 @@ export const newCommand: Command = {
       library: relativeFrom(recipeDir, libraryUri),
       base,
       otherBases: bases.map((b) => b.base).filter((b) => b !== base),
+      adaptersOfBase: bases.find((b) => b.base === base)?.count,
       target,
       strategy,
       output: output ? relativeFrom(recipeDir, path.resolve(io.cwd, output)) : undefined,

@@ -18,6 +18,8 @@ export interface RecipeTemplateOptions {
   strategy?: string;
   /** Output folder as the recipe should name it (default ./out/<name>). */
   output?: string;
+  /** How many adapters of `base` the library holds: k is capped there (a larger k is flagged by check). */
+  adaptersOfBase?: number;
 }
 
 type SchemaNode = { default?: unknown; properties?: Record<string, SchemaNode> };
@@ -54,7 +56,7 @@ export function recipeTemplate(o: RecipeTemplateOptions): string {
     `  ${o.target.kind}: ${scalar(o.target.value)}`,
     'retrieve:',
     '  # How many adapters nearest the target (by prototype distance) to combine.',
-    `  k: ${d(['retrieve', 'k'])}`,
+    ...kLines(Number(schemaDefault(['retrieve', 'k'])), o.adaptersOfBase),
     '  # Adapters never to retrieve (names from the library).',
     '  exclude: []',
     'weights:',
@@ -76,4 +78,10 @@ export function recipeTemplate(o: RecipeTemplateOptions): string {
     `output: ${scalar(o.output ?? `./out/${o.name}`)}`,
   ];
   return lines.join('\n') + '\n';
+}
+
+/** `k:` at the schema's default, or at the number of adapters of the base when the library holds fewer. */
+function kLines(fallback: number, available: number | undefined): string[] {
+  if (available === undefined || available >= fallback || available < 1) return [`  k: ${fallback}`];
+  return [`  k: ${available}   # the library holds ${available} adapter${available === 1 ? '' : 's'} of this base (default ${fallback})`];
 }
