@@ -118,7 +118,8 @@ try {
   await page.waitForTimeout(500);
   const editorBox = await page.locator('.editor-instance .monaco-editor .editor-scrollable').first().boundingBox();
   for (const action of ['▶ Compose', 'Show chart', 'Pin weights']) {
-    const link = page.locator('.codelens-decoration a', { hasText: action }).first();
+    // `:visible`: VS Code may keep hidden lens decorations from earlier renders in the DOM; measure the shown one.
+    const link = page.locator('.codelens-decoration a:visible', { hasText: action }).first();
     // VS Code re-creates the lens elements on every refresh (each plan notification): wait for the
     // current one rather than measuring an element that was just replaced.
     await link.waitFor({ state: 'visible', timeout: 15000 }).catch(() => undefined);
