@@ -123,20 +123,27 @@ try {
   await page.waitForFunction((wanted) => wanted.every((t) => [...document.querySelectorAll('.codelens-decoration a')]
     .some((a) => (a.textContent ?? '').includes(t) && a.getBoundingClientRect().width > 0)), actions, { timeout: 90000, polling: 250 })
     .catch(() => log(`lens actions not all shown: ${JSON.stringify(actions)}`));
+  // Each action is found, measured and hit-tested in one synchronous pass over the DOM (VS Code re-creates
+  // the lens elements on every refresh, so a locator resolved in one step can be detached in the next);
+  // retried until a refresh is not in the way: on screen within the editor and receiving the pointer.
+  const measure = (text) => page.evaluate((t) => {
+    const a = [...document.querySelectorAll('.codelens-decoration a')].find((e) => (e.textContent ?? '').includes(t) && e.getBoundingClientRect().width > 0);
+    if (!a) return null;
+    const r = a.getBoundingClientRect();
+    const hit = document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2);
+    return { x: r.x, y: r.y, width: r.width, height: r.height, receivesPointer: Boolean(hit && (hit === a || a.contains(hit))) };
+  }, text);
   for (const action of actions) {
-    // `:visible`: VS Code may keep hidden lens decorations from earlier renders in the DOM; measure the shown one.
-    const link = page.locator('.codelens-decoration a:visible', { hasText: action }).first();
-    // VS Code re-creates the lens elements on every refresh (each plan notification): wait for the
-    // current one rather than measuring an element that was just replaced.
-    await link.waitFor({ state: 'visible', timeout: 15000 }).catch(() => undefined);
-    const box = await link.boundingBox().catch(() => null);
-    const onScreen = Boolean(box && editorBox && box.x >= editorBox.x && box.x + box.width <= editorBox.x + editorBox.width);
-    // A trial click runs Playwright's actionability checks (visible, stable, receives the pointer) without clicking.
-    const clickable = onScreen && await link.click({ trial: true, timeout: 5000 }).then(() => true, () => false);
+    let box = null;
+    let clickable = false;
+    for (let attempt = 0; attempt < 40 && !clickable; attempt++) {
+      if (attempt > 0) await page.waitForTimeout(250);
+      box = await measure(action);
+      clickable = Boolean(box && editorBox && box.receivesPointer && box.x >= editorBox.x && box.x + box.width <= editorBox.x + editorBox.width);
+    }
     const shown = clickable ? '' : ` (lens line: ${await page.evaluate(() => [...document.querySelectorAll('.codelens-decoration')].map((e) => e.textContent).join(' / '))})`;
     check(`the lens action "${action}" is visible and clickable at 1280 px`, clickable,
       `${JSON.stringify(box)} in editor ${JSON.stringify(editorBox)}${shown}`);
-    await page.mouse.move(5, 5); // leave no hover over the lens line for the next measurement
   }
   await page.screenshot({ path: path.join(artifacts, 'e2e-codelens-1280.png') });
   await page.setViewportSize({ width: 1500, height: 950 });
