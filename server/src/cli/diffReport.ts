@@ -5,27 +5,21 @@
 import type { LockFile } from '../engine/lock';
 import { byCodepoint, weightOf, type FieldValue, type LockDiff, type WeightChange } from '../engine/lockDiff';
 import { formatNumber, formatWeight } from './planReport';
+import { oneLine } from '../engine/recipe/problem';
 
-/**
- * Control characters (C0 but tab, DEL, C1, U+2028/9) as visible escapes. Every string of a lock is
- * the lock author's (a pull request's): printed raw, a name could move the cursor, write the
- * clipboard (OSC 52) or start a line of its own — a forged row, or a `::error::` workflow command
- * in a CI log — in `lock show` (git's textconv), `diff` and the Markdown posted as a comment.
- */
-export function printable(s: string): string {
-  // eslint-disable-next-line no-control-regex -- finding control characters is the point
-  return s.replace(/[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u2028\u2029]/g, (c) =>
-    c === '\n' ? '\\n' : c === '\r' ? '\\r' : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
-}
+// Every string of a lock is the lock author's (a pull request's): printed raw, a name could move the
+// cursor, write the clipboard (OSC 52) or start a line of its own — a forged row, or a `::error::` workflow
+// command in a CI log — in `lock show` (git's textconv), `diff` and the Markdown posted as a comment. So
+// every line goes through oneLine, the escaping the problem formatter uses.
 
-/** A table cell of Markdown: printable, and what could end the cell, open code, emphasis, a link or HTML backslash-escaped (CommonMark). */
+/** A table cell of Markdown: on one line, and what could end the cell, open code, emphasis, a link or HTML backslash-escaped (CommonMark). */
 export function mdText(s: string): string {
-  return printable(s).replace(/[\\`*|<>&()~]/g, '\\$&');
+  return oneLine(s).replace(/[\\`*|<>&()~]/g, '\\$&');
 }
 
 /** Inline code that no content can close: a backtick fence longer than any run of backticks inside. */
 export function mdCode(s: string): string {
-  const text = printable(s);
+  const text = oneLine(s);
   const fence = '`'.repeat(Math.max(0, ...(text.match(/`+/g) ?? []).map((r) => r.length)) + 1);
   const pad = text.startsWith('`') || text.endsWith('`') ? ' ' : '';
   return `${fence}${pad}${text}${pad}${fence}`;
@@ -84,7 +78,7 @@ export function diffText(diff: LockDiff, labels: DiffLabels): string {
   out.push('', ...table(['adapter', 'old', 'new', 'Δ'], rows));
   if (diff.changed.length) out.push('', ...table(['field', 'old', 'new'], diff.changed.map((c) => [c.field, value(c.old), value(c.new)])));
   if (diff.metrics.length) out.push('', ...table(['metric', 'old', 'new', 'Δ'], diff.metrics.map((m) => [m.metric, value(m.old), value(m.new), metricDelta(m.old, m.new)])));
-  return out.map(printable).join('\n');
+  return out.map(oneLine).join('\n');
 }
 
 function table(header: string[], rows: string[][]): string[] {
@@ -145,7 +139,7 @@ export function lockSummary(lock: LockFile): string {
     ...[...lock.output.files].sort((a, b) => byCodepoint(a.path, b.path)).map((f, _, all) => `  ${f.path.padEnd(Math.max(...all.map((x) => x.path.length)))}  ${shortHash(f.sha256)}`),
     `tool      adapter-composer ${lock.tool_version}${lock.provider ? `, provider ${lock.provider}` : ''}`,
   ];
-  return out.map(printable).join('\n');
+  return out.map(oneLine).join('\n');
 }
 
 function toField(v: unknown): FieldValue {

@@ -537,14 +537,15 @@ export function startLanguageServer(argv: string[] = process.argv.slice(2), opti
     const file = savedFileOf(uri);
     if (!file) throw userError(`The evaluation reads the saved recipe, and ${uri} is not a file: save it to a file first.`);
     const job = { uri, running: evaluating, already: 'An evaluation of this recipe is already running.', title: `Leave-one-out evaluation of ${path.basename(file)}`, cancelled: 'Evaluation cancelled' };
-    if (evaluating.has(uri)) throw userError(job.already);
-    const scratchDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ac-eval-'));
-    try {
-      const request = { ...engineOptions(), workspaceRoot: workspaceRoot ?? path.dirname(file), recipeFile: file, allowExec: settings.trusted, scratchDir };
-      return await workerJob(job, token, attached, hasClientToken, (report, signal) => runEvaluation(request, report, signal));
-    } finally {
-      fs.rmSync(scratchDir, { recursive: true, force: true });
-    }
+    return workerJob(job, token, attached, hasClientToken, async (report, signal) => {
+      const scratchDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ac-eval-'));
+      try {
+        const request = { ...engineOptions(), workspaceRoot: workspaceRoot ?? path.dirname(file), recipeFile: file, allowExec: settings.trusted, scratchDir };
+        return await runEvaluation(request, report, signal);
+      } finally {
+        fs.rmSync(scratchDir, { recursive: true, force: true });
+      }
+    });
   }
 
   connection.onShutdown(async () => {

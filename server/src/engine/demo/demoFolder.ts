@@ -9,11 +9,11 @@
  * are the demo's.
  * Also the library both demos write into that folder (`writeDemoLibrary`).
  */
-import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { adapterRecord } from '../addToLibrary';
 import { ComposerError } from '../errors';
+import { sha256FileSync } from '../prototype/contentHash';
 import { RUNS_TABLE } from '../history/runHistory';
 import { initLibrary, LIBRARY_WRITE_LOCK } from '../library/library';
 
@@ -34,10 +34,6 @@ interface Manifest {
   note: string;
   /** Every file the demo wrote (relative, '/'), with its sha256. */
   files: Record<string, string>;
-}
-
-function sha256File(file: string): string {
-  return createHash('sha256').update(fs.readFileSync(file)).digest('hex');
 }
 
 /** Every entry under root except the marker and the scratch folders: files (relative, '/') and what they are. */
@@ -82,7 +78,7 @@ function userChanges(root: string, manifest: Manifest): string[] {
   const isDemoLock = (rel: string) => /^recipes\/[^/]+\.compose\.lock$/.test(rel) && listed.has(rel.replace(/\.lock$/, '.yaml'));
   for (const [rel, kind] of files) {
     const sha = listed.get(rel);
-    if (kind === 'file' && sha !== undefined && sha256File(path.join(root, rel)) === sha) continue;
+    if (kind === 'file' && sha !== undefined && sha256FileSync(path.join(root, rel)) === sha) continue;
     if (kind === 'file' && sha === undefined && isDemoLock(rel)) continue;
     changed.push(sha === undefined ? rel : `${rel} (edited)`);
   }
@@ -122,7 +118,7 @@ export function prepareDemoFolder(root: string, command: string, force = true): 
 export function finishDemoFolder(root: string, command: string): void {
   const files: Record<string, string> = {};
   for (const [rel, kind] of [...walk(root).files].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-    if (kind === 'file') files[rel] = sha256File(path.join(root, rel));
+    if (kind === 'file') files[rel] = sha256FileSync(path.join(root, rel));
   }
   const manifest: Manifest = { tool: 'adapter-composer', command, note: `made by \`adapter-composer ${command}\`; safe to delete while untouched (a rerun replaces it only then)`, files };
   fs.writeFileSync(path.join(root, DEMO_MARKER), `${JSON.stringify(manifest, null, 2)}\n`);

@@ -324,6 +324,11 @@ export class Library {
     return rel === '' || path.isAbsolute(rel) ? p : rel.split(path.sep).join('/');
   }
 
+  /** A record as the row to write, its adapter path as stored. */
+  private row(record: AdapterRecord): Record<string, unknown> {
+    return rowFromRecord({ ...record, path: this.storedPath(record.path) }, this.exactPrototypes);
+  }
+
   /** A row as a record, its adapter path absolute (resolved against the library folder). */
   private record(row: unknown): AdapterRecord {
     const record = recordFromRow(row as Record<string, unknown>);
@@ -397,7 +402,7 @@ export class Library {
       if (existing.length > 0 && options.replace) {
         // one commit: the rows of those names are updated, the others inserted
         try {
-          await this.table.mergeInsert('name').whenMatchedUpdateAll().whenNotMatchedInsertAll().execute(list.map((r) => rowFromRecord({ ...r, path: this.storedPath(r.path) }, this.exactPrototypes)));
+          await this.table.mergeInsert('name').whenMatchedUpdateAll().whenNotMatchedInsertAll().execute(list.map((r) => this.row(r)));
         } catch (e) {
           throw libraryError(`could not write to the library at ${this.uri}: ${lanceMessage(e)}`);
         }
@@ -407,7 +412,7 @@ export class Library {
         throw libraryError(`the library already has an adapter named ${existing.map((n) => `'${n}'`).join(', ')}`, 'pass --replace to re-record it, remove it first (`library rm NAME`), or choose another --name');
       }
       try {
-        await this.table.add(list.map((r) => rowFromRecord({ ...r, path: this.storedPath(r.path) }, this.exactPrototypes)));
+        await this.table.add(list.map((r) => this.row(r)));
       } catch (e) {
         throw libraryError(`could not write to the library at ${this.uri}: ${lanceMessage(e)}`);
       }

@@ -11,6 +11,7 @@
  */
 import { ComposerError } from '../errors';
 import { jacobiEigen } from '../linalg/eigen';
+import { dot, multiply } from '../linalg/dense';
 
 export interface PcaBasis {
   dim: number;
@@ -170,11 +171,11 @@ function topEigen(matrix: Float64Array, m: number, count: number): { values: num
   let scale = 0;
   for (let a = 0; a < m; a++) scale = Math.max(scale, Math.abs(matrix[a * m + a]));
   for (let iteration = 0; iteration < MAX_ITERATIONS; iteration++) {
-    const images = block.map((v) => multiply(matrix, m, v));
+    const images = block.map((v) => multiply(matrix, m, v, m, 1));
     // Rayleigh–Ritz on span(block): H = Vᵀ M V (b×b)
     const h = new Float64Array(b * b);
     for (let p = 0; p < b; p++) for (let q = p; q < b; q++) {
-      const s = dot(block[p], images[q]);
+      const s = dotAll(block[p], images[q]);
       h[p * b + q] = s;
       h[q * b + p] = s;
     }
@@ -213,22 +214,8 @@ function topEigen(matrix: Float64Array, m: number, count: number): { values: num
   return { values: ritzValues.slice(0, want), vectors: ritzVectors.slice(0, want) };
 }
 
-function multiply(matrix: Float64Array, m: number, v: Float64Array): Float64Array {
-  const out = new Float64Array(m);
-  for (let i = 0; i < m; i++) {
-    let s = 0;
-    const row = i * m;
-    for (let j = 0; j < m; j++) s += matrix[row + j] * v[j];
-    out[i] = s;
-  }
-  return out;
-}
-
-function dot(a: Float64Array, b: Float64Array): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i] * b[i];
-  return s;
-}
+/** a·b over whole vectors. */
+const dotAll = (a: Float64Array, b: Float64Array): number => dot(a, 0, b, 0, a.length);
 
 /** Modified Gram–Schmidt, twice; a vector that vanishes is replaced by a fixed unit vector. */
 function orthonormalise(block: Float64Array[]): void {
@@ -236,13 +223,13 @@ function orthonormalise(block: Float64Array[]): void {
     for (let k = 0; k < block.length; k++) {
       const v = block[k];
       for (let p = 0; p < k; p++) {
-        const s = dot(block[p], v);
+        const s = dotAll(block[p], v);
         for (let i = 0; i < v.length; i++) v[i] -= s * block[p][i];
       }
       if (normalise(v) === 0) {
         v[k % v.length] = 1;
         for (let p = 0; p < k; p++) {
-          const s = dot(block[p], v);
+          const s = dotAll(block[p], v);
           for (let i = 0; i < v.length; i++) v[i] -= s * block[p][i];
         }
         normalise(v);
