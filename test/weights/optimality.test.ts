@@ -28,3 +28,38 @@ test('convex: a target inside the hull of 160 prototypes in D = 150 (an optimum 
   assert.ok(result.residual <= 1e-6 * Math.sqrt(scale), `residual ${result.residual} (distances up to ${Math.sqrt(scale)})`);
   assert.ok(result.nonzero > 100, `${result.nonzero} candidates carry weight`);
 });
+
+const scaledProblem = (p: { target: Float64Array; prototypes: Float64Array[]; names: string[] }, s: number, shift = 0) => ({
+  names: p.names,
+  target: p.target.map((x) => x * s + shift),
+  prototypes: p.prototypes.map((q) => q.map((x) => x * s + shift)),
+});
+
+test('lin and convex: the minimum-norm optimum of a degenerate problem does not depend on the scale or origin of the features', () => {
+  // Non-unique optima (k > D + 1 with the target inside the hull, duplicates): every optimal weight vector
+  // has the same residual, and the reported one is the minimum-norm one. Scaling every vector by s (C by
+  // s²) or moving the origin changes no optimum, so the weights must not change either — whatever
+  // tolerance decides which candidates lie on the optimal face has to scale with C.
+  const square = { target: Float64Array.from([0.5, 0.5]), prototypes: [[0, 0], [1, 0], [0, 1], [1, 1]].map((x) => Float64Array.from(x)), names: ['a', 'b', 'c', 'd'] };
+  const random = seededRandom(1402);
+  const problems = [square];
+  for (let trial = 0; trial < 12; trial++) {
+    const p = randomProblem(random, 8, 3, { duplicates: trial % 2 });
+    // target: a convex combination of the prototypes (an optimum with zero residual, many of them)
+    const mix = p.prototypes.map(() => random());
+    const total = sum(mix);
+    p.target = Float64Array.from(p.target, (_, d) => p.prototypes.reduce((s, q, i) => s + (mix[i] / total) * q[d], 0));
+    problems.push(p);
+  }
+  for (const [index, p] of problems.entries()) {
+    for (const strategy of ['lin', 'convex'] as const) {
+      const base = p.names.map((n) => solveWeights(p, { strategy }).weights[n]);
+      if (index === 0) for (const x of base) assert.ok(Math.abs(x - 0.25) <= 1e-12, `${strategy} square: ${base}`);
+      for (const [s, shift] of [[1e-3, 0], [1e3, 0], [1e4, 0], [1, 100]] as const) {
+        const w = p.names.map((n) => solveWeights(scaledProblem(p, s, shift), { strategy }).weights[n]);
+        const diff = Math.max(...w.map((x, i) => Math.abs(x - base[i])));
+        assert.ok(diff <= 1e-7, `problem ${index} ${strategy} s=${s} shift=${shift}: ${w} vs ${base}`);
+      }
+    }
+  }
+});
