@@ -52,7 +52,7 @@ export const MODULES = {
       lassoPath: [WEIGHTS('lassoPath')],
       costMatrix: [WEIGHTS('costMatrix')],
     },
-    tests: ['costMatrix', 'strategies', 'optimality', 'sparseScale', 'linConvex', 'sharedMatrices', 'sparsePath', 'sparseMinimumNorm', 'lassoPath', 'geometry'].map((f) => `test/weights/${f}.test.ts`),
+    tests: ['costMatrix', 'errors', 'strategies', 'optimality', 'sparseScale', 'linConvex', 'sharedMatrices', 'sparsePath', 'sparseMinimumNorm', 'lassoPath', 'geometry'].map((f) => `test/weights/${f}.test.ts`),
   },
   merge: {
     parts: {
