@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { solveWeights } from '../../server/src/engine/weights';
-import { convexViolation, randomProblem, referenceCost, seededRandom, sum } from './reference';
+import { convexViolation, minimumNormSolve, randomProblem, referenceCost, seededRandom, sum } from './reference';
 
 test('convex: a target inside the hull of 160 prototypes in D = 150 (an optimum on > 100 candidates) is reached exactly', () => {
   // Wolfe's method adds one candidate per iteration: the optimum here needs more than 100 of them, so a
@@ -61,5 +61,54 @@ test('lin and convex: the minimum-norm optimum of a degenerate problem does not 
         assert.ok(diff <= 1e-7, `problem ${index} ${strategy} s=${s} shift=${shift}: ${w} vs ${base}`);
       }
     }
+  }
+});
+
+/** All non-empty subsets of 0…k−1. */
+function subsetsOf(k: number): number[][] {
+  const out: number[][] = [];
+  for (let mask = 1; mask < 1 << k; mask++) out.push(Array.from({ length: k }, (_, i) => i).filter((i) => mask & (1 << i)));
+  return out;
+}
+
+/**
+ * min ‖w‖² s.t. w ≥ 0, Σw = 1, Σwᵢpᵢ = t (the target inside the hull): the optimum is, on its support S,
+ * the minimum-norm solution of the equalities restricted to S (KKT), so enumerating every S and keeping
+ * the smallest non-negative one finds it.
+ */
+function referenceMinimumNormHull(p: { target: Float64Array; prototypes: Float64Array[] }): number[] {
+  const k = p.prototypes.length;
+  let best: number[] = [];
+  let bestNorm = Infinity;
+  for (const s of subsetsOf(k)) {
+    const rows = [s.map(() => 1), ...Array.from(p.target, (_, d) => s.map((i) => p.prototypes[i][d]))];
+    const x = minimumNormSolve(rows, [1, ...p.target]);
+    if (!x || x.some((v) => v < -1e-12)) continue;
+    const norm = Math.hypot(...x);
+    if (norm < bestNorm - 1e-12) {
+      bestNorm = norm;
+      best = new Array<number>(k).fill(0);
+      s.forEach((i, a) => { best[i] = x[a]; });
+    }
+  }
+  return best;
+}
+
+test('convex: with many flat directions (k up to 7 prototypes in D = 1, 2) the weights are the minimum-norm exact fit, by enumeration', () => {
+  // A target inside the hull of affinely dependent prototypes: a polytope of optimal weights, of
+  // dimension up to k − D − 1. Projecting onto it may first stop at a bound that a later bound makes
+  // slack, which must then be released (the active-set projection in minimumNorm.ts).
+  const random = seededRandom(1403);
+  for (let trial = 0; trial < 60; trial++) {
+    const dim = 1 + (trial % 2);
+    const k = 4 + (trial % 4);
+    const p = randomProblem(random, k, dim);
+    const mix = p.prototypes.map(() => random() ** 3);
+    const total = sum(mix);
+    p.target = Float64Array.from(p.target, (_, d) => p.prototypes.reduce((s, q, i) => s + (mix[i] / total) * q[d], 0));
+    const w = p.names.map((n) => solveWeights(p, { strategy: 'convex' }).weights[n]);
+    const expected = referenceMinimumNormHull(p);
+    const diff = Math.max(...w.map((x, i) => Math.abs(x - expected[i])));
+    assert.ok(diff <= 1e-8, `trial ${trial} (k=${k}, D=${dim}): ${w} vs the minimum-norm ${expected}`);
   }
 });
