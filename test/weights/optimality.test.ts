@@ -5,7 +5,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { solveWeights } from '../../server/src/engine/weights';
+import { costMatrix, solveWeights } from '../../server/src/engine/weights';
+import { minimumNormOnFace } from '../../server/src/engine/weights/minimumNorm';
 import { convexViolation, minimumNormSolve, randomProblem, referenceCost, seededRandom, sum } from './reference';
 
 test('convex: a target inside the hull of 160 prototypes in D = 150 (an optimum on > 100 candidates) is reached exactly', () => {
@@ -76,7 +77,7 @@ function subsetsOf(k: number): number[][] {
  * the minimum-norm solution of the equalities restricted to S (KKT), so enumerating every S and keeping
  * the smallest non-negative one finds it.
  */
-function referenceMinimumNormHull(p: { target: Float64Array; prototypes: Float64Array[] }): number[] {
+function referenceMinimumNormHull(p: { target: Float64Array; prototypes: Float64Array[] }, feasible: number[][] = []): number[] {
   const k = p.prototypes.length;
   let best: number[] = [];
   let bestNorm = Infinity;
@@ -84,6 +85,9 @@ function referenceMinimumNormHull(p: { target: Float64Array; prototypes: Float64
     const rows = [s.map(() => 1), ...Array.from(p.target, (_, d) => s.map((i) => p.prototypes[i][d]))];
     const x = minimumNormSolve(rows, [1, ...p.target]);
     if (!x || x.some((v) => v < -1e-12)) continue;
+    const full = new Array<number>(k).fill(0);
+    s.forEach((i, a) => { full[i] = Math.max(0, x[a]); });
+    feasible.push(full);
     const norm = Math.hypot(...x);
     if (norm < bestNorm - 1e-12) {
       bestNorm = norm;
@@ -111,4 +115,35 @@ test('convex: with many flat directions (k up to 7 prototypes in D = 1, 2) the w
     const diff = Math.max(...w.map((x, i) => Math.abs(x - expected[i])));
     assert.ok(diff <= 1e-8, `trial ${trial} (k=${k}, D=${dim}): ${w} vs the minimum-norm ${expected}`);
   }
+});
+
+test('minimum-norm step: from any optimal starting point the same minimum-norm weights (bounds met on the way are released when slack)', () => {
+  // minimumNormOnFace gets one optimal point and must return the minimum-norm one whatever the start:
+  // here every start is a random mixture of exact fits, so the projection meets bounds in varying
+  // order, including ones it has to release again.
+  const random = seededRandom(1404);
+  let starts = 0;
+  for (let trial = 0; trial < 40; trial++) {
+    const k = 5 + (trial % 3);
+    const p = randomProblem(random, k, 1);
+    const mix = p.prototypes.map(() => random());
+    const total = sum(mix);
+    p.target = Float64Array.from(p.target, (_, d) => p.prototypes.reduce((s, q, i) => s + (mix[i] / total) * q[d], 0));
+    const fits: number[][] = [];
+    const expected = referenceMinimumNormHull(p, fits);
+    const c = costMatrix(p.target, p.prototypes);
+    const all = p.names.map((_, i) => i);
+    for (let s = 0; s < 6; s++) {
+      // one or two exact fits, mixed: an optimal point, often on a low-dimensional face
+      const a = fits[Math.floor(random() * fits.length)];
+      const b = fits[Math.floor(random() * fits.length)];
+      const t = s % 2 === 0 ? 1 : random();
+      const start = Float64Array.from(a, (x, i) => t * x + (1 - t) * b[i]);
+      const w = minimumNormOnFace(c, k, start, all, all.map(() => 1));
+      const diff = Math.max(...Array.from(w, (x, i) => Math.abs(x - expected[i])));
+      assert.ok(diff <= 1e-8, `trial ${trial} start ${Array.from(start)}: ${Array.from(w)} vs the minimum-norm ${expected}`);
+      starts++;
+    }
+  }
+  assert.equal(starts, 240);
 });
