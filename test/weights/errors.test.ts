@@ -7,7 +7,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { lambdaPath, resolveSparsePenalty, solveWeights, sparseAt } from '../../server/src/engine/weights';
+import { DEFAULT_RHO, defaultLambda, lambdaPath, resolveSparsePenalty, solveWeights, sparseAt } from '../../server/src/engine/weights';
 import { ComposerError } from '../../server/src/engine/errors';
 import type { WeightsParams } from '../../server/src/engine/types';
 import { randomProblem, seededRandom } from './reference';
@@ -76,4 +76,8 @@ test('the sparse penalty: λ and ρ must be finite and ≥ 0, not both given; λ
   assert.deepEqual(resolveSparsePenalty(path, { lambda: 0 }), path.lambda_star > 0 ? { lambda: 0, rho: 0 } : { lambda: 0 });
   assert.deepEqual(resolveSparsePenalty(path, { rho: 0 }), { lambda: 0, rho: 0 });
   assert.deepEqual(sparseAt(path, 0), path.breakpoints[0].weights);
+  // the default penalty is ρ = DEFAULT_RHO, the same λ whether asked for by defaultLambda or by omission
+  assert.ok(path.lambda_star > 0);
+  assert.equal(defaultLambda(path), DEFAULT_RHO * path.lambda_star);
+  assert.equal(solveWeights(p, { strategy: 'sparse' }).lambda, defaultLambda(path));
 });
