@@ -81,3 +81,19 @@ test('the sparse penalty: λ and ρ must be finite and ≥ 0, not both given; λ
   assert.equal(defaultLambda(path), DEFAULT_RHO * path.lambda_star);
   assert.equal(solveWeights(p, { strategy: 'sparse' }).lambda, defaultLambda(path));
 });
+
+test('an absolute λ where λ* = 0 (lin is already ≥ 0) is kept without a ρ: λ/λ* would be infinite', () => {
+  // a target inside the hull of affinely independent prototypes: lin = convex, no negative weight to price
+  const random = seededRandom(1454);
+  const p = randomProblem(random, 4, 5);
+  p.target = Float64Array.from(p.target, (_, d) => 0.1 * p.prototypes[0][d] + 0.2 * p.prototypes[1][d] + 0.3 * p.prototypes[2][d] + 0.4 * p.prototypes[3][d]);
+  const path = lambdaPath(p);
+  assert.equal(path.lambda_star, 0);
+  assert.deepEqual(resolveSparsePenalty(path, { lambda: 0.25 }), { lambda: 0.25 });
+  const result = solveWeights(p, { strategy: 'sparse', lambda: 0.25 });
+  assert.equal(result.lambda, 0.25);
+  assert.equal(result.rho, undefined);
+  assert.equal(result.lambda_star, 0);
+  // and a ρ there is λ = ρ·0 = 0
+  assert.deepEqual(resolveSparsePenalty(path, { rho: 0.7 }), { lambda: 0, rho: 0.7 });
+});
