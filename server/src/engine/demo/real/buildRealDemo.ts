@@ -13,7 +13,9 @@
  * along a ρ sweep of both forms: the evidence behind DEFAULT_RHO and DEFAULT_SPARSE_FORM.
  * Repeated over seeds (split + training); the files on disk are the first seed's.
  *
- * Its pieces live apart: domains.ts, mlp.ts, mnist.ts, and the report with its summaries (realDemoReport.ts).
+ * Size (~380 lines): one experiment, step by step (data, model, adapters, library, recipes, scoring),
+ * each step used once and reading the same constants; its pieces live apart: domains.ts, mlp.ts,
+ * mnist.ts, and the report with its summaries (realDemoReport.ts).
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
