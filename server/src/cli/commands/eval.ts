@@ -8,7 +8,7 @@ import { SPARSE_FORMS, type SparseForm, type Strategy } from '../../engine/types
 import { listOption, numberOption, requirePositional, stringOption, toJson, type Command } from '../command';
 import { evalMarkdown, evalText } from '../evalReport';
 import { displayPath, expandRecipeArgs } from '../recipeFiles';
-import { openLibrary } from '../../engine/library/library';
+import { withLibrary } from '../../engine/library/library';
 import { DEFAULT_RHO, squaredDistance } from '../../engine/weights';
 import { formatNumber } from '../planReport';
 import { evaluateRecipes, type RecipeEvalResult } from '../../engine/eval/recipeLeaveOneOut';
@@ -145,8 +145,7 @@ interface DistanceMatrix {
 
 /** The target × adapter matrix of squared prototype distances (the paper's Table 8). */
 async function distanceMatrix(uri: string, targets: string[]): Promise<DistanceMatrix> {
-  const library = await openLibrary(uri);
-  try {
+  return withLibrary(uri, async (library) => {
     const records = await library.list();
     const byName = new Map(records.map((r) => [r.name, r]));
     const names = [...targets];
@@ -158,9 +157,7 @@ async function distanceMatrix(uri: string, targets: string[]): Promise<DistanceM
       });
     });
     return { targets, names, squared_l2: squared };
-  } finally {
-    library.close();
-  }
+  });
 }
 
 function distanceRows(d: DistanceMatrix): string[][] {

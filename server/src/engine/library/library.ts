@@ -63,6 +63,16 @@ export async function openLibrary(uri: string, options: OpenOptions = {}): Promi
   return new Library(uri, folder, db, table, meta, exactPrototypes);
 }
 
+/** Opens the library at `uri` for one use and closes it after, whatever `use` does (returns or throws). */
+export async function withLibrary<T>(uri: string, use: (library: Library) => Promise<T>, options: OpenOptions = {}): Promise<T> {
+  const library = await openLibrary(uri, options);
+  try {
+    return await use(library);
+  } finally {
+    library.close();
+  }
+}
+
 export class Library {
   /** How this library's rows read and write (columns, stored adapter paths). */
   private readonly rows: RowCodec;
