@@ -9,14 +9,14 @@ import { adaptersSchema, PROTOTYPE64 } from '../server/src/engine/library/schema
 
 /** What row i (its index in the whole library) holds in each column but the prototypes and the fixed ones. */
 export interface AdapterColumns {
-  name(i: number): string;
-  base(i: number): string;
-  rank(i: number): number;
-  alpha(i: number): number;
-  path(i: number): string;
-  sha256(i: number): string;
-  description(i: number): string;
-  details(i: number): string;
+  name: (i: number) => string;
+  base: (i: number) => string;
+  rank: (i: number) => number;
+  alpha: (i: number) => number;
+  path: (i: number) => string;
+  sha256: (i: number) => string;
+  description: (i: number) => string;
+  details: (i: number) => string;
   createdAt: string;
 }
 

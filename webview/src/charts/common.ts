@@ -7,7 +7,7 @@
 import {
   BarController, BarElement, CategoryScale, Chart, Legend, LinearScale, LineController, LineElement,
   PointElement, ScatterController, Title, Tooltip,
-  type ChartConfiguration,
+  type ChartConfiguration, type Plugin,
 } from 'chart.js';
 import type { PlanJson, Strategy, StrategyResult } from '../../../server/src/engine/types';
 import { STRATEGIES } from '../../../server/src/engine/types';
@@ -52,6 +52,42 @@ export const DASHES = [[], [6, 3], [2, 3], [8, 3, 2, 3]];
 
 export function strategyColor(theme: ChartTheme, strategy: string | undefined): string | undefined {
   return strategy && strategy in theme.strategy ? theme.strategy[strategy as Strategy] : undefined;
+}
+
+/** Strategy names in the canonical order (STRATEGIES), names it does not know last. */
+export function inStrategyOrder(names: string[]): string[] {
+  const known = STRATEGIES as readonly string[];
+  return [...names].sort((a, b) => (known.indexOf(a) + 1 || 99) - (known.indexOf(b) + 1 || 99));
+}
+
+/** One bar per strategy (colour = strategy), no legend, the y axis from 0 (up to at least `suggestedMax`). */
+export function strategyBarsConfig(
+  theme: ChartTheme, yTitle: string, label: string, strategies: string[], values: (number | null)[],
+  extra: { suggestedMax?: number; plugins?: Plugin<'bar'>[] } = {},
+): ChartConfiguration<'bar'> {
+  const options = baseOptions(theme, 'strategy', yTitle);
+  return {
+    type: 'bar',
+    data: {
+      labels: strategies,
+      datasets: [{
+        label,
+        data: values,
+        backgroundColor: strategies.map((s) => strategyColor(theme, s) ?? theme.foreground),
+        borderColor: theme.foreground,
+        borderWidth: 1,
+      }],
+    },
+    options: {
+      ...options,
+      plugins: { ...options.plugins, legend: { display: false } },
+      scales: {
+        ...options.scales,
+        y: { ...options.scales.y, beginAtZero: true, ...(extra.suggestedMax !== undefined ? { suggestedMax: extra.suggestedMax } : {}) },
+      },
+    },
+    ...(extra.plugins ? { plugins: extra.plugins } : {}),
+  };
 }
 
 /** Creates a chart on a canvas, replacing the one drawn there before. */

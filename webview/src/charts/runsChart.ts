@@ -11,7 +11,12 @@ export function metricNames(history: RunHistoryEntry[]): string[] {
   return [...new Set(history.flatMap((run) => Object.keys(run.metrics ?? {})))].sort();
 }
 
-const PARAMETER_NAMES: Record<string, string> = { rho: 'ρ', lambda: 'λ', temperature: 'τ', k: 'k', form: 'form' };
+const PARAMETER_NAMES: Record<string, string> = { rho: 'ρ', lambda: 'λ', temperature: 'τ' };
+
+/** A parameter as the panel names it: ρ, λ, τ for rho, lambda, temperature; the others by their key. */
+export function parameterName(key: string): string {
+  return PARAMETER_NAMES[key] ?? key;
+}
 
 /** A run's parameters as compared across runs: the strategy, then the lock's parameters (k, ρ, λ, τ, form, …). */
 function runParameters(run: RunHistoryEntry): Record<string, unknown> {
@@ -40,7 +45,7 @@ export function runLabel(run: RunHistoryEntry, index: number, differing: string[
   const parts = [`#${index + 1}`];
   for (const key of differing) {
     const text = parameterText(run, key);
-    parts.push(key === 'strategy' ? text : `${PARAMETER_NAMES[key] ?? key}=${text}`);
+    parts.push(key === 'strategy' ? text : `${parameterName(key)}=${text}`);
   }
   if (differing.length === 0 && run.strategy) parts.push(run.strategy);
   return parts.join(' ');

@@ -3,10 +3,9 @@
  * held-out adapter, each strategy) and one bar chart per metric with the base and held-out as reference lines.
  */
 import type { ChartConfiguration, Plugin } from 'chart.js';
-import { STRATEGIES } from '../../../server/src/engine/types';
 import type { EvaluationResult } from '../../../server/src/protocol';
 import type { ChartTheme } from '../theme';
-import { baseOptions, strategyColor } from './common';
+import { inStrategyOrder, strategyBarsConfig } from './common';
 
 /** One row per entry scored by the recipe's evaluator: the base model, the held-out adapter, each strategy. */
 export interface MetricEntry {
@@ -21,11 +20,10 @@ export interface MetricEntry {
 export function metricEntries(result: EvaluationResult): MetricEntry[] {
   const target = result.metrics?.targets[0];
   if (!target) return [];
-  const known = STRATEGIES as readonly string[];
   const rows: MetricEntry[] = [];
   if (target.base) rows.push({ entry: 'base model', kind: 'base', metrics: target.base });
   if (target.held_out_metrics) rows.push({ entry: `held-out (${target.held_out})`, kind: 'held-out', metrics: target.held_out_metrics });
-  const strategies = Object.keys(target.strategies).sort((a, b) => (known.indexOf(a) + 1 || 99) - (known.indexOf(b) + 1 || 99));
+  const strategies = inStrategyOrder(Object.keys(target.strategies));
   for (const s of strategies) {
     const r = target.strategies[s]!;
     rows.push({ entry: s, kind: 'strategy', metrics: r.metrics, status: r.status, ...(r.message ? { message: r.message } : {}) });
@@ -72,30 +70,10 @@ function referenceLines(lines: { value: number; label: string; dash: number[] }[
  */
 export function strategyMetricChartConfig(rows: MetricEntry[], metric: string, theme: ChartTheme): ChartConfiguration<'bar'> {
   const lower = /loss|nll|error|perplexity/i.test(metric);
-  const options = baseOptions(theme, 'strategy', `${metric} (${lower ? 'lower' : 'higher'} is better)`);
   const bars = rows.filter((r) => r.kind === 'strategy');
   const refs = rows.filter((r) => r.kind !== 'strategy' && typeof r.metrics[metric] === 'number')
     .map((r) => ({ value: r.metrics[metric], label: r.kind === 'base' ? 'base model' : 'held-out', dash: r.kind === 'base' ? [6, 4] : [2, 3] }));
-  return {
-    type: 'bar',
-    data: {
-      labels: bars.map((r) => r.entry),
-      datasets: [{
-        label: metric,
-        data: bars.map((r) => (typeof r.metrics[metric] === 'number' ? r.metrics[metric] : null)),
-        backgroundColor: bars.map((r) => strategyColor(theme, r.entry) ?? theme.foreground),
-        borderColor: theme.foreground,
-        borderWidth: 1,
-      }],
-    },
-    options: {
-      ...options,
-      plugins: { ...options.plugins, legend: { display: false } },
-      scales: {
-        ...options.scales,
-        y: { ...options.scales.y, beginAtZero: true, ...(refs.length ? { suggestedMax: Math.max(...refs.map((r) => r.value)) * 1.08 } : {}) },
-      },
-    },
-    plugins: [referenceLines(refs, theme)],
-  };
+  return strategyBarsConfig(theme, `${metric} (${lower ? 'lower' : 'higher'} is better)`, metric,
+    bars.map((r) => r.entry), bars.map((r) => (typeof r.metrics[metric] === 'number' ? r.metrics[metric] : null)),
+    { ...(refs.length ? { suggestedMax: Math.max(...refs.map((r) => r.value)) * 1.08 } : {}), plugins: [referenceLines(refs, theme)] });
 }

@@ -1,7 +1,7 @@
 /** Evaluation runs: the table of runs (the current lock marked) and the metrics chart across runs. */
 import type { ViewState } from '../../../server/src/protocol';
 import { drawChart } from '../charts/common';
-import { differingParameters, metricNames, metricsChartConfig, parameterText, runLabel, shortTime } from '../charts/runsChart';
+import { differingParameters, metricNames, metricsChartConfig, parameterName, parameterText, runLabel, shortTime } from '../charts/runsChart';
 import type { ChartTheme } from '../theme';
 import { type Built, caption, chartBox, el, formatNumber, section } from './parts';
 
@@ -13,8 +13,7 @@ export function evaluationSection(state: ViewState, theme: ChartTheme): Built {
   }
   const metrics = metricNames(history);
   const differing = differingParameters(history);
-  const names: Record<string, string> = { rho: 'ρ', lambda: 'λ', temperature: 'τ' };
-  const columns = ['run', 'time (UTC)', ...differing.map((k) => names[k] ?? k), ...metrics];
+  const columns = ['run', 'time (UTC)', ...differing.map(parameterName), ...metrics];
   const current = (run: (typeof history)[number]) => Boolean(state.lockSha256 && run.lock_sha256 === state.lockSha256);
   const table = el('vscode-table', { id: 'runs-table', zebra: '', 'bordered-rows': '', 'aria-label': 'Evaluation runs; the current lock is marked' },
     el('vscode-table-header', { slot: 'header' }, ...columns.map((c) => el('vscode-table-header-cell', {}, c))),
