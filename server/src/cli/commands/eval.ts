@@ -5,7 +5,7 @@ import { EVAL_STRATEGIES } from '../../engine/eval/leaveOneOut';
 import { isUri } from '../../engine/recipe/paths';
 import { resolveLocation } from '../../engine/location';
 import { SPARSE_FORMS, type SparseForm, type Strategy } from '../../engine/types';
-import { listOption, numberOption, requirePositional, stringOption, toJson, type Command } from '../command';
+import { formatOption, listOption, numberOption, requirePositional, stringOption, toJson, type Command } from '../command';
 import { evalMarkdown, evalText } from '../evalReport';
 import { displayPath, expandRecipeArgs } from '../recipeFiles';
 import { withLibrary } from '../../engine/library/library';
@@ -82,8 +82,7 @@ Options:
   async run(args, io) {
     if (args.values['with-evaluator']) return withEvaluator(args, io);
     const given = requirePositional(args, 0, 'the library (folder or URI) or a recipe', 'eval');
-    const format = args.values.json ? 'json' : (stringOption(args, 'format') ?? 'table');
-    if (!['json', 'table', 'markdown'].includes(format)) throw new ComposerError('usage', `unknown --format '${format}' (table | markdown | json)`);
+    const format = formatOption(args, ['table', 'markdown', 'json']);
     const products = stringOption(args, 'products') ?? 'onnx';
     if (products !== 'onnx' && products !== 'js') throw new ComposerError('usage', `unknown --products '${products}' (onnx | js)`);
 
@@ -178,8 +177,7 @@ function distanceMarkdown(d: DistanceMatrix): string {
 
 async function withEvaluator(args: Parameters<Command['run']>[0], io: Parameters<Command['run']>[1]): Promise<number> {
   if (args.positionals.length === 0) throw new ComposerError('usage', 'eval --with-evaluator needs recipes (files, folders or globs)');
-  const format = args.values.json ? 'json' : (stringOption(args, 'format') ?? 'table');
-  if (!['json', 'table', 'markdown'].includes(format)) throw new ComposerError('usage', `unknown --format '${format}' (table | markdown | json)`);
+  const format = formatOption(args, ['table', 'markdown', 'json']);
   const files = await expandRecipeArgs(args.positionals, io.cwd);
   const strategies = listOption(args, 'strategies');
   const result = await evaluateRecipes(files, {
