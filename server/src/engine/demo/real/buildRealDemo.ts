@@ -23,7 +23,7 @@ import * as path from 'node:path';
 import { ComposerError } from '../../errors';
 import { classifierOnnx, mergeIntoClassifier, scoreLayers, writeClassifier, writeLabels, type ClassificationMetrics, type ClassifierLayer } from '../../eval/classification';
 import { mergeAdapters } from '../../lora/merge';
-import { writeFloatTensors } from '../../lora/safetensors';
+import { writePlainPeft } from '../../lora/plainPeft';
 import { writeZeroAdapter } from '../../lora/zeroAdapter';
 import { createPlanner, type Planner } from '../../planner';
 import { writeNpy } from '../../prototype/npy';
@@ -314,25 +314,15 @@ function toClassifier(layers: Layer[]): ClassifierLayer[] {
 
 /** A PEFT folder: adapter_model.safetensors (base_model.model.<layer>.lora_A/B.weight) + adapter_config.json. */
 export function writePeft(dir: string, layers: readonly Layer[], lora: Lora, description: string): void {
-  fs.mkdirSync(dir, { recursive: true });
-  const config = {
-    base_model_name_or_path: REAL_BASE,
-    peft_type: 'LORA',
-    task_type: null,
-    r: lora.rank,
-    lora_alpha: lora.alpha,
-    lora_dropout: 0,
-    target_modules: layers.map((l) => l.name),
-    bias: 'none',
-    fan_in_fan_out: false,
-    use_rslora: false,
-    inference_mode: true,
-  };
-  fs.writeFileSync(path.join(dir, 'adapter_config.json'), JSON.stringify(config, null, 2) + '\n');
-  writeFloatTensors(path.join(dir, 'adapter_model.safetensors'), layers.flatMap((l, i) => [
-    { name: `base_model.model.${l.name}.lora_A.weight`, dtype: 'F32' as const, shape: [lora.rank, l.inFeatures], data: lora.layers[i].a },
-    { name: `base_model.model.${l.name}.lora_B.weight`, dtype: 'F32' as const, shape: [l.outFeatures, lora.rank], data: lora.layers[i].b },
-  ]), { format: 'pt', description });
+  writePlainPeft(dir, {
+    base: REAL_BASE,
+    taskType: null,
+    rank: lora.rank,
+    alpha: lora.alpha,
+    targetModules: layers.map((l) => l.name),
+    modules: layers.map((l, i) => ({ name: l.name, inFeatures: l.inFeatures, outFeatures: l.outFeatures, a: lora.layers[i].a, b: lora.layers[i].b })),
+    description,
+  });
 }
 
 /** The recipe's sparse penalty: the product's default ρ on disk; others only for the scored variants. */
