@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import { ComposerError } from '../errors';
 import type { Scratch } from './scratch';
 import { DTYPE_SIZES, DType, FloatDType, decodeInto, decodeToFloat64, elementCount, isDType, isFloatDType, type Placement } from './dtypes';
-import { openRegular, parseJsonQuiet } from '../safeRead';
+import { openRegular, parseJsonQuiet, readAt } from '../safeRead';
 
 export { buildSafetensorsHeader, SafetensorsStream, writeFloatTensors, writeSafetensors } from './safetensorsWriter';
 export type { TensorToWrite } from './safetensorsWriter';
@@ -272,10 +272,6 @@ export class SafetensorsFile {
 }
 
 function readExactly(fd: number, buf: Uint8Array, position: number, file: string): void {
-  let done = 0;
-  while (done < buf.length) {
-    const n = fs.readSync(fd, buf, done, buf.length - done, position + done);
-    if (n === 0) fail(file, `unexpected end of file at byte ${position + done}`);
-    done += n;
-  }
+  const done = readAt(fd, buf, position);
+  if (done < buf.length) fail(file, `unexpected end of file at byte ${position + done}`);
 }

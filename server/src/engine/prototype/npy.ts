@@ -12,7 +12,7 @@
  */
 import * as fs from 'node:fs';
 import { ComposerError } from '../errors';
-import { openRegular } from '../safeRead';
+import { openRegular, readAt } from '../safeRead';
 import { f16BitsToNumber } from '../lora/dtypes';
 import { isDict, parsePythonLiteral, type PyValue } from './pythonLiteral';
 
@@ -230,12 +230,7 @@ export function readNpy(file: string): NpyArray {
 }
 
 function readFully(fd: number, target: Uint8Array, position: number, file: string): void {
-  let done = 0;
-  while (done < target.length) {
-    const n = fs.readSync(fd, target, done, target.length - done, position + done);
-    if (n === 0) throw npyError(file, 'file ended early while reading (was it modified while being read?)');
-    done += n;
-  }
+  if (readAt(fd, target, position) < target.length) throw npyError(file, 'file ended early while reading (was it modified while being read?)');
 }
 
 // ---------------------------------------------------------------------------------------------
