@@ -63,6 +63,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<Adapte
     },
   });
   const lc = client;
+  // Start the server first: its process boots while the rest of activate() (synchronous, up to the
+  // await below) registers the handlers, commands and views; no notification is handled before that.
+  const starting = lc.start();
   context.subscriptions.push(output, plans, status);
 
   context.subscriptions.push(
@@ -125,7 +128,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Adapte
       return undefined;
     }
   });
-  // Declared here, read by the status handler above: notifications only start with lc.start() below.
+  // Declared here, read by the status handler above: notifications are handled only after activate() awaits.
   const libraryTree = registerLibraryView(context, lc, output);
   command(ClientCommands.addAdapter, async () => {
     const added = await addAdapter(context, plans, status, output);
@@ -144,7 +147,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Adapte
   command(ClientCommands.showOutput, () => output.show(true));
 
   try {
-    await lc.start();
+    await starting;
     status.update({ state: 'idle', message: 'ready' });
     startup.mark('ready');
   } catch (e) {
