@@ -92,6 +92,12 @@ export function startLanguageServer(argv: string[] = process.argv.slice(2), opti
   let lastStatus: StatusParams = { state: 'idle' };
   const composing = new Map<string, AbortController>();
   const evaluating = new Map<string, AbortController>();
+  /**
+   * Recipes whose code lenses the client has fetched: only a plan of one of them asks for a refresh.
+   * Before its first fetch the client has a request pending (VS Code waits a debounce after the
+   * recipe opens); a refresh then would only restart that wait (~0.4 s later first lens, measured).
+   */
+  const lensesFetched = new Set<string>();
 
   /** The engine's options from the current settings: the one place they are built (plans, commands, compose). */
   const engineOptions = () => ({ workspaceRoot, provider: settings.executionProvider, libraryUri: settings.libraryUri });
@@ -154,7 +160,7 @@ export function startLanguageServer(argv: string[] = process.argv.slice(2), opti
       sendStatus({ message: firstError.message });
     }
     libraryWatch.setLibraries(scheduler.all().flatMap((r) => (r.outcome?.plan?.library?.uri ? [r.outcome.plan.library.uri] : [])));
-    if (capabilities.workspace?.codeLens?.refreshSupport) void connection.sendRequest(CodeLensRefreshRequest.type).catch(() => undefined);
+    if (capabilities.workspace?.codeLens?.refreshSupport && lensesFetched.has(recipe.uri)) void connection.sendRequest(CodeLensRefreshRequest.type).catch(() => undefined);
     if (capabilities.workspace?.inlayHint?.refreshSupport) void connection.languages.inlayHint.refresh().catch(() => undefined);
   }
 
@@ -270,12 +276,18 @@ export function startLanguageServer(argv: string[] = process.argv.slice(2), opti
 
   documents.onDidClose((change) => {
     scheduler.close(change.document.uri);
+    lensesFetched.delete(change.document.uri);
     void connection.sendDiagnostics({ uri: change.document.uri, diagnostics: [] });
   });
 
   connection.onCodeLens(guarded('code lens', [], async (params) => {
-    const view = await recipeView(params.textDocument.uri, FRESH_PLAN_WAIT_MS);
-    return view ? codeLenses(view) : [];
+    try {
+      const view = await recipeView(params.textDocument.uri, FRESH_PLAN_WAIT_MS);
+      return view ? codeLenses(view) : [];
+    } finally {
+      // answered (a request waiting for a plan gets that plan, so that plan needs no refresh)
+      lensesFetched.add(params.textDocument.uri);
+    }
   }));
 
   connection.languages.inlayHint.on(guarded('inlay hints', [], async (params) => {
