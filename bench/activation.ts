@@ -8,14 +8,16 @@
  * The times come from the extension itself (client/src/startupTimes.ts): its output channel's log says
  * "ready in N ms" (activate() entered → the language server answered initialize, the status bar says
  * ready), "library shown in N ms" (the status bar shows the library's size), "first code lens in N ms".
- * The bench reads that log file; as a check from outside it also polls the page for the status bar's
- * "N adapters" and a lens with ▶ Compose (times from page.goto, so they include VS Code's own start).
+ * The bench reads that log file (KEEP_LOG=FILE appends each launch's log there); as a check from
+ * outside it also polls the page for the status bar's "N adapters" and a lens with ▶ Compose (times
+ * from page.goto, so they include VS Code's own start).
  *
  *   node --import tsx bench/activation.ts [--baseline DIR] [--runs 5] [--rows 100000] [--data DIR]
  *
- * DIR is an extension folder of another commit: `git archive <commit> | tar -x -C DIR`,
- * `ln -s $PWD/node_modules DIR/node_modules`, `node scripts/build.mjs` there (coldStart.ts does the
- * same for the CLI). Needs code-server and Chromium (scripts/setup-editor-tests.sh).
+ * It runs the extension in the repository (dist/, build it first; `node scripts/build.mjs --production`
+ * is what the .vsix ships). DIR is an extension folder of another commit: `git archive <commit> | tar -x
+ * -C DIR`, `ln -s $PWD/node_modules DIR/node_modules`, `node scripts/build.mjs --production` there
+ * (coldStart.ts does the same for the CLI). Needs code-server and Chromium (scripts/setup-editor-tests.sh).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -55,6 +57,8 @@ interface Sample {
   library: number;
   lens: number;
   lensAfterOpen: number;
+  /** status bar ready → library shown: the first plan (library opened, k-NN, weights), without the server's boot */
+  libraryAfterReady: number;
   /** page.goto → activate() entered (VS Code's own start: workbench, extension host, activation events) */
   activateAfterGoto: number;
   pageStatus: number;
@@ -128,7 +132,7 @@ async function launchOnce(cs: CodeServerModule, extensionDir: string, recipeFile
     const opened = logged(log, /first recipe opened at (\d+) ms/);
     if (!ready || !library || !lens || !opened) throw new Error(`the extension's log lacks a startup line:\n${log}`);
     return {
-      ready: ready.ms, library: library.ms, lens: lens.ms, lensAfterOpen: lens.ms - opened.ms,
+      ready: ready.ms, library: library.ms, lens: lens.ms, lensAfterOpen: lens.ms - opened.ms, libraryAfterReady: library.ms - ready.ms,
       activateAfterGoto: ready.at - ready.ms - goto, pageStatus, pageLens,
     };
   } finally {
@@ -162,6 +166,7 @@ async function main(): Promise<void> {
     ['ready', 'activate() → status bar ready (server answered initialize)'],
     ['library', 'activate() → status bar shows the library'],
     ['lens', 'activate() → first code lens'],
+    ['libraryAfterReady', 'status bar ready → library shown (the first plan)'],
     ['lensAfterOpen', 'recipe opened → first code lens'],
     ['activateAfterGoto', 'page load → activate() entered (VS Code itself)'],
     ['pageStatus', 'page load → "N adapters" on screen'],
