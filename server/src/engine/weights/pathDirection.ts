@@ -8,12 +8,13 @@
  * a positive definite system while the active prototypes are affinely independent. Only one candidate
  * joins or leaves at a typical breakpoint, so instead of refactorising M (O(m³)) we append a row to
  * its Cholesky factor or delete one (a stable rank-one update), both O(m²). Each solve takes one step
- * of iterative refinement against C itself, and the factor is rebuilt every REBUILD_AFTER changes, so
+ * of iterative refinement against M (kept beside its factor), and the factor is rebuilt every REBUILD_AFTER changes, so
  * rounding from the updates never accumulates. When the reference leaves, or the active prototypes
  * are (nearly) affinely dependent, the caller falls back to the minimum-norm solve in affineHull.ts.
  * dν/dλ is the caller's: it already has 2·C·d over every candidate for the next events.
  */
 import { choleskyAppend, choleskyDelete, substituteCholesky } from '../linalg/cholesky';
+import { dot } from '../linalg/dense';
 
 /** Changes after which the factor is rebuilt from C. */
 const REBUILD_AFTER = 32;
@@ -30,6 +31,8 @@ export class PathDirectionSystem {
   private size = 0;
   /** Lower-triangular Cholesky factor of M, row-major with row stride k. */
   private readonly factor: Float64Array;
+  /** M itself in factor order (row stride k): the refinement's residual reads contiguous rows of it. */
+  private readonly system: Float64Array;
   private changes = 0;
   private valid = false;
   private readonly dependentBelow: number;
@@ -47,6 +50,7 @@ export class PathDirectionSystem {
 
   constructor(private readonly c: Float64Array, private readonly k: number) {
     this.factor = new Float64Array(k * k);
+    this.system = new Float64Array(k * k);
     this.members = new Int32Array(k);
     let largest = 0;
     for (let i = 0; i < k; i++) largest = Math.max(largest, c[i * k + i]);
@@ -74,7 +78,7 @@ export class PathDirectionSystem {
     const m = this.size;
     for (let a = 0; a < m; a++) rhs[a] = -(sign[members[a]] - sign[reference]) / 2;
     substituteCholesky(this.factor, this.k, m, rhs, z);
-    // One step of iterative refinement: residual of M·z = rhs with M applied through C.
+    // One step of iterative refinement against the stored M.
     substituteCholesky(this.factor, this.k, m, this.residual(z, rhs), correction);
     for (let a = 0; a < m; a++) z[a] += correction[a];
     return this.expand(z);
@@ -119,7 +123,7 @@ export class PathDirectionSystem {
 
   /** New last row of L: L·l = M_{members, j}, pivot² = M_jj − lᵀl, M_ij = C_ij − C_ir − C_rj + C_rr. */
   private append(j: number): boolean {
-    const { c, k, factor, members, column, reference: r } = this;
+    const { c, k, factor, members, column, system, reference: r } = this;
     const m = this.size;
     const crr = c[r * k + r];
     const crj = c[r * k + j];
@@ -127,7 +131,13 @@ export class PathDirectionSystem {
       const i = members[p];
       column[p] = c[i * k + j] - c[i * k + r] - crj + crr;
     }
-    if (!choleskyAppend(factor, k, m, c[j * k + j] - 2 * crj + crr, (p) => column[p], this.dependentBelow)) return false;
+    const diagonal = c[j * k + j] - 2 * crj + crr;
+    if (!choleskyAppend(factor, k, m, diagonal, (p) => column[p], this.dependentBelow)) return false;
+    for (let p = 0; p < m; p++) {
+      system[m * k + p] = column[p];
+      system[p * k + m] = column[p];
+    }
+    system[m * k + m] = diagonal;
     members[m] = j;
     this.size = m + 1;
     return true;
@@ -135,9 +145,14 @@ export class PathDirectionSystem {
 
   /** Deletes the member at factor position p: drop its row and column, then fold that column into the rows below. */
   private remove(p: number): void {
-    const { factor, k, members } = this;
+    const { factor, k, members, system } = this;
     const m = this.size;
     choleskyDelete(factor, k, m, p, this.scratch);
+    for (let i = 0; i < m; i++) {
+      const row = i * k;
+      system.copyWithin(row + p, row + p + 1, row + m);
+    }
+    system.copyWithin(p * k, (p + 1) * k, m * k);
     members.copyWithin(p, p + 1, m);
     this.size = m - 1;
   }
@@ -152,20 +167,11 @@ export class PathDirectionSystem {
     return d;
   }
 
-  /** rhs − M·z, with M·z = ((C·d)_i − (C·d)_r)_i for d = expand(z): C·d over the active set only. */
+  /** rhs − M·z, by contiguous rows of the stored M. */
   private residual(z: Float64Array, rhs: Float64Array): Float64Array {
-    const { c, k, members, reference: r, residualOut: out } = this;
+    const { k, system, residualOut: out } = this;
     const m = this.size;
-    let total = 0;
-    for (let a = 0; a < m; a++) total += z[a];
-    const rowProduct = (i: number): number => {
-      const row = i * k;
-      let s = c[row + r] * -total;
-      for (let b = 0; b < m; b++) s += c[row + members[b]] * z[b];
-      return s;
-    };
-    const atReference = rowProduct(r);
-    for (let a = 0; a < m; a++) out[a] = rhs[a] - (rowProduct(members[a]) - atReference);
+    for (let a = 0; a < m; a++) out[a] = rhs[a] - dot(system, a * k, z, 0, m);
     return out;
   }
 }
