@@ -7,7 +7,7 @@
  *   only ρ (a new sparse point, the other strategies read off the cached matrices and paths).
  * `--baseline DIR` imports the engine of another checkout (e.g. a worktree of main before a change) and
  * times it round-robin with this one on the same problems: ratios from one run, one machine load.
- * Run: node --import tsx bench/solver.ts [--baseline DIR] [--repeats N]
+ * Run: node --import tsx bench/solver.ts [--baseline DIR] [--repeats N] [--quantile Q]
  */
 import { performance } from 'node:perf_hooks';
 import * as path from 'node:path';
@@ -26,7 +26,10 @@ function seeded(seed: number): () => number {
   };
 }
 
-/** Medians of several timed functions, run round-robin so a busy machine slows each alike. */
+/**
+ * Medians (or another quantile: `--quantile 0.1` reads past a busy machine's preemptions) of several
+ * timed functions, run round-robin so a busy machine slows each alike.
+ */
 function mediansMs(runs: (() => void)[], repeats: number): number[] {
   for (let i = 0; i < Math.max(50, repeats >> 2); i++) for (const run of runs) run(); // warm up the JIT
   const times = runs.map(() => [] as number[]);
@@ -37,7 +40,8 @@ function mediansMs(runs: (() => void)[], repeats: number): number[] {
       times[r].push(performance.now() - start);
     });
   }
-  return times.map((t) => t.sort((a, b) => a - b)[t.length >> 1]);
+  const quantile = Number(option('--quantile') ?? 0.5);
+  return times.map((t) => t.sort((a, b) => a - b)[Math.min(t.length - 1, Math.floor(t.length * quantile))]);
 }
 
 function option(name: string): string | undefined {
@@ -53,7 +57,7 @@ async function main(): Promise<void> {
   const dim = 768;
   const random = seeded(7);
   const gaussian = () => Math.sqrt(-2 * Math.log(Math.max(random(), 1e-300))) * Math.cos(2 * Math.PI * random());
-  console.log(`D = ${dim}; medians of repeated runs (ms)${baseline ? `; baseline: ${baselineDir}` : ''}`);
+  console.log(`D = ${dim}; quantile ${option('--quantile') ?? 0.5} of repeated runs (ms)${baseline ? `; baseline: ${baselineDir}` : ''}`);
   console.log(['k', 'C', 'solveAll', 'solve', 're-solve (ρ)', 'breakpoints (constrained, lasso)', ...(baseline ? ['baseline solveAll', 'baseline solve', 'solveAll speed-up'] : [])].join(' | '));
   for (const k of [8, 32, 64]) {
     // A target near an affine mix of the prototypes (some coefficients negative), as a task related to
