@@ -8,7 +8,8 @@ import { ComposerError } from '../errors';
 import type { LambdaPath, SparseForm, Strategy, StrategyResult, WeightsParams } from '../types';
 import { averageWeights } from './average';
 import { convexWeights } from './convex';
-import { costMatrixOfValid, squaredDistance } from './costMatrix';
+import { costMatrixOfValid } from './costMatrix';
+import { scalarKernels, simdKernels } from '../linalg/simdDot';
 import { computeLambdaPath } from './lambdaPath';
 import { linearWeights } from './linear';
 import { directSquaredResidual, manualWeights, sumOfWeights } from './manual';
@@ -72,19 +73,15 @@ export class WeightsSession {
     return this.lasso;
   }
 
-  /** ‖pᵢ − pⱼ‖² between the candidates (symmetric, each pair summed once, directly: no cancellation). */
+  /** ‖pᵢ − pⱼ‖² between the candidates (exactly symmetric, summed from the differences: no cancellation). */
   candidateDistances(): number[][] {
     if (!this.distances) {
       const { prototypes } = this.problem;
-      const out = prototypes.map(() => new Array<number>(this.k).fill(0));
-      for (let i = 0; i < this.k; i++) {
-        for (let j = i + 1; j < this.k; j++) {
-          const d = squaredDistance(prototypes[i], prototypes[j]);
-          out[i][j] = d;
-          out[j][i] = d;
-        }
-      }
-      this.distances = out;
+      const dim = this.problem.target.length;
+      const rows = new Float64Array(this.k * dim);
+      prototypes.forEach((p, i) => rows.set(p, i * dim));
+      const d = (simdKernels() ?? scalarKernels).squaredDistances(rows, this.k, dim);
+      this.distances = prototypes.map((_, i) => Array.from(d.subarray(i * this.k, (i + 1) * this.k)));
     }
     return this.distances;
   }
