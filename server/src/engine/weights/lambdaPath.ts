@@ -67,7 +67,7 @@ function followDown(c: Float64Array, k: number, lambdaStar: number, start: Float
   const sign = new Int8Array(k);
   for (let i = 0; i < k; i++) sign[i] = w[i] > 0 ? 1 : 0;
   let lambda = lambdaStar;
-  // Every per-breakpoint array is allocated once: the path has up to ~k breakpoints per keystroke.
+  // Every per-breakpoint array is allocated once: the path has ~k breakpoints.
   const justLeft = new Uint8Array(k);
   const joined = new Uint8Array(k);
   const active = new Int32Array(k);
