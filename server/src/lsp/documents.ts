@@ -38,6 +38,7 @@ export function registerDocuments(state: ServerState, documents: TextDocuments<T
 
   documents.onDidClose((change) => {
     scheduler.close(change.document.uri);
+    state.lensesFetched.delete(change.document.uri);
     void connection.sendDiagnostics({ uri: change.document.uri, diagnostics: [] });
   });
 }

@@ -18,8 +18,13 @@ export function registerFeatures(state: ServerState): void {
   const { connection, schema } = state;
 
   connection.onCodeLens(state.guarded('code lens', [], async (params) => {
-    const view = await state.recipeView(params.textDocument.uri, FRESH_PLAN_WAIT_MS);
-    return view ? codeLenses(view) : [];
+    try {
+      const view = await state.recipeView(params.textDocument.uri, FRESH_PLAN_WAIT_MS);
+      return view ? codeLenses(view) : [];
+    } finally {
+      // answered (a request waiting for a plan gets that plan, so that plan needs no refresh)
+      state.lensesFetched.add(params.textDocument.uri);
+    }
   }));
 
   connection.languages.inlayHint.on(state.guarded('inlay hints', [], async (params) => {

@@ -1,7 +1,8 @@
 /**
  * What a new plan of an open recipe sends the client: its diagnostics, the plan notification (the
  * plan, or why there is none), the status bar's library / encoder / provider, the library folders to
- * watch, and a refresh of code lenses and inlay hints where the client supports it.
+ * watch, and a refresh of code lenses (once the client has fetched this recipe's) and inlay hints where
+ * the client supports it.
  */
 import * as path from 'node:path';
 import { CodeLensRefreshRequest } from 'vscode-languageserver/node';
@@ -35,7 +36,7 @@ export function publish(state: ServerState, recipe: TrackedRecipe): void {
     state.sendStatus({ message: firstError.message });
   }
   state.libraryWatch.setLibraries(scheduler.all().flatMap((r) => (r.outcome?.plan?.library?.uri ? [r.outcome.plan.library.uri] : [])));
-  if (capabilities.workspace?.codeLens?.refreshSupport) void connection.sendRequest(CodeLensRefreshRequest.type).catch(() => undefined);
+  if (capabilities.workspace?.codeLens?.refreshSupport && state.lensesFetched.has(recipe.uri)) void connection.sendRequest(CodeLensRefreshRequest.type).catch(() => undefined);
   if (capabilities.workspace?.inlayHint?.refreshSupport) void connection.languages.inlayHint.refresh().catch(() => undefined);
 }
 

@@ -41,6 +41,12 @@ export class ServerState {
   /** Running compose / evaluate jobs, by recipe URI. */
   readonly composing = new Map<string, AbortController>();
   readonly evaluating = new Map<string, AbortController>();
+  /**
+   * Recipes whose code lenses the client has fetched: only a plan of one of them asks for a refresh.
+   * Before its first fetch the client has a request pending (VS Code waits a debounce after the
+   * recipe opens); a refresh then would only restart that wait (~0.4 s later first lens, bench/activation.ts).
+   */
+  readonly lensesFetched = new Set<string>();
   readonly scheduler: PlanScheduler;
   readonly libraryViews: LibraryViews;
   readonly libraryWatch: LibraryWatch;

@@ -119,8 +119,12 @@ export class Library {
     return this.table.countRows();
   }
 
-  async info(): Promise<LibraryInfo> {
-    const [size, version, indices] = await Promise.all([this.table.countRows(), this.table.version(), this.table.listIndices()]);
+  /**
+   * `indexStats: false` leaves out `index` (how many rows the ANN index covers): LanceDB loads the
+   * index to count them, ~0.1–0.2 s on a 100k library, and a plan does not need them.
+   */
+  async info(options: { indexStats?: boolean } = {}): Promise<LibraryInfo> {
+    const [size, version, indices] = await Promise.all([this.table.countRows(), this.table.version(), options.indexStats === false ? [] : this.table.listIndices()]);
     const info: LibraryInfo = {
       uri: this.uri,
       encoder: this.encoder,
