@@ -3,7 +3,7 @@
  * Problem on the exact node: a wrong type on the value, an unknown key on the key (with did-you-mean),
  * a missing key on its parent's key, an invalid enum value on the value (with did-you-mean).
  *
- * Size (~355 lines): one concern, the mapping from each ajv error keyword (anyOf, additionalProperties,
+ * Size (~360 lines): one concern, the mapping from each ajv error keyword (anyOf, additionalProperties,
  * required, enum, const, type, the bounds, uniqueItems, pattern, …) to the node it points at and the
  * sentence it says. The class is that switch; the helpers under it (a path's label, where a stray key
  * belongs, an expected type or a value in words) serve only it, and split apart the messages would be
