@@ -42,7 +42,7 @@ export const MODULES = {
       lassoPath: [WEIGHTS('lassoPath')],
       costMatrix: [WEIGHTS('costMatrix')],
     },
-    tests: ['costMatrix', 'errors', 'strategies', 'optimality', 'sparseScale', 'linConvex', 'sharedMatrices', 'sparsePath', 'sparseMinimumNorm', 'lassoPath', 'geometry'].map((f) => `test/weights/${f}.test.ts`),
+    tests: ['costMatrix', 'errors', 'strategies', 'optimality', 'sparseScale', 'linConvex', 'sharedMatrices', 'sparsePath', 'encoderSizePaths', 'sparseMinimumNorm', 'lassoPath', 'geometry'].map((f) => `test/weights/${f}.test.ts`),
   },
   merge: {
     parts: {

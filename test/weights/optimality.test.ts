@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { costMatrix, solveWeights } from '../../server/src/engine/weights';
 import { minimumNormOnFace } from '../../server/src/engine/weights/minimumNorm';
-import { convexViolation, minimumNormSolve, randomProblem, referenceCost, seededRandom, sum } from './reference';
+import { convexViolation, minimumNormSolve, randomProblem, referenceCost, seededRandom, sum, type Problem } from './reference';
 
 test('convex: a target inside the hull of 160 prototypes in D = 150 (an optimum on > 100 candidates) is reached exactly', () => {
   // Wolfe's method adds one candidate per iteration: the optimum here needs more than 100 of them, so a
@@ -30,7 +30,7 @@ test('convex: a target inside the hull of 160 prototypes in D = 150 (an optimum 
   assert.ok(result.nonzero > 100, `${result.nonzero} candidates carry weight`);
 });
 
-const scaledProblem = (p: { target: Float64Array; prototypes: Float64Array[]; names: string[] }, s: number, shift = 0) => ({
+const scaledProblem = (p: Problem, s: number, shift = 0): Problem => ({
   names: p.names,
   target: p.target.map((x) => x * s + shift),
   prototypes: p.prototypes.map((q) => q.map((x) => x * s + shift)),
@@ -41,9 +41,9 @@ test('lin and convex: the minimum-norm optimum of a degenerate problem does not 
   // has the same residual, and the reported one is the minimum-norm one. Scaling every vector by s (C by
   // s²) or moving the origin changes no optimum, so the weights must not change either — whatever
   // tolerance decides which candidates lie on the optimal face has to scale with C.
-  const square = { target: Float64Array.from([0.5, 0.5]), prototypes: [[0, 0], [1, 0], [0, 1], [1, 1]].map((x) => Float64Array.from(x)), names: ['a', 'b', 'c', 'd'] };
+  const square: Problem = { target: Float64Array.from([0.5, 0.5]), prototypes: [[0, 0], [1, 0], [0, 1], [1, 1]].map((x) => Float64Array.from(x)), names: ['a', 'b', 'c', 'd'] };
   const random = seededRandom(1402);
-  const problems = [square];
+  const problems: Problem[] = [square];
   for (let trial = 0; trial < 12; trial++) {
     const p = randomProblem(random, 8, 3, { duplicates: trial % 2 });
     // target: a convex combination of the prototypes (an optimum with zero residual, many of them)
