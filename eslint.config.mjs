@@ -70,6 +70,13 @@ export default defineConfig(
     languageOptions: { globals: nodeGlobals },
   },
   {
+    // CommonJS scripts (scripts/tsRequire.cjs, a require hook node loads with -r): the same, plus require/module.
+    files: ['**/*.cjs'],
+    extends: [tseslint.configs.disableTypeChecked],
+    languageOptions: { sourceType: 'commonjs', globals: { ...nodeGlobals, require: 'readonly', module: 'readonly' } },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
     // These functions run inside the browser page (Playwright's page.evaluate / addInitScript).
     files: ['test/vscode/e2e.mjs', 'test/vscode/codeServerHost.mjs'],
     languageOptions: { globals: { document: 'readonly', Element: 'readonly', location: 'readonly' } },
