@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { costMatrix, solveWeights } from '../../server/src/engine/weights';
+import { costMatrix, lambdaPath, solveWeights } from '../../server/src/engine/weights';
 import { minimumNormOnFace } from '../../server/src/engine/weights/minimumNorm';
 import { convexViolation, minimumNormSolve, randomProblem, referenceCost, seededRandom, sum, type Problem } from './reference';
 
@@ -146,4 +146,32 @@ test('minimum-norm step: from any optimal starting point the same minimum-norm w
     }
   }
   assert.equal(starts, 240);
+});
+
+test('λ-path: λ strictly increasing, one breakpoint at λ = 0 (exactly lin) when lin is unique, the last exactly convex, no −0', () => {
+  const random = seededRandom(1405);
+  let withStar = 0;
+  for (let trial = 0; trial < 80; trial++) {
+    const k = 2 + (trial % 5);
+    const p = randomProblem(random, k, k + 1 + (trial % 3)); // k ≤ D + 1: affinely independent, lin unique
+    const path = lambdaPath(p);
+    const lin = p.names.map((n) => solveWeights(p, { strategy: 'lin' }).weights[n]);
+    const convex = p.names.map((n) => solveWeights(p, { strategy: 'convex' }).weights[n]);
+    const points = path.breakpoints;
+    assert.equal(points[0].lambda, 0);
+    assert.deepEqual(points[0].weights, lin, `trial ${trial}: the path starts at lin`);
+    assert.deepEqual(points[points.length - 1].weights, convex, `trial ${trial}: the path ends at convex`);
+    for (const point of points) for (const x of point.weights) assert.ok(!Object.is(x, -0), `trial ${trial}: −0 in the path`);
+    if (path.lambda_star === 0) {
+      // lin is already ≥ 0: lin = convex, one point (two only if rounding made them differ)
+      assert.ok(points.length <= 2 && points.every((q) => q.lambda === 0));
+      assert.ok(lin.every((x) => x >= 0));
+      continue;
+    }
+    withStar++;
+    assert.ok(lin.some((x) => x < 0), `trial ${trial}: λ* > 0 only when lin has a negative weight`);
+    for (let b = 1; b < points.length; b++) assert.ok(points[b].lambda > points[b - 1].lambda, `trial ${trial}: λ ${points[b - 1].lambda} then ${points[b].lambda}`);
+    assert.equal(points[points.length - 1].lambda, path.lambda_star);
+  }
+  assert.ok(withStar >= 30, `${withStar} problems with λ* > 0`);
 });
