@@ -42,6 +42,8 @@ export const MODULES = {
       lassoPath: [WEIGHTS('lassoPath')],
       costMatrix: [WEIGHTS('costMatrix')],
     },
+    // every file of the folder but the re-exporting index.ts must be in a part (checked below)
+    files: () => fs.readdirSync('server/src/engine/weights').filter((f) => f.endsWith('.ts') && f !== 'index.ts').map((f) => `server/src/engine/weights/${f}`),
     tests: ['costMatrix', 'errors', 'strategies', 'optimality', 'sparseScale', 'linConvex', 'sharedMatrices', 'sparsePath', 'encoderSizePaths', 'sparseMinimumNorm', 'lassoPath', 'geometry'].map((f) => `test/weights/${f}.test.ts`),
   },
   merge: {
@@ -51,6 +53,7 @@ export const MODULES = {
       entrywiseMerge: [LORA('entrywiseMerge')],
       mergeVerdicts: [LORA('mergeVerdicts'), LORA('mergeTypes')],
     },
+    files: () => fs.readdirSync('server/src/engine/lora').filter((f) => /^(merge.*|entrywiseMerge)\.ts$/.test(f)).map((f) => `server/src/engine/lora/${f}`),
     tests: ['mergeVerdicts', 'entrywiseMerge', 'mergeProvider', 'merge'].map((f) => `test/lora/${f}.test.ts`),
   },
   lock: { parts: { lock: ['server/src/engine/lock*.ts'] }, tests: ['test/review/lock.test.ts', 'test/review/lockDiff.test.ts'] },
@@ -130,6 +133,10 @@ async function runPart(name, module, part, mutate) {
 const ran = [];
 for (const name of names.length ? names : Object.keys(MODULES)) {
   const module = MODULES[name];
+  // a file added to the module later must not go unmutated because no part names it
+  const named = new Set(Object.values(module.parts).flat());
+  const unnamed = (module.files?.() ?? []).filter((f) => !named.has(f));
+  if (unnamed.length) throw new Error(`${name}: ${unnamed.join(', ')} in no part of MODULES.${name}.parts`);
   if (only.length) {
     // a targeted run: its own part, named after what it mutates
     const part = `targeted-${only.join('+').replace(/[^A-Za-z0-9.+-]+/g, '_').slice(-80)}`;
