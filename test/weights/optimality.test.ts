@@ -164,7 +164,8 @@ test('λ-path: λ strictly increasing, one breakpoint at λ = 0 (exactly lin) wh
     for (const point of points) for (const x of point.weights) assert.ok(!Object.is(x, -0), `trial ${trial}: −0 in the path`);
     if (path.lambda_star === 0) {
       // lin is already ≥ 0: lin = convex, one point (two only if rounding made them differ)
-      assert.ok(points.length <= 2 && points.every((q) => q.lambda === 0));
+      assert.ok(points.every((q) => q.lambda === 0));
+      assert.equal(points.length, lin.every((x, i) => x === convex[i]) ? 1 : 2, `trial ${trial}: ${points.length} points for lin ${lin}, convex ${convex}`);
       assert.ok(lin.every((x) => x >= 0));
       continue;
     }
