@@ -158,7 +158,8 @@ async function mergeOpened(inputs: MergeInput[], adapters: LoraAdapter[], option
       const plan = planByName.get(tensor.module)!;
       let merged = pending.get(plan.out.name);
       if (!merged) {
-        const panels = readPanels(adapters, plan, scratch);
+        // svd reads Bᵀ (row panels: its Grams are contiguous row blocks); cat and entry-wise read B as stored
+        const panels = readPanels(adapters, plan, scratch, { bTransposed: options.method === 'svd' });
         let factors: MergedFactors;
         if (options.method === 'cat') {
           factors = concatenatedFactors(panels, !contiguous);
