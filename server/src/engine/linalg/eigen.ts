@@ -105,8 +105,13 @@ export function topEigen(input: Float64Array, n: number, keep: number): { values
   const e = new Float64Array(n);
   let rotations = new Float64Array(0);
   let count = 0;
+  // h_i of the reflections (d[i] after the reduction), before d becomes T's diagonal
+  const h = new Float64Array(n);
   if (n > 0) {
-    tridiagonalize(vt, d, e, n);
+    reduceToTridiagonal(vt, d, e, n);
+    h.set(d);
+    for (let j = 0; j < n; j++) d[j] = vt[j * n + j];
+    e[0] = 0;
     rotations = new Float64Array(3 * Math.max(16, n * 2));
     diagonalizeTridiagonal(null, d, e, n, (i, c, s) => {
       if (count * 3 + 3 > rotations.length) {
@@ -135,20 +140,33 @@ export function topEigen(input: Float64Array, n: number, keep: number): { values
       w[rj + q] = y * c - x * s;
     }
   }
-  // vectors [n, keep] = (wᵀ·Qᵀ)ᵀ: component k of vector q = Σ_i w[i, q]·vt[i, k]
-  const vectors = new Float64Array(n * keep);
-  const acc = new Float64Array(n);
-  for (let q = 0; q < keep; q++) {
-    acc.fill(0);
-    for (let i = 0; i < n; i++) {
-      const x = w[i * keep + q];
+  // vectors [n, keep] = Q·w = H_{n−1}···H_1·w: the reflections applied to w's rows, H_1 first
+  applyReflections(vt, h, n, w, keep);
+  return { values, vectors: w };
+}
+
+/** w [n, cols] ← H_{n−1}···H_1·w for the reflections left in v by reduceToTridiagonal (h_i = h[i]). */
+function applyReflections(v: Float64Array, h: Float64Array, n: number, w: Float64Array, cols: number): void {
+  const g = new Float64Array(cols);
+  for (let i = 1; i < n; i++) {
+    const hi = h[i];
+    if (hi === 0) continue;
+    const u = i * n;
+    g.fill(0);
+    for (let k = 0; k < i; k++) {
+      const x = v[u + k];
       if (x === 0) continue;
-      const row = i * n;
-      for (let k = 0; k < n; k++) acc[k] += x * vt[row + k];
+      const row = k * cols;
+      for (let q = 0; q < cols; q++) g[q] += x * w[row + q];
     }
-    for (let k = 0; k < n; k++) vectors[k * keep + q] = acc[k];
+    for (let q = 0; q < cols; q++) g[q] /= hi;
+    for (let k = 0; k < i; k++) {
+      const x = v[u + k];
+      if (x === 0) continue;
+      const row = k * cols;
+      for (let q = 0; q < cols; q++) w[row + q] -= g[q] * x;
+    }
   }
-  return { values, vectors };
 }
 
 /**
@@ -172,6 +190,12 @@ function sortedPairs(d: Float64Array, n: number, order: EigenOrder, component: (
  * row), diagonal d, subdiagonal e (e[0] = 0).
  */
 function tridiagonalize(v: Float64Array, d: Float64Array, e: Float64Array, n: number): void {
+  reduceToTridiagonal(v, d, e, n);
+  accumulateReflections(v, d, e, n);
+}
+
+/** The first half of tred2: the Householder reduction, vectors left in v's rows (see accumulateReflections). */
+function reduceToTridiagonal(v: Float64Array, d: Float64Array, e: Float64Array, n: number): void {
   for (let j = 0; j < n; j++) d[j] = v[j * n + n - 1];
   for (let i = n - 1; i > 0; i--) {
     let scale = 0;
@@ -226,7 +250,13 @@ function tridiagonalize(v: Float64Array, d: Float64Array, e: Float64Array, n: nu
     }
     d[i] = h;
   }
-  // accumulate the transformations
+}
+
+/**
+ * The second half of tred2: Q from the Householder vectors the reduction left in v (u_i in row i,
+ * entries 0…i−1, with h_i in d[i]; Q = H_{n−1}···H_1, H_i = I − u_i·u_iᵀ/h_i), the diagonal into d.
+ */
+function accumulateReflections(v: Float64Array, d: Float64Array, e: Float64Array, n: number): void {
   for (let i = 0; i < n - 1; i++) {
     v[i * n + n - 1] = v[i * n + i];
     v[i * n + i] = 1;

@@ -32,7 +32,7 @@ import { concatenatedFactors, modulesToSave, planMerge, readPanels, validateInpu
 import type { MergeInput, MergeOptions, MergeResult } from './mergeTypes';
 import { mostCommon } from './moduleFacts';
 import { jsProducts, ortProducts, type PanelProducts } from './panelProducts';
-import { truncateModule } from './truncatedProduct';
+import { MixPool, type Mix } from './mixPool';
 import { SafetensorsStream } from './safetensors';
 import { adapterChangedError, adapterDrift } from '../library/integrity';
 import { Scratch } from './scratch';
@@ -136,6 +136,19 @@ async function mergeOpened(inputs: MergeInput[], adapters: LoraAdapter[], option
   const files: { path: string; sha256: string }[] = [];
   let stream: SafetensorsStream | undefined;
   const scratch = new Scratch();
+  const svd = options.method === 'svd';
+  const mixPool = svd ? new MixPool(options.mixThreads ?? (plans.length >= 8 && Math.max(...plans.map((p) => p.innerRank)) >= 32 ? 1 : 0)) : undefined;
+  // svd: a module's R×R steps (on mixPool's thread) overlap the next module's decode and Grams here,
+  // so two modules' panels are live at once, in alternating scratch slots; svd reads Bᵀ (row panels:
+  // its Grams are products of contiguous row blocks)
+  const prepared = new Map<string, Promise<{ panels: FactorPanels; mix: Promise<Mix> }>>();
+  const prepare = async (plan: ModulePlan, slot: string) => {
+    const panels = readPanels(adapters, plan, scratch, { bTransposed: true, slot });
+    const grams = await chosen.products.grams(panels);
+    const mix = mixPool!.mix(grams.a, grams.b, panels.coefficients, plan.out.rank);
+    mix.catch(() => undefined); // awaited (and thrown) where the module is written
+    return { panels, mix };
+  };
   try {
     stream = new SafetensorsStream(weightsPath, streamTensors, { metadata, atomic: false });
     const bytesTotal = stream.order.reduce((s, t) => s + t.shape.reduce((x, y) => x * y, 1) * (t.dtype === 'F64' ? 8 : t.dtype === 'F32' ? 4 : 2), 0);
@@ -146,6 +159,14 @@ async function mergeOpened(inputs: MergeInput[], adapters: LoraAdapter[], option
       const at = outputTensors(layout, p.out, dtype).map((t) => position.get(t.key)!);
       return Math.max(...at) - Math.min(...at) === at.length - 1;
     });
+    // the svd modules in the order their tensors are written
+    const firstAt = new Map<string, number>();
+    stream.order.forEach((t, i) => {
+      const module = byKey.get(t.name)?.module;
+      if (module !== undefined && !firstAt.has(module)) firstAt.set(module, i);
+    });
+    const moduleOrder = svd ? [...plans].sort((x, y) => firstAt.get(x.out.name)! - firstAt.get(y.out.name)!) : [];
+    const orderIndex = new Map(moduleOrder.map((p, i) => [p.out.name, i]));
     let modulesDone = 0;
     for (let next = stream.next; next; next = stream.next) {
       if (options.signal?.aborted) throw cancelled();
@@ -157,9 +178,27 @@ async function mergeOpened(inputs: MergeInput[], adapters: LoraAdapter[], option
       const tensor = byKey.get(next.name)!;
       const plan = planByName.get(tensor.module)!;
       let merged = pending.get(plan.out.name);
+      if (!merged && svd) {
+        const at = orderIndex.get(plan.out.name)!;
+        const current = await (prepared.get(plan.out.name) ?? prepare(plan, `panel${at % 2}`));
+        prepared.delete(plan.out.name);
+        const following = moduleOrder[at + 1];
+        if (following && !prepared.has(following.out.name)) {
+          const ahead = prepare(following, `panel${(at + 1) % 2}`);
+          ahead.catch(() => undefined);
+          prepared.set(following.out.name, ahead);
+          await ahead;
+        }
+        const mix = await current.mix;
+        // float32 output products only where the output rounding is far coarser (bf16, f16)
+        const precision = dtype === 'BF16' || dtype === 'F16' ? 'f32' : 'f64';
+        const out = await chosen.products.factors(current.panels, mix.mixA, mix.mixB, mix.rank, precision);
+        energy[plan.out.name] = mix.energyKept;
+        merged = { a: out.a, b: out.b, k: mix.rank, remaining: outputTensors(layout, plan.out, dtype).length };
+        pending.set(plan.out.name, merged);
+      }
       if (!merged) {
-        // svd reads Bᵀ (row panels: its Grams are contiguous row blocks); cat and entry-wise read B as stored
-        const panels = readPanels(adapters, plan, scratch, { bTransposed: options.method === 'svd' });
+        const panels = readPanels(adapters, plan, scratch);
         let factors: MergedFactors;
         if (options.method === 'cat') {
           factors = concatenatedFactors(panels, !contiguous);
@@ -168,11 +207,7 @@ async function mergeOpened(inputs: MergeInput[], adapters: LoraAdapter[], option
           factors = await entrywiseFactors(adapters, inputs, plan, panels, options.method as EntrywiseMethod, entrywise, chosen.products, scratch, options);
           energy[plan.out.name] = entrywise.lastEnergy!;
         } else {
-          // float32 output products only where the output rounding is far coarser (bf16, f16)
-          const precision = dtype === 'BF16' || dtype === 'F16' ? 'f32' : 'f64';
-          const t = await truncateModule(panels, plan.out.rank, chosen.products, precision);
-          factors = { a: t.a, b: t.b, k: t.rank };
-          energy[plan.out.name] = t.energyKept;
+          throw new ComposerError('internal', `no merge path for method ${options.method}`);
         }
         merged = { ...factors, remaining: outputTensors(layout, plan.out, dtype).length };
         pending.set(plan.out.name, merged);
@@ -233,6 +268,7 @@ async function mergeOpened(inputs: MergeInput[], adapters: LoraAdapter[], option
     discardStagingFolder(staging);
     throw writeFailure(e, outputDir);
   } finally {
+    await mixPool?.close();
     scratch.close();
     await chosen.dispose?.();
   }

@@ -130,10 +130,11 @@ export interface PanelGraphs {
 
 const sessions = new Map<string, Promise<ort.InferenceSession>>();
 
-function session(key: string, provider: ExecutionProvider, model: () => Uint8Array): Promise<ort.InferenceSession> {
+function session(key: string, provider: ExecutionProvider, model: () => Uint8Array, intraOpThreads?: number): Promise<ort.InferenceSession> {
+  key = `${key}:${intraOpThreads ?? 'default'}`;
   let s = sessions.get(key);
   if (!s) {
-    s = createSession(model(), { provider, label: 'factor product graph' }).then((o) => o.session);
+    s = createSession(model(), { provider, intraOpThreads, label: 'factor product graph' }).then((o) => o.session);
     s.catch(() => sessions.delete(key));
     sessions.set(key, s);
   }
@@ -160,7 +161,8 @@ function widened(x: PanelArray, into: (length: number) => Float64Array): Float64
   return out;
 }
 
-export function panelGraphs(provider: ExecutionProvider): PanelGraphs {
+/** `intraOpThreads`: ORT's threads per product (default: its own, one per core); the results do not depend on it (tested). */
+export function panelGraphs(provider: ExecutionProvider, intraOpThreads?: number): PanelGraphs {
   // the float64 copy of a float32 panel for the Grams, reused (one Gram runs at a time; grown geometrically)
   let wideBuffer = new ArrayBuffer(0);
   let busy = false;
@@ -172,7 +174,7 @@ export function panelGraphs(provider: ExecutionProvider): PanelGraphs {
     async grams(panels) {
       if (panels.bTransposed) {
         const R = panels.coefficients.length;
-        const s = await session(`${provider}:gram-rows`, provider, gramRowsModel);
+        const s = await session(`${provider}:gram-rows`, provider, gramRowsModel, intraOpThreads);
         // a second Gram while one runs (not done by the merge) gets its own buffer
         const own = busy ? (length: number) => new Float64Array(length) : wide;
         const mine = !busy;
@@ -186,7 +188,7 @@ export function panelGraphs(provider: ExecutionProvider): PanelGraphs {
         }
       }
       const { feeds, input } = panelFeeds(panels);
-      const s = await session(`${provider}:grams:${input}`, provider, () => gramsModel(input));
+      const s = await session(`${provider}:grams:${input}`, provider, () => gramsModel(input), intraOpThreads);
       const r = await s.run(feeds);
       return { a: take(r.GA) as Float64Array, b: take(r.GB) as Float64Array };
     },
@@ -197,7 +199,7 @@ export function panelGraphs(provider: ExecutionProvider): PanelGraphs {
       feeds.MA = new (loadOrt().Tensor)(to, to === 'float32' ? Float32Array.from(mixA) : mixA, [k, R]);
       feeds.MB = new (loadOrt().Tensor)(to, to === 'float32' ? Float32Array.from(mixB) : mixB, [R, k]);
       const t = panels.bTransposed === true;
-      const s = await session(`${provider}:factors:${input}:${to}${t ? ':bt' : ''}`, provider, () => factorsModel(input, to, t));
+      const s = await session(`${provider}:factors:${input}:${to}${t ? ':bt' : ''}`, provider, () => factorsModel(input, to, t), intraOpThreads);
       const r = await s.run(feeds);
       return { a: take(r.AO), b: take(r.BO) };
     },

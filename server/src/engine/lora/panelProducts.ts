@@ -78,8 +78,8 @@ export const jsProducts: PanelProducts = {
 const MIN_ORT_WORK = 32_768;
 
 /** Heavy products through ONNX Runtime (float64 Grams, float32 or float64 outputs); small ones stay in JS. */
-export function ortProducts(engine: MatMulEngine): PanelProducts {
-  const graphs = panelGraphs(engine.provider === 'js' ? 'cpu' : engine.provider);
+export function ortProducts(engine: MatMulEngine, options: { intraOpThreads?: number } = {}): PanelProducts {
+  const graphs = panelGraphs(engine.provider === 'js' ? 'cpu' : engine.provider, options.intraOpThreads);
   return {
     name: `onnxruntime-${engine.provider}`,
     gram: (x, rows, cols) => engine.matmul64(x, [rows, cols], x, [rows, cols], { transB: true }),
