@@ -7,7 +7,8 @@
  * files + writing an output of the same size as the merge's).
  *
  * Each method runs --repeat times (default 3), each run followed by a floor measurement; medians are
- * printed (wall and process CPU time: the box may be shared).
+ * printed (wall and process CPU time: the box may be shared), and the fastest run against the fastest floor.
+ * --baseline D runs another checkout's engine too, alternating with this one run by run.
  *
  *   node --import tsx bench/merge.ts [--layers N] [--adapters K] [--rank R] [--out-rank R] [--shape 8b|70b] [--dir D]
  *                                    [--products auto|js] [--repeat N] [--keep]
@@ -206,40 +207,47 @@ async function main() {
       const mod = (await import(path.resolve(baseline, 'server/src/engine/lora/merge.ts'))) as { mergeAdapters: typeof mergeAdapters };
       engines.unshift({ label: ' (baseline)', merge: mod.mergeAdapters });
     }
-    for (const method of methods) for (const { label, merge } of engines) {
-      const out = path.join(root, `out-${method}`);
-      const walls: number[] = [], cpus: number[] = [], floors: number[] = [];
-      let result: MergeResult | undefined;
-      let outBytes = 0;
+    for (const method of methods) {
+      // with --baseline, the engines alternate run by run, so that both see the same load
+      const stats = engines.map(() => ({ walls: [] as number[], cpus: [] as number[], floors: [] as number[], result: undefined as MergeResult | undefined, outBytes: 0, grams: 0, factors: 0 }));
       for (let run = 0; run < repeat; run++) {
-        const cpu0 = process.cpuUsage();
-        const t = performance.now();
-        spent.grams = spent.factors = 0;
-        result = await merge(inputs, { method, rank: outRank, products: timed && method === 'svd' ? timed : products, density }, out);
-        walls.push(performance.now() - t);
-        const cpu = process.cpuUsage(cpu0);
-        cpus.push((cpu.user + cpu.system) / 1000);
-        outBytes = fs.statSync(path.join(out, 'adapter_model.safetensors')).size;
-        fs.rmSync(out, { recursive: true, force: true });
-        // the floor right after each run, under the same load
-        floors.push(ioFloor(files, outBytes, root));
+        for (const [e, { merge }] of engines.entries()) {
+          const st = stats[e];
+          const out = path.join(root, `out-${method}`);
+          const cpu0 = process.cpuUsage();
+          const t = performance.now();
+          spent.grams = spent.factors = 0;
+          st.result = await merge(inputs, { method, rank: outRank, products: timed && method === 'svd' ? timed : products, density }, out);
+          st.walls.push(performance.now() - t);
+          const cpu = process.cpuUsage(cpu0);
+          st.cpus.push((cpu.user + cpu.system) / 1000);
+          st.grams = spent.grams;
+          st.factors = spent.factors;
+          st.outBytes = fs.statSync(path.join(out, 'adapter_model.safetensors')).size;
+          fs.rmSync(out, { recursive: true, force: true });
+          // the floor right after each run, under the same load
+          st.floors.push(ioFloor(files, st.outBytes, root));
+        }
       }
-      const ms = median(walls), floor = median(floors);
-      console.log(
-        `${method.padEnd(3)}${label}: ${(ms / 1000).toFixed(2)} s (cpu ${(median(cpus) / 1000).toFixed(2)} s), ${result!.modules} modules → rank ${result!.rank}, output ${mb(outBytes)}, ` +
-          `products ${result!.products}, energy kept min ${result!.energyKept.min.toFixed(4)} mean ${result!.energyKept.mean.toFixed(4)}; ` +
-          `I/O floor ${(floor / 1000).toFixed(2)} s → ${(ms / floor).toFixed(2)}× floor; peak RSS so far ${mb(process.resourceUsage().maxRSS * 1024)}`,
-      );
-      if (timed && method === 'svd') {
-        console.log(`     last run: Grams ${(spent.grams / 1000).toFixed(2)} s, output products ${(spent.factors / 1000).toFixed(2)} s, the rest (decode, R×R factorisations, encode, writes) ${((walls[walls.length - 1] - spent.grams - spent.factors) / 1000).toFixed(2)} s`);
-      }
-      if (result!.entrywise) {
-        const errors = Object.values(result!.entrywise.relativeError);
-        const routes = Object.values(result!.entrywise.route);
-        console.log(`     density ${density}: truncation relative error max ${Math.max(...errors).toFixed(4)} mean ${(errors.reduce((x, y) => x + y, 0) / errors.length).toFixed(4)}; routes: ${routes.filter((r) => r === 'exact').length} exact, ${routes.filter((r) => r === 'randomized').length} randomized`);
-      }
-      if (repeat > 1) {
-        console.log(`     runs: wall ${walls.map((x) => (x / 1000).toFixed(2)).join(', ')} s; cpu ${cpus.map((x) => (x / 1000).toFixed(2)).join(', ')} s; floor ${floors.map((x) => (x / 1000).toFixed(2)).join(', ')} s (medians above)`);
+      for (const [e, { label }] of engines.entries()) {
+        const { walls, cpus, floors, result, outBytes } = stats[e];
+        const ms = median(walls), floor = median(floors);
+        console.log(
+          `${method.padEnd(3)}${label}: ${(ms / 1000).toFixed(2)} s (cpu ${(median(cpus) / 1000).toFixed(2)} s), ${result!.modules} modules → rank ${result!.rank}, output ${mb(outBytes)}, ` +
+            `products ${result!.products}, energy kept min ${result!.energyKept.min.toFixed(4)} mean ${result!.energyKept.mean.toFixed(4)}; ` +
+            `I/O floor ${(floor / 1000).toFixed(2)} s → ${(ms / floor).toFixed(2)}× floor; fastest run ${(Math.min(...walls) / 1000).toFixed(2)} s → ${(Math.min(...walls) / Math.min(...floors)).toFixed(2)}× the fastest floor; peak RSS so far ${mb(process.resourceUsage().maxRSS * 1024)}`,
+        );
+        if (timed && method === 'svd') {
+          console.log(`     last run: Grams ${(stats[e].grams / 1000).toFixed(2)} s, output products ${(stats[e].factors / 1000).toFixed(2)} s, the rest (decode, R×R factorisations, encode, writes) ${((walls[walls.length - 1] - stats[e].grams - stats[e].factors) / 1000).toFixed(2)} s`);
+        }
+        if (result!.entrywise) {
+          const errors = Object.values(result!.entrywise.relativeError);
+          const routes = Object.values(result!.entrywise.route);
+          console.log(`     density ${density}: truncation relative error max ${Math.max(...errors).toFixed(4)} mean ${(errors.reduce((x, y) => x + y, 0) / errors.length).toFixed(4)}; routes: ${routes.filter((r) => r === 'exact').length} exact, ${routes.filter((r) => r === 'randomized').length} randomized`);
+        }
+        if (repeat > 1) {
+          console.log(`     runs: wall ${walls.map((x) => (x / 1000).toFixed(2)).join(', ')} s; cpu ${cpus.map((x) => (x / 1000).toFixed(2)).join(', ')} s; floor ${floors.map((x) => (x / 1000).toFixed(2)).join(', ')} s (medians above)`);
+        }
       }
     }
     if (profile) console.log(gemmFloor(await gemmThroughput(engine!)));
