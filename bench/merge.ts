@@ -13,7 +13,7 @@
  *   node --import tsx bench/merge.ts [--layers N] [--adapters K] [--rank R] [--out-rank R] [--shape 8b|70b] [--dir D]
  *                                    [--products auto|js] [--repeat N] [--keep]
  *                                    [--methods svd,cat,ties,dare_linear,dare_ties,magnitude_prune] [--density D]
- *                                    [--fixtures D] [--profile]
+ *                                    [--fixtures D] [--profile] [--baseline D] [--ort-threads N] [--mix-threads 0|1]
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -45,6 +45,9 @@ const fixtures = flag('fixtures', '');
 const profile = process.argv.includes('--profile');
 /** --baseline D: also run each method with the merge engine of the checkout D (e.g. an export of main), in the same process and run. */
 const baseline = flag('baseline', '');
+/** --ort-threads N (with --profile): ONNX Runtime's intra-op threads for the panel products; --mix-threads 0|1: the svd mixing worker. */
+const ortThreads = flag('ort-threads', '') ? Number(flag('ort-threads', '')) : undefined;
+const mixThreads = flag('mix-threads', '') ? Number(flag('mix-threads', '')) : undefined;
 /** --shape 70b: LLaMA-70B-shaped modules (hidden 8192, kv 1024, intermediate 28672; 80 layers in the model). */
 const [HIDDEN, KV, INTERMEDIATE] = flag('shape', '8b') === '70b' ? [8192, 1024, 28672] : [4096, 1024, 14336];
 const MODULES: [string, number, number][] = [
@@ -181,7 +184,7 @@ async function main() {
     const spent = { grams: 0, factors: 0 };
     if (profile) {
       engine = await createMatMulEngine({ provider: 'cpu' });
-      const inner = ortProducts(engine);
+      const inner = ortProducts(engine, { intraOpThreads: ortThreads });
       timed = {
         ...inner,
         name: inner.name,
@@ -217,7 +220,7 @@ async function main() {
           const cpu0 = process.cpuUsage();
           const t = performance.now();
           spent.grams = spent.factors = 0;
-          st.result = await merge(inputs, { method, rank: outRank, products: timed && method === 'svd' ? timed : products, density }, out);
+          st.result = await merge(inputs, { method, rank: outRank, products: timed && method === 'svd' ? timed : products, density, mixThreads }, out);
           st.walls.push(performance.now() - t);
           const cpu = process.cpuUsage(cpu0);
           st.cpus.push((cpu.user + cpu.system) / 1000);

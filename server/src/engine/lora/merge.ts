@@ -16,6 +16,7 @@
  */
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { ComposerError } from '../errors';
 import { createMatMulEngine } from '../onnx/matmul';
@@ -44,11 +45,21 @@ function cancelled(): ComposerError {
   return new ComposerError('cancelled', 'merge cancelled; the previous output (if any) is untouched');
 }
 
-async function chooseProducts(options: MergeOptions): Promise<{ products: PanelProducts; dispose?: () => Promise<void>; warning?: string }> {
+/**
+ * ONNX Runtime's threads for the panel products when the svd mixing worker takes a core: the rest
+ * (1 on 2 cores). Measured at 70B shapes on the shared 2-core box: 2 ORT threads beside the worker
+ * cost 4.9–5.5 s of CPU for 2 layers, 1 thread 3.4 s (an oversubscribed ORT pool spins and waits);
+ * undefined: ORT's default (one per core).
+ */
+function productThreads(mixThreads: number): number | undefined {
+  return mixThreads > 0 ? Math.max(1, os.availableParallelism() - mixThreads) : undefined;
+}
+
+async function chooseProducts(options: MergeOptions, intraOpThreads?: number): Promise<{ products: PanelProducts; dispose?: () => Promise<void>; warning?: string }> {
   const choice = options.products ?? 'auto';
   if (typeof choice === 'object') return { products: choice };
   if (choice === 'js') return { products: jsProducts };
-  if (options.engine) return { products: ortProducts(options.engine) };
+  if (options.engine) return { products: ortProducts(options.engine, { intraOpThreads }) };
   const engine = await createMatMulEngine({ provider: options.provider ?? 'cpu' });
   if (engine.provider === 'js') {
     await engine.dispose();
@@ -56,7 +67,7 @@ async function chooseProducts(options: MergeOptions): Promise<{ products: PanelP
     return { products: jsProducts, warning: engine.fallback };
   }
   // A requested provider that did not load (cuda without its libraries) is said, not swallowed.
-  return { products: ortProducts(engine), dispose: () => engine.dispose(), warning: engine.fallback };
+  return { products: ortProducts(engine, { intraOpThreads }), dispose: () => engine.dispose(), warning: engine.fallback };
 }
 
 /**
@@ -124,8 +135,10 @@ async function mergeOpened(inputs: MergeInput[], adapters: LoraAdapter[], option
   const streamTensors = [...tensors.map((t) => ({ name: t.key, dtype: t.dtype, shape: t.shape })), ...saved.map((s) => ({ name: `base_model.model.${s.name}`, dtype: s.dtype, shape: s.shape }))];
   const metadata = compositeMetadata(layout, plans.map((p) => p.out), adapters, options, inputs);
 
+  const svd = options.method === 'svd';
+  const mixThreads = svd ? options.mixThreads ?? (plans.length >= 8 && Math.max(...plans.map((p) => p.innerRank)) >= 32 ? 1 : 0) : 0;
   // cat only copies and scales: no products, so no ONNX Runtime session to open
-  const chosen = options.method === 'cat' ? { products: { ...jsProducts, name: 'none (cat copies the factors)' } as PanelProducts, dispose: undefined, warning: undefined } : await chooseProducts(options);
+  const chosen = options.method === 'cat' ? { products: { ...jsProducts, name: 'none (cat copies the factors)' } as PanelProducts, dispose: undefined, warning: undefined } : await chooseProducts(options, productThreads(mixThreads));
   if (chosen.warning) warnings.push(chosen.warning);
   const staging = createStagingFolder(outputDir, { checked: options.outputChecked });
   const weightsPath = path.join(staging, WEIGHTS_FILE[layout]);
@@ -136,8 +149,7 @@ async function mergeOpened(inputs: MergeInput[], adapters: LoraAdapter[], option
   const files: { path: string; sha256: string }[] = [];
   let stream: SafetensorsStream | undefined;
   const scratch = new Scratch();
-  const svd = options.method === 'svd';
-  const mixPool = svd ? new MixPool(options.mixThreads ?? (plans.length >= 8 && Math.max(...plans.map((p) => p.innerRank)) >= 32 ? 1 : 0)) : undefined;
+  const mixPool = svd ? new MixPool(mixThreads) : undefined;
   // svd: a module's R×R steps (on mixPool's thread) overlap the next module's decode and Grams here,
   // so two modules' panels are live at once, in alternating scratch slots; svd reads Bᵀ (row panels:
   // its Grams are products of contiguous row blocks)
