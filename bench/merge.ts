@@ -13,7 +13,7 @@
  *   node --import tsx bench/merge.ts [--layers N] [--adapters K] [--rank R] [--out-rank R] [--shape 8b|70b] [--dir D]
  *                                    [--products auto|js] [--repeat N] [--keep]
  *                                    [--methods svd,cat,ties,dare_linear,dare_ties,magnitude_prune] [--density D]
- *                                    [--fixtures D] [--profile] [--baseline D] [--ort-threads N] [--mix-threads 0|1]
+ *                                    [--fixtures D] [--profile] [--baseline D [--baseline-only]] [--ort-threads N] [--mix-threads 0|1]
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -209,6 +209,8 @@ async function main() {
     if (baseline) {
       const mod = (await import(path.resolve(baseline, 'server/src/engine/lora/merge.ts'))) as { mergeAdapters: typeof mergeAdapters };
       engines.unshift({ label: ' (baseline)', merge: mod.mergeAdapters });
+      // --baseline-only: that engine alone (its own peak RSS, a long run not doubled)
+      if (process.argv.includes('--baseline-only')) engines.pop();
     }
     for (const method of methods) {
       // with --baseline, the engines alternate run by run, so that both see the same load

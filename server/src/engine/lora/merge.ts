@@ -3,7 +3,9 @@
  * written as a new adapter whose runtime scale is exactly 1 (the factors carry the coefficients).
  *   cat: concatenated factors, rank Σrᵢ, exact to the output dtype's rounding;
  *   svd: the best rank-r approximation, from the two R×R Grams of the factors (never the dense m×n
- *        matrix; see truncatedProduct.ts), with float32 output products when the output is bf16 or f16.
+ *        matrix; see truncatedProduct.ts), with float32 output products when the output is bf16 or f16;
+ *        a module's R×R steps run on a worker thread (mixPool.ts) while the next one is decoded and its
+ *        Grams computed here.
  *   ties, dare_linear, dare_ties, magnitude_prune: entry-wise on the dense wᵢ·ΔWᵢ, one module at a time
  *        (entrywiseMerge.ts), written back at rank r by a truncated SVD of the dense result (denseTruncation.ts).
  * Factors are decoded straight into concatenated panels in reused buffers (scratch.ts), one module

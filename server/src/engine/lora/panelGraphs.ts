@@ -1,8 +1,9 @@
 /**
  * The heavy products of one module's merge as ONNX Runtime graphs, fed the concatenated factors as
- * they were decoded: the two Grams A·Aᵀ and Bᵀ·B in float64 (cast in the graph from float32
- * factors), and the output factors mixA·A and B·mixB in float32 or float64. One session per graph
- * (element types), kept for the life of the process.
+ * they were decoded: the two Grams A·Aᵀ and Bᵀ·B in float64 (with Bᵀ row panels, as the svd path
+ * reads them: the 64-row blocks on and above the diagonal only, from float64 views, mirrored; otherwise
+ * one graph casting float32 factors), and the output factors mixA·A and B·mixB in float32 or float64.
+ * One session per graph (element types, thread count), kept for the life of the process.
  */
 import type * as ort from 'onnxruntime-node';
 import { loadOrt } from '../nativeModules';
