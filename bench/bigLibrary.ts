@@ -14,15 +14,16 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import '../server/src/engine/library/quietLanceLogs';
-import * as arrow from 'apache-arrow';
+import type * as arrow from 'apache-arrow';
 import * as lancedb from '@lancedb/lancedb';
 import { initLibrary } from '../server/src/engine/library/library';
-import { adaptersSchema, ADAPTERS_TABLE } from '../server/src/engine/library/schema';
+import { ADAPTERS_TABLE } from '../server/src/engine/library/schema';
 import { seededRandom } from '../server/src/engine/random';
 import { describeAdapter } from '../server/src/engine/lora/describe';
 import { detailsOf } from '../server/src/engine/addToLibrary';
 import { writePeft } from '../test/lsp/fixture';
 import { createMatMulEngine } from '../server/src/engine/onnx/matmul';
+import { adapterRows } from './syntheticAdapters';
 
 export const BENCH_BASE = 'bench/base';
 export const OTHER_BASE = 'other/base';
@@ -106,32 +107,17 @@ class TopK {
 interface SharedAdapter { path: string; sha256: string; details: string }
 
 function batchTable(shared: SharedAdapter, start: number, n: number, dim: number, vectors: Float64Array): arrow.Table {
-  const schema = adaptersSchema(dim);
-  const strings = (f: (i: number) => string) => arrow.vectorFromArray(Array.from({ length: n }, (_, i) => f(start + i)), new arrow.Utf8()).data[0];
-  const listType = new arrow.List(new arrow.Field('item', new arrow.Utf8(), true));
-  const lists = (f: (i: number) => string[]) => arrow.vectorFromArray(Array.from({ length: n }, (_, i) => f(start + i)), listType).data[0];
-  const fixed = (name: string, type: arrow.Float32 | arrow.Float64, data: Float32Array | Float64Array) => {
-    const listType = schema.fields.find((f) => f.name === name)!.type as arrow.FixedSizeList;
-    return arrow.makeData({ type: listType, length: n, nullCount: 0, child: arrow.makeData({ type, length: n * dim, data }) });
-  };
-  const children = [
-    strings(benchName),
-    strings(benchBase),
-    arrow.makeData({ type: new arrow.Int32(), length: n, data: Int32Array.from({ length: n }, () => 8) }),
-    arrow.makeData({ type: new arrow.Float64(), length: n, data: Float64Array.from({ length: n }, () => 8) }),
-    lists(() => ['q_proj', 'v_proj']),
-    strings(() => 'peft'),
-    strings(() => shared.path),
-    strings(() => shared.sha256),
-    fixed('prototype', new arrow.Float32(), Float32Array.from(vectors)),
-    strings((i) => `bench adapter ${i}`),
-    lists((i) => (i % 5 === 0 ? ['math'] : [])),
-    strings(() => '2026-01-01T00:00:00.000Z'),
-    strings(() => shared.details),
-    fixed('prototype64', new arrow.Float64(), vectors),
-  ];
-  const struct = arrow.makeData({ type: new arrow.Struct(schema.fields), length: n, nullCount: 0, children });
-  return new arrow.Table([new arrow.RecordBatch(schema, struct)]);
+  return adapterRows(dim, start, n, {
+    name: benchName,
+    base: benchBase,
+    rank: () => 8,
+    alpha: () => 8,
+    path: () => shared.path,
+    sha256: () => shared.sha256,
+    description: (i) => `bench adapter ${i}`,
+    details: () => shared.details,
+    createdAt: '2026-01-01T00:00:00.000Z',
+  }, Float32Array.from(vectors), vectors);
 }
 
 /**

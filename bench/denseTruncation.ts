@@ -13,15 +13,12 @@ import { deltaOf } from '../server/src/engine/lora/adapter';
 import { ortProducts } from '../server/src/engine/lora/panelProducts';
 import * as path from 'node:path';
 import { REAL_LORAS } from '../test/sharedData';
+import { arg } from './args';
 
-function flag(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback;
-}
 const REAL = path.join(REAL_LORAS, 'peft-gpt2');
-const count = Number(flag('modules', '2'));
-const rank = Number(flag('rank', '16'));
-const density = Number(flag('density', '0.2'));
+const count = Number(arg('modules', '2'));
+const rank = Number(arg('rank', '16'));
+const density = Number(arg('density', '0.2'));
 
 async function main() {
   const inputs = [

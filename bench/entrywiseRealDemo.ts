@@ -12,15 +12,12 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { mergeAdapters, type MergeMethod } from '../server/src/engine/lora/merge';
 import { evaluateClassification } from '../server/src/engine/eval/classification';
+import { arg } from './args';
 
-function flag(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback;
-}
 const root = path.resolve(process.argv[2] ?? 'demo-real');
-const strategy = flag('strategy', 'sparse');
-const densities = flag('densities', '0.2,0.5').split(',').map(Number);
-const seeds = flag('seeds', '0,1,2').split(',').map(Number);
+const strategy = arg('strategy', 'sparse');
+const densities = arg('densities', '0.2,0.5').split(',').map(Number);
+const seeds = arg('seeds', '0,1,2').split(',').map(Number);
 const METHODS: MergeMethod[] = ['ties', 'dare_linear', 'dare_ties', 'magnitude_prune'];
 
 async function main() {

@@ -20,10 +20,10 @@ import * as ort from 'onnxruntime-node';
 import { attr, buildModel, float32Tensor, int64Tensor } from '../server/src/engine/onnx/model';
 import { createMatMulEngine, type MatMulEngine } from '../server/src/engine/onnx/matmul';
 import { createSession, probeProviders } from '../server/src/engine/onnx/session';
+import { numberArg } from './args';
 
 function flag(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  const v = i >= 0 ? Number(process.argv[i + 1]) : fallback;
+  const v = numberArg(name, fallback);
   if (!Number.isFinite(v) || v <= 0) throw new Error(`--${name} expects a positive number`);
   return v;
 }

@@ -18,11 +18,7 @@ import { ADAPTERS_TABLE } from '../server/src/engine/library/schema';
 import { syntheticAdapters } from './syntheticAdapters';
 import { AnnIndexKind } from '../server/src/engine/library/annIndex';
 import { seededRandom } from '../server/src/engine/random';
-
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : fallback;
-}
+import { arg } from './args';
 
 const ROWS = Number(arg('rows', '100000'));
 const DIM = Number(arg('dim', '768'));

@@ -19,11 +19,8 @@ import { BASE_INDEX_NAME, type AnnIndexKind, type SearchTuning } from '../server
 import { ADAPTERS_TABLE } from '../server/src/engine/library/schema';
 import { loadLancedb } from '../server/src/engine/nativeModules';
 import { bigLibrary, BENCH_BASE, TRUTH_K } from './bigLibrary';
+import { arg } from './args';
 
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : fallback;
-}
 const list = (s: string) => s.split(',').filter(Boolean).map(Number);
 
 const ROWS = Number(arg('rows', '1000000'));

@@ -20,11 +20,8 @@ import { ADAPTERS_TABLE } from '../server/src/engine/library/schema';
 import { syntheticAdapters } from './syntheticAdapters';
 import type { AnnIndexKind } from '../server/src/engine/library/annIndex';
 import type { AdapterRecord } from '../server/src/engine/types';
-
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : fallback;
-}
+import { seededRandom } from '../server/src/engine/random';
+import { arg } from './args';
 
 const ROWS = Number(arg('rows', '100000'));
 const DIM = Number(arg('dim', '768'));
@@ -34,14 +31,7 @@ const VALIDATED = Number(arg('validated', '2000'));
 const BATCH = 10_000;
 const K = 10;
 
-let seed = 20240601;
-function random(): number {
-  seed = (seed + 0x6d2b79f5) >>> 0;
-  let t = seed;
-  t = Math.imul(t ^ (t >>> 15), t | 1);
-  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-}
+const random = seededRandom(20240601);
 
 /** Unit vectors near one of 256 directions (embedding-like clusters). */
 const CENTRES = Float32Array.from({ length: 256 * DIM }, () => random() - 0.5);

@@ -16,14 +16,11 @@ import { writeNpy } from '../server/src/engine/prototype/npy';
 import type { AdapterRecord } from '../server/src/engine/types';
 import { LibraryRequests, type LibraryMap, type LibraryPage } from '../server/src/protocol';
 import { ServerClient, REPO_ROOT } from '../test/lsp/lspClient';
+import { numberArg } from './args';
 
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
-}
-const ADAPTERS = arg('adapters', 100_000);
-const DIM = arg('dim', 64);
-const SAMPLE = arg('sample', 1000);
+const ADAPTERS = numberArg('adapters', 100_000);
+const DIM = numberArg('dim', 64);
+const SAMPLE = numberArg('sample', 1000);
 const BATCH = 10_000;
 const BASE = 'bench/base';
 

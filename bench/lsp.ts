@@ -15,17 +15,13 @@ import { openLibrary } from '../server/src/engine/library/library';
 import { writeNpy } from '../server/src/engine/prototype/npy';
 import { ServerClient } from '../test/lsp/lspClient';
 import { bigLibrary, BENCH_BASE } from './bigLibrary';
+import { arg, numberArg } from './args';
 
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
-}
-
-const ADAPTERS = arg('rows', arg('adapters', 100_000));
-const DIM = arg('dim', 768);
-const EDITS = arg('edits', 60);
+const ADAPTERS = numberArg('rows', numberArg('adapters', 100_000));
+const DIM = numberArg('dim', 768);
+const EDITS = numberArg('edits', 60);
 const BASE = BENCH_BASE;
-const DATA = process.argv.includes('--data') ? process.argv[process.argv.indexOf('--data') + 1] : `/work/bench-data/library-${ADAPTERS}x${DIM}`;
+const DATA = arg('data', `/work/bench-data/library-${ADAPTERS}x${DIM}`);
 
 async function buildWorkspace(root: string): Promise<void> {
   const big = await bigLibrary(root, ADAPTERS, DIM);

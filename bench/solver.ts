@@ -1,12 +1,20 @@
 /**
- * Weights-step timing at encoder size (D = 768): building the matrices (C, the unavoidable O(k²D)
- * baseline, plus the lasso's Gram, derived from C in O(k²) after one O(kD) pass) vs solveAll (the
- * matrices + every strategy + both λ-paths, constrained and lasso), which the editor reruns on every
- * keystroke. "solve" is solveAll minus the matrices, measured in the same run.
- * Run: node --import tsx bench/solver.ts
+ * Weights-step timing at encoder size (D = 768), what the editor pays per keystroke:
+ * - C: the cost matrix (the unavoidable O(k²D) pass every strategy shares);
+ * - solveAll: C + every strategy + both λ-paths (constrained and lasso), a new problem from nothing;
+ * - solve = solveAll − C;
+ * - re-solve: the planner's kept session (planner/weightsSessions.ts) answering a re-plan that changed
+ *   only ρ (a new sparse point, the other strategies read off the cached matrices and paths).
+ * `--baseline DIR` imports the engine of another checkout (e.g. a worktree of main before a change) and
+ * times it round-robin with this one on the same problems: ratios from one run, one machine load.
+ * Run: node --import tsx bench/solver.ts [--baseline DIR] [--repeats N] [--quantile Q]
  */
 import { performance } from 'node:perf_hooks';
-import { costMatrix, lassoData, solveAll } from '../server/src/engine/weights';
+import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import * as current from '../server/src/engine/weights';
+
+type Engine = Pick<typeof current, 'costMatrix' | 'solveAll'> & { WeightsSession?: typeof current.WeightsSession };
 
 function seeded(seed: number): () => number {
   let state = seed >>> 0;
@@ -18,7 +26,10 @@ function seeded(seed: number): () => number {
   };
 }
 
-/** Medians of several timed functions, run round-robin so a busy machine slows each alike. */
+/**
+ * Medians (or another quantile: `--quantile 0.1` reads past a busy machine's preemptions) of several
+ * timed functions, run round-robin so a busy machine slows each alike.
+ */
 function mediansMs(runs: (() => void)[], repeats: number): number[] {
   for (let i = 0; i < Math.max(50, repeats >> 2); i++) for (const run of runs) run(); // warm up the JIT
   const times = runs.map(() => [] as number[]);
@@ -29,31 +40,55 @@ function mediansMs(runs: (() => void)[], repeats: number): number[] {
       times[r].push(performance.now() - start);
     });
   }
-  return times.map((t) => t.sort((a, b) => a - b)[t.length >> 1]);
+  const quantile = Number(option('--quantile') ?? 0.5);
+  return times.map((t) => t.sort((a, b) => a - b)[Math.min(t.length - 1, Math.floor(t.length * quantile))]);
 }
 
-const dim = 768;
-const random = seeded(7);
-const gaussian = () => Math.sqrt(-2 * Math.log(Math.max(random(), 1e-300))) * Math.cos(2 * Math.PI * random());
-console.log(`D = ${dim}; median of repeated runs`);
-console.log('k    C (ms)   C + lasso Gram (ms)   solveAll (ms)   solve = solveAll − matrices (ms)   solveAll / C   breakpoints (constrained, lasso)');
-for (const k of [8, 32, 64]) {
-  // A target near an affine mix of the prototypes (some coefficients negative), as a task related to
-  // the library looks: lin then has negative weights and the λ-path has many breakpoints.
-  const prototypes = Array.from({ length: k }, () => Float64Array.from({ length: dim }, gaussian));
-  const mix = Array.from({ length: k }, gaussian);
-  const total = mix.reduce((a, b) => a + b, 0);
-  const target = Float64Array.from({ length: dim }, (_, d) => prototypes.reduce((s, p, i) => s + (mix[i] / total) * p[d], 0) + 0.3 * gaussian());
-  const names = prototypes.map((_, i) => `adapter-${i}`);
-  const repeats = k <= 8 ? 400 : k <= 32 ? 200 : 100;
-  let breakpoints = '';
-  const [c, matrices, all] = mediansMs([
-    () => costMatrix(target, prototypes),
-    () => lassoData(target, prototypes, costMatrix(target, prototypes)),
-    () => {
-      const paths = solveAll({ target, prototypes, names }, { strategy: 'sparse' }).lambdaPaths;
-      breakpoints = `${paths.constrained?.breakpoints.length}, ${paths.lasso?.breakpoints.length}`;
-    },
-  ], repeats);
-  console.log(`${String(k).padEnd(4)} ${c.toFixed(3).padStart(6)}   ${matrices.toFixed(3).padStart(19)}   ${all.toFixed(3).padStart(13)}   ${(all - matrices).toFixed(3).padStart(32)}   ${(all / c).toFixed(1).padStart(12)}   ${breakpoints}`);
+function option(name: string): string | undefined {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1] : undefined;
 }
+
+async function main(): Promise<void> {
+  const baselineDir = option('--baseline');
+  const baseline: Engine | undefined = baselineDir
+    ? ((await import(pathToFileURL(path.resolve(baselineDir, 'server/src/engine/weights/index.ts')).href)) as Engine)
+    : undefined;
+  const dim = 768;
+  const random = seeded(7);
+  const gaussian = () => Math.sqrt(-2 * Math.log(Math.max(random(), 1e-300))) * Math.cos(2 * Math.PI * random());
+  console.log(`D = ${dim}; quantile ${option('--quantile') ?? 0.5} of repeated runs (ms)${baseline ? `; baseline: ${baselineDir}` : ''}`);
+  console.log(['k', 'C', 'solveAll', 'solve', 're-solve (ρ)', 'breakpoints (constrained, lasso)', ...(baseline ? ['baseline solveAll', 'baseline solve', 'solveAll speed-up'] : [])].join(' | '));
+  for (const k of [8, 32, 64]) {
+    // A target near an affine mix of the prototypes (some coefficients negative), as a task related to
+    // the library looks: lin then has negative weights and the λ-path has many breakpoints.
+    const prototypes = Array.from({ length: k }, () => Float64Array.from({ length: dim }, gaussian));
+    const mix = Array.from({ length: k }, gaussian);
+    const total = mix.reduce((a, b) => a + b, 0);
+    const target = Float64Array.from({ length: dim }, (_, d) => prototypes.reduce((s, p, i) => s + (mix[i] / total) * p[d], 0) + 0.3 * gaussian());
+    const names = prototypes.map((_, i) => `adapter-${i}`);
+    const problem = { target, prototypes, names };
+    const repeats = Number(option('--repeats') ?? (k <= 8 ? 400 : k <= 32 ? 200 : 100));
+    const session = new current.WeightsSession(problem);
+    session.solveAll({ strategy: 'sparse' });
+    let rho = 0;
+    let breakpoints = '';
+    const runs: (() => void)[] = [
+      () => current.costMatrix(target, prototypes),
+      () => {
+        const paths = current.solveAll(problem, { strategy: 'sparse' }).lambdaPaths;
+        breakpoints = `${paths.constrained?.breakpoints.length}, ${paths.lasso?.breakpoints.length}`;
+      },
+      () => { rho = (rho + 0.37) % 1; session.solveAll({ strategy: 'sparse', rho }); },
+    ];
+    if (baseline) {
+      runs.push(() => baseline.costMatrix(target, prototypes), () => baseline.solveAll(problem, { strategy: 'sparse' }));
+    }
+    const [c, all, resolve, baseC, baseAll] = mediansMs(runs, repeats);
+    const row = [String(k), c.toFixed(3), all.toFixed(3), (all - c).toFixed(3), resolve.toFixed(3), breakpoints];
+    if (baseline) row.push(baseAll.toFixed(3), (baseAll - baseC).toFixed(3), `${(baseAll / all).toFixed(2)}×`);
+    console.log(row.join(' | '));
+  }
+}
+
+void main();

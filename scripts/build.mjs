@@ -28,15 +28,18 @@ await esbuild.build({
   banner: { js: "const importMetaUrl = require('url').pathToFileURL(__filename).href;" },
 });
 
+// A webview's script: one self-contained browser bundle (the panels load it under a strict CSP).
+const webviewBundle = (entry, out) => esbuild.build({
+  ...common,
+  entryPoints: [{ in: entry, out }],
+  outdir: 'dist',
+  platform: 'browser',
+  target: 'es2022',
+  format: 'iife',
+});
+
 if (existsSync('webview/src/main.ts')) {
-  await esbuild.build({
-    ...common,
-    entryPoints: [{ in: 'webview/src/main.ts', out: 'webview' }],
-    outdir: 'dist',
-    platform: 'browser',
-    target: 'es2022',
-    format: 'iife',
-  });
+  await webviewBundle('webview/src/main.ts', 'webview');
   if (existsSync('webview/src/webview.css')) copyFileSync('webview/src/webview.css', 'dist/webview.css');
   const codicons = 'node_modules/@vscode/codicons/dist/codicon.css';
   if (existsSync(codicons)) copyFileSync(codicons, 'dist/codicon.css');
@@ -44,13 +47,6 @@ if (existsSync('webview/src/main.ts')) {
 
 // The library map panel: its own small bundle, so it loads without the weights panel's code.
 if (existsSync('webview/src/libraryMapMain.ts')) {
-  await esbuild.build({
-    ...common,
-    entryPoints: [{ in: 'webview/src/libraryMapMain.ts', out: 'libraryMap' }],
-    outdir: 'dist',
-    platform: 'browser',
-    target: 'es2022',
-    format: 'iife',
-  });
+  await webviewBundle('webview/src/libraryMapMain.ts', 'libraryMap');
   copyFileSync('webview/src/libraryMap.css', 'dist/libraryMap.css');
 }

@@ -6,7 +6,7 @@ import * as vscode from 'vscode';
 import { State } from 'vscode-languageclient';
 import type { LanguageClient } from 'vscode-languageclient/node';
 import {
-  ClientCommands, CompareRequest, PlanNotification, ServerCommands, StatusNotification, type CommandArgs, type CommandResult, type CompareResult, type ServerCommand,
+  ClientCommands, CompareRequest, LanguageId, PlanNotification, ServerCommands, StatusNotification, type CommandArgs, type CommandResult, type CompareResult, type ServerCommand,
 } from '../../server/src/protocol';
 import { STRATEGIES, type Strategy } from '../../server/src/engine/types';
 import { composeRecipe, type ComposeResult } from './composeCommand';
@@ -19,6 +19,7 @@ import { buildDemo } from './demoCommand';
 import { PlanStore } from './planStore';
 import { requireRecipeUri } from './recipeUri';
 import { onNotification, request, runServerCommand, serverMessage } from './serverCommands';
+import { StartupTimes, type StartupMark } from './startupTimes';
 import { StatusItem } from './statusItem';
 import { WeightsPanel } from './weightsPanel';
 import { refusals, requireTrust, WRITE_BACK_REASON } from './workspaceTrust';
@@ -32,6 +33,10 @@ export interface AdapterComposerApi {
   libraryMap(): LibraryMapPanel | undefined;
   /** The Workspace Trust refusals shown so far (why, and how to trust), newest last. */
   trustRefusals(): readonly string[];
+  /** Milliseconds from activate() to: server ready, library shown, first recipe opened, first code lens (those reached so far). */
+  startupTimes(): Partial<Record<StartupMark, number>>;
+  /** The extension's log folder (the output channel's log file, with the startup times, is written there). */
+  logUri: vscode.Uri;
   /** `workspace/executeCommand` on the server (ServerCommands, typed by protocol.ts). */
   runServerCommand<C extends ServerCommand>(command: C, args: CommandArgs<C>): Promise<CommandResult<C> | null>;
 }
@@ -39,17 +44,34 @@ export interface AdapterComposerApi {
 let client: LanguageClient | undefined;
 
 export async function activate(context: vscode.ExtensionContext): Promise<AdapterComposerApi> {
+  const activated = performance.now();
   // LanguageClient needs a log channel (it calls output.error/info).
   const output = vscode.window.createOutputChannel('Adapter Composer', { log: true });
+  const startup = new StartupTimes(activated, output);
   const plans = new PlanStore();
   const status = new StatusItem();
-  client = createLanguageClient(context, output);
+  client = createLanguageClient(context, output, {
+    didOpen: (document, next) => {
+      if (document.languageId === LanguageId) startup.mark('recipeOpened', vscode.workspace.asRelativePath(document.uri));
+      return next(document);
+    },
+    provideCodeLenses: async (document, token, next) => {
+      const lenses = await next(document, token);
+      // the first lens of a plan (the unplanned recipe gets a lens without a command)
+      if (lenses?.some((l) => l.command?.command === ClientCommands.compose)) startup.mark('lens', vscode.workspace.asRelativePath(document.uri));
+      return lenses;
+    },
+  });
   const lc = client;
+  // Start the server first: its process boots while the rest of activate() (synchronous, up to the
+  // await below) registers the handlers, commands and views; no notification is handled before that.
+  const starting = lc.start();
   context.subscriptions.push(output, plans, status);
 
   context.subscriptions.push(
     onNotification(lc, StatusNotification, (params) => {
       status.update(params);
+      if (params.librarySize !== undefined) startup.mark('library', `${params.librarySize} adapters`);
       libraryTree.noteStatus(params);
     }),
     onNotification(lc, PlanNotification, (params) => plans.accept(params)),
@@ -106,7 +128,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Adapte
       return undefined;
     }
   });
-  // Declared here, read by the status handler above: notifications only start with lc.start() below.
+  // Declared here, read by the status handler above: notifications are handled only after activate() awaits.
   const libraryTree = registerLibraryView(context, lc, output);
   command(ClientCommands.addAdapter, async () => {
     const added = await addAdapter(context, plans, status, output);
@@ -125,8 +147,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<Adapte
   command(ClientCommands.showOutput, () => output.show(true));
 
   try {
-    await lc.start();
+    await starting;
     status.update({ state: 'idle', message: 'ready' });
+    startup.mark('ready');
   } catch (e) {
     status.update({ state: 'error', message: `The language server did not start: ${serverMessage(e)}` });
     output.error(`language server did not start: ${serverMessage(e)}`);
@@ -138,6 +161,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<Adapte
     weightsPanel: () => WeightsPanel.open,
     libraryMap: () => LibraryMapPanel.open,
     trustRefusals: () => refusals,
+    startupTimes: () => startup.snapshot(),
+    logUri: context.logUri,
     runServerCommand: (command, args) => runServerCommand(lc, command, args),
   };
 }

@@ -1,6 +1,6 @@
 /** Starts the bundled language server (dist/cli.js lsp) over node IPC. */
 import * as vscode from 'vscode';
-import { LanguageClient, TransportKind, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
+import { LanguageClient, TransportKind, type LanguageClientOptions, type Middleware, type ServerOptions } from 'vscode-languageclient/node';
 import { LanguageId } from '../../server/src/protocol';
 import { readSettings, type Settings } from './settings';
 
@@ -11,7 +11,7 @@ export function initOptions(): ServerInitOptions {
   return { ...readSettings(), trusted: vscode.workspace.isTrusted };
 }
 
-export function createLanguageClient(context: vscode.ExtensionContext, output: vscode.LogOutputChannel): LanguageClient {
+export function createLanguageClient(context: vscode.ExtensionContext, output: vscode.LogOutputChannel, middleware?: Middleware): LanguageClient {
   const module = context.asAbsolutePath('dist/cli.js');
   // TransportKind.ipc appends --node-ipc and --clientProcessId=… itself.
   const serverOptions: ServerOptions = {
@@ -32,6 +32,7 @@ export function createLanguageClient(context: vscode.ExtensionContext, output: v
       ],
     },
     markdown: { isTrusted: false, supportHtml: false },
+    ...(middleware ? { middleware } : {}),
   };
   return new LanguageClient('adapterCompose', 'Adapter Composer', serverOptions, clientOptions);
 }

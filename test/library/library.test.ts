@@ -329,6 +329,9 @@ test('ensureIndex: below the threshold it says brute force; forced, the index st
   assert.match(built.message, /IVF_FLAT/);
   const info = await library.info();
   assert.ok(info.index && info.index.indexedRows === 600);
+  // what a plan asks for: the same facts without the index's row counts
+  const { index: _index, ...facts } = info;
+  assert.deepEqual(await library.info({ indexStats: false }), facts);
   const target = records[17].prototype;
   const truth = records.map((r) => ({ name: r.name, d: squaredL2(target, r.prototype) })).sort((a, b) => a.d - b.d).slice(0, 5).map((x) => x.name);
   assert.deepEqual((await library.search(target, { k: 5 })).map((h) => h.name), truth);

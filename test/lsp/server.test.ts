@@ -421,6 +421,33 @@ describe('re-validation', () => {
     assert.ok(client.lensRefreshes > 0, 'workspace/codeLens/refresh was sent');
   });
 
+  it('refreshes code lenses after a plan only when the client already fetched lenses of that recipe', async () => {
+    // A client of its own: the suite's client holds lenses of other recipes, whose re-plans refresh.
+    const own = new ServerClient({
+      workspace: fixture.root,
+      initializationOptions: { settings: { adapterCompose: { debounceMs: 20, libraryPollMs: 0 } } },
+      capabilities: { workspace: { codeLens: { refreshSupport: true } } },
+    });
+    try {
+      await own.initialize();
+      const file = path.join(fixture.recipes, 'refresh.compose.yaml');
+      const uri = own.open(file, GOOD_RECIPE);
+      await own.waitFor<PlanParams>(PlanNotification, (p) => p.uri === uri && p.plan !== null, 20000);
+      // a request answered after the plan's messages: any refresh of that plan has arrived by now
+      const first = await own.request<{ command?: { command: string } }[]>('textDocument/codeLens', { textDocument: { uri } });
+      assert.ok(first.some((l) => l.command?.command === ClientCommands.compose), 'the planned lens');
+      assert.equal(own.lensRefreshes, 0, 'no refresh for a recipe whose lenses the client has not fetched (it would postpone the request the client has pending)');
+      // now the client holds this recipe's lenses: an edit's plan asks it to fetch them again
+      const since = own.notifications.length;
+      own.change(uri, GOOD_RECIPE.replace('k: 4', 'k: 3'));
+      await own.waitFor<PlanParams>(PlanNotification, (p) => p.uri === uri && p.version === 2, 20000, since);
+      await own.request('textDocument/codeLens', { textDocument: { uri } });
+      assert.equal(own.lensRefreshes, 1, 'one refresh after the edit');
+    } finally {
+      await own.stop();
+    }
+  });
+
   it('re-plans open recipes when watched files or settings change', async () => {
     let since = client.notifications.length;
     void client.connection.sendNotification('workspace/didChangeWatchedFiles', { changes: [{ uri: pathToFileURL(path.join(fixture.root, 'data/target.proto.npy')).toString(), type: 2 }] });

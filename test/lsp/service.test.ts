@@ -334,10 +334,12 @@ describe('plan scheduler', () => {
     const published: string[] = [];
     const s = scheduler(planner, 40, published);
     s.update('u', '/f', 1, 'compose: 1 # v1');
+    await s.view('u', 2000);
+    const opened = planner.calls.length;
     s.update('u', '/f', 2, 'compose: 1 # v2');
     s.update('u', '/f', 3, 'compose: 1 # v3');
     const v = await s.view('u', 2000);
-    assert.equal(planner.calls.length, 1, 'one plan for three quick versions');
+    assert.equal(planner.calls.length, opened + 1, 'one plan for two quick versions');
     assert.equal(v?.outcome?.problems[0].message, 'compose: 1 # v3');
     // A change while planning aborts the running plan; only the newest is published.
     s.update('u', '/f', 4, 'compose: 1 # v4');
@@ -351,6 +353,20 @@ describe('plan scheduler', () => {
     assert.equal(published[published.length - 1], '6:compose: 1 # v6');
     assert.ok(!published.includes('5:compose: 1 # v5'), 'the superseded version is never published');
     assert.ok(planner.calls.some((c) => c.text.endsWith('v5') && c.aborted()), 'the stale plan saw its signal abort');
+    s.dispose();
+  });
+
+  it('plans a newly opened recipe at once; later versions wait for the debounce', async () => {
+    const planner = new FakePlanner();
+    const published: string[] = [];
+    const s = scheduler(planner, 600_000, published);
+    s.update('u', '/f', 1, 'compose: 1 # opened');
+    // a timer that expires after a 0 ms one: by then the opened version is being planned
+    await new Promise((r) => setTimeout(r, 20));
+    assert.deepEqual(planner.calls.map((c) => c.text), ['compose: 1 # opened'], 'the opened recipe is planned without the debounce');
+    s.update('u', '/f', 2, 'compose: 1 # typed');
+    await new Promise((r) => setTimeout(r, 20));
+    assert.equal(planner.calls.length, 1, 'an edit waits for the debounce');
     s.dispose();
   });
 

@@ -91,3 +91,12 @@ test('lock schema: documented fields, a valid example, no timestamp', () => {
   const withTime = { ...lockSchema.examples[0], created_at: '2025-01-01' };
   assert.equal(validate(withTime), false);
 });
+
+test('the recipe and lock schemas are valid JSON Schema 2020-12 (the engine compiles the recipe schema without this check)', () => {
+  for (const [name, schema] of [['compose', composeSchema], ['lock', lockSchema]] as const) {
+    const valid = ajv().validateSchema(schema);
+    assert.equal(valid, true, `${name}.schema.json: ${ajv().errorsText()}`);
+  }
+  // and a broken schema is caught by that check
+  assert.equal(ajv().validateSchema({ type: 'strin' }), false);
+});

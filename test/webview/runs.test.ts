@@ -1,7 +1,8 @@
-/** The runs chart and labels (webview/src/charts.ts) as pure functions: one y axis per metric, what differs. */
+/** The runs chart and labels (webview/src/charts/runsChart.ts) and the residual chart's spread as pure functions: one y axis per metric, what differs. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { differingParameters, metricsChartConfig, runLabel, shortTime, spreadOverlaps } from '../../webview/src/charts';
+import { differingParameters, metricsChartConfig, runLabel, shortTime } from '../../webview/src/charts/runsChart';
+import { spreadOverlaps } from '../../webview/src/charts/residualChart';
 import type { ChartTheme } from '../../webview/src/theme';
 
 const theme = { foreground: '#000', muted: '#111', grid: '#222', zero: '#333', marker: '#444', fontFamily: 'sans', series: ['#a00', '#0a0', '#00a'], strategy: {} } as unknown as ChartTheme;

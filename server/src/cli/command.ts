@@ -58,6 +58,13 @@ export function stringOption(args: ParsedArgs, name: string): string | undefined
   return typeof v === 'string' ? v : undefined;
 }
 
+/** `--format F` (or `--json`) among `formats`, the first being the default; any other is a usage error. */
+export function formatOption<F extends string>(args: ParsedArgs, formats: readonly [F, ...F[]]): F {
+  const format = args.values.json ? 'json' : (stringOption(args, 'format') ?? formats[0]);
+  if (!(formats as readonly string[]).includes(format)) throw new ComposerError('usage', `unknown --format '${format}' (${formats.join(' | ')})`);
+  return format as F;
+}
+
 export function numberOption(args: ParsedArgs, name: string): number | undefined {
   const v = stringOption(args, name);
   if (v === undefined) return undefined;

@@ -82,6 +82,17 @@ function tooLarge(file: string, size: number, cap: number, what: string): Compos
   return new ComposerError('io', `${what} ${file} is ${size} bytes; at most ${cap} bytes are read for it`, { file }, 'is this the right file?');
 }
 
+/** Reads into `target` from byte `position` until it is full or the file ends; returns the bytes read. */
+export function readAt(fd: number, target: Uint8Array, position: number): number {
+  let done = 0;
+  while (done < target.length) {
+    const n = fs.readSync(fd, target, done, target.length - done, position + done);
+    if (n === 0) break;
+    done += n;
+  }
+  return done;
+}
+
 /**
  * A whole regular file, at most READ_CAPS[kind] bytes. Every failure is a located ComposerError
  * (`<what> not found: …`, `cannot read <what> …: EIO`), so callers need no wrapping of their own.
@@ -91,12 +102,7 @@ export function readFileSafe(file: string, kind: ReadKind, what = 'file'): Buffe
   const { fd, size } = openRegular(file, what, cap);
   try {
     const buf = Buffer.alloc(size);
-    let done = 0;
-    while (done < size) {
-      const n = fs.readSync(fd, buf, done, size - done, done);
-      if (n === 0) break; // shrank while reading
-      done += n;
-    }
+    const done = readAt(fd, buf, 0); // fewer when the file shrank while being read
     return done === size ? buf : buf.subarray(0, done);
   } catch (e) {
     throw ioError(`cannot read ${what}`, file, e);

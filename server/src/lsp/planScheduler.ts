@@ -49,14 +49,18 @@ export class PlanScheduler {
     return [...this.recipes.values()];
   }
 
-  /** A new buffer version: cancel what is running for it, plan again after the debounce. */
+  /**
+   * A new buffer version: cancel what is running for it, plan again after the debounce. A recipe just
+   * opened is planned at once: no keystrokes are coming, and its first lens is what the user waits for.
+   */
   update(uri: string, file: string, version: number, text: string): void {
-    const recipe = this.recipes.get(uri) ?? { uri, file, version, text, waiters: [] };
+    const known = this.recipes.get(uri);
+    const recipe = known ?? { uri, file, version, text, waiters: [] };
     recipe.file = file;
     recipe.version = version;
     recipe.text = text;
     this.recipes.set(uri, recipe);
-    this.schedule(recipe, this.hooks.debounceMs());
+    this.schedule(recipe, known ? this.hooks.debounceMs() : 0);
   }
 
   close(uri: string): void {

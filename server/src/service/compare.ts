@@ -1,7 +1,7 @@
 /**
  * "Compare with HEAD": a recipe's lock in the working tree against the same lock at a git revision,
  * as the CompareResult the weights panel draws (the engine's review + diffLocks; labels relative to
- * the workspace). No transport here: lsp/server.ts answers the request with it.
+ * the workspace). No transport here: lsp/commands.ts answers the request with it.
  */
 import * as path from 'node:path';
 import { reviewAgainstRevision } from '../engine/review';

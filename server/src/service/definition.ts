@@ -2,7 +2,7 @@
 import * as path from 'node:path';
 import type { Location, Position } from 'vscode-languageserver-types';
 import { PATH_KEYS } from './completion';
-import { adapterByName, adapterRoleOf } from './recipeView';
+import { adapterByName, adapterNameAt } from './recipeView';
 import type { FileSystemView, RecipeView } from './recipeView';
 import { localPath } from '../engine/location';
 import { documentUri } from './documentUri';
@@ -15,8 +15,7 @@ export function definition(view: RecipeView, position: Position, files: FileSyst
   const hit = doc.at(doc.offsetAt(position));
   if (!hit) return [];
   const { entry, part } = hit;
-  const role = adapterRoleOf(entry);
-  const name = role === 'manual' && part === 'key' ? entry.key?.text : role && role !== 'manual' && part === 'value' ? String(entry.value?.scalar ?? '') : undefined;
+  const name = adapterNameAt(entry, part);
   if (name !== undefined) {
     const adapter = adapterByName(view, name);
     const target = adapter ? adapterFile(adapter.path, files) : undefined;

@@ -4,7 +4,7 @@ import type { Hover, Position } from 'vscode-languageserver-types';
 import { adapterCard } from './adapterCard';
 import { weightText } from './numberText';
 import type { RecipeSchema } from './recipeSchema';
-import { adapterByName, adapterRoleOf } from './recipeView';
+import { adapterByName, adapterNameAt } from './recipeView';
 import type { RecipeView } from './recipeView';
 
 export function hover(view: RecipeView, position: Position, schema?: RecipeSchema): Hover | null {
@@ -13,8 +13,7 @@ export function hover(view: RecipeView, position: Position, schema?: RecipeSchem
   const hit = doc.at(doc.offsetAt(position));
   if (!hit) return null;
   const { entry, part } = hit;
-  const role = adapterRoleOf(entry);
-  const name = role === 'manual' && part === 'key' ? entry.key?.text : role && role !== 'manual' && part === 'value' ? String(entry.value?.scalar ?? '') : undefined;
+  const name = adapterNameAt(entry, part);
   if (name !== undefined) {
     const adapter = adapterByName(view, name);
     const span = part === 'key' ? entry.key!.span : entry.value!.span;

@@ -58,6 +58,12 @@ export function adapterRoleOf(entry: RecipeEntry): AdapterRole | undefined {
   return undefined;
 }
 
+/** The adapter named where the cursor is (on a `manual:` key, or on an `exclude:` / `adapters:` item); else undefined. */
+export function adapterNameAt(entry: RecipeEntry, part: 'key' | 'value'): string | undefined {
+  const role = adapterRoleOf(entry);
+  return role === 'manual' && part === 'key' ? entry.key?.text : role && role !== 'manual' && part === 'value' ? String(entry.value?.scalar ?? '') : undefined;
+}
+
 export function adapterByName(view: RecipeView, name: string): AdapterRecord | undefined {
   return view.outcome?.adapters?.find((a) => a.name === name);
 }

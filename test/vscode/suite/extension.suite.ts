@@ -134,6 +134,25 @@ describe('Adapter Composer in the extension host', function () {
       assert.ok(lenses.some((l) => l.command?.command === ClientCommands.compose), 'a Compose lens');
     });
 
+    it('logs how long it took to be ready, to show the library and to give the first code lens', async () => {
+      const times = await waitFor('the startup times', () => {
+        const t = api.startupTimes();
+        return t.ready !== undefined && t.library !== undefined && t.lens !== undefined ? t : undefined;
+      });
+      // the order, not the speed: the server answers initialize before any plan reaches the status bar or a lens
+      assert.ok(times.ready! <= times.library! && times.ready! <= times.lens!, JSON.stringify(times));
+      // the output channel's log file (in the extension's log folder, or beside it)
+      const logs = (dir: string, depth = 0): string[] => fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+        e.isDirectory() && depth < 2 ? logs(path.join(dir, e.name), depth + 1) : e.name.endsWith('.log') ? [path.join(dir, e.name)] : []);
+      const text = await waitFor('the startup lines in the log', () => {
+        const all = logs(path.dirname(api.logUri.fsPath)).map((f) => fs.readFileSync(f, 'utf8')).join('\n');
+        return all.includes('Adapter Composer: first code lens in') ? all : undefined;
+      });
+      assert.ok(text.includes(`Adapter Composer: ready in ${times.ready} ms (language server answered initialize)`), 'the ready line with the same time');
+      assert.ok(text.includes(`Adapter Composer: library shown in ${times.library} ms`), 'the library line');
+      assert.ok(text.includes(`Adapter Composer: first code lens in ${times.lens} ms`), 'the first-lens line');
+    });
+
     it('opens the weights panel with the plan', async () => {
       const panel = await vscode.commands.executeCommand<unknown>(ClientCommands.showChart, recipe!.toString());
       assert.ok(panel, 'Show Weights Chart returns the panel');

@@ -1,8 +1,7 @@
 import * as path from 'node:path';
-import { ComposerError } from '../../engine/errors';
 import { createPlanner } from '../../engine/planner';
 import { formatProblem } from '../../engine/recipe/problem';
-import { toJson, stringOption, type Command } from '../command';
+import { formatOption, stringOption, toJson, type Command } from '../command';
 import { githubCommands, sarifLog } from '../checkReport';
 import { displayPath, expandRecipeArgs } from '../recipeFiles';
 import { readTextSafe } from '../../engine/safeRead';
@@ -35,8 +34,7 @@ Options:
   options: { workspace: { type: 'string' }, provider: { type: 'string' }, format: { type: 'string' }, 'allow-outside-workspace': { type: 'boolean' } },
   async run(args, io) {
     if (args.positionals.length === 0) args.positionals.push('.');
-    const format = args.values.json ? 'json' : (stringOption(args, 'format') ?? 'text');
-    if (!['text', 'json', 'github', 'sarif'].includes(format)) throw new ComposerError('usage', `unknown --format '${format}' (text | json | github | sarif)`);
+    const format = formatOption(args, ['text', 'json', 'github', 'sarif']);
     const files = await expandRecipeArgs(args.positionals, io.cwd);
     const checked = [];
     const workspaceOption = stringOption(args, 'workspace');

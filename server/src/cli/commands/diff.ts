@@ -5,7 +5,7 @@
 import * as path from 'node:path';
 import { ComposerError } from '../../engine/errors';
 import { reviewAgainstRevision, reviewLockFiles } from '../../engine/review';
-import { stringOption, toJson, type Command } from '../command';
+import { formatOption, stringOption, toJson, type Command } from '../command';
 import { diffJson, diffMarkdown, diffText } from '../diffReport';
 import { displayPath } from '../recipeFiles';
 
@@ -32,8 +32,7 @@ Options:
   -h, --help          this help`,
   options: { against: { type: 'string' }, format: { type: 'string' }, workspace: { type: 'string' }, 'exit-code': { type: 'boolean' } },
   async run(args, io) {
-    const format = args.values.json ? 'json' : (stringOption(args, 'format') ?? 'text');
-    if (!['text', 'markdown', 'json'].includes(format)) throw new ComposerError('usage', `unknown --format '${format}' (text | markdown | json)`);
+    const format = formatOption(args, ['text', 'markdown', 'json']);
     const against = stringOption(args, 'against');
     const workspaceRoot = path.resolve(io.cwd, stringOption(args, 'workspace') ?? '.');
     const given = args.positionals.map((p) => path.resolve(io.cwd, p));

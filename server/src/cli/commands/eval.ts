@@ -5,10 +5,10 @@ import { EVAL_STRATEGIES } from '../../engine/eval/leaveOneOut';
 import { isUri } from '../../engine/recipe/paths';
 import { resolveLocation } from '../../engine/location';
 import { SPARSE_FORMS, type SparseForm, type Strategy } from '../../engine/types';
-import { listOption, numberOption, requirePositional, stringOption, toJson, type Command } from '../command';
+import { formatOption, listOption, numberOption, requirePositional, stringOption, toJson, type Command } from '../command';
 import { evalMarkdown, evalText } from '../evalReport';
 import { displayPath, expandRecipeArgs } from '../recipeFiles';
-import { openLibrary } from '../../engine/library/library';
+import { withLibrary } from '../../engine/library/library';
 import { DEFAULT_RHO, squaredDistance } from '../../engine/weights';
 import { formatNumber } from '../planReport';
 import { evaluateRecipes, type RecipeEvalResult } from '../../engine/eval/recipeLeaveOneOut';
@@ -82,8 +82,7 @@ Options:
   async run(args, io) {
     if (args.values['with-evaluator']) return withEvaluator(args, io);
     const given = requirePositional(args, 0, 'the library (folder or URI) or a recipe', 'eval');
-    const format = args.values.json ? 'json' : (stringOption(args, 'format') ?? 'table');
-    if (!['json', 'table', 'markdown'].includes(format)) throw new ComposerError('usage', `unknown --format '${format}' (table | markdown | json)`);
+    const format = formatOption(args, ['table', 'markdown', 'json']);
     const products = stringOption(args, 'products') ?? 'onnx';
     if (products !== 'onnx' && products !== 'js') throw new ComposerError('usage', `unknown --products '${products}' (onnx | js)`);
 
@@ -145,8 +144,7 @@ interface DistanceMatrix {
 
 /** The target × adapter matrix of squared prototype distances (the paper's Table 8). */
 async function distanceMatrix(uri: string, targets: string[]): Promise<DistanceMatrix> {
-  const library = await openLibrary(uri);
-  try {
+  return withLibrary(uri, async (library) => {
     const records = await library.list();
     const byName = new Map(records.map((r) => [r.name, r]));
     const names = [...targets];
@@ -158,9 +156,7 @@ async function distanceMatrix(uri: string, targets: string[]): Promise<DistanceM
       });
     });
     return { targets, names, squared_l2: squared };
-  } finally {
-    library.close();
-  }
+  });
 }
 
 function distanceRows(d: DistanceMatrix): string[][] {
@@ -181,8 +177,7 @@ function distanceMarkdown(d: DistanceMatrix): string {
 
 async function withEvaluator(args: Parameters<Command['run']>[0], io: Parameters<Command['run']>[1]): Promise<number> {
   if (args.positionals.length === 0) throw new ComposerError('usage', 'eval --with-evaluator needs recipes (files, folders or globs)');
-  const format = args.values.json ? 'json' : (stringOption(args, 'format') ?? 'table');
-  if (!['json', 'table', 'markdown'].includes(format)) throw new ComposerError('usage', `unknown --format '${format}' (table | markdown | json)`);
+  const format = formatOption(args, ['table', 'markdown', 'json']);
   const files = await expandRecipeArgs(args.positionals, io.cwd);
   const strategies = listOption(args, 'strategies');
   const result = await evaluateRecipes(files, {

@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import { removeZeroAdapter, writeZeroAdapter } from '../../engine/lora/zeroAdapter';
 import { adapterRecord, type PrototypeSource } from '../../engine/addToLibrary';
 import { ComposerError } from '../../engine/errors';
-import { initLibrary, openLibrary, isRemoteUri } from '../../engine/library/library';
+import { initLibrary, isRemoteUri, withLibrary } from '../../engine/library/library';
 import { DEFAULT_INDEX_MIN_ROWS } from '../../engine/library/annIndex';
 import { describeDrift } from '../../engine/library/integrity';
 import { verifyLibrary } from '../../engine/library/verify';
@@ -128,8 +128,7 @@ export const libraryCommand: Command = {
         const adapterPath = requirePositional(args, 2, 'the adapter path', 'library');
         const name = stringOption(args, 'name');
         if (!name) throw new ComposerError('usage', 'give the adapter a --name');
-        const library = await openLibrary(uri);
-        try {
+        return withLibrary(uri, async (library) => {
           const record = await adapterRecord(library, {
             adapterPath,
             name,
@@ -150,18 +149,15 @@ export const libraryCommand: Command = {
             io.err(`the library has ${info.size} adapters: building an ANN index for fast retrieval…`);
             io.err((await library.ensureIndex()).message);
           }
-        } finally {
-          library.close();
-        }
-        return 0;
+          return 0;
+        });
       }
       case 'add-base': {
         const folder = path.resolve(io.cwd, requirePositional(args, 2, 'the folder to write the zero adapter to', 'library'));
         const like = stringOption(args, 'like');
         if (!like) throw new ComposerError('usage', 'give --like <adapter>: the zero adapter gets its modules and shapes');
         const name = stringOption(args, 'name') ?? 'base-model';
-        const library = await openLibrary(uri);
-        try {
+        return withLibrary(uri, async (library) => {
           const source = prototypeSource(args);
           const zero = writeZeroAdapter(path.resolve(io.cwd, like), folder, stringOption(args, 'base'));
           let record: Awaited<ReturnType<typeof adapterRecord>>;
@@ -184,14 +180,11 @@ export const libraryCommand: Command = {
           }
           const { prototype: _omit, ...shown } = record;
           io.out(json ? toJson({ ...shown, version }) : `added ${record.name}: the base model as a candidate (zero adapter in ${folder}, ${zero.modules} modules) — library version ${version}`);
-        } finally {
-          library.close();
-        }
-        return 0;
+          return 0;
+        });
       }
       case 'ls': {
-        const library = await openLibrary(uri);
-        try {
+        return withLibrary(uri, async (library) => {
           const base = stringOption(args, 'base');
           const tag = stringOption(args, 'tag');
           const offset = numberOption(args, 'offset');
@@ -213,16 +206,13 @@ export const libraryCommand: Command = {
             const widths = header.map((h, i) => Math.max(h.length, ...table.map((t) => t[i].length)));
             for (const row of [header, ...table]) io.out(row.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd());
           }
-        } finally {
-          library.close();
-        }
-        return 0;
+          return 0;
+        });
       }
       case 'show':
       case 'rm': {
         const name = requirePositional(args, 2, 'the adapter name', 'library');
-        const library = await openLibrary(uri);
-        try {
+        return withLibrary(uri, async (library) => {
           if (action === 'rm') {
             const { version } = await library.remove(name);
             io.out(json ? toJson({ removed: name, version }) : `removed ${name} — library version ${version}`);
@@ -235,24 +225,18 @@ export const libraryCommand: Command = {
           const shown = { ...rest, base: json ? rest.base : baseShown(record), prototype_dim: prototype.length, prototype_norm: Math.sqrt(prototype.reduce((t, x) => t + x * x, 0)), details: details ? (JSON.parse(details) as unknown) : undefined, ...(withPrototype ? { prototype_precision: library.exactPrototypes ? 'float64' : 'float32', prototype } : {}) };
           // JSON numbers print the shortest decimal that round-trips: float64 bit for bit.
           io.out(json ? toJson(shown) : Object.entries(shown).map(([k, v]) => `${k.padEnd(15)} ${k === 'prototype' ? (v as number[]).map(String).join(' ') : cellText(v)}`).join('\n'));
-        } finally {
-          library.close();
-        }
-        return 0;
+          return 0;
+        });
       }
       case 'info': {
-        const library = await openLibrary(uri);
-        try {
+        return withLibrary(uri, async (library) => {
           const info = await library.info();
           io.out(json ? toJson(info) : Object.entries(info).map(([k, v]) => `${k.padEnd(14)} ${typeof v === 'object' ? JSON.stringify(v) : v}`).join('\n'));
-        } finally {
-          library.close();
-        }
-        return 0;
+          return 0;
+        });
       }
       case 'verify': {
-        const library = await openLibrary(uri);
-        try {
+        return withLibrary(uri, async (library) => {
           const report = await verifyLibrary(library, { fix: Boolean(args.values.fix) });
           if (json) io.out(toJson(report));
           else {
@@ -265,19 +249,14 @@ export const libraryCommand: Command = {
             if (report.changed > report.fixed) io.err('  hint: `library verify --fix` re-records the changed adapters from their files (or restore the files)');
           }
           return report.changed > report.fixed || report.unreadable > 0 ? 1 : 0;
-        } finally {
-          library.close();
-        }
+        });
       }
       case 'index': {
-        const library = await openLibrary(uri);
-        try {
+        return withLibrary(uri, async (library) => {
           const report = await library.ensureIndex({ kind: stringOption(args, 'kind') as never, force: Boolean(args.values.force), minRows: args.values.force ? 0 : undefined });
           io.out(json ? toJson(report) : JSON.stringify(report));
-        } finally {
-          library.close();
-        }
-        return 0;
+          return 0;
+        });
       }
       default:
         throw new ComposerError('usage', `unknown library action '${action}'`, undefined, 'actions: init, add, ls, show, rm, info, index, verify');

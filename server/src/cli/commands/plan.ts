@@ -6,7 +6,7 @@ import { createPlanner } from '../../engine/planner';
 import { formatProblem, hasErrors, problemHint } from '../../engine/recipe/problem';
 import { defaultWorkspaceRoot } from '../../engine/recipe/workspaceConfinement';
 import { STRATEGIES, type Strategy } from '../../engine/types';
-import { requirePositional, stringOption, toJson, type Command } from '../command';
+import { formatOption, requirePositional, stringOption, toJson, type Command } from '../command';
 import { planMarkdown, planTable } from '../planReport';
 import { displayPath } from '../recipeFiles';
 import { readTextSafe } from '../../engine/safeRead';
@@ -36,8 +36,7 @@ Options:
   async run(args, io) {
     const file = path.resolve(io.cwd, requirePositional(args, 0, 'the recipe file', 'plan'));
     if (!fs.existsSync(file)) throw new ComposerError('io', `no such file: ${file}`, { file });
-    const format = args.values.json ? 'json' : (stringOption(args, 'format') ?? 'table');
-    if (!['json', 'table', 'markdown'].includes(format)) throw new ComposerError('usage', `unknown --format '${format}' (table | markdown | json)`);
+    const format = formatOption(args, ['table', 'markdown', 'json']);
     const override = stringOption(args, 'strategy');
     if (override !== undefined && !(STRATEGIES as readonly string[]).includes(override)) {
       throw new ComposerError('usage', `unknown strategy '${override}' (${STRATEGIES.join(', ')})`);

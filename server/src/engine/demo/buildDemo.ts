@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ComposerError } from '../errors';
 import { compareDeltas, type LowRankTerm } from '../eval/deltaDistance';
-import { writeFloatTensors } from '../lora/safetensors';
+import { writePlainPeft } from '../lora/plainPeft';
 import { createPlanner } from '../planner';
 import { buildDemoEncoder } from '../prototype/demoEncoder';
 import { writeNpy } from '../prototype/npy';
@@ -91,28 +91,17 @@ export async function buildDemoWorkspace(outDir: string, options: DemoOptions = 
 }
 
 function writePeftAdapter(dir: string, family: DemoFamily, task: DemoTask): void {
-  fs.mkdirSync(dir, { recursive: true });
-  const config = {
-    base_model_name_or_path: family.base,
-    peft_type: 'LORA',
-    task_type: 'CAUSAL_LM',
-    r: task.rank,
-    lora_alpha: task.rank, // scale α/r = 1: the factors carry the delta as generated
-    lora_dropout: 0,
-    target_modules: ['q_proj', 'v_proj'],
-    bias: 'none',
-    fan_in_fan_out: false,
-    use_rslora: false,
-    inference_mode: true,
-  };
-  fs.writeFileSync(path.join(dir, 'adapter_config.json'), JSON.stringify(config, null, 2) + '\n');
-  const tensors = [];
-  for (const m of family.modules) {
-    const f = task.modules.get(m.name)!;
-    tensors.push({ name: `base_model.model.${m.name}.lora_A.weight`, dtype: 'F32' as const, shape: [f.rank, m.in], data: f.A });
-    tensors.push({ name: `base_model.model.${m.name}.lora_B.weight`, dtype: 'F32' as const, shape: [m.out, f.rank], data: f.B });
-  }
-  writeFloatTensors(path.join(dir, 'adapter_model.safetensors'), tensors, { format: 'pt' });
+  writePlainPeft(dir, {
+    base: family.base,
+    taskType: 'CAUSAL_LM',
+    rank: task.rank,
+    alpha: task.rank, // scale α/r = 1: the factors carry the delta as generated
+    targetModules: ['q_proj', 'v_proj'],
+    modules: family.modules.map((m) => {
+      const f = task.modules.get(m.name)!;
+      return { name: m.name, rank: f.rank, inFeatures: m.in, outFeatures: m.out, a: f.A, b: f.B };
+    }),
+  });
 }
 
 function recipeText(task: DemoTask, family: DemoFamily): string {

@@ -11,7 +11,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ComposerError } from '../errors';
-import { openLibrary } from '../library/library';
+import { withLibrary } from '../library/library';
 import { mergeAdapters } from '../lora/merge';
 import { createPlanner } from '../planner';
 import { problemToError } from '../recipe/problem';
@@ -94,13 +94,10 @@ export async function evaluateRecipes(files: readonly string[], options: RecipeE
         }
         target.base = { ...(await evaluateClassification({ ...files_, provider: 'cpu' })) };
         if (heldOut) {
-          const library = await openLibrary(paths.library);
-          try {
+          await withLibrary(paths.library, async (library) => {
             const record = await library.get(heldOut);
             if (record) target.held_out_metrics = { ...(await evaluateClassification({ ...files_, adapter: record.path, provider: 'cpu' })) };
-          } finally {
-            library.close();
-          }
+          });
         }
       }
       const byName = new Map((outcome.candidates ?? []).map((c) => [c.name, c]));

@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type * as arrow from 'apache-arrow';
+import type * as lancedb from '@lancedb/lancedb';
 import { loadArrow, loadLancedb } from '../nativeModules';
 import { ComposerError } from '../errors';
 import { isRemoteUri, localPath } from '../location';
@@ -118,24 +119,9 @@ export async function recordRun(place: HistoryPlace, run: RunToRecord): Promise<
     output: relativeTo(store.anchor, run.output),
     tool_version: run.toolVersion,
   };
-  try {
-    fs.mkdirSync(store.database, { recursive: true });
-    const db = await loadLancedb().connect(store.database);
-    try {
-      const table = (await db.tableNames()).includes(RUNS_TABLE)
-        ? await db.openTable(RUNS_TABLE)
-        : await db.createEmptyTable(RUNS_TABLE, runsSchema(), { mode: 'create', existOk: true });
-      try {
-        await table.add([rowOf(entry)]);
-      } finally {
-        table.close();
-      }
-    } finally {
-      db.close();
-    }
-  } catch (e) {
-    throw new ComposerError('io', `could not record the run in ${store.database}: ${e instanceof Error ? e.message : String(e)}`, { file: store.database });
-  }
+  await withRunsTable(store, 'could not record the run', 'create', async (table) => {
+    await table.add([rowOf(entry)]);
+  });
   return { ...entry, store };
 }
 
@@ -157,16 +143,31 @@ export async function readHistory(where: string | HistoryPlace, options: ReadHis
     : { ...where, workspaceRoot: where.workspaceRoot ?? options.workspaceRoot };
   const store = historyStore(place);
   if (!fs.existsSync(path.join(store.database, `${RUNS_TABLE}.lance`))) return [];
-  let rows: Record<string, unknown>[];
+  const rows = await withRunsTable(store, 'cannot read the run history', 'existing', async (table) => {
+    let q = table.query();
+    if (options.recipe) q = q.where(`recipe = ${sqlString(relativeTo(store.anchor, options.recipe))}`);
+    return (await q.toArray()) as Record<string, unknown>[];
+  });
+  if (rows === undefined) return [];
+  const entries = rows.map(entryOf).sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : a.id < b.id ? -1 : 1));
+  return options.limit !== undefined ? entries.slice(Math.max(0, entries.length - options.limit)) : entries;
+}
+
+/**
+ * Runs `use` on the `runs` table of `store`, then closes the table and the connection, whatever happens;
+ * any failure becomes an `io` error `<failed> in <database>: <message>`. `create` makes the folder and the
+ * table when missing; `existing` gives undefined when there is no table.
+ */
+async function withRunsTable<T>(store: HistoryStore, failed: string, mode: 'create' | 'existing', use: (table: lancedb.Table) => Promise<T>): Promise<T | undefined> {
   try {
-    const db = await loadLancedb().connect(store.database, { readConsistencyInterval: 0 });
+    if (mode === 'create') fs.mkdirSync(store.database, { recursive: true });
+    const db = await loadLancedb().connect(store.database, mode === 'existing' ? { readConsistencyInterval: 0 } : undefined);
     try {
-      if (!(await db.tableNames()).includes(RUNS_TABLE)) return [];
-      const table = await db.openTable(RUNS_TABLE);
+      const exists = (await db.tableNames()).includes(RUNS_TABLE);
+      if (!exists && mode === 'existing') return undefined;
+      const table = exists ? await db.openTable(RUNS_TABLE) : await db.createEmptyTable(RUNS_TABLE, runsSchema(), { mode: 'create', existOk: true });
       try {
-        let q = table.query();
-        if (options.recipe) q = q.where(`recipe = ${sqlString(relativeTo(store.anchor, options.recipe))}`);
-        rows = (await q.toArray()) as Record<string, unknown>[];
+        return await use(table);
       } finally {
         table.close();
       }
@@ -174,10 +175,8 @@ export async function readHistory(where: string | HistoryPlace, options: ReadHis
       db.close();
     }
   } catch (e) {
-    throw new ComposerError('io', `cannot read the run history in ${store.database}: ${e instanceof Error ? e.message : String(e)}`, { file: store.database });
+    throw new ComposerError('io', `${failed} in ${store.database}: ${e instanceof Error ? e.message : String(e)}`, { file: store.database });
   }
-  const entries = rows.map(entryOf).sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : a.id < b.id ? -1 : 1));
-  return options.limit !== undefined ? entries.slice(Math.max(0, entries.length - options.limit)) : entries;
 }
 
 function looksLikeLibrary(where: string): boolean {

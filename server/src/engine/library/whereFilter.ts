@@ -155,21 +155,21 @@ class Parser {
   }
 
   private parseOr(depth: number): WhereNode {
-    const items = [this.parseAnd(depth)];
-    while (this.isKeyword('OR')) {
-      this.next();
-      items.push(this.parseAnd(depth));
-    }
-    return items.length === 1 ? items[0] : { kind: 'or', items };
+    return this.parseChain('OR', () => this.parseAnd(depth));
   }
 
   private parseAnd(depth: number): WhereNode {
-    const items = [this.parseNot(depth)];
-    while (this.isKeyword('AND')) {
+    return this.parseChain('AND', () => this.parseNot(depth));
+  }
+
+  /** `item (KEYWORD item)*`: one node of that connective, or the lone item. */
+  private parseChain(keyword: 'OR' | 'AND', item: () => WhereNode): WhereNode {
+    const items = [item()];
+    while (this.isKeyword(keyword)) {
       this.next();
-      items.push(this.parseNot(depth));
+      items.push(item());
     }
-    return items.length === 1 ? items[0] : { kind: 'and', items };
+    return items.length === 1 ? items[0] : { kind: keyword === 'OR' ? 'or' : 'and', items };
   }
 
   private parseNot(depth: number): WhereNode {

@@ -1,6 +1,6 @@
 /**
  * Dense float64 kernels shared by the weights, the merge and the evaluations (row-major arrays with
- * explicit offsets and sizes): a strided dot product, the transpose, X·Xᵀ and M·X.
+ * explicit offsets and sizes): a strided dot product, the transpose, X·Xᵀ, M·X and a sum of rows.
  */
 
 /** Σ x[ox + t]·y[oy + t] over t < len, in four interleaved partial sums. */
@@ -50,4 +50,44 @@ export function multiply(m: Float64Array, k: number, x: Float32Array | Float64Ar
     }
   }
   return out;
+}
+
+/**
+ * out[i] += Σₐ scale·v[rowsₐ]·m[rowsₐ·k + i] for i < k, over the first `count` listed rows in order
+ * (rows with v = 0 skipped). For a symmetric m that is out += scale·m·v with v zero off the listed
+ * rows, read by contiguous rows instead of gathered columns. Four rows per pass, written
+ * out[i] + a + b + c + d, which JavaScript sums left to right: the same additions in the same order as
+ * one row at a time, with a quarter of the loads and stores of out. `scale` = ±1 or 2 keeps every
+ * product exact as written (x − y·v = x + y·(−v); 2·Σ = Σ 2·).
+ */
+export function addRows(out: Float64Array, m: Float64Array, k: number, rows: ArrayLike<number>, count: number, v: ArrayLike<number>, scale = 1): void {
+  let a = 0;
+  for (;;) {
+    while (a < count && v[rows[a]] === 0) a++;
+    if (a >= count) return;
+    const j0 = rows[a++];
+    while (a < count && v[rows[a]] === 0) a++;
+    const j1 = a < count ? rows[a++] : -1;
+    while (j1 >= 0 && a < count && v[rows[a]] === 0) a++;
+    const j2 = j1 >= 0 && a < count ? rows[a++] : -1;
+    while (j2 >= 0 && a < count && v[rows[a]] === 0) a++;
+    const j3 = j2 >= 0 && a < count ? rows[a++] : -1;
+    const o0 = j0 * k;
+    const v0 = scale * v[j0];
+    if (j3 >= 0) {
+      const o1 = j1 * k, o2 = j2 * k, o3 = j3 * k;
+      const v1 = scale * v[j1], v2 = scale * v[j2], v3 = scale * v[j3];
+      for (let i = 0; i < k; i++) out[i] = out[i] + m[o0 + i] * v0 + m[o1 + i] * v1 + m[o2 + i] * v2 + m[o3 + i] * v3;
+    } else if (j2 >= 0) {
+      const o1 = j1 * k, o2 = j2 * k;
+      const v1 = scale * v[j1], v2 = scale * v[j2];
+      for (let i = 0; i < k; i++) out[i] = out[i] + m[o0 + i] * v0 + m[o1 + i] * v1 + m[o2 + i] * v2;
+    } else if (j1 >= 0) {
+      const o1 = j1 * k;
+      const v1 = scale * v[j1];
+      for (let i = 0; i < k; i++) out[i] = out[i] + m[o0 + i] * v0 + m[o1 + i] * v1;
+    } else {
+      for (let i = 0; i < k; i++) out[i] = out[i] + m[o0 + i] * v0;
+    }
+  }
 }

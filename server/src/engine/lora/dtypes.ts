@@ -2,8 +2,10 @@
  * Safetensors element types and exact conversions between the floating ones and float64.
  * Encoding rounds to nearest, ties to even, directly from float64 (no double rounding through float32).
  *
- * Size (~450 lines): one table of conversions, four float types × decode, encode, scaled encode and
- * strided decode; each is its own tight loop (the merge's hot path), and they are tested as a set.
+ * Size (~460 lines): one table of conversions, four float types × decode, encode, scaled encode and
+ * strided decode; each is its own tight loop (the merge's hot path) built on the scalar bit
+ * conversions above it, and they are tested as a set (test/lora/dtypes.test.ts). Nothing else lives
+ * here but the dtype table, its guards and limits; the bytes' layout in a file is safetensors.ts's.
  */
 
 export const DTYPE_SIZES = {
@@ -25,6 +27,13 @@ export const DTYPE_SIZES = {
 } as const;
 
 export type DType = keyof typeof DTYPE_SIZES;
+
+/** The number of elements of a tensor of this shape (1 for a scalar). */
+export function elementCount(shape: number[]): number {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return n;
+}
 /** The element types a LoRA factor may have (the others are known but refused for merging). */
 export type FloatDType = 'F16' | 'BF16' | 'F32' | 'F64';
 

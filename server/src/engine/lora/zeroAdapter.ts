@@ -5,10 +5,9 @@
  * the base model when the target lies near the base's domain (with Σw = 1, no other way backs off).
  */
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { ComposerError } from '../errors';
 import { openAdapter } from './formats';
-import { writeFloatTensors } from './safetensors';
+import { writePlainPeft } from './plainPeft';
 
 export interface ZeroAdapterResult {
   dir: string;
@@ -28,24 +27,14 @@ export function writeZeroAdapter(like: string, dir: string, base?: string): Zero
   const modules = [...reference.modules.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   if (modules.length === 0) throw new ComposerError('adapter-format', 'the reference adapter has no LoRA modules', { file: like });
   const createdDir = !fs.existsSync(dir);
-  fs.mkdirSync(dir, { recursive: true });
-  const files = [path.join(dir, 'adapter_config.json'), path.join(dir, 'adapter_model.safetensors')];
-  fs.writeFileSync(files[0], JSON.stringify({
-    base_model_name_or_path: baseModel,
-    peft_type: 'LORA',
-    r: 1,
-    lora_alpha: 1,
-    lora_dropout: 0,
-    target_modules: [...new Set(modules.map((m) => m.name.split('.').pop()!))],
-    bias: 'none',
-    fan_in_fan_out: false,
-    use_rslora: false,
-    inference_mode: true,
-  }, null, 2) + '\n');
-  writeFloatTensors(files[1], modules.flatMap((m) => [
-    { name: `base_model.model.${m.name}.lora_A.weight`, dtype: 'F32' as const, shape: [1, m.inFeatures], data: new Float32Array(m.inFeatures) },
-    { name: `base_model.model.${m.name}.lora_B.weight`, dtype: 'F32' as const, shape: [m.outFeatures, 1], data: new Float32Array(m.outFeatures) },
-  ]), { format: 'pt', description: 'the base model as a candidate: a zero adapter (ΔW = 0)' });
+  const files = writePlainPeft(dir, {
+    base: baseModel,
+    rank: 1,
+    alpha: 1,
+    targetModules: [...new Set(modules.map((m) => m.name.split('.').pop()!))],
+    modules: modules.map((m) => ({ name: m.name, inFeatures: m.inFeatures, outFeatures: m.outFeatures, a: new Float32Array(m.inFeatures), b: new Float32Array(m.outFeatures) })),
+    description: 'the base model as a candidate: a zero adapter (ΔW = 0)',
+  });
   return { dir, modules: modules.length, base: baseModel, files, createdDir };
 }
 

@@ -14,7 +14,7 @@
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ortBindingDir, probeProviders, type ProviderProbe } from './session';
+import { loadableLibraries, ortBindingDir, probeProviders, type ProviderProbe } from './session';
 import { readTextSafe } from '../safeRead';
 
 export interface LibraryFound {
@@ -115,27 +115,7 @@ function nvidiaDevices(): ProviderReport['gpu'] {
 
 /** Each library: found by the loader (ldconfig cache or LD_LIBRARY_PATH), with the file it resolves to. */
 export function findLibraries(names: string[]): LibraryFound[] {
-  const known = new Map<string, string>();
-  for (const ldconfig of ['ldconfig', '/sbin/ldconfig', '/usr/sbin/ldconfig']) {
-    try {
-      const out = execFileSync(ldconfig, ['-p'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 5000 });
-      for (const line of out.split('\n')) {
-        const m = /^\s*(\S+)\s+\(([^)]*)\)\s*=>\s*(\S+)/.exec(line);
-        // 64-bit entries only (a 32-bit libcuda would not load into node).
-        if (m && (process.arch !== 'x64' || m[2].includes('x86-64')) && !known.has(m[1])) known.set(m[1], m[3]);
-      }
-      break;
-    } catch {
-      // try the next location
-    }
-  }
-  for (const dir of (process.env.LD_LIBRARY_PATH ?? '').split(':').filter(Boolean)) {
-    try {
-      for (const f of fs.readdirSync(dir)) if (f.includes('.so') && !known.has(f)) known.set(f, path.join(dir, f));
-    } catch {
-      // an unreadable LD_LIBRARY_PATH entry
-    }
-  }
+  const known = loadableLibraries();
   return names.map((name) => {
     const file = known.get(name);
     if (!file) return { name, found: false };

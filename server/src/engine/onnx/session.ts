@@ -153,17 +153,20 @@ export function ortBindingDir(): string | undefined {
   }
 }
 
-let ldCache: Set<string> | undefined;
-/** Shared-library names the dynamic loader can find (ldconfig cache plus LD_LIBRARY_PATH). */
-export function loadableLibraries(): Set<string> {
+let ldCache: Map<string, string> | undefined;
+/**
+ * Shared libraries the dynamic loader can find, each with the file it names: the ldconfig cache (on x64
+ * its 64-bit entries only: a 32-bit libcuda would not load into node), then LD_LIBRARY_PATH. Read once.
+ */
+export function loadableLibraries(): ReadonlyMap<string, string> {
   if (ldCache) return ldCache;
-  const names = new Set<string>();
+  const known = new Map<string, string>();
   for (const ldconfig of ['ldconfig', '/sbin/ldconfig', '/usr/sbin/ldconfig']) {
     try {
       const out = execFileSync(ldconfig, ['-p'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 5000 });
       for (const line of out.split('\n')) {
-        const m = /^\s*(\S+)\s+\(/.exec(line);
-        if (m) names.add(m[1]);
+        const m = /^\s*(\S+)\s+\(([^)]*)\)\s*=>\s*(\S+)/.exec(line);
+        if (m && (process.arch !== 'x64' || m[2].includes('x86-64')) && !known.has(m[1])) known.set(m[1], m[3]);
       }
       break;
     } catch {
@@ -172,17 +175,17 @@ export function loadableLibraries(): Set<string> {
   }
   for (const dir of (process.env.LD_LIBRARY_PATH ?? '').split(':').filter(Boolean)) {
     try {
-      for (const f of fs.readdirSync(dir)) if (f.includes('.so')) names.add(f);
+      for (const f of fs.readdirSync(dir)) if (f.includes('.so') && !known.has(f)) known.set(f, path.join(dir, f));
     } catch {
       // unreadable entries of LD_LIBRARY_PATH are the loader's problem too; ignore
     }
   }
-  ldCache = names;
-  return names;
+  ldCache = known;
+  return known;
 }
 
-function hasLibrary(libs: Set<string>, prefix: string): boolean {
-  for (const l of libs) if (l === prefix || l.startsWith(prefix + '.')) return true;
+function hasLibrary(libs: ReadonlyMap<string, string>, prefix: string): boolean {
+  for (const l of libs.keys()) if (l === prefix || l.startsWith(prefix + '.')) return true;
   return false;
 }
 

@@ -47,7 +47,8 @@ export class LibraryCache {
     const version = await library.version();
     const cached = this.adapterLists.get(uri);
     if (cached && cached.version === version) return cached;
-    const info = await library.info();
+    // without the index's row counts: the plan does not show them, and LanceDB loads the index to count
+    const info = await library.info({ indexStats: false });
     // A small library is held whole (completion lists every name); a large one is only queried.
     const adapters = info.size <= SMALL_LIBRARY ? await library.list() : undefined;
     const fresh: CachedLibrary = { library, version, info, adapters, searches: new Map() };

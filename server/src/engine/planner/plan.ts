@@ -14,7 +14,7 @@ import { outputHazards } from '../outputGuard';
 import type { Problem } from '../recipe/problem';
 import { hasErrors, sortProblems } from '../recipe/problem';
 import { sha256FileSync, sha256Prototype } from '../prototype/contentHash';
-import { lambdaPath, solveAll, squaredDistance } from '../weights';
+import { DEFAULT_SPARSE_FORM, squaredDistance } from '../weights';
 import { chooseLambdaRatio, FALLBACK_RATIO, lambdaChoiceMessage, type LambdaChoice } from '../eval/lambdaSelection';
 import type { AdapterRecord, Candidate, MergePlan, StrategyResult, WeightsParams } from '../types';
 import { staleLockProblems } from '../lock';
@@ -26,11 +26,14 @@ import { LibraryCache } from './libraryCache';
 import { checkMergeable, checkNames, mergeVerdicts, unknownBase } from './libraryChecks';
 import { checkAborted, RecipeProblem, type ReportProblem } from './recipeProblem';
 import { TargetPrototypes } from './targetPrototype';
+import { WeightsSessions } from './weightsSessions';
 
 export class CachingPlanner implements Planner {
   private libraries = new LibraryCache();
   private targets = new TargetPrototypes();
   private verifier = new AdapterVerifier(sha256FileSync);
+  /** Per (library version, target, candidates): the weights' matrices and paths, kept across keystrokes. */
+  readonly weightsSessions = new WeightsSessions();
 
   lastProvider(): string | undefined {
     return this.targets.lastProvider();
@@ -42,6 +45,7 @@ export class CachingPlanner implements Planner {
     } else {
       this.libraries.invalidate();
       this.targets.clear();
+      this.weightsSessions.clear();
     }
   }
 
@@ -185,6 +189,8 @@ export class CachingPlanner implements Planner {
       prototypes: outcome.candidates.map((r) => Float64Array.from(r.prototype)),
       names: candidates.map((c) => c.name),
     };
+    const targetSha256 = sha256Prototype(target.prototype);
+    const session = this.weightsSessions.session(problem, { libraryUri: paths.library, version: cached.version, targetSha256 });
     if (spec.weights.lambda === 'auto') {
       // λ = ρ·λ* of this problem, ρ chosen by leave-one-out on the library (cached per library version).
       const choice = await chooseLambdaRatio(cached.adapters ?? (await cached.library.list()), { libraryUri: paths.library, version: cached.version, base: spec.base, k }).catch((e): LambdaChoice => {
@@ -193,9 +199,9 @@ export class CachingPlanner implements Planner {
       });
       checkAborted(options.signal);
       params.rho = choice.ratio;
-      report(new RecipeProblem('information', 'lambda-auto', lambdaChoiceMessage(choice, choice.ratio * lambdaPath(problem, params.form).lambda_star), ['weights', 'lambda']));
+      report(new RecipeProblem('information', 'lambda-auto', lambdaChoiceMessage(choice, choice.ratio * session.pathOf(params.form ?? DEFAULT_SPARSE_FORM).lambda_star), ['weights', 'lambda']));
     }
-    const solved = solveAll(problem, params);
+    const solved = session.solveAll(params);
     const strategies: Partial<Record<string, StrategyResult>> = solved.strategies;
     const selected = strategies[spec.weights.strategy];
     const merged = selected ? outcome.candidates.filter((c) => (selected.weights[c.name] ?? 0) !== 0) : outcome.candidates;
@@ -203,9 +209,9 @@ export class CachingPlanner implements Planner {
     const merge = mergePlan(recipe, solved.strategies[spec.weights.strategy]?.weights ?? {}, outcome.candidates);
     outcome.plan = {
       recipe: file,
-      target: { dim: target.dim, source: target.source, count: target.count, sha256: sha256Prototype(target.prototype), norm: Math.sqrt(squaredDistance(target.prototype, new Float64Array(target.dim))) },
+      target: { dim: target.dim, source: target.source, count: target.count, sha256: targetSha256, norm: Math.sqrt(squaredDistance(target.prototype, new Float64Array(target.dim))) },
       candidates,
-      candidate_distances: problem.prototypes.map((p) => problem.prototypes.map((q) => squaredDistance(p, q))),
+      candidate_distances: session.candidateDistances(),
       strategies,
       strategy: spec.weights.strategy,
       lambda_path: solved.lambdaPath,

@@ -11,7 +11,7 @@ import { createSession, ProviderRequest } from '../onnx/session';
 import { NpyHeader, readNpy, readNpyHeader, readNpyRows, rowLayout } from './npy';
 import { encoderConfigBeside, readEncoderConfig, type EncoderConfig } from './encoderConfig';
 import { encodeInChunks, openConfiguredEncoder } from './configuredEncoder';
-import { prototypeFromSampleFiles, sampleKindOf } from './sampleSources';
+import { checkCancelled, prototypeFromSampleFiles } from './sampleSources';
 import type { Encoder, PrototypeResult, StreamOptions } from './encoderTypes';
 
 export type { Encoder, PrototypeProgress, PrototypeResult, StreamOptions } from './encoderTypes';
@@ -99,10 +99,6 @@ export async function openEncoder(model: string | Uint8Array, options: OpenEncod
 
 // ---------------------------------------------------------------------------------------------
 
-function checkCancelled(signal: AbortSignal | undefined): void {
-  if (signal?.aborted) throw new ComposerError('cancelled', 'prototype computation cancelled');
-}
-
 /** First non-finite value of `rows` (n rows of `dim`), as [row, column], or undefined. */
 function firstNonFinite(data: ArrayLike<number>, n: number, dim: number): [number, number] | undefined {
   for (let i = 0; i < n * dim; i++) if (!Number.isFinite(data[i])) return [Math.floor(i / dim), i % dim];
@@ -115,70 +111,13 @@ function nonFiniteError(file: string, row: number, column: number, value: number
 }
 
 /**
- * p = mean over all samples of E(x). Each file is one sample [d_in] or a batch [N, d_in]. All
- * headers are checked before any encoding, so a wrong file fails fast.
+ * p = mean over all samples of E(x): .npy files (one sample [d_in] or a batch [N, d_in]) and, with an
+ * encoder.json, images and texts. Every file's kind and header are checked before any encoding, so a
+ * wrong file fails fast.
  */
 export async function prototypeFromSamples(encoder: Encoder, files: string[], options: StreamOptions = {}): Promise<PrototypeResult> {
-  // Images, texts and configured encoders go through the general reader (sampleSources.ts).
-  if (encoder.config || files.some((f) => sampleKindOf(f) !== 'npy')) return prototypeFromSampleFiles(encoder, files, options);
-  const batchSize = options.batchSize ?? 64;
-  if (!Number.isInteger(batchSize) || batchSize < 1) throw new ComposerError('usage', `batch size must be a positive integer, got ${batchSize}`);
-  if (files.length === 0) throw new ComposerError('recipe', 'no sample files to compute the prototype from');
-  const inDim = encoder.inDim;
-  const layouts = files.map((file) => {
-    const header = readNpyHeader(file);
-    const layout = rowLayout(header);
-    if (layout.dim !== inDim) {
-      throw new ComposerError('dimension', `samples in ${file} have ${layout.dim} features (shape (${header.shape.join(', ')})) but the encoder expects ${inDim}`, { file },
-        'samples must be raw encoder inputs of shape [d_in] or [N, d_in]; pre-computed embeddings go under `features:`');
-    }
-    return { file, rows: layout.rows };
-  });
-  const total = layouts.reduce((a, l) => a + l.rows, 0);
-  if (total === 0) throw new ComposerError('recipe', 'the sample files hold no rows', { file: files[0] });
-
-  let sum: Float64Array | undefined;
-  let count = 0;
-  const pending = new Float32Array(batchSize * inDim);
-  // Where each pending row came from, to name the file when its output is non-finite.
-  const origins: { file: string; row: number; rows: number }[] = [];
-
-  const flush = async () => {
-    const n = origins.length;
-    if (n === 0) return;
-    checkCancelled(options.signal);
-    const y = await encoder.encodeBatch(pending, n);
-    const dim = y.length / n;
-    sum ??= new Float64Array(dim);
-    const bad = firstNonFinite(y, n, dim);
-    if (bad) {
-      const o = origins[bad[0]];
-      throw new ComposerError('non-finite', `the encoder produced ${y[bad[0] * dim + bad[1]]} for ${o.rows > 1 ? `row ${o.row} of ` : ''}${o.file}`, { file: o.file },
-        'the input is finite, so the encoder overflowed; check the input scale the encoder expects');
-    }
-    for (let i = 0; i < n; i++) for (let j = 0; j < dim; j++) sum[j] += y[i * dim + j];
-    count += n;
-    const file = origins[n - 1].file;
-    origins.length = 0;
-    options.onProgress?.({ done: count, total, file });
-  };
-
-  for (const { file, rows } of layouts) {
-    for (const batch of readNpyRows(file, batchSize)) {
-      checkCancelled(options.signal);
-      const bad = firstNonFinite(batch.data, batch.rows, batch.dim);
-      if (bad) throw nonFiniteError(file, batch.start + bad[0], bad[1], batch.data[bad[0] * batch.dim + bad[1]], 'sample', rows);
-      for (let r = 0; r < batch.rows; r++) {
-        pending.set(batch.data.subarray(r * inDim, (r + 1) * inDim), origins.length * inDim);
-        origins.push({ file, row: batch.start + r, rows });
-        if (origins.length === batchSize) await flush();
-      }
-    }
-  }
-  await flush();
-  const prototype = sum!;
-  for (let j = 0; j < prototype.length; j++) prototype[j] /= count;
-  return { prototype, count, dim: prototype.length };
+  // One streaming mean for every kind of sample (.npy rows, images, texts): sampleSources.ts.
+  return prototypeFromSampleFiles(encoder, files, options);
 }
 
 /** The mean of pre-computed embeddings: an [N, D] (or [D]) file, streamed. */

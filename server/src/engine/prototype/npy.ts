@@ -8,15 +8,13 @@
  *
  * Only float arrays are accepted (<f2, <f4, <f8 and their big-endian forms). Every size is checked
  * against the file size before anything is allocated, so a corrupt header cannot make us allocate
- * more than the file justifies.
- *
- * Size (~400 lines): one format, read and written; the header parser, the size checks and the
- * row-streaming reader share the header layout and are only correct together.
+ * more than the file justifies. The header dict is read by pythonLiteral.ts.
  */
 import * as fs from 'node:fs';
 import { ComposerError } from '../errors';
-import { openRegular } from '../safeRead';
+import { openRegular, readAt } from '../safeRead';
 import { f16BitsToNumber } from '../lora/dtypes';
+import { isDict, parsePythonLiteral, type PyValue } from './pythonLiteral';
 
 export type NpyDtype = 'float16' | 'float32' | 'float64';
 
@@ -232,12 +230,7 @@ export function readNpy(file: string): NpyArray {
 }
 
 function readFully(fd: number, target: Uint8Array, position: number, file: string): void {
-  let done = 0;
-  while (done < target.length) {
-    const n = fs.readSync(fd, target, done, target.length - done, position + done);
-    if (n === 0) throw npyError(file, 'file ended early while reading (was it modified while being read?)');
-    done += n;
-  }
+  if (readAt(fd, target, position) < target.length) throw npyError(file, 'file ended early while reading (was it modified while being read?)');
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -331,72 +324,4 @@ export function encodeNpy(data: Float32Array | Float64Array, shape: number[]): U
 
 export function writeNpy(file: string, data: Float32Array | Float64Array, shape: number[] = [data.length]): void {
   fs.writeFileSync(file, encodeNpy(data, shape));
-}
-
-// ---------------------------------------------------------------------------------------------
-// A minimal Python literal parser for the header dict: dicts, tuples/lists, strings, ints, booleans.
-
-type PyValue = string | number | boolean | null | PyValue[] | { [key: string]: PyValue };
-
-function isDict(v: PyValue): v is { [key: string]: PyValue } {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-function parsePythonLiteral(text: string): PyValue {
-  let i = 0;
-  const skip = () => {
-    while (i < text.length && /\s/.test(text[i])) i++;
-  };
-  const value = (): PyValue => {
-    skip();
-    const c = text[i];
-    if (c === '{') {
-      i++;
-      const out: Record<string, PyValue> = {};
-      for (;;) {
-        skip();
-        if (text[i] === '}') { i++; return out; }
-        const key = value();
-        if (typeof key !== 'string') throw new Error('a dict key is not a string');
-        skip();
-        if (text[i++] !== ':') throw new Error(`expected ':' at ${i - 1}`);
-        out[key] = value();
-        skip();
-        if (text[i] === ',') i++;
-        else if (text[i] !== '}') throw new Error(`expected ',' or '}' at ${i}`);
-      }
-    }
-    if (c === '(' || c === '[') {
-      const close = c === '(' ? ')' : ']';
-      i++;
-      const out: PyValue[] = [];
-      for (;;) {
-        skip();
-        if (text[i] === close) { i++; return out; }
-        out.push(value());
-        skip();
-        if (text[i] === ',') i++;
-        else if (text[i] !== close) throw new Error(`expected ',' or '${close}' at ${i}`);
-      }
-    }
-    if (c === "'" || c === '"') {
-      const end = text.indexOf(c, i + 1);
-      if (end < 0) throw new Error('unterminated string');
-      const s = text.slice(i + 1, end);
-      i = end + 1;
-      return s;
-    }
-    const word = /^[A-Za-z_][A-Za-z0-9_]*|^-?\d+L?/.exec(text.slice(i))?.[0];
-    if (!word) throw new Error(`unexpected character ${JSON.stringify(c ?? 'end of header')} at ${i}`);
-    i += word.length;
-    if (word === 'True') return true;
-    if (word === 'False') return false;
-    if (word === 'None') return null;
-    if (/^-?\d+L?$/.test(word)) return Number(word.replace('L', ''));
-    throw new Error(`unexpected name '${word}'`);
-  };
-  const v = value();
-  skip();
-  if (i !== text.length) throw new Error(`trailing text at ${i}`);
-  return v;
 }

@@ -61,7 +61,7 @@ async function countSamples(file: string, kind: SampleKind, inDim: number): Prom
     const header = readNpyHeader(file);
     const layout = rowLayout(header);
     if (layout.dim !== inDim) {
-      throw new ComposerError('dimension', `samples in ${file} have ${layout.dim} values per row (shape (${header.shape.join(', ')})) but the encoder expects ${inDim}`, { file },
+      throw new ComposerError('dimension', `samples in ${file} have ${layout.dim} features per row (shape (${header.shape.join(', ')})) but the encoder expects ${inDim}`, { file },
         inDim > 0 ? 'samples must be raw encoder inputs, one per row ([N, d_in]; images as [N, 3·H·W] in the config\'s layout); pre-computed embeddings go under `features:`' : 'this encoder reads text');
     }
     return layout.rows;
@@ -140,7 +140,7 @@ export async function prototypeFromSampleFiles(encoder: Encoder, files: string[]
       if (!Number.isFinite(y[i])) {
         const o = origins[Math.floor(i / dim)];
         throw new ComposerError('non-finite', `the encoder produced ${y[i]} for ${o.at ? `${o.at} of ` : ''}${o.file}`, { file: o.file },
-          'the input is finite, so the encoder overflowed; check the preprocessing the encoder expects');
+          'the input is finite, so the encoder overflowed; check the input scale and preprocessing the encoder expects');
       }
       sum[i % dim] += y[i];
     }
@@ -203,6 +203,6 @@ export async function prototypeFromText(encoder: Encoder, text: string): Promise
   return { prototype: Float64Array.from(y), count: 1, dim: y.length };
 }
 
-function checkCancelled(signal: AbortSignal | undefined): void {
+export function checkCancelled(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw new ComposerError('cancelled', 'prototype computation cancelled');
 }

@@ -3,7 +3,8 @@
  * All exact strategies work on C_ij = (t − pᵢ)·(t − pⱼ) (see costMatrix.ts).
  */
 export { costMatrix, squaredDistance } from './costMatrix';
-export { solveWeights, solveAll, lambdaPath } from './solve';
+export { solveWeights, solveAll, lambdaPath, WeightsSession } from './solve';
+export type { AllStrategies } from './solve';
 export { sparseAt, defaultLambda, DEFAULT_RHO, resolveSparsePenalty } from './sparse';
 export { sumOfWeights } from './manual';
 export { medianDistance } from './similarity';

@@ -18,6 +18,7 @@ import type { LambdaBreakpoint, LambdaPath } from '../types';
 import { solveOnAffineHull } from './affineHull';
 import { gradient, largestDiagonal } from './convex';
 import { PathDirectionSystem } from './pathDirection';
+import { addRows } from '../linalg/dense';
 
 /** λ* from the convex optimum: the smallest λ at which it is also the sparse optimum. */
 export function lambdaStarOf(c: Float64Array, k: number, convex: Float64Array): number {
@@ -66,21 +67,28 @@ function followDown(c: Float64Array, k: number, lambdaStar: number, start: Float
   const sign = new Int8Array(k);
   for (let i = 0; i < k; i++) sign[i] = w[i] > 0 ? 1 : 0;
   let lambda = lambdaStar;
-  let justLeft = new Uint8Array(k);
-  let joined = new Uint8Array(k);
+  // Every per-breakpoint array is allocated once: the path has ~k breakpoints.
+  const justLeft = new Uint8Array(k);
+  const joined = new Uint8Array(k);
+  const active = new Int32Array(k);
+  const g = new Float64Array(k);
+  const gDirection = new Float64Array(k);
+  const leaveAt = new Float64Array(k);
+  const joinAt = new Float64Array(k);
+  const joinSign = new Int8Array(k);
   const diagonalScale = largestDiagonal(c, k);
   const maxSteps = 20 * k + 100;
   const system = new PathDirectionSystem(c, k);
   for (let step = 0; step < maxSteps; step++) {
-    let active = activeList(sign);
+    let count = activeList(sign, active);
     // w is zero off the active set: 2·C·w over the active columns only (same sums, same order).
-    const g = gradientOn(c, k, w, active);
+    productOn(c, k, w, active, count, g);
     let nu = 0;
-    for (const i of active) nu += g[i] + lambda * sign[i];
-    nu /= active.length;
+    for (let a = 0; a < count; a++) { const i = active[a]; nu += g[i] + lambda * sign[i]; }
+    nu /= count;
     // Candidates on the boundary |ν − g_j| = λ join, signed like ν − g_j.
     let l1 = 0;
-    for (const i of active) l1 += Math.abs(w[i]);
+    for (let a = 0; a < count; a++) l1 += Math.abs(w[active[a]]);
     const boundaryTolerance = 1e-10 * lambdaStar + 1e-13 * diagonalScale * l1;
     for (let j = 0; j < k; j++) {
       if (sign[j] !== 0 || justLeft[j]) continue;
@@ -89,24 +97,23 @@ function followDown(c: Float64Array, k: number, lambdaStar: number, start: Float
     }
     // dw/dλ on the active set; a joined candidate must move away from 0 on its own side as λ falls.
     let direction: Float64Array;
-    let dNu: number;
     for (;;) {
-      active = activeList(sign);
-      const updated = system.solve(active, sign, w);
-      if (updated) {
-        direction = updated.direction;
-        dNu = updated.dNu;
+      count = activeList(sign, active);
+      const solved = system.solve(active, count, sign, w);
+      if (solved) {
+        direction = solved;
       } else {
         // Affinely dependent active prototypes: the minimum-norm (pseudo-inverse) direction.
-        const solution = solveOnAffineHull(c, k, active, Float64Array.from(active, (i) => -sign[i]), 0);
+        const subset = Array.from(active.subarray(0, count));
+        const solution = solveOnAffineHull(c, k, subset, Float64Array.from(subset, (i) => -sign[i]), 0);
         direction = new Float64Array(k);
-        active.forEach((i, a) => { direction[i] = solution.w[a]; });
-        dNu = solution.nu;
+        subset.forEach((i, a) => { direction[i] = solution.w[a]; });
       }
       let scale = 0;
-      for (const i of active) scale = Math.max(scale, Math.abs(direction[i]));
+      for (let a = 0; a < count; a++) scale = Math.max(scale, Math.abs(direction[active[a]]));
       let wrong = -1;
-      for (const j of active) {
+      for (let a = 0; a < count; a++) {
+        const j = active[a];
         if (joined[j] && sign[j] * direction[j] >= -1e-12 * scale) { wrong = j; break; }
       }
       if (wrong < 0) break;
@@ -114,17 +121,22 @@ function followDown(c: Float64Array, k: number, lambdaStar: number, start: Float
       joined[wrong] = 0;
       justLeft[wrong] = 1;
     }
+    // 2·C·d over every candidate: the joins below, and dν/dλ = mean over A of (2·C·d)ᵢ + sᵢ (the
+    // stationarity rows 2·C_AA·d + s = dν·1 averaged, as the minimum-norm solve defines it too).
+    productOn(c, k, direction, active, count, gDirection);
+    let dNu = 0;
+    for (let a = 0; a < count; a++) { const i = active[a]; dNu += gDirection[i] + sign[i]; }
+    dNu /= count;
     // Distance δ = λ − λ_next to the next event.
     let delta = lambda;
-    const leaveAt = new Float64Array(k).fill(Infinity);
-    const joinAt = new Float64Array(k).fill(Infinity);
-    const joinSign = new Int8Array(k);
-    for (const i of active) {
+    leaveAt.fill(Infinity);
+    joinAt.fill(Infinity);
+    for (let a = 0; a < count; a++) {
+      const i = active[a];
       if (w[i] === 0 || direction[i] === 0) continue;
       const d = w[i] / direction[i];
       if (d > 0) { leaveAt[i] = d; delta = Math.min(delta, d); }
     }
-    const gDirection = gradientOn(c, k, direction, active);
     for (let j = 0; j < k; j++) {
       if (sign[j] !== 0) continue;
       const r = nu - g[j];
@@ -143,10 +155,11 @@ function followDown(c: Float64Array, k: number, lambdaStar: number, start: Float
     const tie = delta + 1e-11 * lambdaStar;
     const next = lambda - delta <= 1e-11 * lambdaStar ? 0 : lambda - delta;
     const moved = lambda - next;
-    for (const i of active) w[i] -= moved * direction[i];
-    justLeft = new Uint8Array(k);
-    joined = new Uint8Array(k);
-    for (const i of active) {
+    for (let a = 0; a < count; a++) { const i = active[a]; w[i] -= moved * direction[i]; }
+    justLeft.fill(0);
+    joined.fill(0);
+    for (let a = 0; a < count; a++) {
+      const i = active[a];
       if (leaveAt[i] <= tie || w[i] * sign[i] <= 0) { w[i] = 0; sign[i] = 0; justLeft[i] = 1; }
     }
     for (let j = 0; j < k; j++) {
@@ -161,24 +174,19 @@ function followDown(c: Float64Array, k: number, lambdaStar: number, start: Float
   throw new ComposerError('internal', 'the sparse λ-path did not terminate', undefined, 'please report this problem with its prototypes');
 }
 
-/** 2·C·v for v zero off `columns` (ascending): `gradient` without scanning the zero columns. */
-function gradientOn(c: Float64Array, k: number, v: Float64Array, columns: readonly number[]): Float64Array {
-  const g = new Float64Array(k);
-  const n = columns.length;
-  for (let i = 0; i < k; i++) {
-    const row = i * k;
-    let s = 0;
-    for (let a = 0; a < n; a++) {
-      const j = columns[a];
-      if (v[j] !== 0) s += c[row + j] * v[j];
-    }
-    g[i] = 2 * s;
-  }
-  return g;
+/**
+ * out = 2·C·v for v zero off the first `count` entries of `columns` (ascending): the gradient without
+ * touching the zero columns. C is exactly symmetric, so column j is row j (addRows reads contiguous
+ * rows), and every entry is still summed over j in ascending order.
+ */
+function productOn(c: Float64Array, k: number, v: Float64Array, columns: Int32Array, count: number, out: Float64Array): void {
+  out.fill(0);
+  addRows(out, c, k, columns, count, v, 2);
 }
 
-function activeList(sign: Int8Array): number[] {
-  const out: number[] = [];
-  for (let i = 0; i < sign.length; i++) if (sign[i] !== 0) out.push(i);
-  return out;
+/** The nonzero-sign candidates, ascending, into `out`; their count. */
+function activeList(sign: Int8Array, out: Int32Array): number {
+  let n = 0;
+  for (let i = 0; i < sign.length; i++) if (sign[i] !== 0) out[n++] = i;
+  return n;
 }

@@ -27,6 +27,7 @@ import type { LambdaPath } from '../types';
 import { gramOfRows } from './costMatrix';
 import { IncrementalCholesky } from './incrementalCholesky';
 import { choleskySolve } from '../linalg/cholesky';
+import { addRows } from '../linalg/dense';
 import { jacobiEigen, pseudoInverseSolve } from '../linalg/eigen';
 
 export interface LassoData {
@@ -113,56 +114,89 @@ function subGram(gram: Float64Array, k: number, subset: readonly number[]): Floa
   return sub;
 }
 
-/** G_SS·x = 1: Cholesky first, the minimum-norm solution when G_SS is (numerically) singular. */
-function solveOnes(gram: Float64Array, k: number, subset: readonly number[], scale: number, factor: IncrementalCholesky): Float64Array {
+/**
+ * G_SS·x = 1: Cholesky first, the minimum-norm solution when G_SS is (numerically) singular. `exact`:
+ * solved by the kept factor (G_SS well inside positive definite, one step of refinement), so the
+ * system holds to rounding.
+ */
+function solveOnes(gram: Float64Array, k: number, subset: readonly number[], scale: number, factor: IncrementalCholesky): { x: Float64Array; exact: boolean } {
   const m = subset.length;
   const ones = new Float64Array(m).fill(1);
   const fast = factor.solve(subset, ones);
-  if (fast) return fast;
+  if (fast) return { x: fast, exact: true };
+  // The factor refused a pivot² below 1e-10·scale: whatever answers now is nearly singular, and its
+  // consistency is checked by the caller.
   const sub = subGram(gram, k, subset);
-  return choleskySolve(sub, m, ones, scale) ?? pseudoInverseSolve(jacobiEigen(sub, m, 'ascending'), m, ones, scale);
+  return { x: choleskySolve(sub, m, ones, scale) ?? pseudoInverseSolve(jacobiEigen(sub, m, 'ascending'), m, ones, scale), exact: false };
 }
 
 /** Above this many candidates at the boundary at once, joins are decided greedily, not enumerated. */
 const MAX_ENUMERATED_BOUNDARY = 10;
+
+/** The two ascending lists merged, ascending. */
+function union(a: readonly number[], b: readonly number[]): number[] {
+  const out: number[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length || j < b.length) {
+    if (j >= b.length || (i < a.length && a[i] < b[j])) out.push(a[i++]);
+    else out.push(b[j++]);
+  }
+  return out;
+}
+
+/** (G·d)_j for d zero off `subset`. */
+function gramRow(gram: Float64Array, k: number, j: number, subset: readonly number[], d: Float64Array): number {
+  const row = j * k;
+  let s = 0;
+  for (const i of subset) s += gram[row + i] * d[i];
+  return s;
+}
 
 /**
  * dw/d(−λ) over all k: the free weights (w > 0) move with G_SS·d_S = 1, and each boundary candidate
  * (w = 0, correlation = λ) either joins (d_j > 0, in S) or stays out with (Gd)_j ≥ 1 (its correlation
  * falls at least as fast as λ). That is the KKT system of min ½dᵀGd − 1ᵀd over d_boundary ≥ 0: with
  * several candidates at the boundary at once (degenerate ties, k > D) the subset that joins is found
- * by enumeration (smallest first).
+ * by enumeration (smallest first). Tried first, because it is the usual breakpoint (a candidate
+ * reached the boundary going down): every boundary candidate joins. When G is positive definite on
+ * all of them and each joins with d_j > 0, that is the KKT point of a strictly convex problem, hence
+ * the only one, and the enumeration is skipped.
  */
 function pathDirection(gram: Float64Array, k: number, free: readonly number[], boundary: readonly number[], scale: number, factor: IncrementalCholesky): Float64Array {
-  const attempt = (joining: readonly number[]): Float64Array | null => {
-    const subset = [...free, ...joining].sort((a, b) => a - b);
+  const attempt = (joining: readonly number[], requireAll: boolean): Float64Array | null => {
+    const subset = union(free, joining);
     const d = new Float64Array(k);
-    const x = subset.length > 0 ? solveOnes(gram, k, subset, scale, factor) : new Float64Array(0);
+    const { x, exact } = subset.length > 0 ? solveOnes(gram, k, subset, scale, factor) : { x: d, exact: true };
+    if (requireAll && !exact) return null;
     subset.forEach((i, a) => { d[i] = x[a]; });
     let dMax = 0;
     for (const i of subset) dMax = Math.max(dMax, Math.abs(d[i]));
-    const g = (j: number) => { let s = 0; for (const i of subset) s += gram[j * k + i] * d[i]; return s; };
     // Consistent (the pseudo-inverse of an inconsistent system is only a least-squares fit).
-    for (const i of subset) if (Math.abs(g(i) - 1) > 1e-6) return null;
+    if (!exact) for (const i of subset) if (Math.abs(gramRow(gram, k, i, subset, d) - 1) > 1e-6) return null;
     for (const j of joining) if (!(d[j] > 1e-12 * dMax)) return null;
-    for (const j of boundary) if (!joining.includes(j) && g(j) < 1 - 1e-7) return null;
+    for (const j of boundary) if (!joining.includes(j) && gramRow(gram, k, j, subset, d) < 1 - 1e-7) return null;
     return d;
   };
+  if (boundary.length > 0) {
+    const d = attempt(boundary, true);
+    if (d) return d;
+  }
   if (boundary.length <= MAX_ENUMERATED_BOUNDARY) {
     const n = boundary.length;
     const masks = Array.from({ length: 1 << n }, (_, m) => m).sort((a, b) => popcount(a) - popcount(b) || a - b);
     for (const mask of masks) {
-      const d = attempt(boundary.filter((_, i) => mask & (1 << i)));
+      const d = attempt(boundary.filter((_, i) => mask & (1 << i)), false);
       if (d) return d;
     }
   }
   // Greedy: all join, then drop the one whose direction is most negative, until consistent.
   let joining = [...boundary];
   for (;;) {
-    const subset = [...free, ...joining].sort((a, b) => a - b);
+    const subset = union(free, joining);
     const d = new Float64Array(k);
     if (subset.length === 0) return d;
-    const x = solveOnes(gram, k, subset, scale, factor);
+    const { x } = solveOnes(gram, k, subset, scale, factor);
     subset.forEach((i, a) => { d[i] = x[a]; });
     let worst = -1;
     for (const j of joining) if (d[j] < 0 && (worst < 0 || d[j] < d[worst])) worst = j;
@@ -196,17 +230,21 @@ export function computeLassoPath(data: LassoData, names: readonly string[]): Lam
   const down: { lambda: number; weights: number[] }[] = [{ lambda, weights: zero() }];
   const maxSteps = 20 * k + 100;
   const factor = new IncrementalCholesky(gram, k, scale);
+  // Per-breakpoint arrays, allocated once.
+  const nonzero = new Int32Array(k);
+  const moving = new Int32Array(k);
+  const correlation = new Float64Array(k);
+  const gd = new Float64Array(k);
+  const leaveAt = new Float64Array(k);
+  const support = new Uint8Array(k);
+  const inBoundary = new Uint8Array(k);
   for (let step = 0; step < maxSteps; step++) {
-    // Sums over the nonzero entries only, in ascending order: the same sums as over all k.
-    const nonzero: number[] = [];
-    for (let i = 0; i < k; i++) if (w[i] !== 0) nonzero.push(i);
-    const correlation = new Float64Array(k);
-    for (let j = 0; j < k; j++) {
-      const row = j * k;
-      let s = b[j];
-      for (const i of nonzero) s -= gram[row + i] * w[i];
-      correlation[j] = s;
-    }
+    // correlation = b − G·w over the nonzero entries only, ascending: the same sums as over all k (G
+    // is symmetric, so addRows reads its rows).
+    let nz = 0;
+    for (let i = 0; i < k; i++) if (w[i] !== 0) nonzero[nz++] = i;
+    correlation.set(b);
+    addRows(correlation, gram, k, nonzero, nz, w, -1);
     const free: number[] = [];
     const boundary: number[] = [];
     for (let i = 0; i < k; i++) {
@@ -215,22 +253,16 @@ export function computeLassoPath(data: LassoData, names: readonly string[]): Lam
     }
     // Direction: as λ decreases by δ, w grows by δ·d (d = 0 off the support).
     const d = pathDirection(gram, k, free, boundary, scale, factor);
-    const support = new Uint8Array(k);
+    support.fill(0);
+    inBoundary.fill(0);
     for (const i of free) support[i] = 1;
-    for (const j of boundary) if (d[j] > 0) support[j] = 1;
-    const inBoundary = new Uint8Array(k);
-    for (const j of boundary) inBoundary[j] = 1;
-    const moving: number[] = [];
-    for (let i = 0; i < k; i++) if (d[i] !== 0) moving.push(i);
-    const gd = new Float64Array(k);
-    for (let j = 0; j < k; j++) {
-      const row = j * k;
-      let s = 0;
-      for (const i of moving) s += gram[row + i] * d[i];
-      gd[j] = s;
-    }
+    for (const j of boundary) { inBoundary[j] = 1; if (d[j] > 0) support[j] = 1; }
+    let mv = 0;
+    for (let i = 0; i < k; i++) if (d[i] !== 0) moving[mv++] = i;
+    gd.fill(0);
+    addRows(gd, gram, k, moving, mv, d);
     let delta = lambda;
-    const leaveAt = new Float64Array(k).fill(Infinity);
+    leaveAt.fill(Infinity);
     for (const i of free) {
       if (d[i] < 0) { leaveAt[i] = w[i] / -d[i]; delta = Math.min(delta, leaveAt[i]); }
     }

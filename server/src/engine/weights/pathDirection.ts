@@ -8,11 +8,13 @@
  * a positive definite system while the active prototypes are affinely independent. Only one candidate
  * joins or leaves at a typical breakpoint, so instead of refactorising M (O(m³)) we append a row to
  * its Cholesky factor or delete one (a stable rank-one update), both O(m²). Each solve takes one step
- * of iterative refinement against C itself, and the factor is rebuilt every REBUILD_AFTER changes, so
+ * of iterative refinement against M (kept beside its factor), and the factor is rebuilt every REBUILD_AFTER changes, so
  * rounding from the updates never accumulates. When the reference leaves, or the active prototypes
  * are (nearly) affinely dependent, the caller falls back to the minimum-norm solve in affineHull.ts.
+ * dν/dλ is the caller's: it already has 2·C·d over every candidate for the next events.
  */
 import { choleskyAppend, choleskyDelete, substituteCholesky } from '../linalg/cholesky';
+import { dot } from '../linalg/dense';
 
 /** Changes after which the factor is rebuilt from C. */
 const REBUILD_AFTER = 32;
@@ -22,80 +24,96 @@ const REBUILD_AFTER = 32;
  */
 const DEPENDENT_PIVOT = 1e-10;
 
-export interface PathDirection {
-  /** dw/dλ over all k candidates (0 off the active set). */
-  direction: Float64Array;
-  /** dν/dλ. */
-  dNu: number;
-}
-
 export class PathDirectionSystem {
   private reference = -1;
-  /** Active candidates other than the reference, in factor order. */
-  private members: number[] = [];
+  /** Active candidates other than the reference, in factor order (the first `size` entries). */
+  private readonly members: Int32Array;
+  private size = 0;
   /** Lower-triangular Cholesky factor of M, row-major with row stride k. */
   private readonly factor: Float64Array;
+  /** M itself in factor order (row stride k): the refinement's residual reads contiguous rows of it. */
+  private readonly system: Float64Array;
   private changes = 0;
   private valid = false;
   private readonly dependentBelow: number;
+  // Scratch, reused from one breakpoint to the next (the path calls solve once or twice per breakpoint).
+  private readonly isActive: Uint8Array;
+  private readonly isPresent: Uint8Array;
+  private readonly column: Float64Array;
+  private readonly rhs: Float64Array;
+  private readonly z: Float64Array;
+  private readonly residualOut: Float64Array;
+  private readonly correction: Float64Array;
+  private readonly scratch: Float64Array;
+  /** The direction handed out by solve: valid until the next call. */
+  private readonly direction: Float64Array;
 
   constructor(private readonly c: Float64Array, private readonly k: number) {
     this.factor = new Float64Array(k * k);
+    this.system = new Float64Array(k * k);
+    this.members = new Int32Array(k);
     let largest = 0;
     for (let i = 0; i < k; i++) largest = Math.max(largest, c[i * k + i]);
     this.dependentBelow = DEPENDENT_PIVOT * largest;
+    this.isActive = new Uint8Array(k);
+    this.isPresent = new Uint8Array(k);
+    this.column = new Float64Array(k);
+    this.rhs = new Float64Array(k);
+    this.z = new Float64Array(k);
+    this.residualOut = new Float64Array(k);
+    this.correction = new Float64Array(k);
+    this.scratch = new Float64Array(k);
+    this.direction = new Float64Array(k);
   }
 
   /**
-   * The direction on `active` (ascending candidate indices) with signs `sign`, or null when the
-   * active prototypes are (nearly) affinely dependent. `w` picks the reference on a rebuild: the
-   * largest weight is the least likely to leave.
+   * dw/dλ over all k candidates (0 off the active set) on the first `count` entries of `active`
+   * (ascending candidate indices) with signs `sign`, or null when the active prototypes are (nearly)
+   * affinely dependent. `w` picks the reference on a rebuild: the largest weight is the least likely
+   * to leave. The returned array is reused by the next call.
    */
-  solve(active: readonly number[], sign: Int8Array, w: Float64Array): PathDirection | null {
-    if (!this.follow(active, w)) return null;
-    const { members, reference } = this;
-    const m = members.length;
-    const rhs = new Float64Array(m);
+  solve(active: Int32Array, count: number, sign: Int8Array, w: Float64Array): Float64Array | null {
+    if (!this.follow(active, count, w)) return null;
+    const { members, reference, rhs, z, correction } = this;
+    const m = this.size;
     for (let a = 0; a < m; a++) rhs[a] = -(sign[members[a]] - sign[reference]) / 2;
-    const z = this.solveFactored(rhs);
-    // One step of iterative refinement: residual of M·z = rhs with M applied through C.
-    const correction = this.solveFactored(this.residual(z, rhs));
+    substituteCholesky(this.factor, this.k, m, rhs, z);
+    // One step of iterative refinement against the stored M.
+    substituteCholesky(this.factor, this.k, m, this.residual(z, rhs), correction);
     for (let a = 0; a < m; a++) z[a] += correction[a];
-    const direction = this.expand(z);
-    const cd = this.activeProduct(direction);
-    let dNu = 2 * cd[reference] + sign[reference];
-    for (let a = 0; a < m; a++) dNu += 2 * cd[members[a]] + sign[members[a]];
-    dNu /= m + 1;
-    return { direction, dNu };
+    return this.expand(z);
   }
 
   /** Brings the factor to exactly `active`; false when that system is (nearly) singular. */
-  private follow(active: readonly number[], w: Float64Array): boolean {
-    if (!this.valid || this.changes >= REBUILD_AFTER || !active.includes(this.reference)) return this.rebuild(active, w);
-    const inActive = new Uint8Array(this.k);
-    for (const i of active) inActive[i] = 1;
-    for (const i of [...this.members]) {
-      if (!inActive[i]) { this.remove(i); this.changes++; }
+  private follow(active: Int32Array, count: number, w: Float64Array): boolean {
+    const { isActive, isPresent, members } = this;
+    isActive.fill(0);
+    for (let a = 0; a < count; a++) isActive[active[a]] = 1;
+    if (!this.valid || this.changes >= REBUILD_AFTER || !isActive[this.reference]) return this.rebuild(active, count, w);
+    for (let p = this.size - 1; p >= 0; p--) {
+      if (!isActive[members[p]]) { this.remove(p); this.changes++; }
     }
-    const present = new Uint8Array(this.k);
-    present[this.reference] = 1;
-    for (const i of this.members) present[i] = 1;
-    for (const i of active) {
-      if (present[i]) continue;
+    isPresent.fill(0);
+    isPresent[this.reference] = 1;
+    for (let p = 0; p < this.size; p++) isPresent[members[p]] = 1;
+    for (let a = 0; a < count; a++) {
+      const i = active[a];
+      if (isPresent[i]) continue;
       if (!this.append(i)) { this.valid = false; return false; }
       this.changes++;
     }
     return true;
   }
 
-  private rebuild(active: readonly number[], w: Float64Array): boolean {
+  private rebuild(active: Int32Array, count: number, w: Float64Array): boolean {
     let reference = active[0];
-    for (const i of active) if (Math.abs(w[i]) > Math.abs(w[reference])) reference = i;
+    for (let a = 0; a < count; a++) if (Math.abs(w[active[a]]) > Math.abs(w[reference])) reference = active[a];
     this.reference = reference;
-    this.members = [];
+    this.size = 0;
     this.changes = 0;
     this.valid = false;
-    for (const i of active) {
+    for (let a = 0; a < count; a++) {
+      const i = active[a];
       if (i === reference) continue;
       if (!this.append(i)) return false;
     }
@@ -103,62 +121,57 @@ export class PathDirectionSystem {
     return true;
   }
 
-  private entry(i: number, j: number): number {
-    const { c, k, reference: r } = this;
-    return c[i * k + j] - c[i * k + r] - c[r * k + j] + c[r * k + r];
-  }
-
-  /** New last row of L: L·l = M_{members, j}, pivot² = M_jj − lᵀl. */
+  /** New last row of L: L·l = M_{members, j}, pivot² = M_jj − lᵀl, M_ij = C_ij − C_ir − C_rj + C_rr. */
   private append(j: number): boolean {
-    const { factor, k, members } = this;
-    if (!choleskyAppend(factor, k, members.length, this.entry(j, j), (a) => this.entry(members[a], j), this.dependentBelow)) return false;
-    members.push(j);
+    const { c, k, factor, members, column, system, reference: r } = this;
+    const m = this.size;
+    const crr = c[r * k + r];
+    const crj = c[r * k + j];
+    for (let p = 0; p < m; p++) {
+      const i = members[p];
+      column[p] = c[i * k + j] - c[i * k + r] - crj + crr;
+    }
+    const diagonal = c[j * k + j] - 2 * crj + crr;
+    if (!choleskyAppend(factor, k, m, diagonal, (p) => column[p], this.dependentBelow)) return false;
+    for (let p = 0; p < m; p++) {
+      system[m * k + p] = column[p];
+      system[p * k + m] = column[p];
+    }
+    system[m * k + m] = diagonal;
+    members[m] = j;
+    this.size = m + 1;
     return true;
   }
 
-  /** Deletes member j: drop its row and column, then fold that column into the rows below. */
-  private remove(j: number): void {
-    const { factor, k, members } = this;
-    const m = members.length;
-    const p = members.indexOf(j);
-    choleskyDelete(factor, k, m, p, new Float64Array(m - 1 - p));
-    members.splice(p, 1);
-  }
-
-
-  /** M⁻¹·b by the two triangular solves. */
-  private solveFactored(b: Float64Array): Float64Array {
-    return substituteCholesky(this.factor, this.k, b.length, b);
+  /** Deletes the member at factor position p: drop its row and column, then fold that column into the rows below. */
+  private remove(p: number): void {
+    const { factor, k, members, system } = this;
+    const m = this.size;
+    choleskyDelete(factor, k, m, p, this.scratch);
+    for (let i = 0; i < m; i++) {
+      const row = i * k;
+      system.copyWithin(row + p, row + p + 1, row + m);
+    }
+    system.copyWithin(p * k, (p + 1) * k, m * k);
+    members.copyWithin(p, p + 1, m);
+    this.size = m - 1;
   }
 
   /** d = Σ zᵢ·(eᵢ − e_r) over all k candidates. */
   private expand(z: Float64Array): Float64Array {
-    const d = new Float64Array(this.k);
+    const { direction: d, members, reference } = this;
+    d.fill(0);
     let total = 0;
-    this.members.forEach((i, a) => { d[i] = z[a]; total += z[a]; });
-    d[this.reference] = -total;
+    for (let a = 0; a < this.size; a++) { d[members[a]] = z[a]; total += z[a]; }
+    d[reference] = -total;
     return d;
   }
 
-  /** (C·d) on the active set (d is zero elsewhere); entries off it are left 0. */
-  private activeProduct(d: Float64Array): Float64Array {
-    const { c, k, members, reference } = this;
-    const out = new Float64Array(k);
-    const rowOf = (i: number) => {
-      let s = c[i * k + reference] * d[reference];
-      for (const j of members) s += c[i * k + j] * d[j];
-      out[i] = s;
-    };
-    rowOf(reference);
-    for (const i of members) rowOf(i);
-    return out;
-  }
-
-  /** rhs − M·z, with M·z = ((C·d)_i − (C·d)_r)_i for d = expand(z). */
+  /** rhs − M·z, by contiguous rows of the stored M. */
   private residual(z: Float64Array, rhs: Float64Array): Float64Array {
-    const cd = this.activeProduct(this.expand(z));
-    const out = new Float64Array(rhs.length);
-    this.members.forEach((i, a) => { out[a] = rhs[a] - (cd[i] - cd[this.reference]); });
+    const { k, system, residualOut: out } = this;
+    const m = this.size;
+    for (let a = 0; a < m; a++) out[a] = rhs[a] - dot(system, a * k, z, 0, m);
     return out;
   }
 }

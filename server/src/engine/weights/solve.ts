@@ -1,12 +1,15 @@
 /**
  * The weights step: one strategy (solveWeights) or all of them over one cost matrix (solveAll, what
- * the editor recomputes on every keystroke).
+ * the editor recomputes on every keystroke). A WeightsSession holds one problem's cost matrix and its
+ * expensive solutions (lin, convex, both λ-paths, the candidates' distances); the planner keeps
+ * sessions across keystrokes, so editing ρ, λ, τ, the strategy or the form re-solves nothing heavy.
  */
 import { ComposerError } from '../errors';
 import type { LambdaPath, SparseForm, Strategy, StrategyResult, WeightsParams } from '../types';
 import { averageWeights } from './average';
 import { convexWeights } from './convex';
 import { costMatrixOfValid } from './costMatrix';
+import { scalarKernels, simdKernels } from '../linalg/simdDot';
 import { computeLambdaPath } from './lambdaPath';
 import { linearWeights } from './linear';
 import { directSquaredResidual, manualWeights, sumOfWeights } from './manual';
@@ -18,14 +21,27 @@ import { DEFAULT_SPARSE_FORM } from './forms';
 import { similarityWeights } from './similarity';
 import { minimumNormSparse, resolveSparsePenalty, sparseAt } from './sparse';
 
-/** The cost matrix and the expensive solutions, each computed at most once per problem. */
-class WeightsSession {
+/** The strategies solveAll always answers (manual joins when the params give weights). */
+const ALWAYS: Strategy[] = ['avg', 'sim', 'lin', 'sparse', 'convex', 'nearest'];
+
+export interface AllStrategies {
+  strategies: Partial<Record<Strategy, StrategyResult>>;
+  lambdaPath: LambdaPath;
+  lambdaPaths: Partial<Record<SparseForm, LambdaPath>>;
+}
+
+/**
+ * The cost matrix and the expensive solutions, each computed at most once per problem. What it hands
+ * out is shared between calls: callers must not mutate the paths or the distances.
+ */
+export class WeightsSession {
   readonly k: number;
   readonly c: Float64Array;
   private lin?: Float64Array;
   private convex?: Float64Array;
   private path?: LambdaPath;
   private lasso?: { path: LambdaPath; data: ReturnType<typeof lassoData> };
+  private distances?: number[][];
 
   constructor(readonly problem: WeightsProblem) {
     validateProblem(problem);
@@ -55,6 +71,31 @@ class WeightsSession {
       this.lasso = { path: computeLassoPath(data, this.problem.names), data };
     }
     return this.lasso;
+  }
+
+  /** ‖pᵢ − pⱼ‖² between the candidates (exactly symmetric, summed from the differences: no cancellation). */
+  candidateDistances(): number[][] {
+    if (!this.distances) {
+      const { prototypes } = this.problem;
+      const dim = this.problem.target.length;
+      const rows = new Float64Array(this.k * dim);
+      prototypes.forEach((p, i) => rows.set(p, i * dim));
+      const d = (simdKernels() ?? scalarKernels).squaredDistances(rows, this.k, dim);
+      this.distances = prototypes.map((_, i) => Array.from(d.subarray(i * this.k, (i + 1) * this.k)));
+    }
+    return this.distances;
+  }
+
+  /** Every strategy (manual too when given) and both λ-paths; `lambdaPath` is the params' form's. */
+  solveAll(params: WeightsParams): AllStrategies {
+    const strategies: Partial<Record<Strategy, StrategyResult>> = {};
+    for (const strategy of ALWAYS) strategies[strategy] = this.solve(strategy, params);
+    if (params.manual) strategies.manual = this.solve('manual', params);
+    return {
+      strategies,
+      lambdaPath: this.pathOf(params.form ?? DEFAULT_SPARSE_FORM),
+      lambdaPaths: { constrained: this.lambdaPath(), lasso: this.lassoPath() },
+    };
   }
 
   pathOf(form: SparseForm): LambdaPath {
@@ -116,18 +157,8 @@ export function solveWeights(problem: WeightsProblem, params: WeightsParams): St
   return new WeightsSession(problem).solve(params.strategy, params);
 }
 
-const ALWAYS: Strategy[] = ['avg', 'sim', 'lin', 'sparse', 'convex', 'nearest'];
-
-export function solveAll(problem: WeightsProblem, params: WeightsParams): { strategies: Partial<Record<Strategy, StrategyResult>>; lambdaPath: LambdaPath; lambdaPaths: Partial<Record<SparseForm, LambdaPath>> } {
-  const session = new WeightsSession(problem);
-  const strategies: Partial<Record<Strategy, StrategyResult>> = {};
-  for (const strategy of ALWAYS) strategies[strategy] = session.solve(strategy, params);
-  if (params.manual) strategies.manual = session.solve('manual', params);
-  return {
-    strategies,
-    lambdaPath: session.pathOf(params.form ?? DEFAULT_SPARSE_FORM),
-    lambdaPaths: { constrained: session.lambdaPath(), lasso: session.lassoPath() },
-  };
+export function solveAll(problem: WeightsProblem, params: WeightsParams): AllStrategies {
+  return new WeightsSession(problem).solveAll(params);
 }
 
 /** The λ-path of one sparse form (default: the constrained one). */

@@ -13,8 +13,9 @@
  * along a ρ sweep of both forms: the evidence behind DEFAULT_RHO and DEFAULT_SPARSE_FORM.
  * Repeated over seeds (split + training); the files on disk are the first seed's.
  *
- * Size (~530 lines): one experiment, step by step (data, model, adapters, library, recipes, scoring,
- * report), each step used once; its pieces (domains.ts, mlp.ts, mnist.ts) already live apart.
+ * Size (~380 lines): one experiment, step by step (data, model, adapters, library, recipes, scoring),
+ * each step used once and reading the same constants; its pieces live apart: domains.ts, mlp.ts,
+ * mnist.ts, and the report with its summaries (realDemoReport.ts).
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -22,7 +23,7 @@ import * as path from 'node:path';
 import { ComposerError } from '../../errors';
 import { classifierOnnx, mergeIntoClassifier, scoreLayers, writeClassifier, writeLabels, type ClassificationMetrics, type ClassifierLayer } from '../../eval/classification';
 import { mergeAdapters } from '../../lora/merge';
-import { writeFloatTensors } from '../../lora/safetensors';
+import { writePlainPeft } from '../../lora/plainPeft';
 import { writeZeroAdapter } from '../../lora/zeroAdapter';
 import { createPlanner, type Planner } from '../../planner';
 import { writeNpy } from '../../prototype/npy';
@@ -34,6 +35,11 @@ import { applyShifts, downsample, DOMAINS, FEATURES, SOURCE_DOMAIN, type Domain 
 import { initLora, initMlp, train, type Layer, type Lora } from './mlp';
 import { loadDigits, type Digits } from './mnist';
 import { finishDemoFolder, prepareDemoFolder, writeDemoLibrary } from '../demoFolder';
+import { byDomain, RHO_SWEEP, sparseKey, summarizeSeeds, summarizeSweep, sweepKey, type Metric, type RealDemoReport, type RealTarget } from './realDemoReport';
+
+// The report's types and keys, for the CLI, the bench and the tests.
+export { RHO_SWEEP, sparseKey, sweepKey } from './realDemoReport';
+export type { Aggregate, Group, Metric, RealDemoReport, RealTarget } from './realDemoReport';
 
 export const REAL_BASE = 'adapter-composer/mnist-mlp-196-64-32-10';
 export const REAL_SEED = 19;
@@ -45,79 +51,6 @@ const SPLIT = { source: 4000, adapterPool: 3000, testPool: 3000, train: 400, tes
 const BASE_TRAINING = { epochs: 8, batch: 32, lr: 2e-3 };
 const ADAPTER_TRAINING = { epochs: 20, batch: 32, lr: 5e-3, rank: 4, alpha: 8 };
 const K = 5;
-/** The ρ sweep of both sparse forms (first seed only): grounds the choice of DEFAULT_RHO and DEFAULT_SPARSE_FORM. */
-export const RHO_SWEEP = [0, 0.1, 0.25, 0.5, 0.75, 1] as const;
-/** The report key of a sparse form's composite at the recipe's ρ (the constrained form keeps the plain `sparse`). */
-export function sparseKey(form: SparseForm): string {
-  return form === 'constrained' ? 'sparse' : `sparse-${form}`;
-}
-/** The ρ-sweep key of one (form, ρ): also the composite's folder under `out/<domain>/sweep/`. */
-export function sweepKey(form: SparseForm, rho: number): string {
-  return `${form}@rho=${rho}`;
-}
-
-export interface Metric extends ClassificationMetrics {
-  weights: Record<string, number>;
-  /** sparse: the λ used, λ* of its form's problem, ρ = λ/λ* and the form. */
-  lambda?: number;
-  lambda_star?: number;
-  rho?: number;
-  form?: SparseForm;
-}
-
-export interface RealTarget {
-  target: string;
-  kind: Domain['kind'];
-  description: string;
-  base: ClassificationMetrics;
-  sft: ClassificationMetrics;
-  /**
-   * Each strategy's composite from the other domains' adapters (every strategy of the weights module
-   * but manual). `sparse` is the constrained form and `sparse-lasso` the lasso form, both at the
-   * product's default ρ (DEFAULT_RHO); `sparse@auto` is `lambda: auto` (default form).
-   */
-  strategies: Record<string, Metric>;
-  /** The same with the base model (zero adapter) among the candidates. */
-  with_base_candidate: Record<string, Metric>;
-  /** First seed only: sparse of each form at each ρ of RHO_SWEEP, keyed `<form>@rho=<ρ>` (composites in out/<domain>/sweep/). */
-  rho_sweep?: Record<string, Metric>;
-}
-
-export interface Aggregate {
-  accuracy_mean: number;
-  accuracy_std: number;
-  nll_mean: number;
-  nll_std: number;
-  /** (mean acc − mean base acc) / (mean sft acc − mean base acc) over the same targets and seeds. */
-  gap_closed: number;
-}
-
-export type Group = 'all' | 'between' | 'outside';
-
-export interface RealDemoReport {
-  workspace: string;
-  library: string;
-  data: string;
-  seeds: number[];
-  domains: { name: string; kind: Domain['kind']; description: string }[];
-  recipes: string[];
-  /** The first seed's figures (its files are on disk). */
-  targets: RealTarget[];
-  /**
-   * Per entry (base, sft, each strategy, `<strategy>+base` with the base candidate) and group of
-   * targets: mean over seeds × targets; std over seeds of the per-seed mean over targets.
-   */
-  summary: Record<string, Record<Group, Aggregate>>;
-  /**
-   * The ρ sweep (first seed): per form and ρ, mean accuracy and NLL over the group's held-out domains.
-   */
-  rho_sweep: { seed: number; rhos: number[]; forms: Record<string, Record<string, Record<Group, { accuracy: number; nll: number }>>> };
-  /** Per held-out domain and entry: accuracy mean ± std over seeds (the per-domain view of the summary). */
-  by_domain: Record<string, Record<string, { accuracy_mean: number; accuracy_std: number }>>;
-  /** Wall seconds (and this process's CPU seconds, steadier on a shared machine). */
-  timings: { total_s: number; base_training_s: number[]; base_training_cpu_s: number[]; adapter_training_s_mean: number; adapter_training_cpu_s_mean: number; evaluations: number; eval_samples_per_s: number };
-}
-
 export interface RealDemoOptions {
   seeds?: number;
   /** Only these domains (tests; the default is all of DOMAINS). */
@@ -381,25 +314,15 @@ function toClassifier(layers: Layer[]): ClassifierLayer[] {
 
 /** A PEFT folder: adapter_model.safetensors (base_model.model.<layer>.lora_A/B.weight) + adapter_config.json. */
 export function writePeft(dir: string, layers: readonly Layer[], lora: Lora, description: string): void {
-  fs.mkdirSync(dir, { recursive: true });
-  const config = {
-    base_model_name_or_path: REAL_BASE,
-    peft_type: 'LORA',
-    task_type: null,
-    r: lora.rank,
-    lora_alpha: lora.alpha,
-    lora_dropout: 0,
-    target_modules: layers.map((l) => l.name),
-    bias: 'none',
-    fan_in_fan_out: false,
-    use_rslora: false,
-    inference_mode: true,
-  };
-  fs.writeFileSync(path.join(dir, 'adapter_config.json'), JSON.stringify(config, null, 2) + '\n');
-  writeFloatTensors(path.join(dir, 'adapter_model.safetensors'), layers.flatMap((l, i) => [
-    { name: `base_model.model.${l.name}.lora_A.weight`, dtype: 'F32' as const, shape: [lora.rank, l.inFeatures], data: lora.layers[i].a },
-    { name: `base_model.model.${l.name}.lora_B.weight`, dtype: 'F32' as const, shape: [l.outFeatures, lora.rank], data: lora.layers[i].b },
-  ]), { format: 'pt', description });
+  writePlainPeft(dir, {
+    base: REAL_BASE,
+    taskType: null,
+    rank: lora.rank,
+    alpha: lora.alpha,
+    targetModules: layers.map((l) => l.name),
+    modules: layers.map((l, i) => ({ name: l.name, inFeatures: l.inFeatures, outFeatures: l.outFeatures, a: lora.layers[i].a, b: lora.layers[i].b })),
+    description,
+  });
 }
 
 /** The recipe's sparse penalty: the product's default ρ on disk; others only for the scored variants. */
@@ -451,80 +374,4 @@ Made by \`adapter-composer demo --real\`, offline and deterministically (files o
 - \`library/\`, \`recipes/<domain>.compose.yaml\` (leave-one-domain-out), \`out/<domain>/<strategy>/\` every scored composite
   (\`<strategy>+base\`: the base model among the candidates), \`out/<domain>/sft/\` the domain's own adapter.
 `;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Summary
-
-function mean(v: number[]): number {
-  return v.reduce((a, b) => a + b, 0) / Math.max(1, v.length);
-}
-
-function std(v: number[]): number {
-  if (v.length < 2) return 0;
-  const m = mean(v);
-  return Math.sqrt(v.reduce((a, b) => a + (b - m) ** 2, 0) / (v.length - 1));
-}
-
-export function byDomain(seeds: RealTarget[][]): RealDemoReport['by_domain'] {
-  const out: RealDemoReport['by_domain'] = {};
-  for (const [i, first] of (seeds[0] ?? []).entries()) {
-    const entries: Record<string, (t: RealTarget) => number | undefined> = { base: (t) => t.base.accuracy, sft: (t) => t.sft.accuracy };
-    for (const s of Object.keys(first.strategies)) entries[s] = (t) => t.strategies[s]?.accuracy;
-    for (const s of Object.keys(first.with_base_candidate)) entries[`${s}+base`] = (t) => t.with_base_candidate[s]?.accuracy;
-    out[first.target] = {};
-    for (const [entry, pick] of Object.entries(entries)) {
-      const values = seeds.map((targets) => pick(targets[i])).filter((v): v is number => v !== undefined);
-      out[first.target][entry] = { accuracy_mean: mean(values), accuracy_std: std(values) };
-    }
-  }
-  return out;
-}
-
-export function summarizeSweep(seed: number, targets: readonly RealTarget[]): RealDemoReport['rho_sweep'] {
-  const groups: Record<Group, (t: RealTarget) => boolean> = { all: () => true, between: (t) => t.kind === 'between', outside: (t) => t.kind === 'outside' };
-  const forms: RealDemoReport['rho_sweep']['forms'] = {};
-  if (!targets.some((t) => t.rho_sweep)) return { seed, rhos: [], forms };
-  for (const form of SPARSE_FORMS) {
-    forms[form] = {};
-    for (const rho of RHO_SWEEP) {
-      const cell = {} as Record<Group, { accuracy: number; nll: number }>;
-      for (const [group, keep] of Object.entries(groups) as [Group, (t: RealTarget) => boolean][]) {
-        const ms = targets.filter(keep).map((t) => t.rho_sweep?.[sweepKey(form, rho)]).filter((m): m is Metric => m !== undefined);
-        cell[group] = { accuracy: mean(ms.map((m) => m.accuracy)), nll: mean(ms.map((m) => m.nll)) };
-      }
-      forms[form][String(rho)] = cell;
-    }
-  }
-  return { seed, rhos: [...RHO_SWEEP], forms };
-}
-
-export function summarizeSeeds(seeds: RealTarget[][]): Record<string, Record<Group, Aggregate>> {
-  const entries = new Map<string, (t: RealTarget) => ClassificationMetrics | undefined>([
-    ['base', (t) => t.base],
-    ['sft', (t) => t.sft],
-  ]);
-  for (const s of Object.keys(seeds[0]?.[0]?.strategies ?? {})) entries.set(s, (t) => t.strategies[s]);
-  for (const s of Object.keys(seeds[0]?.[0]?.with_base_candidate ?? {})) entries.set(`${s}+base`, (t) => t.with_base_candidate[s]);
-  const groups: Record<Group, (t: RealTarget) => boolean> = { all: () => true, between: (t) => t.kind === 'between', outside: (t) => t.kind === 'outside' };
-  const out: Record<string, Record<Group, Aggregate>> = {};
-  for (const [entry, pick] of entries) {
-    out[entry] = {} as Record<Group, Aggregate>;
-    for (const [group, keep] of Object.entries(groups) as [Group, (t: RealTarget) => boolean][]) {
-      const perSeed = seeds.map((targets) => targets.filter(keep));
-      const values = (f: (t: RealTarget) => number | undefined) => perSeed.map((ts) => mean(ts.map(f).filter((v): v is number => v !== undefined)));
-      const acc = values((t) => pick(t)?.accuracy);
-      const nll = values((t) => pick(t)?.nll);
-      const baseAcc = mean(values((t) => t.base.accuracy));
-      const sftAcc = mean(values((t) => t.sft.accuracy));
-      out[entry][group] = {
-        accuracy_mean: mean(acc),
-        accuracy_std: std(acc),
-        nll_mean: mean(nll),
-        nll_std: std(nll),
-        gap_closed: (mean(acc) - baseAcc) / (sftAcc - baseAcc),
-      };
-    }
-  }
-  return out;
 }
