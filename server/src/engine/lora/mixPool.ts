@@ -62,7 +62,7 @@ export class MixPool {
       try {
         return Promise.resolve(truncationMix(gramA, gramB, coefficients, rank));
       } catch (e) {
-        return Promise.reject(e as Error);
+        return Promise.reject(e instanceof Error ? e : new Error(String(e)));
       }
     }
     const id = this.nextId++;
