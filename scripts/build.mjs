@@ -1,4 +1,4 @@
-// Bundles the CLI/server, the compose worker, the VS Code client and the webview with esbuild.
+// Bundles the CLI/server, the compose worker, the svd merge's mixing worker, the VS Code client and the webview with esbuild.
 // Native packages stay external: they ship as node_modules (LanceDB, ONNX Runtime) or are the host (vscode).
 import * as esbuild from 'esbuild';
 import { existsSync, mkdirSync, copyFileSync } from 'node:fs';
@@ -10,6 +10,7 @@ const common = { bundle: true, sourcemap: !production, minify: production, logLe
 const nodeEntries = [
   { in: 'server/src/cli/main.ts', out: 'cli' },
   { in: 'server/src/lsp/composeWorker.ts', out: 'composeWorker' },
+  { in: 'server/src/engine/lora/mixWorker.ts', out: 'mixWorker' },
   { in: 'client/src/extension.ts', out: 'extension' },
 ].filter((e) => existsSync(e.in));
 

@@ -41,7 +41,7 @@ if (!args.includes('--no-build')) {
   step('building bundles (production)');
   execFileSync(process.execPath, [path.join(root, 'scripts/build.mjs'), '--production'], { cwd: root, stdio: 'inherit' });
 }
-for (const f of ['dist/extension.js', 'dist/cli.js', 'dist/composeWorker.js', 'dist/webview.js', 'dist/webview.css', 'dist/libraryMap.js', 'dist/libraryMap.css']) {
+for (const f of ['dist/extension.js', 'dist/cli.js', 'dist/composeWorker.js', 'dist/mixWorker.js', 'dist/webview.js', 'dist/webview.css', 'dist/libraryMap.js', 'dist/libraryMap.css']) {
   if (!fs.existsSync(path.join(root, f))) fail(`${f} is missing after the build`);
 }
 
@@ -235,7 +235,7 @@ for (const target of targets) {
     `extension/node_modules/onnxruntime-node/bin/napi-v6/${spec.ort}/onnxruntime_binding.node`,
     `extension/node_modules/${spec.sharp[0]}/lib/${spec.sharp[0].split('/')[1]}.node`,
   ];
-  for (const required of ['extension/dist/extension.js', 'extension/dist/cli.js', 'extension/dist/composeWorker.js',
+  for (const required of ['extension/dist/extension.js', 'extension/dist/cli.js', 'extension/dist/composeWorker.js', 'extension/dist/mixWorker.js',
     'extension/dist/webview.js', 'extension/dist/libraryMap.js', 'extension/dist/libraryMap.css', ...main, ...native]) {
     if (!listing.includes(required)) fail(`${target}: ${required} is not in the .vsix`);
   }

@@ -40,7 +40,7 @@ function randomBytes(dtype: FloatDType, count: number, r: () => number): Uint8Ar
 test('decodeInto places every dtype exactly like decodeToFloat64: rows, strided columns, transposed, odd sizes, unaligned bytes', () => {
   const r = rng(1);
   for (const dtype of ['BF16', 'F16', 'F32', 'F64'] as FloatDType[]) {
-    for (const [rows, cols] of [[5, 4], [3, 7], [1, 1], [6, 2]]) {
+    for (const [rows, cols] of [[5, 4], [3, 7], [1, 1], [6, 2], [130, 3]]) {
       const count = rows * cols;
       const raw = randomBytes(dtype, count, r);
       // an odd byte offset forces the unaligned path
@@ -95,6 +95,9 @@ test('decodeInto flags NaN and ±Infinity in any position for every dtype, and o
           assert.equal(finite, kind === 'big', `${dtype} ${kind} 0x${bits.toString(16)} at ${position}`);
           const strided = decodeInto(bytes, dtype, 11, 1, new Float32Array(33), { offset: 1, rowStride: 3, colStride: 1 });
           assert.equal(strided, kind === 'big');
+          // transposing placement (B [11, 1] into a row of Bᵀ)
+          const transposed = decodeInto(bytes, dtype, 11, 1, new Float32Array(24), { offset: 1, rowStride: 1, colStride: 12 });
+          assert.equal(transposed, kind === 'big');
         }
       }
     }

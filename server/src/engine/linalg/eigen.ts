@@ -91,6 +91,85 @@ export function householderQlEigen(input: Float64Array, n: number, order: EigenO
 }
 
 /**
+ * All eigenvalues (descending) and the eigenvectors of the `keep` largest only, by the same
+ * Householder tridiagonalisation and implicit QL as householderQlEigen: the QL rotations are recorded
+ * instead of applied to all n eigenvector rows (6n per rotation, ~n² rotations), and afterwards
+ * folded, in reverse, into the `keep` rows that end on top (6·keep per rotation). Same arithmetic,
+ * reassociated; for the merge's cores, where the output rank is a fraction of the inner rank.
+ * vectors: n×keep row-major, column q the unit eigenvector of values[q].
+ */
+export function topEigen(input: Float64Array, n: number, keep: number): { values: Float64Array; vectors: Float64Array } {
+  keep = Math.max(0, Math.min(keep, n));
+  const vt = Float64Array.from(input.subarray(0, n * n));
+  const d = new Float64Array(n);
+  const e = new Float64Array(n);
+  let rotations = new Float64Array(0);
+  let count = 0;
+  // h_i of the reflections (d[i] after the reduction), before d becomes T's diagonal
+  const h = new Float64Array(n);
+  if (n > 0) {
+    reduceToTridiagonal(vt, d, e, n);
+    h.set(d);
+    for (let j = 0; j < n; j++) d[j] = vt[j * n + j];
+    e[0] = 0;
+    rotations = new Float64Array(3 * Math.max(16, n * 2));
+    diagonalizeTridiagonal(null, d, e, n, (i, c, s) => {
+      if (count * 3 + 3 > rotations.length) {
+        const grown = new Float64Array(rotations.length * 2);
+        grown.set(rotations);
+        rotations = grown;
+      }
+      rotations[count * 3] = i;
+      rotations[count * 3 + 1] = c;
+      rotations[count * 3 + 2] = s;
+      count++;
+    });
+  }
+  const sorted = Array.from({ length: n }, (_, i) => i).sort((i, j) => d[j] - d[i] || i - j);
+  const values = new Float64Array(n);
+  for (let q = 0; q < n; q++) values[q] = d[sorted[q]];
+  // w [n, keep]: column q = e_srcᵀ·G_N···G_1 for the q-th largest eigenvalue's row src
+  const w = new Float64Array(n * keep);
+  for (let q = 0; q < keep; q++) w[sorted[q] * keep + q] = 1;
+  for (let t = count - 1; t >= 0; t--) {
+    const i = rotations[t * 3], c = rotations[t * 3 + 1], s = rotations[t * 3 + 2];
+    const ri = i * keep, rj = ri + keep;
+    for (let q = 0; q < keep; q++) {
+      const x = w[ri + q], y = w[rj + q];
+      w[ri + q] = x * c + y * s;
+      w[rj + q] = y * c - x * s;
+    }
+  }
+  // vectors [n, keep] = Q·w = H_{n−1}···H_1·w: the reflections applied to w's rows, H_1 first
+  applyReflections(vt, h, n, w, keep);
+  return { values, vectors: w };
+}
+
+/** w [n, cols] ← H_{n−1}···H_1·w for the reflections left in v by reduceToTridiagonal (h_i = h[i]). */
+function applyReflections(v: Float64Array, h: Float64Array, n: number, w: Float64Array, cols: number): void {
+  const g = new Float64Array(cols);
+  for (let i = 1; i < n; i++) {
+    const hi = h[i];
+    if (hi === 0) continue;
+    const u = i * n;
+    g.fill(0);
+    for (let k = 0; k < i; k++) {
+      const x = v[u + k];
+      if (x === 0) continue;
+      const row = k * cols;
+      for (let q = 0; q < cols; q++) g[q] += x * w[row + q];
+    }
+    for (let q = 0; q < cols; q++) g[q] /= hi;
+    for (let k = 0; k < i; k++) {
+      const x = v[u + k];
+      if (x === 0) continue;
+      const row = k * cols;
+      for (let q = 0; q < cols; q++) w[row + q] -= g[q] * x;
+    }
+  }
+}
+
+/**
  * The eigenpairs (d[i], vector i) in the order asked for, stable on index so that outputs are
  * deterministic; `component(i, k)` is the k-th entry of eigenvector i.
  */
@@ -111,6 +190,12 @@ function sortedPairs(d: Float64Array, n: number, order: EigenOrder, component: (
  * row), diagonal d, subdiagonal e (e[0] = 0).
  */
 function tridiagonalize(v: Float64Array, d: Float64Array, e: Float64Array, n: number): void {
+  reduceToTridiagonal(v, d, e, n);
+  accumulateReflections(v, d, e, n);
+}
+
+/** The first half of tred2: the Householder reduction, vectors left in v's rows (see accumulateReflections). */
+function reduceToTridiagonal(v: Float64Array, d: Float64Array, e: Float64Array, n: number): void {
   for (let j = 0; j < n; j++) d[j] = v[j * n + n - 1];
   for (let i = n - 1; i > 0; i--) {
     let scale = 0;
@@ -165,7 +250,13 @@ function tridiagonalize(v: Float64Array, d: Float64Array, e: Float64Array, n: nu
     }
     d[i] = h;
   }
-  // accumulate the transformations
+}
+
+/**
+ * The second half of tred2: Q from the Householder vectors the reduction left in v (u_i in row i,
+ * entries 0…i−1, with h_i in d[i]; Q = H_{n−1}···H_1, H_i = I − u_i·u_iᵀ/h_i), the diagonal into d.
+ */
+function accumulateReflections(v: Float64Array, d: Float64Array, e: Float64Array, n: number): void {
   for (let i = 0; i < n - 1; i++) {
     v[i * n + n - 1] = v[i * n + i];
     v[i * n + i] = 1;
@@ -196,8 +287,12 @@ function hypot(x: number, y: number): number {
   return ax < 1e150 && ay < 1e150 && (ax > 1e-150 || ay > 1e-150) ? Math.sqrt(x * x + y * y) : Math.hypot(x, y);
 }
 
-/** tql2: eigenvalues of the tridiagonal (d, e) into d, with the rotations applied to the rows of vt = Vᵀ. */
-function diagonalizeTridiagonal(vt: Float64Array, d: Float64Array, e: Float64Array, n: number): void {
+/**
+ * tql2: eigenvalues of the tridiagonal (d, e) into d, with the rotations applied to the rows of vt = Vᵀ
+ * (or, with vt null, handed to `record` in the order they would have been applied: rows i, i+1 ←
+ * (c·xᵢ − s·xᵢ₊₁, s·xᵢ + c·xᵢ₊₁)).
+ */
+function diagonalizeTridiagonal(vt: Float64Array | null, d: Float64Array, e: Float64Array, n: number, record?: (i: number, c: number, s: number) => void): void {
   for (let i = 1; i < n; i++) e[i - 1] = e[i];
   e[n - 1] = 0;
   let f = 0;
@@ -235,6 +330,10 @@ function diagonalizeTridiagonal(vt: Float64Array, d: Float64Array, e: Float64Arr
           c = p / r;
           p = c * d[i] - s * g;
           d[i + 1] = h + s * (c * g + s * d[i]);
+          if (!vt) {
+            record!(i, c, s);
+            continue;
+          }
           const ri = i * n, rj = ri + n;
           for (let k = 0; k < n; k++) {
             const x = vt[ri + k];

@@ -1,16 +1,15 @@
 /**
  * Dot products in WebAssembly SIMD (f64x2): the O(k²·D) pass that builds every weights problem's cost
  * matrix (k = 64, D = 768: 2 M multiply-adds, the largest single cost of a new target's solve) runs
- * about twice as fast as scalar JavaScript. The module is assembled here from its instructions (about 200
- * bytes; no binary blob, no toolchain): `dot2x4` sums x₀·y₀ … x₁·y₃ for two rows against four, two
- * lanes at a time (`dot1x4` for a last odd row); `dist2x4`/`dist1x4` the squared distances ‖x − y‖²,
- * which the plan shows between the candidates. WebAssembly float arithmetic is IEEE and never fused or reordered, so each sum is the same on
- * every machine: even-indexed terms in lane 0, odd in lane 1, then lane 0 + lane 1, then the last term
- * of an odd length. Where WebAssembly SIMD is missing, `simdKernels()` answers null and callers use
- * `scalarKernels`: the same sums in the same order in JavaScript (slower), so the bits do not depend
- * on the runtime.
+ * about four times as fast as the scalar JavaScript loop. The module is assembled here from its
+ * instructions (about 2 KB; no binary blob, no toolchain): `dot2x4` sums x₀·y₀ … x₁·y₃ for two rows
+ * against four, two lanes at a time (`dot1x4` for a last odd row); `dist2x4`/`dist1x4` the squared
+ * distances ‖x − y‖², which the plan shows between the candidates. WebAssembly float arithmetic is IEEE
+ * and never fused or reordered, so each sum is the same on every machine: even-indexed terms in lane 0,
+ * odd in lane 1, then lane 0 + lane 1, then the last term of an odd length. Where WebAssembly SIMD is
+ * missing, `simdKernels()` answers null and callers use `scalarKernels`: the same sums in the same order
+ * in JavaScript (slower), so the bits do not depend on the runtime.
  */
-
 const I32 = 0x7f;
 const F64 = 0x7c;
 const V128 = 0x7b;

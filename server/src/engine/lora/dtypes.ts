@@ -237,6 +237,26 @@ export function decodeInto(bytes: Uint8Array, dtype: FloatDType, rows: number, c
     }
     return (flags & 0x100) === 0;
   }
+  if (LITTLE_ENDIAN && dtype === 'BF16' && into instanceof Float32Array && rowStride === 1 && colStride >= rows) {
+    // a transposing placement (B [m, r] into the rows of Bᵀ): in blocks of 64 source rows, so that
+    // the writes run along target rows and the block's source bytes stay in cache
+    const buffer = alignedBuffer(bytes, 2);
+    const bits = new Uint16Array(buffer, buffer === bytes.buffer ? bytes.byteOffset : 0, count);
+    const u = new Int32Array(into.buffer, into.byteOffset, into.length);
+    let flags = 0;
+    for (let i0 = 0; i0 < rows; i0 += 64) {
+      const i1 = Math.min(rows, i0 + 64);
+      for (let j = 0; j < cols; j++) {
+        const dst = offset + j * colStride;
+        for (let i = i0, k = i0 * cols + j; i < i1; i++, k += cols) {
+          const b = bits[k];
+          u[dst + i] = b << 16;
+          flags |= ((b >>> 7) & 0xff) + 1;
+        }
+      }
+    }
+    return (flags & 0x100) === 0;
+  }
   if (LITTLE_ENDIAN && dtype === 'BF16' && into instanceof Float32Array) {
     const buffer = alignedBuffer(bytes, 2);
     const bits = new Uint16Array(buffer, buffer === bytes.buffer ? bytes.byteOffset : 0, count);

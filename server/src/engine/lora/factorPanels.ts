@@ -12,8 +12,13 @@ export interface FactorPanels {
   n: number;
   /** A [R, n], row-major: the contributions' A stacked. */
   a: PanelArray;
-  /** B [m, R], row-major: the contributions' B side by side. */
+  /** B [m, R], row-major: the contributions' B side by side; with `bTransposed`, Bᵀ [R, m] (their B stacked as rows). */
   b: PanelArray;
+  /**
+   * `b` holds Bᵀ [R, m]: both panels are then R rows, so each Gram is a product of contiguous row
+   * blocks (the svd path reads them so; cat and the entry-wise methods read B as it is stored).
+   */
+  bTransposed?: boolean;
   /** c per inner direction [R]. */
   coefficients: Float64Array;
 }

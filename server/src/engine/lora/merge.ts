@@ -3,7 +3,9 @@
  * written as a new adapter whose runtime scale is exactly 1 (the factors carry the coefficients).
  *   cat: concatenated factors, rank Σrᵢ, exact to the output dtype's rounding;
  *   svd: the best rank-r approximation, from the two R×R Grams of the factors (never the dense m×n
- *        matrix; see truncatedProduct.ts), with float32 output products when the output is bf16 or f16.
+ *        matrix; see truncatedProduct.ts), with float32 output products when the output is bf16 or f16;
+ *        a module's R×R steps run on a worker thread (mixPool.ts) while the next one is decoded and its
+ *        Grams computed here.
  *   ties, dare_linear, dare_ties, magnitude_prune: entry-wise on the dense wᵢ·ΔWᵢ, one module at a time
  *        (entrywiseMerge.ts), written back at rank r by a truncated SVD of the dense result (denseTruncation.ts).
  * Factors are decoded straight into concatenated panels in reused buffers (scratch.ts), one module
@@ -16,6 +18,7 @@
  */
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { ComposerError } from '../errors';
 import { createMatMulEngine } from '../onnx/matmul';
@@ -32,7 +35,7 @@ import { concatenatedFactors, modulesToSave, planMerge, readPanels, validateInpu
 import type { MergeInput, MergeOptions, MergeResult } from './mergeTypes';
 import { mostCommon } from './moduleFacts';
 import { jsProducts, ortProducts, type PanelProducts } from './panelProducts';
-import { truncateModule } from './truncatedProduct';
+import { MixPool, type Mix } from './mixPool';
 import { SafetensorsStream } from './safetensors';
 import { adapterChangedError, adapterDrift } from '../library/integrity';
 import { Scratch } from './scratch';
@@ -44,11 +47,21 @@ function cancelled(): ComposerError {
   return new ComposerError('cancelled', 'merge cancelled; the previous output (if any) is untouched');
 }
 
-async function chooseProducts(options: MergeOptions): Promise<{ products: PanelProducts; dispose?: () => Promise<void>; warning?: string }> {
+/**
+ * ONNX Runtime's threads for the panel products when the svd mixing worker takes a core: the rest
+ * (1 on 2 cores). Measured at 70B shapes on the shared 2-core box: 2 ORT threads beside the worker
+ * cost 4.9–5.5 s of CPU for 2 layers, 1 thread 3.4 s (an oversubscribed ORT pool spins and waits);
+ * undefined: ORT's default (one per core).
+ */
+function productThreads(mixThreads: number): number | undefined {
+  return mixThreads > 0 ? Math.max(1, os.availableParallelism() - mixThreads) : undefined;
+}
+
+async function chooseProducts(options: MergeOptions, intraOpThreads?: number): Promise<{ products: PanelProducts; dispose?: () => Promise<void>; warning?: string }> {
   const choice = options.products ?? 'auto';
   if (typeof choice === 'object') return { products: choice };
   if (choice === 'js') return { products: jsProducts };
-  if (options.engine) return { products: ortProducts(options.engine) };
+  if (options.engine) return { products: ortProducts(options.engine, { intraOpThreads }) };
   const engine = await createMatMulEngine({ provider: options.provider ?? 'cpu' });
   if (engine.provider === 'js') {
     await engine.dispose();
@@ -56,7 +69,7 @@ async function chooseProducts(options: MergeOptions): Promise<{ products: PanelP
     return { products: jsProducts, warning: engine.fallback };
   }
   // A requested provider that did not load (cuda without its libraries) is said, not swallowed.
-  return { products: ortProducts(engine), dispose: () => engine.dispose(), warning: engine.fallback };
+  return { products: ortProducts(engine, { intraOpThreads }), dispose: () => engine.dispose(), warning: engine.fallback };
 }
 
 /**
@@ -124,8 +137,10 @@ async function mergeOpened(inputs: MergeInput[], adapters: LoraAdapter[], option
   const streamTensors = [...tensors.map((t) => ({ name: t.key, dtype: t.dtype, shape: t.shape })), ...saved.map((s) => ({ name: `base_model.model.${s.name}`, dtype: s.dtype, shape: s.shape }))];
   const metadata = compositeMetadata(layout, plans.map((p) => p.out), adapters, options, inputs);
 
+  const svd = options.method === 'svd';
+  const mixThreads = svd ? options.mixThreads ?? (plans.length >= 8 && Math.max(...plans.map((p) => p.innerRank)) >= 32 ? 1 : 0) : 0;
   // cat only copies and scales: no products, so no ONNX Runtime session to open
-  const chosen = options.method === 'cat' ? { products: { ...jsProducts, name: 'none (cat copies the factors)' } as PanelProducts, dispose: undefined, warning: undefined } : await chooseProducts(options);
+  const chosen = options.method === 'cat' ? { products: { ...jsProducts, name: 'none (cat copies the factors)' } as PanelProducts, dispose: undefined, warning: undefined } : await chooseProducts(options, productThreads(mixThreads));
   if (chosen.warning) warnings.push(chosen.warning);
   const staging = createStagingFolder(outputDir, { checked: options.outputChecked });
   const weightsPath = path.join(staging, WEIGHTS_FILE[layout]);
@@ -136,6 +151,18 @@ async function mergeOpened(inputs: MergeInput[], adapters: LoraAdapter[], option
   const files: { path: string; sha256: string }[] = [];
   let stream: SafetensorsStream | undefined;
   const scratch = new Scratch();
+  const mixPool = svd ? new MixPool(mixThreads) : undefined;
+  // svd: a module's R×R steps (on mixPool's thread) overlap the next module's decode and Grams here,
+  // so two modules' panels are live at once, in alternating scratch slots; svd reads Bᵀ (row panels:
+  // its Grams are products of contiguous row blocks)
+  const prepared = new Map<string, Promise<{ panels: FactorPanels; mix: Promise<Mix> }>>();
+  const prepare = async (plan: ModulePlan, slot: string) => {
+    const panels = readPanels(adapters, plan, scratch, { bTransposed: true, slot });
+    const grams = await chosen.products.grams(panels);
+    const mix = mixPool!.mix(grams.a, grams.b, panels.coefficients, plan.out.rank);
+    mix.catch(() => undefined); // awaited (and thrown) where the module is written
+    return { panels, mix };
+  };
   try {
     stream = new SafetensorsStream(weightsPath, streamTensors, { metadata, atomic: false });
     const bytesTotal = stream.order.reduce((s, t) => s + t.shape.reduce((x, y) => x * y, 1) * (t.dtype === 'F64' ? 8 : t.dtype === 'F32' ? 4 : 2), 0);
@@ -146,6 +173,14 @@ async function mergeOpened(inputs: MergeInput[], adapters: LoraAdapter[], option
       const at = outputTensors(layout, p.out, dtype).map((t) => position.get(t.key)!);
       return Math.max(...at) - Math.min(...at) === at.length - 1;
     });
+    // the svd modules in the order their tensors are written
+    const firstAt = new Map<string, number>();
+    stream.order.forEach((t, i) => {
+      const module = byKey.get(t.name)?.module;
+      if (module !== undefined && !firstAt.has(module)) firstAt.set(module, i);
+    });
+    const moduleOrder = svd ? [...plans].sort((x, y) => firstAt.get(x.out.name)! - firstAt.get(y.out.name)!) : [];
+    const orderIndex = new Map(moduleOrder.map((p, i) => [p.out.name, i]));
     let modulesDone = 0;
     for (let next = stream.next; next; next = stream.next) {
       if (options.signal?.aborted) throw cancelled();
@@ -157,6 +192,25 @@ async function mergeOpened(inputs: MergeInput[], adapters: LoraAdapter[], option
       const tensor = byKey.get(next.name)!;
       const plan = planByName.get(tensor.module)!;
       let merged = pending.get(plan.out.name);
+      if (!merged && svd) {
+        const at = orderIndex.get(plan.out.name)!;
+        const current = await (prepared.get(plan.out.name) ?? prepare(plan, `panel${at % 2}`));
+        prepared.delete(plan.out.name);
+        const following = moduleOrder[at + 1];
+        if (following && !prepared.has(following.out.name)) {
+          const ahead = prepare(following, `panel${(at + 1) % 2}`);
+          ahead.catch(() => undefined);
+          prepared.set(following.out.name, ahead);
+          await ahead;
+        }
+        const mix = await current.mix;
+        // float32 output products only where the output rounding is far coarser (bf16, f16)
+        const precision = dtype === 'BF16' || dtype === 'F16' ? 'f32' : 'f64';
+        const out = await chosen.products.factors(current.panels, mix.mixA, mix.mixB, mix.rank, precision);
+        energy[plan.out.name] = mix.energyKept;
+        merged = { a: out.a, b: out.b, k: mix.rank, remaining: outputTensors(layout, plan.out, dtype).length };
+        pending.set(plan.out.name, merged);
+      }
       if (!merged) {
         const panels = readPanels(adapters, plan, scratch);
         let factors: MergedFactors;
@@ -167,11 +221,7 @@ async function mergeOpened(inputs: MergeInput[], adapters: LoraAdapter[], option
           factors = await entrywiseFactors(adapters, inputs, plan, panels, options.method as EntrywiseMethod, entrywise, chosen.products, scratch, options);
           energy[plan.out.name] = entrywise.lastEnergy!;
         } else {
-          // float32 output products only where the output rounding is far coarser (bf16, f16)
-          const precision = dtype === 'BF16' || dtype === 'F16' ? 'f32' : 'f64';
-          const t = await truncateModule(panels, plan.out.rank, chosen.products, precision);
-          factors = { a: t.a, b: t.b, k: t.rank };
-          energy[plan.out.name] = t.energyKept;
+          throw new ComposerError('internal', `no merge path for method ${options.method}`);
         }
         merged = { ...factors, remaining: outputTensors(layout, plan.out, dtype).length };
         pending.set(plan.out.name, merged);
@@ -232,6 +282,7 @@ async function mergeOpened(inputs: MergeInput[], adapters: LoraAdapter[], option
     discardStagingFolder(staging);
     throw writeFailure(e, outputDir);
   } finally {
+    await mixPool?.close();
     scratch.close();
     await chosen.dispose?.();
   }

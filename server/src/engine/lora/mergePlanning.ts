@@ -57,15 +57,18 @@ function sameShape(a: LoraModule, b: LoraModule): boolean {
 }
 
 /**
- * One module's factors, concatenated as they are decoded: A [R, n] and B [m, R], float32 when that
- * holds every input exactly, in the scratch's panel slots (valid until the next module is read).
+ * One module's factors, concatenated as they are decoded: A [R, n] and B [m, R] (Bᵀ [R, m] with
+ * `bTransposed`), float32 when that holds every input exactly, in the scratch's panel slots named by
+ * `slot` (valid until the next module is read into the same slot).
  */
-export function readPanels(adapters: LoraAdapter[], plan: ModulePlan, scratch: Scratch): FactorPanels {
+export function readPanels(adapters: LoraAdapter[], plan: ModulePlan, scratch: Scratch, options: { bTransposed?: boolean; slot?: string } = {}): FactorPanels {
   const { outFeatures: m, inFeatures: n } = plan.out;
   const R = plan.innerRank;
+  const bt = options.bTransposed === true;
+  const slot = options.slot ?? 'panel';
   const narrow = plan.contributions.every((c) => [c.module.aKey, c.module.bKey].every((k) => fitsFloat32(adapters[c.adapter].file.info(k).dtype as FloatDType)));
-  const a = narrow ? scratch.float32('panel.a', R * n) : scratch.float64('panel.a', R * n);
-  const b = narrow ? scratch.float32('panel.b', m * R) : scratch.float64('panel.b', m * R);
+  const a = narrow ? scratch.float32(`${slot}.a`, R * n) : scratch.float64(`${slot}.a`, R * n);
+  const b = narrow ? scratch.float32(`${slot}.b`, m * R) : scratch.float64(`${slot}.b`, m * R);
   const coefficients = new Float64Array(R);
   let row = 0;
   for (const c of plan.contributions) {
@@ -74,16 +77,20 @@ export function readPanels(adapters: LoraAdapter[], plan: ModulePlan, scratch: S
     const r = mod.rank;
     // MLX stores lora_a [in, r] = Aᵀ and lora_b [r, out] = Bᵀ
     const plain = mod.layout !== 'transposed';
+    // B [m, r] goes to columns row… of B [m, R], or to rows row… of Bᵀ [R, m]
+    const bAt = bt
+      ? plain ? { offset: row * m, rowStride: 1, colStride: m } : { offset: row * m, rowStride: m, colStride: 1 }
+      : plain ? { offset: row, rowStride: R, colStride: 1 } : { offset: row, rowStride: 1, colStride: R };
     const finite =
       adapter.file.readInto(mod.aKey, a, plain ? { offset: row * n, rowStride: n, colStride: 1 } : { offset: row * n, rowStride: 1, colStride: n }, scratch) &&
-      adapter.file.readInto(mod.bKey, b, plain ? { offset: row, rowStride: R, colStride: 1 } : { offset: row, rowStride: 1, colStride: R }, scratch);
+      adapter.file.readInto(mod.bKey, b, bAt, scratch);
     if (!finite) {
       throw new ComposerError('non-finite', `module "${mod.name}" has a non-finite value (NaN or ±Infinity)`, { file: adapter.weightsFile }, 'the adapter file is corrupt or was trained into overflow');
     }
     coefficients.fill(c.coefficient, row, row + r);
     row += r;
   }
-  return { m, n, a, b, coefficients };
+  return bt ? { m, n, a, b, coefficients, bTransposed: true } : { m, n, a, b, coefficients };
 }
 
 /**

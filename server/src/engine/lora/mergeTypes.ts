@@ -52,6 +52,12 @@ export interface MergeOptions {
   onProgress?: (p: MergeProgress) => void;
   /** Where the heavy products run: ONNX Runtime when it loads ('auto', default), or plain JS. */
   products?: 'auto' | 'js' | 'onnx' | PanelProducts;
+  /**
+   * svd: worker threads for the R×R steps (0 or 1), overlapping the next module's decode and Grams;
+   * default 1 when the merge has at least 8 modules of inner rank ≥ 32, else 0. The bytes written
+   * do not depend on it (the same code runs either way).
+   */
+  mixThreads?: number;
   /** An ORT MatMul engine to reuse (otherwise one is created and disposed for this merge). */
   engine?: MatMulEngine;
   /** The execution provider the products ask for (the recipe's / the editor's setting; default cpu). */

@@ -26,6 +26,7 @@ export function factorGramsJs(panels: FactorPanels): { a: Float64Array; b: Float
   const { m, n, a, b } = panels;
   const R = panels.coefficients.length;
   const ga = rowGram(a, R, n);
+  if (panels.bTransposed) return { a: ga, b: rowGram(b, R, m) };
   const gb = new Float64Array(R * R);
   for (let i = 0; i < m; i++) {
     const row = i * R;
@@ -45,6 +46,16 @@ export function factorsJs(panels: FactorPanels, mixA: Float64Array, mixB: Float6
   const R = panels.coefficients.length;
   const a = multiply(mixA, k, panels.a, R, n);
   const b = new Float64Array(m * k);
+  if (panels.bTransposed) {
+    // b[i, o] = Σ_u Bᵀ[u, i]·mixB[u, o], summed over u in the same order as below
+    for (let u = 0; u < R; u++) {
+      for (let i = 0; i < m; i++) {
+        const x = panels.b[u * m + i];
+        for (let o = 0; o < k; o++) b[i * k + o] += x * mixB[u * k + o];
+      }
+    }
+    return precision === 'f32' ? { a: Float32Array.from(a), b: Float32Array.from(b) } : { a, b };
+  }
   for (let i = 0; i < m; i++) {
     for (let o = 0; o < k; o++) {
       let s = 0;
@@ -67,8 +78,8 @@ export const jsProducts: PanelProducts = {
 const MIN_ORT_WORK = 32_768;
 
 /** Heavy products through ONNX Runtime (float64 Grams, float32 or float64 outputs); small ones stay in JS. */
-export function ortProducts(engine: MatMulEngine): PanelProducts {
-  const graphs = panelGraphs(engine.provider === 'js' ? 'cpu' : engine.provider);
+export function ortProducts(engine: MatMulEngine, options: { intraOpThreads?: number } = {}): PanelProducts {
+  const graphs = panelGraphs(engine.provider === 'js' ? 'cpu' : engine.provider, options.intraOpThreads);
   return {
     name: `onnxruntime-${engine.provider}`,
     gram: (x, rows, cols) => engine.matmul64(x, [rows, cols], x, [rows, cols], { transB: true }),

@@ -10,7 +10,7 @@
  */
 import { pivotedCholesky, solveCholeskyTranspose } from '../linalg/cholesky';
 import { dot, rowGram, transpose } from '../linalg/dense';
-import { householderQlEigen } from '../linalg/eigen';
+import { topEigen } from '../linalg/eigen';
 import type { FactorPanels, PanelArray, ProductPrecision } from './factorPanels';
 import { jsProducts, type PanelProducts } from './panelProducts';
 
@@ -57,34 +57,12 @@ export function truncationMix(gramA: Float64Array, gramB: Float64Array, coeffici
     const bb = gramB[t * R + t], aa = gramA[t * R + t];
     balance[t] = bb > 0 && aa > 0 ? Math.sqrt(Math.sqrt(aa / bb)) : 1;
   }
-  const balancedB = new Float64Array(R * R), balancedA = new Float64Array(R * R);
-  for (let x = 0; x < R; x++) {
-    for (let y = 0; y < R; y++) {
-      balancedB[x * R + y] = gramB[x * R + y] * balance[x] * balance[y];
-      balancedA[x * R + y] = gramA[x * R + y] / (balance[x] * balance[y]);
-    }
-  }
+  const { balancedA, balancedB } = balanced(gramA, gramB, balance, R);
   const cb = pivotedCholesky(balancedB, R);
   const ca = pivotedCholesky(balancedA, R);
   const kb = cb.k, ka = ca.k;
   if (kb === 0 || ka === 0) return { rank: outRank, mixA, mixB, sigma: new Float64Array(0), energyKept: 1 };
-  // core [kb, ka] = L_Bᵀ·diag(c)·L_A, summed over the original inner index; row t of a pivoted
-  // Cholesky factor is zero beyond its pivot position
-  const spanB = nonzeroSpans(cb, R), spanA = nonzeroSpans(ca, R);
-  const core = new Float64Array(kb * ka);
-  const row = new Float64Array(ka);
-  for (let t = 0; t < R; t++) {
-    const c = coefficients[t];
-    if (c === 0) continue;
-    const ja = spanA[t], ib = spanB[t];
-    for (let j = 0; j < ja; j++) row[j] = c * ca.l[t * R + j];
-    for (let i = 0; i < ib; i++) {
-      const lb = cb.l[t * R + i];
-      if (lb === 0) continue;
-      const o = i * ka;
-      for (let j = 0; j < ja; j++) core[o + j] += lb * row[j];
-    }
-  }
+  const core = coreProduct(cb, ca, coefficients, R);
   let total = 0;
   for (let i = 0; i < core.length; i++) total += core[i] * core[i];
   // the smaller side's symmetric product, from rows of core (U side) or of coreᵀ (V side)
@@ -94,25 +72,13 @@ export function truncationMix(gramA: Float64Array, gramB: Float64Array, coeffici
   const rows = rightSide ? transpose(core, kb, ka) : core; // [p, q0]
   const other = rightSide ? core : transpose(core, kb, ka); // [q0, p]
   const sym = rowGram(rows, p, q0);
-  const eig = householderQlEigen(sym, p, 'descending');
+  const keep = Math.min(outRank, p);
+  // every eigenvalue (the energy kept, sigma), the eigenvectors of the kept ones only ([p, keep])
+  const eig = topEigen(sym, p, keep);
   const sigma = new Float64Array(p);
   for (let q = 0; q < p; q++) sigma[q] = Math.sqrt(Math.max(eig.values[q], 0));
-  const keep = Math.min(outRank, p);
   // y_q·√σ on the eigenvector side, (other·y_q / σ)·√σ on the other: rows [keep, p] and [keep, q0]
-  const near = new Float64Array(keep * p);
-  const far = new Float64Array(keep * q0);
-  const y = new Float64Array(p);
-  let kept = 0;
-  for (let q = 0; q < keep; q++) {
-    const sv = sigma[q];
-    kept += sv * sv;
-    if (sv === 0) continue;
-    const root = Math.sqrt(sv);
-    for (let j = 0; j < p; j++) y[j] = eig.vectors[j * p + q];
-    for (let j = 0; j < p; j++) near[q * p + j] = y[j] * root;
-    const f = root / sv;
-    for (let i = 0; i < q0; i++) far[q * q0 + i] = dot(other, i * p, y, 0, p) * f;
-  }
+  const { near, far, kept } = singularRows(eig.vectors, sigma, other, p, q0, keep);
   // Q_B = B[:, pivots]·L₁₁⁻ᵀ, Q_Aᵀ = L₁₁⁻¹·A[pivots, :]: one triangular solve each
   const us = rightSide ? far : near; // [keep, kb]: U_r·√Σ, transposed
   const vs = rightSide ? near : far; // [keep, ka]
@@ -129,6 +95,69 @@ export function truncationMix(gramA: Float64Array, gramB: Float64Array, coeffici
   }
   const energyKept = keep >= p || total === 0 ? 1 : Math.min(kept / total, 1);
   return { rank: outRank, mixA, mixB, sigma, energyKept };
+}
+
+/*
+ * The steps of truncationMix as small functions: each runs once per module, so a long function's loops
+ * would run before V8 optimises them (measured: the core product alone 9 ms as a function, 78 ms inlined
+ * in the long body, at R = 256).
+ */
+
+/** The Grams with each direction balanced: G_B·D on both sides, G_A·D⁻¹ on both sides. */
+function balanced(gramA: Float64Array, gramB: Float64Array, balance: Float64Array, R: number): { balancedA: Float64Array; balancedB: Float64Array } {
+  const balancedB = new Float64Array(R * R), balancedA = new Float64Array(R * R);
+  for (let x = 0; x < R; x++) {
+    const bx = balance[x];
+    for (let y = 0; y < R; y++) {
+      balancedB[x * R + y] = gramB[x * R + y] * bx * balance[y];
+      balancedA[x * R + y] = gramA[x * R + y] / (bx * balance[y]);
+    }
+  }
+  return { balancedA, balancedB };
+}
+
+/**
+ * core [kb, ka] = L_Bᵀ·diag(c)·L_A, summed over the original inner index; row t of a pivoted
+ * Cholesky factor is zero beyond its pivot position.
+ */
+function coreProduct(cb: { k: number; pivots: Int32Array; l: Float64Array }, ca: { k: number; pivots: Int32Array; l: Float64Array }, coefficients: Float64Array, R: number): Float64Array {
+  const kb = cb.k, ka = ca.k;
+  const spanB = nonzeroSpans(cb, R), spanA = nonzeroSpans(ca, R);
+  const core = new Float64Array(kb * ka);
+  const row = new Float64Array(ka);
+  const la = ca.l, lbs = cb.l;
+  for (let t = 0; t < R; t++) {
+    const c = coefficients[t];
+    if (c === 0) continue;
+    const ja = spanA[t], ib = spanB[t];
+    for (let j = 0; j < ja; j++) row[j] = c * la[t * R + j];
+    for (let i = 0; i < ib; i++) {
+      const lb = lbs[t * R + i];
+      if (lb === 0) continue;
+      const o = i * ka;
+      for (let j = 0; j < ja; j++) core[o + j] += lb * row[j];
+    }
+  }
+  return core;
+}
+
+/** y_q·√σ on the eigenvector side, (other·y_q / σ)·√σ on the other: rows [keep, p] and [keep, q0]. */
+function singularRows(vectors: Float64Array, sigma: Float64Array, other: Float64Array, p: number, q0: number, keep: number): { near: Float64Array; far: Float64Array; kept: number } {
+  const near = new Float64Array(keep * p);
+  const far = new Float64Array(keep * q0);
+  const y = new Float64Array(p);
+  let kept = 0;
+  for (let q = 0; q < keep; q++) {
+    const sv = sigma[q];
+    kept += sv * sv;
+    if (sv === 0) continue;
+    const root = Math.sqrt(sv);
+    for (let j = 0; j < p; j++) y[j] = vectors[j * keep + q];
+    for (let j = 0; j < p; j++) near[q * p + j] = y[j] * root;
+    const f = root / sv;
+    for (let i = 0; i < q0; i++) far[q * q0 + i] = dot(other, i * p, y, 0, p) * f;
+  }
+  return { near, far, kept };
 }
 
 /** For each original row t of a pivoted Cholesky factor: how many leading columns can be non-zero. */
