@@ -16,12 +16,9 @@ import * as path from 'node:path';
 import { openLibrary } from '../server/src/engine/library/library';
 import { writeNpy } from '../server/src/engine/prototype/npy';
 import { ServerClient, REPO_ROOT } from '../test/lsp/lspClient';
+import { arg } from './args';
 import { bigLibrary, BENCH_BASE } from './bigLibrary';
 
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : fallback;
-}
 const ROWS = Number(arg('rows', '100000'));
 const DIM = 768;
 const DATA = arg('data', `/work/bench-data/library-${ROWS}x${DIM}`);

@@ -22,34 +22,31 @@ import { mergeAdapters, type MergeMethod, type MergeResult } from '../server/src
 import { writeSafetensors, type TensorToWrite } from '../server/src/engine/lora/safetensors';
 import { createMatMulEngine, type MatMulEngine } from '../server/src/engine/onnx/matmul';
 import { ortProducts, type PanelProducts } from '../server/src/engine/lora/panelProducts';
+import { arg } from './args';
 
-function flag(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback;
-}
 
-const layers = Number(flag('layers', '32'));
-const adapterCount = Number(flag('adapters', '3'));
-const rank = Number(flag('rank', '16'));
-const products = flag('products', 'auto') as 'auto' | 'js';
+const layers = Number(arg('layers', '32'));
+const adapterCount = Number(arg('adapters', '3'));
+const rank = Number(arg('rank', '16'));
+const products = arg('products', 'auto') as 'auto' | 'js';
 const keep = process.argv.includes('--keep');
-const repeat = Math.max(1, Number(flag('repeat', '3')));
-const methods = flag('methods', 'svd,cat').split(',') as MergeMethod[];
-const density = Number(flag('density', '0.2'));
+const repeat = Math.max(1, Number(arg('repeat', '3')));
+const methods = arg('methods', 'svd,cat').split(',') as MergeMethod[];
+const density = Number(arg('density', '0.2'));
 
-const outRank = Number(flag('out-rank', String(rank)));
-const workDir = flag('dir', os.tmpdir());
+const outRank = Number(arg('out-rank', String(rank)));
+const workDir = arg('dir', os.tmpdir());
 /** --fixtures D: keep the generated adapters in D and reuse them on later runs with the same shape flags. */
-const fixtures = flag('fixtures', '');
+const fixtures = arg('fixtures', '');
 /** --profile: time the products (Grams, output factors) inside the merge, and measure the float64 GEMM throughput. */
 const profile = process.argv.includes('--profile');
 /** --baseline D: also run each method with the merge engine of the checkout D (e.g. an export of main), in the same process and run. */
-const baseline = flag('baseline', '');
+const baseline = arg('baseline', '');
 /** --ort-threads N (with --profile): ONNX Runtime's intra-op threads for the panel products; --mix-threads 0|1: the svd mixing worker. */
-const ortThreads = flag('ort-threads', '') ? Number(flag('ort-threads', '')) : undefined;
-const mixThreads = flag('mix-threads', '') ? Number(flag('mix-threads', '')) : undefined;
+const ortThreads = arg('ort-threads', '') ? Number(arg('ort-threads', '')) : undefined;
+const mixThreads = arg('mix-threads', '') ? Number(arg('mix-threads', '')) : undefined;
 /** --shape 70b: LLaMA-70B-shaped modules (hidden 8192, kv 1024, intermediate 28672; 80 layers in the model). */
-const [HIDDEN, KV, INTERMEDIATE] = flag('shape', '8b') === '70b' ? [8192, 1024, 28672] : [4096, 1024, 14336];
+const [HIDDEN, KV, INTERMEDIATE] = arg('shape', '8b') === '70b' ? [8192, 1024, 28672] : [4096, 1024, 14336];
 const MODULES: [string, number, number][] = [
   ['self_attn.q_proj', HIDDEN, HIDDEN],
   ['self_attn.k_proj', KV, HIDDEN],
@@ -162,7 +159,7 @@ async function main() {
   const root = fs.mkdtempSync(path.join(workDir, 'merge-bench-'));
   try {
     const t0 = performance.now();
-    const shapeKey = `${flag('shape', '8b')}-l${layers}-r${rank}`;
+    const shapeKey = `${arg('shape', '8b')}-l${layers}-r${rank}`;
     const fixtureRoot = fixtures ? path.join(fixtures, shapeKey) : root;
     const inputs = Array.from({ length: adapterCount }, (_, i) => ({ name: `adapter${i}`, path: path.join(fixtureRoot, `adapter${i}`), weight: [0.5, 0.3, 0.2, 0.1][i % 4] }));
     let inputBytes = 0;

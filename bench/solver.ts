@@ -13,6 +13,7 @@ import { performance } from 'node:perf_hooks';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import * as current from '../server/src/engine/weights';
+import { arg, numberArg } from './args';
 
 type Engine = Pick<typeof current, 'costMatrix' | 'solveAll'> & { WeightsSession?: typeof current.WeightsSession };
 
@@ -40,24 +41,20 @@ function mediansMs(runs: (() => void)[], repeats: number): number[] {
       times[r].push(performance.now() - start);
     });
   }
-  const quantile = Number(option('--quantile') ?? 0.5);
+  const quantile = numberArg('quantile', 0.5);
   return times.map((t) => t.sort((a, b) => a - b)[Math.min(t.length - 1, Math.floor(t.length * quantile))]);
 }
 
-function option(name: string): string | undefined {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? process.argv[i + 1] : undefined;
-}
 
 async function main(): Promise<void> {
-  const baselineDir = option('--baseline');
+  const baselineDir = arg('baseline', '') || undefined;
   const baseline: Engine | undefined = baselineDir
     ? ((await import(pathToFileURL(path.resolve(baselineDir, 'server/src/engine/weights/index.ts')).href)) as Engine)
     : undefined;
   const dim = 768;
   const random = seeded(7);
   const gaussian = () => Math.sqrt(-2 * Math.log(Math.max(random(), 1e-300))) * Math.cos(2 * Math.PI * random());
-  console.log(`D = ${dim}; quantile ${option('--quantile') ?? 0.5} of repeated runs (ms)${baseline ? `; baseline: ${baselineDir}` : ''}`);
+  console.log(`D = ${dim}; quantile ${numberArg('quantile', 0.5)} of repeated runs (ms)${baseline ? `; baseline: ${baselineDir}` : ''}`);
   console.log(['k', 'C', 'solveAll', 'solve', 're-solve (ρ)', 'breakpoints (constrained, lasso)', ...(baseline ? ['baseline solveAll', 'baseline solve', 'solveAll speed-up'] : [])].join(' | '));
   for (const k of [8, 32, 64]) {
     // A target near an affine mix of the prototypes (some coefficients negative), as a task related to
@@ -68,7 +65,7 @@ async function main(): Promise<void> {
     const target = Float64Array.from({ length: dim }, (_, d) => prototypes.reduce((s, p, i) => s + (mix[i] / total) * p[d], 0) + 0.3 * gaussian());
     const names = prototypes.map((_, i) => `adapter-${i}`);
     const problem = { target, prototypes, names };
-    const repeats = Number(option('--repeats') ?? (k <= 8 ? 400 : k <= 32 ? 200 : 100));
+    const repeats = numberArg('repeats', k <= 8 ? 400 : k <= 32 ? 200 : 100);
     const session = new current.WeightsSession(problem);
     session.solveAll({ strategy: 'sparse' });
     let rho = 0;
