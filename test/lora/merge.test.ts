@@ -14,6 +14,7 @@ import { SafetensorsFile, writeFloatTensors } from '../../server/src/engine/lora
 import { seededRandom } from '../../server/src/engine/random';
 import { peftDense } from './peftReference';
 import { REAL_LORAS } from '../sharedData';
+import { jacobi, relErr } from './denseReference';
 
 const REAL = REAL_LORAS;
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lora-merge-'));
@@ -69,14 +70,6 @@ function weightedDense(inputs: { path: string; weight: number }[], module: strin
   return sum;
 }
 
-function relErr(x: Float64Array, ref: Float64Array): number {
-  let num = 0, den = 0;
-  for (let k = 0; k < x.length; k++) {
-    num += (x[k] - ref[k]) ** 2;
-    den += ref[k] ** 2;
-  }
-  return Math.sqrt(num / Math.max(den, 1e-300));
-}
 
 function modulesOf(dir: string): string[] {
   const st = SafetensorsFile.open(path.join(dir, 'adapter_model.safetensors'));
@@ -194,36 +187,6 @@ test('roberta checkpoints: modules_to_save refused by default, dropped or averag
 // ------------------------------------------------------------------------------------------
 // Small random adapters against an independent dense truncated SVD.
 
-/** Dense symmetric eigen-decomposition by classical Jacobi with max-element pivoting (test-only, independent). */
-function denseEigen(S: number[][]): { values: number[]; vectors: number[][] } {
-  const n = S.length;
-  const a = S.map((row) => [...row]);
-  const v = Array.from({ length: n }, (_, i) => Array.from({ length: n }, (_, j): number => (i === j ? 1 : 0)));
-  for (let iter = 0; iter < 50 * n * n; iter++) {
-    let p = 0, q = 1, best = 0;
-    for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) if (Math.abs(a[i][j]) > best) [best, p, q] = [Math.abs(a[i][j]), i, j];
-    if (best < 1e-300 || best < 1e-17 * Math.abs(a[0][0] + a[n - 1][n - 1] + 1e-300)) break;
-    const phi = 0.5 * Math.atan2(2 * a[p][q], a[q][q] - a[p][p]);
-    const c = Math.cos(phi), s = Math.sin(phi);
-    for (let k = 0; k < n; k++) {
-      const akp = a[k][p], akq = a[k][q];
-      a[k][p] = c * akp - s * akq;
-      a[k][q] = s * akp + c * akq;
-    }
-    for (let k = 0; k < n; k++) {
-      const apk = a[p][k], aqk = a[q][k];
-      a[p][k] = c * apk - s * aqk;
-      a[q][k] = s * apk + c * aqk;
-    }
-    for (let k = 0; k < n; k++) {
-      const vkp = v[k][p], vkq = v[k][q];
-      v[k][p] = c * vkp - s * vkq;
-      v[k][q] = s * vkp + c * vkq;
-    }
-  }
-  const order = Array.from({ length: n }, (_, i) => i).sort((i, j) => a[j][j] - a[i][i]);
-  return { values: order.map((i) => a[i][i]), vectors: order.map((i) => v.map((row) => row[i])) };
-}
 
 function writePeft(dir: string, modules: Record<string, { out: number; in: number; r: number }>, alpha: number, seed: number, dtype: 'F32' | 'F64' | 'BF16' = 'F64') {
   const r = rng(seed);
@@ -263,7 +226,7 @@ test('svd on small random adapters equals the dense truncated SVD (singular valu
         for (let o = 0; o < s.out; o++) sum += dense[o * s.in + i] * dense[o * s.in + j];
         return sum;
       }));
-      const { values, vectors } = denseEigen(gram);
+      const { values, vectors } = jacobi(gram);
       const total = values.reduce((x, y) => x + Math.max(y, 0), 0);
       const keep = Math.min(rank, m === 'l.0.q' ? 9 : 7);
       const kept = values.slice(0, keep).reduce((x, y) => x + y, 0);

@@ -17,6 +17,7 @@ import { truncatedProduct } from '../../server/src/engine/lora/truncatedProduct'
 import { mergeAdapters } from '../../server/src/engine/lora/merge';
 import { SafetensorsFile, writeFloatTensors } from '../../server/src/engine/lora/safetensors';
 import { seededRandom } from '../../server/src/engine/random';
+import { relErr } from './denseReference';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lora-panels-'));
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -186,14 +187,6 @@ function dense(bt: Float64Array, a: Float64Array, c: ArrayLike<number>, m: numbe
   return out;
 }
 
-function relErr(x: Float64Array, ref: Float64Array): number {
-  let num = 0, den = 0;
-  for (let k = 0; k < x.length; k++) {
-    num += (x[k] - ref[k]) ** 2;
-    den += ref[k] ** 2;
-  }
-  return Math.sqrt(num / Math.max(den, 1e-300));
-}
 
 test('truncation is invariant to how each direction splits its scale between B and A (b·10⁻⁸, a·10⁸)', async () => {
   const r = rng(13);

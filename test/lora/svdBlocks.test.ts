@@ -18,6 +18,7 @@ import { topEigen } from '../../server/src/engine/linalg/eigen';
 import { MixPool } from '../../server/src/engine/lora/mixPool';
 import { seededRandom } from '../../server/src/engine/random';
 import { peftDense } from './peftReference';
+import { jacobi, relErr } from './denseReference';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'svd-blocks-'));
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -76,41 +77,6 @@ function dense(module: string): Float64Array {
   return d;
 }
 
-/** Cyclic Jacobi on a symmetric matrix (rows of arrays): eigenvalues descending with their vectors. */
-function jacobi(input: number[][]): { values: number[]; vectors: number[][] } {
-  const n = input.length;
-  const a = input.map((row) => [...row]);
-  const v: number[][] = Array.from({ length: n }, (_, i) => Array.from({ length: n }, (_, j) => (i === j ? 1 : 0)));
-  for (let sweep = 0; sweep < 60; sweep++) {
-    let off = 0;
-    for (let p = 0; p < n; p++) for (let q = p + 1; q < n; q++) off += a[p][q] ** 2;
-    if (off < 1e-40) break;
-    for (let p = 0; p < n; p++) for (let q = p + 1; q < n; q++) {
-      if (a[p][q] === 0) continue;
-      const theta = (a[q][q] - a[p][p]) / (2 * a[p][q]);
-      const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
-      const c = 1 / Math.sqrt(t * t + 1), s = t * c;
-      for (let k = 0; k < n; k++) {
-        const akp = a[k][p], akq = a[k][q];
-        a[k][p] = c * akp - s * akq;
-        a[k][q] = s * akp + c * akq;
-      }
-      for (let k = 0; k < n; k++) {
-        const apk = a[p][k], aqk = a[q][k];
-        a[p][k] = c * apk - s * aqk;
-        a[q][k] = s * apk + c * aqk;
-      }
-      for (let k = 0; k < n; k++) {
-        const vkp = v[k][p], vkq = v[k][q];
-        v[k][p] = c * vkp - s * vkq;
-        v[k][q] = s * vkp + c * vkq;
-      }
-    }
-  }
-  const order = Array.from({ length: n }, (_, i) => i).sort((i, j) => a[j][j] - a[i][i]);
-  return { values: order.map((i) => a[i][i]), vectors: order.map((i) => v.map((row) => row[i])) };
-}
-
 /** The best rank-r approximation ΔW·V_r·V_rᵀ and the kept energy fraction. */
 function bestRank(d: Float64Array, out: number, inF: number, r: number): { best: Float64Array; kept: number } {
   const gram = Array.from({ length: inF }, (_, i) => Array.from({ length: inF }, (_, j) => {
@@ -132,14 +98,6 @@ function bestRank(d: Float64Array, out: number, inF: number, r: number): { best:
   return { best, kept: values.slice(0, r).reduce((x, y) => x + y, 0) / total };
 }
 
-function relErr(x: Float64Array, ref: Float64Array): number {
-  let e = 0, n = 0;
-  for (let i = 0; i < ref.length; i++) {
-    e += (x[i] - ref[i]) ** 2;
-    n += ref[i] ** 2;
-  }
-  return Math.sqrt(e / n);
-}
 
 test('svd at R = 120 (two Gram blocks, worker thread, ORT and JS) equals the dense truncated SVD computed independently', async () => {
   const outRank = 16;
