@@ -7,7 +7,7 @@
  * distances ‖x − y‖², which the plan shows between the candidates. WebAssembly float arithmetic is IEEE
  * and never fused or reordered, so each sum is the same on every machine: even-indexed terms in lane 0,
  * odd in lane 1, then lane 0 + lane 1, then the last term of an odd length. Where WebAssembly SIMD is
- * missing, `simdKernels()` answers null and callers use `scalarKernels`: the same sums in the same order
+ * missing, `simdKernels()` answers null and `denseKernels()` gives `scalarKernels`: the same sums in the same order
  * in JavaScript (slower), so the bits do not depend on the runtime.
  */
 const I32 = 0x7f;
@@ -245,6 +245,11 @@ function scalarPass(rows: Float64Array, k: number, dim: number, squares: boolean
     }
   }
   return c;
+}
+
+/** The kernels callers use: SIMD where the runtime has it, else the scalar twin (the same bits). */
+export function denseKernels(): SimdKernels {
+  return simdKernels() ?? scalarKernels;
 }
 
 /** The kernels in plain JavaScript, bit for bit the SIMD ones. */

@@ -5,7 +5,7 @@
  */
 import { ComposerError } from '../errors';
 import { validateProblem } from './problem';
-import { scalarKernels, simdKernels } from '../linalg/simdDot';
+import { denseKernels } from '../linalg/simdDot';
 
 export function costMatrix(target: Float64Array, prototypes: Float64Array[]): Float64Array {
   validateProblem({ target, prototypes, names: prototypes.map((_, i) => `#${i + 1}`) });
@@ -36,7 +36,7 @@ export function costMatrixOfValid(target: Float64Array, prototypes: Float64Array
  * (linalg/simdDot.ts, ~4× the scalar loop at k = 64, D = 768), else by the same sums in JavaScript.
  */
 export function gramOfRows(rows: Float64Array, k: number, dim: number): Float64Array {
-  return (simdKernels() ?? scalarKernels).gramOfRows(rows, k, dim);
+  return denseKernels().gramOfRows(rows, k, dim);
 }
 
 /** wᵀCw, clamped at 0 (it is a squared norm; rounding can make it a hair negative). */

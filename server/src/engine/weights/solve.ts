@@ -9,7 +9,7 @@ import type { LambdaPath, SparseForm, Strategy, StrategyResult, WeightsParams } 
 import { averageWeights } from './average';
 import { convexWeights } from './convex';
 import { costMatrixOfValid } from './costMatrix';
-import { scalarKernels, simdKernels } from '../linalg/simdDot';
+import { denseKernels } from '../linalg/simdDot';
 import { computeLambdaPath } from './lambdaPath';
 import { linearWeights } from './linear';
 import { directSquaredResidual, manualWeights, sumOfWeights } from './manual';
@@ -80,7 +80,7 @@ export class WeightsSession {
       const dim = this.problem.target.length;
       const rows = new Float64Array(this.k * dim);
       prototypes.forEach((p, i) => rows.set(p, i * dim));
-      const d = (simdKernels() ?? scalarKernels).squaredDistances(rows, this.k, dim);
+      const d = denseKernels().squaredDistances(rows, this.k, dim);
       this.distances = prototypes.map((_, i) => Array.from(d.subarray(i * this.k, (i + 1) * this.k)));
     }
     return this.distances;
