@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { costMatrix, lambdaPath, solveWeights } from '../../server/src/engine/weights';
 import { minimumNormOnFace } from '../../server/src/engine/weights/minimumNorm';
-import { convexViolation, minimumNormSolve, randomProblem, referenceCost, seededRandom, sum, type Problem } from './reference';
+import { convexViolation, randomProblem, referenceCost, referenceMinimumNormHull, seededRandom, sum, type Problem } from './reference';
 
 test('convex: a target inside the hull of 160 prototypes in D = 150 (an optimum on > 100 candidates) is reached exactly', () => {
   // Wolfe's method adds one candidate per iteration: the optimum here needs more than 100 of them, so a
@@ -64,39 +64,6 @@ test('lin and convex: the minimum-norm optimum of a degenerate problem does not 
     }
   }
 });
-
-/** All non-empty subsets of 0…k−1. */
-function subsetsOf(k: number): number[][] {
-  const out: number[][] = [];
-  for (let mask = 1; mask < 1 << k; mask++) out.push(Array.from({ length: k }, (_, i) => i).filter((i) => mask & (1 << i)));
-  return out;
-}
-
-/**
- * min ‖w‖² s.t. w ≥ 0, Σw = 1, Σwᵢpᵢ = t (the target inside the hull): the optimum is, on its support S,
- * the minimum-norm solution of the equalities restricted to S (KKT), so enumerating every S and keeping
- * the smallest non-negative one finds it.
- */
-function referenceMinimumNormHull(p: { target: Float64Array; prototypes: Float64Array[] }, feasible: number[][] = []): number[] {
-  const k = p.prototypes.length;
-  let best: number[] = [];
-  let bestNorm = Infinity;
-  for (const s of subsetsOf(k)) {
-    const rows = [s.map(() => 1), ...Array.from(p.target, (_, d) => s.map((i) => p.prototypes[i][d]))];
-    const x = minimumNormSolve(rows, [1, ...p.target]);
-    if (!x || x.some((v) => v < -1e-12)) continue;
-    const full = new Array<number>(k).fill(0);
-    s.forEach((i, a) => { full[i] = Math.max(0, x[a]); });
-    feasible.push(full);
-    const norm = Math.hypot(...x);
-    if (norm < bestNorm - 1e-12) {
-      bestNorm = norm;
-      best = new Array<number>(k).fill(0);
-      s.forEach((i, a) => { best[i] = x[a]; });
-    }
-  }
-  return best;
-}
 
 test('convex: with many flat directions (k up to 7 prototypes in D = 1, 2) the weights are the minimum-norm exact fit, by enumeration', () => {
   // A target inside the hull of affinely dependent prototypes: a polytope of optimal weights, of

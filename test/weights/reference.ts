@@ -329,3 +329,31 @@ export function referenceMinimumNormSparse(c: number[][], lambda: number): Optim
   for (const p of candidates) if (p.objective <= best + tolerance && p.norm < out.norm) out = p;
   return { objective: out.objective, weights: out.weights };
 }
+
+/**
+ * min ‖w‖² s.t. σᵢwᵢ ≥ 0, Σw = 1, Σwᵢpᵢ = t (σ = all +1 unless given: the target inside the hull): the
+ * optimum is, on its support S, the minimum-norm solution of the equalities restricted to S (KKT), so
+ * enumerating every S and keeping the smallest sign-consistent one finds it. `feasible` collects every
+ * sign-consistent exact fit met on the way (the vertices of the polytope among them).
+ */
+export function referenceMinimumNormHull(p: { target: Float64Array; prototypes: Float64Array[] }, feasible: number[][] = [], sign?: number[]): number[] {
+  const k = p.prototypes.length;
+  const sigma = sign ?? new Array<number>(k).fill(1);
+  let best: number[] = [];
+  let bestNorm = Infinity;
+  for (const s of subsets(k)) {
+    const rows = [s.map(() => 1), ...Array.from(p.target, (_, d) => s.map((i) => p.prototypes[i][d]))];
+    const x = minimumNormSolve(rows, [1, ...p.target]);
+    if (!x || x.some((v, a) => sigma[s[a]] * v < -1e-12)) continue;
+    const full = new Array<number>(k).fill(0);
+    s.forEach((i, a) => { full[i] = sigma[i] * Math.max(0, sigma[i] * x[a]); });
+    feasible.push(full);
+    const norm = Math.hypot(...x);
+    if (norm < bestNorm - 1e-12) {
+      bestNorm = norm;
+      best = new Array<number>(k).fill(0);
+      s.forEach((i, a) => { best[i] = x[a]; });
+    }
+  }
+  return best;
+}
