@@ -83,3 +83,30 @@ test('incremental Cholesky: a subset with a dependent member is refused, and the
     }
   }
 });
+
+test('incremental Cholesky: the dependence threshold is relative to the largest diagonal (a pivot² of 1e-12·scale is refused, 1e-8·scale is not)', () => {
+  const random = seededRandom(1442);
+  for (const size of [1e-3, 1, 100]) {
+    const dim = 4;
+    const base = Array.from({ length: 3 }, () => Array.from({ length: dim }, () => size * gaussian(random)));
+    // a unit direction orthogonal to the first vector: the near copy's pivot² is ε²·size² exactly enough
+    const u = Array.from({ length: dim }, () => gaussian(random));
+    const along = u.reduce((s, x, d) => s + x * base[0][d], 0) / base[0].reduce((s, x) => s + x * x, 0);
+    const orth = u.map((x, d) => x - along * base[0][d]);
+    const norm = Math.hypot(...orth);
+    const p = [...base, ...[1e-6, 1e-4].map((relative) => base[0].map((x, d) => x + relative * size * Math.sqrt(dim) * (orth[d] / norm)))];
+    const k = p.length;
+    const a = new Float64Array(k * k);
+    for (let i = 0; i < k; i++) for (let j = 0; j < k; j++) a[i * k + j] = p[i].reduce((s, x, d) => s + x * p[j][d], 0);
+    let scale = 0;
+    for (let i = 0; i < k; i++) scale = Math.max(scale, a[i * k + i]);
+    // pivot² of member 3 (4) after member 0: ‖its part orthogonal to p₀‖² = (1e-6)²·size²·D (resp. (1e-4)²…)
+    // ≈ 1e-12·scale (resp. 1e-8·scale), scale ≈ size²·D
+    const factor = new IncrementalCholesky(a, k, scale);
+    assert.equal(factor.solve([0, 3], [1, 1]), null, `size ${size}: a pivot² of ~1e-12·scale is refused`);
+    const x = factor.solve([0, 4], [1, 1]);
+    const expected = gaussSolve([[a[0], a[4]], [a[4 * k], a[4 * k + 4]]], [1, 1]);
+    assert.ok(x && expected, `size ${size}: a pivot² of ~1e-8·scale is solved`);
+    x.forEach((v, s) => assert.ok(Math.abs(v - expected[s]) <= 1e-4 * Math.max(...expected.map(Math.abs)), `size ${size}: ${v} vs ${expected[s]}`));
+  }
+});
