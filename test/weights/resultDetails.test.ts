@@ -62,3 +62,31 @@ test('sim: when more than half of the candidates coincide with the target (media
     p.names.forEach((n, i) => assert.equal(sim.weights[n], at.includes(i as never) ? 1 / at.length : 0, `k=${k} ${n}`));
   }
 });
+
+test('sparse: ρ = λ/λ* is reported when λ* > 0, and absent when λ* = 0 (both forms)', () => {
+  const random = seededRandom(1433);
+  // a problem where lin has a negative weight (constrained λ* > 0) and some pᵢ·t > 0 (lasso λ* > 0)
+  let p = randomProblem(random, 4, 6);
+  while (!(solveWeights(p, { strategy: 'sparse', rho: 0.5 }).lambda_star! > 0 && solveWeights(p, { strategy: 'sparse', form: 'lasso', rho: 0.5 }).lambda_star! > 0)) p = randomProblem(random, 4, 6);
+  for (const form of ['constrained', 'lasso'] as const) {
+    const byRho = solveWeights(p, { strategy: 'sparse', form, rho: 0.3 });
+    assert.ok(byRho.lambda_star! > 0);
+    assert.equal(byRho.rho, 0.3, form);
+    assert.equal(byRho.lambda, 0.3 * byRho.lambda_star!, form);
+    const byLambda = solveWeights(p, { strategy: 'sparse', form, lambda: 0.25 * byRho.lambda_star! });
+    assert.equal(byLambda.rho, 0.25, form);
+  }
+  // λ* = 0: for the constrained form a target inside the hull of affinely independent prototypes (lin
+  // is already ≥ 0); for the lasso form a target no prototype correlates with positively
+  const inside = randomProblem(random, 3, 5);
+  inside.target = Float64Array.from(inside.target, (_, d) => 0.2 * inside.prototypes[0][d] + 0.3 * inside.prototypes[1][d] + 0.5 * inside.prototypes[2][d]);
+  const against = randomProblem(random, 3, 5);
+  against.prototypes = against.prototypes.map((q) => q.map(Math.abs));
+  against.target = against.target.map((x) => -Math.abs(x) - 0.5);
+  for (const [form, q] of [['constrained', inside], ['lasso', against]] as const) {
+    const result = solveWeights(q, { strategy: 'sparse', form, lambda: 0.5 });
+    assert.equal(result.lambda_star, 0, form);
+    assert.equal(result.lambda, 0.5, form);
+    assert.ok(!('rho' in result), `${form}: no ρ when λ* = 0`);
+  }
+});
