@@ -169,3 +169,28 @@ test('lasso path: a target far from the origin (t·t ≫ max‖pᵢ‖²) matche
     }
   }
 });
+
+test('lasso path: 11-13 copies of a prototype that enters and later leaves — the copies leave together, above the enumeration limit, and every point stays optimal', () => {
+  // The copies share the weight, so they reach 0 at the same λ: more than 10 candidates at the
+  // boundary at once, each moving back towards 0 if it joined (the greedy choice drops them one by one).
+  const random = seededRandom(78);
+  let points = 0;
+  for (let trial = 0; trial < 230; trial++) {
+    const others = 2 + (trial % 5);
+    const dim = 2 + (trial % 4);
+    const base = randomProblem(random, others + 1, dim);
+    const copies = 11 + (trial % 3);
+    const prototypes = [...Array.from({ length: copies }, () => Float64Array.from(base.prototypes[0])), ...base.prototypes.slice(1)];
+    // the target: mostly the others' mean, some of the duplicated one
+    const mix = trial % 2 ? 0.5 : 0.2;
+    const target = Float64Array.from(base.target, (x, d) => mix * base.prototypes[0][d] + base.prototypes.slice(1).reduce((s, q) => s + q[d], 0) / others + 0.1 * x);
+    const p: Problem = { target, prototypes, names: prototypes.map((_, i) => `adapter-${String(i).padStart(2, '0')}`) };
+    const path = lambdaPath(p, 'lasso');
+    const lambdas = [...path.breakpoints.map((q) => q.lambda), ...path.breakpoints.slice(1).map((q, b) => (q.lambda + path.breakpoints[b].lambda) / 2)];
+    for (const lambda of lambdas) {
+      assert.equal(kktViolation(p, sparseAt(path, lambda), lambda), '', `trial ${trial} (${copies} copies, ${others} others, D=${dim}) λ=${lambda}`);
+      points++;
+    }
+  }
+  assert.ok(points > 1000, `${points} points checked`);
+});
