@@ -194,3 +194,20 @@ test('lasso path: 11-13 copies of a prototype that enters and later leaves — t
   }
   assert.ok(points > 1000, `${points} points checked`);
 });
+
+test('lasso weights: the raw path point at λ divided by its sum (0 < ρ < 1); at ρ ≥ 1 the direction of the first segment', () => {
+  const random = seededRandom(1425);
+  for (let trial = 0; trial < 10; trial++) {
+    const p = randomProblem(random, 3 + (trial % 4), 6, { offset: trial % 2 ? 2 : 0 });
+    const path = lambdaPath(p, 'lasso');
+    if (!(path.lambda_star > 0)) continue;
+    for (const rho of [0.1, 0.5, 0.9, 1, 2]) {
+      const result = solveWeights(p, { strategy: 'sparse', form: 'lasso', rho });
+      // below λ*: the raw point (checked against enumeration in weights/lassoPath) normalised; at and
+      // above λ*: the raw point is 0, and the limit is the point just below λ*, normalised
+      const raw = sparseAt(path, Math.min(rho, 0.999999) * path.lambda_star);
+      const total = raw.reduce((s, x) => s + x, 0);
+      p.names.forEach((n, i) => assert.ok(Math.abs(result.weights[n] - raw[i] / total) <= 1e-6, `trial ${trial} ρ=${rho} ${n}: ${result.weights[n]} vs ${raw[i] / total}`));
+    }
+  }
+});
