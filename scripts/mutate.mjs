@@ -54,7 +54,9 @@ export const MODULES = {
       mergeVerdicts: [LORA('mergeVerdicts'), LORA('mergeTypes')],
     },
     files: () => fs.readdirSync('server/src/engine/lora').filter((f) => /^(merge.*|entrywiseMerge)\.ts$/.test(f)).map((f) => `server/src/engine/lora/${f}`),
-    tests: ['mergeVerdicts', 'entrywiseMerge', 'mergeProvider', 'merge'].map((f) => `test/lora/${f}.test.ts`),
+    // mergeUnit: tiny adapters against the dense Σ wᵢ·sᵢ·Bᵢ·Aᵢ, the plan, metadata and refusals (~1.5 s);
+    // entrywiseMergeReal (the real gpt2 pair, ~40 s) last
+    tests: ['mergeUnit', 'mergeVerdicts', 'mergeProvider', 'entrywiseMerge', 'merge', 'entrywiseMergeReal'].map((f) => `test/lora/${f}.test.ts`),
   },
   lock: { parts: { lock: ['server/src/engine/lock*.ts'] }, tests: ['test/review/lock.test.ts', 'test/review/lockDiff.test.ts'] },
   confinement: { parts: { confinement: ['server/src/engine/recipe/workspaceConfinement*.ts'] }, tests: ['test/recipe/workspaceConfinement.test.ts'] },

@@ -165,7 +165,8 @@ async function mergeOpened(inputs: MergeInput[], adapters: LoraAdapter[], option
   };
   try {
     stream = new SafetensorsStream(weightsPath, streamTensors, { metadata, atomic: false });
-    const bytesTotal = stream.order.reduce((s, t) => s + t.shape.reduce((x, y) => x * y, 1) * (t.dtype === 'F64' ? 8 : t.dtype === 'F32' ? 4 : 2), 0);
+    // the whole file, as bytesWritten counts it: the header (written when the stream opened) and every tensor
+    const bytesTotal = stream.bytes + stream.order.reduce((s, t) => s + t.shape.reduce((x, y) => x * y, 1) * (t.dtype === 'F64' ? 8 : t.dtype === 'F32' ? 4 : 2), 0);
     const pending = new Map<string, MergedFactors & { remaining: number }>();
     // reused buffers may hold a module's output only while no other module's tensor comes between its own
     const position = new Map(stream.order.map((t, i) => [t.name, i]));
