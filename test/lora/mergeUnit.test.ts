@@ -164,6 +164,9 @@ test('cat: every module is Σ wᵢ·sᵢ·Bᵢ·Aᵢ exactly (f64), rank Σ rᵢ
   assert.equal(config.r, res.rank, `config r ${config.r}, rank ${res.rank}, ${JSON.stringify(config)}`);
   assert.equal(config.fan_in_fan_out, true, 'one input says fan_in_fan_out');
   assert.equal(config.modules_to_save, null);
+  // ranks other than the common one in rank_pattern (α = rank: scale 1), in module order (deterministic bytes)
+  assert.deepEqual(Object.entries(config.rank_pattern), Object.entries(ranks).filter(([, r]) => r !== res.rank));
+  assert.deepEqual(config.alpha_pattern, config.rank_pattern);
   // progress: one call per module, in order, bytes up to the total of the tensors written
   assert.deepEqual(progress.map((p) => [p.modulesDone, p.modulesTotal]), [[1, 3], [2, 3], [3, 3]]);
   // the whole file: its 8-byte length, the header, then each tensor (f64: 8 bytes an element)
@@ -448,7 +451,8 @@ test('layout: MLX on request pads every module to the largest rank with ΔW unch
   // MLX in (factors stored transposed): cat and an exact svd give back the same ΔW in PEFT
   for (const method of ['cat', 'svd'] as const) {
     const again = path.join(tmp, `from-mlx-${method}`);
-    const r = await mergeAdapters([{ name: 'mlx', path: out, weight: 0.5 }, { name: 'p1', path: p1.dir, weight: 1 }], { method, layout: 'peft', rank: 8, products: 'js' }, again);
+    // two formats in: PEFT out unless told otherwise
+    const r = await mergeAdapters([{ name: 'mlx', path: out, weight: 0.5 }, { name: 'p1', path: p1.dir, weight: 1 }], { method, rank: 8, products: 'js' }, again);
     assert.equal(r.layout, 'peft');
     for (const m of MODULES) {
       const ref = reference([...three.map((x) => ({ ...x, weight: x.weight * 0.5 })), { w: p1, weight: 1 }], m)!;
@@ -482,4 +486,38 @@ test('entry-wise methods: rank min(r, out, in) per module; linear at density 1 i
   assert.deepEqual([s.entrywise!.seed, s.entrywise!.normalize], [9, true]);
   assert.equal(d.method, 'ties');
   assert.equal(d.energyKept.min, Math.min(...Object.values(d.energyKept.perModule)));
+});
+
+test('kohya layout where one module\'s tensors are not written back to back (l.0, then l.0.b between its alpha and its factors): each module keeps its own factors', async () => {
+  const nested = writePeft('nested', { 'l.0': { out: 4, in: 3, r: 2 }, 'l.0.b': { out: 4, in: 3, r: 2 } }, { alpha: 2, seed: 61 });
+  const nested2 = writePeft('nested2', { 'l.0': { out: 4, in: 3, r: 1 }, 'l.0.b': { out: 4, in: 3, r: 1 } }, { alpha: 3, seed: 62 });
+  const xs = [{ w: nested, weight: 0.5 }, { w: nested2, weight: -2 }];
+  const out = path.join(tmp, 'kohya-nested');
+  const res = await mergeAdapters(inputsOf(xs), { method: 'cat', layout: 'kohya' }, out);
+  assert.equal(res.layout, 'kohya');
+  const keys = [...SafetensorsFile.open(path.join(out, 'adapter_model.safetensors')).tensors.keys()];
+  assert.ok(keys.indexOf('l.0.b.lora_up.weight') < keys.indexOf('l.0.lora_down.weight') && keys.indexOf('l.0.alpha') < keys.indexOf('l.0.b.alpha'), keys.join(' '));
+  const back = openAdapter(out);
+  assert.equal(back.format, 'kohya');
+  for (const m of ['l.0', 'l.0.b']) assert.ok(relErr(deltaOf(back, m), reference(xs, m)!) < 1e-14, `${m}: ${relErr(deltaOf(back, m), reference(xs, m)!)}`);
+  assert.deepEqual(res.files.map((f) => f.path), ['adapter_model.safetensors', 'composition.json'], 'kohya has no config file');
+});
+
+test('an input rewritten while it is merged is refused (its pinned file changed); nothing is published', async () => {
+  const copy = writePeft('changing', { 'l.0.q': { ...Q, r: 2 } }, { alpha: 2, seed: 71 });
+  const file = path.join(copy.dir, 'adapter_model.safetensors');
+  const out = path.join(tmp, 'changed');
+  const e = await refused(mergeAdapters(inputsOf([{ w: p1, weight: 1 }, { w: copy, weight: 1 }]), {
+    method: 'cat',
+    onProgress: (p) => {
+      if (p.modulesDone === p.modulesTotal) {
+        const bytes = fs.readFileSync(file);
+        const later = new Date(fs.statSync(file).mtimeMs + 5000);
+        fs.writeFileSync(file, bytes);
+        fs.utimesSync(file, later, later);
+      }
+    },
+  }, out), 'io', /was modified while it was being merged/);
+  assert.equal(e.location?.file, file);
+  assert.ok(!fs.existsSync(out));
 });
