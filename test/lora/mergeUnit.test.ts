@@ -291,7 +291,8 @@ test('a weight of 0 contributes nothing: said, its modules left out; all weights
 
 test('the inputs and options are checked before anything is read or written', async () => {
   const out = path.join(tmp, 'never');
-  const ins = inputsOf(three);
+  // inputs that do not exist: each refusal must come from the check, before any file is opened
+  const ins = inputsOf(three).map((i) => ({ ...i, path: path.join(tmp, 'missing', i.name) }));
   const cases: [MergeInput[], MergeOptions, string, RegExp][] = [
     [[], { method: 'cat' }, 'merge', /nothing to merge: no adapters given/],
     [[ins[0], { ...ins[1], name: ins[0].name }], { method: 'cat' }, 'merge', /adapter "p1" is listed twice/],
@@ -306,7 +307,8 @@ test('the inputs and options are checked before anything is read or written', as
     [ins, { method: 'dare_ties', seed: 1.5 }, 'usage', /found 1\.5/],
     [ins, { method: 'svd', rank: 0 }, 'usage', /rank must be a positive integer, found 0/],
     [ins, { method: 'svd', rank: 2.5 }, 'usage', /found 2\.5/],
-    [ins, { method: 'cat', dtype: 'f8' }, 'usage', /unknown dtype "f8"/],
+    // (the dtype is checked once the inputs are open)
+    [inputsOf(three), { method: 'cat', dtype: 'f8' }, 'usage', /unknown dtype "f8"/],
   ];
   for (const [inputs, options, code, message] of cases) {
     const e = await refused(mergeAdapters(inputs, options, out), code, message);
@@ -316,8 +318,10 @@ test('the inputs and options are checked before anything is read or written', as
   }
   // the edges that are allowed
   for (const options of [{ method: 'ties', density: 1, rank: 1 }, { method: 'dare_ties', seed: 0, density: 0.5, rank: 1 }] as MergeOptions[]) {
-    await mergeAdapters(ins, { ...options, products: 'js' }, path.join(tmp, `edge-${options.method}`));
+    await mergeAdapters(inputsOf(three), { ...options, products: 'js' }, path.join(tmp, `edge-${options.method}`));
   }
+  // the same inputs with valid options do get to opening the files
+  await refused(mergeAdapters(ins, { method: 'cat' }, out), 'io', /adapter not found: .*missing/);
 });
 
 test('shapes that disagree, no module in common, non-finite factors: refused with the file, nothing written', async () => {
