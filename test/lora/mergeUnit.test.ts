@@ -525,3 +525,34 @@ test('an input rewritten while it is merged is refused (its pinned file changed)
   assert.equal(e.location?.file, file);
   assert.ok(!fs.existsSync(out));
 });
+
+test('cloneofsimo inputs: a cloneofsimo composite of Σ wᵢ·Bᵢ·Aᵢ (scale 1); textual-inversion tokens are said, not merged', async () => {
+  const u = seededRandom(81);
+  const write = (name: string, tokens: boolean) => {
+    const dir = path.join(tmp, name);
+    fs.mkdirSync(dir, { recursive: true });
+    const A = Array.from({ length: 2 * 3 }, () => u() - 0.5), B = Array.from({ length: 4 * 2 }, () => u() - 0.5);
+    writeFloatTensors(path.join(dir, 'lora.safetensors'), [
+      { name: 'unet:0:down', dtype: 'F32', shape: [2, 3], data: A.map(Math.fround) },
+      { name: 'unet:0:up', dtype: 'F32', shape: [4, 2], data: B.map(Math.fround) },
+      ...(tokens ? [{ name: '<cat-toy>', dtype: 'F32' as const, shape: [3], data: [1, 2, 3] }] : []),
+    ], { unet: '["CrossAttention"]', ...(tokens ? { '<cat-toy>': '<embed>' } : {}) });
+    return { dir, A: A.map(Math.fround), B: B.map(Math.fround) };
+  };
+  const c1 = write('c1', true), c2 = write('c2', false);
+  const out = path.join(tmp, 'cloneofsimo');
+  const res = await mergeAdapters([{ name: 'c1', path: c1.dir, weight: 0.5 }, { name: 'c2', path: c2.dir, weight: -2 }], { method: 'cat', dtype: 'f64' }, out);
+  assert.equal(res.layout, 'cloneofsimo');
+  assert.deepEqual(res.warnings, ['c1: textual-inversion tokens <cat-toy> are not merged (they name new tokens, not weight updates)']);
+  const ref = new Float64Array(4 * 3);
+  for (const [c, w] of [[c1, 0.5], [c2, -2]] as const) for (let i = 0; i < 4; i++) for (let q = 0; q < 2; q++) for (let j = 0; j < 3; j++) ref[i * 3 + j] += w * c.B[i * 2 + q] * c.A[q * 3 + j];
+  const back = openAdapter(out);
+  assert.equal(back.format, 'cloneofsimo');
+  assert.deepEqual(back.extras, [], 'the tokens are not written');
+  assert.ok(relErr(deltaOf(back, 'unet:0'), ref) < 1e-14);
+});
+
+test('no refused, cancelled or failed merge above left a staging folder behind', () => {
+  // staging folders are `.<output>.tmp-…` beside the output (atomicFolder.ts); every output here is in tmp
+  assert.deepEqual(fs.readdirSync(tmp).filter((f) => f.startsWith('.')), []);
+});
