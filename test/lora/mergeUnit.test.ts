@@ -16,10 +16,12 @@ import { ComposerError } from '../../server/src/engine/errors';
 import { deltaOf } from '../../server/src/engine/lora/adapter';
 import { openAdapter } from '../../server/src/engine/lora/formats';
 import { mergeAdapters, type MergeInput, type MergeOptions } from '../../server/src/engine/lora/merge';
+import { jsProducts, type PanelProducts } from '../../server/src/engine/lora/panelProducts';
 import { SafetensorsFile, writeFloatTensors } from '../../server/src/engine/lora/safetensors';
 import { seededRandom } from '../../server/src/engine/random';
 import { jacobi, relErr } from './denseReference';
 import { peftDense } from './peftReference';
+import { referenceMerge, type RefOptions } from './entrywiseReference';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'merge-unit-'));
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -550,6 +552,44 @@ test('cloneofsimo inputs: a cloneofsimo composite of Σ wᵢ·Bᵢ·Aᵢ (scale 
   assert.equal(back.format, 'cloneofsimo');
   assert.deepEqual(back.extras, [], 'the tokens are not written');
   assert.ok(relErr(deltaOf(back, 'unet:0'), ref) < 1e-14);
+});
+
+test('entry-wise edges against the dense reference: weights summing to 0 under normalize, a density that keeps no entry, every method at full rank', async () => {
+  // the reference of the published algorithms (entrywiseReference.ts) on the factors written here
+  const ref = (xs: { w: Written; weight: number }[], module: string, o: Omit<RefOptions, 'module'>) => {
+    const having = xs.filter((x) => x.w.factors[module]);
+    const deltas = having.map((x) => reference([{ w: x.w, weight: x.weight }], module)!);
+    return referenceMerge(deltas, having.map((x) => path.basename(x.w.dir)), having.map((x) => x.weight), { ...o, module });
+  };
+  const cases: [{ w: Written; weight: number }[], Omit<RefOptions, 'module'>][] = [
+    // Σ wᵢ = 0: normalize divides by 1, not by 0
+    [[{ w: p1, weight: 1 }, { w: p2, weight: -1 }], { method: 'dare_linear', density: 0.7, seed: 3, normalize: true }],
+    [[{ w: p1, weight: 1 }, { w: p2, weight: -1 }], { method: 'magnitude_prune', density: 0.5, seed: 0, normalize: true }],
+    // ⌊density·m·n⌋ = 0: nothing kept
+    [three, { method: 'ties', density: 0.01, seed: 0, normalize: false }],
+    ...(['ties', 'dare_linear', 'dare_ties', 'magnitude_prune'] as const).map((method) => [three, { method, density: 0.45, seed: 5, normalize: true }] as [typeof three, Omit<RefOptions, 'module'>]),
+  ];
+  for (const [i, [xs, o]] of cases.entries()) {
+    const out = path.join(tmp, `ew-${i}`);
+    const res = await mergeAdapters(inputsOf(xs), { ...o, rank: 8, dtype: 'f64', products: 'js' }, out);
+    for (const m of Object.keys(res.ranks)) {
+      const expected = ref(xs, m, o);
+      const got = peftDense(out, m)!;
+      const zero = expected.every((v) => v === 0);
+      assert.ok(zero ? got.every((v) => v === 0) : relErr(got, expected) < 1e-12, `${o.method} ${JSON.stringify(o)} ${m}: ${relErr(got, expected)}`);
+    }
+  }
+});
+
+test('an entry-wise merge cancelled while a module is being trimmed stops there', async () => {
+  const controller = new AbortController();
+  let calls = 0;
+  // products that cancel the merge during the first adapter's block of the first module
+  const products: PanelProducts = { ...jsProducts, name: 'cancelling', combine: (...args) => { calls++; controller.abort(); return jsProducts.combine(...args); } };
+  const out = path.join(tmp, 'ew-cancel');
+  await refused(mergeAdapters(inputsOf(three), { method: 'ties', products, signal: controller.signal }, out), 'cancelled', /merge cancelled/);
+  assert.equal(calls, 1, 'the next adapter\'s block is not computed');
+  assert.ok(!fs.existsSync(out));
 });
 
 test('no refused, cancelled or failed merge above left a staging folder behind', () => {
