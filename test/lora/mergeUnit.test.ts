@@ -332,6 +332,9 @@ test('shapes that disagree, no module in common, non-finite factors: refused wit
   let e = await refused(mergeAdapters(inputsOf([{ w: p1, weight: 1 }, { w: wide, weight: 1 }]), { method: 'cat' }, out), 'dimension', /module "l\.0\.q" is \[5, 9\] in wide but \[5, 4\] in p1/);
   assert.equal(e.location?.file, path.join(wide.dir, 'adapter_model.safetensors'));
   assert.equal(e.hint, 'the adapters were trained on different base models');
+  // an adapter of weight 0 contributes nothing but still names the base: its shapes must agree too
+  e = await refused(mergeAdapters(inputsOf([{ w: p1, weight: 0 }, { w: wide, weight: 1 }]), { method: 'cat' }, out), 'dimension', /module "l\.0\.q" is \[5, 9\] in wide but \[5, 4\] in p1/);
+  assert.equal(e.location?.file, path.join(wide.dir, 'adapter_model.safetensors'));
   const other = writePeft('other', { 'l.0.k': { out: 5, in: 4, r: 2 } }, { alpha: 2, seed: 32 });
   e = await refused(mergeAdapters(inputsOf([{ w: p1, weight: 1 }, { w: other, weight: 1 }]), { method: 'cat' }, out), 'merge', /other \(peft\) and p1 \(peft\) adapt no module in common/);
   assert.equal(e.location?.file, other.dir);
@@ -344,6 +347,7 @@ test('shapes that disagree, no module in common, non-finite factors: refused wit
   for (const method of ['cat', 'svd', 'ties'] as const) {
     e = await refused(mergeAdapters(inputsOf([{ w: p1, weight: 1 }, { w: bad, weight: 1 }]), { method, products: 'js' }, out), 'non-finite', /module "l\.0\.q" has a non-finite value/);
     assert.equal(e.location?.file, file);
+    assert.equal(e.hint, 'the adapter file is corrupt or was trained into overflow');
     assert.ok(!fs.existsSync(out));
   }
 });

@@ -52,10 +52,6 @@ export function validateInputs(inputs: MergeInput[], options: MergeOptions): voi
   }
 }
 
-function sameShape(a: LoraModule, b: LoraModule): boolean {
-  return a.inFeatures === b.inFeatures && a.outFeatures === b.outFeatures && JSON.stringify(a.kernel ?? null) === JSON.stringify(b.kernel ?? null) && !!a.embedding === !!b.embedding;
-}
-
 /**
  * One module's factors, concatenated as they are decoded: A [R, n] and B [m, R] (Bᵀ [R, m] with
  * `bTransposed`), float32 when that holds every input exactly, in the scratch's panel slots named by
@@ -111,7 +107,7 @@ export function concatenatedFactors(panels: FactorPanels, keep: boolean): Merged
 
 /** Reads the adapters and decides the output: module plans, layout, dtype, extras. */
 export function planMerge(inputs: MergeInput[], adapters: LoraAdapter[], options: MergeOptions, warnings: string[]) {
-  // shapes must agree where adapters share a module
+  // shapes must agree where adapters share a module (every adapter, weight 0 included: the union below relies on it)
   const conflict = shapeConflict(adapters.map((a, i) => ({ name: inputs[i].name, modules: a.modules.values() })));
   if (conflict) throw new ComposerError('dimension', conflict.message, { file: adapters[conflict.index].weightsFile }, conflict.hint);
   const union = new Map<string, Contribution[]>();
@@ -120,16 +116,6 @@ export function planMerge(inputs: MergeInput[], adapters: LoraAdapter[], options
     if (w === 0) warnings.push(`${inputs[index].name} has weight 0 and contributes nothing`);
     for (const m of adapter.modules.values()) {
       const list = union.get(m.name) ?? [];
-      const first = list[0]?.module;
-      if (first && !sameShape(first, m)) {
-        const other = inputs[list[0].adapter].name;
-        throw new ComposerError(
-          'dimension',
-          `module "${m.name}" is [${m.outFeatures}, ${m.inFeatures}] in ${inputs[index].name} but [${first.outFeatures}, ${first.inFeatures}] in ${other}`,
-          { file: adapter.weightsFile },
-          'the adapters were trained on different base models',
-        );
-      }
       if (w !== 0) list.push({ adapter: index, module: m, coefficient: w * m.scale });
       union.set(m.name, list);
     }
