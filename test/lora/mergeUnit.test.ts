@@ -596,6 +596,24 @@ test('an entry-wise merge cancelled while a module is being trimmed stops there'
   assert.ok(!fs.existsSync(out));
 });
 
+test('plan: modules in name order whatever the inputs\' order; fan_in_fan_out and base-model warnings name the right adapters', async () => {
+  const s1 = writePeft('s1', { 'm.5': { out: 2, in: 2, r: 1 }, 'm.9': { out: 2, in: 2, r: 1 } }, { alpha: 1, seed: 91, fanInFanOut: true });
+  const s2 = writePeft('s2', { 'm.1': { out: 2, in: 2, r: 1 }, 'm.7': { out: 2, in: 2, r: 1 }, 'm.9': { out: 2, in: 2, r: 1 } }, { alpha: 1, seed: 92 });
+  const s3 = writePeft('s3', { 'm.0': { out: 2, in: 2, r: 1 }, 'm.3': { out: 2, in: 2, r: 1 }, 'm.5': { out: 2, in: 2, r: 1 } }, { alpha: 1, seed: 93, fanInFanOut: true });
+  const res = await mergeAdapters(inputsOf([{ w: s1, weight: 1 }, { w: s2, weight: 1 }, { w: s3, weight: 1 }]), { method: 'cat' }, path.join(tmp, 'order'));
+  assert.deepEqual(Object.keys(res.ranks), ['m.0', 'm.1', 'm.3', 'm.5', 'm.7', 'm.9']);
+  // the first input says fan_in_fan_out: the one that does not is named
+  assert.deepEqual(res.warnings, ['s2 and s1 disagree on fan_in_fan_out; the output uses true when any input does (PEFT forces it for Conv1D layers anyway)']);
+  // an adapter that names no base model is no second base
+  const nobase = path.join(tmp, 'nobase');
+  fs.cpSync(p1.dir, nobase, { recursive: true });
+  const config = JSON.parse(fs.readFileSync(path.join(nobase, 'adapter_config.json'), 'utf8'));
+  delete config.base_model_name_or_path;
+  fs.writeFileSync(path.join(nobase, 'adapter_config.json'), JSON.stringify(config));
+  const r = await mergeAdapters([{ name: 'nobase', path: nobase, weight: 1 }, { name: 'p3', path: p3.dir, weight: 1 }], { method: 'cat' }, path.join(tmp, 'nobase-out'));
+  assert.deepEqual(r.warnings, []);
+});
+
 test('no refused, cancelled or failed merge above left a staging folder behind', () => {
   // staging folders are `.<output>.tmp-…` beside the output (atomicFolder.ts); every output here is in tmp
   assert.deepEqual(fs.readdirSync(tmp).filter((f) => f.startsWith('.')), []);

@@ -139,9 +139,9 @@ export function planMerge(inputs: MergeInput[], adapters: LoraAdapter[], options
   const rankOption = options.rank ?? Math.max(...adapters.map((a) => mostCommon([...a.modules.values()].map((m) => m.rank))));
   const plans: ModulePlan[] = [];
   for (const [name, contributions] of [...union].sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0))) {
-    const any = contributions[0]?.module ?? adapters.flatMap((a) => [...a.modules.values()]).find((m) => m.name === name)!;
     const innerRank = contributions.reduce((s, c) => s + c.module.rank, 0);
     if (innerRank === 0) continue; // every adapter with this module has weight 0
+    const any = contributions[0].module;
     // the entry-wise methods' dense result is full rank: rank r, bounded by the module's shape only
     const rank = options.method === 'cat' ? innerRank : isEntrywiseMethod(options.method) ? Math.min(rankOption, any.outFeatures, any.inFeatures) : Math.min(rankOption, innerRank);
     plans.push({ out: { name, rank, inFeatures: any.inFeatures, outFeatures: any.outFeatures, kernel: any.kernel, embedding: any.embedding }, contributions, innerRank });
