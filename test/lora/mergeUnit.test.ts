@@ -405,7 +405,8 @@ test('modules_to_save: refused by default, dropped, or averaged with the weights
   const h2 = writePeft('h2', { 'l.0.q': { ...Q, r: 2 } }, { alpha: 2, seed: 52, extra: head(2) });
   const xs = [{ w: h1, weight: 0.25 }, { w: h2, weight: 0.5 }, { w: p1, weight: 0.25 }];
   const never = path.join(tmp, 'never4');
-  await refused(mergeAdapters(inputsOf(xs), { method: 'cat' }, never), 'unsupported-adapter', /modules_to_save/);
+  const why = await refused(mergeAdapters(inputsOf(xs), { method: 'cat' }, never), 'unsupported-adapter', /modules_to_save/);
+  assert.equal(why.location?.file, h1.dir, 'the first holder is named');
   const dropped = await mergeAdapters(inputsOf(xs), { method: 'cat', modulesToSave: 'drop' }, path.join(tmp, 'mts-drop'));
   assert.deepEqual(dropped.modulesToSave, { policy: 'drop', names: [] });
   assert.ok(dropped.warnings.includes('modules_to_save dropped: head.bias, head.weight'), dropped.warnings.join('\n'));
@@ -444,6 +445,10 @@ test('modules_to_save: refused by default, dropped, or averaged with the weights
   assert.deepEqual([...pst.readFloat64('base_model.model.head.weight')], head(1)['head.weight'].data);
   const b = head(1)['head.bias'].data;
   assert.deepEqual([...pst.readFloat64('base_model.model.head.bias')], [(b[0] + 30) / 4, (b[1] + 60) / 4]);
+  // holders of different tensors, the later name first: the names are sorted
+  const h5 = writePeft('h5', { 'l.0.q': { ...Q, r: 2 } }, { alpha: 2, seed: 55, extra: { 'head.weight': { shape: [1], data: [1] } } });
+  const sorted = await mergeAdapters(inputsOf([{ w: h5, weight: 1 }, { w: h4, weight: 1 }]), { method: 'cat', modulesToSave: 'drop' }, path.join(tmp, 'mts-sorted'));
+  assert.ok(sorted.warnings.includes('modules_to_save dropped: head.bias, head.weight'), sorted.warnings.join('\n'));
 });
 
 test('layout: MLX on request pads every module to the largest rank with ΔW unchanged; an MLX input (transposed factors) merges back exactly', async () => {
