@@ -57,7 +57,8 @@ export const MODULES = {
     // mergeUnit: tiny adapters against the dense Σ wᵢ·sᵢ·Bᵢ·Aᵢ, the plan, metadata and refusals (~1.5 s).
     // Not entrywiseMergeReal (the real gpt2 pair against the same reference as entrywiseMerge): 40-90 s
     // here, paid by every survivor (`--tests` adds it to a run)
-    tests: ['mergeUnit', 'mergeVerdicts', 'mergeProvider', 'entrywiseMerge', 'merge'].map((f) => `test/lora/${f}.test.ts`),
+    // entrywiseBlocks (~4 s) reaches entrywiseMerge.ts alone
+    tests: ['mergeUnit', 'mergeVerdicts', 'mergeProvider', 'entrywiseMerge', 'entrywiseBlocks', 'merge'].map((f) => `test/lora/${f}.test.ts`),
   },
   lock: { parts: { lock: ['server/src/engine/lock*.ts'] }, tests: ['test/review/lock.test.ts', 'test/review/lockDiff.test.ts'] },
   confinement: { parts: { confinement: ['server/src/engine/recipe/workspaceConfinement*.ts'] }, tests: ['test/recipe/workspaceConfinement.test.ts'] },

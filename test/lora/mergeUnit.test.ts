@@ -611,14 +611,20 @@ test('entry-wise edges against the dense reference: weights summing to 0 under n
 });
 
 test('an entry-wise merge cancelled while a module is being trimmed stops there', async () => {
-  const controller = new AbortController();
   let calls = 0;
+  let signal = new AbortController();
   // products that cancel the merge during the first adapter's block of the first module
-  const products: PanelProducts = { ...jsProducts, name: 'cancelling', combine: (...args) => { calls++; controller.abort(); return jsProducts.combine(...args); } };
+  const products: PanelProducts = { ...jsProducts, name: 'cancelling', combine: (...args) => { calls++; signal.abort(); return jsProducts.combine(...args); } };
   const out = path.join(tmp, 'ew-cancel');
-  await refused(mergeAdapters(inputsOf(three), { method: 'ties', products, signal: controller.signal }, out), 'cancelled', /merge cancelled/);
-  assert.equal(calls, 1, 'the next adapter\'s block is not computed');
-  assert.ok(!fs.existsSync(out));
+  // the first module (o) has one adapter: stopped before its merge pass; then (p1 and p2: q first) before the second adapter's trim
+  for (const xs of [three, [{ w: p1, weight: 1 }, { w: p2, weight: 1 }]]) {
+    const controller = new AbortController();
+    calls = 0;
+    signal = controller;
+    await refused(mergeAdapters(inputsOf(xs), { method: 'ties', products, signal: controller.signal }, out), 'cancelled', /merge cancelled/);
+    assert.equal(calls, 1, 'nothing more is computed');
+    assert.ok(!fs.existsSync(out));
+  }
 });
 
 test('plan: modules in name order whatever the inputs\' order; fan_in_fan_out and base-model warnings name the right adapters', async () => {

@@ -1,0 +1,99 @@
+/**
+ * entrywiseModule (engine/lora/entrywiseMerge.ts) on a module too wide for one row block (about 4 M
+ * entries per block): the result must not depend on where the blocks fall — trims whose ties span
+ * blocks, DARE's row-major draws, the sign election — checked against the dense reference of the
+ * published algorithms. Also its own argument checks. Called directly (no
+ * files): ~1 s, listed after entrywiseMerge in the mutation run (scripts/mutate.mjs).
+ */
+import { test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import { ComposerError } from '../../server/src/engine/errors';
+import { dareStreamKey, dareUniform, entrywiseModule, type EntrywiseMethod } from '../../server/src/engine/lora/entrywiseMerge';
+import { jsProducts } from '../../server/src/engine/lora/panelProducts';
+
+// 4 rows of 2²⁰ + 1 columns: 3 rows a block (⌊2²²/n⌋), so the blocks are rows [0, 3) and [3, 4)
+const m = 4, n = (1 << 20) + 1;
+
+/** Two rank-1 adapters whose entries all have magnitude |cᵢ| (A = ±1, B = ±1): ties everywhere. */
+function panels(signs: number[][], coefficients: number[]) {
+  const R = signs.length;
+  const a = new Float64Array(R * n);
+  const b = new Float64Array(m * R);
+  for (let t = 0; t < R; t++) {
+    for (let j = 0; j < n; j++) a[t * n + j] = signs[t][j % signs[t].length];
+    for (let i = 0; i < m; i++) b[i * R + t] = i % 2 === t % 2 ? 1 : -1;
+  }
+  return { m, n, a, b, coefficients: Float64Array.from(coefficients) };
+}
+
+/** cᵢ·Bᵢ·Aᵢ of group t, dense (two adapters here: the reference below is written for two). */
+function dense(p: ReturnType<typeof panels>, t: number): Float64Array {
+  const R = p.coefficients.length;
+  const d = new Float64Array(m * n);
+  for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) d[i * n + j] = p.coefficients[t] * p.b[i * R + t] * p.a[t * n + j];
+  return d;
+}
+
+/**
+ * The published algorithms on these deltas, written for their special shape: every entry of adapter i
+ * has magnitude |cᵢ|, so a trim to k keeps the first k entries in row-major order; DARE's draws are
+ * dareUniform of the row-major index (the stream itself is pinned against a BigInt reference in
+ * entrywiseMerge.test.ts).
+ */
+function reference(deltas: Float64Array[], names: string[], weights: number[], method: EntrywiseMethod, density: number, normalize: boolean, seed: number): Float64Array {
+  const N = m * n;
+  const trims = method === 'ties' || method === 'magnitude_prune';
+  const k = Math.floor(density * N);
+  const keys = names.map((name) => dareStreamKey(seed, 'wide', name));
+  const kept = (i: number, j: number) => (trims ? (j < k ? deltas[i][j] : 0) : dareUniform(keys[i], j) < density ? deltas[i][j] / density : 0);
+  const elect = method === 'ties' || method === 'dare_ties';
+  const wsumAll = weights[0] + weights[1];
+  const out = new Float64Array(N);
+  for (let j = 0; j < N; j++) {
+    const x = kept(0, j), y = kept(1, j);
+    if (!elect) {
+      out[j] = normalize ? (x + y) / wsumAll : x + y;
+      continue;
+    }
+    const positive = x + y >= 0;
+    let sum = 0, wsum = 0;
+    if (x !== 0 && x > 0 === positive) (sum += x), (wsum += weights[0]);
+    if (y !== 0 && y > 0 === positive) (sum += y), (wsum += weights[1]);
+    out[j] = normalize ? sum / (wsum === 0 ? 1 : wsum) : sum;
+  }
+  return out;
+}
+
+test('a module in two row blocks: every method equals the reference; trims keep exactly k with ties in row-major order across the blocks', async () => {
+  const p = panels([[1, -1, 1], [-1, 1]], [0.5, 0.75]);
+  const groups = [{ key: 'x', row: 0, rank: 1, weight: 0.5 }, { key: 'y', row: 1, rank: 1, weight: 0.75 }];
+  const deltas = [dense(p, 0), dense(p, 1)];
+  const out = new Float64Array(m * n);
+  const cases: [EntrywiseMethod, number, boolean][] = [['magnitude_prune', 0.6, false], ['ties', 0.9, true], ['dare_linear', 0.5, true], ['dare_ties', 0.3, false]];
+  for (const [method, density, normalize] of cases) {
+    const res = await entrywiseModule(p, groups, 'wide', { method, density, seed: 4, normalize }, jsProducts, out);
+    const ref = reference(deltas, ['x', 'y'], [0.5, 0.75], method, density, normalize, 4);
+    let bad = -1;
+    for (let e = 0; e < m * n && bad < 0; e++) if (Math.abs(out[e] - ref[e]) > 1e-15) bad = e;
+    assert.equal(bad, -1, `${method}: entry ${bad} (row ${Math.floor(bad / n)}) is ${out[bad]}, the reference ${ref[bad]}`);
+    if (method === 'magnitude_prune' || method === 'ties') {
+      const k = Math.floor(density * m * n);
+      assert.deepEqual(res.kept, [k, k]);
+    }
+  }
+});
+
+test("entrywiseModule's own checks: density, the 2³² entry limit, the buffer size", async () => {
+  // a 2×3 module
+  const p = { m: 2, n: 3, a: Float64Array.of(1, 2, 3), b: Float64Array.of(1, -1), coefficients: Float64Array.of(1) };
+  const groups = [{ key: 'x', row: 0, rank: 1, weight: 1 }];
+  const refused = async (run: Promise<unknown>, code: string, message: RegExp) =>
+    assert.rejects(run, (e: unknown) => e instanceof ComposerError && e.code === code && message.test(e.message));
+  for (const density of [0, 1.5, NaN]) {
+    await refused(entrywiseModule(p, groups, 'x', { method: 'ties', density, seed: 0, normalize: false }, jsProducts, new Float64Array(6)), 'usage', new RegExp(`density must be in \\(0, 1\\], found ${density}`));
+  }
+  await refused(entrywiseModule({ ...p, m: 1 << 16, n: 1 << 16 }, groups, 'huge', { method: 'ties', density: 0.5, seed: 0, normalize: false }, jsProducts, new Float64Array(1)), 'merge', /module "huge" has 4294967296 entries; the entry-wise methods handle fewer than 2³²/);
+  await refused(entrywiseModule(p, groups, 'x', { method: 'ties', density: 0.5, seed: 0, normalize: false }, jsProducts, new Float64Array(5)), 'internal', /dense buffer too small/);
+  // one exactly as large is enough
+  await entrywiseModule(p, groups, 'x', { method: 'ties', density: 0.5, seed: 0, normalize: false }, jsProducts, new Float64Array(6));
+});
