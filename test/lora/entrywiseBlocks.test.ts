@@ -14,16 +14,31 @@ import { jsProducts } from '../../server/src/engine/lora/panelProducts';
 // 4 rows of 2²⁰ + 1 columns: 3 rows a block (⌊2²²/n⌋), so the blocks are rows [0, 3) and [3, 4)
 const m = 4, n = (1 << 20) + 1;
 
-/** Two rank-1 adapters whose entries all have magnitude |cᵢ| (A = ±1, B = ±1): ties everywhere. */
-function panels(signs: number[][], coefficients: number[]) {
+/**
+ * Rank-1 adapters with A = ±1 and B's rows of magnitudes `rows[t]` (distinct): every entry of row i has
+ * magnitude |cₜ|·rows[t][i], so a trim keeps whole rows from the largest down and the first entries
+ * (row-major) of the row where τ falls — ties at τ and entries above it, in both blocks.
+ */
+function panels(signs: number[][], rows: number[][], coefficients: number[]) {
   const R = signs.length;
   const a = new Float64Array(R * n);
   const b = new Float64Array(m * R);
   for (let t = 0; t < R; t++) {
     for (let j = 0; j < n; j++) a[t * n + j] = signs[t][j % signs[t].length];
-    for (let i = 0; i < m; i++) b[i * R + t] = i % 2 === t % 2 ? 1 : -1;
+    for (let i = 0; i < m; i++) b[i * R + t] = (i % 2 === t % 2 ? 1 : -1) * rows[t][i];
   }
   return { m, n, a, b, coefficients: Float64Array.from(coefficients) };
+}
+
+/** Entries a trim to k keeps in each row, for row magnitudes `rows` (distinct). */
+function keptPerRow(rows: number[], k: number): number[] {
+  const kept = rows.map(() => 0);
+  let left = k;
+  for (const i of rows.map((_, i) => i).sort((x, y) => rows[y] - rows[x])) {
+    kept[i] = Math.min(n, left);
+    left -= kept[i];
+  }
+  return kept;
 }
 
 /** cᵢ·Bᵢ·Aᵢ of group t, dense (two adapters here: the reference below is written for two). */
@@ -40,12 +55,12 @@ function dense(p: ReturnType<typeof panels>, t: number): Float64Array {
  * dareUniform of the row-major index (the stream itself is pinned against a BigInt reference in
  * entrywiseMerge.test.ts).
  */
-function reference(deltas: Float64Array[], names: string[], weights: number[], method: EntrywiseMethod, density: number, normalize: boolean, seed: number): Float64Array {
+function reference(deltas: Float64Array[], rows: number[][], names: string[], weights: number[], method: EntrywiseMethod, density: number, normalize: boolean, seed: number): Float64Array {
   const N = m * n;
   const trims = method === 'ties' || method === 'magnitude_prune';
-  const k = Math.floor(density * N);
+  const perRow = rows.map((r) => keptPerRow(r, Math.floor(density * N)));
   const keys = names.map((name) => dareStreamKey(seed, 'wide', name));
-  const kept = (i: number, j: number) => (trims ? (j < k ? deltas[i][j] : 0) : dareUniform(keys[i], j) < density ? deltas[i][j] / density : 0);
+  const kept = (i: number, j: number) => (trims ? (j % n < perRow[i][Math.floor(j / n)] ? deltas[i][j] : 0) : dareUniform(keys[i], j) < density ? deltas[i][j] / density : 0);
   const elect = method === 'ties' || method === 'dare_ties';
   const wsumAll = weights[0] + weights[1];
   const out = new Float64Array(N);
@@ -64,15 +79,18 @@ function reference(deltas: Float64Array[], names: string[], weights: number[], m
   return out;
 }
 
-test('a module in two row blocks: every method equals the reference; trims keep exactly k with ties in row-major order across the blocks', async () => {
-  const p = panels([[1, -1, 1], [-1, 1]], [0.5, 0.75]);
+test('a module in two row blocks: every method equals the reference; trims keep exactly k, rows above τ and ties at τ in row-major order, in either block', async () => {
+  // adapter x: rows 2 and 3 (one in each block) above τ, τ in row 0; adapter y: τ in row 3, the second block
+  const rows = [[2, 1, 4, 3], [1, 3, 2, 4]];
+  const p = panels([[1, -1, 1], [-1, 1]], rows, [0.5, 0.75]);
   const groups = [{ key: 'x', row: 0, rank: 1, weight: 0.5 }, { key: 'y', row: 1, rank: 1, weight: 0.75 }];
   const deltas = [dense(p, 0), dense(p, 1)];
   const out = new Float64Array(m * n);
-  const cases: [EntrywiseMethod, number, boolean][] = [['magnitude_prune', 0.6, false], ['ties', 0.9, true], ['dare_linear', 0.5, true], ['dare_ties', 0.3, false]];
+  // densities putting τ inside a row (0.6: 2.4 rows; 0.2: 0.8 rows; 0.9: 3.6 rows)
+  const cases: [EntrywiseMethod, number, boolean][] = [['magnitude_prune', 0.6, false], ['magnitude_prune', 0.2, false], ['ties', 0.9, true], ['dare_linear', 0.5, true], ['dare_ties', 0.3, false]];
   for (const [method, density, normalize] of cases) {
     const res = await entrywiseModule(p, groups, 'wide', { method, density, seed: 4, normalize }, jsProducts, out);
-    const ref = reference(deltas, ['x', 'y'], [0.5, 0.75], method, density, normalize, 4);
+    const ref = reference(deltas, rows, ['x', 'y'], [0.5, 0.75], method, density, normalize, 4);
     let bad = -1;
     for (let e = 0; e < m * n && bad < 0; e++) if (Math.abs(out[e] - ref[e]) > 1e-15) bad = e;
     assert.equal(bad, -1, `${method}: entry ${bad} (row ${Math.floor(bad / n)}) is ${out[bad]}, the reference ${ref[bad]}`);
