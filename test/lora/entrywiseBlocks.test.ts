@@ -55,7 +55,7 @@ function dense(p: ReturnType<typeof panels>, t: number): Float64Array {
  * dareUniform of the row-major index (the stream itself is pinned against a BigInt reference in
  * entrywiseMerge.test.ts).
  */
-function reference(deltas: Float64Array[], rows: number[][], names: string[], weights: number[], method: EntrywiseMethod, density: number, normalize: boolean, seed: number): Float64Array {
+function reference(deltas: Float64Array[], rows: number[][], names: string[], weights: number[], method: EntrywiseMethod, density: number, normalize: boolean, seed: number): { out: Float64Array; kept: number[]; disagreements: number } {
   const N = m * n;
   const trims = method === 'ties' || method === 'magnitude_prune';
   const perRow = rows.map((r) => keptPerRow(r, Math.floor(density * N)));
@@ -64,8 +64,12 @@ function reference(deltas: Float64Array[], rows: number[][], names: string[], we
   const elect = method === 'ties' || method === 'dare_ties';
   const wsumAll = weights[0] + weights[1];
   const out = new Float64Array(N);
+  const count = [0, 0];
+  let disagreements = 0;
   for (let j = 0; j < N; j++) {
     const x = kept(0, j), y = kept(1, j);
+    if (x !== 0) count[0]++;
+    if (y !== 0) count[1]++;
     if (!elect) {
       out[j] = normalize ? (x + y) / wsumAll : x + y;
       continue;
@@ -74,9 +78,11 @@ function reference(deltas: Float64Array[], rows: number[][], names: string[], we
     let sum = 0, wsum = 0;
     if (x !== 0 && x > 0 === positive) (sum += x), (wsum += weights[0]);
     if (y !== 0 && y > 0 === positive) (sum += y), (wsum += weights[1]);
+    // an entry where some kept value has the other sign than the elected one
+    if ((x !== 0 && x > 0 !== positive) || (y !== 0 && y > 0 !== positive)) disagreements++;
     out[j] = normalize ? sum / (wsum === 0 ? 1 : wsum) : sum;
   }
-  return out;
+  return { out, kept: count, disagreements };
 }
 
 test('a module in two row blocks: every method equals the reference; trims keep exactly k, rows above τ and ties at τ in row-major order, in either block', async () => {
@@ -90,7 +96,9 @@ test('a module in two row blocks: every method equals the reference; trims keep 
   const cases: [EntrywiseMethod, number, boolean][] = [['magnitude_prune', 0.6, false], ['magnitude_prune', 0.2, false], ['ties', 0.9, true], ['dare_linear', 0.5, true], ['dare_ties', 0.3, false]];
   for (const [method, density, normalize] of cases) {
     const res = await entrywiseModule(p, groups, 'wide', { method, density, seed: 4, normalize }, jsProducts, out);
-    const ref = reference(deltas, rows, ['x', 'y'], [0.5, 0.75], method, density, normalize, 4);
+    const { out: ref, kept, disagreements } = reference(deltas, rows, ['x', 'y'], [0.5, 0.75], method, density, normalize, 4);
+    assert.deepEqual(res.kept, kept, `${method}: entries kept per adapter`);
+    assert.equal(res.disagreements, method === 'ties' || method === 'dare_ties' ? disagreements : 0, `${method}: entries with a discarded sign`);
     let bad = -1;
     for (let e = 0; e < m * n && bad < 0; e++) if (Math.abs(out[e] - ref[e]) > 1e-15) bad = e;
     assert.equal(bad, -1, `${method}: entry ${bad} (row ${Math.floor(bad / n)}) is ${out[bad]}, the reference ${ref[bad]}`);
@@ -99,6 +107,19 @@ test('a module in two row blocks: every method equals the reference; trims keep 
       assert.deepEqual(res.kept, [k, k]);
     }
   }
+});
+
+test('a sign election with a total of exactly 0 elects +: of x and −x the positive entries are kept, every entry a disagreement', async () => {
+  const a = Float64Array.of(1, -2, 3, 0.5, -1, 0);
+  const p = { m: 2, n: 3, a: Float64Array.of(...a.subarray(0, 3), ...a.subarray(0, 3)), b: Float64Array.of(1, 1, -1, -1), coefficients: Float64Array.of(2, -2) };
+  const groups = [{ key: 'x', row: 0, rank: 1, weight: 1 }, { key: 'y', row: 1, rank: 1, weight: 1 }];
+  const out = new Float64Array(6);
+  const res = await entrywiseModule(p, groups, 'zero', { method: 'ties', density: 1, seed: 0, normalize: false }, jsProducts, out);
+  // x = 2·B·A with B = [1, −1], y = −x
+  const x = [1, -1].flatMap((b) => [...a.subarray(0, 3)].map((v) => 2 * b * v));
+  assert.deepEqual([...out], x.map(Math.abs));
+  assert.equal(res.disagreements, 6);
+  assert.deepEqual(res.kept, [6, 6]);
 });
 
 test("entrywiseModule's own checks: density, the 2³² entry limit, the buffer size", async () => {
