@@ -8,7 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { mergeAdapters } from '../../server/src/engine/lora/merge';
 import { probeProviders } from '../../server/src/engine/onnx/session';
-import { createMatMulEngine } from '../../server/src/engine/onnx/matmul';
+import { createMatMulEngine, type MatMulEngine } from '../../server/src/engine/onnx/matmul';
 import { writeFloatTensors } from '../../server/src/engine/lora/safetensors';
 import { seededRandom } from '../../server/src/engine/random';
 import { REAL_LORAS } from '../sharedData';
@@ -54,17 +54,30 @@ test("products: 'onnx' runs on ONNX Runtime; a caller's engine is used (twice); 
     const js = await mergeAdapters(inputs, { method: 'svd', rank: 4, products: 'js' }, path.join(tmp, 'js'));
     assert.equal(js.products, 'js');
     const onnx = await mergeAdapters(inputs, { method: 'svd', rank: 4, products: 'onnx' }, path.join(tmp, 'onnx'));
+    const jsTies = await mergeAdapters(inputs, { method: 'ties', density: 0.5, rank: 4, products: 'js' }, path.join(tmp, 'js-ties'));
     assert.equal(onnx.products, 'onnxruntime-cpu');
     // every product through the session (tiny ones would otherwise run in JS)
-    const engine = await createMatMulEngine({ provider: 'cpu', minOnnxWork: 0 });
+    const real = await createMatMulEngine({ provider: 'cpu', minOnnxWork: 0 });
+    // the caller's engine, its products and disposals counted
+    const calls = { products: 0, dispose: 0 };
+    const engine: MatMulEngine = {
+      provider: real.provider,
+      matmul: (...args) => (calls.products++, real.matmul(...args)),
+      matmul64: (...args) => (calls.products++, real.matmul64(...args)),
+      dispose: () => (calls.dispose++, real.dispose()),
+    };
     try {
       for (const tag of ['engine', 'engine-again']) {
-        const res = await mergeAdapters(inputs, { method: 'svd', rank: 4, engine }, path.join(tmp, tag));
+        const before = calls.products;
+        // ties: its dense blocks are the engine's products (svd's run on their own graphs)
+        const res = await mergeAdapters(inputs, { method: 'ties', density: 0.5, rank: 4, engine }, path.join(tmp, tag));
         assert.equal(res.products, 'onnxruntime-cpu');
-        for (const m of Object.keys(js.energyKept.perModule)) assert.ok(Math.abs(res.energyKept.perModule[m] - js.energyKept.perModule[m]) < 1e-9, m);
+        assert.ok(calls.products > before, 'the products ran on the engine given');
+        assert.equal(calls.dispose, 0, 'the caller disposes its own engine');
+        for (const m of Object.keys(jsTies.energyKept.perModule)) assert.ok(Math.abs(res.energyKept.perModule[m] - jsTies.energyKept.perModule[m]) < 1e-9, m);
       }
     } finally {
-      await engine.dispose();
+      await real.dispose();
     }
     for (const m of Object.keys(js.energyKept.perModule)) assert.ok(Math.abs(onnx.energyKept.perModule[m] - js.energyKept.perModule[m]) < 1e-9, m);
   } finally {
