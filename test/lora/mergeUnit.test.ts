@@ -170,6 +170,8 @@ test('cat: every module is Σ wᵢ·sᵢ·Bᵢ·Aᵢ exactly (f64), rank Σ rᵢ
     modules_to_save: { policy: 'refuse', names: [] },
     energy_kept: { min: 1, mean: 1 },
   });
+  // PyTorch's safetensors loaders expect the `format: pt` metadata
+  assert.deepEqual(st.metadata, { format: 'pt' });
   // both JSON files as people diff them: two-space indent, a final newline
   for (const f of ['composition.json', 'adapter_config.json']) {
     const text = fs.readFileSync(path.join(out, f), 'utf8');
@@ -400,6 +402,16 @@ test('cancelled before the start or after the last module: nothing written; a th
   const before = fs.readFileSync(path.join(out, 'adapter_model.safetensors'));
   await assert.rejects(mergeAdapters(inputsOf([{ w: p1, weight: 1 }, { w: p2, weight: 1 }]), { method: 'cat', beforePublish: () => { throw new Error('no'); } }, out), /no/);
   assert.deepEqual(fs.readFileSync(path.join(out, 'adapter_model.safetensors')), before);
+});
+
+test('a folder compose has not written is replaced only when the caller has checked it (outputChecked)', async () => {
+  const folder = path.join(tmp, 'theirs');
+  fs.mkdirSync(folder);
+  fs.writeFileSync(path.join(folder, 'notes.txt'), 'mine');
+  await refused(mergeAdapters(inputsOf([{ w: p1, weight: 1 }]), { method: 'cat' }, folder), 'io', /refusing to replace/);
+  assert.equal(fs.readFileSync(path.join(folder, 'notes.txt'), 'utf8'), 'mine');
+  await mergeAdapters(inputsOf([{ w: p1, weight: 1 }]), { method: 'cat', outputChecked: true }, folder);
+  assert.deepEqual(fs.readdirSync(folder).sort(), ['adapter_config.json', 'adapter_model.safetensors', 'composition.json']);
 });
 
 test('library facts: an input whose bytes are not the recorded ones is refused, naming the adapter; the recorded hash passes', async () => {
