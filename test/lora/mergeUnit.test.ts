@@ -550,6 +550,15 @@ test('kohya layout where one module\'s tensors are not written back to back (l.0
   assert.deepEqual(res.files.map((f) => f.path), ['adapter_model.safetensors', 'composition.json'], 'kohya has no config file');
 });
 
+test('svd where the tensors\' order is not the modules\' name order (l.0.b before l.0 in PEFT keys): each module is still its own merge', async () => {
+  const specs = { 'l.0': { out: 4, in: 3, r: 2 }, 'l.0.b': { out: 4, in: 3, r: 2 }, 'l.1': { out: 4, in: 3, r: 2 } };
+  const xs = [{ w: writePeft('order1', specs, { alpha: 2, seed: 65 }), weight: 0.5 }, { w: writePeft('order2', specs, { alpha: 2, seed: 66 }), weight: -1 }];
+  const out = path.join(tmp, 'svd-order');
+  // rank 4 = Σ rᵢ: the svd is exact, so each module must be its own Σ wᵢ·sᵢ·Bᵢ·Aᵢ
+  await mergeAdapters(inputsOf(xs), { method: 'svd', rank: 4, products: 'js' }, out);
+  for (const m of Object.keys(specs)) assert.ok(relErr(peftDense(out, m)!, reference(xs, m)!) < 1e-12, `${m}: ${relErr(peftDense(out, m)!, reference(xs, m)!)}`);
+});
+
 test('an input rewritten while it is merged is refused (its pinned file changed); nothing is published', async () => {
   const copy = writePeft('changing', { 'l.0.q': { ...Q, r: 2 } }, { alpha: 2, seed: 71 });
   const file = path.join(copy.dir, 'adapter_model.safetensors');
