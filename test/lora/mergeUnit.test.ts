@@ -529,6 +529,9 @@ test('entry-wise methods: rank min(r, out, in) per module; linear at density 1 i
   const s = await mergeAdapters(inputsOf(three), { method: 'dare_ties', seed: 9, normalize: true, products: 'js' }, path.join(tmp, 'dare-seed'));
   assert.deepEqual([s.entrywise!.seed, s.entrywise!.normalize], [9, true]);
   assert.equal(d.method, 'ties');
+  // the truncation route asked for is the one taken
+  const rnd = await mergeAdapters(inputsOf(three), { method: 'ties', rank: 2, truncation: 'randomized', products: 'js' }, path.join(tmp, 'ties-randomized'));
+  assert.deepEqual(Object.values(rnd.entrywise!.route), ['randomized', 'randomized', 'randomized']);
   assert.equal(d.energyKept.min, Math.min(...Object.values(d.energyKept.perModule)));
 });
 
