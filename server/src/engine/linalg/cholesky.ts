@@ -60,11 +60,7 @@ export function choleskySolve(matrix: Float64Array, n: number, b: Float64Array, 
  * block of a larger buffer is fine): forward then backward substitution, into `y` (not aliasing b).
  */
 export function substituteCholesky(factor: Float64Array, stride: number, m: number, b: ArrayLike<number>, y: Float64Array = new Float64Array(m)): Float64Array {
-  for (let i = 0; i < m; i++) {
-    let s = b[i];
-    for (let c = 0; c < i; c++) s -= factor[i * stride + c] * y[c];
-    y[i] = s / factor[i * stride + i];
-  }
+  forwardSubstitute(factor, stride, 0, m, b, y);
   // Lᵀ·x = y by columns of Lᵀ, i.e. contiguous rows of L (the row-by-row form reads L by columns), two
   // rows per pass (y[r] − a − b: the same subtractions in the same order as one row at a time).
   let i = m - 1;
@@ -82,6 +78,46 @@ export function substituteCholesky(factor: Float64Array, stride: number, m: numb
 }
 
 /**
+ * y[i] = (b[i] − Σ_{c<i} L[i][c]·y[c]) / L[i][i] for i in [from, to), given y below `from`. Each row
+ * subtracts its terms one at a time in ascending c, as the textbook loop does, but four rows share a
+ * pass: four independent chains of subtractions instead of one (the chain's add latency, not the
+ * multiplies, bounds the one-row loop), and the same bits.
+ */
+function forwardSubstitute(factor: Float64Array, stride: number, from: number, to: number, b: ArrayLike<number>, y: Float64Array): void {
+  let i = from;
+  for (; i + 3 < to; i += 4) {
+    const r0 = i * stride, r1 = r0 + stride, r2 = r1 + stride, r3 = r2 + stride;
+    let s0 = b[i], s1 = b[i + 1], s2 = b[i + 2], s3 = b[i + 3];
+    for (let c = 0; c < i; c++) {
+      const yc = y[c];
+      s0 -= factor[r0 + c] * yc;
+      s1 -= factor[r1 + c] * yc;
+      s2 -= factor[r2 + c] * yc;
+      s3 -= factor[r3 + c] * yc;
+    }
+    const y0 = s0 / factor[r0 + i];
+    s1 -= factor[r1 + i] * y0;
+    const y1 = s1 / factor[r1 + i + 1];
+    s2 -= factor[r2 + i] * y0;
+    s2 -= factor[r2 + i + 1] * y1;
+    const y2 = s2 / factor[r2 + i + 2];
+    s3 -= factor[r3 + i] * y0;
+    s3 -= factor[r3 + i + 1] * y1;
+    s3 -= factor[r3 + i + 2] * y2;
+    y[i] = y0;
+    y[i + 1] = y1;
+    y[i + 2] = y2;
+    y[i + 3] = s3 / factor[r3 + i + 3];
+  }
+  for (; i < to; i++) {
+    const row = i * stride;
+    let s = b[i];
+    for (let c = 0; c < i; c++) s -= factor[row + c] * y[c];
+    y[i] = s / factor[row + i];
+  }
+}
+
+/**
  * Appends a member to a lower Cholesky factor of `size` rows (row-major, row stride `stride`): row
  * `size` gets l with L·l = the new column (`column(p)`: its entry against member p) and the pivot
  * √(diagonal − lᵀl). False, and the factor's size unchanged, when pivot² is not above
@@ -91,14 +127,12 @@ export function choleskyAppend(factor: Float64Array, stride: number, size: numbe
   const k = stride;
   const m = size;
   const row = m * k;
+  // L·l = column by forward substitution into row m itself (the same sums as row by row).
+  const l = factor.subarray(row, row + m);
+  for (let p = 0; p < m; p++) l[p] = column(p);
+  forwardSubstitute(factor, k, 0, m, l, l);
   let pivot = diagonal;
-  for (let p = 0; p < m; p++) {
-    let s = column(p);
-    for (let q = 0; q < p; q++) s -= factor[p * k + q] * factor[row + q];
-    const l = s / factor[p * k + p];
-    factor[row + p] = l;
-    pivot -= l * l;
-  }
+  for (let p = 0; p < m; p++) pivot -= l[p] * l[p];
   if (!(pivot > dependentBelow)) return false;
   factor[row + m] = Math.sqrt(pivot);
   return true;

@@ -142,6 +142,11 @@ function moduleBytes(): Uint8Array<ArrayBuffer> {
 export interface SimdKernels {
   /** G_ij = rᵢ·rⱼ for k rows of length dim (row i at i·dim): k×k, exactly symmetric. */
   gramOfRows(rows: Float64Array, k: number, dim: number): Float64Array;
+  /**
+   * The Gram of the rows t − pᵢ (the weights' cost matrix), formed where the kernel reads them: no
+   * k·D array in between. The same bits as gramOfRows of those differences.
+   */
+  gramOfDifferences(target: Float64Array, prototypes: readonly Float64Array[]): Float64Array;
   /** D_ij = ‖rᵢ − rⱼ‖², summed from the differences (no cancellation): k×k, exactly symmetric. */
   squaredDistances(rows: Float64Array, k: number, dim: number): Float64Array;
 }
@@ -158,8 +163,9 @@ export function simdKernels(): SimdKernels | null {
     const instance = new WebAssembly.Instance(new WebAssembly.Module(moduleBytes()));
     const exports = instance.exports as { memory: WebAssembly.Memory; dot1x4: OneByFour; dot2x4: TwoByFour; dist1x4: OneByFour; dist2x4: TwoByFour };
     kernels = {
-      gramOfRows: (rows, k, dim) => symmetricPass(exports.memory, exports.dot1x4, exports.dot2x4, rows, k, dim),
-      squaredDistances: (rows, k, dim) => symmetricPass(exports.memory, exports.dist1x4, exports.dist2x4, rows, k, dim),
+      gramOfRows: (rows, k, dim) => symmetricPass(exports.memory, exports.dot1x4, exports.dot2x4, (heap) => heap.set(rows, 0), k, dim),
+      gramOfDifferences: (target, prototypes) => symmetricPass(exports.memory, exports.dot1x4, exports.dot2x4, (heap) => writeDifferences(heap, target, prototypes), prototypes.length, target.length),
+      squaredDistances: (rows, k, dim) => symmetricPass(exports.memory, exports.dist1x4, exports.dist2x4, (heap) => heap.set(rows, 0), k, dim),
     };
   } catch {
     kernels = null;
@@ -173,14 +179,14 @@ export function simdKernels(): SimdKernels | null {
  * (row i+1, row i) and as (row i, row i+1): the same terms in the same order (x·y = y·x and
  * (x − y)² = (y − x)² exactly), so the matrix stays exactly symmetric.
  */
-function symmetricPass(memory: WebAssembly.Memory, one: OneByFour, two: TwoByFour, rows: Float64Array, k: number, dim: number): Float64Array {
+function symmetricPass(memory: WebAssembly.Memory, one: OneByFour, two: TwoByFour, writeRows: (heap: Float64Array) => void, k: number, dim: number): Float64Array {
   // Layout: the rows, one zero row, then eight results.
   const zeroRow = k * dim;
   const outAt = (k + 1) * dim;
   const needed = (outAt + 8) * 8;
   if (memory.buffer.byteLength < needed) memory.grow(Math.ceil((needed - memory.buffer.byteLength) / 65536));
   const heap = new Float64Array(memory.buffer);
-  heap.set(rows, 0);
+  writeRows(heap);
   heap.fill(0, zeroRow, zeroRow + dim);
   const c = new Float64Array(k * k);
   const address = (row: number) => (row < k ? row : k) * dim * 8;
@@ -205,6 +211,16 @@ function symmetricPass(memory: WebAssembly.Memory, one: OneByFour, two: TwoByFou
     keep(i, i, heap[outAt]);
   }
   return c;
+}
+
+/** Row i of `out` = t − pᵢ. */
+function writeDifferences(out: Float64Array, target: Float64Array, prototypes: readonly Float64Array[]): void {
+  const dim = target.length;
+  for (let i = 0; i < prototypes.length; i++) {
+    const p = prototypes[i];
+    const offset = i * dim;
+    for (let d = 0; d < dim; d++) out[offset + d] = target[d] - p[d];
+  }
 }
 
 /**
@@ -255,5 +271,10 @@ export function denseKernels(): SimdKernels {
 /** The kernels in plain JavaScript, bit for bit the SIMD ones. */
 export const scalarKernels: SimdKernels = {
   gramOfRows: (rows, k, dim) => scalarPass(rows, k, dim, false),
+  gramOfDifferences: (target, prototypes) => {
+    const differences = new Float64Array(prototypes.length * target.length);
+    writeDifferences(differences, target, prototypes);
+    return scalarPass(differences, prototypes.length, target.length, false);
+  },
   squaredDistances: (rows, k, dim) => scalarPass(rows, k, dim, true),
 };

@@ -4,31 +4,41 @@
  * cancels catastrophically when prototypes sit far from the origin.
  */
 import { ComposerError } from '../errors';
-import { validateProblem } from './problem';
+import { hasValidShape, validateProblem, type WeightsProblem } from './problem';
 import { denseKernels } from '../linalg/simdDot';
 
 export function costMatrix(target: Float64Array, prototypes: Float64Array[]): Float64Array {
-  validateProblem({ target, prototypes, names: prototypes.map((_, i) => `#${i + 1}`) });
-  return costMatrixOfValid(target, prototypes);
+  return costMatrixOf({ target, prototypes, names: prototypes.map((_, i) => `#${i + 1}`) });
+}
+
+/**
+ * The cost matrix of a problem, validated as validateProblem does, but the O(k·D) scan for
+ * non-finite values runs only when C itself comes out non-finite: a NaN or ±Inf anywhere in t or a
+ * pᵢ makes a difference tᵈ − pᵢᵈ non-finite, hence its square and the sum C_ii. Then validateProblem
+ * reports it, located; finite inputs whose C overflows get the overflow error.
+ */
+export function costMatrixOf(problem: WeightsProblem): Float64Array {
+  if (!hasValidShape(problem)) validateProblem(problem);
+  const c = denseKernels().gramOfDifferences(problem.target, problem.prototypes);
+  const k = problem.prototypes.length;
+  for (let i = 0; i < k * k; i++) {
+    if (!Number.isFinite(c[i])) {
+      validateProblem(problem);
+      throw overflow();
+    }
+  }
+  return c;
 }
 
 /** costMatrix without validation, for callers that already validated. */
 export function costMatrixOfValid(target: Float64Array, prototypes: Float64Array[]): Float64Array {
-  const k = prototypes.length;
-  const dim = target.length;
-  const differences = new Float64Array(k * dim);
-  for (let i = 0; i < k; i++) {
-    const p = prototypes[i];
-    const offset = i * dim;
-    for (let d = 0; d < dim; d++) differences[offset + d] = target[d] - p[d];
-  }
-  const c = gramOfRows(differences, k, dim);
-  for (let i = 0; i < k * k; i++) {
-    if (!Number.isFinite(c[i])) {
-      throw new ComposerError('non-finite', 'the distances between the target and the candidate prototypes overflow float64', undefined, 'prototype values are too large; check the encoder output');
-    }
-  }
+  const c = denseKernels().gramOfDifferences(target, prototypes);
+  for (let i = 0; i < c.length; i++) if (!Number.isFinite(c[i])) throw overflow();
   return c;
+}
+
+function overflow(): ComposerError {
+  return new ComposerError('non-finite', 'the distances between the target and the candidate prototypes overflow float64', undefined, 'prototype values are too large; check the encoder output');
 }
 
 /**

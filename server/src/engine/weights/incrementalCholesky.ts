@@ -39,8 +39,26 @@ export class IncrementalCholesky {
     for (let s = 0; s < m; s++) rhs[position[subset[s]]] = b[s];
     const x = substituteCholesky(this.factor, k, m, rhs);
     // One step of iterative refinement: r = b − A_SS·x.
+    // Four rows per pass: four independent chains of subtractions, each in ascending q (the same bits).
     const r = this.scratch;
-    for (let p = 0; p < m; p++) {
+    let p = 0;
+    for (; p + 3 < m; p += 4) {
+      const r0 = members[p] * k, r1 = members[p + 1] * k, r2 = members[p + 2] * k, r3 = members[p + 3] * k;
+      let s0 = rhs[p], s1 = rhs[p + 1], s2 = rhs[p + 2], s3 = rhs[p + 3];
+      for (let q = 0; q < m; q++) {
+        const column = members[q];
+        const xq = x[q];
+        s0 -= a[r0 + column] * xq;
+        s1 -= a[r1 + column] * xq;
+        s2 -= a[r2 + column] * xq;
+        s3 -= a[r3 + column] * xq;
+      }
+      r[p] = s0;
+      r[p + 1] = s1;
+      r[p + 2] = s2;
+      r[p + 3] = s3;
+    }
+    for (; p < m; p++) {
       const row = members[p] * k;
       let s = rhs[p];
       for (let q = 0; q < m; q++) s -= a[row + members[q]] * x[q];

@@ -18,7 +18,7 @@ import type { LambdaBreakpoint, LambdaPath } from '../types';
 import { solveOnAffineHull } from './affineHull';
 import { gradient, largestDiagonal } from './convex';
 import { PathDirectionSystem } from './pathDirection';
-import { addRows } from '../linalg/dense';
+import { addRows, plainArray } from '../linalg/dense';
 
 /** λ* from the convex optimum: the smallest λ at which it is also the sparse optimum. */
 export function lambdaStarOf(c: Float64Array, k: number, convex: Float64Array): number {
@@ -47,15 +47,16 @@ export function computeLambdaPath(c: Float64Array, names: readonly string[], lin
     if (lin.some((x, i) => x !== convex[i])) breakpoints.push({ lambda: 0, weights: Array.from(convex) });
     return { names: [...names], breakpoints: breakpoints.map(withoutNegativeZero), lambda_star: 0 };
   }
-  const descending: LambdaBreakpoint[] = [{ lambda: lambdaStar, weights: Array.from(convex) }];
+  const descending: LambdaBreakpoint[] = [{ lambda: lambdaStar, weights: plainArray(convex) }];
   followDown(c, k, lambdaStar, convex, descending);
   const breakpoints = descending.reverse();
   // The path reaches λ = 0 at a lin minimiser; when lin has several (degenerate prototypes) the one
   // reported as `lin` is the minimum-norm one and λ = 0 is a jump from it.
   const atZero = breakpoints[0];
-  if (sameWeights(atZero.weights, lin, 1e-8)) atZero.weights = Array.from(lin);
-  else breakpoints.unshift({ lambda: 0, weights: Array.from(lin) });
-  return { names: [...names], breakpoints: breakpoints.map(withoutNegativeZero), lambda_star: lambdaStar };
+  if (sameWeights(atZero.weights, lin, 1e-8)) atZero.weights = plainArray(lin);
+  else breakpoints.unshift({ lambda: 0, weights: plainArray(lin) });
+  // plainArray wrote every breakpoint's −0 as 0.
+  return { names: [...names], breakpoints, lambda_star: lambdaStar };
 }
 
 function withoutNegativeZero(point: LambdaBreakpoint): LambdaBreakpoint {
@@ -167,8 +168,8 @@ function followDown(c: Float64Array, k: number, lambdaStar: number, start: Float
     }
     lambda = next;
     const last = out[out.length - 1];
-    if (last.lambda === lambda) last.weights = Array.from(w);
-    else out.push({ lambda, weights: Array.from(w) });
+    if (last.lambda === lambda) last.weights = plainArray(w);
+    else out.push({ lambda, weights: plainArray(w) });
     if (lambda === 0) return;
   }
   throw new ComposerError('internal', 'the sparse λ-path did not terminate', undefined, 'please report this problem with its prototypes');

@@ -27,7 +27,7 @@ import type { LambdaPath } from '../types';
 import { gramOfRows } from './costMatrix';
 import { IncrementalCholesky } from './incrementalCholesky';
 import { choleskySolve } from '../linalg/cholesky';
-import { addRows } from '../linalg/dense';
+import { addRows, plainArray } from '../linalg/dense';
 import { jacobiEigen, pseudoInverseSolve } from '../linalg/eigen';
 
 export interface LassoData {
@@ -289,10 +289,11 @@ export function computeLassoPath(data: LassoData, names: readonly string[]): Lam
       if (exact && exact.every((x) => x > 0)) now.forEach((i, a) => { w[i] = exact[a]; });
     }
     const last = down[down.length - 1];
-    if (last.lambda === lambda) last.weights = Array.from(w);
-    else down.push({ lambda, weights: Array.from(w) });
+    if (last.lambda === lambda) last.weights = plainArray(w);
+    else down.push({ lambda, weights: plainArray(w) });
     if (lambda === 0) {
-      return { names: [...names], breakpoints: down.reverse().map((p) => ({ lambda: p.lambda, weights: p.weights.map((x) => (x === 0 ? 0 : x)) })), lambda_star: lambdaStar, form: 'lasso' };
+      // plainArray wrote −0 as 0 (and zero() has none).
+      return { names: [...names], breakpoints: down.reverse(), lambda_star: lambdaStar, form: 'lasso' };
     }
   }
   throw new ComposerError('internal', 'the lasso λ-path did not terminate', undefined, 'please report this problem with its prototypes');

@@ -8,13 +8,13 @@ import { ComposerError } from '../errors';
 import type { LambdaPath, SparseForm, Strategy, StrategyResult, WeightsParams } from '../types';
 import { averageWeights } from './average';
 import { convexWeights } from './convex';
-import { costMatrixOfValid } from './costMatrix';
+import { costMatrixOf } from './costMatrix';
 import { denseKernels } from '../linalg/simdDot';
 import { computeLambdaPath } from './lambdaPath';
 import { linearWeights } from './linear';
 import { directSquaredResidual, manualWeights, sumOfWeights } from './manual';
 import { nearestWeights } from './nearest';
-import { validateProblem, type WeightsProblem } from './problem';
+import type { WeightsProblem } from './problem';
 import { strategyResult } from './result';
 import { computeLassoPath, lassoData, lassoObjective, normalisedLasso } from './lassoPath';
 import { DEFAULT_SPARSE_FORM } from './forms';
@@ -44,9 +44,8 @@ export class WeightsSession {
   private distances?: number[][];
 
   constructor(readonly problem: WeightsProblem) {
-    validateProblem(problem);
+    this.c = costMatrixOf(problem);
     this.k = problem.names.length;
-    this.c = costMatrixOfValid(problem.target, problem.prototypes);
   }
 
   linear(): Float64Array {
