@@ -2,11 +2,13 @@
  * The WebAssembly SIMD Gram kernel: present on this runtime (Node 20 has WebAssembly SIMD, so CI
  * exercises it), bit for bit the scalar fallback (so weights do not depend on the runtime), exactly
  * symmetric, and within rounding of a plain one-accumulator dot product — over sizes that hit every
- * edge of the 2×4 blocking (k odd, k < 4, D odd, D = 1) and memory growth (k·D larger than one page).
+ * edge of the 2×4 blocking (k odd, k < 4, D odd, D = 1) and memory growth (k·D larger than one page);
+ * and the row sums of the λ-paths, bit for bit dense.ts's addRows.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { scalarKernels, simdKernels } from '../../server/src/engine/linalg/simdDot';
+import { addRows } from '../../server/src/engine/linalg/dense';
 import { costMatrix } from '../../server/src/engine/weights';
 import { seededRandom, gaussian } from '../weights/reference';
 
@@ -76,4 +78,42 @@ test('the cost matrix goes through the kernel: C = Gram of the differences t −
   const differences = new Float64Array(6 * 33);
   prototypes.forEach((p, i) => p.forEach((x, d) => { differences[i * 33 + d] = target[d] - x; }));
   assert.deepEqual(Array.from(costMatrix(target, prototypes)), Array.from(scalarKernels.gramOfRows(differences, 6, 33)));
+});
+
+test('SIMD row sums = dense.ts addRows bit for bit (any k, skipped zero weights, ±0, scales ±1 and 2), into their own vectors', () => {
+  const random = seededRandom(1208);
+  const simd = simdKernels()!;
+  for (const k of [1, 2, 3, 4, 5, 7, 8, 9, 31, 64, 65]) {
+    const m = new Float64Array(k * k);
+    for (let i = 0; i < k; i++) for (let j = i; j < k; j++) { const x = gaussian(random) * (j % 3 === 0 ? 1e3 : 1); m[i * k + j] = x; m[j * k + i] = x; }
+    for (let trial = 0; trial < 10; trial++) {
+      const rows = Array.from({ length: k }, (_, i) => i).filter(() => random() < 0.7);
+      const v = Float64Array.from({ length: k }, () => (random() < 0.2 ? (random() < 0.5 ? 0 : -0) : gaussian(random)));
+      const start = Float64Array.from({ length: k }, () => (random() < 0.1 ? -0 : gaussian(random)));
+      for (const scale of [1, -1, 2]) {
+        const fast = simd.rowSums(m, k, 2);
+        assert.deepEqual(fast.vectors.map((x) => x.length), [k, k]);
+        assert.ok(fast.vectors[0].every((x) => Object.is(x, 0)), 'the vectors start at zero');
+        const out = fast.vectors[1];
+        out.set(start);
+        fast.addRows(out, rows, rows.length, v, scale);
+        const expected = Float64Array.from(start);
+        addRows(expected, m, k, rows, rows.length, v, scale);
+        for (let i = 0; i < k; i++) assert.ok(Object.is(out[i], expected[i]), `k=${k} scale ${scale} entry ${i}: ${out[i]} vs ${expected[i]}`);
+        const scalar = scalarKernels.rowSums(m, k, 1);
+        scalar.vectors[0].set(start);
+        scalar.addRows(scalar.vectors[0], rows, rows.length, v, scale);
+        assert.deepEqual(Array.from(scalar.vectors[0]), Array.from(expected));
+      }
+    }
+  }
+});
+
+test('a row-sum workspace refuses to run once another kernel call has reused the memory', () => {
+  const simd = simdKernels()!;
+  const sums = simd.rowSums(Float64Array.of(1, 2, 2, 5), 2, 1);
+  sums.addRows(sums.vectors[0], [0, 1], 2, Float64Array.of(1, 1));
+  assert.deepEqual(Array.from(sums.vectors[0]), [3, 7]);
+  simd.gramOfRows(Float64Array.of(1, 2, 3), 1, 3);
+  assert.throws(() => sums.addRows(sums.vectors[0], [0], 1, Float64Array.of(1, 0)), /reused/);
 });

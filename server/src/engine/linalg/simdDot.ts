@@ -4,12 +4,17 @@
  * about four times as fast as the scalar JavaScript loop. The module is assembled here from its
  * instructions (about 2 KB; no binary blob, no toolchain): `dot2x4` sums x₀·y₀ … x₁·y₃ for two rows
  * against four, two lanes at a time (`dot1x4` for a last odd row); `dist2x4`/`dist1x4` the squared
- * distances ‖x − y‖², which the plan shows between the candidates. WebAssembly float arithmetic is IEEE
+ * distances ‖x − y‖², which the plan shows between the candidates; `addRows4` the λ-paths' gradient
+ * updates out += Σ vᵢ·rowᵢ four rows at a time, two entries per instruction, each entry summed left to
+ * right as dense.ts's addRows does. WebAssembly float arithmetic is IEEE
  * and never fused or reordered, so each sum is the same on every machine: even-indexed terms in lane 0,
  * odd in lane 1, then lane 0 + lane 1, then the last term of an odd length. Where WebAssembly SIMD is
  * missing, `simdKernels()` answers null and `denseKernels()` gives `scalarKernels`: the same sums in the same order
  * in JavaScript (slower), so the bits do not depend on the runtime.
  */
+import { ComposerError } from '../errors';
+import { addRows } from './dense';
+
 const I32 = 0x7f;
 const F64 = 0x7c;
 const V128 = 0x7b;
@@ -17,13 +22,15 @@ const V128 = 0x7b;
 const op = {
   block: 0x02, loop: 0x03, if: 0x04, end: 0x0b, br: 0x0c, brIf: 0x0d,
   localGet: 0x20, localSet: 0x21, localTee: 0x22,
-  f64Load: 0x2b, f64Store: 0x39, i32Const: 0x41,
-  i32GeU: 0x4f, i32Add: 0x6a, i32And: 0x71, i32Shl: 0x74,
+  i32Load: 0x28, f64Load: 0x2b, f64Store: 0x39, i32Const: 0x41,
+  i32Eqz: 0x45, i32GeU: 0x4f, i32Add: 0x6a, i32Sub: 0x6b, i32And: 0x71, i32Shl: 0x74,
   f64Add: 0xa0, f64Sub: 0xa1, f64Mul: 0xa2,
 } as const;
 /** SIMD instructions: the 0xfd prefix, then the opcode as unsigned LEB128. */
 const simd = {
   load: [0xfd, 0x00],
+  store: [0xfd, 0x0b],
+  splat: [0xfd, 0x14],
   extractLane: [0xfd, 0x21],
   add: [0xfd, 0xf0, 0x01],
   sub: [0xfd, 0xf1, 0x01],
@@ -126,15 +133,60 @@ function dotBody(rows: number, squares: boolean): number[] {
   return [...unsigned(body.length), ...body];
 }
 
+/**
+ * The body of addRows4(out, rows, values, groups, pairs): for each of `groups` groups of four (row
+ * address, value) entries (`rows`: i32 byte addresses, `values`: f64), over `pairs` f64 pairs t:
+ * out[t] = out[t] + row₀[t]·v₀ + row₁[t]·v₁ + row₂[t]·v₂ + row₃[t]·v₃, summed left to right in both
+ * lanes, as dense.ts's addRows sums each entry. Locals: t, end, the four row addresses (i32), the four
+ * splatted values and the accumulator (v128).
+ */
+function addRowsBody(): number[] {
+  const [out, rows, values, groups, pairs] = [0, 1, 2, 3, 4];
+  const t = 5;
+  const end = 6;
+  const row0 = 7;
+  const value0 = 11;
+  const acc = 15;
+  const code: number[] = [];
+  const emit = (...bytes: (number | readonly number[])[]) => { for (const b of bytes) if (typeof b === 'number') code.push(b); else code.push(...b); };
+  emit(op.localGet, pairs, op.i32Const, 4, op.i32Shl, op.localSet, end);
+  emit(op.block, 0x40, op.loop, 0x40);
+  emit(op.localGet, groups, op.i32Eqz, op.brIf, 1);
+  for (let c = 0; c < 4; c++) {
+    emit(op.localGet, rows, op.i32Load, 2, ...unsigned(4 * c), op.localSet, row0 + c);
+    emit(op.localGet, values, op.f64Load, 3, ...unsigned(8 * c), simd.splat, op.localSet, value0 + c);
+  }
+  emit(op.localGet, rows, op.i32Const, 16, op.i32Add, op.localSet, rows);
+  emit(op.localGet, values, op.i32Const, 32, op.i32Add, op.localSet, values);
+  emit(op.localGet, groups, op.i32Const, 1, op.i32Sub, op.localSet, groups);
+  emit(op.i32Const, 0, op.localSet, t);
+  emit(op.block, 0x40, op.loop, 0x40);
+  emit(op.localGet, t, op.localGet, end, op.i32GeU, op.brIf, 1);
+  emit(op.localGet, out, op.localGet, t, op.i32Add, simd.load, v128Access, op.localSet, acc);
+  for (let c = 0; c < 4; c++) {
+    emit(op.localGet, acc, op.localGet, row0 + c, op.localGet, t, op.i32Add, simd.load, v128Access, op.localGet, value0 + c, simd.mul, simd.add, op.localSet, acc);
+  }
+  emit(op.localGet, out, op.localGet, t, op.i32Add, op.localGet, acc, simd.store, v128Access);
+  emit(op.localGet, t, op.i32Const, 16, op.i32Add, op.localSet, t, op.br, 0);
+  emit(op.end, op.end);
+  emit(op.br, 0);
+  emit(op.end, op.end);
+  emit(op.end);
+  const locals = vector([[...unsigned(6), I32], [...unsigned(5), V128]]);
+  const body = [...locals, ...code];
+  return [...unsigned(body.length), ...body];
+}
+
 function moduleBytes(): Uint8Array<ArrayBuffer> {
   const signature = (rows: number) => [0x60, ...vector(Array.from({ length: rows + 6 }, () => [I32])), ...vector([])];
+  const fiveAddresses = [0x60, ...vector(Array.from({ length: 5 }, () => [I32])), ...vector([])];
   const bytes = [
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-    ...section(1, vector([signature(1), signature(2)])),
-    ...section(3, vector([[0], [1], [0], [1]])),
+    ...section(1, vector([signature(1), signature(2), fiveAddresses])),
+    ...section(3, vector([[0], [1], [0], [1], [2]])),
     ...section(5, vector([[0x00, 1]])),
-    ...section(7, vector([[...text('dot1x4'), 0x00, 0], [...text('dot2x4'), 0x00, 1], [...text('dist1x4'), 0x00, 2], [...text('dist2x4'), 0x00, 3], [...text('memory'), 0x02, 0]])),
-    ...section(10, vector([dotBody(1, false), dotBody(2, false), dotBody(1, true), dotBody(2, true)])),
+    ...section(7, vector([[...text('dot1x4'), 0x00, 0], [...text('dot2x4'), 0x00, 1], [...text('dist1x4'), 0x00, 2], [...text('dist2x4'), 0x00, 3], [...text('addRows4'), 0x00, 4], [...text('memory'), 0x02, 0]])),
+    ...section(10, vector([dotBody(1, false), dotBody(2, false), dotBody(1, true), dotBody(2, true), addRowsBody()])),
   ];
   return Uint8Array.from(bytes);
 }
@@ -149,20 +201,82 @@ export interface SimdKernels {
   gramOfDifferences(target: Float64Array, prototypes: readonly Float64Array[]): Float64Array;
   /** D_ij = ‖rᵢ − rⱼ‖², summed from the differences (no cancellation): k×k, exactly symmetric. */
   squaredDistances(rows: Float64Array, k: number, dim: number): Float64Array;
+  /**
+   * A workspace for sums of rows of one symmetric k×k matrix (a copy of `matrix`) into `vectors`
+   * vectors of length k: the λ-paths' gradient and correlation updates. The SIMD one lives in the
+   * module's memory, so it is valid only until the next call of any kernel here (using it later throws).
+   */
+  rowSums(matrix: Float64Array, k: number, vectors: number): RowSums;
+}
+
+export interface RowSums {
+  /** The vectors to sum into, each of length k, zero at first. */
+  readonly vectors: Float64Array[];
+  /**
+   * out += scale·M·v for v zero off the first `count` entries of `rows` (out one of `vectors`): the
+   * sums of dense.ts's addRows (rows with v = 0 skipped, four rows per pass, left to right), bit for bit.
+   */
+  addRows(out: Float64Array, rows: ArrayLike<number>, count: number, v: ArrayLike<number>, scale?: number): void;
 }
 
 let kernels: SimdKernels | null | undefined;
+/** Bumped by every use of the module's memory: a RowSums workspace checks it is still the latest. */
+let memoryClaims = 0;
 
 type OneByFour = (x: number, y0: number, y1: number, y2: number, y3: number, n: number, out: number) => void;
 type TwoByFour = (x0: number, x1: number, y0: number, y1: number, y2: number, y3: number, n: number, out: number) => void;
+type AddRows4 = (out: number, rows: number, values: number, groups: number, pairs: number) => void;
+
+/**
+ * Layout (float64 slots): the matrix (k² and one slot of padding: an odd k's last pair reads one past
+ * its row), a zero row, the vectors (each padded to whole pairs), then the group list: row addresses
+ * (i32) and values. The list is padded to whole groups of four with the zero row and the value −0:
+ * 0·(−0) = −0 and x + (−0) = x for every x, so padding changes no bit.
+ */
+function simdRowSums(memory: WebAssembly.Memory, addRows4: AddRows4, matrix: Float64Array, k: number, vectorCount: number): RowSums {
+  const pairs = (k + 1) >> 1;
+  const zeroRow = k * k + 1;
+  const firstVector = zeroRow + 2 * pairs;
+  const listAt = firstVector + vectorCount * 2 * pairs;
+  const slots = k + 4;
+  const valuesAt = listAt + slots;
+  const needed = (valuesAt + slots) * 8;
+  memoryClaims++;
+  const claim = memoryClaims;
+  if (memory.buffer.byteLength < needed) memory.grow(Math.ceil((needed - memory.buffer.byteLength) / 65536));
+  const heap = new Float64Array(memory.buffer);
+  heap.set(matrix, 0);
+  heap.fill(0, k * k, firstVector + vectorCount * 2 * pairs);
+  const list = new Int32Array(memory.buffer, listAt * 8, slots);
+  const values = heap.subarray(valuesAt, valuesAt + slots);
+  const vectors = Array.from({ length: vectorCount }, (_, v) => heap.subarray(firstVector + v * 2 * pairs, firstVector + v * 2 * pairs + k));
+  return {
+    vectors,
+    addRows(out, rows, count, v, scale = 1) {
+      if (claim !== memoryClaims || out.buffer !== memory.buffer) throw new ComposerError('internal', 'a row-sum workspace was used after the kernel memory was reused');
+      let n = 0;
+      for (let a = 0; a < count; a++) {
+        const j = rows[a];
+        const x = v[j];
+        if (x === 0) continue;
+        list[n] = j * k * 8;
+        values[n++] = scale * x;
+      }
+      if (n === 0) return;
+      for (; n & 3; n++) { list[n] = zeroRow * 8; values[n] = -0; }
+      addRows4(out.byteOffset, listAt * 8, valuesAt * 8, n >> 2, pairs);
+    },
+  };
+}
 
 /** The kernels, or null where this runtime has no WebAssembly SIMD. */
 export function simdKernels(): SimdKernels | null {
   if (kernels !== undefined) return kernels;
   try {
     const instance = new WebAssembly.Instance(new WebAssembly.Module(moduleBytes()));
-    const exports = instance.exports as { memory: WebAssembly.Memory; dot1x4: OneByFour; dot2x4: TwoByFour; dist1x4: OneByFour; dist2x4: TwoByFour };
+    const exports = instance.exports as { memory: WebAssembly.Memory; dot1x4: OneByFour; dot2x4: TwoByFour; dist1x4: OneByFour; dist2x4: TwoByFour; addRows4: AddRows4 };
     kernels = {
+      rowSums: (matrix, k, vectors) => simdRowSums(exports.memory, exports.addRows4, matrix, k, vectors),
       gramOfRows: (rows, k, dim) => symmetricPass(exports.memory, exports.dot1x4, exports.dot2x4, (heap) => heap.set(rows, 0), k, dim),
       gramOfDifferences: (target, prototypes) => symmetricPass(exports.memory, exports.dot1x4, exports.dot2x4, (heap) => writeDifferences(heap, target, prototypes), prototypes.length, target.length),
       squaredDistances: (rows, k, dim) => symmetricPass(exports.memory, exports.dist1x4, exports.dist2x4, (heap) => heap.set(rows, 0), k, dim),
@@ -184,6 +298,7 @@ function symmetricPass(memory: WebAssembly.Memory, one: OneByFour, two: TwoByFou
   const zeroRow = k * dim;
   const outAt = (k + 1) * dim;
   const needed = (outAt + 8) * 8;
+  memoryClaims++;
   if (memory.buffer.byteLength < needed) memory.grow(Math.ceil((needed - memory.buffer.byteLength) / 65536));
   const heap = new Float64Array(memory.buffer);
   writeRows(heap);
@@ -271,6 +386,10 @@ export function denseKernels(): SimdKernels {
 /** The kernels in plain JavaScript, bit for bit the SIMD ones. */
 export const scalarKernels: SimdKernels = {
   gramOfRows: (rows, k, dim) => scalarPass(rows, k, dim, false),
+  rowSums: (matrix, k, vectors) => ({
+    vectors: Array.from({ length: vectors }, () => new Float64Array(k)),
+    addRows: (out, rows, count, v, scale) => addRows(out, matrix, k, rows, count, v, scale),
+  }),
   gramOfDifferences: (target, prototypes) => {
     const differences = new Float64Array(prototypes.length * target.length);
     writeDifferences(differences, target, prototypes);

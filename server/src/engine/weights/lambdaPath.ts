@@ -18,7 +18,8 @@ import type { LambdaBreakpoint, LambdaPath } from '../types';
 import { solveOnAffineHull } from './affineHull';
 import { gradient, largestDiagonal } from './convex';
 import { PathDirectionSystem } from './pathDirection';
-import { addRows, plainArray } from '../linalg/dense';
+import { plainArray } from '../linalg/dense';
+import { denseKernels } from '../linalg/simdDot';
 
 /** λ* from the convex optimum: the smallest λ at which it is also the sparse optimum. */
 export function lambdaStarOf(c: Float64Array, k: number, convex: Float64Array): number {
@@ -72,8 +73,13 @@ function followDown(c: Float64Array, k: number, lambdaStar: number, start: Float
   const justLeft = new Uint8Array(k);
   const joined = new Uint8Array(k);
   const active = new Int32Array(k);
-  const g = new Float64Array(k);
-  const gDirection = new Float64Array(k);
+  // 2·C·w and 2·C·d, summed in WebAssembly SIMD where the runtime has it (the same bits either way).
+  const sums = denseKernels().rowSums(c, k, 2);
+  const [g, gDirection] = sums.vectors;
+  const productOn = (v: Float64Array, columns: Int32Array, count: number, out: Float64Array) => {
+    out.fill(0);
+    sums.addRows(out, columns, count, v, 2);
+  };
   const leaveAt = new Float64Array(k);
   const joinAt = new Float64Array(k);
   const joinSign = new Int8Array(k);
@@ -83,7 +89,7 @@ function followDown(c: Float64Array, k: number, lambdaStar: number, start: Float
   for (let step = 0; step < maxSteps; step++) {
     let count = activeList(sign, active);
     // w is zero off the active set: 2·C·w over the active columns only (same sums, same order).
-    productOn(c, k, w, active, count, g);
+    productOn(w, active, count, g);
     let nu = 0;
     for (let a = 0; a < count; a++) { const i = active[a]; nu += g[i] + lambda * sign[i]; }
     nu /= count;
@@ -124,7 +130,7 @@ function followDown(c: Float64Array, k: number, lambdaStar: number, start: Float
     }
     // 2·C·d over every candidate: the joins below, and dν/dλ = mean over A of (2·C·d)ᵢ + sᵢ (the
     // stationarity rows 2·C_AA·d + s = dν·1 averaged, as the minimum-norm solve defines it too).
-    productOn(c, k, direction, active, count, gDirection);
+    productOn(direction, active, count, gDirection);
     let dNu = 0;
     for (let a = 0; a < count; a++) { const i = active[a]; dNu += gDirection[i] + sign[i]; }
     dNu /= count;
@@ -173,16 +179,6 @@ function followDown(c: Float64Array, k: number, lambdaStar: number, start: Float
     if (lambda === 0) return;
   }
   throw new ComposerError('internal', 'the sparse λ-path did not terminate', undefined, 'please report this problem with its prototypes');
-}
-
-/**
- * out = 2·C·v for v zero off the first `count` entries of `columns` (ascending): the gradient without
- * touching the zero columns. C is exactly symmetric, so column j is row j (addRows reads contiguous
- * rows), and every entry is still summed over j in ascending order.
- */
-function productOn(c: Float64Array, k: number, v: Float64Array, columns: Int32Array, count: number, out: Float64Array): void {
-  out.fill(0);
-  addRows(out, c, k, columns, count, v, 2);
 }
 
 /** The nonzero-sign candidates, ascending, into `out`; their count. */

@@ -27,7 +27,8 @@ import type { LambdaPath } from '../types';
 import { gramOfRows } from './costMatrix';
 import { IncrementalCholesky } from './incrementalCholesky';
 import { choleskySolve } from '../linalg/cholesky';
-import { addRows, plainArray } from '../linalg/dense';
+import { plainArray } from '../linalg/dense';
+import { denseKernels } from '../linalg/simdDot';
 import { jacobiEigen, pseudoInverseSolve } from '../linalg/eigen';
 
 export interface LassoData {
@@ -233,8 +234,9 @@ export function computeLassoPath(data: LassoData, names: readonly string[]): Lam
   // Per-breakpoint arrays, allocated once.
   const nonzero = new Int32Array(k);
   const moving = new Int32Array(k);
-  const correlation = new Float64Array(k);
-  const gd = new Float64Array(k);
+  // G·w and G·d, summed in WebAssembly SIMD where the runtime has it (the same bits either way).
+  const sums = denseKernels().rowSums(gram, k, 2);
+  const [correlation, gd] = sums.vectors;
   const leaveAt = new Float64Array(k);
   const support = new Uint8Array(k);
   const inBoundary = new Uint8Array(k);
@@ -244,7 +246,7 @@ export function computeLassoPath(data: LassoData, names: readonly string[]): Lam
     let nz = 0;
     for (let i = 0; i < k; i++) if (w[i] !== 0) nonzero[nz++] = i;
     correlation.set(b);
-    addRows(correlation, gram, k, nonzero, nz, w, -1);
+    sums.addRows(correlation, nonzero, nz, w, -1);
     const free: number[] = [];
     const boundary: number[] = [];
     for (let i = 0; i < k; i++) {
@@ -260,7 +262,7 @@ export function computeLassoPath(data: LassoData, names: readonly string[]): Lam
     let mv = 0;
     for (let i = 0; i < k; i++) if (d[i] !== 0) moving[mv++] = i;
     gd.fill(0);
-    addRows(gd, gram, k, moving, mv, d);
+    sums.addRows(gd, moving, mv, d);
     let delta = lambda;
     leaveAt.fill(Infinity);
     for (const i of free) {
