@@ -177,16 +177,58 @@ function addRowsBody(): number[] {
   return [...unsigned(body.length), ...body];
 }
 
+/**
+ * The body of subtractRows(target, rows, k, dim): each of k rows of dim float64 from `rows` on becomes
+ * target − row (the cost matrix's differences), two entries per instruction, the last of an odd dim
+ * alone. Locals: t, end (of the paired part), the row's address.
+ */
+function subtractRowsBody(): number[] {
+  const [target, rows, k, dim] = [0, 1, 2, 3];
+  const t = 4;
+  const end = 5;
+  const row = 6;
+  const code: number[] = [];
+  const emit = (...bytes: (number | readonly number[])[]) => { for (const b of bytes) if (typeof b === 'number') code.push(b); else code.push(...b); };
+  emit(op.localGet, dim, op.i32Const, ...signed(-2), op.i32And, op.i32Const, 3, op.i32Shl, op.localSet, end);
+  emit(op.localGet, rows, op.localSet, row);
+  emit(op.block, 0x40, op.loop, 0x40);
+  emit(op.localGet, k, op.i32Eqz, op.brIf, 1);
+  emit(op.i32Const, 0, op.localSet, t);
+  emit(op.block, 0x40, op.loop, 0x40);
+  emit(op.localGet, t, op.localGet, end, op.i32GeU, op.brIf, 1);
+  emit(op.localGet, row, op.localGet, t, op.i32Add);
+  emit(op.localGet, target, op.localGet, t, op.i32Add, simd.load, v128Access);
+  emit(op.localGet, row, op.localGet, t, op.i32Add, simd.load, v128Access);
+  emit(simd.sub, simd.store, v128Access);
+  emit(op.localGet, t, op.i32Const, 16, op.i32Add, op.localSet, t, op.br, 0);
+  emit(op.end, op.end);
+  emit(op.localGet, dim, op.i32Const, 1, op.i32And, op.if, 0x40);
+  emit(op.localGet, row, op.localGet, end, op.i32Add);
+  emit(op.localGet, target, op.localGet, end, op.i32Add, op.f64Load, ...f64Access);
+  emit(op.localGet, row, op.localGet, end, op.i32Add, op.f64Load, ...f64Access);
+  emit(op.f64Sub, op.f64Store, ...f64Access);
+  emit(op.end);
+  emit(op.localGet, row, op.localGet, dim, op.i32Const, 3, op.i32Shl, op.i32Add, op.localSet, row);
+  emit(op.localGet, k, op.i32Const, 1, op.i32Sub, op.localSet, k);
+  emit(op.br, 0);
+  emit(op.end, op.end);
+  emit(op.end);
+  const locals = vector([[...unsigned(3), I32]]);
+  const body = [...locals, ...code];
+  return [...unsigned(body.length), ...body];
+}
+
 function moduleBytes(): Uint8Array<ArrayBuffer> {
   const signature = (rows: number) => [0x60, ...vector(Array.from({ length: rows + 6 }, () => [I32])), ...vector([])];
   const fiveAddresses = [0x60, ...vector(Array.from({ length: 5 }, () => [I32])), ...vector([])];
+  const fourAddresses = [0x60, ...vector(Array.from({ length: 4 }, () => [I32])), ...vector([])];
   const bytes = [
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-    ...section(1, vector([signature(1), signature(2), fiveAddresses])),
-    ...section(3, vector([[0], [1], [0], [1], [2]])),
+    ...section(1, vector([signature(1), signature(2), fiveAddresses, fourAddresses])),
+    ...section(3, vector([[0], [1], [0], [1], [2], [3]])),
     ...section(5, vector([[0x00, 1]])),
-    ...section(7, vector([[...text('dot1x4'), 0x00, 0], [...text('dot2x4'), 0x00, 1], [...text('dist1x4'), 0x00, 2], [...text('dist2x4'), 0x00, 3], [...text('addRows4'), 0x00, 4], [...text('memory'), 0x02, 0]])),
-    ...section(10, vector([dotBody(1, false), dotBody(2, false), dotBody(1, true), dotBody(2, true), addRowsBody()])),
+    ...section(7, vector([[...text('dot1x4'), 0x00, 0], [...text('dot2x4'), 0x00, 1], [...text('dist1x4'), 0x00, 2], [...text('dist2x4'), 0x00, 3], [...text('addRows4'), 0x00, 4], [...text('subtractRows'), 0x00, 5], [...text('memory'), 0x02, 0]])),
+    ...section(10, vector([dotBody(1, false), dotBody(2, false), dotBody(1, true), dotBody(2, true), addRowsBody(), subtractRowsBody()])),
   ];
   return Uint8Array.from(bytes);
 }
@@ -225,6 +267,7 @@ let memoryClaims = 0;
 
 type OneByFour = (x: number, y0: number, y1: number, y2: number, y3: number, n: number, out: number) => void;
 type TwoByFour = (x0: number, x1: number, y0: number, y1: number, y2: number, y3: number, n: number, out: number) => void;
+type SubtractRows = (target: number, rows: number, k: number, dim: number) => void;
 type AddRows4 = (out: number, rows: number, values: number, groups: number, pairs: number) => void;
 
 /**
@@ -274,11 +317,19 @@ export function simdKernels(): SimdKernels | null {
   if (kernels !== undefined) return kernels;
   try {
     const instance = new WebAssembly.Instance(new WebAssembly.Module(moduleBytes()));
-    const exports = instance.exports as { memory: WebAssembly.Memory; dot1x4: OneByFour; dot2x4: TwoByFour; dist1x4: OneByFour; dist2x4: TwoByFour; addRows4: AddRows4 };
+    const exports = instance.exports as { memory: WebAssembly.Memory; dot1x4: OneByFour; dot2x4: TwoByFour; dist1x4: OneByFour; dist2x4: TwoByFour; addRows4: AddRows4; subtractRows: SubtractRows };
     kernels = {
       rowSums: (matrix, k, vectors) => simdRowSums(exports.memory, exports.addRows4, matrix, k, vectors),
       gramOfRows: (rows, k, dim) => symmetricPass(exports.memory, exports.dot1x4, exports.dot2x4, (heap) => heap.set(rows, 0), k, dim),
-      gramOfDifferences: (target, prototypes) => symmetricPass(exports.memory, exports.dot1x4, exports.dot2x4, (heap) => writeDifferences(heap, target, prototypes), prototypes.length, target.length),
+      gramOfDifferences: (target, prototypes) => symmetricPass(exports.memory, exports.dot1x4, exports.dot2x4, (heap) => {
+        // The rows copied in (a memory copy each), the target after the results, then t − pᵢ in place.
+        const k = prototypes.length;
+        const dim = target.length;
+        const targetAt = (k + 1) * dim + 8;
+        for (let i = 0; i < k; i++) heap.set(prototypes[i], i * dim);
+        heap.set(target, targetAt);
+        exports.subtractRows(targetAt * 8, 0, k, dim);
+      }, prototypes.length, target.length, target.length),
       squaredDistances: (rows, k, dim) => symmetricPass(exports.memory, exports.dist1x4, exports.dist2x4, (heap) => heap.set(rows, 0), k, dim),
     };
   } catch {
@@ -293,11 +344,11 @@ export function simdKernels(): SimdKernels | null {
  * (row i+1, row i) and as (row i, row i+1): the same terms in the same order (x·y = y·x and
  * (x − y)² = (y − x)² exactly), so the matrix stays exactly symmetric.
  */
-function symmetricPass(memory: WebAssembly.Memory, one: OneByFour, two: TwoByFour, writeRows: (heap: Float64Array) => void, k: number, dim: number): Float64Array {
-  // Layout: the rows, one zero row, then eight results.
+function symmetricPass(memory: WebAssembly.Memory, one: OneByFour, two: TwoByFour, writeRows: (heap: Float64Array) => void, k: number, dim: number, scratch = 0): Float64Array {
+  // Layout: the rows, one zero row, eight results, then `scratch` slots for writeRows.
   const zeroRow = k * dim;
   const outAt = (k + 1) * dim;
-  const needed = (outAt + 8) * 8;
+  const needed = (outAt + 8 + scratch) * 8;
   memoryClaims++;
   if (memory.buffer.byteLength < needed) memory.grow(Math.ceil((needed - memory.buffer.byteLength) / 65536));
   const heap = new Float64Array(memory.buffer);
