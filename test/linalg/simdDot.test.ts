@@ -8,7 +8,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { scalarKernels, simdKernels } from '../../server/src/engine/linalg/simdDot';
-import { addRows } from '../../server/src/engine/linalg/dense';
+import { addRows, dot } from '../../server/src/engine/linalg/dense';
+import { substituteCholesky } from '../../server/src/engine/linalg/cholesky';
 import { costMatrix } from '../../server/src/engine/weights';
 import { seededRandom, gaussian } from '../weights/reference';
 
@@ -116,4 +117,50 @@ test('a row-sum workspace refuses to run once another kernel call has reused the
   assert.deepEqual(Array.from(sums.vectors[0]), [3, 7]);
   simd.gramOfRows(Float64Array.of(1, 2, 3), 1, 3);
   assert.throws(() => sums.addRows(sums.vectors[0], [0], 1, Float64Array.of(1, 0)), /reused/);
+});
+
+test('SIMD substitution (L with its transpose) = substituteCholesky and SIMD residual = rhs − dot, bit for bit, for every leading size m ≤ k', () => {
+  const random = seededRandom(1209);
+  const simd = simdKernels()!;
+  for (const k of [1, 2, 3, 5, 8, 9, 33, 64]) {
+    const space = simd.rowSums(new Float64Array(k * k), k, 4, 3);
+    const [l, u, a] = space.matrices;
+    const [y, z, rhs, out] = space.vectors;
+    for (let m = 0; m <= k; m++) {
+      l.fill(0);
+      u.fill(0);
+      for (let i = 0; i < m; i++) {
+        for (let j = 0; j <= i; j++) {
+          const x = i === j ? 0.5 + 3 * random() : gaussian(random) * (j % 3 === 0 ? 1e3 : 1);
+          l[i * k + j] = x;
+          u[j * k + i] = x;
+        }
+      }
+      for (let i = 0; i < k * k; i++) a[i] = gaussian(random) * (i % 5 === 0 ? 1e4 : 1);
+      const b = Float64Array.from({ length: k }, () => (random() < 0.2 ? -0 : gaussian(random)));
+      y.set(b);
+      space.substitute(l, u, m, y);
+      const expected = substituteCholesky(l, k, m, b);
+      for (let i = 0; i < m; i++) assert.ok(Object.is(y[i], expected[i]), `k=${k} m=${m} entry ${i}: ${y[i]} vs ${expected[i]}`);
+      for (let i = m; i < k; i++) assert.ok(Object.is(y[i], b[i]), 'entries past m are left alone');
+      z.set(b.map((x) => 3 * x + 1));
+      rhs.set(b);
+      space.residual(a, m, z, rhs, out);
+      for (let p = 0; p < m; p++) {
+        const plain = rhs[p] - dot(a, p * k, z, 0, m);
+        assert.ok(Object.is(out[p], plain), `k=${k} m=${m} residual ${p}: ${out[p]} vs ${plain}`);
+      }
+    }
+  }
+});
+
+test('the cost matrix from the differences formed in kernel memory = the scalar twin, bit for bit (odd D too)', () => {
+  const random = seededRandom(1210);
+  for (const [k, dim] of [[1, 1], [3, 7], [64, 768], [5, 769]] as const) {
+    const target = Float64Array.from({ length: dim }, () => gaussian(random) * 100);
+    const prototypes = Array.from({ length: k }, () => Float64Array.from({ length: dim }, () => gaussian(random) * 100));
+    const fast = simdKernels()!.gramOfDifferences(target, prototypes);
+    const scalar = scalarKernels.gramOfDifferences(target, prototypes);
+    for (let i = 0; i < k * k; i++) assert.ok(Object.is(fast[i], scalar[i]), `k=${k} D=${dim} entry ${i}`);
+  }
 });

@@ -13,7 +13,8 @@
  * in JavaScript (slower), so the bits do not depend on the runtime.
  */
 import { ComposerError } from '../errors';
-import { addRows } from './dense';
+import { addRows, dot } from './dense';
+import { substituteCholesky } from './cholesky';
 
 const I32 = 0x7f;
 const F64 = 0x7c;
@@ -23,8 +24,8 @@ const op = {
   block: 0x02, loop: 0x03, if: 0x04, end: 0x0b, br: 0x0c, brIf: 0x0d,
   localGet: 0x20, localSet: 0x21, localTee: 0x22,
   i32Load: 0x28, f64Load: 0x2b, f64Store: 0x39, i32Const: 0x41,
-  i32Eqz: 0x45, i32GeU: 0x4f, i32Add: 0x6a, i32Sub: 0x6b, i32And: 0x71, i32Shl: 0x74,
-  f64Add: 0xa0, f64Sub: 0xa1, f64Mul: 0xa2,
+  i32Eqz: 0x45, i32LtS: 0x48, i32GeS: 0x4e, i32GeU: 0x4f, i32Add: 0x6a, i32Sub: 0x6b, i32Mul: 0x6c, i32And: 0x71, i32Shl: 0x74,
+  f64Const: 0x44, f64Add: 0xa0, f64Sub: 0xa1, f64Mul: 0xa2, f64Div: 0xa3,
 } as const;
 /** SIMD instructions: the 0xfd prefix, then the opcode as unsigned LEB128. */
 const simd = {
@@ -218,17 +219,163 @@ function subtractRowsBody(): number[] {
   return [...unsigned(body.length), ...body];
 }
 
+type Emit = (...bytes: (number | readonly number[])[]) => void;
+
+/** A function body from its locals (count, type) and the code `write` emits. */
+function functionBody(locals: [number, number][], write: (emit: Emit) => void): number[] {
+  const code: number[] = [];
+  write((...bytes) => { for (const b of bytes) if (typeof b === 'number') code.push(b); else code.push(...b); });
+  const body = [...vector(locals.map(([n, type]) => [...unsigned(n), type])), ...code, op.end];
+  return [...unsigned(body.length), ...body];
+}
+
+/**
+ * `while (!(stop)) { body }`: stop and body emit their own code (stop leaves an i32 on the stack).
+ */
+function loopUntil(emit: Emit, stop: () => void, body: () => void): void {
+  emit(op.block, 0x40, op.loop, 0x40);
+  stop();
+  emit(op.brIf, 1);
+  body();
+  emit(op.br, 0, op.end, op.end);
+}
+
+/**
+ * forwardU(u, stride, m, y): solves L·y = b in place (y holds b) with U = Lᵀ row-major (row stride
+ * `stride` bytes): for each c, y[c] /= U[c][c], then y[i] −= U[c][i]·y[c] for i > c, two entries per
+ * instruction (the last of an odd count alone). Each y[i] subtracts its terms in ascending c, as
+ * cholesky.ts's row-by-row forward substitution does: the same bits.
+ */
+function forwardBody(): number[] {
+  const [u, stride, m, y] = [0, 1, 2, 3];
+  const [c, row, i, end, endPair] = [4, 5, 6, 7, 8];
+  const [yc] = [9];
+  const [ycPair] = [10];
+  return functionBody([[5, I32], [1, F64], [1, V128]], (emit) => {
+    emit(op.localGet, m, op.i32Const, 3, op.i32Shl, op.localTee, end, op.i32Const, 8, op.i32Sub, op.localSet, endPair);
+    emit(op.localGet, u, op.localSet, row);
+    loopUntil(emit, () => emit(op.localGet, c, op.localGet, end, op.i32GeU), () => {
+      emit(op.localGet, y, op.localGet, c, op.i32Add);
+      emit(op.localGet, y, op.localGet, c, op.i32Add, op.f64Load, ...f64Access);
+      emit(op.localGet, row, op.localGet, c, op.i32Add, op.f64Load, ...f64Access, op.f64Div, op.localTee, yc, op.f64Store, ...f64Access);
+      emit(op.localGet, yc, simd.splat, op.localSet, ycPair);
+      emit(op.localGet, c, op.i32Const, 8, op.i32Add, op.localSet, i);
+      loopUntil(emit, () => emit(op.localGet, i, op.localGet, endPair, op.i32GeS), () => {
+        emit(op.localGet, y, op.localGet, i, op.i32Add);
+        emit(op.localGet, y, op.localGet, i, op.i32Add, simd.load, v128Access);
+        emit(op.localGet, row, op.localGet, i, op.i32Add, simd.load, v128Access, op.localGet, ycPair, simd.mul, simd.sub, simd.store, v128Access);
+        emit(op.localGet, i, op.i32Const, 16, op.i32Add, op.localSet, i);
+      });
+      emit(op.localGet, i, op.localGet, end, op.i32LtS, op.if, 0x40);
+      emit(op.localGet, y, op.localGet, i, op.i32Add);
+      emit(op.localGet, y, op.localGet, i, op.i32Add, op.f64Load, ...f64Access);
+      emit(op.localGet, row, op.localGet, i, op.i32Add, op.f64Load, ...f64Access, op.localGet, yc, op.f64Mul, op.f64Sub, op.f64Store, ...f64Access);
+      emit(op.end);
+      emit(op.localGet, c, op.i32Const, 8, op.i32Add, op.localSet, c);
+      emit(op.localGet, row, op.localGet, stride, op.i32Add, op.localSet, row);
+    });
+  });
+}
+
+/**
+ * backwardL(l, stride, m, y): solves Lᵀ·x = y in place with L row-major (row stride `stride` bytes),
+ * as cholesky.ts's substituteCholesky does: two rows i, i − 1 per pass, then
+ * y[r] = y[r] − L[i][r]·xᵢ − L[i−1][r]·x_{i−1} for r < i − 1, two entries per instruction: the same
+ * subtractions in the same order, the same bits.
+ */
+function backwardBody(): number[] {
+  const [l, stride, m, y] = [0, 1, 2, 3];
+  const [i, row, above, r, end] = [4, 5, 6, 7, 8];
+  const [xi, xh] = [9, 10];
+  const [xiPair, xhPair] = [11, 12];
+  const load = (base: number, index: number, delta = 0) => [op.localGet, base, op.localGet, index, op.i32Add, op.f64Load, 3, ...unsigned(delta)];
+  return functionBody([[5, I32], [2, F64], [2, V128]], (emit) => {
+    // i (bytes) = 8(m − 1); row = l + (m − 1)·stride; above = row − stride
+    emit(op.localGet, m, op.i32Const, 1, op.i32Sub, op.i32Const, 3, op.i32Shl, op.localSet, i);
+    emit(op.localGet, l, op.localGet, m, op.i32Const, 1, op.i32Sub, op.localGet, stride, op.i32Mul, op.i32Add, op.localTee, row);
+    emit(op.localGet, stride, op.i32Sub, op.localSet, above);
+    loopUntil(emit, () => emit(op.localGet, i, op.i32Const, 8, op.i32LtS), () => {
+      // The address y + i − 8 is y[i − 1]: index i − 8 bytes, read with offset 0 from (y + i − 8).
+      emit(op.localGet, i, op.i32Const, 8, op.i32Sub, op.localSet, end);
+      emit(...load(y, i), ...load(row, i), op.f64Div, op.localSet, xi);
+      emit(...load(y, end), ...load(row, end), op.localGet, xi, op.f64Mul, op.f64Sub, ...load(above, end), op.f64Div, op.localSet, xh);
+      emit(op.localGet, y, op.localGet, i, op.i32Add, op.localGet, xi, op.f64Store, ...f64Access);
+      emit(op.localGet, y, op.localGet, end, op.i32Add, op.localGet, xh, op.f64Store, ...f64Access);
+      emit(op.localGet, xi, simd.splat, op.localSet, xiPair, op.localGet, xh, simd.splat, op.localSet, xhPair);
+      // r over [0, i − 1): pairs while r + 8 < end (bytes), then the last one alone.
+      emit(op.i32Const, 0, op.localSet, r);
+      loopUntil(emit, () => emit(op.localGet, r, op.i32Const, 8, op.i32Add, op.localGet, end, op.i32GeS), () => {
+        emit(op.localGet, y, op.localGet, r, op.i32Add);
+        emit(op.localGet, y, op.localGet, r, op.i32Add, simd.load, v128Access);
+        emit(op.localGet, row, op.localGet, r, op.i32Add, simd.load, v128Access, op.localGet, xiPair, simd.mul, simd.sub);
+        emit(op.localGet, above, op.localGet, r, op.i32Add, simd.load, v128Access, op.localGet, xhPair, simd.mul, simd.sub);
+        emit(simd.store, v128Access);
+        emit(op.localGet, r, op.i32Const, 16, op.i32Add, op.localSet, r);
+      });
+      emit(op.localGet, r, op.localGet, end, op.i32LtS, op.if, 0x40);
+      emit(op.localGet, y, op.localGet, r, op.i32Add);
+      emit(...load(y, r), ...load(row, r), op.localGet, xi, op.f64Mul, op.f64Sub, ...load(above, r), op.localGet, xh, op.f64Mul, op.f64Sub);
+      emit(op.f64Store, ...f64Access);
+      emit(op.end);
+      emit(op.localGet, i, op.i32Const, 16, op.i32Sub, op.localSet, i);
+      emit(op.localGet, row, op.localGet, stride, op.i32Const, 1, op.i32Shl, op.i32Sub, op.localSet, row);
+      emit(op.localGet, above, op.localGet, stride, op.i32Const, 1, op.i32Shl, op.i32Sub, op.localSet, above);
+    });
+    // i = 0 left: y[0] /= L[0][0]
+    emit(op.localGet, i, op.i32Eqz, op.if, 0x40);
+    emit(op.localGet, y, op.localGet, y, op.f64Load, ...f64Access, op.localGet, l, op.f64Load, ...f64Access, op.f64Div, op.f64Store, ...f64Access);
+    emit(op.end);
+  });
+}
+
+/**
+ * residual(a, stride, m, z, rhs, out): out[p] = rhs[p] − Σ_q A[p][q]·z[q] for p < m (A row-major, row
+ * stride `stride` bytes), each sum as dense.ts's dot: four interleaved partial sums (two lanes of two
+ * accumulators), the rest into the first, then (s₀ + s₁) + (s₂ + s₃): the same bits.
+ */
+function residualBody(): number[] {
+  const [a, stride, m, z, rhs, out] = [0, 1, 2, 3, 4, 5];
+  const [p, row, t, end4, end] = [6, 7, 8, 9, 10];
+  const [s0, s1, s2, s3] = [11, 12, 13, 14];
+  const [acc0, acc1] = [15, 16];
+  const zeroPair = [op.f64Const, 0, 0, 0, 0, 0, 0, 0, 0, ...simd.splat];
+  return functionBody([[5, I32], [4, F64], [2, V128]], (emit) => {
+    emit(op.localGet, m, op.i32Const, 3, op.i32Shl, op.localTee, end, op.i32Const, ...signed(-32), op.i32And, op.localSet, end4);
+    emit(op.localGet, a, op.localSet, row);
+    loopUntil(emit, () => emit(op.localGet, p, op.localGet, end, op.i32GeU), () => {
+      emit(...zeroPair, op.localSet, acc0, ...zeroPair, op.localSet, acc1, op.i32Const, 0, op.localSet, t);
+      loopUntil(emit, () => emit(op.localGet, t, op.localGet, end4, op.i32GeU), () => {
+        emit(op.localGet, acc0, op.localGet, row, op.localGet, t, op.i32Add, simd.load, v128Access, op.localGet, z, op.localGet, t, op.i32Add, simd.load, v128Access, simd.mul, simd.add, op.localSet, acc0);
+        emit(op.localGet, acc1, op.localGet, row, op.localGet, t, op.i32Add, simd.load, 3, 16, op.localGet, z, op.localGet, t, op.i32Add, simd.load, 3, 16, simd.mul, simd.add, op.localSet, acc1);
+        emit(op.localGet, t, op.i32Const, 32, op.i32Add, op.localSet, t);
+      });
+      emit(op.localGet, acc0, simd.extractLane, 0, op.localSet, s0, op.localGet, acc0, simd.extractLane, 1, op.localSet, s1);
+      emit(op.localGet, acc1, simd.extractLane, 0, op.localSet, s2, op.localGet, acc1, simd.extractLane, 1, op.localSet, s3);
+      loopUntil(emit, () => emit(op.localGet, t, op.localGet, end, op.i32GeU), () => {
+        emit(op.localGet, s0, op.localGet, row, op.localGet, t, op.i32Add, op.f64Load, ...f64Access, op.localGet, z, op.localGet, t, op.i32Add, op.f64Load, ...f64Access, op.f64Mul, op.f64Add, op.localSet, s0);
+        emit(op.localGet, t, op.i32Const, 8, op.i32Add, op.localSet, t);
+      });
+      emit(op.localGet, out, op.localGet, p, op.i32Add);
+      emit(op.localGet, rhs, op.localGet, p, op.i32Add, op.f64Load, ...f64Access);
+      emit(op.localGet, s0, op.localGet, s1, op.f64Add, op.localGet, s2, op.localGet, s3, op.f64Add, op.f64Add, op.f64Sub, op.f64Store, ...f64Access);
+      emit(op.localGet, p, op.i32Const, 8, op.i32Add, op.localSet, p);
+      emit(op.localGet, row, op.localGet, stride, op.i32Add, op.localSet, row);
+    });
+  });
+}
+
 function moduleBytes(): Uint8Array<ArrayBuffer> {
   const signature = (rows: number) => [0x60, ...vector(Array.from({ length: rows + 6 }, () => [I32])), ...vector([])];
   const fiveAddresses = [0x60, ...vector(Array.from({ length: 5 }, () => [I32])), ...vector([])];
   const fourAddresses = [0x60, ...vector(Array.from({ length: 4 }, () => [I32])), ...vector([])];
+  const sixAddresses = [0x60, ...vector(Array.from({ length: 6 }, () => [I32])), ...vector([])];
   const bytes = [
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-    ...section(1, vector([signature(1), signature(2), fiveAddresses, fourAddresses])),
-    ...section(3, vector([[0], [1], [0], [1], [2], [3]])),
+    ...section(1, vector([signature(1), signature(2), fiveAddresses, fourAddresses, sixAddresses])),
+    ...section(3, vector([[0], [1], [0], [1], [2], [3], [3], [3], [4]])),
     ...section(5, vector([[0x00, 1]])),
-    ...section(7, vector([[...text('dot1x4'), 0x00, 0], [...text('dot2x4'), 0x00, 1], [...text('dist1x4'), 0x00, 2], [...text('dist2x4'), 0x00, 3], [...text('addRows4'), 0x00, 4], [...text('subtractRows'), 0x00, 5], [...text('memory'), 0x02, 0]])),
-    ...section(10, vector([dotBody(1, false), dotBody(2, false), dotBody(1, true), dotBody(2, true), addRowsBody(), subtractRowsBody()])),
+    ...section(7, vector([[...text('dot1x4'), 0x00, 0], [...text('dot2x4'), 0x00, 1], [...text('dist1x4'), 0x00, 2], [...text('dist2x4'), 0x00, 3], [...text('addRows4'), 0x00, 4], [...text('subtractRows'), 0x00, 5], [...text('forwardU'), 0x00, 6], [...text('backwardL'), 0x00, 7], [...text('residual'), 0x00, 8], [...text('memory'), 0x02, 0]])),
+    ...section(10, vector([dotBody(1, false), dotBody(2, false), dotBody(1, true), dotBody(2, true), addRowsBody(), subtractRowsBody(), forwardBody(), backwardBody(), residualBody()])),
   ];
   return Uint8Array.from(bytes);
 }
@@ -248,17 +395,30 @@ export interface SimdKernels {
    * vectors of length k: the λ-paths' gradient and correlation updates. The SIMD one lives in the
    * module's memory, so it is valid only until the next call of any kernel here (using it later throws).
    */
-  rowSums(matrix: Float64Array, k: number, vectors: number): RowSums;
+  rowSums(matrix: Float64Array, k: number, vectors: number, matrices?: number): RowSums;
 }
 
+/**
+ * A λ-path's working memory and its kernels. Every argument array must be one of its own `vectors`
+ * or `matrices` (the SIMD kernels address them in the module's memory).
+ */
 export interface RowSums {
   /** The vectors to sum into, each of length k, zero at first. */
   readonly vectors: Float64Array[];
+  /** k×k scratch matrices (row-major), zero at first: a Cholesky factor, its transpose, a system. */
+  readonly matrices: Float64Array[];
   /**
    * out += scale·M·v for v zero off the first `count` entries of `rows` (out one of `vectors`): the
    * sums of dense.ts's addRows (rows with v = 0 skipped, four rows per pass, left to right), bit for bit.
    */
   addRows(out: Float64Array, rows: ArrayLike<number>, count: number, v: ArrayLike<number>, scale?: number): void;
+  /**
+   * y ← (L·Lᵀ)⁻¹·y for the m×m leading block of L (row stride k) given with its transpose `u`: bit for
+   * bit cholesky.ts's substituteCholesky(l, k, m, y, y).
+   */
+  substitute(l: Float64Array, u: Float64Array, m: number, y: Float64Array): void;
+  /** out[p] = rhs[p] − dense.ts's dot(a, p·k, z, 0, m) for p < m: a residual, bit for bit. */
+  residual(a: Float64Array, m: number, z: Float64Array, rhs: Float64Array, out: Float64Array): void;
 }
 
 let kernels: SimdKernels | null | undefined;
@@ -269,18 +429,22 @@ type OneByFour = (x: number, y0: number, y1: number, y2: number, y3: number, n: 
 type TwoByFour = (x0: number, x1: number, y0: number, y1: number, y2: number, y3: number, n: number, out: number) => void;
 type SubtractRows = (target: number, rows: number, k: number, dim: number) => void;
 type AddRows4 = (out: number, rows: number, values: number, groups: number, pairs: number) => void;
+type Substitute = (factor: number, stride: number, m: number, y: number) => void;
+type Residual = (a: number, stride: number, m: number, z: number, rhs: number, out: number) => void;
+interface PathExports { addRows4: AddRows4; forwardU: Substitute; backwardL: Substitute; residual: Residual }
 
 /**
  * Layout (float64 slots): the matrix (k² and one slot of padding: an odd k's last pair reads one past
- * its row), a zero row, the vectors (each padded to whole pairs), then the group list: row addresses
- * (i32) and values. The list is padded to whole groups of four with the zero row and the value −0:
- * 0·(−0) = −0 and x + (−0) = x for every x, so padding changes no bit.
+ * its row), a zero row, the vectors (each padded to whole pairs), the scratch matrices, then the group
+ * list: row addresses (i32) and values. The list is padded to whole groups of four with the zero row
+ * and the value −0: 0·(−0) = −0 and x + (−0) = x for every x, so padding changes no bit.
  */
-function simdRowSums(memory: WebAssembly.Memory, addRows4: AddRows4, matrix: Float64Array, k: number, vectorCount: number): RowSums {
+function simdRowSums(memory: WebAssembly.Memory, kernels: PathExports, matrix: Float64Array, k: number, vectorCount: number, matrixCount: number): RowSums {
   const pairs = (k + 1) >> 1;
   const zeroRow = k * k + 1;
   const firstVector = zeroRow + 2 * pairs;
-  const listAt = firstVector + vectorCount * 2 * pairs;
+  const firstMatrix = firstVector + vectorCount * 2 * pairs;
+  const listAt = firstMatrix + matrixCount * (k * k + 2);
   const slots = k + 4;
   const valuesAt = listAt + slots;
   const needed = (valuesAt + slots) * 8;
@@ -289,14 +453,20 @@ function simdRowSums(memory: WebAssembly.Memory, addRows4: AddRows4, matrix: Flo
   if (memory.buffer.byteLength < needed) memory.grow(Math.ceil((needed - memory.buffer.byteLength) / 65536));
   const heap = new Float64Array(memory.buffer);
   heap.set(matrix, 0);
-  heap.fill(0, k * k, firstVector + vectorCount * 2 * pairs);
+  heap.fill(0, k * k, listAt);
   const list = new Int32Array(memory.buffer, listAt * 8, slots);
   const values = heap.subarray(valuesAt, valuesAt + slots);
   const vectors = Array.from({ length: vectorCount }, (_, v) => heap.subarray(firstVector + v * 2 * pairs, firstVector + v * 2 * pairs + k));
+  const matrices = Array.from({ length: matrixCount }, (_, v) => heap.subarray(firstMatrix + v * (k * k + 2), firstMatrix + v * (k * k + 2) + k * k));
+  const stride = 8 * k;
+  const own = (...arrays: Float64Array[]) => {
+    if (claim !== memoryClaims || arrays.some((a) => a.buffer !== memory.buffer)) throw new ComposerError('internal', 'a row-sum workspace was used after the kernel memory was reused');
+  };
   return {
     vectors,
+    matrices,
     addRows(out, rows, count, v, scale = 1) {
-      if (claim !== memoryClaims || out.buffer !== memory.buffer) throw new ComposerError('internal', 'a row-sum workspace was used after the kernel memory was reused');
+      own(out);
       let n = 0;
       for (let a = 0; a < count; a++) {
         const j = rows[a];
@@ -307,7 +477,16 @@ function simdRowSums(memory: WebAssembly.Memory, addRows4: AddRows4, matrix: Flo
       }
       if (n === 0) return;
       for (; n & 3; n++) { list[n] = zeroRow * 8; values[n] = -0; }
-      addRows4(out.byteOffset, listAt * 8, valuesAt * 8, n >> 2, pairs);
+      kernels.addRows4(out.byteOffset, listAt * 8, valuesAt * 8, n >> 2, pairs);
+    },
+    substitute(l, u, m, y) {
+      own(l, u, y);
+      kernels.forwardU(u.byteOffset, stride, m, y.byteOffset);
+      kernels.backwardL(l.byteOffset, stride, m, y.byteOffset);
+    },
+    residual(a, m, z, rhs, out) {
+      own(a, z, rhs, out);
+      kernels.residual(a.byteOffset, stride, m, z.byteOffset, rhs.byteOffset, out.byteOffset);
     },
   };
 }
@@ -317,9 +496,9 @@ export function simdKernels(): SimdKernels | null {
   if (kernels !== undefined) return kernels;
   try {
     const instance = new WebAssembly.Instance(new WebAssembly.Module(moduleBytes()));
-    const exports = instance.exports as { memory: WebAssembly.Memory; dot1x4: OneByFour; dot2x4: TwoByFour; dist1x4: OneByFour; dist2x4: TwoByFour; addRows4: AddRows4; subtractRows: SubtractRows };
+    const exports = instance.exports as { memory: WebAssembly.Memory; dot1x4: OneByFour; dot2x4: TwoByFour; dist1x4: OneByFour; dist2x4: TwoByFour; subtractRows: SubtractRows; addRows4: AddRows4; forwardU: Substitute; backwardL: Substitute; residual: Residual };
     kernels = {
-      rowSums: (matrix, k, vectors) => simdRowSums(exports.memory, exports.addRows4, matrix, k, vectors),
+      rowSums: (matrix, k, vectors, matrices = 0) => simdRowSums(exports.memory, exports, matrix, k, vectors, matrices),
       gramOfRows: (rows, k, dim) => symmetricPass(exports.memory, exports.dot1x4, exports.dot2x4, (heap) => heap.set(rows, 0), k, dim),
       gramOfDifferences: (target, prototypes) => symmetricPass(exports.memory, exports.dot1x4, exports.dot2x4, (heap) => {
         // The rows copied in (a memory copy each), the target after the results, then t − pᵢ in place.
@@ -437,9 +616,12 @@ export function denseKernels(): SimdKernels {
 /** The kernels in plain JavaScript, bit for bit the SIMD ones. */
 export const scalarKernels: SimdKernels = {
   gramOfRows: (rows, k, dim) => scalarPass(rows, k, dim, false),
-  rowSums: (matrix, k, vectors) => ({
+  rowSums: (matrix, k, vectors, matrices = 0) => ({
     vectors: Array.from({ length: vectors }, () => new Float64Array(k)),
+    matrices: Array.from({ length: matrices }, () => new Float64Array(k * k)),
     addRows: (out, rows, count, v, scale) => addRows(out, matrix, k, rows, count, v, scale),
+    substitute: (l, _u, m, y) => { substituteCholesky(l, k, m, y, y); },
+    residual: (a, m, z, rhs, out) => { for (let p = 0; p < m; p++) out[p] = rhs[p] - dot(a, p * k, z, 0, m); },
   }),
   gramOfDifferences: (target, prototypes) => {
     const differences = new Float64Array(prototypes.length * target.length);

@@ -19,7 +19,6 @@ import { solveOnAffineHull } from './affineHull';
 import { gradient, largestDiagonal } from './convex';
 import { PathDirectionSystem } from './pathDirection';
 import { plainArray } from '../linalg/dense';
-import { denseKernels } from '../linalg/simdDot';
 
 /** λ* from the convex optimum: the smallest λ at which it is also the sparse optimum. */
 export function lambdaStarOf(c: Float64Array, k: number, convex: Float64Array): number {
@@ -73,9 +72,11 @@ function followDown(c: Float64Array, k: number, lambdaStar: number, start: Float
   const justLeft = new Uint8Array(k);
   const joined = new Uint8Array(k);
   const active = new Int32Array(k);
-  // 2·C·w and 2·C·d, summed in WebAssembly SIMD where the runtime has it (the same bits either way).
-  const sums = denseKernels().rowSums(c, k, 2);
-  const [g, gDirection] = sums.vectors;
+  const system = new PathDirectionSystem(c, k, 2);
+  // 2·C·w and 2·C·d, summed in WebAssembly SIMD where the runtime has it (the same bits either way),
+  // in the direction system's workspace.
+  const { sums } = system;
+  const [g, gDirection] = system.extra;
   const productOn = (v: Float64Array, columns: Int32Array, count: number, out: Float64Array) => {
     out.fill(0);
     sums.addRows(out, columns, count, v, 2);
@@ -85,7 +86,6 @@ function followDown(c: Float64Array, k: number, lambdaStar: number, start: Float
   const joinSign = new Int8Array(k);
   const diagonalScale = largestDiagonal(c, k);
   const maxSteps = 20 * k + 100;
-  const system = new PathDirectionSystem(c, k);
   for (let step = 0; step < maxSteps; step++) {
     let count = activeList(sign, active);
     // w is zero off the active set: 2·C·w over the active columns only (same sums, same order).
