@@ -28,7 +28,6 @@ import { gramOfRows } from './costMatrix';
 import { IncrementalCholesky } from './incrementalCholesky';
 import { choleskySolve } from '../linalg/cholesky';
 import { plainArray } from '../linalg/dense';
-import { denseKernels } from '../linalg/simdDot';
 import { jacobiEigen, pseudoInverseSolve } from '../linalg/eigen';
 
 export interface LassoData {
@@ -248,13 +247,14 @@ export function computeLassoPath(data: LassoData, names: readonly string[]): Lam
   let lambda = lambdaStar;
   const down: { lambda: number; weights: number[] }[] = [{ lambda, weights: zero() }];
   const maxSteps = 20 * k + 100;
-  const factor = new IncrementalCholesky(gram, k, scale);
+  const factor = new IncrementalCholesky(gram, k, scale, 2);
   // Per-breakpoint arrays, allocated once.
   const nonzero = new Int32Array(k);
   const moving = new Int32Array(k);
-  // G·w and G·d, summed in WebAssembly SIMD where the runtime has it (the same bits either way).
-  const sums = denseKernels().rowSums(gram, k, 2);
-  const [correlation, gd] = sums.vectors;
+  // G·w and G·d, summed in WebAssembly SIMD where the runtime has it (the same bits either way), in
+  // the factor's workspace.
+  const { sums } = factor;
+  const [correlation, gd] = factor.extra;
   const leaveAt = new Float64Array(k);
   const support = new Uint8Array(k);
   const inBoundary = new Uint8Array(k);
@@ -304,7 +304,8 @@ export function computeLassoPath(data: LassoData, names: readonly string[]): Lam
     for (let i = 0; i < k; i++) if (w[i] > 0) now.push(i);
     if (now.length > 0) {
       // Only when the minimiser is unique (else the path keeps its own, continuous, minimiser).
-      const rhs = Float64Array.from(now, (i) => b[i] - lambda);
+      const rhs = new Float64Array(now.length);
+      for (let a = 0; a < now.length; a++) rhs[a] = b[now[a]] - lambda;
       const exact = factor.solve(now, rhs) ?? choleskySolve(subGram(gram, k, now), now.length, rhs, scale);
       if (exact && exact.every((x) => x > 0)) now.forEach((i, a) => { w[i] = exact[a]; });
     }
