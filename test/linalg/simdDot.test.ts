@@ -143,6 +143,18 @@ test('SIMD substitution (L with its transpose) = substituteCholesky and SIMD res
       const expected = substituteCholesky(l, k, m, b);
       for (let i = 0; i < m; i++) assert.ok(Object.is(y[i], expected[i]), `k=${k} m=${m} entry ${i}: ${y[i]} vs ${expected[i]}`);
       for (let i = m; i < k; i++) assert.ok(Object.is(y[i], b[i]), 'entries past m are left alone');
+      // The forward half alone (an appended factor row): the scalar twin's, bit for bit, and L·y = b.
+      y.set(b);
+      space.forward(u, m, y);
+      const scalarForward = Float64Array.from(b);
+      scalarKernels.rowSums(new Float64Array(k * k), k, 0).forward(u, m, scalarForward);
+      for (let i = 0; i < k; i++) assert.ok(Object.is(y[i], scalarForward[i]), `k=${k} m=${m} forward entry ${i}`);
+      for (let i = 0; i < m; i++) {
+        let lower = 0;
+        let magnitude = 0;
+        for (let j = 0; j <= i; j++) { lower += l[i * k + j] * y[j]; magnitude += Math.abs(l[i * k + j] * y[j]); }
+        assert.ok(Math.abs(lower - b[i]) <= 1e-12 * (magnitude + Math.abs(b[i])), `k=${k} m=${m}: (L·y)[${i}] = ${lower} vs ${b[i]}`);
+      }
       z.set(b.map((x) => 3 * x + 1));
       rhs.set(b);
       space.residual(a, m, z, rhs, out);

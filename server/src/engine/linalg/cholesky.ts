@@ -136,18 +136,21 @@ function forwardSubstitute(factor: Float64Array, stride: number, from: number, t
 
 /**
  * Appends a member to a lower Cholesky factor of `size` rows (row-major, row stride `stride`): row
- * `size` gets l with L·l = the new column (`column(p)`: its entry against member p) and the pivot
+ * `size` gets l with L·l = the new column (`column(p)`: its entry against member p; `solveLower`, when
+ * given, solves it in place) and the pivot
  * √(diagonal − lᵀl). False, and the factor's size unchanged, when pivot² is not above
  * `dependentBelow` (the new member is numerically dependent on the others).
  */
-export function choleskyAppend(factor: Float64Array, stride: number, size: number, diagonal: number, column: (p: number) => number, dependentBelow: number): boolean {
+export function choleskyAppend(factor: Float64Array, stride: number, size: number, diagonal: number, column: (p: number) => number, dependentBelow: number, solveLower?: (l: Float64Array, m: number) => void): boolean {
   const k = stride;
   const m = size;
   const row = m * k;
-  // L·l = column by forward substitution into row m itself (the same sums as row by row).
+  // L·l = column by forward substitution into row m itself (the same sums as row by row); `solveLower`
+  // does it another way with the same bits (the kernels' column-wise substitution).
   const l = factor.subarray(row, row + m);
   for (let p = 0; p < m; p++) l[p] = column(p);
-  forwardSubstitute(factor, k, 0, m, l, l);
+  if (solveLower) solveLower(l, m);
+  else forwardSubstitute(factor, k, 0, m, l, l);
   let pivot = diagonal;
   for (let p = 0; p < m; p++) pivot -= l[p] * l[p];
   if (!(pivot > dependentBelow)) return false;

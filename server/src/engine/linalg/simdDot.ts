@@ -417,6 +417,8 @@ export interface RowSums {
    * bit cholesky.ts's substituteCholesky(l, k, m, y, y).
    */
   substitute(l: Float64Array, u: Float64Array, m: number, y: Float64Array): void;
+  /** y ← L⁻¹·y (the forward half) from the transpose `u` alone: bit for bit the row-by-row substitution. */
+  forward(u: Float64Array, m: number, y: Float64Array): void;
   /** out[p] = rhs[p] − dense.ts's dot(a, p·k, z, 0, m) for p < m: a residual, bit for bit. */
   residual(a: Float64Array, m: number, z: Float64Array, rhs: Float64Array, out: Float64Array): void;
 }
@@ -459,8 +461,11 @@ function simdRowSums(memory: WebAssembly.Memory, kernels: PathExports, matrix: F
   const vectors = Array.from({ length: vectorCount }, (_, v) => heap.subarray(firstVector + v * 2 * pairs, firstVector + v * 2 * pairs + k));
   const matrices = Array.from({ length: matrixCount }, (_, v) => heap.subarray(firstMatrix + v * (k * k + 2), firstMatrix + v * (k * k + 2) + k * k));
   const stride = 8 * k;
-  const own = (...arrays: Float64Array[]) => {
-    if (claim !== memoryClaims || arrays.some((a) => a.buffer !== memory.buffer)) throw new ComposerError('internal', 'a row-sum workspace was used after the kernel memory was reused');
+  const buffer = memory.buffer;
+  const own = (a: Float64Array, b: Float64Array = a, c: Float64Array = a, d: Float64Array = a) => {
+    if (claim !== memoryClaims || a.buffer !== buffer || b.buffer !== buffer || c.buffer !== buffer || d.buffer !== buffer) {
+      throw new ComposerError('internal', 'a row-sum workspace was used after the kernel memory was reused');
+    }
   };
   return {
     vectors,
@@ -483,6 +488,10 @@ function simdRowSums(memory: WebAssembly.Memory, kernels: PathExports, matrix: F
       own(l, u, y);
       kernels.forwardU(u.byteOffset, stride, m, y.byteOffset);
       kernels.backwardL(l.byteOffset, stride, m, y.byteOffset);
+    },
+    forward(u, m, y) {
+      own(u, y);
+      kernels.forwardU(u.byteOffset, stride, m, y.byteOffset);
     },
     residual(a, m, z, rhs, out) {
       own(a, z, rhs, out);
@@ -608,6 +617,16 @@ function scalarPass(rows: Float64Array, k: number, dim: number, squares: boolean
   return c;
 }
 
+/** forwardU in JavaScript: y ← L⁻¹·y from U = Lᵀ, column by column. */
+function forwardByColumns(u: Float64Array, k: number, m: number, y: Float64Array): void {
+  for (let c = 0; c < m; c++) {
+    const row = c * k;
+    const yc = y[c] / u[row + c];
+    y[c] = yc;
+    for (let i = c + 1; i < m; i++) y[i] = y[i] - u[row + i] * yc;
+  }
+}
+
 /** The kernels callers use: SIMD where the runtime has it, else the scalar twin (the same bits). */
 export function denseKernels(): SimdKernels {
   return simdKernels() ?? scalarKernels;
@@ -621,6 +640,7 @@ export const scalarKernels: SimdKernels = {
     matrices: Array.from({ length: matrices }, () => new Float64Array(k * k)),
     addRows: (out, rows, count, v, scale) => addRows(out, matrix, k, rows, count, v, scale),
     substitute: (l, _u, m, y) => { substituteCholesky(l, k, m, y, y); },
+    forward: (u, m, y) => { forwardByColumns(u, k, m, y); },
     residual: (a, m, z, rhs, out) => { for (let p = 0; p < m; p++) out[p] = rhs[p] - dot(a, p * k, z, 0, m); },
   }),
   gramOfDifferences: (target, prototypes) => {

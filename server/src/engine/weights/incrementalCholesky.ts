@@ -23,6 +23,8 @@ export class IncrementalCholesky {
   private readonly factor: Float64Array;
   /** Its transpose (the same stride), kept in step with it. */
   private readonly transposed: Float64Array;
+  /** An appended row's forward substitution, by the kernels from the transpose. */
+  private readonly solveLower = (l: Float64Array, m: number): void => this.sums.forward(this.transposed, m, l);
   private changes = 0;
   private readonly dependentBelow: number;
   private readonly rhs: Float64Array;
@@ -105,7 +107,7 @@ export class IncrementalCholesky {
   private append(j: number): boolean {
     const { factor, k, members, a } = this;
     const m = members.length;
-    if (!choleskyAppend(factor, k, m, a[j * k + j], (p) => a[members[p] * k + j], this.dependentBelow)) return false;
+    if (!choleskyAppend(factor, k, m, a[j * k + j], (p) => a[members[p] * k + j], this.dependentBelow, this.solveLower)) return false;
     const transposed = this.transposed;
     for (let p = 0; p <= m; p++) transposed[p * k + m] = factor[m * k + p];
     this.position[j] = members.length;

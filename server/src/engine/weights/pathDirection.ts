@@ -35,6 +35,8 @@ export class PathDirectionSystem {
   private readonly factor: Float64Array;
   /** Its transpose (the same stride), kept in step with it. */
   private readonly transposed: Float64Array;
+  /** An appended row's forward substitution, by the kernels from the transpose. */
+  private readonly solveLower = (l: Float64Array, m: number): void => this.sums.forward(this.transposed, m, l);
   /** The kernel workspace holding the factor, M and the solve's vectors (and the caller's `extra`). */
   readonly sums: RowSums;
   /** Vectors of length k in `sums` for the caller (the path's 2·C·w and 2·C·d). */
@@ -143,7 +145,7 @@ export class PathDirectionSystem {
       column[p] = c[i * k + j] - c[i * k + r] - crj + crr;
     }
     const diagonal = c[j * k + j] - 2 * crj + crr;
-    if (!choleskyAppend(factor, k, m, diagonal, (p) => column[p], this.dependentBelow)) return false;
+    if (!choleskyAppend(factor, k, m, diagonal, (p) => column[p], this.dependentBelow, this.solveLower)) return false;
     const transposed = this.transposed;
     for (let p = 0; p <= m; p++) transposed[p * k + m] = factor[m * k + p];
     for (let p = 0; p < m; p++) {
