@@ -462,8 +462,9 @@ function simdRowSums(memory: WebAssembly.Memory, kernels: PathExports, matrix: F
   const matrices = Array.from({ length: matrixCount }, (_, v) => heap.subarray(firstMatrix + v * (k * k + 2), firstMatrix + v * (k * k + 2) + k * k));
   const stride = 8 * k;
   const buffer = memory.buffer;
-  const own = (a: Float64Array, b: Float64Array = a, c: Float64Array = a, d: Float64Array = a) => {
-    if (claim !== memoryClaims || a.buffer !== buffer || b.buffer !== buffer || c.buffer !== buffer || d.buffer !== buffer) {
+  // The array written must be in the module's memory (the others are the workspace's by contract).
+  const own = (written: Float64Array) => {
+    if (claim !== memoryClaims || written.buffer !== buffer) {
       throw new ComposerError('internal', 'a row-sum workspace was used after the kernel memory was reused');
     }
   };
@@ -485,16 +486,16 @@ function simdRowSums(memory: WebAssembly.Memory, kernels: PathExports, matrix: F
       kernels.addRows4(out.byteOffset, listAt * 8, valuesAt * 8, n >> 2, pairs);
     },
     substitute(l, u, m, y) {
-      own(l, u, y);
+      own(y);
       kernels.forwardU(u.byteOffset, stride, m, y.byteOffset);
       kernels.backwardL(l.byteOffset, stride, m, y.byteOffset);
     },
     forward(u, m, y) {
-      own(u, y);
+      own(y);
       kernels.forwardU(u.byteOffset, stride, m, y.byteOffset);
     },
     residual(a, m, z, rhs, out) {
-      own(a, z, rhs, out);
+      own(out);
       kernels.residual(a.byteOffset, stride, m, z.byteOffset, rhs.byteOffset, out.byteOffset);
     },
   };

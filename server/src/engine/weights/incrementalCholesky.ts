@@ -32,6 +32,7 @@ export class IncrementalCholesky {
   private readonly wanted: Uint8Array;
   /** x by candidate, for the residual's row sums. */
   private readonly byCandidate: Float64Array;
+  private readonly answer: Float64Array;
   // Workspace vectors: the solution, the residual by candidate, the residual in factor order.
   private readonly x: Float64Array;
   private readonly residualByCandidate: Float64Array;
@@ -53,9 +54,13 @@ export class IncrementalCholesky {
     this.scratch = new Float64Array(k);
     this.wanted = new Uint8Array(k);
     this.byCandidate = new Float64Array(k);
+    this.answer = new Float64Array(k);
   }
 
-  /** x with A_SS·x = b (x and b in `subset` order), or null when A_SS is (nearly) singular. */
+  /**
+   * x with A_SS·x = b (x and b in `subset` order: the first subset.length entries of the answer), or
+   * null when A_SS is (nearly) singular. The answer is reused by the next call.
+   */
   solve(subset: readonly number[], b: ArrayLike<number>): Float64Array | null {
     if (!this.follow(subset)) return null;
     const { members, position, rhs } = this;
@@ -71,7 +76,7 @@ export class IncrementalCholesky {
     for (let p = 0; p < m; p++) r[p] = full[members[p]];
     sums.substitute(factor, transposed, m, r);
     const correction = r;
-    const out = new Float64Array(subset.length);
+    const out = this.answer;
     for (let s = 0; s < subset.length; s++) {
       const p = position[subset[s]];
       out[s] = x[p] + correction[p];

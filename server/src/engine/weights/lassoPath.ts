@@ -137,15 +137,23 @@ function subGram(gram: Float64Array, k: number, subset: readonly number[]): Floa
  * solved by the kept factor (G_SS well inside positive definite, one step of refinement), so the
  * system holds to rounding.
  */
-function solveOnes(gram: Float64Array, k: number, subset: readonly number[], scale: number, factor: IncrementalCholesky): { x: Float64Array; exact: boolean } {
+function solveOnes(gram: Float64Array, k: number, subset: readonly number[], scale: number, factor: IncrementalCholesky, ones: Float64Array): { x: Float64Array; exact: boolean } {
   const m = subset.length;
-  const ones = new Float64Array(m).fill(1);
   const fast = factor.solve(subset, ones);
   if (fast) return { x: fast, exact: true };
   // The factor refused a pivot² below 1e-10·scale: whatever answers now is nearly singular, and its
   // consistency is checked by the caller.
   const sub = subGram(gram, k, subset);
   return { x: choleskySolve(sub, m, ones, scale) ?? pseudoInverseSolve(jacobiEigen(sub, m, 'ascending'), m, ones, scale), exact: false };
+}
+
+/**
+ * Buffers of length k reused from one breakpoint to the next: the direction (valid until the next
+ * breakpoint's) and the right-hand side 1 (solvers read its first m entries).
+ */
+interface DirectionScratch {
+  d: Float64Array;
+  ones: Float64Array;
 }
 
 /** Above this many candidates at the boundary at once, joins are decided greedily, not enumerated. */
@@ -181,11 +189,12 @@ function gramRow(gram: Float64Array, k: number, j: number, subset: readonly numb
  * all of them and each joins with d_j > 0, that is the KKT point of a strictly convex problem, hence
  * the only one, and the enumeration is skipped.
  */
-function pathDirection(gram: Float64Array, k: number, free: readonly number[], boundary: readonly number[], scale: number, factor: IncrementalCholesky): Float64Array {
+function pathDirection(gram: Float64Array, k: number, free: readonly number[], boundary: readonly number[], scale: number, factor: IncrementalCholesky, scratch: DirectionScratch): Float64Array {
+  const { d, ones } = scratch;
   const attempt = (joining: readonly number[], requireAll: boolean): Float64Array | null => {
     const subset = union(free, joining);
-    const d = new Float64Array(k);
-    const { x, exact } = subset.length > 0 ? solveOnes(gram, k, subset, scale, factor) : { x: d, exact: true };
+    d.fill(0);
+    const { x, exact } = subset.length > 0 ? solveOnes(gram, k, subset, scale, factor, ones) : { x: d, exact: true };
     if (requireAll && !exact) return null;
     subset.forEach((i, a) => { d[i] = x[a]; });
     let dMax = 0;
@@ -212,15 +221,21 @@ function pathDirection(gram: Float64Array, k: number, free: readonly number[], b
   let joining = [...boundary];
   for (;;) {
     const subset = union(free, joining);
-    const d = new Float64Array(k);
+    d.fill(0);
     if (subset.length === 0) return d;
-    const { x } = solveOnes(gram, k, subset, scale, factor);
+    const { x } = solveOnes(gram, k, subset, scale, factor, ones);
     subset.forEach((i, a) => { d[i] = x[a]; });
     let worst = -1;
     for (const j of joining) if (d[j] < 0 && (worst < 0 || d[j] < d[worst])) worst = j;
     if (worst < 0) return d;
     joining = joining.filter((j) => j !== worst);
   }
+}
+
+/** Whether the first n entries are all > 0. */
+function firstPositive(x: Float64Array, n: number): boolean {
+  for (let a = 0; a < n; a++) if (!(x[a] > 0)) return false;
+  return true;
 }
 
 function popcount(x: number): number {
@@ -256,6 +271,8 @@ export function computeLassoPath(data: LassoData, names: readonly string[]): Lam
   const { sums } = factor;
   const [correlation, gd] = factor.extra;
   const leaveAt = new Float64Array(k);
+  const resolveRhs = new Float64Array(k);
+  const scratch: DirectionScratch = { d: new Float64Array(k), ones: new Float64Array(k).fill(1) };
   const support = new Uint8Array(k);
   const inBoundary = new Uint8Array(k);
   for (let step = 0; step < maxSteps; step++) {
@@ -272,7 +289,7 @@ export function computeLassoPath(data: LassoData, names: readonly string[]): Lam
       else if (correlation[i] >= lambda - tieTolerance) boundary.push(i);
     }
     // Direction: as λ decreases by δ, w grows by δ·d (d = 0 off the support).
-    const d = pathDirection(gram, k, free, boundary, scale, factor);
+    const d = pathDirection(gram, k, free, boundary, scale, factor, scratch);
     support.fill(0);
     inBoundary.fill(0);
     for (const i of free) support[i] = 1;
@@ -304,10 +321,10 @@ export function computeLassoPath(data: LassoData, names: readonly string[]): Lam
     for (let i = 0; i < k; i++) if (w[i] > 0) now.push(i);
     if (now.length > 0) {
       // Only when the minimiser is unique (else the path keeps its own, continuous, minimiser).
-      const rhs = new Float64Array(now.length);
+      const rhs = resolveRhs;
       for (let a = 0; a < now.length; a++) rhs[a] = b[now[a]] - lambda;
       const exact = factor.solve(now, rhs) ?? choleskySolve(subGram(gram, k, now), now.length, rhs, scale);
-      if (exact && exact.every((x) => x > 0)) now.forEach((i, a) => { w[i] = exact[a]; });
+      if (exact && firstPositive(exact, now.length)) now.forEach((i, a) => { w[i] = exact[a]; });
     }
     const last = down[down.length - 1];
     if (last.lambda === lambda) last.weights = plainArray(w);
