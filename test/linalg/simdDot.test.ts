@@ -166,13 +166,28 @@ test('SIMD substitution (L with its transpose) = substituteCholesky and SIMD res
   }
 });
 
-test('the cost matrix from the differences formed in kernel memory = the scalar twin, bit for bit (odd D too)', () => {
+test('the cost matrix from the differences formed in kernel memory, and the lasso products of the same pass, = the scalar twin, bit for bit (odd D, k not a multiple of 4)', () => {
   const random = seededRandom(1210);
   for (const [k, dim] of [[1, 1], [3, 7], [64, 768], [5, 769]] as const) {
     const target = Float64Array.from({ length: dim }, () => gaussian(random) * 100);
     const prototypes = Array.from({ length: k }, () => Float64Array.from({ length: dim }, () => gaussian(random) * 100));
-    const fast = simdKernels()!.gramOfDifferences(target, prototypes);
-    const scalar = scalarKernels.gramOfDifferences(target, prototypes);
+    const products = { b: new Float64Array(k), e: new Float64Array(k), squares: new Float64Array(k) };
+    const fast = simdKernels()!.gramOfDifferences(target, prototypes, products);
+    const scalarProducts = { b: new Float64Array(k), e: new Float64Array(k), squares: new Float64Array(k) };
+    const scalar = scalarKernels.gramOfDifferences(target, prototypes, scalarProducts);
     for (let i = 0; i < k * k; i++) assert.ok(Object.is(fast[i], scalar[i]), `k=${k} D=${dim} entry ${i}`);
+    // The lasso's products from the same pass: bit for bit the scalar ones, and each the plain sum.
+    for (const key of ['b', 'e', 'squares'] as const) {
+      for (let i = 0; i < k; i++) {
+        assert.ok(Object.is(products[key][i], scalarProducts[key][i]), `k=${k} D=${dim} ${key}[${i}]`);
+        let plain = 0;
+        for (let d = 0; d < dim; d++) {
+          const p = prototypes[i][d];
+          const t = target[d];
+          plain += key === 'b' ? p * t : key === 'e' ? (t - p) * t : p * p;
+        }
+        assert.ok(Object.is(products[key][i], plain), `k=${k} D=${dim} ${key}[${i}] is the sum in ascending order`);
+      }
+    }
   }
 });

@@ -30,6 +30,8 @@ const op = {
 /** SIMD instructions: the 0xfd prefix, then the opcode as unsigned LEB128. */
 const simd = {
   load: [0xfd, 0x00],
+  load64Splat: [0xfd, 0x0a],
+  replaceLane: [0xfd, 0x22],
   store: [0xfd, 0x0b],
   splat: [0xfd, 0x14],
   extractLane: [0xfd, 0x21],
@@ -364,20 +366,90 @@ function residualBody(): number[] {
   });
 }
 
+/**
+ * products4(target, x₀, x₁, x₂, x₃, n, out): for four rows of n float64, out = [b₀ b₁ b₂ b₃ e₀ e₁ e₂ e₃
+ * s₀ s₁ s₂ s₃] with bᵢ = Σ xᵢ·t, eᵢ = Σ (t − xᵢ)·t, sᵢ = Σ xᵢ·xᵢ, each summed in ascending order in
+ * its own lane (rows 0, 1 share one accumulator, rows 2, 3 another): as lassoPath.ts's loop sums them.
+ */
+function productsBody(): number[] {
+  const [target, x0, n, out] = [0, 1, 5, 6];
+  const [t, end] = [7, 8];
+  const [tPair, pair0, pair1, b0, b1, e0, e1, s0, s1] = [9, 10, 11, 12, 13, 14, 15, 16, 17];
+  return functionBody([[2, I32], [9, V128]], (emit) => {
+    emit(op.localGet, n, op.i32Const, 3, op.i32Shl, op.localSet, end);
+    loopUntil(emit, () => emit(op.localGet, t, op.localGet, end, op.i32GeU), () => {
+      emit(op.localGet, target, op.localGet, t, op.i32Add, simd.load64Splat, f64Access, op.localSet, tPair);
+      for (const [pair, first] of [[pair0, x0], [pair1, x0 + 2]]) {
+        emit(op.localGet, first, op.localGet, t, op.i32Add, op.f64Load, ...f64Access, simd.splat);
+        emit(op.localGet, first + 1, op.localGet, t, op.i32Add, op.f64Load, ...f64Access, simd.replaceLane, 1, op.localSet, pair);
+      }
+      for (const [pair, b, e, sq] of [[pair0, b0, e0, s0], [pair1, b1, e1, s1]]) {
+        emit(op.localGet, b, op.localGet, pair, op.localGet, tPair, simd.mul, simd.add, op.localSet, b);
+        emit(op.localGet, e, op.localGet, tPair, op.localGet, pair, simd.sub, op.localGet, tPair, simd.mul, simd.add, op.localSet, e);
+        emit(op.localGet, sq, op.localGet, pair, op.localGet, pair, simd.mul, simd.add, op.localSet, sq);
+      }
+      emit(op.localGet, t, op.i32Const, 8, op.i32Add, op.localSet, t);
+    });
+    [b0, b1, e0, e1, s0, s1].forEach((acc, slot) => emit(op.localGet, out, op.localGet, acc, simd.store, 3, ...unsigned(16 * slot)));
+  });
+}
+
 function moduleBytes(): Uint8Array<ArrayBuffer> {
   const signature = (rows: number) => [0x60, ...vector(Array.from({ length: rows + 6 }, () => [I32])), ...vector([])];
   const fiveAddresses = [0x60, ...vector(Array.from({ length: 5 }, () => [I32])), ...vector([])];
   const fourAddresses = [0x60, ...vector(Array.from({ length: 4 }, () => [I32])), ...vector([])];
   const sixAddresses = [0x60, ...vector(Array.from({ length: 6 }, () => [I32])), ...vector([])];
+  const sevenAddresses = [0x60, ...vector(Array.from({ length: 7 }, () => [I32])), ...vector([])];
   const bytes = [
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-    ...section(1, vector([signature(1), signature(2), fiveAddresses, fourAddresses, sixAddresses])),
-    ...section(3, vector([[0], [1], [0], [1], [2], [3], [3], [3], [4]])),
+    ...section(1, vector([signature(1), signature(2), fiveAddresses, fourAddresses, sixAddresses, sevenAddresses])),
+    ...section(3, vector([[0], [1], [0], [1], [2], [3], [3], [3], [4], [5]])),
     ...section(5, vector([[0x00, 1]])),
-    ...section(7, vector([[...text('dot1x4'), 0x00, 0], [...text('dot2x4'), 0x00, 1], [...text('dist1x4'), 0x00, 2], [...text('dist2x4'), 0x00, 3], [...text('addRows4'), 0x00, 4], [...text('subtractRows'), 0x00, 5], [...text('forwardU'), 0x00, 6], [...text('backwardL'), 0x00, 7], [...text('residual'), 0x00, 8], [...text('memory'), 0x02, 0]])),
-    ...section(10, vector([dotBody(1, false), dotBody(2, false), dotBody(1, true), dotBody(2, true), addRowsBody(), subtractRowsBody(), forwardBody(), backwardBody(), residualBody()])),
+    ...section(7, vector([[...text('dot1x4'), 0x00, 0], [...text('dot2x4'), 0x00, 1], [...text('dist1x4'), 0x00, 2], [...text('dist2x4'), 0x00, 3], [...text('addRows4'), 0x00, 4], [...text('subtractRows'), 0x00, 5], [...text('forwardU'), 0x00, 6], [...text('backwardL'), 0x00, 7], [...text('residual'), 0x00, 8], [...text('products4'), 0x00, 9], [...text('memory'), 0x02, 0]])),
+    ...section(10, vector([dotBody(1, false), dotBody(2, false), dotBody(1, true), dotBody(2, true), addRowsBody(), subtractRowsBody(), forwardBody(), backwardBody(), residualBody(), productsBody()])),
   ];
   return Uint8Array.from(bytes);
+}
+
+/**
+ * The lasso's products with the target, computed in the cost matrix's pass when asked for (the rows
+ * are in the kernel's memory then): bᵢ = pᵢ·t, eᵢ = (t − pᵢ)·t, squaresᵢ = pᵢ·pᵢ, each of length k,
+ * each sum in ascending coordinate order (bit for bit targetProducts).
+ */
+export interface TargetProducts {
+  b: Float64Array;
+  e: Float64Array;
+  squares: Float64Array;
+}
+
+/** TargetProducts in JavaScript, the reference order: each sum over d ascending, one term at a time. */
+export function targetProducts(target: Float64Array, prototypes: readonly Float64Array[]): TargetProducts {
+  const k = prototypes.length;
+  const dim = target.length;
+  const out = { b: new Float64Array(k), e: new Float64Array(k), squares: new Float64Array(k) };
+  // Two prototypes per pass: six independent chains of additions instead of three (the same bits).
+  let i = 0;
+  for (; i + 1 < k; i += 2) {
+    const p = prototypes[i];
+    const q = prototypes[i + 1];
+    let bp = 0, ep = 0, pp = 0, bq = 0, eq = 0, qq = 0;
+    for (let d = 0; d < dim; d++) {
+      const td = target[d];
+      const pd = p[d];
+      const qd = q[d];
+      bp += pd * td; ep += (td - pd) * td; pp += pd * pd;
+      bq += qd * td; eq += (td - qd) * td; qq += qd * qd;
+    }
+    out.b[i] = bp; out.e[i] = ep; out.squares[i] = pp;
+    out.b[i + 1] = bq; out.e[i + 1] = eq; out.squares[i + 1] = qq;
+  }
+  for (; i < k; i++) {
+    const p = prototypes[i];
+    let bi = 0, ei = 0, pp = 0;
+    for (let d = 0; d < dim; d++) { const pd = p[d]; const td = target[d]; bi += pd * td; ei += (td - pd) * td; pp += pd * pd; }
+    out.b[i] = bi; out.e[i] = ei; out.squares[i] = pp;
+  }
+  return out;
 }
 
 export interface SimdKernels {
@@ -387,7 +459,7 @@ export interface SimdKernels {
    * The Gram of the rows t − pᵢ (the weights' cost matrix), formed where the kernel reads them: no
    * k·D array in between. The same bits as gramOfRows of those differences.
    */
-  gramOfDifferences(target: Float64Array, prototypes: readonly Float64Array[]): Float64Array;
+  gramOfDifferences(target: Float64Array, prototypes: readonly Float64Array[], products?: TargetProducts): Float64Array;
   /** D_ij = ‖rᵢ − rⱼ‖², summed from the differences (no cancellation): k×k, exactly symmetric. */
   squaredDistances(rows: Float64Array, k: number, dim: number): Float64Array;
   /**
@@ -429,6 +501,7 @@ let memoryClaims = 0;
 
 type OneByFour = (x: number, y0: number, y1: number, y2: number, y3: number, n: number, out: number) => void;
 type TwoByFour = (x0: number, x1: number, y0: number, y1: number, y2: number, y3: number, n: number, out: number) => void;
+type Products4 = (target: number, x0: number, x1: number, x2: number, x3: number, n: number, out: number) => void;
 type SubtractRows = (target: number, rows: number, k: number, dim: number) => void;
 type AddRows4 = (out: number, rows: number, values: number, groups: number, pairs: number) => void;
 type Substitute = (factor: number, stride: number, m: number, y: number) => void;
@@ -506,19 +579,33 @@ export function simdKernels(): SimdKernels | null {
   if (kernels !== undefined) return kernels;
   try {
     const instance = new WebAssembly.Instance(new WebAssembly.Module(moduleBytes()));
-    const exports = instance.exports as { memory: WebAssembly.Memory; dot1x4: OneByFour; dot2x4: TwoByFour; dist1x4: OneByFour; dist2x4: TwoByFour; subtractRows: SubtractRows; addRows4: AddRows4; forwardU: Substitute; backwardL: Substitute; residual: Residual };
+    const exports = instance.exports as { memory: WebAssembly.Memory; dot1x4: OneByFour; dot2x4: TwoByFour; dist1x4: OneByFour; dist2x4: TwoByFour; subtractRows: SubtractRows; products4: Products4; addRows4: AddRows4; forwardU: Substitute; backwardL: Substitute; residual: Residual };
     kernels = {
       rowSums: (matrix, k, vectors, matrices = 0) => simdRowSums(exports.memory, exports, matrix, k, vectors, matrices),
       gramOfRows: (rows, k, dim) => symmetricPass(exports.memory, exports.dot1x4, exports.dot2x4, (heap) => heap.set(rows, 0), k, dim),
-      gramOfDifferences: (target, prototypes) => symmetricPass(exports.memory, exports.dot1x4, exports.dot2x4, (heap) => {
-        // The rows copied in (a memory copy each), the target after the results, then t − pᵢ in place.
+      gramOfDifferences: (target, prototypes, products) => symmetricPass(exports.memory, exports.dot1x4, exports.dot2x4, (heap) => {
+        // The rows copied in (a memory copy each), the target after the results, the products with the
+        // target when asked for, then t − pᵢ in place.
         const k = prototypes.length;
         const dim = target.length;
         const targetAt = (k + 1) * dim + 8;
+        const productsAt = targetAt + dim;
         for (let i = 0; i < k; i++) heap.set(prototypes[i], i * dim);
         heap.set(target, targetAt);
+        if (products) {
+          // Four rows per call; past the last row, the target stands in (its results are dropped).
+          const row = (i: number) => (i < k ? i * dim : targetAt) * 8;
+          for (let i = 0; i < k; i += 4) {
+            exports.products4(targetAt * 8, row(i), row(i + 1), row(i + 2), row(i + 3), dim, productsAt * 8);
+            for (let r = 0; r < 4 && i + r < k; r++) {
+              products.b[i + r] = heap[productsAt + r];
+              products.e[i + r] = heap[productsAt + 4 + r];
+              products.squares[i + r] = heap[productsAt + 8 + r];
+            }
+          }
+        }
         exports.subtractRows(targetAt * 8, 0, k, dim);
-      }, prototypes.length, target.length, target.length),
+      }, prototypes.length, target.length, target.length + 12),
       squaredDistances: (rows, k, dim) => symmetricPass(exports.memory, exports.dist1x4, exports.dist2x4, (heap) => heap.set(rows, 0), k, dim),
     };
   } catch {
@@ -644,7 +731,13 @@ export const scalarKernels: SimdKernels = {
     forward: (u, m, y) => { forwardByColumns(u, k, m, y); },
     residual: (a, m, z, rhs, out) => { for (let p = 0; p < m; p++) out[p] = rhs[p] - dot(a, p * k, z, 0, m); },
   }),
-  gramOfDifferences: (target, prototypes) => {
+  gramOfDifferences: (target, prototypes, products) => {
+    if (products) {
+      const { b, e, squares } = targetProducts(target, prototypes);
+      products.b.set(b);
+      products.e.set(e);
+      products.squares.set(squares);
+    }
     const differences = new Float64Array(prototypes.length * target.length);
     writeDifferences(differences, target, prototypes);
     return scalarPass(differences, prototypes.length, target.length, false);

@@ -5,7 +5,7 @@
  */
 import { ComposerError } from '../errors';
 import { hasValidShape, validateProblem, type WeightsProblem } from './problem';
-import { denseKernels } from '../linalg/simdDot';
+import { denseKernels, type TargetProducts } from '../linalg/simdDot';
 
 export function costMatrix(target: Float64Array, prototypes: Float64Array[]): Float64Array {
   return costMatrixOf({ target, prototypes, names: prototypes.map((_, i) => `#${i + 1}`) });
@@ -15,11 +15,12 @@ export function costMatrix(target: Float64Array, prototypes: Float64Array[]): Fl
  * The cost matrix of a problem, validated as validateProblem does, but the O(k·D) scan for
  * non-finite values runs only when C itself comes out non-finite: a NaN or ±Inf anywhere in t or a
  * pᵢ makes a difference tᵈ − pᵢᵈ non-finite, hence its square and the sum C_ii. Then validateProblem
- * reports it, located; finite inputs whose C overflows get the overflow error.
+ * reports it, located; finite inputs whose C overflows get the overflow error. `products`, when
+ * given, receives the lasso's products with the target from the same pass (see simdDot.ts).
  */
-export function costMatrixOf(problem: WeightsProblem): Float64Array {
+export function costMatrixOf(problem: WeightsProblem, products?: TargetProducts): Float64Array {
   if (!hasValidShape(problem)) validateProblem(problem);
-  const c = denseKernels().gramOfDifferences(problem.target, problem.prototypes);
+  const c = denseKernels().gramOfDifferences(problem.target, problem.prototypes, products);
   const k = problem.prototypes.length;
   for (let i = 0; i < k * k; i++) {
     if (!Number.isFinite(c[i])) {

@@ -28,6 +28,7 @@ import { gramOfRows } from './costMatrix';
 import { IncrementalCholesky } from './incrementalCholesky';
 import { choleskySolve } from '../linalg/cholesky';
 import { plainArray } from '../linalg/dense';
+import { targetProducts, type TargetProducts } from '../linalg/simdDot';
 import { jacobiEigen, pseudoInverseSolve } from '../linalg/eigen';
 
 export interface LassoData {
@@ -44,42 +45,15 @@ export interface LassoData {
 /** See lassoData: the lasso Gram comes from C while t·t ≤ this many times max‖pᵢ‖². */
 const DERIVED_GRAM_RATIO = 16;
 
-export function lassoData(target: Float64Array, prototypes: Float64Array[], cost?: Float64Array): LassoData {
+export function lassoData(target: Float64Array, prototypes: Float64Array[], cost?: Float64Array, products?: TargetProducts): LassoData {
   const k = prototypes.length;
   const dim = target.length;
-  const b = new Float64Array(k);
-  const e = new Float64Array(k);
   let tt = 0;
   for (let d = 0; d < dim; d++) tt += target[d] * target[d];
+  // bᵢ = pᵢ·t, eᵢ = (t − pᵢ)·t and ‖pᵢ‖², from the cost matrix's pass when it computed them (the same bits).
+  const { b, e, squares } = products ?? targetProducts(target, prototypes);
   let largestNorm = 0;
-  // Two prototypes per pass: six independent chains of additions instead of three (each sum still in
-  // ascending d, the same bits).
-  let i = 0;
-  for (; i + 1 < k; i += 2) {
-    const p = prototypes[i];
-    const q = prototypes[i + 1];
-    let bp = 0, ep = 0, pp = 0, bq = 0, eq = 0, qq = 0;
-    for (let d = 0; d < dim; d++) {
-      const td = target[d];
-      const pd = p[d];
-      const qd = q[d];
-      bp += pd * td; ep += (td - pd) * td; pp += pd * pd;
-      bq += qd * td; eq += (td - qd) * td; qq += qd * qd;
-    }
-    b[i] = bp; e[i] = ep;
-    b[i + 1] = bq; e[i + 1] = eq;
-    largestNorm = Math.max(largestNorm, pp, qq);
-  }
-  for (; i < k; i++) {
-    const p = prototypes[i];
-    let bi = 0;
-    let ei = 0;
-    let pp = 0;
-    for (let d = 0; d < dim; d++) { const pd = p[d]; const td = target[d]; bi += pd * td; ei += (td - pd) * td; pp += pd * pd; }
-    b[i] = bi;
-    e[i] = ei;
-    largestNorm = Math.max(largestNorm, pp);
-  }
+  for (let i = 0; i < k; i++) largestNorm = Math.max(largestNorm, squares[i]);
   // pᵢ·pⱼ = (t − dᵢ)·(t − dⱼ) = bᵢ + bⱼ − t·t + C_ij: O(k²) from the cost matrix instead of O(k²·D),
   // with an error of a few ulps of max(t·t, ‖pᵢ‖², C_ij) ≤ a few ulps of 4·max(t·t, ‖p‖²). While
   // t·t ≤ DERIVED_GRAM_RATIO·max‖pᵢ‖² that stays well inside the direct D-term dot product's own

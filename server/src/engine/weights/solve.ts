@@ -9,7 +9,7 @@ import type { LambdaPath, SparseForm, Strategy, StrategyResult, WeightsParams } 
 import { averageWeights } from './average';
 import { convexWeights } from './convex';
 import { costMatrixOf } from './costMatrix';
-import { denseKernels } from '../linalg/simdDot';
+import { denseKernels, type TargetProducts } from '../linalg/simdDot';
 import { computeLambdaPath } from './lambdaPath';
 import { linearWeights } from './linear';
 import { directSquaredResidual, manualWeights, sumOfWeights } from './manual';
@@ -42,10 +42,15 @@ export class WeightsSession {
   private path?: LambdaPath;
   private lasso?: { path: LambdaPath; data: ReturnType<typeof lassoData> };
   private distances?: number[][];
+  private readonly products: TargetProducts;
 
   constructor(readonly problem: WeightsProblem) {
-    this.c = costMatrixOf(problem);
     this.k = problem.names.length;
+    // The lasso's products with the target come from the cost matrix's pass (the rows are in the
+    // kernel's memory then): cheaper than a second pass over k·D when the lasso path is asked for.
+    const k = problem.prototypes.length;
+    this.products = { b: new Float64Array(k), e: new Float64Array(k), squares: new Float64Array(k) };
+    this.c = costMatrixOf(problem, this.products);
   }
 
   linear(): Float64Array {
@@ -66,7 +71,7 @@ export class WeightsSession {
 
   private lassoSolution(): { path: LambdaPath; data: ReturnType<typeof lassoData> } {
     if (!this.lasso) {
-      const data = lassoData(this.problem.target, this.problem.prototypes, this.c);
+      const data = lassoData(this.problem.target, this.problem.prototypes, this.c, this.products);
       this.lasso = { path: computeLassoPath(data, this.problem.names), data };
     }
     return this.lasso;
