@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { scalarKernels, simdKernels } from '../../server/src/engine/linalg/simdDot';
 import { addRows, dot } from '../../server/src/engine/linalg/dense';
-import { substituteCholesky } from '../../server/src/engine/linalg/cholesky';
+import { choleskySolve, substituteCholesky } from '../../server/src/engine/linalg/cholesky';
 import { costMatrix } from '../../server/src/engine/weights';
 import { seededRandom, gaussian } from '../weights/reference';
 
@@ -190,4 +190,29 @@ test('the cost matrix from the differences formed in kernel memory, and the lass
       }
     }
   }
+});
+
+test('SIMD pivoted Cholesky solve = cholesky.ts choleskySolve bit for bit, null on the same (rank-deficient) matrices, and it leaves a row-sum workspace alone', () => {
+  const random = seededRandom(1211);
+  const simd = simdKernels()!;
+  const space = simd.rowSums(Float64Array.of(2, 1, 1, 2), 2, 1);
+  let refused = 0;
+  for (const n of [0, 1, 2, 3, 4, 5, 7, 8, 9, 16, 33, 64, 70]) {
+    for (let trial = 0; trial < 4; trial++) {
+      const rank = trial === 3 ? Math.max(1, n - 2) : n + 3;
+      const x = Array.from({ length: n * rank }, () => gaussian(random));
+      const a = new Float64Array(n * n);
+      for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) a[i * n + j] = dot(x, i * rank, x, j * rank, rank);
+      const b = Float64Array.from({ length: n }, () => gaussian(random));
+      const reference = trial % 2 === 1 ? 1 : 0;
+      const expected = choleskySolve(a, n, b, reference);
+      const fast = simd.choleskySolve(a, n, b, reference);
+      assert.equal(fast === null, expected === null, `n=${n} trial ${trial}: singular on both or neither`);
+      if (!expected || !fast) { refused++; continue; }
+      for (let i = 0; i < n; i++) assert.ok(Object.is(fast[i], expected[i]), `n=${n} trial ${trial} entry ${i}: ${fast[i]} vs ${expected[i]}`);
+    }
+  }
+  assert.ok(refused > 0, 'the rank-deficient cases are refused');
+  space.addRows(space.vectors[0], [0, 1], 2, Float64Array.of(1, 1));
+  assert.deepEqual(Array.from(space.vectors[0]), [3, 3]);
 });

@@ -14,7 +14,8 @@
  */
 import { ComposerError } from '../errors';
 import { addRows, dot } from './dense';
-import { substituteCholesky } from './cholesky';
+import { choleskySolve, substituteCholesky } from './cholesky';
+import { SINGULAR_TOLERANCE } from './eigen';
 
 const I32 = 0x7f;
 const F64 = 0x7c;
@@ -468,6 +469,12 @@ export interface SimdKernels {
    * module's memory, so it is valid only until the next call of any kernel here (using it later throws).
    */
   rowSums(matrix: Float64Array, k: number, vectors: number, matrices?: number): RowSums;
+  /**
+   * cholesky.ts's choleskySolve (pivoted Cholesky, then substitution), bit for bit: each entry of a
+   * new factor column is the same chain of subtractions, summed for two rows per instruction. It runs
+   * in a second instance of the module (its own memory), so it never disturbs a RowSums workspace.
+   */
+  choleskySolve(matrix: Float64Array, n: number, b: Float64Array, referenceScale?: number, tolerance?: number): Float64Array | null;
 }
 
 /**
@@ -574,13 +581,92 @@ function simdRowSums(memory: WebAssembly.Memory, kernels: PathExports, matrix: F
   };
 }
 
+interface SolverExports { memory: WebAssembly.Memory; addRows4: AddRows4; forwardU: Substitute; backwardL: Substitute }
+
+/**
+ * cholesky.ts's choleskySolve with its inner loop in the kernels. The factor is kept transposed
+ * (Lt[c][i] = L[i][c], row stride n + 2): column j of L is then, for the rows i > j at once,
+ * A[perm i][perm j] + Σ_{c<j} Lt[c][i]·(−L[j][c]), a sum of Lt's rows that addRows4 adds left to right
+ * in ascending c (x + y·(−z) = x − y·z exactly): each entry the scalar loop's chain of subtractions.
+ * Pivoting, the diagonal and the Schur complement stay in JavaScript, as there.
+ */
+function simdCholeskySolve(ex: SolverExports, matrix: Float64Array, n: number, b: Float64Array, referenceScale: number, tolerance: number): Float64Array | null {
+  let largestDiagonal = referenceScale;
+  for (let i = 0; i < n; i++) largestDiagonal = Math.max(largestDiagonal, matrix[i * n + i]);
+  if (!(largestDiagonal > 0)) return n === 0 ? new Float64Array(0) : null;
+  // Layout (float64 slots): Lt (n rows of `stride`), L row-major (the same stride) for the backward
+  // substitution, a zero row, the column being built, y, then the group list (i32) and its values.
+  const stride = n + 2;
+  const ltAt = 0;
+  const lAt = n * stride;
+  const zeroAt = 2 * n * stride;
+  const columnAt = zeroAt + stride;
+  const yAt = columnAt + stride;
+  const valuesAt = yAt + stride;
+  const listAt = valuesAt + n + 4;
+  const needed = (listAt + (n + 4) / 2 + 1) * 8;
+  const memory = ex.memory;
+  if (memory.buffer.byteLength < needed) memory.grow(Math.ceil((needed - memory.buffer.byteLength) / 65536));
+  const heap = new Float64Array(memory.buffer);
+  heap.fill(0, 0, listAt);
+  const list = new Int32Array(memory.buffer, listAt * 8, n + 4);
+  const perm = new Int32Array(n);
+  const schur = new Float64Array(n);
+  for (let i = 0; i < n; i++) { perm[i] = i; schur[i] = matrix[i * n + i]; }
+  for (let j = 0; j < n; j++) {
+    let pivot = j;
+    for (let i = j + 1; i < n; i++) if (schur[i] > schur[pivot]) pivot = i;
+    if (!(schur[pivot] > tolerance * largestDiagonal)) return null;
+    if (pivot !== j) {
+      for (let c = 0; c < j; c++) {
+        const row = ltAt + c * stride;
+        const t = heap[row + j]; heap[row + j] = heap[row + pivot]; heap[row + pivot] = t;
+      }
+      const t = perm[j]; perm[j] = perm[pivot]; perm[pivot] = t;
+      const u = schur[j]; schur[j] = schur[pivot]; schur[pivot] = u;
+    }
+    const d = Math.sqrt(schur[j]);
+    heap[ltAt + j * stride + j] = d;
+    const column = perm[j];
+    for (let i = j + 1; i < n; i++) heap[columnAt + i] = matrix[perm[i] * n + column];
+    if (j > 0 && j + 1 < n) {
+      let groups = 0;
+      for (let c = 0; c < j; c++) {
+        list[c] = (ltAt + c * stride + j + 1) * 8;
+        heap[valuesAt + c] = -heap[ltAt + c * stride + j];
+      }
+      let count = j;
+      for (; count & 3; count++) { list[count] = zeroAt * 8; heap[valuesAt + count] = -0; }
+      groups = count >> 2;
+      ex.addRows4((columnAt + j + 1) * 8, listAt * 8, valuesAt * 8, groups, (n - j) >> 1);
+    }
+    const row = ltAt + j * stride;
+    for (let i = j + 1; i < n; i++) {
+      const lij = heap[columnAt + i] / d;
+      heap[row + i] = lij;
+      schur[i] -= lij * lij;
+    }
+  }
+  // L row-major from Lt, then L·Lᵀ·y = P·b as substituteCholesky does it, and x = Pᵀ·y.
+  for (let i = 0; i < n; i++) for (let c = 0; c <= i; c++) heap[lAt + i * stride + c] = heap[ltAt + c * stride + i];
+  for (let i = 0; i < n; i++) heap[yAt + i] = b[perm[i]];
+  ex.forwardU(ltAt * 8, stride * 8, n, yAt * 8);
+  ex.backwardL(lAt * 8, stride * 8, n, yAt * 8);
+  const x = new Float64Array(n);
+  for (let i = 0; i < n; i++) x[perm[i]] = heap[yAt + i];
+  return x;
+}
+
 /** The kernels, or null where this runtime has no WebAssembly SIMD. */
 export function simdKernels(): SimdKernels | null {
   if (kernels !== undefined) return kernels;
   try {
-    const instance = new WebAssembly.Instance(new WebAssembly.Module(moduleBytes()));
+    const module = new WebAssembly.Module(moduleBytes());
+    const instance = new WebAssembly.Instance(module);
+    const solver = new WebAssembly.Instance(module).exports as unknown as SolverExports;
     const exports = instance.exports as { memory: WebAssembly.Memory; dot1x4: OneByFour; dot2x4: TwoByFour; dist1x4: OneByFour; dist2x4: TwoByFour; subtractRows: SubtractRows; products4: Products4; addRows4: AddRows4; forwardU: Substitute; backwardL: Substitute; residual: Residual };
     kernels = {
+      choleskySolve: (matrix, n, b, referenceScale = 0, tolerance = SINGULAR_TOLERANCE) => simdCholeskySolve(solver, matrix, n, b, referenceScale, tolerance),
       rowSums: (matrix, k, vectors, matrices = 0) => simdRowSums(exports.memory, exports, matrix, k, vectors, matrices),
       gramOfRows: (rows, k, dim) => symmetricPass(exports.memory, exports.dot1x4, exports.dot2x4, (heap) => heap.set(rows, 0), k, dim),
       gramOfDifferences: (target, prototypes, products) => symmetricPass(exports.memory, exports.dot1x4, exports.dot2x4, (heap) => {
@@ -723,6 +809,7 @@ export function denseKernels(): SimdKernels {
 /** The kernels in plain JavaScript, bit for bit the SIMD ones. */
 export const scalarKernels: SimdKernels = {
   gramOfRows: (rows, k, dim) => scalarPass(rows, k, dim, false),
+  choleskySolve,
   rowSums: (matrix, k, vectors, matrices = 0) => ({
     vectors: Array.from({ length: vectors }, () => new Float64Array(k)),
     matrices: Array.from({ length: matrices }, () => new Float64Array(k * k)),
