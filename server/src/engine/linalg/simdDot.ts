@@ -644,15 +644,13 @@ function simdCholeskySolve(ex: SolverExports, matrix: Float64Array, n: number, b
     const column = perm[j];
     for (let i = j + 1; i < n; i++) heap[columnAt + i] = matrix[perm[i] * n + column];
     if (j > 0 && j + 1 < n) {
-      let groups = 0;
       for (let c = 0; c < j; c++) {
         list[c] = (ltAt + c * stride + j + 1) * 8;
         heap[valuesAt + c] = -heap[ltAt + c * stride + j];
       }
       let count = j;
       for (; count & 3; count++) { list[count] = zeroAt * 8; heap[valuesAt + count] = -0; }
-      groups = count >> 2;
-      ex.addRows4((columnAt + j + 1) * 8, listAt * 8, valuesAt * 8, groups, (n - j) >> 1);
+      ex.addRows4((columnAt + j + 1) * 8, listAt * 8, valuesAt * 8, count >> 2, (n - j) >> 1);
     }
     const row = ltAt + j * stride;
     for (let i = j + 1; i < n; i++) {

@@ -85,7 +85,7 @@ export class IncrementalCholesky {
   }
 
   private follow(subset: readonly number[]): boolean {
-    const { position, k } = this;
+    const { position } = this;
     if (this.changes >= REBUILD_AFTER) this.clear();
     const wanted = this.wanted;
     wanted.fill(0);
