@@ -91,11 +91,10 @@ function followDown(c: Float64Array, k: number, lambdaStar: number, start: Float
     // w is zero off the active set: 2·C·w over the active columns only (same sums, same order).
     productOn(w, active, count, g);
     let nu = 0;
-    for (let a = 0; a < count; a++) { const i = active[a]; nu += g[i] + lambda * sign[i]; }
+    let l1 = 0;
+    for (let a = 0; a < count; a++) { const i = active[a]; nu += g[i] + lambda * sign[i]; l1 += Math.abs(w[i]); }
     nu /= count;
     // Candidates on the boundary |ν − g_j| = λ join, signed like ν − g_j.
-    let l1 = 0;
-    for (let a = 0; a < count; a++) l1 += Math.abs(w[active[a]]);
     const boundaryTolerance = 1e-10 * lambdaStar + 1e-13 * diagonalScale * l1;
     for (let j = 0; j < k; j++) {
       if (sign[j] !== 0 || justLeft[j]) continue;
@@ -131,21 +130,22 @@ function followDown(c: Float64Array, k: number, lambdaStar: number, start: Float
     // 2·C·d over every candidate: the joins below, and dν/dλ = mean over A of (2·C·d)ᵢ + sᵢ (the
     // stationarity rows 2·C_AA·d + s = dν·1 averaged, as the minimum-norm solve defines it too).
     productOn(direction, active, count, gDirection);
-    let dNu = 0;
-    for (let a = 0; a < count; a++) { const i = active[a]; dNu += gDirection[i] + sign[i]; }
-    dNu /= count;
-    // Distance δ = λ − λ_next to the next event.
+    // Distance δ = λ − λ_next to the next event (leaveAt and joinAt are read below only where they were
+    // written in this breakpoint: active candidates, and inactive ones that did not just leave).
     let delta = lambda;
-    leaveAt.fill(Infinity);
-    joinAt.fill(Infinity);
+    let dNu = 0;
     for (let a = 0; a < count; a++) {
       const i = active[a];
+      dNu += gDirection[i] + sign[i];
+      leaveAt[i] = Infinity;
       if (w[i] === 0 || direction[i] === 0) continue;
       const d = w[i] / direction[i];
       if (d > 0) { leaveAt[i] = d; delta = Math.min(delta, d); }
     }
+    dNu /= count;
     for (let j = 0; j < k; j++) {
       if (sign[j] !== 0) continue;
+      joinAt[j] = Infinity;
       const r = nu - g[j];
       const rho = dNu - gDirection[j];
       for (let s = 1; s >= -1; s -= 2) {
@@ -162,11 +162,11 @@ function followDown(c: Float64Array, k: number, lambdaStar: number, start: Float
     const tie = delta + 1e-11 * lambdaStar;
     const next = lambda - delta <= 1e-11 * lambdaStar ? 0 : lambda - delta;
     const moved = lambda - next;
-    for (let a = 0; a < count; a++) { const i = active[a]; w[i] -= moved * direction[i]; }
     justLeft.fill(0);
     joined.fill(0);
     for (let a = 0; a < count; a++) {
       const i = active[a];
+      w[i] -= moved * direction[i];
       if (leaveAt[i] <= tie || w[i] * sign[i] <= 0) { w[i] = 0; sign[i] = 0; justLeft[i] = 1; }
     }
     for (let j = 0; j < k; j++) {
