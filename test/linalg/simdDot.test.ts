@@ -3,15 +3,16 @@
  * exercises it), bit for bit the scalar fallback (so weights do not depend on the runtime), exactly
  * symmetric, and within rounding of a plain one-accumulator dot product — over sizes that hit every
  * edge of the 2×4 blocking (k odd, k < 4, D odd, D = 1) and memory growth (k·D larger than one page);
- * and the row sums of the λ-paths, bit for bit dense.ts's addRows.
+ * and the λ-paths' kernels (row sums, substitutions, residuals, the pivoted Cholesky), each bit for bit
+ * the loop it replaced; and the whole solver with the scalar twins only, bit for bit the SIMD run.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { scalarKernels, simdKernels } from '../../server/src/engine/linalg/simdDot';
+import { denseKernels, scalarKernels, simdKernels, withScalarKernels } from '../../server/src/engine/linalg/simdDot';
 import { addRows, dot } from '../../server/src/engine/linalg/dense';
 import { choleskySolve, substituteCholesky } from '../../server/src/engine/linalg/cholesky';
-import { costMatrix } from '../../server/src/engine/weights';
-import { seededRandom, gaussian } from '../weights/reference';
+import { costMatrix, solveAll } from '../../server/src/engine/weights';
+import { seededRandom, gaussian, randomProblem } from '../weights/reference';
 
 const SIZES: [number, number][] = [[1, 1], [1, 7], [2, 3], [3, 5], [4, 4], [5, 9], [7, 2], [9, 1], [64, 768], [70, 769], [130, 300]];
 
@@ -215,4 +216,32 @@ test('SIMD pivoted Cholesky solve = cholesky.ts choleskySolve bit for bit, null 
   assert.ok(refused > 0, 'the rank-deficient cases are refused');
   space.addRows(space.vectors[0], [0, 1], 2, Float64Array.of(1, 1));
   assert.deepEqual(Array.from(space.vectors[0]), [3, 3]);
+});
+
+test('the whole solver gives the same bits with the scalar twins (a runtime without WebAssembly SIMD): every strategy, both paths, objectives', () => {
+  const random = seededRandom(1212);
+  const cases = [
+    randomProblem(random, 64, 768),
+    randomProblem(random, 33, 100, { duplicates: 2, offset: 50 }),
+    randomProblem(random, 9, 7, { affineMixes: 1 }),
+  ];
+  for (const problem of cases) {
+    // A target near an affine mix, so lin has negative weights and both paths have many breakpoints.
+    const mix = problem.prototypes.map(() => gaussian(random));
+    const total = mix.reduce((a, b) => a + b, 0);
+    problem.target = Float64Array.from(problem.target, (x, d) => 0.2 * x + problem.prototypes.reduce((s, p, i) => s + (mix[i] / total) * p[d], 0));
+    for (const form of ['constrained', 'lasso'] as const) {
+      const params = { strategy: 'sparse' as const, form, rho: 0.4 };
+      const fast = solveAll(problem, params);
+      const scalar = withScalarKernels(() => solveAll(problem, params));
+      assert.ok(Object.is(denseKernels(), simdKernels()), 'back to the SIMD kernels after the scalar run');
+      assert.deepEqual(JSON.stringify(scalar), JSON.stringify(fast), `k=${problem.names.length} ${form}: the same results`);
+      const numbers = (x: unknown): number[] => (typeof x === 'number' ? [x] : x && typeof x === 'object' ? Object.values(x).flatMap(numbers) : []);
+      const a = numbers(fast);
+      const b = numbers(scalar);
+      assert.equal(a.length, b.length);
+      a.forEach((x, i) => assert.ok(Object.is(x, b[i]), `k=${problem.names.length} ${form}: number ${i} ${x} vs ${b[i]}`));
+      assert.ok((fast.lambdaPaths.constrained?.breakpoints.length ?? 0) > 2, 'the constrained path has breakpoints to compare');
+    }
+  }
 });

@@ -815,7 +815,23 @@ function forwardByColumns(u: Float64Array, k: number, m: number, y: Float64Array
 
 /** The kernels callers use: SIMD where the runtime has it, else the scalar twin (the same bits). */
 export function denseKernels(): SimdKernels {
-  return simdKernels() ?? scalarKernels;
+  return scalarOnly ? scalarKernels : simdKernels() ?? scalarKernels;
+}
+
+let scalarOnly = false;
+
+/**
+ * Runs `run` as a runtime without WebAssembly SIMD would (denseKernels() gives the scalar twin), for
+ * the tests that check the whole solver gives the same bits either way.
+ */
+export function withScalarKernels<T>(run: () => T): T {
+  const before = scalarOnly;
+  scalarOnly = true;
+  try {
+    return run();
+  } finally {
+    scalarOnly = before;
+  }
 }
 
 /** The kernels in plain JavaScript, bit for bit the SIMD ones. */
