@@ -24,17 +24,8 @@ export function choleskySolve(matrix: Float64Array, n: number, b: Float64Array, 
   const schur = new Float64Array(n);
   for (let i = 0; i < n; i++) { perm[i] = i; schur[i] = matrix[i * n + i]; }
   for (let j = 0; j < n; j++) {
-    // Pivot on the largest remaining diagonal entry (rank-revealing for PSD matrices).
-    let pivot = j;
-    for (let i = j + 1; i < n; i++) if (schur[i] > schur[pivot]) pivot = i;
-    if (!(schur[pivot] > tolerance * largestDiagonal)) return null;
-    if (pivot !== j) {
-      for (let c = 0; c < j; c++) {
-        const t = l[j * n + c]; l[j * n + c] = l[pivot * n + c]; l[pivot * n + c] = t;
-      }
-      const t = perm[j]; perm[j] = perm[pivot]; perm[pivot] = t;
-      const u = schur[j]; schur[j] = schur[pivot]; schur[pivot] = u;
-    }
+    const pivot = takePivot(schur, perm, j, tolerance * largestDiagonal, l, n, 1);
+    if (pivot < 0) return null;
     const d = Math.sqrt(schur[j]);
     l[j * n + j] = d;
     const rowJ = j * n;
@@ -70,6 +61,29 @@ export function choleskySolve(matrix: Float64Array, n: number, b: Float64Array, 
   const x = new Float64Array(n);
   for (let i = 0; i < n; i++) x[perm[i]] = y[i];
   return x;
+}
+
+/**
+ * Column j's pivot in the left-looking pivoted Cholesky (choleskySolve, and simdKernels.ts's solve,
+ * which keeps its factor transposed): the largest remaining Schur diagonal from j on (rank-revealing
+ * for PSD matrices), swapped into place in `perm`, `schur` and the factor's first j columns (L[r][c] at
+ * factor[r·rowStep + c·columnStep]); −1 when it is not above `floor` (A numerically singular).
+ */
+export function takePivot(schur: Float64Array, perm: Int32Array, j: number, floor: number, factor: Float64Array, rowStep: number, columnStep: number): number {
+  const n = schur.length;
+  let pivot = j;
+  for (let i = j + 1; i < n; i++) if (schur[i] > schur[pivot]) pivot = i;
+  if (!(schur[pivot] > floor)) return -1;
+  if (pivot !== j) {
+    for (let c = 0; c < j; c++) {
+      const a = j * rowStep + c * columnStep;
+      const b = pivot * rowStep + c * columnStep;
+      const t = factor[a]; factor[a] = factor[b]; factor[b] = t;
+    }
+    const t = perm[j]; perm[j] = perm[pivot]; perm[pivot] = t;
+    const u = schur[j]; schur[j] = schur[pivot]; schur[pivot] = u;
+  }
+  return pivot;
 }
 
 /**

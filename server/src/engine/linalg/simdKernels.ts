@@ -6,6 +6,7 @@
  * the scalar twins (scalarKernels.ts).
  */
 import { ComposerError } from '../errors';
+import { takePivot } from './cholesky';
 import { SINGULAR_TOLERANCE } from './eigen';
 import type { RowSums, SimdKernels } from './kernelContract';
 import { moduleBytes, type AddRows4, type OneByFour, type Products4, type Residual, type Substitute, type SubtractRows, type TwoByFour } from './wasm/kernelModule';
@@ -87,7 +88,10 @@ interface SolverExports { memory: WebAssembly.Memory; addRows4: AddRows4; forwar
  * (Lt[c][i] = L[i][c], row stride n + 2): column j of L is then, for the rows i > j at once,
  * A[perm i][perm j] + Σ_{c<j} Lt[c][i]·(−L[j][c]), a sum of Lt's rows that addRows4 adds left to right
  * in ascending c (x + y·(−z) = x − y·z exactly): each entry the scalar loop's chain of subtractions.
- * Pivoting, the diagonal and the Schur complement stay in JavaScript, as there.
+ * Pivoting (cholesky.ts's takePivot, shared), the diagonal and the Schur complement stay in
+ * JavaScript, as there. The rest is not shared with choleskySolve: its factor lives in the module's
+ * memory, transposed, with the column built by addRows4, where choleskySolve's is a row-major array
+ * summed four rows per pass in JavaScript.
  */
 function simdCholeskySolve(ex: SolverExports, matrix: Float64Array, n: number, b: Float64Array, referenceScale: number, tolerance: number): Float64Array | null {
   let largestDiagonal = referenceScale;
@@ -112,18 +116,10 @@ function simdCholeskySolve(ex: SolverExports, matrix: Float64Array, n: number, b
   const perm = new Int32Array(n);
   const schur = new Float64Array(n);
   for (let i = 0; i < n; i++) { perm[i] = i; schur[i] = matrix[i * n + i]; }
+  const lt = heap.subarray(ltAt, lAt); // Lt[c][i] = L[i][c]: L's rows are Lt's columns
   for (let j = 0; j < n; j++) {
-    let pivot = j;
-    for (let i = j + 1; i < n; i++) if (schur[i] > schur[pivot]) pivot = i;
-    if (!(schur[pivot] > tolerance * largestDiagonal)) return null;
-    if (pivot !== j) {
-      for (let c = 0; c < j; c++) {
-        const row = ltAt + c * stride;
-        const t = heap[row + j]; heap[row + j] = heap[row + pivot]; heap[row + pivot] = t;
-      }
-      const t = perm[j]; perm[j] = perm[pivot]; perm[pivot] = t;
-      const u = schur[j]; schur[j] = schur[pivot]; schur[pivot] = u;
-    }
+    const pivot = takePivot(schur, perm, j, tolerance * largestDiagonal, lt, 1, stride);
+    if (pivot < 0) return null;
     const d = Math.sqrt(schur[j]);
     heap[ltAt + j * stride + j] = d;
     const column = perm[j];
