@@ -1,6 +1,7 @@
 /**
- * The weights step's dense kernels in WebAssembly SIMD (f64x2). The module is assembled here from its
- * instructions (about 4 KB; no binary blob, no toolchain):
+ * The weights step's dense kernels in WebAssembly SIMD (f64x2), and the entry callers import them
+ * from. The module is assembled from its instructions in wasm/ (about 4 KB; no binary blob, no
+ * toolchain):
  * - `dot2x4`/`dot1x4`: the O(k²·D) Gram that builds every problem's cost matrix (two rows against four,
  *   two lanes at a time: even-indexed terms in lane 0, odd in lane 1, then lane 0 + lane 1, then the
  *   last term of an odd length), about four times the scalar loop; `dist2x4`/`dist1x4` the squared
