@@ -4,7 +4,34 @@
  * (rhs − A·z). They are here, apart from the row kernels (rowBodies.ts), because each repeats
  * cholesky.ts's or dense.ts's order of operations exactly, and is read against it.
  */
-import { F64, I32, V128, f64Access, functionBody, loopUntil, op, signed, simd, unsigned, v128Access } from './assembler';
+import { F64, I32, V128, f64Access, functionBody, loopUntil, op, signed, simd, unsigned, v128Access, type Emit } from './assembler';
+
+/** f64 at base + index + delta (locals holding byte addresses). */
+function load(base: number, index: number, delta = 0): number[] {
+  return [op.localGet, base, op.localGet, index, op.i32Add, op.f64Load, 3, ...unsigned(delta)];
+}
+
+/** A factor row's address local, the f64 local it is scaled by, and that value splatted (v128). */
+type ScaledRow = [row: number, value: number, pair: number];
+
+/**
+ * Both substitutions' inner loop: y[at] = y[at] − first[at]·a − second[at]·b (`at` a byte index), two
+ * entries per instruction until `stop`, then the one left when at < end alone.
+ */
+function subtractTwoRows(emit: Emit, stop: () => void, y: number, at: number, end: number, [first, a, aPair]: ScaledRow, [second, b, bPair]: ScaledRow): void {
+  loopUntil(emit, stop, () => {
+    emit(op.localGet, y, op.localGet, at, op.i32Add);
+    emit(op.localGet, y, op.localGet, at, op.i32Add, simd.load, v128Access);
+    emit(op.localGet, first, op.localGet, at, op.i32Add, simd.load, v128Access, op.localGet, aPair, simd.mul, simd.sub);
+    emit(op.localGet, second, op.localGet, at, op.i32Add, simd.load, v128Access, op.localGet, bPair, simd.mul, simd.sub);
+    emit(simd.store, v128Access);
+    emit(op.localGet, at, op.i32Const, 16, op.i32Add, op.localSet, at);
+  });
+  emit(op.localGet, at, op.localGet, end, op.i32LtS, op.if, 0x40);
+  emit(op.localGet, y, op.localGet, at, op.i32Add);
+  emit(...load(y, at), ...load(first, at), op.localGet, a, op.f64Mul, op.f64Sub, ...load(second, at), op.localGet, b, op.f64Mul, op.f64Sub, op.f64Store, ...f64Access);
+  emit(op.end);
+}
 
 /**
  * forwardU(u, stride, m, y): solves L·y = b in place (y holds b) with U = Lᵀ row-major (row stride
@@ -18,7 +45,6 @@ export function forwardBody(): number[] {
   const [c, row, i, end, endPair, next] = [4, 5, 6, 7, 8, 9];
   const [yc, yn] = [10, 11];
   const [ycPair, ynPair] = [12, 13];
-  const load = (base: number, index: number, delta = 0) => [op.localGet, base, op.localGet, index, op.i32Add, op.f64Load, 3, ...unsigned(delta)];
   return functionBody([[6, I32], [2, F64], [2, V128]], (emit) => {
     emit(op.localGet, m, op.i32Const, 3, op.i32Shl, op.localTee, end, op.i32Const, 8, op.i32Sub, op.localSet, endPair);
     emit(op.localGet, u, op.localSet, row);
@@ -31,18 +57,7 @@ export function forwardBody(): number[] {
       emit(...load(y, c, 8), ...load(row, c, 8), op.localGet, yc, op.f64Mul, op.f64Sub, ...load(next, c, 8), op.f64Div, op.localTee, yn, op.f64Store, 3, 8);
       emit(op.localGet, yc, simd.splat, op.localSet, ycPair, op.localGet, yn, simd.splat, op.localSet, ynPair);
       emit(op.localGet, c, op.i32Const, 16, op.i32Add, op.localSet, i);
-      loopUntil(emit, () => emit(op.localGet, i, op.localGet, endPair, op.i32GeS), () => {
-        emit(op.localGet, y, op.localGet, i, op.i32Add);
-        emit(op.localGet, y, op.localGet, i, op.i32Add, simd.load, v128Access);
-        emit(op.localGet, row, op.localGet, i, op.i32Add, simd.load, v128Access, op.localGet, ycPair, simd.mul, simd.sub);
-        emit(op.localGet, next, op.localGet, i, op.i32Add, simd.load, v128Access, op.localGet, ynPair, simd.mul, simd.sub);
-        emit(simd.store, v128Access);
-        emit(op.localGet, i, op.i32Const, 16, op.i32Add, op.localSet, i);
-      });
-      emit(op.localGet, i, op.localGet, end, op.i32LtS, op.if, 0x40);
-      emit(op.localGet, y, op.localGet, i, op.i32Add);
-      emit(...load(y, i), ...load(row, i), op.localGet, yc, op.f64Mul, op.f64Sub, ...load(next, i), op.localGet, yn, op.f64Mul, op.f64Sub, op.f64Store, ...f64Access);
-      emit(op.end);
+      subtractTwoRows(emit, () => emit(op.localGet, i, op.localGet, endPair, op.i32GeS), y, i, end, [row, yc, ycPair], [next, yn, ynPair]);
       emit(op.localGet, c, op.i32Const, 16, op.i32Add, op.localSet, c);
       emit(op.localGet, next, op.localGet, stride, op.i32Add, op.localSet, row);
     });
@@ -64,7 +79,6 @@ export function backwardBody(): number[] {
   const [i, row, above, r, end] = [4, 5, 6, 7, 8];
   const [xi, xh] = [9, 10];
   const [xiPair, xhPair] = [11, 12];
-  const load = (base: number, index: number, delta = 0) => [op.localGet, base, op.localGet, index, op.i32Add, op.f64Load, 3, ...unsigned(delta)];
   return functionBody([[5, I32], [2, F64], [2, V128]], (emit) => {
     // i (bytes) = 8(m − 1); row = l + (m − 1)·stride; above = row − stride
     emit(op.localGet, m, op.i32Const, 1, op.i32Sub, op.i32Const, 3, op.i32Shl, op.localSet, i);
@@ -80,19 +94,7 @@ export function backwardBody(): number[] {
       emit(op.localGet, xi, simd.splat, op.localSet, xiPair, op.localGet, xh, simd.splat, op.localSet, xhPair);
       // r over [0, i − 1): pairs while r + 8 < end (bytes), then the last one alone.
       emit(op.i32Const, 0, op.localSet, r);
-      loopUntil(emit, () => emit(op.localGet, r, op.i32Const, 8, op.i32Add, op.localGet, end, op.i32GeS), () => {
-        emit(op.localGet, y, op.localGet, r, op.i32Add);
-        emit(op.localGet, y, op.localGet, r, op.i32Add, simd.load, v128Access);
-        emit(op.localGet, row, op.localGet, r, op.i32Add, simd.load, v128Access, op.localGet, xiPair, simd.mul, simd.sub);
-        emit(op.localGet, above, op.localGet, r, op.i32Add, simd.load, v128Access, op.localGet, xhPair, simd.mul, simd.sub);
-        emit(simd.store, v128Access);
-        emit(op.localGet, r, op.i32Const, 16, op.i32Add, op.localSet, r);
-      });
-      emit(op.localGet, r, op.localGet, end, op.i32LtS, op.if, 0x40);
-      emit(op.localGet, y, op.localGet, r, op.i32Add);
-      emit(...load(y, r), ...load(row, r), op.localGet, xi, op.f64Mul, op.f64Sub, ...load(above, r), op.localGet, xh, op.f64Mul, op.f64Sub);
-      emit(op.f64Store, ...f64Access);
-      emit(op.end);
+      subtractTwoRows(emit, () => emit(op.localGet, r, op.i32Const, 8, op.i32Add, op.localGet, end, op.i32GeS), y, r, end, [row, xi, xiPair], [above, xh, xhPair]);
       emit(op.localGet, i, op.i32Const, 16, op.i32Sub, op.localSet, i);
       emit(op.localGet, row, op.localGet, stride, op.i32Const, 1, op.i32Shl, op.i32Sub, op.localSet, row);
       emit(op.localGet, above, op.localGet, stride, op.i32Const, 1, op.i32Shl, op.i32Sub, op.localSet, above);
