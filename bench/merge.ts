@@ -3,8 +3,9 @@
  * kv 1024, intermediate 14336; r = 16; bf16) × 3, merged to rank 16 with svd and with cat (and, with
  * --methods, the entry-wise ties, dare_linear, dare_ties, magnitude_prune at --density, default 0.2; run
  * one method per process to read its own peak RSS).
- * Prints time, peak RSS and the ratio to the I/O floor measured in the same run (reading the input
- * files + writing an output of the same size as the merge's).
+ * Prints time, peak RSS, the output's sha256 (to compare thread counts and machines) and the ratio to
+ * the I/O floor measured in the same run (reading the input files + writing an output of the same size
+ * as the merge's).
  *
  * Each method runs --repeat times (default 3), each run followed by a floor measurement; medians are
  * printed (wall and process CPU time: the box may be shared), and the fastest run against the fastest floor.
@@ -13,8 +14,9 @@
  *   node --import tsx bench/merge.ts [--layers N] [--adapters K] [--rank R] [--out-rank R] [--shape 8b|70b] [--dir D]
  *                                    [--products auto|js] [--repeat N] [--keep]
  *                                    [--methods svd,cat,ties,dare_linear,dare_ties,magnitude_prune] [--density D]
- *                                    [--fixtures D] [--profile] [--baseline D [--baseline-only]] [--ort-threads N] [--mix-threads 0|1]
+ *                                    [--fixtures D] [--profile] [--baseline D [--baseline-only]] [--ort-threads N] [--mix-threads N]
  */
+import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -22,6 +24,7 @@ import { mergeAdapters, type MergeMethod, type MergeResult } from '../server/src
 import { writeSafetensors, type TensorToWrite } from '../server/src/engine/lora/safetensors';
 import { createMatMulEngine, type MatMulEngine } from '../server/src/engine/onnx/matmul';
 import { ortProducts, type PanelProducts } from '../server/src/engine/lora/panelProducts';
+import { svdThreads } from '../server/src/engine/lora/mergeThreads';
 import { arg } from './args';
 
 
@@ -42,7 +45,7 @@ const fixtures = arg('fixtures', '');
 const profile = process.argv.includes('--profile');
 /** --baseline D: also run each method with the merge engine of the checkout D (e.g. an export of main), in the same process and run. */
 const baseline = arg('baseline', '');
-/** --ort-threads N (with --profile): ONNX Runtime's intra-op threads for the panel products; --mix-threads 0|1: the svd mixing worker. */
+/** --ort-threads N (with --profile): ONNX Runtime's intra-op threads for the panel products; --mix-threads N: the svd mixing workers (0: inline). */
 const ortThreads = arg('ort-threads', '') ? Number(arg('ort-threads', '')) : undefined;
 const mixThreads = arg('mix-threads', '') ? Number(arg('mix-threads', '')) : undefined;
 /** --shape 70b: LLaMA-70B-shaped modules (hidden 8192, kv 1024, intermediate 28672; 80 layers in the model). */
@@ -56,6 +59,19 @@ const MODULES: [string, number, number][] = [
   ['mlp.up_proj', INTERMEDIATE, HIDDEN],
   ['mlp.down_proj', HIDDEN, INTERMEDIATE],
 ];
+
+/** A file's sha256 read in 8 MiB pieces (not whole: the 70B outputs would raise the peak RSS this bench reports). */
+function sha256Streamed(file: string): string {
+  const hash = crypto.createHash('sha256');
+  const piece = Buffer.alloc(8 << 20);
+  const fd = fs.openSync(file, 'r');
+  try {
+    for (let n; (n = fs.readSync(fd, piece, 0, piece.length, null)) > 0; ) hash.update(piece.subarray(0, n));
+  } finally {
+    fs.closeSync(fd);
+  }
+  return hash.digest('hex');
+}
 
 /** Random bf16 values of a trained-LoRA-like size (|x| ≈ 1e-3…1e-1), straight as bits. */
 function randomBf16(count: number, seed: number): Uint8Array {
@@ -181,7 +197,9 @@ async function main() {
     const spent = { grams: 0, factors: 0 };
     if (profile) {
       engine = await createMatMulEngine({ provider: 'cpu' });
-      const inner = ortProducts(engine, { intraOpThreads: ortThreads });
+      // the threads the merge itself would give ONNX Runtime beside its mixing workers, unless --ort-threads
+      const widest = Math.max(...MODULES.map(([, out, inF]) => out + inF));
+      const inner = ortProducts(engine, { intraOpThreads: ortThreads ?? svdThreads({ modules: layers * MODULES.length, innerRank: adapterCount * rank, panelBytes: adapterCount * rank * widest * 4, requested: mixThreads }).ort });
       timed = {
         ...inner,
         name: inner.name,
@@ -211,7 +229,7 @@ async function main() {
     }
     for (const method of methods) {
       // with --baseline, the engines alternate run by run, so that both see the same load
-      const stats = engines.map(() => ({ walls: [] as number[], cpus: [] as number[], floors: [] as number[], result: undefined as MergeResult | undefined, outBytes: 0, grams: 0, factors: 0 }));
+      const stats = engines.map(() => ({ walls: [] as number[], cpus: [] as number[], floors: [] as number[], result: undefined as MergeResult | undefined, outBytes: 0, digest: '', grams: 0, factors: 0 }));
       for (let run = 0; run < repeat; run++) {
         for (const [e, { merge }] of engines.entries()) {
           const st = stats[e];
@@ -226,16 +244,18 @@ async function main() {
           st.grams = spent.grams;
           st.factors = spent.factors;
           st.outBytes = fs.statSync(path.join(out, 'adapter_model.safetensors')).size;
+          // after the clock: the output's digest, to compare runs across thread counts and machines
+          st.digest = sha256Streamed(path.join(out, 'adapter_model.safetensors'));
           fs.rmSync(out, { recursive: true, force: true });
           // the floor right after each run, under the same load
           st.floors.push(ioFloor(files, st.outBytes, root));
         }
       }
       for (const [e, { label }] of engines.entries()) {
-        const { walls, cpus, floors, result, outBytes } = stats[e];
+        const { walls, cpus, floors, result, outBytes, digest } = stats[e];
         const ms = median(walls), floor = median(floors);
         console.log(
-          `${method.padEnd(3)}${label}: ${(ms / 1000).toFixed(2)} s (cpu ${(median(cpus) / 1000).toFixed(2)} s), ${result!.modules} modules → rank ${result!.rank}, output ${mb(outBytes)}, ` +
+          `${method.padEnd(3)}${label}: ${(ms / 1000).toFixed(2)} s (cpu ${(median(cpus) / 1000).toFixed(2)} s), ${result!.modules} modules → rank ${result!.rank}, output ${mb(outBytes)} (sha256 ${digest.slice(0, 16)}…), ` +
             `products ${result!.products}, energy kept min ${result!.energyKept.min.toFixed(4)} mean ${result!.energyKept.mean.toFixed(4)}; ` +
             `I/O floor ${(floor / 1000).toFixed(2)} s → ${(ms / floor).toFixed(2)}× floor; fastest run ${(Math.min(...walls) / 1000).toFixed(2)} s → ${(Math.min(...walls) / Math.min(...floors)).toFixed(2)}× the fastest floor; peak RSS so far ${mb(process.resourceUsage().maxRSS * 1024)}`,
         );

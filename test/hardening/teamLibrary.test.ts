@@ -38,17 +38,33 @@ before(async () => {
   // For the 'team' bucket only, what S3 guarantees and s3rver does not: conditional PUT (create-if-absent,
   // serialised so check+write is atomic), and atomic visibility — s3rver streams an object into its final
   // file, so a GET during the PUT could read a partial (even empty) object; a GET/HEAD of a key waits
-  // for that key's PUT in flight.
+  // for that key's write in flight, and a listing for every write in flight (s3rver lists a file being
+  // streamed with its size so far: a reader that listed an object mid-write, size 0, then asked for
+  // "bytes 0 to -1" and failed with "Range started at 0 and ended at 0", once under load). Writes are
+  // PUTs and multipart completions (POST …?uploadId=…, which s3rver also streams into the final file).
   let queue: Promise<unknown> = Promise.resolve();
   const inflight = new Map<string, Promise<unknown>>();
   const koa = server as unknown as { middleware: ((ctx: KoaContext, next: () => Promise<void>) => Promise<void>)[]; store: { existsObject(b: string, k: string): Promise<boolean> } };
   koa.middleware.unshift(async (ctx, next) => {
     const [, bucket, ...keyParts] = decodeURIComponent(ctx.path).split('/');
     const key = keyParts.join('/');
-    if (bucket !== 'team' || key === '') return next();
+    if (bucket !== 'team') return next();
+    if (key === '') {
+      if (ctx.method === 'GET') await Promise.all([...inflight.values()].map((w) => w.catch(() => undefined)));
+      return next();
+    }
     if (ctx.method === 'GET' || ctx.method === 'HEAD') {
       await inflight.get(key)?.catch(() => undefined);
       return next();
+    }
+    if (ctx.method === 'POST') {
+      const completion = next();
+      inflight.set(key, completion);
+      try {
+        return await completion;
+      } finally {
+        if (inflight.get(key) === completion) inflight.delete(key);
+      }
     }
     if (ctx.method !== 'PUT') return next();
     const write = ctx.get('if-none-match') !== '*'

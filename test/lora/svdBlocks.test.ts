@@ -115,7 +115,7 @@ test('svd at R = 120 (two Gram blocks, worker thread, ORT and JS) equals the den
   }
 });
 
-test('svd output bytes do not depend on the mixing worker or on ONNX Runtime\'s thread count', async () => {
+test('svd output bytes do not depend on the mixing workers (none, 1, 3, 7) or on ONNX Runtime\'s thread count', async () => {
   const engine = await createMatMulEngine({ provider: 'cpu' });
   try {
     const runs: { label: string; files: { path: string; sha256: string }[] }[] = [];
@@ -124,6 +124,9 @@ test('svd output bytes do not depend on the mixing worker or on ONNX Runtime\'s 
       { label: 'worker, ORT 2 threads', mixThreads: 1, threads: 2 },
       { label: 'inline, ORT 2 threads', mixThreads: 0, threads: 2 },
       { label: 'inline, ORT 1 thread', mixThreads: 0, threads: 1 },
+      // several workers: as many modules prepared ahead, in rotating scratch slots
+      { label: '3 workers, ORT 2 threads', mixThreads: 3, threads: 2 },
+      { label: '7 workers (all 8 modules live at once), ORT 1 thread', mixThreads: 7, threads: 1 },
     ];
     for (const v of variants) {
       const out = path.join(tmp, `det-${v.mixThreads}-${v.threads}`);
@@ -186,7 +189,7 @@ test('topEigen: every eigenvalue and the top eigenvectors of householder/QL matc
   }
 });
 
-test('the mixing worker starts from sources and returns bit-identical mixes to the inline computation', async () => {
+test('the mixing workers start from sources and return bit-identical mixes to the inline computation, also with more requests than workers', async () => {
   const R = 90;
   const r = rng(3);
   const x = Array.from({ length: R * 120 }, r), y = Array.from({ length: R * 100 }, r);
@@ -201,13 +204,19 @@ test('the mixing worker starts from sources and returns bit-identical mixes to t
   };
   const ga = gram(x, 120), gb = gram(y, 100);
   const c = Float64Array.from({ length: R }, (_, i) => (i % 3) - 1.5);
-  const threaded = new MixPool(1), inline = new MixPool(0);
+  const threaded = new MixPool(1), inline = new MixPool(0), pool = new MixPool(3);
   try {
     assert.equal(threaded.threaded, true);
+    assert.equal(pool.size, 3);
     const [a, b] = await Promise.all([threaded.mix(ga, gb, c, 20), inline.mix(ga, gb, c, 20)]);
     assert.deepEqual(a, b);
+    // more requests than workers: queued, each answered with its own mix
+    const ranks = [20, 5, 33, 1, 12, 20, 8];
+    const pooled = await Promise.all(ranks.map((k) => pool.mix(ga, gb, c, k)));
+    for (const [i, k] of ranks.entries()) assert.deepEqual(pooled[i], await inline.mix(ga, gb, c, k), `rank ${k}`);
   } finally {
     await threaded.close();
     await inline.close();
+    await pool.close();
   }
 });

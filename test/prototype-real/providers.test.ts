@@ -17,6 +17,8 @@ import { adapterRecord } from '../../server/src/engine/addToLibrary';
 import { writePeft } from '../lsp/fixture';
 import type { AdapterRecord } from '../../server/src/engine/types';
 import { imageEncoder, weights } from './fixtures';
+import { execFileSync } from 'node:child_process';
+import { CLI, ensureBuilt } from '../hardening/workspace';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ac-providers-'));
 process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
@@ -46,6 +48,22 @@ test('doctor lists cpu, cuda, tensorrt and webgpu; cuda is unavailable here with
   assert.match(text, /✗ cuda +unavailable: /);
   assert.match(text, /To use the CUDA provider:/);
   assert.match(text, /onnxruntime-node-install=skip/, 'names the .npmrc line that switches the download off');
+});
+
+test('doctor names the other CUDA major versions the loader finds where the provider\'s are missing (a CUDA 13 box)', (t) => {
+  ensureBuilt();
+  // the loader reads LD_LIBRARY_PATH once per process: a fresh CLI process with a folder of CUDA 13 names
+  const libs = fs.mkdtempSync(path.join(dir, 'cuda13-'));
+  for (const f of ['libcudart.so.13', 'libcublas.so.13', 'libcublasLt.so.13', 'libcufft.so.12', 'libcudart.so.13.0.96', 'libcudart.so']) fs.writeFileSync(path.join(libs, f), '');
+  const report = JSON.parse(execFileSync(process.execPath, [CLI, 'doctor', '--json'], { encoding: 'utf8', env: { ...process.env, LD_LIBRARY_PATH: libs } })) as { libraries: { name: string; found: boolean; otherVersions?: string[] }[] };
+  const lib = (name: string) => report.libraries.find((l) => l.name === name)!;
+  if (lib('libcudart.so.12').found) return t.skip('CUDA 12 is installed here');
+  assert.deepEqual(lib('libcudart.so.12').otherVersions, ['libcudart.so.13'], 'the other major only: not the unversioned name or a full version');
+  assert.deepEqual(lib('libcublas.so.12').otherVersions, ['libcublas.so.13'], 'libcublasLt is another library');
+  assert.deepEqual(lib('libcufft.so.11').otherVersions, ['libcufft.so.12']);
+  if (!lib('libnvinfer.so.10').found) assert.equal(lib('libnvinfer.so.10').otherVersions, undefined);
+  const text = execFileSync(process.execPath, [CLI, 'doctor'], { encoding: 'utf8', env: { ...process.env, LD_LIBRARY_PATH: libs } });
+  assert.match(text, /✗ libcudart\.so\.12 +not found \(the loader has libcudart\.so\.13: another major version/);
 });
 
 test('plan --provider cuda on an image recipe falls back to the CPU with a visible warning; the plan and the message say so', async (t) => {

@@ -1,4 +1,4 @@
-import { providerReport, type ProviderReport } from '../../engine/onnx/providerReport';
+import { providerReport, type LibraryFound, type ProviderReport } from '../../engine/onnx/providerReport';
 import { toJson, type Command } from '../command';
 
 const TITLE: Record<string, string> = { cpu: 'CPU', cuda: 'CUDA', tensorrt: 'TensorRT', webgpu: 'WebGPU' };
@@ -38,7 +38,7 @@ export function formatReport(r: ProviderReport): string {
   lines.push(`GPU: ${r.gpu.devices.length > 0 ? r.gpu.devices.join('; ') : (r.gpu.note ?? 'none found')}`);
   if (r.libraries.length > 0) {
     lines.push('Libraries the loader finds:');
-    for (const l of r.libraries) lines.push(`  ${l.found ? '✓' : '✗'} ${l.name.padEnd(20)} ${l.found ? `${l.path}${l.version ? ` (${l.version})` : ''}` : 'not found'}`);
+    for (const l of r.libraries) lines.push(`  ${l.found ? '✓' : '✗'} ${l.name.padEnd(20)} ${l.found ? `${l.path}${l.version ? ` (${l.version})` : ''}` : notFound(l)}`);
   }
   lines.push(`ONNX Runtime provider libraries in ${r.onnxruntime.bindingDir ?? '(binding not found)'}:`);
   for (const f of r.onnxruntime.providerFiles) lines.push(`  ${f.present ? '✓' : '✗'} ${f.name}`);
@@ -59,4 +59,10 @@ export function formatReport(r: ProviderReport): string {
   lines.push('Sample readers:');
   for (const s of r.sampleReaders) lines.push(`  ${s.available ? '✓' : '✗'} ${s.name.padEnd(24)} ${s.available ? s.version : `unavailable: ${s.reason}`}`);
   return lines.join('\n');
+}
+
+/** A missing library, and the other major versions of it the loader finds (the provider needs this one). */
+function notFound(l: LibraryFound): string {
+  if (!l.otherVersions) return 'not found';
+  return `not found (the loader has ${l.otherVersions.join(', ')}: another major version, which onnxruntime-node's provider does not load)`;
 }

@@ -18,7 +18,6 @@
  */
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { ComposerError } from '../errors';
 import { createMatMulEngine } from '../onnx/matmul';
@@ -31,11 +30,12 @@ import { openAdapter } from './formats';
 import { entrywiseModule, isEntrywiseMethod, type EntrywiseMethod } from './entrywiseMerge';
 import { truncateDense, type TruncationRoute } from './denseTruncation';
 import type { FactorPanels } from './factorPanels';
-import { concatenatedFactors, modulesToSave, planMerge, readPanels, validateInputs, type ModulePlan } from './mergePlanning';
+import { concatenatedFactors, modulesToSave, panelBytes, planMerge, readPanels, validateInputs, type ModulePlan } from './mergePlanning';
 import type { MergeInput, MergeOptions, MergeResult } from './mergeTypes';
 import { mostCommon } from './moduleFacts';
 import { jsProducts, ortProducts, type PanelProducts } from './panelProducts';
 import { MixPool, type Mix } from './mixPool';
+import { svdThreads } from './mergeThreads';
 import { SafetensorsStream } from './safetensors';
 import { adapterChangedError, adapterDrift } from '../library/integrity';
 import { Scratch } from './scratch';
@@ -45,16 +45,6 @@ export type { MergeInput, MergeMethod, MergeOptions, MergeProgress, MergeResult,
 
 function cancelled(): ComposerError {
   return new ComposerError('cancelled', 'merge cancelled; the previous output (if any) is untouched');
-}
-
-/**
- * ONNX Runtime's threads for the panel products when the svd mixing worker takes a core: the rest
- * (1 on 2 cores). Measured at 70B shapes on the shared 2-core box: 2 ORT threads beside the worker
- * cost 4.9–5.5 s of CPU for 2 layers, 1 thread 3.4 s (an oversubscribed ORT pool spins and waits);
- * undefined: ORT's default (one per core).
- */
-function productThreads(mixThreads: number): number | undefined {
-  return mixThreads > 0 ? Math.max(1, os.availableParallelism() - mixThreads) : undefined;
 }
 
 async function chooseProducts(options: MergeOptions, intraOpThreads?: number): Promise<{ products: PanelProducts; dispose?: () => Promise<void>; warning?: string }> {
@@ -138,9 +128,10 @@ async function mergeOpened(inputs: MergeInput[], adapters: LoraAdapter[], option
   const metadata = compositeMetadata(layout, plans.map((p) => p.out), adapters, options, inputs);
 
   const svd = options.method === 'svd';
-  const mixThreads = svd ? options.mixThreads ?? (plans.length >= 8 && Math.max(...plans.map((p) => p.innerRank)) >= 32 ? 1 : 0) : 0;
+  // mixing workers: as asked (or the default for the cores), no more than the modules whose panels fit in memory ahead
+  const threads = svd ? svdThreads({ modules: plans.length, innerRank: Math.max(...plans.map((p) => p.innerRank)), panelBytes: Math.max(...plans.map((p) => panelBytes(adapters, p))), requested: options.mixThreads }) : { mix: 0, ort: undefined };
   // cat only copies and scales: no products, so no ONNX Runtime session to open
-  const chosen = options.method === 'cat' ? { products: { ...jsProducts, name: 'none (cat copies the factors)' } as PanelProducts, dispose: undefined, warning: undefined } : await chooseProducts(options, productThreads(mixThreads));
+  const chosen = options.method === 'cat' ? { products: { ...jsProducts, name: 'none (cat copies the factors)' } as PanelProducts, dispose: undefined, warning: undefined } : await chooseProducts(options, threads.ort);
   if (chosen.warning) warnings.push(chosen.warning);
   const staging = createStagingFolder(outputDir, { checked: options.outputChecked });
   const weightsPath = path.join(staging, WEIGHTS_FILE[layout]);
@@ -151,10 +142,12 @@ async function mergeOpened(inputs: MergeInput[], adapters: LoraAdapter[], option
   const files: { path: string; sha256: string }[] = [];
   let stream: SafetensorsStream | undefined;
   const scratch = new Scratch();
-  const mixPool = svd ? new MixPool(mixThreads) : undefined;
-  // svd: a module's R×R steps (on mixPool's thread) overlap the next module's decode and Grams here,
-  // so two modules' panels are live at once, in alternating scratch slots; svd reads Bᵀ (row panels:
-  // its Grams are products of contiguous row blocks)
+  const mixPool = svd ? new MixPool(threads.mix) : undefined;
+  // svd: a module's R×R steps (on mixPool's threads) overlap the next modules' decode and Grams here:
+  // `ahead` modules are prepared beyond the one being written, so ahead + 1 modules' panels are live
+  // at once, in rotating scratch slots; svd reads Bᵀ (row panels: its Grams are products of
+  // contiguous row blocks)
+  const ahead = Math.max(1, mixPool?.size ?? 0);
   const prepared = new Map<string, Promise<{ panels: FactorPanels; mix: Promise<Mix> }>>();
   const prepare = async (plan: ModulePlan, slot: string) => {
     const panels = readPanels(adapters, plan, scratch, { bTransposed: true, slot });
@@ -195,14 +188,16 @@ async function mergeOpened(inputs: MergeInput[], adapters: LoraAdapter[], option
       let merged = pending.get(plan.out.name);
       if (!merged && svd) {
         const at = orderIndex.get(plan.out.name)!;
-        const current = await (prepared.get(plan.out.name) ?? prepare(plan, `panel${at % 2}`));
+        const current = await (prepared.get(plan.out.name) ?? prepare(plan, `panel${at % (ahead + 1)}`));
         prepared.delete(plan.out.name);
-        const following = moduleOrder[at + 1];
-        if (following && !prepared.has(following.out.name)) {
-          const ahead = prepare(following, `panel${(at + 1) % 2}`);
-          ahead.catch(() => undefined);
-          prepared.set(following.out.name, ahead);
-          await ahead;
+        // one Grams at a time on this thread; their mixes queue for the workers
+        for (let d = 1; d <= ahead && at + d < moduleOrder.length; d++) {
+          const following = moduleOrder[at + d];
+          if (prepared.has(following.out.name)) continue;
+          const next = prepare(following, `panel${(at + d) % (ahead + 1)}`);
+          next.catch(() => undefined);
+          prepared.set(following.out.name, next);
+          await next;
         }
         const mix = await current.mix;
         // float32 output products only where the output rounding is far coarser (bf16, f16)

@@ -57,12 +57,22 @@ export function validateInputs(inputs: MergeInput[], options: MergeOptions): voi
  * `bTransposed`), float32 when that holds every input exactly, in the scratch's panel slots named by
  * `slot` (valid until the next module is read into the same slot).
  */
+/** Whether float32 holds every input factor of the module exactly (its panels are then float32). */
+function panelsFitFloat32(adapters: LoraAdapter[], plan: ModulePlan): boolean {
+  return plan.contributions.every((c) => [c.module.aKey, c.module.bKey].every((k) => fitsFloat32(adapters[c.adapter].file.info(k).dtype as FloatDType)));
+}
+
+/** The bytes readPanels holds for the module: A [R, n] and B [m, R], float32 or float64. */
+export function panelBytes(adapters: LoraAdapter[], plan: ModulePlan): number {
+  return plan.innerRank * (plan.out.inFeatures + plan.out.outFeatures) * (panelsFitFloat32(adapters, plan) ? 4 : 8);
+}
+
 export function readPanels(adapters: LoraAdapter[], plan: ModulePlan, scratch: Scratch, options: { bTransposed?: boolean; slot?: string } = {}): FactorPanels {
   const { outFeatures: m, inFeatures: n } = plan.out;
   const R = plan.innerRank;
   const bt = options.bTransposed === true;
   const slot = options.slot ?? 'panel';
-  const narrow = plan.contributions.every((c) => [c.module.aKey, c.module.bKey].every((k) => fitsFloat32(adapters[c.adapter].file.info(k).dtype as FloatDType)));
+  const narrow = panelsFitFloat32(adapters, plan);
   const a = narrow ? scratch.float32(`${slot}.a`, R * n) : scratch.float64(`${slot}.a`, R * n);
   const b = narrow ? scratch.float32(`${slot}.b`, m * R) : scratch.float64(`${slot}.b`, m * R);
   const coefficients = new Float64Array(R);

@@ -1,8 +1,9 @@
 /**
- * Runs an svd merge's R×R steps (truncationMix) on a worker thread, so that they overlap the next
- * module's decode and Grams on the merge's own thread. onnxruntime-node runs a session on the thread
+ * Runs an svd merge's R×R steps (truncationMix) on worker threads, so that they overlap the next
+ * modules' decode and Grams on the merge's own thread. onnxruntime-node runs a session on the thread
  * that called it (its run() is a setImmediate around a synchronous call), so without this one of two
- * cores idles through every module's JS factorisations. The worker computes with the same code as
+ * cores idles through every module's JS factorisations; on many cores one worker became the merge's
+ * bottleneck (docs/benchmarks.md), so there can be several, each mixing one module at a time. The worker computes with the same code as
  * the inline path, so the bytes written do not depend on whether it started.
  * The worker is dist/mixWorker.js next to the bundle, or from sources (tests, tsx) the .ts through
  * tsx's loader; when neither starts, everything runs inline.
@@ -18,47 +19,56 @@ import { truncationMix } from './truncatedProduct';
 export type Mix = ReturnType<typeof truncationMix>;
 
 export class MixPool {
-  private worker: Worker | undefined;
+  private readonly workers: { worker: Worker; busy: boolean }[] = [];
+  private readonly queue: MixRequest[] = [];
   private nextId = 0;
   private readonly waiting = new Map<number, { resolve: (m: Mix) => void; reject: (e: Error) => void }>();
   private failure: Error | undefined;
 
-  /** `threads` 0: inline; 1: one worker (the only count used: one merge thread + one mix thread). */
+  /**
+   * `threads` 0: inline; N: N workers, each mixing one module at a time (the merge prepares as many
+   * modules ahead). When a worker cannot start, the pool keeps the ones that did (none: inline).
+   */
   constructor(threads: number) {
-    if (threads <= 0) return;
-    try {
-      this.worker = startWorker();
-      this.worker.on('message', (m: MixReply) => {
+    for (let i = 0; i < threads; i++) {
+      let worker: Worker;
+      try {
+        worker = startWorker();
+      } catch {
+        break;
+      }
+      const slot = { worker, busy: false };
+      worker.on('message', (m: MixReply) => {
+        slot.busy = false;
         const w = this.waiting.get(m.id);
-        if (!w) return;
-        this.waiting.delete(m.id);
-        if ('error' in m) w.reject(new ComposerError('merge', m.error));
-        else w.resolve(m.mix);
+        if (w) {
+          this.waiting.delete(m.id);
+          if ('error' in m) w.reject(new ComposerError('merge', m.error));
+          else w.resolve(m.mix);
+        }
+        this.pump();
       });
-      const fail = (e: Error) => {
-        this.failure = e;
-        for (const w of this.waiting.values()) w.reject(new ComposerError('merge', `the merge's mixing thread stopped: ${e.message}`));
-        this.waiting.clear();
-        this.worker = undefined;
-      };
-      this.worker.on('error', fail);
-      this.worker.on('exit', (code) => {
-        if (this.worker) fail(new Error(`exit code ${code}`));
+      worker.on('error', (e) => this.fail(e));
+      worker.on('exit', (code) => {
+        if (this.workers.length > 0) this.fail(new Error(`exit code ${code}`));
       });
-    } catch {
-      this.worker = undefined;
+      this.workers.push(slot);
     }
   }
 
-  get threaded(): boolean {
-    return this.worker !== undefined;
+  /** Mixing workers running (0: the R×R steps run inline). */
+  get size(): number {
+    return this.workers.length;
   }
 
-  /** truncationMix on the worker (the inputs are copied to it: R×R, small next to a module's panels). */
+  get threaded(): boolean {
+    return this.workers.length > 0;
+  }
+
+  /** truncationMix on a free worker, or queued for the next one (the inputs are copied to it: R×R, small next to a module's panels). */
   mix(gramA: Float64Array, gramB: Float64Array, coefficients: Float64Array, rank: number): Promise<Mix> {
-    const worker = this.worker;
-    if (!worker) {
-      if (this.failure) return Promise.reject(new ComposerError('merge', `the merge's mixing thread stopped: ${this.failure.message}`));
+    if (this.failure) return Promise.reject(new ComposerError('merge', `the merge's mixing thread stopped: ${this.failure.message}`));
+    if (this.workers.length === 0) {
       try {
         return Promise.resolve(truncationMix(gramA, gramB, coefficients, rank));
       } catch (e) {
@@ -68,16 +78,37 @@ export class MixPool {
     const id = this.nextId++;
     return new Promise<Mix>((resolve, reject) => {
       this.waiting.set(id, { resolve, reject });
-      worker.postMessage({ id, gramA, gramB, coefficients, rank } satisfies MixRequest);
+      this.queue.push({ id, gramA, gramB, coefficients, rank });
+      this.pump();
     });
   }
 
+  /** Hands queued requests to idle workers, oldest first. */
+  private pump(): void {
+    for (const slot of this.workers) {
+      if (this.queue.length === 0) return;
+      if (slot.busy) continue;
+      slot.busy = true;
+      slot.worker.postMessage(this.queue.shift()!);
+    }
+  }
+
+  private fail(e: Error): void {
+    if (this.failure) return;
+    this.failure = e;
+    for (const w of this.waiting.values()) w.reject(new ComposerError('merge', `the merge's mixing thread stopped: ${e.message}`));
+    this.waiting.clear();
+    this.queue.length = 0;
+    const workers = this.workers.splice(0);
+    for (const { worker } of workers) void worker.terminate();
+  }
+
   async close(): Promise<void> {
-    const w = this.worker;
-    this.worker = undefined;
+    const workers = this.workers.splice(0);
     for (const x of this.waiting.values()) x.reject(new ComposerError('cancelled', 'merge stopped'));
     this.waiting.clear();
-    if (w) await w.terminate();
+    this.queue.length = 0;
+    await Promise.all(workers.map(({ worker }) => worker.terminate()));
   }
 }
 

@@ -135,7 +135,9 @@ function session(key: string, provider: ExecutionProvider, model: () => Uint8Arr
   key = `${key}:${intraOpThreads ?? 'default'}`;
   let s = sessions.get(key);
   if (!s) {
-    s = createSession(model(), { provider, intraOpThreads, label: 'factor product graph' }).then((o) => o.session);
+    // not spinning: between products the merge's thread decodes, encodes and writes, and the mixing
+    // workers factorise: 15 spinning threads on 16 cores were slower than 4 and took 6× the CPU (docs/benchmarks.md)
+    s = createSession(model(), { provider, intraOpThreads, spinning: false, label: 'factor product graph' }).then((o) => o.session);
     s.catch(() => sessions.delete(key));
     sessions.set(key, s);
   }

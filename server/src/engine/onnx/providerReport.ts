@@ -24,6 +24,11 @@ export interface LibraryFound {
   path?: string;
   /** Full version from the resolved file name (libcudnn.so.9.1.0 → 9.1.0). */
   version?: string;
+  /**
+   * When not found: the same library in other major versions the loader does find (libcudart.so.13
+   * for libcudart.so.12): a box with CUDA 13 only has a CUDA, just not the one the provider was built for.
+   */
+  otherVersions?: string[];
 }
 
 export interface ProviderReport {
@@ -118,7 +123,11 @@ export function findLibraries(names: string[]): LibraryFound[] {
   const known = loadableLibraries();
   return names.map((name) => {
     const file = known.get(name);
-    if (!file) return { name, found: false };
+    if (!file) {
+      const stem = /^(.*\.so)\.\d+$/.exec(name)?.[1];
+      const others = stem ? [...known.keys()].filter((k) => k !== name && k.startsWith(`${stem}.`) && /^\d+$/.test(k.slice(stem.length + 1))).sort() : [];
+      return others.length > 0 ? { name, found: false, otherVersions: others } : { name, found: false };
+    }
     let resolved = file;
     try {
       resolved = fs.realpathSync(file);

@@ -22,6 +22,11 @@ export interface SessionOptions {
   provider?: ProviderRequest;
   /** Threads for one operator (ORT default: one per core). */
   intraOpThreads?: number;
+  /**
+   * false: ORT's pool threads sleep between runs instead of spinning (ORT's default is to spin). For
+   * sessions whose caller does its own work between runs: spinning threads take the cores it needs.
+   */
+  spinning?: boolean;
   /** Shown in error messages (the encoder file, or what the graph is for). */
   label?: string;
 }
@@ -84,6 +89,7 @@ export async function createSession(model: Uint8Array | string, options: Session
     }
     const sessionOptions: ort.InferenceSession.SessionOptions = { executionProviders: [provider] };
     if (options.intraOpThreads) sessionOptions.intraOpNumThreads = options.intraOpThreads;
+    if (options.spinning === false) sessionOptions.extra = { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } };
     try {
       const session = await (typeof model === 'string'
         ? loadOrt().InferenceSession.create(model, sessionOptions)
