@@ -434,7 +434,7 @@ test('modules_to_save: refused by default, dropped, or averaged with the weights
   const h2 = writePeft('h2', { 'l.0.q': { ...Q, r: 2 } }, { alpha: 2, seed: 52, extra: head(2) });
   const xs = [{ w: h1, weight: 0.25 }, { w: h2, weight: 0.5 }, { w: p1, weight: 0.25 }];
   const never = path.join(tmp, 'never4');
-  const why = await refused(mergeAdapters(inputsOf(xs), { method: 'cat' }, never), 'unsupported-adapter', /modules_to_save/);
+  const why = await refused(mergeAdapters(inputsOf(xs), { method: 'cat' }, never), 'unsupported-adapter', /h1, h2 carry full replacement weights \(modules_to_save: head\.bias, head\.weight\)/);
   assert.equal(why.location?.file, h1.dir, 'the first holder is named');
   const dropped = await mergeAdapters(inputsOf(xs), { method: 'cat', modulesToSave: 'drop' }, path.join(tmp, 'mts-drop'));
   assert.deepEqual(dropped.modulesToSave, { policy: 'drop', names: [] });
@@ -445,6 +445,7 @@ test('modules_to_save: refused by default, dropped, or averaged with the weights
   const res = await mergeAdapters(inputsOf(xs), { method: 'cat', modulesToSave: 'average' }, out);
   assert.deepEqual(res.modulesToSave, { policy: 'average', names: ['head.bias', 'head.weight'] });
   assert.ok(res.warnings.includes('modules_to_save averaged with the merge weights (renormalised over the adapters that have them): head.bias, head.weight'));
+  assert.ok(!res.warnings.some((w) => /textual-inversion/.test(w)), 'modules_to_save tensors are not tokens');
   const st = SafetensorsFile.open(path.join(out, 'adapter_model.safetensors'));
   for (const key of ['head.weight', 'head.bias']) {
     const x = head(1)[key as 'head.bias'].data, y = head(2)[key as 'head.bias'].data;
@@ -590,15 +591,15 @@ test('cloneofsimo inputs: a cloneofsimo composite of Σ wᵢ·Bᵢ·Aᵢ (scale 
     writeFloatTensors(path.join(dir, 'lora.safetensors'), [
       { name: 'unet:0:down', dtype: 'F32', shape: [2, 3], data: A.map(Math.fround) },
       { name: 'unet:0:up', dtype: 'F32', shape: [4, 2], data: B.map(Math.fround) },
-      ...(tokens ? [{ name: '<cat-toy>', dtype: 'F32' as const, shape: [3], data: [1, 2, 3] }] : []),
-    ], { unet: '["CrossAttention"]', ...(tokens ? { '<cat-toy>': '<embed>' } : {}) });
+      ...(tokens ? ['<cat-toy>', '<dog-toy>'].map((name) => ({ name, dtype: 'F32' as const, shape: [3], data: [1, 2, 3] })) : []),
+    ], { unet: '["CrossAttention"]', ...(tokens ? { '<cat-toy>': '<embed>', '<dog-toy>': '<embed>' } : {}) });
     return { dir, A: A.map(Math.fround), B: B.map(Math.fround) };
   };
   const c1 = write('c1', true), c2 = write('c2', false);
   const out = path.join(tmp, 'cloneofsimo');
   const res = await mergeAdapters([{ name: 'c1', path: c1.dir, weight: 0.5 }, { name: 'c2', path: c2.dir, weight: -2 }], { method: 'cat', dtype: 'f64' }, out);
   assert.equal(res.layout, 'cloneofsimo');
-  assert.deepEqual(res.warnings, ['c1: textual-inversion tokens <cat-toy> are not merged (they name new tokens, not weight updates)']);
+  assert.deepEqual(res.warnings, ['c1: textual-inversion tokens <cat-toy>, <dog-toy> are not merged (they name new tokens, not weight updates)']);
   const ref = new Float64Array(4 * 3);
   for (const [c, w] of [[c1, 0.5], [c2, -2]] as const) for (let i = 0; i < 4; i++) for (let q = 0; q < 2; q++) for (let j = 0; j < 3; j++) ref[i * 3 + j] += w * c.B[i * 2 + q] * c.A[q * 3 + j];
   const back = openAdapter(out);
