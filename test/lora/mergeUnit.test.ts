@@ -389,11 +389,17 @@ test('a composite beyond its dtype is refused with the dtype that holds it; noth
   assert.deepEqual(fs.readdirSync(tmp).filter((f) => f.startsWith('.never')), [], 'no staging folder left');
 });
 
-test('cancelled before the start or after the last module: nothing written; a throwing beforePublish leaves the output as it was', async () => {
+test('cancelled before the start, after the first module (nothing more merged) or after the last: nothing written; a throwing beforePublish leaves the output as it was', async () => {
   const out = path.join(tmp, 'cancel');
   const controller = new AbortController();
   controller.abort();
   await refused(mergeAdapters(inputsOf(three), { method: 'cat', signal: controller.signal }, out), 'cancelled', /merge cancelled/);
+  assert.ok(!fs.existsSync(out));
+  // cancelled after the first module: no further module is merged
+  const early = new AbortController();
+  const after: number[] = [];
+  await refused(mergeAdapters(inputsOf(three), { method: 'cat', signal: early.signal, onProgress: (p) => (early.signal.aborted ? after.push(p.modulesDone) : p.modulesDone === 1 && early.abort()) }, out), 'cancelled', /merge cancelled/);
+  assert.deepEqual(after, []);
   assert.ok(!fs.existsSync(out));
   const late = new AbortController();
   await refused(mergeAdapters(inputsOf(three), { method: 'cat', signal: late.signal, onProgress: (p) => p.modulesDone === p.modulesTotal && late.abort() }, out), 'cancelled', /merge cancelled/);
