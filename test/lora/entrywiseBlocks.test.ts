@@ -76,8 +76,14 @@ function reference(deltas: Float64Array[], rows: number[][], names: string[], we
     }
     const positive = x + y >= 0;
     let sum = 0, wsum = 0;
-    if (x !== 0 && x > 0 === positive) (sum += x), (wsum += weights[0]);
-    if (y !== 0 && y > 0 === positive) (sum += y), (wsum += weights[1]);
+    if (x !== 0 && x > 0 === positive) {
+      sum += x;
+      wsum += weights[0];
+    }
+    if (y !== 0 && y > 0 === positive) {
+      sum += y;
+      wsum += weights[1];
+    }
     // an entry where some kept value has the other sign than the elected one
     if ((x !== 0 && x > 0 !== positive) || (y !== 0 && y > 0 !== positive)) disagreements++;
     out[j] = normalize ? sum / (wsum === 0 ? 1 : wsum) : sum;
