@@ -7,6 +7,7 @@ import { defaultMixThreads, modulesAhead, productThreads, svdThreads } from '../
 test('mixing workers: none for a small merge, one on 2–6 cores, one per 3 cores beyond, at most 4; ORT gets the other cores', () => {
   assert.equal(defaultMixThreads(7, 64, 16), 0, 'fewer than 8 modules');
   assert.equal(defaultMixThreads(560, 31, 16), 0, 'inner rank under 32');
+  assert.equal(defaultMixThreads(8, 32, 16), 4, 'exactly 8 modules of inner rank 32: workers start');
   const byCores = [1, 2, 4, 6, 7, 10, 13, 16, 64].map((cores) => defaultMixThreads(560, 256, cores));
   assert.deepEqual(byCores, [1, 1, 1, 1, 2, 3, 4, 4, 4]);
   for (const cores of [2, 16, 64]) {
