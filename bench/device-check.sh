@@ -8,9 +8,9 @@
 #                       here: bundles the benches (and BASELINE_DIR's merge bench, a checkout of main
 #                       before the change, with node_modules) and packs Node + ONNX Runtime into .gpu/
 #                       (≈ 38 MB; add `/.gpu/` to .git/info/exclude)
-#   bash bench/device-check.sh run [doctor] [scale] [eighty]
+#   bash bench/device-check.sh run [doctor] [scale] [eighty] [r128]
 #                       there, from the repository root (.gpu/ carried; default: all three): writes
-#                       machine.txt, doctor*.txt, gpu.txt, scale.txt, 80.txt to $OUT
+#                       machine.txt, doctor*.txt, gpu.txt, scale.txt, 80.txt, r128.txt to $OUT
 #
 # What it measures:
 #   doctor  `adapter-composer doctor`, with and without the CUDA libraries found on the machine (the
@@ -21,6 +21,7 @@
 #           1, 4, all but one (1 mixing worker), then mixing workers 1, 2, 4 (ORT: the rest). Each
 #           line prints the output's sha256, which must be the same for every run.
 #   eighty  the same at 80 layers with the defaults, against its page-cached I/O floor.
+#   r128    (only when named) 8 layers, 8 × r64 → r128 (R = 512): the baseline and this, defaults.
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -80,6 +81,14 @@ run() {
       echo "== mix-threads $m" >> "$out/scale.txt"; "${merge8[@]}" --mix-threads "$m" >> "$out/scale.txt" 2>&1
     done
     rm -rf "$work/fx8"
+  fi
+  if [[ $parts == *" r128 "* ]]; then
+    local wide=(--shape 70b --adapters 8 --rank 64 --out-rank 128 --methods svd --repeat 1 --profile --dir "$work/w" --layers 8 --fixtures "$work/fx8x8")
+    if [ -f merge-base.cjs ]; then
+      echo "== baseline, defaults" >> "$out/r128.txt"; timeout 150 node merge-base.cjs "${wide[@]}" >> "$out/r128.txt" 2>&1
+    fi
+    echo "== defaults" >> "$out/r128.txt"; timeout 150 node merge.cjs "${wide[@]}" >> "$out/r128.txt" 2>&1
+    rm -rf "$work/fx8x8"
   fi
   if [[ $parts == *" eighty "* ]]; then
     timeout "${EIGHTY_LAYERS_TIMEOUT:-240}" node merge.cjs "${shape[@]}" --layers 80 > "$out/80.txt" 2>&1

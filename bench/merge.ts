@@ -24,7 +24,7 @@ import { mergeAdapters, type MergeMethod, type MergeResult } from '../server/src
 import { writeSafetensors, type TensorToWrite } from '../server/src/engine/lora/safetensors';
 import { createMatMulEngine, type MatMulEngine } from '../server/src/engine/onnx/matmul';
 import { ortProducts, type PanelProducts } from '../server/src/engine/lora/panelProducts';
-import { defaultMixThreads, productThreads } from '../server/src/engine/lora/mergeThreads';
+import { svdThreads } from '../server/src/engine/lora/mergeThreads';
 import { arg } from './args';
 
 
@@ -198,7 +198,8 @@ async function main() {
     if (profile) {
       engine = await createMatMulEngine({ provider: 'cpu' });
       // the threads the merge itself would give ONNX Runtime beside its mixing workers, unless --ort-threads
-      const inner = ortProducts(engine, { intraOpThreads: ortThreads ?? productThreads(mixThreads ?? defaultMixThreads(layers * MODULES.length, adapterCount * rank)) });
+      const widest = Math.max(...MODULES.map(([, out, inF]) => out + inF));
+      const inner = ortProducts(engine, { intraOpThreads: ortThreads ?? svdThreads({ modules: layers * MODULES.length, innerRank: adapterCount * rank, panelBytes: adapterCount * rank * widest * 4, requested: mixThreads }).ort });
       timed = {
         ...inner,
         name: inner.name,

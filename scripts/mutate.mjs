@@ -52,9 +52,14 @@ export const MODULES = {
       merge: [LORA('merge')],
       entrywiseMerge: [LORA('entrywiseMerge')],
       mergeVerdicts: [LORA('mergeVerdicts'), LORA('mergeTypes')],
+      mergeThreads: [LORA('mergeThreads')],
     },
     files: () => fs.readdirSync('server/src/engine/lora').filter((f) => /^(merge.*|entrywiseMerge)\.ts$/.test(f)).map((f) => `server/src/engine/lora/${f}`),
-    tests: ['mergeVerdicts', 'entrywiseMerge', 'mergeProvider', 'merge'].map((f) => `test/lora/${f}.test.ts`),
+    // mergeUnit: tiny adapters against the dense Σ wᵢ·sᵢ·Bᵢ·Aᵢ, the plan, metadata and refusals (~1.5 s).
+    // Not entrywiseMergeReal (the real gpt2 pair against the same reference as entrywiseMerge): 40-90 s
+    // here, paid by every survivor (`--tests` adds it to a run)
+    // entrywiseBlocks (~4 s) reaches entrywiseMerge.ts alone
+    tests: ['mergeThreads', 'mergeUnit', 'mergeVerdicts', 'mergeProvider', 'entrywiseMerge', 'entrywiseBlocks', 'merge'].map((f) => `test/lora/${f}.test.ts`),
   },
   lock: { parts: { lock: ['server/src/engine/lock*.ts'] }, tests: ['test/review/lock.test.ts', 'test/review/lockDiff.test.ts'] },
   confinement: { parts: { confinement: ['server/src/engine/recipe/workspaceConfinement*.ts'] }, tests: ['test/recipe/workspaceConfinement.test.ts'] },

@@ -1,6 +1,7 @@
 // ties / dare_linear / dare_ties / magnitude_prune against an independent dense float64 implementation of
 // the published algorithms (TIES: Yadav et al. 2023; DARE: Yu et al. 2024), the dense truncation against a
-// Jacobi SVD, determinism, and a real gpt2 adapter pair.
+// Jacobi SVD, determinism (the real gpt2 pair is in entrywiseMergeReal.test.ts: it takes ~40 s, so the
+// mutation run, scripts/mutate.mjs, lists it last).
 import { after, test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -16,88 +17,12 @@ import { jsProducts, ortProducts } from '../../server/src/engine/lora/panelProdu
 import { mergeAdapters, readComposite } from '../../server/src/engine/lora/merge';
 import { writeFloatTensors } from '../../server/src/engine/lora/safetensors';
 import { seededRandom } from '../../server/src/engine/random';
-import { REAL_LORAS } from '../sharedData';
+import { checkRecipe } from '../../server/src/engine/recipe';
+import { VALID_RECIPE, edit } from '../recipe/fixtures';
+import { referenceMerge, type RefOptions } from './entrywiseReference';
 
-const REAL = REAL_LORAS;
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'entrywise-'));
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
-
-// ---- the reference: dense float64, written from the papers, sharing no code with the engine ----
-
-/** DARE's documented mask stream: lowbias32 twice over the row-major index, keyed by sha256(seed, module, adapter). */
-function refUniform(seed: number, module: string, adapter: string): (index: number) => number {
-  const h = createHash('sha256').update(`dare\u0000${seed}\u0000${module}\u0000${adapter}`).digest();
-  const k0 = h.readUInt32LE(0), k1 = h.readUInt32LE(4);
-  const hash = (v: number) => {
-    let x = BigInt(v >>> 0);
-    const M = 0xffffffffn;
-    x ^= x >> 16n;
-    x = (x * 0x7feb352dn) & M;
-    x ^= x >> 15n;
-    x = (x * 0x846ca68bn) & M;
-    x ^= x >> 16n;
-    return Number(x);
-  };
-  return (index) => hash((hash(Number((BigInt(index) ^ BigInt(k0)) & 0xffffffffn)) ^ k1) >>> 0) / 2 ** 32;
-}
-
-interface RefOptions {
-  method: EntrywiseMethod;
-  density: number;
-  normalize: boolean;
-  seed: number;
-  module: string;
-}
-
-/** deltas[i] = wᵢ·ΔWᵢ (N entries each); names for DARE's streams; weights wᵢ for normalize. */
-function referenceMerge(deltas: Float64Array[], names: string[], weights: number[], o: RefOptions): Float64Array {
-  const N = deltas[0].length;
-  const sparse = deltas.map((d, i) => {
-    const x = Float64Array.from(d);
-    if (o.method === 'ties' || o.method === 'magnitude_prune') {
-      // keep the top ⌊density·N⌋ by magnitude (equal magnitudes: lower index first), from a full sort
-      const k = Math.floor(o.density * N);
-      if (k < N) {
-        const sorted = Float64Array.from(d, Math.abs).sort(); // ascending
-        const tau = k === 0 ? Infinity : sorted[N - k];
-        let equal = 0;
-        for (let j = N - k; j < N; j++) if (sorted[j] === tau) equal++;
-        for (let j = 0; j < N; j++) {
-          const mag = Math.abs(d[j]);
-          if (mag > tau) continue;
-          if (mag === tau && equal > 0) equal--;
-          else x[j] = 0;
-        }
-      }
-    } else {
-      // Bernoulli(density) keep, rescale by 1/density
-      const u = refUniform(o.seed, o.module, names[i]);
-      for (let j = 0; j < N; j++) x[j] = u(j) < o.density ? d[j] / o.density : 0;
-    }
-    return x;
-  });
-  const out = new Float64Array(N);
-  for (let j = 0; j < N; j++) {
-    if (o.method === 'ties' || o.method === 'dare_ties') {
-      // sign election by total mass, disjoint merge over the agreeing entries
-      const total = sparse.reduce((s, x) => s + x[j], 0);
-      const sign = total >= 0 ? 1 : -1;
-      let sum = 0, wsum = 0;
-      sparse.forEach((x, i) => {
-        if (x[j] !== 0 && Math.sign(x[j]) === sign) {
-          sum += x[j];
-          wsum += weights[i];
-        }
-      });
-      out[j] = o.normalize ? sum / (wsum === 0 ? 1 : wsum) : sum;
-    } else {
-      const sum = sparse.reduce((s, x) => s + x[j], 0);
-      const wsum = weights.reduce((s, w) => s + w, 0);
-      out[j] = o.normalize ? sum / (Math.abs(wsum) < 1e-8 ? 1 : wsum) : sum;
-    }
-  }
-  return out;
-}
 
 /** Singular values of a small dense matrix (one-sided Jacobi on the columns), descending. */
 function jacobiSingularValues(d: Float64Array, m: number, n: number): number[] {
@@ -323,37 +248,7 @@ function transposeOf(x: Float64Array, rows: number, cols: number): Float64Array 
   return t;
 }
 
-const gpt2 = [
-  { name: 'tigrinya', path: `${REAL}/peft-gpt2/tigrinya-causal-lm`, weight: 0.6 },
-  { name: 'gradience', path: `${REAL}/peft-gpt2/dialogpt-small-synthetic-gradience`, weight: 0.4 },
-];
-
-// the shared real LoRA files are required, never skipped (test/sharedData.ts)
-test('real gpt2 pair: ΔW of the ties / dare_ties composites vs the dense reference, within the reported truncation error', async () => {
-  const a = gpt2.map((g) => openAdapter(g.path));
-  const shared = [...a[0].modules.keys()].filter((k) => a[1].modules.has(k)).sort();
-  const checked = [shared[0], shared[shared.length - 1]];
-  for (const method of ['ties', 'dare_ties'] as const) {
-    const out = path.join(tmp, `gpt2-${method}`);
-    // the randomized route (the exact one costs seconds per 768-wide module here); the reported error is measured either way
-    const res = await mergeAdapters(gpt2, { method, rank: 16, density: 0.2, seed: 0, dtype: 'f32', truncation: 'randomized' }, out);
-    const composite = readComposite(out);
-    for (const module of checked) {
-      const deltas = a.map((ad, i) => deltaOf(ad, module).map((v) => v * gpt2[i].weight));
-      const ref = referenceMerge(deltas, gpt2.map((g) => g.name), gpt2.map((g) => g.weight), { method, density: 0.2, normalize: false, seed: 0, module });
-      const actual = relErr(deltaOf(composite, module), ref);
-      const reported = res.entrywise!.relativeError[module];
-      // f32 output rounding adds ~1e-7 relative
-      assert.ok(Math.abs(actual - reported) < 1e-5, `${method} ${module}: actual ${actual}, reported ${reported}`);
-      assert.ok(reported > 0 && reported < 1);
-      assert.equal(res.entrywise!.route[module], 'randomized');
-    }
-  }
-});
-
-test('recipe: the entry-wise methods take density, seed and normalize; unused ones are flagged; out-of-range refused', async () => {
-  const { checkRecipe } = await import('../../server/src/engine/recipe');
-  const { VALID_RECIPE, edit } = await import('../recipe/fixtures');
+test('recipe: the entry-wise methods take density, seed and normalize; unused ones are flagged; out-of-range refused', () => {
   const FILE = '/ws/recipes/prostate-e.compose.yaml';
   const withMerge = (m: string) => edit(VALID_RECIPE, 'merge: { method: svd, rank: 16, dtype: bf16, modules_to_save: refuse }', `merge: ${m}`);
   const dare = checkRecipe(withMerge('{ method: dare_ties, density: 0.3, rank: 8, seed: 5 }'), FILE, { workspaceRoot: '/' });

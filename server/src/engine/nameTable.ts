@@ -8,7 +8,13 @@
 
 /** Sets an own, enumerable property (never the `__proto__` setter). */
 export function setOwn<T>(table: Record<string, T>, name: string, value: T): void {
-  Object.defineProperty(table, name, { value, enumerable: true, writable: true, configurable: true });
+  // Only `__proto__` is an accessor on Object.prototype: every other name, assigned, becomes an own
+  // enumerable, writable, configurable property (defineProperty does the same, several times slower).
+  if (name === '__proto__' || !Object.prototype.hasOwnProperty.call(table, name) && name in table) {
+    Object.defineProperty(table, name, { value, enumerable: true, writable: true, configurable: true });
+  } else {
+    table[name] = value;
+  }
 }
 
 /** A table from [name, value] pairs, as own properties in that order. */

@@ -24,22 +24,30 @@ export function choleskySolve(matrix: Float64Array, n: number, b: Float64Array, 
   const schur = new Float64Array(n);
   for (let i = 0; i < n; i++) { perm[i] = i; schur[i] = matrix[i * n + i]; }
   for (let j = 0; j < n; j++) {
-    // Pivot on the largest remaining diagonal entry (rank-revealing for PSD matrices).
-    let pivot = j;
-    for (let i = j + 1; i < n; i++) if (schur[i] > schur[pivot]) pivot = i;
-    if (!(schur[pivot] > tolerance * largestDiagonal)) return null;
-    if (pivot !== j) {
-      for (let c = 0; c < j; c++) {
-        const t = l[j * n + c]; l[j * n + c] = l[pivot * n + c]; l[pivot * n + c] = t;
-      }
-      const t = perm[j]; perm[j] = perm[pivot]; perm[pivot] = t;
-      const u = schur[j]; schur[j] = schur[pivot]; schur[pivot] = u;
-    }
+    const pivot = takePivot(schur, perm, j, tolerance * largestDiagonal, l, n, 1);
+    if (pivot < 0) return null;
     const d = Math.sqrt(schur[j]);
     l[j * n + j] = d;
     const rowJ = j * n;
     const column = perm[j];
-    for (let i = j + 1; i < n; i++) {
+    // Four rows per pass: four independent chains of subtractions, each in ascending c (the same bits).
+    let i = j + 1;
+    for (; i + 3 < n; i += 4) {
+      const r0 = i * n, r1 = r0 + n, r2 = r1 + n, r3 = r2 + n;
+      let s0 = matrix[perm[i] * n + column], s1 = matrix[perm[i + 1] * n + column];
+      let s2 = matrix[perm[i + 2] * n + column], s3 = matrix[perm[i + 3] * n + column];
+      for (let c = 0; c < j; c++) {
+        const ljc = l[rowJ + c];
+        s0 -= l[r0 + c] * ljc;
+        s1 -= l[r1 + c] * ljc;
+        s2 -= l[r2 + c] * ljc;
+        s3 -= l[r3 + c] * ljc;
+      }
+      const l0 = s0 / d, l1 = s1 / d, l2 = s2 / d, l3 = s3 / d;
+      l[r0 + j] = l0; l[r1 + j] = l1; l[r2 + j] = l2; l[r3 + j] = l3;
+      schur[i] -= l0 * l0; schur[i + 1] -= l1 * l1; schur[i + 2] -= l2 * l2; schur[i + 3] -= l3 * l3;
+    }
+    for (; i < n; i++) {
       const rowI = i * n;
       let s = matrix[perm[i] * n + column];
       for (let c = 0; c < j; c++) s -= l[rowI + c] * l[rowJ + c];
@@ -56,15 +64,34 @@ export function choleskySolve(matrix: Float64Array, n: number, b: Float64Array, 
 }
 
 /**
+ * Column j's pivot in the left-looking pivoted Cholesky (choleskySolve, and simdKernels.ts's solve,
+ * which keeps its factor transposed): the largest remaining Schur diagonal from j on (rank-revealing
+ * for PSD matrices), swapped into place in `perm`, `schur` and the factor's first j columns (L[r][c] at
+ * factor[r·rowStep + c·columnStep]); −1 when it is not above `floor` (A numerically singular).
+ */
+export function takePivot(schur: Float64Array, perm: Int32Array, j: number, floor: number, factor: Float64Array, rowStep: number, columnStep: number): number {
+  const n = schur.length;
+  let pivot = j;
+  for (let i = j + 1; i < n; i++) if (schur[i] > schur[pivot]) pivot = i;
+  if (!(schur[pivot] > floor)) return -1;
+  if (pivot !== j) {
+    for (let c = 0; c < j; c++) {
+      const a = j * rowStep + c * columnStep;
+      const b = pivot * rowStep + c * columnStep;
+      const t = factor[a]; factor[a] = factor[b]; factor[b] = t;
+    }
+    const t = perm[j]; perm[j] = perm[pivot]; perm[pivot] = t;
+    const u = schur[j]; schur[j] = schur[pivot]; schur[pivot] = u;
+  }
+  return pivot;
+}
+
+/**
  * Solves L Lᵀ y = b for the m×m lower factor L stored row-major with row stride `stride` (the leading
  * block of a larger buffer is fine): forward then backward substitution, into `y` (not aliasing b).
  */
 export function substituteCholesky(factor: Float64Array, stride: number, m: number, b: ArrayLike<number>, y: Float64Array = new Float64Array(m)): Float64Array {
-  for (let i = 0; i < m; i++) {
-    let s = b[i];
-    for (let c = 0; c < i; c++) s -= factor[i * stride + c] * y[c];
-    y[i] = s / factor[i * stride + i];
-  }
+  forwardSubstitute(factor, stride, 0, m, b, y);
   // Lᵀ·x = y by columns of Lᵀ, i.e. contiguous rows of L (the row-by-row form reads L by columns), two
   // rows per pass (y[r] − a − b: the same subtractions in the same order as one row at a time).
   let i = m - 1;
@@ -82,23 +109,64 @@ export function substituteCholesky(factor: Float64Array, stride: number, m: numb
 }
 
 /**
+ * y[i] = (b[i] − Σ_{c<i} L[i][c]·y[c]) / L[i][i] for i in [from, to), given y below `from`. Each row
+ * subtracts its terms one at a time in ascending c, as the textbook loop does, but four rows share a
+ * pass: four independent chains of subtractions instead of one (the chain's add latency, not the
+ * multiplies, bounds the one-row loop), and the same bits.
+ */
+function forwardSubstitute(factor: Float64Array, stride: number, from: number, to: number, b: ArrayLike<number>, y: Float64Array): void {
+  let i = from;
+  for (; i + 3 < to; i += 4) {
+    const r0 = i * stride, r1 = r0 + stride, r2 = r1 + stride, r3 = r2 + stride;
+    let s0 = b[i], s1 = b[i + 1], s2 = b[i + 2], s3 = b[i + 3];
+    for (let c = 0; c < i; c++) {
+      const yc = y[c];
+      s0 -= factor[r0 + c] * yc;
+      s1 -= factor[r1 + c] * yc;
+      s2 -= factor[r2 + c] * yc;
+      s3 -= factor[r3 + c] * yc;
+    }
+    const y0 = s0 / factor[r0 + i];
+    s1 -= factor[r1 + i] * y0;
+    const y1 = s1 / factor[r1 + i + 1];
+    s2 -= factor[r2 + i] * y0;
+    s2 -= factor[r2 + i + 1] * y1;
+    const y2 = s2 / factor[r2 + i + 2];
+    s3 -= factor[r3 + i] * y0;
+    s3 -= factor[r3 + i + 1] * y1;
+    s3 -= factor[r3 + i + 2] * y2;
+    y[i] = y0;
+    y[i + 1] = y1;
+    y[i + 2] = y2;
+    y[i + 3] = s3 / factor[r3 + i + 3];
+  }
+  for (; i < to; i++) {
+    const row = i * stride;
+    let s = b[i];
+    for (let c = 0; c < i; c++) s -= factor[row + c] * y[c];
+    y[i] = s / factor[row + i];
+  }
+}
+
+/**
  * Appends a member to a lower Cholesky factor of `size` rows (row-major, row stride `stride`): row
- * `size` gets l with L·l = the new column (`column(p)`: its entry against member p) and the pivot
+ * `size` gets l with L·l = the new column (`column(p)`: its entry against member p; `solveLower`, when
+ * given, solves it in place) and the pivot
  * √(diagonal − lᵀl). False, and the factor's size unchanged, when pivot² is not above
  * `dependentBelow` (the new member is numerically dependent on the others).
  */
-export function choleskyAppend(factor: Float64Array, stride: number, size: number, diagonal: number, column: (p: number) => number, dependentBelow: number): boolean {
+export function choleskyAppend(factor: Float64Array, stride: number, size: number, diagonal: number, column: (p: number) => number, dependentBelow: number, solveLower?: (l: Float64Array, m: number) => void): boolean {
   const k = stride;
   const m = size;
   const row = m * k;
+  // L·l = column by forward substitution into row m itself (the same sums as row by row); `solveLower`
+  // does it another way with the same bits (the kernels' column-wise substitution).
+  const l = factor.subarray(row, row + m);
+  for (let p = 0; p < m; p++) l[p] = column(p);
+  if (solveLower) solveLower(l, m);
+  else forwardSubstitute(factor, k, 0, m, l, l);
   let pivot = diagonal;
-  for (let p = 0; p < m; p++) {
-    let s = column(p);
-    for (let q = 0; q < p; q++) s -= factor[p * k + q] * factor[row + q];
-    const l = s / factor[p * k + p];
-    factor[row + p] = l;
-    pivot -= l * l;
-  }
+  for (let p = 0; p < m; p++) pivot -= l[p] * l[p];
   if (!(pivot > dependentBelow)) return false;
   factor[row + m] = Math.sqrt(pivot);
   return true;

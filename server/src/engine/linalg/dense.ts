@@ -1,7 +1,15 @@
 /**
  * Dense float64 kernels shared by the weights, the merge and the evaluations (row-major arrays with
- * explicit offsets and sizes): a strided dot product, the transpose, X·Xᵀ, M·X and a sum of rows.
+ * explicit offsets and sizes): a strided dot product, the transpose, X·Xᵀ, M·X, a sum of rows and a
+ * copy to a plain array.
  */
+
+/** The values as a plain array, −0 as 0 (Array.from on a typed array goes through its iterator: slow). */
+export function plainArray(v: ArrayLike<number>): number[] {
+  const out = new Array<number>(v.length);
+  for (let i = 0; i < v.length; i++) { const x = v[i]; out[i] = x === 0 ? 0 : x; }
+  return out;
+}
 
 /** Σ x[ox + t]·y[oy + t] over t < len, in four interleaved partial sums. */
 export function dot(x: ArrayLike<number>, ox: number, y: ArrayLike<number>, oy: number, len: number): number {

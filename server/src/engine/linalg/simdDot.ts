@@ -1,259 +1,50 @@
 /**
- * Dot products in WebAssembly SIMD (f64x2): the O(k²·D) pass that builds every weights problem's cost
- * matrix (k = 64, D = 768: 2 M multiply-adds, the largest single cost of a new target's solve) runs
- * about four times as fast as the scalar JavaScript loop. The module is assembled here from its
- * instructions (about 2 KB; no binary blob, no toolchain): `dot2x4` sums x₀·y₀ … x₁·y₃ for two rows
- * against four, two lanes at a time (`dot1x4` for a last odd row); `dist2x4`/`dist1x4` the squared
- * distances ‖x − y‖², which the plan shows between the candidates. WebAssembly float arithmetic is IEEE
- * and never fused or reordered, so each sum is the same on every machine: even-indexed terms in lane 0,
- * odd in lane 1, then lane 0 + lane 1, then the last term of an odd length. Where WebAssembly SIMD is
- * missing, `simdKernels()` answers null and `denseKernels()` gives `scalarKernels`: the same sums in the same order
- * in JavaScript (slower), so the bits do not depend on the runtime.
+ * The weights step's dense kernels in WebAssembly SIMD (f64x2), and the entry callers import them
+ * from. The module is assembled from its instructions in wasm/ (about 4 KB; no binary blob, no
+ * toolchain):
+ * - `dot2x4`/`dot1x4`: the O(k²·D) Gram that builds every problem's cost matrix (two rows against four,
+ *   two lanes at a time: even-indexed terms in lane 0, odd in lane 1, then lane 0 + lane 1, then the
+ *   last term of an odd length), about four times the scalar loop; `dist2x4`/`dist1x4` the squared
+ *   distances ‖x − y‖² the plan shows between the candidates; `subtractRows` forms the differences
+ *   t − pᵢ in place and `products4` the lasso's pᵢ·t, (t − pᵢ)·t, ‖pᵢ‖² in the same pass (two
+ *   prototypes per instruction, each sum in its own lane);
+ * - the λ-paths' per-breakpoint work: `addRows4` (out += Σ vᵢ·rowᵢ, four rows at a time, two entries
+ *   per instruction), `forwardU`/`backwardL` (triangular solves with a Cholesky factor kept beside its
+ *   transpose, so both run over contiguous rows) and `residual` (rhs − A·z in dense.ts's four partial
+ *   sums). Each computes every entry with the same operations in the same order as the JavaScript loop
+ *   it replaces, so the paths' bits are unchanged.
+ * WebAssembly float arithmetic is IEEE and never fused or reordered, so each sum is the same on every
+ * machine. Where WebAssembly SIMD is missing, `simdKernels()` answers null and `denseKernels()` gives
+ * `scalarKernels`: the same sums in the same order in JavaScript (slower), so the bits do not depend on
+ * the runtime (test/linalg/simdDot.test.ts checks every kernel against its scalar twin bit for bit).
  */
-const I32 = 0x7f;
-const F64 = 0x7c;
-const V128 = 0x7b;
+import { scalarKernels } from './scalarKernels';
+import { simdKernels } from './simdKernels';
+import type { SimdKernels } from './kernelContract';
 
-const op = {
-  block: 0x02, loop: 0x03, if: 0x04, end: 0x0b, br: 0x0c, brIf: 0x0d,
-  localGet: 0x20, localSet: 0x21, localTee: 0x22,
-  f64Load: 0x2b, f64Store: 0x39, i32Const: 0x41,
-  i32GeU: 0x4f, i32Add: 0x6a, i32And: 0x71, i32Shl: 0x74,
-  f64Add: 0xa0, f64Sub: 0xa1, f64Mul: 0xa2,
-} as const;
-/** SIMD instructions: the 0xfd prefix, then the opcode as unsigned LEB128. */
-const simd = {
-  load: [0xfd, 0x00],
-  extractLane: [0xfd, 0x21],
-  add: [0xfd, 0xf0, 0x01],
-  sub: [0xfd, 0xf1, 0x01],
-  mul: [0xfd, 0xf2, 0x01],
-} as const;
-
-function unsigned(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let byte = n & 0x7f;
-    n >>>= 7;
-    if (n !== 0) byte |= 0x80;
-    out.push(byte);
-  } while (n !== 0);
-  return out;
-}
-
-function signed(n: number): number[] {
-  const out: number[] = [];
-  for (;;) {
-    const byte = n & 0x7f;
-    n >>= 7;
-    if ((n === 0 && (byte & 0x40) === 0) || (n === -1 && (byte & 0x40) !== 0)) {
-      out.push(byte);
-      return out;
-    }
-    out.push(byte | 0x80);
-  }
-}
-
-function vector(items: number[][]): number[] {
-  return [...unsigned(items.length), ...items.flat()];
-}
-
-function section(id: number, body: number[]): number[] {
-  return [id, ...unsigned(body.length), ...body];
-}
-
-function text(s: string): number[] {
-  return vector([...Buffer.from(s, 'utf8')].map((b) => [b]));
-}
-
-/** memarg: alignment exponent, then offset. */
-const f64Access = [3, 0];
-const v128Access = [3, 0];
-
-/**
- * The body of dotRx4(x₀ … x_{R−1}, y₀ … y₃, n, out): out[4·r + c] = x_r·y_c over n float64 (byte
- * addresses), R = 1 or 2 rows against four; with `squares`, distRx4: out[4·r + c] = ‖x_r − y_c‖².
- * Parameters: the R + 4 addresses, n, out; locals: t (the byte offset), end (of the paired part), 4R
- * v128 accumulators, R v128 row pairs, one v128 column pair, one v128 difference, one f64 sum (and one
- * f64 difference).
- */
-function dotBody(rows: number, squares: boolean): number[] {
-  const y0 = rows;
-  const n = rows + 4;
-  const out = n + 1;
-  const t = out + 1;
-  const end = t + 1;
-  const acc0 = end + 1;
-  const pair0 = acc0 + 4 * rows;
-  const column = pair0 + rows;
-  const difference = column + 1;
-  const sum = difference + 1;
-  const scalarDifference = sum + 1;
-  const code: number[] = [];
-  const emit = (...bytes: (number | readonly number[])[]) => { for (const b of bytes) if (typeof b === 'number') code.push(b); else code.push(...b); };
-  // end = (n & −2) · 8
-  emit(op.localGet, n, op.i32Const, ...signed(-2), op.i32And, op.i32Const, 3, op.i32Shl, op.localSet, end);
-  emit(op.block, 0x40, op.loop, 0x40);
-  emit(op.localGet, t, op.localGet, end, op.i32GeU, op.brIf, 1);
-  for (let r = 0; r < rows; r++) emit(op.localGet, r, op.localGet, t, op.i32Add, simd.load, v128Access, op.localSet, pair0 + r);
-  for (let c = 0; c < 4; c++) {
-    // One load of y_c's pair serves every row.
-    emit(op.localGet, y0 + c, op.localGet, t, op.i32Add, simd.load, v128Access, op.localSet, column);
-    for (let r = 0; r < rows; r++) {
-      const acc = acc0 + 4 * r + c;
-      if (squares) emit(op.localGet, acc, op.localGet, pair0 + r, op.localGet, column, simd.sub, op.localTee, difference, op.localGet, difference, simd.mul, simd.add, op.localSet, acc);
-      else emit(op.localGet, acc, op.localGet, pair0 + r, op.localGet, column, simd.mul, simd.add, op.localSet, acc);
-    }
-  }
-  emit(op.localGet, t, op.i32Const, 16, op.i32Add, op.localSet, t, op.br, 0);
-  emit(op.end, op.end);
-  // out[4r + c] = lane 0 + lane 1, then + the last term when n is odd
-  for (let r = 0; r < rows; r++) {
-    for (let c = 0; c < 4; c++) {
-      const acc = acc0 + 4 * r + c;
-      emit(op.localGet, acc, simd.extractLane, 0, op.localGet, acc, simd.extractLane, 1, op.f64Add, op.localSet, sum);
-      emit(op.localGet, n, op.i32Const, 1, op.i32And, op.if, 0x40);
-      const last = (base: number) => [op.localGet, base, op.localGet, end, op.i32Add, op.f64Load, ...f64Access];
-      if (squares) emit(op.localGet, sum, last(r), last(y0 + c), op.f64Sub, op.localTee, scalarDifference, op.localGet, scalarDifference, op.f64Mul, op.f64Add, op.localSet, sum);
-      else emit(op.localGet, sum, last(r), last(y0 + c), op.f64Mul, op.f64Add, op.localSet, sum);
-      emit(op.end);
-      emit(op.localGet, out, op.localGet, sum, op.f64Store, 3, ...unsigned(8 * (4 * r + c)));
-    }
-  }
-  emit(op.end);
-  const locals = vector([[...unsigned(2), I32], [...unsigned(5 * rows + 2), V128], [...unsigned(2), F64]]);
-  const body = [...locals, ...code];
-  return [...unsigned(body.length), ...body];
-}
-
-function moduleBytes(): Uint8Array<ArrayBuffer> {
-  const signature = (rows: number) => [0x60, ...vector(Array.from({ length: rows + 6 }, () => [I32])), ...vector([])];
-  const bytes = [
-    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-    ...section(1, vector([signature(1), signature(2)])),
-    ...section(3, vector([[0], [1], [0], [1]])),
-    ...section(5, vector([[0x00, 1]])),
-    ...section(7, vector([[...text('dot1x4'), 0x00, 0], [...text('dot2x4'), 0x00, 1], [...text('dist1x4'), 0x00, 2], [...text('dist2x4'), 0x00, 3], [...text('memory'), 0x02, 0]])),
-    ...section(10, vector([dotBody(1, false), dotBody(2, false), dotBody(1, true), dotBody(2, true)])),
-  ];
-  return Uint8Array.from(bytes);
-}
-
-export interface SimdKernels {
-  /** G_ij = rᵢ·rⱼ for k rows of length dim (row i at i·dim): k×k, exactly symmetric. */
-  gramOfRows(rows: Float64Array, k: number, dim: number): Float64Array;
-  /** D_ij = ‖rᵢ − rⱼ‖², summed from the differences (no cancellation): k×k, exactly symmetric. */
-  squaredDistances(rows: Float64Array, k: number, dim: number): Float64Array;
-}
-
-let kernels: SimdKernels | null | undefined;
-
-type OneByFour = (x: number, y0: number, y1: number, y2: number, y3: number, n: number, out: number) => void;
-type TwoByFour = (x0: number, x1: number, y0: number, y1: number, y2: number, y3: number, n: number, out: number) => void;
-
-/** The kernels, or null where this runtime has no WebAssembly SIMD. */
-export function simdKernels(): SimdKernels | null {
-  if (kernels !== undefined) return kernels;
-  try {
-    const instance = new WebAssembly.Instance(new WebAssembly.Module(moduleBytes()));
-    const exports = instance.exports as { memory: WebAssembly.Memory; dot1x4: OneByFour; dot2x4: TwoByFour; dist1x4: OneByFour; dist2x4: TwoByFour };
-    kernels = {
-      gramOfRows: (rows, k, dim) => symmetricPass(exports.memory, exports.dot1x4, exports.dot2x4, rows, k, dim),
-      squaredDistances: (rows, k, dim) => symmetricPass(exports.memory, exports.dist1x4, exports.dist2x4, rows, k, dim),
-    };
-  } catch {
-    kernels = null;
-  }
-  return kernels;
-}
-
-/**
- * Rows i, i+1 against columns j … j+3 (j from i up): eight entries per pass over the rows. A block
- * that runs past k pairs with a zero row, whose results are dropped. (i+1, i) is summed both as
- * (row i+1, row i) and as (row i, row i+1): the same terms in the same order (x·y = y·x and
- * (x − y)² = (y − x)² exactly), so the matrix stays exactly symmetric.
- */
-function symmetricPass(memory: WebAssembly.Memory, one: OneByFour, two: TwoByFour, rows: Float64Array, k: number, dim: number): Float64Array {
-  // Layout: the rows, one zero row, then eight results.
-  const zeroRow = k * dim;
-  const outAt = (k + 1) * dim;
-  const needed = (outAt + 8) * 8;
-  if (memory.buffer.byteLength < needed) memory.grow(Math.ceil((needed - memory.buffer.byteLength) / 65536));
-  const heap = new Float64Array(memory.buffer);
-  heap.set(rows, 0);
-  heap.fill(0, zeroRow, zeroRow + dim);
-  const c = new Float64Array(k * k);
-  const address = (row: number) => (row < k ? row : k) * dim * 8;
-  const results = outAt * 8;
-  const keep = (i: number, j: number, value: number) => {
-    if (i >= k || j >= k) return;
-    c[i * k + j] = value;
-    c[j * k + i] = value;
-  };
-  let i = 0;
-  for (; i + 1 < k; i += 2) {
-    for (let j = i; j < k; j += 4) {
-      two(address(i), address(i + 1), address(j), address(j + 1), address(j + 2), address(j + 3), dim, results);
-      for (let q = 0; q < 4; q++) {
-        keep(i, j + q, heap[outAt + q]);
-        if (j + q > i) keep(i + 1, j + q, heap[outAt + 4 + q]);
-      }
-    }
-  }
-  if (i < k) {
-    one(address(i), address(i), address(k), address(k), address(k), dim, results);
-    keep(i, i, heap[outAt]);
-  }
-  return c;
-}
-
-/**
- * Σ f(x_t, y_t) summed as the SIMD kernels do: even terms, odd terms, their sum, then the last term of
- * an odd length. f is x·y or (x − y)².
- */
-function paired(v: Float64Array, x: number, y: number, n: number, squares: boolean): number {
-  let even = 0;
-  let odd = 0;
-  const pairs = n & ~1;
-  for (let t = 0; t < pairs; t += 2) {
-    if (squares) {
-      const a = v[x + t] - v[y + t];
-      const b = v[x + t + 1] - v[y + t + 1];
-      even += a * a;
-      odd += b * b;
-    } else {
-      even += v[x + t] * v[y + t];
-      odd += v[x + t + 1] * v[y + t + 1];
-    }
-  }
-  let sum = even + odd;
-  if (pairs < n) {
-    const a = v[x + pairs];
-    const b = v[y + pairs];
-    sum += squares ? (a - b) * (a - b) : a * b;
-  }
-  return sum;
-}
-
-function scalarPass(rows: Float64Array, k: number, dim: number, squares: boolean): Float64Array {
-  const c = new Float64Array(k * k);
-  for (let i = 0; i < k; i++) {
-    for (let j = i; j < k; j++) {
-      const value = paired(rows, i * dim, j * dim, dim, squares);
-      c[i * k + j] = value;
-      c[j * k + i] = value;
-    }
-  }
-  return c;
-}
+// The public entry: callers import the kernels and their types from here. The module's assembler and
+// bodies are in wasm/, the calls into it in simdKernels.ts, the JavaScript twins in scalarKernels.ts.
+export type { RowSums, SimdKernels, TargetProducts } from './kernelContract';
+export { scalarKernels, targetProducts } from './scalarKernels';
+export { simdKernels } from './simdKernels';
 
 /** The kernels callers use: SIMD where the runtime has it, else the scalar twin (the same bits). */
 export function denseKernels(): SimdKernels {
-  return simdKernels() ?? scalarKernels;
+  return scalarOnly ? scalarKernels : simdKernels() ?? scalarKernels;
 }
 
-/** The kernels in plain JavaScript, bit for bit the SIMD ones. */
-export const scalarKernels: SimdKernels = {
-  gramOfRows: (rows, k, dim) => scalarPass(rows, k, dim, false),
-  squaredDistances: (rows, k, dim) => scalarPass(rows, k, dim, true),
-};
+let scalarOnly = false;
+
+/**
+ * Runs `run` as a runtime without WebAssembly SIMD would (denseKernels() gives the scalar twin), for
+ * the tests that check the whole solver gives the same bits either way.
+ */
+export function withScalarKernels<T>(run: () => T): T {
+  const before = scalarOnly;
+  scalarOnly = true;
+  try {
+    return run();
+  } finally {
+    scalarOnly = before;
+  }
+}

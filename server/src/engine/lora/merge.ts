@@ -30,12 +30,12 @@ import { openAdapter } from './formats';
 import { entrywiseModule, isEntrywiseMethod, type EntrywiseMethod } from './entrywiseMerge';
 import { truncateDense, type TruncationRoute } from './denseTruncation';
 import type { FactorPanels } from './factorPanels';
-import { concatenatedFactors, modulesToSave, planMerge, readPanels, validateInputs, type ModulePlan } from './mergePlanning';
+import { concatenatedFactors, modulesToSave, panelBytes, planMerge, readPanels, validateInputs, type ModulePlan } from './mergePlanning';
 import type { MergeInput, MergeOptions, MergeResult } from './mergeTypes';
 import { mostCommon } from './moduleFacts';
 import { jsProducts, ortProducts, type PanelProducts } from './panelProducts';
 import { MixPool, type Mix } from './mixPool';
-import { defaultMixThreads, productThreads } from './mergeThreads';
+import { svdThreads } from './mergeThreads';
 import { SafetensorsStream } from './safetensors';
 import { adapterChangedError, adapterDrift } from '../library/integrity';
 import { Scratch } from './scratch';
@@ -128,9 +128,10 @@ async function mergeOpened(inputs: MergeInput[], adapters: LoraAdapter[], option
   const metadata = compositeMetadata(layout, plans.map((p) => p.out), adapters, options, inputs);
 
   const svd = options.method === 'svd';
-  const mixThreads = svd ? options.mixThreads ?? defaultMixThreads(plans.length, Math.max(...plans.map((p) => p.innerRank))) : 0;
+  // mixing workers: as asked (or the default for the cores), no more than the modules whose panels fit in memory ahead
+  const threads = svd ? svdThreads({ modules: plans.length, innerRank: Math.max(...plans.map((p) => p.innerRank)), panelBytes: Math.max(...plans.map((p) => panelBytes(adapters, p))), requested: options.mixThreads }) : { mix: 0, ort: undefined };
   // cat only copies and scales: no products, so no ONNX Runtime session to open
-  const chosen = options.method === 'cat' ? { products: { ...jsProducts, name: 'none (cat copies the factors)' } as PanelProducts, dispose: undefined, warning: undefined } : await chooseProducts(options, productThreads(mixThreads));
+  const chosen = options.method === 'cat' ? { products: { ...jsProducts, name: 'none (cat copies the factors)' } as PanelProducts, dispose: undefined, warning: undefined } : await chooseProducts(options, threads.ort);
   if (chosen.warning) warnings.push(chosen.warning);
   const staging = createStagingFolder(outputDir, { checked: options.outputChecked });
   const weightsPath = path.join(staging, WEIGHTS_FILE[layout]);
@@ -141,7 +142,7 @@ async function mergeOpened(inputs: MergeInput[], adapters: LoraAdapter[], option
   const files: { path: string; sha256: string }[] = [];
   let stream: SafetensorsStream | undefined;
   const scratch = new Scratch();
-  const mixPool = svd ? new MixPool(mixThreads) : undefined;
+  const mixPool = svd ? new MixPool(threads.mix) : undefined;
   // svd: a module's R×R steps (on mixPool's threads) overlap the next modules' decode and Grams here:
   // `ahead` modules are prepared beyond the one being written, so ahead + 1 modules' panels are live
   // at once, in rotating scratch slots; svd reads Bᵀ (row panels: its Grams are products of
@@ -157,7 +158,8 @@ async function mergeOpened(inputs: MergeInput[], adapters: LoraAdapter[], option
   };
   try {
     stream = new SafetensorsStream(weightsPath, streamTensors, { metadata, atomic: false });
-    const bytesTotal = stream.order.reduce((s, t) => s + t.shape.reduce((x, y) => x * y, 1) * (t.dtype === 'F64' ? 8 : t.dtype === 'F32' ? 4 : 2), 0);
+    // the whole file, as bytesWritten counts it: the header (written when the stream opened) and every tensor
+    const bytesTotal = stream.bytes + stream.order.reduce((s, t) => s + t.shape.reduce((x, y) => x * y, 1) * (t.dtype === 'F64' ? 8 : t.dtype === 'F32' ? 4 : 2), 0);
     const pending = new Map<string, MergedFactors & { remaining: number }>();
     // reused buffers may hold a module's output only while no other module's tensor comes between its own
     const position = new Map(stream.order.map((t, i) => [t.name, i]));

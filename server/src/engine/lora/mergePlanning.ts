@@ -52,21 +52,27 @@ export function validateInputs(inputs: MergeInput[], options: MergeOptions): voi
   }
 }
 
-function sameShape(a: LoraModule, b: LoraModule): boolean {
-  return a.inFeatures === b.inFeatures && a.outFeatures === b.outFeatures && JSON.stringify(a.kernel ?? null) === JSON.stringify(b.kernel ?? null) && !!a.embedding === !!b.embedding;
-}
-
 /**
  * One module's factors, concatenated as they are decoded: A [R, n] and B [m, R] (Bᵀ [R, m] with
  * `bTransposed`), float32 when that holds every input exactly, in the scratch's panel slots named by
  * `slot` (valid until the next module is read into the same slot).
  */
+/** Whether float32 holds every input factor of the module exactly (its panels are then float32). */
+function panelsFitFloat32(adapters: LoraAdapter[], plan: ModulePlan): boolean {
+  return plan.contributions.every((c) => [c.module.aKey, c.module.bKey].every((k) => fitsFloat32(adapters[c.adapter].file.info(k).dtype as FloatDType)));
+}
+
+/** The bytes readPanels holds for the module: A [R, n] and B [m, R], float32 or float64. */
+export function panelBytes(adapters: LoraAdapter[], plan: ModulePlan): number {
+  return plan.innerRank * (plan.out.inFeatures + plan.out.outFeatures) * (panelsFitFloat32(adapters, plan) ? 4 : 8);
+}
+
 export function readPanels(adapters: LoraAdapter[], plan: ModulePlan, scratch: Scratch, options: { bTransposed?: boolean; slot?: string } = {}): FactorPanels {
   const { outFeatures: m, inFeatures: n } = plan.out;
   const R = plan.innerRank;
   const bt = options.bTransposed === true;
   const slot = options.slot ?? 'panel';
-  const narrow = plan.contributions.every((c) => [c.module.aKey, c.module.bKey].every((k) => fitsFloat32(adapters[c.adapter].file.info(k).dtype as FloatDType)));
+  const narrow = panelsFitFloat32(adapters, plan);
   const a = narrow ? scratch.float32(`${slot}.a`, R * n) : scratch.float64(`${slot}.a`, R * n);
   const b = narrow ? scratch.float32(`${slot}.b`, m * R) : scratch.float64(`${slot}.b`, m * R);
   const coefficients = new Float64Array(R);
@@ -111,7 +117,7 @@ export function concatenatedFactors(panels: FactorPanels, keep: boolean): Merged
 
 /** Reads the adapters and decides the output: module plans, layout, dtype, extras. */
 export function planMerge(inputs: MergeInput[], adapters: LoraAdapter[], options: MergeOptions, warnings: string[]) {
-  // shapes must agree where adapters share a module
+  // shapes must agree where adapters share a module (every adapter, weight 0 included: the union below relies on it)
   const conflict = shapeConflict(adapters.map((a, i) => ({ name: inputs[i].name, modules: a.modules.values() })));
   if (conflict) throw new ComposerError('dimension', conflict.message, { file: adapters[conflict.index].weightsFile }, conflict.hint);
   const union = new Map<string, Contribution[]>();
@@ -120,16 +126,6 @@ export function planMerge(inputs: MergeInput[], adapters: LoraAdapter[], options
     if (w === 0) warnings.push(`${inputs[index].name} has weight 0 and contributes nothing`);
     for (const m of adapter.modules.values()) {
       const list = union.get(m.name) ?? [];
-      const first = list[0]?.module;
-      if (first && !sameShape(first, m)) {
-        const other = inputs[list[0].adapter].name;
-        throw new ComposerError(
-          'dimension',
-          `module "${m.name}" is [${m.outFeatures}, ${m.inFeatures}] in ${inputs[index].name} but [${first.outFeatures}, ${first.inFeatures}] in ${other}`,
-          { file: adapter.weightsFile },
-          'the adapters were trained on different base models',
-        );
-      }
       if (w !== 0) list.push({ adapter: index, module: m, coefficient: w * m.scale });
       union.set(m.name, list);
     }
@@ -153,9 +149,9 @@ export function planMerge(inputs: MergeInput[], adapters: LoraAdapter[], options
   const rankOption = options.rank ?? Math.max(...adapters.map((a) => mostCommon([...a.modules.values()].map((m) => m.rank))));
   const plans: ModulePlan[] = [];
   for (const [name, contributions] of [...union].sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0))) {
-    const any = contributions[0]?.module ?? adapters.flatMap((a) => [...a.modules.values()]).find((m) => m.name === name)!;
     const innerRank = contributions.reduce((s, c) => s + c.module.rank, 0);
     if (innerRank === 0) continue; // every adapter with this module has weight 0
+    const any = contributions[0].module;
     // the entry-wise methods' dense result is full rank: rank r, bounded by the module's shape only
     const rank = options.method === 'cat' ? innerRank : isEntrywiseMethod(options.method) ? Math.min(rankOption, any.outFeatures, any.inFeatures) : Math.min(rankOption, innerRank);
     plans.push({ out: { name, rank, inFeatures: any.inFeatures, outFeatures: any.outFeatures, kernel: any.kernel, embedding: any.embedding }, contributions, innerRank });

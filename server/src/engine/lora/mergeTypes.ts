@@ -55,8 +55,9 @@ export interface MergeOptions {
   /**
    * svd: worker threads for the R×R steps, overlapping the next modules' decode and Grams (N workers:
    * N modules prepared ahead); default, when the merge has at least 8 modules of inner rank ≥ 32,
-   * 1 on up to 6 cores, then one per 3 cores, at most 4; else 0 (inline). The bytes written do not
-   * depend on it (the same code runs either way).
+   * 1 on up to 6 cores, then one per 3 cores, at most 4; else 0 (inline). Never more than the modules
+   * whose panels fit 256 MB ahead (mergeThreads.ts). The bytes written do not depend on it (the same
+   * code runs either way).
    */
   mixThreads?: number;
   /** An ORT MatMul engine to reuse (otherwise one is created and disposed for this merge). */

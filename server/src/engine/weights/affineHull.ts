@@ -9,7 +9,7 @@
  * when the prototypes on S are affinely dependent (duplicates, m > D + 1): that is the pseudo-inverse
  * of the KKT system, taken by eigen-decomposition only when Cholesky finds the system singular.
  */
-import { choleskySolve } from '../linalg/cholesky';
+import { denseKernels } from '../linalg/simdDot';
 import { jacobiEigen, nullDirections, pseudoInverseSolve } from '../linalg/eigen';
 
 export interface AffineSolution {
@@ -114,7 +114,7 @@ export function solveOnAffineHull(c: Float64Array, k: number, subset: readonly n
     const h = projectedMatrix(sub, m, q);
     const rhs = applyNTranspose(rhsFull, q);
     const reference = referenceScale(sub, m);
-    let z = choleskySolve(h, m - 1, rhs, reference);
+    let z = denseKernels().choleskySolve(h, m - 1, rhs, reference);
     if (!z) {
       singular = true;
       z = pseudoInverseSolve(jacobiEigen(h, m - 1, 'ascending'), m - 1, rhs, reference);
@@ -144,7 +144,7 @@ export function flatDirections(c: Float64Array, k: number, subset: readonly numb
   const sub = subMatrix(c, k, subset);
   const h = projectedMatrix(sub, m, q);
   const reference = referenceScale(sub, m);
-  if (choleskySolve(h, m - 1, new Float64Array(m - 1), reference)) return [];
+  if (denseKernels().choleskySolve(h, m - 1, new Float64Array(m - 1), reference)) return [];
   const eigen = jacobiEigen(h, m - 1, 'ascending');
   return nullDirections(eigen, m - 1, reference).map((j) => {
     const z = new Float64Array(m - 1);

@@ -7,15 +7,19 @@
  */
 import { solveOnAffineHull } from './affineHull';
 import { minimumNormOnFace } from './minimumNorm';
+import { addRows } from '../linalg/dense';
 
-/** 2·C·w */
+/**
+ * 2·C·w: each entry Σ_j C_ij·w_j over the nonzero w_j in ascending j, doubled. Summed as addRows does,
+ * by contiguous rows (C is exactly symmetric) with the 2 folded into w: doubling is exact, so these
+ * are the same bits as 2·(Σ_j C_ij·w_j).
+ */
 export function gradient(c: Float64Array, k: number, w: ArrayLike<number>): Float64Array {
   const g = new Float64Array(k);
-  for (let i = 0; i < k; i++) {
-    let s = 0;
-    for (let j = 0; j < k; j++) if (w[j] !== 0) s += c[i * k + j] * w[j];
-    g[i] = 2 * s;
-  }
+  const rows = new Int32Array(k);
+  let count = 0;
+  for (let j = 0; j < k; j++) if (w[j] !== 0) rows[count++] = j;
+  addRows(g, c, k, rows, count, w, 2);
   return g;
 }
 

@@ -5,9 +5,12 @@
  * Each solve takes one step of iterative refinement against A itself and the factor is rebuilt every
  * REBUILD_AFTER changes, so rounding from the updates never accumulates. A pivot² below
  * DEPENDENT_PIVOT·scale (looser than choleskySolve's own threshold) answers null: the caller then
- * takes its exact dense route, so singular and near-singular systems are decided as before.
+ * takes its exact dense route, so singular and near-singular systems are decided as before. The
+ * factor and its transpose live in a kernel workspace (linalg/simdDot.ts): the substitutions and the
+ * refinement's residual (a sum of A's rows) run in WebAssembly SIMD, bit for bit the scalar loops.
  */
-import { choleskyAppend, choleskyDelete, substituteCholesky } from '../linalg/cholesky';
+import { choleskyAppend, choleskyDelete } from '../linalg/cholesky';
+import { denseKernels, type RowSums } from '../linalg/simdDot';
 
 const REBUILD_AFTER = 32;
 const DEPENDENT_PIVOT = 1e-10;
@@ -18,36 +21,62 @@ export class IncrementalCholesky {
   private readonly position: Int32Array;
   /** Lower-triangular factor, row-major with row stride k. */
   private readonly factor: Float64Array;
+  /** Its transpose (the same stride), kept in step with it. */
+  private readonly transposed: Float64Array;
+  /** An appended row's forward substitution, by the kernels from the transpose. */
+  private readonly solveLower = (l: Float64Array, m: number): void => this.sums.forward(this.transposed, m, l);
   private changes = 0;
   private readonly dependentBelow: number;
   private readonly rhs: Float64Array;
   private readonly scratch: Float64Array;
+  private readonly wanted: Uint8Array;
+  /** x by candidate, for the residual's row sums. */
+  private readonly byCandidate: Float64Array;
+  private readonly answer: Float64Array;
+  // Workspace vectors: the solution, the residual by candidate, the residual in factor order.
+  private readonly x: Float64Array;
+  private readonly residualByCandidate: Float64Array;
+  private readonly residual: Float64Array;
+  /** The kernel workspace (A's rows, the factor, the solve's vectors and the caller's `extra`). */
+  readonly sums: RowSums;
+  /** Vectors of length k in `sums` for the caller's own row sums of A. */
+  readonly extra: Float64Array[];
 
-  constructor(private readonly a: Float64Array, private readonly k: number, scale: number) {
-    this.factor = new Float64Array(k * k);
+  /** `extraVectors`: vectors of length k the caller wants in the same workspace (see `sums`). */
+  constructor(private readonly a: Float64Array, private readonly k: number, scale: number, extraVectors = 0) {
+    this.sums = denseKernels().rowSums(a, k, 3 + extraVectors, 2);
+    [this.factor, this.transposed] = this.sums.matrices;
+    [this.x, this.residualByCandidate, this.residual] = this.sums.vectors;
+    this.extra = this.sums.vectors.slice(3);
     this.position = new Int32Array(k).fill(-1);
     this.dependentBelow = DEPENDENT_PIVOT * scale;
     this.rhs = new Float64Array(k);
     this.scratch = new Float64Array(k);
+    this.wanted = new Uint8Array(k);
+    this.byCandidate = new Float64Array(k);
+    this.answer = new Float64Array(k);
   }
 
-  /** x with A_SS·x = b (x and b in `subset` order), or null when A_SS is (nearly) singular. */
+  /**
+   * x with A_SS·x = b (x and b in `subset` order: the first subset.length entries of the answer), or
+   * null when A_SS is (nearly) singular. The answer is reused by the next call.
+   */
   solve(subset: readonly number[], b: ArrayLike<number>): Float64Array | null {
     if (!this.follow(subset)) return null;
-    const { members, position, a, k, rhs } = this;
+    const { members, position, rhs } = this;
     const m = members.length;
     for (let s = 0; s < m; s++) rhs[position[subset[s]]] = b[s];
-    const x = substituteCholesky(this.factor, k, m, rhs);
-    // One step of iterative refinement: r = b − A_SS·x.
-    const r = this.scratch;
-    for (let p = 0; p < m; p++) {
-      const row = members[p] * k;
-      let s = rhs[p];
-      for (let q = 0; q < m; q++) s -= a[row + members[q]] * x[q];
-      r[p] = s;
-    }
-    const correction = substituteCholesky(this.factor, k, m, r);
-    const out = new Float64Array(subset.length);
+    const { sums, factor, transposed, x, byCandidate, residualByCandidate: full, residual: r } = this;
+    for (let p = 0; p < m; p++) x[p] = rhs[p];
+    sums.substitute(factor, transposed, m, x);
+    // One step of iterative refinement: r = b − A_SS·x, each entry subtracting its terms in factor
+    // order; A is symmetric, so that is a sum of A's rows (the members') with weights −x.
+    for (let q = 0; q < m; q++) { byCandidate[members[q]] = x[q]; full[members[q]] = rhs[q]; }
+    sums.addRows(full, members, m, byCandidate, -1);
+    for (let p = 0; p < m; p++) r[p] = full[members[p]];
+    sums.substitute(factor, transposed, m, r);
+    const correction = r;
+    const out = this.answer;
     for (let s = 0; s < subset.length; s++) {
       const p = position[subset[s]];
       out[s] = x[p] + correction[p];
@@ -56,9 +85,10 @@ export class IncrementalCholesky {
   }
 
   private follow(subset: readonly number[]): boolean {
-    const { position, k } = this;
+    const { position } = this;
     if (this.changes >= REBUILD_AFTER) this.clear();
-    const wanted = new Uint8Array(k);
+    const wanted = this.wanted;
+    wanted.fill(0);
     for (const i of subset) wanted[i] = 1;
     for (let p = this.members.length - 1; p >= 0; p--) {
       const i = this.members[p];
@@ -81,7 +111,10 @@ export class IncrementalCholesky {
   /** New last row of L: L·l = A_{members, j}, pivot² = A_jj − lᵀl. */
   private append(j: number): boolean {
     const { factor, k, members, a } = this;
-    if (!choleskyAppend(factor, k, members.length, a[j * k + j], (p) => a[members[p] * k + j], this.dependentBelow)) return false;
+    const m = members.length;
+    if (!choleskyAppend(factor, k, m, a[j * k + j], (p) => a[members[p] * k + j], this.dependentBelow, this.solveLower)) return false;
+    const transposed = this.transposed;
+    for (let p = 0; p <= m; p++) transposed[p * k + m] = factor[m * k + p];
     this.position[j] = members.length;
     members.push(j);
     return true;
@@ -90,7 +123,11 @@ export class IncrementalCholesky {
   /** Deletes the member at position p: drop its row and column, then fold that column into the rows below. */
   private remove(p: number): void {
     const { factor, k, members, position } = this;
-    choleskyDelete(factor, k, members.length, p, this.scratch);
+    const m = members.length;
+    choleskyDelete(factor, k, m, p, this.scratch);
+    // Rows from p on changed: their columns of the transpose.
+    const transposed = this.transposed;
+    for (let i = p; i < m - 1; i++) for (let j = 0; j <= i; j++) transposed[j * k + i] = factor[i * k + j];
     position[members[p]] = -1;
     members.splice(p, 1);
     for (let i = p; i < members.length; i++) position[members[i]] = i;

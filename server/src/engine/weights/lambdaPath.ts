@@ -18,7 +18,7 @@ import type { LambdaBreakpoint, LambdaPath } from '../types';
 import { solveOnAffineHull } from './affineHull';
 import { gradient, largestDiagonal } from './convex';
 import { PathDirectionSystem } from './pathDirection';
-import { addRows } from '../linalg/dense';
+import { plainArray } from '../linalg/dense';
 
 /** λ* from the convex optimum: the smallest λ at which it is also the sparse optimum. */
 export function lambdaStarOf(c: Float64Array, k: number, convex: Float64Array): number {
@@ -47,15 +47,16 @@ export function computeLambdaPath(c: Float64Array, names: readonly string[], lin
     if (lin.some((x, i) => x !== convex[i])) breakpoints.push({ lambda: 0, weights: Array.from(convex) });
     return { names: [...names], breakpoints: breakpoints.map(withoutNegativeZero), lambda_star: 0 };
   }
-  const descending: LambdaBreakpoint[] = [{ lambda: lambdaStar, weights: Array.from(convex) }];
+  const descending: LambdaBreakpoint[] = [{ lambda: lambdaStar, weights: plainArray(convex) }];
   followDown(c, k, lambdaStar, convex, descending);
   const breakpoints = descending.reverse();
   // The path reaches λ = 0 at a lin minimiser; when lin has several (degenerate prototypes) the one
   // reported as `lin` is the minimum-norm one and λ = 0 is a jump from it.
   const atZero = breakpoints[0];
-  if (sameWeights(atZero.weights, lin, 1e-8)) atZero.weights = Array.from(lin);
-  else breakpoints.unshift({ lambda: 0, weights: Array.from(lin) });
-  return { names: [...names], breakpoints: breakpoints.map(withoutNegativeZero), lambda_star: lambdaStar };
+  if (sameWeights(atZero.weights, lin, 1e-8)) atZero.weights = plainArray(lin);
+  else breakpoints.unshift({ lambda: 0, weights: plainArray(lin) });
+  // plainArray wrote every breakpoint's −0 as 0.
+  return { names: [...names], breakpoints, lambda_star: lambdaStar };
 }
 
 function withoutNegativeZero(point: LambdaBreakpoint): LambdaBreakpoint {
@@ -71,24 +72,29 @@ function followDown(c: Float64Array, k: number, lambdaStar: number, start: Float
   const justLeft = new Uint8Array(k);
   const joined = new Uint8Array(k);
   const active = new Int32Array(k);
-  const g = new Float64Array(k);
-  const gDirection = new Float64Array(k);
+  const system = new PathDirectionSystem(c, k, 2);
+  // 2·C·w and 2·C·d, summed in WebAssembly SIMD where the runtime has it (the same bits either way),
+  // in the direction system's workspace.
+  const { sums } = system;
+  const [g, gDirection] = system.extra;
+  const productOn = (v: Float64Array, columns: Int32Array, count: number, out: Float64Array) => {
+    out.fill(0);
+    sums.addRows(out, columns, count, v, 2);
+  };
   const leaveAt = new Float64Array(k);
   const joinAt = new Float64Array(k);
   const joinSign = new Int8Array(k);
   const diagonalScale = largestDiagonal(c, k);
   const maxSteps = 20 * k + 100;
-  const system = new PathDirectionSystem(c, k);
   for (let step = 0; step < maxSteps; step++) {
     let count = activeList(sign, active);
     // w is zero off the active set: 2·C·w over the active columns only (same sums, same order).
-    productOn(c, k, w, active, count, g);
+    productOn(w, active, count, g);
     let nu = 0;
-    for (let a = 0; a < count; a++) { const i = active[a]; nu += g[i] + lambda * sign[i]; }
+    let l1 = 0;
+    for (let a = 0; a < count; a++) { const i = active[a]; nu += g[i] + lambda * sign[i]; l1 += Math.abs(w[i]); }
     nu /= count;
     // Candidates on the boundary |ν − g_j| = λ join, signed like ν − g_j.
-    let l1 = 0;
-    for (let a = 0; a < count; a++) l1 += Math.abs(w[active[a]]);
     const boundaryTolerance = 1e-10 * lambdaStar + 1e-13 * diagonalScale * l1;
     for (let j = 0; j < k; j++) {
       if (sign[j] !== 0 || justLeft[j]) continue;
@@ -123,22 +129,23 @@ function followDown(c: Float64Array, k: number, lambdaStar: number, start: Float
     }
     // 2·C·d over every candidate: the joins below, and dν/dλ = mean over A of (2·C·d)ᵢ + sᵢ (the
     // stationarity rows 2·C_AA·d + s = dν·1 averaged, as the minimum-norm solve defines it too).
-    productOn(c, k, direction, active, count, gDirection);
-    let dNu = 0;
-    for (let a = 0; a < count; a++) { const i = active[a]; dNu += gDirection[i] + sign[i]; }
-    dNu /= count;
-    // Distance δ = λ − λ_next to the next event.
+    productOn(direction, active, count, gDirection);
+    // Distance δ = λ − λ_next to the next event (leaveAt and joinAt are read below only where they were
+    // written in this breakpoint: active candidates, and inactive ones that did not just leave).
     let delta = lambda;
-    leaveAt.fill(Infinity);
-    joinAt.fill(Infinity);
+    let dNu = 0;
     for (let a = 0; a < count; a++) {
       const i = active[a];
+      dNu += gDirection[i] + sign[i];
+      leaveAt[i] = Infinity;
       if (w[i] === 0 || direction[i] === 0) continue;
       const d = w[i] / direction[i];
       if (d > 0) { leaveAt[i] = d; delta = Math.min(delta, d); }
     }
+    dNu /= count;
     for (let j = 0; j < k; j++) {
       if (sign[j] !== 0) continue;
+      joinAt[j] = Infinity;
       const r = nu - g[j];
       const rho = dNu - gDirection[j];
       for (let s = 1; s >= -1; s -= 2) {
@@ -155,11 +162,11 @@ function followDown(c: Float64Array, k: number, lambdaStar: number, start: Float
     const tie = delta + 1e-11 * lambdaStar;
     const next = lambda - delta <= 1e-11 * lambdaStar ? 0 : lambda - delta;
     const moved = lambda - next;
-    for (let a = 0; a < count; a++) { const i = active[a]; w[i] -= moved * direction[i]; }
     justLeft.fill(0);
     joined.fill(0);
     for (let a = 0; a < count; a++) {
       const i = active[a];
+      w[i] -= moved * direction[i];
       if (leaveAt[i] <= tie || w[i] * sign[i] <= 0) { w[i] = 0; sign[i] = 0; justLeft[i] = 1; }
     }
     for (let j = 0; j < k; j++) {
@@ -167,26 +174,17 @@ function followDown(c: Float64Array, k: number, lambdaStar: number, start: Float
     }
     lambda = next;
     const last = out[out.length - 1];
-    if (last.lambda === lambda) last.weights = Array.from(w);
-    else out.push({ lambda, weights: Array.from(w) });
+    if (last.lambda === lambda) last.weights = plainArray(w);
+    else out.push({ lambda, weights: plainArray(w) });
     if (lambda === 0) return;
   }
   throw new ComposerError('internal', 'the sparse λ-path did not terminate', undefined, 'please report this problem with its prototypes');
 }
 
-/**
- * out = 2·C·v for v zero off the first `count` entries of `columns` (ascending): the gradient without
- * touching the zero columns. C is exactly symmetric, so column j is row j (addRows reads contiguous
- * rows), and every entry is still summed over j in ascending order.
- */
-function productOn(c: Float64Array, k: number, v: Float64Array, columns: Int32Array, count: number, out: Float64Array): void {
-  out.fill(0);
-  addRows(out, c, k, columns, count, v, 2);
-}
-
 /** The nonzero-sign candidates, ascending, into `out`; their count. */
 function activeList(sign: Int8Array, out: Int32Array): number {
   let n = 0;
-  for (let i = 0; i < sign.length; i++) if (sign[i] !== 0) out[n++] = i;
+  // Branch-free (signs are random-ish, a branch mispredicts): ±1 & 1 = 1, 0 & 1 = 0.
+  for (let i = 0; i < sign.length; i++) { out[n] = i; n += sign[i] & 1; }
   return n;
 }

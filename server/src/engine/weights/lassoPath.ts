@@ -27,7 +27,8 @@ import type { LambdaPath } from '../types';
 import { gramOfRows } from './costMatrix';
 import { IncrementalCholesky } from './incrementalCholesky';
 import { choleskySolve } from '../linalg/cholesky';
-import { addRows } from '../linalg/dense';
+import { plainArray } from '../linalg/dense';
+import { targetProducts, type TargetProducts } from '../linalg/simdDot';
 import { jacobiEigen, pseudoInverseSolve } from '../linalg/eigen';
 
 export interface LassoData {
@@ -44,24 +45,15 @@ export interface LassoData {
 /** See lassoData: the lasso Gram comes from C while t·t ≤ this many times max‖pᵢ‖². */
 const DERIVED_GRAM_RATIO = 16;
 
-export function lassoData(target: Float64Array, prototypes: Float64Array[], cost?: Float64Array): LassoData {
+export function lassoData(target: Float64Array, prototypes: Float64Array[], cost?: Float64Array, products?: TargetProducts): LassoData {
   const k = prototypes.length;
   const dim = target.length;
-  const b = new Float64Array(k);
-  const e = new Float64Array(k);
   let tt = 0;
   for (let d = 0; d < dim; d++) tt += target[d] * target[d];
+  // bᵢ = pᵢ·t, eᵢ = (t − pᵢ)·t and ‖pᵢ‖², from the cost matrix's pass when it computed them (the same bits).
+  const { b, e, squares } = products ?? targetProducts(target, prototypes);
   let largestNorm = 0;
-  for (let i = 0; i < k; i++) {
-    const p = prototypes[i];
-    let bi = 0;
-    let ei = 0;
-    let pp = 0;
-    for (let d = 0; d < dim; d++) { const pd = p[d]; const td = target[d]; bi += pd * td; ei += (td - pd) * td; pp += pd * pd; }
-    b[i] = bi;
-    e[i] = ei;
-    largestNorm = Math.max(largestNorm, pp);
-  }
+  for (let i = 0; i < k; i++) largestNorm = Math.max(largestNorm, squares[i]);
   // pᵢ·pⱼ = (t − dᵢ)·(t − dⱼ) = bᵢ + bⱼ − t·t + C_ij: O(k²) from the cost matrix instead of O(k²·D),
   // with an error of a few ulps of max(t·t, ‖pᵢ‖², C_ij) ≤ a few ulps of 4·max(t·t, ‖p‖²). While
   // t·t ≤ DERIVED_GRAM_RATIO·max‖pᵢ‖² that stays well inside the direct D-term dot product's own
@@ -119,15 +111,23 @@ function subGram(gram: Float64Array, k: number, subset: readonly number[]): Floa
  * solved by the kept factor (G_SS well inside positive definite, one step of refinement), so the
  * system holds to rounding.
  */
-function solveOnes(gram: Float64Array, k: number, subset: readonly number[], scale: number, factor: IncrementalCholesky): { x: Float64Array; exact: boolean } {
+function solveOnes(gram: Float64Array, k: number, subset: readonly number[], scale: number, factor: IncrementalCholesky, ones: Float64Array): { x: Float64Array; exact: boolean } {
   const m = subset.length;
-  const ones = new Float64Array(m).fill(1);
   const fast = factor.solve(subset, ones);
   if (fast) return { x: fast, exact: true };
   // The factor refused a pivot² below 1e-10·scale: whatever answers now is nearly singular, and its
   // consistency is checked by the caller.
   const sub = subGram(gram, k, subset);
   return { x: choleskySolve(sub, m, ones, scale) ?? pseudoInverseSolve(jacobiEigen(sub, m, 'ascending'), m, ones, scale), exact: false };
+}
+
+/**
+ * Buffers of length k reused from one breakpoint to the next: the direction (valid until the next
+ * breakpoint's) and the right-hand side 1 (solvers read its first m entries).
+ */
+interface DirectionScratch {
+  d: Float64Array;
+  ones: Float64Array;
 }
 
 /** Above this many candidates at the boundary at once, joins are decided greedily, not enumerated. */
@@ -163,11 +163,12 @@ function gramRow(gram: Float64Array, k: number, j: number, subset: readonly numb
  * all of them and each joins with d_j > 0, that is the KKT point of a strictly convex problem, hence
  * the only one, and the enumeration is skipped.
  */
-function pathDirection(gram: Float64Array, k: number, free: readonly number[], boundary: readonly number[], scale: number, factor: IncrementalCholesky): Float64Array {
+function pathDirection(gram: Float64Array, k: number, free: readonly number[], boundary: readonly number[], scale: number, factor: IncrementalCholesky, scratch: DirectionScratch): Float64Array {
+  const { d, ones } = scratch;
   const attempt = (joining: readonly number[], requireAll: boolean): Float64Array | null => {
     const subset = union(free, joining);
-    const d = new Float64Array(k);
-    const { x, exact } = subset.length > 0 ? solveOnes(gram, k, subset, scale, factor) : { x: d, exact: true };
+    d.fill(0);
+    const { x, exact } = subset.length > 0 ? solveOnes(gram, k, subset, scale, factor, ones) : { x: d, exact: true };
     if (requireAll && !exact) return null;
     subset.forEach((i, a) => { d[i] = x[a]; });
     let dMax = 0;
@@ -194,15 +195,21 @@ function pathDirection(gram: Float64Array, k: number, free: readonly number[], b
   let joining = [...boundary];
   for (;;) {
     const subset = union(free, joining);
-    const d = new Float64Array(k);
+    d.fill(0);
     if (subset.length === 0) return d;
-    const { x } = solveOnes(gram, k, subset, scale, factor);
+    const { x } = solveOnes(gram, k, subset, scale, factor, ones);
     subset.forEach((i, a) => { d[i] = x[a]; });
     let worst = -1;
     for (const j of joining) if (d[j] < 0 && (worst < 0 || d[j] < d[worst])) worst = j;
     if (worst < 0) return d;
     joining = joining.filter((j) => j !== worst);
   }
+}
+
+/** Whether the first n entries are all > 0. */
+function firstPositive(x: Float64Array, n: number): boolean {
+  for (let a = 0; a < n; a++) if (!(x[a] > 0)) return false;
+  return true;
 }
 
 function popcount(x: number): number {
@@ -229,13 +236,17 @@ export function computeLassoPath(data: LassoData, names: readonly string[]): Lam
   let lambda = lambdaStar;
   const down: { lambda: number; weights: number[] }[] = [{ lambda, weights: zero() }];
   const maxSteps = 20 * k + 100;
-  const factor = new IncrementalCholesky(gram, k, scale);
+  const factor = new IncrementalCholesky(gram, k, scale, 2);
   // Per-breakpoint arrays, allocated once.
   const nonzero = new Int32Array(k);
   const moving = new Int32Array(k);
-  const correlation = new Float64Array(k);
-  const gd = new Float64Array(k);
+  // G·w and G·d, summed in WebAssembly SIMD where the runtime has it (the same bits either way), in
+  // the factor's workspace.
+  const { sums } = factor;
+  const [correlation, gd] = factor.extra;
   const leaveAt = new Float64Array(k);
+  const resolveRhs = new Float64Array(k);
+  const scratch: DirectionScratch = { d: new Float64Array(k), ones: new Float64Array(k).fill(1) };
   const support = new Uint8Array(k);
   const inBoundary = new Uint8Array(k);
   for (let step = 0; step < maxSteps; step++) {
@@ -244,7 +255,7 @@ export function computeLassoPath(data: LassoData, names: readonly string[]): Lam
     let nz = 0;
     for (let i = 0; i < k; i++) if (w[i] !== 0) nonzero[nz++] = i;
     correlation.set(b);
-    addRows(correlation, gram, k, nonzero, nz, w, -1);
+    sums.addRows(correlation, nonzero, nz, w, -1);
     const free: number[] = [];
     const boundary: number[] = [];
     for (let i = 0; i < k; i++) {
@@ -252,7 +263,7 @@ export function computeLassoPath(data: LassoData, names: readonly string[]): Lam
       else if (correlation[i] >= lambda - tieTolerance) boundary.push(i);
     }
     // Direction: as λ decreases by δ, w grows by δ·d (d = 0 off the support).
-    const d = pathDirection(gram, k, free, boundary, scale, factor);
+    const d = pathDirection(gram, k, free, boundary, scale, factor, scratch);
     support.fill(0);
     inBoundary.fill(0);
     for (const i of free) support[i] = 1;
@@ -260,7 +271,7 @@ export function computeLassoPath(data: LassoData, names: readonly string[]): Lam
     let mv = 0;
     for (let i = 0; i < k; i++) if (d[i] !== 0) moving[mv++] = i;
     gd.fill(0);
-    addRows(gd, gram, k, moving, mv, d);
+    sums.addRows(gd, moving, mv, d);
     let delta = lambda;
     leaveAt.fill(Infinity);
     for (const i of free) {
@@ -284,15 +295,17 @@ export function computeLassoPath(data: LassoData, names: readonly string[]): Lam
     for (let i = 0; i < k; i++) if (w[i] > 0) now.push(i);
     if (now.length > 0) {
       // Only when the minimiser is unique (else the path keeps its own, continuous, minimiser).
-      const rhs = Float64Array.from(now, (i) => b[i] - lambda);
+      const rhs = resolveRhs;
+      for (let a = 0; a < now.length; a++) rhs[a] = b[now[a]] - lambda;
       const exact = factor.solve(now, rhs) ?? choleskySolve(subGram(gram, k, now), now.length, rhs, scale);
-      if (exact && exact.every((x) => x > 0)) now.forEach((i, a) => { w[i] = exact[a]; });
+      if (exact && firstPositive(exact, now.length)) now.forEach((i, a) => { w[i] = exact[a]; });
     }
     const last = down[down.length - 1];
-    if (last.lambda === lambda) last.weights = Array.from(w);
-    else down.push({ lambda, weights: Array.from(w) });
+    if (last.lambda === lambda) last.weights = plainArray(w);
+    else down.push({ lambda, weights: plainArray(w) });
     if (lambda === 0) {
-      return { names: [...names], breakpoints: down.reverse().map((p) => ({ lambda: p.lambda, weights: p.weights.map((x) => (x === 0 ? 0 : x)) })), lambda_star: lambdaStar, form: 'lasso' };
+      // plainArray wrote −0 as 0 (and zero() has none).
+      return { names: [...names], breakpoints: down.reverse(), lambda_star: lambdaStar, form: 'lasso' };
     }
   }
   throw new ComposerError('internal', 'the lasso λ-path did not terminate', undefined, 'please report this problem with its prototypes');

@@ -9,12 +9,14 @@
  * joins or leaves at a typical breakpoint, so instead of refactorising M (O(m³)) we append a row to
  * its Cholesky factor or delete one (a stable rank-one update), both O(m²). Each solve takes one step
  * of iterative refinement against M (kept beside its factor), and the factor is rebuilt every REBUILD_AFTER changes, so
- * rounding from the updates never accumulates. When the reference leaves, or the active prototypes
+ * rounding from the updates never accumulates. The factor, its transpose (the forward substitution
+ * reads L by columns) and M live in a kernel workspace (linalg/simdDot.ts): the substitutions and the
+ * residual run in WebAssembly SIMD, bit for bit the scalar loops. When the reference leaves, or the active prototypes
  * are (nearly) affinely dependent, the caller falls back to the minimum-norm solve in affineHull.ts.
  * dν/dλ is the caller's: it already has 2·C·d over every candidate for the next events.
  */
-import { choleskyAppend, choleskyDelete, substituteCholesky } from '../linalg/cholesky';
-import { dot } from '../linalg/dense';
+import { choleskyAppend, choleskyDelete } from '../linalg/cholesky';
+import { denseKernels, type RowSums } from '../linalg/simdDot';
 
 /** Changes after which the factor is rebuilt from C. */
 const REBUILD_AFTER = 32;
@@ -31,6 +33,14 @@ export class PathDirectionSystem {
   private size = 0;
   /** Lower-triangular Cholesky factor of M, row-major with row stride k. */
   private readonly factor: Float64Array;
+  /** Its transpose (the same stride), kept in step with it. */
+  private readonly transposed: Float64Array;
+  /** An appended row's forward substitution, by the kernels from the transpose. */
+  private readonly solveLower = (l: Float64Array, m: number): void => this.sums.forward(this.transposed, m, l);
+  /** The kernel workspace holding the factor, M and the solve's vectors (and the caller's `extra`). */
+  readonly sums: RowSums;
+  /** Vectors of length k in `sums` for the caller (the path's 2·C·w and 2·C·d). */
+  readonly extra: Float64Array[];
   /** M itself in factor order (row stride k): the refinement's residual reads contiguous rows of it. */
   private readonly system: Float64Array;
   private changes = 0;
@@ -42,15 +52,20 @@ export class PathDirectionSystem {
   private readonly column: Float64Array;
   private readonly rhs: Float64Array;
   private readonly z: Float64Array;
-  private readonly residualOut: Float64Array;
   private readonly correction: Float64Array;
   private readonly scratch: Float64Array;
   /** The direction handed out by solve: valid until the next call. */
   private readonly direction: Float64Array;
 
-  constructor(private readonly c: Float64Array, private readonly k: number) {
-    this.factor = new Float64Array(k * k);
-    this.system = new Float64Array(k * k);
+  /**
+   * `extraVectors`: how many more vectors of length k the caller wants in the same workspace (its row
+   * sums of C, `sums.addRows`, must use them: a workspace is valid until the next one is made).
+   */
+  constructor(private readonly c: Float64Array, private readonly k: number, extraVectors = 0) {
+    this.sums = denseKernels().rowSums(c, k, 3 + extraVectors, 3);
+    [this.factor, this.transposed, this.system] = this.sums.matrices;
+    [this.rhs, this.z, this.correction] = this.sums.vectors;
+    this.extra = this.sums.vectors.slice(3);
     this.members = new Int32Array(k);
     let largest = 0;
     for (let i = 0; i < k; i++) largest = Math.max(largest, c[i * k + i]);
@@ -58,10 +73,6 @@ export class PathDirectionSystem {
     this.isActive = new Uint8Array(k);
     this.isPresent = new Uint8Array(k);
     this.column = new Float64Array(k);
-    this.rhs = new Float64Array(k);
-    this.z = new Float64Array(k);
-    this.residualOut = new Float64Array(k);
-    this.correction = new Float64Array(k);
     this.scratch = new Float64Array(k);
     this.direction = new Float64Array(k);
   }
@@ -76,10 +87,12 @@ export class PathDirectionSystem {
     if (!this.follow(active, count, w)) return null;
     const { members, reference, rhs, z, correction } = this;
     const m = this.size;
-    for (let a = 0; a < m; a++) rhs[a] = -(sign[members[a]] - sign[reference]) / 2;
-    substituteCholesky(this.factor, this.k, m, rhs, z);
-    // One step of iterative refinement against the stored M.
-    substituteCholesky(this.factor, this.k, m, this.residual(z, rhs), correction);
+    for (let a = 0; a < m; a++) z[a] = rhs[a] = -(sign[members[a]] - sign[reference]) / 2;
+    const { sums, factor, transposed } = this;
+    sums.substitute(factor, transposed, m, z);
+    // One step of iterative refinement against the stored M: correction = (LLᵀ)⁻¹(rhs − M·z).
+    sums.residual(this.system, m, z, rhs, correction);
+    sums.substitute(factor, transposed, m, correction);
     for (let a = 0; a < m; a++) z[a] += correction[a];
     return this.expand(z);
   }
@@ -132,7 +145,9 @@ export class PathDirectionSystem {
       column[p] = c[i * k + j] - c[i * k + r] - crj + crr;
     }
     const diagonal = c[j * k + j] - 2 * crj + crr;
-    if (!choleskyAppend(factor, k, m, diagonal, (p) => column[p], this.dependentBelow)) return false;
+    if (!choleskyAppend(factor, k, m, diagonal, (p) => column[p], this.dependentBelow, this.solveLower)) return false;
+    const transposed = this.transposed;
+    for (let p = 0; p <= m; p++) transposed[p * k + m] = factor[m * k + p];
     for (let p = 0; p < m; p++) {
       system[m * k + p] = column[p];
       system[p * k + m] = column[p];
@@ -148,6 +163,9 @@ export class PathDirectionSystem {
     const { factor, k, members, system } = this;
     const m = this.size;
     choleskyDelete(factor, k, m, p, this.scratch);
+    // Rows from p on changed: their columns of the transpose.
+    const transposed = this.transposed;
+    for (let i = p; i < m - 1; i++) for (let j = 0; j <= i; j++) transposed[j * k + i] = factor[i * k + j];
     for (let i = 0; i < m; i++) {
       const row = i * k;
       system.copyWithin(row + p, row + p + 1, row + m);
@@ -167,11 +185,4 @@ export class PathDirectionSystem {
     return d;
   }
 
-  /** rhs − M·z, by contiguous rows of the stored M. */
-  private residual(z: Float64Array, rhs: Float64Array): Float64Array {
-    const { k, system, residualOut: out } = this;
-    const m = this.size;
-    for (let a = 0; a < m; a++) out[a] = rhs[a] - dot(system, a * k, z, 0, m);
-    return out;
-  }
 }

@@ -35,6 +35,19 @@ export function validateProblem(problem: WeightsProblem): void {
   });
 }
 
+/**
+ * Everything validateProblem checks except the values' finiteness (an O(k·D) scan the cost matrix
+ * makes unnecessary, see costMatrixOf): true when validateProblem would throw only for a non-finite
+ * value. It never throws itself, so on false validateProblem reports the first problem in its order.
+ */
+export function hasValidShape(problem: WeightsProblem): boolean {
+  const { target, prototypes, names } = problem;
+  if (prototypes.length === 0 || names.length !== prototypes.length || target.length === 0) return false;
+  if (new Set(names).size !== names.length) return false;
+  for (const prototype of prototypes) if (prototype.length !== target.length) return false;
+  return true;
+}
+
 function requireFinite(vector: Float64Array, what: string): void {
   for (let i = 0; i < vector.length; i++) {
     if (!Number.isFinite(vector[i])) {

@@ -8,13 +8,13 @@ import { ComposerError } from '../errors';
 import type { LambdaPath, SparseForm, Strategy, StrategyResult, WeightsParams } from '../types';
 import { averageWeights } from './average';
 import { convexWeights } from './convex';
-import { costMatrixOfValid } from './costMatrix';
-import { denseKernels } from '../linalg/simdDot';
+import { costMatrixOf } from './costMatrix';
+import { denseKernels, type TargetProducts } from '../linalg/simdDot';
 import { computeLambdaPath } from './lambdaPath';
 import { linearWeights } from './linear';
 import { directSquaredResidual, manualWeights, sumOfWeights } from './manual';
 import { nearestWeights } from './nearest';
-import { validateProblem, type WeightsProblem } from './problem';
+import type { WeightsProblem } from './problem';
 import { strategyResult } from './result';
 import { computeLassoPath, lassoData, lassoObjective, normalisedLasso } from './lassoPath';
 import { DEFAULT_SPARSE_FORM } from './forms';
@@ -42,11 +42,15 @@ export class WeightsSession {
   private path?: LambdaPath;
   private lasso?: { path: LambdaPath; data: ReturnType<typeof lassoData> };
   private distances?: number[][];
+  private readonly products: TargetProducts;
 
   constructor(readonly problem: WeightsProblem) {
-    validateProblem(problem);
     this.k = problem.names.length;
-    this.c = costMatrixOfValid(problem.target, problem.prototypes);
+    // The lasso's products with the target come from the cost matrix's pass (the rows are in the
+    // kernel's memory then): cheaper than a second pass over k·D when the lasso path is asked for.
+    const k = problem.prototypes.length;
+    this.products = { b: new Float64Array(k), e: new Float64Array(k), squares: new Float64Array(k) };
+    this.c = costMatrixOf(problem, this.products);
   }
 
   linear(): Float64Array {
@@ -67,7 +71,7 @@ export class WeightsSession {
 
   private lassoSolution(): { path: LambdaPath; data: ReturnType<typeof lassoData> } {
     if (!this.lasso) {
-      const data = lassoData(this.problem.target, this.problem.prototypes, this.c);
+      const data = lassoData(this.problem.target, this.problem.prototypes, this.c, this.products);
       this.lasso = { path: computeLassoPath(data, this.problem.names), data };
     }
     return this.lasso;

@@ -1,0 +1,235 @@
+/**
+ * The dense kernels over the instantiated WebAssembly module (wasm/kernelModule.ts): the symmetric
+ * passes behind gramOfRows / gramOfDifferences / squaredDistances, the λ-paths' RowSums workspace in the
+ * module's memory, and the pivoted Cholesky solve with its inner loop in the module. It exists to keep
+ * the memory layouts and the calls into the module in one place; simdDot.ts chooses between these and
+ * the scalar twins (scalarKernels.ts).
+ */
+import { ComposerError } from '../errors';
+import { takePivot } from './cholesky';
+import { SINGULAR_TOLERANCE } from './eigen';
+import type { RowSums, SimdKernels } from './kernelContract';
+import { moduleBytes, type AddRows4, type OneByFour, type Products4, type Residual, type Substitute, type SubtractRows, type TwoByFour } from './wasm/kernelModule';
+
+let kernels: SimdKernels | null | undefined;
+/** Bumped by every use of the module's memory: a RowSums workspace checks it is still the latest. */
+let memoryClaims = 0;
+interface PathExports { addRows4: AddRows4; forwardU: Substitute; backwardL: Substitute; residual: Residual }
+
+/**
+ * Layout (float64 slots): the matrix (k² and one slot of padding: an odd k's last pair reads one past
+ * its row), a zero row, the vectors (each padded to whole pairs), the scratch matrices, then the group
+ * list: row addresses (i32) and values. The list is padded to whole groups of four with the zero row
+ * and the value −0: 0·(−0) = −0 and x + (−0) = x for every x, so padding changes no bit.
+ */
+function simdRowSums(memory: WebAssembly.Memory, kernels: PathExports, matrix: Float64Array, k: number, vectorCount: number, matrixCount: number): RowSums {
+  const pairs = (k + 1) >> 1;
+  const zeroRow = k * k + 1;
+  const firstVector = zeroRow + 2 * pairs;
+  const firstMatrix = firstVector + vectorCount * 2 * pairs;
+  const listAt = firstMatrix + matrixCount * (k * k + 2);
+  const slots = k + 4;
+  const valuesAt = listAt + slots;
+  const needed = (valuesAt + slots) * 8;
+  memoryClaims++;
+  const claim = memoryClaims;
+  if (memory.buffer.byteLength < needed) memory.grow(Math.ceil((needed - memory.buffer.byteLength) / 65536));
+  const heap = new Float64Array(memory.buffer);
+  heap.set(matrix, 0);
+  heap.fill(0, k * k, listAt);
+  const list = new Int32Array(memory.buffer, listAt * 8, slots);
+  const values = heap.subarray(valuesAt, valuesAt + slots);
+  const vectors = Array.from({ length: vectorCount }, (_, v) => heap.subarray(firstVector + v * 2 * pairs, firstVector + v * 2 * pairs + k));
+  const matrices = Array.from({ length: matrixCount }, (_, v) => heap.subarray(firstMatrix + v * (k * k + 2), firstMatrix + v * (k * k + 2) + k * k));
+  const stride = 8 * k;
+  // Every array passed must be one of this workspace's (by contract; the tests check the results).
+  const own = () => {
+    if (claim !== memoryClaims) {
+      throw new ComposerError('internal', 'a row-sum workspace was used after the kernel memory was reused');
+    }
+  };
+  return {
+    vectors,
+    matrices,
+    addRows(out, rows, count, v, scale = 1) {
+      own();
+      let n = 0;
+      for (let a = 0; a < count; a++) {
+        const j = rows[a];
+        const x = v[j];
+        if (x === 0) continue;
+        list[n] = j * k * 8;
+        values[n++] = scale * x;
+      }
+      if (n === 0) return;
+      for (; n & 3; n++) { list[n] = zeroRow * 8; values[n] = -0; }
+      kernels.addRows4(out.byteOffset, listAt * 8, valuesAt * 8, n >> 2, pairs);
+    },
+    substitute(l, u, m, y) {
+      own();
+      kernels.forwardU(u.byteOffset, stride, m, y.byteOffset);
+      kernels.backwardL(l.byteOffset, stride, m, y.byteOffset);
+    },
+    forward(u, m, y) {
+      own();
+      kernels.forwardU(u.byteOffset, stride, m, y.byteOffset);
+    },
+    residual(a, m, z, rhs, out) {
+      own();
+      kernels.residual(a.byteOffset, stride, m, z.byteOffset, rhs.byteOffset, out.byteOffset);
+    },
+  };
+}
+
+interface SolverExports { memory: WebAssembly.Memory; addRows4: AddRows4; forwardU: Substitute; backwardL: Substitute }
+
+/**
+ * cholesky.ts's choleskySolve with its inner loop in the kernels. The factor is kept transposed
+ * (Lt[c][i] = L[i][c], row stride n + 2): column j of L is then, for the rows i > j at once,
+ * A[perm i][perm j] + Σ_{c<j} Lt[c][i]·(−L[j][c]), a sum of Lt's rows that addRows4 adds left to right
+ * in ascending c (x + y·(−z) = x − y·z exactly): each entry the scalar loop's chain of subtractions.
+ * Pivoting (cholesky.ts's takePivot, shared), the diagonal and the Schur complement stay in
+ * JavaScript, as there. The rest is not shared with choleskySolve: its factor lives in the module's
+ * memory, transposed, with the column built by addRows4, where choleskySolve's is a row-major array
+ * summed four rows per pass in JavaScript.
+ */
+function simdCholeskySolve(ex: SolverExports, matrix: Float64Array, n: number, b: Float64Array, referenceScale: number, tolerance: number): Float64Array | null {
+  let largestDiagonal = referenceScale;
+  for (let i = 0; i < n; i++) largestDiagonal = Math.max(largestDiagonal, matrix[i * n + i]);
+  if (!(largestDiagonal > 0)) return n === 0 ? new Float64Array(0) : null;
+  // Layout (float64 slots): Lt (n rows of `stride`), L row-major (the same stride) for the backward
+  // substitution, a zero row, the column being built, y, then the group list (i32) and its values.
+  const stride = n + 2;
+  const ltAt = 0;
+  const lAt = n * stride;
+  const zeroAt = 2 * n * stride;
+  const columnAt = zeroAt + stride;
+  const yAt = columnAt + stride;
+  const valuesAt = yAt + stride;
+  const listAt = valuesAt + n + 4;
+  const needed = (listAt + (n + 4) / 2 + 1) * 8;
+  const memory = ex.memory;
+  if (memory.buffer.byteLength < needed) memory.grow(Math.ceil((needed - memory.buffer.byteLength) / 65536));
+  const heap = new Float64Array(memory.buffer);
+  heap.fill(0, 0, listAt);
+  const list = new Int32Array(memory.buffer, listAt * 8, n + 4);
+  const perm = new Int32Array(n);
+  const schur = new Float64Array(n);
+  for (let i = 0; i < n; i++) { perm[i] = i; schur[i] = matrix[i * n + i]; }
+  const lt = heap.subarray(ltAt, lAt); // Lt[c][i] = L[i][c]: L's rows are Lt's columns
+  for (let j = 0; j < n; j++) {
+    const pivot = takePivot(schur, perm, j, tolerance * largestDiagonal, lt, 1, stride);
+    if (pivot < 0) return null;
+    const d = Math.sqrt(schur[j]);
+    heap[ltAt + j * stride + j] = d;
+    const column = perm[j];
+    for (let i = j + 1; i < n; i++) heap[columnAt + i] = matrix[perm[i] * n + column];
+    if (j > 0 && j + 1 < n) {
+      for (let c = 0; c < j; c++) {
+        list[c] = (ltAt + c * stride + j + 1) * 8;
+        heap[valuesAt + c] = -heap[ltAt + c * stride + j];
+      }
+      let count = j;
+      for (; count & 3; count++) { list[count] = zeroAt * 8; heap[valuesAt + count] = -0; }
+      ex.addRows4((columnAt + j + 1) * 8, listAt * 8, valuesAt * 8, count >> 2, (n - j) >> 1);
+    }
+    const row = ltAt + j * stride;
+    for (let i = j + 1; i < n; i++) {
+      const lij = heap[columnAt + i] / d;
+      heap[row + i] = lij;
+      schur[i] -= lij * lij;
+    }
+  }
+  // L row-major from Lt, then L·Lᵀ·y = P·b as substituteCholesky does it, and x = Pᵀ·y.
+  for (let i = 0; i < n; i++) for (let c = 0; c <= i; c++) heap[lAt + i * stride + c] = heap[ltAt + c * stride + i];
+  for (let i = 0; i < n; i++) heap[yAt + i] = b[perm[i]];
+  ex.forwardU(ltAt * 8, stride * 8, n, yAt * 8);
+  ex.backwardL(lAt * 8, stride * 8, n, yAt * 8);
+  const x = new Float64Array(n);
+  for (let i = 0; i < n; i++) x[perm[i]] = heap[yAt + i];
+  return x;
+}
+
+/** The kernels, or null where this runtime has no WebAssembly SIMD. */
+export function simdKernels(): SimdKernels | null {
+  if (kernels !== undefined) return kernels;
+  try {
+    const module = new WebAssembly.Module(moduleBytes());
+    const instance = new WebAssembly.Instance(module);
+    const solver = new WebAssembly.Instance(module).exports as unknown as SolverExports;
+    const exports = instance.exports as { memory: WebAssembly.Memory; dot1x4: OneByFour; dot2x4: TwoByFour; dist1x4: OneByFour; dist2x4: TwoByFour; subtractRows: SubtractRows; products4: Products4; addRows4: AddRows4; forwardU: Substitute; backwardL: Substitute; residual: Residual };
+    kernels = {
+      choleskySolve: (matrix, n, b, referenceScale = 0, tolerance = SINGULAR_TOLERANCE) => simdCholeskySolve(solver, matrix, n, b, referenceScale, tolerance),
+      rowSums: (matrix, k, vectors, matrices = 0) => simdRowSums(exports.memory, exports, matrix, k, vectors, matrices),
+      gramOfRows: (rows, k, dim) => symmetricPass(exports.memory, exports.dot1x4, exports.dot2x4, (heap) => heap.set(rows, 0), k, dim),
+      gramOfDifferences: (target, prototypes, products) => symmetricPass(exports.memory, exports.dot1x4, exports.dot2x4, (heap) => {
+        // The rows copied in (a memory copy each), the target after the results, the products with the
+        // target when asked for, then t − pᵢ in place.
+        const k = prototypes.length;
+        const dim = target.length;
+        const targetAt = (k + 1) * dim + 8;
+        const productsAt = targetAt + dim;
+        for (let i = 0; i < k; i++) heap.set(prototypes[i], i * dim);
+        heap.set(target, targetAt);
+        if (products) {
+          // Four rows per call; past the last row, the target stands in (its results are dropped).
+          const row = (i: number) => (i < k ? i * dim : targetAt) * 8;
+          for (let i = 0; i < k; i += 4) {
+            exports.products4(targetAt * 8, row(i), row(i + 1), row(i + 2), row(i + 3), dim, productsAt * 8);
+            for (let r = 0; r < 4 && i + r < k; r++) {
+              products.b[i + r] = heap[productsAt + r];
+              products.e[i + r] = heap[productsAt + 4 + r];
+              products.squares[i + r] = heap[productsAt + 8 + r];
+            }
+          }
+        }
+        exports.subtractRows(targetAt * 8, 0, k, dim);
+      }, prototypes.length, target.length, target.length + 12),
+      squaredDistances: (rows, k, dim) => symmetricPass(exports.memory, exports.dist1x4, exports.dist2x4, (heap) => heap.set(rows, 0), k, dim),
+    };
+  } catch {
+    kernels = null;
+  }
+  return kernels;
+}
+
+/**
+ * Rows i, i+1 against columns j … j+3 (j from i up): eight entries per pass over the rows. A block
+ * that runs past k pairs with a zero row, whose results are dropped. (i+1, i) is summed both as
+ * (row i+1, row i) and as (row i, row i+1): the same terms in the same order (x·y = y·x and
+ * (x − y)² = (y − x)² exactly), so the matrix stays exactly symmetric.
+ */
+function symmetricPass(memory: WebAssembly.Memory, one: OneByFour, two: TwoByFour, writeRows: (heap: Float64Array) => void, k: number, dim: number, scratch = 0): Float64Array {
+  // Layout: the rows, one zero row, eight results, then `scratch` slots for writeRows.
+  const zeroRow = k * dim;
+  const outAt = (k + 1) * dim;
+  const needed = (outAt + 8 + scratch) * 8;
+  memoryClaims++;
+  if (memory.buffer.byteLength < needed) memory.grow(Math.ceil((needed - memory.buffer.byteLength) / 65536));
+  const heap = new Float64Array(memory.buffer);
+  writeRows(heap);
+  heap.fill(0, zeroRow, zeroRow + dim);
+  const c = new Float64Array(k * k);
+  const address = (row: number) => (row < k ? row : k) * dim * 8;
+  const results = outAt * 8;
+  const keep = (i: number, j: number, value: number) => {
+    if (i >= k || j >= k) return;
+    c[i * k + j] = value;
+    c[j * k + i] = value;
+  };
+  let i = 0;
+  for (; i + 1 < k; i += 2) {
+    for (let j = i; j < k; j += 4) {
+      two(address(i), address(i + 1), address(j), address(j + 1), address(j + 2), address(j + 3), dim, results);
+      for (let q = 0; q < 4; q++) {
+        keep(i, j + q, heap[outAt + q]);
+        if (j + q > i) keep(i + 1, j + q, heap[outAt + 4 + q]);
+      }
+    }
+  }
+  if (i < k) {
+    one(address(i), address(i), address(k), address(k), address(k), dim, results);
+    keep(i, i, heap[outAt]);
+  }
+  return c;
+}
