@@ -63,7 +63,7 @@ export const MODULES = {
   },
   lock: { parts: { lock: ['server/src/engine/lock*.ts'] }, tests: ['test/review/lock.test.ts', 'test/review/lockDiff.test.ts'] },
   confinement: { parts: { confinement: ['server/src/engine/recipe/workspaceConfinement*.ts'] }, tests: ['test/recipe/workspaceConfinement.test.ts'] },
-  search: { parts: { search: ['server/src/engine/library/search.ts'] }, tests: ['test/library/library.test.ts'] },
+  search: { parts: { search: ['server/src/engine/library/search.ts'] }, tests: ['test/library/searchDefence.test.ts', 'test/library/library.test.ts'] },
 };
 
 const args = process.argv.slice(2);
