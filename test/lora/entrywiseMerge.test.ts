@@ -19,7 +19,7 @@ import { writeFloatTensors } from '../../server/src/engine/lora/safetensors';
 import { seededRandom } from '../../server/src/engine/random';
 import { checkRecipe } from '../../server/src/engine/recipe';
 import { VALID_RECIPE, edit } from '../recipe/fixtures';
-import { referenceMerge, type RefOptions } from './entrywiseReference';
+import { referenceMerge, type RefOptions, relErr } from './entrywiseReference';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'entrywise-'));
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -54,15 +54,6 @@ function jacobiSingularValues(d: Float64Array, m: number, n: number): number[] {
     if (off < 1e-15) break;
   }
   return u.map((col) => Math.sqrt(col.reduce((s, x) => s + x * x, 0))).sort((x, y) => y - x);
-}
-
-function relErr(x: ArrayLike<number>, ref: ArrayLike<number>): number {
-  let num = 0, den = 0;
-  for (let i = 0; i < ref.length; i++) {
-    num += (x[i] - ref[i]) ** 2;
-    den += ref[i] ** 2;
-  }
-  return Math.sqrt(num / (den || 1));
 }
 
 // ---- small synthetic adapters ----

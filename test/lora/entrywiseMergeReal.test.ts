@@ -10,20 +10,11 @@ import { deltaOf } from '../../server/src/engine/lora/adapter';
 import { openAdapter } from '../../server/src/engine/lora/formats';
 import { mergeAdapters, readComposite } from '../../server/src/engine/lora/merge';
 import { REAL_LORAS } from '../sharedData';
-import { referenceMerge } from './entrywiseReference';
+import { referenceMerge, relErr } from './entrywiseReference';
 
 const REAL = REAL_LORAS;
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'entrywise-real-'));
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
-
-function relErr(x: ArrayLike<number>, ref: ArrayLike<number>): number {
-  let num = 0, den = 0;
-  for (let i = 0; i < ref.length; i++) {
-    num += (x[i] - ref[i]) ** 2;
-    den += ref[i] ** 2;
-  }
-  return Math.sqrt(num / (den || 1));
-}
 
 const gpt2 = [
   { name: 'tigrinya', path: `${REAL}/peft-gpt2/tigrinya-causal-lm`, weight: 0.6 },

@@ -78,3 +78,13 @@ export function referenceMerge(deltas: Float64Array[], names: string[], weights:
   }
   return out;
 }
+
+/** ‖x − ref‖ / ‖ref‖, the absolute error where the reference is all zeros (nothing kept). */
+export function relErr(x: ArrayLike<number>, ref: ArrayLike<number>): number {
+  let num = 0, den = 0;
+  for (let i = 0; i < ref.length; i++) {
+    num += (x[i] - ref[i]) ** 2;
+    den += ref[i] ** 2;
+  }
+  return Math.sqrt(num / (den || 1));
+}

@@ -9,9 +9,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { costMatrix, lambdaPath, lassoData, lassoObjective, solveWeights, sparseAt } from '../../server/src/engine/weights';
-import { gaussSolve, minimumNormSolve, randomProblem, seededRandom, type Problem } from './reference';
+import { dot, gaussSolve, lassoKktViolation, minimumNormSolve, randomProblem, seededRandom, type Problem } from './reference';
 
-const dot = (a: ArrayLike<number>, b: ArrayLike<number>) => { let s = 0; for (let i = 0; i < a.length; i++) s += a[i] * b[i]; return s; };
 
 /** ½‖t − Σwᵢpᵢ‖² + λ·Σw straight from the vectors. */
 function direct(p: Problem, w: ArrayLike<number>, lambda: number): number {
@@ -26,18 +25,9 @@ function direct(p: Problem, w: ArrayLike<number>, lambda: number): number {
   return 0.5 * squared + lambda * total;
 }
 
-/** KKT of the non-negative Lasso: b_i − (Gw)_i = λ where w_i > 0, ≤ λ where w_i = 0 (G, b from the vectors). */
+/** KKT of the non-negative Lasso (G, b from the vectors), at the scale of the largest squared norm. */
 function kktViolation(p: Problem, w: ArrayLike<number>, lambda: number): string {
-  const k = p.prototypes.length;
-  const scale = Math.max(1, ...p.prototypes.map((q) => dot(q, q)), Math.abs(dot(p.target, p.target)));
-  for (let i = 0; i < k; i++) {
-    if (w[i] < 0) return `w[${i}] = ${w[i]} < 0`;
-    let c = dot(p.prototypes[i], p.target);
-    for (let j = 0; j < k; j++) c -= dot(p.prototypes[i], p.prototypes[j]) * w[j];
-    if (w[i] > 0 && Math.abs(c - lambda) > 1e-8 * scale) return `active ${i}: correlation ${c} ≠ λ ${lambda}`;
-    if (w[i] === 0 && c > lambda + 1e-8 * scale) return `inactive ${i}: correlation ${c} > λ ${lambda}`;
-  }
-  return '';
+  return lassoKktViolation(p, w, lambda, Math.max(1, ...p.prototypes.map((q) => dot(q, q)), Math.abs(dot(p.target, p.target))));
 }
 
 test('lasso objective: ½‖t − Σwᵢpᵢ‖² + λΣw as summed from the vectors, for any w ≥ 0 (zeros, Σw ≠ 1), both Gram routes', () => {

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { lambdaPath, lassoData, solveAll, solveWeights, sparseAt } from '../../server/src/engine/weights';
-import { gaussSolve, gaussian, minimumNormSolve, randomProblem, seededRandom, type Problem } from './reference';
+import { dot, gaussSolve, gaussian, lassoKktViolation as kktViolation, minimumNormSolve, randomProblem, seededRandom, type Problem } from './reference';
 
 /** ½‖t − Σwᵢpᵢ‖² + λ·Σw straight from the vectors. */
 function lassoObjectiveDirect(p: Problem, w: ArrayLike<number>, lambda: number): number {
@@ -16,7 +16,6 @@ function lassoObjectiveDirect(p: Problem, w: ArrayLike<number>, lambda: number):
   return 0.5 * squared + lambda * total;
 }
 
-const dot = (a: ArrayLike<number>, b: ArrayLike<number>) => { let s = 0; for (let i = 0; i < a.length; i++) s += a[i] * b[i]; return s; };
 
 /**
  * Independent reference: every support S, w_S from the stationarity system G_SS·w = b_S − λ·1
@@ -56,19 +55,6 @@ function coordinateDescent(p: Problem, lambda: number, sweeps: number): number[]
     }
   }
   return w;
-}
-
-/** KKT of the non-negative Lasso: b_i − (Gw)_i = λ where w_i > 0, ≤ λ where w_i = 0. */
-function kktViolation(p: Problem, w: ArrayLike<number>, lambda: number, scale: number): string {
-  const k = p.prototypes.length;
-  for (let i = 0; i < k; i++) {
-    if (w[i] < 0) return `w[${i}] = ${w[i]} < 0`;
-    let c = dot(p.prototypes[i], p.target);
-    for (let j = 0; j < k; j++) c -= dot(p.prototypes[i], p.prototypes[j]) * w[j];
-    if (w[i] > 0 && Math.abs(c - lambda) > 1e-8 * scale) return `active ${i}: correlation ${c} ≠ λ ${lambda}`;
-    if (w[i] === 0 && c > lambda + 1e-8 * scale) return `inactive ${i}: correlation ${c} > λ ${lambda}`;
-  }
-  return '';
 }
 
 function problems(): { p: Problem; kind: string }[] {

@@ -357,3 +357,26 @@ export function referenceMinimumNormHull(p: { target: Float64Array; prototypes: 
   }
   return best;
 }
+
+export function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i] * b[i];
+  return s;
+}
+
+/**
+ * KKT of the non-negative Lasso, G and b from the vectors: b_i − (Gw)_i = λ where w_i > 0, ≤ λ where
+ * w_i = 0, within 1e-8·scale; the first violation in words, or ''.
+ */
+export function lassoKktViolation(p: Problem, w: ArrayLike<number>, lambda: number, scale: number): string {
+  const k = p.prototypes.length;
+  for (let i = 0; i < k; i++) {
+    if (w[i] < 0) return `w[${i}] = ${w[i]} < 0`;
+    let c = dot(p.prototypes[i], p.target);
+    for (let j = 0; j < k; j++) c -= dot(p.prototypes[i], p.prototypes[j]) * w[j];
+    if (w[i] > 0 && Math.abs(c - lambda) > 1e-8 * scale) return `active ${i}: correlation ${c} ≠ λ ${lambda}`;
+    if (w[i] === 0 && c > lambda + 1e-8 * scale) return `inactive ${i}: correlation ${c} > λ ${lambda}`;
+  }
+  return '';
+}
+
