@@ -52,11 +52,6 @@ export function validateInputs(inputs: MergeInput[], options: MergeOptions): voi
   }
 }
 
-/**
- * One module's factors, concatenated as they are decoded: A [R, n] and B [m, R] (Bᵀ [R, m] with
- * `bTransposed`), float32 when that holds every input exactly, in the scratch's panel slots named by
- * `slot` (valid until the next module is read into the same slot).
- */
 /** Whether float32 holds every input factor of the module exactly (its panels are then float32). */
 function panelsFitFloat32(adapters: LoraAdapter[], plan: ModulePlan): boolean {
   return plan.contributions.every((c) => [c.module.aKey, c.module.bKey].every((k) => fitsFloat32(adapters[c.adapter].file.info(k).dtype as FloatDType)));
@@ -67,6 +62,11 @@ export function panelBytes(adapters: LoraAdapter[], plan: ModulePlan): number {
   return plan.innerRank * (plan.out.inFeatures + plan.out.outFeatures) * (panelsFitFloat32(adapters, plan) ? 4 : 8);
 }
 
+/**
+ * One module's factors, concatenated as they are decoded: A [R, n] and B [m, R] (Bᵀ [R, m] with
+ * `bTransposed`), float32 when that holds every input exactly, in the scratch's panel slots named by
+ * `slot` (valid until the next module is read into the same slot).
+ */
 export function readPanels(adapters: LoraAdapter[], plan: ModulePlan, scratch: Scratch, options: { bTransposed?: boolean; slot?: string } = {}): FactorPanels {
   const { outFeatures: m, inFeatures: n } = plan.out;
   const R = plan.innerRank;
