@@ -86,6 +86,8 @@ function followDown(c: Float64Array, k: number, lambdaStar: number, start: Float
   const joinSign = new Int8Array(k);
   const diagonalScale = largestDiagonal(c, k);
   const maxSteps = 20 * k + 100;
+  // The inactive candidates of the current breakpoint's event search: the only ones that may join.
+  const inactive = new Int32Array(k);
   for (let step = 0; step < maxSteps; step++) {
     let count = activeList(sign, active);
     // w is zero off the active set: 2·C·w over the active columns only (same sums, same order).
@@ -96,15 +98,17 @@ function followDown(c: Float64Array, k: number, lambdaStar: number, start: Float
     nu /= count;
     // Candidates on the boundary |ν − g_j| = λ join, signed like ν − g_j.
     const boundaryTolerance = 1e-10 * lambdaStar + 1e-13 * diagonalScale * l1;
+    let listed = true;
     for (let j = 0; j < k; j++) {
       if (sign[j] !== 0 || justLeft[j]) continue;
       const r = nu - g[j];
-      if (Math.abs(r) >= lambda - boundaryTolerance) { sign[j] = r > 0 ? 1 : -1; joined[j] = 1; }
+      if (Math.abs(r) >= lambda - boundaryTolerance) { sign[j] = r > 0 ? 1 : -1; joined[j] = 1; listed = false; }
     }
     // dw/dλ on the active set; a joined candidate must move away from 0 on its own side as λ falls.
     let direction: Float64Array;
     for (;;) {
-      count = activeList(sign, active);
+      if (!listed) count = activeList(sign, active);
+      listed = false;
       const solved = system.solve(active, count, sign, w);
       if (solved) {
         direction = solved;
@@ -131,7 +135,7 @@ function followDown(c: Float64Array, k: number, lambdaStar: number, start: Float
     // stationarity rows 2·C_AA·d + s = dν·1 averaged, as the minimum-norm solve defines it too).
     productOn(direction, active, count, gDirection);
     // Distance δ = λ − λ_next to the next event (leaveAt and joinAt are read below only where they were
-    // written in this breakpoint: active candidates, and inactive ones that did not just leave).
+    // written in this breakpoint: active candidates, and the inactive ones listed here).
     let delta = lambda;
     let dNu = 0;
     for (let a = 0; a < count; a++) {
@@ -143,21 +147,31 @@ function followDown(c: Float64Array, k: number, lambdaStar: number, start: Float
       if (d > 0) { leaveAt[i] = d; delta = Math.min(delta, d); }
     }
     dNu /= count;
+    let inactiveCount = 0;
     for (let j = 0; j < k; j++) {
       if (sign[j] !== 0) continue;
-      joinAt[j] = Infinity;
+      inactive[inactiveCount++] = j;
+      // r − δρ = s(λ − δ)  ⇔  δ = (λ − s·r)/(1 − s·ρ), with λ − s·r ≥ 0 while |r| ≤ λ: s = 1, then s = −1.
       const r = nu - g[j];
       const rho = dNu - gDirection[j];
-      for (let s = 1; s >= -1; s -= 2) {
-        // r − δρ = s(λ − δ)  ⇔  δ = (λ − s·r)/(1 − s·ρ), with λ − s·r ≥ 0 while |r| ≤ λ.
-        const numerator = lambda - s * r;
-        const denominator = 1 - s * rho;
-        if (!(denominator > 0)) continue;
-        if (justLeft[j] && numerator <= boundaryTolerance) continue;
-        const d = Math.max(0, numerator) / denominator;
-        if (d < joinAt[j]) { joinAt[j] = d; joinSign[j] = s; }
+      const skipNear = justLeft[j] !== 0;
+      let at = Infinity;
+      let atSign = 0;
+      const up = lambda - r;
+      const upDenominator = 1 - rho;
+      if (upDenominator > 0 && !(skipNear && up <= boundaryTolerance)) {
+        const d = Math.max(0, up) / upDenominator;
+        if (d < at) { at = d; atSign = 1; }
       }
-      delta = Math.min(delta, joinAt[j]);
+      const down = lambda + r;
+      const downDenominator = 1 + rho;
+      if (downDenominator > 0 && !(skipNear && down <= boundaryTolerance)) {
+        const d = Math.max(0, down) / downDenominator;
+        if (d < at) { at = d; atSign = -1; }
+      }
+      joinAt[j] = at;
+      if (atSign !== 0) joinSign[j] = atSign;
+      delta = Math.min(delta, at);
     }
     const tie = delta + 1e-11 * lambdaStar;
     const next = lambda - delta <= 1e-11 * lambdaStar ? 0 : lambda - delta;
@@ -169,8 +183,10 @@ function followDown(c: Float64Array, k: number, lambdaStar: number, start: Float
       w[i] -= moved * direction[i];
       if (leaveAt[i] <= tie || w[i] * sign[i] <= 0) { w[i] = 0; sign[i] = 0; justLeft[i] = 1; }
     }
-    for (let j = 0; j < k; j++) {
-      if (joinAt[j] <= tie && sign[j] === 0 && !justLeft[j]) { sign[j] = joinSign[j]; joined[j] = 1; }
+    // The inactive candidates of the search (sign 0 then, none of them just left) whose join is due.
+    for (let n = 0; n < inactiveCount; n++) {
+      const j = inactive[n];
+      if (joinAt[j] <= tie) { sign[j] = joinSign[j]; joined[j] = 1; }
     }
     lambda = next;
     const last = out[out.length - 1];

@@ -15,7 +15,7 @@
  * are (nearly) affinely dependent, the caller falls back to the minimum-norm solve in affineHull.ts.
  * dν/dλ is the caller's: it already has 2·C·d over every candidate for the next events.
  */
-import { choleskyAppend, choleskyDelete } from '../linalg/cholesky';
+import { choleskyDelete } from '../linalg/cholesky';
 import { denseKernels, type RowSums } from '../linalg/simdDot';
 
 /** Changes after which the factor is rebuilt from C. */
@@ -35,8 +35,6 @@ export class PathDirectionSystem {
   private readonly factor: Float64Array;
   /** Its transpose (the same stride), kept in step with it. */
   private readonly transposed: Float64Array;
-  /** An appended row's forward substitution, by the kernels from the transpose. */
-  private readonly solveLower = (l: Float64Array, m: number): void => this.sums.forward(this.transposed, m, l);
   /** The kernel workspace holding the factor, M and the solve's vectors (and the caller's `extra`). */
   readonly sums: RowSums;
   /** Vectors of length k in `sums` for the caller (the path's 2·C·w and 2·C·d). */
@@ -47,8 +45,10 @@ export class PathDirectionSystem {
   private valid = false;
   private readonly dependentBelow: number;
   // Scratch, reused from one breakpoint to the next (the path calls solve once or twice per breakpoint).
-  private readonly isActive: Uint8Array;
+  /** The reference and the members (kept with them). */
   private readonly isPresent: Uint8Array;
+  /** An appended row's forward substitution, in the workspace (the kernels address it). */
+  private readonly appended: Float64Array;
   private readonly column: Float64Array;
   private readonly rhs: Float64Array;
   private readonly z: Float64Array;
@@ -62,15 +62,14 @@ export class PathDirectionSystem {
    * sums of C, `sums.addRows`, must use them: a workspace is valid until the next one is made).
    */
   constructor(private readonly c: Float64Array, private readonly k: number, extraVectors = 0) {
-    this.sums = denseKernels().rowSums(c, k, 3 + extraVectors, 3);
+    this.sums = denseKernels().rowSums(c, k, 4 + extraVectors, 3);
     [this.factor, this.transposed, this.system] = this.sums.matrices;
-    [this.rhs, this.z, this.correction] = this.sums.vectors;
-    this.extra = this.sums.vectors.slice(3);
+    [this.rhs, this.z, this.correction, this.appended] = this.sums.vectors;
+    this.extra = this.sums.vectors.slice(4);
     this.members = new Int32Array(k);
     let largest = 0;
     for (let i = 0; i < k; i++) largest = Math.max(largest, c[i * k + i]);
     this.dependentBelow = DEPENDENT_PIVOT * largest;
-    this.isActive = new Uint8Array(k);
     this.isPresent = new Uint8Array(k);
     this.column = new Float64Array(k);
     this.scratch = new Float64Array(k);
@@ -84,7 +83,7 @@ export class PathDirectionSystem {
    * to leave. The returned array is reused by the next call.
    */
   solve(active: Int32Array, count: number, sign: Int8Array, w: Float64Array): Float64Array | null {
-    if (!this.follow(active, count, w)) return null;
+    if (!this.follow(active, count, sign, w)) return null;
     const { members, reference, rhs, z, correction } = this;
     const m = this.size;
     for (let a = 0; a < m; a++) z[a] = rhs[a] = -(sign[members[a]] - sign[reference]) / 2;
@@ -97,18 +96,16 @@ export class PathDirectionSystem {
     return this.expand(z);
   }
 
-  /** Brings the factor to exactly `active`; false when that system is (nearly) singular. */
-  private follow(active: Int32Array, count: number, w: Float64Array): boolean {
-    const { isActive, isPresent, members } = this;
-    isActive.fill(0);
-    for (let a = 0; a < count; a++) isActive[active[a]] = 1;
-    if (!this.valid || this.changes >= REBUILD_AFTER || !isActive[this.reference]) return this.rebuild(active, count, w);
+  /**
+   * Brings the factor to exactly `active` (the candidates with a nonzero sign, ascending); false when
+   * that system is (nearly) singular.
+   */
+  private follow(active: Int32Array, count: number, sign: Int8Array, w: Float64Array): boolean {
+    const { isPresent, members } = this;
+    if (!this.valid || this.changes >= REBUILD_AFTER || sign[this.reference] === 0) return this.rebuild(active, count, w);
     for (let p = this.size - 1; p >= 0; p--) {
-      if (!isActive[members[p]]) { this.remove(p); this.changes++; }
+      if (sign[members[p]] === 0) { this.remove(p); this.changes++; }
     }
-    isPresent.fill(0);
-    isPresent[this.reference] = 1;
-    for (let p = 0; p < this.size; p++) isPresent[members[p]] = 1;
     for (let a = 0; a < count; a++) {
       const i = active[a];
       if (isPresent[i]) continue;
@@ -125,6 +122,9 @@ export class PathDirectionSystem {
     this.size = 0;
     this.changes = 0;
     this.valid = false;
+    const isPresent = this.isPresent;
+    isPresent.fill(0);
+    isPresent[reference] = 1;
     for (let a = 0; a < count; a++) {
       const i = active[a];
       if (i === reference) continue;
@@ -134,26 +134,46 @@ export class PathDirectionSystem {
     return true;
   }
 
-  /** New last row of L: L·l = M_{members, j}, pivot² = M_jj − lᵀl, M_ij = C_ij − C_ir − C_rj + C_rr. */
+  /**
+   * New last row of L: L·l = M_{members, j}, pivot² = M_jj − lᵀl, M_ij = C_ij − C_ir − C_rj + C_rr
+   * (cholesky.ts's choleskyAppend with the kernels' substitution, the same operations; C is exactly
+   * symmetric, so C_ij and C_ir are read along rows j and r).
+   */
   private append(j: number): boolean {
     const { c, k, factor, members, column, system, reference: r } = this;
     const m = this.size;
     const crr = c[r * k + r];
     const crj = c[r * k + j];
+    const rowJ = j * k;
+    const rowR = r * k;
+    const l = this.appended;
     for (let p = 0; p < m; p++) {
       const i = members[p];
-      column[p] = c[i * k + j] - c[i * k + r] - crj + crr;
+      const value = c[rowJ + i] - c[rowR + i] - crj + crr;
+      column[p] = value;
+      l[p] = value;
     }
     const diagonal = c[j * k + j] - 2 * crj + crr;
-    if (!choleskyAppend(factor, k, m, diagonal, (p) => column[p], this.dependentBelow, this.solveLower)) return false;
+    this.sums.forward(this.transposed, m, l);
+    let pivot = diagonal;
+    for (let p = 0; p < m; p++) pivot -= l[p] * l[p];
+    if (!(pivot > this.dependentBelow)) return false;
     const transposed = this.transposed;
-    for (let p = 0; p <= m; p++) transposed[p * k + m] = factor[m * k + p];
+    const row = m * k;
+    for (let p = 0; p < m; p++) {
+      factor[row + p] = l[p];
+      transposed[p * k + m] = l[p];
+    }
+    const last = Math.sqrt(pivot);
+    factor[row + m] = last;
+    transposed[m * k + m] = last;
     for (let p = 0; p < m; p++) {
       system[m * k + p] = column[p];
       system[p * k + m] = column[p];
     }
     system[m * k + m] = diagonal;
     members[m] = j;
+    this.isPresent[j] = 1;
     this.size = m + 1;
     return true;
   }
@@ -171,6 +191,7 @@ export class PathDirectionSystem {
       system.copyWithin(row + p, row + p + 1, row + m);
     }
     system.copyWithin(p * k, (p + 1) * k, m * k);
+    this.isPresent[members[p]] = 0;
     members.copyWithin(p, p + 1, m);
     this.size = m - 1;
   }

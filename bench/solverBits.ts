@@ -1,0 +1,100 @@
+/**
+ * Same-bits check for solver speed work: runs this checkout's solveAll and another checkout's
+ * (`--baseline DIR`, e.g. a `git archive` of main with node_modules linked) on a seeded corpus and
+ * compares every returned number with Object.is (so −0 ≠ 0 and NaN = NaN). The corpus: k = 3…80 at
+ * D = 40 and 768, targets near affine mixes (many breakpoints), duplicate prototypes, prototypes far
+ * from the origin; each problem at several ρ and both sparse forms, plus manual weights.
+ * Run: node --import tsx bench/solverBits.ts --baseline DIR [--problems N]
+ * Exits 1 on the first difference (printed with its path), 0 with the count of numbers compared.
+ */
+import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import * as current from '../server/src/engine/weights';
+import type { WeightsParams } from '../server/src/engine/types';
+import { arg, numberArg } from './args';
+
+type Engine = Pick<typeof current, 'solveAll'>;
+
+function seeded(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(state ^ (state >>> 15), state | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+interface Problem { target: Float64Array; prototypes: Float64Array[]; names: string[] }
+
+/** Problem n of the corpus: its shape cycles through sizes, dimensions and degeneracies. */
+function problemOf(n: number): Problem {
+  const random = seeded(1000 + n);
+  const gaussian = () => Math.sqrt(-2 * Math.log(Math.max(random(), 1e-300))) * Math.cos(2 * Math.PI * random());
+  const sizes = [3, 4, 5, 8, 12, 16, 24, 32, 48, 64, 72, 80];
+  const k = sizes[n % sizes.length];
+  const dim = n % 2 === 0 ? 768 : 40;
+  const kind = Math.floor(n / sizes.length) % 5; // 0 mix, 1 duplicates, 2 far, 3 random target, 4 dup + far
+  const offset = kind === 2 || kind === 4 ? Float64Array.from({ length: dim }, () => 50 * gaussian()) : new Float64Array(dim);
+  const distinct = kind === 1 || kind === 4 ? Math.max(2, Math.ceil(k * 0.7)) : k;
+  const base = Array.from({ length: distinct }, () => Float64Array.from({ length: dim }, (_, d) => offset[d] + gaussian()));
+  const prototypes = Array.from({ length: k }, (_, i) => Float64Array.from(base[i < distinct ? i : Math.floor(random() * distinct)]));
+  let target: Float64Array;
+  if (kind === 3) target = Float64Array.from({ length: dim }, (_, d) => offset[d] + gaussian());
+  else {
+    const mix = Array.from({ length: k }, gaussian);
+    const total = mix.reduce((a, b) => a + b, 0);
+    target = Float64Array.from({ length: dim }, (_, d) => prototypes.reduce((s, p, i) => s + (mix[i] / total) * p[d], 0) + 0.3 * gaussian());
+  }
+  return { target, prototypes, names: prototypes.map((_, i) => `adapter-${i}`) };
+}
+
+function paramsOf(p: Problem): WeightsParams[] {
+  const manual = Object.fromEntries(p.names.map((name, i) => [name, (i % 3) / p.names.length]));
+  return [
+    { strategy: 'sparse' },
+    { strategy: 'sparse', rho: 0.3 },
+    { strategy: 'sparse', rho: 0.9, form: 'lasso' },
+    { strategy: 'sparse', form: 'lasso' },
+    { strategy: 'sparse', rho: 0 },
+    { strategy: 'sparse', rho: 1 },
+    { strategy: 'sparse', lambda: 1e-3, temperature: 0.5, manual },
+  ];
+}
+
+let compared = 0;
+function compare(a: unknown, b: unknown, where: string): void {
+  if (typeof a === 'number' || typeof b === 'number') {
+    compared++;
+    if (!Object.is(a, b)) throw new Error(`${where}: ${String(a)} vs ${String(b)}`);
+    return;
+  }
+  if (a === null || b === null || typeof a !== 'object' || typeof b !== 'object') {
+    if (a !== b) throw new Error(`${where}: ${String(a)} vs ${String(b)}`);
+    return;
+  }
+  const ka = Object.keys(a);
+  const kb = Object.keys(b);
+  if (ka.join('\n') !== kb.join('\n')) throw new Error(`${where}: keys ${ka.join(',')} vs ${kb.join(',')}`);
+  for (const key of ka) compare((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key], `${where}.${key}`);
+}
+
+async function main(): Promise<void> {
+  const baselineDir = arg('baseline', '');
+  if (!baselineDir) throw new Error('--baseline DIR is required');
+  const baseline = (await import(pathToFileURL(path.resolve(baselineDir, 'server/src/engine/weights/index.ts')).href)) as Engine;
+  const count = numberArg('problems', 60);
+  for (let n = 0; n < count; n++) {
+    const problem = problemOf(n);
+    for (const params of paramsOf(problem)) {
+      const where = `problem ${n} (k ${problem.names.length}, D ${problem.target.length}) ${JSON.stringify({ ...params, manual: params.manual ? '…' : undefined })}`;
+      compare(current.solveAll(problem, params), baseline.solveAll(problem, params), where);
+    }
+  }
+  console.log(`same bits: ${compared} numbers over ${count} problems`);
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});
