@@ -123,15 +123,22 @@ function solveOnes(gram: Float64Array, k: number, subset: readonly number[], sca
 
 /**
  * Buffers of length k reused from one breakpoint to the next: the direction (valid until the next
- * breakpoint's) and the right-hand side 1 (solvers read its first m entries).
+ * breakpoint's), the active-set method's trial direction, the right-hand side 1 (solvers read its
+ * first m entries) and per-candidate marks.
  */
 interface DirectionScratch {
   d: Float64Array;
+  trial: Float64Array;
   ones: Float64Array;
+  joined: Uint8Array;
+  excluded: Uint8Array;
 }
 
-/** Above this many candidates at the boundary at once, joins are decided greedily, not enumerated. */
-const MAX_ENUMERATED_BOUNDARY = 10;
+/**
+ * A boundary candidate joins when its correlation would otherwise rise above λ faster than this
+ * (relative: (G·d)_j is 1 for a candidate that keeps pace with λ). Rounding of (G·d)_j stays far below.
+ */
+const RISE_TOLERANCE = 1e-7;
 
 /** The two ascending lists merged, ascending. */
 function union(a: readonly number[], b: readonly number[]): number[] {
@@ -153,69 +160,90 @@ function gramRow(gram: Float64Array, k: number, j: number, subset: readonly numb
   return s;
 }
 
+/** `into` = the solution of G_SS·x = 1 on `subset`, 0 elsewhere; whether the kept factor solved it. */
+function solveOnesInto(into: Float64Array, gram: Float64Array, k: number, subset: readonly number[], scale: number, factor: IncrementalCholesky, ones: Float64Array): boolean {
+  into.fill(0);
+  if (subset.length === 0) return true;
+  const { x, exact } = solveOnes(gram, k, subset, scale, factor, ones);
+  for (let a = 0; a < subset.length; a++) into[subset[a]] = x[a];
+  return exact;
+}
+
 /**
  * dw/d(−λ) over all k: the free weights (w > 0) move with G_SS·d_S = 1, and each boundary candidate
  * (w = 0, correlation = λ) either joins (d_j > 0, in S) or stays out with (Gd)_j ≥ 1 (its correlation
- * falls at least as fast as λ). That is the KKT system of min ½dᵀGd − 1ᵀd over d_boundary ≥ 0: with
- * several candidates at the boundary at once (degenerate ties, k > D) the subset that joins is found
- * by enumeration (smallest first). Tried first, because it is the usual breakpoint (a candidate
- * reached the boundary going down): every boundary candidate joins. When G is positive definite on
- * all of them and each joins with d_j > 0, that is the KKT point of a strictly convex problem, hence
- * the only one, and the enumeration is skipped.
+ * falls at least as fast as λ). That is the KKT system of the convex quadratic program
+ *
+ *   min ½dᵀGd − 1ᵀd  over d_free free, d_boundary ≥ 0, d = 0 elsewhere.
+ *
+ * Tried first, because it is the usual breakpoint (a candidate reached the boundary going down): every
+ * boundary candidate joins. When G is positive definite on all of them and each joins with d_j > 0,
+ * that is the KKT point of a strictly convex problem, hence the only one. Otherwise (a candidate that
+ * just left, several at the boundary at once: exact ties, duplicates, k > D) Lawson and Hanson's
+ * active-set method on that program decides which join, exactly, however many tie: the candidate
+ * whose correlation would rise fastest above λ joins; a joined one whose weight would turn negative
+ * leaves where the segment towards the new solution crosses 0. Every system G_SS·d_S = 1 with S inside
+ * free ∪ boundary is consistent (1 = P_Sᵀ(t − Pw)/λ), so the minimum-norm solve answers the singular
+ * ones exactly, and a candidate whose correlation can rise is never a combination of the joined ones:
+ * it enters with d_j > 0, and the method ends after finitely many steps.
  */
 function pathDirection(gram: Float64Array, k: number, free: readonly number[], boundary: readonly number[], scale: number, factor: IncrementalCholesky, scratch: DirectionScratch): Float64Array {
-  const { d, ones } = scratch;
-  const attempt = (joining: readonly number[], requireAll: boolean): Float64Array | null => {
-    const subset = union(free, joining);
-    d.fill(0);
-    const { x, exact } = subset.length > 0 ? solveOnes(gram, k, subset, scale, factor, ones) : { x: d, exact: true };
-    if (requireAll && !exact) return null;
-    subset.forEach((i, a) => { d[i] = x[a]; });
+  const { d, trial, ones, joined, excluded } = scratch;
+  if (boundary.length > 0 && solveOnesInto(d, gram, k, union(free, boundary), scale, factor, ones)) {
     let dMax = 0;
-    for (const i of subset) dMax = Math.max(dMax, Math.abs(d[i]));
-    // Consistent (the pseudo-inverse of an inconsistent system is only a least-squares fit).
-    if (!exact) for (const i of subset) if (Math.abs(gramRow(gram, k, i, subset, d) - 1) > 1e-6) return null;
-    for (const j of joining) if (!(d[j] > 1e-12 * dMax)) return null;
-    for (const j of boundary) if (!joining.includes(j) && gramRow(gram, k, j, subset, d) < 1 - 1e-7) return null;
-    return d;
-  };
-  if (boundary.length > 0) {
-    const d = attempt(boundary, true);
-    if (d) return d;
+    for (let i = 0; i < k; i++) dMax = Math.max(dMax, Math.abs(d[i]));
+    if (boundary.every((j) => d[j] > 1e-12 * dMax)) return d;
   }
-  if (boundary.length <= MAX_ENUMERATED_BOUNDARY) {
-    const n = boundary.length;
-    const masks = Array.from({ length: 1 << n }, (_, m) => m).sort((a, b) => popcount(a) - popcount(b) || a - b);
-    for (const mask of masks) {
-      const d = attempt(boundary.filter((_, i) => mask & (1 << i)), false);
-      if (d) return d;
+  let members: number[] = [];
+  let subset: readonly number[] = free;
+  joined.fill(0);
+  excluded.fill(0);
+  solveOnesInto(d, gram, k, subset, scale, factor, ones);
+  // Each round the objective falls (Lawson and Hanson's argument), so no set of joined candidates
+  // comes back; the bound only guards against rounding.
+  for (let round = 0; round <= 4 * boundary.length; round++) {
+    let entering = -1;
+    let fastest = RISE_TOLERANCE;
+    for (const j of boundary) {
+      if (joined[j] || excluded[j]) continue;
+      const rise = 1 - gramRow(gram, k, j, subset, d);
+      if (rise > fastest) { fastest = rise; entering = j; }
+    }
+    if (entering < 0) return d;
+    joined[entering] = 1;
+    members = union(members, [entering]);
+    for (;;) {
+      subset = union(free, members);
+      solveOnesInto(trial, gram, k, subset, scale, factor, ones);
+      // The largest step towards the trial direction that keeps every joined weight's direction ≥ 0;
+      // the candidate that limits it leaves.
+      let step = 1;
+      let blocking = -1;
+      for (const j of members) {
+        if (trial[j] > 0) continue;
+        const gap = d[j] - trial[j];
+        const at = gap > 0 ? d[j] / gap : 0;
+        if (blocking < 0 || at < step) { step = Math.min(1, at); blocking = j; }
+      }
+      if (blocking < 0) { d.set(trial); break; }
+      for (const i of subset) d[i] += step * (trial[i] - d[i]);
+      for (const j of members) {
+        if (j !== blocking && d[j] > 0) continue;
+        d[j] = 0;
+        joined[j] = 0;
+        // Only rounding makes an entering candidate leave at once: it may not enter again.
+        if (j === entering && step === 0) excluded[j] = 1;
+      }
+      members = members.filter((j) => joined[j]);
     }
   }
-  // Greedy: all join, then drop the one whose direction is most negative, until consistent.
-  let joining = [...boundary];
-  for (;;) {
-    const subset = union(free, joining);
-    d.fill(0);
-    if (subset.length === 0) return d;
-    const { x } = solveOnes(gram, k, subset, scale, factor, ones);
-    subset.forEach((i, a) => { d[i] = x[a]; });
-    let worst = -1;
-    for (const j of joining) if (d[j] < 0 && (worst < 0 || d[j] < d[worst])) worst = j;
-    if (worst < 0) return d;
-    joining = joining.filter((j) => j !== worst);
-  }
+  throw new ComposerError('internal', 'the lasso λ-path found no direction at a breakpoint', undefined, 'please report this problem with its prototypes');
 }
 
 /** Whether the first n entries are all > 0. */
 function firstPositive(x: Float64Array, n: number): boolean {
   for (let a = 0; a < n; a++) if (!(x[a] > 0)) return false;
   return true;
-}
-
-function popcount(x: number): number {
-  let n = 0;
-  for (; x; x &= x - 1) n++;
-  return n;
 }
 
 /** The exact λ-path of the non-negative Lasso, breakpoints ascending in λ, raw (un-normalised) weights. */
@@ -246,7 +274,7 @@ export function computeLassoPath(data: LassoData, names: readonly string[]): Lam
   const [correlation, gd] = factor.extra;
   const leaveAt = new Float64Array(k);
   const resolveRhs = new Float64Array(k);
-  const scratch: DirectionScratch = { d: new Float64Array(k), ones: new Float64Array(k).fill(1) };
+  const scratch: DirectionScratch = { d: new Float64Array(k), trial: new Float64Array(k), ones: new Float64Array(k).fill(1), joined: new Uint8Array(k), excluded: new Uint8Array(k) };
   const support = new Uint8Array(k);
   const inBoundary = new Uint8Array(k);
   for (let step = 0; step < maxSteps; step++) {
