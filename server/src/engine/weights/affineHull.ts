@@ -90,6 +90,8 @@ function referenceScale(sub: Float64Array, m: number): number {
 
 export function subMatrix(c: Float64Array, k: number, subset: readonly number[]): Float64Array {
   const m = subset.length;
+  // Every candidate in order (lin): C itself (callers only read it).
+  if (m === k && subset.every((i, a) => i === a)) return c;
   const sub = new Float64Array(m * m);
   for (let a = 0; a < m; a++) for (let b = 0; b < m; b++) sub[a * m + b] = c[subset[a] * k + subset[b]];
   return sub;

@@ -9,7 +9,7 @@
  * factor and its transpose live in a kernel workspace (linalg/simdDot.ts): the substitutions and the
  * refinement's residual (a sum of A's rows) run in WebAssembly SIMD, bit for bit the scalar loops.
  */
-import { choleskyAppend, choleskyDelete } from '../linalg/cholesky';
+import { choleskyDelete } from '../linalg/cholesky';
 import { denseKernels, type RowSums } from '../linalg/simdDot';
 
 const REBUILD_AFTER = 32;
@@ -23,8 +23,8 @@ export class IncrementalCholesky {
   private readonly factor: Float64Array;
   /** Its transpose (the same stride), kept in step with it. */
   private readonly transposed: Float64Array;
-  /** An appended row's forward substitution, by the kernels from the transpose. */
-  private readonly solveLower = (l: Float64Array, m: number): void => this.sums.forward(this.transposed, m, l);
+  /** An appended row's forward substitution, in the workspace (the kernels address it). */
+  private readonly appended: Float64Array;
   private changes = 0;
   private readonly dependentBelow: number;
   private readonly rhs: Float64Array;
@@ -44,10 +44,10 @@ export class IncrementalCholesky {
 
   /** `extraVectors`: vectors of length k the caller wants in the same workspace (see `sums`). */
   constructor(private readonly a: Float64Array, private readonly k: number, scale: number, extraVectors = 0) {
-    this.sums = denseKernels().rowSums(a, k, 3 + extraVectors, 2);
+    this.sums = denseKernels().rowSums(a, k, 4 + extraVectors, 2);
     [this.factor, this.transposed] = this.sums.matrices;
-    [this.x, this.residualByCandidate, this.residual] = this.sums.vectors;
-    this.extra = this.sums.vectors.slice(3);
+    [this.x, this.residualByCandidate, this.residual, this.appended] = this.sums.vectors;
+    this.extra = this.sums.vectors.slice(4);
     this.position = new Int32Array(k).fill(-1);
     this.dependentBelow = DEPENDENT_PIVOT * scale;
     this.rhs = new Float64Array(k);
@@ -108,13 +108,29 @@ export class IncrementalCholesky {
     this.changes = 0;
   }
 
-  /** New last row of L: L·l = A_{members, j}, pivot² = A_jj − lᵀl. */
+  /**
+   * New last row of L: L·l = A_{members, j}, pivot² = A_jj − lᵀl (cholesky.ts's choleskyAppend with
+   * the kernels' substitution, the same operations; A is symmetric, so A_{members, j} is read along row j).
+   */
   private append(j: number): boolean {
     const { factor, k, members, a } = this;
     const m = members.length;
-    if (!choleskyAppend(factor, k, m, a[j * k + j], (p) => a[members[p] * k + j], this.dependentBelow, this.solveLower)) return false;
+    const l = this.appended;
+    const rowJ = j * k;
+    for (let p = 0; p < m; p++) l[p] = a[rowJ + members[p]];
+    this.sums.forward(this.transposed, m, l);
+    let pivot = a[rowJ + j];
+    for (let p = 0; p < m; p++) pivot -= l[p] * l[p];
+    if (!(pivot > this.dependentBelow)) return false;
     const transposed = this.transposed;
-    for (let p = 0; p <= m; p++) transposed[p * k + m] = factor[m * k + p];
+    const row = m * k;
+    for (let p = 0; p < m; p++) {
+      factor[row + p] = l[p];
+      transposed[p * k + m] = l[p];
+    }
+    const last = Math.sqrt(pivot);
+    factor[row + m] = last;
+    transposed[m * k + m] = last;
     this.position[j] = members.length;
     members.push(j);
     return true;

@@ -277,6 +277,11 @@ export function computeLassoPath(data: LassoData, names: readonly string[]): Lam
   const scratch: DirectionScratch = { d: new Float64Array(k), trial: new Float64Array(k), ones: new Float64Array(k).fill(1), joined: new Uint8Array(k), excluded: new Uint8Array(k) };
   const support = new Uint8Array(k);
   const inBoundary = new Uint8Array(k);
+  // The free and boundary candidates, and the support after the step: lists reused from one
+  // breakpoint to the next (pathDirection and the factor keep none of them).
+  const free: number[] = [];
+  const boundary: number[] = [];
+  const now: number[] = [];
   for (let step = 0; step < maxSteps; step++) {
     // correlation = b − G·w over the nonzero entries only, ascending: the same sums as over all k (G
     // is symmetric, so addRows reads its rows).
@@ -284,8 +289,8 @@ export function computeLassoPath(data: LassoData, names: readonly string[]): Lam
     for (let i = 0; i < k; i++) if (w[i] !== 0) nonzero[nz++] = i;
     correlation.set(b);
     sums.addRows(correlation, nonzero, nz, w, -1);
-    const free: number[] = [];
-    const boundary: number[] = [];
+    free.length = 0;
+    boundary.length = 0;
     for (let i = 0; i < k; i++) {
       if (w[i] > 0) free.push(i);
       else if (correlation[i] >= lambda - tieTolerance) boundary.push(i);
@@ -315,18 +320,20 @@ export function computeLassoPath(data: LassoData, names: readonly string[]): Lam
     const tie = delta + 1e-11 * lambdaStar;
     const next = lambda - delta <= 1e-11 * lambdaStar ? 0 : lambda - delta;
     const moved = lambda - next;
-    for (let i = 0; i < k; i++) if (support[i]) w[i] += moved * d[i];
-    for (let i = 0; i < k; i++) if (leaveAt[i] <= tie || w[i] < 0) w[i] = 0;
+    now.length = 0;
+    for (let i = 0; i < k; i++) {
+      if (support[i]) w[i] += moved * d[i];
+      if (leaveAt[i] <= tie || w[i] < 0) w[i] = 0;
+      if (w[i] > 0) now.push(i);
+    }
     lambda = next;
     // Re-solve on the support at this λ when the minimiser is unique: no drift from accumulated steps.
-    const now: number[] = [];
-    for (let i = 0; i < k; i++) if (w[i] > 0) now.push(i);
     if (now.length > 0) {
       // Only when the minimiser is unique (else the path keeps its own, continuous, minimiser).
       const rhs = resolveRhs;
       for (let a = 0; a < now.length; a++) rhs[a] = b[now[a]] - lambda;
       const exact = factor.solve(now, rhs) ?? choleskySolve(subGram(gram, k, now), now.length, rhs, scale);
-      if (exact && firstPositive(exact, now.length)) now.forEach((i, a) => { w[i] = exact[a]; });
+      if (exact && firstPositive(exact, now.length)) for (let a = 0; a < now.length; a++) w[now[a]] = exact[a];
     }
     const last = down[down.length - 1];
     if (last.lambda === lambda) last.weights = plainArray(w);

@@ -10,7 +10,8 @@ export const NONZERO_THRESHOLD = 1e-12;
 
 /** Exact zeros where the solution is zero; -0 becomes 0 (stable JSON, bit-identical outputs). */
 export function cleanWeights(w: ArrayLike<number>): Float64Array {
-  const out = Float64Array.from(w);
+  const out = new Float64Array(w.length);
+  for (let i = 0; i < out.length; i++) out[i] = w[i];
   let largest = 0;
   for (let i = 0; i < out.length; i++) largest = Math.max(largest, Math.abs(out[i]));
   for (let i = 0; i < out.length; i++) if (Math.abs(out[i]) <= ZERO_RELATIVE * largest) out[i] = 0;
@@ -18,7 +19,24 @@ export function cleanWeights(w: ArrayLike<number>): Float64Array {
 }
 
 export function weightsByName(names: readonly string[], w: ArrayLike<number>): Record<string, number> {
-  return tableOf(names.map((name, i) => [name, w[i]] as const));
+  if (!plainNames(names)) return tableOf(names.map((name, i) => [name, w[i]] as const));
+  // No name is an inherited member (`__proto__`, `constructor`, …): plain assignment makes each an own
+  // property, as setOwn would, without its two lookups per name.
+  const out: Record<string, number> = {};
+  for (let i = 0; i < names.length; i++) out[names[i]] = w[i];
+  return out;
+}
+
+/** The names checked last (a session's results share one array) and whether none is inherited. */
+let checkedNames: readonly string[] | undefined;
+let checkedPlain = false;
+
+function plainNames(names: readonly string[]): boolean {
+  if (names !== checkedNames) {
+    checkedPlain = names.every((name) => !(name in Object.prototype));
+    checkedNames = names;
+  }
+  return checkedPlain;
 }
 
 export interface ResultExtras {

@@ -10,7 +10,10 @@ export interface SimilarityWeights {
 }
 
 export function medianDistance(c: Float64Array, k: number): number {
-  const d = Array.from({ length: k }, (_, i) => c[i * k + i]).sort((a, b) => a - b);
+  // C_ii ≥ 0 is finite (validated), so the numeric sort of a typed array orders it as (a, b) => a − b did.
+  const d = new Float64Array(k);
+  for (let i = 0; i < k; i++) d[i] = c[i * k + i];
+  d.sort();
   const mid = k >> 1;
   return k % 2 === 1 ? d[mid] : (d[mid - 1] + d[mid]) / 2;
 }
