@@ -221,6 +221,19 @@ function symmetricPass(memory: WebAssembly.Memory, one: OneByFour, two: TwoByFou
   for (; i + 1 < k; i += 2) {
     for (let j = i; j < k; j += 4) {
       two(address(i), address(i + 1), address(j), address(j + 1), address(j + 2), address(j + 3), dim, results);
+      if (j > i && j + 3 < k) {
+        // A whole block right of the diagonal: all eight results kept, each at (r, c) and (c, r).
+        const r0 = i * k, r1 = r0 + k;
+        for (let q = 0; q < 4; q++) {
+          const upper = heap[outAt + q];
+          const lower = heap[outAt + 4 + q];
+          c[r0 + j + q] = upper;
+          c[(j + q) * k + i] = upper;
+          c[r1 + j + q] = lower;
+          c[(j + q) * k + i + 1] = lower;
+        }
+        continue;
+      }
       for (let q = 0; q < 4; q++) {
         keep(i, j + q, heap[outAt + q]);
         if (j + q > i) keep(i + 1, j + q, heap[outAt + 4 + q]);

@@ -15,8 +15,6 @@ import { jacobiEigen, nullDirections, pseudoInverseSolve } from '../linalg/eigen
 export interface AffineSolution {
   /** Weights on the subset, in subset order. */
   w: Float64Array;
-  /** The multiplier of 1ᵀw = σ. */
-  nu: number;
   /** True when the system was singular and the minimum-norm solution was taken. */
   singular: boolean;
 }
@@ -124,14 +122,8 @@ export function solveOnAffineHull(c: Float64Array, k: number, subset: readonly n
     const nz = applyN(z, q);
     for (let i = 0; i < m; i++) w[i] = sigma / m + nz[i];
   }
-  // ν from the mean of the stationarity rows (exact when the system is consistent).
-  let total = 0;
-  for (let i = 0; i < m; i++) {
-    let row = 0;
-    for (let j = 0; j < m; j++) row += sub[i * m + j] * w[j];
-    total += 2 * row - (b ? b[i] : 0);
-  }
-  return { w, nu: total / m, singular };
+  // (ν, the multiplier, is not formed: every caller uses w alone.)
+  return { w, singular };
 }
 
 /**
