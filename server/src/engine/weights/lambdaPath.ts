@@ -86,10 +86,11 @@ function followDown(c: Float64Array, k: number, lambdaStar: number, start: Float
   const joinSign = new Int8Array(k);
   const diagonalScale = largestDiagonal(c, k);
   const maxSteps = 20 * k + 100;
-  // The inactive candidates of the current breakpoint's event search: the only ones that may join.
+  // The candidates with sign 0, ascending, listed with the active ones (`inactive[k − 1 − n]`, n <
+  // k − count, from the end: one pass, no branch): loops over them skip no one, so no branch mispredicts.
   const inactive = new Int32Array(k);
   for (let step = 0; step < maxSteps; step++) {
-    let count = activeList(sign, active);
+    let count = activeList(sign, active, inactive);
     // w is zero off the active set: 2·C·w over the active columns only (same sums, same order).
     productOn(w, active, count, g);
     let nu = 0;
@@ -99,15 +100,16 @@ function followDown(c: Float64Array, k: number, lambdaStar: number, start: Float
     // Candidates on the boundary |ν − g_j| = λ join, signed like ν − g_j.
     const boundaryTolerance = 1e-10 * lambdaStar + 1e-13 * diagonalScale * l1;
     let listed = true;
-    for (let j = 0; j < k; j++) {
-      if (sign[j] !== 0 || justLeft[j]) continue;
+    for (let n = k - 1; n >= count; n--) {
+      const j = inactive[n];
+      if (justLeft[j]) continue;
       const r = nu - g[j];
       if (Math.abs(r) >= lambda - boundaryTolerance) { sign[j] = r > 0 ? 1 : -1; joined[j] = 1; listed = false; }
     }
     // dw/dλ on the active set; a joined candidate must move away from 0 on its own side as λ falls.
     let direction: Float64Array;
     for (;;) {
-      if (!listed) count = activeList(sign, active);
+      if (!listed) count = activeList(sign, active, inactive);
       listed = false;
       const solved = system.solve(active, count, sign, w);
       if (solved) {
@@ -141,16 +143,15 @@ function followDown(c: Float64Array, k: number, lambdaStar: number, start: Float
     for (let a = 0; a < count; a++) {
       const i = active[a];
       dNu += gDirection[i] + sign[i];
-      leaveAt[i] = Infinity;
-      if (w[i] === 0 || direction[i] === 0) continue;
+      // (Written without a branch on the sign of d: Math.min(δ, ∞) is δ.)
       const d = w[i] / direction[i];
-      if (d > 0) { leaveAt[i] = d; delta = Math.min(delta, d); }
+      const at = w[i] !== 0 && direction[i] !== 0 && d > 0 ? d : Infinity;
+      leaveAt[i] = at;
+      delta = Math.min(delta, at);
     }
     dNu /= count;
-    let inactiveCount = 0;
-    for (let j = 0; j < k; j++) {
-      if (sign[j] !== 0) continue;
-      inactive[inactiveCount++] = j;
+    for (let n = k - 1; n >= count; n--) {
+      const j = inactive[n];
       // r − δρ = s(λ − δ)  ⇔  δ = (λ − s·r)/(1 − s·ρ), with λ − s·r ≥ 0 while |r| ≤ λ: s = 1, then s = −1.
       const r = nu - g[j];
       const rho = dNu - gDirection[j];
@@ -184,7 +185,7 @@ function followDown(c: Float64Array, k: number, lambdaStar: number, start: Float
       if (leaveAt[i] <= tie || w[i] * sign[i] <= 0) { w[i] = 0; sign[i] = 0; justLeft[i] = 1; }
     }
     // The inactive candidates of the search (sign 0 then, none of them just left) whose join is due.
-    for (let n = 0; n < inactiveCount; n++) {
+    for (let n = k - 1; n >= count; n--) {
       const j = inactive[n];
       if (joinAt[j] <= tie) { sign[j] = joinSign[j]; joined[j] = 1; }
     }
@@ -197,10 +198,21 @@ function followDown(c: Float64Array, k: number, lambdaStar: number, start: Float
   throw new ComposerError('internal', 'the sparse λ-path did not terminate', undefined, 'please report this problem with its prototypes');
 }
 
-/** The nonzero-sign candidates, ascending, into `out`; their count. */
-function activeList(sign: Int8Array, out: Int32Array): number {
+/**
+ * The nonzero-sign candidates, ascending, into `out`, and the others into `rest` from its end (the
+ * first of them at rest[k − 1]); the count of the first.
+ */
+function activeList(sign: Int8Array, out: Int32Array, rest: Int32Array): number {
+  const k = sign.length;
   let n = 0;
+  let back = k - 1;
   // Branch-free (signs are random-ish, a branch mispredicts): ±1 & 1 = 1, 0 & 1 = 0.
-  for (let i = 0; i < sign.length; i++) { out[n] = i; n += sign[i] & 1; }
+  for (let i = 0; i < k; i++) {
+    const on = sign[i] & 1;
+    out[n] = i;
+    rest[back] = i;
+    n += on;
+    back -= 1 - on;
+  }
   return n;
 }

@@ -268,6 +268,8 @@ export function computeLassoPath(data: LassoData, names: readonly string[]): Lam
   // Per-breakpoint arrays, allocated once.
   const nonzero = new Int32Array(k);
   const moving = new Int32Array(k);
+  // The candidates neither in the support nor at the boundary: the ones that may join.
+  const outside = new Int32Array(k);
   // G·w and G·d, summed in WebAssembly SIMD where the runtime has it (the same bits either way), in
   // the factor's workspace.
   const { sums } = factor;
@@ -285,8 +287,9 @@ export function computeLassoPath(data: LassoData, names: readonly string[]): Lam
   for (let step = 0; step < maxSteps; step++) {
     // correlation = b − G·w over the nonzero entries only, ascending: the same sums as over all k (G
     // is symmetric, so addRows reads its rows).
+    // (The lists here are built without a branch per candidate: which are nonzero is random-ish.)
     let nz = 0;
-    for (let i = 0; i < k; i++) if (w[i] !== 0) nonzero[nz++] = i;
+    for (let i = 0; i < k; i++) { nonzero[nz] = i; nz += w[i] !== 0 ? 1 : 0; }
     correlation.set(b);
     sums.addRows(correlation, nonzero, nz, w, -1);
     free.length = 0;
@@ -302,7 +305,13 @@ export function computeLassoPath(data: LassoData, names: readonly string[]): Lam
     for (const i of free) support[i] = 1;
     for (const j of boundary) { inBoundary[j] = 1; if (d[j] > 0) support[j] = 1; }
     let mv = 0;
-    for (let i = 0; i < k; i++) if (d[i] !== 0) moving[mv++] = i;
+    let no = 0;
+    for (let i = 0; i < k; i++) {
+      moving[mv] = i;
+      mv += d[i] !== 0 ? 1 : 0;
+      outside[no] = i;
+      no += 1 - (support[i] | inBoundary[i]);
+    }
     gd.fill(0);
     sums.addRows(gd, moving, mv, d);
     let delta = lambda;
@@ -310,8 +319,8 @@ export function computeLassoPath(data: LassoData, names: readonly string[]): Lam
     for (const i of free) {
       if (d[i] < 0) { leaveAt[i] = w[i] / -d[i]; delta = Math.min(delta, leaveAt[i]); }
     }
-    for (let j = 0; j < k; j++) {
-      if (support[j] || inBoundary[j]) continue;
+    for (let n = 0; n < no; n++) {
+      const j = outside[n];
       // c_j − δ·(Gd)_j = λ − δ  ⇔  δ = (λ − c_j)/(1 − (Gd)_j)
       const denominator = 1 - gd[j];
       if (!(denominator > 0)) continue;
