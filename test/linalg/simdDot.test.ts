@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { denseKernels, scalarKernels, simdKernels, withScalarKernels } from '../../server/src/engine/linalg/simdDot';
 import { addRows, dot } from '../../server/src/engine/linalg/dense';
 import { choleskySolve, substituteCholesky } from '../../server/src/engine/linalg/cholesky';
-import { costMatrix, solveAll } from '../../server/src/engine/weights';
+import { costMatrix, solveAll, WeightsSession } from '../../server/src/engine/weights';
 import { seededRandom, gaussian, randomProblem } from '../weights/reference';
 
 const SIZES: [number, number][] = [[1, 1], [1, 7], [2, 3], [3, 5], [4, 4], [5, 9], [7, 2], [9, 1], [64, 768], [70, 769], [130, 300]];
@@ -242,6 +242,41 @@ test('the whole solver gives the same bits with the scalar twins (a runtime with
       assert.equal(a.length, b.length);
       a.forEach((x, i) => assert.ok(Object.is(x, b[i]), `k=${problem.names.length} ${form}: number ${i} ${x} vs ${b[i]}`));
       assert.ok((fast.lambdaPaths.constrained?.breakpoints.length ?? 0) > 2, 'the constrained path has breakpoints to compare');
+    }
+  }
+});
+
+test('the paths write every entry of their kernel scratch matrices before reading it: garbage left in the module memory changes no bit', () => {
+  const random = seededRandom(1213);
+  const simd = simdKernels()!;
+  for (const [k, dim] of [[40, 50], [17, 9]] as const) {
+    const problem = randomProblem(random, k, dim);
+    const mix = problem.prototypes.map(() => gaussian(random));
+    const total = mix.reduce((a, b) => a + b, 0);
+    problem.target = Float64Array.from(problem.target, (x, d) => 0.2 * x + problem.prototypes.reduce((s, p, i) => s + (mix[i] / total) * p[d], 0));
+    const scalar = withScalarKernels(() => {
+      const session = new WeightsSession(problem);
+      return [session.lambdaPath(), session.lassoPath()];
+    });
+    const session = new WeightsSession(problem);
+    session.linear();
+    session.convexHull();
+    // A workspace with no vectors and eight matrices covers the memory where each path's workspace,
+    // made next, puts its matrices (after its vectors): fill it with finite garbage (NaN or 0 could
+    // send both runs down the same singular fallback), which would change the bits of any result
+    // computed from an entry read before it was written.
+    const poison = () => { for (const m of simd.rowSums(new Float64Array(k * k), k, 0, 8).matrices) for (let i = 0; i < m.length; i++) m[i] = 0.5 + random(); };
+    poison();
+    const constrained = session.lambdaPath();
+    poison();
+    const lasso = session.lassoPath();
+    for (const [path, expected] of [[constrained, scalar[0]], [lasso, scalar[1]]] as const) {
+      assert.ok(path.breakpoints.length > 2, `k=${k}: breakpoints to compare`);
+      assert.equal(path.breakpoints.length, expected.breakpoints.length);
+      path.breakpoints.forEach((point, p) => {
+        assert.ok(Object.is(point.lambda, expected.breakpoints[p].lambda), `k=${k} breakpoint ${p}: λ`);
+        point.weights.forEach((x, i) => assert.ok(Object.is(x, expected.breakpoints[p].weights[i]), `k=${k} breakpoint ${p} weight ${i}: ${x} vs ${expected.breakpoints[p].weights[i]}`));
+      });
     }
   }
 });

@@ -46,7 +46,11 @@ export interface SimdKernels {
 export interface RowSums {
   /** The vectors to sum into, each of length k, zero at first. */
   readonly vectors: Float64Array[];
-  /** k×k scratch matrices (row-major), zero at first: a Cholesky factor, its transpose, a system. */
+  /**
+   * k×k scratch matrices (row-major): a Cholesky factor, its transpose, a system. Their contents at
+   * first are unspecified (the SIMD ones keep the module memory's old values): write each entry
+   * before reading it.
+   */
   readonly matrices: Float64Array[];
   /**
    * out += scale·M·v for v zero off the first `count` entries of `rows` (out one of `vectors`): the
