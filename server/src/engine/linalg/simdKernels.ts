@@ -113,7 +113,9 @@ function simdCholeskySolve(ex: SolverExports, matrix: Float64Array, n: number, b
   const memory = ex.memory;
   if (memory.buffer.byteLength < needed) memory.grow(Math.ceil((needed - memory.buffer.byteLength) / 65536));
   const heap = new Float64Array(memory.buffer);
-  heap.fill(0, 0, listAt);
+  // Only the zero row is cleared: every other entry read is written first in this call (a pair run that
+  // reaches row n reads the padding slot n of Lt's rows into the column's slot n, which nothing reads).
+  heap.fill(0, zeroAt, zeroAt + stride);
   const list = new Int32Array(memory.buffer, listAt * 8, n + 4);
   const perm = new Int32Array(n);
   const schur = new Float64Array(n);
