@@ -44,7 +44,7 @@ export const MODULES = {
     },
     // every file of the folder but the re-exporting index.ts must be in a part (checked below)
     files: () => fs.readdirSync('server/src/engine/weights').filter((f) => f.endsWith('.ts') && f !== 'index.ts').map((f) => `server/src/engine/weights/${f}`),
-    tests: ['costMatrix', 'pathDirection', 'minimumNorm', 'lassoDetails', 'lassoTies', 'resultDetails', 'incrementalCholesky', 'errors', 'strategies', 'optimality', 'sparseScale', 'linConvex', 'lambdaPathDetails', 'sharedMatrices', 'sparsePath', 'encoderSizePaths', 'sparseMinimumNorm', 'lassoPath', 'geometry'].map((f) => `test/weights/${f}.test.ts`),
+    tests: ['costMatrix', 'pathDirection', 'minimumNorm', 'lassoDetails', 'lassoTies', 'sparseTies', 'resultDetails', 'incrementalCholesky', 'errors', 'strategies', 'optimality', 'sparseScale', 'linConvex', 'lambdaPathDetails', 'sharedMatrices', 'sparsePath', 'encoderSizePaths', 'sparseMinimumNorm', 'lassoPath', 'geometry'].map((f) => `test/weights/${f}.test.ts`),
   },
   merge: {
     parts: {

@@ -10,7 +10,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { lambdaPath, sparseAt } from '../../server/src/engine/weights';
 import type { LambdaPath } from '../../server/src/engine/types';
-import { dot, gaussian, lassoKktViolation, randomProblem, seededRandom, type Problem } from './reference';
+import { dot, gaussian, integerProblem, lassoKktViolation, randomProblem, seededRandom, type Problem } from './reference';
 
 function named(target: Float64Array, prototypes: Float64Array[]): Problem {
   return { target, prototypes, names: prototypes.map((_, i) => `adapter-${String(i).padStart(2, '0')}`) };
@@ -84,11 +84,25 @@ test('lasso path: c exact copies of a prototype (c = 2…13) give the path of th
 test('lasso path: integer prototypes and targets (exact ties anywhere on the path, duplicates, k > D) — optimal at every breakpoint and between', () => {
   const random = seededRandom(7);
   for (let trial = 0; trial < 300; trial++) {
-    const k = 2 + (trial % 16);
-    const dim = 2 + (trial % 5);
-    const span = 1 + (trial % 3);
-    const integer = () => Math.floor(random() * (2 * span + 1)) - span;
-    const p = named(Float64Array.from({ length: dim }, integer), Array.from({ length: k }, () => Float64Array.from({ length: dim }, integer)));
-    assert.equal(pathViolation(p, lambdaPath(p, 'lasso')), '', `trial ${trial} (k = ${k}, D = ${dim})`);
+    const p = integerProblem(random, trial);
+    assert.equal(pathViolation(p, lambdaPath(p, 'lasso')), '', `trial ${trial} (k = ${p.prototypes.length}, D = ${p.target.length})`);
+  }
+});
+
+// Closer copies (ε ≲ 1e-5) are numerically copies: the pseudo-inverse's threshold treats the pair as
+// singular and the path is optimal only to ~ε (docs/testing.md, lassoPath).
+test('lasso path: near-copies (pᵢ + ε·noise, ε = 2e-5…6e-5: the kept factor refuses many of them, the dense Cholesky solves them) — optimal at every breakpoint and between', () => {
+  const random = seededRandom(8);
+  for (let trial = 0; trial < 80; trial++) {
+    const others = 2 + (trial % 4);
+    const dim = 4 + (trial % 5);
+    const base = randomProblem(random, others + 1, dim);
+    const epsilon = (2 + (trial % 3) * 2) * 1e-5;
+    const near = Float64Array.from(base.prototypes[0], (x) => x + epsilon * gaussian(random));
+    // the target leans on the pair, so both join
+    const target = Float64Array.from(base.target, (x, d) => 0.7 * (base.prototypes[0][d] + near[d]) / 2 + 0.3 * x + 0.05 * (near[d] - base.prototypes[0][d]) / epsilon);
+    const p = named(target, [base.prototypes[0], ...base.prototypes.slice(1), near]);
+    const path = lambdaPath(p, 'lasso');
+    assert.equal(pathViolation(p, path), '', `trial ${trial} (ε = ${epsilon}, D = ${dim})`);
   }
 });

@@ -11,7 +11,9 @@
  * the pseudo-inverse (minimum-norm) direction keeps every point optimal; duplicates join and leave
  * together and keep an even split. Events: an active weight reaches 0 (it leaves), or an inactive
  * candidate's |ν − g_j| reaches λ (it joins with sign of ν − g_j). The direction system is kept
- * factorised across breakpoints (pathDirection.ts); the pseudo-inverse solve is the fallback.
+ * factorised across breakpoints (pathDirection.ts); the pseudo-inverse solve is the fallback. When
+ * the candidates on the boundary cannot all join (exact ties, one that would move the wrong way), an
+ * active-set method on the direction's own convex program decides which do (tiedDirection).
  */
 import { ComposerError } from '../errors';
 import type { LambdaBreakpoint, LambdaPath } from '../types';
@@ -81,6 +83,7 @@ function followDown(c: Float64Array, k: number, lambdaStar: number, start: Float
     out.fill(0);
     sums.addRows(out, columns, count, v, 2);
   };
+  const ties: TieScratch = { d: new Float64Array(k), trial: new Float64Array(k), boundarySign: new Int8Array(k), excluded: new Uint8Array(k) };
   const leaveAt = new Float64Array(k);
   const joinAt = new Float64Array(k);
   const joinSign = new Int8Array(k);
@@ -90,7 +93,7 @@ function followDown(c: Float64Array, k: number, lambdaStar: number, start: Float
   // k − count, from the end: one pass, no branch): loops over them skip no one, so no branch mispredicts.
   const inactive = new Int32Array(k);
   for (let step = 0; step < maxSteps; step++) {
-    let count = activeList(sign, active, inactive);
+    let count = activeAndInactive(sign, active, inactive);
     // w is zero off the active set: 2·C·w over the active columns only (same sums, same order).
     productOn(w, active, count, g);
     let nu = 0;
@@ -107,31 +110,13 @@ function followDown(c: Float64Array, k: number, lambdaStar: number, start: Float
       if (Math.abs(r) >= lambda - boundaryTolerance) { sign[j] = r > 0 ? 1 : -1; joined[j] = 1; listed = false; }
     }
     // dw/dλ on the active set; a joined candidate must move away from 0 on its own side as λ falls.
-    let direction: Float64Array;
-    for (;;) {
-      if (!listed) count = activeList(sign, active, inactive);
-      listed = false;
-      const solved = system.solve(active, count, sign, w);
-      if (solved) {
-        direction = solved;
-      } else {
-        // Affinely dependent active prototypes: the minimum-norm (pseudo-inverse) direction.
-        const subset = Array.from(active.subarray(0, count));
-        const solution = solveOnAffineHull(c, k, subset, Float64Array.from(subset, (i) => -sign[i]), 0);
-        direction = new Float64Array(k);
-        subset.forEach((i, a) => { direction[i] = solution.w[a]; });
-      }
-      let scale = 0;
-      for (let a = 0; a < count; a++) scale = Math.max(scale, Math.abs(direction[active[a]]));
-      let wrong = -1;
-      for (let a = 0; a < count; a++) {
-        const j = active[a];
-        if (joined[j] && sign[j] * direction[j] >= -1e-12 * scale) { wrong = j; break; }
-      }
-      if (wrong < 0) break;
-      sign[wrong] = 0;
-      joined[wrong] = 0;
-      justLeft[wrong] = 1;
+    // The usual breakpoint: every candidate on the boundary joins that way. Otherwise (ties, a wrong
+    // way) the active-set method below decides which of them join.
+    if (!listed) count = activeAndInactive(sign, active, inactive);
+    let direction = directionOn(c, k, system, sign, w, active, count);
+    if (!joinsRightWay(direction, sign, joined, active, count)) {
+      direction = tiedDirection(c, k, system, sign, w, active, joined, justLeft, ties);
+      count = activeAndInactive(sign, active, inactive);
     }
     // 2·C·d over every candidate: the joins below, and dν/dλ = mean over A of (2·C·d)ᵢ + sᵢ (the
     // stationarity rows 2·C_AA·d + s = dν·1 averaged, as the minimum-norm solve defines it too).
@@ -198,11 +183,136 @@ function followDown(c: Float64Array, k: number, lambdaStar: number, start: Float
   throw new ComposerError('internal', 'the sparse λ-path did not terminate', undefined, 'please report this problem with its prototypes');
 }
 
+/** d = dw/dλ on the signed candidates (0 elsewhere): the kept factor, or the minimum-norm solve. */
+function directionOn(c: Float64Array, k: number, system: PathDirectionSystem, sign: Int8Array, w: Float64Array, active: Int32Array, count: number): Float64Array {
+  const solved = system.solve(active, count, sign, w);
+  if (solved) return solved;
+  // Affinely dependent active prototypes: the minimum-norm (pseudo-inverse) direction.
+  const subset = Array.from(active.subarray(0, count));
+  const solution = solveOnAffineHull(c, k, subset, Float64Array.from(subset, (i) => -sign[i]), 0);
+  const direction = new Float64Array(k);
+  subset.forEach((i, a) => { direction[i] = solution.w[a]; });
+  return direction;
+}
+
+/** Whether every candidate that joined at this breakpoint moves away from 0 on its own side. */
+function joinsRightWay(direction: Float64Array, sign: Int8Array, joined: Uint8Array, active: Int32Array, count: number): boolean {
+  let scale = 0;
+  for (let a = 0; a < count; a++) scale = Math.max(scale, Math.abs(direction[active[a]]));
+  for (let a = 0; a < count; a++) {
+    const j = active[a];
+    if (joined[j] && sign[j] * direction[j] >= -1e-12 * scale) return false;
+  }
+  return true;
+}
+
+/** Buffers of length k for tiedDirection, allocated once per path. */
+interface TieScratch {
+  d: Float64Array;
+  trial: Float64Array;
+  boundarySign: Int8Array;
+  excluded: Uint8Array;
+}
+
 /**
- * The nonzero-sign candidates, ascending, into `out`, and the others into `rest` from its end (the
- * first of them at rest[k − 1]); the count of the first.
+ * A boundary candidate joins when |ν − g_j| would otherwise outgrow λ by more than this (relative:
+ * s_j·(dν/dλ − (2·C·d)_j) is 1 for a candidate that keeps pace with λ).
  */
-function activeList(sign: Int8Array, out: Int32Array, rest: Int32Array): number {
+const RISE_TOLERANCE = 1e-7;
+
+/**
+ * The direction when the candidates that reached the boundary cannot all join (exact ties, a
+ * candidate that would move the wrong way). Going down, the direction solves the convex program
+ *
+ *   min dᵀC·d + sᵀd  s.t. 1ᵀd = 0, s_j·d_j ≤ 0 on the boundary, d = 0 off the active set and the boundary,
+ *
+ * whose KKT conditions are the path's: 2·(C·d)_i + s_i = dν on the active set and on every boundary
+ * candidate that joins (on its side), s_j·(dν − 2·(C·d)_j) ≥ 1 on every one that stays out (its |ν − g_j|
+ * falls at least as fast as λ). Lawson and Hanson's active-set method, from the active set alone: the
+ * boundary candidate whose |ν − g_j| would grow fastest joins; a joined one that would cross to the
+ * wrong side leaves where the segment towards the new solution reaches 0. Exact for any number of
+ * ties (the greedy rule it replaces dropped wrong-way candidates one at a time without checking the
+ * dropped ones, and could leave the path off the optimum). On return `sign` holds the active set and
+ * the boundary candidates that stay out are marked just-left (they may not join at this λ).
+ */
+function tiedDirection(c: Float64Array, k: number, system: PathDirectionSystem, sign: Int8Array, w: Float64Array, active: Int32Array, joined: Uint8Array, justLeft: Uint8Array, scratch: TieScratch): Float64Array {
+  const { d, trial, boundarySign, excluded } = scratch;
+  const boundary: number[] = [];
+  for (let j = 0; j < k; j++) {
+    boundarySign[j] = 0;
+    excluded[j] = 0;
+    if (!joined[j]) continue;
+    boundary.push(j);
+    boundarySign[j] = sign[j];
+    sign[j] = 0;
+    joined[j] = 0;
+  }
+  let count = activeList(sign, active);
+  d.set(directionOn(c, k, system, sign, w, active, count));
+  for (let round = 0; round <= 4 * boundary.length; round++) {
+    // dν/dλ of this direction, then the boundary candidate whose |ν − g_j| would outgrow λ fastest.
+    let dNu = 0;
+    for (let a = 0; a < count; a++) dNu += twiceRow(c, k, active[a], active, count, d) + sign[active[a]];
+    dNu /= count;
+    let entering = -1;
+    let slowest = 1 - RISE_TOLERANCE;
+    for (const j of boundary) {
+      if (sign[j] !== 0 || excluded[j]) continue;
+      const pace = boundarySign[j] * (dNu - twiceRow(c, k, j, active, count, d));
+      if (pace < slowest) { slowest = pace; entering = j; }
+    }
+    if (entering < 0) {
+      for (const j of boundary) if (sign[j] === 0) justLeft[j] = 1;
+      return d;
+    }
+    sign[entering] = boundarySign[entering];
+    for (;;) {
+      count = activeList(sign, active);
+      trial.set(directionOn(c, k, system, sign, w, active, count));
+      // The largest step towards the trial direction that keeps every joined candidate on its side;
+      // the candidate that limits it leaves.
+      let step = 1;
+      let blocking = -1;
+      for (const j of boundary) {
+        if (sign[j] === 0 || sign[j] * trial[j] < 0) continue;
+        const gap = d[j] - trial[j];
+        const at = sign[j] * gap < 0 ? d[j] / gap : 0;
+        if (blocking < 0 || at < step) { step = Math.min(1, at); blocking = j; }
+      }
+      if (blocking < 0) { d.set(trial); break; }
+      for (let a = 0; a < count; a++) { const i = active[a]; d[i] += step * (trial[i] - d[i]); }
+      for (const j of boundary) {
+        if (sign[j] === 0 || (j !== blocking && sign[j] * d[j] < 0)) continue;
+        d[j] = 0;
+        sign[j] = 0;
+        // Only rounding makes an entering candidate leave at once: it may not join again.
+        if (j === entering && step === 0) excluded[j] = 1;
+      }
+    }
+  }
+  throw new ComposerError('internal', 'the sparse λ-path found no direction at a breakpoint', undefined, 'please report this problem with its prototypes');
+}
+
+/** 2·(C·d)_j for d zero off the first `count` entries of `active`. */
+function twiceRow(c: Float64Array, k: number, j: number, active: Int32Array, count: number, d: Float64Array): number {
+  let s = 0;
+  for (let a = 0; a < count; a++) s += c[j * k + active[a]] * d[active[a]];
+  return 2 * s;
+}
+
+/** The nonzero-sign candidates, ascending, into `out`; their count. */
+function activeList(sign: Int8Array, out: Int32Array): number {
+  let n = 0;
+  // Branch-free (signs are random-ish, a branch mispredicts): ±1 & 1 = 1, 0 & 1 = 0.
+  for (let i = 0; i < sign.length; i++) { out[n] = i; n += sign[i] & 1; }
+  return n;
+}
+
+/**
+ * activeList, and the others into `rest` from its end (the first of them at rest[k − 1]), in the same
+ * branch-free pass; the count of the first.
+ */
+function activeAndInactive(sign: Int8Array, out: Int32Array, rest: Int32Array): number {
   const k = sign.length;
   let n = 0;
   let back = k - 1;
