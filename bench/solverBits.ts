@@ -3,8 +3,9 @@
  * (`--baseline DIR`, e.g. a `git archive` of main with node_modules linked) on a seeded corpus and
  * compares every returned number with Object.is (so −0 ≠ 0 and NaN = NaN). The corpus: k = 3…80 at
  * D = 40 and 768, targets near affine mixes (many breakpoints), duplicate prototypes, prototypes far
- * from the origin; each problem at several ρ and both sparse forms, plus manual weights.
- * Run: node --import tsx bench/solverBits.ts --baseline DIR [--problems N]
+ * from the origin; each problem at several ρ and both sparse forms, plus manual weights; then small
+ * integer problems (coordinates in −3…3, D = 2…6), whose paths have exact ties at their breakpoints.
+ * Run: node --import tsx bench/solverBits.ts --baseline DIR [--problems N] [--ties N]
  * Exits 1 on the first difference (printed with its path), 0 with the count of numbers compared.
  */
 import * as path from 'node:path';
@@ -49,6 +50,27 @@ function problemOf(n: number): Problem {
   return { target, prototypes, names: prototypes.map((_, i) => `adapter-${i}`) };
 }
 
+/** Tie problem n: k = 2…17 integer prototypes and target (as test/weights/reference.ts integerProblem). */
+function tieProblemOf(n: number): Problem {
+  const random = seeded(5000 + n);
+  const k = 2 + (n % 16);
+  const dim = 2 + (n % 5);
+  const span = 1 + (n % 3);
+  const integer = () => Math.floor(random() * (2 * span + 1)) - span;
+  const target = Float64Array.from({ length: dim }, integer);
+  const prototypes = Array.from({ length: k }, () => Float64Array.from({ length: dim }, integer));
+  return { target, prototypes, names: prototypes.map((_, i) => `adapter-${i}`) };
+}
+
+/** solveAll's answer, or its error's message (both checkouts must refuse alike). */
+function outcome(engine: Engine, problem: Problem, params: WeightsParams): unknown {
+  try {
+    return engine.solveAll(problem, params);
+  } catch (error) {
+    return { error: error instanceof Error ? error.message : String(error) };
+  }
+}
+
 function paramsOf(p: Problem): WeightsParams[] {
   const manual = Object.fromEntries(p.names.map((name, i) => [name, (i % 3) / p.names.length]));
   return [
@@ -84,14 +106,15 @@ async function main(): Promise<void> {
   if (!baselineDir) throw new Error('--baseline DIR is required');
   const baseline = (await import(pathToFileURL(path.resolve(baselineDir, 'server/src/engine/weights/index.ts')).href)) as Engine;
   const count = numberArg('problems', 60);
-  for (let n = 0; n < count; n++) {
-    const problem = problemOf(n);
+  const ties = numberArg('ties', 400);
+  const problems = [...Array.from({ length: count }, (_, n) => ({ name: `problem ${n}`, problem: problemOf(n) })), ...Array.from({ length: ties }, (_, n) => ({ name: `tie problem ${n}`, problem: tieProblemOf(n) }))];
+  for (const { name, problem } of problems) {
     for (const params of paramsOf(problem)) {
-      const where = `problem ${n} (k ${problem.names.length}, D ${problem.target.length}) ${JSON.stringify({ ...params, manual: params.manual ? '…' : undefined })}`;
-      compare(current.solveAll(problem, params), baseline.solveAll(problem, params), where);
+      const where = `${name} (k ${problem.names.length}, D ${problem.target.length}) ${JSON.stringify({ ...params, manual: params.manual ? '…' : undefined })}`;
+      compare(outcome(current, problem, params), outcome(baseline, problem, params), where);
     }
   }
-  console.log(`same bits: ${compared} numbers over ${count} problems`);
+  console.log(`same bits: ${compared} numbers over ${count} problems and ${ties} tie problems`);
 }
 
 main().catch((error: unknown) => {
