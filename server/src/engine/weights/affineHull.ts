@@ -32,7 +32,19 @@ function reflector(m: number): Reflector {
   return { v, beta: 1 / (1 + u) };
 }
 
-/** H = 2·NᵀC_SS·N, (m−1)×(m−1). */
+/**
+ * Scratch for projectedMatrix's H and subMatrix's C_SS, reused from call to call: every entry is
+ * written each time, and no caller keeps either past its own return (the solvers read them, the
+ * eigen-decomposition copies). A new k×k typed array costs more than filling it.
+ */
+let projectedScratch = new Float64Array(0);
+let subScratch = new Float64Array(0);
+
+function scratchOf(buffer: Float64Array, size: number): Float64Array {
+  return buffer.length >= size ? buffer : new Float64Array(Math.max(size, 2 * buffer.length));
+}
+
+/** H = 2·NᵀC_SS·N, (m−1)×(m−1), in the scratch (valid until the next call). */
 function projectedMatrix(sub: Float64Array, m: number, q: Reflector): Float64Array {
   const { v, beta } = q;
   const p = new Float64Array(m);
@@ -45,7 +57,8 @@ function projectedMatrix(sub: Float64Array, m: number, q: Reflector): Float64Arr
   for (let i = 0; i < m; i++) vp += v[i] * p[i];
   const kappa = beta * vp;
   const n = m - 1;
-  const h = new Float64Array(n * n);
+  projectedScratch = scratchOf(projectedScratch, n * n);
+  const h = projectedScratch.subarray(0, n * n);
   for (let i = 1; i < m; i++) {
     for (let j = i; j < m; j++) {
       const value = 2 * (sub[i * m + j] - p[i] * v[j] - v[i] * p[j] + kappa * v[i] * v[j]);
@@ -86,11 +99,13 @@ function referenceScale(sub: Float64Array, m: number): number {
   return 2 * largest;
 }
 
-export function subMatrix(c: Float64Array, k: number, subset: readonly number[]): Float64Array {
+/** C_SS in the scratch (valid until the next call), or C itself for every candidate in order. */
+function subMatrix(c: Float64Array, k: number, subset: readonly number[]): Float64Array {
   const m = subset.length;
   // Every candidate in order (lin): C itself (callers only read it).
   if (m === k && subset.every((i, a) => i === a)) return c;
-  const sub = new Float64Array(m * m);
+  subScratch = scratchOf(subScratch, m * m);
+  const sub = subScratch.subarray(0, m * m);
   for (let a = 0; a < m; a++) for (let b = 0; b < m; b++) sub[a * m + b] = c[subset[a] * k + subset[b]];
   return sub;
 }

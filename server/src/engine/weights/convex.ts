@@ -14,14 +14,20 @@ import { addRows } from '../linalg/dense';
  * by contiguous rows (C is exactly symmetric) with the 2 folded into w: doubling is exact, so these
  * are the same bits as 2·(Σ_j C_ij·w_j).
  */
-export function gradient(c: Float64Array, k: number, w: ArrayLike<number>): Float64Array {
-  const g = new Float64Array(k);
-  const rows = new Int32Array(k);
+export function gradient(c: Float64Array, k: number, w: ArrayLike<number>, into?: Float64Array): Float64Array {
+  // `into` (length k), when given, is overwritten: convex's iterations reuse one (a new typed array of
+  // k entries costs more than the sums at small supports).
+  const g = into ? into.fill(0) : new Float64Array(k);
+  if (gradientRows.length < k) gradientRows = new Int32Array(k);
+  const rows = gradientRows;
   let count = 0;
   for (let j = 0; j < k; j++) if (w[j] !== 0) rows[count++] = j;
   addRows(g, c, k, rows, count, w, 2);
   return g;
 }
+
+/** gradient's list of nonzero columns, reused from call to call. */
+let gradientRows = new Int32Array(0);
 
 export function largestDiagonal(c: Float64Array, k: number): number {
   let largest = 0;
@@ -45,8 +51,9 @@ export function convexWeights(c: Float64Array, k: number): Float64Array {
   inSupport[start] = 1;
   const blocked = new Uint8Array(k);
   const maxIterations = 50 * k + 100;
+  const gradientBuffer = new Float64Array(k);
   for (let iteration = 0; iteration < maxIterations; iteration++) {
-    const g = gradient(c, k, w);
+    const g = gradient(c, k, w, gradientBuffer);
     let nu = 0;
     for (let i = 0; i < k; i++) nu += w[i] * g[i];
     let entering = -1;

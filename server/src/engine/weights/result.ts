@@ -9,8 +9,8 @@ const ZERO_RELATIVE = 1e-13;
 export const NONZERO_THRESHOLD = 1e-12;
 
 /** Exact zeros where the solution is zero; -0 becomes 0 (stable JSON, bit-identical outputs). */
-export function cleanWeights(w: ArrayLike<number>): Float64Array {
-  const out = new Float64Array(w.length);
+export function cleanWeights(w: ArrayLike<number>, into?: Float64Array): Float64Array {
+  const out = into && into.length === w.length ? into : new Float64Array(w.length);
   for (let i = 0; i < out.length; i++) out[i] = w[i];
   let largest = 0;
   for (let i = 0; i < out.length; i++) largest = Math.max(largest, Math.abs(out[i]));
@@ -39,6 +39,8 @@ function plainNames(names: readonly string[]): boolean {
   return checkedPlain;
 }
 
+let cleanScratch = new Float64Array(0);
+
 export interface ResultExtras {
   lambda?: number;
   lambda_star?: number;
@@ -53,7 +55,9 @@ export interface ResultExtras {
 
 export function strategyResult(c: Float64Array, names: readonly string[], weights: ArrayLike<number>, extras: ResultExtras = {}): StrategyResult {
   const k = names.length;
-  const w = cleanWeights(weights);
+  // The cleaned weights are read only here (the table copies them): one buffer serves every result.
+  if (cleanScratch.length !== k) cleanScratch = new Float64Array(k);
+  const w = cleanWeights(weights, cleanScratch);
   const squared = extras.squaredResidual ?? quadraticForm(c, k, w);
   let objective = squared;
   if (extras.objective !== undefined) objective = extras.objective;
