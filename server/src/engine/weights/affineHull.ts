@@ -37,8 +37,8 @@ function reflector(m: number): Reflector {
  * written each time, and no caller keeps either past its own return (the solvers read them, the
  * eigen-decomposition copies). A new k×k typed array costs more than filling it.
  */
-let projectedScratch = new Float64Array(0);
-let subScratch = new Float64Array(0);
+let projectedScratch: Float64Array = new Float64Array(0);
+let subScratch: Float64Array = new Float64Array(0);
 
 function scratchOf(buffer: Float64Array, size: number): Float64Array {
   return buffer.length >= size ? buffer : new Float64Array(Math.max(size, 2 * buffer.length));

@@ -27,7 +27,7 @@ export function gradient(c: Float64Array, k: number, w: ArrayLike<number>, into?
 }
 
 /** gradient's list of nonzero columns, reused from call to call. */
-let gradientRows = new Int32Array(0);
+let gradientRows: Int32Array = new Int32Array(0);
 
 export function largestDiagonal(c: Float64Array, k: number): number {
   let largest = 0;

@@ -39,7 +39,7 @@ function plainNames(names: readonly string[]): boolean {
   return checkedPlain;
 }
 
-let cleanScratch = new Float64Array(0);
+let cleanScratch: Float64Array = new Float64Array(0);
 
 export interface ResultExtras {
   lambda?: number;
