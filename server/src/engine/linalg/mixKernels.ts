@@ -142,7 +142,7 @@ function wasmMix(ex: MixExports): MixKernels {
 
     topEigen(input, n, keep) {
       keep = Math.max(0, Math.min(keep, n));
-      const stride = Math.max(2, even(keep));
+      const stride = Math.max(16, keep + 15 - ((keep + 15) % 16)); // whole blocks of 16 columns (rotate)
       // layout (f64 slots): v [n, n], d, e (n each), w [n, stride], g (stride), then the rotations
       const dAt = n * n, eAt = dAt + n, wAt = eAt + n, gAt = wAt + n * stride, rotAt = gAt + stride;
       let mem = heap(rotAt * 8);

@@ -12,7 +12,7 @@ import { F64, I32, V128, f64Access, functionBody, loopUntil, op, section, signed
 
 /** Opcodes the shared assembler does not list. */
 const more = {
-  f64Ne: 0x62, i32LeU: 0x4d, i32LtU: 0x49, i32TruncF64U: 0xab,
+  f64Ne: 0x62, i32Ne: 0x47, i32GtS: 0x4a, i32LeU: 0x4d, i32LtU: 0x49, i32TruncF64U: 0xab,
 } as const;
 const load = (emit: Emit, ...address: number[]) => emit(...address, simd.load, v128Access);
 const get = (local: number) => [op.localGet, local];
@@ -20,28 +20,45 @@ const get = (local: number) => [op.localGet, local];
 /**
  * rotate(rot, count, w, stride, pairs): for t = count − 1 down to 0, with (a, c, s) = rot[3t…3t+2] (a
  * the byte offset of row i in w): rows i, i+1 ← (x·c + y·s, y·c − x·s) along the row (eigen.ts's
- * topEigen folding of the recorded QL rotations).
+ * topEigen folding of the recorded QL rotations). By blocks of 16 columns (`pairs` a multiple of 8):
+ * each column's updates are the same and in the same order, but a block's rows stay in cache, and row
+ * i+1, which the next rotation of a QL sweep (row i+1, i+2) takes as its x, stays in registers.
  */
 function rotateBody(): number[] {
   const [rot, count, w, stride, pairs] = [0, 1, 2, 3, 4];
-  const [t, ri, rj, q, end] = [5, 6, 7, 8, 9];
-  const [c, s, x, y] = [10, 11, 12, 13];
-  return functionBody([[5, I32], [4, V128]], (emit) => {
-    emit(op.localGet, count, op.i32Const, 24, op.i32Mul, op.localGet, rot, op.i32Add, op.localSet, t);
-    emit(op.localGet, pairs, op.i32Const, 4, op.i32Shl, op.localSet, end);
-    loopUntil(emit, () => emit(op.localGet, t, op.localGet, rot, more.i32LeU), () => {
-      emit(op.localGet, t, op.i32Const, 24, op.i32Sub, op.localSet, t);
-      emit(op.localGet, w, op.localGet, t, op.f64Load, ...f64Access, more.i32TruncF64U, op.i32Add, op.localTee, ri, op.localGet, stride, op.i32Add, op.localSet, rj);
-      emit(op.localGet, t, op.f64Load, 3, 8, simd.splat, op.localSet, c);
-      emit(op.localGet, t, op.f64Load, 3, 16, simd.splat, op.localSet, s);
-      emit(op.i32Const, 0, op.localSet, q);
-      loopUntil(emit, () => emit(op.localGet, q, op.localGet, end, op.i32GeU), () => {
-        load(emit, op.localGet, ri, op.localGet, q, op.i32Add); emit(op.localSet, x);
-        load(emit, op.localGet, rj, op.localGet, q, op.i32Add); emit(op.localSet, y);
-        emit(op.localGet, ri, op.localGet, q, op.i32Add, ...get(x), ...get(c), simd.mul, ...get(y), ...get(s), simd.mul, simd.add, simd.store, v128Access);
-        emit(op.localGet, rj, op.localGet, q, op.i32Add, ...get(y), ...get(c), simd.mul, ...get(x), ...get(s), simd.mul, simd.sub, simd.store, v128Access);
-        emit(op.localGet, q, op.i32Const, 16, op.i32Add, op.localSet, q);
+  const [t, ri, rj, column, end, next] = [5, 6, 7, 8, 9, 10];
+  const [c, s, y] = [11, 12, 13];
+  const carry0 = 14; // eight pairs: row i+1 of the last rotation
+  const block = 8;
+  return functionBody([[6, I32], [3 + block, V128]], (emit) => {
+    emit(op.localGet, pairs, op.i32Const, 4, op.i32Shl, op.localGet, w, op.i32Add, op.localSet, end);
+    emit(op.localGet, w, op.localSet, column);
+    loopUntil(emit, () => emit(op.localGet, column, op.localGet, end, op.i32GeU), () => {
+      emit(op.localGet, count, op.i32Const, 24, op.i32Mul, op.localGet, rot, op.i32Add, op.localSet, t);
+      emit(op.i32Const, ...signed(-1), op.localSet, next);
+      loopUntil(emit, () => emit(op.localGet, t, op.localGet, rot, more.i32LeU), () => {
+        emit(op.localGet, t, op.i32Const, 24, op.i32Sub, op.localSet, t);
+        emit(op.localGet, column, op.localGet, t, op.f64Load, ...f64Access, more.i32TruncF64U, op.i32Add, op.localTee, ri, op.localGet, stride, op.i32Add, op.localSet, rj);
+        emit(op.localGet, t, op.f64Load, 3, 8, simd.splat, op.localSet, c);
+        emit(op.localGet, t, op.f64Load, 3, 16, simd.splat, op.localSet, s);
+        // a new sweep: the carried row back to memory, row i into the registers
+        emit(op.localGet, ri, op.localGet, next, more.i32Ne, op.if, 0x40);
+        emit(op.localGet, next, op.i32Const, ...signed(-1), more.i32Ne, op.if, 0x40);
+        for (let q = 0; q < block; q++) emit(op.localGet, next, op.localGet, carry0 + q, simd.store, 3, ...unsigned(16 * q));
+        emit(op.end);
+        for (let q = 0; q < block; q++) emit(op.localGet, ri, simd.load, 3, ...unsigned(16 * q), op.localSet, carry0 + q);
+        emit(op.end);
+        for (let q = 0; q < block; q++) {
+          emit(op.localGet, rj, simd.load, 3, ...unsigned(16 * q), op.localSet, y);
+          emit(op.localGet, ri, ...get(carry0 + q), ...get(c), simd.mul, ...get(y), ...get(s), simd.mul, simd.add, simd.store, 3, ...unsigned(16 * q));
+          emit(...get(y), ...get(c), simd.mul, ...get(carry0 + q), ...get(s), simd.mul, simd.sub, op.localSet, carry0 + q);
+        }
+        emit(op.localGet, rj, op.localSet, next);
       });
+      emit(op.localGet, next, op.i32Const, ...signed(-1), more.i32Ne, op.if, 0x40);
+      for (let q = 0; q < block; q++) emit(op.localGet, next, op.localGet, carry0 + q, simd.store, 3, ...unsigned(16 * q));
+      emit(op.end);
+      emit(op.localGet, column, op.i32Const, ...signed(16 * block), op.i32Add, op.localSet, column);
     });
   });
 }
@@ -123,55 +140,114 @@ function scatterBody(): number[] {
 /**
  * dots(x, rows, count, n, out): out[r] = dense.ts's dot(x, rows[r], n) for r < count (rows: i32 byte
  * addresses): four interleaved partial sums (two lanes of two accumulators), the rest into the first,
- * then (s₀ + s₁) + (s₂ + s₃).
+ * then (s₀ + s₁) + (s₂ + s₃). Four rows per pass (each loaded pair of x serves four rows, and eight
+ * independent chains hide the adds' latency), then the rows left one at a time.
  */
 function dotsBody(): number[] {
   const [x, rows, count, n, out] = [0, 1, 2, 3, 4];
-  const [r, row, t, end4, end] = [5, 6, 7, 8, 9];
-  const [s0, s1, s2, s3] = [10, 11, 12, 13];
-  const [acc0, acc1] = [14, 15];
+  const [r, t, end4, end, tail] = [5, 6, 7, 8, 9];
+  const row0 = 10; // four row addresses
+  const [s0, s1, s2, s3] = [14, 15, 16, 17];
+  const [xa, xb] = [18, 19];
+  const acc0 = 20; // two accumulators per row, four rows
   const zeroPair = [op.f64Const, 0, 0, 0, 0, 0, 0, 0, 0, ...simd.splat];
-  return functionBody([[5, I32], [4, F64], [2, V128]], (emit) => {
+  return functionBody([[9, I32], [4, F64], [10, V128]], (emit) => {
     emit(op.localGet, n, op.i32Const, 3, op.i32Shl, op.localTee, end, op.i32Const, ...signed(-32), op.i32And, op.localSet, end4);
-    loopUntil(emit, () => emit(op.localGet, r, op.localGet, count, op.i32GeU), () => {
-      emit(op.localGet, rows, op.localGet, r, op.i32Const, 2, op.i32Shl, op.i32Add, op.i32Load, 2, 0, op.localSet, row);
-      emit(...zeroPair, op.localSet, acc0, ...zeroPair, op.localSet, acc1, op.i32Const, 0, op.localSet, t);
+    const group = (size: number) => {
+      for (let g = 0; g < size; g++) {
+        emit(op.localGet, rows, op.localGet, r, op.i32Const, 2, op.i32Shl, op.i32Add, op.i32Load, 2, ...unsigned(4 * g), op.localSet, row0 + g);
+        emit(...zeroPair, op.localSet, acc0 + 2 * g, ...zeroPair, op.localSet, acc0 + 2 * g + 1);
+      }
+      emit(op.i32Const, 0, op.localSet, t);
       loopUntil(emit, () => emit(op.localGet, t, op.localGet, end4, op.i32GeU), () => {
-        emit(op.localGet, acc0, op.localGet, row, op.localGet, t, op.i32Add, simd.load, v128Access, op.localGet, x, op.localGet, t, op.i32Add, simd.load, v128Access, simd.mul, simd.add, op.localSet, acc0);
-        emit(op.localGet, acc1, op.localGet, row, op.localGet, t, op.i32Add, simd.load, 3, 16, op.localGet, x, op.localGet, t, op.i32Add, simd.load, 3, 16, simd.mul, simd.add, op.localSet, acc1);
+        emit(op.localGet, x, op.localGet, t, op.i32Add, simd.load, v128Access, op.localSet, xa);
+        emit(op.localGet, x, op.localGet, t, op.i32Add, simd.load, 3, 16, op.localSet, xb);
+        for (let g = 0; g < size; g++) {
+          emit(op.localGet, acc0 + 2 * g, op.localGet, row0 + g, op.localGet, t, op.i32Add, simd.load, v128Access, op.localGet, xa, simd.mul, simd.add, op.localSet, acc0 + 2 * g);
+          emit(op.localGet, acc0 + 2 * g + 1, op.localGet, row0 + g, op.localGet, t, op.i32Add, simd.load, 3, 16, op.localGet, xb, simd.mul, simd.add, op.localSet, acc0 + 2 * g + 1);
+        }
         emit(op.localGet, t, op.i32Const, 32, op.i32Add, op.localSet, t);
       });
-      emit(op.localGet, acc0, simd.extractLane, 0, op.localSet, s0, op.localGet, acc0, simd.extractLane, 1, op.localSet, s1);
-      emit(op.localGet, acc1, simd.extractLane, 0, op.localSet, s2, op.localGet, acc1, simd.extractLane, 1, op.localSet, s3);
-      loopUntil(emit, () => emit(op.localGet, t, op.localGet, end, op.i32GeU), () => {
-        emit(op.localGet, s0, op.localGet, x, op.localGet, t, op.i32Add, op.f64Load, ...f64Access, op.localGet, row, op.localGet, t, op.i32Add, op.f64Load, ...f64Access, op.f64Mul, op.f64Add, op.localSet, s0);
-        emit(op.localGet, t, op.i32Const, 8, op.i32Add, op.localSet, t);
-      });
-      emit(op.localGet, out, op.localGet, r, op.i32Const, 3, op.i32Shl, op.i32Add);
-      emit(op.localGet, s0, op.localGet, s1, op.f64Add, op.localGet, s2, op.localGet, s3, op.f64Add, op.f64Add, op.f64Store, ...f64Access);
-      emit(op.localGet, r, op.i32Const, 1, op.i32Add, op.localSet, r);
-    });
+      for (let g = 0; g < size; g++) {
+        emit(op.localGet, acc0 + 2 * g, simd.extractLane, 0, op.localSet, s0, op.localGet, acc0 + 2 * g, simd.extractLane, 1, op.localSet, s1);
+        emit(op.localGet, acc0 + 2 * g + 1, simd.extractLane, 0, op.localSet, s2, op.localGet, acc0 + 2 * g + 1, simd.extractLane, 1, op.localSet, s3);
+        emit(op.localGet, t, op.localSet, tail);
+        loopUntil(emit, () => emit(op.localGet, tail, op.localGet, end, op.i32GeU), () => {
+          emit(op.localGet, s0, op.localGet, x, op.localGet, tail, op.i32Add, op.f64Load, ...f64Access, op.localGet, row0 + g, op.localGet, tail, op.i32Add, op.f64Load, ...f64Access, op.f64Mul, op.f64Add, op.localSet, s0);
+          emit(op.localGet, tail, op.i32Const, 8, op.i32Add, op.localSet, tail);
+        });
+        emit(op.localGet, out, op.localGet, r, op.i32Const, 3, op.i32Shl, op.i32Add);
+        emit(op.localGet, s0, op.localGet, s1, op.f64Add, op.localGet, s2, op.localGet, s3, op.f64Add, op.f64Add, op.f64Store, 3, ...unsigned(8 * g));
+      }
+      emit(op.localGet, r, op.i32Const, size, op.i32Add, op.localSet, r);
+    };
+    loopUntil(emit, () => emit(op.localGet, r, op.i32Const, 4, op.i32Add, op.localGet, count, more.i32GtS), () => group(4));
+    loopUntil(emit, () => emit(op.localGet, r, op.localGet, count, op.i32GeS), () => group(1));
   });
 }
 
 /**
  * reduceStep(v, stride, i, d, e): the Householder reduction's product for row i (eigen.ts's
  * reduceToTridiagonal): for j < i: f = d[j]; v[i][j] = f; g = e[j] + v[j][j]·f; then for k in (j, i):
- * g += v[j][k]·d[k] (one chain, in order, the products two at a time) and e[k] += v[j][k]·f; e[j] = g.
+ * g += v[j][k]·d[k] (one chain, in order) and e[k] += v[j][k]·f; e[j] = g. Four rows j at a time where
+ * all four have a k past the group: their g chains are independent (four chains hide the adds'
+ * latency), and each e[k] takes the four rows' terms in ascending j, as row after row would; inside
+ * the group (k < j₀ + 4) the rows go one after the other, so row j still starts from the e[j] the rows
+ * before it left. The rows left over go one at a time.
  */
 function reduceStepBody(): number[] {
+  const G = 4;
   const [v, stride, i, d, e] = [0, 1, 2, 3, 4];
-  const [j, row, k, last] = [5, 6, 7, 8];
-  const [f, g] = [9, 10];
-  const [fPair, xPair, product] = [11, 12, 13];
+  const [j, k, last, rowI] = [5, 6, 7, 8];
+  const row0 = 9; // G row addresses
+  const f0 = row0 + G, g0 = f0 + G; // f64 each
+  const fPair0 = g0 + G, x0 = fPair0 + G; // v128 each
+  const [dPair, ePair, product] = [x0 + G, x0 + G + 1, x0 + G + 2];
   const at = (base: number, index: number) => [op.localGet, base, op.localGet, index, op.i32Const, 3, op.i32Shl, op.i32Add];
-  return functionBody([[4, I32], [2, F64], [3, V128]], (emit) => {
+  const atPlus = (base: number, index: number, plus: number) => [...at(base, index), op.i32Const, ...signed(8 * plus), op.i32Add];
+  return functionBody([[4 + G, I32], [2 * G, F64], [2 * G + 3, V128]], (emit) => {
     emit(op.localGet, i, op.i32Const, 1, op.i32Sub, op.localSet, last); // pairs run while k + 1 ≤ i − 1
-    emit(op.localGet, v, op.localSet, row);
+    emit(op.localGet, v, op.localGet, i, op.localGet, stride, op.i32Mul, op.i32Add, op.localSet, rowI);
+    // groups of G rows while j + G ≤ i − 1 (every row of the group has k = j + G to come)
+    loopUntil(emit, () => emit(op.localGet, j, op.i32Const, G, op.i32Add, op.localGet, last, more.i32GtS), () => {
+      for (let r = 0; r < G; r++) {
+        emit(op.localGet, v, op.localGet, j, op.i32Const, r, op.i32Add, op.localGet, stride, op.i32Mul, op.i32Add, op.localSet, row0 + r);
+        emit(...atPlus(d, j, r), op.f64Load, ...f64Access, op.localTee, f0 + r, simd.splat, op.localSet, fPair0 + r);
+        emit(...atPlus(rowI, j, r), op.localGet, f0 + r, op.f64Store, ...f64Access);
+        emit(...atPlus(e, j, r), op.f64Load, ...f64Access, ...atPlus(row0 + r, j, r), op.f64Load, ...f64Access, op.localGet, f0 + r, op.f64Mul, op.f64Add, op.localSet, g0 + r);
+        for (let q = r + 1; q < G; q++) {
+          emit(op.localGet, g0 + r, ...atPlus(row0 + r, j, q), op.f64Load, ...f64Access, ...atPlus(d, j, q), op.f64Load, ...f64Access, op.f64Mul, op.f64Add, op.localSet, g0 + r);
+          emit(...atPlus(e, j, q), ...atPlus(e, j, q), op.f64Load, ...f64Access, ...atPlus(row0 + r, j, q), op.f64Load, ...f64Access, op.localGet, f0 + r, op.f64Mul, op.f64Add, op.f64Store, ...f64Access);
+        }
+      }
+      emit(op.localGet, j, op.i32Const, G, op.i32Add, op.localSet, k);
+      loopUntil(emit, () => emit(op.localGet, k, op.localGet, last, op.i32GeU), () => {
+        emit(...at(d, k), simd.load, v128Access, op.localSet, dPair);
+        for (let r = 0; r < G; r++) {
+          emit(...at(row0 + r, k), simd.load, v128Access, op.localTee, x0 + r, op.localGet, dPair, simd.mul, op.localSet, product);
+          emit(op.localGet, g0 + r, op.localGet, product, simd.extractLane, 0, op.f64Add, op.localGet, product, simd.extractLane, 1, op.f64Add, op.localSet, g0 + r);
+        }
+        emit(...at(e, k), simd.load, v128Access, op.localSet, ePair);
+        for (let r = 0; r < G; r++) emit(op.localGet, ePair, op.localGet, x0 + r, op.localGet, fPair0 + r, simd.mul, simd.add, op.localSet, ePair);
+        emit(...at(e, k), op.localGet, ePair, simd.store, v128Access);
+        emit(op.localGet, k, op.i32Const, 2, op.i32Add, op.localSet, k);
+      });
+      // the last k alone (k = i − 1)
+      emit(op.localGet, k, op.localGet, i, op.i32LtS, op.if, 0x40);
+      for (let r = 0; r < G; r++) {
+        emit(op.localGet, g0 + r, ...at(row0 + r, k), op.f64Load, ...f64Access, ...at(d, k), op.f64Load, ...f64Access, op.f64Mul, op.f64Add, op.localSet, g0 + r);
+        emit(...at(e, k), ...at(e, k), op.f64Load, ...f64Access, ...at(row0 + r, k), op.f64Load, ...f64Access, op.localGet, f0 + r, op.f64Mul, op.f64Add, op.f64Store, ...f64Access);
+      }
+      emit(op.end);
+      for (let r = 0; r < G; r++) emit(...atPlus(e, j, r), op.localGet, g0 + r, op.f64Store, ...f64Access);
+      emit(op.localGet, j, op.i32Const, G, op.i32Add, op.localSet, j);
+    });
+    // the rows left, one at a time
+    const [row, f, g, fPair, xPair] = [row0, f0, g0, fPair0, x0];
     loopUntil(emit, () => emit(op.localGet, j, op.localGet, i, op.i32GeU), () => {
+      emit(op.localGet, v, op.localGet, j, op.localGet, stride, op.i32Mul, op.i32Add, op.localSet, row);
       emit(...at(d, j), op.f64Load, ...f64Access, op.localTee, f, simd.splat, op.localSet, fPair);
-      // v[i][j] = f
-      emit(op.localGet, v, op.localGet, i, op.localGet, stride, op.i32Mul, op.i32Add, op.localGet, j, op.i32Const, 3, op.i32Shl, op.i32Add, op.localGet, f, op.f64Store, ...f64Access);
+      emit(...at(rowI, j), op.localGet, f, op.f64Store, ...f64Access);
       emit(...at(e, j), op.f64Load, ...f64Access, ...at(row, j), op.f64Load, ...f64Access, op.localGet, f, op.f64Mul, op.f64Add, op.localSet, g);
       emit(op.localGet, j, op.i32Const, 1, op.i32Add, op.localSet, k);
       loopUntil(emit, () => emit(op.localGet, k, op.localGet, last, op.i32GeU), () => {
@@ -180,13 +256,11 @@ function reduceStepBody(): number[] {
         emit(...at(e, k), ...at(e, k), simd.load, v128Access, op.localGet, xPair, op.localGet, fPair, simd.mul, simd.add, simd.store, v128Access);
         emit(op.localGet, k, op.i32Const, 2, op.i32Add, op.localSet, k);
       });
-      // the last k alone (k = i − 1)
       emit(op.localGet, k, op.localGet, i, op.i32LtS, op.if, 0x40);
       emit(op.localGet, g, ...at(row, k), op.f64Load, ...f64Access, ...at(d, k), op.f64Load, ...f64Access, op.f64Mul, op.f64Add, op.localSet, g);
       emit(...at(e, k), ...at(e, k), op.f64Load, ...f64Access, ...at(row, k), op.f64Load, ...f64Access, op.localGet, f, op.f64Mul, op.f64Add, op.f64Store, ...f64Access);
       emit(op.end);
       emit(...at(e, j), op.localGet, g, op.f64Store, ...f64Access);
-      emit(op.localGet, row, op.localGet, stride, op.i32Add, op.localSet, row);
       emit(op.localGet, j, op.i32Const, 1, op.i32Add, op.localSet, j);
     });
   });
