@@ -60,6 +60,15 @@ function wasmMix(ex: MixExports): MixKernels {
     return new Float64Array(memory.buffer);
   };
   const even = (x: number) => x + (x & 1);
+  /**
+   * gather into dst (f64 slot) the first `count` listed rows and coefficients, padded to whole groups
+   * of four with the zero row (f64 slot zeroAt) times −0 (adding) or +0 (subtracting): no bit changes.
+   */
+  const gather = (dstAt: number, list: Int32Array, values: Float64Array, count: number, zeroAt: number, pairs: number, subtract: boolean) => {
+    if (count === 0) return;
+    for (; count & 3; count++) { list[count] = zeroAt * 8; values[count] = subtract ? 0 : -0; }
+    ex.gather(dstAt * 8, list.byteOffset, values.byteOffset, count >> 2, pairs, subtract ? 1 : 0);
+  };
 
   return {
     pivotedCholesky(g, R, relativeTolerance = GRAM_RELATIVE_TOLERANCE) {
@@ -68,51 +77,69 @@ function wasmMix(ex: MixExports): MixKernels {
       const mem = heap((listAt + R) * 8);
       mem.fill(0, 0, outAt);
       const l = mem.subarray(0, R * R), out = mem.subarray(outAt, outAt + R);
+      // the rows not yet pivots, ascending (their l rows' addresses in `list`)
       const list = new Int32Array(memory.buffer, listAt * 8, R);
       const listed = new Int32Array(R);
       const pivots = new Int32Array(R);
       const rest = new Float64Array(R);
-      const used = new Uint8Array(R);
       let largest = 0;
+      let p = -1;
       for (let t = 0; t < R; t++) {
         rest[t] = g[t * R + t];
         largest = Math.max(largest, rest[t]);
+        listed[t] = t;
+        list[t] = t * R * 8;
+        // the first largest, as cholesky.ts's search over the rows not yet pivots
+        if (p < 0 || rest[t] > rest[p]) p = t;
       }
+      let count = R;
       let k = 0;
       for (; k < R; k++) {
-        let p = -1;
-        for (let t = 0; t < R; t++) if (!used[t] && (p < 0 || rest[t] > rest[p])) p = t;
         if (p < 0 || !(rest[p] > relativeTolerance * largest) || !(rest[p] > 0)) break;
-        used[p] = 1;
+        let at = 0;
+        while (listed[at] !== p) at++;
+        count--;
+        listed.copyWithin(at, at + 1, count + 1);
+        list.copyWithin(at, at + 1, count + 1);
         pivots[k] = p;
         const diag = Math.sqrt(rest[p]);
         l[p * R + k] = diag;
-        let count = 0;
-        for (let t = 0; t < R; t++) if (!used[t]) { listed[count] = t; list[count++] = t * R * 8; }
         ex.dots(p * R * 8, listAt * 8, count, k, outAt * 8);
+        let next = -1;
         for (let c = 0; c < count; c++) {
           const t = listed[c];
           const v = (g[t * R + p] - out[c]) / diag;
           l[t * R + k] = v;
           rest[t] -= v * v;
+          if (next < 0 || rest[t] > rest[next]) next = t;
         }
+        p = next;
       }
-      return { k, pivots, l: Float64Array.from(l) };
+      return { k, pivots, l: l.slice() };
     },
 
     solveCholeskyTranspose(chol, R, x, cols) {
       const { k, pivots, l } = chol;
       const stride = even(cols);
-      const coefsAt = k * stride;
-      const mem = heap((coefsAt + k) * 8);
-      const z = mem.subarray(0, k * stride), coefs = mem.subarray(coefsAt, coefsAt + k);
+      // layout (f64 slots): z [k, stride], a zero row, the coefficients and the row list (k + 4 each)
+      const zeroAt = k * stride, valuesAt = zeroAt + stride, listAt = valuesAt + k + 4;
+      const mem = heap((listAt + k + 4) * 8);
+      mem.fill(0, zeroAt, valuesAt);
+      const z = mem.subarray(0, k * stride), values = mem.subarray(valuesAt, valuesAt + k + 4);
+      const list = new Int32Array(memory.buffer, listAt * 8, k + 4);
       for (let a = 0; a < k; a++) {
         for (let c = 0; c < cols; c++) z[a * stride + c] = x[a * cols + c];
         if (stride > cols) z[a * stride + cols] = 0;
       }
       for (let a = k - 1; a >= 0; a--) {
-        for (let b = a + 1; b < k; b++) coefs[b - a - 1] = l[pivots[b] * R + a];
-        ex.gather(a * stride * 8, (a + 1) * stride * 8, stride * 8, coefsAt * 8, k - a - 1, stride >> 1, 1);
+        let count = 0;
+        for (let b = a + 1; b < k; b++) {
+          const lba = l[pivots[b] * R + a];
+          if (lba === 0) continue;
+          list[count] = b * stride * 8;
+          values[count++] = lba;
+        }
+        gather(a * stride, list, values, count, zeroAt, stride >> 1, true);
         const laa = l[pivots[a] * R + a];
         for (let c = 0; c < cols; c++) z[a * stride + c] /= laa;
       }
@@ -143,8 +170,10 @@ function wasmMix(ex: MixExports): MixKernels {
     topEigen(input, n, keep) {
       keep = Math.max(0, Math.min(keep, n));
       const stride = Math.max(16, keep + 15 - ((keep + 15) % 16)); // whole blocks of 16 columns (rotate)
-      // layout (f64 slots): v [n, n], d, e (n each), w [n, stride], g (stride), then the rotations
-      const dAt = n * n, eAt = dAt + n, wAt = eAt + n, gAt = wAt + n * stride, rotAt = gAt + stride;
+      // layout (f64 slots): v [n, n], d, e (n each), w [n, stride], g (stride), a zero row (stride), the
+      // coefficients and the row list (n + 4 each), then the rotations
+      const dAt = n * n, eAt = dAt + n, wAt = eAt + n, gAt = wAt + n * stride, zeroAt = gAt + stride;
+      const valuesAt = zeroAt + stride, listAt = valuesAt + n + 4, rotAt = listAt + n + 4;
       let mem = heap(rotAt * 8);
       mem.set(input.subarray(0, n * n), 0);
       const h = new Float64Array(n);
@@ -179,11 +208,21 @@ function wasmMix(ex: MixExports): MixKernels {
       mem.set(rotations.subarray(0, 3 * count), rotAt);
       ex.rotate(rotAt * 8, count, wAt * 8, stride * 8, stride >> 1);
       // the reflections H_{n−1}···H_1 applied to w's rows, H_1 first (eigen.ts's applyReflections)
+      mem.fill(0, zeroAt, valuesAt);
+      const coefs = mem.subarray(valuesAt, valuesAt + n + 4);
+      const list = new Int32Array(memory.buffer, listAt * 8, n + 4);
       for (let i = 1; i < n; i++) {
         const hi = h[i];
         if (hi === 0) continue;
         mem.fill(0, gAt, gAt + stride);
-        ex.gather(gAt * 8, wAt * 8, stride * 8, i * n * 8, i, stride >> 1, 0);
+        let count = 0;
+        for (let k = 0; k < i; k++) {
+          const x = mem[i * n + k];
+          if (x === 0) continue;
+          list[count] = (wAt + k * stride) * 8;
+          coefs[count++] = x;
+        }
+        gather(gAt, list, coefs, count, zeroAt, stride >> 1, false);
         for (let q = 0; q < stride; q++) mem[gAt + q] /= hi;
         ex.scatter(wAt * 8, stride * 8, i * n * 8, i, gAt * 8, stride >> 1, 1);
       }

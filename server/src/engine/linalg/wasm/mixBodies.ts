@@ -64,35 +64,40 @@ function rotateBody(): number[] {
 }
 
 /**
- * gather(dst, src, srcStride, coefs, count, pairs, subtract): for b < count with a = coefs[b] ≠ 0, in
- * order: dst ← dst ± src_b·a entry by entry (src_b = src + b·srcStride). The reflections' g += x·w and
- * the triangular solve's z_a −= l·z_b.
+ * gather(dst, rows, coefs, groups, pairs, subtract): dst ← dst ± row₀·a₀ ± row₁·a₁ ± row₂·a₂ ± row₃·a₃
+ * entry by entry, left to right, for each of `groups` groups of four (row address i32 in `rows`,
+ * coefficient f64 in `coefs`): the same operations in the same order as one row at a time. The
+ * reflections' g += x·w and the triangular solve's z_a −= l·z_b (rows with a zero coefficient left
+ * out of the list by the caller, as the loops skip them; a group is padded with a zero row times
+ * −0 when adding, +0 when subtracting, which changes no bit of any dst, −0 included).
  */
 function gatherBody(): number[] {
-  const [dst, src, srcStride, coefs, count, pairs, subtract] = [0, 1, 2, 3, 4, 5, 6];
-  const [b, q, end, row] = [7, 8, 9, 10];
-  const [a] = [11];
-  return functionBody([[4, I32], [1, V128]], (emit) => {
+  const [dst, rows, coefs, groups, pairs, subtract] = [0, 1, 2, 3, 4, 5];
+  const [q, end] = [6, 7];
+  const row0 = 8; // four row addresses
+  const a0 = 12; // four splatted coefficients (v128)
+  const acc = 16;
+  return functionBody([[6, I32], [5, V128]], (emit) => {
     emit(op.localGet, pairs, op.i32Const, 4, op.i32Shl, op.localSet, end);
-    emit(op.localGet, src, op.localSet, row);
-    loopUntil(emit, () => emit(op.localGet, b, op.localGet, count, op.i32GeU), () => {
-      emit(op.localGet, coefs, op.localGet, b, op.i32Const, 3, op.i32Shl, op.i32Add, op.f64Load, ...f64Access, op.f64Const, 0, 0, 0, 0, 0, 0, 0, 0, more.f64Ne, op.if, 0x40);
-      emit(op.localGet, coefs, op.localGet, b, op.i32Const, 3, op.i32Shl, op.i32Add, simd.load64Splat, f64Access, op.localSet, a);
+    loopUntil(emit, () => emit(op.localGet, groups, op.i32Eqz), () => {
+      for (let c = 0; c < 4; c++) {
+        emit(op.localGet, rows, op.i32Load, 2, ...unsigned(4 * c), op.localSet, row0 + c);
+        emit(op.localGet, coefs, simd.load64Splat, 3, ...unsigned(8 * c), op.localSet, a0 + c);
+      }
       emit(op.i32Const, 0, op.localSet, q);
       for (const [branch, combine] of [[op.if, simd.sub], [0x05, simd.add]] as const) {
         emit(...(branch === op.if ? [op.localGet, subtract, op.if, 0x40] : [0x05]));
         loopUntil(emit, () => emit(op.localGet, q, op.localGet, end, op.i32GeU), () => {
-          emit(op.localGet, dst, op.localGet, q, op.i32Add);
-          load(emit, op.localGet, dst, op.localGet, q, op.i32Add);
-          load(emit, op.localGet, row, op.localGet, q, op.i32Add);
-          emit(...get(a), simd.mul, combine, simd.store, v128Access);
+          emit(op.localGet, dst, op.localGet, q, op.i32Add, simd.load, v128Access, op.localSet, acc);
+          for (let c = 0; c < 4; c++) emit(op.localGet, acc, op.localGet, row0 + c, op.localGet, q, op.i32Add, simd.load, v128Access, op.localGet, a0 + c, simd.mul, combine, op.localSet, acc);
+          emit(op.localGet, dst, op.localGet, q, op.i32Add, op.localGet, acc, simd.store, v128Access);
           emit(op.localGet, q, op.i32Const, 16, op.i32Add, op.localSet, q);
         });
       }
       emit(op.end);
-      emit(op.end);
-      emit(op.localGet, row, op.localGet, srcStride, op.i32Add, op.localSet, row);
-      emit(op.localGet, b, op.i32Const, 1, op.i32Add, op.localSet, b);
+      emit(op.localGet, rows, op.i32Const, 16, op.i32Add, op.localSet, rows);
+      emit(op.localGet, coefs, op.i32Const, 32, op.i32Add, op.localSet, coefs);
+      emit(op.localGet, groups, op.i32Const, 1, op.i32Sub, op.localSet, groups);
     });
   });
 }
@@ -308,8 +313,8 @@ export function mixModuleBytes(): Uint8Array<ArrayBuffer> {
   const names = ['rotate', 'gather', 'scatter', 'dots', 'reduceStep', 'reduceUpdate'];
   const bytes = [
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-    ...section(1, vector([params(5), params(7)])),
-    ...section(3, vector([[0], [1], [1], [0], [0], [0]])),
+    ...section(1, vector([params(5), params(7), params(6)])),
+    ...section(3, vector([[0], [2], [1], [0], [0], [0]])),
     ...section(5, vector([[0x00, 1]])),
     ...section(7, vector([...names.map((name, i) => [...text(name), 0x00, i]), [...text('memory'), 0x02, 0]])),
     ...section(10, vector([rotateBody(), gatherBody(), scatterBody(), dotsBody(), reduceStepBody(), reduceUpdateBody()])),
@@ -320,7 +325,7 @@ export function mixModuleBytes(): Uint8Array<ArrayBuffer> {
 export interface MixExports {
   memory: WebAssembly.Memory;
   rotate(rot: number, count: number, w: number, stride: number, pairs: number): void;
-  gather(dst: number, src: number, srcStride: number, coefs: number, count: number, pairs: number, subtract: number): void;
+  gather(dst: number, rows: number, coefs: number, groups: number, pairs: number, subtract: number): void;
   scatter(dst: number, dstStride: number, coefs: number, count: number, x: number, pairs: number, subtract: number): void;
   dots(x: number, rows: number, count: number, n: number, out: number): void;
   reduceStep(v: number, stride: number, i: number, d: number, e: number): void;
