@@ -156,12 +156,18 @@ function wasmMix(ex: MixExports): MixKernels {
       const list = new Int32Array(memory.buffer, listAt * 8, rows);
       for (let j = 0; j < rows; j++) list[j] = j * cols * 8;
       const g = new Float64Array(rows * rows);
-      for (let i = 0; i < rows; i++) {
-        ex.dots(i * cols * 8, (listAt + 0) * 8 + i * 4, rows - i, cols, outAt * 8);
-        for (let j = i; j < rows; j++) {
-          const s = out[j - i];
-          g[i * rows + j] = s;
-          g[j * rows + i] = s;
+      // by chunks of rows j (~128 KB, kept in cache while every row i passes over them)
+      const chunk = Math.max(4, Math.floor(16384 / Math.max(1, cols)));
+      for (let j0 = 0; j0 < rows; j0 += chunk) {
+        const j1 = Math.min(rows, j0 + chunk);
+        for (let i = 0; i < j1; i++) {
+          const from = Math.max(i, j0);
+          ex.dots(i * cols * 8, listAt * 8 + from * 4, j1 - from, cols, outAt * 8);
+          for (let j = from; j < j1; j++) {
+            const s = out[j - from];
+            g[i * rows + j] = s;
+            g[j * rows + i] = s;
+          }
         }
       }
       return g;
@@ -264,25 +270,36 @@ function wasmMix(ex: MixExports): MixKernels {
     },
 
     singularRows(vectors, sigma, other, p, q0, keep) {
-      // layout (f64 slots): other [q0, p], y (p), the dots' output (q0), the row list (q0 i32)
-      const yAt = q0 * p, outAt = yAt + p, listAt = outAt + q0;
+      // layout (f64 slots): other [q0, p], the vectors y_q [keep, p], the dots' output (q0), the row list (q0 i32)
+      const yAt = q0 * p, outAt = yAt + keep * p, listAt = outAt + q0;
       const mem = heap((listAt + q0) * 8);
       mem.set(other.subarray(0, q0 * p), 0);
       const list = new Int32Array(memory.buffer, listAt * 8, q0);
       for (let i = 0; i < q0; i++) list[i] = i * p * 8;
       const near = new Float64Array(keep * p);
       const far = new Float64Array(keep * q0);
+      const factor = new Float64Array(keep);
       let kept = 0;
       for (let q = 0; q < keep; q++) {
         const sv = sigma[q];
         kept += sv * sv;
         if (sv === 0) continue;
         const root = Math.sqrt(sv);
-        for (let j = 0; j < p; j++) mem[yAt + j] = vectors[j * keep + q];
-        for (let j = 0; j < p; j++) near[q * p + j] = mem[yAt + j] * root;
-        const f = root / sv;
-        ex.dots(yAt * 8, listAt * 8, q0, p, outAt * 8);
-        for (let i = 0; i < q0; i++) far[q * q0 + i] = mem[outAt + i] * f;
+        const y = yAt + q * p;
+        for (let j = 0; j < p; j++) mem[y + j] = vectors[j * keep + q];
+        for (let j = 0; j < p; j++) near[q * p + j] = mem[y + j] * root;
+        factor[q] = root / sv;
+      }
+      // by chunks of rows of other (~128 KB, kept in cache while every y_q passes over them)
+      const chunk = Math.max(4, Math.floor(16384 / Math.max(1, p)));
+      for (let i0 = 0; i0 < q0; i0 += chunk) {
+        const i1 = Math.min(q0, i0 + chunk);
+        for (let q = 0; q < keep; q++) {
+          if (sigma[q] === 0) continue;
+          ex.dots((yAt + q * p) * 8, listAt * 8 + i0 * 4, i1 - i0, p, outAt * 8);
+          const f = factor[q];
+          for (let i = i0; i < i1; i++) far[q * q0 + i] = mem[outAt + i - i0] * f;
+        }
       }
       return { near, far, kept };
     },

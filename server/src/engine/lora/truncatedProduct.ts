@@ -60,7 +60,9 @@ export function truncationMix(gramA: Float64Array, gramB: Float64Array, coeffici
     balance[t] = bb > 0 && aa > 0 ? Math.sqrt(Math.sqrt(aa / bb)) : 1;
   }
   const { balancedA, balancedB } = balanced(gramA, gramB, balance, R);
-  const kernels = mixKernels();
+  // the kernels' scratch (topEigen's ~37·R² bytes the largest) stays far below WebAssembly's 4 GB up to
+  // R = 4096 (64 adapters of rank 64); beyond, the JavaScript twins (the same bits)
+  const kernels = R <= 4096 ? mixKernels() : null;
   const cb = kernels ? kernels.pivotedCholesky(balancedB, R) : pivotedCholesky(balancedB, R);
   const ca = kernels ? kernels.pivotedCholesky(balancedA, R) : pivotedCholesky(balancedA, R);
   const kb = cb.k, ka = ca.k;
