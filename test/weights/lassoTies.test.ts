@@ -10,7 +10,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { lambdaPath, sparseAt } from '../../server/src/engine/weights';
 import type { LambdaPath } from '../../server/src/engine/types';
-import { dot, gaussian, lassoKktViolation, randomProblem, seededRandom, type Problem } from './reference';
+import { dot, gaussian, integerProblem, lassoKktViolation, randomProblem, seededRandom, type Problem } from './reference';
 
 function named(target: Float64Array, prototypes: Float64Array[]): Problem {
   return { target, prototypes, names: prototypes.map((_, i) => `adapter-${String(i).padStart(2, '0')}`) };
@@ -84,11 +84,7 @@ test('lasso path: c exact copies of a prototype (c = 2…13) give the path of th
 test('lasso path: integer prototypes and targets (exact ties anywhere on the path, duplicates, k > D) — optimal at every breakpoint and between', () => {
   const random = seededRandom(7);
   for (let trial = 0; trial < 300; trial++) {
-    const k = 2 + (trial % 16);
-    const dim = 2 + (trial % 5);
-    const span = 1 + (trial % 3);
-    const integer = () => Math.floor(random() * (2 * span + 1)) - span;
-    const p = named(Float64Array.from({ length: dim }, integer), Array.from({ length: k }, () => Float64Array.from({ length: dim }, integer)));
-    assert.equal(pathViolation(p, lambdaPath(p, 'lasso')), '', `trial ${trial} (k = ${k}, D = ${dim})`);
+    const p = integerProblem(random, trial);
+    assert.equal(pathViolation(p, lambdaPath(p, 'lasso')), '', `trial ${trial} (k = ${p.prototypes.length}, D = ${p.target.length})`);
   }
 });

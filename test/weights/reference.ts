@@ -46,6 +46,21 @@ export function randomProblem(random: () => number, k: number, dim: number, opti
   return { target, prototypes, names: prototypes.map((_, i) => `adapter-${i}`) };
 }
 
+/**
+ * The trial-th of a family of problems with small integer coordinates (k = 2…17, D = 2…6, entries in
+ * −span…span): every product is exact, so ties anywhere on a λ-path are exact ties, and duplicates and
+ * k > D are frequent.
+ */
+export function integerProblem(random: () => number, trial: number): Problem {
+  const k = 2 + (trial % 16);
+  const dim = 2 + (trial % 5);
+  const span = 1 + (trial % 3);
+  const integer = () => Math.floor(random() * (2 * span + 1)) - span;
+  const target = Float64Array.from({ length: dim }, integer);
+  const prototypes = Array.from({ length: k }, () => Float64Array.from({ length: dim }, integer));
+  return { target, prototypes, names: prototypes.map((_, i) => `adapter-${String(i).padStart(2, '0')}`) };
+}
+
 /** C_ij by the definition, written out plainly. */
 export function referenceCost(target: Float64Array, prototypes: Float64Array[]): number[][] {
   return prototypes.map((pi) => prototypes.map((pj) => {

@@ -11,7 +11,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { lambdaPath, sparseAt } from '../../server/src/engine/weights';
 import type { LambdaPath } from '../../server/src/engine/types';
-import { gaussian, l1, quadratic, referenceCost, referenceSparse, seededRandom, sparseViolation, type Problem } from './reference';
+import { gaussian, integerProblem, l1, quadratic, referenceCost, referenceSparse, seededRandom, sparseViolation, type Problem } from './reference';
 
 /**
  * t = 0, p₀ = a·e₁ and every other pⱼ = (c₀, …) with c₀ > a: the convex optimum is p₀ alone and
@@ -73,13 +73,8 @@ test('sparse path: tied candidates, k ≤ 8 — the objective at 0.05…0.95·λ
 test('sparse path: integer prototypes and targets (exact ties anywhere on the path, duplicates, k > D) — optimal at every breakpoint and between', () => {
   const random = seededRandom(7);
   for (let trial = 0; trial < 300; trial++) {
-    const k = 2 + (trial % 16);
-    const dim = 2 + (trial % 5);
-    const span = 1 + (trial % 3);
-    const integer = () => Math.floor(random() * (2 * span + 1)) - span;
-    const target = Float64Array.from({ length: dim }, integer);
-    const prototypes = Array.from({ length: k }, () => Float64Array.from({ length: dim }, integer));
-    const c = referenceCost(target, prototypes);
-    assert.equal(pathViolation(c, lambdaPath({ target, prototypes, names: prototypes.map((_, i) => `a${i}`) })), '', `trial ${trial} (k = ${k}, D = ${dim})`);
+    const p = integerProblem(random, trial);
+    const c = referenceCost(p.target, p.prototypes);
+    assert.equal(pathViolation(c, lambdaPath(p)), '', `trial ${trial} (k = ${p.prototypes.length}, D = ${p.target.length})`);
   }
 });
