@@ -3,10 +3,10 @@
  * Cholesky factorisations, the core product, its Gram, topEigen, the singular rows, two triangular
  * solves), on the Grams of random bf16-valued factors shaped like 70B modules' stacked adapters
  * (K × r64: R = 256 for 4 adapters, 512 for 8), timed as a whole and step by step (the linalg/ steps
- * both checkouts export). `--baseline DIR` times another checkout's code on the same Grams, alternating
+ * both checkouts export, and this checkout's WebAssembly kernels, linalg/mixKernels.ts). `--baseline DIR` times another checkout's code on the same Grams, alternating
  * run by run (ratios from one run, one machine load), and checks that every output bit is the same.
  *
- *   node --import tsx bench/truncationMix.ts [--baseline DIR] [--sizes 256,512] [--out-ranks 64,128] [--repeats N] [--inner N]
+ *   node --import tsx bench/truncationMix.ts [--baseline DIR] [--sizes 256,512] [--out-ranks 64,128] [--repeats N] [--dim N]
  */
 import { performance } from 'node:perf_hooks';
 import * as path from 'node:path';

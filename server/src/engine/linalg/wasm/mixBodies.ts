@@ -331,5 +331,3 @@ export interface MixExports {
   reduceStep(v: number, stride: number, i: number, d: number, e: number): void;
   reduceUpdate(v: number, stride: number, i: number, d: number, e: number): void;
 }
-
-export { unsigned };
