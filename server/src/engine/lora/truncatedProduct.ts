@@ -12,7 +12,7 @@
 import { pivotedCholesky, solveCholeskyTranspose } from '../linalg/cholesky';
 import { dot, rowGram, transpose } from '../linalg/dense';
 import { topEigen } from '../linalg/eigen';
-import { mixKernels, nonzeroSpans } from '../linalg/mixKernels';
+import { mixKernels, nonzeroSpans, type MixKernels } from '../linalg/mixKernels';
 import type { FactorPanels, PanelArray, ProductPrecision } from './factorPanels';
 import { jsProducts, type PanelProducts } from './panelProducts';
 
@@ -62,12 +62,12 @@ export function truncationMix(gramA: Float64Array, gramB: Float64Array, coeffici
   const { balancedA, balancedB } = balanced(gramA, gramB, balance, R);
   // the kernels' scratch (topEigen's ~37·R² bytes the largest) stays far below WebAssembly's 4 GB up to
   // R = 4096 (64 adapters of rank 64); beyond, the JavaScript twins (the same bits)
-  const kernels = R <= 4096 ? mixKernels() : null;
-  const cb = kernels ? kernels.pivotedCholesky(balancedB, R) : pivotedCholesky(balancedB, R);
-  const ca = kernels ? kernels.pivotedCholesky(balancedA, R) : pivotedCholesky(balancedA, R);
+  const steps: MixKernels = (R <= 4096 ? mixKernels() : null) ?? jsSteps;
+  const cb = steps.pivotedCholesky(balancedB, R);
+  const ca = steps.pivotedCholesky(balancedA, R);
   const kb = cb.k, ka = ca.k;
   if (kb === 0 || ka === 0) return { rank: outRank, mixA, mixB, sigma: new Float64Array(0), energyKept: 1 };
-  const core = kernels ? kernels.coreProduct(cb, ca, coefficients, R) : coreProduct(cb, ca, coefficients, R);
+  const core = steps.coreProduct(cb, ca, coefficients, R);
   let total = 0;
   for (let i = 0; i < core.length; i++) total += core[i] * core[i];
   // the smaller side's symmetric product, from rows of core (U side) or of coreᵀ (V side)
@@ -76,19 +76,19 @@ export function truncationMix(gramA: Float64Array, gramB: Float64Array, coeffici
   const q0 = rightSide ? kb : ka;
   const rows = rightSide ? transpose(core, kb, ka) : core; // [p, q0]
   const other = rightSide ? core : transpose(core, kb, ka); // [q0, p]
-  const sym = kernels ? kernels.rowGram(rows, p, q0) : rowGram(rows, p, q0);
+  const sym = steps.rowGram(rows, p, q0);
   const keep = Math.min(outRank, p);
   // every eigenvalue (the energy kept, sigma), the eigenvectors of the kept ones only ([p, keep])
-  const eig = kernels ? kernels.topEigen(sym, p, keep) : topEigen(sym, p, keep);
+  const eig = steps.topEigen(sym, p, keep);
   const sigma = new Float64Array(p);
   for (let q = 0; q < p; q++) sigma[q] = Math.sqrt(Math.max(eig.values[q], 0));
   // y_q·√σ on the eigenvector side, (other·y_q / σ)·√σ on the other: rows [keep, p] and [keep, q0]
-  const { near, far, kept } = kernels ? kernels.singularRows(eig.vectors, sigma, other, p, q0, keep) : singularRows(eig.vectors, sigma, other, p, q0, keep);
+  const { near, far, kept } = steps.singularRows(eig.vectors, sigma, other, p, q0, keep);
   // Q_B = B[:, pivots]·L₁₁⁻ᵀ, Q_Aᵀ = L₁₁⁻¹·A[pivots, :]: one triangular solve each
   const us = rightSide ? far : near; // [keep, kb]: U_r·√Σ, transposed
   const vs = rightSide ? near : far; // [keep, ka]
-  const zb = kernels ? kernels.solveCholeskyTranspose(cb, R, transpose(us, keep, kb), keep) : solveCholeskyTranspose(cb, R, transpose(us, keep, kb), keep);
-  const za = kernels ? kernels.solveCholeskyTranspose(ca, R, transpose(vs, keep, ka), keep) : solveCholeskyTranspose(ca, R, transpose(vs, keep, ka), keep);
+  const zb = steps.solveCholeskyTranspose(cb, R, transpose(us, keep, kb), keep);
+  const za = steps.solveCholeskyTranspose(ca, R, transpose(vs, keep, ka), keep);
   // undo the balance: B' = B·D and A' = D⁻¹·A
   for (let a = 0; a < kb; a++) {
     const t = cb.pivots[a];
@@ -165,6 +165,8 @@ function singularRows(vectors: Float64Array, sigma: Float64Array, other: Float64
   return { near, far, kept };
 }
 
+/** The steps in JavaScript: the kernels' twins (the same bits), where WebAssembly SIMD is missing. */
+const jsSteps: MixKernels = { pivotedCholesky, solveCholeskyTranspose, rowGram, topEigen, coreProduct, singularRows };
 
 /** Best rank-r approximation of one module's ΔW = B·diag(c)·A, as output factors A [r, n], B [m, r]. */
 export async function truncateModule(panels: FactorPanels, rank: number, products: PanelProducts = jsProducts, precision: ProductPrecision = 'f64'): Promise<TruncatedModule> {
