@@ -97,6 +97,25 @@ test('lasso path: no prototype correlates positively with the target — one all
   }
 });
 
+test('lasso path: a correlation at the rounding level of |t|·|p| (a target 500 times longer than the prototypes, 1e-14 of it along them) is none; 1e-13 of it is one', () => {
+  // |pᵢ| = 2, |t| = 1e3: pᵢ·t is summed with errors of ~1e-16·|t|·|p| = 2e-13 for a t off their span,
+  // so the path is all zero up to 1e-14·|t|·|p| = 2e-11 (not 1e-14·max|pᵢ|² = 4e-14: the target's
+  // length counts) and real above it
+  const prototypes = [Float64Array.from([2, 0, 0, 0]), Float64Array.from([0, 2, 0, 0]), Float64Array.from([1, 1, 1, 0].map((x) => (x * 2) / Math.sqrt(3)))];
+  for (const along of [0, 5e-12, 1e-11, 1e-10]) {
+    const p: Problem = { target: Float64Array.from([along, 0, 0, 1e3]), prototypes, names: ['a', 'b', 'c'] };
+    const path = lambdaPath(p, 'lasso');
+    const correlation = Math.max(...prototypes.map((q) => dot(q, p.target)));
+    if (along < 1e-10) {
+      assert.equal(path.lambda_star, 0, `t₁ = ${along}: correlation ${correlation}`);
+      assert.deepEqual(path.breakpoints, [{ lambda: 0, weights: [0, 0, 0] }]);
+    } else {
+      assert.equal(path.lambda_star, correlation);
+      assert.ok(path.breakpoints.length > 1 && path.breakpoints[0].weights.some((x) => x > 0), `t₁ = ${along}`);
+    }
+  }
+});
+
 test('lasso path: many exact duplicates reach the boundary at once (2…10 enumerated, 11+ greedy) and every breakpoint is optimal', () => {
   const random = seededRandom(1423);
   for (const copies of [2, 3, 5, 11, 13]) {

@@ -88,3 +88,21 @@ test('lasso path: integer prototypes and targets (exact ties anywhere on the pat
     assert.equal(pathViolation(p, lambdaPath(p, 'lasso')), '', `trial ${trial} (k = ${p.prototypes.length}, D = ${p.target.length})`);
   }
 });
+
+// Closer copies (ε ≲ 1e-5) are numerically copies: the pseudo-inverse's threshold treats the pair as
+// singular and the path is optimal only to ~ε (docs/testing.md, lassoPath).
+test('lasso path: near-copies (pᵢ + ε·noise, ε = 2e-5…6e-5: the kept factor refuses many of them, the dense Cholesky solves them) — optimal at every breakpoint and between', () => {
+  const random = seededRandom(8);
+  for (let trial = 0; trial < 80; trial++) {
+    const others = 2 + (trial % 4);
+    const dim = 4 + (trial % 5);
+    const base = randomProblem(random, others + 1, dim);
+    const epsilon = (2 + (trial % 3) * 2) * 1e-5;
+    const near = Float64Array.from(base.prototypes[0], (x) => x + epsilon * gaussian(random));
+    // the target leans on the pair, so both join
+    const target = Float64Array.from(base.target, (x, d) => 0.7 * (base.prototypes[0][d] + near[d]) / 2 + 0.3 * x + 0.05 * (near[d] - base.prototypes[0][d]) / epsilon);
+    const p = named(target, [base.prototypes[0], ...base.prototypes.slice(1), near]);
+    const path = lambdaPath(p, 'lasso');
+    assert.equal(pathViolation(p, path), '', `trial ${trial} (ε = ${epsilon}, D = ${dim})`);
+  }
+});
