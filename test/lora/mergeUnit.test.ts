@@ -614,6 +614,17 @@ test('cloneofsimo inputs: a cloneofsimo composite of Σ wᵢ·Bᵢ·Aᵢ (scale 
   assert.ok(relErr(deltaOf(back, 'unet:0'), ref) < 1e-14);
 });
 
+test('the cloneofsimo layout asked for named modules (PEFT inputs) is refused before anything is written; a PEFT composite is what they can have', async () => {
+  // its keys are positions (<component>:<i>); a composite of named modules written that way could not be read back
+  const out = path.join(tmp, 'peft-as-cloneofsimo');
+  const e = await refused(mergeAdapters(inputsOf(three), { method: 'cat', layout: 'cloneofsimo' }, out), 'usage', /module "l\.0\.q" has no position: the cloneofsimo \(lora_diffusion\) layout/);
+  assert.match(e.hint ?? '', /PEFT/);
+  assert.ok(!fs.existsSync(out));
+  const peft = await mergeAdapters(inputsOf(three), { method: 'cat', layout: 'peft' }, out);
+  assert.equal(openAdapter(out).format, 'peft');
+  assert.equal(peft.layout, 'peft');
+});
+
 test('entry-wise edges against the dense reference: weights summing to 0 under normalize, a density that keeps no entry, every method at full rank', async () => {
   // the reference of the published algorithms (entrywiseReference.ts) on the factors written here
   const ref = (xs: { w: Written; weight: number }[], module: string, o: Omit<RefOptions, 'module'>) => {

@@ -292,7 +292,7 @@ function hypot(x: number, y: number): number {
  * (or, with vt null, handed to `record` in the order they would have been applied: rows i, i+1 ←
  * (c·xᵢ − s·xᵢ₊₁, s·xᵢ + c·xᵢ₊₁)).
  */
-function diagonalizeTridiagonal(vt: Float64Array | null, d: Float64Array, e: Float64Array, n: number, record?: (i: number, c: number, s: number) => void): void {
+export function diagonalizeTridiagonal(vt: Float64Array | null, d: Float64Array, e: Float64Array, n: number, record?: (i: number, c: number, s: number) => void): void {
   for (let i = 1; i < n; i++) e[i - 1] = e[i];
   e[n - 1] = 0;
   let f = 0;

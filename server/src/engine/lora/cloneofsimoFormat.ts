@@ -13,6 +13,17 @@ import type { SafetensorsFile } from './safetensors';
 
 const POSITIONAL_KEY = /^([A-Za-z_][A-Za-z0-9_]*:\d+):(up|down)$/;
 
+/**
+ * Why modules of these names cannot be written in this layout (its keys are positions, which named
+ * modules of another format do not give), or null when they all are positional already.
+ */
+export function cloneofsimoLayoutRefusal(names: Iterable<string>): string | null {
+  for (const name of names) {
+    if (!POSITIONAL_KEY.test(`${name}:up`)) return `module "${name}" has no position: the cloneofsimo (lora_diffusion) layout names modules <component>:<i> by their order of injection, which only cloneofsimo inputs carry`;
+  }
+  return null;
+}
+
 export function isCloneofsimoFile(file: SafetensorsFile): boolean {
   for (const key of file.tensors.keys()) if (POSITIONAL_KEY.test(key)) return true;
   return false;

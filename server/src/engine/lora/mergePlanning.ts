@@ -7,6 +7,7 @@
 import { ComposerError } from '../errors';
 import type { LoraAdapter, LoraModule } from './adapter';
 import type { MergedFactors } from './compositeFactors';
+import { cloneofsimoLayoutRefusal } from './cloneofsimoFormat';
 import { layoutForFormat, type OutputLayout, type OutputModule } from './compositeLayout';
 import { fitsFloat32, parseFloatDType, widestFloatDType, type FloatDType } from './dtypes';
 import { isEntrywiseMethod, ENTRYWISE_METHODS } from './entrywiseMerge';
@@ -137,6 +138,10 @@ export function planMerge(inputs: MergeInput[], adapters: LoraAdapter[], options
 
   const formats = [...new Set(adapters.map((a) => a.format))];
   const layout: OutputLayout = options.layout ?? (formats.length === 1 ? layoutForFormat(formats[0]) : 'peft');
+  if (layout === 'cloneofsimo') {
+    const refusal = cloneofsimoLayoutRefusal(union.keys());
+    if (refusal) throw new ComposerError('usage', refusal, undefined, 'write the composite in the PEFT, kohya or diffusers layout');
+  }
   let dtype: FloatDType;
   if (options.dtype !== undefined) {
     const parsed = parseFloatDType(options.dtype);

@@ -6,11 +6,13 @@
  * B [m, R] (their B side by side), row-major like the files, in float32 when that holds the stored
  * values exactly (bf16, f16, f32) and float64 otherwise. The heavy work is two Grams (A·Aᵀ and Bᵀ·B of the
  * concatenated factors, accumulated in float64) and two output products (panelProducts.ts); everything
- * else is R×R (R = Σ r_i) and runs in float64 JS (linalg/).
+ * else is R×R (R = Σ r_i) and runs in float64, in the WebAssembly SIMD kernels of linalg/mixKernels.ts
+ * where the runtime has them (the same bits as the JavaScript here and in linalg/, which runs otherwise).
  */
 import { pivotedCholesky, solveCholeskyTranspose } from '../linalg/cholesky';
 import { dot, rowGram, transpose } from '../linalg/dense';
 import { topEigen } from '../linalg/eigen';
+import { mixKernels, nonzeroSpans, type MixKernels } from '../linalg/mixKernels';
 import type { FactorPanels, PanelArray, ProductPrecision } from './factorPanels';
 import { jsProducts, type PanelProducts } from './panelProducts';
 
@@ -58,11 +60,14 @@ export function truncationMix(gramA: Float64Array, gramB: Float64Array, coeffici
     balance[t] = bb > 0 && aa > 0 ? Math.sqrt(Math.sqrt(aa / bb)) : 1;
   }
   const { balancedA, balancedB } = balanced(gramA, gramB, balance, R);
-  const cb = pivotedCholesky(balancedB, R);
-  const ca = pivotedCholesky(balancedA, R);
+  // the kernels' scratch (topEigen's ~37·R² bytes the largest) stays far below WebAssembly's 4 GB up to
+  // R = 4096 (64 adapters of rank 64); beyond, the JavaScript twins (the same bits)
+  const steps: MixKernels = (R <= 4096 ? mixKernels() : null) ?? jsSteps;
+  const cb = steps.pivotedCholesky(balancedB, R);
+  const ca = steps.pivotedCholesky(balancedA, R);
   const kb = cb.k, ka = ca.k;
   if (kb === 0 || ka === 0) return { rank: outRank, mixA, mixB, sigma: new Float64Array(0), energyKept: 1 };
-  const core = coreProduct(cb, ca, coefficients, R);
+  const core = steps.coreProduct(cb, ca, coefficients, R);
   let total = 0;
   for (let i = 0; i < core.length; i++) total += core[i] * core[i];
   // the smaller side's symmetric product, from rows of core (U side) or of coreᵀ (V side)
@@ -71,19 +76,19 @@ export function truncationMix(gramA: Float64Array, gramB: Float64Array, coeffici
   const q0 = rightSide ? kb : ka;
   const rows = rightSide ? transpose(core, kb, ka) : core; // [p, q0]
   const other = rightSide ? core : transpose(core, kb, ka); // [q0, p]
-  const sym = rowGram(rows, p, q0);
+  const sym = steps.rowGram(rows, p, q0);
   const keep = Math.min(outRank, p);
   // every eigenvalue (the energy kept, sigma), the eigenvectors of the kept ones only ([p, keep])
-  const eig = topEigen(sym, p, keep);
+  const eig = steps.topEigen(sym, p, keep);
   const sigma = new Float64Array(p);
   for (let q = 0; q < p; q++) sigma[q] = Math.sqrt(Math.max(eig.values[q], 0));
   // y_q·√σ on the eigenvector side, (other·y_q / σ)·√σ on the other: rows [keep, p] and [keep, q0]
-  const { near, far, kept } = singularRows(eig.vectors, sigma, other, p, q0, keep);
+  const { near, far, kept } = steps.singularRows(eig.vectors, sigma, other, p, q0, keep);
   // Q_B = B[:, pivots]·L₁₁⁻ᵀ, Q_Aᵀ = L₁₁⁻¹·A[pivots, :]: one triangular solve each
   const us = rightSide ? far : near; // [keep, kb]: U_r·√Σ, transposed
   const vs = rightSide ? near : far; // [keep, ka]
-  const zb = solveCholeskyTranspose(cb, R, transpose(us, keep, kb), keep);
-  const za = solveCholeskyTranspose(ca, R, transpose(vs, keep, ka), keep);
+  const zb = steps.solveCholeskyTranspose(cb, R, transpose(us, keep, kb), keep);
+  const za = steps.solveCholeskyTranspose(ca, R, transpose(vs, keep, ka), keep);
   // undo the balance: B' = B·D and A' = D⁻¹·A
   for (let a = 0; a < kb; a++) {
     const t = cb.pivots[a];
@@ -160,12 +165,8 @@ function singularRows(vectors: Float64Array, sigma: Float64Array, other: Float64
   return { near, far, kept };
 }
 
-/** For each original row t of a pivoted Cholesky factor: how many leading columns can be non-zero. */
-function nonzeroSpans(chol: { k: number; pivots: Int32Array }, R: number): Int32Array {
-  const span = new Int32Array(R).fill(chol.k);
-  for (let j = 0; j < chol.k; j++) span[chol.pivots[j]] = j + 1;
-  return span;
-}
+/** The steps in JavaScript: the kernels' twins (the same bits), where WebAssembly SIMD is missing. */
+const jsSteps: MixKernels = { pivotedCholesky, solveCholeskyTranspose, rowGram, topEigen, coreProduct, singularRows };
 
 /** Best rank-r approximation of one module's ΔW = B·diag(c)·A, as output factors A [r, n], B [m, r]. */
 export async function truncateModule(panels: FactorPanels, rank: number, products: PanelProducts = jsProducts, precision: ProductPrecision = 'f64'): Promise<TruncatedModule> {
