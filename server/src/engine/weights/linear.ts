@@ -6,6 +6,7 @@
 import { solveOnAffineHull } from './affineHull';
 
 export function linearWeights(c: Float64Array, k: number): Float64Array {
-  const all = Array.from({ length: k }, (_, i) => i);
+  const all: number[] = [];
+  for (let i = 0; i < k; i++) all.push(i);
   return solveOnAffineHull(c, k, all, null, 1).w;
 }

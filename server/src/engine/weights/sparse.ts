@@ -77,7 +77,8 @@ export function sparseAt(path: LambdaPath, lambda: number): number[] {
  * convex, each already minimum-norm.)
  */
 export function minimumNormSparse(c: Float64Array, k: number, weights: ArrayLike<number>, lambda: number): Float64Array {
-  const w = Float64Array.from(weights);
+  const w = new Float64Array(weights.length);
+  for (let i = 0; i < w.length; i++) w[i] = weights[i];
   const g = gradient(c, k, w);
   let nu = 0;
   let active = 0;
