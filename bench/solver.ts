@@ -14,18 +14,9 @@ import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import * as current from '../server/src/engine/weights';
 import { arg, numberArg } from './args';
+import { seededRandom } from '../server/src/engine/random';
 
 type Engine = Pick<typeof current, 'costMatrix' | 'solveAll'> & { WeightsSession?: typeof current.WeightsSession };
-
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(state ^ (state >>> 15), state | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * Medians (or another quantile: `--quantile 0.1` reads past a busy machine's preemptions) of several
@@ -52,7 +43,7 @@ async function main(): Promise<void> {
     ? ((await import(pathToFileURL(path.resolve(baselineDir, 'server/src/engine/weights/index.ts')).href)) as Engine)
     : undefined;
   const dim = 768;
-  const random = seeded(7);
+  const random = seededRandom(7);
   const gaussian = () => Math.sqrt(-2 * Math.log(Math.max(random(), 1e-300))) * Math.cos(2 * Math.PI * random());
   console.log(`D = ${dim}; quantile ${numberArg('quantile', 0.5)} of repeated runs (ms)${baseline ? `; baseline: ${baselineDir}` : ''}`);
   console.log(['k', 'C', 'solveAll', 'solve', 're-solve (ρ)', 'breakpoints (constrained, lasso)', ...(baseline ? ['baseline solveAll', 'baseline solve', 'solveAll speed-up'] : [])].join(' | '));

@@ -13,24 +13,15 @@ import { pathToFileURL } from 'node:url';
 import * as current from '../server/src/engine/weights';
 import type { WeightsParams } from '../server/src/engine/types';
 import { arg, numberArg } from './args';
+import { seededRandom } from '../server/src/engine/random';
 
 type Engine = Pick<typeof current, 'solveAll'>;
-
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(state ^ (state >>> 15), state | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Problem { target: Float64Array; prototypes: Float64Array[]; names: string[] }
 
 /** Problem n of the corpus: its shape cycles through sizes, dimensions and degeneracies. */
 function problemOf(n: number): Problem {
-  const random = seeded(1000 + n);
+  const random = seededRandom(1000 + n);
   const gaussian = () => Math.sqrt(-2 * Math.log(Math.max(random(), 1e-300))) * Math.cos(2 * Math.PI * random());
   const sizes = [3, 4, 5, 8, 12, 16, 24, 32, 48, 64, 72, 80];
   const k = sizes[n % sizes.length];
@@ -52,7 +43,7 @@ function problemOf(n: number): Problem {
 
 /** Tie problem n: k = 2…17 integer prototypes and target (as test/weights/reference.ts integerProblem). */
 function tieProblemOf(n: number): Problem {
-  const random = seeded(5000 + n);
+  const random = seededRandom(5000 + n);
   const k = 2 + (n % 16);
   const dim = 2 + (n % 5);
   const span = 1 + (n % 3);

@@ -17,6 +17,7 @@ import * as currentDense from '../server/src/engine/linalg/dense';
 import * as currentEigen from '../server/src/engine/linalg/eigen';
 import { mixKernels } from '../server/src/engine/linalg/mixKernels';
 import { arg, numberArg } from './args';
+import { seededRandom } from '../server/src/engine/random';
 
 interface Code {
   mix: Pick<typeof currentMix, 'truncationMix'>;
@@ -25,16 +26,6 @@ interface Code {
   cholesky: Pick<typeof currentCholesky, 'pivotedCholesky' | 'solveCholeskyTranspose'>;
   dense: Pick<typeof currentDense, 'rowGram' | 'transpose'>;
   eigen: Pick<typeof currentEigen, 'topEigen'>;
-}
-
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(state ^ (state >>> 15), state | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const bf16 = new Float32Array(1);
@@ -128,7 +119,7 @@ async function main(): Promise<void> {
     const R = sizes[s];
     const outRank = outRanks[Math.min(s, outRanks.length - 1)];
     const adapters = R / 64;
-    const random = seeded(R);
+    const random = seededRandom(R);
     const gramA = gramOfFactors(random, R, dim, adapters);
     const gramB = gramOfFactors(random, R, dim, adapters);
     const coefficients = Float64Array.from({ length: R }, (_, t) => (Math.floor(t / 64) % 3 === 1 ? -0.5 : 1) * 2 / adapters);

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { householderQlEigen, jacobiEigen, pseudoInverseSolve, type EigenOrder, type SymmetricEigen } from '../../server/src/engine/linalg/eigen';
-import { choleskyAppend, choleskyDelete, choleskySolve, pivotedCholesky, substituteCholesky } from '../../server/src/engine/linalg/cholesky';
+import { appendBesideTranspose, choleskyDelete, choleskySolve, pivotedCholesky, substituteCholesky } from '../../server/src/engine/linalg/cholesky';
 import { dot, multiply, rowGram, transpose } from '../../server/src/engine/linalg/dense';
 import { seededRandom } from '../../server/src/engine/random';
 
@@ -190,18 +190,34 @@ test('choleskyDelete gives the Cholesky factor of the matrix without that row an
   }
 });
 
-test('choleskyAppend builds the Cholesky factor member by member; a dependent member is refused', () => {
+test('appendBesideTranspose builds the Cholesky factor and its transpose member by member; a dependent member is refused, nothing written', () => {
   const r = rng(19);
   const n = 7, stride = 9;
   const a = spd(n, r);
   const factor = new Float64Array(stride * stride);
-  for (let j = 0; j < n; j++) assert.ok(choleskyAppend(factor, stride, j, a[j * n + j], (p) => a[p * n + j], 1e-12));
+  const transposed = new Float64Array(stride * stride);
+  // L·x = l by rows of the factor (the kernels do it from the transpose)
+  const solveLower = (l: Float64Array, m: number) => {
+    for (let i = 0; i < m; i++) {
+      let s = l[i];
+      for (let p = 0; p < i; p++) s -= factor[i * stride + p] * l[p];
+      l[i] = s / factor[i * stride + i];
+    }
+  };
+  const column = (j: number) => Float64Array.from({ length: n }, (_, p) => a[p * n + j]);
+  for (let j = 0; j < n; j++) assert.ok(appendBesideTranspose(factor, transposed, stride, j, column(j), a[j * n + j], 1e-12, solveLower));
   const expected = textbookCholesky(a, n);
-  for (let i = 0; i < n; i++) for (let j = 0; j <= i; j++) assert.ok(Math.abs(factor[i * stride + j] - expected[i * n + j]) < 1e-12, `L[${i},${j}]`);
-  // a member equal to member 0 (same column, same diagonal) adds nothing
-  const before = Float64Array.from(factor);
-  assert.equal(choleskyAppend(factor, stride, 1, a[0], (p) => a[p * n], 1e-9 * a[0]), false);
-  assert.deepEqual(factor.subarray(0, stride), before.subarray(0, stride));
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j <= i; j++) {
+      assert.ok(Math.abs(factor[i * stride + j] - expected[i * n + j]) < 1e-12, `L[${i},${j}]`);
+      assert.equal(transposed[j * stride + i], factor[i * stride + j], `Lᵀ[${j},${i}]`);
+    }
+  }
+  // a member equal to member 0 (same column, same diagonal) after member 0 alone adds nothing
+  const before = Float64Array.from(factor), beforeT = Float64Array.from(transposed);
+  assert.equal(appendBesideTranspose(factor, transposed, stride, 1, column(0).subarray(0, 1).slice(), a[0], 1e-9 * a[0], solveLower), false);
+  assert.deepEqual(factor, before);
+  assert.deepEqual(transposed, beforeT);
 });
 
 test('dense kernels match plain loops: dot, transpose, X·Xᵀ, M·X', () => {

@@ -149,26 +149,25 @@ function forwardSubstitute(factor: Float64Array, stride: number, from: number, t
 }
 
 /**
- * Appends a member to a lower Cholesky factor of `size` rows (row-major, row stride `stride`): row
- * `size` gets l with L·l = the new column (`column(p)`: its entry against member p; `solveLower`, when
- * given, solves it in place) and the pivot
- * √(diagonal − lᵀl). False, and the factor's size unchanged, when pivot² is not above
- * `dependentBelow` (the new member is numerically dependent on the others).
+ * Appends a member to a lower Cholesky factor of m rows kept beside its transpose (both row-major, row
+ * stride `stride`: the λ-paths' kept factors), its column against the members already in `l`:
+ * `solveLower` solves L·x = l in place (the kernels' substitution from the transpose), then row m of
+ * the factor and column m of the transpose get x and the pivot √(diagonal − xᵀx). False, and neither
+ * written, when pivot² is not above `dependentBelow` (the new member is numerically dependent).
  */
-export function choleskyAppend(factor: Float64Array, stride: number, size: number, diagonal: number, column: (p: number) => number, dependentBelow: number, solveLower?: (l: Float64Array, m: number) => void): boolean {
-  const k = stride;
-  const m = size;
-  const row = m * k;
-  // L·l = column by forward substitution into row m itself (the same sums as row by row); `solveLower`
-  // does it another way with the same bits (the kernels' column-wise substitution).
-  const l = factor.subarray(row, row + m);
-  for (let p = 0; p < m; p++) l[p] = column(p);
-  if (solveLower) solveLower(l, m);
-  else forwardSubstitute(factor, k, 0, m, l, l);
+export function appendBesideTranspose(factor: Float64Array, transposed: Float64Array, stride: number, m: number, l: Float64Array, diagonal: number, dependentBelow: number, solveLower: (l: Float64Array, m: number) => void): boolean {
+  solveLower(l, m);
   let pivot = diagonal;
   for (let p = 0; p < m; p++) pivot -= l[p] * l[p];
   if (!(pivot > dependentBelow)) return false;
-  factor[row + m] = Math.sqrt(pivot);
+  const row = m * stride;
+  for (let p = 0; p < m; p++) {
+    factor[row + p] = l[p];
+    transposed[p * stride + m] = l[p];
+  }
+  const last = Math.sqrt(pivot);
+  factor[row + m] = last;
+  transposed[m * stride + m] = last;
   return true;
 }
 

@@ -9,7 +9,7 @@
  * factor and its transpose live in a kernel workspace (linalg/simdDot.ts): the substitutions and the
  * refinement's residual (a sum of A's rows) run in WebAssembly SIMD, bit for bit the scalar loops.
  */
-import { choleskyDelete } from '../linalg/cholesky';
+import { appendBesideTranspose, choleskyDelete } from '../linalg/cholesky';
 import { denseKernels, type RowSums } from '../linalg/simdDot';
 
 const REBUILD_AFTER = 32;
@@ -23,6 +23,8 @@ export class IncrementalCholesky {
   private readonly factor: Float64Array;
   /** Its transpose (the same stride), kept in step with it. */
   private readonly transposed: Float64Array;
+  /** An appended row's forward substitution, by the kernels from the transpose. */
+  private readonly solveLower = (l: Float64Array, m: number): void => this.sums.forward(this.transposed, m, l);
   /** An appended row's forward substitution, in the workspace (the kernels address it). */
   private readonly appended: Float64Array;
   private changes = 0;
@@ -109,8 +111,8 @@ export class IncrementalCholesky {
   }
 
   /**
-   * New last row of L: L·l = A_{members, j}, pivot² = A_jj − lᵀl (cholesky.ts's choleskyAppend with
-   * the kernels' substitution, the same operations; A is symmetric, so A_{members, j} is read along row j).
+   * New last row of L: L·l = A_{members, j}, pivot² = A_jj − lᵀl (cholesky.ts's appendBesideTranspose,
+   * the kernels' substitution; A is symmetric, so A_{members, j} is read along row j).
    */
   private append(j: number): boolean {
     const { factor, k, members, a } = this;
@@ -118,19 +120,7 @@ export class IncrementalCholesky {
     const l = this.appended;
     const rowJ = j * k;
     for (let p = 0; p < m; p++) l[p] = a[rowJ + members[p]];
-    this.sums.forward(this.transposed, m, l);
-    let pivot = a[rowJ + j];
-    for (let p = 0; p < m; p++) pivot -= l[p] * l[p];
-    if (!(pivot > this.dependentBelow)) return false;
-    const transposed = this.transposed;
-    const row = m * k;
-    for (let p = 0; p < m; p++) {
-      factor[row + p] = l[p];
-      transposed[p * k + m] = l[p];
-    }
-    const last = Math.sqrt(pivot);
-    factor[row + m] = last;
-    transposed[m * k + m] = last;
+    if (!appendBesideTranspose(factor, this.transposed, k, m, l, a[rowJ + j], this.dependentBelow, this.solveLower)) return false;
     this.position[j] = members.length;
     members.push(j);
     return true;

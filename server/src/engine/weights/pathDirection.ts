@@ -15,7 +15,7 @@
  * are (nearly) affinely dependent, the caller falls back to the minimum-norm solve in affineHull.ts.
  * dν/dλ is the caller's: it already has 2·C·d over every candidate for the next events.
  */
-import { choleskyDelete } from '../linalg/cholesky';
+import { appendBesideTranspose, choleskyDelete } from '../linalg/cholesky';
 import { denseKernels, type RowSums } from '../linalg/simdDot';
 
 /** Changes after which the factor is rebuilt from C. */
@@ -35,6 +35,8 @@ export class PathDirectionSystem {
   private readonly factor: Float64Array;
   /** Its transpose (the same stride), kept in step with it. */
   private readonly transposed: Float64Array;
+  /** An appended row's forward substitution, by the kernels from the transpose. */
+  private readonly solveLower = (l: Float64Array, m: number): void => this.sums.forward(this.transposed, m, l);
   /** The kernel workspace holding the factor, M and the solve's vectors (and the caller's `extra`). */
   readonly sums: RowSums;
   /** Vectors of length k in `sums` for the caller (the path's 2·C·w and 2·C·d). */
@@ -137,7 +139,7 @@ export class PathDirectionSystem {
 
   /**
    * New last row of L: L·l = M_{members, j}, pivot² = M_jj − lᵀl, M_ij = C_ij − C_ir − C_rj + C_rr
-   * (cholesky.ts's choleskyAppend with the kernels' substitution, the same operations; C is exactly
+   * (cholesky.ts's appendBesideTranspose, the kernels' substitution; C is exactly
    * symmetric, so C_ij and C_ir are read along rows j and r).
    */
   private append(j: number): boolean {
@@ -155,19 +157,7 @@ export class PathDirectionSystem {
       l[p] = value;
     }
     const diagonal = c[j * k + j] - 2 * crj + crr;
-    this.sums.forward(this.transposed, m, l);
-    let pivot = diagonal;
-    for (let p = 0; p < m; p++) pivot -= l[p] * l[p];
-    if (!(pivot > this.dependentBelow)) return false;
-    const transposed = this.transposed;
-    const row = m * k;
-    for (let p = 0; p < m; p++) {
-      factor[row + p] = l[p];
-      transposed[p * k + m] = l[p];
-    }
-    const last = Math.sqrt(pivot);
-    factor[row + m] = last;
-    transposed[m * k + m] = last;
+    if (!appendBesideTranspose(factor, this.transposed, k, m, l, diagonal, this.dependentBelow, this.solveLower)) return false;
     for (let p = 0; p < m; p++) {
       system[m * k + p] = column[p];
       system[p * k + m] = column[p];
