@@ -14,6 +14,7 @@ import * as current from '../server/src/engine/weights';
 import type { WeightsParams } from '../server/src/engine/types';
 import { arg, numberArg } from './args';
 import { seededRandom } from '../server/src/engine/random';
+import { integerProblem } from '../test/weights/reference';
 
 type Engine = Pick<typeof current, 'solveAll'>;
 
@@ -41,16 +42,9 @@ function problemOf(n: number): Problem {
   return { target, prototypes, names: prototypes.map((_, i) => `adapter-${i}`) };
 }
 
-/** Tie problem n: k = 2…17 integer prototypes and target (as test/weights/reference.ts integerProblem). */
+/** Tie problem n: k = 2…17 integer prototypes and target (test/weights/reference.ts integerProblem). */
 function tieProblemOf(n: number): Problem {
-  const random = seededRandom(5000 + n);
-  const k = 2 + (n % 16);
-  const dim = 2 + (n % 5);
-  const span = 1 + (n % 3);
-  const integer = () => Math.floor(random() * (2 * span + 1)) - span;
-  const target = Float64Array.from({ length: dim }, integer);
-  const prototypes = Array.from({ length: k }, () => Float64Array.from({ length: dim }, integer));
-  return { target, prototypes, names: prototypes.map((_, i) => `adapter-${i}`) };
+  return integerProblem(seededRandom(5000 + n), n);
 }
 
 /** solveAll's answer, or its error's message (both checkouts must refuse alike). */
