@@ -14,7 +14,7 @@ const nodeGlobals = Object.fromEntries(
 export default defineConfig(
   // Build outputs and generated folders (as .gitignore), Stryker's sandbox, the empty stub package, and
   // declaration files (hand-written shims of untyped packages, checked by tsc).
-  { ignores: ['dist/**', 'out/**', 'demo/**', 'demo-real/**', '.bench/**', '.test-artifacts/**', '.tools/**', '.gpu-node/**', '.whl/**',
+  { ignores: ['dist/**', 'out/**', 'demo/**', 'demo-real/**', '.bench/**', '.test-artifacts/**', '.tools/**', '.gpu-node/**', '.gpu/**', '.whl/**',
     '.stryker-tmp/**', 'reports/**', 'stubs/**', '**/*.d.ts'] },
   js.configs.recommended,
   tseslint.configs.recommendedTypeChecked,

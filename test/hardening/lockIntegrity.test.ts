@@ -68,6 +68,13 @@ function realWorkspace(): string {
   return dir;
 }
 
+/** A real adapter copied into the workspace (a library row naming the shared copy would be outside it). */
+function inWorkspace(source: string): string {
+  const rel = path.join('adapters', path.basename(path.dirname(source)), path.basename(source));
+  if (!fs.existsSync(path.join(ws, rel))) fs.cpSync(source, path.join(ws, rel), { recursive: true });
+  return rel;
+}
+
 function recipe(name: string, body: string): string {
   const file = path.join(ws, 'recipes', `${name}.compose.yaml`);
   fs.writeFileSync(file, `compose: 1\nname: ${name}\nbase: gpt2\nlibrary: ../library\ntarget:\n  prototype: ../target.npy\n${body}output: ../out/${name}\n`);
@@ -322,8 +329,8 @@ test('check gives compose\'s verdicts: a library outside the workspace, adapters
   const rel = path.relative(ws, sd);
   const lib = `${rel}/library`;
   ok(['library', 'init', lib, '--dim', String(DIM)]);
-  ok(['library', 'add', lib, `${REAL}/cloneofsimo-sd15/lora_disney`, '--name', 'disney', '--base', 'runwayml/stable-diffusion-v1-5', '--prototype', 'p1.npy']);
-  ok(['library', 'add', lib, `${REAL}/diffusers-sd-unet/sd15-weapons-catundchat`, '--name', 'weapons', '--base', 'runwayml/stable-diffusion-v1-5', '--prototype', 'p2.npy']);
+  ok(['library', 'add', lib, inWorkspace(`${REAL}/cloneofsimo-sd15/lora_disney`), '--name', 'disney', '--base', 'runwayml/stable-diffusion-v1-5', '--prototype', 'p1.npy']);
+  ok(['library', 'add', lib, inWorkspace(`${REAL}/diffusers-sd-unet/sd15-weapons-catundchat`), '--name', 'weapons', '--base', 'runwayml/stable-diffusion-v1-5', '--prototype', 'p2.npy']);
   const sdRecipe = path.join(ws, 'recipes', 'sd.compose.yaml');
   fs.writeFileSync(sdRecipe, `compose: 1\nname: sd\nbase: runwayml/stable-diffusion-v1-5\nlibrary: ../${lib}\ntarget:\n  prototype: ../target.npy\nretrieve:\n  adapters: [disney, weapons]\nweights:\n  strategy: avg\nmerge:\n  method: cat\noutput: ../out/sd\n`);
   const c2 = run(['check', sdRecipe]);
@@ -347,7 +354,7 @@ test('check gives compose\'s verdicts: a library outside the workspace, adapters
   const goneLib = 'gone-library';
   ok(['library', 'init', goneLib, '--dim', String(DIM)]);
   ok(['library', 'add', goneLib, 'adapters/gone', '--name', 'gone', '--base', 'openai-community/gpt2', '--override-base', '--prototype', 'p1.npy']);
-  ok(['library', 'add', goneLib, TIGRINYA, '--name', 'tigrinya', '--prototype', 'p2.npy']);
+  ok(['library', 'add', goneLib, 'adapters/tigrinya', '--name', 'tigrinya', '--prototype', 'p2.npy']);
   fs.rmSync(gone, { recursive: true, force: true });
   const goneRecipe = recipe('gone', 'retrieve:\n  adapters: [tigrinya, gone]\nweights:\n  strategy: avg\nmerge:\n  method: cat\n');
   fs.writeFileSync(goneRecipe, fs.readFileSync(goneRecipe, 'utf8').replace('library: ../library', `library: ../${goneLib}`));
@@ -368,7 +375,7 @@ test('check gives compose\'s verdict on module shapes that disagree (an adapter 
   ]);
   const lib = 'shape-library';
   ok(['library', 'init', lib, '--dim', String(DIM)]);
-  ok(['library', 'add', lib, TIGRINYA, '--name', 'tigrinya', '--prototype', 'p1.npy']);
+  ok(['library', 'add', lib, 'adapters/tigrinya', '--name', 'tigrinya', '--prototype', 'p1.npy']);
   ok(['library', 'add', lib, 'adapters/wrong-shape', '--name', 'wrong', '--prototype', 'p2.npy']);
   const file = recipe('shapes', 'retrieve:\n  adapters: [tigrinya, wrong]\nweights:\n  strategy: avg\nmerge:\n  method: cat\n');
   fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace('library: ../library', `library: ../${lib}`));
@@ -397,8 +404,8 @@ test('an unknown name in weights.manual: one located error with the did-you-mean
 test('every hint reaches text, JSON and the compose error (modules_to_save)', () => {
   const lib = 'roberta-library';
   ok(['library', 'init', lib, '--dim', String(DIM)]);
-  ok(['library', 'add', lib, `${REAL}/peft-roberta-mrpc/checkpoint-230`, '--name', 'epoch1', '--prototype', 'p1.npy']);
-  ok(['library', 'add', lib, `${REAL}/peft-roberta-mrpc/checkpoint-460`, '--name', 'epoch2', '--prototype', 'p2.npy']);
+  ok(['library', 'add', lib, inWorkspace(`${REAL}/peft-roberta-mrpc/checkpoint-230`), '--name', 'epoch1', '--prototype', 'p1.npy']);
+  ok(['library', 'add', lib, inWorkspace(`${REAL}/peft-roberta-mrpc/checkpoint-460`), '--name', 'epoch2', '--prototype', 'p2.npy']);
   const file = path.join(ws, 'recipes', 'heads.compose.yaml');
   fs.writeFileSync(file, `compose: 1\nname: heads\nbase: roberta-base\nlibrary: ../${lib}\ntarget:\n  prototype: ../target.npy\nretrieve:\n  k: 2\nweights:\n  strategy: avg\nmerge:\n  method: cat\noutput: ../out/heads\n`);
   const hint = 'set `merge.modules_to_save: drop`';

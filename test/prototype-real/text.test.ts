@@ -98,8 +98,8 @@ test('bad text samples are located: a JSON Lines record without the text field, 
 });
 
 /** A real (small) adapter: plan checks that the adapters it would merge exist and match their rows. */
-async function record(library: Library, name: string, prototype: number[], seed: number): Promise<AdapterRecord> {
-  const adapterPath = path.join(dir, 'adapters', name);
+async function record(library: Library, name: string, prototype: number[], seed: number, folder = dir): Promise<AdapterRecord> {
+  const adapterPath = path.join(folder, 'adapters', name);
   writePeft(adapterPath, 'llama-3-8b', 8, seed);
   return adapterRecord(library, { adapterPath, name, source: { vector: Float64Array.from(prototype) } });
 }
@@ -113,7 +113,8 @@ test('target.text through the planner: a library made with --encoder-config carr
   for (const f of ['encoder.onnx', 'encoder.json', 'tokenizer.json']) assert.ok(fs.existsSync(path.join(ws, 'lib', f)), f);
   assert.equal(JSON.parse(fs.readFileSync(path.join(ws, 'lib', 'encoder.json'), 'utf8')).text.tokenizer, 'tokenizer.json');
   const adapters = { cats: meanEmbedding([id('cat')]), dogs: meanEmbedding([id('dog')]), mats: meanEmbedding([id('mat')]) };
-  await library.add(await Promise.all(Object.entries(adapters).map(([name, p], i) => record(library, name, p, i + 1))));
+  // the adapters inside the workspace, as the planner requires of what it would read
+  await library.add(await Promise.all(Object.entries(adapters).map(([name, p], i) => record(library, name, p, i + 1, ws))));
   library.close();
   const nearest = (t: ArrayLike<number>) =>
     Object.entries(adapters).map(([name, p]) => ({ name, d: p.reduce((a, v, j) => a + (v - t[j]) ** 2, 0) })).sort((a, b) => a.d - b.d)[0].name;

@@ -15,7 +15,7 @@ import { withLibrary } from '../library/library';
 import { mergeAdapters } from '../lora/merge';
 import { createPlanner } from '../planner';
 import { problemToError } from '../recipe/problem';
-import { defaultWorkspaceRoot, isOutsideWorkspace, OUTSIDE_HINT } from '../recipe/workspaceConfinement';
+import { adapterEscapes, defaultWorkspaceRoot, isOutsideWorkspace, OUTSIDE_HINT } from '../recipe/workspaceConfinement';
 import { readTextSafe } from '../safeRead';
 import type { Strategy } from '../types';
 import { evaluateClassification } from './classification';
@@ -96,7 +96,11 @@ export async function evaluateRecipes(files: readonly string[], options: RecipeE
         if (heldOut) {
           await withLibrary(paths.library, async (library) => {
             const record = await library.get(heldOut);
-            if (record) target.held_out_metrics = { ...(await evaluateClassification({ ...files_, adapter: record.path, provider: 'cpu' })) };
+            if (!record) return;
+            // the held-out adapter is read like a candidate: inside the workspace unless allowed
+            const escape = confinedTo ? adapterEscapes([record], confinedTo)[0] : undefined;
+            if (escape) throw new ComposerError('recipe', escape.message, recipe.locationOf(['retrieve', 'exclude', 0], 'value'), OUTSIDE_HINT);
+            target.held_out_metrics = { ...(await evaluateClassification({ ...files_, adapter: record.path, provider: 'cpu' })) };
           });
         }
       }

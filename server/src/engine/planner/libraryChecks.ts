@@ -41,6 +41,15 @@ export function checkNames(recipe: Recipe, byName: Map<string, AdapterRecord>, a
   return errors;
 }
 
+/** Where a recipe names an adapter: its pin, its manual weight, or (retrieved) the `retrieve` key. */
+export function adapterLocation(recipe: Recipe, name: string): { path: RecipePath; part: 'key' | 'value' } {
+  const spec = recipe.spec;
+  const pinned = (spec.retrieve.adapters ?? []).indexOf(name);
+  if (pinned >= 0) return { path: ['retrieve', 'adapters', pinned], part: 'value' };
+  if (spec.weights.manual && Object.prototype.hasOwnProperty.call(spec.weights.manual, name)) return { path: ['weights', 'manual', name], part: 'key' };
+  return { path: ['retrieve'], part: 'key' };
+}
+
 /**
  * What `compose` would refuse about the adapters it merges (the selected strategy's non-zero
  * weights), decided by the same functions the merge calls: modules_to_save under `refuse`, no
@@ -48,12 +57,7 @@ export function checkNames(recipe: Recipe, byName: Map<string, AdapterRecord>, a
  */
 export function mergeVerdicts(recipe: Recipe, merged: AdapterRecord[], paths: RecipePaths, verifier: AdapterVerifier, report: ReportProblem): void {
   const spec = recipe.spec;
-  const where = (name: string): { path: RecipePath; part: 'key' | 'value' } => {
-    const pinned = (spec.retrieve.adapters ?? []).indexOf(name);
-    if (pinned >= 0) return { path: ['retrieve', 'adapters', pinned], part: 'value' };
-    if (spec.weights.manual && name in spec.weights.manual) return { path: ['weights', 'manual', name], part: 'key' };
-    return { path: ['retrieve'], part: 'key' };
-  };
+  const where = (name: string) => adapterLocation(recipe, name);
   const heads = modulesToSaveRefused(merged.map((c, index) => ({ index, name: `\`${c.name}\``, modules: detailsOf(c).modules_to_save ?? [] })), spec.merge.modules_to_save);
   if (heads) report(new RecipeProblem('error', 'modules-to-save', heads.message, ['merge'], 'key', { hint: heads.hint }));
   const withModules = merged.filter((c) => detailsOf(c).ranks);

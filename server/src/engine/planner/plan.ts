@@ -20,10 +20,10 @@ import type { AdapterRecord, Candidate, MergePlan, StrategyResult, WeightsParams
 import { staleLockProblems } from '../lock';
 import { AdapterVerifier } from '../library/integrity';
 import { sameBase } from '../library/baseModels';
-import { OUTSIDE_HINT, workspaceEscapes } from '../recipe/workspaceConfinement';
+import { adapterEscapes, OUTSIDE_HINT, workspaceEscapes } from '../recipe/workspaceConfinement';
 import type { PlanOptions, PlanOutcome, Planner } from './api';
 import { LibraryCache } from './libraryCache';
-import { checkMergeable, checkNames, mergeVerdicts, unknownBase } from './libraryChecks';
+import { adapterLocation, checkMergeable, checkNames, mergeVerdicts, unknownBase } from './libraryChecks';
 import { checkAborted, RecipeProblem, type ReportProblem } from './recipeProblem';
 import { TargetPrototypes } from './targetPrototype';
 import { WeightsSessions } from './weightsSessions';
@@ -184,6 +184,17 @@ export class CachingPlanner implements Planner {
       }
       params.manual = spec.weights.manual;
     }
+    // Every candidate's files (any strategy may merge it, `compose --strategy` included) must lie in
+    // the workspace, like the library that names them; one outside is an error where the recipe
+    // names it and is never opened.
+    const outside = new Set<string>();
+    if (options.workspaceRoot && !options.allowOutsideWorkspace) {
+      for (const e of adapterEscapes(outcome.candidates, options.workspaceRoot)) {
+        outside.add(e.name);
+        const at = adapterLocation(recipe, e.name);
+        report(new RecipeProblem('error', 'adapter-outside-workspace', e.message, at.path, at.part, { hint: OUTSIDE_HINT }));
+      }
+    }
     const problem = {
       target: target.prototype,
       prototypes: outcome.candidates.map((r) => Float64Array.from(r.prototype)),
@@ -205,7 +216,7 @@ export class CachingPlanner implements Planner {
     const strategies: Partial<Record<string, StrategyResult>> = solved.strategies;
     const selected = strategies[spec.weights.strategy];
     const merged = selected ? outcome.candidates.filter((c) => (selected.weights[c.name] ?? 0) !== 0) : outcome.candidates;
-    mergeVerdicts(recipe, merged, paths, this.verifier, report);
+    mergeVerdicts(recipe, merged.filter((c) => !outside.has(c.name)), paths, this.verifier, report);
     const merge = mergePlan(recipe, solved.strategies[spec.weights.strategy]?.weights ?? {}, outcome.candidates);
     outcome.plan = {
       recipe: file,

@@ -101,3 +101,15 @@ export async function workspaceEscapes(recipe: Recipe, paths: RecipePaths, works
   const root = realLocation(workspaceRoot);
   return escapes.map((e) => ({ path: e.path, message: `${e.what} \`${e.written}\` resolves to ${e.real}, outside the workspace ${root}` }));
 }
+
+/**
+ * The adapters a recipe would read, as its library's rows name them: they too must lie inside the
+ * workspace (a committed or shared library can name `/elsewhere/adapter` or `../../…`, and a symlink
+ * in the workspace can point out of it). URIs (s3://…) are not confined.
+ */
+export function adapterEscapes(adapters: readonly { name: string; path: string }[], workspaceRoot: string): { name: string; message: string }[] {
+  const root = realLocation(workspaceRoot);
+  return adapters
+    .filter((a) => !isUri(a.path) && isOutsideWorkspace(a.path, workspaceRoot))
+    .map((a) => ({ name: a.name, message: `adapter \`${a.name}\` is read from ${realLocation(a.path)} (its library row names ${a.path}), outside the workspace ${root}` }));
+}
