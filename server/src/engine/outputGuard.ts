@@ -12,12 +12,20 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ComposerError, type SourceLocation } from './errors';
+import { WEIGHTS_FILE } from './lora/compositeLayout';
 import { sha256FileSync } from './prototype/contentHash';
 import { realLocation } from './recipe/workspaceConfinement';
 
 /** composition.json's `tool` field: the mark of a folder compose wrote. */
 export const COMPOSITION_TOOL = 'adapter-composer';
 const MAX_MARKER_BYTES = 1 << 20;
+/**
+ * The only entries a folder compose wrote holds. A folder with anything else in it (a user's note, a
+ * checkpoint, a subfolder) is not compose's alone, whatever its composition.json or a lock claims: a
+ * pull request can commit a composition.json into a folder, or a lock naming it with the hash of one
+ * committed file, and compose replaced the folder whole, the user's untracked files included.
+ */
+const COMPOSED_FILES = new Set(['composition.json', 'adapter_config.json', ...Object.values(WEIGHTS_FILE)]);
 
 export interface OutputContext {
   /** Absolute output folder. */
@@ -113,7 +121,7 @@ export function outputHazards(ctx: OutputContext): OutputHazard[] {
   const existing = existingState(ctx.output);
   if (existing === 'not-a-folder') {
     out.push({ code: 'output-not-a-folder', message: `output ${shown} exists and is not a folder` });
-  } else if (existing === 'foreign' && !ownedByLock(ctx)) {
+  } else if (existing === 'foreign' && !(onlyComposedFiles(ctx.output) && ownedByLock(ctx))) {
     const scan = ctx.deepScan ? scanForGit(ctx.output) : 'clean';
     if (scan === 'git') out.push({ code: 'output-git', message: `output ${shown} holds a .git folder further down; compose never replaces a repository` });
     if (scan === 'too-large') out.push({ code: 'output-too-large', message: `output ${shown} holds more than ${DEEP_SCAN_LIMIT} entries; compose does not replace a folder that large that it did not write`, hint: 'choose a new output folder, or remove it yourself' });
@@ -184,7 +192,24 @@ function existingState(output: string): 'absent' | 'empty' | 'ours' | 'foreign' 
     return 'foreign';
   }
   if (empty) return 'empty';
-  return hasCompositionMarker(output) ? 'ours' : 'foreign';
+  return onlyComposedFiles(output) && hasCompositionMarker(output) ? 'ours' : 'foreign';
+}
+
+/** Every entry of the folder is a regular file with a name compose writes (at most a handful: bounded). */
+function onlyComposedFiles(folder: string): boolean {
+  try {
+    const dir = fs.opendirSync(folder);
+    try {
+      for (let e = dir.readSync(); e !== null; e = dir.readSync()) {
+        if (!e.isFile() || !COMPOSED_FILES.has(e.name)) return false;
+      }
+    } finally {
+      dir.closeSync();
+    }
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** The folder holds a regular, small composition.json whose `tool` is adapter-composer. */

@@ -1,0 +1,95 @@
+/**
+ * Hostile inputs, fourth round: a hostile lock or committed file claiming a user's folder as
+ * compose's output, and the other commands' paths (see docs/reliability.md, "fourth round"). Real
+ * CLI on a demo workspace; every attack compares the files it targets byte for byte before and after.
+ */
+import { test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { cli, demoWorkspace, ensureBuilt, sameSnapshot, snapshot } from './workspace';
+
+let demo: string;
+
+before(() => {
+  ensureBuilt();
+  demo = demoWorkspace('ac-fourth-');
+});
+
+function workspaceCopy(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ac-fourth-ws-'));
+  fs.cpSync(demo, dir, { recursive: true });
+  return dir;
+}
+
+const sha256 = (file: string) => createHash('sha256').update(fs.readFileSync(file)).digest('hex');
+
+/** A folder of the user's: a committed README (whose hash anyone can know) and an ignored checkpoint. */
+function usersFolder(ws: string): string {
+  const models = path.join(ws, 'models');
+  fs.mkdirSync(models);
+  fs.writeFileSync(path.join(models, 'README.md'), '# models\n');
+  fs.writeFileSync(path.join(models, 'checkpoint.bin'), 'weeks of training\n');
+  return models;
+}
+
+function pointOutputAt(ws: string, output: string): string {
+  const recipe = path.join(ws, 'recipes', 'grammar-01.compose.yaml');
+  fs.writeFileSync(recipe, fs.readFileSync(recipe, 'utf8').replace(/^output: .*$/m, `output: ${output}`));
+  return recipe;
+}
+
+test('a lock that records a folder of the user\'s as its output, with the hash of one file in it, does not make compose replace it', () => {
+  const ws = workspaceCopy();
+  const models = usersFolder(ws);
+  const recipe = pointOutputAt(ws, '../models');
+  // the lock of a pull request: format and fields do not even need to be valid
+  fs.writeFileSync(recipe.replace(/\.yaml$/, '.lock'), JSON.stringify({ format: 1, output: { path: '../models', files: [{ path: 'README.md', sha256: sha256(path.join(models, 'README.md')) }] } }));
+  const before = snapshot(models);
+  const checked = cli(['check', recipe], { cwd: ws });
+  assert.equal(checked.status, 1, checked.stdout + checked.stderr);
+  assert.match(checked.stdout + checked.stderr, /grammar-01\.compose\.yaml:\d+:\d+: error: output .*models is a non-empty folder that compose did not write/);
+  const composed = cli(['compose', recipe, '--skip-evaluate'], { cwd: ws });
+  assert.equal(composed.status, 1, composed.stderr);
+  assert.match(composed.stderr, /non-empty folder that compose did not write.*--force/s);
+  assert.ok(sameSnapshot(before, snapshot(models)), 'the user\'s folder is unchanged');
+});
+
+test('a composition.json of adapter-composer committed into a folder of the user\'s does not make compose replace what else it holds', () => {
+  const ws = workspaceCopy();
+  const models = usersFolder(ws);
+  fs.writeFileSync(path.join(models, 'composition.json'), JSON.stringify({ tool: 'adapter-composer' }));
+  const recipe = pointOutputAt(ws, '../models');
+  const before = snapshot(models);
+  const composed = cli(['compose', recipe, '--skip-evaluate'], { cwd: ws });
+  assert.equal(composed.status, 1, composed.stderr);
+  assert.match(composed.stderr, /non-empty folder that compose did not write/);
+  assert.ok(sameSnapshot(before, snapshot(models)), 'the user\'s folder is unchanged');
+});
+
+test('compose\'s own output, with only the files compose wrote, is still replaced freely (also through its lock alone)', () => {
+  const ws = workspaceCopy();
+  const recipe = pointOutputAt(ws, '../out/mine');
+  const first = cli(['compose', recipe, '--skip-evaluate'], { cwd: ws });
+  assert.equal(first.status, 0, first.stderr);
+  const again = cli(['compose', recipe, '--skip-evaluate'], { cwd: ws });
+  assert.equal(again.status, 0, again.stderr);
+  // the marker gone, the lock's recorded files still match: owned by the lock
+  const out = path.join(ws, 'out', 'mine');
+  const lock = JSON.parse(fs.readFileSync(recipe.replace(/\.yaml$/, '.lock'), 'utf8')) as { output: { files: { path: string }[] } };
+  fs.rmSync(path.join(out, 'composition.json'));
+  lock.output.files = lock.output.files.filter((f) => f.path !== 'composition.json');
+  fs.writeFileSync(recipe.replace(/\.yaml$/, '.lock'), JSON.stringify(lock));
+  const third = cli(['compose', recipe, '--skip-evaluate'], { cwd: ws });
+  assert.equal(third.status, 0, third.stderr);
+  // a note of the user's inside it: no longer compose's alone, refused without --force
+  fs.writeFileSync(path.join(out, 'NOTES.md'), 'mine\n');
+  const before = snapshot(out);
+  const refused = cli(['compose', recipe, '--skip-evaluate'], { cwd: ws });
+  assert.equal(refused.status, 1, refused.stderr);
+  assert.ok(sameSnapshot(before, snapshot(out)));
+  const forced = cli(['compose', recipe, '--skip-evaluate', '--force'], { cwd: ws });
+  assert.equal(forced.status, 0, forced.stderr);
+});
