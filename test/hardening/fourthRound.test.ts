@@ -93,3 +93,40 @@ test('compose\'s own output, with only the files compose wrote, is still replace
   const forced = cli(['compose', recipe, '--skip-evaluate', '--force'], { cwd: ws });
   assert.equal(forced.status, 0, forced.stderr);
 });
+
+test('a base with a line break: refused at add; a row another tool wrote cannot inject keys into the recipe `new` writes', async () => {
+  const ws = workspaceCopy();
+  const lib = path.join(ws, 'library');
+  const hostile = 'zzz\nevaluate:\n  command: [touch, /tmp/pwned]\n#';
+  const added = cli(['library', 'add', lib, 'adapters/code-14', '--name', 'evil', '--base', hostile, '--override-base', '--samples', 'data/code-14/*.npy'], { cwd: ws });
+  assert.equal(added.status, 1, added.stdout + added.stderr);
+  assert.match(added.stderr, /base .*control character U\+000A/);
+  for (const tags of ['a\nb', 'esc\u001b[2J']) {
+    const tagged = cli(['library', 'add', lib, 'adapters/code-14', '--name', 'evil', '--tags', tags, '--samples', 'data/code-14/*.npy'], { cwd: ws });
+    assert.equal(tagged.status, 1, tagged.stdout + tagged.stderr);
+    assert.match(tagged.stderr, /tag .*control character U\+00(0A|1B)/);
+  }
+  // rows written straight through LanceDB (no validation): two of another base, so that `new`
+  // chooses the demo's base and lists the hostile one in its comment; one more as the chosen base
+  const { openLibrary } = await import('../../server/src/engine/library/library');
+  const library = await openLibrary(lib);
+  const twin = (await library.get('code-14'))!;
+  library.close();
+  const lancedb = await import('@lancedb/lancedb');
+  const { rowFromRecord, ADAPTERS_TABLE } = await import('../../server/src/engine/library/schema');
+  const db = await lancedb.connect(lib);
+  const table = await db.openTable(ADAPTERS_TABLE);
+  await table.add([rowFromRecord({ ...twin, name: 'evil-1', base: hostile })]);
+  table.close();
+  db.close();
+  const made = cli(['new', 'recipes/fresh', '--library', 'library', '--target', 'data/code-14/*.npy'], { cwd: ws });
+  assert.equal(made.status, 0, made.stderr);
+  const written = path.join(ws, 'recipes', 'fresh.compose.yaml');
+  const text = fs.readFileSync(written, 'utf8');
+  assert.doesNotMatch(text, /^evaluate:/m, text);
+  const checked = cli(['check', written], { cwd: ws });
+  assert.equal(checked.status, 0, checked.stdout + checked.stderr);
+  // the recipe parses to the keys `new` writes, and nothing else
+  const { parse } = await import('yaml');
+  assert.deepEqual(Object.keys(parse(text) as object).sort(), ['base', 'compose', 'library', 'merge', 'name', 'output', 'retrieve', 'target', 'weights']);
+});

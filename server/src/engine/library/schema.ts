@@ -138,6 +138,9 @@ function libraryError(message: string, hint?: string): ComposerError {
   return new ComposerError('library', message, undefined, hint);
 }
 
+// eslint-disable-next-line no-control-regex -- finding control characters is the point
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
+
 /**
  * Everything LanceDB would not check (it silently accepts a short FixedSizeList, for one), checked
  * before writing so that a refused add leaves the table untouched.
@@ -147,12 +150,17 @@ export function validateRecord(record: AdapterRecord, dim: number): void {
   const label = typeof r.name === 'string' && r.name ? `adapter '${r.name}'` : 'adapter';
   if (typeof r.name !== 'string' || r.name.trim() === '') throw libraryError('an adapter needs a non-empty name');
   // Names are printed in tables, diagnostics and YAML keys: no line breaks or other control characters.
-  // eslint-disable-next-line no-control-regex -- finding control characters is the point
-  const control = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/.exec(r.name);
+  const control = CONTROL.exec(r.name);
   if (control) throw libraryError(`adapter name ${JSON.stringify(r.name)} contains the control character U+${control[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}; names must be printable`);
   for (const key of ['base', 'format', 'path', 'sha256', 'created_at'] as const) {
     if (typeof r[key] !== 'string') throw libraryError(`${label}: '${key}' must be a string`);
   }
+  // The base and the tags are printed and written into recipes (`new`) as the name is: printable too.
+  const unprintable = (what: string, s: string) => {
+    const c = CONTROL.exec(s);
+    if (c) throw libraryError(`${label}: ${what} ${JSON.stringify(s)} contains the control character U+${c[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}; it must be printable`);
+  };
+  unprintable('base', r.base as string);
   if (r.description !== undefined && typeof r.description !== 'string') throw libraryError(`${label}: 'description' must be a string`);
   if (r.details !== undefined && r.details !== null) {
     if (typeof r.details !== 'string') throw libraryError(`${label}: 'details' must be a JSON string`);
@@ -168,6 +176,7 @@ export function validateRecord(record: AdapterRecord, dim: number): void {
     const v = r[key];
     if (key === 'tags' && v === undefined) continue;
     if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) throw libraryError(`${label}: '${key}' must be a list of strings`);
+    if (key === 'tags') for (const tag of v as string[]) unprintable('tag', tag);
   }
   const p = r.prototype as ArrayLike<number> | undefined;
   if (!p || typeof p.length !== 'number') throw libraryError(`${label}: no prototype`);

@@ -5,6 +5,7 @@
  */
 import composeSchema from '../../../../schemas/compose.schema.json';
 import { DEFAULT_RHO } from '../weights/sparse';
+import { oneLine } from './problem';
 
 export interface RecipeTemplateOptions {
   name: string;
@@ -35,7 +36,8 @@ export function schemaDefault(path: string[]): unknown {
 function scalar(v: unknown): string {
   if (typeof v === 'number' || typeof v === 'boolean') return String(v);
   const s = String(v);
-  return /^[A-Za-z0-9_./@*+-][A-Za-z0-9_./@*+ -]*$/.test(s) && !/^(true|false|null|yes|no|on|off|~)$/i.test(s) && !/^[-+]?[\d.]/.test(s) ? s : JSON.stringify(s);
+  // JSON leaves U+2028/9 raw; YAML's double-quoted \u escapes name them too
+  return /^[A-Za-z0-9_./@*+-][A-Za-z0-9_./@*+ -]*$/.test(s) && !/^(true|false|null|yes|no|on|off|~)$/i.test(s) && !/^[-+]?[\d.]/.test(s) ? s : JSON.stringify(s).replace(/[\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16)}`);
 }
 
 export function recipeTemplate(o: RecipeTemplateOptions): string {
@@ -47,7 +49,9 @@ export function recipeTemplate(o: RecipeTemplateOptions): string {
     'compose: 1',
     `name: ${scalar(o.name)}`,
     '# The base model every adapter must be for; adapters of other bases are never retrieved.',
-    ...(o.otherBases?.length ? [`# The library also holds: ${o.otherBases.join(', ')}.`] : []),
+    // the bases come from the library's rows (another tool's, a pull request's): a line break in one
+    // would end the comment and write keys of its own into the recipe
+    ...(o.otherBases?.length ? [`# The library also holds: ${o.otherBases.map(oneLine).join(', ')}.`] : []),
     `base: ${scalar(o.base)}`,
     '# The adapter library (a LanceDB folder relative to this file, or a URI).',
     `library: ${scalar(o.library)}`,
