@@ -130,3 +130,35 @@ test('a base with a line break: refused at add; a row another tool wrote cannot 
   const { parse } = await import('yaml');
   assert.deepEqual(Object.keys(parse(text) as object).sort(), ['base', 'compose', 'library', 'merge', 'name', 'output', 'retrieve', 'target', 'weights']);
 });
+
+test('a committed library\'s encoder.json that names a tokenizer outside the workspace, or an encoder linked out of it: check and compose refuse at `library:`, the file is never opened', async () => {
+  const ws = workspaceCopy();
+  const elsewhere = fs.mkdtempSync(path.join(os.tmpdir(), 'ac-fourth-elsewhere-'));
+  // a FIFO: opening it (even to hash it) would hang; the refusal must come before
+  const secret = path.join(elsewhere, 'tokenizer.json');
+  const { execFileSync } = await import('node:child_process');
+  execFileSync('mkfifo', [secret]);
+  const recipe = path.join(ws, 'recipes', 'grammar-01.compose.yaml');
+  const line = fs.readFileSync(recipe, 'utf8').split('\n').findIndex((l) => l.startsWith('library:')) + 1;
+  for (const tokenizer of [secret, path.relative(path.join(ws, 'library'), secret)]) {
+    fs.writeFileSync(path.join(ws, 'library', 'encoder.json'), JSON.stringify({ kind: 'text', text: { tokenizer, max_length: 8 } }));
+    const checked = cli(['check', recipe], { cwd: ws, timeoutMs: 20_000 });
+    assert.equal(checked.status, 1, checked.stdout + checked.stderr);
+    assert.match(checked.stdout, new RegExp(`grammar-01\\.compose\\.yaml:${line}:\\d+: error: .*tokenizer .*${secret.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}.*outside the workspace`));
+    const composed = cli(['compose', recipe, '--skip-evaluate'], { cwd: ws, timeoutMs: 20_000 });
+    assert.equal(composed.status, 1, composed.stderr);
+    assert.match(composed.stderr, /outside the workspace.*--allow-outside-workspace/s);
+  }
+  // the encoder itself linked out of the workspace (the encoder.json gone)
+  fs.rmSync(path.join(ws, 'library', 'encoder.json'));
+  const moved = path.join(elsewhere, 'encoder.onnx');
+  fs.renameSync(path.join(ws, 'library', 'encoder.onnx'), moved);
+  fs.symlinkSync(moved, path.join(ws, 'library', 'encoder.onnx'));
+  const checked = cli(['check', recipe], { cwd: ws, timeoutMs: 20_000 });
+  assert.equal(checked.status, 1, checked.stdout + checked.stderr);
+  assert.match(checked.stdout, new RegExp(`:${line}:\\d+: error: .*encoder .*resolves to ${moved.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}.*outside the workspace`));
+  // allowed: composes with the encoder where it is
+  const allowed = cli(['compose', recipe, '--skip-evaluate', '--allow-outside-workspace'], { cwd: ws });
+  assert.equal(allowed.status, 0, allowed.stderr);
+  fs.rmSync(elsewhere, { recursive: true, force: true });
+});

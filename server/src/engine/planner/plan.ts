@@ -20,7 +20,7 @@ import type { AdapterRecord, Candidate, MergePlan, StrategyResult, WeightsParams
 import { staleLockProblems } from '../lock';
 import { AdapterVerifier } from '../library/integrity';
 import { sameBase } from '../library/baseModels';
-import { adapterEscapes, OUTSIDE_HINT, workspaceEscapes } from '../recipe/workspaceConfinement';
+import { adapterEscapes, encoderEscapes, OUTSIDE_HINT, workspaceEscapes } from '../recipe/workspaceConfinement';
 import type { PlanOptions, PlanOutcome, Planner } from './api';
 import { LibraryCache } from './libraryCache';
 import { adapterLocation, checkMergeable, checkNames, mergeVerdicts, unknownBase } from './libraryChecks';
@@ -133,7 +133,15 @@ export class CachingPlanner implements Planner {
     if (cached.adapters && !cached.adapters.some((a) => sameBase(a.base, spec.base))) throw unknownBase(spec.base, cached.adapters);
 
     // The target prototype.
-    const target = await this.targets.compute(recipe, paths, info.encoder?.path ? cached.library.encoderFile() : undefined, info.dim, options, report);
+    const encoderFile = info.encoder?.path ? cached.library.encoderFile() : undefined;
+    // A local library's encoder files are read like the recipe's own paths: inside the workspace (its
+    // meta row can name any encoder, its encoder.json any tokenizer); checked before they are opened.
+    const source = paths.target.source;
+    if (encoderFile && (source === 'samples' || source === 'text') && !paths.libraryIsUri && options.workspaceRoot && !options.allowOutsideWorkspace) {
+      const escape = encoderEscapes(encoderFile, options.workspaceRoot)[0];
+      if (escape) throw new RecipeProblem('error', 'encoder-outside-workspace', escape, ['library'], 'value', { hint: OUTSIDE_HINT });
+    }
+    const target = await this.targets.compute(recipe, paths, encoderFile, info.dim, options, report);
     const byName = new Map(named.map((a) => [a.name, a]));
     outcome.target = target.prototype;
     checkAborted(options.signal);

@@ -8,11 +8,13 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { glob } from 'tinyglobby';
+import { parseDocument } from 'yaml';
 import type { Recipe } from './parse';
 import type { RecipePaths } from './paths';
 import { isUri } from './paths';
 import type { RecipePath } from './problem';
 import { ComposerError } from '../errors';
+import { readTextSafe } from '../safeRead';
 
 /** The real path of `location`: symlinks resolved in the part that exists, the rest appended. */
 export function realLocation(location: string): string {
@@ -112,4 +114,42 @@ export function adapterEscapes(adapters: readonly { name: string; path: string }
   return adapters
     .filter((a) => !isUri(a.path) && isOutsideWorkspace(a.path, workspaceRoot))
     .map((a) => ({ name: a.name, message: `adapter \`${a.name}\` is read from ${realLocation(a.path)} (its library row names ${a.path}), outside the workspace ${root}` }));
+}
+
+/**
+ * The encoder files a plan reads for a local library: the encoder its meta row names, the
+ * encoder.json beside it, and the tokenizer (with its tokenizer_config.json) that config names. A
+ * committed library can name any encoder and its encoder.json any tokenizer (`/home/…/x.json`,
+ * `../../…`), and a symlink in the library can point out: each must lie in the workspace, checked
+ * before anything opens (or hashes) it. The config is read (bounded, regular files only) to find the
+ * tokenizer, parsed as the encoder reads it (YAML, of which JSON is a subset); a config that cannot be
+ * read or parsed is left to the encoder's own located error.
+ */
+export function encoderEscapes(encoderFile: string, workspaceRoot: string): string[] {
+  const root = realLocation(workspaceRoot);
+  const out: string[] = [];
+  const check = (what: string, file: string) => {
+    if (isOutsideWorkspace(file, workspaceRoot)) out.push(`${what} resolves to ${realLocation(file)}, outside the workspace ${root}`);
+  };
+  check(`the library's encoder \`${encoderFile}\``, encoderFile);
+  const configFile = path.join(path.dirname(path.resolve(encoderFile)), 'encoder.json');
+  if (out.length > 0 || !fs.existsSync(configFile)) return out;
+  check(`the encoder config \`${configFile}\``, configFile);
+  if (out.length > 0) return out;
+  let raw: unknown;
+  try {
+    const doc = parseDocument(readTextSafe(configFile, 'config', 'the encoder config'), { prettyErrors: false });
+    if (doc.errors.length > 0) return out;
+    raw = doc.toJS();
+  } catch {
+    return out;
+  }
+  const text = raw !== null && typeof raw === 'object' ? (raw as Record<string, unknown>).text : undefined;
+  if (text === null || typeof text !== 'object') return out;
+  const named = (text as Record<string, unknown>).tokenizer;
+  const tokenizer = path.resolve(path.dirname(configFile), typeof named === 'string' && named !== '' ? named : 'tokenizer.json');
+  check(`the tokenizer \`${String(named ?? 'tokenizer.json')}\` that ${configFile} names`, tokenizer);
+  const tokenizerConfig = path.join(path.dirname(tokenizer), 'tokenizer_config.json');
+  if (out.length === 0 && fs.existsSync(tokenizerConfig)) check(`the tokenizer config \`${tokenizerConfig}\``, tokenizerConfig);
+  return out;
 }
