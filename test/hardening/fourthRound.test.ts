@@ -162,3 +162,33 @@ test('a committed library\'s encoder.json that names a tokenizer outside the wor
   assert.equal(allowed.status, 0, allowed.stderr);
   fs.rmSync(elsewhere, { recursive: true, force: true });
 });
+
+test('an output under a file, a dangling symlink or a name the file system cannot hold: check reports it at `output:` as compose refuses it (no internal error), nothing changes', () => {
+  const ws = workspaceCopy();
+  const recipe = path.join(ws, 'recipes', 'grammar-01.compose.yaml');
+  const line = fs.readFileSync(recipe, 'utf8').split('\n').findIndex((l) => l.startsWith('output:')) + 1;
+  fs.symlinkSync(path.join(ws, 'nowhere', 'composite'), path.join(ws, 'dangling'));
+  const cases: [string, RegExp][] = [
+    ['../README.md/composite', /output .*README\.md\/composite lies under .*README\.md, which is not a folder/],
+    ['../dangling', /output .*dangling is a symbolic link to .*nowhere\/composite, which does not exist/],
+    [`../${'a'.repeat(300)}`, /output .*a{8}.* folder name is 300 bytes long/],
+  ];
+  const readme = fs.readFileSync(path.join(ws, 'README.md'));
+  for (const [output, message] of cases) {
+    pointOutputAt(ws, output);
+    // (the workspace's folders: a snapshot of its root would follow the dangling link)
+    const state = () => ['recipes', 'library', 'adapters'].map((d) => snapshot(path.join(ws, d)));
+    const before = state();
+    const checked = cli(['check', recipe], { cwd: ws });
+    assert.equal(checked.status, 1, `${output}: ${checked.stdout}${checked.stderr}`);
+    assert.match(checked.stdout, new RegExp(`grammar-01\\.compose\\.yaml:${line}:\\d+: error: ${message.source}`), output);
+    const composed = cli(['compose', recipe, '--skip-evaluate'], { cwd: ws });
+    assert.equal(composed.status, 1, composed.stderr);
+    assert.doesNotMatch(composed.stderr, /internal error/);
+    assert.match(composed.stderr, new RegExp(`grammar-01\\.compose\\.yaml:${line}:\\d+: ${message.source}`), output);
+    state().forEach((after, i) => assert.ok(sameSnapshot(before[i], after), `${output}: the workspace is unchanged`));
+    assert.deepEqual(fs.readdirSync(ws).filter((e) => e.startsWith('.') && e !== '.adapter-composer-demo'), [], 'no staging folder or lock left');
+  }
+  assert.deepEqual(fs.readFileSync(path.join(ws, 'README.md')), readme);
+  assert.equal(fs.readlinkSync(path.join(ws, 'dangling')), path.join(ws, 'nowhere', 'composite'));
+});

@@ -118,6 +118,8 @@ export function outputHazards(ctx: OutputContext): OutputHazard[] {
       break;
     }
   }
+  const unwritable = unwritableOutput(ctx.output);
+  if (unwritable) out.push({ code: 'output-not-a-folder', message: unwritable });
   const existing = existingState(ctx.output);
   if (existing === 'not-a-folder') {
     out.push({ code: 'output-not-a-folder', message: `output ${shown} exists and is not a folder` });
@@ -133,6 +135,52 @@ export function outputHazards(ctx: OutputContext): OutputHazard[] {
     });
   }
   return out;
+}
+
+/**
+ * The longest output folder name compose can publish: the file system allows 255 bytes, and the
+ * staging and backup folders beside it (`.<name>.tmp-<pid>-<stamp>`) add up to 30.
+ */
+const MAX_OUTPUT_NAME = 220;
+
+/**
+ * What keeps compose from creating the output folder at all — a file (or a dangling link) where a
+ * folder above it must be, a dangling link at the output itself, a name the file system cannot hold
+ * — said at `output:` by check and the editor as compose would fail: it used to pass check and
+ * then fail in compose as an internal `EEXIST`/`ENOTDIR`/`ENAMETOOLONG`.
+ */
+function unwritableOutput(output: string): string | undefined {
+  const resolved = path.resolve(output);
+  const name = path.basename(resolved);
+  if (Buffer.byteLength(name) > MAX_OUTPUT_NAME) {
+    return `output ${output}: its folder name is ${Buffer.byteLength(name)} bytes long; compose can write at most ${MAX_OUTPUT_NAME} (the file system allows 255, and the staging folder beside it adds a suffix)`;
+  }
+  const long = path.dirname(resolved).split(path.sep).find((part) => Buffer.byteLength(part) > 255);
+  if (long !== undefined) return `output ${output}: the folder name ${long.slice(0, 40)}… above it is ${Buffer.byteLength(long)} bytes long; the file system allows 255`;
+  const dangling = (p: string): string | undefined => {
+    try {
+      return fs.lstatSync(p).isSymbolicLink() ? fs.readlinkSync(p) : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  if (!fs.existsSync(resolved)) {
+    const target = dangling(resolved);
+    if (target !== undefined) return `output ${output} is a symbolic link to ${path.resolve(path.dirname(resolved), target)}, which does not exist`;
+  }
+  for (let dir = path.dirname(resolved); ; dir = path.dirname(dir)) {
+    let stat: fs.Stats | undefined;
+    try {
+      stat = fs.statSync(dir);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT' && code !== 'ENOTDIR') return undefined;
+      const target = dangling(dir);
+      if (target !== undefined) return `output ${output} lies under ${dir}, a symbolic link to ${path.resolve(path.dirname(dir), target)}, which does not exist`;
+    }
+    if (stat) return stat.isDirectory() ? undefined : `output ${output} lies under ${dir}, which is not a folder`;
+    if (path.dirname(dir) === dir) return undefined;
+  }
 }
 
 /** Throws the first hazard (a --force-able one only without `force`) as a ComposerError at `location`. */
