@@ -192,3 +192,32 @@ test('an output under a file, a dangling symlink or a name the file system canno
   assert.deepEqual(fs.readFileSync(path.join(ws, 'README.md')), readme);
   assert.equal(fs.readlinkSync(path.join(ws, 'dangling')), path.join(ws, 'nowhere', 'composite'));
 });
+
+test('a lock that lists a candidate (or an output file) twice is damaged: diff and lock show say so instead of "no changes" with the second entry hiding the first', () => {
+  const ws = workspaceCopy();
+  const recipe = path.join(ws, 'recipes', 'grammar-01.compose.yaml');
+  const composed = cli(['compose', recipe, '--skip-evaluate'], { cwd: ws });
+  assert.equal(composed.status, 0, composed.stderr);
+  const lockFile = recipe.replace(/\.yaml$/, '.lock');
+  const honest = JSON.parse(fs.readFileSync(lockFile, 'utf8')) as { candidates: { name: string; sha256: string; path: string }[]; output: { files: { path: string; sha256: string }[] } };
+  // the pull request's lock: the first entry is what it merges (other bytes, another folder); the
+  // second, with the same name, repeats the reviewed one
+  const forged = structuredClone(honest);
+  forged.candidates.unshift({ ...honest.candidates[0], sha256: 'f'.repeat(64), path: '../elsewhere/adapter' });
+  const forgedFile = path.join(ws, 'forged.compose.lock');
+  fs.writeFileSync(forgedFile, JSON.stringify(forged, null, 2));
+  const diffed = cli(['diff', lockFile, forgedFile], { cwd: ws });
+  assert.equal(diffed.status, 1, diffed.stdout + diffed.stderr);
+  assert.doesNotMatch(diffed.stdout, /no changes/i);
+  assert.match(diffed.stderr, new RegExp(`"candidates" lists "${honest.candidates[0].name}" twice`));
+  // lock show (git's textconv) shows a lock it cannot read as it is: both entries, and why
+  const shown = cli(['lock', 'show', forgedFile], { cwd: ws });
+  assert.match(shown.stdout, new RegExp(`not a readable lock .*"candidates" lists "${honest.candidates[0].name}" twice`));
+  assert.ok(shown.stdout.includes('f'.repeat(64)) && shown.stdout.includes(honest.candidates[0].sha256), shown.stdout);
+  const twiceFiles = structuredClone(honest);
+  twiceFiles.output.files.push({ ...honest.output.files[0], sha256: '0'.repeat(64) });
+  fs.writeFileSync(forgedFile, JSON.stringify(twiceFiles, null, 2));
+  const files = cli(['diff', lockFile, forgedFile, '--format', 'markdown'], { cwd: ws });
+  assert.equal(files.status, 1, files.stdout + files.stderr);
+  assert.match(files.stderr, new RegExp(`"output\\.files" lists "${honest.output.files[0].path}" twice`));
+});

@@ -198,8 +198,21 @@ function lockShapeProblem(lock: Record<string, unknown>): string | undefined {
     }
     return undefined;
   };
+  // compose writes each candidate and each output file once; a lock that repeats one is not
+  // compose's, and every reader keyed by name would show one entry and hide the other (`diff` said
+  // "no changes" for a pull request's extra candidate of another hash and folder)
+  const once = (list: Record<string, unknown>[], key: string, what: string): string | undefined => {
+    const seen = new Set<unknown>();
+    for (const item of list) {
+      if (seen.has(item[key])) return `"${what}" lists ${JSON.stringify(item[key])} twice`;
+      seen.add(item[key]);
+    }
+    return undefined;
+  };
   return items(lock.candidates, { name: 'string', distance: 'number', sha256: 'string', path: 'string' }, 'candidates')
-    ?? items((lock.output as Record<string, unknown>).files, { path: 'string', sha256: 'string' }, 'output.files');
+    ?? items((lock.output as Record<string, unknown>).files, { path: 'string', sha256: 'string' }, 'output.files')
+    ?? once(lock.candidates as Record<string, unknown>[], 'name', 'candidates')
+    ?? once((lock.output as Record<string, unknown>).files as Record<string, unknown>[], 'path', 'output.files');
 }
 
 /** Writes the lock atomically (temp file in the same folder, then rename). */
