@@ -221,3 +221,35 @@ test('a lock that lists a candidate (or an output file) twice is damaged: diff a
   assert.equal(files.status, 1, files.stdout + files.stderr);
   assert.match(files.stderr, new RegExp(`"output\\.files" lists "${honest.output.files[0].path}" twice`));
 });
+
+test('a row whose details are not a JSON object or are nested 200,000 deep: refused at add; rows another tool wrote neither crash `library show` nor surface as a TypeError in check', async () => {
+  const ws = workspaceCopy();
+  const lib = path.join(ws, 'library');
+  const { openLibrary } = await import('../../server/src/engine/library/library');
+  const library = await openLibrary(lib);
+  const twin = (await library.get('code-14'))!;
+  const deep = '['.repeat(200_000) + ']'.repeat(200_000);
+  for (const details of ['null', '5', '"text"', deep]) {
+    await assert.rejects(library.add({ ...twin, name: 'odd', details }), (e: unknown) => e instanceof Error && /'details' must be a JSON object/.test(e.message), details.slice(0, 10));
+  }
+  library.close();
+  const lancedb = await import('@lancedb/lancedb');
+  const { rowFromRecord, ADAPTERS_TABLE } = await import('../../server/src/engine/library/schema');
+  const db = await lancedb.connect(lib);
+  const table = await db.openTable(ADAPTERS_TABLE);
+  await table.add([rowFromRecord({ ...twin, name: 'deep', details: deep }), rowFromRecord({ ...twin, name: 'nothing', details: 'null' })]);
+  table.close();
+  db.close();
+  const shown = cli(['library', 'show', lib, 'deep'], { cwd: ws });
+  assert.equal(shown.status, 0, shown.stderr);
+  assert.match(shown.stdout, /^details +\(not a JSON object nested at most 32 levels deep; not shown\)$/m);
+  const json = cli(['library', 'show', lib, 'deep', '--json'], { cwd: ws });
+  assert.equal(json.status, 0, json.stderr);
+  assert.equal((JSON.parse(json.stdout) as { details: unknown }).details, null);
+  // a plan over both: the rows are read as rows without details, like the twin they copy
+  const recipe = path.join(ws, 'recipes', 'medical-08.compose.yaml');
+  fs.writeFileSync(recipe, fs.readFileSync(recipe, 'utf8').replace(/^retrieve:\n(  .*\n)*/m, 'retrieve:\n  adapters: [deep, nothing, code-14]\n'));
+  const checked = cli(['check', recipe], { cwd: ws });
+  assert.doesNotMatch(checked.stdout + checked.stderr, /Cannot read properties|internal error/);
+  assert.equal(checked.status, 0, checked.stdout + checked.stderr);
+});

@@ -6,6 +6,7 @@ import { initLibrary, isRemoteUri, withLibrary } from '../../engine/library/libr
 import { DEFAULT_INDEX_MIN_ROWS } from '../../engine/library/annIndex';
 import { describeDrift } from '../../engine/library/integrity';
 import { verifyLibrary } from '../../engine/library/verify';
+import { parseDetails } from '../../engine/library/schema';
 import { baseOverride, sameBase } from '../../engine/library/baseModels';
 import { listOption, numberOption, requirePositional, stringOption, toJson, type Command, type ParsedArgs, type CliIO } from '../command';
 
@@ -222,7 +223,7 @@ export const libraryCommand: Command = {
           if (!record) throw new ComposerError('library', `no adapter named '${name}' in the library at ${uri}`, undefined, '`library ls` lists the names');
           const { prototype, details, ...rest } = record;
           const withPrototype = Boolean(args.values['show-prototype']);
-          const shown = { ...rest, base: json ? rest.base : baseShown(record), prototype_dim: prototype.length, prototype_norm: Math.sqrt(prototype.reduce((t, x) => t + x * x, 0)), details: details ? (JSON.parse(details) as unknown) : undefined, ...(withPrototype ? { prototype_precision: library.exactPrototypes ? 'float64' : 'float32', prototype } : {}) };
+          const shown = { ...rest, base: json ? rest.base : baseShown(record), prototype_dim: prototype.length, prototype_norm: Math.sqrt(prototype.reduce((t, x) => t + x * x, 0)), details: details ? (parseDetails(details) ?? (json ? null : '(not a JSON object nested at most 32 levels deep; not shown)')) : undefined, ...(withPrototype ? { prototype_precision: library.exactPrototypes ? 'float64' : 'float32', prototype } : {}) };
           // JSON numbers print the shortest decimal that round-trips: float64 bit for bit.
           io.out(json ? toJson(shown) : Object.entries(shown).map(([k, v]) => `${k.padEnd(15)} ${k === 'prototype' ? (v as number[]).map(String).join(' ') : cellText(v)}`).join('\n'));
           return 0;

@@ -5,6 +5,7 @@
  * library stores the current name and a recipe may use either. Only renames of the *same* weights
  * belong here (docs/library.md lists them).
  */
+import { parseDetails } from './schema';
 
 const ORGS: Record<string, string[]> = {
   'openai-community': ['gpt2', 'gpt2-medium', 'gpt2-large', 'gpt2-xl', 'openai-gpt'],
@@ -42,11 +43,6 @@ export function isLocalPath(name: string): boolean {
 
 /** The base the adapter itself names, when `library add --base` overrode it (details.base_declared). */
 export function baseOverride(record: { details?: string }): string | undefined {
-  if (!record.details) return undefined;
-  try {
-    const d = JSON.parse(record.details) as { base_override?: unknown; base_declared?: unknown };
-    return d.base_override === true && typeof d.base_declared === 'string' ? d.base_declared : undefined;
-  } catch {
-    return undefined;
-  }
+  const d = parseDetails(record.details);
+  return d?.base_override === true && typeof d.base_declared === 'string' ? d.base_declared : undefined;
 }

@@ -11,6 +11,7 @@ import * as path from 'node:path';
 import { ComposerError, type SourceLocation } from '../errors';
 import type { LoraAdapter } from '../lora/adapter';
 import type { AdapterRecord } from '../types';
+import { parseDetails } from './schema';
 
 /** What a row says about the files it was made from. */
 export interface RecordedFacts {
@@ -33,12 +34,7 @@ export interface FactDrift {
 }
 
 export function recordedFacts(record: AdapterRecord): RecordedFacts {
-  let details: Record<string, unknown>;
-  try {
-    details = record.details ? (JSON.parse(record.details) as Record<string, unknown>) : {};
-  } catch {
-    details = {};
-  }
+  const details = parseDetails(record.details) ?? {};
   const numbers = (v: unknown) => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, number>) : undefined);
   return {
     name: record.name,

@@ -164,10 +164,14 @@ export function validateRecord(record: AdapterRecord, dim: number): void {
   if (r.description !== undefined && typeof r.description !== 'string') throw libraryError(`${label}: 'description' must be a string`);
   if (r.details !== undefined && r.details !== null) {
     if (typeof r.details !== 'string') throw libraryError(`${label}: 'details' must be a JSON string`);
-    try {
-      JSON.parse(r.details);
-    } catch {
-      throw libraryError(`${label}: 'details' is not valid JSON`);
+    if (!parseDetails(r.details)) {
+      let json = true;
+      try {
+        JSON.parse(r.details);
+      } catch {
+        json = false;
+      }
+      throw libraryError(json ? `${label}: 'details' must be a JSON object nested at most ${MAX_DETAILS_DEPTH} levels deep` : `${label}: 'details' is not valid JSON`);
     }
   }
   if (!Number.isInteger(r.rank) || (r.rank as number) < 1 || (r.rank as number) > 2 ** 31 - 1) throw libraryError(`${label}: rank must be a positive integer, got ${String(r.rank)}`);
@@ -189,6 +193,38 @@ export function validateRecord(record: AdapterRecord, dim: number): void {
     if (typeof v !== 'number' || !Number.isFinite(v)) throw libraryError(`${label}: prototype[${i}] is ${String(v)}`, 'the prototype must be finite; check the samples it was computed from');
     if (Math.abs(v) > 3.4e38) throw libraryError(`${label}: prototype[${i}] = ${v} overflows float32`);
   }
+}
+
+/** How deep a row's details may nest (what `library add` records is three levels deep). */
+export const MAX_DETAILS_DEPTH = 32;
+
+/**
+ * A row's details as a plain object; undefined when absent, not JSON, not an object, or nested deeper
+ * than MAX_DETAILS_DEPTH (rows another tool wrote: `null` made the planner's readers throw a
+ * TypeError, 200,000 levels overflowed the stack of `library show`). The depth is counted on the text,
+ * before anything parses it.
+ */
+export function parseDetails(text: string | null | undefined): Record<string, unknown> | undefined {
+  if (!text) return undefined;
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++;
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > MAX_DETAILS_DEPTH) return undefined;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
 }
 
 /** A SQL string literal (DataFusion): single quotes doubled. */

@@ -11,6 +11,7 @@ import { isUri } from '../recipe/paths';
 import type { AdapterRecord } from '../types';
 import { adapterDrift, recordedFacts, type FactDrift } from './integrity';
 import type { Library } from './library';
+import { parseDetails } from './schema';
 
 export interface VerifyEntry {
   name: string;
@@ -57,7 +58,7 @@ export async function verifyLibrary(library: Library, options: { fix?: boolean }
       const entry: VerifyEntry = { name: row.name, path: row.path, status: 'changed', drift };
       if (options.fix) {
         const facts = describeOpened(adapter);
-        const previous = row.details ? (JSON.parse(row.details) as Record<string, unknown>) : {};
+        const previous = parseDetails(row.details) ?? {};
         const kept = Object.fromEntries(Object.entries(previous).filter(([k]) => k.startsWith('base_')));
         replacements.push({ ...row, rank: facts.rank, alpha: facts.alpha, target_modules: facts.target_modules, format: facts.format, sha256: facts.sha256, details: JSON.stringify({ ...detailsOf(facts), ...kept }) });
         entry.fixed = true;

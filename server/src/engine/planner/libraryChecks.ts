@@ -14,6 +14,7 @@ import { modulesToSaveRefused, noSharedModules, shapeConflict } from '../lora/me
 import type { LoraAdapter } from '../lora/adapter';
 import { openAdapter } from '../lora/formats';
 import { baseOverride, sameBase } from '../library/baseModels';
+import { parseDetails } from '../library/schema';
 import { RecipeProblem, type ReportProblem } from './recipeProblem';
 
 /** Adapter names the recipe mentions must exist (did-you-mean), and be of the recipe's base. */
@@ -121,10 +122,5 @@ export function unknownBase(base: string, adapters: AdapterRecord[]): RecipeProb
 }
 
 export function detailsOf(record: AdapterRecord): { modules_to_save?: string[]; ranks?: Record<string, number> } {
-  if (!record.details) return {};
-  try {
-    return JSON.parse(record.details) as { modules_to_save?: string[]; ranks?: Record<string, number> };
-  } catch {
-    return {};
-  }
+  return (parseDetails(record.details) ?? {}) as { modules_to_save?: string[]; ranks?: Record<string, number> };
 }
