@@ -253,3 +253,65 @@ test('a row whose details are not a JSON object or are nested 200,000 deep: refu
   assert.doesNotMatch(checked.stdout + checked.stderr, /Cannot read properties|internal error/);
   assert.equal(checked.status, 0, checked.stdout + checked.stderr);
 });
+
+test('names with bidi overrides or zero-width characters (a lookalike of grammar-01, a Trojan-source reordering): refused at add; rows another tool wrote are shown escaped by ls, lock show and diff', async () => {
+  const ws = workspaceCopy();
+  const lib = path.join(ws, 'library');
+  const { openLibrary } = await import('../../server/src/engine/library/library');
+  const library = await openLibrary(lib);
+  const twin = (await library.get('grammar-01'))!;
+  const lookalike = 'grammar-01\u200b';
+  const reordered = 'legal\u202e10-lagel';
+  for (const name of [lookalike, reordered, 'a\u2066b', '\ufeffgrammar-01']) {
+    await assert.rejects(library.add({ ...twin, name }), (e: unknown) => e instanceof Error && /invisible or reordering character U\+/.test(e.message), JSON.stringify(name));
+  }
+  await assert.rejects(library.add({ ...twin, name: 'fine', base: 'demo/tiny\u202etransformer' }), (e: unknown) => e instanceof Error && /base .*U\+202E/.test(e.message));
+  library.close();
+  const lancedb = await import('@lancedb/lancedb');
+  const { rowFromRecord, ADAPTERS_TABLE } = await import('../../server/src/engine/library/schema');
+  const db = await lancedb.connect(lib);
+  const table = await db.openTable(ADAPTERS_TABLE);
+  await table.add([rowFromRecord({ ...twin, name: lookalike }), rowFromRecord({ ...twin, name: reordered })]);
+  table.close();
+  db.close();
+  const invisible = /[\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]/;
+  const listed = cli(['library', 'ls', lib], { cwd: ws });
+  assert.equal(listed.status, 0, listed.stderr);
+  assert.match(listed.stdout, /^grammar-01\\u200b /m);
+  assert.match(listed.stdout, /^legal\\u202e10-lagel /m);
+  assert.doesNotMatch(listed.stdout, invisible);
+  // the lock of a compose that retrieved them (twins of grammar-01): lock show and diff (text and
+  // Markdown) print the escapes
+  const recipe = path.join(ws, 'recipes', 'grammar-01.compose.yaml');
+  fs.writeFileSync(recipe, fs.readFileSync(recipe, 'utf8').replace(/^  k: \d+$/m, '  k: 14'));
+  const composed = cli(['compose', recipe, '--skip-evaluate'], { cwd: ws });
+  assert.equal(composed.status, 0, composed.stderr);
+  const lockFile = recipe.replace(/\.yaml$/, '.lock');
+  const lock = JSON.parse(fs.readFileSync(lockFile, 'utf8')) as { candidates: { name: string }[]; weights: Record<string, number> };
+  assert.ok(lock.candidates.some((c) => c.name === lookalike) && lock.candidates.some((c) => c.name === reordered), JSON.stringify(lock.candidates));
+  const shown = cli(['lock', 'show', lockFile], { cwd: ws });
+  assert.equal(shown.status, 0, shown.stderr);
+  assert.doesNotMatch(shown.stdout, invisible);
+  assert.match(shown.stdout, /grammar-01\\u200b/);
+  const changed = structuredClone(lock);
+  changed.weights[lookalike] = (changed.weights[lookalike] ?? 0) + 0.25;
+  const changedFile = path.join(ws, 'changed.compose.lock');
+  fs.writeFileSync(changedFile, JSON.stringify(changed, null, 2));
+  for (const format of ['text', 'markdown']) {
+    const diffed = cli(['diff', lockFile, changedFile, '--format', format], { cwd: ws });
+    assert.doesNotMatch(diffed.stdout, invisible, format);
+    assert.match(diffed.stdout, /grammar-01\\\\?u200b/, format);
+  }
+  // a lock lock show cannot read (git's textconv prints it as it is): its lines are escaped too — raw,
+  // an ESC ] 52 sequence in a pull request's lock wrote the reviewer's clipboard through `git log -p`
+  const raw = path.join(ws, 'raw.compose.lock');
+  fs.writeFileSync(raw, `<<<<<<< HEAD\n{"name": "x\u001b]52;c;cm0gLXJmIH4=\u0007 ${reordered}"}\n>>>>>>> theirs\n`);
+  const rawShown = cli(['lock', 'show', raw], { cwd: ws });
+  assert.equal(rawShown.status, 0, rawShown.stderr);
+  assert.match(rawShown.stdout, /^# not a readable lock/);
+  assert.match(rawShown.stdout, /^<<<<<<< HEAD$/m);
+  assert.match(rawShown.stdout, /\\u001b\]52;c;cm0gLXJmIH4=\\u0007/);
+  // eslint-disable-next-line no-control-regex -- asserting that no control character reaches the terminal
+  assert.doesNotMatch(rawShown.stdout, /[\u0000-\u0008\u000b-\u001f]/);
+  assert.doesNotMatch(rawShown.stdout, invisible);
+});

@@ -275,7 +275,7 @@ function cellText(v: unknown): string {
 /** A table cell on one line: control characters (newlines, escapes, bidi breaks) shown as \n, \x1b, \u2028. */
 function printable(s: string): string {
   // eslint-disable-next-line no-control-regex -- finding control characters is the point
-  return s.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => {
+  return s.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/g, (c) => {
     if (c === '\n') return '\\n';
     if (c === '\r') return '\\r';
     if (c === '\t') return '\\t';

@@ -4,6 +4,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { oneLine } from '../../engine/recipe/problem';
 import { ComposerError } from '../../engine/errors';
 import { parseLockText, stableJson } from '../../engine/lock';
 import { readTextSafe } from '../../engine/safeRead';
@@ -43,7 +44,9 @@ Options:
     } catch (e) {
       if (args.values.json) throw e;
       io.out(`# not a readable lock (${(e as Error).message}); shown as it is:`);
-      io.out(text.replace(/\n$/, ''));
+      // line by line with visible escapes: a pull request's lock that does not parse must not write
+      // ESC sequences (a clipboard write, a cursor move) or bidi overrides to the reviewer's terminal
+      io.out(text.replace(/\r?\n$/, '').split(/\r?\n/).map(oneLine).join('\n'));
       return 0;
     }
     io.out(args.values.json ? stableJson(lock).trimEnd() : lockSummary(lock));

@@ -140,6 +140,20 @@ function libraryError(message: string, hint?: string): ComposerError {
 
 // eslint-disable-next-line no-control-regex -- finding control characters is the point
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
+/**
+ * Characters that print as nothing or reorder what follows (zero-width, bidi embeddings, overrides
+ * and isolates, the BOM): `grammar-01` + U+200B looks like `grammar-01` in every table, lock and
+ * review comment, and U+202E makes a name read backwards.
+ */
+const INVISIBLE = /[\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/;
+
+function unprintableCharacter(s: string): string | undefined {
+  const control = CONTROL.exec(s);
+  const invisible = control ? undefined : INVISIBLE.exec(s);
+  const c = control ?? invisible;
+  if (!c) return undefined;
+  return `the ${control ? 'control' : 'invisible or reordering'} character U+${c[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`;
+}
 
 /**
  * Everything LanceDB would not check (it silently accepts a short FixedSizeList, for one), checked
@@ -150,15 +164,15 @@ export function validateRecord(record: AdapterRecord, dim: number): void {
   const label = typeof r.name === 'string' && r.name ? `adapter '${r.name}'` : 'adapter';
   if (typeof r.name !== 'string' || r.name.trim() === '') throw libraryError('an adapter needs a non-empty name');
   // Names are printed in tables, diagnostics and YAML keys: no line breaks or other control characters.
-  const control = CONTROL.exec(r.name);
-  if (control) throw libraryError(`adapter name ${JSON.stringify(r.name)} contains the control character U+${control[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}; names must be printable`);
+  const odd = unprintableCharacter(r.name);
+  if (odd) throw libraryError(`adapter name ${JSON.stringify(r.name)} contains ${odd}; names must be printable`);
   for (const key of ['base', 'format', 'path', 'sha256', 'created_at'] as const) {
     if (typeof r[key] !== 'string') throw libraryError(`${label}: '${key}' must be a string`);
   }
   // The base and the tags are printed and written into recipes (`new`) as the name is: printable too.
   const unprintable = (what: string, s: string) => {
-    const c = CONTROL.exec(s);
-    if (c) throw libraryError(`${label}: ${what} ${JSON.stringify(s)} contains the control character U+${c[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}; it must be printable`);
+    const odd = unprintableCharacter(s);
+    if (odd) throw libraryError(`${label}: ${what} ${JSON.stringify(s)} contains ${odd}; it must be printable`);
   };
   unprintable('base', r.base as string);
   if (r.description !== undefined && typeof r.description !== 'string') throw libraryError(`${label}: 'description' must be a string`);
