@@ -315,3 +315,22 @@ test('names with bidi overrides or zero-width characters (a lookalike of grammar
   assert.doesNotMatch(rawShown.stdout, /[\u0000-\u0008\u000b-\u001f]/);
   assert.doesNotMatch(rawShown.stdout, invisible);
 });
+
+test('a recipe (or library ls) naming a folder that is not a library writes nothing into it: check said "no library" after creating a LanceDB __manifest there — in an input adapter, the workspace root, on every keystroke in the editor', () => {
+  const ws = workspaceCopy();
+  const recipe = path.join(ws, 'recipes', 'grammar-01.compose.yaml');
+  const text = fs.readFileSync(recipe, 'utf8');
+  const folders = ['adapters/grammar-05', '.', 'data'];
+  const before = folders.map((f) => fs.readdirSync(path.join(ws, f)).sort());
+  for (const folder of folders) {
+    fs.writeFileSync(recipe, text.replace(/^library: .*$/m, `library: ../${folder}`));
+    const checked = cli(['check', recipe], { cwd: ws });
+    assert.equal(checked.status, 1, checked.stdout + checked.stderr);
+    assert.match(checked.stdout, /error: no library at /);
+    const listed = cli(['library', 'ls', folder], { cwd: ws });
+    assert.equal(listed.status, 1, listed.stdout + listed.stderr);
+    assert.match(listed.stderr, /no library at /);
+  }
+  assert.deepEqual(folders.map((f) => fs.readdirSync(path.join(ws, f)).sort()), before);
+  assert.equal(fs.existsSync(path.join(ws, '__manifest')), false);
+});

@@ -6,6 +6,7 @@
  * process has just added.
  */
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import type * as lancedb from '@lancedb/lancedb';
 import { loadLancedb } from '../nativeModules';
 import { ComposerError } from '../errors';
@@ -75,11 +76,26 @@ export interface OpenedTables {
   exactPrototypes: boolean;
 }
 
+/**
+ * A local folder LanceDB has written: its table manifest or the metadata table. Connecting to any
+ * other folder creates a `__manifest` in it — `check` of a recipe whose `library:` named an adapter
+ * folder or the workspace root wrote there (on every keystroke in the editor), and `library ls ~`
+ * wrote into the home folder — so such a folder is "no library" before anything connects.
+ */
+function looksLikeDatabase(dir: string): boolean {
+  try {
+    if (!fs.statSync(dir).isDirectory()) return false;
+  } catch {
+    return false;
+  }
+  return fs.existsSync(path.join(dir, '__manifest')) || fs.existsSync(path.join(dir, `${META_TABLE}.lance`));
+}
+
 /** Opens an existing library's tables; refuses a missing, damaged or newer-format library. */
 export async function openTables(uri: string, options: OpenOptions = {}): Promise<OpenedTables> {
   const remote = isRemoteUri(uri);
   const dir = remote ? uri : localPath(uri);
-  if (!remote && !fs.existsSync(dir)) throw noLibrary(uri);
+  if (!remote && !looksLikeDatabase(dir)) throw noLibrary(uri);
   const db = await loadLancedb().connect(dir, { readConsistencyInterval: options.readConsistency ?? 0, ...connectOptions(remote, options.storageOptions) }, librarySession());
   // Open the tables directly rather than listing them: some S3-compatible stores (s3rver) list
   // nothing through LanceDB's table manifest although the tables open fine.
