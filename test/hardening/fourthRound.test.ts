@@ -334,3 +334,16 @@ test('a recipe (or library ls) naming a folder that is not a library writes noth
   assert.deepEqual(folders.map((f) => fs.readdirSync(path.join(ws, f)).sort()), before);
   assert.equal(fs.existsSync(path.join(ws, '__manifest')), false);
 });
+
+test('an output at the path of the recipe\'s own lock file: check reports it where compose refuses it (it wrote the composite there, then died on an internal EISDIR writing the lock)', () => {
+  const ws = workspaceCopy();
+  const recipe = pointOutputAt(ws, './grammar-01.compose.lock');
+  const line = fs.readFileSync(recipe, 'utf8').split('\n').findIndex((l) => l.startsWith('output:')) + 1;
+  const checked = cli(['check', recipe], { cwd: ws });
+  assert.equal(checked.status, 1, checked.stdout + checked.stderr);
+  assert.match(checked.stdout, new RegExp(`grammar-01\\.compose\\.yaml:${line}:\\d+: error: output .*grammar-01\\.compose\\.lock is the recipe's lock file`));
+  const composed = cli(['compose', recipe, '--skip-evaluate'], { cwd: ws });
+  assert.equal(composed.status, 1, composed.stderr);
+  assert.doesNotMatch(composed.stderr, /internal error/);
+  assert.equal(fs.existsSync(recipe.replace(/\.yaml$/, '.lock')), false, 'nothing written at the lock\'s path');
+});

@@ -101,6 +101,11 @@ export function outputHazards(ctx: OutputContext): OutputHazard[] {
   if (overlaps(output, spellings(ctx.recipeFile), 'contains')) {
     out.push({ code: 'output-contains-recipe', message: `output ${shown} contains the recipe itself; compose replaces its output folder as a whole`, hint: 'write composites to a folder of their own, e.g. ../out/<name>' });
   }
+  // compose writes the lock after the output: a folder there made it die on an internal EISDIR
+  // (a folder holding the lock holds the recipe too: output-contains-recipe says so)
+  if (ctx.lockFile && spellings(ctx.lockFile).some((l) => output.includes(l))) {
+    out.push({ code: 'output-is-lock', message: `output ${shown} is the recipe's lock file ${path.basename(ctx.lockFile)}; compose writes the lock there after the composite`, hint: 'write composites to a folder of their own, e.g. ../out/<name>' });
+  }
   if (ctx.workspaceRoot && overlaps(output, spellings(ctx.workspaceRoot), 'contains')) {
     out.push({ code: 'output-contains-workspace', message: `output ${shown} is or contains the workspace ${path.resolve(ctx.workspaceRoot)}; compose replaces its output folder as a whole` });
   }
