@@ -347,3 +347,42 @@ test('an output at the path of the recipe\'s own lock file: check reports it whe
   assert.doesNotMatch(composed.stderr, /internal error/);
   assert.equal(fs.existsSync(recipe.replace(/\.yaml$/, '.lock')), false, 'nothing written at the lock\'s path');
 });
+
+test('compose --force never replaces the folder of the recipe\'s own target samples (or a features file\'s folder): an input, protected like an adapter', () => {
+  const ws = workspaceCopy();
+  const recipe = path.join(ws, 'recipes', 'medical-08.compose.yaml');
+  const text = fs.readFileSync(recipe, 'utf8');
+  const line = text.split('\n').findIndex((l) => l.startsWith('output:')) + 1;
+  const samples = path.join(ws, 'data', 'medical-08');
+  const before = snapshot(samples);
+  for (const output of ['../data/medical-08', '../data']) {
+    fs.writeFileSync(recipe, text.replace(/^output: .*$/m, `output: ${output}`));
+    const checked = cli(['check', recipe], { cwd: ws });
+    assert.equal(checked.status, 1, checked.stdout);
+    assert.match(checked.stdout, new RegExp(`medical-08\\.compose\\.yaml:${line}:\\d+: error: output .* overlaps the target's samples \\(${samples.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\)`), output);
+    const forced = cli(['compose', recipe, '--force', '--skip-evaluate'], { cwd: ws });
+    assert.equal(forced.status, 1, forced.stderr);
+    assert.match(forced.stderr, /overlaps the target's samples/);
+    assert.ok(sameSnapshot(before, snapshot(samples)), `${output}: the samples are unchanged`);
+  }
+  // a folder of its own inside the samples' folder replaces none of them: allowed
+  fs.writeFileSync(recipe, text.replace(/^output: .*$/m, 'output: ../data/medical-08/composite'));
+  const inside = cli(['check', recipe], { cwd: ws });
+  assert.doesNotMatch(inside.stdout, /overlaps the target/);
+  // a features file: its folder is protected the same way
+  const features = path.join(ws, 'features');
+  fs.mkdirSync(features);
+  // one 16-d row (the demo encoder's dimension) as an .npy v1 file
+  const header = "{'descr': '<f8', 'fortran_order': False, 'shape': (1, 16), }";
+  const padded = header + ' '.repeat(64 - ((10 + header.length + 1) % 64)) + '\n';
+  const prefix = Buffer.alloc(10);
+  prefix.write('\x93NUMPY', 0, 'latin1');
+  prefix.writeUInt8(1, 6);
+  prefix.writeUInt16LE(padded.length, 8);
+  fs.writeFileSync(path.join(features, 'target.npy'), Buffer.concat([prefix, Buffer.from(padded, 'latin1'), Buffer.from(Float64Array.from({ length: 16 }, (_, i) => Math.sin(i + 1)).buffer)]));
+  fs.writeFileSync(recipe, text.replace(/^target:\n(  .*\n)+/m, 'target:\n  features: ../features/target.npy\n').replace(/^output: .*$/m, 'output: ../features'));
+  const forced = cli(['compose', recipe, '--force', '--skip-evaluate'], { cwd: ws });
+  assert.equal(forced.status, 1, forced.stderr);
+  assert.match(forced.stderr, /overlaps the target's features file/);
+  assert.ok(fs.existsSync(path.join(features, 'target.npy')));
+});

@@ -36,6 +36,11 @@ export interface OutputContext {
   workspaceRoot?: string;
   /** Adapters the output must stay clear of (candidates, the library's adapters). */
   adapters?: { name: string; path: string }[];
+  /**
+   * The recipe's other inputs the output must stay clear of, even with --force: the target's
+   * features or prototype file, the folders its sample globs start from (see `targetInputs`).
+   */
+  inputs?: { what: string; path: string }[];
   /** The recipe's lock file: an output it records counts as compose's own. */
   lockFile?: string;
   /** Check the lock's recorded file hashes against the folder (compose), not only its path (editor). */
@@ -123,6 +128,14 @@ export function outputHazards(ctx: OutputContext): OutputHazard[] {
       break;
     }
   }
+  for (const input of ctx.inputs ?? []) {
+    // contains only: a folder inside the samples' folder replaces none of them (and `*.npy` beside
+    // the recipe must not forbid `./out/<name>`)
+    if (overlaps(output, spellings(input.path), 'contains')) {
+      out.push({ code: 'output-overlaps-input', message: `output ${shown} overlaps the target's ${input.what} (${input.path}); compose would overwrite an input of its own recipe` });
+      break;
+    }
+  }
   const unwritable = unwritableOutput(ctx.output);
   if (unwritable) out.push({ code: 'output-not-a-folder', message: unwritable });
   const existing = existingState(ctx.output);
@@ -186,6 +199,23 @@ function unwritableOutput(output: string): string | undefined {
     if (stat) return stat.isDirectory() ? undefined : `output ${output} lies under ${dir}, which is not a folder`;
     if (path.dirname(dir) === dir) return undefined;
   }
+}
+
+/**
+ * The target's files as inputs the output must not touch: a features or prototype file, and for
+ * each samples glob the folder it starts from (its segments before the first one with a glob
+ * character; the file itself when it has none). `compose --force` replaced `data/<task>` — the
+ * recipe's own samples — as "a folder compose did not write".
+ */
+export function targetInputs(target: { source?: string; file?: string; patterns?: string[] }, recipeDir: string): { what: string; path: string }[] {
+  if ((target.source === 'features' || target.source === 'prototype') && target.file) return [{ what: `${target.source} file`, path: path.resolve(target.file) }];
+  if (target.source !== 'samples') return [];
+  return (target.patterns ?? []).map((pattern) => {
+    const parts = pattern.replace(/\\/g, '/').split('/');
+    const glob = parts.findIndex((part) => /[*?[\]{}()!]/.test(part));
+    const fixed = glob < 0 ? parts : parts.slice(0, glob);
+    return { what: 'samples', path: path.resolve(recipeDir, fixed.join('/') || '.') };
+  });
 }
 
 /** Throws the first hazard (a --force-able one only without `force`) as a ComposerError at `location`. */
