@@ -386,3 +386,23 @@ test('compose --force never replaces the folder of the recipe\'s own target samp
   assert.match(forced.stderr, /overlaps the target's features file/);
   assert.ok(fs.existsSync(path.join(features, 'target.npy')));
 });
+
+test('compose --force never replaces the built-in evaluator\'s model folder (or a folder holding its data or labels)', () => {
+  const ws = workspaceCopy();
+  const model = path.join(ws, 'model');
+  fs.mkdirSync(model);
+  fs.writeFileSync(path.join(model, 'model.onnx'), 'a trained classifier\n');
+  fs.writeFileSync(path.join(model, 'config.json'), '{}\n');
+  const recipe = path.join(ws, 'recipes', 'medical-08.compose.yaml');
+  const text = `${fs.readFileSync(recipe, 'utf8')}evaluate:\n  builtin: classification\n  model: ../model\n  data: ../model/x.npy\n  labels: ../model/y.npy\n`;
+  const before = snapshot(model);
+  for (const output of ['../model', '.']) {
+    fs.writeFileSync(recipe, text.replace(/^output: .*$/m, `output: ${output === '.' ? '../model/..' : output}`));
+    const forced = cli(['compose', recipe, '--force', '--skip-evaluate'], { cwd: ws });
+    assert.equal(forced.status, 1, forced.stderr);
+    assert.ok(sameSnapshot(before, snapshot(model)), `${output}: the model is unchanged`);
+  }
+  fs.writeFileSync(recipe, text.replace(/^output: .*$/m, 'output: ../model'));
+  const checked = cli(['check', recipe], { cwd: ws });
+  assert.match(checked.stdout, /error: output .*model overlaps the evaluator's model \(/);
+});

@@ -16,7 +16,7 @@ import { outputRefusal } from './recipe/paths';
 import { afterCompose, requireEvaluatorAllowed } from './eval/evaluator';
 import { toolVersion as productVersion } from './version';
 import type { ProviderRequest } from './onnx/session';
-import { requireSafeOutput, targetInputs, type OutputContext } from './outputGuard';
+import { recipeInputs, requireSafeOutput, type OutputContext } from './outputGuard';
 import { readTextSafe } from './safeRead';
 
 export interface ComposeOptions {
@@ -119,7 +119,7 @@ async function composeWith(planner: Planner, recipeFile: string, options: Compos
     library: paths.libraryIsUri ? undefined : paths.library,
     workspaceRoot: options.workspaceRoot,
     adapters: [...outcome.candidates!, ...(outcome.adapters ?? [])],
-    inputs: targetInputs(paths.target, paths.recipeDir),
+    inputs: recipeInputs(paths.target, recipe.spec.evaluate, paths.recipeDir),
     lockFile: paths.lock,
     verifyLockHashes: true,
     deepScan: true,

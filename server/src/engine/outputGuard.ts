@@ -132,7 +132,7 @@ export function outputHazards(ctx: OutputContext): OutputHazard[] {
     // contains only: a folder inside the samples' folder replaces none of them (and `*.npy` beside
     // the recipe must not forbid `./out/<name>`)
     if (overlaps(output, spellings(input.path), 'contains')) {
-      out.push({ code: 'output-overlaps-input', message: `output ${shown} overlaps the target's ${input.what} (${input.path}); compose would overwrite an input of its own recipe` });
+      out.push({ code: 'output-overlaps-input', message: `output ${shown} overlaps ${input.what} (${input.path}); compose would overwrite an input of its own recipe` });
       break;
     }
   }
@@ -208,14 +208,27 @@ function unwritableOutput(output: string): string | undefined {
  * recipe's own samples — as "a folder compose did not write".
  */
 export function targetInputs(target: { source?: string; file?: string; patterns?: string[] }, recipeDir: string): { what: string; path: string }[] {
-  if ((target.source === 'features' || target.source === 'prototype') && target.file) return [{ what: `${target.source} file`, path: path.resolve(target.file) }];
+  if ((target.source === 'features' || target.source === 'prototype') && target.file) return [{ what: `the target's ${target.source} file`, path: path.resolve(target.file) }];
   if (target.source !== 'samples') return [];
   return (target.patterns ?? []).map((pattern) => {
     const parts = pattern.replace(/\\/g, '/').split('/');
     const glob = parts.findIndex((part) => /[*?[\]{}()!]/.test(part));
     const fixed = glob < 0 ? parts : parts.slice(0, glob);
-    return { what: 'samples', path: path.resolve(recipeDir, fixed.join('/') || '.') };
+    return { what: 'the target\'s samples', path: path.resolve(recipeDir, fixed.join('/') || '.') };
   });
+}
+
+/** The target's inputs and the built-in evaluator's model, data and labels (resolved from the recipe's folder). */
+export function recipeInputs(
+  target: { source?: string; file?: string; patterns?: string[] },
+  evaluate: { builtin?: { model: string; data: string; labels: string } } | undefined,
+  recipeDir: string,
+): { what: string; path: string }[] {
+  const builtin = evaluate?.builtin;
+  const evaluator = builtin
+    ? (['model', 'data', 'labels'] as const).filter((k) => typeof builtin[k] === 'string' && builtin[k] !== '').map((k) => ({ what: `the evaluator's ${k}`, path: path.resolve(recipeDir, builtin[k]) }))
+    : [];
+  return [...targetInputs(target, recipeDir), ...evaluator];
 }
 
 /** Throws the first hazard (a --force-able one only without `force`) as a ComposerError at `location`. */

@@ -10,7 +10,7 @@ import { checkRecipe } from '../recipe/check';
 import type { Recipe } from '../recipe/parse';
 import { outputRefusal, resolveRecipePaths, type RecipePaths } from '../recipe/paths';
 import { isRemoteUri, resolveLocation } from '../location';
-import { outputHazards, targetInputs } from '../outputGuard';
+import { outputHazards, recipeInputs } from '../outputGuard';
 import type { Problem } from '../recipe/problem';
 import { hasErrors, sortProblems } from '../recipe/problem';
 import { sha256FileSync, sha256Prototype } from '../prototype/contentHash';
@@ -266,7 +266,7 @@ function reportOutputHazards(recipe: Recipe, file: string, options: PlanOptions,
     library: paths.libraryIsUri || !recipe.spec.library ? undefined : paths.library,
     workspaceRoot: options.workspaceRoot,
     adapters: [...(outcome.candidates ?? []), ...(outcome.adapters ?? [])],
-    inputs: targetInputs(paths.target, paths.recipeDir),
+    inputs: recipeInputs(paths.target, recipe.spec.evaluate, paths.recipeDir),
     lockFile: paths.lock,
   });
   for (const h of hazards) {
