@@ -130,6 +130,24 @@ test('eval --with-evaluator reproduces the per-strategy table from the recipes',
   }
 });
 
+test('eval --with-evaluator reads the held-out adapter only inside the workspace (unless allowed)', async () => {
+  // a copy of the workspace whose held-out adapter is a symlink to a folder outside it
+  const ws = path.join(root, 'ws-held-out');
+  fs.cpSync(dir, ws, { recursive: true });
+  const outside = path.join(root, 'outside', DOMAINS[0]);
+  fs.mkdirSync(path.dirname(outside), { recursive: true });
+  fs.renameSync(path.join(ws, 'adapters', DOMAINS[0]), outside);
+  fs.symlinkSync(outside, path.join(ws, 'adapters', DOMAINS[0]));
+  const file = path.join(ws, 'recipes', `${DOMAINS[0]}.compose.yaml`);
+  await assert.rejects(evaluateRecipes([file], { workspaceRoot: ws, strategies: ['avg'] }), (e: Error & { location?: { line?: number } }) => {
+    assert.match(e.message, new RegExp(`adapter \`${DOMAINS[0]}\` is read from ${outside} .*outside the workspace ${ws}`));
+    return true;
+  });
+  const allowed = await evaluateRecipes([file], { workspaceRoot: ws, strategies: ['avg'], allowOutsideWorkspace: true });
+  assert.equal(allowed.targets[0].held_out, DOMAINS[0]);
+  assert.ok(allowed.targets[0].held_out_metrics !== undefined);
+});
+
 test('the ρ sweep: both forms at every ρ, consistent with the default-ρ entries, lin at ρ = 0, and its summary is the mean', () => {
   assert.deepEqual(report.rho_sweep.rhos, [...RHO_SWEEP]);
   const close = (a: Record<string, number>, b: Record<string, number>, what: string, tol = 1e-9) => {
