@@ -11,7 +11,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseRecipe } from '../../server/src/engine/recipe/parse';
 import { resolveRecipePaths } from '../../server/src/engine/recipe/paths';
-import { defaultWorkspaceRoot, isOutsideWorkspace, realLocation, requireInsideWorkspace, workspaceEscapes } from '../../server/src/engine/recipe/workspaceConfinement';
+import { adapterEscapes, defaultWorkspaceRoot, isOutsideWorkspace, realLocation, requireInsideWorkspace, workspaceEscapes } from '../../server/src/engine/recipe/workspaceConfinement';
 import { isComposerError } from '../../server/src/engine/errors';
 
 // realpath: os.tmpdir() may itself be a symlink (macOS /var → /private/var)
@@ -161,4 +161,24 @@ test('workspaceEscapes names each escaping key (output, library, target file, sa
   const own = recipeIn(evil, {});
   assert.deepEqual(await workspaceEscapes(own.recipe, own.paths, evil), []);
   assert.deepEqual((await workspaceEscapes(own.recipe, own.paths, ws)).map((e) => e.path), [['output'], ['library'], ['target', 'samples']], 'from ws, all of it is outside');
+});
+
+test('adapterEscapes: the library rows\' adapters outside the workspace, by name, with real and recorded path; URIs pass', () => {
+  const rows = [
+    { name: 'inside', path: path.join(ws, 'data') },
+    { name: 'sibling', path: path.join(evil, 'data') },
+    { name: 'prefix', path: path.join(wsevil, 'x') },
+    { name: 'linked', path: path.join(ws, 'link-out', 'data') },
+    { name: 'linked-in', path: path.join(evil, 'link-in') },
+    { name: 'dotted', path: path.join(ws, 'data', '..', '..', 'ws-evil', 'data') },
+    { name: 'remote', path: 's3://bucket/adapters/x' },
+    { name: 'hub', path: 'hf://org/adapter' },
+  ];
+  const escapes = adapterEscapes(rows, ws);
+  assert.deepEqual(escapes.map((e) => e.name), ['sibling', 'prefix', 'linked', 'dotted']);
+  assert.equal(escapes[0].message, `adapter \`sibling\` is read from ${path.join(evil, 'data')} (its library row names ${path.join(evil, 'data')}), outside the workspace ${ws}`);
+  assert.equal(escapes[2].message, `adapter \`linked\` is read from ${path.join(evil, 'data')} (its library row names ${path.join(ws, 'link-out', 'data')}), outside the workspace ${ws}`);
+  // the workspace given through a symlink: the message names its real path
+  assert.match(adapterEscapes(rows.slice(1, 2), path.join(top, 'ws-alias'))[0].message, new RegExp(`outside the workspace ${ws}$`));
+  assert.deepEqual(adapterEscapes([], ws), []);
 });
