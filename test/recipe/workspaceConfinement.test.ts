@@ -11,7 +11,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseRecipe } from '../../server/src/engine/recipe/parse';
 import { resolveRecipePaths } from '../../server/src/engine/recipe/paths';
-import { adapterEscapes, defaultWorkspaceRoot, isOutsideWorkspace, realLocation, requireInsideWorkspace, workspaceEscapes } from '../../server/src/engine/recipe/workspaceConfinement';
+import { adapterEscapes, defaultWorkspaceRoot, isOutsideWorkspace, isReadable, OUTPUT_OUTSIDE_HINT, OUTSIDE_HINT, realLocation, requireInsideWorkspace, workspaceEscapes } from '../../server/src/engine/recipe/workspaceConfinement';
 import { isComposerError } from '../../server/src/engine/errors';
 
 // realpath: os.tmpdir() may itself be a symlink (macOS /var → /private/var)
@@ -182,3 +182,27 @@ test('adapterEscapes: the library rows\' adapters outside the workspace, by name
   assert.match(adapterEscapes(rows.slice(1, 2), path.join(top, 'ws-alias'))[0].message, new RegExp(`outside the workspace ${ws}$`));
   assert.deepEqual(adapterEscapes([], ws), []);
 });
+
+test('read roots: reads inside one pass, writes never; messages name the roots; hints say which applies', async () => {
+  const roots = [path.join(evil, 'data')];
+  assert.equal(isReadable(path.join(evil, 'data', 'b.npy'), ws, roots), true);
+  assert.equal(isReadable(path.join(ws, 'link-out', 'data', 'b.npy'), ws, roots), true, 'through a symlink into the root');
+  assert.equal(isReadable(path.join(evil, 'other'), ws, roots), false);
+  assert.equal(isReadable(wsevil, ws, [`${ws}-evi`]), false, 'a root that is a string prefix only');
+  assert.equal(isReadable(path.join(ws, 'data'), ws, []), true);
+  // the library and samples in a read root: no escape; the output there: still one, its message without the roots
+  const r = recipeIn(ws, { library: `${evil}/data/lib`, target: '\n  samples: ../link-out/data/*.npy', output: `${evil}/data/out` });
+  const escapes = await workspaceEscapes(r.recipe, r.paths, ws, roots);
+  assert.deepEqual(escapes.map((e) => e.path), [['output']]);
+  assert.equal(escapes[0].message, `output \`${evil}/data/out\` resolves to ${evil}/data/out, outside the workspace ${ws}`);
+  await assert.rejects(requireInsideWorkspace(r.recipe, r.paths, ws, roots), (e: unknown) => isComposerError(e) && e.hint === OUTPUT_OUTSIDE_HINT);
+  // outside both: the message names the roots, the hint is the read one
+  const lib = recipeIn(ws, { library: `${wsevil}/lib` });
+  const [one] = await workspaceEscapes(lib.recipe, lib.paths, ws, roots);
+  assert.equal(one.message, `library \`${wsevil}/lib\` resolves to ${wsevil}/lib, outside the workspace ${ws} and the read root ${evil}/data`);
+  await assert.rejects(requireInsideWorkspace(lib.recipe, lib.paths, ws, [...roots, wsevil + '/x']), (e: unknown) => isComposerError(e) && e.hint === OUTSIDE_HINT && /and the read roots .*, .*\/x$/.test(e.message));
+  // adapters
+  const rows = [{ name: 'in-root', path: path.join(evil, 'data', 'a') }, { name: 'out', path: path.join(evil, 'x') }];
+  assert.deepEqual(adapterEscapes(rows, ws, roots).map((e) => [e.name, e.message.endsWith(`outside the workspace ${ws} and the read root ${evil}/data`)]), [['out', true]]);
+});
+
