@@ -190,6 +190,7 @@ test('read roots: reads inside one pass, writes never; messages name the roots; 
   assert.equal(isReadable(path.join(evil, 'other'), ws, roots), false);
   assert.equal(isReadable(wsevil, ws, [`${ws}-evi`]), false, 'a root that is a string prefix only');
   assert.equal(isReadable(path.join(ws, 'data'), ws, []), true);
+  assert.equal(isReadable(path.join(evil, 'data'), ws), false, 'no read roots given: the workspace alone');
   // the library and samples in a read root: no escape; the output there: still one, its message without the roots
   const r = recipeIn(ws, { library: `${evil}/data/lib`, target: '\n  samples: ../link-out/data/*.npy', output: `${evil}/data/out` });
   const escapes = await workspaceEscapes(r.recipe, r.paths, ws, roots);
