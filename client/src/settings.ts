@@ -8,7 +8,7 @@ import { readSettings as readSection, type ServerSettings } from '../../server/s
 export type Settings = ServerSettings;
 
 /** Keys the client passes on (trust comes from Workspace Trust, not from settings). */
-const KEYS = ['libraryUri', 'executionProvider', 'debounceMs', 'logLevel', 'libraryPollMs'] as const;
+const KEYS = ['libraryUri', 'executionProvider', 'debounceMs', 'logLevel', 'libraryPollMs', 'readRoots'] as const;
 
 export function readSettings(scope?: vscode.Uri): Settings {
   const c = vscode.workspace.getConfiguration('adapterCompose', scope);

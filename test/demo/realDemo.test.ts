@@ -130,6 +130,43 @@ test('eval --with-evaluator reproduces the per-strategy table from the recipes',
   }
 });
 
+test('eval --with-evaluator reads the held-out adapter only inside the workspace (unless allowed)', async () => {
+  // a copy of the workspace whose held-out adapter is a symlink to a folder outside it
+  const ws = path.join(root, 'ws-held-out');
+  fs.cpSync(dir, ws, { recursive: true });
+  const outside = path.join(root, 'outside', DOMAINS[0]);
+  fs.mkdirSync(path.dirname(outside), { recursive: true });
+  fs.renameSync(path.join(ws, 'adapters', DOMAINS[0]), outside);
+  fs.symlinkSync(outside, path.join(ws, 'adapters', DOMAINS[0]));
+  const file = path.join(ws, 'recipes', `${DOMAINS[0]}.compose.yaml`);
+  await assert.rejects(evaluateRecipes([file], { workspaceRoot: ws, strategies: ['avg'] }), (e: Error & { location?: { line?: number } }) => {
+    assert.match(e.message, new RegExp(`adapter \`${DOMAINS[0]}\` is read from ${outside} .*outside the workspace ${ws}`));
+    return true;
+  });
+  const allowed = await evaluateRecipes([file], { workspaceRoot: ws, strategies: ['avg'], allowOutsideWorkspace: true });
+  assert.equal(allowed.targets[0].held_out, DOMAINS[0]);
+  assert.ok(allowed.targets[0].held_out_metrics !== undefined);
+});
+
+test('compose: the built-in evaluator reads its model outside the workspace with --allow-outside-workspace, or from a read root; never silently', async () => {
+  // a copy of the workspace whose model lives outside it
+  const ws = path.join(root, 'ws-model-outside');
+  fs.cpSync(dir, ws, { recursive: true });
+  const shared = path.join(root, 'shared-models');
+  fs.mkdirSync(shared, { recursive: true });
+  fs.renameSync(path.join(ws, 'model'), path.join(shared, 'model'));
+  const recipe = path.join(ws, 'recipes', 'rot30.compose.yaml');
+  fs.writeFileSync(recipe, fs.readFileSync(recipe, 'utf8').replace('  model: ../model\n', `  model: ${path.join(shared, 'model')}\n`));
+  const confined = await compose(recipe, { provider: 'cpu', workspaceRoot: ws });
+  assert.equal(confined.evaluation?.status, 'failed');
+  assert.match(confined.evaluation?.message ?? '', /evaluate\.model .* is outside the workspace/);
+  const allowed = await compose(recipe, { provider: 'cpu', workspaceRoot: ws, allowOutsideWorkspace: true });
+  assert.equal(allowed.evaluation?.status, 'ok', allowed.evaluation?.message);
+  const readRoot = await compose(recipe, { provider: 'cpu', workspaceRoot: ws, readRoots: [shared] });
+  assert.equal(readRoot.evaluation?.status, 'ok', readRoot.evaluation?.message);
+  assert.equal(readRoot.evaluation.metrics.accuracy, allowed.evaluation.metrics.accuracy);
+});
+
 test('the ρ sweep: both forms at every ρ, consistent with the default-ρ entries, lin at ρ = 0, and its summary is the mean', () => {
   assert.deepEqual(report.rho_sweep.rhos, [...RHO_SWEEP]);
   const close = (a: Record<string, number>, b: Record<string, number>, what: string, tol = 1e-9) => {

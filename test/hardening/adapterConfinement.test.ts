@@ -13,6 +13,7 @@ import { openLibrary } from '../../server/src/engine/library/library';
 import { createPlanner } from '../../server/src/engine/planner';
 import { buildFixture, removeFixture, writePeft, BASE, type Fixture } from '../lsp/fixture';
 import { cli, ensureBuilt } from './workspace';
+import { ServerClient } from '../lsp/lspClient';
 
 describe('adapters outside the workspace', () => {
   let fixture: Fixture | undefined;
@@ -78,4 +79,49 @@ describe('adapters outside the workspace', () => {
     const lock = JSON.parse(fs.readFileSync(recipe.replace(/\.compose\.yaml$/, '.compose.lock'), 'utf8')) as { candidates: { name: string }[] };
     assert.ok(lock.candidates.some((c) => c.name === 'prostate-f'));
   });
+
+  it('--read-root names a folder the recipe may read, never write: check and compose pass, an output there is still refused', () => {
+    const root = fixture!.root;
+    const recipe = fixture!.goodRecipe;
+    const lockFile = recipe.replace(/\.compose\.yaml$/, '.compose.lock');
+    fs.rmSync(lockFile, { force: true });
+    const checked = cli(['check', recipe, '--read-root', elsewhere], { cwd: root });
+    assert.equal(checked.status, 0, checked.stdout + checked.stderr);
+    assert.doesNotMatch(checked.stdout, /outside the workspace/);
+    // a read root that does not contain the adapter: still refused, and the message names the read roots
+    const unrelated = cli(['check', recipe, '--read-root', path.join(elsewhere, 'pinned-g')], { cwd: root });
+    assert.equal(unrelated.status, 1);
+    assert.match(unrelated.stdout, new RegExp(`adapter \`prostate-f\` .*outside the workspace ${root} and the read root ${path.join(elsewhere, 'pinned-g')}`));
+    const composed = cli(['compose', recipe, '--read-root', elsewhere, '--skip-evaluate'], { cwd: root });
+    assert.equal(composed.status, 0, composed.stderr);
+    // writing into a read root is not reading
+    const into = path.join(fixture!.recipes, 'into-read-root.compose.yaml');
+    fs.writeFileSync(into, fs.readFileSync(recipe, 'utf8').replace('output: ../out/prostate-e', `output: ${path.join(elsewhere, 'out')}`));
+    const refused = cli(['compose', into, '--read-root', elsewhere], { cwd: root });
+    assert.equal(refused.status, 1);
+    assert.match(refused.stderr, new RegExp(`output \`${path.join(elsewhere, 'out')}\` resolves to .*, outside the workspace ${root}\\b(?! and the read)`));
+    assert.equal(fs.existsSync(path.join(elsewhere, 'out')), false, 'nothing written into the read root');
+  });
+
+  it('the editor: an error at `retrieve:` without the adapterCompose.readRoots setting, none with it', async () => {
+    const text = fs.readFileSync(fixture!.goodRecipe, 'utf8');
+    const line = text.split('\n').findIndex((l) => l.startsWith('retrieve:'));
+    const diagnosticsWith = async (settings: Record<string, unknown>) => {
+      const client = new ServerClient({ workspace: fixture!.root, initializationOptions: { settings: { adapterCompose: settings } } });
+      try {
+        await client.initialize();
+        const uri = client.open(path.join(fixture!.recipes, 'editor.compose.yaml'), text);
+        return (await client.diagnosticsFor(uri)).diagnostics.filter((d) => d.code === 'adapter-outside-workspace');
+      } finally {
+        await client.stop();
+      }
+    };
+    const without = await diagnosticsWith({});
+    assert.deepEqual(without.map((d) => [d.range.start.line, d.severity]), [[line, 1]]);
+    assert.match(without[0].message, /adapter `prostate-f` is read from .* outside the workspace/);
+    assert.deepEqual(await diagnosticsWith({ readRoots: [elsewhere] }), []);
+    // a URI is not a folder of this machine: ignored, the error stands
+    assert.equal((await diagnosticsWith({ readRoots: ['s3://bucket/adapters'] })).length, 1);
+  });
 });
+

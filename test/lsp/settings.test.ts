@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { chooseLibrary } from '../../client/src/libraryChoice';
-import { DEFAULT_SETTINGS, readSettings } from '../../server/src/lsp/settings';
+import { DEFAULT_SETTINGS, readSettings, settingReadRoots } from '../../server/src/lsp/settings';
 import { LibraryRequests } from '../../server/src/protocol';
 import type { LibrarySummary } from '../../server/src/protocol';
 import { ServerClient } from './lspClient';
@@ -31,6 +31,19 @@ describe('settings: one reader', () => {
     for (const key of ['executionProvider', 'logLevel'] as const) {
       for (const value of properties[`adapterCompose.${key}`].enum ?? []) assert.equal(readSettings({ [key]: value })[key], value, `${key}: ${value}`);
     }
+  });
+});
+
+describe('the readRoots setting', () => {
+  it('is machine-scoped and restricted (a repository cannot widen what its recipes read), and read as a list of folders', () => {
+    const property = properties['adapterCompose.readRoots'] as { default?: unknown; scope?: string };
+    assert.equal(property.scope, 'machine');
+    assert.deepEqual(property.default, DEFAULT_SETTINGS.readRoots);
+    assert.ok((manifest.capabilities.untrustedWorkspaces.restrictedConfigurations as string[]).includes('adapterCompose.readRoots'));
+    assert.deepEqual(readSettings({ readRoots: [' /mnt/loras ', '', 7, null, 'rel/dir'] }).readRoots, ['/mnt/loras', 'rel/dir']);
+    assert.deepEqual(readSettings({ readRoots: '/mnt/loras' }).readRoots, [], 'a string is not a list');
+    assert.equal(readSettings({ readRoots: Array.from({ length: 100 }, (_, i) => `/r${i}`) }).readRoots.length, 64);
+    assert.deepEqual(settingReadRoots(['/mnt/loras', 'rel/dir', 'file:///srv/x', 's3://bucket/a'], '/ws'), ['/mnt/loras', '/ws/rel/dir', '/srv/x']);
   });
 });
 

@@ -11,7 +11,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseRecipe } from '../../server/src/engine/recipe/parse';
 import { resolveRecipePaths } from '../../server/src/engine/recipe/paths';
-import { defaultWorkspaceRoot, isOutsideWorkspace, realLocation, requireInsideWorkspace, workspaceEscapes } from '../../server/src/engine/recipe/workspaceConfinement';
+import { adapterEscapes, defaultWorkspaceRoot, isOutsideWorkspace, isReadable, OUTPUT_OUTSIDE_HINT, OUTSIDE_HINT, realLocation, requireInsideWorkspace, workspaceEscapes } from '../../server/src/engine/recipe/workspaceConfinement';
 import { isComposerError } from '../../server/src/engine/errors';
 
 // realpath: os.tmpdir() may itself be a symlink (macOS /var → /private/var)
@@ -162,3 +162,48 @@ test('workspaceEscapes names each escaping key (output, library, target file, sa
   assert.deepEqual(await workspaceEscapes(own.recipe, own.paths, evil), []);
   assert.deepEqual((await workspaceEscapes(own.recipe, own.paths, ws)).map((e) => e.path), [['output'], ['library'], ['target', 'samples']], 'from ws, all of it is outside');
 });
+
+test('adapterEscapes: the library rows\' adapters outside the workspace, by name, with real and recorded path; URIs pass', () => {
+  const rows = [
+    { name: 'inside', path: path.join(ws, 'data') },
+    { name: 'sibling', path: path.join(evil, 'data') },
+    { name: 'prefix', path: path.join(wsevil, 'x') },
+    { name: 'linked', path: path.join(ws, 'link-out', 'data') },
+    { name: 'linked-in', path: path.join(evil, 'link-in') },
+    { name: 'dotted', path: path.join(ws, 'data', '..', '..', 'ws-evil', 'data') },
+    { name: 'remote', path: 's3://bucket/adapters/x' },
+    { name: 'hub', path: 'hf://org/adapter' },
+  ];
+  const escapes = adapterEscapes(rows, ws);
+  assert.deepEqual(escapes.map((e) => e.name), ['sibling', 'prefix', 'linked', 'dotted']);
+  assert.equal(escapes[0].message, `adapter \`sibling\` is read from ${path.join(evil, 'data')} (its library row names ${path.join(evil, 'data')}), outside the workspace ${ws}`);
+  assert.equal(escapes[2].message, `adapter \`linked\` is read from ${path.join(evil, 'data')} (its library row names ${path.join(ws, 'link-out', 'data')}), outside the workspace ${ws}`);
+  // the workspace given through a symlink: the message names its real path
+  assert.match(adapterEscapes(rows.slice(1, 2), path.join(top, 'ws-alias'))[0].message, new RegExp(`outside the workspace ${ws}$`));
+  assert.deepEqual(adapterEscapes([], ws), []);
+});
+
+test('read roots: reads inside one pass, writes never; messages name the roots; hints say which applies', async () => {
+  const roots = [path.join(evil, 'data')];
+  assert.equal(isReadable(path.join(evil, 'data', 'b.npy'), ws, roots), true);
+  assert.equal(isReadable(path.join(ws, 'link-out', 'data', 'b.npy'), ws, roots), true, 'through a symlink into the root');
+  assert.equal(isReadable(path.join(evil, 'other'), ws, roots), false);
+  assert.equal(isReadable(wsevil, ws, [`${ws}-evi`]), false, 'a root that is a string prefix only');
+  assert.equal(isReadable(path.join(ws, 'data'), ws, []), true);
+  assert.equal(isReadable(path.join(evil, 'data'), ws), false, 'no read roots given: the workspace alone');
+  // the library and samples in a read root: no escape; the output there: still one, its message without the roots
+  const r = recipeIn(ws, { library: `${evil}/data/lib`, target: '\n  samples: ../link-out/data/*.npy', output: `${evil}/data/out` });
+  const escapes = await workspaceEscapes(r.recipe, r.paths, ws, roots);
+  assert.deepEqual(escapes.map((e) => e.path), [['output']]);
+  assert.equal(escapes[0].message, `output \`${evil}/data/out\` resolves to ${evil}/data/out, outside the workspace ${ws}`);
+  await assert.rejects(requireInsideWorkspace(r.recipe, r.paths, ws, roots), (e: unknown) => isComposerError(e) && e.hint === OUTPUT_OUTSIDE_HINT);
+  // outside both: the message names the roots, the hint is the read one
+  const lib = recipeIn(ws, { library: `${wsevil}/lib` });
+  const [one] = await workspaceEscapes(lib.recipe, lib.paths, ws, roots);
+  assert.equal(one.message, `library \`${wsevil}/lib\` resolves to ${wsevil}/lib, outside the workspace ${ws} and the read root ${evil}/data`);
+  await assert.rejects(requireInsideWorkspace(lib.recipe, lib.paths, ws, [...roots, wsevil + '/x']), (e: unknown) => isComposerError(e) && e.hint === OUTSIDE_HINT && /and the read roots .*, .*\/x$/.test(e.message));
+  // adapters
+  const rows = [{ name: 'in-root', path: path.join(evil, 'data', 'a') }, { name: 'out', path: path.join(evil, 'x') }];
+  assert.deepEqual(adapterEscapes(rows, ws, roots).map((e) => [e.name, e.message.endsWith(`outside the workspace ${ws} and the read root ${evil}/data`)]), [['out', true]]);
+});
+

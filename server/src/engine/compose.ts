@@ -10,7 +10,7 @@ import { createPlanner, type Planner } from './planner';
 import { problemHint, problemToError } from './recipe/problem';
 import type { EvaluationOutcome, Strategy } from './types';
 import { withOutputLock } from './singleWriter';
-import { requireInsideWorkspace } from './recipe/workspaceConfinement';
+import { requireInsideWorkspace, type ConfinementOptions } from './recipe/workspaceConfinement';
 import { recordedFacts } from './library/integrity';
 import { outputRefusal } from './recipe/paths';
 import { afterCompose, requireEvaluatorAllowed } from './eval/evaluator';
@@ -19,19 +19,15 @@ import type { ProviderRequest } from './onnx/session';
 import { recipeInputs, requireSafeOutput, type OutputContext } from './outputGuard';
 import { readTextSafe } from './safeRead';
 
-export interface ComposeOptions {
+export interface ComposeOptions extends ConfinementOptions {
   signal?: AbortSignal;
   provider?: string;
   /** Fail unless the fresh plan and output match the lock file exactly. */
   locked?: boolean;
   /** Override the recipe's strategy. */
   strategy?: Strategy;
-  /** The workspace: output, library, target and sample paths must resolve inside it (symlinks followed). */
-  workspaceRoot?: string;
   /** The library for recipes that name none (the editor setting adapterCompose.libraryUri). */
   libraryUri?: string;
-  /** Trust the recipe's paths outside workspaceRoot (CLI --allow-outside-workspace). */
-  allowOutsideWorkspace?: boolean;
   onProgress?: (progress: { fraction: number; message: string; modulesDone?: number; modulesTotal?: number; bytesWritten?: number }) => void;
   /** Reuse a planner (the language server's, with its caches). */
   planner?: Planner;
@@ -86,6 +82,7 @@ async function composeWith(planner: Planner, recipeFile: string, options: Compos
     provider: options.provider,
     libraryUri: options.libraryUri,
     allowOutsideWorkspace: options.allowOutsideWorkspace,
+    readRoots: options.readRoots,
     onProgress: (done, total) => progress({ fraction: 0.1 * (done / Math.max(1, total)), message: `encoding samples ${done}/${total}` }),
   });
   if (!outcome.isRecipe) throw new ComposerError('recipe', 'not an Adapter Composer recipe (no `compose:` key)', { file: recipeFile });
@@ -101,7 +98,7 @@ async function composeWith(planner: Planner, recipeFile: string, options: Compos
   const badOutput = outputRefusal(recipe.spec.output, paths.output);
   if (badOutput) throw new ComposerError('recipe', badOutput, recipe.locationOf(['output']));
 
-  if (options.workspaceRoot && !options.allowOutsideWorkspace) await requireInsideWorkspace(recipe, paths, options.workspaceRoot);
+  if (options.workspaceRoot && !options.allowOutsideWorkspace) await requireInsideWorkspace(recipe, paths, options.workspaceRoot, options.readRoots);
   requireEvaluatorAllowed(recipe, options);
   const toolVersion = options.toolVersion ?? productVersion;
   const previousLock = options.locked ? readLock(paths.lock) : undefined;
@@ -172,7 +169,7 @@ async function composeWith(planner: Planner, recipeFile: string, options: Compos
     const lock = buildLock({ toolVersion, recipe, paths, plan, candidates: outcome.candidates!, outputFiles: merged.files, mergedSha256: Object.fromEntries(merged.inputs.map((i) => [i.name, i.sha256])) });
     // --locked proves the lock (output files checked before publishing); it never rewrites it (the library's version may have moved on)
     if (!previousLock) writeLock(paths.lock, lock);
-    const after = await afterCompose({ recipe, paths, lock: previousLock ?? lock, workspaceRoot: options.workspaceRoot, allowExec: options.allowExec, skipEvaluate: options.skipEvaluate, toolVersion, signal: options.signal, onProgress: (message) => progress({ fraction: 0.97, message }) });
+    const after = await afterCompose({ recipe, paths, lock: previousLock ?? lock, workspaceRoot: options.workspaceRoot, allowOutsideWorkspace: options.allowOutsideWorkspace, readRoots: options.readRoots, allowExec: options.allowExec, skipEvaluate: options.skipEvaluate, toolVersion, signal: options.signal, onProgress: (message) => progress({ fraction: 0.97, message }) });
     progress({ fraction: 1, message: 'done' });
     return {
       output: paths.output,

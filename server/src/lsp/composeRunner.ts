@@ -32,6 +32,8 @@ export interface ComposeRequest {
   recipeFile: string;
   provider?: string;
   workspaceRoot?: string;
+  /** Folders outside the workspace the recipe may read (setting adapterCompose.readRoots). */
+  readRoots?: readonly string[];
   /** Only in a trusted workspace: run the recipe's `evaluate:` command after composing. */
   allowExec?: boolean;
   /** The default library for recipes without `library:` (setting adapterCompose.libraryUri). */

@@ -40,6 +40,7 @@ const options = {
   signal: controller.signal,
   provider: input.provider,
   workspaceRoot: input.workspaceRoot,
+  readRoots: input.readRoots,
   allowExec: input.allowExec,
   libraryUri: input.libraryUri,
 };

@@ -21,7 +21,7 @@ import { PlanScheduler } from './planScheduler';
 import type { TrackedRecipe } from './planScheduler';
 import type { ServerLog } from './serverLog';
 import { notify } from './typedConnection';
-import { DEFAULT_SETTINGS } from './settings';
+import { DEFAULT_SETTINGS, settingReadRoots } from './settings';
 import type { ServerSettings } from './settings';
 import { readTextSafe } from '../engine/safeRead';
 import { isComposerError } from '../engine/errors';
@@ -76,8 +76,8 @@ export class ServerState {
   }
 
   /** The engine's options from the current settings: the one place they are built (plans, commands, compose). */
-  engineOptions(): { workspaceRoot: string | undefined; provider: ServerSettings['executionProvider']; libraryUri: string | undefined } {
-    return { workspaceRoot: this.workspaceRoot, provider: this.settings.executionProvider, libraryUri: this.settings.libraryUri };
+  engineOptions(): { workspaceRoot: string | undefined; readRoots: string[]; provider: ServerSettings['executionProvider']; libraryUri: string | undefined } {
+    return { workspaceRoot: this.workspaceRoot, readRoots: settingReadRoots(this.settings.readRoots, this.workspaceRoot), provider: this.settings.executionProvider, libraryUri: this.settings.libraryUri };
   }
 
   /** The status last sent. */

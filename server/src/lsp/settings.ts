@@ -3,7 +3,7 @@
  * reader, for the server and the VS Code client (client/src/settings.ts reads its configuration through
  * it). Imports only the location parser, so the client can share it.
  */
-import { resolveLocation } from '../engine/location';
+import { isRemoteUri, resolveLocation } from '../engine/location';
 
 export interface ServerSettings {
   /** Library used when a recipe names none (the recipe's own `library:` wins). */
@@ -21,12 +21,19 @@ export interface ServerSettings {
    * (workspace/configuration, which a cloned repository can supply) can only take it away.
    */
   trusted: boolean;
+  /**
+   * Folders outside the workspace that recipes may read, never write (a shared library or adapter
+   * store): `adapterCompose.readRoots`. Machine-scoped in VS Code, so a cloned repository's
+   * .vscode/settings.json cannot widen what its recipes read.
+   */
+  readRoots: string[];
 }
 
-export const DEFAULT_SETTINGS: ServerSettings = { executionProvider: 'auto', debounceMs: 150, logLevel: 'info', libraryPollMs: 2000, trusted: false };
+export const DEFAULT_SETTINGS: ServerSettings = { executionProvider: 'auto', debounceMs: 150, logLevel: 'info', libraryPollMs: 2000, trusted: false, readRoots: [] };
 
 const PROVIDERS = new Set(['auto', 'cpu', 'cuda', 'tensorrt', 'webgpu']);
 const LEVELS = new Set(['error', 'warn', 'info', 'debug']);
+const MAX_READ_ROOTS = 64;
 
 /** Settings from `raw` (the section itself, or an object holding `adapterCompose`), over `base` for what it lacks. */
 export function readSettings(raw: unknown, base: ServerSettings = DEFAULT_SETTINGS): ServerSettings {
@@ -38,6 +45,7 @@ export function readSettings(raw: unknown, base: ServerSettings = DEFAULT_SETTIN
   if (typeof nested.debounceMs === 'number' && Number.isFinite(nested.debounceMs)) out.debounceMs = Math.min(5000, Math.max(0, nested.debounceMs));
   if (typeof nested.logLevel === 'string' && LEVELS.has(nested.logLevel)) out.logLevel = nested.logLevel as ServerSettings['logLevel'];
   if (typeof nested.libraryPollMs === 'number' && Number.isFinite(nested.libraryPollMs)) out.libraryPollMs = Math.max(0, nested.libraryPollMs);
+  if (Array.isArray(nested.readRoots)) out.readRoots = nested.readRoots.filter((r): r is string => typeof r === 'string' && r.trim() !== '').map((r) => r.trim()).slice(0, MAX_READ_ROOTS);
   if (nested.trusted === false || s.trusted === false) out.trusted = false;
   else if (nested.trusted === true || s.trusted === true) out.trusted = true;
   return out;
@@ -49,4 +57,9 @@ export function readSettings(raw: unknown, base: ServerSettings = DEFAULT_SETTIN
  */
 export function settingLibrary(libraryUri: string | undefined, workspaceRoot: string | undefined): string | undefined {
   return libraryUri ? resolveLocation(libraryUri, workspaceRoot ?? process.cwd()) : undefined;
+}
+
+/** The read roots as local folders: relative ones (and `file://` URIs) resolved against the workspace folder; other URIs dropped (a URI is never confined). */
+export function settingReadRoots(readRoots: readonly string[], workspaceRoot: string | undefined): string[] {
+  return readRoots.map((r) => resolveLocation(r, workspaceRoot ?? process.cwd())).filter((r) => !isRemoteUri(r));
 }

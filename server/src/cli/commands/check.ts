@@ -1,11 +1,10 @@
-import * as path from 'node:path';
 import { createPlanner } from '../../engine/planner';
 import { formatProblem } from '../../engine/recipe/problem';
 import { formatOption, stringOption, toJson, type Command } from '../command';
 import { githubCommands, sarifLog } from '../checkReport';
 import { displayPath, expandRecipeArgs } from '../recipeFiles';
 import { readTextSafe } from '../../engine/safeRead';
-import { defaultWorkspaceRoot } from '../../engine/recipe/workspaceConfinement';
+import { workspaceHelp, workspaceOptionsOf, WORKSPACE_OPTIONS } from '../workspaceOptions';
 import { version } from '../version';
 
 const INFORMATION_URI = 'https://example.invalid/adapter-composer';
@@ -23,21 +22,16 @@ Options:
   --json              one JSON object: {files: [{file, recipe, problems: [...]}], errors, warnings}
   --format F          text (default) | json | github (GitHub Actions annotations: ::error file=…,line=…::…)
                       | sarif (SARIF 2.1.0 for code scanning; rule ids are the problem codes)
-  --workspace DIR     paths must stay inside DIR (default: as compose — the current folder, or for a
-                      recipe outside it the nearest folder above it with .git/.vscode, else the
-                      folder above the recipe's)
-  --allow-outside-workspace
-                      trust the recipes' paths outside the workspace
+${workspaceHelp(22)}
   --provider P        encoder execution provider: auto | cpu | cuda | tensorrt | webgpu (default auto)
   --debug             show stack traces of internal errors
   -h, --help          this help`,
-  options: { workspace: { type: 'string' }, provider: { type: 'string' }, format: { type: 'string' }, 'allow-outside-workspace': { type: 'boolean' } },
+  options: { provider: { type: 'string' }, format: { type: 'string' }, ...WORKSPACE_OPTIONS },
   async run(args, io) {
     if (args.positionals.length === 0) args.positionals.push('.');
     const format = formatOption(args, ['text', 'json', 'github', 'sarif']);
     const files = await expandRecipeArgs(args.positionals, io.cwd);
     const checked = [];
-    const workspaceOption = stringOption(args, 'workspace');
     const planner = createPlanner();
     const results = [];
     let errors = 0;
@@ -46,8 +40,7 @@ Options:
       for (const file of files) {
         const text = readTextSafe(file, 'recipe', 'recipe');
         // the workspace compose would use, so check and compose give the same verdicts
-        const workspaceRoot = workspaceOption === undefined ? defaultWorkspaceRoot(file, io.cwd) : path.resolve(io.cwd, workspaceOption);
-        const outcome = await planner.plan(text, file, { workspaceRoot, provider: stringOption(args, 'provider'), allowOutsideWorkspace: Boolean(args.values['allow-outside-workspace']) });
+        const outcome = await planner.plan(text, file, { ...workspaceOptionsOf(args, io, file), provider: stringOption(args, 'provider') });
         const shown = displayPath(file, io.cwd);
         for (const p of outcome.problems) {
           if (p.severity === 'error') errors++;

@@ -4,7 +4,7 @@ import { ComposerError } from '../../engine/errors';
 import { STRATEGIES, type Strategy } from '../../engine/types';
 import { requirePositional, stringOption, toJson, type Command } from '../command';
 import { displayPath } from '../recipeFiles';
-import { defaultWorkspaceRoot } from '../../engine/recipe/workspaceConfinement';
+import { workspaceHelp, workspaceOptionsOf, WORKSPACE_OPTIONS } from '../workspaceOptions';
 import { version } from '../version';
 
 export const composeCommand: Command = {
@@ -27,24 +27,19 @@ Options:
   --allow-exec      run the recipe's \`evaluate\` command afterwards (argv, no shell, with its timeout);
                     its JSON metrics are kept in the run history. Without it such a recipe is refused.
   --skip-evaluate   compose a recipe that has an \`evaluate\` block without running it
-  --workspace DIR   the folder the recipe's output, library, target and samples must stay in (symlinks
-                    followed; default: the current folder, or for a recipe outside it the nearest
-                    folder above it with .git/.vscode, else the folder above the recipe's)
-  --allow-outside-workspace
-                    trust the recipe's paths outside the workspace
+${workspaceHelp(20)}
   --force           replace an existing non-empty output folder that compose did not write (never the
                     recipe's folder, the library, the workspace, a .git or an input adapter's folder)
   --json            {output, lock, weights, modules, rank, energy_kept: {min, mean}, …}
   --debug           show stack traces of internal errors
   -h, --help        this help`,
-  options: { locked: { type: 'boolean' }, force: { type: 'boolean' }, 'allow-exec': { type: 'boolean' }, 'skip-evaluate': { type: 'boolean' }, 'allow-outside-workspace': { type: 'boolean' }, strategy: { type: 'string' }, provider: { type: 'string' }, workspace: { type: 'string' } },
+  options: { locked: { type: 'boolean' }, force: { type: 'boolean' }, 'allow-exec': { type: 'boolean' }, 'skip-evaluate': { type: 'boolean' }, strategy: { type: 'string' }, provider: { type: 'string' }, ...WORKSPACE_OPTIONS },
   async run(args, io) {
     const file = path.resolve(io.cwd, requirePositional(args, 0, 'the recipe file', 'compose'));
     const strategy = stringOption(args, 'strategy');
     if (strategy !== undefined && !(STRATEGIES as readonly string[]).includes(strategy)) {
       throw new ComposerError('usage', `unknown strategy '${strategy}' (${STRATEGIES.join(', ')})`);
     }
-    const workspaceOption = stringOption(args, 'workspace');
     const controller = new AbortController();
     const onSigint = () => controller.abort();
     process.once('SIGINT', onSigint);
@@ -57,8 +52,7 @@ Options:
         skipEvaluate: Boolean(args.values['skip-evaluate']),
         strategy: strategy as Strategy | undefined,
         provider: stringOption(args, 'provider'),
-        workspaceRoot: workspaceOption === undefined ? defaultWorkspaceRoot(file, io.cwd) : path.resolve(io.cwd, workspaceOption),
-        allowOutsideWorkspace: Boolean(args.values['allow-outside-workspace']),
+        ...workspaceOptionsOf(args, io, file),
         force: Boolean(args.values.force),
         signal: controller.signal,
         toolVersion: version,

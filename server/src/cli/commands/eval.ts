@@ -1,4 +1,3 @@
-import * as path from 'node:path';
 import { ComposerError } from '../../engine/errors';
 import { evaluateLibrary } from '../../engine/eval/evaluateLibrary';
 import { EVAL_STRATEGIES } from '../../engine/eval/leaveOneOut';
@@ -13,6 +12,7 @@ import { DEFAULT_RHO, squaredDistance } from '../../engine/weights';
 import { formatNumber } from '../planReport';
 import { evaluateRecipes, type RecipeEvalResult } from '../../engine/eval/recipeLeaveOneOut';
 import { recipeEvalDefaults } from '../../engine/eval/recipeEvaluation';
+import { workspaceHelp, workspaceOptionsOf, WORKSPACE_OPTIONS } from '../workspaceOptions';
 
 export const evalCommand: Command = {
   name: 'eval',
@@ -55,9 +55,8 @@ Options:
                        delta_cosine, weights}, …}}], summary: {avg: {mean_delta_rel_error, …, wins}}, lambda_curve?, …}
   --with-evaluator     score each recipe's composites with its evaluator (see above)
   --allow-exec         --with-evaluator: let recipes run their external evaluator command
-  --workspace DIR      --with-evaluator: paths must stay inside DIR (default: as compose)
-  --allow-outside-workspace
-                       --with-evaluator: trust the recipes' paths outside the workspace
+  (with --with-evaluator, as for compose:)
+${workspaceHelp(23)}
   --products P         onnx (default: ONNX Runtime for large products) | js
   --debug              show stack traces of internal errors
   -h, --help           this help`,
@@ -76,8 +75,7 @@ Options:
     products: { type: 'string' },
     'with-evaluator': { type: 'boolean' },
     'allow-exec': { type: 'boolean' },
-    workspace: { type: 'string' },
-    'allow-outside-workspace': { type: 'boolean' },
+    ...WORKSPACE_OPTIONS,
   },
   async run(args, io) {
     if (args.values['with-evaluator']) return withEvaluator(args, io);
@@ -183,9 +181,8 @@ async function withEvaluator(args: Parameters<Command['run']>[0], io: Parameters
   const result = await evaluateRecipes(files, {
     strategies: strategies.length ? (strategies as Strategy[]) : undefined,
     allowExec: Boolean(args.values['allow-exec']),
-    workspaceRoot: stringOption(args, 'workspace') !== undefined ? path.resolve(io.cwd, stringOption(args, 'workspace')!) : undefined,
+    ...workspaceOptionsOf(args, io),
     cwd: io.cwd,
-    allowOutsideWorkspace: Boolean(args.values['allow-outside-workspace']),
     onProgress: io.isTTY ? (m) => process.stderr.write(`\r${m}\x1b[K`) : undefined,
   });
   if (io.isTTY) process.stderr.write('\r\x1b[K');

@@ -4,7 +4,7 @@ import { predictTruncation } from '../../engine/lora/truncationPrediction';
 import { ComposerError } from '../../engine/errors';
 import { createPlanner } from '../../engine/planner';
 import { formatProblem, hasErrors, problemHint } from '../../engine/recipe/problem';
-import { defaultWorkspaceRoot } from '../../engine/recipe/workspaceConfinement';
+import { workspaceHelp, workspaceOptionsOf, WORKSPACE_OPTIONS } from '../workspaceOptions';
 import { STRATEGIES, type Strategy } from '../../engine/types';
 import { formatOption, requirePositional, stringOption, toJson, type Command } from '../command';
 import { planMarkdown, planTable } from '../planReport';
@@ -25,14 +25,10 @@ Options:
   --format F           table (default) | markdown (for a pull-request comment) | json
   --strategy S         override the recipe's strategy (${STRATEGIES.join(' | ')})
   --provider P         encoder execution provider: auto | cpu | cuda | tensorrt | webgpu (default auto)
-  --workspace DIR      paths must stay inside DIR (default: as compose — the current folder, or for a
-                       recipe outside it the nearest folder above it with .git/.vscode, else the
-                       folder above the recipe's)
-  --allow-outside-workspace
-                       trust the recipe's paths outside the workspace
+${workspaceHelp(23)}
   --debug              show stack traces of internal errors
   -h, --help           this help`,
-  options: { format: { type: 'string' }, strategy: { type: 'string' }, provider: { type: 'string' }, workspace: { type: 'string' }, 'allow-outside-workspace': { type: 'boolean' } },
+  options: { format: { type: 'string' }, strategy: { type: 'string' }, provider: { type: 'string' }, ...WORKSPACE_OPTIONS },
   async run(args, io) {
     const file = path.resolve(io.cwd, requirePositional(args, 0, 'the recipe file', 'plan'));
     if (!fs.existsSync(file)) throw new ComposerError('io', `no such file: ${file}`, { file });
@@ -46,9 +42,8 @@ Options:
       const shown = displayPath(file, io.cwd);
       const outcome = await planner.plan(readTextSafe(file, 'recipe', 'recipe'), file, {
         // the workspace compose would use (check = plan = compose)
-        workspaceRoot: stringOption(args, 'workspace') === undefined ? defaultWorkspaceRoot(file, io.cwd) : path.resolve(io.cwd, stringOption(args, 'workspace')!),
+        ...workspaceOptionsOf(args, io, file),
         provider: stringOption(args, 'provider'),
-        allowOutsideWorkspace: Boolean(args.values['allow-outside-workspace']),
       });
       if (!outcome.isRecipe) throw new ComposerError('recipe', 'not an Adapter Composer recipe (no `compose:` key)', { file: shown });
       for (const p of outcome.problems) if (p.severity === 'error' || p.severity === 'warning') io.err(formatProblem(p, shown));

@@ -16,7 +16,7 @@ import { sha256Bytes } from '../prototype/contentHash';
 import type { Recipe } from '../recipe/parse';
 import type { RecipePaths } from '../recipe/paths';
 import type { BuiltinEvaluateSpec, EvaluateSpec } from '../recipe/spec';
-import { isOutsideWorkspace } from '../recipe/workspaceConfinement';
+import { isReadable } from '../recipe/workspaceConfinement';
 import { evaluateClassification } from './classification';
 import type { EvaluationOutcome } from '../types';
 import { readFileSafe } from '../safeRead';
@@ -175,9 +175,9 @@ export async function runEvaluator(spec: EvaluateSpec, context: EvaluatorContext
 /**
  * The built-in classification evaluator (`evaluate: {builtin: classification, model, data, labels}`):
  * the composite at `output` merged into the model, accuracy and NLL on the labelled data. Paths are
- * the recipe folder's; with a workspace, they must lie inside it. Failures are reported, not thrown.
+ * the recipe folder's; with a workspace, they must lie inside it or a read root. Failures are reported, not thrown.
  */
-export async function runBuiltinEvaluator(spec: BuiltinEvaluateSpec, context: { output: string; cwd: string; workspaceRoot?: string }): Promise<EvaluationOutcome> {
+export async function runBuiltinEvaluator(spec: BuiltinEvaluateSpec, context: { output: string; cwd: string; workspaceRoot?: string; readRoots?: readonly string[] }): Promise<EvaluationOutcome> {
   const started = Date.now();
   const files = { model: path.resolve(context.cwd, spec.model), data: path.resolve(context.cwd, spec.data), labels: path.resolve(context.cwd, spec.labels) };
   const command = [`builtin:${spec.kind}`, `model=${files.model}`, `data=${files.data}`, `labels=${files.labels}`, `adapter=${context.output}`];
@@ -186,7 +186,7 @@ export async function runBuiltinEvaluator(spec: BuiltinEvaluateSpec, context: { 
   });
   if (context.workspaceRoot) {
     for (const [key, file] of Object.entries(files)) {
-      if (isOutsideWorkspace(file, context.workspaceRoot)) return outcome('failed', {}, `evaluate.${key} ${file} is outside the workspace ${context.workspaceRoot}`);
+      if (!isReadable(file, context.workspaceRoot, context.readRoots)) return outcome('failed', {}, `evaluate.${key} ${file} is outside the workspace ${context.workspaceRoot}${context.readRoots?.length ? ' and the read roots' : ''}`);
     }
   }
   try {
@@ -242,7 +242,10 @@ export interface AfterComposeInput {
   recipe: Recipe;
   paths: RecipePaths;
   lock: LockFile;
+  /** Where the run history goes when the library is remote; with no allowOutsideWorkspace, what the built-in evaluator may read (with readRoots). */
   workspaceRoot?: string;
+  allowOutsideWorkspace?: boolean;
+  readRoots?: readonly string[];
   allowExec?: boolean;
   skipEvaluate?: boolean;
   toolVersion: string;
@@ -264,7 +267,7 @@ export async function afterCompose(input: AfterComposeInput): Promise<AfterCompo
   const spec = recipe.spec.evaluate;
   if (spec?.builtin && !input.skipEvaluate) {
     input.onProgress?.(`evaluating: built-in ${spec.builtin.kind}`);
-    evaluation = await runBuiltinEvaluator(spec.builtin, { output: paths.output, cwd: paths.recipeDir, workspaceRoot: input.workspaceRoot });
+    evaluation = await runBuiltinEvaluator(spec.builtin, { output: paths.output, cwd: paths.recipeDir, workspaceRoot: input.allowOutsideWorkspace ? undefined : input.workspaceRoot, readRoots: input.readRoots });
   } else if (spec?.builtin) {
     warnings.push('the recipe\'s evaluator was skipped (--skip-evaluate)');
   } else if (spec && input.allowExec && !input.skipEvaluate) {

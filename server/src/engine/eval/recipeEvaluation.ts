@@ -15,6 +15,7 @@ import { resolveLocation } from '../location';
 import type { SparseForm } from '../types';
 import { evaluateLibrary, type LibraryEvaluation } from './evaluateLibrary';
 import { evaluateRecipes, type RecipeEvalResult } from './recipeLeaveOneOut';
+import type { ConfinementOptions } from '../recipe/workspaceConfinement';
 
 export interface RecipeEvalDefaults {
   library: string;
@@ -49,13 +50,13 @@ export function recipeEvalDefaults(given: string, cwd: string, defaultLibrary?: 
   };
 }
 
-export interface RecipeEvaluationOptions {
+/** The confinement applies to the evaluator's composites (as `eval --with-evaluator`). */
+export interface RecipeEvaluationOptions extends ConfinementOptions {
   signal?: AbortSignal;
   /** A message, and the fraction of the whole job done when known. */
   onProgress?: (message: string, fraction?: number) => void;
   /** Only when the workspace is trusted: an external `evaluate:` command may run. */
   allowExec?: boolean;
-  workspaceRoot?: string;
   provider?: string;
   libraryUri?: string;
   /** Where the evaluator's composites are merged (default: a temporary folder); emptied afterwards. */
@@ -115,6 +116,8 @@ export async function evaluateRecipe(file: string, options: RecipeEvaluationOpti
     metrics = await evaluateRecipes([file], {
       allowExec: options.allowExec,
       workspaceRoot: options.workspaceRoot,
+      readRoots: options.readRoots,
+      allowOutsideWorkspace: options.allowOutsideWorkspace,
       provider: options.provider,
       libraryUri: defaultLibrary,
       signal: options.signal,

@@ -15,7 +15,7 @@ import { withLibrary } from '../library/library';
 import { mergeAdapters } from '../lora/merge';
 import { createPlanner } from '../planner';
 import { problemToError } from '../recipe/problem';
-import { adapterEscapes, defaultWorkspaceRoot, isOutsideWorkspace, OUTSIDE_HINT } from '../recipe/workspaceConfinement';
+import { adapterEscapes, defaultWorkspaceRoot, isReadable, OUTSIDE_HINT, type ConfinementOptions } from '../recipe/workspaceConfinement';
 import { readTextSafe } from '../safeRead';
 import type { Strategy } from '../types';
 import { evaluateClassification } from './classification';
@@ -38,15 +38,12 @@ export interface RecipeEvalResult {
   total_ms: number;
 }
 
-export interface RecipeEvalOptions {
+/** workspaceRoot: by default as compose's, from each recipe and `cwd`. */
+export interface RecipeEvalOptions extends ConfinementOptions {
   strategies?: readonly Strategy[];
   allowExec?: boolean;
-  /** Paths must stay inside it (default: as compose, from each recipe and `cwd`). */
-  workspaceRoot?: string;
   /** The folder the workspace is found from when none is given (default: the process's). */
   cwd?: string;
-  /** Trust the recipes' paths outside the workspace (as compose --allow-outside-workspace). */
-  allowOutsideWorkspace?: boolean;
   provider?: string;
   onProgress?: (message: string) => void;
   /** After each composite scored: the fraction of the recipes done, and what was just scored. */
@@ -75,7 +72,8 @@ export async function evaluateRecipes(files: readonly string[], options: RecipeE
       // the workspace compose would use: a recipe reads nothing here that compose would refuse to read
       const workspaceRoot = options.workspaceRoot ?? defaultWorkspaceRoot(file, options.cwd ?? process.cwd());
       const confinedTo = options.allowOutsideWorkspace ? undefined : workspaceRoot;
-      const outcome = await planner.plan(readTextSafe(file, 'recipe', 'recipe'), file, { provider: options.provider ?? 'cpu', workspaceRoot, allowOutsideWorkspace: Boolean(options.allowOutsideWorkspace), ...(options.libraryUri ? { libraryUri: options.libraryUri } : {}) });
+      const readRoots = options.readRoots ?? [];
+      const outcome = await planner.plan(readTextSafe(file, 'recipe', 'recipe'), file, { provider: options.provider ?? 'cpu', workspaceRoot, allowOutsideWorkspace: Boolean(options.allowOutsideWorkspace), readRoots, ...(options.libraryUri ? { libraryUri: options.libraryUri } : {}) });
       if (!outcome.isRecipe) throw new ComposerError('recipe', 'not an Adapter Composer recipe (no `compose:` key)', { file });
       const firstError = outcome.problems.find((p) => p.severity === 'error');
       if (firstError) throw problemToError(firstError, file);
@@ -88,8 +86,8 @@ export async function evaluateRecipes(files: readonly string[], options: RecipeE
       if (spec.builtin) {
         const files_ = { model: path.resolve(paths.recipeDir, spec.builtin.model), data: path.resolve(paths.recipeDir, spec.builtin.data), labels: path.resolve(paths.recipeDir, spec.builtin.labels) };
         for (const [key, f] of Object.entries(files_)) {
-          if (confinedTo && isOutsideWorkspace(f, confinedTo)) {
-            throw new ComposerError('recipe', `evaluate.${key} ${f} is outside the workspace ${confinedTo}`, recipe.locationOf(['evaluate', key], 'value'), OUTSIDE_HINT);
+          if (confinedTo && !isReadable(f, confinedTo, readRoots)) {
+            throw new ComposerError('recipe', `evaluate.${key} ${f} is outside the workspace ${confinedTo}${readRoots.length ? ` and the read roots` : ''}`, recipe.locationOf(['evaluate', key], 'value'), OUTSIDE_HINT);
           }
         }
         target.base = { ...(await evaluateClassification({ ...files_, provider: 'cpu' })) };
@@ -98,7 +96,7 @@ export async function evaluateRecipes(files: readonly string[], options: RecipeE
             const record = await library.get(heldOut);
             if (!record) return;
             // the held-out adapter is read like a candidate: inside the workspace unless allowed
-            const escape = confinedTo ? adapterEscapes([record], confinedTo)[0] : undefined;
+            const escape = confinedTo ? adapterEscapes([record], confinedTo, readRoots)[0] : undefined;
             if (escape) throw new ComposerError('recipe', escape.message, recipe.locationOf(['retrieve', 'exclude', 0], 'value'), OUTSIDE_HINT);
             target.held_out_metrics = { ...(await evaluateClassification({ ...files_, adapter: record.path, provider: 'cpu' })) };
           });
@@ -116,7 +114,7 @@ export async function evaluateRecipes(files: readonly string[], options: RecipeE
         const output = path.join(scratch, `${i}-${strategy}`);
         await mergeAdapters(inputs, { method: 'cat', signal: options.signal }, output);
         const evaluation = spec.builtin
-          ? await runBuiltinEvaluator(spec.builtin, { output, cwd: paths.recipeDir, workspaceRoot: confinedTo })
+          ? await runBuiltinEvaluator(spec.builtin, { output, cwd: paths.recipeDir, workspaceRoot: confinedTo, readRoots })
           : await runEvaluator(spec, { output, name: recipe.spec.name, recipe: paths.recipeFile, lock: paths.lock, cwd: paths.recipeDir });
         target.strategies[strategy] = { weights: result.weights, metrics: evaluation.metrics, status: evaluation.status, ...(evaluation.message ? { message: evaluation.message } : {}) };
         fs.rmSync(output, { recursive: true, force: true });

@@ -8,6 +8,10 @@
  *   householderQlEigen: Householder tridiagonalisation and implicit QL (EISPACK tred2/tql2, as in
  *     JAMA), one O(n³) pass, for the merge's R×R cores and the dense truncation's p×p Grams (p ≤ 1024).
  * Also the pseudo-inverse solves built on an eigen-decomposition. Cholesky is in cholesky.ts.
+ *
+ * Size (~380 lines): the two algorithms and the QL pieces the svd merge's WebAssembly twin mirrors step
+ * by step (linalg/mixKernels.ts reads `tridiagonalize`, `diagonalizeTridiagonal` and the reflections
+ * here as its reference, bit for bit); split apart, the twin would have to follow several files.
  */
 
 export type EigenOrder = 'ascending' | 'descending';

@@ -7,6 +7,7 @@ import type { ParseResult, Recipe } from '../recipe/parse';
 import type { RecipePaths } from '../recipe/paths';
 import type { Problem } from '../recipe/problem';
 import type { AdapterRecord, PlanJson } from '../types';
+import type { ConfinementOptions } from '../recipe/workspaceConfinement';
 
 export type PlanProblem = Problem;
 
@@ -28,9 +29,7 @@ export interface PlanOutcome {
   target?: Float64Array;
 }
 
-export interface PlanOptions {
-  /** The workspace root: paths escaping it are reported. */
-  workspaceRoot?: string;
+export interface PlanOptions extends ConfinementOptions {
   signal?: AbortSignal;
   /** Execution provider for the encoder: auto | cpu | cuda | tensorrt | webgpu. */
   provider?: string;
@@ -38,8 +37,6 @@ export interface PlanOptions {
   onProgress?: (done: number, total: number) => void;
   /** The library for recipes that name none (the editor setting adapterCompose.libraryUri). */
   libraryUri?: string;
-  /** Trust paths outside workspaceRoot (compose/check --allow-outside-workspace): no escape errors. */
-  allowOutsideWorkspace?: boolean;
   /** parseRecipe(text, file) already done by the caller (the language server parses a buffer once). */
   parsed?: ParseResult;
 }

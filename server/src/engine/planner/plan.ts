@@ -20,7 +20,7 @@ import type { AdapterRecord, Candidate, MergePlan, StrategyResult, WeightsParams
 import { staleLockProblems } from '../lock';
 import { AdapterVerifier } from '../library/integrity';
 import { sameBase } from '../library/baseModels';
-import { adapterEscapes, encoderEscapes, OUTSIDE_HINT, workspaceEscapes } from '../recipe/workspaceConfinement';
+import { adapterEscapes, encoderEscapes, OUTSIDE_HINT, outsideHint, workspaceEscapes } from '../recipe/workspaceConfinement';
 import type { PlanOptions, PlanOutcome, Planner } from './api';
 import { LibraryCache } from './libraryCache';
 import { adapterLocation, checkMergeable, checkNames, mergeVerdicts, unknownBase } from './libraryChecks';
@@ -99,12 +99,12 @@ export class CachingPlanner implements Planner {
     // The workspace check comes before any read: a library, target or sample outside the workspace is
     // an error where it is written (the same decision compose enforces), and nothing of it is opened.
     if (options.workspaceRoot && !options.allowOutsideWorkspace) {
-      const escapes = await workspaceEscapes(recipe, paths, options.workspaceRoot);
+      const escapes = await workspaceEscapes(recipe, paths, options.workspaceRoot, options.readRoots);
       if (escapes.some((e) => e.path[0] === 'output')) {
         const kept = outcome.problems.filter((p) => p.code !== 'output-outside-workspace');
         outcome.problems.splice(0, outcome.problems.length, ...kept);
       }
-      for (const e of escapes) report(new RecipeProblem('error', e.path[0] === 'output' ? 'output-outside-workspace' : 'outside-workspace', e.message, e.path, 'value', { hint: OUTSIDE_HINT }));
+      for (const e of escapes) report(new RecipeProblem('error', e.path[0] === 'output' ? 'output-outside-workspace' : 'outside-workspace', e.message, e.path, 'value', { hint: outsideHint(e.path) }));
       if (escapes.some((e) => e.path[0] !== 'output')) return;
     }
 
@@ -138,7 +138,7 @@ export class CachingPlanner implements Planner {
     // meta row can name any encoder, its encoder.json any tokenizer); checked before they are opened.
     const source = paths.target.source;
     if (encoderFile && (source === 'samples' || source === 'text') && !paths.libraryIsUri && options.workspaceRoot && !options.allowOutsideWorkspace) {
-      const escape = encoderEscapes(encoderFile, options.workspaceRoot)[0];
+      const escape = encoderEscapes(encoderFile, options.workspaceRoot, options.readRoots)[0];
       if (escape) throw new RecipeProblem('error', 'encoder-outside-workspace', escape, ['library'], 'value', { hint: OUTSIDE_HINT });
     }
     const target = await this.targets.compute(recipe, paths, encoderFile, info.dim, options, report);
@@ -197,7 +197,7 @@ export class CachingPlanner implements Planner {
     // names it and is never opened.
     const outside = new Set<string>();
     if (options.workspaceRoot && !options.allowOutsideWorkspace) {
-      for (const e of adapterEscapes(outcome.candidates, options.workspaceRoot)) {
+      for (const e of adapterEscapes(outcome.candidates, options.workspaceRoot, options.readRoots)) {
         outside.add(e.name);
         const at = adapterLocation(recipe, e.name);
         report(new RecipeProblem('error', 'adapter-outside-workspace', e.message, at.path, at.part, { hint: OUTSIDE_HINT }));

@@ -56,6 +56,16 @@ export function defaultWorkspaceRoot(recipeFile: string, cwd: string, home = pro
   return tooWide ? recipeDir : above;
 }
 
+/** Where a recipe's paths may lead: the options of every command that reads a recipe (plan, check, compose, eval). */
+export interface ConfinementOptions {
+  /** The workspace: output, library, target, samples and the adapters they name must resolve inside it (symlinks followed). */
+  workspaceRoot?: string;
+  /** Trust every path outside the workspace (CLI --allow-outside-workspace): no escape errors. */
+  allowOutsideWorkspace?: boolean;
+  /** Folders outside the workspace the recipe may read, never write (CLI --read-root, the adapterCompose.readRoots setting). */
+  readRoots?: readonly string[];
+}
+
 interface Escape {
   path: RecipePath;
   what: string;
@@ -68,26 +78,53 @@ interface Escape {
  * that resolves outside `workspaceRoot`. Sample globs are expanded so that a symlinked sample is
  * caught too.
  */
-export async function requireInsideWorkspace(recipe: Recipe, paths: RecipePaths, workspaceRoot: string): Promise<void> {
-  const first = (await workspaceEscapes(recipe, paths, workspaceRoot))[0];
+export async function requireInsideWorkspace(recipe: Recipe, paths: RecipePaths, workspaceRoot: string, readRoots: readonly string[] = []): Promise<void> {
+  const first = (await workspaceEscapes(recipe, paths, workspaceRoot, readRoots))[0];
   if (!first) return;
-  throw new ComposerError('recipe', first.message, recipe.locationOf(first.path), OUTSIDE_HINT);
+  throw new ComposerError('recipe', first.message, recipe.locationOf(first.path), outsideHint(first.path));
 }
 
-export const OUTSIDE_HINT = 'a recipe may only read and write inside its workspace; pass --allow-outside-workspace (or choose --workspace DIR) if you trust it';
+/** For a read outside the workspace (library, target, samples, adapters, evaluator files). */
+export const OUTSIDE_HINT = 'a recipe may only read inside its workspace: name a shared folder it may read with --read-root DIR (in the editor, the adapterCompose.readRoots setting), or pass --allow-outside-workspace (or choose --workspace DIR) if you trust it';
+
+/** For an output outside the workspace: read roots do not apply to writes. */
+export const OUTPUT_OUTSIDE_HINT = 'a recipe may only write inside its workspace; pass --allow-outside-workspace (or choose --workspace DIR) if you trust it';
+
+/** The hint for an escape at this recipe path. */
+export function outsideHint(recipePath: RecipePath): string {
+  return recipePath[0] === 'output' ? OUTPUT_OUTSIDE_HINT : OUTSIDE_HINT;
+}
+
+/**
+ * True when a recipe may read `location`: inside the workspace, or inside one of `readRoots` — folders
+ * outside it that the user (never the recipe) named for reading, such as a shared library or adapter
+ * store (`--read-root DIR`, the `adapterCompose.readRoots` setting). Outputs never use read roots.
+ */
+export function isReadable(location: string, workspaceRoot: string, readRoots: readonly string[] = []): boolean {
+  return !isOutsideWorkspace(location, workspaceRoot) || readRoots.some((r) => !isOutsideWorkspace(location, r));
+}
+
+/** "outside the workspace /ws" (and the read roots, when there are any), every path real. */
+function outsideWhat(workspaceRoot: string, readRoots: readonly string[]): string {
+  const roots = readRoots.map((r) => realLocation(r));
+  return `outside the workspace ${realLocation(workspaceRoot)}${roots.length ? ` and the read root${roots.length === 1 ? '' : 's'} ${roots.join(', ')}` : ''}`;
+}
 
 /**
  * The one decision about paths leaving the workspace (compose refuses them; check and the editor
- * report them as errors at the recipe key): output, library, target file, each sample file.
+ * report them as errors at the recipe key): output (the workspace only), library, target file, each
+ * sample file (the workspace or a read root).
  */
-export async function workspaceEscapes(recipe: Recipe, paths: RecipePaths, workspaceRoot: string): Promise<{ path: RecipePath; message: string }[]> {
-  const escapes: Escape[] = [];
-  const check = (recipePath: RecipePath, what: string, written: string, location: string) => {
-    if (isUri(location)) return;
-    if (isOutsideWorkspace(location, workspaceRoot)) escapes.push({ path: recipePath, what, written, real: realLocation(location) });
+export async function workspaceEscapes(recipe: Recipe, paths: RecipePaths, workspaceRoot: string, readRoots: readonly string[] = []): Promise<{ path: RecipePath; message: string }[]> {
+  const escapes: (Escape & { write: boolean })[] = [];
+  const check = (recipePath: RecipePath, what: string, written: string, location: string, write = false) => {
+    if (isUri(location)) return false;
+    const outside = write ? isOutsideWorkspace(location, workspaceRoot) : !isReadable(location, workspaceRoot, readRoots);
+    if (outside) escapes.push({ path: recipePath, what, written, real: realLocation(location), write });
+    return outside;
   };
   const spec = recipe.spec;
-  check(['output'], 'output', String(spec.output), paths.output);
+  check(['output'], 'output', String(spec.output), paths.output, true);
   if (!paths.libraryIsUri) check(['library'], 'library', String(spec.library), paths.library);
   const source = paths.target.source;
   if ((source === 'features' || source === 'prototype') && paths.target.file) {
@@ -95,41 +132,37 @@ export async function workspaceEscapes(recipe: Recipe, paths: RecipePaths, works
   }
   if (source === 'samples' && paths.target.globs) {
     const files = await glob(paths.target.globs, { absolute: true, onlyFiles: true, expandDirectories: false });
-    for (const f of files.sort()) {
-      check(['target', 'samples'], 'sample file', f, f);
-      if (escapes.length > 0) break;
-    }
+    // the first escaping sample in path order is named
+    for (const f of files.sort()) if (check(['target', 'samples'], 'sample file', f, f)) break;
   }
-  const root = realLocation(workspaceRoot);
-  return escapes.map((e) => ({ path: e.path, message: `${e.what} \`${e.written}\` resolves to ${e.real}, outside the workspace ${root}` }));
+  return escapes.map((e) => ({ path: e.path, message: `${e.what} \`${e.written}\` resolves to ${e.real}, ${outsideWhat(workspaceRoot, e.write ? [] : readRoots)}` }));
 }
 
 /**
  * The adapters a recipe would read, as its library's rows name them: they too must lie inside the
- * workspace (a committed or shared library can name `/elsewhere/adapter` or `../../…`, and a symlink
- * in the workspace can point out of it). URIs (s3://…) are not confined.
+ * workspace or a read root (a committed or shared library can name `/elsewhere/adapter` or `../../…`,
+ * and a symlink in the workspace can point out of it). URIs (s3://…) are not confined.
  */
-export function adapterEscapes(adapters: readonly { name: string; path: string }[], workspaceRoot: string): { name: string; message: string }[] {
-  const root = realLocation(workspaceRoot);
+export function adapterEscapes(adapters: readonly { name: string; path: string }[], workspaceRoot: string, readRoots: readonly string[] = []): { name: string; message: string }[] {
   return adapters
-    .filter((a) => !isUri(a.path) && isOutsideWorkspace(a.path, workspaceRoot))
-    .map((a) => ({ name: a.name, message: `adapter \`${a.name}\` is read from ${realLocation(a.path)} (its library row names ${a.path}), outside the workspace ${root}` }));
+    .filter((a) => !isUri(a.path) && !isReadable(a.path, workspaceRoot, readRoots))
+    .map((a) => ({ name: a.name, message: `adapter \`${a.name}\` is read from ${realLocation(a.path)} (its library row names ${a.path}), ${outsideWhat(workspaceRoot, readRoots)}` }));
 }
 
 /**
  * The encoder files a plan reads for a local library: the encoder its meta row names, the
  * encoder.json beside it, and the tokenizer (with its tokenizer_config.json) that config names. A
  * committed library can name any encoder and its encoder.json any tokenizer (`/home/…/x.json`,
- * `../../…`), and a symlink in the library can point out: each must lie in the workspace, checked
+ * `../../…`), and a symlink in the library can point out: each must lie in the workspace (or a read
+ * root, as the library may), checked
  * before anything opens (or hashes) it. The config is read (bounded, regular files only) to find the
  * tokenizer, parsed as the encoder reads it (YAML, of which JSON is a subset); a config that cannot be
  * read or parsed is left to the encoder's own located error.
  */
-export function encoderEscapes(encoderFile: string, workspaceRoot: string): string[] {
-  const root = realLocation(workspaceRoot);
+export function encoderEscapes(encoderFile: string, workspaceRoot: string, readRoots: readonly string[] = []): string[] {
   const out: string[] = [];
   const check = (what: string, file: string) => {
-    if (isOutsideWorkspace(file, workspaceRoot)) out.push(`${what} resolves to ${realLocation(file)}, outside the workspace ${root}`);
+    if (!isReadable(file, workspaceRoot, readRoots)) out.push(`${what} resolves to ${realLocation(file)}, ${outsideWhat(workspaceRoot, readRoots)}`);
   };
   check(`the library's encoder \`${encoderFile}\``, encoderFile);
   const configFile = path.join(path.dirname(path.resolve(encoderFile)), 'encoder.json');

@@ -21,6 +21,10 @@
  * an inactive correlation b_j − (Gw)_j reaches λ (it joins). Singular G_AA (duplicates, k > D): the
  * system G_AA·d = 1 is still consistent (1 = P_Aᵀ(t − Pw)/λ is in the range of P_Aᵀ), and the
  * minimum-norm (pseudo-inverse) direction keeps every point optimal.
+ *
+ * Size (~370 lines): the data, the objective, the loop and its direction step (the active-set program
+ * for tied candidates), which share the loop's kept factor and scratch vectors; split, they would pass
+ * that state back and forth. The constrained form is lambdaPath.ts with pathDirection.ts.
  */
 import { ComposerError } from '../errors';
 import type { LambdaPath } from '../types';
