@@ -248,7 +248,7 @@ test('a row whose details are not a JSON object or are nested 200,000 deep: refu
   assert.equal((JSON.parse(json.stdout) as { details: unknown }).details, null);
   // a plan over both: the rows are read as rows without details, like the twin they copy
   const recipe = path.join(ws, 'recipes', 'medical-08.compose.yaml');
-  fs.writeFileSync(recipe, fs.readFileSync(recipe, 'utf8').replace(/^retrieve:\n(  .*\n)*/m, 'retrieve:\n  adapters: [deep, nothing, code-14]\n'));
+  fs.writeFileSync(recipe, fs.readFileSync(recipe, 'utf8').replace(/^retrieve:\n( {2}.*\n)*/m, 'retrieve:\n  adapters: [deep, nothing, code-14]\n'));
   const checked = cli(['check', recipe], { cwd: ws });
   assert.doesNotMatch(checked.stdout + checked.stderr, /Cannot read properties|internal error/);
   assert.equal(checked.status, 0, checked.stdout + checked.stderr);
@@ -283,7 +283,7 @@ test('names with bidi overrides or zero-width characters (a lookalike of grammar
   // the lock of a compose that retrieved them (twins of grammar-01): lock show and diff (text and
   // Markdown) print the escapes
   const recipe = path.join(ws, 'recipes', 'grammar-01.compose.yaml');
-  fs.writeFileSync(recipe, fs.readFileSync(recipe, 'utf8').replace(/^  k: \d+$/m, '  k: 14'));
+  fs.writeFileSync(recipe, fs.readFileSync(recipe, 'utf8').replace(/^ {2}k: \d+$/m, '  k: 14'));
   const composed = cli(['compose', recipe, '--skip-evaluate'], { cwd: ws });
   assert.equal(composed.status, 0, composed.stderr);
   const lockFile = recipe.replace(/\.yaml$/, '.lock');
@@ -380,7 +380,7 @@ test('compose --force never replaces the folder of the recipe\'s own target samp
   prefix.writeUInt8(1, 6);
   prefix.writeUInt16LE(padded.length, 8);
   fs.writeFileSync(path.join(features, 'target.npy'), Buffer.concat([prefix, Buffer.from(padded, 'latin1'), Buffer.from(Float64Array.from({ length: 16 }, (_, i) => Math.sin(i + 1)).buffer)]));
-  fs.writeFileSync(recipe, text.replace(/^target:\n(  .*\n)+/m, 'target:\n  features: ../features/target.npy\n').replace(/^output: .*$/m, 'output: ../features'));
+  fs.writeFileSync(recipe, text.replace(/^target:\n( {2}.*\n)+/m, 'target:\n  features: ../features/target.npy\n').replace(/^output: .*$/m, 'output: ../features'));
   const forced = cli(['compose', recipe, '--force', '--skip-evaluate'], { cwd: ws });
   assert.equal(forced.status, 1, forced.stderr);
   assert.match(forced.stderr, /overlaps the target's features file/);

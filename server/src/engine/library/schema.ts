@@ -194,7 +194,7 @@ export function validateRecord(record: AdapterRecord, dim: number): void {
     const v = r[key];
     if (key === 'tags' && v === undefined) continue;
     if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) throw libraryError(`${label}: '${key}' must be a list of strings`);
-    if (key === 'tags') for (const tag of v as string[]) unprintable('tag', tag);
+    if (key === 'tags') for (const tag of v) unprintable('tag', tag);
   }
   const p = r.prototype as ArrayLike<number> | undefined;
   if (!p || typeof p.length !== 'number') throw libraryError(`${label}: no prototype`);

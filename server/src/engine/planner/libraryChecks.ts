@@ -122,5 +122,6 @@ export function unknownBase(base: string, adapters: AdapterRecord[]): RecipeProb
 }
 
 export function detailsOf(record: AdapterRecord): { modules_to_save?: string[]; ranks?: Record<string, number> } {
-  return (parseDetails(record.details) ?? {}) as { modules_to_save?: string[]; ranks?: Record<string, number> };
+  const details: { modules_to_save?: string[]; ranks?: Record<string, number> } = parseDetails(record.details) ?? {};
+  return details;
 }

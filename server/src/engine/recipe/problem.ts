@@ -49,8 +49,8 @@ export interface ProblemData {
  * or move a terminal's cursor. Editors get the message as it is (diagnostics are not a terminal).
  */
 export function oneLine(s: string): string {
-  // eslint-disable-next-line no-control-regex -- finding control characters is the point
   // (and the characters that print as nothing or reorder the line: zero-width, bidi controls, BOM)
+  // eslint-disable-next-line no-control-regex -- finding control characters is the point
   return s.replace(/[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u2028\u2029\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/g, (c) =>
     c === '\n' ? '\\n' : c === '\r' ? '\\r' : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }

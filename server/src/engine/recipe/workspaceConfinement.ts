@@ -181,7 +181,7 @@ export function encoderEscapes(encoderFile: string, workspaceRoot: string, readR
   if (text === null || typeof text !== 'object') return out;
   const named = (text as Record<string, unknown>).tokenizer;
   const tokenizer = path.resolve(path.dirname(configFile), typeof named === 'string' && named !== '' ? named : 'tokenizer.json');
-  check(`the tokenizer \`${String(named ?? 'tokenizer.json')}\` that ${configFile} names`, tokenizer);
+  check(`the tokenizer \`${typeof named === 'string' && named !== '' ? named : 'tokenizer.json'}\` that ${configFile} names`, tokenizer);
   const tokenizerConfig = path.join(path.dirname(tokenizer), 'tokenizer_config.json');
   if (out.length === 0 && fs.existsSync(tokenizerConfig)) check(`the tokenizer config \`${tokenizerConfig}\``, tokenizerConfig);
   return out;
