@@ -406,3 +406,24 @@ test('compose --force never replaces the built-in evaluator\'s model folder (or 
   const checked = cli(['check', recipe], { cwd: ws });
   assert.match(checked.stdout, /error: output .*model overlaps the evaluator's model \(/);
 });
+
+test('a file of the user\'s named <output>.composing that is too large to be a lock, or a folder of that name, is refused, never removed', () => {
+  const ws = workspaceCopy();
+  const recipe = pointOutputAt(ws, '../out/mine');
+  fs.mkdirSync(path.join(ws, 'out'), { recursive: true });
+  const big = path.join(ws, 'out', 'mine.composing');
+  const bytes = Buffer.alloc(100_000, 7); // over the 64 KB a lock read allows: it read as "empty" and was removed
+  fs.writeFileSync(big, bytes);
+  const first = cli(['compose', recipe, '--skip-evaluate'], { cwd: ws });
+  assert.equal(first.status, 1, first.stderr);
+  assert.match(first.stderr, /mine\.composing exists and is not a compose lock file/);
+  assert.deepEqual(fs.readFileSync(big), bytes);
+  fs.rmSync(big);
+  fs.mkdirSync(big);
+  fs.writeFileSync(path.join(big, 'notes'), 'mine\n');
+  const second = cli(['compose', recipe, '--skip-evaluate'], { cwd: ws });
+  assert.equal(second.status, 1, second.stderr);
+  assert.doesNotMatch(second.stderr, /internal error/);
+  assert.match(second.stderr, /mine\.composing exists and is not a compose lock file/);
+  assert.equal(fs.readFileSync(path.join(big, 'notes'), 'utf8'), 'mine\n');
+});

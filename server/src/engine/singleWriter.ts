@@ -24,10 +24,13 @@ export async function withLockFile<T>(lockFile: string, what: string, body: () =
       break;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new ComposerError('io', `cannot create ${lockFile}: ${(e as Error).message}`, { file: lockFile });
-      const content = readOr(lockFile, '').trim();
       // Only a lock file of ours (a pid, or empty: created but not yet written) is ever removed; a file
-      // of the user's that happens to carry the name is not.
-      if (content !== '' && !/^\d{1,10}$/.test(content)) {
+      // of the user's that happens to carry the name is not — nor a folder, a FIFO, or a file too
+      // large to be a pid (unreadable here, it used to read as "empty" and was removed). A symbolic
+      // link is ours to remove (the link, never what it points to).
+      const kind = entryKind(lockFile);
+      const content = kind === 'lock-sized' ? readOr(lockFile, '').trim() : '';
+      if (kind === 'other' || (content !== '' && !/^\d{1,10}$/.test(content))) {
         throw new ComposerError('io', `${lockFile} exists and is not a compose lock file (it holds something else)`, { file: lockFile }, 'move that file away; compose keeps a lock file of that name while it writes');
       }
       const holder = Number(content);
@@ -46,6 +49,18 @@ export async function withLockFile<T>(lockFile: string, what: string, body: () =
   } finally {
     fs.rmSync(lockFile, { force: true });
   }
+}
+
+/** A lock-sized regular file (a pid is at most 10 digits), a symbolic link, or something else (or gone: 'lock-sized', retried). */
+function entryKind(file: string): 'lock-sized' | 'link' | 'other' {
+  let stat: fs.Stats;
+  try {
+    stat = fs.lstatSync(file);
+  } catch {
+    return 'lock-sized';
+  }
+  if (stat.isSymbolicLink()) return 'link';
+  return stat.isFile() && stat.size <= 64 ? 'lock-sized' : 'other';
 }
 
 function readOr(file: string, fallback: string): string {
