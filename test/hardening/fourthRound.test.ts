@@ -427,3 +427,31 @@ test('a file of the user\'s named <output>.composing that is too large to be a l
   assert.match(second.stderr, /mine\.composing exists and is not a compose lock file/);
   assert.equal(fs.readFileSync(path.join(big, 'notes'), 'utf8'), 'mine\n');
 });
+
+test('a run history row a pull request committed with the library (ESC ]52, a forged ::error:: line, a cursor move) is printed by `history` on its own lines with visible escapes', async () => {
+  const ws = workspaceCopy();
+  const recipe = path.join(ws, 'recipes', 'medical-08.compose.yaml');
+  const composed = cli(['compose', recipe, '--skip-evaluate'], { cwd: ws });
+  assert.equal(composed.status, 0, composed.stderr);
+  const lancedb = await import('@lancedb/lancedb');
+  const db = await lancedb.connect(path.join(ws, 'library'));
+  const table = await db.openTable('runs');
+  const [row] = (await table.query().limit(1).toArray()) as Record<string, unknown>[];
+  await table.add([{
+    ...row,
+    id: 'forged',
+    strategy: 'sparse\u001b]52;c;cm0gLXJmIH4=\u0007\n::error::forged\u202e',
+    metrics: JSON.stringify({ 'acc\u001b[2J': 1 }),
+    weights: JSON.stringify({ 'grammar-01\u001b[31m': 0.5 }),
+  }]);
+  table.close();
+  db.close();
+  const shown = cli(['history', recipe], { cwd: ws });
+  assert.equal(shown.status, 0, shown.stderr);
+  // eslint-disable-next-line no-control-regex -- asserting that no control character reaches the terminal
+  assert.doesNotMatch(shown.stdout, /[\u0000-\u0008\u000b-\u001f\u202e]/);
+  assert.doesNotMatch(shown.stdout, /^::error::/m);
+  assert.match(shown.stdout, /sparse\\u001b\]52;c;cm0gLXJmIH4=\\u0007\\n::error::forged/);
+  assert.match(shown.stdout, /grammar-01\\u001b\[31m 0\.5/);
+  assert.equal(shown.stdout.trimEnd().split('\n').length, 4, 'two runs, two lines each');
+});

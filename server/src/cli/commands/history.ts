@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { oneLine } from '../../engine/recipe/problem';
 import { ComposerError } from '../../engine/errors';
 import { readHistory, readRecipeHistory } from '../../engine/history/runHistory';
 import { isUri } from '../../engine/recipe/paths';
@@ -46,9 +47,19 @@ Options:
   },
 };
 
+/**
+ * Two lines per run. Every field comes from the `runs` table, which is committed with a library (a
+ * pull request's rows): each line goes through oneLine, so a row cannot start a line of its own (a
+ * `::error::` workflow command) nor write ESC sequences (a clipboard write, a cursor move) or bidi
+ * overrides to the terminal.
+ */
 function runLine(run: RunHistoryEntry): string {
+  return runLines(run).map(oneLine).join('\n    ');
+}
+
+function runLines(run: RunHistoryEntry): [string, string] {
   const weights = Object.entries(run.weights).filter(([, w]) => w !== 0).map(([n, w]) => `${n} ${formatWeight(w)}`).join(', ');
   const metrics = Object.entries(run.metrics).map(([n, v]) => `${n}=${formatNumber(v)}`).join(' ');
   const evaluation = run.evaluation && run.evaluation.status !== 'ok' ? ` [evaluator ${run.evaluation.status}]` : '';
-  return `${run.time}  ${run.recipe}  ${run.strategy}${run.parameters.rho !== undefined ? ` ρ=${formatNumber(run.parameters.rho as number)}` : ''}${run.parameters.lambda !== undefined ? ` λ=${formatNumber(run.parameters.lambda as number)}` : ''}  ${metrics || '(no metrics)'}${evaluation}\n    ${weights}`;
+  return [`${run.time}  ${run.recipe}  ${run.strategy}${run.parameters.rho !== undefined ? ` ρ=${formatNumber(run.parameters.rho as number)}` : ''}${run.parameters.lambda !== undefined ? ` λ=${formatNumber(run.parameters.lambda as number)}` : ''}  ${metrics || '(no metrics)'}${evaluation}`, weights];
 }
