@@ -455,3 +455,31 @@ test('a run history row a pull request committed with the library (ESC ]52, a fo
   assert.match(shown.stdout, /grammar-01\\u001b\[31m 0\.5/);
   assert.equal(shown.stdout.trimEnd().split('\n').length, 4, 'two runs, two lines each');
 });
+
+test('an adapter row another tool wrote with ESC, a line break and ::error:: in its name or description: plan, compose (the CI log of compose --locked) and library show print it escaped, on its own line', async () => {
+  const ws = workspaceCopy();
+  const lib = path.join(ws, 'library');
+  const { openLibrary } = await import('../../server/src/engine/library/library');
+  const library = await openLibrary(lib);
+  const twin = (await library.get('code-14'))!;
+  library.close();
+  const lancedb = await import('@lancedb/lancedb');
+  const { rowFromRecord, ADAPTERS_TABLE } = await import('../../server/src/engine/library/schema');
+  const db = await lancedb.connect(lib);
+  const table = await db.openTable(ADAPTERS_TABLE);
+  const name = 'evil\u001b[2J\n::error::forged';
+  await table.add([rowFromRecord({ ...twin, name, description: 'd\u001b]52;c;AAAA\u0007\nline' })]);
+  table.close();
+  db.close();
+  const recipe = path.join(ws, 'recipes', 'medical-08.compose.yaml');
+  fs.writeFileSync(recipe, fs.readFileSync(recipe, 'utf8').replace(/^ {2}k: \d+$/m, '  k: 15'));
+  // eslint-disable-next-line no-control-regex -- asserting that no control character reaches the terminal
+  const control = /[\u0000-\u0008\u000b-\u001f]/;
+  for (const args of [['plan', recipe], ['compose', recipe, '--strategy', 'avg', '--skip-evaluate'], ['library', 'show', lib, name]]) {
+    const r = cli(args, { cwd: ws });
+    assert.equal(r.status, 0, `${args[0]}: ${r.stderr}`);
+    assert.doesNotMatch(r.stdout, control, args[0]);
+    assert.doesNotMatch(r.stdout, /^::error::/m, args[0]);
+    assert.match(r.stdout, /evil\\(u001b|x1b)\[2J\\n::error::forged/, args[0]);
+  }
+});

@@ -5,6 +5,7 @@
 import type { LambdaCurve, StrategySummary } from '../engine/eval/leaveOneOut';
 import type { LibraryEvaluation } from '../engine/eval/evaluateLibrary';
 import { formatNumber } from './planReport';
+import { oneLine } from '../engine/recipe/problem';
 
 interface Table {
   header: string[];
@@ -28,7 +29,7 @@ function targetTable(result: LibraryEvaluation, mark: (s: string) => string): Ta
   const rows = result.targets.map((t) => {
     const errors = strategies.map((s) => t.strategies[s]?.delta_rel_error ?? Infinity);
     const best = Math.min(...errors);
-    return [t.target, ...errors.map((e) => (e <= best + 1e-12 * Math.max(1, best) ? mark(fixed(e, 3)) : fixed(e, 3)))];
+    return [oneLine(t.target), ...errors.map((e) => (e <= best + 1e-12 * Math.max(1, best) ? mark(fixed(e, 3)) : fixed(e, 3)))];
   });
   return { header: ['held-out adapter', ...strategies], rows, numeric: true };
 }

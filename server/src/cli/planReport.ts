@@ -3,6 +3,7 @@
  */
 import type { PlanJson, Strategy, StrategyResult } from '../engine/types';
 import { ownValue } from '../engine/nameTable';
+import { oneLine } from '../engine/recipe/problem';
 
 export function formatWeight(w: number): string {
   // A real minus sign: negative weights are the point of `lin`/`sparse`, make them stand out.
@@ -34,7 +35,8 @@ export function describeStrategy(name: Strategy, r: StrategyResult): string {
 function grid(plan: PlanJson): { header: string[]; rows: string[][] } {
   const names = strategyNames(plan);
   const header = ['adapter', 'distance', ...names.map((s) => describeStrategy(s, plan.strategies[s]!) + (s === plan.strategy ? ' *' : ''))];
-  const rows = plan.candidates.map((c) => [c.name, formatNumber(c.distance), ...names.map((s) => formatWeight(ownValue(plan.strategies[s]!.weights, c.name) ?? 0))]);
+  // names come from the library's rows (another tool's, a pull request's): shown with visible escapes
+  const rows = plan.candidates.map((c) => [oneLine(c.name), formatNumber(c.distance), ...names.map((s) => formatWeight(ownValue(plan.strategies[s]!.weights, c.name) ?? 0))]);
   rows.push(['residual', '', ...names.map((s) => formatNumber(plan.strategies[s]!.residual))]);
   rows.push(['objective', '', ...names.map((s) => formatNumber(plan.strategies[s]!.objective))]);
   rows.push(['non-zero', '', ...names.map((s) => String(plan.strategies[s]!.nonzero))]);

@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import { compose } from '../../engine/compose';
 import { ComposerError } from '../../engine/errors';
+import { oneLine } from '../../engine/recipe/problem';
 import { STRATEGIES, type Strategy } from '../../engine/types';
 import { requirePositional, stringOption, toJson, type Command } from '../command';
 import { displayPath } from '../recipeFiles';
@@ -75,7 +76,8 @@ ${workspaceHelp(20)}
       if (args.values.json) {
         io.out(toJson(result));
       } else {
-        const w = Object.entries(result.weights).filter(([, v]) => v !== 0).map(([n, v]) => `${n} ${v.toFixed(4)}`).join(', ');
+        // adapter names come from the library's rows: escaped, so that none starts a line of the CI log
+        const w = Object.entries(result.weights).filter(([, v]) => v !== 0).map(([n, v]) => `${oneLine(n)} ${v.toFixed(4)}`).join(', ');
         io.out(`composed ${displayPath(result.output, io.cwd)} (${result.method}, rank ${result.rank}, ${result.modules} modules, ${result.dtype}; energy kept min ${result.energy_kept.min.toFixed(4)} mean ${result.energy_kept.mean.toFixed(4)})`);
         io.out(`  weights (${result.strategy}): ${w}`);
         io.out(`  lock: ${displayPath(result.lock, io.cwd)}`);

@@ -266,10 +266,11 @@ export const libraryCommand: Command = {
 };
 
 /** A field of `library show`: objects as JSON, the rest as text. */
+/** A field of a row, on one line with visible escapes (rows may come from another tool). */
 function cellText(v: unknown): string {
-  if (typeof v === 'string') return v;
+  if (typeof v === 'string') return printable(v);
   if (typeof v === 'number' || typeof v === 'boolean' || v === undefined) return String(v);
-  return JSON.stringify(v);
+  return printable(JSON.stringify(v));
 }
 
 /** A table cell on one line: control characters (newlines, escapes, bidi breaks) shown as \n, \x1b, \u2028. */
