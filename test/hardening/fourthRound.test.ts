@@ -483,3 +483,18 @@ test('an adapter row another tool wrote with ESC, a line break and ::error:: in 
     assert.match(r.stdout, /evil\\(u001b|x1b)\[2J\\n::error::forged/, args[0]);
   }
 });
+
+test('a lock naming a folder that holds a user\'s own adapter (its committed config\'s hash listed, the ignored weights not) does not make compose replace it', () => {
+  const ws = workspaceCopy();
+  const mine = path.join(ws, 'trained', 'lora-v3');
+  fs.mkdirSync(mine, { recursive: true });
+  fs.copyFileSync(path.join(ws, 'adapters', 'grammar-05', 'adapter_config.json'), path.join(mine, 'adapter_config.json'));
+  fs.writeFileSync(path.join(mine, 'adapter_model.safetensors'), 'weeks of training (not in git)\n');
+  const recipe = pointOutputAt(ws, '../trained/lora-v3');
+  fs.writeFileSync(recipe.replace(/\.yaml$/, '.lock'), JSON.stringify({ output: { path: '../trained/lora-v3', files: [{ path: 'adapter_config.json', sha256: sha256(path.join(mine, 'adapter_config.json')) }] } }));
+  const before = snapshot(mine);
+  const composed = cli(['compose', recipe, '--skip-evaluate'], { cwd: ws });
+  assert.equal(composed.status, 1, composed.stderr);
+  assert.match(composed.stderr, /non-empty folder that compose did not write/);
+  assert.ok(sameSnapshot(before, snapshot(mine)), 'the user\'s adapter is unchanged');
+});

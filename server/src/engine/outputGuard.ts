@@ -346,6 +346,16 @@ function ownedByLock(ctx: OutputContext): boolean {
   if (typeof recorded !== 'string' || !Array.isArray(files) || files.length === 0) return false;
   if (realLocation(path.resolve(path.dirname(ctx.lockFile), recorded)) !== realLocation(ctx.output)) return false;
   if (!ctx.verifyLockHashes) return true;
+  // the folder holds exactly the recorded files: a lock listing the hash of one committed file (an
+  // adapter's config) does not claim the ignored weights beside it
+  const recordedPaths = new Set(files.map((f: unknown) => (f as { path?: unknown })?.path));
+  let entries: string[];
+  try {
+    entries = fs.readdirSync(ctx.output);
+  } catch {
+    return false;
+  }
+  if (!entries.every((e) => recordedPaths.has(e))) return false;
   return files.every((f: unknown) => {
     const entry = f as { path?: unknown; sha256?: unknown };
     if (typeof entry?.path !== 'string' || typeof entry.sha256 !== 'string') return false;
