@@ -2,13 +2,14 @@
  * The svd merge's R×R kernels (linalg/mixKernels.ts, WebAssembly SIMD): present on this runtime (so CI
  * exercises them), and bit for bit their JavaScript twins — each step alone (pivoted Cholesky, row Gram,
  * topEigen, the triangular solve) and the whole of truncationMix (with the core product and the
- * singular rows), compared with withScalarMix — over sizes that hit every edge (odd and even lengths,
+ * singular rows), compared with withScalarTwins — over sizes that hit every edge (odd and even lengths,
  * 1×1, kept ranks of 1 and of all, rank-deficient Grams, zero coefficients, either side smaller, memory
  * growth past one page), so the merged bytes do not depend on the runtime.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mixKernels, withScalarMix } from '../../server/src/engine/linalg/mixKernels';
+import { mixKernels } from '../../server/src/engine/linalg/mixKernels';
+import { withScalarTwins } from '../../server/src/engine/linalg/scalarTwins';
 import { pivotedCholesky, solveCholeskyTranspose } from '../../server/src/engine/linalg/cholesky';
 import { rowGram } from '../../server/src/engine/linalg/dense';
 import { topEigen } from '../../server/src/engine/linalg/eigen';
@@ -36,7 +37,7 @@ function gramOf(random: () => number, R: number, rank: number, dim: number): Flo
 
 test('the mixing kernels load on this runtime', () => {
   assert.ok(mixKernels(), 'WebAssembly SIMD is available in Node 20; CI must exercise the kernels');
-  assert.equal(withScalarMix(() => mixKernels()), null);
+  assert.equal(withScalarTwins(() => mixKernels()), null);
 });
 
 test('each kernel step is bit for bit its JavaScript twin', () => {
@@ -71,7 +72,7 @@ test('truncationMix gives the same bits with the kernels as with the JavaScript 
     const gramB = gramOf(random, R, rankB, 30 + R);
     const coefficients = Float64Array.from({ length: R }, (_, t) => (t % 7 === 3 ? 0 : gaussian(random)));
     const fast = truncationMix(gramA, gramB, coefficients, outRank);
-    const js = withScalarMix(() => truncationMix(gramA, gramB, coefficients, outRank));
+    const js = withScalarTwins(() => truncationMix(gramA, gramB, coefficients, outRank));
     const what = `R=${R} ranks ${rankA}/${rankB} → ${outRank}`;
     assert.equal(fast.rank, js.rank, what);
     assertSameBits(fast.mixA, js.mixA, `${what}: mixA`);

@@ -8,7 +8,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { denseKernels, scalarKernels, simdKernels, withScalarKernels } from '../../server/src/engine/linalg/simdDot';
+import { denseKernels, scalarKernels, simdKernels } from '../../server/src/engine/linalg/simdDot';
+import { withScalarTwins } from '../../server/src/engine/linalg/scalarTwins';
 import { addRows, dot } from '../../server/src/engine/linalg/dense';
 import { choleskySolve, substituteCholesky } from '../../server/src/engine/linalg/cholesky';
 import { costMatrix, solveAll, WeightsSession } from '../../server/src/engine/weights';
@@ -234,7 +235,7 @@ test('the whole solver gives the same bits with the scalar twins (a runtime with
     for (const form of ['constrained', 'lasso'] as const) {
       const params = { strategy: 'sparse' as const, form, rho: 0.4 };
       const fast = solveAll(problem, params);
-      const scalar = withScalarKernels(() => solveAll(problem, params));
+      const scalar = withScalarTwins(() => solveAll(problem, params));
       assert.ok(Object.is(denseKernels(), simdKernels()), 'back to the SIMD kernels after the scalar run');
       assert.deepEqual(JSON.stringify(scalar), JSON.stringify(fast), `k=${problem.names.length} ${form}: the same results`);
       const numbers = (x: unknown): number[] => (typeof x === 'number' ? [x] : x && typeof x === 'object' ? Object.values(x).flatMap(numbers) : []);
@@ -255,7 +256,7 @@ test('the paths write every entry of their kernel scratch matrices before readin
     const mix = problem.prototypes.map(() => gaussian(random));
     const total = mix.reduce((a, b) => a + b, 0);
     problem.target = Float64Array.from(problem.target, (x, d) => 0.2 * x + problem.prototypes.reduce((s, p, i) => s + (mix[i] / total) * p[d], 0));
-    const scalar = withScalarKernels(() => {
+    const scalar = withScalarTwins(() => {
       const session = new WeightsSession(problem);
       return [session.lambdaPath(), session.lassoPath()];
     });

@@ -13,6 +13,7 @@ import type { PlanJson } from '../../../server/src/engine/types';
 import { ClientCommands, LanguageId, LibraryRequests, ServerCommands, type EvaluationResult, type LibraryMap, type LibraryPage } from '../../../server/src/protocol';
 import type { AdapterComposerApi } from '../../../client/src/extension';
 import type { ComposeResult } from '../../../client/src/composeCommand';
+import { readSettings } from '../../../client/src/settings';
 
 const EXTENSION_ID = 'adapter-composer.adapter-composer';
 
@@ -66,6 +67,24 @@ describe('Adapter Composer in the extension host', function () {
     assert.ok(api.client.isRunning(), 'language client running');
     const commands = await vscode.commands.getCommands(true);
     for (const id of Object.values(ClientCommands)) assert.ok(commands.includes(id), `command ${id} registered`);
+  });
+
+  it('a repository cannot widen what its recipes read: .vscode/settings.json does not set adapterCompose.readRoots (machine scope)', async () => {
+    const file = path.join(workspaceRoot().fsPath, '.vscode', 'settings.json');
+    const before = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : undefined;
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    try {
+      fs.writeFileSync(file, JSON.stringify({ 'adapterCompose.readRoots': ['/'], 'adapterCompose.libraryPollMs': 2001 }));
+      // the file is read (a window-scoped setting in it takes effect) ...
+      await waitFor('the workspace settings read', () => vscode.workspace.getConfiguration('adapterCompose').get('libraryPollMs') === 2001, 20000);
+      // ... the machine-scoped one is not, and cannot be written there
+      assert.deepEqual(vscode.workspace.getConfiguration('adapterCompose').get('readRoots'), []);
+      assert.deepEqual(readSettings().readRoots, [], 'the client reads none either');
+      await assert.rejects(Promise.resolve(vscode.workspace.getConfiguration('adapterCompose').update('readRoots', ['/'], vscode.ConfigurationTarget.Workspace)));
+    } finally {
+      if (before === undefined) fs.rmSync(file, { force: true });
+      else fs.writeFileSync(file, before);
+    }
   });
 
   it('gives *.compose.yaml files the adapter-compose language', async () => {

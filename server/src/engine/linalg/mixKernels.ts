@@ -14,6 +14,7 @@
  */
 import { diagonalizeTridiagonal } from './eigen';
 import { mixModuleBytes, type MixExports } from './wasm/mixBodies';
+import { scalarTwinsOnly } from './scalarTwins';
 
 export interface MixKernels {
   pivotedCholesky(g: Float64Array, R: number, relativeTolerance?: number): { k: number; pivots: Int32Array; l: Float64Array };
@@ -25,11 +26,10 @@ export interface MixKernels {
 }
 
 let instance: MixKernels | null | undefined;
-let scalarOnly = false;
 
-/** The kernels, or null where WebAssembly SIMD is missing (or inside withScalarMix). */
+/** The kernels, or null where WebAssembly SIMD is missing (or inside withScalarTwins). */
 export function mixKernels(): MixKernels | null {
-  if (scalarOnly) return null;
+  if (scalarTwinsOnly()) return null;
   if (instance === undefined) {
     try {
       const ex = new WebAssembly.Instance(new WebAssembly.Module(mixModuleBytes())).exports as unknown as MixExports;
@@ -39,17 +39,6 @@ export function mixKernels(): MixKernels | null {
     }
   }
   return instance;
-}
-
-/** Runs `run` as a runtime without WebAssembly SIMD would (the JavaScript twins), for the bit-for-bit tests. */
-export function withScalarMix<T>(run: () => T): T {
-  const before = scalarOnly;
-  scalarOnly = true;
-  try {
-    return run();
-  } finally {
-    scalarOnly = before;
-  }
 }
 
 /** Remaining Schur diagonals below this fraction of the largest Gram diagonal are numerical zero (cholesky.ts's). */

@@ -20,6 +20,7 @@
  */
 import { scalarKernels } from './scalarKernels';
 import { simdKernels } from './simdKernels';
+import { scalarTwinsOnly } from './scalarTwins';
 import type { SimdKernels } from './kernelContract';
 
 // The public entry: callers import the kernels and their types from here. The module's assembler and
@@ -28,23 +29,7 @@ export type { RowSums, SimdKernels, TargetProducts } from './kernelContract';
 export { scalarKernels, targetProducts } from './scalarKernels';
 export { simdKernels } from './simdKernels';
 
-/** The kernels callers use: SIMD where the runtime has it, else the scalar twin (the same bits). */
+/** The kernels callers use: SIMD where the runtime has it, else (or inside withScalarTwins) the scalar twin (the same bits). */
 export function denseKernels(): SimdKernels {
-  return scalarOnly ? scalarKernels : simdKernels() ?? scalarKernels;
-}
-
-let scalarOnly = false;
-
-/**
- * Runs `run` as a runtime without WebAssembly SIMD would (denseKernels() gives the scalar twin), for
- * the tests that check the whole solver gives the same bits either way.
- */
-export function withScalarKernels<T>(run: () => T): T {
-  const before = scalarOnly;
-  scalarOnly = true;
-  try {
-    return run();
-  } finally {
-    scalarOnly = before;
-  }
+  return scalarTwinsOnly() ? scalarKernels : simdKernels() ?? scalarKernels;
 }
