@@ -3,7 +3,7 @@
  * compose's output, and the other commands' paths (see docs/reliability.md, "fourth round"). Real
  * CLI on a demo workspace; every attack compares the files it targets byte for byte before and after.
  */
-import { test, before } from 'node:test';
+import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -18,8 +18,14 @@ before(() => {
   demo = demoWorkspace('ac-fourth-');
 });
 
+const made: string[] = [];
+after(() => {
+  for (const dir of [demo, ...made]) if (dir) fs.rmSync(dir, { recursive: true, force: true });
+});
+
 function workspaceCopy(): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ac-fourth-ws-'));
+  made.push(dir);
   fs.cpSync(demo, dir, { recursive: true });
   return dir;
 }
