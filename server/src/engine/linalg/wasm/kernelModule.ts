@@ -1,12 +1,13 @@
 /**
  * The dense kernels' WebAssembly module: its types, functions, memory and export names, assembled
- * from the bodies in rowBodies.ts and triangularBodies.ts, and the JavaScript signature of each
+ * from the bodies in rowBodies.ts, triangularBodies.ts and pathBodies.ts, and the JavaScript signature of each
  * export. It exists so the one place that says which body is which export is small and apart from the
  * code that calls them (linalg/simdKernels.ts).
  */
 import { F64, I32, section, text, vector } from './assembler';
 import { addRowsBody, addRowsOfBody, dotBody, productsBody, subtractRowsBody, symmetricPassBody } from './rowBodies';
-import { appendRowBody, backwardBody, forwardBody, gramRefinedSolveBody, pathBoundaryBody, pathEventsBody, pathUpdateBody, refinedSolveBody, residualBody } from './triangularBodies';
+import { appendRowBody, backwardBody, forwardBody, gramRefinedSolveBody, refinedSolveBody, residualBody } from './triangularBodies';
+import { pathBoundaryBody, pathEventsBody, pathUpdateBody } from './pathBodies';
 
 export function moduleBytes(): Uint8Array<ArrayBuffer> {
   const signature = (rows: number) => [0x60, ...vector(Array.from({ length: rows + 6 }, () => [I32])), ...vector([])];
@@ -42,15 +43,15 @@ export type SubtractRows = (target: number, rows: number, k: number, dim: number
 export type AddRowsOf = (out: number, rows: number, count: number, v: number, scale: number, rowBytes: number, list: number, values: number, zero: number, pairs: number) => void;
 /** A kept factor's new row from the matrix at address 0 (wasm/triangularBodies.ts appendRowBody): 1, or 0 when refused. */
 export type AppendRow = (k: number, members: number, m: number, reference: number, j: number, factor: number, transposed: number, system: number, l: number, dependentBelow: number) => number;
-/** The constrained λ-path's next-event search (wasm/triangularBodies.ts pathEventsBody): δ. */
+/** The constrained λ-path's next-event search (wasm/pathBodies.ts pathEventsBody): δ. */
 export type PathEvents = (active: number, count: number, inactive: number, k: number, sign: number, justLeft: number, w: number, direction: number, g: number, gDirection: number, leaveAt: number, joinAt: number, joinSign: number, dNuOut: number, nu: number, lambda: number, tolerance: number) => number;
 /** The direction system's solve with one step of refinement (wasm/triangularBodies.ts refinedSolveBody). */
 export type RefinedSolve = (l: number, u: number, a: number, stride: number, m: number, z: number, rhs: number, correction: number) => void;
 /** The lasso's kept-factor solve with its refinement residual (wasm/triangularBodies.ts gramRefinedSolveBody). */
 export type GramRefinedSolve = (l: number, u: number, stride: number, m: number, members: number, rhs: number, x: number, byCandidate: number, full: number, r: number, list: number, values: number, zero: number, pairs: number) => void;
-/** The constrained λ-path's ν and boundary (wasm/triangularBodies.ts pathBoundaryBody): 1 when none joined. */
+/** The constrained λ-path's ν and boundary (wasm/pathBodies.ts pathBoundaryBody): 1 when none joined. */
 export type PathBoundary = (active: number, count: number, inactive: number, k: number, sign: number, justLeft: number, joined: number, w: number, g: number, out: number, toleranceOut: number, lambda: number, base: number, slope: number) => number;
-/** The constrained λ-path's step to its next breakpoint (wasm/triangularBodies.ts pathUpdateBody). */
+/** The constrained λ-path's step to its next breakpoint (wasm/pathBodies.ts pathUpdateBody). */
 export type PathUpdate = (active: number, count: number, inactive: number, k: number, w: number, direction: number, sign: number, justLeft: number, joined: number, leaveAt: number, joinAt: number, joinSign: number, moved: number, tie: number) => void;
 export type AddRows4 = (out: number, rows: number, values: number, groups: number, pairs: number) => void;
 export type Substitute = (factor: number, stride: number, m: number, y: number) => void;
