@@ -16,7 +16,7 @@ import { gaussSolve, gaussian, seededRandom } from './reference';
 const k = 12;
 const dim = 20;
 
-function denseDirection(c: Float64Array, active: number[], sign: Int8Array): number[] {
+function denseDirection(c: Float64Array, active: number[], sign: Int32Array): number[] {
   const matrix = active.map((i) => [...active.map((j) => 2 * c[i * k + j]), -1]);
   const rhs = active.map((i) => -sign[i]);
   matrix.push([...active.map(() => 1), 0]);
@@ -35,7 +35,7 @@ test('the kept factor follows joins and leaves (the reference too, past a rebuil
   const c = costMatrix(target, prototypes);
   const system = new PathDirectionSystem(c, k);
   const inSet = new Set([0, 3, 5]);
-  const sign = new Int8Array(k);
+  const sign = new Int32Array(k);
   const w = new Float64Array(k);
   let worst = 0;
   for (let step = 0; step < 60; step++) {
@@ -81,7 +81,7 @@ test('a set with a duplicate prototype is refused (null), and the next independe
   prototypes[7] = Float64Array.from(prototypes[2]);
   const c = costMatrix(target, prototypes);
   const system = new PathDirectionSystem(c, k);
-  const sign = new Int8Array(k);
+  const sign = new Int32Array(k);
   const w = new Float64Array(k);
   const ask = (active: number[]) => {
     sign.fill(0);

@@ -5,8 +5,8 @@
  * order of the lasso's products with the target.
  */
 import { addRows, dot } from './dense';
-import { choleskySolve, substituteCholesky } from './cholesky';
-import type { SimdKernels, TargetProducts } from './kernelContract';
+import { appendBesideTranspose, choleskySolve, substituteCholesky } from './cholesky';
+import type { PathBoundaryInput, PathEventsInput, SimdKernels, TargetProducts } from './kernelContract';
 
 /** TargetProducts in JavaScript, the reference order: each sum over d ascending, one term at a time. */
 export function targetProducts(target: Float64Array, prototypes: readonly Float64Array[]): TargetProducts {
@@ -98,14 +98,143 @@ function forwardByColumns(u: Float64Array, k: number, m: number, y: Float64Array
   }
 }
 
+/** RowSums.appendRow in JavaScript (the SIMD one's reference): the column, then appendBesideTranspose. */
+function appendRow(a: Float64Array, k: number, members: Int32Array, m: number, r: number, j: number, factor: Float64Array, transposed: Float64Array, system: Float64Array | null, l: Float64Array, dependentBelow: number): boolean {
+  const rowJ = j * k;
+  let diagonal = a[rowJ + j];
+  if (r >= 0) {
+    const crr = a[r * k + r];
+    const crj = a[r * k + j];
+    diagonal = a[rowJ + j] - 2 * crj + crr;
+    for (let p = 0; p < m; p++) {
+      const i = members[p];
+      const value = a[rowJ + i] - a[r * k + i] - crj + crr;
+      l[p] = value;
+      if (system) {
+        system[m * k + p] = value;
+        system[p * k + m] = value;
+      }
+    }
+  } else {
+    for (let p = 0; p < m; p++) l[p] = a[rowJ + members[p]];
+  }
+  if (!appendBesideTranspose(factor, transposed, k, m, l, diagonal, dependentBelow, (y, size) => forwardByColumns(transposed, k, size, y))) return false;
+  if (r >= 0 && system) system[m * k + m] = diagonal;
+  return true;
+}
+
+/** RowSums.pathBoundary in JavaScript (the SIMD one's reference): ν, the tolerance, the boundary. */
+function pathBoundary(k: number, input: PathBoundaryInput): boolean {
+  const { active, count, inactive, sign, justLeft, joined, w, g, out, lambda } = input;
+  let nu = 0;
+  let l1 = 0;
+  for (let a = 0; a < count; a++) { const i = active[a]; nu += g[i] + lambda * sign[i]; l1 += Math.abs(w[i]); }
+  nu /= count;
+  const tolerance = input.base + input.slope * l1;
+  out[0] = nu;
+  input.toleranceOut[0] = tolerance;
+  // Candidates on the boundary |ν − g_j| = λ join, signed like ν − g_j.
+  let listed = true;
+  for (let n = k - 1; n >= count; n--) {
+    const j = inactive[n];
+    if (justLeft[j]) continue;
+    const r = nu - g[j];
+    if (Math.abs(r) >= lambda - tolerance) { sign[j] = r > 0 ? 1 : -1; joined[j] = 1; listed = false; }
+  }
+  return listed;
+}
+
+/** RowSums.pathUpdate in JavaScript (the SIMD one's reference): the step to the next breakpoint. */
+function pathUpdate(k: number, input: PathEventsInput, moved: number, tie: number): void {
+  const { active, count, inactive, w, direction, sign, justLeft, joined, leaveAt, joinAt, joinSign } = input;
+  justLeft.fill(0);
+  joined.fill(0);
+  for (let a = 0; a < count; a++) {
+    const i = active[a];
+    w[i] -= moved * direction[i];
+    if (leaveAt[i] <= tie || w[i] * sign[i] <= 0) { w[i] = 0; sign[i] = 0; justLeft[i] = 1; }
+  }
+  // The inactive candidates of the search (sign 0 then, none of them just left) whose join is due.
+  for (let n = k - 1; n >= count; n--) {
+    const j = inactive[n];
+    if (joinAt[j] <= tie) { sign[j] = joinSign[j]; joined[j] = 1; }
+  }
+}
+
+/**
+ * RowSums.pathEvents in JavaScript (the SIMD one's reference): the constrained λ-path's next event.
+ * Leave: an active weight reaches 0 at δ = wᵢ/dᵢ when that is > 0. Join: an inactive candidate's
+ * r − δρ = s(λ − δ) ⇔ δ = (λ − s·r)/(1 − s·ρ), with λ − s·r ≥ 0 while |r| ≤ λ: s = 1, then s = −1; one
+ * that just left may not rejoin at once on the side it is at (within the tolerance).
+ */
+function pathEvents(k: number, input: PathEventsInput): number {
+  const { active, count, inactive, sign, justLeft, w, direction, g, gDirection, leaveAt, joinAt, joinSign, nu, lambda, tolerance } = input;
+  let delta = lambda;
+  let dNu = 0;
+  for (let a = 0; a < count; a++) {
+    const i = active[a];
+    dNu += gDirection[i] + sign[i];
+    // (Written without a branch on the sign of d: Math.min(δ, ∞) is δ.)
+    const d = w[i] / direction[i];
+    const at = w[i] !== 0 && direction[i] !== 0 && d > 0 ? d : Infinity;
+    leaveAt[i] = at;
+    delta = Math.min(delta, at);
+  }
+  dNu /= count;
+  input.dNu[0] = dNu;
+  for (let n = k - 1; n >= count; n--) {
+    const j = inactive[n];
+    const r = nu - g[j];
+    const rho = dNu - gDirection[j];
+    const skipNear = justLeft[j] !== 0;
+    let at = Infinity;
+    let atSign = 0;
+    const up = lambda - r;
+    const upDenominator = 1 - rho;
+    if (upDenominator > 0 && !(skipNear && up <= tolerance)) {
+      const d = Math.max(0, up) / upDenominator;
+      if (d < at) { at = d; atSign = 1; }
+    }
+    const down = lambda + r;
+    const downDenominator = 1 + rho;
+    if (downDenominator > 0 && !(skipNear && down <= tolerance)) {
+      const d = Math.max(0, down) / downDenominator;
+      if (d < at) { at = d; atSign = -1; }
+    }
+    joinAt[j] = at;
+    if (atSign !== 0) joinSign[j] = atSign;
+    delta = Math.min(delta, at);
+  }
+  return delta;
+}
+
 /** The kernels in plain JavaScript, bit for bit the SIMD ones. */
 export const scalarKernels: SimdKernels = {
   gramOfRows: (rows, k, dim) => scalarPass(rows, k, dim, false),
   choleskySolve,
-  rowSums: (matrix, k, vectors, matrices = 0) => ({
+  rowSums: (matrix, k, vectors, matrices = 0, lists = 0) => ({
     vectors: Array.from({ length: vectors }, () => new Float64Array(k)),
     matrices: Array.from({ length: matrices }, () => new Float64Array(k * k)),
+    lists: Array.from({ length: lists }, () => new Int32Array(k)),
     addRows: (out, rows, count, v, scale) => addRows(out, matrix, k, rows, count, v, scale),
+    appendRow: (members, m, reference, j, factor, transposed, system, l, dependentBelow) => appendRow(matrix, k, members, m, reference, j, factor, transposed, system, l, dependentBelow),
+    pathBoundary: (input) => pathBoundary(k, input),
+    pathEvents: (input) => pathEvents(k, input),
+    pathUpdate: (input, moved, tie) => pathUpdate(k, input, moved, tie),
+    refinedSolve: (l, _u, a, m, z, rhs, correction) => {
+      substituteCholesky(l, k, m, z, z);
+      for (let p = 0; p < m; p++) correction[p] = rhs[p] - dot(a, p * k, z, 0, m);
+      substituteCholesky(l, k, m, correction, correction);
+      for (let p = 0; p < m; p++) z[p] += correction[p];
+    },
+    gramRefinedSolve: (l, _u, members, m, rhs, x, byCandidate, full, r) => {
+      for (let p = 0; p < m; p++) x[p] = rhs[p];
+      substituteCholesky(l, k, m, x, x);
+      for (let q = 0; q < m; q++) { byCandidate[members[q]] = x[q]; full[members[q]] = rhs[q]; }
+      addRows(full, matrix, k, members, m, byCandidate, -1);
+      for (let p = 0; p < m; p++) r[p] = full[members[p]];
+      substituteCholesky(l, k, m, r, r);
+    },
     substitute: (l, _u, m, y) => { substituteCholesky(l, k, m, y, y); },
     forward: (u, m, y) => { forwardByColumns(u, k, m, y); },
     residual: (a, m, z, rhs, out) => { for (let p = 0; p < m; p++) out[p] = rhs[p] - dot(a, p * k, z, 0, m); },

@@ -9,12 +9,12 @@ import { ComposerError } from '../errors';
 import { takePivot } from './cholesky';
 import { SINGULAR_TOLERANCE } from './eigen';
 import type { RowSums, SimdKernels } from './kernelContract';
-import { moduleBytes, type AddRows4, type OneByFour, type Products4, type Residual, type Substitute, type SubtractRows, type TwoByFour } from './wasm/kernelModule';
+import { moduleBytes, type AddRows4, type AddRowsOf, type AppendRow, type PathEvents, type RefinedSolve, type GramRefinedSolve, type PathBoundary, type PathUpdate, type Products4, type Residual, type Substitute, type SubtractRows, type SymmetricPass } from './wasm/kernelModule';
 
 let kernels: SimdKernels | null | undefined;
 /** Bumped by every use of the module's memory: a RowSums workspace checks it is still the latest. */
 let memoryClaims = 0;
-interface PathExports { addRows4: AddRows4; forwardU: Substitute; backwardL: Substitute; residual: Residual }
+interface PathExports { addRows4: AddRows4; addRowsOf: AddRowsOf; appendRow: AppendRow; pathEvents: PathEvents; refinedSolve: RefinedSolve; gramRefinedSolve: GramRefinedSolve; pathBoundary: PathBoundary; pathUpdate: PathUpdate; forwardU: Substitute; backwardL: Substitute; residual: Residual }
 
 /**
  * Layout (float64 slots): the matrix (k² and one slot of padding: an odd k's last pair reads one past
@@ -22,7 +22,7 @@ interface PathExports { addRows4: AddRows4; forwardU: Substitute; backwardL: Sub
  * list: row addresses (i32) and values. The list is padded to whole groups of four with the zero row
  * and the value −0: 0·(−0) = −0 and x + (−0) = x for every x, so padding changes no bit.
  */
-function simdRowSums(memory: WebAssembly.Memory, kernels: PathExports, matrix: Float64Array, k: number, vectorCount: number, matrixCount: number): RowSums {
+function simdRowSums(memory: WebAssembly.Memory, kernels: PathExports, matrix: Float64Array, k: number, vectorCount: number, matrixCount: number, listCount: number): RowSums {
   const pairs = (k + 1) >> 1;
   const zeroRow = k * k + 1;
   const firstVector = zeroRow + 2 * pairs;
@@ -30,11 +30,13 @@ function simdRowSums(memory: WebAssembly.Memory, kernels: PathExports, matrix: F
   const listAt = firstMatrix + matrixCount * (k * k + 2);
   const slots = k + 4;
   const valuesAt = listAt + slots;
-  const needed = (valuesAt + slots) * 8;
+  const listsAt = valuesAt + slots;
+  const needed = (listsAt + listCount * pairs) * 8;
   memoryClaims++;
   const claim = memoryClaims;
   if (memory.buffer.byteLength < needed) memory.grow(Math.ceil((needed - memory.buffer.byteLength) / 65536));
-  const heap = new Float64Array(memory.buffer);
+  const buffer = memory.buffer;
+  const heap = new Float64Array(buffer);
   heap.set(matrix, 0);
   // The zero row and the vectors start at 0; the scratch matrices keep whatever was there (their
   // users write every entry they read: up to ~170 KB less to clear per solve at k = 64).
@@ -43,6 +45,7 @@ function simdRowSums(memory: WebAssembly.Memory, kernels: PathExports, matrix: F
   const values = heap.subarray(valuesAt, valuesAt + slots);
   const vectors = Array.from({ length: vectorCount }, (_, v) => heap.subarray(firstVector + v * 2 * pairs, firstVector + v * 2 * pairs + k));
   const matrices = Array.from({ length: matrixCount }, (_, v) => heap.subarray(firstMatrix + v * (k * k + 2), firstMatrix + v * (k * k + 2) + k * k));
+  const lists = Array.from({ length: listCount }, (_, v) => new Int32Array(buffer, (listsAt + v * pairs) * 8, k));
   const stride = 8 * k;
   // Every array passed must be one of this workspace's (by contract; the tests check the results).
   const own = () => {
@@ -53,8 +56,14 @@ function simdRowSums(memory: WebAssembly.Memory, kernels: PathExports, matrix: F
   return {
     vectors,
     matrices,
+    lists,
     addRows(out, rows, count, v, scale = 1) {
       own();
+      if (rows instanceof Int32Array && rows.buffer === buffer && v instanceof Float64Array && v.buffer === buffer) {
+        // Both in the workspace: the same list built in the module (wasm/rowBodies.ts addRowsOfBody).
+        kernels.addRowsOf(out.byteOffset, rows.byteOffset, count, v.byteOffset, scale, stride, listAt * 8, valuesAt * 8, zeroRow * 8, pairs);
+        return;
+      }
       let n = 0;
       for (let a = 0; a < count; a++) {
         const j = rows[a];
@@ -66,6 +75,30 @@ function simdRowSums(memory: WebAssembly.Memory, kernels: PathExports, matrix: F
       if (n === 0) return;
       for (; n & 3; n++) { list[n] = zeroRow * 8; values[n] = -0; }
       kernels.addRows4(out.byteOffset, listAt * 8, valuesAt * 8, n >> 2, pairs);
+    },
+    appendRow(members, m, reference, j, factor, transposed, system, l, dependentBelow) {
+      own();
+      return kernels.appendRow(k, members.byteOffset, m, reference, j, factor.byteOffset, transposed.byteOffset, system ? system.byteOffset : 0, l.byteOffset, dependentBelow) === 1;
+    },
+    pathBoundary(b) {
+      own();
+      return kernels.pathBoundary(b.active.byteOffset, b.count, b.inactive.byteOffset, k, b.sign.byteOffset, b.justLeft.byteOffset, b.joined.byteOffset, b.w.byteOffset, b.g.byteOffset, b.out.byteOffset, b.toleranceOut.byteOffset, b.lambda, b.base, b.slope) === 1;
+    },
+    pathUpdate(e, moved, tie) {
+      own();
+      kernels.pathUpdate(e.active.byteOffset, e.count, e.inactive.byteOffset, k, e.w.byteOffset, e.direction.byteOffset, e.sign.byteOffset, e.justLeft.byteOffset, e.joined.byteOffset, e.leaveAt.byteOffset, e.joinAt.byteOffset, e.joinSign.byteOffset, moved, tie);
+    },
+    pathEvents(e) {
+      own();
+      return kernels.pathEvents(e.active.byteOffset, e.count, e.inactive.byteOffset, k, e.sign.byteOffset, e.justLeft.byteOffset, e.w.byteOffset, e.direction.byteOffset, e.g.byteOffset, e.gDirection.byteOffset, e.leaveAt.byteOffset, e.joinAt.byteOffset, e.joinSign.byteOffset, e.dNu.byteOffset, e.nu, e.lambda, e.tolerance);
+    },
+    refinedSolve(l, u, a, m, z, rhs, correction) {
+      own();
+      kernels.refinedSolve(l.byteOffset, u.byteOffset, a.byteOffset, stride, m, z.byteOffset, rhs.byteOffset, correction.byteOffset);
+    },
+    gramRefinedSolve(l, u, members, m, rhs, x, byCandidate, full, r) {
+      own();
+      kernels.gramRefinedSolve(l.byteOffset, u.byteOffset, stride, m, members.byteOffset, rhs.byteOffset, x.byteOffset, byCandidate.byteOffset, full.byteOffset, r.byteOffset, listAt * 8, valuesAt * 8, zeroRow * 8, pairs);
     },
     substitute(l, u, m, y) {
       own();
@@ -84,6 +117,10 @@ function simdRowSums(memory: WebAssembly.Memory, kernels: PathExports, matrix: F
 }
 
 interface SolverExports { memory: WebAssembly.Memory; addRows4: AddRows4; forwardU: Substitute; backwardL: Substitute }
+
+/** Views of the solver instance's memory (made again when it grows) and the pivot scratch, kept across calls. */
+let solverViews: { buffer: ArrayBuffer | null; heap: Float64Array; list: Int32Array } = { buffer: null, heap: new Float64Array(0), list: new Int32Array(0) };
+let pivotScratch = { perm: new Int32Array(0), schur: new Float64Array(0) };
 
 /**
  * cholesky.ts's choleskySolve with its inner loop in the kernels. The factor is kept transposed
@@ -112,13 +149,16 @@ function simdCholeskySolve(ex: SolverExports, matrix: Float64Array, n: number, b
   const needed = (listAt + (n + 4) / 2 + 1) * 8;
   const memory = ex.memory;
   if (memory.buffer.byteLength < needed) memory.grow(Math.ceil((needed - memory.buffer.byteLength) / 65536));
-  const heap = new Float64Array(memory.buffer);
+  if (solverViews.buffer !== memory.buffer) solverViews = { buffer: memory.buffer, heap: new Float64Array(memory.buffer), list: new Int32Array(memory.buffer) };
+  const heap = solverViews.heap;
   // Only the zero row is cleared: every other entry read is written first in this call (a pair run that
   // reaches row n reads the padding slot n of Lt's rows into the column's slot n, which nothing reads).
   heap.fill(0, zeroAt, zeroAt + stride);
-  const list = new Int32Array(memory.buffer, listAt * 8, n + 4);
-  const perm = new Int32Array(n);
-  const schur = new Float64Array(n);
+  const list = solverViews.list.subarray(listAt * 2, listAt * 2 + n + 4);
+  // perm and schur in reused scratch (every entry written below before it is read; neither escapes).
+  if (pivotScratch.perm.length < n) pivotScratch = { perm: new Int32Array(2 * n), schur: new Float64Array(2 * n) };
+  const perm = pivotScratch.perm.subarray(0, n);
+  const schur = pivotScratch.schur.subarray(0, n);
   for (let i = 0; i < n; i++) { perm[i] = i; schur[i] = matrix[i * n + i]; }
   const lt = heap.subarray(ltAt, lAt); // Lt[c][i] = L[i][c]: L's rows are Lt's columns
   for (let j = 0; j < n; j++) {
@@ -161,12 +201,12 @@ export function simdKernels(): SimdKernels | null {
     const module = new WebAssembly.Module(moduleBytes());
     const instance = new WebAssembly.Instance(module);
     const solver = new WebAssembly.Instance(module).exports as unknown as SolverExports;
-    const exports = instance.exports as { memory: WebAssembly.Memory; dot1x4: OneByFour; dot2x4: TwoByFour; dist1x4: OneByFour; dist2x4: TwoByFour; subtractRows: SubtractRows; products4: Products4; addRows4: AddRows4; forwardU: Substitute; backwardL: Substitute; residual: Residual };
+    const exports = instance.exports as { memory: WebAssembly.Memory; gram: SymmetricPass; distances: SymmetricPass; subtractRows: SubtractRows; products4: Products4; addRows4: AddRows4; addRowsOf: AddRowsOf; appendRow: AppendRow; pathEvents: PathEvents; refinedSolve: RefinedSolve; gramRefinedSolve: GramRefinedSolve; pathBoundary: PathBoundary; pathUpdate: PathUpdate; forwardU: Substitute; backwardL: Substitute; residual: Residual };
     kernels = {
       choleskySolve: (matrix, n, b, referenceScale = 0, tolerance = SINGULAR_TOLERANCE) => simdCholeskySolve(solver, matrix, n, b, referenceScale, tolerance),
-      rowSums: (matrix, k, vectors, matrices = 0) => simdRowSums(exports.memory, exports, matrix, k, vectors, matrices),
-      gramOfRows: (rows, k, dim) => symmetricPass(exports.memory, exports.dot1x4, exports.dot2x4, (heap) => heap.set(rows, 0), k, dim),
-      gramOfDifferences: (target, prototypes, products) => symmetricPass(exports.memory, exports.dot1x4, exports.dot2x4, (heap) => {
+      rowSums: (matrix, k, vectors, matrices = 0, lists = 0) => simdRowSums(exports.memory, exports, matrix, k, vectors, matrices, lists),
+      gramOfRows: (rows, k, dim) => symmetricPass(exports.memory, exports.gram, (heap) => heap.set(rows, 0), k, dim),
+      gramOfDifferences: (target, prototypes, products) => symmetricPass(exports.memory, exports.gram, (heap) => {
         // The rows copied in (a memory copy each), the target after the results, the products with the
         // target when asked for, then t − pᵢ in place.
         const k = prototypes.length;
@@ -189,7 +229,7 @@ export function simdKernels(): SimdKernels | null {
         }
         exports.subtractRows(targetAt * 8, 0, k, dim);
       }, prototypes.length, target.length, target.length + 12),
-      squaredDistances: (rows, k, dim) => symmetricPass(exports.memory, exports.dist1x4, exports.dist2x4, (heap) => heap.set(rows, 0), k, dim),
+      squaredDistances: (rows, k, dim) => symmetricPass(exports.memory, exports.distances, (heap) => heap.set(rows, 0), k, dim),
     };
   } catch {
     kernels = null;
@@ -198,55 +238,23 @@ export function simdKernels(): SimdKernels | null {
 }
 
 /**
- * Rows i, i+1 against columns j … j+3 (j from i up): eight entries per pass over the rows. A block
- * that runs past k pairs with a zero row, whose results are dropped. (i+1, i) is summed both as
- * (row i+1, row i) and as (row i, row i+1): the same terms in the same order (x·y = y·x and
- * (x − y)² = (y − x)² exactly), so the matrix stays exactly symmetric.
+ * The symmetric matrix of k rows' dot products (or squared distances), by the module's whole pass
+ * (wasm/rowBodies.ts symmetricPassBody): rows i, i+1 against columns j … j+3 (j from i up), eight
+ * entries per block; a block that runs past k pairs with a zero row, whose results are dropped. (i+1, i)
+ * is kept from (row i, row i+1) (the same terms in the same order as (row i+1, row i): x·y = y·x and
+ * (x − y)² = (y − x)² exactly), so the matrix is exactly symmetric.
  */
-function symmetricPass(memory: WebAssembly.Memory, one: OneByFour, two: TwoByFour, writeRows: (heap: Float64Array) => void, k: number, dim: number, scratch = 0): Float64Array {
-  // Layout: the rows, one zero row, eight results, then `scratch` slots for writeRows.
+function symmetricPass(memory: WebAssembly.Memory, pass: SymmetricPass, writeRows: (heap: Float64Array) => void, k: number, dim: number, scratch = 0): Float64Array {
+  // Layout: the rows, one zero row, eight results, `scratch` slots for writeRows, then the matrix.
   const zeroRow = k * dim;
   const outAt = (k + 1) * dim;
-  const needed = (outAt + 8 + scratch) * 8;
+  const matrixAt = outAt + 8 + scratch;
+  const needed = (matrixAt + k * k) * 8;
   memoryClaims++;
   if (memory.buffer.byteLength < needed) memory.grow(Math.ceil((needed - memory.buffer.byteLength) / 65536));
   const heap = new Float64Array(memory.buffer);
   writeRows(heap);
   heap.fill(0, zeroRow, zeroRow + dim);
-  const c = new Float64Array(k * k);
-  const address = (row: number) => (row < k ? row : k) * dim * 8;
-  const results = outAt * 8;
-  const keep = (i: number, j: number, value: number) => {
-    if (i >= k || j >= k) return;
-    c[i * k + j] = value;
-    c[j * k + i] = value;
-  };
-  let i = 0;
-  for (; i + 1 < k; i += 2) {
-    for (let j = i; j < k; j += 4) {
-      two(address(i), address(i + 1), address(j), address(j + 1), address(j + 2), address(j + 3), dim, results);
-      if (j > i && j + 3 < k) {
-        // A whole block right of the diagonal: all eight results kept, each at (r, c) and (c, r).
-        const r0 = i * k, r1 = r0 + k;
-        for (let q = 0; q < 4; q++) {
-          const upper = heap[outAt + q];
-          const lower = heap[outAt + 4 + q];
-          c[r0 + j + q] = upper;
-          c[(j + q) * k + i] = upper;
-          c[r1 + j + q] = lower;
-          c[(j + q) * k + i + 1] = lower;
-        }
-        continue;
-      }
-      for (let q = 0; q < 4; q++) {
-        keep(i, j + q, heap[outAt + q]);
-        if (j + q > i) keep(i + 1, j + q, heap[outAt + 4 + q]);
-      }
-    }
-  }
-  if (i < k) {
-    one(address(i), address(i), address(k), address(k), address(k), dim, results);
-    keep(i, i, heap[outAt]);
-  }
-  return c;
+  pass(k, dim, matrixAt * 8, outAt * 8);
+  return heap.slice(matrixAt, matrixAt + k * k);
 }

@@ -9,7 +9,7 @@
  * factor and its transpose live in a kernel workspace (linalg/simdDot.ts): the substitutions and the
  * refinement's residual (a sum of A's rows) run in WebAssembly SIMD, bit for bit the scalar loops.
  */
-import { appendBesideTranspose, choleskyDelete } from '../linalg/cholesky';
+import { choleskyDelete } from '../linalg/cholesky';
 import { denseKernels, type RowSums } from '../linalg/simdDot';
 
 const REBUILD_AFTER = 32;
@@ -17,14 +17,14 @@ const DEPENDENT_PIVOT = 1e-10;
 
 export class IncrementalCholesky {
   /** Candidates in factor order. */
-  private members: number[] = [];
+  /** The first `size` entries (in the workspace, so the row sums and the append read it there). */
+  private readonly members: Int32Array;
+  private size = 0;
   private readonly position: Int32Array;
   /** Lower-triangular factor, row-major with row stride k. */
   private readonly factor: Float64Array;
   /** Its transpose (the same stride), kept in step with it. */
   private readonly transposed: Float64Array;
-  /** An appended row's forward substitution, by the kernels from the transpose. */
-  private readonly solveLower = (l: Float64Array, m: number): void => this.sums.forward(this.transposed, m, l);
   /** An appended row's forward substitution, in the workspace (the kernels address it). */
   private readonly appended: Float64Array;
   private changes = 0;
@@ -43,19 +43,21 @@ export class IncrementalCholesky {
   readonly sums: RowSums;
   /** Vectors of length k in `sums` for the caller's own row sums of A. */
   readonly extra: Float64Array[];
+  /** Index lists of length k in `sums` for the caller (addRows builds its groups in the module from them). */
+  readonly lists: Int32Array[];
 
-  /** `extraVectors`: vectors of length k the caller wants in the same workspace (see `sums`). */
-  constructor(private readonly a: Float64Array, private readonly k: number, scale: number, extraVectors = 0) {
-    this.sums = denseKernels().rowSums(a, k, 4 + extraVectors, 2);
+  /** `extraVectors`, `extraLists`: vectors and index lists of length k the caller wants in the same workspace (see `sums`). */
+  constructor(private readonly a: Float64Array, private readonly k: number, scale: number, extraVectors = 0, extraLists = 0) {
+    this.sums = denseKernels().rowSums(a, k, 6 + extraVectors, 2, 1 + extraLists);
     [this.factor, this.transposed] = this.sums.matrices;
-    [this.x, this.residualByCandidate, this.residual, this.appended] = this.sums.vectors;
-    this.extra = this.sums.vectors.slice(4);
+    [this.x, this.residualByCandidate, this.residual, this.appended, this.byCandidate, this.rhs] = this.sums.vectors;
+    this.extra = this.sums.vectors.slice(6);
+    [this.members] = this.sums.lists;
+    this.lists = this.sums.lists.slice(1);
     this.position = new Int32Array(k).fill(-1);
     this.dependentBelow = DEPENDENT_PIVOT * scale;
-    this.rhs = new Float64Array(k);
     this.scratch = new Float64Array(k);
     this.wanted = new Uint8Array(k);
-    this.byCandidate = new Float64Array(k);
     this.answer = new Float64Array(k);
   }
 
@@ -66,17 +68,13 @@ export class IncrementalCholesky {
   solve(subset: readonly number[], b: ArrayLike<number>): Float64Array | null {
     if (!this.follow(subset)) return null;
     const { members, position, rhs } = this;
-    const m = members.length;
+    const m = this.size;
     for (let s = 0; s < m; s++) rhs[position[subset[s]]] = b[s];
-    const { sums, factor, transposed, x, byCandidate, residualByCandidate: full, residual: r } = this;
-    for (let p = 0; p < m; p++) x[p] = rhs[p];
-    sums.substitute(factor, transposed, m, x);
-    // One step of iterative refinement: r = b − A_SS·x, each entry subtracting its terms in factor
-    // order; A is symmetric, so that is a sum of A's rows (the members') with weights −x.
-    for (let q = 0; q < m; q++) { byCandidate[members[q]] = x[q]; full[members[q]] = rhs[q]; }
-    sums.addRows(full, members, m, byCandidate, -1);
-    for (let p = 0; p < m; p++) r[p] = full[members[p]];
-    sums.substitute(factor, transposed, m, r);
+    const { x, residual: r } = this;
+    // x = (LLᵀ)⁻¹·b, then one step of iterative refinement: r = b − A_SS·x, each entry subtracting its
+    // terms in factor order (A is symmetric, so that is a sum of A's rows, the members', with weights
+    // −x), and the correction (LLᵀ)⁻¹·r: one kernel call.
+    this.sums.gramRefinedSolve(this.factor, this.transposed, members, m, rhs, x, this.byCandidate, this.residualByCandidate, r);
     const correction = r;
     const out = this.answer;
     for (let s = 0; s < subset.length; s++) {
@@ -92,7 +90,7 @@ export class IncrementalCholesky {
     const wanted = this.wanted;
     wanted.fill(0);
     for (const i of subset) wanted[i] = 1;
-    for (let p = this.members.length - 1; p >= 0; p--) {
+    for (let p = this.size - 1; p >= 0; p--) {
       const i = this.members[p];
       if (!wanted[i]) { this.remove(p); this.changes++; }
     }
@@ -105,38 +103,37 @@ export class IncrementalCholesky {
   }
 
   private clear(): void {
-    for (const i of this.members) this.position[i] = -1;
-    this.members = [];
+    for (let p = 0; p < this.size; p++) this.position[this.members[p]] = -1;
+    this.size = 0;
     this.changes = 0;
   }
 
   /**
-   * New last row of L: L·l = A_{members, j}, pivot² = A_jj − lᵀl (cholesky.ts's appendBesideTranspose,
-   * the kernels' substitution; A is symmetric, so A_{members, j} is read along row j).
+   * New last row of L: L·l = A_{members, j}, pivot² = A_jj − lᵀl (the kernels' appendRow: cholesky.ts's
+   * appendBesideTranspose in one call).
    */
   private append(j: number): boolean {
-    const { factor, k, members, a } = this;
-    const m = members.length;
-    const l = this.appended;
-    const rowJ = j * k;
-    for (let p = 0; p < m; p++) l[p] = a[rowJ + members[p]];
-    if (!appendBesideTranspose(factor, this.transposed, k, m, l, a[rowJ + j], this.dependentBelow, this.solveLower)) return false;
-    this.position[j] = members.length;
-    members.push(j);
+    const m = this.size;
+    if (!this.sums.appendRow(this.members, m, -1, j, this.factor, this.transposed, null, this.appended, this.dependentBelow)) return false;
+    this.position[j] = m;
+    this.members[m] = j;
+    this.size = m + 1;
     return true;
   }
 
   /** Deletes the member at position p: drop its row and column, then fold that column into the rows below. */
   private remove(p: number): void {
     const { factor, k, members, position } = this;
-    const m = members.length;
+    const m = this.size;
     choleskyDelete(factor, k, m, p, this.scratch);
     // Rows from p on changed: their columns of the transpose.
     const transposed = this.transposed;
     for (let i = p; i < m - 1; i++) for (let j = 0; j <= i; j++) transposed[j * k + i] = factor[i * k + j];
     position[members[p]] = -1;
-    members.splice(p, 1);
-    for (let i = p; i < members.length; i++) position[members[i]] = i;
+    members.copyWithin(p, p + 1, m);
+    this.size = m - 1;
+    for (let i = p; i < this.size; i++) position[members[i]] = i;
   }
+
 
 }

@@ -66,49 +66,44 @@ function withoutNegativeZero(point: LambdaBreakpoint): LambdaBreakpoint {
 }
 
 function followDown(c: Float64Array, k: number, lambdaStar: number, start: Float64Array, out: LambdaBreakpoint[]): void {
-  const w = Float64Array.from(start);
-  const sign = new Int8Array(k);
-  for (let i = 0; i < k; i++) sign[i] = w[i] > 0 ? 1 : 0;
-  let lambda = lambdaStar;
-  // Every per-breakpoint array is allocated once: the path has ~k breakpoints.
-  const justLeft = new Uint8Array(k);
-  const joined = new Uint8Array(k);
-  const active = new Int32Array(k);
-  const system = new PathDirectionSystem(c, k, 2);
   // 2·C·w and 2·C·d, summed in WebAssembly SIMD where the runtime has it (the same bits either way),
-  // in the direction system's workspace.
+  // in the direction system's workspace; w and the active list live there too, so the row sums build
+  // their groups in the module.
+  // and the event search (sums.pathEvents) runs there too, over the arrays below in the workspace.
+  const system = new PathDirectionSystem(c, k, 9, 6);
   const { sums } = system;
-  const [g, gDirection] = system.extra;
+  const [g, gDirection, w, leaveAt, joinAt, dNu, directionCopy, nuOut, toleranceOut] = system.extra;
+  // Signs and marks as i32 (the module reads them); the lists' contents start unspecified.
+  const [active, inactive, sign, justLeft, joinSign, joined] = system.lists;
+  w.set(start);
+  for (let i = 0; i < k; i++) sign[i] = w[i] > 0 ? 1 : 0;
+  justLeft.fill(0);
+  joinSign.fill(0);
+  joined.fill(0);
+  let lambda = lambdaStar;
   const productOn = (v: Float64Array, columns: Int32Array, count: number, out: Float64Array) => {
     out.fill(0);
     sums.addRows(out, columns, count, v, 2);
   };
   const ties: TieScratch = { d: new Float64Array(k), trial: new Float64Array(k), boundarySign: new Int8Array(k), excluded: new Uint8Array(k) };
-  const leaveAt = new Float64Array(k);
-  const joinAt = new Float64Array(k);
-  const joinSign = new Int8Array(k);
   const diagonalScale = largestDiagonal(c, k);
   const maxSteps = 20 * k + 100;
   // The candidates with sign 0, ascending, listed with the active ones (`inactive[k − 1 − n]`, n <
   // k − count, from the end: one pass, no branch): loops over them skip no one, so no branch mispredicts.
-  const inactive = new Int32Array(k);
+  const boundary = { active, count: 0, inactive, sign, justLeft, joined, w, g, out: nuOut, toleranceOut, lambda, base: 1e-10 * lambdaStar, slope: 1e-13 * diagonalScale };
+  const events = { active, count: 0, inactive, sign, justLeft, joined, w, direction: directionCopy, g, gDirection, leaveAt, joinAt, joinSign, dNu, nu: 0, lambda, tolerance: 0 };
   for (let step = 0; step < maxSteps; step++) {
     let count = activeAndInactive(sign, active, inactive);
     // w is zero off the active set: 2·C·w over the active columns only (same sums, same order).
     productOn(w, active, count, g);
-    let nu = 0;
-    let l1 = 0;
-    for (let a = 0; a < count; a++) { const i = active[a]; nu += g[i] + lambda * sign[i]; l1 += Math.abs(w[i]); }
-    nu /= count;
-    // Candidates on the boundary |ν − g_j| = λ join, signed like ν − g_j.
-    const boundaryTolerance = 1e-10 * lambdaStar + 1e-13 * diagonalScale * l1;
-    let listed = true;
-    for (let n = k - 1; n >= count; n--) {
-      const j = inactive[n];
-      if (justLeft[j]) continue;
-      const r = nu - g[j];
-      if (Math.abs(r) >= lambda - boundaryTolerance) { sign[j] = r > 0 ? 1 : -1; joined[j] = 1; listed = false; }
-    }
+    // ν = mean over A of g_i + λ·s_i; candidates on the boundary |ν − g_j| = λ (within 1e-10·λ* +
+    // 1e-13·max C_ii·‖w‖₁) join, signed like ν − g_j: the kernels' pathBoundary (its JavaScript twin,
+    // scalarKernels.ts, reads as this loop did).
+    boundary.count = count;
+    boundary.lambda = lambda;
+    const listed = sums.pathBoundary(boundary);
+    const nu = nuOut[0];
+    const boundaryTolerance = toleranceOut[0];
     // dw/dλ on the active set; a joined candidate must move away from 0 on its own side as λ falls.
     // The usual breakpoint: every candidate on the boundary joins that way. Otherwise (ties, a wrong
     // way) the active-set method below decides which of them join.
@@ -118,62 +113,27 @@ function followDown(c: Float64Array, k: number, lambdaStar: number, start: Float
       direction = tiedDirection(c, k, system, sign, w, active, joined, justLeft, ties);
       count = activeAndInactive(sign, active, inactive);
     }
-    // 2·C·d over every candidate: the joins below, and dν/dλ = mean over A of (2·C·d)ᵢ + sᵢ (the
-    // stationarity rows 2·C_AA·d + s = dν·1 averaged, as the minimum-norm solve defines it too).
+    // 2·C·d over every candidate: the joins and dν/dλ below (the direction in the workspace, where the
+    // kernels read it).
+    if (direction !== system.direction) { directionCopy.set(direction); direction = directionCopy; }
     productOn(direction, active, count, gDirection);
     // Distance δ = λ − λ_next to the next event (leaveAt and joinAt are read below only where they were
-    // written in this breakpoint: active candidates, and the inactive ones listed here).
-    let delta = lambda;
-    let dNu = 0;
-    for (let a = 0; a < count; a++) {
-      const i = active[a];
-      dNu += gDirection[i] + sign[i];
-      // (Written without a branch on the sign of d: Math.min(δ, ∞) is δ.)
-      const d = w[i] / direction[i];
-      const at = w[i] !== 0 && direction[i] !== 0 && d > 0 ? d : Infinity;
-      leaveAt[i] = at;
-      delta = Math.min(delta, at);
-    }
-    dNu /= count;
-    for (let n = k - 1; n >= count; n--) {
-      const j = inactive[n];
-      // r − δρ = s(λ − δ)  ⇔  δ = (λ − s·r)/(1 − s·ρ), with λ − s·r ≥ 0 while |r| ≤ λ: s = 1, then s = −1.
-      const r = nu - g[j];
-      const rho = dNu - gDirection[j];
-      const skipNear = justLeft[j] !== 0;
-      let at = Infinity;
-      let atSign = 0;
-      const up = lambda - r;
-      const upDenominator = 1 - rho;
-      if (upDenominator > 0 && !(skipNear && up <= boundaryTolerance)) {
-        const d = Math.max(0, up) / upDenominator;
-        if (d < at) { at = d; atSign = 1; }
-      }
-      const down = lambda + r;
-      const downDenominator = 1 + rho;
-      if (downDenominator > 0 && !(skipNear && down <= boundaryTolerance)) {
-        const d = Math.max(0, down) / downDenominator;
-        if (d < at) { at = d; atSign = -1; }
-      }
-      joinAt[j] = at;
-      if (atSign !== 0) joinSign[j] = atSign;
-      delta = Math.min(delta, at);
-    }
+    // written in this breakpoint: active candidates, and the inactive ones listed here), and dν/dλ =
+    // mean over A of (2·C·d)ᵢ + sᵢ (the stationarity rows 2·C_AA·d + s = dν·1 averaged, as the
+    // minimum-norm solve defines it too): the kernels' pathEvents (its JavaScript twin,
+    // scalarKernels.ts, reads as this loop did).
+    events.count = count;
+    events.direction = direction;
+    events.nu = nu;
+    events.lambda = lambda;
+    events.tolerance = boundaryTolerance;
+    const delta = sums.pathEvents(events);
     const tie = delta + 1e-11 * lambdaStar;
     const next = lambda - delta <= 1e-11 * lambdaStar ? 0 : lambda - delta;
     const moved = lambda - next;
-    justLeft.fill(0);
-    joined.fill(0);
-    for (let a = 0; a < count; a++) {
-      const i = active[a];
-      w[i] -= moved * direction[i];
-      if (leaveAt[i] <= tie || w[i] * sign[i] <= 0) { w[i] = 0; sign[i] = 0; justLeft[i] = 1; }
-    }
-    // The inactive candidates of the search (sign 0 then, none of them just left) whose join is due.
-    for (let n = k - 1; n >= count; n--) {
-      const j = inactive[n];
-      if (joinAt[j] <= tie) { sign[j] = joinSign[j]; joined[j] = 1; }
-    }
+    // Move to λ − δ: the weights that reach 0 leave (just left), the candidates whose join is due join
+    // (the kernels' pathUpdate; its JavaScript twin, scalarKernels.ts, reads as this loop did).
+    sums.pathUpdate(events, moved, tie);
     lambda = next;
     const last = out[out.length - 1];
     if (last.lambda === lambda) last.weights = plainArray(w);
@@ -184,7 +144,7 @@ function followDown(c: Float64Array, k: number, lambdaStar: number, start: Float
 }
 
 /** d = dw/dλ on the signed candidates (0 elsewhere): the kept factor, or the minimum-norm solve. */
-function directionOn(c: Float64Array, k: number, system: PathDirectionSystem, sign: Int8Array, w: Float64Array, active: Int32Array, count: number): Float64Array {
+function directionOn(c: Float64Array, k: number, system: PathDirectionSystem, sign: Int32Array, w: Float64Array, active: Int32Array, count: number): Float64Array {
   const solved = system.solve(active, count, sign, w);
   if (solved) return solved;
   // Affinely dependent active prototypes: the minimum-norm (pseudo-inverse) direction.
@@ -196,7 +156,7 @@ function directionOn(c: Float64Array, k: number, system: PathDirectionSystem, si
 }
 
 /** Whether every candidate that joined at this breakpoint moves away from 0 on its own side. */
-function joinsRightWay(direction: Float64Array, sign: Int8Array, joined: Uint8Array, active: Int32Array, count: number): boolean {
+function joinsRightWay(direction: Float64Array, sign: Int32Array, joined: Int32Array, active: Int32Array, count: number): boolean {
   let scale = 0;
   for (let a = 0; a < count; a++) scale = Math.max(scale, Math.abs(direction[active[a]]));
   for (let a = 0; a < count; a++) {
@@ -235,7 +195,7 @@ const RISE_TOLERANCE = 1e-7;
  * dropped ones, and could leave the path off the optimum). On return `sign` holds the active set and
  * the boundary candidates that stay out are marked just-left (they may not join at this λ).
  */
-function tiedDirection(c: Float64Array, k: number, system: PathDirectionSystem, sign: Int8Array, w: Float64Array, active: Int32Array, joined: Uint8Array, justLeft: Uint8Array, scratch: TieScratch): Float64Array {
+function tiedDirection(c: Float64Array, k: number, system: PathDirectionSystem, sign: Int32Array, w: Float64Array, active: Int32Array, joined: Int32Array, justLeft: Int32Array, scratch: TieScratch): Float64Array {
   const { d, trial, boundarySign, excluded } = scratch;
   const boundary: number[] = [];
   for (let j = 0; j < k; j++) {
@@ -301,7 +261,7 @@ function twiceRow(c: Float64Array, k: number, j: number, active: Int32Array, cou
 }
 
 /** The nonzero-sign candidates, ascending, into `out`; their count. */
-function activeList(sign: Int8Array, out: Int32Array): number {
+function activeList(sign: Int32Array, out: Int32Array): number {
   let n = 0;
   // Branch-free (signs are random-ish, a branch mispredicts): ±1 & 1 = 1, 0 & 1 = 0.
   for (let i = 0; i < sign.length; i++) { out[n] = i; n += sign[i] & 1; }
@@ -312,7 +272,7 @@ function activeList(sign: Int8Array, out: Int32Array): number {
  * activeList, and the others into `rest` from its end (the first of them at rest[k − 1]), in the same
  * branch-free pass; the count of the first.
  */
-function activeAndInactive(sign: Int8Array, out: Int32Array, rest: Int32Array): number {
+function activeAndInactive(sign: Int32Array, out: Int32Array, rest: Int32Array): number {
   const k = sign.length;
   let n = 0;
   let back = k - 1;

@@ -264,23 +264,22 @@ export function computeLassoPath(data: LassoData, names: readonly string[]): Lam
     return { names: [...names], breakpoints: [{ lambda: 0, weights: zero() }], lambda_star: 0, form: 'lasso' };
   }
   const tieTolerance = 1e-10 * lambdaStar;
-  const w = new Float64Array(k);
   let lambda = lambdaStar;
   const down: { lambda: number; weights: number[] }[] = [{ lambda, weights: zero() }];
   const maxSteps = 20 * k + 100;
-  const factor = new IncrementalCholesky(gram, k, scale, 2);
+  // G·w and G·d, summed in WebAssembly SIMD where the runtime has it (the same bits either way), in
+  // the factor's workspace; w, the direction and the lists of the rows summed live there too, so the
+  // row sums build their groups in the module.
+  const factor = new IncrementalCholesky(gram, k, scale, 4, 2);
+  const { sums } = factor;
+  const [correlation, gd, w, direction] = factor.extra;
   // Per-breakpoint arrays, allocated once.
-  const nonzero = new Int32Array(k);
-  const moving = new Int32Array(k);
+  const [nonzero, moving] = factor.lists;
   // The candidates neither in the support nor at the boundary: the ones that may join.
   const outside = new Int32Array(k);
-  // G·w and G·d, summed in WebAssembly SIMD where the runtime has it (the same bits either way), in
-  // the factor's workspace.
-  const { sums } = factor;
-  const [correlation, gd] = factor.extra;
   const leaveAt = new Float64Array(k);
   const resolveRhs = new Float64Array(k);
-  const scratch: DirectionScratch = { d: new Float64Array(k), trial: new Float64Array(k), ones: new Float64Array(k).fill(1), joined: new Uint8Array(k), excluded: new Uint8Array(k) };
+  const scratch: DirectionScratch = { d: direction, trial: new Float64Array(k), ones: new Float64Array(k).fill(1), joined: new Uint8Array(k), excluded: new Uint8Array(k) };
   const support = new Uint8Array(k);
   const inBoundary = new Uint8Array(k);
   // The free and boundary candidates, and the support after the step: lists reused from one

@@ -15,7 +15,7 @@
  * are (nearly) affinely dependent, the caller falls back to the minimum-norm solve in affineHull.ts.
  * dν/dλ is the caller's: it already has 2·C·d over every candidate for the next events.
  */
-import { appendBesideTranspose, choleskyDelete } from '../linalg/cholesky';
+import { choleskyDelete } from '../linalg/cholesky';
 import { denseKernels, type RowSums } from '../linalg/simdDot';
 
 /** Changes after which the factor is rebuilt from C. */
@@ -28,19 +28,19 @@ const DEPENDENT_PIVOT = 1e-10;
 
 export class PathDirectionSystem {
   private reference = -1;
-  /** Active candidates other than the reference, in factor order (the first `size` entries). */
+  /** Active candidates other than the reference, in factor order (the first `size` entries; in the workspace). */
   private readonly members: Int32Array;
   private size = 0;
   /** Lower-triangular Cholesky factor of M, row-major with row stride k. */
   private readonly factor: Float64Array;
   /** Its transpose (the same stride), kept in step with it. */
   private readonly transposed: Float64Array;
-  /** An appended row's forward substitution, by the kernels from the transpose. */
-  private readonly solveLower = (l: Float64Array, m: number): void => this.sums.forward(this.transposed, m, l);
   /** The kernel workspace holding the factor, M and the solve's vectors (and the caller's `extra`). */
   readonly sums: RowSums;
   /** Vectors of length k in `sums` for the caller (the path's 2·C·w and 2·C·d). */
   readonly extra: Float64Array[];
+  /** Index lists of length k in `sums` for the caller (addRows builds its groups in the module from them). */
+  readonly lists: Int32Array[];
   /** M itself in factor order (row stride k): the refinement's residual reads contiguous rows of it. */
   private readonly system: Float64Array;
   private changes = 0;
@@ -51,31 +51,30 @@ export class PathDirectionSystem {
   private readonly isPresent: Uint8Array;
   /** An appended row's forward substitution, in the workspace (the kernels address it). */
   private readonly appended: Float64Array;
-  private readonly column: Float64Array;
   private readonly rhs: Float64Array;
   private readonly z: Float64Array;
   private readonly correction: Float64Array;
   private readonly scratch: Float64Array;
-  /** The direction handed out by solve: valid until the next call. */
-  private readonly direction: Float64Array;
+  /** The direction handed out by solve (in the workspace, so the caller's row sums read it there): valid until the next call. */
+  readonly direction: Float64Array;
 
   /**
    * `extraVectors`: how many more vectors of length k the caller wants in the same workspace (its row
-   * sums of C, `sums.addRows`, must use them: a workspace is valid until the next one is made).
+   * sums of C, `sums.addRows`, must use them: a workspace is valid until the next one is made);
+   * `extraLists`: how many index lists of length k.
    */
-  constructor(private readonly c: Float64Array, private readonly k: number, extraVectors = 0) {
-    this.sums = denseKernels().rowSums(c, k, 4 + extraVectors, 3);
+  constructor(private readonly c: Float64Array, private readonly k: number, extraVectors = 0, extraLists = 0) {
+    this.sums = denseKernels().rowSums(c, k, 5 + extraVectors, 3, 1 + extraLists);
     [this.factor, this.transposed, this.system] = this.sums.matrices;
-    [this.rhs, this.z, this.correction, this.appended] = this.sums.vectors;
-    this.extra = this.sums.vectors.slice(4);
-    this.members = new Int32Array(k);
+    [this.rhs, this.z, this.correction, this.appended, this.direction] = this.sums.vectors;
+    this.extra = this.sums.vectors.slice(5);
+    [this.members] = this.sums.lists;
+    this.lists = this.sums.lists.slice(1);
     let largest = 0;
     for (let i = 0; i < k; i++) largest = Math.max(largest, c[i * k + i]);
     this.dependentBelow = DEPENDENT_PIVOT * largest;
     this.isPresent = new Uint8Array(k);
-    this.column = new Float64Array(k);
     this.scratch = new Float64Array(k);
-    this.direction = new Float64Array(k);
   }
 
   /**
@@ -84,18 +83,15 @@ export class PathDirectionSystem {
    * affinely dependent. `w` picks the reference on a rebuild: the largest weight is the least likely
    * to leave. The returned array is reused by the next call.
    */
-  solve(active: Int32Array, count: number, sign: Int8Array, w: Float64Array): Float64Array | null {
+  solve(active: Int32Array, count: number, sign: Int32Array, w: Float64Array): Float64Array | null {
     if (!this.follow(active, count, sign, w)) return null;
     const { members, reference, rhs, z, correction } = this;
     const m = this.size;
     // (× 0.5 is ÷ 2 exactly, without a division per entry.)
     for (let a = 0; a < m; a++) z[a] = rhs[a] = -(sign[members[a]] - sign[reference]) * 0.5;
-    const { sums, factor, transposed } = this;
-    sums.substitute(factor, transposed, m, z);
-    // One step of iterative refinement against the stored M: correction = (LLᵀ)⁻¹(rhs − M·z).
-    sums.residual(this.system, m, z, rhs, correction);
-    sums.substitute(factor, transposed, m, correction);
-    for (let a = 0; a < m; a++) z[a] += correction[a];
+    // z = (LLᵀ)⁻¹·rhs, then one step of iterative refinement against the stored M: z += (LLᵀ)⁻¹(rhs − M·z)
+    // (one kernel call).
+    this.sums.refinedSolve(this.factor, this.transposed, this.system, m, z, rhs, correction);
     return this.expand(z);
   }
 
@@ -103,7 +99,7 @@ export class PathDirectionSystem {
    * Brings the factor to exactly `active` (the candidates with a nonzero sign, ascending); false when
    * that system is (nearly) singular.
    */
-  private follow(active: Int32Array, count: number, sign: Int8Array, w: Float64Array): boolean {
+  private follow(active: Int32Array, count: number, sign: Int32Array, w: Float64Array): boolean {
     const { isPresent, members } = this;
     if (!this.valid || this.changes >= REBUILD_AFTER || sign[this.reference] === 0) return this.rebuild(active, count, w);
     for (let p = this.size - 1; p >= 0; p--) {
@@ -138,32 +134,13 @@ export class PathDirectionSystem {
   }
 
   /**
-   * New last row of L: L·l = M_{members, j}, pivot² = M_jj − lᵀl, M_ij = C_ij − C_ir − C_rj + C_rr
-   * (cholesky.ts's appendBesideTranspose, the kernels' substitution; C is exactly
-   * symmetric, so C_ij and C_ir are read along rows j and r).
+   * New last row of L: L·l = M_{members, j}, pivot² = M_jj − lᵀl, M_ij = C_ij − C_ir − C_rj + C_rr, and
+   * M's new row and column (the kernels' appendRow: cholesky.ts's appendBesideTranspose in one call).
    */
   private append(j: number): boolean {
-    const { c, k, factor, members, column, system, reference: r } = this;
     const m = this.size;
-    const crr = c[r * k + r];
-    const crj = c[r * k + j];
-    const rowJ = j * k;
-    const rowR = r * k;
-    const l = this.appended;
-    for (let p = 0; p < m; p++) {
-      const i = members[p];
-      const value = c[rowJ + i] - c[rowR + i] - crj + crr;
-      column[p] = value;
-      l[p] = value;
-    }
-    const diagonal = c[j * k + j] - 2 * crj + crr;
-    if (!appendBesideTranspose(factor, this.transposed, k, m, l, diagonal, this.dependentBelow, this.solveLower)) return false;
-    for (let p = 0; p < m; p++) {
-      system[m * k + p] = column[p];
-      system[p * k + m] = column[p];
-    }
-    system[m * k + m] = diagonal;
-    members[m] = j;
+    if (!this.sums.appendRow(this.members, m, this.reference, j, this.factor, this.transposed, this.system, this.appended, this.dependentBelow)) return false;
+    this.members[m] = j;
     this.isPresent[j] = 1;
     this.size = m + 1;
     return true;

@@ -13,14 +13,14 @@ import { F64, I32, V128, f64Access, functionBody, loopUntil, op, signed, simd, u
  * v128 accumulators, R v128 row pairs, one v128 column pair, one v128 difference, one f64 sum (and one
  * f64 difference).
  */
-export function dotBody(rows: number, squares: boolean): number[] {
+export function dotBody(rows: number, squares: boolean, columns = 4): number[] {
   const y0 = rows;
-  const n = rows + 4;
+  const n = rows + columns;
   const out = n + 1;
   const t = out + 1;
   const end = t + 1;
   const acc0 = end + 1;
-  const pair0 = acc0 + 4 * rows;
+  const pair0 = acc0 + columns * rows;
   const column = pair0 + rows;
   const difference = column + 1;
   const sum = difference + 1;
@@ -32,11 +32,11 @@ export function dotBody(rows: number, squares: boolean): number[] {
   emit(op.block, 0x40, op.loop, 0x40);
   emit(op.localGet, t, op.localGet, end, op.i32GeU, op.brIf, 1);
   for (let r = 0; r < rows; r++) emit(op.localGet, r, op.localGet, t, op.i32Add, simd.load, v128Access, op.localSet, pair0 + r);
-  for (let c = 0; c < 4; c++) {
+  for (let c = 0; c < columns; c++) {
     // One load of y_c's pair serves every row.
     emit(op.localGet, y0 + c, op.localGet, t, op.i32Add, simd.load, v128Access, op.localSet, column);
     for (let r = 0; r < rows; r++) {
-      const acc = acc0 + 4 * r + c;
+      const acc = acc0 + columns * r + c;
       if (squares) emit(op.localGet, acc, op.localGet, pair0 + r, op.localGet, column, simd.sub, op.localTee, difference, op.localGet, difference, simd.mul, simd.add, op.localSet, acc);
       else emit(op.localGet, acc, op.localGet, pair0 + r, op.localGet, column, simd.mul, simd.add, op.localSet, acc);
     }
@@ -45,8 +45,8 @@ export function dotBody(rows: number, squares: boolean): number[] {
   emit(op.end, op.end);
   // out[4r + c] = lane 0 + lane 1, then + the last term when n is odd
   for (let r = 0; r < rows; r++) {
-    for (let c = 0; c < 4; c++) {
-      const acc = acc0 + 4 * r + c;
+    for (let c = 0; c < columns; c++) {
+      const acc = acc0 + columns * r + c;
       emit(op.localGet, acc, simd.extractLane, 0, op.localGet, acc, simd.extractLane, 1, op.f64Add, op.localSet, sum);
       emit(op.localGet, n, op.i32Const, 1, op.i32And, op.if, 0x40);
       const last = (base: number) => [op.localGet, base, op.localGet, end, op.i32Add, op.f64Load, ...f64Access];
@@ -57,7 +57,7 @@ export function dotBody(rows: number, squares: boolean): number[] {
     }
   }
   emit(op.end);
-  const locals = vector([[...unsigned(2), I32], [...unsigned(5 * rows + 2), V128], [...unsigned(2), F64]]);
+  const locals = vector([[...unsigned(2), I32], [...unsigned((columns + 1) * rows + 2), V128], [...unsigned(2), F64]]);
   const body = [...locals, ...code];
   return [...unsigned(body.length), ...body];
 }
@@ -172,5 +172,115 @@ export function productsBody(): number[] {
       emit(op.localGet, t, op.i32Const, 8, op.i32Add, op.localSet, t);
     });
     [b0, b1, e0, e1, s0, s1].forEach((acc, slot) => emit(op.localGet, out, op.localGet, acc, simd.store, 3, ...unsigned(16 * slot)));
+  });
+}
+
+/** Opcodes the shared assembler does not list. */
+const call = 0x10;
+const select = 0x1b;
+const i32GtS = 0x4a;
+
+/**
+ * The body of a whole symmetric pass over k rows of dim float64 at address 0 (a zero row after them):
+ * symmetric(k, dim, out, results) writes the k×k matrix at `out` (row-major), entry (r, c) and (c, r)
+ * from `pair` (dotRx4 or distRx4 with R = 2, function index) on rows i, i + 1 against columns j … j + 3
+ * (j = i, i + 4, …; a column past k reads the zero row and is dropped; when exactly two columns are
+ * left, `narrow` (R = 2 against two columns, the same sums per entry) instead), then the last row of an odd k
+ * against itself by `single` (R = 1). The blocks, their order and the entries kept are those of
+ * simdKernels.ts's symmetricPass when it called the kernel once per block from JavaScript ((i + 1, i)
+ * is taken from (i, i + 1)): the same bits, without one call and eight reads per block.
+ * Locals: i, j, rowBytes, zero (the zero row's address), the two rows' addresses.
+ */
+export function symmetricPassBody(pair: number, single: number, narrow: number): number[] {
+  const [k, dim, out, results] = [0, 1, 2, 3];
+  const [i, j, rowBytes, zero, rowI, rowNext] = [4, 5, 6, 7, 8, 9];
+  return functionBody([[6, I32]], (emit) => {
+    emit(op.localGet, dim, op.i32Const, 3, op.i32Shl, op.localSet, rowBytes);
+    emit(op.localGet, k, op.localGet, rowBytes, op.i32Mul, op.localSet, zero);
+    // The address of column row x (x an expression on the stack builder): x < k ? x·rowBytes : zero.
+    const column = (q: number) => {
+      emit(op.localGet, j, op.i32Const, q, op.i32Add, op.localGet, rowBytes, op.i32Mul, op.localGet, zero);
+      emit(op.localGet, j, op.i32Const, q, op.i32Add, op.localGet, k, op.i32LtS, select);
+    };
+    // out + ((r·k + c)·8) for locals/expressions r, c emitted by the callers.
+    const store = (row: () => void, col: () => void, value: () => void) => {
+      row(); emit(op.localGet, k, op.i32Mul); col(); emit(op.i32Add, op.i32Const, 3, op.i32Shl, op.localGet, out, op.i32Add);
+      value();
+      emit(op.f64Store, ...f64Access);
+    };
+    const local = (x: number, plus = 0) => () => { emit(op.localGet, x); if (plus) emit(op.i32Const, plus, op.i32Add); };
+    const result = (slot: number) => () => emit(op.localGet, results, op.f64Load, 3, ...unsigned(8 * slot));
+    loopUntil(emit, () => emit(op.localGet, i, op.i32Const, 1, op.i32Add, op.localGet, k, op.i32GeS), () => {
+      emit(op.localGet, i, op.localGet, rowBytes, op.i32Mul, op.localTee, rowI, op.localGet, rowBytes, op.i32Add, op.localSet, rowNext);
+      emit(op.localGet, i, op.localSet, j);
+      loopUntil(emit, () => emit(op.localGet, j, op.localGet, k, op.i32GeS), () => {
+        // Two columns left (k − j = 2): the 2×2 kernel (`narrow`), not a 2×4 padded with the zero row.
+        emit(op.localGet, k, op.localGet, j, op.i32Sub, op.i32Const, 2, 0x46 /* i32.eq */, op.if, 0x40);
+        emit(op.localGet, rowI, op.localGet, rowNext);
+        for (let q = 0; q < 2; q++) column(q);
+        emit(op.localGet, dim, op.localGet, results, call, ...unsigned(narrow));
+        emit(0x05); // else
+        emit(op.localGet, rowI, op.localGet, rowNext);
+        for (let q = 0; q < 4; q++) column(q);
+        emit(op.localGet, dim, op.localGet, results, call, ...unsigned(pair));
+        emit(op.end);
+        for (let q = 0; q < 4; q++) {
+          // Column j + q inside the matrix: (i, j + q) and its mirror, then (i + 1, j + q) and its
+          // mirror, except (i + 1, i) (the block on the diagonal's first column), kept from (i, i + 1).
+          emit(op.localGet, j, op.i32Const, q, op.i32Add, op.localGet, k, op.i32LtS, op.if, 0x40);
+          store(local(i), local(j, q), result(q));
+          store(local(j, q), local(i), result(q));
+          if (q === 0) emit(op.localGet, j, op.localGet, i, i32GtS, op.if, 0x40);
+          store(local(i, 1), local(j, q), result(4 + q));
+          store(local(j, q), local(i, 1), result(4 + q));
+          if (q === 0) emit(op.end);
+          emit(op.end);
+        }
+        emit(op.localGet, j, op.i32Const, 4, op.i32Add, op.localSet, j);
+      });
+      emit(op.localGet, i, op.i32Const, 2, op.i32Add, op.localSet, i);
+    });
+    // The last row of an odd k against itself.
+    emit(op.localGet, i, op.localGet, k, op.i32LtS, op.if, 0x40);
+    emit(op.localGet, i, op.localGet, rowBytes, op.i32Mul, op.localTee, rowI, op.localGet, rowI, op.localGet, zero, op.localGet, zero, op.localGet, zero);
+    emit(op.localGet, dim, op.localGet, results, call, ...unsigned(single));
+    store(local(i), local(i), result(0));
+    emit(op.end);
+  });
+}
+
+/**
+ * The body of addRowsOf(out, rows, count, v, scale, rowBytes, list, values, zero, pairs): the group
+ * list of addRows4 built in the module, then addRows4 (function index `addRows4`) itself. For a = 0 …
+ * count − 1, j = rows[a] (i32 candidate indices) and x = v[j] (f64 by candidate): x = 0 (either sign)
+ * is skipped, else the row address j·rowBytes and the value scale·x are appended; the list is padded to
+ * whole groups of four with the zero row and −0. This is simdKernels.ts's list loop for addRows, entry
+ * for entry, so the sums are the same bits. Locals: a, n (entries so far), j (i32), x (f64).
+ */
+export function addRowsOfBody(addRows4: number): number[] {
+  const [out, rows, count, v, scale, rowBytes, list, values, zero, pairs] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
+  const [a, n, j, x] = [10, 11, 12, 13];
+  const i32Store = 0x36;
+  const f64Eq = 0x61;
+  const ret = 0x0f;
+  const negativeZero = [op.f64Const, 0, 0, 0, 0, 0, 0, 0, 0x80];
+  return functionBody([[3, I32], [1, F64]], (emit) => {
+    loopUntil(emit, () => emit(op.localGet, a, op.localGet, count, op.i32GeS), () => {
+      emit(op.localGet, rows, op.localGet, a, op.i32Const, 2, op.i32Shl, op.i32Add, op.i32Load, 2, 0, op.localSet, j);
+      emit(op.localGet, v, op.localGet, j, op.i32Const, 3, op.i32Shl, op.i32Add, op.f64Load, ...f64Access, op.localTee, x);
+      emit(op.f64Const, 0, 0, 0, 0, 0, 0, 0, 0, f64Eq, op.i32Eqz, op.if, 0x40);
+      emit(op.localGet, list, op.localGet, n, op.i32Const, 2, op.i32Shl, op.i32Add, op.localGet, j, op.localGet, rowBytes, op.i32Mul, i32Store, 2, 0);
+      emit(op.localGet, values, op.localGet, n, op.i32Const, 3, op.i32Shl, op.i32Add, op.localGet, scale, op.localGet, x, op.f64Mul, op.f64Store, ...f64Access);
+      emit(op.localGet, n, op.i32Const, 1, op.i32Add, op.localSet, n);
+      emit(op.end);
+      emit(op.localGet, a, op.i32Const, 1, op.i32Add, op.localSet, a);
+    });
+    emit(op.localGet, n, op.i32Eqz, op.if, 0x40, ret, op.end);
+    loopUntil(emit, () => emit(op.localGet, n, op.i32Const, 3, op.i32And, op.i32Eqz), () => {
+      emit(op.localGet, list, op.localGet, n, op.i32Const, 2, op.i32Shl, op.i32Add, op.localGet, zero, i32Store, 2, 0);
+      emit(op.localGet, values, op.localGet, n, op.i32Const, 3, op.i32Shl, op.i32Add, ...negativeZero, op.f64Store, ...f64Access);
+      emit(op.localGet, n, op.i32Const, 1, op.i32Add, op.localSet, n);
+    });
+    emit(op.localGet, out, op.localGet, list, op.localGet, values, op.localGet, n, op.i32Const, 2, 0x76 /* i32.shr_u */, op.localGet, pairs, call, ...unsigned(addRows4));
   });
 }

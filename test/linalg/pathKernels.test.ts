@@ -1,0 +1,369 @@
+/**
+ * The λ-paths' kernels that do a breakpoint's bookkeeping in the WebAssembly module (linalg/simdKernels.ts
+ * over wasm/): row sums whose group list the module builds from a workspace index list, a kept factor's
+ * new row in one call (appendRow, both the direction system's form and the plain Gram form), and the
+ * constrained path's event search (pathEvents). Each must give its JavaScript twin's bits
+ * (scalarKernels.ts), which in turn must be the loops the paths ran before: dense.ts addRows, cholesky.ts
+ * appendBesideTranspose on the column written out here, and the event formulas written out here.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { scalarKernels, simdKernels } from '../../server/src/engine/linalg/simdDot';
+import { addRows } from '../../server/src/engine/linalg/dense';
+import { appendBesideTranspose } from '../../server/src/engine/linalg/cholesky';
+import { seededRandom, gaussian } from '../weights/reference';
+
+function symmetric(random: () => number, k: number): Float64Array {
+  const m = new Float64Array(k * k);
+  for (let i = 0; i < k; i++) for (let j = i; j < k; j++) { const x = gaussian(random) * (j % 3 === 0 ? 1e3 : 1); m[i * k + j] = x; m[j * k + i] = x; }
+  return m;
+}
+
+/** A positive definite k×k matrix (Gram of random rows plus a ridge), so appends mostly succeed. */
+function positiveDefinite(random: () => number, k: number): Float64Array {
+  const rows = Array.from({ length: k }, () => Float64Array.from({ length: k + 3 }, () => gaussian(random)));
+  const a = new Float64Array(k * k);
+  for (let i = 0; i < k; i++) for (let j = 0; j < k; j++) { let s = 0; for (let d = 0; d < k + 3; d++) s += rows[i][d] * rows[j][d]; a[i * k + j] = s + (i === j ? 0.1 : 0); }
+  for (let i = 0; i < k; i++) for (let j = 0; j < i; j++) a[i * k + j] = a[j * k + i];
+  return a;
+}
+
+test('row sums from a workspace list and vector (the group list built in the module) = dense.ts addRows bit for bit', () => {
+  const random = seededRandom(2201);
+  const simd = simdKernels()!;
+  for (const k of [1, 2, 3, 4, 5, 7, 8, 9, 31, 64, 65]) {
+    const m = symmetric(random, k);
+    for (let trial = 0; trial < 8; trial++) {
+      const rows = Array.from({ length: k }, (_, i) => i).filter(() => random() < 0.7);
+      const values = Float64Array.from({ length: k }, () => (random() < 0.2 ? (random() < 0.5 ? 0 : -0) : gaussian(random)));
+      const start = Float64Array.from({ length: k }, () => (random() < 0.1 ? -0 : gaussian(random)));
+      for (const scale of [1, -1, 2]) {
+        const space = simd.rowSums(m, k, 2, 0, 1);
+        const [out, v] = space.vectors;
+        const [list] = space.lists;
+        assert.equal(list.length, k);
+        list.set(rows);
+        v.set(values);
+        out.set(start);
+        space.addRows(out, list, rows.length, v, scale);
+        const expected = Float64Array.from(start);
+        addRows(expected, m, k, rows, rows.length, values, scale);
+        for (let i = 0; i < k; i++) assert.ok(Object.is(out[i], expected[i]), `k=${k} scale ${scale} entry ${i}: ${out[i]} vs ${expected[i]}`);
+      }
+    }
+  }
+});
+
+/** The column the paths append, written out: M_{members, j} (with a reference) or A_{members, j}. */
+function columnOf(a: Float64Array, k: number, members: ArrayLike<number>, m: number, r: number, j: number): { column: Float64Array; diagonal: number } {
+  const column = new Float64Array(k);
+  for (let p = 0; p < m; p++) {
+    const i = members[p];
+    column[p] = r >= 0 ? a[j * k + i] - a[r * k + i] - a[r * k + j] + a[r * k + r] : a[j * k + i];
+  }
+  return { column, diagonal: r >= 0 ? a[j * k + j] - 2 * a[r * k + j] + a[r * k + r] : a[j * k + j] };
+}
+
+test('appendRow (the direction system\'s M and the plain Gram) = the scalar twin = appendBesideTranspose on the column, bit for bit; a dependent row is refused with the factor untouched', () => {
+  const random = seededRandom(2202);
+  const simd = simdKernels()!;
+  for (const k of [2, 3, 5, 8, 9, 33, 64]) {
+    for (const withReference of [true, false]) {
+      const a = positiveDefinite(random, k);
+      // A duplicate of candidate 1 as the last candidate: appending it after 1 is dependent.
+      for (let i = 0; i < k; i++) { a[(k - 1) * k + i] = a[k + i]; a[i * k + k - 1] = a[i * k + 1]; }
+      a[(k - 1) * k + k - 1] = a[k + 1];
+      const r = withReference ? 0 : -1;
+      const order = Array.from({ length: k }, (_, i) => i).filter((i) => i !== r);
+      const space = simd.rowSums(a, k, 1, 3, 1);
+      const [factor, transposed, system] = space.matrices;
+      const [l] = space.vectors;
+      const [members] = space.lists;
+      const scalar = scalarKernels.rowSums(a, k, 1, 3, 1);
+      const [sFactor, sTransposed, sSystem] = scalar.matrices;
+      const [sMembers] = scalar.lists;
+      const refFactor = new Float64Array(k * k);
+      const refTransposed = new Float64Array(k * k);
+      for (const matrix of [factor, transposed, system, sFactor, sTransposed, sSystem]) matrix.fill(0);
+      const dependentBelow = 1e-10 * Math.max(...Array.from({ length: k }, (_, i) => a[i * k + i]));
+      let m = 0;
+      let refused = 0;
+      for (const j of order) {
+        const { column, diagonal } = columnOf(a, k, members, m, r, j);
+        const refL = Float64Array.from(column);
+        const expected = appendBesideTranspose(refFactor, refTransposed, k, m, refL, diagonal, dependentBelow, (y, size) => scalar.forward(refTransposed, size, y));
+        const fast = space.appendRow(members, m, r, j, factor, transposed, withReference ? system : null, l, dependentBelow);
+        const slow = scalar.appendRow(sMembers, m, r, j, sFactor, sTransposed, withReference ? sSystem : null, new Float64Array(k), dependentBelow);
+        assert.equal(fast, expected, `k=${k} append ${j}`);
+        assert.equal(slow, expected, `k=${k} append ${j} (scalar)`);
+        for (let i = 0; i < k * k; i++) {
+          assert.ok(Object.is(factor[i], refFactor[i]) && Object.is(sFactor[i], refFactor[i]), `k=${k} r=${r} after ${j}: factor entry ${i}`);
+          assert.ok(Object.is(transposed[i], refTransposed[i]) && Object.is(sTransposed[i], refTransposed[i]), `k=${k} r=${r} after ${j}: transposed entry ${i}`);
+        }
+        if (!expected) {
+          assert.equal(j, k - 1, 'only the duplicate is dependent');
+          refused++;
+          continue;
+        }
+        if (withReference) {
+          // M's new row and column, and its diagonal, in the system (both kernels).
+          for (let p = 0; p < m; p++) {
+            assert.ok(Object.is(system[m * k + p], column[p]) && Object.is(system[p * k + m], column[p]), `k=${k} system row ${m}, column ${p}`);
+            assert.ok(Object.is(sSystem[m * k + p], column[p]) && Object.is(sSystem[p * k + m], column[p]));
+          }
+          assert.ok(Object.is(system[m * k + m], diagonal) && Object.is(sSystem[m * k + m], diagonal));
+        }
+        members[m] = j;
+        sMembers[m] = j;
+        m++;
+      }
+      if (k >= 3) assert.equal(refused, 1, `k=${k} r=${r}: the duplicate of candidate 1 is refused`);
+    }
+  }
+});
+
+/** The event search written out (lambdaPath.ts followDown's loops before they moved into the kernels). */
+function eventsByHand(k: number, e: { active: Int32Array; count: number; inactive: Int32Array; sign: Int32Array; justLeft: Int32Array; w: Float64Array; direction: Float64Array; g: Float64Array; gDirection: Float64Array; nu: number; lambda: number; tolerance: number }) {
+  const leaveAt = new Float64Array(k);
+  const joinAt = new Float64Array(k);
+  const joinSign = new Int32Array(k);
+  let delta = e.lambda;
+  let dNu = 0;
+  for (let a = 0; a < e.count; a++) {
+    const i = e.active[a];
+    dNu += e.gDirection[i] + e.sign[i];
+    const d = e.w[i] / e.direction[i];
+    leaveAt[i] = e.w[i] !== 0 && e.direction[i] !== 0 && d > 0 ? d : Infinity;
+    delta = Math.min(delta, leaveAt[i]);
+  }
+  dNu /= e.count;
+  for (let n = k - 1; n >= e.count; n--) {
+    const j = e.inactive[n];
+    const r = e.nu - e.g[j];
+    const rho = dNu - e.gDirection[j];
+    const near = e.justLeft[j] !== 0;
+    let at = Infinity;
+    let sign = 0;
+    if (1 - rho > 0 && !(near && e.lambda - r <= e.tolerance)) {
+      const d = Math.max(0, e.lambda - r) / (1 - rho);
+      if (d < at) { at = d; sign = 1; }
+    }
+    if (1 + rho > 0 && !(near && e.lambda + r <= e.tolerance)) {
+      const d = Math.max(0, e.lambda + r) / (1 + rho);
+      if (d < at) { at = d; sign = -1; }
+    }
+    joinAt[j] = at;
+    joinSign[j] = sign;
+    delta = Math.min(delta, at);
+  }
+  return { delta, dNu, leaveAt, joinAt, joinSign };
+}
+
+test('pathEvents (the constrained path\'s next event) and pathUpdate (the step to it) = the scalar twins = the loops written out, bit for bit, with zeros, signed zeros, ties and candidates that just left', () => {
+  const random = seededRandom(2203);
+  const simd = simdKernels()!;
+  for (const k of [1, 2, 3, 5, 8, 17, 64]) {
+    for (let trial = 0; trial < 40; trial++) {
+      const pick = <T>(options: T[]) => options[Math.floor(random() * options.length)];
+      const space = simd.rowSums(new Float64Array(k * k), k, 7, 0, 6);
+      const scalar = scalarKernels.rowSums(new Float64Array(k * k), k, 7, 0, 6);
+      const count = 1 + Math.floor(random() * k);
+      const order = Array.from({ length: k }, (_, i) => i).sort(() => random() - 0.5);
+      const lambda = 0.5 + random();
+      const nu = gaussian(random);
+      const values = {
+        sign: Int32Array.from({ length: k }, (_, i) => (order.indexOf(i) < count ? pick([1, -1]) : 0)),
+        justLeft: Int32Array.from({ length: k }, () => (random() < 0.3 ? 1 : 0)),
+        w: Float64Array.from({ length: k }, () => pick([0, -0, gaussian(random), gaussian(random)])),
+        direction: Float64Array.from({ length: k }, () => pick([0, -0, gaussian(random), gaussian(random), 1e-300])),
+        // Some candidates right at the boundary (|ν − g| = λ), some within the tolerance.
+        g: Float64Array.from({ length: k }, () => pick([nu - lambda, nu + lambda, nu - lambda + 1e-12, gaussian(random)])),
+        gDirection: Float64Array.from({ length: k }, () => pick([0, 1, -1, gaussian(random), gaussian(random)])),
+      };
+      const active = Int32Array.from(order.slice(0, count).sort((x, y) => x - y));
+      // The inactive ones from the end, ascending from k − 1 down (as activeAndInactive lists them).
+      const inactive = new Int32Array(k);
+      order.slice(count).sort((x, y) => x - y).forEach((j, n) => { inactive[k - 1 - n] = j; });
+      const expected = eventsByHand(k, { active, count, inactive, ...values, nu, lambda, tolerance: 1e-10 });
+      for (const sums of [space, scalar]) {
+        const [w, direction, g, gDirection, leaveAt, joinAt, dNu] = sums.vectors;
+        const [activeList, inactiveList, sign, justLeft, joinSign, joined] = sums.lists;
+        activeList.set(active);
+        inactiveList.set(inactive);
+        sign.set(values.sign);
+        justLeft.set(values.justLeft);
+        w.set(values.w);
+        direction.set(values.direction);
+        g.set(values.g);
+        gDirection.set(values.gDirection);
+        joinSign.fill(0);
+        const input = { active: activeList, count, inactive: inactiveList, sign, justLeft, joined, w, direction, g, gDirection, leaveAt, joinAt, joinSign, dNu, nu, lambda, tolerance: 1e-10 };
+        const delta = sums.pathEvents(input);
+        const which = sums === space ? 'SIMD' : 'scalar';
+        assert.ok(Object.is(delta, expected.delta), `${which} k=${k} trial ${trial}: δ ${delta} vs ${expected.delta}`);
+        assert.ok(Object.is(dNu[0], expected.dNu), `${which} k=${k} trial ${trial}: dν`);
+        for (const i of active) assert.ok(Object.is(leaveAt[i], expected.leaveAt[i]), `${which} k=${k} trial ${trial}: leaveAt[${i}]`);
+        for (let n = count; n < k; n++) {
+          const j = inactive[n];
+          assert.ok(Object.is(joinAt[j], expected.joinAt[j]), `${which} k=${k} trial ${trial}: joinAt[${j}] ${joinAt[j]} vs ${expected.joinAt[j]}`);
+          assert.equal(joinSign[j], expected.joinSign[j], `${which} k=${k} trial ${trial}: joinSign[${j}]`);
+        }
+        // Then the step to the next breakpoint (pathUpdate), against the loops written out.
+        const moved = delta * (random() < 0.5 ? 1 : 0.5);
+        const tie = delta + 1e-11;
+        const wAfter = Float64Array.from(w);
+        const signAfter = Int32Array.from(sign);
+        const leftAfter = new Int32Array(k);
+        const joinedAfter = new Int32Array(k);
+        for (const i of active) {
+          wAfter[i] -= moved * direction[i];
+          if (leaveAt[i] <= tie || wAfter[i] * signAfter[i] <= 0) { wAfter[i] = 0; signAfter[i] = 0; leftAfter[i] = 1; }
+        }
+        for (let n = k - 1; n >= count; n--) {
+          const j = inactive[n];
+          if (joinAt[j] <= tie) { signAfter[j] = joinSign[j]; joinedAfter[j] = 1; }
+        }
+        joined.fill(1);
+        sums.pathUpdate(input, moved, tie);
+        for (let i = 0; i < k; i++) assert.ok(Object.is(w[i], wAfter[i]), `${which} k=${k} trial ${trial}: w[${i}] after the step`);
+        assert.deepEqual(Array.from(sign), Array.from(signAfter), `${which} k=${k} trial ${trial}: signs after the step`);
+        assert.deepEqual(Array.from(justLeft), Array.from(leftAfter), `${which} k=${k} trial ${trial}: just left`);
+        assert.deepEqual(Array.from(joined), Array.from(joinedAfter), `${which} k=${k} trial ${trial}: joined`);
+      }
+    }
+  }
+});
+
+test('refinedSolve = substitute, residual, substitute and the sum (the calls it replaces) = the scalar twin, bit for bit, for every leading size', () => {
+  const random = seededRandom(2204);
+  const simd = simdKernels()!;
+  for (const k of [1, 2, 3, 8, 9, 33, 64]) {
+    const space = simd.rowSums(new Float64Array(k * k), k, 6, 3);
+    const [l, u, a] = space.matrices;
+    const [z, rhs, correction, z2, correction2] = space.vectors;
+    const scalar = scalarKernels.rowSums(new Float64Array(k * k), k, 0, 0);
+    for (let m = 0; m <= k; m++) {
+      l.fill(0);
+      u.fill(0);
+      for (let i = 0; i < m; i++) {
+        for (let j = 0; j <= i; j++) {
+          const x = i === j ? 0.5 + 3 * random() : gaussian(random) * (j % 3 === 0 ? 1e3 : 1);
+          l[i * k + j] = x;
+          u[j * k + i] = x;
+        }
+      }
+      for (let i = 0; i < k * k; i++) a[i] = gaussian(random) * (i % 5 === 0 ? 1e4 : 1);
+      const b = Float64Array.from({ length: k }, () => (random() < 0.2 ? -0 : gaussian(random)));
+      rhs.set(b);
+      z.set(b);
+      space.refinedSolve(l, u, a, m, z, rhs, correction);
+      z2.set(b);
+      space.substitute(l, u, m, z2);
+      space.residual(a, m, z2, rhs, correction2);
+      space.substitute(l, u, m, correction2);
+      for (let p = 0; p < m; p++) z2[p] += correction2[p];
+      const zs = Float64Array.from(b);
+      scalar.refinedSolve(Float64Array.from(l), Float64Array.from(u), Float64Array.from(a), m, zs, Float64Array.from(b), new Float64Array(k));
+      for (let p = 0; p < k; p++) {
+        assert.ok(Object.is(z[p], z2[p]), `k=${k} m=${m} entry ${p}: ${z[p]} vs ${z2[p]}`);
+        assert.ok(Object.is(zs[p], z2[p]), `k=${k} m=${m} entry ${p} (scalar): ${zs[p]} vs ${z2[p]}`);
+      }
+    }
+  }
+});
+
+test('gramRefinedSolve = substitute, the members\' row sums and substitute (the calls it replaces) = the scalar twin, bit for bit', () => {
+  const random = seededRandom(2205);
+  const simd = simdKernels()!;
+  for (const k of [1, 2, 3, 8, 9, 33, 64]) {
+    const a = symmetric(random, k);
+    const space = simd.rowSums(a, k, 10, 3, 1);
+    const [l, u] = space.matrices;
+    const [rhs, x, byCandidate, full, r, x2, byCandidate2, full2, r2] = space.vectors;
+    const [members] = space.lists;
+    const scalar = scalarKernels.rowSums(a, k, 0, 0);
+    for (let m = 0; m <= k; m++) {
+      l.fill(0);
+      u.fill(0);
+      for (let i = 0; i < m; i++) {
+        for (let j = 0; j <= i; j++) {
+          const value = i === j ? 0.5 + 3 * random() : gaussian(random);
+          l[i * k + j] = value;
+          u[j * k + i] = value;
+        }
+      }
+      // m distinct candidates in a shuffled factor order.
+      const order = Array.from({ length: k }, (_, i) => i).sort(() => random() - 0.5).slice(0, m);
+      members.set(order);
+      rhs.set(Float64Array.from({ length: k }, () => (random() < 0.2 ? -0 : gaussian(random))));
+      for (const v of [x, byCandidate, full, r, x2, byCandidate2, full2, r2]) v.fill(random());
+      space.gramRefinedSolve(l, u, members, m, rhs, x, byCandidate, full, r);
+      for (let p = 0; p < m; p++) x2[p] = rhs[p];
+      space.substitute(l, u, m, x2);
+      for (let q = 0; q < m; q++) { byCandidate2[order[q]] = x2[q]; full2[order[q]] = rhs[q]; }
+      space.addRows(full2, members, m, byCandidate2, -1);
+      for (let p = 0; p < m; p++) r2[p] = full2[order[p]];
+      space.substitute(l, u, m, r2);
+      const xs = Float64Array.from(rhs);
+      const rs = new Float64Array(k);
+      scalar.gramRefinedSolve(Float64Array.from(l), Float64Array.from(u), Int32Array.from(order), m, Float64Array.from(rhs), xs, new Float64Array(k), new Float64Array(k), rs);
+      for (let p = 0; p < m; p++) {
+        assert.ok(Object.is(x[p], x2[p]) && Object.is(xs[p], x2[p]), `k=${k} m=${m} x[${p}]`);
+        assert.ok(Object.is(r[p], r2[p]) && Object.is(rs[p], r2[p]), `k=${k} m=${m} r[${p}]: ${r[p]} ${rs[p]} vs ${r2[p]}`);
+      }
+    }
+  }
+});
+
+test('pathBoundary (ν and the candidates on the boundary) = the scalar twin = the loops written out, bit for bit', () => {
+  const random = seededRandom(2206);
+  const simd = simdKernels()!;
+  for (const k of [1, 2, 3, 5, 8, 17, 64]) {
+    for (let trial = 0; trial < 40; trial++) {
+      const count = 1 + Math.floor(random() * k);
+      const order = Array.from({ length: k }, (_, i) => i).sort(() => random() - 0.5);
+      const active = Int32Array.from(order.slice(0, count).sort((x, y) => x - y));
+      const inactive = new Int32Array(k);
+      order.slice(count).sort((x, y) => x - y).forEach((j, n) => { inactive[k - 1 - n] = j; });
+      const lambda = 0.5 + random();
+      const base = 1e-10 * (1 + random());
+      const slope = 1e-13 * (1 + random());
+      const signs = Int32Array.from({ length: k }, (_, i) => (order.indexOf(i) < count ? (random() < 0.5 ? 1 : -1) : 0));
+      const justLeftValues = Int32Array.from({ length: k }, () => (random() < 0.3 ? 1 : 0));
+      const wValues = Float64Array.from({ length: k }, () => (random() < 0.2 ? -0 : gaussian(random)));
+      const gValues = Float64Array.from({ length: k }, () => gaussian(random));
+      // ν by hand, then some inactive candidates placed exactly at (or just inside) the boundary.
+      let nu = 0;
+      let l1 = 0;
+      for (const i of active) { nu += gValues[i] + lambda * signs[i]; l1 += Math.abs(wValues[i]); }
+      nu /= count;
+      const tolerance = base + slope * l1;
+      for (let n = count; n < k; n++) if (random() < 0.4) gValues[inactive[n]] = nu + (random() < 0.5 ? lambda : -lambda) * (1 - (random() < 0.5 ? 0 : 1e-12));
+      const expectedSign = Int32Array.from(signs);
+      const expectedJoined = new Int32Array(k);
+      let expectedListed = true;
+      for (let n = k - 1; n >= count; n--) {
+        const j = inactive[n];
+        if (justLeftValues[j]) continue;
+        const r = nu - gValues[j];
+        if (Math.abs(r) >= lambda - tolerance) { expectedSign[j] = r > 0 ? 1 : -1; expectedJoined[j] = 1; expectedListed = false; }
+      }
+      for (const sums of [simd.rowSums(new Float64Array(k * k), k, 4, 0, 5), scalarKernels.rowSums(new Float64Array(k * k), k, 4, 0, 5)]) {
+        const [w, g, out, toleranceOut] = sums.vectors;
+        const [activeList, inactiveList, sign, justLeft, joined] = sums.lists;
+        activeList.set(active);
+        inactiveList.set(inactive);
+        sign.set(signs);
+        justLeft.set(justLeftValues);
+        joined.fill(0);
+        w.set(wValues);
+        g.set(gValues);
+        const listed = sums.pathBoundary({ active: activeList, count, inactive: inactiveList, sign, justLeft, joined, w, g, out, toleranceOut, lambda, base, slope });
+        assert.equal(listed, expectedListed, `k=${k} trial ${trial}: listed`);
+        assert.ok(Object.is(out[0], nu) && Object.is(toleranceOut[0], tolerance), `k=${k} trial ${trial}: ν, tolerance`);
+        assert.deepEqual(Array.from(sign), Array.from(expectedSign), `k=${k} trial ${trial}: signs`);
+        assert.deepEqual(Array.from(joined), Array.from(expectedJoined), `k=${k} trial ${trial}: joined`);
+      }
+    }
+  }
+});
