@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import Ajv from 'ajv';
-import { escapeData, escapeProperty } from '../../server/src/cli/checkReport';
+import { escapeData, escapeProperty, githubCommands, sarifLog } from '../../server/src/cli/checkReport';
 import type { Problem } from '../../server/src/engine/recipe/problem';
 import { buildFixture, removeFixture, type Fixture } from '../lsp/fixture';
 import { cli, ensureBuilt } from '../hardening/workspace';
@@ -151,6 +151,18 @@ describe('check --format github | sarif', () => {
   it('escapes data and properties as GitHub documents', () => {
     assert.equal(escapeData('50% done\r\nnext: a, b'), '50%25 done%0D%0Anext: a, b');
     assert.equal(escapeProperty('50% done\r\nnext: a, b'), '50%25 done%0D%0Anext%3A a%2C b');
+  });
+
+  it('github and SARIF show invisible and reordering characters (a row another tool wrote) as escapes', () => {
+    // `grammar-01` with a right-to-left override and a zero-width space, as a name in a message
+    const message = 'no adapter `gram\u202emar-01\u200b` in the library\nsecond line\u0007';
+    const problem = { severity: 'error', code: 'unknown-adapter', message, range: { start: { line: 3, character: 2 }, end: { line: 3, character: 9 } } } as Problem;
+    const [line] = githubCommands([{ file: path.join(fixture!.root, 'r.compose.yaml'), problems: [problem] }], fixture!.root);
+    assert.ok(![...line].some((c) => c === '\u202e' || c === '\u200b' || c === '\u0007'), line);
+    assert.ok(line.endsWith('::no adapter `gram\\u202emar-01\\u200b` in the library%0Asecond line\\u0007'), line);
+    const sarif = JSON.stringify(sarifLog([{ file: path.join(fixture!.root, 'r.compose.yaml'), problems: [problem] }], { cwd: fixture!.root, version: '0', informationUri: 'https://example.invalid' }));
+    assert.ok(!/[\u202e\u200b]/.test(sarif));
+    assert.ok(sarif.includes('gram\\\\u202emar-01\\\\u200b'), sarif);
   });
 
   it('github: one workflow command per problem, located and titled, that unescapes to the JSON problem', () => {

@@ -5,7 +5,7 @@
  */
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { Problem } from '../engine/recipe/problem';
+import { visibleText, type Problem } from '../engine/recipe/problem';
 import { knownRules, ruleFor } from '../engine/recipe/rules';
 
 export interface CheckedFile {
@@ -47,7 +47,7 @@ export function githubCommands(files: CheckedFile[], cwd: string): string[] {
         ['endColumn', String(p.range.end.character + 1)],
         ['title', `adapter-composer ${p.code}`],
       ];
-      out.push(`::${command} ${props.map(([k, v]) => `${k}=${escapeProperty(v)}`).join(',')}::${escapeData(p.message)}`);
+      out.push(`::${command} ${props.map(([k, v]) => `${k}=${escapeProperty(v)}`).join(',')}::${escapeData(visibleText(p.message))}`);
     }
   }
   return out;
@@ -74,7 +74,7 @@ export function sarifLog(files: CheckedFile[], options: { cwd: string; version: 
       ruleId: p.code,
       ruleIndex: index.get(p.code)!,
       level: SARIF_LEVEL[p.severity],
-      message: { text: p.message },
+      message: { text: visibleText(p.message) },
       locations: [{
         physicalLocation: {
           artifactLocation: artifactLocation(file, options.cwd),

@@ -49,10 +49,19 @@ export interface ProblemData {
  * or move a terminal's cursor. Editors get the message as it is (diagnostics are not a terminal).
  */
 export function oneLine(s: string): string {
-  // (and the characters that print as nothing or reorder the line: zero-width, bidi controls, BOM)
+  return visibleText(s).replace(/[\n\r]/g, (c) => (c === '\n' ? '\\n' : '\\r'));
+}
+
+/**
+ * The characters that print as nothing or reorder a line (zero-width, bidi controls, BOM) and the
+ * control characters other than tab and line breaks, as visible `\uXXXX` escapes: for outputs that
+ * keep their own line breaks (GitHub annotations and SARIF, which encode them), where a name another
+ * tool wrote with a right-to-left override would otherwise read as something else.
+ */
+export function visibleText(s: string): string {
   // eslint-disable-next-line no-control-regex -- finding control characters is the point
-  return s.replace(/[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u2028\u2029\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/g, (c) =>
-    c === '\n' ? '\\n' : c === '\r' ? '\\r' : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return s.replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u2028\u2029\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/g, (c) =>
+    `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /** `file:line:col: severity: message`, 1-based as compilers print it; a hint follows on its own line. */
