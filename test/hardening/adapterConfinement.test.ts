@@ -9,11 +9,13 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { adapterRecord } from '../../server/src/engine/addToLibrary';
-import { openLibrary } from '../../server/src/engine/library/library';
+import { initLibrary, openLibrary } from '../../server/src/engine/library/library';
 import { createPlanner } from '../../server/src/engine/planner';
-import { buildFixture, removeFixture, writePeft, BASE, type Fixture } from '../lsp/fixture';
+import { ADAPTERS, buildFixture, removeFixture, writePeft, BASE, type Fixture } from '../lsp/fixture';
 import { cli, ensureBuilt } from './workspace';
 import { ServerClient } from '../lsp/lspClient';
+import { pathToFileURL } from 'node:url';
+import { ServerCommands } from '../../server/src/protocol';
 
 describe('adapters outside the workspace', () => {
   let fixture: Fixture | undefined;
@@ -122,6 +124,34 @@ describe('adapters outside the workspace', () => {
     assert.deepEqual(await diagnosticsWith({ readRoots: [elsewhere] }), []);
     // a URI is not a folder of this machine: ignored, the error stands
     assert.equal((await diagnosticsWith({ readRoots: ['s3://bucket/adapters'] })).length, 1);
+  });
+
+  it('the editor reads a recipe\'s run history only from inside the workspace or a read root', async () => {
+    // a library outside naming the workspace's adapters, with a run recorded in it (a compose allowed to read it)
+    const library = path.join(elsewhere, 'library');
+    const outsideLibrary = await initLibrary(library, { dim: 4 });
+    try {
+      const names = ['prostate-a', 'prostate-b', 'prostate-c', 'prostate-d'];
+      await outsideLibrary.add(await Promise.all(names.map((name) => adapterRecord(outsideLibrary, { adapterPath: path.join(fixture!.root, 'adapters', name), name, tags: [], description: name, source: { vector: Float64Array.from(ADAPTERS[name].prototype) } }))));
+    } finally {
+      outsideLibrary.close();
+    }
+    const file = path.join(fixture!.recipes, 'history-outside.compose.yaml');
+    fs.writeFileSync(file, fs.readFileSync(fixture!.goodRecipe, 'utf8').replace('library: ../library', `library: ${library}`).replace('output: ../out/prostate-e', 'output: ../out/history-outside'));
+    const composed = cli(['compose', file, '--read-root', elsewhere, '--skip-evaluate'], { cwd: fixture!.root });
+    assert.equal(composed.status, 0, composed.stderr);
+    const historyWith = async (settings: Record<string, unknown>) => {
+      const client = new ServerClient({ workspace: fixture!.root, initializationOptions: { settings: { adapterCompose: settings } } });
+      try {
+        await client.initialize();
+        return await client.request<{ recipe: string }[]>('workspace/executeCommand', { command: ServerCommands.history, arguments: [pathToFileURL(file).href] });
+      } finally {
+        await client.stop();
+      }
+    };
+    await assert.rejects(historyWith({}), new RegExp(`run history of library \`${library}\` is not read: it resolves to ${library}, outside the workspace ${fixture!.root}`));
+    const runs = await historyWith({ readRoots: [elsewhere] });
+    assert.equal(runs.length, 1, 'the run compose recorded, read from the read root');
   });
 });
 

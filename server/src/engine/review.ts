@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ComposerError } from './errors';
 import { readAtRevision } from './gitRevision';
-import { readRecipeHistory } from './history/runHistory';
+import { readRecipeHistory, type HistoryConfinement } from './history/runHistory';
 import { parseLockText, type LockFile } from './lock';
 import { diffLocks, type LockDiff } from './lockDiff';
 import { sha256Bytes } from './prototype/contentHash';
@@ -53,20 +53,26 @@ export function lockFileOf(recipeOrLock: string): string {
 }
 
 /** Metrics of the newest recorded run that wrote exactly this lock. */
-async function metricsOf(recipe: string, sides: LockSide[], workspaceRoot?: string): Promise<Record<string, number>[]> {
-  const runs = await readRecipeHistory(recipe, { workspaceRoot });
+async function metricsOf(recipe: string, sides: LockSide[], options: ReviewOptions): Promise<Record<string, number>[]> {
+  const runs = await readRecipeHistory(recipe, options);
   return sides.map((side) => {
     const matching = runs.filter((r) => r.lock_sha256 === side.sha256 && Object.keys(r.metrics).length > 0);
     return matching.length ? matching[matching.length - 1].metrics : {};
   });
 }
 
-async function review(old: LockSide, now: LockSide, recipe: string | undefined, workspaceRoot?: string): Promise<Review> {
+/** workspaceRoot: where a remote library's history lives; confine: the editor's (see readRecipeHistory). */
+export interface ReviewOptions {
+  workspaceRoot?: string;
+  confine?: HistoryConfinement;
+}
+
+async function review(old: LockSide, now: LockSide, recipe: string | undefined, options: ReviewOptions): Promise<Review> {
   let metrics: Record<string, number>[] = [{}, {}];
   let historyNote: string | undefined;
   if (recipe && fs.existsSync(recipe)) {
     try {
-      metrics = await metricsOf(recipe, [old, now], workspaceRoot);
+      metrics = await metricsOf(recipe, [old, now], options);
     } catch (e) {
       historyNote = `no metrics: ${(e as Error).message}`;
     }
@@ -75,19 +81,19 @@ async function review(old: LockSide, now: LockSide, recipe: string | undefined, 
 }
 
 /** Two lock files; metrics from the history of the new lock's recipe. */
-export async function reviewLockFiles(oldFile: string, newFile: string, options: { workspaceRoot?: string } = {}): Promise<Review> {
+export async function reviewLockFiles(oldFile: string, newFile: string, options: ReviewOptions = {}): Promise<Review> {
   const old = readLockSide(path.resolve(oldFile));
   const now = readLockSide(path.resolve(newFile));
   const recipe = path.resolve(path.dirname(now.file), now.lock.recipe.path);
-  return review(old, now, recipe, options.workspaceRoot);
+  return review(old, now, recipe, options);
 }
 
 /** A recipe's lock (or a lock) in the working tree against the same file at a git revision. */
-export async function reviewAgainstRevision(recipeOrLock: string, revision: string, options: { workspaceRoot?: string } = {}): Promise<Review> {
+export async function reviewAgainstRevision(recipeOrLock: string, revision: string, options: ReviewOptions = {}): Promise<Review> {
   const file = lockFileOf(recipeOrLock);
   const now = readLockSide(file);
   const { text, gitPath } = await readAtRevision(file, revision);
   const old: LockSide = { lock: parseLockText(text, `${revision}:${gitPath}`), sha256: sha256Bytes(text), file, revision, gitPath };
   const recipe = isLockFile(recipeOrLock) ? path.resolve(path.dirname(file), now.lock.recipe.path) : path.resolve(recipeOrLock);
-  return review(old, now, recipe, options.workspaceRoot);
+  return review(old, now, recipe, options);
 }

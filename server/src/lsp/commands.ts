@@ -75,7 +75,7 @@ export function registerCommands(state: ServerState): void {
         case ServerCommands.history: {
           // An unsaved buffer has no runs (its history would be that of another file).
           const file = savedFileOf(uri);
-          return commandResult(ServerCommands.history, file ? await readRecipeHistory(file, { workspaceRoot: state.workspaceRoot }) : []);
+          return commandResult(ServerCommands.history, file ? await readRecipeHistory(file, { workspaceRoot: state.workspaceRoot, confine: state.historyConfinement(file) }) : []);
         }
         default:
           throw new ResponseError(ErrorCodes.MethodNotFound, `Unknown command ${params.command}`);
@@ -93,7 +93,7 @@ export function registerCommands(state: ServerState): void {
     const file = savedFileOf(params.uri);
     if (!file) throw userError(`${params.uri} is not a file: save the recipe to compare its lock`);
     try {
-      return await compareWithRevision(file, typeof params.revision === 'string' ? params.revision : 'HEAD', state.workspaceRoot);
+      return await compareWithRevision(file, typeof params.revision === 'string' ? params.revision : 'HEAD', state.workspaceRoot, state.historyConfinement(file));
     } catch (e) {
       log.info(`compare ${params.uri}: ${describeError(e)}`);
       throw userError(describeError(e));

@@ -25,6 +25,7 @@ import { DEFAULT_SETTINGS, settingReadRoots } from './settings';
 import type { ServerSettings } from './settings';
 import { readTextSafe } from '../engine/safeRead';
 import { isComposerError } from '../engine/errors';
+import type { HistoryConfinement } from '../engine/history/runHistory';
 
 /** How long a lens / inlay-hint / code-action request waits for the plan of the current text. */
 export const FRESH_PLAN_WAIT_MS = 3000;
@@ -78,6 +79,14 @@ export class ServerState {
   /** The engine's options from the current settings: the one place they are built (plans, commands, compose). */
   engineOptions(): { workspaceRoot: string | undefined; readRoots: string[]; provider: ServerSettings['executionProvider']; libraryUri: string | undefined } {
     return { workspaceRoot: this.workspaceRoot, readRoots: settingReadRoots(this.settings.readRoots, this.workspaceRoot), provider: this.settings.executionProvider, libraryUri: this.settings.libraryUri };
+  }
+
+  /**
+   * Where the editor may read a saved recipe's run history from: the workspace (the recipe's folder
+   * when none is open, as for compose) and the read roots — as the planner confines what it reads.
+   */
+  historyConfinement(file: string): HistoryConfinement {
+    return { workspaceRoot: this.workspaceRoot ?? path.dirname(file), readRoots: this.engineOptions().readRoots };
   }
 
   /** The status last sent. */

@@ -5,6 +5,7 @@
  */
 import * as path from 'node:path';
 import { reviewAgainstRevision } from '../engine/review';
+import type { HistoryConfinement } from '../engine/history/runHistory';
 import type { CompareResult } from '../protocol';
 
 function label(file: string, root: string | undefined): string {
@@ -12,8 +13,9 @@ function label(file: string, root: string | undefined): string {
   return (rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : file).split(path.sep).join('/');
 }
 
-export async function compareWithRevision(recipeFile: string, revision: string, workspaceRoot: string | undefined): Promise<CompareResult> {
-  const review = await reviewAgainstRevision(recipeFile, revision, { workspaceRoot });
+/** `confine`: the workspace and read roots the recipe's run history (the metrics) may be read from. */
+export async function compareWithRevision(recipeFile: string, revision: string, workspaceRoot: string | undefined, confine: HistoryConfinement): Promise<CompareResult> {
+  const review = await reviewAgainstRevision(recipeFile, revision, { workspaceRoot, confine });
   return {
     old: `${revision}:${label(review.old.file, workspaceRoot)}`,
     new: label(review.new.file, workspaceRoot),

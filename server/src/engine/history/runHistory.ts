@@ -17,6 +17,7 @@ import { parseRecipe } from '../recipe/parse';
 import { resolveRecipePaths } from '../recipe/paths';
 import type { EvaluationOutcome, RunHistoryEntry } from '../types';
 import { readTextSafe } from '../safeRead';
+import { isReadable, outsideWhat, OUTSIDE_HINT, realLocation } from '../recipe/workspaceConfinement';
 
 export const RUNS_TABLE = 'runs';
 export const WORKSPACE_HISTORY_DIR = path.join('.adapter-composer', 'history');
@@ -233,9 +234,20 @@ function entryOf(row: Record<string, unknown>): RunHistoryEntry {
 }
 
 /** The runs of one recipe file, wherever its library keeps them (reads the recipe for its `library:`). */
-export async function readRecipeHistory(recipeFile: string, options: { workspaceRoot?: string; limit?: number } = {}): Promise<RunHistoryEntry[]> {
+/** Where the editor may read an open recipe's run history from: its workspace and read roots. */
+export interface HistoryConfinement {
+  workspaceRoot: string;
+  readRoots?: readonly string[];
+}
+
+export async function readRecipeHistory(recipeFile: string, options: { workspaceRoot?: string; limit?: number; confine?: HistoryConfinement } = {}): Promise<RunHistoryEntry[]> {
   const text = readTextSafe(recipeFile, 'recipe', 'recipe');
   const recipe = parseRecipe(text, recipeFile).recipe;
   const library = recipe && typeof recipe.spec.library === 'string' && recipe.spec.library !== '' ? resolveRecipePaths(recipe, recipeFile).library : undefined;
+  // the editor reads an open recipe's history as it plans it: a local library outside the workspace
+  // (and its read roots) is not opened, as the planner does not open it
+  if (recipe && library && options.confine && !isRemoteUri(library) && !isReadable(library, options.confine.workspaceRoot, options.confine.readRoots)) {
+    throw new ComposerError('recipe', `the run history of library \`${String(recipe.spec.library)}\` is not read: it resolves to ${realLocation(library)}, ${outsideWhat(options.confine.workspaceRoot, options.confine.readRoots ?? [])}`, recipe.locationOf(['library']), OUTSIDE_HINT);
+  }
   return readHistory({ library, workspaceRoot: options.workspaceRoot, recipeFile }, { recipe: recipeFile, limit: options.limit });
 }

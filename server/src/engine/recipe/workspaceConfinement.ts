@@ -105,7 +105,7 @@ export function isReadable(location: string, workspaceRoot: string, readRoots: r
 }
 
 /** "outside the workspace /ws" (and the read roots, when there are any), every path real. */
-function outsideWhat(workspaceRoot: string, readRoots: readonly string[]): string {
+export function outsideWhat(workspaceRoot: string, readRoots: readonly string[]): string {
   const roots = readRoots.map((r) => realLocation(r));
   return `outside the workspace ${realLocation(workspaceRoot)}${roots.length ? ` and the read root${roots.length === 1 ? '' : 's'} ${roots.join(', ')}` : ''}`;
 }
