@@ -10,6 +10,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { cli, demoWorkspace, ensureBuilt, sameSnapshot, snapshot } from './workspace';
+import type { AdapterRecord } from '../../server/src/engine/types';
 
 let demo: string;
 
@@ -28,6 +29,23 @@ function workspaceCopy(): string {
   made.push(dir);
   fs.cpSync(demo, dir, { recursive: true });
   return dir;
+}
+
+/**
+ * Rows written straight through LanceDB, as another tool could write them: none of `library add`'s
+ * checks (names, bases, details) run.
+ */
+async function addRowsUnchecked(lib: string, records: AdapterRecord[]): Promise<void> {
+  const lancedb = await import('@lancedb/lancedb');
+  const { rowFromRecord, ADAPTERS_TABLE } = await import('../../server/src/engine/library/schema');
+  const db = await lancedb.connect(lib);
+  const table = await db.openTable(ADAPTERS_TABLE);
+  try {
+    await table.add(records.map((r) => rowFromRecord(r)));
+  } finally {
+    table.close();
+    db.close();
+  }
 }
 
 const sha256 = (file: string) => createHash('sha256').update(fs.readFileSync(file)).digest('hex');
@@ -118,13 +136,7 @@ test('a base with a line break: refused at add; a row another tool wrote cannot 
   const library = await openLibrary(lib);
   const twin = (await library.get('code-14'))!;
   library.close();
-  const lancedb = await import('@lancedb/lancedb');
-  const { rowFromRecord, ADAPTERS_TABLE } = await import('../../server/src/engine/library/schema');
-  const db = await lancedb.connect(lib);
-  const table = await db.openTable(ADAPTERS_TABLE);
-  await table.add([rowFromRecord({ ...twin, name: 'evil-1', base: hostile })]);
-  table.close();
-  db.close();
+  await addRowsUnchecked(lib, [{ ...twin, name: 'evil-1', base: hostile }]);
   const made = cli(['new', 'recipes/fresh', '--library', 'library', '--target', 'data/code-14/*.npy'], { cwd: ws });
   assert.equal(made.status, 0, made.stderr);
   const written = path.join(ws, 'recipes', 'fresh.compose.yaml');
@@ -239,13 +251,7 @@ test('a row whose details are not a JSON object or are nested 200,000 deep: refu
     await assert.rejects(library.add({ ...twin, name: 'odd', details }), (e: unknown) => e instanceof Error && /'details' must be a JSON object/.test(e.message), details.slice(0, 10));
   }
   library.close();
-  const lancedb = await import('@lancedb/lancedb');
-  const { rowFromRecord, ADAPTERS_TABLE } = await import('../../server/src/engine/library/schema');
-  const db = await lancedb.connect(lib);
-  const table = await db.openTable(ADAPTERS_TABLE);
-  await table.add([rowFromRecord({ ...twin, name: 'deep', details: deep }), rowFromRecord({ ...twin, name: 'nothing', details: 'null' })]);
-  table.close();
-  db.close();
+  await addRowsUnchecked(lib, [{ ...twin, name: 'deep', details: deep }, { ...twin, name: 'nothing', details: 'null' }]);
   const shown = cli(['library', 'show', lib, 'deep'], { cwd: ws });
   assert.equal(shown.status, 0, shown.stderr);
   assert.match(shown.stdout, /^details +\(not a JSON object nested at most 32 levels deep; not shown\)$/m);
@@ -273,13 +279,7 @@ test('names with bidi overrides or zero-width characters (a lookalike of grammar
   }
   await assert.rejects(library.add({ ...twin, name: 'fine', base: 'demo/tiny\u202etransformer' }), (e: unknown) => e instanceof Error && /base .*U\+202E/.test(e.message));
   library.close();
-  const lancedb = await import('@lancedb/lancedb');
-  const { rowFromRecord, ADAPTERS_TABLE } = await import('../../server/src/engine/library/schema');
-  const db = await lancedb.connect(lib);
-  const table = await db.openTable(ADAPTERS_TABLE);
-  await table.add([rowFromRecord({ ...twin, name: lookalike }), rowFromRecord({ ...twin, name: reordered })]);
-  table.close();
-  db.close();
+  await addRowsUnchecked(lib, [{ ...twin, name: lookalike }, { ...twin, name: reordered }]);
   const invisible = /[\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]/;
   const listed = cli(['library', 'ls', lib], { cwd: ws });
   assert.equal(listed.status, 0, listed.stderr);
@@ -469,14 +469,8 @@ test('an adapter row another tool wrote with ESC, a line break and ::error:: in 
   const library = await openLibrary(lib);
   const twin = (await library.get('code-14'))!;
   library.close();
-  const lancedb = await import('@lancedb/lancedb');
-  const { rowFromRecord, ADAPTERS_TABLE } = await import('../../server/src/engine/library/schema');
-  const db = await lancedb.connect(lib);
-  const table = await db.openTable(ADAPTERS_TABLE);
   const name = 'evil\u001b[2J\n::error::forged';
-  await table.add([rowFromRecord({ ...twin, name, description: 'd\u001b]52;c;AAAA\u0007\nline' })]);
-  table.close();
-  db.close();
+  await addRowsUnchecked(lib, [{ ...twin, name, description: 'd\u001b]52;c;AAAA\u0007\nline' }]);
   const recipe = path.join(ws, 'recipes', 'medical-08.compose.yaml');
   fs.writeFileSync(recipe, fs.readFileSync(recipe, 'utf8').replace(/^ {2}k: \d+$/m, '  k: 15'));
   // eslint-disable-next-line no-control-regex -- asserting that no control character reaches the terminal

@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { scalarKernels, simdKernels } from '../../server/src/engine/linalg/simdDot';
 import { addRows } from '../../server/src/engine/linalg/dense';
 import { appendBesideTranspose } from '../../server/src/engine/linalg/cholesky';
-import { seededRandom, gaussian } from '../weights/reference';
+import { seededRandom, gaussian, randomFactor } from '../weights/reference';
 
 function symmetric(random: () => number, k: number): Float64Array {
   const m = new Float64Array(k * k);
@@ -243,16 +243,7 @@ test('refinedSolve = substitute, residual, substitute and the sum (the calls it 
     const [z, rhs, correction, z2, correction2] = space.vectors;
     const scalar = scalarKernels.rowSums(new Float64Array(k * k), k, 0, 0);
     for (let m = 0; m <= k; m++) {
-      l.fill(0);
-      u.fill(0);
-      for (let i = 0; i < m; i++) {
-        for (let j = 0; j <= i; j++) {
-          const x = i === j ? 0.5 + 3 * random() : gaussian(random) * (j % 3 === 0 ? 1e3 : 1);
-          l[i * k + j] = x;
-          u[j * k + i] = x;
-        }
-      }
-      for (let i = 0; i < k * k; i++) a[i] = gaussian(random) * (i % 5 === 0 ? 1e4 : 1);
+      randomFactor(random, l, u, a, k, m);
       const b = Float64Array.from({ length: k }, () => (random() < 0.2 ? -0 : gaussian(random)));
       rhs.set(b);
       z.set(b);

@@ -13,7 +13,7 @@ import { withScalarTwins } from '../../server/src/engine/linalg/scalarTwins';
 import { addRows, dot } from '../../server/src/engine/linalg/dense';
 import { choleskySolve, substituteCholesky } from '../../server/src/engine/linalg/cholesky';
 import { costMatrix, solveAll, WeightsSession } from '../../server/src/engine/weights';
-import { seededRandom, gaussian, randomProblem } from '../weights/reference';
+import { seededRandom, gaussian, randomFactor, randomProblem } from '../weights/reference';
 
 const SIZES: [number, number][] = [[1, 1], [1, 7], [2, 3], [3, 5], [4, 4], [5, 9], [7, 2], [9, 1], [64, 768], [70, 769], [130, 300]];
 
@@ -129,16 +129,7 @@ test('SIMD substitution (L with its transpose) = substituteCholesky and SIMD res
     const [l, u, a] = space.matrices;
     const [y, z, rhs, out] = space.vectors;
     for (let m = 0; m <= k; m++) {
-      l.fill(0);
-      u.fill(0);
-      for (let i = 0; i < m; i++) {
-        for (let j = 0; j <= i; j++) {
-          const x = i === j ? 0.5 + 3 * random() : gaussian(random) * (j % 3 === 0 ? 1e3 : 1);
-          l[i * k + j] = x;
-          u[j * k + i] = x;
-        }
-      }
-      for (let i = 0; i < k * k; i++) a[i] = gaussian(random) * (i % 5 === 0 ? 1e4 : 1);
+      randomFactor(random, l, u, a, k, m);
       const b = Float64Array.from({ length: k }, () => (random() < 0.2 ? -0 : gaussian(random)));
       y.set(b);
       space.substitute(l, u, m, y);

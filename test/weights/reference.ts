@@ -395,3 +395,21 @@ export function lassoKktViolation(p: Problem, w: ArrayLike<number>, lambda: numb
   return '';
 }
 
+/**
+ * A random lower-triangular m×m factor in the leading corner of the k×k `l` (its transpose in `u`,
+ * the rest zero), with entries over six orders of magnitude, and a random k×k `a` with some entries
+ * 10⁴ larger: the kept factors' triangular kernels are tested on these against their twins.
+ */
+export function randomFactor(random: () => number, l: Float64Array, u: Float64Array, a: Float64Array, k: number, m: number): void {
+  l.fill(0);
+  u.fill(0);
+  for (let i = 0; i < m; i++) {
+    for (let j = 0; j <= i; j++) {
+      const x = i === j ? 0.5 + 3 * random() : gaussian(random) * (j % 3 === 0 ? 1e3 : 1);
+      l[i * k + j] = x;
+      u[j * k + i] = x;
+    }
+  }
+  for (let i = 0; i < k * k; i++) a[i] = gaussian(random) * (i % 5 === 0 ? 1e4 : 1);
+}
+

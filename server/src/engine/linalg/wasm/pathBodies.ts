@@ -25,7 +25,6 @@ export function pathEventsBody(): number[] {
     [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16];
   const [a, i, at8, skip, okUp, okDown, atSign] = [17, 18, 19, 20, 21, 22, 23];
   const [delta, dNu, wi, di, d, at, r, rho, dUp, dDown] = [24, 25, 26, 27, 28, 29, 30, 31, 32, 33];
-  const more = { f64Min: 0xa4, f64Max: 0xa5, f64Lt: 0x63, f64Gt: 0x64, f64Le: 0x65, f64Ne: 0x62, f64FromI32: 0xb7, i32Ne: 0x47, select: 0x1b, i32Store: 0x36, i32GeS: 0x4e };
   const infinity = [op.f64Const, 0, 0, 0, 0, 0, 0, 0xf0, 0x7f];
   const one = [op.f64Const, 0, 0, 0, 0, 0, 0, 0xf0, 0x3f];
   const zero = [op.f64Const, 0, 0, 0, 0, 0, 0, 0, 0];
@@ -33,20 +32,20 @@ export function pathEventsBody(): number[] {
   const i32At = (base: number, index: number) => [op.localGet, base, op.localGet, index, op.i32Const, 2, op.i32Shl, op.i32Add, op.i32Load, 2, 0];
   return functionBody([[7, I32], [10, F64]], (emit) => {
     emit(op.localGet, lambda, op.localSet, delta);
-    loopUntil(emit, () => emit(op.localGet, a, op.localGet, count, more.i32GeS), () => {
+    loopUntil(emit, () => emit(op.localGet, a, op.localGet, count, op.i32GeS), () => {
       emit(...i32At(active, a), op.localTee, i, op.i32Const, 3, op.i32Shl, op.localSet, at8);
       // dν += (2·C·d)ᵢ + sᵢ
-      emit(op.localGet, dNu, ...f64At(gDirection), ...i32At(sign, i), more.f64FromI32, op.f64Add, op.f64Add, op.localSet, dNu);
+      emit(op.localGet, dNu, ...f64At(gDirection), ...i32At(sign, i), op.f64FromI32, op.f64Add, op.f64Add, op.localSet, dNu);
       emit(...f64At(w), op.localTee, wi, ...f64At(direction), op.localTee, di, op.f64Div, op.localSet, d);
       // at = wᵢ ≠ 0 && dᵢ ≠ 0 && d > 0 ? d : ∞
       emit(op.localGet, d, ...infinity);
-      emit(op.localGet, wi, ...zero, more.f64Ne, op.localGet, di, ...zero, more.f64Ne, op.i32And, op.localGet, d, ...zero, more.f64Gt, op.i32And);
-      emit(more.select, op.localSet, at);
+      emit(op.localGet, wi, ...zero, op.f64Ne, op.localGet, di, ...zero, op.f64Ne, op.i32And, op.localGet, d, ...zero, op.f64Gt, op.i32And);
+      emit(op.select, op.localSet, at);
       emit(op.localGet, leaveAt, op.localGet, at8, op.i32Add, op.localGet, at, op.f64Store, ...f64Access);
-      emit(op.localGet, delta, op.localGet, at, more.f64Min, op.localSet, delta);
+      emit(op.localGet, delta, op.localGet, at, op.f64Min, op.localSet, delta);
       emit(op.localGet, a, op.i32Const, 1, op.i32Add, op.localSet, a);
     });
-    emit(op.localGet, dNu, op.localGet, count, more.f64FromI32, op.f64Div, op.localSet, dNu);
+    emit(op.localGet, dNu, op.localGet, count, op.f64FromI32, op.f64Div, op.localSet, dNu);
     emit(op.localGet, dNuOut, op.localGet, dNu, op.f64Store, ...f64Access);
     // n = k − 1 down to count (a reused as n)
     emit(op.localGet, k, op.i32Const, 1, op.i32Sub, op.localSet, a);
@@ -54,26 +53,26 @@ export function pathEventsBody(): number[] {
       emit(...i32At(inactive, a), op.localTee, i, op.i32Const, 3, op.i32Shl, op.localSet, at8);
       emit(op.localGet, nu, ...f64At(g), op.f64Sub, op.localSet, r);
       emit(op.localGet, dNu, ...f64At(gDirection), op.f64Sub, op.localSet, rho);
-      emit(...i32At(justLeft, i), op.i32Const, 0, more.i32Ne, op.localSet, skip);
+      emit(...i32At(justLeft, i), op.i32Const, 0, op.i32Ne, op.localSet, skip);
       // up = λ − r over 1 − ρ: ok when 1 − ρ > 0 and !(skip && up ≤ tolerance)
-      emit(...zero, op.localGet, lambda, op.localGet, r, op.f64Sub, op.localTee, wi, more.f64Max, ...one, op.localGet, rho, op.f64Sub, op.localTee, di, op.f64Div, op.localSet, dUp);
-      emit(op.localGet, di, ...zero, more.f64Gt, op.localGet, skip, op.localGet, wi, op.localGet, tolerance, more.f64Le, op.i32And, op.i32Eqz, op.i32And, op.localSet, okUp);
+      emit(...zero, op.localGet, lambda, op.localGet, r, op.f64Sub, op.localTee, wi, op.f64Max, ...one, op.localGet, rho, op.f64Sub, op.localTee, di, op.f64Div, op.localSet, dUp);
+      emit(op.localGet, di, ...zero, op.f64Gt, op.localGet, skip, op.localGet, wi, op.localGet, tolerance, op.f64Le, op.i32And, op.i32Eqz, op.i32And, op.localSet, okUp);
       // down = λ + r over 1 + ρ
-      emit(...zero, op.localGet, lambda, op.localGet, r, op.f64Add, op.localTee, wi, more.f64Max, ...one, op.localGet, rho, op.f64Add, op.localTee, di, op.f64Div, op.localSet, dDown);
-      emit(op.localGet, di, ...zero, more.f64Gt, op.localGet, skip, op.localGet, wi, op.localGet, tolerance, more.f64Le, op.i32And, op.i32Eqz, op.i32And, op.localSet, okDown);
+      emit(...zero, op.localGet, lambda, op.localGet, r, op.f64Add, op.localTee, wi, op.f64Max, ...one, op.localGet, rho, op.f64Add, op.localTee, di, op.f64Div, op.localSet, dDown);
+      emit(op.localGet, di, ...zero, op.f64Gt, op.localGet, skip, op.localGet, wi, op.localGet, tolerance, op.f64Le, op.i32And, op.i32Eqz, op.i32And, op.localSet, okDown);
       // the up step when it applies and is < ∞ (sign 1)
-      emit(op.localGet, okUp, op.localGet, dUp, ...infinity, more.f64Lt, op.i32And, op.localSet, okUp);
-      emit(op.localGet, dUp, ...infinity, op.localGet, okUp, more.select, op.localSet, at);
+      emit(op.localGet, okUp, op.localGet, dUp, ...infinity, op.f64Lt, op.i32And, op.localSet, okUp);
+      emit(op.localGet, dUp, ...infinity, op.localGet, okUp, op.select, op.localSet, at);
       emit(op.localGet, okUp, op.localSet, atSign);
       // the down step when it applies and is < at (sign −1)
-      emit(op.localGet, okDown, op.localGet, dDown, op.localGet, at, more.f64Lt, op.i32And, op.localSet, okDown);
-      emit(op.localGet, dDown, op.localGet, at, op.localGet, okDown, more.select, op.localSet, at);
-      emit(op.i32Const, ...signed(-1), op.localGet, atSign, op.localGet, okDown, more.select, op.localSet, atSign);
+      emit(op.localGet, okDown, op.localGet, dDown, op.localGet, at, op.f64Lt, op.i32And, op.localSet, okDown);
+      emit(op.localGet, dDown, op.localGet, at, op.localGet, okDown, op.select, op.localSet, at);
+      emit(op.i32Const, ...signed(-1), op.localGet, atSign, op.localGet, okDown, op.select, op.localSet, atSign);
       emit(op.localGet, joinAt, op.localGet, at8, op.i32Add, op.localGet, at, op.f64Store, ...f64Access);
       emit(op.localGet, atSign, op.if, 0x40);
-      emit(op.localGet, joinSign, op.localGet, i, op.i32Const, 2, op.i32Shl, op.i32Add, op.localGet, atSign, more.i32Store, 2, 0);
+      emit(op.localGet, joinSign, op.localGet, i, op.i32Const, 2, op.i32Shl, op.i32Add, op.localGet, atSign, op.i32Store, 2, 0);
       emit(op.end);
-      emit(op.localGet, delta, op.localGet, at, more.f64Min, op.localSet, delta);
+      emit(op.localGet, delta, op.localGet, at, op.f64Min, op.localSet, delta);
       emit(op.localGet, a, op.i32Const, 1, op.i32Sub, op.localSet, a);
     });
     emit(op.localGet, delta);
@@ -92,18 +91,17 @@ export function pathBoundaryBody(): number[] {
   const [active, count, inactive, k, sign, justLeft, joined, w, g, out, toleranceOut, lambda, base, slope] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13];
   const [a, i, at8, listed] = [14, 15, 16, 17];
   const [nu, l1, tolerance, r] = [18, 19, 20, 21];
-  const more = { f64Abs: 0x99, f64Ge: 0x66, f64Gt: 0x64, f64FromI32: 0xb7, select: 0x1b, i32Store: 0x36, i32GeS: 0x4e };
   const i32At = (baseLocal: number, index: number) => [op.localGet, baseLocal, op.localGet, index, op.i32Const, 2, op.i32Shl, op.i32Add, op.i32Load, 2, 0];
   const f64At = (baseLocal: number) => [op.localGet, baseLocal, op.localGet, at8, op.i32Add, op.f64Load, ...f64Access];
   return functionBody([[4, I32], [4, F64]], (emit) => {
     emit(op.i32Const, 1, op.localSet, listed);
-    loopUntil(emit, () => emit(op.localGet, a, op.localGet, count, more.i32GeS), () => {
+    loopUntil(emit, () => emit(op.localGet, a, op.localGet, count, op.i32GeS), () => {
       emit(...i32At(active, a), op.localTee, i, op.i32Const, 3, op.i32Shl, op.localSet, at8);
-      emit(op.localGet, nu, ...f64At(g), op.localGet, lambda, ...i32At(sign, i), more.f64FromI32, op.f64Mul, op.f64Add, op.f64Add, op.localSet, nu);
-      emit(op.localGet, l1, ...f64At(w), more.f64Abs, op.f64Add, op.localSet, l1);
+      emit(op.localGet, nu, ...f64At(g), op.localGet, lambda, ...i32At(sign, i), op.f64FromI32, op.f64Mul, op.f64Add, op.f64Add, op.localSet, nu);
+      emit(op.localGet, l1, ...f64At(w), op.f64Abs, op.f64Add, op.localSet, l1);
       emit(op.localGet, a, op.i32Const, 1, op.i32Add, op.localSet, a);
     });
-    emit(op.localGet, nu, op.localGet, count, more.f64FromI32, op.f64Div, op.localSet, nu);
+    emit(op.localGet, nu, op.localGet, count, op.f64FromI32, op.f64Div, op.localSet, nu);
     emit(op.localGet, base, op.localGet, slope, op.localGet, l1, op.f64Mul, op.f64Add, op.localSet, tolerance);
     emit(op.localGet, out, op.localGet, nu, op.f64Store, ...f64Access);
     emit(op.localGet, toleranceOut, op.localGet, tolerance, op.f64Store, ...f64Access);
@@ -112,9 +110,9 @@ export function pathBoundaryBody(): number[] {
       emit(...i32At(inactive, a), op.localTee, i, op.i32Const, 3, op.i32Shl, op.localSet, at8);
       emit(...i32At(justLeft, i), op.i32Eqz, op.if, 0x40);
       emit(op.localGet, nu, ...f64At(g), op.f64Sub, op.localSet, r);
-      emit(op.localGet, r, more.f64Abs, op.localGet, lambda, op.localGet, tolerance, op.f64Sub, more.f64Ge, op.if, 0x40);
-      emit(op.localGet, sign, op.localGet, i, op.i32Const, 2, op.i32Shl, op.i32Add, op.i32Const, 1, op.i32Const, ...signed(-1), op.localGet, r, op.f64Const, 0, 0, 0, 0, 0, 0, 0, 0, more.f64Gt, more.select, more.i32Store, 2, 0);
-      emit(op.localGet, joined, op.localGet, i, op.i32Const, 2, op.i32Shl, op.i32Add, op.i32Const, 1, more.i32Store, 2, 0);
+      emit(op.localGet, r, op.f64Abs, op.localGet, lambda, op.localGet, tolerance, op.f64Sub, op.f64Ge, op.if, 0x40);
+      emit(op.localGet, sign, op.localGet, i, op.i32Const, 2, op.i32Shl, op.i32Add, op.i32Const, 1, op.i32Const, ...signed(-1), op.localGet, r, op.f64Const, 0, 0, 0, 0, 0, 0, 0, 0, op.f64Gt, op.select, op.i32Store, 2, 0);
+      emit(op.localGet, joined, op.localGet, i, op.i32Const, 2, op.i32Shl, op.i32Add, op.i32Const, 1, op.i32Store, 2, 0);
       emit(op.i32Const, 0, op.localSet, listed);
       emit(op.end);
       emit(op.end);
@@ -136,30 +134,29 @@ export function pathUpdateBody(): number[] {
   const [active, count, inactive, k, w, direction, sign, justLeft, joined, leaveAt, joinAt, joinSign, moved, tie] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13];
   const [a, i, at8, at4] = [14, 15, 16, 17];
   const [wi] = [18];
-  const more = { f64Le: 0x65, f64FromI32: 0xb7, i32Store: 0x36, i32GeS: 0x4e, i32Or: 0x72 };
   const zero = [op.f64Const, 0, 0, 0, 0, 0, 0, 0, 0];
   const f64At = (base: number) => [op.localGet, base, op.localGet, at8, op.i32Add, op.f64Load, ...f64Access];
   const setI32 = (base: number, value: () => void) => { emit32(base); value(); };
   let emit32: (base: number) => void = () => undefined;
   return functionBody([[4, I32], [1, F64]], (emit) => {
     emit32 = (base: number) => emit(op.localGet, base, op.localGet, at4, op.i32Add);
-    const store32 = () => emit(more.i32Store, 2, 0);
+    const store32 = () => emit(op.i32Store, 2, 0);
     // Clear justLeft and joined (k i32 each).
-    loopUntil(emit, () => emit(op.localGet, a, op.localGet, k, more.i32GeS), () => {
+    loopUntil(emit, () => emit(op.localGet, a, op.localGet, k, op.i32GeS), () => {
       emit(op.localGet, a, op.i32Const, 2, op.i32Shl, op.localSet, at4);
       setI32(justLeft, () => emit(op.i32Const, 0)); store32();
       setI32(joined, () => emit(op.i32Const, 0)); store32();
       emit(op.localGet, a, op.i32Const, 1, op.i32Add, op.localSet, a);
     });
     emit(op.i32Const, 0, op.localSet, a);
-    loopUntil(emit, () => emit(op.localGet, a, op.localGet, count, more.i32GeS), () => {
+    loopUntil(emit, () => emit(op.localGet, a, op.localGet, count, op.i32GeS), () => {
       emit(op.localGet, active, op.localGet, a, op.i32Const, 2, op.i32Shl, op.i32Add, op.i32Load, 2, 0, op.localTee, i);
       emit(op.i32Const, 2, op.i32Shl, op.localSet, at4, op.localGet, i, op.i32Const, 3, op.i32Shl, op.localSet, at8);
       // w_i = w_i − moved·d_i
       emit(op.localGet, w, op.localGet, at8, op.i32Add, ...f64At(w), op.localGet, moved, ...f64At(direction), op.f64Mul, op.f64Sub, op.localTee, wi, op.f64Store, ...f64Access);
       // leaveAt_i ≤ tie || w_i·s_i ≤ 0
-      emit(...f64At(leaveAt), op.localGet, tie, more.f64Le);
-      emit(op.localGet, wi, op.localGet, sign, op.localGet, at4, op.i32Add, op.i32Load, 2, 0, more.f64FromI32, op.f64Mul, ...zero, more.f64Le, more.i32Or);
+      emit(...f64At(leaveAt), op.localGet, tie, op.f64Le);
+      emit(op.localGet, wi, op.localGet, sign, op.localGet, at4, op.i32Add, op.i32Load, 2, 0, op.f64FromI32, op.f64Mul, ...zero, op.f64Le, op.i32Or);
       emit(op.if, 0x40);
       emit(op.localGet, w, op.localGet, at8, op.i32Add, ...zero, op.f64Store, ...f64Access);
       setI32(sign, () => emit(op.i32Const, 0)); store32();
@@ -171,7 +168,7 @@ export function pathUpdateBody(): number[] {
     loopUntil(emit, () => emit(op.localGet, a, op.localGet, count, op.i32LtS), () => {
       emit(op.localGet, inactive, op.localGet, a, op.i32Const, 2, op.i32Shl, op.i32Add, op.i32Load, 2, 0, op.localTee, i);
       emit(op.i32Const, 2, op.i32Shl, op.localSet, at4, op.localGet, i, op.i32Const, 3, op.i32Shl, op.localSet, at8);
-      emit(...f64At(joinAt), op.localGet, tie, more.f64Le, op.if, 0x40);
+      emit(...f64At(joinAt), op.localGet, tie, op.f64Le, op.if, 0x40);
       setI32(sign, () => emit(op.localGet, joinSign, op.localGet, at4, op.i32Add, op.i32Load, 2, 0)); store32();
       setI32(joined, () => emit(op.i32Const, 1)); store32();
       emit(op.end);

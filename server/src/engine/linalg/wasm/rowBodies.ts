@@ -176,9 +176,6 @@ export function productsBody(): number[] {
 }
 
 /** Opcodes the shared assembler does not list. */
-const call = 0x10;
-const select = 0x1b;
-const i32GtS = 0x4a;
 
 /**
  * The body of a whole symmetric pass over k rows of dim float64 at address 0 (a zero row after them):
@@ -188,7 +185,7 @@ const i32GtS = 0x4a;
  * left, `narrow` (R = 2 against two columns, the same sums per entry) instead), then the last row of an odd k
  * against itself by `single` (R = 1). The blocks, their order and the entries kept are those of
  * simdKernels.ts's symmetricPass when it called the kernel once per block from JavaScript ((i + 1, i)
- * is taken from (i, i + 1)): the same bits, without one call and eight reads per block.
+ * is taken from (i, i + 1)): the same bits, without one op.call and eight reads per block.
  * Locals: i, j, rowBytes, zero (the zero row's address), the two rows' addresses.
  */
 export function symmetricPassBody(pair: number, single: number, narrow: number): number[] {
@@ -200,7 +197,7 @@ export function symmetricPassBody(pair: number, single: number, narrow: number):
     // The address of column row x (x an expression on the stack builder): x < k ? x·rowBytes : zero.
     const column = (q: number) => {
       emit(op.localGet, j, op.i32Const, q, op.i32Add, op.localGet, rowBytes, op.i32Mul, op.localGet, zero);
-      emit(op.localGet, j, op.i32Const, q, op.i32Add, op.localGet, k, op.i32LtS, select);
+      emit(op.localGet, j, op.i32Const, q, op.i32Add, op.localGet, k, op.i32LtS, op.select);
     };
     // out + ((r·k + c)·8) for locals/expressions r, c emitted by the callers.
     const store = (row: () => void, col: () => void, value: () => void) => {
@@ -218,11 +215,11 @@ export function symmetricPassBody(pair: number, single: number, narrow: number):
         emit(op.localGet, k, op.localGet, j, op.i32Sub, op.i32Const, 2, 0x46 /* i32.eq */, op.if, 0x40);
         emit(op.localGet, rowI, op.localGet, rowNext);
         for (let q = 0; q < 2; q++) column(q);
-        emit(op.localGet, dim, op.localGet, results, call, ...unsigned(narrow));
+        emit(op.localGet, dim, op.localGet, results, op.call, ...unsigned(narrow));
         emit(0x05); // else
         emit(op.localGet, rowI, op.localGet, rowNext);
         for (let q = 0; q < 4; q++) column(q);
-        emit(op.localGet, dim, op.localGet, results, call, ...unsigned(pair));
+        emit(op.localGet, dim, op.localGet, results, op.call, ...unsigned(pair));
         emit(op.end);
         for (let q = 0; q < 4; q++) {
           // Column j + q inside the matrix: (i, j + q) and its mirror, then (i + 1, j + q) and its
@@ -230,7 +227,7 @@ export function symmetricPassBody(pair: number, single: number, narrow: number):
           emit(op.localGet, j, op.i32Const, q, op.i32Add, op.localGet, k, op.i32LtS, op.if, 0x40);
           store(local(i), local(j, q), result(q));
           store(local(j, q), local(i), result(q));
-          if (q === 0) emit(op.localGet, j, op.localGet, i, i32GtS, op.if, 0x40);
+          if (q === 0) emit(op.localGet, j, op.localGet, i, op.i32GtS, op.if, 0x40);
           store(local(i, 1), local(j, q), result(4 + q));
           store(local(j, q), local(i, 1), result(4 + q));
           if (q === 0) emit(op.end);
@@ -243,7 +240,7 @@ export function symmetricPassBody(pair: number, single: number, narrow: number):
     // The last row of an odd k against itself.
     emit(op.localGet, i, op.localGet, k, op.i32LtS, op.if, 0x40);
     emit(op.localGet, i, op.localGet, rowBytes, op.i32Mul, op.localTee, rowI, op.localGet, rowI, op.localGet, zero, op.localGet, zero, op.localGet, zero);
-    emit(op.localGet, dim, op.localGet, results, call, ...unsigned(single));
+    emit(op.localGet, dim, op.localGet, results, op.call, ...unsigned(single));
     store(local(i), local(i), result(0));
     emit(op.end);
   });
@@ -260,27 +257,24 @@ export function symmetricPassBody(pair: number, single: number, narrow: number):
 export function addRowsOfBody(addRows4: number): number[] {
   const [out, rows, count, v, scale, rowBytes, list, values, zero, pairs] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
   const [a, n, j, x] = [10, 11, 12, 13];
-  const i32Store = 0x36;
-  const f64Eq = 0x61;
-  const ret = 0x0f;
   const negativeZero = [op.f64Const, 0, 0, 0, 0, 0, 0, 0, 0x80];
   return functionBody([[3, I32], [1, F64]], (emit) => {
     loopUntil(emit, () => emit(op.localGet, a, op.localGet, count, op.i32GeS), () => {
       emit(op.localGet, rows, op.localGet, a, op.i32Const, 2, op.i32Shl, op.i32Add, op.i32Load, 2, 0, op.localSet, j);
       emit(op.localGet, v, op.localGet, j, op.i32Const, 3, op.i32Shl, op.i32Add, op.f64Load, ...f64Access, op.localTee, x);
-      emit(op.f64Const, 0, 0, 0, 0, 0, 0, 0, 0, f64Eq, op.i32Eqz, op.if, 0x40);
-      emit(op.localGet, list, op.localGet, n, op.i32Const, 2, op.i32Shl, op.i32Add, op.localGet, j, op.localGet, rowBytes, op.i32Mul, i32Store, 2, 0);
+      emit(op.f64Const, 0, 0, 0, 0, 0, 0, 0, 0, op.f64Eq, op.i32Eqz, op.if, 0x40);
+      emit(op.localGet, list, op.localGet, n, op.i32Const, 2, op.i32Shl, op.i32Add, op.localGet, j, op.localGet, rowBytes, op.i32Mul, op.i32Store, 2, 0);
       emit(op.localGet, values, op.localGet, n, op.i32Const, 3, op.i32Shl, op.i32Add, op.localGet, scale, op.localGet, x, op.f64Mul, op.f64Store, ...f64Access);
       emit(op.localGet, n, op.i32Const, 1, op.i32Add, op.localSet, n);
       emit(op.end);
       emit(op.localGet, a, op.i32Const, 1, op.i32Add, op.localSet, a);
     });
-    emit(op.localGet, n, op.i32Eqz, op.if, 0x40, ret, op.end);
+    emit(op.localGet, n, op.i32Eqz, op.if, 0x40, op.return, op.end);
     loopUntil(emit, () => emit(op.localGet, n, op.i32Const, 3, op.i32And, op.i32Eqz), () => {
-      emit(op.localGet, list, op.localGet, n, op.i32Const, 2, op.i32Shl, op.i32Add, op.localGet, zero, i32Store, 2, 0);
+      emit(op.localGet, list, op.localGet, n, op.i32Const, 2, op.i32Shl, op.i32Add, op.localGet, zero, op.i32Store, 2, 0);
       emit(op.localGet, values, op.localGet, n, op.i32Const, 3, op.i32Shl, op.i32Add, ...negativeZero, op.f64Store, ...f64Access);
       emit(op.localGet, n, op.i32Const, 1, op.i32Add, op.localSet, n);
     });
-    emit(op.localGet, out, op.localGet, list, op.localGet, values, op.localGet, n, op.i32Const, 2, 0x76 /* i32.shr_u */, op.localGet, pairs, call, ...unsigned(addRows4));
+    emit(op.localGet, out, op.localGet, list, op.localGet, values, op.localGet, n, op.i32Const, 2, 0x76 /* i32.shr_u */, op.localGet, pairs, op.call, ...unsigned(addRows4));
   });
 }

@@ -194,7 +194,7 @@ export function residualBody(): number[] {
 /**
  * appendRow(k, members, m, reference, j, factor, transposed, system, l, dependentBelow) → 1, or 0 when
  * the new pivot² is not above dependentBelow: a λ-path's kept factor gains the row of candidate j,
- * in one call. The matrix A (k×k, row stride 8k bytes) is at address 0; members (i32) lists the m
+ * in one op.call. The matrix A (k×k, row stride 8k bytes) is at address 0; members (i32) lists the m
  * candidates in factor order. With reference r ≥ 0 (the constrained path's direction system) the
  * column is M_{members, j} with M_ij = ((A_ji − A_ri) − A_rj) + A_rr and M_jj = (A_jj − 2·A_rj) + A_rr,
  * written into `system` (row and column m) as it is formed; with r < 0 (the lasso's Gram factor) it is
@@ -207,17 +207,12 @@ export function appendRowBody(forward: number): number[] {
   const [k, members, m, reference, j, factor, transposed, system, l, dependentBelow] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
   const [p, rowJ, rowR, stride, at, i] = [10, 11, 12, 13, 14, 15];
   const [crr, crj, diagonal, value, pivot] = [16, 17, 18, 19, 20];
-  const i32GeS = 0x4e;
-  const f64Gt = 0x64;
-  const f64Sqrt = 0x9f;
-  const ret = 0x0f;
-  const call = 0x10;
   return functionBody([[6, I32], [5, F64]], (emit) => {
     // Addresses: A[x][y] at (x·k + y)·8; rowJ, rowR are byte offsets of rows j and r.
     emit(op.localGet, k, op.i32Const, 3, op.i32Shl, op.localSet, stride);
     emit(op.localGet, j, op.localGet, stride, op.i32Mul, op.localSet, rowJ);
     const entry = (row: number, column: number) => [op.localGet, row, op.localGet, column, op.i32Const, 3, op.i32Shl, op.i32Add, op.f64Load, ...f64Access];
-    emit(op.localGet, reference, op.i32Const, 0, i32GeS, op.if, 0x40);
+    emit(op.localGet, reference, op.i32Const, 0, op.i32GeS, op.if, 0x40);
     {
       emit(op.localGet, reference, op.localGet, stride, op.i32Mul, op.localSet, rowR);
       emit(...entry(rowR, reference), op.localSet, crr);
@@ -245,7 +240,7 @@ export function appendRowBody(forward: number): number[] {
     }
     emit(op.end);
     // l = L⁻¹·column (forwardU on the transpose), then pivot² = diagonal − Σ l_p², ascending.
-    emit(op.localGet, transposed, op.localGet, stride, op.localGet, m, op.localGet, l, call, ...unsigned(forward));
+    emit(op.localGet, transposed, op.localGet, stride, op.localGet, m, op.localGet, l, op.call, ...unsigned(forward));
     emit(op.localGet, diagonal, op.localSet, pivot, op.i32Const, 0, op.localSet, p);
     loopUntil(emit, () => emit(op.localGet, p, op.localGet, m, op.i32GeS), () => {
       emit(op.localGet, pivot, op.localGet, l, op.localGet, p, op.i32Const, 3, op.i32Shl, op.i32Add, op.f64Load, ...f64Access, op.localTee, value);
@@ -253,7 +248,7 @@ export function appendRowBody(forward: number): number[] {
       emit(op.localGet, p, op.i32Const, 1, op.i32Add, op.localSet, p);
     });
     // !(pivot² > dependentBelow): refused, nothing written to the factor.
-    emit(op.localGet, pivot, op.localGet, dependentBelow, f64Gt, op.i32Eqz, op.if, 0x40, op.i32Const, 0, ret, op.end);
+    emit(op.localGet, pivot, op.localGet, dependentBelow, op.f64Gt, op.i32Eqz, op.if, 0x40, op.i32Const, 0, op.return, op.end);
     // Row m of the factor and column m of the transpose: l, then √pivot².
     emit(op.i32Const, 0, op.localSet, p);
     loopUntil(emit, () => emit(op.localGet, p, op.localGet, m, op.i32GeS), () => {
@@ -263,12 +258,12 @@ export function appendRowBody(forward: number): number[] {
       emit(op.localGet, transposed, op.localGet, p, op.localGet, stride, op.i32Mul, op.i32Add, op.localGet, m, op.i32Const, 3, op.i32Shl, op.i32Add, op.localGet, value, op.f64Store, ...f64Access);
       emit(op.localGet, p, op.i32Const, 1, op.i32Add, op.localSet, p);
     });
-    emit(op.localGet, pivot, f64Sqrt, op.localSet, value);
+    emit(op.localGet, pivot, op.f64Sqrt, op.localSet, value);
     // at = (m·k + m)·8: the diagonal entry of row m, in the factor, the transpose and the system.
     emit(op.localGet, m, op.localGet, stride, op.i32Mul, op.localGet, m, op.i32Const, 3, op.i32Shl, op.i32Add, op.localSet, at);
     emit(op.localGet, factor, op.localGet, at, op.i32Add, op.localGet, value, op.f64Store, ...f64Access);
     emit(op.localGet, transposed, op.localGet, at, op.i32Add, op.localGet, value, op.f64Store, ...f64Access);
-    emit(op.localGet, reference, op.i32Const, 0, i32GeS, op.if, 0x40);
+    emit(op.localGet, reference, op.i32Const, 0, op.i32GeS, op.if, 0x40);
     emit(op.localGet, system, op.localGet, at, op.i32Add, op.localGet, diagonal, op.f64Store, ...f64Access);
     emit(op.end);
     emit(op.i32Const, 1);
@@ -279,19 +274,18 @@ export function appendRowBody(forward: number): number[] {
  * refinedSolve(l, u, a, stride, m, z, rhs, correction): z ← (L·Lᵀ)⁻¹·z by forwardU then backwardL
  * (function indices `forward`, `backward`), one step of iterative refinement against A — correction =
  * rhs − A·z (`residual`), correction ← (L·Lᵀ)⁻¹·correction — then z[p] = z[p] + correction[p]: the
- * direction system's solve (pathDirection.ts) in one call instead of five, the same operations.
+ * direction system's solve (pathDirection.ts) in one op.call instead of five, the same operations.
  */
 export function refinedSolveBody(forward: number, backward: number, residual: number): number[] {
   const [l, u, a, stride, m, z, rhs, correction] = [0, 1, 2, 3, 4, 5, 6, 7];
   const p = 8;
-  const call = 0x10;
   return functionBody([[1, I32]], (emit) => {
     const substitute = (y: number) => {
-      emit(op.localGet, u, op.localGet, stride, op.localGet, m, op.localGet, y, call, ...unsigned(forward));
-      emit(op.localGet, l, op.localGet, stride, op.localGet, m, op.localGet, y, call, ...unsigned(backward));
+      emit(op.localGet, u, op.localGet, stride, op.localGet, m, op.localGet, y, op.call, ...unsigned(forward));
+      emit(op.localGet, l, op.localGet, stride, op.localGet, m, op.localGet, y, op.call, ...unsigned(backward));
     };
     substitute(z);
-    emit(op.localGet, a, op.localGet, stride, op.localGet, m, op.localGet, z, op.localGet, rhs, op.localGet, correction, call, ...unsigned(residual));
+    emit(op.localGet, a, op.localGet, stride, op.localGet, m, op.localGet, z, op.localGet, rhs, op.localGet, correction, op.call, ...unsigned(residual));
     substitute(correction);
     emit(op.localGet, m, op.i32Const, 3, op.i32Shl, op.localSet, m);
     loopUntil(emit, () => emit(op.localGet, p, op.localGet, m, op.i32GeS), () => {
@@ -312,12 +306,11 @@ export function refinedSolveBody(forward: number, backward: number, residual: nu
 export function gramRefinedSolveBody(forward: number, backward: number, addRowsOf: number): number[] {
   const [l, u, stride, m, members, rhs, x, byCandidate, full, r, list, values, zero, pairs] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13];
   const [p, m8, i8] = [14, 15, 16];
-  const call = 0x10;
   const minusOne = [op.f64Const, 0, 0, 0, 0, 0, 0, 0xf0, 0xbf];
   return functionBody([[3, I32]], (emit) => {
     const substitute = (y: number) => {
-      emit(op.localGet, u, op.localGet, stride, op.localGet, m, op.localGet, y, call, ...unsigned(forward));
-      emit(op.localGet, l, op.localGet, stride, op.localGet, m, op.localGet, y, call, ...unsigned(backward));
+      emit(op.localGet, u, op.localGet, stride, op.localGet, m, op.localGet, y, op.call, ...unsigned(forward));
+      emit(op.localGet, l, op.localGet, stride, op.localGet, m, op.localGet, y, op.call, ...unsigned(backward));
     };
     // i8 = members[p / 8] · 8 (p in bytes of f64: members are i32, at p / 2)
     const member = () => emit(op.localGet, members, op.localGet, p, op.i32Const, 1, 0x76 /* i32.shr_u */, op.i32Add, op.i32Load, 2, 0, op.i32Const, 3, op.i32Shl, op.localSet, i8);
@@ -336,7 +329,7 @@ export function gramRefinedSolveBody(forward: number, backward: number, addRowsO
       emit(op.localGet, byCandidate, op.localGet, i8, op.i32Add, ...load(x, p), op.f64Store, ...f64Access);
       emit(op.localGet, full, op.localGet, i8, op.i32Add, ...load(rhs, p), op.f64Store, ...f64Access);
     });
-    emit(op.localGet, full, op.localGet, members, op.localGet, m, op.localGet, byCandidate, ...minusOne, op.localGet, stride, op.localGet, list, op.localGet, values, op.localGet, zero, op.localGet, pairs, call, ...unsigned(addRowsOf));
+    emit(op.localGet, full, op.localGet, members, op.localGet, m, op.localGet, byCandidate, ...minusOne, op.localGet, stride, op.localGet, list, op.localGet, values, op.localGet, zero, op.localGet, pairs, op.call, ...unsigned(addRowsOf));
     each(() => {
       member();
       emit(op.localGet, r, op.localGet, p, op.i32Add, ...load(full, i8), op.f64Store, ...f64Access);
