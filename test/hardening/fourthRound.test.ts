@@ -93,6 +93,42 @@ test('a composition.json of adapter-composer committed into a folder of the user
   assert.ok(sameSnapshot(before, snapshot(models)), 'the user\'s folder is unchanged');
 });
 
+test('a composition.json committed beside a user\'s adapter (its weights git-ignored) does not make compose replace it: the marker must list every file with its hash', () => {
+  const ws = workspaceCopy();
+  // a user's adapter: the config committed, the weights ignored (only compose-named files)
+  const mine = path.join(ws, 'my-lora');
+  fs.mkdirSync(mine);
+  fs.writeFileSync(path.join(mine, 'adapter_config.json'), '{"r": 8}\n');
+  fs.writeFileSync(path.join(mine, 'adapter_model.safetensors'), 'weeks of training, git-ignored\n');
+  const recipe = pointOutputAt(ws, '../my-lora');
+  const attempts = [
+    { tool: 'adapter-composer' }, // the marker of an older composite: no files listed
+    { tool: 'adapter-composer', files: [{ path: 'adapter_config.json', sha256: sha256(path.join(mine, 'adapter_config.json')) }] }, // the weights not listed
+    { tool: 'adapter-composer', files: ['adapter_config.json', 'adapter_model.safetensors'].map((f) => ({ path: f, sha256: f === 'adapter_config.json' ? sha256(path.join(mine, f)) : '0'.repeat(64) })) }, // a guessed hash
+  ];
+  for (const marker of attempts) {
+    fs.writeFileSync(path.join(mine, 'composition.json'), JSON.stringify(marker));
+    const before = snapshot(mine);
+    const composed = cli(['compose', recipe, '--skip-evaluate'], { cwd: ws });
+    assert.equal(composed.status, 1, `${JSON.stringify(marker)}: ${composed.stderr}`);
+    assert.match(composed.stderr, /non-empty folder that compose did not write/);
+    assert.ok(sameSnapshot(before, snapshot(mine)), 'the user\'s adapter is unchanged');
+  }
+  // compose's own output, its lock removed: its composition.json alone (every file, every hash) still claims it
+  const own = pointOutputAt(ws, '../out/own');
+  assert.equal(cli(['compose', own, '--skip-evaluate'], { cwd: ws }).status, 0);
+  fs.rmSync(own.replace(/\.yaml$/, '.lock'));
+  const again = cli(['compose', own, '--skip-evaluate'], { cwd: ws });
+  assert.equal(again.status, 0, again.stderr);
+  // one byte of its weights changed: not what compose wrote any more
+  const weights = path.join(ws, 'out', 'own', 'adapter_model.safetensors');
+  fs.rmSync(own.replace(/\.yaml$/, '.lock'));
+  fs.appendFileSync(weights, Buffer.from([0]));
+  const changed = cli(['compose', own, '--skip-evaluate'], { cwd: ws });
+  assert.equal(changed.status, 1, changed.stderr);
+  assert.match(changed.stderr, /non-empty folder that compose did not write/);
+});
+
 test('compose\'s own output, with only the files compose wrote, is still replaced freely (also through its lock alone)', () => {
   const ws = workspaceCopy();
   const recipe = pointOutputAt(ws, '../out/mine');

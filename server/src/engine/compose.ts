@@ -118,7 +118,7 @@ async function composeWith(planner: Planner, recipeFile: string, options: Compos
     adapters: [...outcome.candidates!, ...(outcome.adapters ?? [])],
     inputs: recipeInputs(paths.target, recipe.spec.evaluate, paths.recipeDir),
     lockFile: paths.lock,
-    verifyLockHashes: true,
+    verifyHashes: true,
     deepScan: true,
   };
   const outputLocation = recipe.locationOf(['output']);

@@ -43,8 +43,8 @@ export interface OutputContext {
   inputs?: { what: string; path: string }[];
   /** The recipe's lock file: an output it records counts as compose's own. */
   lockFile?: string;
-  /** Check the lock's recorded file hashes against the folder (compose), not only its path (editor). */
-  verifyLockHashes?: boolean;
+  /** Hash the files the lock or the folder's composition.json records (compose), not only their names and path (editor). */
+  verifyHashes?: boolean;
   /**
    * Before a folder compose did not write is force-replaced: look through it (bounded) for a `.git`
    * at any depth. Compose sets it; the editor's per-keystroke check does not walk folders.
@@ -138,7 +138,7 @@ export function outputHazards(ctx: OutputContext): OutputHazard[] {
   }
   const unwritable = unwritableOutput(ctx.output);
   if (unwritable) out.push({ code: 'output-not-a-folder', message: unwritable });
-  const existing = existingState(ctx.output);
+  const existing = existingState(ctx.output, ctx.verifyHashes === true);
   if (existing === 'not-a-folder') {
     out.push({ code: 'output-not-a-folder', message: `output ${shown} exists and is not a folder` });
   } else if (existing === 'foreign' && !(onlyComposedFiles(ctx.output) && ownedByLock(ctx))) {
@@ -267,7 +267,8 @@ function exists(p: string): boolean {
   }
 }
 
-function existingState(output: string): 'absent' | 'empty' | 'ours' | 'foreign' | 'not-a-folder' {
+/** `verify`: hash the files a composition.json lists (compose); the editor checks names only. */
+function existingState(output: string, verify: boolean): 'absent' | 'empty' | 'ours' | 'foreign' | 'not-a-folder' {
   let stat: fs.Stats;
   try {
     stat = fs.statSync(output);
@@ -288,7 +289,7 @@ function existingState(output: string): 'absent' | 'empty' | 'ours' | 'foreign' 
     return 'foreign';
   }
   if (empty) return 'empty';
-  return onlyComposedFiles(output) && hasCompositionMarker(output) ? 'ours' : 'foreign';
+  return onlyComposedFiles(output) && hasCompositionMarker(output, verify) ? 'ours' : 'foreign';
 }
 
 /** Every entry of the folder is a regular file with a name compose writes (at most a handful: bounded). */
@@ -309,15 +310,46 @@ function onlyComposedFiles(folder: string): boolean {
 }
 
 /** The folder holds a regular, small composition.json whose `tool` is adapter-composer. */
-export function hasCompositionMarker(folder: string): boolean {
+/**
+ * The folder holds a composition.json of adapter-composer that lists every other file in it (`files`,
+ * written since the fourth hostile round) and, with `verify` (compose, before it replaces the folder),
+ * each listed file still has its recorded sha256. A pull request can commit a composition.json into a
+ * user's folder whose weights are git-ignored, but cannot know those weights' hash. A composition.json
+ * without `files` (an older composite) no longer makes a folder compose's own: its lock still can.
+ */
+export function hasCompositionMarker(folder: string, verify = true): boolean {
   const text = readSmallRegularFile(path.join(folder, 'composition.json'));
   if (text === undefined) return false;
+  let json: unknown;
   try {
-    const json = JSON.parse(text) as unknown;
-    return json !== null && typeof json === 'object' && (json as Record<string, unknown>).tool === COMPOSITION_TOOL;
+    json = JSON.parse(text) as unknown;
   } catch {
     return false;
   }
+  if (json === null || typeof json !== 'object' || (json as Record<string, unknown>).tool !== COMPOSITION_TOOL) return false;
+  const files = (json as Record<string, unknown>).files;
+  if (!Array.isArray(files) || files.length === 0) return false;
+  const listed = new Map<string, string>();
+  for (const f of files as unknown[]) {
+    const entry = f as { path?: unknown; sha256?: unknown } | null;
+    if (typeof entry?.path !== 'string' || typeof entry.sha256 !== 'string' || !COMPOSED_FILES.has(entry.path) || entry.path === 'composition.json') return false;
+    listed.set(entry.path, entry.sha256);
+  }
+  let entries: string[];
+  try {
+    entries = fs.readdirSync(folder);
+  } catch {
+    return false;
+  }
+  if (entries.length !== listed.size + 1 || !entries.every((e) => e === 'composition.json' || listed.has(e))) return false;
+  if (!verify) return true;
+  return [...listed].every(([name, sha256]) => {
+    try {
+      return fs.lstatSync(path.join(folder, name)).isFile() && sha256FileSync(path.join(folder, name)) === sha256;
+    } catch {
+      return false;
+    }
+  });
 }
 
 function readSmallRegularFile(file: string): string | undefined {
@@ -345,7 +377,7 @@ function ownedByLock(ctx: OutputContext): boolean {
   const files = lock?.output?.files;
   if (typeof recorded !== 'string' || !Array.isArray(files) || files.length === 0) return false;
   if (realLocation(path.resolve(path.dirname(ctx.lockFile), recorded)) !== realLocation(ctx.output)) return false;
-  if (!ctx.verifyLockHashes) return true;
+  if (!ctx.verifyHashes) return true;
   // the folder holds exactly the recorded files: a lock listing the hash of one committed file (an
   // adapter's config) does not claim the ignored weights beside it
   const recordedPaths = new Set(files.map((f: unknown) => (f as { path?: unknown })?.path));

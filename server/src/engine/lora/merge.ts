@@ -249,6 +249,9 @@ async function mergeOpened(inputs: MergeInput[], adapters: LoraAdapter[], option
       modules_to_save: { policy, names: saved.map((s) => s.name) },
       energy_kept: { min: Math.min(...values), mean: values.reduce((s, v) => s + v, 0) / values.length },
       ...(entrywise ? { density: entrywise.density, seed: entrywise.seed, normalize: entrywise.normalize, relative_error_max: Math.max(...Object.values(entrywise.relativeError)) } : {}),
+      // the folder's other files and their hashes: what makes it compose's own (outputGuard.ts), so
+      // a composition.json committed into a user's folder cannot claim the files beside it
+      files: [...files].sort((a, b) => (a.path < b.path ? -1 : 1)).map((f) => ({ path: f.path, sha256: f.sha256 })),
     };
     files.push({ path: 'composition.json', sha256: writeJsonFile(path.join(staging, 'composition.json'), composition) });
     if (options.signal?.aborted) throw cancelled();
