@@ -44,7 +44,19 @@ async function open(theme: 'dark' | 'light' = 'dark') {
 }
 
 async function show(state: ViewState) {
-  await page.evaluate((s) => window.postMessage({ type: 'state', state: s }, '*'), state);
+  // Resolved by a listener added after the panel's own: it runs once the panel has drawn this state
+  // (drawing is synchronous). Waiting for an element alone returned at once when the previous state
+  // had drawn it already, and a loaded machine then read the old page (#loo-progress not found).
+  // (no named function inside: tsx's transform would wrap it in a helper the page does not have)
+  await page.evaluate((s) => new Promise<void>((resolve) => {
+    const done = new AbortController();
+    window.addEventListener('message', (event: MessageEvent) => {
+      if ((event.data as { type?: string } | null)?.type !== 'state') return;
+      done.abort();
+      resolve();
+    }, { signal: done.signal });
+    window.postMessage({ type: 'state', state: s }, '*');
+  }), state);
   await page.waitForSelector('#weights-chart');
 }
 
