@@ -142,6 +142,25 @@ test('history: a remote library keeps its runs in the workspace; entries round-t
   assert.equal((await readHistory(workspace)).length, 3, 'a workspace folder reads its own history');
 });
 
+test('history: a workspace history folder that is a symlink out of the workspace (a committed one) is neither written nor read', async () => {
+  const workspace = path.join(root, 'ws-linked-history');
+  const outside = path.join(root, 'elsewhere-history');
+  fs.mkdirSync(path.join(workspace, '.adapter-composer'), { recursive: true });
+  fs.mkdirSync(outside, { recursive: true });
+  fs.symlinkSync(outside, path.join(workspace, '.adapter-composer', 'history'));
+  const place = { library: 's3://bucket/library', workspaceRoot: workspace };
+  const recipeFile = path.join(workspace, 'recipes', 'a.compose.yaml');
+  const run = { name: 'a', recipeSha256: 'r'.repeat(64), lockSha256: 'l'.repeat(64), libraryVersion: 3, strategy: 'sparse', parameters: {}, weights: { x: 1 }, output: path.join(workspace, 'out', 'a'), toolVersion: 't', recipeFile };
+  await assert.rejects(recordRun(place, run), (e: unknown) => e instanceof ComposerError && new RegExp(`history .*resolves to ${outside}, outside the workspace`).test(e.message));
+  assert.deepEqual(fs.readdirSync(outside), [], 'nothing written outside the workspace');
+  // a runs table planted there is not read either
+  fs.rmSync(path.join(workspace, '.adapter-composer', 'history'));
+  await recordRun(place, run);
+  fs.renameSync(path.join(workspace, '.adapter-composer', 'history'), path.join(outside, 'planted'));
+  fs.symlinkSync(path.join(outside, 'planted'), path.join(workspace, '.adapter-composer', 'history'));
+  await assert.rejects(readHistory(place), (e: unknown) => e instanceof ComposerError && /outside the workspace/.test(e.message));
+});
+
 describeCompose();
 
 function describeCompose(): void {

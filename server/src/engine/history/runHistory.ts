@@ -17,7 +17,7 @@ import { parseRecipe } from '../recipe/parse';
 import { resolveRecipePaths } from '../recipe/paths';
 import type { EvaluationOutcome, RunHistoryEntry } from '../types';
 import { readTextSafe } from '../safeRead';
-import { isReadable, outsideWhat, OUTSIDE_HINT, realLocation } from '../recipe/workspaceConfinement';
+import { isOutsideWorkspace, isReadable, outsideWhat, OUTSIDE_HINT, realLocation } from '../recipe/workspaceConfinement';
 
 export const RUNS_TABLE = 'runs';
 export const WORKSPACE_HISTORY_DIR = path.join('.adapter-composer', 'history');
@@ -47,6 +47,19 @@ export function historyStore(place: HistoryPlace): HistoryStore {
   }
   const root = path.resolve(place.workspaceRoot ?? (place.recipeFile ? path.dirname(path.resolve(place.recipeFile)) : '.'));
   return { database: path.join(root, WORKSPACE_HISTORY_DIR), anchor: root, kind: 'workspace' };
+}
+
+/**
+ * A workspace history folder must be the workspace's own: a repository can commit
+ * `.adapter-composer/history` as a symlink to anywhere, and compose would write its runs table there
+ * (and history read a table planted there). Refused (an `io` error: compose records no run and says
+ * why) when its real path leaves the workspace.
+ */
+function confinedStore(store: HistoryStore): HistoryStore {
+  if (store.kind === 'workspace' && isOutsideWorkspace(store.database, store.anchor)) {
+    throw new ComposerError('io', `the workspace's run history ${store.database} resolves to ${realLocation(store.database)}, outside the workspace ${realLocation(store.anchor)}`, { file: store.database }, `make ${path.join(store.anchor, WORKSPACE_HISTORY_DIR)} a folder of the workspace (it, or a folder above it, is a symbolic link out of it)`);
+  }
+  return store;
 }
 
 function isWritableFolder(folder: string): boolean {
@@ -103,7 +116,7 @@ export interface RunToRecord {
 
 /** Appends one run; returns it as read back later. */
 export async function recordRun(place: HistoryPlace, run: RunToRecord): Promise<RunHistoryEntry & { store: HistoryStore }> {
-  const store = historyStore({ ...place, recipeFile: place.recipeFile ?? run.recipeFile });
+  const store = confinedStore(historyStore({ ...place, recipeFile: place.recipeFile ?? run.recipeFile }));
   const entry: RunHistoryEntry = {
     id: randomUUID(),
     time: run.time ?? new Date().toISOString(),
@@ -142,7 +155,7 @@ export async function readHistory(where: string | HistoryPlace, options: ReadHis
   const place: HistoryPlace = typeof where === 'string'
     ? (looksLikeLibrary(where) ? { library: where, workspaceRoot: options.workspaceRoot } : { workspaceRoot: where })
     : { ...where, workspaceRoot: where.workspaceRoot ?? options.workspaceRoot };
-  const store = historyStore(place);
+  const store = confinedStore(historyStore(place));
   if (!fs.existsSync(path.join(store.database, `${RUNS_TABLE}.lance`))) return [];
   const rows = await withRunsTable(store, 'cannot read the run history', 'existing', async (table) => {
     let q = table.query();
