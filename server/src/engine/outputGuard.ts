@@ -289,7 +289,7 @@ function existingState(output: string, verify: boolean): 'absent' | 'empty' | 'o
     return 'foreign';
   }
   if (empty) return 'empty';
-  return onlyComposedFiles(output) && hasCompositionMarker(output, verify) ? 'ours' : 'foreign';
+  return hasCompositionMarker(output, verify) ? 'ours' : 'foreign';
 }
 
 /** Every entry of the folder is a regular file with a name compose writes (at most a handful: bounded). */
@@ -309,15 +309,16 @@ function onlyComposedFiles(folder: string): boolean {
   }
 }
 
-/** The folder holds a regular, small composition.json whose `tool` is adapter-composer. */
 /**
- * The folder holds a composition.json of adapter-composer that lists every other file in it (`files`,
- * written since the fourth hostile round) and, with `verify` (compose, before it replaces the folder),
+ * The folder holds only files compose writes, and a composition.json of adapter-composer that lists
+ * every other file in it (`files`, written since the fourth hostile round) and, with `verify` (compose,
+ * before it replaces the folder),
  * each listed file still has its recorded sha256. A pull request can commit a composition.json into a
  * user's folder whose weights are git-ignored, but cannot know those weights' hash. A composition.json
  * without `files` (an older composite) no longer makes a folder compose's own: its lock still can.
  */
 export function hasCompositionMarker(folder: string, verify = true): boolean {
+  if (!onlyComposedFiles(folder)) return false;
   const text = readSmallRegularFile(path.join(folder, 'composition.json'));
   if (text === undefined) return false;
   let json: unknown;
@@ -328,24 +329,36 @@ export function hasCompositionMarker(folder: string, verify = true): boolean {
   }
   if (json === null || typeof json !== 'object' || (json as Record<string, unknown>).tool !== COMPOSITION_TOOL) return false;
   const files = (json as Record<string, unknown>).files;
-  if (!Array.isArray(files) || files.length === 0) return false;
+  return Array.isArray(files) && holdsExactly(folder, files, verify, 'composition.json');
+}
+
+/**
+ * The folder holds exactly the recorded `files` (`{path, sha256}` entries of a lock or a
+ * composition.json, checked here) and `besides`, nothing else; with `verify`, each recorded file is a
+ * regular file with its sha256. What makes a record claim a folder: a list naming one committed file
+ * (whose hash anyone knows) does not claim the git-ignored files beside it.
+ */
+function holdsExactly(folder: string, files: unknown[], verify: boolean, besides?: string): boolean {
+  const root = path.resolve(folder);
   const listed = new Map<string, string>();
-  for (const f of files as unknown[]) {
+  for (const f of files) {
     const entry = f as { path?: unknown; sha256?: unknown } | null;
-    if (typeof entry?.path !== 'string' || typeof entry.sha256 !== 'string' || !COMPOSED_FILES.has(entry.path) || entry.path === 'composition.json') return false;
+    if (typeof entry?.path !== 'string' || typeof entry.sha256 !== 'string' || entry.path === besides || !within(path.resolve(root, entry.path), root)) return false;
     listed.set(entry.path, entry.sha256);
   }
+  if (listed.size === 0) return false;
   let entries: string[];
   try {
-    entries = fs.readdirSync(folder);
+    entries = fs.readdirSync(root);
   } catch {
     return false;
   }
-  if (entries.length !== listed.size + 1 || !entries.every((e) => e === 'composition.json' || listed.has(e))) return false;
+  if (entries.length !== listed.size + (besides === undefined ? 0 : 1) || !entries.every((e) => e === besides || listed.has(e))) return false;
   if (!verify) return true;
   return [...listed].every(([name, sha256]) => {
+    const file = path.resolve(root, name);
     try {
-      return fs.lstatSync(path.join(folder, name)).isFile() && sha256FileSync(path.join(folder, name)) === sha256;
+      return fs.lstatSync(file).isFile() && sha256FileSync(file) === sha256;
     } catch {
       return false;
     }
@@ -377,26 +390,6 @@ function ownedByLock(ctx: OutputContext): boolean {
   const files = lock?.output?.files;
   if (typeof recorded !== 'string' || !Array.isArray(files) || files.length === 0) return false;
   if (realLocation(path.resolve(path.dirname(ctx.lockFile), recorded)) !== realLocation(ctx.output)) return false;
-  if (!ctx.verifyHashes) return true;
-  // the folder holds exactly the recorded files: a lock listing the hash of one committed file (an
-  // adapter's config) does not claim the ignored weights beside it
-  const recordedPaths = new Set(files.map((f: unknown) => (f as { path?: unknown })?.path));
-  let entries: string[];
-  try {
-    entries = fs.readdirSync(ctx.output);
-  } catch {
-    return false;
-  }
-  if (!entries.every((e) => recordedPaths.has(e))) return false;
-  return files.every((f: unknown) => {
-    const entry = f as { path?: unknown; sha256?: unknown };
-    if (typeof entry?.path !== 'string' || typeof entry.sha256 !== 'string') return false;
-    const file = path.resolve(ctx.output, entry.path);
-    if (!within(file, path.resolve(ctx.output))) return false;
-    try {
-      return fs.lstatSync(file).isFile() && sha256FileSync(file) === entry.sha256;
-    } catch {
-      return false;
-    }
-  });
+  // the editor checks the recorded path only; compose, before replacing, the folder's every file
+  return !ctx.verifyHashes || holdsExactly(ctx.output, files, true);
 }

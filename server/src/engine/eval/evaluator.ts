@@ -177,18 +177,28 @@ export async function runEvaluator(spec: EvaluateSpec, context: EvaluatorContext
  * the composite at `output` merged into the model, accuracy and NLL on the labelled data. Paths are
  * the recipe folder's; with a workspace, they must lie inside it or a read root. Failures are reported, not thrown.
  */
+/** The built-in evaluator's files, resolved from the recipe's folder `cwd`. */
+export function builtinFiles(spec: Pick<BuiltinEvaluateSpec, 'model' | 'data' | 'labels'>, cwd: string): { model: string; data: string; labels: string } {
+  return { model: path.resolve(cwd, spec.model), data: path.resolve(cwd, spec.data), labels: path.resolve(cwd, spec.labels) };
+}
+
+/** The first of the built-in evaluator's files outside the workspace and the read roots: its key and what to say. */
+export function builtinFileEscape(files: Record<string, string>, workspaceRoot: string, readRoots: readonly string[] = []): { key: string; message: string } | undefined {
+  for (const [key, file] of Object.entries(files)) {
+    if (!isReadable(file, workspaceRoot, readRoots)) return { key, message: `evaluate.${key} ${file} is outside the workspace ${workspaceRoot}${readRoots.length ? ' and the read roots' : ''}` };
+  }
+  return undefined;
+}
+
 export async function runBuiltinEvaluator(spec: BuiltinEvaluateSpec, context: { output: string; cwd: string; workspaceRoot?: string; readRoots?: readonly string[] }): Promise<EvaluationOutcome> {
   const started = Date.now();
-  const files = { model: path.resolve(context.cwd, spec.model), data: path.resolve(context.cwd, spec.data), labels: path.resolve(context.cwd, spec.labels) };
+  const files = builtinFiles(spec, context.cwd);
   const command = [`builtin:${spec.kind}`, `model=${files.model}`, `data=${files.data}`, `labels=${files.labels}`, `adapter=${context.output}`];
   const outcome = (status: EvaluationOutcome['status'], metrics: Record<string, number> = {}, message?: string): EvaluationOutcome => ({
     status, command, metrics, exit_code: null, duration_ms: Date.now() - started, ...(message ? { message } : {}),
   });
-  if (context.workspaceRoot) {
-    for (const [key, file] of Object.entries(files)) {
-      if (!isReadable(file, context.workspaceRoot, context.readRoots)) return outcome('failed', {}, `evaluate.${key} ${file} is outside the workspace ${context.workspaceRoot}${context.readRoots?.length ? ' and the read roots' : ''}`);
-    }
-  }
+  const escape = context.workspaceRoot ? builtinFileEscape(files, context.workspaceRoot, context.readRoots) : undefined;
+  if (escape) return outcome('failed', {}, escape.message);
   try {
     const m = await evaluateClassification({ model: files.model, adapter: context.output, data: files.data, labels: files.labels, provider: 'cpu' });
     return outcome('ok', { accuracy: m.accuracy, nll: m.nll, samples: m.samples });

@@ -15,11 +15,11 @@ import { withLibrary } from '../library/library';
 import { mergeAdapters } from '../lora/merge';
 import { createPlanner } from '../planner';
 import { problemToError } from '../recipe/problem';
-import { adapterEscapes, defaultWorkspaceRoot, isReadable, OUTSIDE_HINT, type ConfinementOptions } from '../recipe/workspaceConfinement';
+import { adapterEscapes, defaultWorkspaceRoot, OUTSIDE_HINT, type ConfinementOptions } from '../recipe/workspaceConfinement';
 import { readTextSafe } from '../safeRead';
 import type { Strategy } from '../types';
 import { evaluateClassification } from './classification';
-import { runBuiltinEvaluator, runEvaluator } from './evaluator';
+import { builtinFileEscape, builtinFiles, runBuiltinEvaluator, runEvaluator } from './evaluator';
 
 export interface EvaluatedTarget {
   recipe: string;
@@ -84,12 +84,9 @@ export async function evaluateRecipes(files: readonly string[], options: RecipeE
       const heldOut = recipe.spec.retrieve.exclude[0];
       const target: EvaluatedTarget = { recipe: file, name: recipe.spec.name, ...(heldOut ? { held_out: heldOut } : {}), strategies: {} };
       if (spec.builtin) {
-        const files_ = { model: path.resolve(paths.recipeDir, spec.builtin.model), data: path.resolve(paths.recipeDir, spec.builtin.data), labels: path.resolve(paths.recipeDir, spec.builtin.labels) };
-        for (const [key, f] of Object.entries(files_)) {
-          if (confinedTo && !isReadable(f, confinedTo, readRoots)) {
-            throw new ComposerError('recipe', `evaluate.${key} ${f} is outside the workspace ${confinedTo}${readRoots.length ? ` and the read roots` : ''}`, recipe.locationOf(['evaluate', key], 'value'), OUTSIDE_HINT);
-          }
-        }
+        const files_ = builtinFiles(spec.builtin, paths.recipeDir);
+        const escape = confinedTo ? builtinFileEscape(files_, confinedTo, readRoots) : undefined;
+        if (escape) throw new ComposerError('recipe', escape.message, recipe.locationOf(['evaluate', escape.key], 'value'), OUTSIDE_HINT);
         target.base = { ...(await evaluateClassification({ ...files_, provider: 'cpu' })) };
         if (heldOut) {
           await withLibrary(paths.library, async (library) => {
