@@ -29,13 +29,13 @@ const f64x2Div = [0xfd, 0xf3, 0x01] as const;
  */
 export function choleskySolveBody(forward: number, backward: number): number[] {
   const [a, n, b, floor, perm, schur, lt, l, y, x] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
-  const [stride, end, j, i, p, rowC, rowJ, column, at, diagonal, rowI] = [10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20];
-  const [best, s, d, t] = [21, 22, 23, 24];
-  const [acc0, v, dPair] = [25, 29, 30];
+  const [stride, end, j, i, p, rowC, rowJ, column, diagonal, rowI] = [10, 11, 12, 13, 14, 15, 16, 17, 18, 19];
+  const [best, s, d, t] = [20, 21, 22, 23];
+  const [acc0, v, dPair] = [24, 28, 29];
   // perm's i32 entry for a byte index (8 per entry) held in local `index`.
   const permAt = (index: number) => [op.localGet, perm, op.localGet, index, op.i32Const, 1, 0x76 /* i32.shr_u */, op.i32Add];
   const f64At = (base: number, index: number) => [op.localGet, base, op.localGet, index, op.i32Add];
-  return functionBody([[11, I32], [4, F64], [6, V128]], (emit) => {
+  return functionBody([[10, I32], [4, F64], [6, V128]], (emit) => {
     emit(op.localGet, n, op.i32Const, 2, op.i32Add, op.i32Const, 3, op.i32Shl, op.localSet, stride);
     emit(op.localGet, n, op.i32Const, 3, op.i32Shl, op.localSet, end);
     // perm[i] = i, schur[i] = A[i][i] (diagonal steps n·8 + 8 bytes).
