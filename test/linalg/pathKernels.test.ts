@@ -307,6 +307,50 @@ test('gramRefinedSolve = substitute, the members\' row sums and substitute (the 
   }
 });
 
+test('gramRefinedSolvePair = gramRefinedSolve on each right-hand side (the SIMD kernel with the columns in lanes, and the scalar twin), bit for bit', () => {
+  const random = seededRandom(2207);
+  const simd = simdKernels()!;
+  for (const k of [1, 2, 3, 4, 5, 8, 9, 17, 33, 64, 65]) {
+    const a = symmetric(random, k);
+    const space = simd.rowSums(a, k, 13, 3, 1);
+    const [l, u, pair] = space.matrices;
+    const [rhs, rhs2, x, x2, byCandidate, byCandidate2, full, full2, r, r2, xOne, rOne, rhsOne] = space.vectors;
+    const [members] = space.lists;
+    const scalar = scalarKernels.rowSums(a, k, 0, 0);
+    for (let m = 0; m <= k; m++) {
+      l.fill(0);
+      u.fill(0);
+      for (let i = 0; i < m; i++) {
+        for (let j = 0; j <= i; j++) {
+          const value = i === j ? 0.5 + 3 * random() : gaussian(random);
+          l[i * k + j] = value;
+          u[j * k + i] = value;
+        }
+      }
+      const order = Array.from({ length: k }, (_, i) => i).sort(() => random() - 0.5).slice(0, m);
+      members.set(order);
+      // Signed zeros, ones (the lasso's direction) and random entries; NaN in the second column at times.
+      rhs.set(Float64Array.from({ length: k }, () => (random() < 0.2 ? -0 : random() < 0.3 ? 1 : gaussian(random))));
+      rhs2.set(Float64Array.from({ length: k }, () => (random() < 0.2 ? -0 : random() < 0.02 ? NaN : 1e3 * gaussian(random))));
+      for (const v of [x, x2, byCandidate, byCandidate2, full, full2, r, r2, xOne, rOne]) v.fill(random());
+      pair.fill(random());
+      space.gramRefinedSolvePair(l, u, members, m, rhs, rhs2, x, x2, byCandidate, byCandidate2, full, full2, r, r2, pair);
+      const got = [Float64Array.from(x), Float64Array.from(r), Float64Array.from(x2), Float64Array.from(r2)];
+      // Each column alone by the one-column kernel, and by the scalar twin (one and two columns).
+      const scalarPair = [Float64Array.from(rhs), new Float64Array(k), Float64Array.from(rhs2), new Float64Array(k)];
+      scalar.gramRefinedSolvePair(Float64Array.from(l), Float64Array.from(u), Int32Array.from(order), m, Float64Array.from(rhs), Float64Array.from(rhs2), scalarPair[0], scalarPair[2], new Float64Array(k), new Float64Array(k), new Float64Array(k), new Float64Array(k), scalarPair[1], scalarPair[3], new Float64Array(2 * k));
+      for (const [column, source] of [[0, rhs], [1, rhs2]] as const) {
+        rhsOne.set(source);
+        space.gramRefinedSolve(l, u, members, m, rhsOne, xOne, byCandidate, full, rOne);
+        for (let p = 0; p < m; p++) {
+          assert.ok(Object.is(got[2 * column][p], xOne[p]) && Object.is(scalarPair[2 * column][p], xOne[p]), `k=${k} m=${m} column ${column} x[${p}]: ${got[2 * column][p]} vs ${xOne[p]}`);
+          assert.ok(Object.is(got[2 * column + 1][p], rOne[p]) && Object.is(scalarPair[2 * column + 1][p], rOne[p]), `k=${k} m=${m} column ${column} r[${p}]: ${got[2 * column + 1][p]} vs ${rOne[p]}`);
+        }
+      }
+    }
+  }
+});
+
 test('pathBoundary (ν and the candidates on the boundary) = the scalar twin = the loops written out, bit for bit', () => {
   const random = seededRandom(2206);
   const simd = simdKernels()!;

@@ -192,6 +192,13 @@ export interface RowSums {
    */
   gramRefinedSolve(l: Float64Array, u: Float64Array, members: Int32Array, m: number, rhs: Float64Array, x: Float64Array, byCandidate: Float64Array, full: Float64Array, r: Float64Array): void;
   /**
+   * gramRefinedSolve on two right-hand sides in one call: (x, r) for rhs and (x2, r2) for rhs2, each bit
+   * for bit what gramRefinedSolve gives it (the SIMD kernel runs both substitutions with the columns in
+   * the two lanes: they are latency-bound, so the second column costs little). `pair` is one of
+   * `matrices` (scratch for the interleaved columns, 2m entries); the vectors are `vectors`.
+   */
+  gramRefinedSolvePair(l: Float64Array, u: Float64Array, members: Int32Array, m: number, rhs: Float64Array, rhs2: Float64Array, x: Float64Array, x2: Float64Array, byCandidate: Float64Array, byCandidate2: Float64Array, full: Float64Array, full2: Float64Array, r: Float64Array, r2: Float64Array, pair: Float64Array): void;
+  /**
    * y ← (L·Lᵀ)⁻¹·y for the m×m leading block of L (row stride k) given with its transpose `u`: bit for
    * bit cholesky.ts's substituteCholesky(l, k, m, y, y).
    */

@@ -253,6 +253,16 @@ function lassoStep(k: number, input: LassoStepInput, addRowsOf: (out: Float64Arr
   return count;
 }
 
+/** The kept Gram factor's refined solve (RowSums.gramRefinedSolve), the loops the kernel replaces. */
+function gramRefinedSolve(matrix: Float64Array, k: number, l: Float64Array, members: Int32Array, m: number, rhs: Float64Array, x: Float64Array, byCandidate: Float64Array, full: Float64Array, r: Float64Array): void {
+  for (let p = 0; p < m; p++) x[p] = rhs[p];
+  substituteCholesky(l, k, m, x, x);
+  for (let q = 0; q < m; q++) { byCandidate[members[q]] = x[q]; full[members[q]] = rhs[q]; }
+  addRows(full, matrix, k, members, m, byCandidate, -1);
+  for (let p = 0; p < m; p++) r[p] = full[members[p]];
+  substituteCholesky(l, k, m, r, r);
+}
+
 /** The kernels in plain JavaScript, bit for bit the SIMD ones. */
 export const scalarKernels: SimdKernels = {
   gramOfRows: (rows, k, dim) => scalarPass(rows, k, dim, false),
@@ -273,13 +283,10 @@ export const scalarKernels: SimdKernels = {
       substituteCholesky(l, k, m, correction, correction);
       for (let p = 0; p < m; p++) z[p] += correction[p];
     },
-    gramRefinedSolve: (l, _u, members, m, rhs, x, byCandidate, full, r) => {
-      for (let p = 0; p < m; p++) x[p] = rhs[p];
-      substituteCholesky(l, k, m, x, x);
-      for (let q = 0; q < m; q++) { byCandidate[members[q]] = x[q]; full[members[q]] = rhs[q]; }
-      addRows(full, matrix, k, members, m, byCandidate, -1);
-      for (let p = 0; p < m; p++) r[p] = full[members[p]];
-      substituteCholesky(l, k, m, r, r);
+    gramRefinedSolve: (l, _u, members, m, rhs, x, byCandidate, full, r) => gramRefinedSolve(matrix, k, l, members, m, rhs, x, byCandidate, full, r),
+    gramRefinedSolvePair: (l, _u, members, m, rhs, rhs2, x, x2, byCandidate, byCandidate2, full, full2, r, r2) => {
+      gramRefinedSolve(matrix, k, l, members, m, rhs, x, byCandidate, full, r);
+      gramRefinedSolve(matrix, k, l, members, m, rhs2, x2, byCandidate2, full2, r2);
     },
     substitute: (l, _u, m, y) => { substituteCholesky(l, k, m, y, y); },
     forward: (u, m, y) => { forwardByColumns(u, k, m, y); },

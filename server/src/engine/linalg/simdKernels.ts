@@ -8,12 +8,12 @@
 import { ComposerError } from '../errors';
 import { SINGULAR_TOLERANCE } from './eigen';
 import type { RowSums, SimdKernels } from './kernelContract';
-import { moduleBytes, type AddRows4, type AddRowsOf, type AppendRow, type PathEvents, type RefinedSolve, type GramRefinedSolve, type PathBoundary, type PathUpdate, type LassoStep, type Products4, type Residual, type Substitute, type CholeskySolve, type SubtractRows, type SymmetricPass } from './wasm/kernelModule';
+import { moduleBytes, type AddRows4, type AddRowsOf, type AppendRow, type PathEvents, type RefinedSolve, type GramRefinedSolve, type GramRefinedSolvePair, type PathBoundary, type PathUpdate, type LassoStep, type Products4, type Residual, type Substitute, type CholeskySolve, type SubtractRows, type SymmetricPass } from './wasm/kernelModule';
 
 let kernels: SimdKernels | null | undefined;
 /** Bumped by every use of the module's memory: a RowSums workspace checks it is still the latest. */
 let memoryClaims = 0;
-interface PathExports { addRows4: AddRows4; addRowsOf: AddRowsOf; appendRow: AppendRow; pathEvents: PathEvents; refinedSolve: RefinedSolve; gramRefinedSolve: GramRefinedSolve; pathBoundary: PathBoundary; pathUpdate: PathUpdate; lassoStep: LassoStep; forwardU: Substitute; backwardL: Substitute; residual: Residual }
+interface PathExports { addRows4: AddRows4; addRowsOf: AddRowsOf; appendRow: AppendRow; pathEvents: PathEvents; refinedSolve: RefinedSolve; gramRefinedSolve: GramRefinedSolve; gramRefinedSolvePair: GramRefinedSolvePair; pathBoundary: PathBoundary; pathUpdate: PathUpdate; lassoStep: LassoStep; forwardU: Substitute; backwardL: Substitute; residual: Residual }
 
 /**
  * Layout (float64 slots): the matrix (k² and one slot of padding: an odd k's last pair reads one past
@@ -103,6 +103,10 @@ function simdRowSums(memory: WebAssembly.Memory, kernels: PathExports, matrix: F
       own();
       kernels.gramRefinedSolve(l.byteOffset, u.byteOffset, stride, m, members.byteOffset, rhs.byteOffset, x.byteOffset, byCandidate.byteOffset, full.byteOffset, r.byteOffset, listAt * 8, valuesAt * 8, zeroRow * 8, pairs);
     },
+    gramRefinedSolvePair(l, u, members, m, rhs, rhs2, x, x2, byCandidate, byCandidate2, full, full2, r, r2, pair) {
+      own();
+      kernels.gramRefinedSolvePair(l.byteOffset, u.byteOffset, stride, m, members.byteOffset, rhs.byteOffset, rhs2.byteOffset, x.byteOffset, x2.byteOffset, byCandidate.byteOffset, byCandidate2.byteOffset, full.byteOffset, full2.byteOffset, r.byteOffset, r2.byteOffset, pair.byteOffset, listAt * 8, valuesAt * 8, zeroRow * 8, pairs);
+    },
     substitute(l, u, m, y) {
       own();
       kernels.forwardU(u.byteOffset, stride, m, y.byteOffset);
@@ -165,7 +169,7 @@ export function simdKernels(): SimdKernels | null {
     const module = new WebAssembly.Module(moduleBytes());
     const instance = new WebAssembly.Instance(module);
     const solver = new WebAssembly.Instance(module).exports as unknown as SolverExports;
-    const exports = instance.exports as { memory: WebAssembly.Memory; gram: SymmetricPass; distances: SymmetricPass; subtractRows: SubtractRows; products4: Products4; addRows4: AddRows4; addRowsOf: AddRowsOf; appendRow: AppendRow; pathEvents: PathEvents; refinedSolve: RefinedSolve; gramRefinedSolve: GramRefinedSolve; pathBoundary: PathBoundary; pathUpdate: PathUpdate; lassoStep: LassoStep; forwardU: Substitute; backwardL: Substitute; residual: Residual };
+    const exports = instance.exports as { memory: WebAssembly.Memory; gram: SymmetricPass; distances: SymmetricPass; subtractRows: SubtractRows; products4: Products4; addRows4: AddRows4; addRowsOf: AddRowsOf; appendRow: AppendRow; pathEvents: PathEvents; refinedSolve: RefinedSolve; gramRefinedSolve: GramRefinedSolve; gramRefinedSolvePair: GramRefinedSolvePair; pathBoundary: PathBoundary; pathUpdate: PathUpdate; lassoStep: LassoStep; forwardU: Substitute; backwardL: Substitute; residual: Residual };
     kernels = {
       choleskySolve: (matrix, n, b, referenceScale = 0, tolerance = SINGULAR_TOLERANCE) => simdCholeskySolve(solver, matrix, n, b, referenceScale, tolerance),
       rowSums: (matrix, k, vectors, matrices = 0, lists = 0) => simdRowSums(exports.memory, exports, matrix, k, vectors, matrices, lists),

@@ -6,7 +6,7 @@
  */
 import { F64, I32, section, text, vector } from './assembler';
 import { addRowsBody, addRowsOfBody, dotBody, productsBody, subtractRowsBody, symmetricPassBody } from './rowBodies';
-import { appendRowBody, backwardBody, forwardBody, gramRefinedSolveBody, refinedSolveBody, residualBody } from './triangularBodies';
+import { appendRowBody, backwardBody, backwardPairBody, forwardBody, forwardPairBody, gramRefinedSolveBody, gramRefinedSolvePairBody, refinedSolveBody, residualBody } from './triangularBodies';
 import { pathBoundaryBody, pathEventsBody, pathUpdateBody } from './pathBodies';
 import { lassoStepBody } from './lassoBodies';
 import { choleskySolveBody } from './choleskyBodies';
@@ -25,14 +25,15 @@ export function moduleBytes(): Uint8Array<ArrayBuffer> {
   const pathBoundary = [0x60, ...vector([...Array.from({ length: 11 }, () => [I32]), [F64], [F64], [F64]]), ...vector([[I32]])];
   const pathUpdate = [0x60, ...vector([...Array.from({ length: 12 }, () => [I32]), [F64], [F64]]), ...vector([])];
   const lassoStep = [0x60, ...vector([...Array.from({ length: 17 }, () => [I32]), [F64], [F64], [F64]]), ...vector([[I32]])];
+  const twentyAddresses = [0x60, ...vector(Array.from({ length: 20 }, () => [I32])), ...vector([])];
   const choleskySolve = [0x60, ...vector([[I32], [I32], [I32], [F64], [I32], [I32], [I32], [I32], [I32], [I32]]), ...vector([[I32]])];
   const bytes = [
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-    ...section(1, vector([signature(1), signature(2), fiveAddresses, fourAddresses, sixAddresses, sevenAddresses, addRowsOf, appendRow, pathEvents, eightAddresses, fourteenAddresses, pathBoundary, pathUpdate, lassoStep, choleskySolve])),
-    ...section(3, vector([[0], [1], [0], [1], [2], [3], [3], [3], [4], [5], [3], [3], [6], [7], [8], [9], [10], [11], [12], [4], [4], [13], [14]])),
+    ...section(1, vector([signature(1), signature(2), fiveAddresses, fourAddresses, sixAddresses, sevenAddresses, addRowsOf, appendRow, pathEvents, eightAddresses, fourteenAddresses, pathBoundary, pathUpdate, lassoStep, choleskySolve, twentyAddresses])),
+    ...section(3, vector([[0], [1], [0], [1], [2], [3], [3], [3], [4], [5], [3], [3], [6], [7], [8], [9], [10], [11], [12], [4], [4], [13], [14], [3], [3], [15]])),
     ...section(5, vector([[0x00, 1]])),
-    ...section(7, vector([[...text('dot1x4'), 0x00, 0], [...text('dot2x4'), 0x00, 1], [...text('dist1x4'), 0x00, 2], [...text('dist2x4'), 0x00, 3], [...text('addRows4'), 0x00, 4], [...text('subtractRows'), 0x00, 5], [...text('forwardU'), 0x00, 6], [...text('backwardL'), 0x00, 7], [...text('residual'), 0x00, 8], [...text('products4'), 0x00, 9], [...text('gram'), 0x00, 10], [...text('distances'), 0x00, 11], [...text('addRowsOf'), 0x00, 12], [...text('appendRow'), 0x00, 13], [...text('pathEvents'), 0x00, 14], [...text('refinedSolve'), 0x00, 15], [...text('gramRefinedSolve'), 0x00, 16], [...text('pathBoundary'), 0x00, 17], [...text('pathUpdate'), 0x00, 18], [...text('dot2x2'), 0x00, 19], [...text('dist2x2'), 0x00, 20], [...text('lassoStep'), 0x00, 21], [...text('choleskySolve'), 0x00, 22], [...text('memory'), 0x02, 0]])),
-    ...section(10, vector([dotBody(1, false), dotBody(2, false), dotBody(1, true), dotBody(2, true), addRowsBody(), subtractRowsBody(), forwardBody(), backwardBody(), residualBody(), productsBody(), symmetricPassBody(1, 0, 19), symmetricPassBody(3, 2, 20), addRowsOfBody(4), appendRowBody(6), pathEventsBody(), refinedSolveBody(6, 7, 8), gramRefinedSolveBody(6, 7, 12), pathBoundaryBody(), pathUpdateBody(), dotBody(2, false, 2), dotBody(2, true, 2), lassoStepBody(12), choleskySolveBody(6, 7)])),
+    ...section(7, vector([[...text('dot1x4'), 0x00, 0], [...text('dot2x4'), 0x00, 1], [...text('dist1x4'), 0x00, 2], [...text('dist2x4'), 0x00, 3], [...text('addRows4'), 0x00, 4], [...text('subtractRows'), 0x00, 5], [...text('forwardU'), 0x00, 6], [...text('backwardL'), 0x00, 7], [...text('residual'), 0x00, 8], [...text('products4'), 0x00, 9], [...text('gram'), 0x00, 10], [...text('distances'), 0x00, 11], [...text('addRowsOf'), 0x00, 12], [...text('appendRow'), 0x00, 13], [...text('pathEvents'), 0x00, 14], [...text('refinedSolve'), 0x00, 15], [...text('gramRefinedSolve'), 0x00, 16], [...text('pathBoundary'), 0x00, 17], [...text('pathUpdate'), 0x00, 18], [...text('dot2x2'), 0x00, 19], [...text('dist2x2'), 0x00, 20], [...text('lassoStep'), 0x00, 21], [...text('choleskySolve'), 0x00, 22], [...text('forwardPair'), 0x00, 23], [...text('backwardPair'), 0x00, 24], [...text('gramRefinedSolvePair'), 0x00, 25], [...text('memory'), 0x02, 0]])),
+    ...section(10, vector([dotBody(1, false), dotBody(2, false), dotBody(1, true), dotBody(2, true), addRowsBody(), subtractRowsBody(), forwardBody(), backwardBody(), residualBody(), productsBody(), symmetricPassBody(1, 0, 19), symmetricPassBody(3, 2, 20), addRowsOfBody(4), appendRowBody(6), pathEventsBody(), refinedSolveBody(6, 7, 8), gramRefinedSolveBody(6, 7, 12), pathBoundaryBody(), pathUpdateBody(), dotBody(2, false, 2), dotBody(2, true, 2), lassoStepBody(12), choleskySolveBody(6, 7), forwardPairBody(), backwardPairBody(), gramRefinedSolvePairBody(23, 24, 12)])),
   ];
   return Uint8Array.from(bytes);
 }
@@ -52,6 +53,8 @@ export type PathEvents = (active: number, count: number, inactive: number, k: nu
 /** The direction system's solve with one step of refinement (wasm/triangularBodies.ts refinedSolveBody). */
 export type RefinedSolve = (l: number, u: number, a: number, stride: number, m: number, z: number, rhs: number, correction: number) => void;
 /** The lasso's kept-factor solve with its refinement residual (wasm/triangularBodies.ts gramRefinedSolveBody). */
+/** gramRefinedSolve on two right-hand sides, their substitutions in the two lanes (wasm/triangularBodies.ts gramRefinedSolvePairBody). */
+export type GramRefinedSolvePair = (l: number, u: number, stride: number, m: number, members: number, rhs: number, rhs2: number, x: number, x2: number, byCandidate: number, byCandidate2: number, full: number, full2: number, r: number, r2: number, pair: number, list: number, values: number, zero: number, pairs: number) => void;
 export type GramRefinedSolve = (l: number, u: number, stride: number, m: number, members: number, rhs: number, x: number, byCandidate: number, full: number, r: number, list: number, values: number, zero: number, pairs: number) => void;
 /** The constrained λ-path's ν and boundary (wasm/pathBodies.ts pathBoundaryBody): 1 when none joined. */
 export type PathBoundary = (active: number, count: number, inactive: number, k: number, sign: number, justLeft: number, joined: number, w: number, g: number, out: number, toleranceOut: number, lambda: number, base: number, slope: number) => number;

@@ -337,3 +337,126 @@ export function gramRefinedSolveBody(forward: number, backward: number, addRowsO
     substitute(r);
   });
 }
+
+/**
+ * forwardPair(u, stride, m, y): forwardU on two right-hand sides at once, interleaved (y[2i] the first
+ * column's entry i, y[2i + 1] the second's), one in each lane: column by column, y[c] /= U[c][c], then
+ * y[i] = y[i] − U[c][i]·y[c] for i > c. Each lane's entry gets exactly forwardU's operations in its
+ * order (its terms subtracted one at a time in ascending c, then the division), so each column comes
+ * out bit for bit as forwardU's. The substitutions are latency-bound (each column waits for a
+ * division), so the second column costs little more than the first.
+ */
+export function forwardPairBody(): number[] {
+  const [u, stride, m, y] = [0, 1, 2, 3];
+  const [c, row, i, end] = [4, 5, 6, 7];
+  const yc = 8;
+  return functionBody([[4, I32], [1, V128]], (emit) => {
+    const at = (index: number) => emit(op.localGet, y, op.localGet, index, op.localGet, index, op.i32Add, op.i32Add);
+    emit(op.localGet, m, op.i32Const, 3, op.i32Shl, op.localSet, end);
+    emit(op.localGet, u, op.localSet, row);
+    loopUntil(emit, () => emit(op.localGet, c, op.localGet, end, op.i32GeS), () => {
+      at(c);
+      at(c);
+      emit(simd.load, v128Access, op.localGet, row, op.localGet, c, op.i32Add, simd.load64Splat, f64Access, simd.div, op.localTee, yc, simd.store, v128Access);
+      emit(op.localGet, c, op.i32Const, 8, op.i32Add, op.localSet, i);
+      loopUntil(emit, () => emit(op.localGet, i, op.localGet, end, op.i32GeS), () => {
+        at(i);
+        at(i);
+        emit(simd.load, v128Access, op.localGet, row, op.localGet, i, op.i32Add, simd.load64Splat, f64Access, op.localGet, yc, simd.mul, simd.sub, simd.store, v128Access);
+        emit(op.localGet, i, op.i32Const, 8, op.i32Add, op.localSet, i);
+      });
+      emit(op.localGet, c, op.i32Const, 8, op.i32Add, op.localSet, c);
+      emit(op.localGet, row, op.localGet, stride, op.i32Add, op.localSet, row);
+    });
+  });
+}
+
+/**
+ * backwardPair(l, stride, m, y): backwardL on two interleaved right-hand sides, one per lane: row by
+ * row from the last, x_i = y[i] / L[i][i], then y[r] = y[r] − L[i][r]·x_i for r < i. Each entry's
+ * subtractions come one at a time in descending i, as backwardL's (y[r] − L[i][r]·xᵢ − L[i−1][r]·x_{i−1}
+ * is two roundings in that order), and its division last: each column bit for bit backwardL's.
+ */
+export function backwardPairBody(): number[] {
+  const [l, stride, m, y] = [0, 1, 2, 3];
+  const [i, row, r] = [4, 5, 6];
+  const xi = 7;
+  return functionBody([[3, I32], [1, V128]], (emit) => {
+    const at = (index: number) => emit(op.localGet, y, op.localGet, index, op.localGet, index, op.i32Add, op.i32Add);
+    emit(op.localGet, m, op.i32Const, 1, op.i32Sub, op.i32Const, 3, op.i32Shl, op.localSet, i);
+    emit(op.localGet, l, op.localGet, m, op.i32Const, 1, op.i32Sub, op.localGet, stride, op.i32Mul, op.i32Add, op.localSet, row);
+    loopUntil(emit, () => emit(op.localGet, i, op.i32Const, 0, op.i32LtS), () => {
+      at(i);
+      at(i);
+      emit(simd.load, v128Access, op.localGet, row, op.localGet, i, op.i32Add, simd.load64Splat, f64Access, simd.div, op.localTee, xi, simd.store, v128Access);
+      emit(op.i32Const, 0, op.localSet, r);
+      loopUntil(emit, () => emit(op.localGet, r, op.localGet, i, op.i32GeS), () => {
+        at(r);
+        at(r);
+        emit(simd.load, v128Access, op.localGet, row, op.localGet, r, op.i32Add, simd.load64Splat, f64Access, op.localGet, xi, simd.mul, simd.sub, simd.store, v128Access);
+        emit(op.localGet, r, op.i32Const, 8, op.i32Add, op.localSet, r);
+      });
+      emit(op.localGet, i, op.i32Const, 8, op.i32Sub, op.localSet, i);
+      emit(op.localGet, row, op.localGet, stride, op.i32Sub, op.localSet, row);
+    });
+  });
+}
+
+/**
+ * gramRefinedSolvePair(l, u, stride, m, members, rhs, rhs2, x, x2, byCandidate, byCandidate2, full, full2,
+ * r, r2, pair, list, values, zero, pairs): gramRefinedSolve on two right-hand sides (rhs → x, r;
+ * rhs2 → x2, r2) in one call, both substitutions of each (forwardPair, backwardPair: function indices
+ * `forward`, `backward`) with the two columns interleaved in `pair` (2m entries), one per lane; the
+ * residuals' row sums (`addRowsOf`) one column after the other. Each column's every operation is
+ * gramRefinedSolve's, so (x, r) are bit for bit gramRefinedSolve(rhs)'s and (x2, r2) gramRefinedSolve(rhs2)'s.
+ */
+export function gramRefinedSolvePairBody(forward: number, backward: number, addRowsOf: number): number[] {
+  const [l, u, stride, m, members, rhs, rhs2, x, x2, byCandidate, byCandidate2, full, full2, r, r2, pair, list, values, zero, pairs] = Array.from({ length: 20 }, (_, n) => n);
+  const [p, q, m8, i8] = [20, 21, 22, 23];
+  const minusOne = [op.f64Const, 0, 0, 0, 0, 0, 0, 0xf0, 0xbf];
+  return functionBody([[4, I32]], (emit) => {
+    const substitute = () => {
+      emit(op.localGet, u, op.localGet, stride, op.localGet, m, op.localGet, pair, op.call, ...unsigned(forward));
+      emit(op.localGet, l, op.localGet, stride, op.localGet, m, op.localGet, pair, op.call, ...unsigned(backward));
+    };
+    const member = () => emit(op.localGet, members, op.localGet, p, op.i32Const, 1, 0x76 /* i32.shr_u */, op.i32Add, op.i32Load, 2, 0, op.i32Const, 3, op.i32Shl, op.localSet, i8);
+    // p: bytes into a column (8 per entry); q = 2p: bytes into `pair`.
+    const each = (body: () => void) => {
+      emit(op.i32Const, 0, op.localSet, p, op.i32Const, 0, op.localSet, q);
+      loopUntil(emit, () => emit(op.localGet, p, op.localGet, m8, op.i32GeS), () => {
+        body();
+        emit(op.localGet, p, op.i32Const, 8, op.i32Add, op.localSet, p);
+        emit(op.localGet, q, op.i32Const, 16, op.i32Add, op.localSet, q);
+      });
+    };
+    const store = (base: number, index: number, value: number[]) => emit(op.localGet, base, op.localGet, index, op.i32Add, ...value, op.f64Store, ...f64Access);
+    emit(op.localGet, m, op.i32Const, 3, op.i32Shl, op.localSet, m8);
+    each(() => {
+      store(pair, q, load(rhs, p));
+      emit(op.localGet, pair, op.localGet, q, op.i32Add, ...load(rhs2, p), op.f64Store, 3, 8);
+    });
+    substitute();
+    each(() => {
+      member();
+      store(x, p, load(pair, q));
+      store(x2, p, load(pair, q, 8));
+      store(byCandidate, i8, load(pair, q));
+      store(byCandidate2, i8, load(pair, q, 8));
+      store(full, i8, load(rhs, p));
+      store(full2, i8, load(rhs2, p));
+    });
+    for (const [into, by] of [[full, byCandidate], [full2, byCandidate2]]) {
+      emit(op.localGet, into, op.localGet, members, op.localGet, m, op.localGet, by, ...minusOne, op.localGet, stride, op.localGet, list, op.localGet, values, op.localGet, zero, op.localGet, pairs, op.call, ...unsigned(addRowsOf));
+    }
+    each(() => {
+      member();
+      store(pair, q, load(full, i8));
+      emit(op.localGet, pair, op.localGet, q, op.i32Add, ...load(full2, i8), op.f64Store, 3, 8);
+    });
+    substitute();
+    each(() => {
+      store(r, p, load(pair, q));
+      store(r2, p, load(pair, q, 8));
+    });
+  });
+}
