@@ -39,6 +39,14 @@ export class IncrementalCholesky {
   private readonly x: Float64Array;
   private readonly residualByCandidate: Float64Array;
   private readonly residual: Float64Array;
+  // The second right-hand side's (solvePair): its rhs, solution, residuals and answer, and the interleaved columns.
+  private readonly rhs2: Float64Array;
+  private readonly x2: Float64Array;
+  private readonly byCandidate2: Float64Array;
+  private readonly residualByCandidate2: Float64Array;
+  private readonly residual2: Float64Array;
+  private readonly answer2: Float64Array;
+  private readonly pair: Float64Array;
   /** The kernel workspace (A's rows, the factor, the solve's vectors and the caller's `extra`). */
   readonly sums: RowSums;
   /** Vectors of length k in `sums` for the caller's own row sums of A. */
@@ -48,10 +56,10 @@ export class IncrementalCholesky {
 
   /** `extraVectors`, `extraLists`: vectors and index lists of length k the caller wants in the same workspace (see `sums`). */
   constructor(private readonly a: Float64Array, private readonly k: number, scale: number, extraVectors = 0, extraLists = 0) {
-    this.sums = denseKernels().rowSums(a, k, 6 + extraVectors, 2, 1 + extraLists);
-    [this.factor, this.transposed] = this.sums.matrices;
-    [this.x, this.residualByCandidate, this.residual, this.appended, this.byCandidate, this.rhs] = this.sums.vectors;
-    this.extra = this.sums.vectors.slice(6);
+    this.sums = denseKernels().rowSums(a, k, 11 + extraVectors, 3, 1 + extraLists);
+    [this.factor, this.transposed, this.pair] = this.sums.matrices;
+    [this.x, this.residualByCandidate, this.residual, this.appended, this.byCandidate, this.rhs, this.rhs2, this.x2, this.byCandidate2, this.residualByCandidate2, this.residual2] = this.sums.vectors;
+    this.extra = this.sums.vectors.slice(11);
     [this.members] = this.sums.lists;
     this.lists = this.sums.lists.slice(1);
     this.position = new Int32Array(k).fill(-1);
@@ -59,6 +67,7 @@ export class IncrementalCholesky {
     this.scratch = new Float64Array(k);
     this.wanted = new Uint8Array(k);
     this.answer = new Float64Array(k);
+    this.answer2 = new Float64Array(k);
   }
 
   /**
@@ -83,6 +92,32 @@ export class IncrementalCholesky {
       out[s] = x[p] + correction[p];
     }
     return out;
+  }
+
+  /**
+   * solve for two right-hand sides at once (A_SS·x = b and A_SS·y = c, b and c in `subset` order): each
+   * answer bit for bit what `solve` gives it, from one pass of the substitutions with the two columns
+   * in the SIMD lanes (RowSums.gramRefinedSolvePair). Null when A_SS is (nearly) singular. Both answers
+   * are reused by the next call.
+   */
+  solvePair(subset: ArrayLike<number>, b: ArrayLike<number>, c: ArrayLike<number>, size = subset.length): [Float64Array, Float64Array] | null {
+    if (!this.follow(subset, size)) return null;
+    const { members, position, rhs, rhs2 } = this;
+    const m = this.size;
+    for (let s = 0; s < m; s++) {
+      const p = position[subset[s]];
+      rhs[p] = b[s];
+      rhs2[p] = c[s];
+    }
+    const { x, x2, residual: r, residual2: r2 } = this;
+    this.sums.gramRefinedSolvePair(this.factor, this.transposed, members, m, rhs, rhs2, x, x2, this.byCandidate, this.byCandidate2, this.residualByCandidate, this.residualByCandidate2, r, r2, this.pair);
+    const { answer, answer2 } = this;
+    for (let s = 0; s < size; s++) {
+      const p = position[subset[s]];
+      answer[s] = x[p] + r[p];
+      answer2[s] = x2[p] + r2[p];
+    }
+    return [answer, answer2];
   }
 
   private follow(subset: ArrayLike<number>, size: number): boolean {

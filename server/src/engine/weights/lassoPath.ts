@@ -113,16 +113,24 @@ function subGram(gram: Float64Array, k: number, subset: ArrayLike<number>): Floa
 /**
  * G_SS·x = 1: Cholesky first, the minimum-norm solution when G_SS is (numerically) singular. `exact`:
  * solved by the kept factor (G_SS well inside positive definite, one step of refinement), so the
- * system holds to rounding.
+ * system holds to rounding. With `withB` (the kept factor only), also G_SS·u = r_S from the same pass
+ * of the substitutions, r = correlation − λ (`u`; null otherwise).
  */
-function solveOnes(gram: Float64Array, k: number, subset: readonly number[], scale: number, factor: IncrementalCholesky, ones: Float64Array): { x: Float64Array; exact: boolean } {
+function solveOnes(gram: Float64Array, k: number, subset: readonly number[], scale: number, factor: IncrementalCholesky, scratch: DirectionScratch, withB: boolean): { x: Float64Array; u: Float64Array | null; exact: boolean } {
   const m = subset.length;
-  const fast = factor.solve(subset, ones);
-  if (fast) return { x: fast, exact: true };
+  const { ones, correlation, lambda, bOnSubset } = scratch;
+  if (withB) {
+    for (let a = 0; a < m; a++) bOnSubset[a] = correlation[subset[a]] - lambda;
+    const both = factor.solvePair(subset, ones, bOnSubset);
+    if (both) return { x: both[0], u: both[1], exact: true };
+  } else {
+    const fast = factor.solve(subset, ones);
+    if (fast) return { x: fast, u: null, exact: true };
+  }
   // The factor refused a pivot² below 1e-10·scale: whatever answers now is nearly singular, and its
   // consistency is checked by the caller.
   const sub = subGram(gram, k, subset);
-  return { x: choleskySolve(sub, m, ones, scale) ?? pseudoInverseSolve(jacobiEigen(sub, m, 'ascending'), m, ones, scale), exact: false };
+  return { x: choleskySolve(sub, m, ones, scale) ?? pseudoInverseSolve(jacobiEigen(sub, m, 'ascending'), m, ones, scale), u: null, exact: false };
 }
 
 /**
@@ -136,6 +144,19 @@ interface DirectionScratch {
   ones: Float64Array;
   joined: Uint8Array;
   excluded: Uint8Array;
+  /** The correlations b − G·w at the breakpoint and its λ; r_S = correlation_S − λ (solveOnes' second right-hand side). */
+  correlation: Float64Array;
+  lambda: number;
+  bOnSubset: Float64Array;
+  /**
+   * G_SS·u = r_S on the direction's set S, 0 off it, when `withU` (the direction came from one solve
+   * by the kept factor on its final set; see pathDirection): then the KKT point on S at λ − δ is
+   * w + δ·d + u (see computeLassoPath).
+   */
+  u: Float64Array;
+  withU: boolean;
+  /** |S|, the size of u's set. */
+  uSize: number;
 }
 
 /**
@@ -164,12 +185,21 @@ function gramRow(gram: Float64Array, k: number, j: number, subset: readonly numb
   return s;
 }
 
-/** `into` = the solution of G_SS·x = 1 on `subset`, 0 elsewhere; whether the kept factor solved it. */
-function solveOnesInto(into: Float64Array, gram: Float64Array, k: number, subset: readonly number[], scale: number, factor: IncrementalCholesky, ones: Float64Array): boolean {
+/**
+ * `into` = the solution of G_SS·x = 1 on `subset`, 0 elsewhere; whether the kept factor solved it.
+ * With `withB`, scratch.u = the solution of G_SS·u = r_S (0 elsewhere) from the same solve, and
+ * scratch.withU whether there is one (the kept factor solved both).
+ */
+function solveOnesInto(into: Float64Array, gram: Float64Array, k: number, subset: readonly number[], scale: number, factor: IncrementalCholesky, scratch: DirectionScratch, withB = false): boolean {
   into.fill(0);
+  if (withB) { scratch.u.fill(0); scratch.withU = true; scratch.uSize = subset.length; }
   if (subset.length === 0) return true;
-  const { x, exact } = solveOnes(gram, k, subset, scale, factor, ones);
+  const { x, u, exact } = solveOnes(gram, k, subset, scale, factor, scratch, withB);
   for (let a = 0; a < subset.length; a++) into[subset[a]] = x[a];
+  if (withB) {
+    scratch.withU = u !== null;
+    if (u) for (let a = 0; a < subset.length; a++) scratch.u[subset[a]] = u[a];
+  }
   return exact;
 }
 
@@ -192,8 +222,9 @@ function solveOnesInto(into: Float64Array, gram: Float64Array, k: number, subset
  * it enters with d_j > 0, and the method ends after finitely many steps.
  */
 function pathDirection(gram: Float64Array, k: number, free: readonly number[], boundary: readonly number[], scale: number, factor: IncrementalCholesky, scratch: DirectionScratch): Float64Array {
-  const { d, trial, ones, joined, excluded } = scratch;
-  if (boundary.length > 0 && solveOnesInto(d, gram, k, union(free, boundary), scale, factor, ones)) {
+  const { d, trial, joined, excluded } = scratch;
+  // scratch.u stays valid only where d is returned from the solve that made it (on d's final set).
+  if (boundary.length > 0 && solveOnesInto(d, gram, k, union(free, boundary), scale, factor, scratch, true)) {
     let dMax = 0;
     for (let i = 0; i < k; i++) dMax = Math.max(dMax, Math.abs(d[i]));
     if (boundary.every((j) => d[j] > 1e-12 * dMax)) return d;
@@ -202,7 +233,7 @@ function pathDirection(gram: Float64Array, k: number, free: readonly number[], b
   let subset: readonly number[] = free;
   joined.fill(0);
   excluded.fill(0);
-  solveOnesInto(d, gram, k, subset, scale, factor, ones);
+  solveOnesInto(d, gram, k, subset, scale, factor, scratch, true);
   // Each round the objective falls (Lawson and Hanson's argument), so no set of joined candidates
   // comes back; the bound only guards against rounding.
   for (let round = 0; round <= 4 * boundary.length; round++) {
@@ -214,11 +245,13 @@ function pathDirection(gram: Float64Array, k: number, free: readonly number[], b
       if (rise > fastest) { fastest = rise; entering = j; }
     }
     if (entering < 0) return d;
+    // d changes from here on (the active-set rounds): no u on its final set.
+    scratch.withU = false;
     joined[entering] = 1;
     members = union(members, [entering]);
     for (;;) {
       subset = union(free, members);
-      solveOnesInto(trial, gram, k, subset, scale, factor, ones);
+      solveOnesInto(trial, gram, k, subset, scale, factor, scratch);
       // The largest step towards the trial direction that keeps every joined weight's direction ≥ 0;
       // the candidate that limits it leaves.
       let step = 1;
@@ -276,7 +309,8 @@ export function computeLassoPath(data: LassoData, names: readonly string[]): Lam
   bInSpace.set(b);
   // Per-breakpoint lists, allocated once.
   const [nonzero, moving, marks, now] = factor.lists;
-  const scratch: DirectionScratch = { d: direction, trial: new Float64Array(k), ones: new Float64Array(k).fill(1), joined: new Uint8Array(k), excluded: new Uint8Array(k) };
+  const scratch: DirectionScratch = { d: direction, trial: new Float64Array(k), ones: new Float64Array(k).fill(1), joined: new Uint8Array(k), excluded: new Uint8Array(k), correlation, lambda, bOnSubset: new Float64Array(k), u: new Float64Array(k), withU: false, uSize: 0 };
+  const onSupport = new Float64Array(k);
   // The free and boundary candidates: lists reused from one breakpoint to the next (pathDirection
   // and the factor keep none of them).
   const free: number[] = [];
@@ -298,6 +332,7 @@ export function computeLassoPath(data: LassoData, names: readonly string[]): Lam
       else if (correlation[i] >= boundaryLevel) boundary.push(i);
     }
     // Direction: as λ decreases by δ, w grows by δ·d (d = 0 off the support).
+    scratch.lambda = lambda;
     pathDirection(gram, k, free, boundary, scale, factor, scratch);
     // The support (free, and boundary candidates with d > 0), G·d, the next event (a free weight
     // reaching 0 or an outside correlation reaching λ), the step to it and the support after it, with
@@ -306,10 +341,27 @@ export function computeLassoPath(data: LassoData, names: readonly string[]): Lam
     step.boundaryLevel = boundaryLevel;
     const count = sums.lassoStep(step);
     lambda = nextOut[0];
-    // Re-solve on the support at this λ when the minimiser is unique: no drift from accumulated steps.
+    // The weights at this λ from the KKT system on the support, not from the accumulated steps (no
+    // drift). Where the direction came from one solve by the kept factor on its set S (scratch.withU),
+    // that solve also gave G_SS·u = r_S, r = b − G·w − λ₀ the KKT residual at the breakpoint's λ₀ (the
+    // correlations above), and by linearity the KKT point on S at λ = λ₀ − δ, G_SS·x = b_S − λ, is
+    // x = w + δ·d + u: the step gave w + δ·d, u is the small correction. (Not u' − λ·d with G_SS·u' =
+    // b_S: u' and λ·d are both large where w is small, near λ* or just after a join, and their
+    // difference loses the digits the tests need.) Only when no candidate left (the support after the
+    // step is all of S): a leaver's x is 0 at the event only up to S's rounding, which near-copies in
+    // S make large (one copy leaves as the other joins), while the support without it is well
+    // conditioned. Elsewhere (a leave, the active-set rounds, a refused factor, the dense fallback),
+    // the system G·x = b − λ on the support is solved again. Either answer is kept only when every
+    // weight on the support comes out positive (the minimiser is then unique).
     if (count > 0) {
-      const exact = factor.solve(now, resolveRhs, count) ?? choleskySolve(subGram(gram, k, now.subarray(0, count)), count, resolveRhs, scale);
-      if (exact && firstPositive(exact, count)) for (let a = 0; a < count; a++) w[now[a]] = exact[a];
+      if (scratch.withU && count === scratch.uSize) {
+        const { u } = scratch;
+        for (let a = 0; a < count; a++) { const i = now[a]; onSupport[a] = w[i] + u[i]; }
+        if (firstPositive(onSupport, count)) for (let a = 0; a < count; a++) w[now[a]] = onSupport[a];
+      } else {
+        const exact = factor.solve(now, resolveRhs, count) ?? choleskySolve(subGram(gram, k, now.subarray(0, count)), count, resolveRhs, scale);
+        if (exact && firstPositive(exact, count)) for (let a = 0; a < count; a++) w[now[a]] = exact[a];
+      }
     }
     const last = down[down.length - 1];
     if (last.lambda === lambda) last.weights = plainArray(w);
