@@ -10,7 +10,8 @@
  * `--problems N` (default 1) times N problems of the same family per k (the first is always the one
  * timed alone; the others from their own seeds): each problem's row, then the median and the slowest,
  * so one lucky problem does not stand for the family.
- * Run: node --import tsx bench/solver.ts [--baseline DIR] [--problems N] [--repeats N] [--quantile Q]
+ * `--k 64` (or `--k 8,64`) times only those k (the problems are the same as in a full run).
+ * Run: node --import tsx bench/solver.ts [--baseline DIR] [--problems N] [--k LIST] [--repeats N] [--quantile Q]
  */
 import { performance } from 'node:perf_hooks';
 import * as path from 'node:path';
@@ -71,7 +72,9 @@ async function main(): Promise<void> {
   const families = ks.map((k) => [problemOf(k, dim, random), ...Array.from({ length: problemCount - 1 }, (_, p) => problemOf(k, dim, seededRandom(1000 * k + p + 1)))]);
   console.log(`D = ${dim}; quantile ${numberArg('quantile', 0.5)} of repeated runs (ms)${problemCount > 1 ? `; ${problemCount} problems per k` : ''}${baseline ? `; baseline: ${baselineDir}` : ''}`);
   console.log(['k', ...(problemCount > 1 ? ['problem'] : []), 'C', 'solveAll', 'solve', 're-solve (ρ)', 'breakpoints (constrained, lasso)', ...(baseline ? ['baseline solveAll', 'baseline solve', 'solveAll speed-up'] : [])].join(' | '));
+  const only = arg('k', '').split(',').filter(Boolean).map(Number);
   ks.forEach((k, ki) => {
+    if (only.length > 0 && !only.includes(k)) return;
     const repeats = numberArg('repeats', k <= 8 ? 400 : k <= 32 ? 200 : 100);
     const rows: number[][] = [];
     const runs: (() => void)[] = [];
