@@ -159,6 +159,29 @@ test('SIMD substitution (L with its transpose) = substituteCholesky and SIMD res
   }
 });
 
+test('costOrGram: the cost matrix (gramOfDifferences) or, when asked after the products, the prototypes\' Gram (gramOfRows), = the scalar twin, bit for bit', () => {
+  const random = seededRandom(1211);
+  for (const [k, dim] of [[1, 1], [3, 7], [64, 768], [5, 769]] as const) {
+    const target = Float64Array.from({ length: dim }, () => gaussian(random) * 100);
+    const prototypes = Array.from({ length: k }, () => Float64Array.from({ length: dim }, () => gaussian(random) * 100));
+    const rows = new Float64Array(k * dim);
+    prototypes.forEach((p, i) => rows.set(p, i * dim));
+    for (const own of [false, true]) {
+      const products = () => ({ b: new Float64Array(k), e: new Float64Array(k), squares: new Float64Array(k) });
+      const [fastProducts, scalarProducts, plainProducts] = [products(), products(), products()];
+      let asked = 0;
+      const fast = simdKernels()!.costOrGram(target, prototypes, fastProducts, (q) => { asked++; assert.ok(q.squares.every((x) => x > 0)); return own; });
+      const scalar = scalarKernels.costOrGram(target, prototypes, scalarProducts, () => own);
+      assert.equal(asked, 1);
+      assert.equal(fast.gram, own);
+      assert.equal(scalar.gram, own);
+      const expected = own ? scalarKernels.gramOfRows(rows, k, dim) : scalarKernels.gramOfDifferences(target, prototypes, plainProducts);
+      for (let i = 0; i < k * k; i++) assert.ok(Object.is(fast.matrix[i], scalar.matrix[i]) && Object.is(fast.matrix[i], expected[i]), `k=${k} D=${dim} own=${own} entry ${i}`);
+      for (const key of ['b', 'e', 'squares'] as const) for (let i = 0; i < k; i++) assert.ok(Object.is(fastProducts[key][i], scalarProducts[key][i]), `k=${k} ${key}[${i}]`);
+    }
+  }
+});
+
 test('the cost matrix from the differences formed in kernel memory, and the lasso products of the same pass, = the scalar twin, bit for bit (odd D, k not a multiple of 4)', () => {
   const random = seededRandom(1210);
   for (const [k, dim] of [[1, 1], [3, 7], [64, 768], [5, 769]] as const) {

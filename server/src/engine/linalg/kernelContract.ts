@@ -99,6 +99,13 @@ export interface SimdKernels {
    * k·D array in between. The same bits as gramOfRows of those differences.
    */
   gramOfDifferences(target: Float64Array, prototypes: readonly Float64Array[], products?: TargetProducts): Float64Array;
+  /**
+   * gramOfDifferences with its products (computed first), unless `ownGram(products)`, asked once they
+   * are known, answers true: then the Gram of the prototypes themselves, G_ij = pᵢ·pⱼ (gramOfRows'
+   * bits), from the same copy of the rows (weights/costMatrix.ts derives C from it for a target far
+   * from the origin). `gram` says which it is.
+   */
+  costOrGram(target: Float64Array, prototypes: readonly Float64Array[], products: TargetProducts, ownGram: (products: TargetProducts) => boolean): { matrix: Float64Array; gram: boolean };
   /** D_ij = ‖rᵢ − rⱼ‖², summed from the differences (no cancellation): k×k, exactly symmetric. */
   squaredDistances(rows: Float64Array, k: number, dim: number): Float64Array;
   /**

@@ -303,5 +303,16 @@ export const scalarKernels: SimdKernels = {
     writeDifferences(differences, target, prototypes);
     return scalarPass(differences, prototypes.length, target.length, false);
   },
+  costOrGram: (target, prototypes, products, ownGram) => {
+    const { b, e, squares } = targetProducts(target, prototypes);
+    products.b.set(b);
+    products.e.set(e);
+    products.squares.set(squares);
+    const gram = ownGram(products);
+    const rows = new Float64Array(prototypes.length * target.length);
+    if (gram) prototypes.forEach((p, i) => rows.set(p, i * target.length));
+    else writeDifferences(rows, target, prototypes);
+    return { matrix: scalarPass(rows, prototypes.length, target.length, false), gram };
+  },
   squaredDistances: (rows, k, dim) => scalarPass(rows, k, dim, true),
 };

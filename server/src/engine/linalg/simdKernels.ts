@@ -174,35 +174,49 @@ export function simdKernels(): SimdKernels | null {
       choleskySolve: (matrix, n, b, referenceScale = 0, tolerance = SINGULAR_TOLERANCE) => simdCholeskySolve(solver, matrix, n, b, referenceScale, tolerance),
       rowSums: (matrix, k, vectors, matrices = 0, lists = 0) => simdRowSums(exports.memory, exports, matrix, k, vectors, matrices, lists),
       gramOfRows: (rows, k, dim) => symmetricPass(exports.memory, exports.gram, (heap) => heap.set(rows, 0), k, dim),
-      gramOfDifferences: (target, prototypes, products) => symmetricPass(exports.memory, exports.gram, (heap) => {
-        // The rows copied in (a memory copy each), the target after the results, the products with the
-        // target when asked for, then t − pᵢ in place.
-        const k = prototypes.length;
-        const dim = target.length;
-        const targetAt = (k + 1) * dim + 8;
-        const productsAt = targetAt + dim;
-        for (let i = 0; i < k; i++) heap.set(prototypes[i], i * dim);
-        heap.set(target, targetAt);
-        if (products) {
-          // Four rows per call; past the last row, the target stands in (its results are dropped).
-          const row = (i: number) => (i < k ? i * dim : targetAt) * 8;
-          for (let i = 0; i < k; i += 4) {
-            exports.products4(targetAt * 8, row(i), row(i + 1), row(i + 2), row(i + 3), dim, productsAt * 8);
-            for (let r = 0; r < 4 && i + r < k; r++) {
-              products.b[i + r] = heap[productsAt + r];
-              products.e[i + r] = heap[productsAt + 4 + r];
-              products.squares[i + r] = heap[productsAt + 8 + r];
-            }
-          }
-        }
-        exports.subtractRows(targetAt * 8, 0, k, dim);
-      }, prototypes.length, target.length, target.length + 12),
+      gramOfDifferences: (target, prototypes, products) => differencesPass(exports, target, prototypes, products, null).matrix,
+      costOrGram: (target, prototypes, products, ownGram) => differencesPass(exports, target, prototypes, products, ownGram),
       squaredDistances: (rows, k, dim) => symmetricPass(exports.memory, exports.distances, (heap) => heap.set(rows, 0), k, dim),
     };
   } catch {
     kernels = null;
   }
   return kernels;
+}
+
+type PassExports = { memory: WebAssembly.Memory; gram: SymmetricPass; products4: Products4; subtractRows: SubtractRows };
+
+/**
+ * gramOfDifferences (and costOrGram): the rows copied in (a memory copy each), the target after the
+ * results, the products with the target when asked for, then t − pᵢ in place, unless `ownGram` (asked
+ * once the products are in) answers true: then the rows stay the prototypes, whose Gram the same pass
+ * makes (gramOfRows' layout: row i at i·dim, so its bits).
+ */
+function differencesPass(exports: PassExports, target: Float64Array, prototypes: readonly Float64Array[], products: TargetProducts | undefined, ownGram: ((products: TargetProducts) => boolean) | null): { matrix: Float64Array; gram: boolean } {
+  let gram = false;
+  const matrix = symmetricPass(exports.memory, exports.gram, (heap) => {
+    const k = prototypes.length;
+    const dim = target.length;
+    const targetAt = (k + 1) * dim + 8;
+    const productsAt = targetAt + dim;
+    for (let i = 0; i < k; i++) heap.set(prototypes[i], i * dim);
+    heap.set(target, targetAt);
+    if (products) {
+      // Four rows per call; past the last row, the target stands in (its results are dropped).
+      const row = (i: number) => (i < k ? i * dim : targetAt) * 8;
+      for (let i = 0; i < k; i += 4) {
+        exports.products4(targetAt * 8, row(i), row(i + 1), row(i + 2), row(i + 3), dim, productsAt * 8);
+        for (let r = 0; r < 4 && i + r < k; r++) {
+          products.b[i + r] = heap[productsAt + r];
+          products.e[i + r] = heap[productsAt + 4 + r];
+          products.squares[i + r] = heap[productsAt + 8 + r];
+        }
+      }
+      gram = ownGram !== null && ownGram(products);
+    }
+    if (!gram) exports.subtractRows(targetAt * 8, 0, k, dim);
+  }, prototypes.length, target.length, target.length + 12);
+  return { matrix, gram };
 }
 
 /**

@@ -31,6 +31,57 @@ export function costMatrixOf(problem: WeightsProblem, products?: TargetProducts)
   return c;
 }
 
+/**
+ * A target this many times farther (squared) from the origin than every prototype, t·t >
+ * FAR_TARGET_RATIO·max‖pᵢ‖², gets C derived from the prototypes' Gram (costAndGram); nearer ones get
+ * the lasso's Gram derived from C (lassoPath.ts lassoData). Either way one k²·D pass, not two.
+ */
+export const FAR_TARGET_RATIO = 16;
+
+/**
+ * The cost matrix of a problem (as costMatrixOf, `products` filled from the same pass) and, for a
+ * target far from the origin (t·t > FAR_TARGET_RATIO·max‖pᵢ‖²), the prototypes' Gram G_ij = pᵢ·pⱼ it
+ * was derived from: C_ij = ((t·t − bᵢ) − bⱼ) + G_ij (bᵢ = pᵢ·t), formed for j ≥ i and mirrored, so C
+ * stays exactly symmetric. The lasso needs G there anyway (lassoPath.ts lassoData), so the far target
+ * costs one k²·D pass instead of two. Accuracy: every solver that needs C's precision (lin, convex,
+ * the constrained path, the affine-hull checks) reads it only through M_ij = C_ij − C_ir − C_rj +
+ * C_rr = (pᵢ − p_r)·(pⱼ − p_r), in which t·t and the b's cancel exactly; the derived C's rounding is a
+ * few ulps of t·t per entry, the direct one's up to D ulps (a D-term sum of terms of size ≈ t·t/D).
+ * test/weights/farTarget.test.ts compares both with an exact (double-double) reference.
+ */
+export function costAndGram(problem: WeightsProblem, products: TargetProducts): { c: Float64Array; gram: Float64Array | null } {
+  if (!hasValidShape(problem)) validateProblem(problem);
+  const { target } = problem;
+  let tt = 0;
+  for (let d = 0; d < target.length; d++) tt += target[d] * target[d];
+  const { matrix, gram } = denseKernels().costOrGram(target, problem.prototypes, products, ({ squares }) => {
+    let largest = 0;
+    for (let i = 0; i < squares.length; i++) largest = Math.max(largest, squares[i]);
+    return tt > FAR_TARGET_RATIO * largest;
+  });
+  const k = problem.prototypes.length;
+  let c = matrix;
+  if (gram) {
+    c = new Float64Array(k * k);
+    const { b } = products;
+    for (let i = 0; i < k; i++) {
+      const ti = tt - b[i];
+      for (let j = i; j < k; j++) {
+        const v = ti - b[j] + matrix[i * k + j];
+        c[i * k + j] = v;
+        c[j * k + i] = v;
+      }
+    }
+  }
+  for (let i = 0; i < k * k; i++) {
+    if (!Number.isFinite(c[i])) {
+      validateProblem(problem);
+      throw overflow();
+    }
+  }
+  return { c, gram: gram ? matrix : null };
+}
+
 /** costMatrix without validation, for callers that already validated. */
 export function costMatrixOfValid(target: Float64Array, prototypes: Float64Array[]): Float64Array {
   const c = denseKernels().gramOfDifferences(target, prototypes);

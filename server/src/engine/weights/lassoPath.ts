@@ -28,7 +28,7 @@
  */
 import { ComposerError } from '../errors';
 import type { LambdaPath } from '../types';
-import { gramOfRows } from './costMatrix';
+import { FAR_TARGET_RATIO, gramOfRows } from './costMatrix';
 import { IncrementalCholesky } from './incrementalCholesky';
 import { choleskySolve } from '../linalg/cholesky';
 import { plainArray } from '../linalg/dense';
@@ -46,10 +46,11 @@ export interface LassoData {
   tt: number;
 }
 
-/** See lassoData: the lasso Gram comes from C while t·t ≤ this many times max‖pᵢ‖². */
-const DERIVED_GRAM_RATIO = 16;
+/** See lassoData: the lasso Gram comes from C while t·t ≤ this many times max‖pᵢ‖² (beyond it, C from the Gram: costMatrix.ts costAndGram). */
+const DERIVED_GRAM_RATIO = FAR_TARGET_RATIO;
 
-export function lassoData(target: Float64Array, prototypes: Float64Array[], cost?: Float64Array, products?: TargetProducts): LassoData {
+/** `gram`: the prototypes' Gram when the caller has it (costAndGram made C from it for a far target). */
+export function lassoData(target: Float64Array, prototypes: Float64Array[], cost?: Float64Array, products?: TargetProducts, knownGram?: Float64Array): LassoData {
   const k = prototypes.length;
   const dim = target.length;
   let tt = 0;
@@ -64,7 +65,9 @@ export function lassoData(target: Float64Array, prototypes: Float64Array[], cost
   // rounding bound (D·u·‖pᵢ‖·‖pⱼ‖, D = 768 for the encoders here); a target much farther from the
   // origin than every prototype gets the direct Gram.
   let gram: Float64Array;
-  if (cost && tt <= DERIVED_GRAM_RATIO * largestNorm) {
+  if (knownGram) {
+    gram = knownGram;
+  } else if (cost && tt <= DERIVED_GRAM_RATIO * largestNorm) {
     gram = new Float64Array(k * k);
     for (let i = 0; i < k; i++) {
       for (let j = i; j < k; j++) {

@@ -8,7 +8,7 @@ import { ComposerError } from '../errors';
 import type { LambdaPath, SparseForm, Strategy, StrategyResult, WeightsParams } from '../types';
 import { averageWeights } from './average';
 import { convexWeights } from './convex';
-import { costMatrixOf } from './costMatrix';
+import { costAndGram } from './costMatrix';
 import { denseKernels, type TargetProducts } from '../linalg/simdDot';
 import { computeLambdaPath } from './lambdaPath';
 import { linearWeights } from './linear';
@@ -43,6 +43,8 @@ export class WeightsSession {
   private lasso?: { path: LambdaPath; data: ReturnType<typeof lassoData> };
   private distances?: number[][];
   private readonly products: TargetProducts;
+  /** The prototypes' Gram when C was derived from it (costAndGram), for the lasso. */
+  private readonly gram?: Float64Array;
 
   constructor(readonly problem: WeightsProblem) {
     this.k = problem.names.length;
@@ -50,7 +52,10 @@ export class WeightsSession {
     // kernel's memory then): cheaper than a second pass over k·D when the lasso path is asked for.
     const k = problem.prototypes.length;
     this.products = { b: new Float64Array(k), e: new Float64Array(k), squares: new Float64Array(k) };
-    this.c = costMatrixOf(problem, this.products);
+    // A target far from the origin: C derived from the prototypes' Gram, kept for the lasso.
+    const { c, gram } = costAndGram(problem, this.products);
+    this.c = c;
+    this.gram = gram ?? undefined;
   }
 
   linear(): Float64Array {
@@ -71,7 +76,7 @@ export class WeightsSession {
 
   private lassoSolution(): { path: LambdaPath; data: ReturnType<typeof lassoData> } {
     if (!this.lasso) {
-      const data = lassoData(this.problem.target, this.problem.prototypes, this.c, this.products);
+      const data = lassoData(this.problem.target, this.problem.prototypes, this.c, this.products, this.gram);
       this.lasso = { path: computeLassoPath(data, this.problem.names), data };
     }
     return this.lasso;
