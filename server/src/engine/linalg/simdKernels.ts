@@ -7,7 +7,7 @@
  */
 import { ComposerError } from '../errors';
 import { SINGULAR_TOLERANCE } from './eigen';
-import type { RowSums, SimdKernels } from './kernelContract';
+import type { RowSums, SimdKernels, TargetProducts } from './kernelContract';
 import { moduleBytes, type AddRows4, type AddRowsOf, type AppendRow, type PathEvents, type RefinedSolve, type GramRefinedSolve, type GramRefinedSolvePair, type PathBoundary, type PathUpdate, type LassoStep, type Products4, type Residual, type Substitute, type CholeskySolve, type SubtractRows, type SymmetricPass } from './wasm/kernelModule';
 
 let kernels: SimdKernels | null | undefined;
