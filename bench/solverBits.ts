@@ -5,8 +5,12 @@
  * D = 40 and 768, targets near affine mixes (many breakpoints), duplicate prototypes, prototypes far
  * from the origin; each problem at several ρ and both sparse forms, plus manual weights; then small
  * integer problems (coordinates in −3…3, D = 2…6), whose paths have exact ties at their breakpoints.
- * Run: node --import tsx bench/solverBits.ts --baseline DIR [--problems N] [--ties N]
+ * Run: node --import tsx bench/solverBits.ts --baseline DIR [--problems N] [--ties N] [--differences]
  * Exits 1 on the first difference (printed with its path), 0 with the count of numbers compared.
+ * `--differences` (for a change that is allowed to change bits): compares everything, then prints per
+ * kind of number (the field's path with indices and names as *, corpus and tie problems apart) how
+ * many differ, the largest relative difference |a − b|/max(|a|, |b|) with its absolute difference and
+ * where, and the lists whose lengths differ (e.g. a path with another number of breakpoints).
  */
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -70,20 +74,52 @@ function paramsOf(p: Problem): WeightsParams[] {
 }
 
 let compared = 0;
-function compare(a: unknown, b: unknown, where: string): void {
+const collect = process.argv.includes('--differences');
+interface Kind { numbers: number; differ: number; relative: number; absolute: number; where: string; shapes: number }
+const kinds = new Map<string, Kind>();
+function kindOf(name: string): Kind {
+  let kind = kinds.get(name);
+  if (!kind) kinds.set(name, (kind = { numbers: 0, differ: 0, relative: 0, absolute: 0, where: '', shapes: 0 }));
+  return kind;
+}
+
+/** `field`: the path inside the answer (its kind: indices and names as *); `group`: corpus or ties. */
+function compare(a: unknown, b: unknown, where: string, field = '', group = ''): void {
+  const kind = () => kindOf(`${group} ${field.replace(/\.adapter-\d+/g, '.*').replace(/\.\d+/g, '.*')}`);
   if (typeof a === 'number' || typeof b === 'number') {
     compared++;
-    if (!Object.is(a, b)) throw new Error(`${where}: ${String(a)} vs ${String(b)}`);
+    if (!collect) {
+      if (!Object.is(a, b)) throw new Error(`${where}${field}: ${String(a)} vs ${String(b)}`);
+      return;
+    }
+    const k = kind();
+    k.numbers++;
+    if (Object.is(a, b)) return;
+    k.differ++;
+    const x = Number(a);
+    const y = Number(b);
+    const absolute = Math.abs(x - y);
+    const relative = Number.isNaN(absolute) ? Infinity : absolute === 0 ? 0 : absolute / Math.max(Math.abs(x), Math.abs(y));
+    if (relative > k.relative || k.where === '') { k.relative = relative; k.absolute = absolute; k.where = `${where}${field}: ${x} vs ${y}`; }
     return;
   }
   if (a === null || b === null || typeof a !== 'object' || typeof b !== 'object') {
-    if (a !== b) throw new Error(`${where}: ${String(a)} vs ${String(b)}`);
+    if (a !== b) {
+      if (!collect) throw new Error(`${where}${field}: ${String(a)} vs ${String(b)}`);
+      kind().shapes++;
+    }
     return;
   }
   const ka = Object.keys(a);
   const kb = Object.keys(b);
-  if (ka.join('\n') !== kb.join('\n')) throw new Error(`${where}: keys ${ka.join(',')} vs ${kb.join(',')}`);
-  for (const key of ka) compare((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key], `${where}.${key}`);
+  if (ka.join('\n') !== kb.join('\n')) {
+    if (!collect) throw new Error(`${where}${field}: keys ${ka.join(',')} vs ${kb.join(',')}`);
+    const k = kind();
+    k.shapes++;
+    if (k.where === '') k.where = `${where}${field}: ${ka.length} vs ${kb.length} entries`;
+    return;
+  }
+  for (const key of ka) compare((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key], where, `${field}.${key}`, group);
 }
 
 async function main(): Promise<void> {
@@ -96,8 +132,15 @@ async function main(): Promise<void> {
   for (const { name, problem } of problems) {
     for (const params of paramsOf(problem)) {
       const where = `${name} (k ${problem.names.length}, D ${problem.target.length}) ${JSON.stringify({ ...params, manual: params.manual ? '…' : undefined })}`;
-      compare(outcome(current, problem, params), outcome(baseline, problem, params), where);
+      compare(outcome(current, problem, params), outcome(baseline, problem, params), where, '', name.startsWith('tie') ? 'ties' : 'corpus');
     }
+  }
+  if (collect) {
+    const differing = [...kinds.entries()].filter(([, k]) => k.differ > 0 || k.shapes > 0).sort(([a], [b]) => a.localeCompare(b));
+    console.log(`${compared} numbers over ${count} problems and ${ties} tie problems; kinds with differences (of ${kinds.size}):`);
+    for (const [name, k] of differing) console.log(`${name}: ${k.differ} of ${k.numbers} differ, largest relative ${k.relative.toExponential(2)} (absolute ${k.absolute.toExponential(2)})${k.shapes ? `, ${k.shapes} lists of another length` : ''}; ${k.where}`);
+    if (differing.length === 0) console.log('same bits');
+    return;
   }
   console.log(`same bits: ${compared} numbers over ${count} problems and ${ties} tie problems`);
 }
