@@ -26,11 +26,19 @@ interface Reflector {
 }
 
 function reflector(m: number): Reflector {
-  const u = 1 / Math.sqrt(m);
-  const v = new Float64Array(m).fill(u);
-  v[0] += 1;
-  return { v, beta: 1 / (1 + u) };
+  // It depends on m alone and nobody writes it: made once per m (convex's iterations ask for every m
+  // from 2 up).
+  let q = reflectors[m];
+  if (!q) {
+    const u = 1 / Math.sqrt(m);
+    const v = new Float64Array(m).fill(u);
+    v[0] += 1;
+    q = reflectors[m] = { v, beta: 1 / (1 + u) };
+  }
+  return q;
 }
+
+const reflectors: Reflector[] = [];
 
 /**
  * Scratch for projectedMatrix's H and subMatrix's C_SS, reused from call to call: every entry is
@@ -39,6 +47,14 @@ function reflector(m: number): Reflector {
  */
 let projectedScratch: Float64Array = new Float64Array(0);
 let subScratch: Float64Array = new Float64Array(0);
+/** Vectors of one solve (p, the right-hand sides, N·z), reused the same way: none outlives its call. */
+let vectorScratch: Float64Array[] = [new Float64Array(0), new Float64Array(0), new Float64Array(0), new Float64Array(0)];
+
+/** Reused vector `which` with at least n entries (its contents unspecified). */
+function vectorOf(which: number, n: number): Float64Array {
+  if (vectorScratch[which].length < n) vectorScratch[which] = new Float64Array(Math.max(n, 2 * vectorScratch[which].length));
+  return vectorScratch[which];
+}
 
 function scratchOf(buffer: Float64Array, size: number): Float64Array {
   return buffer.length >= size ? buffer : new Float64Array(Math.max(size, 2 * buffer.length));
@@ -83,7 +99,7 @@ function rowSums(a: Float64Array, m: number, v: Float64Array | null, out: Float6
 /** H = 2·NᵀC_SS·N, (m−1)×(m−1), in the scratch (valid until the next call). */
 function projectedMatrix(sub: Float64Array, m: number, q: Reflector): Float64Array {
   const { v, beta } = q;
-  const p = new Float64Array(m);
+  const p = vectorOf(0, m);
   rowSums(sub, m, v, p);
   for (let i = 0; i < m; i++) p[i] = beta * p[i];
   let vp = 0;
@@ -112,22 +128,18 @@ function projectedMatrix(sub: Float64Array, m: number, q: Reflector): Float64Arr
   return h;
 }
 
-/** Nᵀy = (Q·y) without its first entry. */
-function applyNTranspose(y: Float64Array, q: Reflector): Float64Array {
-  const m = y.length;
+/** Nᵀy = (Q·y) without its first entry (`out`: where, m − 1 entries, else a new array). */
+function applyNTranspose(y: Float64Array, m: number, q: Reflector, out = new Float64Array(m - 1)): Float64Array {
   let vy = 0;
   for (let i = 0; i < m; i++) vy += q.v[i] * y[i];
-  const out = new Float64Array(m - 1);
   for (let i = 1; i < m; i++) out[i - 1] = y[i] - q.beta * q.v[i] * vy;
   return out;
 }
 
-/** N·z = Q·[0; z]. */
-function applyN(z: Float64Array, q: Reflector): Float64Array {
-  const m = z.length + 1;
+/** N·z = Q·[0; z] (`m`: z's length + 1; `out`: where, else a new array). */
+function applyN(z: Float64Array, q: Reflector, m = z.length + 1, out = new Float64Array(m)): Float64Array {
   let vz = 0;
   for (let i = 1; i < m; i++) vz += q.v[i] * z[i - 1];
-  const out = new Float64Array(m);
   for (let i = 0; i < m; i++) out[i] = (i === 0 ? 0 : z[i - 1]) - q.beta * q.v[i] * vz;
   return out;
 }
@@ -153,28 +165,31 @@ function subMatrix(c: Float64Array, k: number, subset: readonly number[]): Float
   return sub;
 }
 
-/** Solves the system above on `subset` (b = 0 when null). */
-export function solveOnAffineHull(c: Float64Array, k: number, subset: readonly number[], b: Float64Array | null, sigma: number): AffineSolution {
+/**
+ * Solves the system above on `subset` (b = 0 when null). `into`, when given (at least m entries), gets
+ * w in its first m entries and is returned as `w` (convex's iterations reuse one).
+ */
+export function solveOnAffineHull(c: Float64Array, k: number, subset: readonly number[], b: Float64Array | null, sigma: number, into?: Float64Array): AffineSolution {
   const m = subset.length;
   const sub = subMatrix(c, k, subset);
-  const rhsFull = new Float64Array(m);
+  const rhsFull = vectorOf(1, m);
   rowSums(sub, m, null, rhsFull);
   for (let i = 0; i < m; i++) rhsFull[i] = (b ? b[i] : 0) - (2 * sigma / m) * rhsFull[i];
-  const w = new Float64Array(m);
+  const w = into ?? new Float64Array(m);
   let singular = false;
   if (m === 1) {
     w[0] = sigma;
   } else {
     const q = reflector(m);
     const h = projectedMatrix(sub, m, q);
-    const rhs = applyNTranspose(rhsFull, q);
+    const rhs = applyNTranspose(rhsFull, m, q, vectorOf(2, m - 1).subarray(0, m - 1));
     const reference = referenceScale(sub, m);
     let z = denseKernels().choleskySolve(h, m - 1, rhs, reference);
     if (!z) {
       singular = true;
       z = pseudoInverseSolve(jacobiEigen(h, m - 1, 'ascending'), m - 1, rhs, reference);
     }
-    const nz = applyN(z, q);
+    const nz = applyN(z, q, m, vectorOf(3, m));
     for (let i = 0; i < m; i++) w[i] = sigma / m + nz[i];
   }
   // (ν, the multiplier, is not formed: every caller uses w alone.)

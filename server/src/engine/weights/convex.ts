@@ -52,6 +52,7 @@ export function convexWeights(c: Float64Array, k: number): Float64Array {
   const blocked = new Uint8Array(k);
   const maxIterations = 50 * k + 100;
   const gradientBuffer = new Float64Array(k);
+  const solution = new Float64Array(k);
   for (let iteration = 0; iteration < maxIterations; iteration++) {
     const g = gradient(c, k, w, gradientBuffer);
     let nu = 0;
@@ -67,8 +68,8 @@ export function convexWeights(c: Float64Array, k: number): Float64Array {
     let moved = false;
     for (;;) {
       const support = supportList(inSupport);
-      const z = solveOnAffineHull(c, k, support, null, 1).w;
-      if (z.every((value) => value > 0)) {
+      const z = solveOnAffineHull(c, k, support, null, 1, solution).w;
+      if (firstPositive(z, support.length)) {
         support.forEach((i, a) => { w[i] = z[a]; });
         // Dropping the entering candidate straight away (a zero step) leaves w where it was.
         if (inSupport[entering]) moved = true;
@@ -98,6 +99,12 @@ export function convexWeights(c: Float64Array, k: number): Float64Array {
     else blocked[entering] = 1; // degenerate zero step: try the next candidate first
   }
   return minimumNormOnOptimalFace(c, k, w);
+}
+
+/** Whether the first n entries are all > 0. */
+function firstPositive(x: Float64Array, n: number): boolean {
+  for (let a = 0; a < n; a++) if (!(x[a] > 0)) return false;
+  return true;
 }
 
 function supportList(inSupport: Uint8Array): number[] {
