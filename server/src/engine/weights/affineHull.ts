@@ -48,10 +48,10 @@ const reflectors: Reflector[] = [];
 let projectedScratch: Float64Array = new Float64Array(0);
 let subScratch: Float64Array = new Float64Array(0);
 /** Vectors of one solve (p, the right-hand sides, N·z), reused the same way: none outlives its call. */
-let vectorScratch: Float64Array[] = [new Float64Array(0), new Float64Array(0), new Float64Array(0), new Float64Array(0)];
+let vectorScratch: Float64Array<ArrayBuffer>[] = [new Float64Array(0), new Float64Array(0), new Float64Array(0), new Float64Array(0)];
 
 /** Reused vector `which` with at least n entries (its contents unspecified). */
-function vectorOf(which: number, n: number): Float64Array {
+function vectorOf(which: number, n: number): Float64Array<ArrayBuffer> {
   if (vectorScratch[which].length < n) vectorScratch[which] = new Float64Array(Math.max(n, 2 * vectorScratch[which].length));
   return vectorScratch[which];
 }
@@ -129,7 +129,7 @@ function projectedMatrix(sub: Float64Array, m: number, q: Reflector): Float64Arr
 }
 
 /** Nᵀy = (Q·y) without its first entry (`out`: where, m − 1 entries, else a new array). */
-function applyNTranspose(y: Float64Array, m: number, q: Reflector, out = new Float64Array(m - 1)): Float64Array {
+function applyNTranspose(y: Float64Array, m: number, q: Reflector, out: Float64Array<ArrayBuffer> = new Float64Array(m - 1)): Float64Array<ArrayBuffer> {
   let vy = 0;
   for (let i = 0; i < m; i++) vy += q.v[i] * y[i];
   for (let i = 1; i < m; i++) out[i - 1] = y[i] - q.beta * q.v[i] * vy;
