@@ -255,7 +255,7 @@ export const libraryCommand: Command = {
       case 'index': {
         return withLibrary(uri, async (library) => {
           const report = await library.ensureIndex({ kind: stringOption(args, 'kind') as never, force: Boolean(args.values.force), minRows: args.values.force ? 0 : undefined });
-          io.out(json ? toJson(report) : JSON.stringify(report));
+          io.out(json ? toJson(report) : report.message);
           return 0;
         });
       }
