@@ -7,6 +7,7 @@ import { DEFAULT_INDEX_MIN_ROWS } from '../../engine/library/annIndex';
 import { describeDrift } from '../../engine/library/integrity';
 import { verifyLibrary } from '../../engine/library/verify';
 import { parseDetails } from '../../engine/library/schema';
+import { oneLine } from '../../engine/recipe/problem';
 import { baseOverride, sameBase } from '../../engine/library/baseModels';
 import { listOption, numberOption, requirePositional, stringOption, toJson, type Command, type ParsedArgs, type CliIO } from '../command';
 
@@ -202,7 +203,7 @@ export const libraryCommand: Command = {
           else if (rows.length === 0) io.out('(empty library)');
           else {
             // Rows written by older versions (or other tools) may hold control characters: escaped, one row per adapter.
-            const table = rows.map((r) => [r.name, baseShown(r), String(r.rank), String(r.alpha), r.format, r.tags.join(',')].map(printable));
+            const table = rows.map((r) => [r.name, baseShown(r), String(r.rank), String(r.alpha), r.format, r.tags.join(',')].map(oneLine));
             const header = ['name', 'base', 'rank', 'alpha', 'format', 'tags'];
             const widths = header.map((h, i) => Math.max(h.length, ...table.map((t) => t[i].length)));
             for (const row of [header, ...table]) io.out(row.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd());
@@ -225,14 +226,14 @@ export const libraryCommand: Command = {
           const withPrototype = Boolean(args.values['show-prototype']);
           const shown = { ...rest, base: json ? rest.base : baseShown(record), prototype_dim: prototype.length, prototype_norm: Math.sqrt(prototype.reduce((t, x) => t + x * x, 0)), details: details ? (parseDetails(details) ?? (json ? null : '(not a JSON object nested at most 32 levels deep; not shown)')) : undefined, ...(withPrototype ? { prototype_precision: library.exactPrototypes ? 'float64' : 'float32', prototype } : {}) };
           // JSON numbers print the shortest decimal that round-trips: float64 bit for bit.
-          io.out(json ? toJson(shown) : Object.entries(shown).map(([k, v]) => `${k.padEnd(15)} ${k === 'prototype' ? (v as number[]).map(String).join(' ') : cellText(v)}`).join('\n'));
+          io.out(json ? toJson(shown) : fieldLines(shown, (k, v) => (k === 'prototype' ? (v as number[]).map(String).join(' ') : undefined)));
           return 0;
         });
       }
       case 'info': {
         return withLibrary(uri, async (library) => {
           const info = await library.info();
-          io.out(json ? toJson(info) : Object.entries(info).map(([k, v]) => `${k.padEnd(14)} ${typeof v === 'object' ? JSON.stringify(v) : v}`).join('\n'));
+          io.out(json ? toJson(info) : fieldLines(info));
           return 0;
         });
       }
@@ -241,10 +242,11 @@ export const libraryCommand: Command = {
           const report = await verifyLibrary(library, { fix: Boolean(args.values.fix) });
           if (json) io.out(toJson(report));
           else {
+            // names, paths and messages come from the library's rows: each on one line, escaped
             for (const e of report.adapters) {
-              if (e.status === 'ok') io.out(`ok         ${e.name}`);
-              else if (e.status === 'changed') io.out(`${e.fixed ? 'fixed  ' : 'changed'}    ${e.name}: ${describeDrift(e.drift ?? [])}`);
-              else io.out(`${e.status.padEnd(10)} ${e.name}: ${e.message}`);
+              if (e.status === 'ok') io.out(`ok         ${oneLine(e.name)}`);
+              else if (e.status === 'changed') io.out(`${e.fixed ? 'fixed  ' : 'changed'}    ${oneLine(e.name)}: ${oneLine(describeDrift(e.drift ?? []))}`);
+              else io.out(`${e.status.padEnd(10)} ${oneLine(e.name)}: ${oneLine(e.message ?? '')}`);
             }
             io.err(`${report.adapters.length} adapter${report.adapters.length === 1 ? '' : 's'} verified: ${report.changed} changed${report.fixed ? ` (${report.fixed} re-recorded, library version ${report.version})` : ''}, ${report.unreadable} unreadable`);
             if (report.changed > report.fixed) io.err('  hint: `library verify --fix` re-records the changed adapters from their files (or restore the files)');
@@ -255,7 +257,7 @@ export const libraryCommand: Command = {
       case 'index': {
         return withLibrary(uri, async (library) => {
           const report = await library.ensureIndex({ kind: stringOption(args, 'kind') as never, force: Boolean(args.values.force), minRows: args.values.force ? 0 : undefined });
-          io.out(json ? toJson(report) : JSON.stringify(report));
+          io.out(json ? toJson(report) : report.message);
           return 0;
         });
       }
@@ -267,20 +269,20 @@ export const libraryCommand: Command = {
 
 /** A field of `library show`: objects as JSON, the rest as text. */
 /** A field of a row, on one line with visible escapes (rows may come from another tool). */
-function cellText(v: unknown): string {
-  if (typeof v === 'string') return printable(v);
-  if (typeof v === 'number' || typeof v === 'boolean' || v === undefined) return String(v);
-  return printable(JSON.stringify(v));
+/**
+ * An object as `key  value` lines, the values in one column after the longest key, each value on one
+ * line with its control characters shown (cellText): what a committed library holds is data.
+ * `special` may render a field itself (undefined: cellText).
+ */
+function fieldLines(fields: object, special?: (key: string, value: unknown) => string | undefined): string {
+  const entries = Object.entries(fields).filter(([, v]) => v !== undefined);
+  const width = Math.max(0, ...entries.map(([k]) => k.length)) + 1;
+  return entries.map(([k, v]) => `${k.padEnd(width)} ${special?.(k, v) ?? cellText(v)}`).join('\n');
 }
 
-/** A table cell on one line: control characters (newlines, escapes, bidi breaks) shown as \n, \x1b, \u2028. */
-function printable(s: string): string {
-  // eslint-disable-next-line no-control-regex -- finding control characters is the point
-  return s.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/g, (c) => {
-    if (c === '\n') return '\\n';
-    if (c === '\r') return '\\r';
-    if (c === '\t') return '\\t';
-    const code = c.charCodeAt(0);
-    return code < 0x100 ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
-  });
+function cellText(v: unknown): string {
+  if (typeof v === 'string') return oneLine(v);
+  if (typeof v === 'number' || typeof v === 'boolean' || v === undefined) return String(v);
+  return oneLine(JSON.stringify(v));
 }
+
