@@ -48,7 +48,7 @@ const reflectors: Reflector[] = [];
 let projectedScratch: Float64Array = new Float64Array(0);
 let subScratch: Float64Array = new Float64Array(0);
 /** Vectors of one solve (p, the right-hand sides, N·z), reused the same way: none outlives its call. */
-let vectorScratch: Float64Array<ArrayBuffer>[] = [new Float64Array(0), new Float64Array(0), new Float64Array(0), new Float64Array(0)];
+const vectorScratch: Float64Array<ArrayBuffer>[] = [new Float64Array(0), new Float64Array(0), new Float64Array(0), new Float64Array(0)];
 
 /** Reused vector `which` with at least n entries (its contents unspecified). */
 function vectorOf(which: number, n: number): Float64Array<ArrayBuffer> {
