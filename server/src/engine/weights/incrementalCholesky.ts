@@ -3,7 +3,8 @@
  * breakpoints of a λ-path: a breakpoint adds or drops one candidate, so the factor gains a row
  * (O(m²)) or loses one by a stable rank-one update (O(m²)) instead of being refactorised (O(m³)).
  * Each solve takes one step of iterative refinement against A itself and the factor is rebuilt every
- * REBUILD_AFTER changes, so rounding from the updates never accumulates. A pivot² below
+ * REBUILD_AFTER removals, so rounding from the updates never accumulates (an appended row is what a
+ * from-scratch Cholesky in that order would compute: appends alone need no rebuild). A pivot² below
  * DEPENDENT_PIVOT·scale (looser than choleskySolve's own threshold) answers null: the caller then
  * takes its exact dense route, so singular and near-singular systems are decided as before. The
  * factor and its transpose live in a kernel workspace (linalg/simdDot.ts): the substitutions and the
@@ -133,8 +134,9 @@ export class IncrementalCholesky {
     for (let s = 0; s < size; s++) {
       const i = subset[s];
       if (position[i] >= 0) continue;
+      // An append is the next row of a plain row-by-row Cholesky (its entries from A itself): it adds
+      // no rounding that a rebuild would remove, so only removals count towards one.
       if (!this.append(i)) { this.clear(); return false; }
-      this.changes++;
     }
     return true;
   }
