@@ -8,8 +8,9 @@
  * a positive definite system while the active prototypes are affinely independent. Only one candidate
  * joins or leaves at a typical breakpoint, so instead of refactorising M (O(m³)) we append a row to
  * its Cholesky factor or delete one (a stable rank-one update), both O(m²). Each solve takes one step
- * of iterative refinement against M (kept beside its factor), and the factor is rebuilt every REBUILD_AFTER changes, so
- * rounding from the updates never accumulates. The factor, its transpose (the forward substitution
+ * of iterative refinement against M (kept beside its factor), and the factor is rebuilt every REBUILD_AFTER removals, so
+ * rounding from the updates never accumulates (appends add none: an appended row is what a from-scratch
+ * factorisation in that order computes). The factor, its transpose (the forward substitution
  * reads L by columns) and M live in a kernel workspace (linalg/simdDot.ts): the substitutions and the
  * residual run in WebAssembly SIMD, bit for bit the scalar loops. When the reference leaves, or the active prototypes
  * are (nearly) affinely dependent, the caller falls back to the minimum-norm solve in affineHull.ts.
@@ -18,7 +19,7 @@
 import { choleskyDelete } from '../linalg/cholesky';
 import { denseKernels, type RowSums } from '../linalg/simdDot';
 
-/** Changes after which the factor is rebuilt from C. */
+/** Removals after which the factor is rebuilt from C. */
 const REBUILD_AFTER = 32;
 /**
  * An appended pivot² below this (relative to max C_ii) counts as affinely dependent. Looser than the
@@ -108,8 +109,8 @@ export class PathDirectionSystem {
     for (let a = 0; a < count; a++) {
       const i = active[a];
       if (isPresent[i]) continue;
+      // An appended row is what a row-by-row Cholesky of M computes: only removals count towards a rebuild.
       if (!this.append(i)) { this.valid = false; return false; }
-      this.changes++;
     }
     return true;
   }
