@@ -6,7 +6,7 @@ import { resolveLocation } from '../../engine/location';
 import { SPARSE_FORMS, type SparseForm, type Strategy } from '../../engine/types';
 import { formatOption, listOption, numberOption, requirePositional, stringOption, toJson, type Command } from '../command';
 import { evalMarkdown, evalText } from '../evalReport';
-import { displayPath, expandRecipeArgs } from '../recipeFiles';
+import { displayPath, expandRecipeArgs, skippedLinkWarning } from '../recipeFiles';
 import { withLibrary } from '../../engine/library/library';
 import { DEFAULT_RHO, squaredDistance } from '../../engine/weights';
 import { formatNumber } from '../planReport';
@@ -176,7 +176,7 @@ function distanceMarkdown(d: DistanceMatrix): string {
 async function withEvaluator(args: Parameters<Command['run']>[0], io: Parameters<Command['run']>[1]): Promise<number> {
   if (args.positionals.length === 0) throw new ComposerError('usage', 'eval --with-evaluator needs recipes (files, folders or globs)');
   const format = formatOption(args, ['table', 'markdown', 'json']);
-  const files = await expandRecipeArgs(args.positionals, io.cwd);
+  const files = await expandRecipeArgs(args.positionals, io.cwd, skippedLinkWarning(io));
   const strategies = listOption(args, 'strategies');
   const result = await evaluateRecipes(files, {
     strategies: strategies.length ? (strategies as Strategy[]) : undefined,
