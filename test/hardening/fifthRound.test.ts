@@ -11,6 +11,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { cli, demoWorkspace, ensureBuilt, sameSnapshot, snapshot } from './workspace';
+import type { AdapterRecord } from '../../server/src/engine/types';
+import { isComposerError } from '../../server/src/engine/errors';
 
 let demo: string;
 
@@ -97,4 +99,149 @@ test('a run history whose runs table links out of the library: compose writes no
   const history = cli(['history', recipe], { cwd: ws });
   assert.equal(history.status, 1, history.stdout + history.stderr);
   assert.match(history.stderr, /runs\.lance\/data is a symbolic link out of/);
+});
+
+/**
+ * Rows written straight through LanceDB, as another tool (or a pull request's commit) could write
+ * them: none of `library add`'s checks run.
+ */
+async function addRowsUnchecked(lib: string, records: AdapterRecord[]): Promise<void> {
+  const lancedb = await import('@lancedb/lancedb');
+  const { rowFromRecord, ADAPTERS_TABLE } = await import('../../server/src/engine/library/schema');
+  const db = await lancedb.connect(lib);
+  const table = await db.openTable(ADAPTERS_TABLE);
+  try {
+    await table.add(records.map((r) => rowFromRecord(r)));
+  } finally {
+    table.close();
+    db.close();
+  }
+}
+
+async function rowOf(lib: string, name: string): Promise<AdapterRecord> {
+  const { openLibrary } = await import('../../server/src/engine/library/library');
+  const library = await openLibrary(lib);
+  try {
+    return (await library.get(name))!;
+  } finally {
+    library.close();
+  }
+}
+
+test('library verify (and --fix) neither reads nor re-records adapters a row places outside the workspace: each is reported by name; --read-root and --allow-outside-workspace let them be verified', async () => {
+  const ws = workspaceCopy();
+  const lib = path.join(ws, 'library');
+  const elsewhere = tempDir('ac-fifth-adapters-');
+  // another adapter outside (its weights differ from the row's: a read shows as drift), named three ways
+  fs.cpSync(path.join(ws, 'adapters', 'code-14'), path.join(elsewhere, 'other'), { recursive: true });
+  const twin = await rowOf(lib, 'grammar-01');
+  fs.symlinkSync(path.join(elsewhere, 'other'), path.join(ws, 'adapters', 'linked'));
+  await addRowsUnchecked(lib, [
+    { ...twin, name: 'abs-out', path: path.join(elsewhere, 'other') },
+    { ...twin, name: 'rel-out', path: path.relative(lib, path.join(elsewhere, 'other')) },
+    { ...twin, name: 'link-out', path: '../adapters/linked' },
+    { ...twin, name: 'piped', path: '../adapters/piped' },
+  ]);
+  // inside the workspace, a config that is a FIFO: read, refused, no hang
+  fs.mkdirSync(path.join(ws, 'adapters', 'piped'));
+  fs.copyFileSync(path.join(ws, 'adapters', 'code-14', 'adapter_model.safetensors'), path.join(ws, 'adapters', 'piped', 'adapter_model.safetensors'));
+  mkfifo(path.join(ws, 'adapters', 'piped', 'adapter_config.json'));
+  const rowsBefore = await Promise.all(['abs-out', 'rel-out', 'link-out'].map((n) => rowOf(lib, n)));
+  for (const args of [['library', 'verify', 'library', '--json'], ['library', 'verify', 'library', '--fix', '--json']]) {
+    const r = cli(args, { cwd: ws, timeoutMs: 30_000 });
+    assert.equal(r.status, 1, `${args.join(' ')}: ${r.stdout}${r.stderr}`);
+    const report = JSON.parse(r.stdout) as { adapters: { name: string; status: string; message?: string; fixed?: boolean }[] };
+    const outside = report.adapters.filter((e) => e.status === 'outside');
+    assert.deepEqual(outside.map((e) => e.name), ['abs-out', 'link-out', 'rel-out'], r.stdout);
+    for (const e of outside) assert.match(e.message!, new RegExp(`adapter \`${e.name}\` is read from ${fs.realpathSync(elsewhere)}/other .*outside the workspace ${fs.realpathSync(ws)}`));
+    assert.deepEqual(report.adapters.filter((e) => e.status !== 'outside' && e.status !== 'ok').map((e) => [e.name, e.status]), [['piped', 'unreadable']], r.stdout);
+    assert.match(report.adapters.find((e) => e.name === 'piped')!.message!, /FIFO/);
+  }
+  const text = cli(['library', 'verify', 'library'], { cwd: ws });
+  assert.match(text.stdout, /^outside +abs-out: adapter `abs-out` is read from /m);
+  assert.match(text.stderr, /3 outside the workspace.*\n.*--read-root DIR.*--allow-outside-workspace/);
+  // --fix re-recorded nothing from those files
+  assert.deepEqual(await Promise.all(['abs-out', 'rel-out', 'link-out'].map((n) => rowOf(lib, n))), rowsBefore);
+  // the user names the folder: verified (they differ from their rows: drift, read now)
+  for (const extra of [['--read-root', elsewhere], ['--allow-outside-workspace']]) {
+    const r = cli(['library', 'verify', 'library', '--json', ...extra], { cwd: ws });
+    const report = JSON.parse(r.stdout) as { adapters: { name: string; status: string }[] };
+    assert.deepEqual(report.adapters.filter((e) => e.name.endsWith('-out')).map((e) => e.status), ['changed', 'changed', 'changed'], r.stdout);
+  }
+});
+
+/**
+ * The output swapped for a symbolic link after compose's checks, at two moments its progress marks:
+ * `writing …` (the output lock taken, before the staging folder exists: the lock can wait minutes
+ * for another compose) and the first `merging modules` (the staging folder written). Either the
+ * output itself becomes a link to a folder outside the workspace, or the folder above it does, to a
+ * folder holding a composite of the user's of that name (compose's own files: the hazard checks let
+ * compose replace it) and a note. Nothing there may change.
+ */
+test('an output (or the folder above it) swapped for a symbolic link out of the workspace after compose checked it: nothing outside the workspace is written, replaced or deleted', async () => {
+  const { compose } = await import('../../server/src/engine/compose');
+  const base = workspaceCopy();
+  // the user's composite outside the workspace: another recipe's output (compose's own files, other bytes)
+  const legal = path.join(base, 'recipes', 'legal-03.compose.yaml');
+  await compose(legal, { workspaceRoot: base, skipEvaluate: true });
+  const theirs = path.join(base, 'out', 'legal-03');
+  const outcomes: string[] = [];
+  for (const moment of ['writing', 'merging'] as const) {
+    for (const swapped of ['output', 'parent'] as const) {
+      const ws = tempDir('ac-fifth-race-');
+      fs.cpSync(base, ws, { recursive: true });
+      const elsewhere = tempDir('ac-fifth-victim-');
+      fs.cpSync(theirs, path.join(elsewhere, 'grammar-01'), { recursive: true });
+      fs.writeFileSync(path.join(elsewhere, 'note.txt'), 'the user\'s\n');
+      const before = snapshot(elsewhere);
+      const out = path.join(ws, 'out');
+      let done = false;
+      const swap = () => {
+        done = true;
+        if (swapped === 'output') {
+          fs.rmSync(path.join(out, 'grammar-01'), { recursive: true, force: true });
+          fs.symlinkSync(path.join(elsewhere, 'grammar-01'), path.join(out, 'grammar-01'));
+        } else {
+          fs.renameSync(out, path.join(ws, 'out-moved'));
+          fs.symlinkSync(elsewhere, out);
+        }
+      };
+      let error: unknown;
+      try {
+        await compose(path.join(ws, 'recipes', 'grammar-01.compose.yaml'), {
+          workspaceRoot: ws,
+          skipEvaluate: true,
+          onProgress: (p) => {
+            if (!done && (moment === 'writing' ? p.message.startsWith('writing ') : p.message.startsWith('merging modules'))) swap();
+          },
+        });
+      } catch (e) {
+        error = e;
+      }
+      assert.ok(done, `${moment}/${swapped}: the moment came`);
+      outcomes.push(`${moment}/${swapped}: ${error instanceof Error ? error.message : 'composed'}`);
+      assert.ok(sameSnapshot(before, snapshot(elsewhere)), `${moment}/${swapped}: the folder outside the workspace is unchanged (${outcomes.at(-1)})`);
+      assert.deepEqual(fs.readdirSync(elsewhere).sort(), ['grammar-01', 'note.txt'], `${moment}/${swapped}: nothing left beside it`);
+      // refused with the reason (it used to compose into the folder outside, or die on an unlocated ENOENT)
+      assert.ok(isComposerError(error), `${moment}/${swapped}: ${String(error)}`);
+      const expected = moment === 'merging' && swapped === 'parent' ? /the output .*grammar-01 changed while compose wrote it: the folder .*out now resolves to .*; nothing was published/ : /output .*grammar-01 now resolves to .*outside the workspace .*replaced by a symbolic link after compose checked it/;
+      assert.match(error.message, expected, `${moment}/${swapped}`);
+    }
+  }
+});
+
+test('publish without a workspace to keep to (--allow-outside-workspace): a link at the output is renamed away, never followed; what it pointed to stays', async () => {
+  const { createStagingFolder, publishStagingFolder } = await import('../../server/src/engine/lora/atomicFolder');
+  const ws = tempDir('ac-fifth-publish-');
+  const elsewhere = tempDir('ac-fifth-publish-victim-');
+  fs.writeFileSync(path.join(elsewhere, 'victim.txt'), 'the user\'s\n');
+  const target = path.join(ws, 'out', 'composite');
+  const staging = createStagingFolder(target, { checked: true });
+  fs.writeFileSync(path.join(staging, 'composition.json'), '{}');
+  fs.symlinkSync(elsewhere, target);
+  const before = snapshot(elsewhere);
+  publishStagingFolder(staging, target);
+  assert.ok(sameSnapshot(before, snapshot(elsewhere)));
+  assert.ok(fs.lstatSync(target).isDirectory(), 'the composite is a folder now, not the link');
+  assert.deepEqual(fs.readdirSync(path.join(ws, 'out')), ['composite']);
 });

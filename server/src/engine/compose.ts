@@ -130,6 +130,8 @@ async function composeWith(planner: Planner, recipeFile: string, options: Compos
     .map(([name, weight]) => ({ name, path: byName.get(name)!.path, weight, expect: recordedFacts(byName.get(name)!) }));
 
   return withOutputLock(paths.output, async () => {
+    // the lock may have waited for another compose of this output
+    progress({ fraction: 0.1, message: `writing ${paths.output}` });
     const merged = await mergeAdapters(
       inputs,
       {
@@ -143,6 +145,8 @@ async function composeWith(planner: Planner, recipeFile: string, options: Compos
         provider: options.provider as ProviderRequest | undefined,
         signal: options.signal,
         outputChecked: true,
+        // re-checked when the staging folder is made and right before the renames (a link swapped in since)
+        outputWithin: options.workspaceRoot && !options.allowOutsideWorkspace ? options.workspaceRoot : undefined,
         // Verify first, write after: the output is replaced only when the folder is still safe to
         // replace and, under --locked, the new files are exactly the locked ones.
         beforePublish: (files) => {

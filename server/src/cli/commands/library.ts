@@ -8,6 +8,8 @@ import { describeDrift } from '../../engine/library/integrity';
 import { verifyLibrary } from '../../engine/library/verify';
 import { parseDetails } from '../../engine/library/schema';
 import { baseOverride, sameBase } from '../../engine/library/baseModels';
+import { defaultWorkspaceRoot } from '../../engine/recipe/workspaceConfinement';
+import { workspaceOptionsOf, WORKSPACE_OPTIONS } from '../workspaceOptions';
 import { listOption, numberOption, requirePositional, stringOption, toJson, type Command, type ParsedArgs, type CliIO } from '../command';
 
 const HELP = `Usage: adapter-composer library <action> <uri> [arguments] [options]
@@ -40,7 +42,14 @@ Actions:
   verify <uri> [--fix]                          re-hash every adapter and compare hash, rank, α
                                                 and rsLoRA with its row; exit 1 on drift.
                                                 --fix re-records the changed rows from their
-                                                files (prototype, tags, base kept)
+                                                files (prototype, tags, base kept). An adapter a
+                                                row places outside the workspace is not read
+                                                (reported \`outside\`, exit 1), as compose refuses it:
+                                                --workspace DIR (default: the current folder, or
+                                                for a library outside it the nearest folder above
+                                                it with .git/.vscode, else the folder above the
+                                                library), --read-root DIR (repeatable),
+                                                --allow-outside-workspace
   ls <uri> [--base B] [--tag T] [--offset N --limit M]
                                                 list adapters (sorted by name); with --offset/--limit,
                                                 one page in storage order (the editor's library view)
@@ -102,6 +111,7 @@ export const libraryCommand: Command = {
     tag: { type: 'string' },
     offset: { type: 'string' },
     limit: { type: 'string' },
+    ...WORKSPACE_OPTIONS,
   },
   // `show --prototype` is a flag; `add --prototype FILE` takes a value.
   rewriteArgs: (argv) => (argv.find((a) => !a.startsWith('-')) === 'show' ? argv.map((a) => (a === '--prototype' ? '--show-prototype' : a)) : argv),
@@ -238,7 +248,11 @@ export const libraryCommand: Command = {
       }
       case 'verify': {
         return withLibrary(uri, async (library) => {
-          const report = await verifyLibrary(library, { fix: Boolean(args.values.fix) });
+          // a row's path is data: read where compose would (a local library's workspace is found as a recipe's)
+          const options = workspaceOptionsOf(args, io);
+          const workspaceRoot = options.workspaceRoot ?? (isRemoteUri(uri) ? io.cwd : defaultWorkspaceRoot(path.join(uri, '__manifest'), io.cwd));
+          const confine = options.allowOutsideWorkspace ? undefined : { workspaceRoot, readRoots: options.readRoots };
+          const report = await verifyLibrary(library, { fix: Boolean(args.values.fix), confine });
           if (json) io.out(toJson(report));
           else {
             for (const e of report.adapters) {
@@ -246,10 +260,11 @@ export const libraryCommand: Command = {
               else if (e.status === 'changed') io.out(`${e.fixed ? 'fixed  ' : 'changed'}    ${e.name}: ${describeDrift(e.drift ?? [])}`);
               else io.out(`${e.status.padEnd(10)} ${e.name}: ${e.message}`);
             }
-            io.err(`${report.adapters.length} adapter${report.adapters.length === 1 ? '' : 's'} verified: ${report.changed} changed${report.fixed ? ` (${report.fixed} re-recorded, library version ${report.version})` : ''}, ${report.unreadable} unreadable`);
+            io.err(`${report.adapters.length} adapter${report.adapters.length === 1 ? '' : 's'} verified: ${report.changed} changed${report.fixed ? ` (${report.fixed} re-recorded, library version ${report.version})` : ''}, ${report.unreadable} unreadable${report.outside ? `, ${report.outside} outside the workspace (not read)` : ''}`);
             if (report.changed > report.fixed) io.err('  hint: `library verify --fix` re-records the changed adapters from their files (or restore the files)');
+            if (report.outside > 0) io.err('  hint: a library\'s rows are read only inside the workspace: name a shared folder they may read with --read-root DIR, or pass --allow-outside-workspace (or choose --workspace DIR) if you trust the library');
           }
-          return report.changed > report.fixed || report.unreadable > 0 ? 1 : 0;
+          return report.changed > report.fixed || report.unreadable > 0 || report.outside > 0 ? 1 : 0;
         });
       }
       case 'index': {
