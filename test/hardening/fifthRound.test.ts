@@ -245,3 +245,19 @@ test('publish without a workspace to keep to (--allow-outside-workspace): a link
   assert.ok(fs.lstatSync(target).isDirectory(), 'the composite is a folder now, not the link');
   assert.deepEqual(fs.readdirSync(path.join(ws, 'out')), ['composite']);
 });
+
+test('library add --samples with a committed library whose encoder links out of the workspace: refused before the encoder is loaded; --read-root lets it', () => {
+  const ws = workspaceCopy();
+  const elsewhere = tempDir('ac-fifth-encoder-');
+  const moved = path.join(elsewhere, 'encoder.onnx');
+  fs.renameSync(path.join(ws, 'library', 'encoder.onnx'), moved);
+  fs.symlinkSync(moved, path.join(ws, 'library', 'encoder.onnx'));
+  const add = ['library', 'add', 'library', 'adapters/code-14', '--name', 'code-14b', '--samples', 'data/code-14/*.npy'];
+  const refused = cli(add, { cwd: ws });
+  assert.equal(refused.status, 1, refused.stdout + refused.stderr);
+  assert.match(refused.stderr, new RegExp(`the library's encoder \`.*encoder\\.onnx\` resolves to ${fs.realpathSync(moved)}, outside the workspace ${fs.realpathSync(ws)}`));
+  assert.match(refused.stderr, /--read-root DIR/);
+  assert.equal(cli(['library', 'show', 'library', 'code-14b'], { cwd: ws }).status, 1, 'nothing added');
+  const allowed = cli([...add, '--read-root', elsewhere], { cwd: ws });
+  assert.equal(allowed.status, 0, allowed.stderr);
+});

@@ -2,13 +2,13 @@ import * as path from 'node:path';
 import { removeZeroAdapter, writeZeroAdapter } from '../../engine/lora/zeroAdapter';
 import { adapterRecord, type PrototypeSource } from '../../engine/addToLibrary';
 import { ComposerError } from '../../engine/errors';
-import { initLibrary, isRemoteUri, withLibrary } from '../../engine/library/library';
+import { initLibrary, isRemoteUri, withLibrary, type Library } from '../../engine/library/library';
 import { DEFAULT_INDEX_MIN_ROWS } from '../../engine/library/annIndex';
 import { describeDrift } from '../../engine/library/integrity';
 import { verifyLibrary } from '../../engine/library/verify';
 import { parseDetails } from '../../engine/library/schema';
 import { baseOverride, sameBase } from '../../engine/library/baseModels';
-import { defaultWorkspaceRoot } from '../../engine/recipe/workspaceConfinement';
+import { defaultWorkspaceRoot, encoderEscapes } from '../../engine/recipe/workspaceConfinement';
 import { workspaceOptionsOf, WORKSPACE_OPTIONS } from '../workspaceOptions';
 import { listOption, numberOption, requirePositional, stringOption, toJson, type Command, type ParsedArgs, type CliIO } from '../command';
 
@@ -31,7 +31,11 @@ Actions:
                                                 sha256 are read from the adapter itself;
                                                 --replace re-records an existing name;
                                                 --override-base records --base over the
-                                                base the adapter names (shown as overridden)
+                                                base the adapter names (shown as overridden);
+                                                with --samples, an encoder (or its config or
+                                                tokenizer) the library places outside the
+                                                workspace is refused (--workspace, --read-root,
+                                                --allow-outside-workspace as for verify)
   add-base <uri> <folder> --like <adapter> [--name base-model] [--base B]
         (--prototype p.npy | --features f.npy | --samples 'glob')
                                                 the base model as a candidate: writes a zero adapter
@@ -84,6 +88,28 @@ function prototypeSource(args: ParsedArgs): PrototypeSource {
   if (given[0] === 'samples') return { samples: listOption(args, 'samples') };
   return given[0] === 'prototype' ? { prototype: stringOption(args, 'prototype')! } : { features: stringOption(args, 'features')! };
 }
+
+/**
+ * Where a library's own data may lead this command (`verify`'s adapters, `add --samples`' encoder):
+ * the workspace (--workspace, else found from the library as a recipe's is) and the read roots;
+ * undefined with --allow-outside-workspace. A row or a committed encoder.json is data, never the user.
+ */
+function libraryConfinement(args: ParsedArgs, io: CliIO, uri: string): { workspaceRoot: string; readRoots: readonly string[] } | undefined {
+  const options = workspaceOptionsOf(args, io);
+  if (options.allowOutsideWorkspace) return undefined;
+  const workspaceRoot = options.workspaceRoot ?? (isRemoteUri(uri) ? io.cwd : defaultWorkspaceRoot(path.join(uri, '__manifest'), io.cwd));
+  return { workspaceRoot, readRoots: options.readRoots ?? [] };
+}
+
+/** Refuses samples encoded by an encoder (or its config, its tokenizer) the library places outside the workspace. */
+function requireEncoderInside(library: Library, source: PrototypeSource, confine: ReturnType<typeof libraryConfinement>): void {
+  const encoderFile = library.encoderFile();
+  if (!confine || !('samples' in source) || !encoderFile || isRemoteUri(library.uri)) return;
+  const escape = encoderEscapes(encoderFile, confine.workspaceRoot, confine.readRoots)[0];
+  if (escape) throw new ComposerError('library', `${escape}; it was not loaded`, { file: library.folder ?? library.uri }, ROWS_OUTSIDE_HINT);
+}
+
+const ROWS_OUTSIDE_HINT = 'a library\'s own paths are read only inside the workspace: name a shared folder they may read with --read-root DIR, or pass --allow-outside-workspace (or choose --workspace DIR) if you trust the library';
 
 export const libraryCommand: Command = {
   name: 'library',
@@ -140,6 +166,8 @@ export const libraryCommand: Command = {
         const name = stringOption(args, 'name');
         if (!name) throw new ComposerError('usage', 'give the adapter a --name');
         return withLibrary(uri, async (library) => {
+          const source = prototypeSource(args);
+          requireEncoderInside(library, source, libraryConfinement(args, io, uri));
           const record = await adapterRecord(library, {
             adapterPath,
             name,
@@ -147,7 +175,7 @@ export const libraryCommand: Command = {
             overrideBase: Boolean(args.values['override-base']),
             tags: listOption(args, 'tags'),
             description: stringOption(args, 'description'),
-            source: prototypeSource(args),
+            source,
             provider: stringOption(args, 'provider'),
             cwd: io.cwd,
           });
@@ -170,6 +198,7 @@ export const libraryCommand: Command = {
         const name = stringOption(args, 'name') ?? 'base-model';
         return withLibrary(uri, async (library) => {
           const source = prototypeSource(args);
+          requireEncoderInside(library, source, libraryConfinement(args, io, uri));
           const zero = writeZeroAdapter(path.resolve(io.cwd, like), folder, stringOption(args, 'base'));
           let record: Awaited<ReturnType<typeof adapterRecord>>;
           let version: number;
@@ -249,10 +278,7 @@ export const libraryCommand: Command = {
       case 'verify': {
         return withLibrary(uri, async (library) => {
           // a row's path is data: read where compose would (a local library's workspace is found as a recipe's)
-          const options = workspaceOptionsOf(args, io);
-          const workspaceRoot = options.workspaceRoot ?? (isRemoteUri(uri) ? io.cwd : defaultWorkspaceRoot(path.join(uri, '__manifest'), io.cwd));
-          const confine = options.allowOutsideWorkspace ? undefined : { workspaceRoot, readRoots: options.readRoots };
-          const report = await verifyLibrary(library, { fix: Boolean(args.values.fix), confine });
+          const report = await verifyLibrary(library, { fix: Boolean(args.values.fix), confine: libraryConfinement(args, io, uri) });
           if (json) io.out(toJson(report));
           else {
             for (const e of report.adapters) {
@@ -262,7 +288,7 @@ export const libraryCommand: Command = {
             }
             io.err(`${report.adapters.length} adapter${report.adapters.length === 1 ? '' : 's'} verified: ${report.changed} changed${report.fixed ? ` (${report.fixed} re-recorded, library version ${report.version})` : ''}, ${report.unreadable} unreadable${report.outside ? `, ${report.outside} outside the workspace (not read)` : ''}`);
             if (report.changed > report.fixed) io.err('  hint: `library verify --fix` re-records the changed adapters from their files (or restore the files)');
-            if (report.outside > 0) io.err('  hint: a library\'s rows are read only inside the workspace: name a shared folder they may read with --read-root DIR, or pass --allow-outside-workspace (or choose --workspace DIR) if you trust the library');
+            if (report.outside > 0) io.err(`  hint: ${ROWS_OUTSIDE_HINT}`);
           }
           return report.changed > report.fixed || report.unreadable > 0 || report.outside > 0 ? 1 : 0;
         });

@@ -4,8 +4,10 @@
  * read (`library ls`, `check`, the editor's diagnostics) forever, and a `data/` or `_versions/` folder
  * that is a symbolic link out of the library had `library add`, `rm`, `verify --fix` and compose's
  * run record write their files wherever it pointed. LanceDB itself writes only folders and regular
- * files, so before anything connects, every entry of the folder must be one of those (a symbolic
- * link that resolves to one inside the folder is left alone); anything else is refused by name.
+ * files, so before anything connects, every entry of its tables (`*.lance`) and of `__manifest` must
+ * be one of those (a symbolic link that resolves to one inside the folder is left alone); anything
+ * else is refused by name. The library's other files (encoder.onnx, encoder.json, a tokenizer) are
+ * not LanceDB's: the plan confines them (`encoderEscapes`, with the read roots).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -36,6 +38,8 @@ export function foreignEntry(folder: string): string | undefined {
     } catch {
       continue; // unreadable: LanceDB's own error names it
     }
+    // at the top, LanceDB's entries only: its tables and its manifest
+    if (dir === root) entries = entries.filter((e) => e.name === '__manifest' || e.name.endsWith('.lance'));
     for (const e of entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
       if (++seen > MAX_ENTRIES) return undefined;
       const p = path.join(dir, e.name);
