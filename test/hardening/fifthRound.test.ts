@@ -261,3 +261,26 @@ test('library add --samples with a committed library whose encoder links out of 
   const allowed = cli([...add, '--read-root', elsewhere], { cwd: ws });
   assert.equal(allowed.status, 0, allowed.stderr);
 });
+
+test('eval <library> --leave-one-out reads no adapter a row places outside the workspace, nor a library a recipe places there: refused by name; --read-root lets it', async () => {
+  const ws = workspaceCopy();
+  const lib = path.join(ws, 'library');
+  const elsewhere = tempDir('ac-fifth-eval-');
+  fs.cpSync(path.join(ws, 'adapters', 'grammar-01'), path.join(elsewhere, 'grammar-01'), { recursive: true });
+  fs.rmSync(path.join(ws, 'adapters', 'grammar-01'), { recursive: true });
+  fs.symlinkSync(path.join(elsewhere, 'grammar-01'), path.join(ws, 'adapters', 'grammar-01'));
+  const refused = cli(['eval', 'library', '--leave-one-out', '--products', 'js'], { cwd: ws });
+  assert.equal(refused.status, 1, refused.stdout + refused.stderr);
+  assert.match(refused.stderr, new RegExp(`adapter \`grammar-01\` is read from ${fs.realpathSync(elsewhere)}/grammar-01 .*outside the workspace ${fs.realpathSync(ws)}`));
+  assert.match(refused.stderr, /--read-root DIR/);
+  const allowed = cli(['eval', 'library', '--leave-one-out', '--products', 'js', '--read-root', elsewhere], { cwd: ws });
+  assert.equal(allowed.status, 0, allowed.stderr);
+  // a recipe whose library lies outside the workspace (moved out, a link left)
+  const movedLib = path.join(elsewhere, 'library');
+  fs.renameSync(lib, movedLib);
+  fs.symlinkSync(movedLib, lib);
+  const recipe = path.join(ws, 'recipes', 'grammar-02.compose.yaml');
+  const viaRecipe = cli(['eval', recipe, '--leave-one-out', '--products', 'js'], { cwd: ws });
+  assert.equal(viaRecipe.status, 1, viaRecipe.stdout + viaRecipe.stderr);
+  assert.match(viaRecipe.stderr, new RegExp(`grammar-02\\.compose\\.yaml: .*the recipe's library ${lib} resolves to ${fs.realpathSync(movedLib)}, outside the workspace`));
+});

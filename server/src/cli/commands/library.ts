@@ -8,7 +8,7 @@ import { describeDrift } from '../../engine/library/integrity';
 import { verifyLibrary } from '../../engine/library/verify';
 import { parseDetails } from '../../engine/library/schema';
 import { baseOverride, sameBase } from '../../engine/library/baseModels';
-import { defaultWorkspaceRoot, encoderEscapes } from '../../engine/recipe/workspaceConfinement';
+import { defaultWorkspaceRoot, encoderEscapes, LIBRARY_OUTSIDE_HINT } from '../../engine/recipe/workspaceConfinement';
 import { workspaceOptionsOf, WORKSPACE_OPTIONS } from '../workspaceOptions';
 import { listOption, numberOption, requirePositional, stringOption, toJson, type Command, type ParsedArgs, type CliIO } from '../command';
 
@@ -106,10 +106,8 @@ function requireEncoderInside(library: Library, source: PrototypeSource, confine
   const encoderFile = library.encoderFile();
   if (!confine || !('samples' in source) || !encoderFile || isRemoteUri(library.uri)) return;
   const escape = encoderEscapes(encoderFile, confine.workspaceRoot, confine.readRoots)[0];
-  if (escape) throw new ComposerError('library', `${escape}; it was not loaded`, { file: library.folder ?? library.uri }, ROWS_OUTSIDE_HINT);
+  if (escape) throw new ComposerError('library', `${escape}; it was not loaded`, { file: library.folder ?? library.uri }, LIBRARY_OUTSIDE_HINT);
 }
-
-const ROWS_OUTSIDE_HINT = 'a library\'s own paths are read only inside the workspace: name a shared folder they may read with --read-root DIR, or pass --allow-outside-workspace (or choose --workspace DIR) if you trust the library';
 
 export const libraryCommand: Command = {
   name: 'library',
@@ -288,7 +286,7 @@ export const libraryCommand: Command = {
             }
             io.err(`${report.adapters.length} adapter${report.adapters.length === 1 ? '' : 's'} verified: ${report.changed} changed${report.fixed ? ` (${report.fixed} re-recorded, library version ${report.version})` : ''}, ${report.unreadable} unreadable${report.outside ? `, ${report.outside} outside the workspace (not read)` : ''}`);
             if (report.changed > report.fixed) io.err('  hint: `library verify --fix` re-records the changed adapters from their files (or restore the files)');
-            if (report.outside > 0) io.err(`  hint: ${ROWS_OUTSIDE_HINT}`);
+            if (report.outside > 0) io.err(`  hint: ${LIBRARY_OUTSIDE_HINT}`);
           }
           return report.changed > report.fixed || report.unreadable > 0 || report.outside > 0 ? 1 : 0;
         });
