@@ -284,3 +284,23 @@ test('eval <library> --leave-one-out reads no adapter a row places outside the w
   assert.equal(viaRecipe.status, 1, viaRecipe.stdout + viaRecipe.stderr);
   assert.match(viaRecipe.stderr, new RegExp(`grammar-02\\.compose\\.yaml: .*the recipe's library ${lib} resolves to ${fs.realpathSync(movedLib)}, outside the workspace`));
 });
+
+test('the lock is written through a temporary file created anew: a symbolic link planted at its name is never written through (the file it points to stays, the lock is a file)', async (t) => {
+  const { readLock, writeLock } = await import('../../server/src/engine/lock');
+  const ws = workspaceCopy();
+  const recipe = path.join(ws, 'recipes', 'grammar-01.compose.yaml');
+  const composed = cli(['compose', recipe, '--skip-evaluate'], { cwd: ws });
+  assert.equal(composed.status, 0, composed.stderr);
+  const lockFile = recipe.replace(/\.yaml$/, '.lock');
+  const lock = readLock(lockFile)!;
+  const victim = path.join(tempDir('ac-fifth-lock-victim-'), 'victim.txt');
+  fs.writeFileSync(victim, 'the user\'s\n');
+  t.mock.method(Date, 'now', () => 1234);
+  const planted = `${lockFile}.tmp-${process.pid}-1234`;
+  fs.symlinkSync(victim, planted);
+  writeLock(lockFile, lock);
+  assert.equal(fs.readFileSync(victim, 'utf8'), 'the user\'s\n', 'the file the link points to is unchanged');
+  assert.ok(fs.lstatSync(lockFile).isFile(), 'the lock is a regular file, not the link');
+  assert.deepEqual(readLock(lockFile), lock);
+  assert.ok(fs.lstatSync(planted).isSymbolicLink(), 'the planted link is not ours to remove');
+});

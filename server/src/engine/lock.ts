@@ -215,14 +215,34 @@ function lockShapeProblem(lock: Record<string, unknown>): string | undefined {
     ?? once((lock.output as Record<string, unknown>).files as Record<string, unknown>[], 'path', 'output.files');
 }
 
-/** Writes the lock atomically (temp file in the same folder, then rename). */
+/**
+ * Writes the lock atomically (temp file in the same folder, then rename). The temp file is created
+ * anew (O_EXCL: an entry already at its name, a planted symbolic link included, is never opened —
+ * writing through one overwrote the file it pointed to); another name is tried then.
+ */
 export function writeLock(file: string, lock: LockFile): void {
-  const tmp = `${file}.tmp-${process.pid}-${Date.now()}`;
+  const stamp = `${file}.tmp-${process.pid}-${Date.now()}`;
+  let tmp: string | undefined;
   try {
-    fs.writeFileSync(tmp, stableJson(lock));
+    for (let i = 0; tmp === undefined; i++) {
+      const name = i === 0 ? stamp : `${stamp}-${i}`;
+      let fd: number;
+      try {
+        fd = fs.openSync(name, 'wx');
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || i >= 16) throw e;
+        continue;
+      }
+      tmp = name;
+      try {
+        fs.writeFileSync(fd, stableJson(lock));
+      } finally {
+        fs.closeSync(fd);
+      }
+    }
     fs.renameSync(tmp, file);
   } catch (e) {
-    fs.rmSync(tmp, { force: true });
+    if (tmp !== undefined) fs.rmSync(tmp, { force: true });
     throw writeFailure(e, file);
   }
 }
