@@ -358,3 +358,96 @@ test('pathBoundary (ν and the candidates on the boundary) = the scalar twin = t
     }
   }
 });
+
+/**
+ * The lasso path's loop after its direction as lassoPath.ts wrote it before lassoStep (free and
+ * boundary lists, support and boundary marks, the moving and outside lists, G·d, the leave steps over
+ * the free ones, then the join steps over the outside ones, the step, the support after it).
+ */
+function lassoStepByHand(m: Float64Array, k: number, v: { w: Float64Array; d: Float64Array; correlation: Float64Array; b: Float64Array; lambda: number; boundaryLevel: number; slack: number }) {
+  const w = Float64Array.from(v.w);
+  const { d, correlation, lambda, slack } = v;
+  const free: number[] = [];
+  const boundary: number[] = [];
+  for (let i = 0; i < k; i++) {
+    if (w[i] > 0) free.push(i);
+    else if (correlation[i] >= v.boundaryLevel) boundary.push(i);
+  }
+  const support = new Uint8Array(k);
+  const inBoundary = new Uint8Array(k);
+  for (const i of free) support[i] = 1;
+  for (const j of boundary) { inBoundary[j] = 1; if (d[j] > 0) support[j] = 1; }
+  const moving: number[] = [];
+  const outside: number[] = [];
+  for (let i = 0; i < k; i++) {
+    if (d[i] !== 0) moving.push(i);
+    if (!(support[i] | inBoundary[i])) outside.push(i);
+  }
+  const gd = new Float64Array(k);
+  addRows(gd, m, k, moving, moving.length, d);
+  let delta = lambda;
+  const leaveAt = new Float64Array(k).fill(Infinity);
+  for (const i of free) if (d[i] < 0) { leaveAt[i] = w[i] / -d[i]; delta = Math.min(delta, leaveAt[i]); }
+  for (const j of outside) {
+    const denominator = 1 - gd[j];
+    if (!(denominator > 0)) continue;
+    delta = Math.min(delta, Math.max(0, lambda - correlation[j]) / denominator);
+  }
+  const tie = delta + slack;
+  const next = lambda - delta <= slack ? 0 : lambda - delta;
+  const moved = lambda - next;
+  const now: number[] = [];
+  for (let i = 0; i < k; i++) {
+    if (support[i]) w[i] += moved * d[i];
+    if (leaveAt[i] <= tie || w[i] < 0) w[i] = 0;
+    if (w[i] > 0) now.push(i);
+  }
+  return { w, gd, leaveAt, marks: Array.from({ length: k }, (_, i) => support[i] | (inBoundary[i] << 1)), moving, now, rhs: now.map((i) => v.b[i] - next), next };
+}
+
+test('lassoStep (the lasso path\'s breakpoint after its direction) = the scalar twin = the loops written out, bit for bit, with zeros, signed zeros, boundary ties and weights that leave', () => {
+  const random = seededRandom(2207);
+  const simd = simdKernels()!;
+  for (const k of [1, 2, 3, 5, 8, 17, 64, 65]) {
+    const m = symmetric(random, k);
+    for (let trial = 0; trial < 40; trial++) {
+      const pick = <T>(options: T[]) => options[Math.floor(random() * options.length)];
+      const lambda = pick([0.5 + random(), 1e-12, 1]);
+      const boundaryLevel = lambda - 1e-10;
+      const values = {
+        // The lasso's weights are ≥ 0 (−0 never arises there, but the kernels must agree on it too).
+        w: Float64Array.from({ length: k }, () => pick([0, 0, -0, random(), 1e-300])),
+        d: Float64Array.from({ length: k }, () => pick([0, -0, gaussian(random), gaussian(random), -1e-300])),
+        // Some correlations exactly at λ, at the boundary level, just under it, above λ.
+        correlation: Float64Array.from({ length: k }, () => pick([lambda, boundaryLevel, boundaryLevel - 1e-16, lambda + 1, gaussian(random)])),
+        b: Float64Array.from({ length: k }, () => gaussian(random)),
+        lambda,
+        boundaryLevel,
+        slack: pick([1e-11, 0, 0.3]),
+      };
+      const expected = lassoStepByHand(m, k, values);
+      for (const [which, sums] of [['SIMD', simd.rowSums(m, k, 8, 0, 3)], ['scalar', scalarKernels.rowSums(m, k, 8, 0, 3)]] as const) {
+        const [w, direction, correlation, gd, leaveAt, rhs, b, out] = sums.vectors;
+        const [marks, moving, now] = sums.lists;
+        w.set(values.w);
+        direction.set(values.d);
+        correlation.set(values.correlation);
+        b.set(values.b);
+        gd.fill(NaN);
+        const count = sums.lassoStep({ w, direction, correlation, gd, leaveAt, marks, moving, now, rhs, b, out, lambda, boundaryLevel, slack: values.slack });
+        const at = `${which} k=${k} trial ${trial}`;
+        assert.ok(Object.is(out[0], expected.next), `${at}: next λ ${out[0]} vs ${expected.next}`);
+        assert.equal(count, expected.now.length, `${at}: support size`);
+        assert.deepEqual(Array.from(now.subarray(0, count)), expected.now, `${at}: support`);
+        assert.deepEqual(Array.from(marks), expected.marks, `${at}: marks`);
+        assert.deepEqual(Array.from(moving.subarray(0, expected.moving.length)), expected.moving, `${at}: moving`);
+        for (let i = 0; i < k; i++) {
+          assert.ok(Object.is(w[i], expected.w[i]), `${at}: w[${i}] ${w[i]} vs ${expected.w[i]}`);
+          assert.ok(Object.is(gd[i], expected.gd[i]), `${at}: gd[${i}]`);
+          assert.ok(Object.is(leaveAt[i], expected.leaveAt[i]), `${at}: leaveAt[${i}]`);
+        }
+        for (let a = 0; a < count; a++) assert.ok(Object.is(rhs[a], expected.rhs[a]), `${at}: rhs[${a}]`);
+      }
+    }
+  }
+});

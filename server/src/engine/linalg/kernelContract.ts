@@ -60,6 +60,37 @@ export interface PathBoundaryInput {
   slope: number;
 }
 
+/**
+ * The lasso λ-path's arrays for RowSums.lassoStep (lassoPath.ts computeLassoPath): `marks`, `moving`
+ * and `now` are `lists`, the others `vectors` of the same workspace.
+ */
+export interface LassoStepInput {
+  w: Float64Array;
+  direction: Float64Array;
+  /** b − G·w before the step. */
+  correlation: Float64Array;
+  /** Written: G·d. */
+  gd: Float64Array;
+  /** Written: each candidate's leave step (∞ when it does not leave). */
+  leaveAt: Float64Array;
+  /** Written: 1 in the support, 2 on the boundary (both bits may be set). */
+  marks: Int32Array;
+  /** Written: the candidates with d ≠ 0, ascending. */
+  moving: Int32Array;
+  /** Written: the positive weights after the step, ascending (the count is returned). */
+  now: Int32Array;
+  /** Written: b[now[a]] − the next λ. */
+  rhs: Float64Array;
+  b: Float64Array;
+  /** The next λ is written at out[0]. */
+  out: Float64Array;
+  lambda: number;
+  /** A weight-0 candidate whose correlation is ≥ this is on the boundary (λ − the tie tolerance). */
+  boundaryLevel: number;
+  /** Steps within this of each other tie, and a λ within it of 0 is 0 (1e-11·λ*). */
+  slack: number;
+}
+
 export interface SimdKernels {
   /** G_ij = rᵢ·rⱼ for k rows of length dim (row i at i·dim): k×k, exactly symmetric. */
   gramOfRows(rows: Float64Array, k: number, dim: number): Float64Array;
@@ -138,6 +169,13 @@ export interface RowSums {
    * (scalarKernels.ts pathEvents).
    */
   pathEvents(input: PathEventsInput): number;
+  /**
+   * The lasso λ-path's breakpoint after its direction (lassoPath.ts): the support and the boundary
+   * marks, G·d over the moving candidates, δ to the next event (a free weight reaching 0, an outside
+   * correlation reaching λ), the step to it and the support after it with its right-hand side b − λ;
+   * returns that support's size. Bit for bit the JavaScript loops (scalarKernels.ts lassoStep).
+   */
+  lassoStep(input: LassoStepInput): number;
   /**
    * z ← (L·Lᵀ)⁻¹·z, then one step of iterative refinement against A: correction = rhs − A·z (residual),
    * correction ← (L·Lᵀ)⁻¹·correction, z += correction (entry by entry): substitute, residual,

@@ -6,7 +6,7 @@
  */
 import { addRows, dot } from './dense';
 import { appendBesideTranspose, choleskySolve, substituteCholesky } from './cholesky';
-import type { PathBoundaryInput, PathEventsInput, SimdKernels, TargetProducts } from './kernelContract';
+import type { LassoStepInput, PathBoundaryInput, PathEventsInput, SimdKernels, TargetProducts } from './kernelContract';
 
 /** TargetProducts in JavaScript, the reference order: each sum over d ascending, one term at a time. */
 export function targetProducts(target: Float64Array, prototypes: readonly Float64Array[]): TargetProducts {
@@ -208,6 +208,51 @@ function pathEvents(k: number, input: PathEventsInput): number {
   return delta;
 }
 
+/**
+ * RowSums.lassoStep in JavaScript (the SIMD one's reference): the lasso λ-path's loop after its
+ * direction (lassoPath.ts). A free weight (w > 0) leaves at δ = w/−d when d < 0; an outside candidate
+ * (neither in the support nor on the boundary) joins when its correlation c − δ·(G·d) reaches λ − δ,
+ * at δ = max(0, λ − c)/(1 − (G·d)) when 1 − (G·d) > 0. The minimum over both kinds in one pass: Math.min
+ * does not depend on the order (NaN wins, −0 < +0).
+ */
+function lassoStep(k: number, input: LassoStepInput, addRowsOf: (out: Float64Array, rows: Int32Array, count: number, v: Float64Array) => void): number {
+  const { w, direction: d, correlation, gd, leaveAt, marks, moving, now, rhs, b, out, lambda, boundaryLevel, slack } = input;
+  let mv = 0;
+  for (let i = 0; i < k; i++) {
+    const free = w[i] > 0 ? 1 : 0;
+    const onBoundary = free === 0 && correlation[i] >= boundaryLevel ? 1 : 0;
+    marks[i] = free | (onBoundary & (d[i] > 0 ? 1 : 0)) | (onBoundary << 1);
+    moving[mv] = i;
+    mv += d[i] !== 0 ? 1 : 0;
+    gd[i] = 0;
+  }
+  addRowsOf(gd, moving, mv, d);
+  let delta = lambda;
+  for (let i = 0; i < k; i++) {
+    const leave = w[i] > 0 && d[i] < 0 ? w[i] / -d[i] : Infinity;
+    leaveAt[i] = leave;
+    delta = Math.min(delta, leave);
+    const denominator = 1 - gd[i];
+    const join = marks[i] === 0 && denominator > 0 ? Math.max(0, lambda - correlation[i]) / denominator : Infinity;
+    delta = Math.min(delta, join);
+  }
+  const tie = delta + slack;
+  const next = lambda - delta <= slack ? 0 : lambda - delta;
+  out[0] = next;
+  const moved = lambda - next;
+  let count = 0;
+  for (let i = 0; i < k; i++) {
+    let x = w[i];
+    if (marks[i] & 1) x += moved * d[i];
+    if (leaveAt[i] <= tie || x < 0) x = 0;
+    w[i] = x;
+    now[count] = i;
+    rhs[count] = b[i] - next;
+    count += x > 0 ? 1 : 0;
+  }
+  return count;
+}
+
 /** The kernels in plain JavaScript, bit for bit the SIMD ones. */
 export const scalarKernels: SimdKernels = {
   gramOfRows: (rows, k, dim) => scalarPass(rows, k, dim, false),
@@ -221,6 +266,7 @@ export const scalarKernels: SimdKernels = {
     pathBoundary: (input) => pathBoundary(k, input),
     pathEvents: (input) => pathEvents(k, input),
     pathUpdate: (input, moved, tie) => pathUpdate(k, input, moved, tie),
+    lassoStep: (input) => lassoStep(k, input, (out, rows, count, v) => addRows(out, matrix, k, rows, count, v)),
     refinedSolve: (l, _u, a, m, z, rhs, correction) => {
       substituteCholesky(l, k, m, z, z);
       for (let p = 0; p < m; p++) correction[p] = rhs[p] - dot(a, p * k, z, 0, m);

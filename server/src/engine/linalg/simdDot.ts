@@ -25,7 +25,7 @@ import type { SimdKernels } from './kernelContract';
 
 // The public entry: callers import the kernels and their types from here. The module's assembler and
 // bodies are in wasm/, the calls into it in simdKernels.ts, the JavaScript twins in scalarKernels.ts.
-export type { RowSums, SimdKernels, TargetProducts } from './kernelContract';
+export type { LassoStepInput, RowSums, SimdKernels, TargetProducts } from './kernelContract';
 export { scalarKernels, targetProducts } from './scalarKernels';
 export { simdKernels } from './simdKernels';
 

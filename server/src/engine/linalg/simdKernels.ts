@@ -9,12 +9,12 @@ import { ComposerError } from '../errors';
 import { takePivot } from './cholesky';
 import { SINGULAR_TOLERANCE } from './eigen';
 import type { RowSums, SimdKernels } from './kernelContract';
-import { moduleBytes, type AddRows4, type AddRowsOf, type AppendRow, type PathEvents, type RefinedSolve, type GramRefinedSolve, type PathBoundary, type PathUpdate, type Products4, type Residual, type Substitute, type SubtractRows, type SymmetricPass } from './wasm/kernelModule';
+import { moduleBytes, type AddRows4, type AddRowsOf, type AppendRow, type PathEvents, type RefinedSolve, type GramRefinedSolve, type PathBoundary, type PathUpdate, type LassoStep, type Products4, type Residual, type Substitute, type SubtractRows, type SymmetricPass } from './wasm/kernelModule';
 
 let kernels: SimdKernels | null | undefined;
 /** Bumped by every use of the module's memory: a RowSums workspace checks it is still the latest. */
 let memoryClaims = 0;
-interface PathExports { addRows4: AddRows4; addRowsOf: AddRowsOf; appendRow: AppendRow; pathEvents: PathEvents; refinedSolve: RefinedSolve; gramRefinedSolve: GramRefinedSolve; pathBoundary: PathBoundary; pathUpdate: PathUpdate; forwardU: Substitute; backwardL: Substitute; residual: Residual }
+interface PathExports { addRows4: AddRows4; addRowsOf: AddRowsOf; appendRow: AppendRow; pathEvents: PathEvents; refinedSolve: RefinedSolve; gramRefinedSolve: GramRefinedSolve; pathBoundary: PathBoundary; pathUpdate: PathUpdate; lassoStep: LassoStep; forwardU: Substitute; backwardL: Substitute; residual: Residual }
 
 /**
  * Layout (float64 slots): the matrix (k² and one slot of padding: an odd k's last pair reads one past
@@ -91,6 +91,10 @@ function simdRowSums(memory: WebAssembly.Memory, kernels: PathExports, matrix: F
     pathEvents(e) {
       own();
       return kernels.pathEvents(e.active.byteOffset, e.count, e.inactive.byteOffset, k, e.sign.byteOffset, e.justLeft.byteOffset, e.w.byteOffset, e.direction.byteOffset, e.g.byteOffset, e.gDirection.byteOffset, e.leaveAt.byteOffset, e.joinAt.byteOffset, e.joinSign.byteOffset, e.dNu.byteOffset, e.nu, e.lambda, e.tolerance);
+    },
+    lassoStep(s) {
+      own();
+      return kernels.lassoStep(k, s.w.byteOffset, s.direction.byteOffset, s.correlation.byteOffset, s.gd.byteOffset, s.leaveAt.byteOffset, s.marks.byteOffset, s.moving.byteOffset, s.now.byteOffset, s.rhs.byteOffset, s.b.byteOffset, s.out.byteOffset, stride, listAt * 8, valuesAt * 8, zeroRow * 8, pairs, s.lambda, s.boundaryLevel, s.slack);
     },
     refinedSolve(l, u, a, m, z, rhs, correction) {
       own();
@@ -201,7 +205,7 @@ export function simdKernels(): SimdKernels | null {
     const module = new WebAssembly.Module(moduleBytes());
     const instance = new WebAssembly.Instance(module);
     const solver = new WebAssembly.Instance(module).exports as unknown as SolverExports;
-    const exports = instance.exports as { memory: WebAssembly.Memory; gram: SymmetricPass; distances: SymmetricPass; subtractRows: SubtractRows; products4: Products4; addRows4: AddRows4; addRowsOf: AddRowsOf; appendRow: AppendRow; pathEvents: PathEvents; refinedSolve: RefinedSolve; gramRefinedSolve: GramRefinedSolve; pathBoundary: PathBoundary; pathUpdate: PathUpdate; forwardU: Substitute; backwardL: Substitute; residual: Residual };
+    const exports = instance.exports as { memory: WebAssembly.Memory; gram: SymmetricPass; distances: SymmetricPass; subtractRows: SubtractRows; products4: Products4; addRows4: AddRows4; addRowsOf: AddRowsOf; appendRow: AppendRow; pathEvents: PathEvents; refinedSolve: RefinedSolve; gramRefinedSolve: GramRefinedSolve; pathBoundary: PathBoundary; pathUpdate: PathUpdate; lassoStep: LassoStep; forwardU: Substitute; backwardL: Substitute; residual: Residual };
     kernels = {
       choleskySolve: (matrix, n, b, referenceScale = 0, tolerance = SINGULAR_TOLERANCE) => simdCholeskySolve(solver, matrix, n, b, referenceScale, tolerance),
       rowSums: (matrix, k, vectors, matrices = 0, lists = 0) => simdRowSums(exports.memory, exports, matrix, k, vectors, matrices, lists),

@@ -62,11 +62,12 @@ export class IncrementalCholesky {
   }
 
   /**
-   * x with A_SS·x = b (x and b in `subset` order: the first subset.length entries of the answer), or
-   * null when A_SS is (nearly) singular. The answer is reused by the next call.
+   * x with A_SS·x = b for S the first `size` entries of `subset` (x and b in that order: the first
+   * `size` entries of the answer), or null when A_SS is (nearly) singular. The answer is reused by
+   * the next call.
    */
-  solve(subset: readonly number[], b: ArrayLike<number>): Float64Array | null {
-    if (!this.follow(subset)) return null;
+  solve(subset: ArrayLike<number>, b: ArrayLike<number>, size = subset.length): Float64Array | null {
+    if (!this.follow(subset, size)) return null;
     const { members, position, rhs } = this;
     const m = this.size;
     for (let s = 0; s < m; s++) rhs[position[subset[s]]] = b[s];
@@ -77,24 +78,25 @@ export class IncrementalCholesky {
     this.sums.gramRefinedSolve(this.factor, this.transposed, members, m, rhs, x, this.byCandidate, this.residualByCandidate, r);
     const correction = r;
     const out = this.answer;
-    for (let s = 0; s < subset.length; s++) {
+    for (let s = 0; s < size; s++) {
       const p = position[subset[s]];
       out[s] = x[p] + correction[p];
     }
     return out;
   }
 
-  private follow(subset: readonly number[]): boolean {
+  private follow(subset: ArrayLike<number>, size: number): boolean {
     const { position } = this;
     if (this.changes >= REBUILD_AFTER) this.clear();
     const wanted = this.wanted;
     wanted.fill(0);
-    for (const i of subset) wanted[i] = 1;
+    for (let s = 0; s < size; s++) wanted[subset[s]] = 1;
     for (let p = this.size - 1; p >= 0; p--) {
       const i = this.members[p];
       if (!wanted[i]) { this.remove(p); this.changes++; }
     }
-    for (const i of subset) {
+    for (let s = 0; s < size; s++) {
+      const i = subset[s];
       if (position[i] >= 0) continue;
       if (!this.append(i)) { this.clear(); return false; }
       this.changes++;

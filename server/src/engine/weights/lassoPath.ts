@@ -32,7 +32,7 @@ import { gramOfRows } from './costMatrix';
 import { IncrementalCholesky } from './incrementalCholesky';
 import { choleskySolve } from '../linalg/cholesky';
 import { plainArray } from '../linalg/dense';
-import { targetProducts, type TargetProducts } from '../linalg/simdDot';
+import { targetProducts, type LassoStepInput, type TargetProducts } from '../linalg/simdDot';
 import { jacobiEigen, pseudoInverseSolve } from '../linalg/eigen';
 
 export interface LassoData {
@@ -103,7 +103,7 @@ export function lassoObjective(c: Float64Array, data: LassoData, w: ArrayLike<nu
   return 0.5 * squared + lambda * total;
 }
 
-function subGram(gram: Float64Array, k: number, subset: readonly number[]): Float64Array {
+function subGram(gram: Float64Array, k: number, subset: ArrayLike<number>): Float64Array {
   const m = subset.length;
   const sub = new Float64Array(m * m);
   for (let a = 0; a < m; a++) for (let c = 0; c < m; c++) sub[a * m + c] = gram[subset[a] * k + subset[c]];
@@ -270,24 +270,19 @@ export function computeLassoPath(data: LassoData, names: readonly string[]): Lam
   // G·w and G·d, summed in WebAssembly SIMD where the runtime has it (the same bits either way), in
   // the factor's workspace; w, the direction and the lists of the rows summed live there too, so the
   // row sums build their groups in the module.
-  const factor = new IncrementalCholesky(gram, k, scale, 4, 2);
+  const factor = new IncrementalCholesky(gram, k, scale, 8, 4);
   const { sums } = factor;
-  const [correlation, gd, w, direction] = factor.extra;
-  // Per-breakpoint arrays, allocated once.
-  const [nonzero, moving] = factor.lists;
-  // The candidates neither in the support nor at the boundary: the ones that may join.
-  const outside = new Int32Array(k);
-  const leaveAt = new Float64Array(k);
-  const resolveRhs = new Float64Array(k);
+  const [correlation, gd, w, direction, leaveAt, resolveRhs, bInSpace, nextOut] = factor.extra;
+  bInSpace.set(b);
+  // Per-breakpoint lists, allocated once.
+  const [nonzero, moving, marks, now] = factor.lists;
   const scratch: DirectionScratch = { d: direction, trial: new Float64Array(k), ones: new Float64Array(k).fill(1), joined: new Uint8Array(k), excluded: new Uint8Array(k) };
-  const support = new Uint8Array(k);
-  const inBoundary = new Uint8Array(k);
-  // The free and boundary candidates, and the support after the step: lists reused from one
-  // breakpoint to the next (pathDirection and the factor keep none of them).
+  // The free and boundary candidates: lists reused from one breakpoint to the next (pathDirection
+  // and the factor keep none of them).
   const free: number[] = [];
   const boundary: number[] = [];
-  const now: number[] = [];
-  for (let step = 0; step < maxSteps; step++) {
+  const step: LassoStepInput = { w, direction, correlation, gd, leaveAt, marks, moving, now, rhs: resolveRhs, b: bInSpace, out: nextOut, lambda, boundaryLevel: 0, slack: 1e-11 * lambdaStar };
+  for (let steps = 0; steps < maxSteps; steps++) {
     // correlation = b − G·w over the nonzero entries only, ascending: the same sums as over all k (G
     // is symmetric, so addRows reads its rows).
     // (The lists here are built without a branch per candidate: which are nonzero is random-ish.)
@@ -297,55 +292,24 @@ export function computeLassoPath(data: LassoData, names: readonly string[]): Lam
     sums.addRows(correlation, nonzero, nz, w, -1);
     free.length = 0;
     boundary.length = 0;
+    const boundaryLevel = lambda - tieTolerance;
     for (let i = 0; i < k; i++) {
       if (w[i] > 0) free.push(i);
-      else if (correlation[i] >= lambda - tieTolerance) boundary.push(i);
+      else if (correlation[i] >= boundaryLevel) boundary.push(i);
     }
     // Direction: as λ decreases by δ, w grows by δ·d (d = 0 off the support).
-    const d = pathDirection(gram, k, free, boundary, scale, factor, scratch);
-    support.fill(0);
-    inBoundary.fill(0);
-    for (const i of free) support[i] = 1;
-    for (const j of boundary) { inBoundary[j] = 1; if (d[j] > 0) support[j] = 1; }
-    let mv = 0;
-    let no = 0;
-    for (let i = 0; i < k; i++) {
-      moving[mv] = i;
-      mv += d[i] !== 0 ? 1 : 0;
-      outside[no] = i;
-      no += 1 - (support[i] | inBoundary[i]);
-    }
-    gd.fill(0);
-    sums.addRows(gd, moving, mv, d);
-    let delta = lambda;
-    leaveAt.fill(Infinity);
-    for (const i of free) {
-      if (d[i] < 0) { leaveAt[i] = w[i] / -d[i]; delta = Math.min(delta, leaveAt[i]); }
-    }
-    for (let n = 0; n < no; n++) {
-      const j = outside[n];
-      // c_j − δ·(Gd)_j = λ − δ  ⇔  δ = (λ − c_j)/(1 − (Gd)_j)
-      const denominator = 1 - gd[j];
-      if (!(denominator > 0)) continue;
-      delta = Math.min(delta, Math.max(0, lambda - correlation[j]) / denominator);
-    }
-    const tie = delta + 1e-11 * lambdaStar;
-    const next = lambda - delta <= 1e-11 * lambdaStar ? 0 : lambda - delta;
-    const moved = lambda - next;
-    now.length = 0;
-    for (let i = 0; i < k; i++) {
-      if (support[i]) w[i] += moved * d[i];
-      if (leaveAt[i] <= tie || w[i] < 0) w[i] = 0;
-      if (w[i] > 0) now.push(i);
-    }
-    lambda = next;
+    pathDirection(gram, k, free, boundary, scale, factor, scratch);
+    // The support (free, and boundary candidates with d > 0), G·d, the next event (a free weight
+    // reaching 0 or an outside correlation reaching λ), the step to it and the support after it, with
+    // its right-hand side b − λ: one kernel call (scalarKernels.ts lassoStep reads as the loops did).
+    step.lambda = lambda;
+    step.boundaryLevel = boundaryLevel;
+    const count = sums.lassoStep(step);
+    lambda = nextOut[0];
     // Re-solve on the support at this λ when the minimiser is unique: no drift from accumulated steps.
-    if (now.length > 0) {
-      // Only when the minimiser is unique (else the path keeps its own, continuous, minimiser).
-      const rhs = resolveRhs;
-      for (let a = 0; a < now.length; a++) rhs[a] = b[now[a]] - lambda;
-      const exact = factor.solve(now, rhs) ?? choleskySolve(subGram(gram, k, now), now.length, rhs, scale);
-      if (exact && firstPositive(exact, now.length)) for (let a = 0; a < now.length; a++) w[now[a]] = exact[a];
+    if (count > 0) {
+      const exact = factor.solve(now, resolveRhs, count) ?? choleskySolve(subGram(gram, k, now.subarray(0, count)), count, resolveRhs, scale);
+      if (exact && firstPositive(exact, count)) for (let a = 0; a < count; a++) w[now[a]] = exact[a];
     }
     const last = down[down.length - 1];
     if (last.lambda === lambda) last.weights = plainArray(w);
