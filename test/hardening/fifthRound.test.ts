@@ -304,3 +304,28 @@ test('the lock is written through a temporary file created anew: a symbolic link
   assert.deepEqual(readLock(lockFile), lock);
   assert.ok(fs.lstatSync(planted).isSymbolicLink(), 'the planted link is not ours to remove');
 });
+
+test('the editor\'s planner, holding a library open, checks its files again when its version changes: a FIFO fragment that arrives with a new version is an error at `library:`, not a hung plan', { timeout: 60_000 }, async () => {
+  const { createPlanner } = await import('../../server/src/engine/planner');
+  const ws = workspaceCopy();
+  const recipe = path.join(ws, 'recipes', 'grammar-01.compose.yaml');
+  const text = fs.readFileSync(recipe, 'utf8');
+  const planner = createPlanner();
+  try {
+    const first = await planner.plan(text, recipe, { workspaceRoot: ws });
+    assert.ok(!first.problems.some((p) => p.severity === 'error'), JSON.stringify(first.problems));
+    // a pull brings a new version, and with it a fragment that is a FIFO
+    const fragment = aFragment(ws);
+    const added = cli(['library', 'add', 'library', 'adapters/code-14', '--name', 'code-14b', '--samples', 'data/code-14/*.npy'], { cwd: ws });
+    assert.equal(added.status, 0, added.stderr);
+    fs.rmSync(fragment);
+    mkfifo(fragment);
+    const second = await planner.plan(text, recipe, { workspaceRoot: ws });
+    const error = second.problems.find((p) => p.severity === 'error');
+    assert.ok(error, JSON.stringify(second.problems));
+    assert.match(error.message, new RegExp(`${path.basename(fragment)} is a FIFO \\(named pipe\\), not a regular file`));
+    assert.deepEqual(error.path, ['library']);
+  } finally {
+    await planner.dispose();
+  }
+});
