@@ -329,3 +329,23 @@ test('the editor\'s planner, holding a library open, checks its files again when
     await planner.dispose();
   }
 });
+
+test('a recipe\'s lock committed as a symbolic link to a JSON file outside the workspace: not read (check, plan and compose --locked quoted its "format" value, a CI log included); compose replaces the link, never writes through it', () => {
+  const ws = workspaceCopy();
+  const recipe = path.join(ws, 'recipes', 'grammar-01.compose.yaml');
+  const secret = path.join(tempDir('ac-fifth-secret-'), 'credentials.json');
+  fs.writeFileSync(secret, JSON.stringify({ format: 'SECRET-token-1234', output: { path: 'SECRET-path', files: [] } }));
+  const lockFile = recipe.replace(/\.yaml$/, '.lock');
+  fs.symlinkSync(secret, lockFile);
+  const expected = new RegExp(`the lock file ${lockFile} resolves to ${fs.realpathSync(secret)}, outside the workspace ${fs.realpathSync(ws)}; it was not read`);
+  for (const args of [['check', recipe], ['plan', recipe], ['compose', recipe, '--locked', '--skip-evaluate']]) {
+    const r = cli(args, { cwd: ws });
+    assert.doesNotMatch(r.stdout + r.stderr, /SECRET/, args.join(' '));
+    assert.match(r.stdout + r.stderr, expected, args.join(' '));
+    if (args[0] === 'compose') assert.equal(r.status, 1, r.stderr);
+  }
+  const composed = cli(['compose', recipe, '--skip-evaluate'], { cwd: ws });
+  assert.equal(composed.status, 0, composed.stderr);
+  assert.match(fs.readFileSync(secret, 'utf8'), /SECRET-token-1234/, 'the file outside is unchanged');
+  assert.ok(fs.lstatSync(lockFile).isFile(), 'the lock is a file of the workspace now');
+});

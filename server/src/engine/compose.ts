@@ -101,7 +101,7 @@ async function composeWith(planner: Planner, recipeFile: string, options: Compos
   if (options.workspaceRoot && !options.allowOutsideWorkspace) await requireInsideWorkspace(recipe, paths, options.workspaceRoot, options.readRoots);
   requireEvaluatorAllowed(recipe, options);
   const toolVersion = options.toolVersion ?? productVersion;
-  const previousLock = options.locked ? readLock(paths.lock) : undefined;
+  const previousLock = options.locked ? readLock(paths.lock, options.workspaceRoot && !options.allowOutsideWorkspace ? options.workspaceRoot : undefined) : undefined;
   if (options.locked) {
     if (!previousLock) throw new ComposerError('lock', `--locked: no lock file at ${paths.lock}`, { file: paths.lock }, 'compose once without --locked to create it');
     const drift = lockDrift(previousLock, buildLock({ toolVersion, recipe, paths, plan, candidates: outcome.candidates!, outputFiles: previousLock.output.files }));

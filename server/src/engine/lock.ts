@@ -15,6 +15,7 @@ import { isUri } from './recipe/paths';
 import { writeFailure } from './lora/atomicFolder';
 import { parseJsonQuiet, readTextSafe } from './safeRead';
 import { ownValue, setOwn } from './nameTable';
+import { isOutsideWorkspace, realLocation } from './recipe/workspaceConfinement';
 
 export const LOCK_FORMAT = 1;
 
@@ -109,9 +110,17 @@ export function buildLock(input: {
   };
 }
 
-export function readLock(file: string): LockFile | undefined {
+/**
+ * The lock beside a recipe, or undefined when there is none. With `workspaceRoot`, a lock whose real
+ * path leaves the workspace (committed as a symbolic link to `~/.config/…/credentials.json`) is
+ * refused unread: its fields would be quoted in `check`'s warnings and a CI log.
+ */
+export function readLock(file: string, workspaceRoot?: string): LockFile | undefined {
   let text: string;
   if (!fs.existsSync(file)) return undefined;
+  if (workspaceRoot && isOutsideWorkspace(file, workspaceRoot)) {
+    throw new ComposerError('lock', `the lock file ${file} resolves to ${realLocation(file)}, outside the workspace ${realLocation(workspaceRoot)}; it was not read`, { file }, 'delete the link and compose again: the lock is a file of the workspace');
+  }
   try {
     text = readTextSafe(file, 'lock', 'the lock file');
   } catch (e) {
@@ -319,10 +328,12 @@ export function staleLockProblems(
   paths: RecipePaths,
   plan: PlanJson,
   candidates: AdapterRecord[],
+  /** Read the lock only inside this workspace (see readLock). */
+  workspaceRoot?: string,
 ): { severity: Severity; code: string; message: string; path: RecipePath }[] {
   let lock: LockFile | undefined;
   try {
-    lock = readLock(paths.lock);
+    lock = readLock(paths.lock, workspaceRoot);
   } catch (e) {
     return [{ severity: 'warning', code: 'lock-unreadable', message: (e as Error).message, path: ['compose'] }];
   }
