@@ -118,7 +118,8 @@ export function buildLock(input: {
 export function readLock(file: string, workspaceRoot?: string): LockFile | undefined {
   let text: string;
   if (!fs.existsSync(file)) return undefined;
-  if (workspaceRoot && isOutsideWorkspace(file, workspaceRoot)) {
+  // (a link to a device or a FIFO gets safeRead's own refusal below, which reads nothing either)
+  if (workspaceRoot && isRegularFile(file) && isOutsideWorkspace(file, workspaceRoot)) {
     throw new ComposerError('lock', `the lock file ${file} resolves to ${realLocation(file)}, outside the workspace ${realLocation(workspaceRoot)}; it was not read`, { file }, 'delete the link and compose again: the lock is a file of the workspace');
   }
   try {
@@ -128,6 +129,14 @@ export function readLock(file: string, workspaceRoot?: string): LockFile | undef
     return undefined;
   }
   return parseLockText(text, file);
+}
+
+function isRegularFile(file: string): boolean {
+  try {
+    return fs.statSync(file).isFile();
+  } catch {
+    return false;
+  }
 }
 
 /** A lock from its text (e.g. read at a git revision); `file` names it in the error. */
