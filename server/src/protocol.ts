@@ -46,7 +46,7 @@ export const ServerCommands = {
   compose: 'adapterCompose.server.compose',
   /** args: [uri, strategy?] → WorkspaceEdit applied by the server (writes `manual` weights). */
   pinWeights: 'adapterCompose.server.pinWeights',
-  /** args: [uri, lambda] → sets `weights.lambda` in the recipe. */
+  /** args: [uri, lambda] → sets `weights.rho` = λ/λ* in the recipe, or `weights.lambda` when the recipe gives an absolute λ (3 significant figures). */
   setLambda: 'adapterCompose.server.setLambda',
   /** args: [uri] → RunHistoryEntry[] */
   history: 'adapterCompose.server.history',

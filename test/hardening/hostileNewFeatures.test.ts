@@ -45,6 +45,22 @@ test('demo --out over a previous demo never removes what the user added or edite
       fs.writeFileSync(path.join(ws, 'recipes', '.git', 'HEAD'), 'ref: refs/heads/main\n');
     }],
     ['a symlink in data/', (ws) => fs.symlinkSync(path.join(ws, 'README.md'), path.join(ws, 'data', 'readme-link'))],
+    // out/ is the composites' folder, but only what compose wrote there (and left unchanged) is the demo's
+    ['notes of their own in out/', (ws) => {
+      fs.mkdirSync(path.join(ws, 'out'), { recursive: true });
+      fs.writeFileSync(path.join(ws, 'out', 'results.md'), 'what I found comparing the strategies');
+    }],
+    ['a folder of their own in out/', (ws) => {
+      fs.mkdirSync(path.join(ws, 'out', 'my-finetune'), { recursive: true });
+      fs.writeFileSync(path.join(ws, 'out', 'my-finetune', 'adapter_model.safetensors'), 'weights trained for a day');
+    }],
+    ['a composite they edited in out/', (ws) => {
+      const recipe = path.join(ws, 'recipes', fs.readdirSync(path.join(ws, 'recipes')).find((f) => f.endsWith('.yaml'))!);
+      const composed = cli(['compose', recipe], { cwd: ws });
+      assert.equal(composed.status, 0, composed.stderr);
+      const folder = path.join(ws, 'out', fs.readdirSync(path.join(ws, 'out'))[0]);
+      fs.appendFileSync(path.join(folder, 'adapter_config.json'), ' ');
+    }],
   ];
   for (const [what, change] of cases) {
     const ws = copyOfDemo();

@@ -53,3 +53,16 @@ test('library ls --offset --limit --base prints one page as JSON', async () => {
   assert.deepEqual(rows.map((r) => r.name), pages);
   assert.ok(rows.every((r) => r.base === BASE));
 });
+
+test('library index prints its report as a sentence, and as JSON with --json', async () => {
+  const run = async (args: string[]) => {
+    let out = '';
+    const code = await main(['library', 'index', fixture.library, ...args], { out: (t) => { out += t; }, err: () => undefined, isTTY: false, cwd: fixture.root });
+    assert.equal(code, 0);
+    return out;
+  };
+  const report = JSON.parse(await run(['--json'])) as { indexed: boolean; rows: number; message: string };
+  assert.equal(report.rows, await library.count({}));
+  assert.equal(report.indexed, false, 'a small library gets no ANN index');
+  assert.equal(await run([]), report.message);
+});

@@ -2,7 +2,8 @@
  * The λ-paths' kernels that do a breakpoint's bookkeeping in the WebAssembly module (linalg/simdKernels.ts
  * over wasm/): row sums whose group list the module builds from a workspace index list, a kept factor's
  * new row in one call (appendRow, both the direction system's form and the plain Gram form), and the
- * constrained path's event search (pathEvents). Each must give its JavaScript twin's bits
+ * constrained path's event search (pathEvents), and the affine-hull solves' pivoted Cholesky in one call
+ * (choleskySolve). Each must give its JavaScript twin's bits
  * (scalarKernels.ts), which in turn must be the loops the paths ran before: dense.ts addRows, cholesky.ts
  * appendBesideTranspose on the column written out here, and the event formulas written out here.
  */
@@ -10,7 +11,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { scalarKernels, simdKernels } from '../../server/src/engine/linalg/simdDot';
 import { addRows } from '../../server/src/engine/linalg/dense';
-import { appendBesideTranspose } from '../../server/src/engine/linalg/cholesky';
+import { appendBesideTranspose, choleskySolve } from '../../server/src/engine/linalg/cholesky';
 import { seededRandom, gaussian, randomFactor } from '../weights/reference';
 
 function symmetric(random: () => number, k: number): Float64Array {
@@ -357,6 +358,61 @@ test('pathBoundary (ν and the candidates on the boundary) = the scalar twin = t
       }
     }
   }
+});
+
+test('choleskySolve (the pivoted Cholesky and both substitutions in one module call) = cholesky.ts choleskySolve, its twin, bit for bit: pivot ties, signed zeros, NaN, singular matrices, every size around the eight-entry passes, over stale memory', () => {
+  const random = seededRandom(1217);
+  const simd = simdKernels()!;
+  let compared = 0;
+  let refused = 0;
+  const check = (a: Float64Array, n: number, b: Float64Array, label: string, reference = 0, tolerance?: number) => {
+    const expected = choleskySolve(a, n, b, reference, tolerance);
+    const fast = simd.choleskySolve(a, n, b, reference, tolerance);
+    assert.equal(fast === null, expected === null, `${label}: singular on both or neither`);
+    const twin = scalarKernels.choleskySolve(a, n, b, reference, tolerance);
+    assert.equal(twin === null, expected === null, `${label}: the scalar twin is cholesky.ts's`);
+    if (!expected || !fast || !twin) { refused++; return; }
+    assert.equal(fast.length, n);
+    for (let i = 0; i < n; i++) assert.ok(Object.is(fast[i], expected[i]) && Object.is(twin[i], expected[i]), `${label} entry ${i}: ${fast[i]} vs ${expected[i]}`);
+    compared++;
+  };
+  const gram = (rows: number[][]) => {
+    const n = rows.length;
+    const a = new Float64Array(n * n);
+    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) { let s = 0; for (let d = 0; d < rows[i].length; d++) s += rows[i][d] * rows[j][d]; a[i * n + j] = s; }
+    return a;
+  };
+  // Sizes up past the eight-entry passes (every remainder of the column runs), then down again.
+  const sizes = [...Array.from({ length: 21 }, (_, n) => n), 31, 32, 33, 63, 64, 65, 70, 40, 17, 8, 3];
+  for (const n of sizes) {
+    // Mixed magnitudes (a changed order shows in the last bits), full rank and rank-deficient.
+    for (const rank of [n + 3, Math.max(1, n - 2)]) {
+      const rows = Array.from({ length: n }, () => Array.from({ length: rank }, (_, d) => gaussian(random) * (d % 3 === 0 ? 1e3 : 1)));
+      const b = Float64Array.from({ length: n }, () => gaussian(random));
+      check(gram(rows), n, b, `n=${n} rank ${rank}`);
+      check(gram(rows), n, b, `n=${n} rank ${rank}, reference scale`, 1e6, 1e-9);
+    }
+    if (n === 0) continue;
+    // Ties: rows of ±1 with the same number of nonzeros (every diagonal equal), some duplicated (equal
+    // Schur diagonals later on, and a dependent column), so the first largest pivot must win each time.
+    const pattern = (seed: number) => Array.from({ length: n + 2 }, (_, d) => ((d + seed) % 3 === 0 ? (random() < 0.5 ? 1 : -1) : 0));
+    const tied = Array.from({ length: n }, (_, i) => pattern(i));
+    check(gram(tied), n, Float64Array.from({ length: n }, (_, i) => i - n / 2), `n=${n} ties`);
+    if (n > 2) tied[n - 1] = tied[1].slice();
+    check(gram(tied), n, Float64Array.from({ length: n }, (_, i) => (i % 2 ? -0 : i)), `n=${n} ties, a duplicate row`);
+    // Signed zeros: a diagonal matrix with −0 off the diagonal and ±0 in b.
+    const diagonal = new Float64Array(n * n).fill(-0);
+    for (let i = 0; i < n; i++) diagonal[i * n + i] = 1 + (i % 4);
+    check(diagonal, n, Float64Array.from({ length: n }, (_, i) => (i % 3 === 0 ? -0 : i % 3 === 1 ? 0 : -i)), `n=${n} signed zeros`);
+    // A NaN off the diagonal (both answer NaN where it reaches).
+    if (n > 1) {
+      const spoiled = gram(Array.from({ length: n }, () => Array.from({ length: n + 1 }, () => gaussian(random))));
+      spoiled[n - 1] = NaN;
+      spoiled[(n - 1) * n] = NaN;
+      check(spoiled, n, Float64Array.from({ length: n }, () => gaussian(random)), `n=${n} NaN`);
+    }
+  }
+  assert.ok(compared > 100 && refused > 10, `both outcomes exercised (${compared} solved, ${refused} refused)`);
 });
 
 /**

@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { ClientCommands } from '../../server/src/protocol';
+import { DEFAULT_SETTINGS } from '../../server/src/lsp/settings';
 
 const ROOT = path.resolve(__dirname, '../..');
 const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
@@ -58,4 +59,14 @@ test('snippets exist and each body, placeholders filled, is valid YAML', () => {
       assert.equal(typeof parseYaml(text), 'object', name);
     }
   }
+});
+
+test('every setting the client passes to the server is contributed, with the server\'s default', () => {
+  const source = fs.readFileSync(path.join(ROOT, 'client/src/settings.ts'), 'utf8');
+  const keys = [...(/const KEYS = \[([^\]]*)\]/.exec(source)?.[1] ?? '').matchAll(/'(\w+)'/g)].map((m) => m[1]);
+  assert.ok(keys.length >= 5, 'the client\'s KEYS list was found');
+  const properties = contributes.configuration.properties as Record<string, { default?: unknown }>;
+  assert.deepEqual(keys.filter((k) => !(`adapterCompose.${k}` in properties)), []);
+  const defaults = DEFAULT_SETTINGS as unknown as Record<string, unknown>;
+  for (const k of keys) if (k in defaults) assert.deepEqual(properties[`adapterCompose.${k}`].default, defaults[k], k);
 });

@@ -136,6 +136,29 @@ test('squaredDistance and quadraticForm against direct sums; wᵀCw is the resid
   assert.equal(quadraticForm(Float64Array.from([2, 1, 1, 3]), 2, [1, 1]), 7);
 });
 
+test('quadraticForm is the row-by-row sum written out, bit for bit: rows with wᵢ = 0 (either sign) skipped, every other row summed over all j in ascending order, the rows added in order', () => {
+  const random = seededRandom(0x9f0a);
+  for (const k of [1, 2, 3, 4, 5, 7, 8, 9, 12, 16, 17, 31, 64, 70]) {
+    const c = new Float64Array(k * k);
+    for (let i = 0; i < k; i++) for (let j = i; j < k; j++) { const x = (random() - 0.3) * (j % 3 === 0 ? 1e3 : 1); c[i * k + j] = x; c[j * k + i] = x; }
+    for (let i = 0; i < k; i++) c[i * k + i] = Math.abs(c[i * k + i]) + 1e3 * k; // mostly positive totals (not clamped)
+    for (const density of [0, 0.1, 0.5, 0.9, 1]) {
+      const w = Array.from({ length: k }, () => (random() < density ? random() - 0.4 : random() < 0.5 ? 0 : -0));
+      let total = 0;
+      for (let i = 0; i < k; i++) {
+        if (w[i] === 0) continue;
+        let row = 0;
+        for (let j = 0; j < k; j++) row += c[i * k + j] * w[j];
+        total += w[i] * row;
+      }
+      const expected = Math.max(0, total);
+      const got = quadraticForm(c, k, w);
+      assert.ok(Object.is(got, expected), `k=${k} density ${density}: ${got} vs ${expected}`);
+      assert.ok(Object.is(quadraticForm(c, k, Float64Array.from(w)), expected), `k=${k} density ${density}, typed`);
+    }
+  }
+});
+
 test('an overflow in any entry of C is refused, not only in the first', () => {
   const refused = (e: unknown) => e instanceof ComposerError && e.code === 'non-finite'
     && e.message === 'the distances between the target and the candidate prototypes overflow float64' && /too large/.test(e.hint ?? '');

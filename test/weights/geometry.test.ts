@@ -97,6 +97,17 @@ test('plan --json carries the target norm and the candidates\' pairwise distance
   assert.match(text.out, /Squared prototype distances/);
 });
 
+test('plan --help names every top-level field of plan --json', async () => {
+  const planned = await cli(['plan', path.join('recipes', 'grammar-01.compose.yaml'), '--json']);
+  assert.equal(planned.code, 0, planned.err);
+  const help = await cli(['plan', '--help']);
+  assert.equal(help.code, 0, help.err);
+  // the --json option's description, up to the next option
+  const described = /--json\s+([\s\S]*?)\n {2}--/.exec(help.out)?.[1] ?? '';
+  const named = new Set(described.match(/[a-z_]+/g) ?? []);
+  assert.deepEqual(Object.keys(JSON.parse(planned.out)).filter((k) => !named.has(k)), [], described);
+});
+
 test('a recipe whose strategy is not sparse shows sparse with the parameters it was computed with (ρ, λ), and sim with τ', async () => {
   const text = fs.readFileSync(path.join(demo, 'recipes', 'grammar-02.compose.yaml'), 'utf8').replace('strategy: sparse', 'strategy: lin').replace(/\n {2}rho: .*\n/, '\n');
   fs.writeFileSync(path.join(demo, 'recipes', 'lin.compose.yaml'), text);

@@ -61,6 +61,11 @@ function reportError(e: unknown, io: CliIO, debug: boolean): number {
   return 70;
 }
 
+/** The transports the language server's connection accepts; without one `lsp` is a usage error (commands/lsp.ts). */
+function isLspTransport(arg: string): boolean {
+  return arg === '--stdio' || arg === '--node-ipc' || arg.startsWith('--socket=') || arg.startsWith('--pipe=');
+}
+
 if (require.main === module) {
   // A reader that stops early (`| head`, a pager quit) closes the pipe: that ends the output, it is
   // not a crash (it was an unhandled 'error' event and a stack trace).
@@ -77,7 +82,7 @@ if (require.main === module) {
     cwd: process.cwd(),
   };
   const argv = process.argv.slice(2);
-  if (argv[0] === 'lsp' && !argv.includes('--help') && !argv.includes('-h')) {
+  if (argv[0] === 'lsp' && !argv.includes('--help') && !argv.includes('-h') && argv.some(isLspTransport)) {
     // The language server owns the process from here; its transport flags (--stdio, --node-ipc,
     // --clientProcessId=…) are the client library's, so they bypass our strict option parsing.
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only for `lsp`, so other commands never load the server

@@ -24,8 +24,9 @@ the domain's test split: accuracy and NLL vs the base model and the domain's own
 with the base model as a candidate (<strategy>+base). Repeated over --seeds seeds (default 3).
 
 Options:
-  --out DIR     where to build it (a previous demo there is replaced, unless it now holds a .git
-                or files of its own; any other non-empty folder is refused)
+  --out DIR     where to build it (a previous demo there is replaced only while it holds nothing but
+                what the demo and composing its recipes wrote, unchanged; any other non-empty folder
+                is refused)
   --real        the real-data workspace and evaluation
   --seeds N     --real: seeds (data split + training) to average over (default 3; files are the first's)
   --json        the full report as JSON

@@ -262,14 +262,14 @@ export const libraryCommand: Command = {
           const withPrototype = Boolean(args.values['show-prototype']);
           const shown = { ...rest, base: json ? rest.base : baseShown(record), prototype_dim: prototype.length, prototype_norm: Math.sqrt(prototype.reduce((t, x) => t + x * x, 0)), details: details ? (parseDetails(details) ?? (json ? null : '(not a JSON object nested at most 32 levels deep; not shown)')) : undefined, ...(withPrototype ? { prototype_precision: library.exactPrototypes ? 'float64' : 'float32', prototype } : {}) };
           // JSON numbers print the shortest decimal that round-trips: float64 bit for bit.
-          io.out(json ? toJson(shown) : Object.entries(shown).map(([k, v]) => `${k.padEnd(15)} ${k === 'prototype' ? (v as number[]).map(String).join(' ') : cellText(v)}`).join('\n'));
+          io.out(json ? toJson(shown) : fieldLines(shown, (k, v) => (k === 'prototype' ? (v as number[]).map(String).join(' ') : undefined)));
           return 0;
         });
       }
       case 'info': {
         return withLibrary(uri, async (library) => {
           const info = await library.info();
-          io.out(json ? toJson(info) : Object.entries(info).map(([k, v]) => `${k.padEnd(14)} ${typeof v === 'object' ? JSON.stringify(v) : v}`).join('\n'));
+          io.out(json ? toJson(info) : fieldLines(info));
           return 0;
         });
       }
@@ -294,7 +294,7 @@ export const libraryCommand: Command = {
       case 'index': {
         return withLibrary(uri, async (library) => {
           const report = await library.ensureIndex({ kind: stringOption(args, 'kind') as never, force: Boolean(args.values.force), minRows: args.values.force ? 0 : undefined });
-          io.out(json ? toJson(report) : JSON.stringify(report));
+          io.out(json ? toJson(report) : report.message);
           return 0;
         });
       }
@@ -306,6 +306,17 @@ export const libraryCommand: Command = {
 
 /** A field of `library show`: objects as JSON, the rest as text. */
 /** A field of a row, on one line with visible escapes (rows may come from another tool). */
+/**
+ * An object as `key  value` lines, the values in one column after the longest key, each value on one
+ * line with its control characters shown (cellText): what a committed library holds is data.
+ * `special` may render a field itself (undefined: cellText).
+ */
+function fieldLines(fields: object, special?: (key: string, value: unknown) => string | undefined): string {
+  const entries = Object.entries(fields).filter(([, v]) => v !== undefined);
+  const width = Math.max(0, ...entries.map(([k]) => k.length)) + 1;
+  return entries.map(([k, v]) => `${k.padEnd(width)} ${special?.(k, v) ?? cellText(v)}`).join('\n');
+}
+
 function cellText(v: unknown): string {
   if (typeof v === 'string') return printable(v);
   if (typeof v === 'number' || typeof v === 'boolean' || v === undefined) return String(v);

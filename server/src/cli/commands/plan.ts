@@ -20,8 +20,9 @@ Computes the target prototype, retrieves the k nearest adapters and solves every
 (avg, sim, lin, sparse, convex, nearest, and manual when given). Reads no adapter tensors.
 
 Options:
-  --json               the plan as one JSON object (recipe, target, candidates, strategies, strategy,
-                       lambda_path, library, provider, warnings)
+  --json               the plan as one JSON object (recipe, target, candidates, candidate_distances,
+                       strategies, strategy, lambda_path, merge, lambda_paths, library, provider,
+                       warnings)
   --format F           table (default) | markdown (for a pull-request comment) | json
   --strategy S         override the recipe's strategy (${STRATEGIES.join(' | ')})
   --provider P         encoder execution provider: auto | cpu | cuda | tensorrt | webgpu (default auto)

@@ -5,14 +5,16 @@
  * the build finished); a file the user added or edited anywhere in the tree (a recipe of their own in
  * `recipes/`, an adapter added to `library/`, a `.git`), or a demo that never finished (no list), makes
  * the folder the user's, and it is refused. Nothing the user made is ever removed. Composites in
- * `out/`, run history (`.adapter-composer/`, `library/runs.lance`) and the demo recipes' own lock files
- * are the demo's.
+ * `out/` (folders compose made and nobody changed since: their composition.json lists every file with
+ * its sha256), run history (`.adapter-composer/`, `library/runs.lance`) and the demo recipes' own lock
+ * files are the demo's; anything else in `out/` is the user's.
  * Also the library both demos write into that folder (`writeDemoLibrary`).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { adapterRecord } from '../addToLibrary';
 import { ComposerError } from '../errors';
+import { hasCompositionMarker } from '../outputGuard';
 import { sha256FileSync } from '../prototype/contentHash';
 import { RUNS_TABLE } from '../history/runHistory';
 import { initLibrary, LIBRARY_WRITE_LOCK } from '../library/library';
@@ -85,7 +87,25 @@ function userChanges(root: string, manifest: Manifest): string[] {
   const parents = new Set<string>();
   for (const rel of listed.keys()) for (let p = path.posix.dirname(rel); p !== '.'; p = path.posix.dirname(p)) parents.add(p);
   for (const d of dirs) if (!parents.has(d)) changed.push(`${d}/`);
+  changed.push(...foreignOutputs(root));
   return changed.sort();
+}
+
+/**
+ * What in `out/` compose did not make: each entry must be a folder holding exactly a composite with
+ * its recorded hashes (a file of the user's, a folder of theirs, a composite they edited are theirs).
+ */
+function foreignOutputs(root: string): string[] {
+  const out = path.join(root, 'out');
+  let entries: fs.Dirent[];
+  try {
+    if (!fs.lstatSync(out).isDirectory()) return ['out (not a folder)'];
+    entries = fs.readdirSync(out, { withFileTypes: true });
+  } catch {
+    return [];
+  }
+  if (entries.length > MAX_ENTRIES) return [`out/ (over ${MAX_ENTRIES} entries)`];
+  return entries.filter((e) => !(e.isDirectory() && hasCompositionMarker(path.join(out, e.name)))).map((e) => `out/${e.name}${e.isDirectory() ? '/' : ''}`);
 }
 
 export function prepareDemoFolder(root: string, command: string, force = true): void {

@@ -109,9 +109,10 @@ export interface SimdKernels {
    */
   rowSums(matrix: Float64Array, k: number, vectors: number, matrices?: number, lists?: number): RowSums;
   /**
-   * cholesky.ts's choleskySolve (pivoted Cholesky, then substitution), bit for bit: each entry of a
-   * new factor column is the same chain of subtractions, summed for two rows per instruction. It runs
-   * in a second instance of the module (its own memory), so it never disturbs a RowSums workspace.
+   * cholesky.ts's choleskySolve (pivoted Cholesky, then substitution), bit for bit: one module call
+   * (pivots, columns, divisions, substitutions), each entry of a new factor column the same chain of
+   * subtractions, two rows per instruction. It runs in a second instance of the module (its own
+   * memory), so it never disturbs a RowSums workspace.
    */
   choleskySolve(matrix: Float64Array, n: number, b: Float64Array, referenceScale?: number, tolerance?: number): Float64Array | null;
 }

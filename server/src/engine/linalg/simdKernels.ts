@@ -1,15 +1,14 @@
 /**
  * The dense kernels over the instantiated WebAssembly module (wasm/kernelModule.ts): the symmetric
  * passes behind gramOfRows / gramOfDifferences / squaredDistances, the λ-paths' RowSums workspace in the
- * module's memory, and the pivoted Cholesky solve with its inner loop in the module. It exists to keep
+ * module's memory, and the pivoted Cholesky solve (one module call). It exists to keep
  * the memory layouts and the calls into the module in one place; simdDot.ts chooses between these and
  * the scalar twins (scalarKernels.ts).
  */
 import { ComposerError } from '../errors';
-import { takePivot } from './cholesky';
 import { SINGULAR_TOLERANCE } from './eigen';
 import type { RowSums, SimdKernels } from './kernelContract';
-import { moduleBytes, type AddRows4, type AddRowsOf, type AppendRow, type PathEvents, type RefinedSolve, type GramRefinedSolve, type PathBoundary, type PathUpdate, type LassoStep, type Products4, type Residual, type Substitute, type SubtractRows, type SymmetricPass } from './wasm/kernelModule';
+import { moduleBytes, type AddRows4, type AddRowsOf, type AppendRow, type PathEvents, type RefinedSolve, type GramRefinedSolve, type PathBoundary, type PathUpdate, type LassoStep, type Products4, type Residual, type Substitute, type CholeskySolve, type SubtractRows, type SymmetricPass } from './wasm/kernelModule';
 
 let kernels: SimdKernels | null | undefined;
 /** Bumped by every use of the module's memory: a RowSums workspace checks it is still the latest. */
@@ -120,82 +119,43 @@ function simdRowSums(memory: WebAssembly.Memory, kernels: PathExports, matrix: F
   };
 }
 
-interface SolverExports { memory: WebAssembly.Memory; addRows4: AddRows4; forwardU: Substitute; backwardL: Substitute }
+interface SolverExports { memory: WebAssembly.Memory; choleskySolve: CholeskySolve }
 
-/** Views of the solver instance's memory (made again when it grows) and the pivot scratch, kept across calls. */
-let solverViews: { buffer: ArrayBuffer | null; heap: Float64Array; list: Int32Array } = { buffer: null, heap: new Float64Array(0), list: new Int32Array(0) };
-let pivotScratch = { perm: new Int32Array(0), schur: new Float64Array(0) };
+/** The solver instance's memory as float64 (made again when it grows), kept across calls. */
+let solverViews: { buffer: ArrayBuffer | null; heap: Float64Array } = { buffer: null, heap: new Float64Array(0) };
 
 /**
- * cholesky.ts's choleskySolve with its inner loop in the kernels. The factor is kept transposed
- * (Lt[c][i] = L[i][c], row stride n + 2): column j of L is then, for the rows i > j at once,
- * A[perm i][perm j] + Σ_{c<j} Lt[c][i]·(−L[j][c]), a sum of Lt's rows that addRows4 adds left to right
- * in ascending c (x + y·(−z) = x − y·z exactly): each entry the scalar loop's chain of subtractions.
- * Pivoting (cholesky.ts's takePivot, shared), the diagonal and the Schur complement stay in
- * JavaScript, as there. The rest is not shared with choleskySolve: its factor lives in the module's
- * memory, transposed, with the column built by addRows4, where choleskySolve's is a row-major array
- * summed four rows per pass in JavaScript.
+ * cholesky.ts's choleskySolve (its JavaScript twin) in one module call (wasm/choleskyBodies.ts
+ * choleskySolveBody): the pivot choice, each column (eight entries' chains of subtractions per pass),
+ * its divisions and the Schur diagonal, the transpose and both substitutions, each entry with the same
+ * operations in the same order. JavaScript only finds the largest diagonal (the singularity floor, and
+ * the early answers), copies A and b in and x out.
  */
 function simdCholeskySolve(ex: SolverExports, matrix: Float64Array, n: number, b: Float64Array, referenceScale: number, tolerance: number): Float64Array | null {
   let largestDiagonal = referenceScale;
   for (let i = 0; i < n; i++) largestDiagonal = Math.max(largestDiagonal, matrix[i * n + i]);
   if (!(largestDiagonal > 0)) return n === 0 ? new Float64Array(0) : null;
-  // Layout (float64 slots): Lt (n rows of `stride`), L row-major (the same stride) for the backward
-  // substitution, a zero row, the column being built, y, then the group list (i32) and its values.
+  if (n === 0) return new Float64Array(0);
+  // Layout (float64 slots): A, b, perm (i32, two per slot), schur (n + 1 used), Lt and L (n rows of
+  // `stride`), y (stride), x. Nothing needs clearing: the kernel writes every entry before reading it
+  // (a pair run over slot n reads whatever is there into slots nothing reads).
   const stride = n + 2;
-  const ltAt = 0;
-  const lAt = n * stride;
-  const zeroAt = 2 * n * stride;
-  const columnAt = zeroAt + stride;
-  const yAt = columnAt + stride;
-  const valuesAt = yAt + stride;
-  const listAt = valuesAt + n + 4;
-  const needed = (listAt + (n + 4) / 2 + 1) * 8;
+  const bAt = n * n;
+  const permAt = bAt + n;
+  const schurAt = permAt + ((n + 1) >> 1);
+  const ltAt = schurAt + stride;
+  const lAt = ltAt + n * stride;
+  const yAt = lAt + n * stride;
+  const xAt = yAt + stride;
+  const needed = (xAt + n) * 8;
   const memory = ex.memory;
   if (memory.buffer.byteLength < needed) memory.grow(Math.ceil((needed - memory.buffer.byteLength) / 65536));
-  if (solverViews.buffer !== memory.buffer) solverViews = { buffer: memory.buffer, heap: new Float64Array(memory.buffer), list: new Int32Array(memory.buffer) };
+  if (solverViews.buffer !== memory.buffer) solverViews = { buffer: memory.buffer, heap: new Float64Array(memory.buffer) };
   const heap = solverViews.heap;
-  // Only the zero row is cleared: every other entry read is written first in this call (a pair run that
-  // reaches row n reads the padding slot n of Lt's rows into the column's slot n, which nothing reads).
-  heap.fill(0, zeroAt, zeroAt + stride);
-  const list = solverViews.list.subarray(listAt * 2, listAt * 2 + n + 4);
-  // perm and schur in reused scratch (every entry written below before it is read; neither escapes).
-  if (pivotScratch.perm.length < n) pivotScratch = { perm: new Int32Array(2 * n), schur: new Float64Array(2 * n) };
-  const perm = pivotScratch.perm.subarray(0, n);
-  const schur = pivotScratch.schur.subarray(0, n);
-  for (let i = 0; i < n; i++) { perm[i] = i; schur[i] = matrix[i * n + i]; }
-  const lt = heap.subarray(ltAt, lAt); // Lt[c][i] = L[i][c]: L's rows are Lt's columns
-  for (let j = 0; j < n; j++) {
-    const pivot = takePivot(schur, perm, j, tolerance * largestDiagonal, lt, 1, stride);
-    if (pivot < 0) return null;
-    const d = Math.sqrt(schur[j]);
-    heap[ltAt + j * stride + j] = d;
-    const column = perm[j];
-    for (let i = j + 1; i < n; i++) heap[columnAt + i] = matrix[perm[i] * n + column];
-    if (j > 0 && j + 1 < n) {
-      for (let c = 0; c < j; c++) {
-        list[c] = (ltAt + c * stride + j + 1) * 8;
-        heap[valuesAt + c] = -heap[ltAt + c * stride + j];
-      }
-      let count = j;
-      for (; count & 3; count++) { list[count] = zeroAt * 8; heap[valuesAt + count] = -0; }
-      ex.addRows4((columnAt + j + 1) * 8, listAt * 8, valuesAt * 8, count >> 2, (n - j) >> 1);
-    }
-    const row = ltAt + j * stride;
-    for (let i = j + 1; i < n; i++) {
-      const lij = heap[columnAt + i] / d;
-      heap[row + i] = lij;
-      schur[i] -= lij * lij;
-    }
-  }
-  // L row-major from Lt, then L·Lᵀ·y = P·b as substituteCholesky does it, and x = Pᵀ·y.
-  for (let i = 0; i < n; i++) for (let c = 0; c <= i; c++) heap[lAt + i * stride + c] = heap[ltAt + c * stride + i];
-  for (let i = 0; i < n; i++) heap[yAt + i] = b[perm[i]];
-  ex.forwardU(ltAt * 8, stride * 8, n, yAt * 8);
-  ex.backwardL(lAt * 8, stride * 8, n, yAt * 8);
-  const x = new Float64Array(n);
-  for (let i = 0; i < n; i++) x[perm[i]] = heap[yAt + i];
-  return x;
+  heap.set(matrix.length === n * n ? matrix : matrix.subarray(0, n * n), 0);
+  heap.set(b.length === n ? b : b.subarray(0, n), bAt);
+  if (ex.choleskySolve(0, n, bAt * 8, tolerance * largestDiagonal, permAt * 8, schurAt * 8, ltAt * 8, lAt * 8, yAt * 8, xAt * 8) === 0) return null;
+  return heap.slice(xAt, xAt + n);
 }
 
 /** The kernels, or null where this runtime has no WebAssembly SIMD. */

@@ -92,10 +92,20 @@ function projectedMatrix(sub: Float64Array, m: number, q: Reflector): Float64Arr
   const n = m - 1;
   projectedScratch = scratchOf(projectedScratch, n * n);
   const h = projectedScratch.subarray(0, n * n);
+  // Each entry is 2·(sub_ij − p_i·v_j − v_i·p_j + κ·v_i·v_j), left to right. From 1 on every v_i is
+  // the same u (v = u·1 + e₁), so p_i·v_j = p_i·u, v_i·p_j = u·p_j = p_j·u (exactly: a product does not
+  // depend on its order) and κ·v_i·v_j = (κ·u)·u: each product made once, not once per entry; the same bits.
+  const u = v[1];
+  const pu = p; // p_i·u in place (p is not read again)
+  for (let i = 1; i < m; i++) pu[i] = p[i] * u;
+  const kuu = kappa * u * u;
   for (let i = 1; i < m; i++) {
+    const row = i * m;
+    const pi = pu[i];
+    const out = (i - 1) * n - 1;
     for (let j = i; j < m; j++) {
-      const value = 2 * (sub[i * m + j] - p[i] * v[j] - v[i] * p[j] + kappa * v[i] * v[j]);
-      h[(i - 1) * n + (j - 1)] = value;
+      const value = 2 * (sub[row + j] - pi - pu[j] + kuu);
+      h[out + j] = value;
       h[(j - 1) * n + (i - 1)] = value;
     }
   }

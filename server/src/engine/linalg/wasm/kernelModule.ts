@@ -1,6 +1,6 @@
 /**
  * The dense kernels' WebAssembly module: its types, functions, memory and export names, assembled
- * from the bodies in rowBodies.ts, triangularBodies.ts, pathBodies.ts and lassoBodies.ts, and the JavaScript signature of each
+ * from the bodies in rowBodies.ts, triangularBodies.ts, pathBodies.ts, lassoBodies.ts and choleskyBodies.ts, and the JavaScript signature of each
  * export. It exists so the one place that says which body is which export is small and apart from the
  * code that calls them (linalg/simdKernels.ts).
  */
@@ -9,6 +9,7 @@ import { addRowsBody, addRowsOfBody, dotBody, productsBody, subtractRowsBody, sy
 import { appendRowBody, backwardBody, forwardBody, gramRefinedSolveBody, refinedSolveBody, residualBody } from './triangularBodies';
 import { pathBoundaryBody, pathEventsBody, pathUpdateBody } from './pathBodies';
 import { lassoStepBody } from './lassoBodies';
+import { choleskySolveBody } from './choleskyBodies';
 
 export function moduleBytes(): Uint8Array<ArrayBuffer> {
   const signature = (rows: number) => [0x60, ...vector(Array.from({ length: rows + 6 }, () => [I32])), ...vector([])];
@@ -24,13 +25,14 @@ export function moduleBytes(): Uint8Array<ArrayBuffer> {
   const pathBoundary = [0x60, ...vector([...Array.from({ length: 11 }, () => [I32]), [F64], [F64], [F64]]), ...vector([[I32]])];
   const pathUpdate = [0x60, ...vector([...Array.from({ length: 12 }, () => [I32]), [F64], [F64]]), ...vector([])];
   const lassoStep = [0x60, ...vector([...Array.from({ length: 17 }, () => [I32]), [F64], [F64], [F64]]), ...vector([[I32]])];
+  const choleskySolve = [0x60, ...vector([[I32], [I32], [I32], [F64], [I32], [I32], [I32], [I32], [I32], [I32]]), ...vector([[I32]])];
   const bytes = [
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-    ...section(1, vector([signature(1), signature(2), fiveAddresses, fourAddresses, sixAddresses, sevenAddresses, addRowsOf, appendRow, pathEvents, eightAddresses, fourteenAddresses, pathBoundary, pathUpdate, lassoStep])),
-    ...section(3, vector([[0], [1], [0], [1], [2], [3], [3], [3], [4], [5], [3], [3], [6], [7], [8], [9], [10], [11], [12], [4], [4], [13]])),
+    ...section(1, vector([signature(1), signature(2), fiveAddresses, fourAddresses, sixAddresses, sevenAddresses, addRowsOf, appendRow, pathEvents, eightAddresses, fourteenAddresses, pathBoundary, pathUpdate, lassoStep, choleskySolve])),
+    ...section(3, vector([[0], [1], [0], [1], [2], [3], [3], [3], [4], [5], [3], [3], [6], [7], [8], [9], [10], [11], [12], [4], [4], [13], [14]])),
     ...section(5, vector([[0x00, 1]])),
-    ...section(7, vector([[...text('dot1x4'), 0x00, 0], [...text('dot2x4'), 0x00, 1], [...text('dist1x4'), 0x00, 2], [...text('dist2x4'), 0x00, 3], [...text('addRows4'), 0x00, 4], [...text('subtractRows'), 0x00, 5], [...text('forwardU'), 0x00, 6], [...text('backwardL'), 0x00, 7], [...text('residual'), 0x00, 8], [...text('products4'), 0x00, 9], [...text('gram'), 0x00, 10], [...text('distances'), 0x00, 11], [...text('addRowsOf'), 0x00, 12], [...text('appendRow'), 0x00, 13], [...text('pathEvents'), 0x00, 14], [...text('refinedSolve'), 0x00, 15], [...text('gramRefinedSolve'), 0x00, 16], [...text('pathBoundary'), 0x00, 17], [...text('pathUpdate'), 0x00, 18], [...text('dot2x2'), 0x00, 19], [...text('dist2x2'), 0x00, 20], [...text('lassoStep'), 0x00, 21], [...text('memory'), 0x02, 0]])),
-    ...section(10, vector([dotBody(1, false), dotBody(2, false), dotBody(1, true), dotBody(2, true), addRowsBody(), subtractRowsBody(), forwardBody(), backwardBody(), residualBody(), productsBody(), symmetricPassBody(1, 0, 19), symmetricPassBody(3, 2, 20), addRowsOfBody(4), appendRowBody(6), pathEventsBody(), refinedSolveBody(6, 7, 8), gramRefinedSolveBody(6, 7, 12), pathBoundaryBody(), pathUpdateBody(), dotBody(2, false, 2), dotBody(2, true, 2), lassoStepBody(12)])),
+    ...section(7, vector([[...text('dot1x4'), 0x00, 0], [...text('dot2x4'), 0x00, 1], [...text('dist1x4'), 0x00, 2], [...text('dist2x4'), 0x00, 3], [...text('addRows4'), 0x00, 4], [...text('subtractRows'), 0x00, 5], [...text('forwardU'), 0x00, 6], [...text('backwardL'), 0x00, 7], [...text('residual'), 0x00, 8], [...text('products4'), 0x00, 9], [...text('gram'), 0x00, 10], [...text('distances'), 0x00, 11], [...text('addRowsOf'), 0x00, 12], [...text('appendRow'), 0x00, 13], [...text('pathEvents'), 0x00, 14], [...text('refinedSolve'), 0x00, 15], [...text('gramRefinedSolve'), 0x00, 16], [...text('pathBoundary'), 0x00, 17], [...text('pathUpdate'), 0x00, 18], [...text('dot2x2'), 0x00, 19], [...text('dist2x2'), 0x00, 20], [...text('lassoStep'), 0x00, 21], [...text('choleskySolve'), 0x00, 22], [...text('memory'), 0x02, 0]])),
+    ...section(10, vector([dotBody(1, false), dotBody(2, false), dotBody(1, true), dotBody(2, true), addRowsBody(), subtractRowsBody(), forwardBody(), backwardBody(), residualBody(), productsBody(), symmetricPassBody(1, 0, 19), symmetricPassBody(3, 2, 20), addRowsOfBody(4), appendRowBody(6), pathEventsBody(), refinedSolveBody(6, 7, 8), gramRefinedSolveBody(6, 7, 12), pathBoundaryBody(), pathUpdateBody(), dotBody(2, false, 2), dotBody(2, true, 2), lassoStepBody(12), choleskySolveBody(6, 7)])),
   ];
   return Uint8Array.from(bytes);
 }
@@ -59,4 +61,6 @@ export type PathUpdate = (active: number, count: number, inactive: number, k: nu
 export type LassoStep = (k: number, w: number, d: number, correlation: number, gd: number, leaveAt: number, marks: number, moving: number, now: number, rhs: number, b: number, out: number, stride: number, list: number, values: number, zero: number, pairs: number, lambda: number, boundaryLevel: number, slack: number) => number;
 export type AddRows4 = (out: number, rows: number, values: number, groups: number, pairs: number) => void;
 export type Substitute = (factor: number, stride: number, m: number, y: number) => void;
+/** The affine-hull solves' pivoted Cholesky and substitutions in one call (wasm/choleskyBodies.ts): 1, or 0 when singular. */
+export type CholeskySolve = (a: number, n: number, b: number, floor: number, perm: number, schur: number, lt: number, l: number, y: number, x: number) => number;
 export type Residual = (a: number, stride: number, m: number, z: number, rhs: number, out: number) => void;
