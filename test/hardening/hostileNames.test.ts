@@ -143,7 +143,7 @@ test('names with line breaks or control characters: refused at add; rows already
   const after = await openLibrary(path.join(ws, 'library'));
   assert.equal(lines.length, (await after.size()) + 1, 'one line per adapter plus the header');
   after.close();
-  assert.ok(lines.some((l) => l.startsWith('two\\nlines\\x1b[2J ')), r.stdout);
+  assert.ok(lines.some((l) => l.startsWith('two\\nlines\\u001b[2J ')), r.stdout);
   // eslint-disable-next-line no-control-regex -- asserting that no escape character reaches the terminal
   assert.doesNotMatch(r.stdout, /\u001b/);
 });

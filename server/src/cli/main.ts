@@ -3,7 +3,8 @@
  * `adapter-composer`: a thin shell over the engine. Parses argv, runs one command, prints, exits.
  * User errors print `file:line:col: message` and exit 1/2; only `--debug` shows a stack.
  */
-import { ComposerError, isComposerError } from '../engine/errors';
+import { ComposerError, formatLocation, isComposerError } from '../engine/errors';
+import { oneLine, terminalText } from '../engine/recipe/problem';
 import { parseCommandArgs, type Command, type CliIO } from './command';
 import { commands } from './commands';
 import { version } from './version';
@@ -49,13 +50,17 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
 
 function reportError(e: unknown, io: CliIO, debug: boolean): number {
   if (isComposerError(e)) {
-    io.err(`error: ${e.format()}`);
+    // Messages quote paths, names and file contents (a library's rows, an adapter's tensor names):
+    // escaped, so that none moves the terminal or starts a line of a CI log (a message's own lines stay).
+    const where = formatLocation(e.location);
+    const text = terminalText(where ? `${where}: ${e.message}` : e.message);
+    io.err(`error: ${e.hint ? `${text}\n  hint: ${terminalText(e.hint)}` : text}`);
     if (debug && e.stack) io.err(e.stack);
     return e.code === 'usage' ? 2 : 1;
   }
   // Not ours: a bug. Say so plainly; the stack only with --debug.
   const err = e as Error;
-  io.err(`internal error: ${err?.message ?? String(e)}`);
+  io.err(`internal error: ${oneLine(err?.message ?? String(e))}`);
   if (debug) io.err(err?.stack ?? '');
   else io.err('  (run again with --debug for details, and please report it)');
   return 70;

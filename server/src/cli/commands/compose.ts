@@ -81,7 +81,8 @@ ${workspaceHelp(20)}
         io.out(`composed ${displayPath(result.output, io.cwd)} (${result.method}, rank ${result.rank}, ${result.modules} modules, ${result.dtype}; energy kept min ${result.energy_kept.min.toFixed(4)} mean ${result.energy_kept.mean.toFixed(4)})`);
         io.out(`  weights (${result.strategy}): ${w}`);
         io.out(`  lock: ${displayPath(result.lock, io.cwd)}`);
-        for (const warning of result.warnings) io.err(`warning: ${warning}`);
+        // warnings quote adapter names, bases and the adapters' own module and token names
+        for (const warning of result.warnings) io.err(`warning: ${oneLine(warning)}`);
         if (result.evaluation?.status === 'ok') {
           const metrics = Object.entries(result.evaluation.metrics).map(([n, v]) => `${n}=${v}`).join(' ');
           io.out(`  evaluator: ${metrics || '(no numeric metrics)'} (${(result.evaluation.duration_ms / 1000).toFixed(1)} s)`);

@@ -7,6 +7,7 @@ import { DEFAULT_INDEX_MIN_ROWS } from '../../engine/library/annIndex';
 import { describeDrift } from '../../engine/library/integrity';
 import { verifyLibrary } from '../../engine/library/verify';
 import { parseDetails } from '../../engine/library/schema';
+import { oneLine } from '../../engine/recipe/problem';
 import { baseOverride, sameBase } from '../../engine/library/baseModels';
 import { defaultWorkspaceRoot, encoderEscapes, LIBRARY_OUTSIDE_HINT } from '../../engine/recipe/workspaceConfinement';
 import { workspaceOptionsOf, WORKSPACE_OPTIONS } from '../workspaceOptions';
@@ -239,7 +240,7 @@ export const libraryCommand: Command = {
           else if (rows.length === 0) io.out('(empty library)');
           else {
             // Rows written by older versions (or other tools) may hold control characters: escaped, one row per adapter.
-            const table = rows.map((r) => [r.name, baseShown(r), String(r.rank), String(r.alpha), r.format, r.tags.join(',')].map(printable));
+            const table = rows.map((r) => [r.name, baseShown(r), String(r.rank), String(r.alpha), r.format, r.tags.join(',')].map(oneLine));
             const header = ['name', 'base', 'rank', 'alpha', 'format', 'tags'];
             const widths = header.map((h, i) => Math.max(h.length, ...table.map((t) => t[i].length)));
             for (const row of [header, ...table]) io.out(row.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd());
@@ -279,10 +280,11 @@ export const libraryCommand: Command = {
           const report = await verifyLibrary(library, { fix: Boolean(args.values.fix), confine: libraryConfinement(args, io, uri) });
           if (json) io.out(toJson(report));
           else {
+            // names, paths and messages come from the library's rows: each on one line, escaped
             for (const e of report.adapters) {
-              if (e.status === 'ok') io.out(`ok         ${e.name}`);
-              else if (e.status === 'changed') io.out(`${e.fixed ? 'fixed  ' : 'changed'}    ${e.name}: ${describeDrift(e.drift ?? [])}`);
-              else io.out(`${e.status.padEnd(10)} ${e.name}: ${e.message}`);
+              if (e.status === 'ok') io.out(`ok         ${oneLine(e.name)}`);
+              else if (e.status === 'changed') io.out(`${e.fixed ? 'fixed  ' : 'changed'}    ${oneLine(e.name)}: ${oneLine(describeDrift(e.drift ?? []))}`);
+              else io.out(`${e.status.padEnd(10)} ${oneLine(e.name)}: ${oneLine(e.message ?? '')}`);
             }
             io.err(`${report.adapters.length} adapter${report.adapters.length === 1 ? '' : 's'} verified: ${report.changed} changed${report.fixed ? ` (${report.fixed} re-recorded, library version ${report.version})` : ''}, ${report.unreadable} unreadable${report.outside ? `, ${report.outside} outside the workspace (not read)` : ''}`);
             if (report.changed > report.fixed) io.err('  hint: `library verify --fix` re-records the changed adapters from their files (or restore the files)');
@@ -318,19 +320,8 @@ function fieldLines(fields: object, special?: (key: string, value: unknown) => s
 }
 
 function cellText(v: unknown): string {
-  if (typeof v === 'string') return printable(v);
+  if (typeof v === 'string') return oneLine(v);
   if (typeof v === 'number' || typeof v === 'boolean' || v === undefined) return String(v);
-  return printable(JSON.stringify(v));
+  return oneLine(JSON.stringify(v));
 }
 
-/** A table cell on one line: control characters (newlines, escapes, bidi breaks) shown as \n, \x1b, \u2028. */
-function printable(s: string): string {
-  // eslint-disable-next-line no-control-regex -- finding control characters is the point
-  return s.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/g, (c) => {
-    if (c === '\n') return '\\n';
-    if (c === '\r') return '\\r';
-    if (c === '\t') return '\\t';
-    const code = c.charCodeAt(0);
-    return code < 0x100 ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
-  });
-}

@@ -93,7 +93,8 @@ function userChanges(root: string, manifest: Manifest): string[] {
 
 /**
  * What in `out/` compose did not make: each entry must be a folder holding exactly a composite with
- * its recorded hashes (a file of the user's, a folder of theirs, a composite they edited are theirs).
+ * its recorded hashes, or nothing (a file of the user's, a folder of theirs, a composite they edited
+ * are theirs).
  */
 function foreignOutputs(root: string): string[] {
   const out = path.join(root, 'out');
@@ -105,7 +106,10 @@ function foreignOutputs(root: string): string[] {
     return [];
   }
   if (entries.length > MAX_ENTRIES) return [`out/ (over ${MAX_ENTRIES} entries)`];
-  return entries.filter((e) => !(e.isDirectory() && hasCompositionMarker(path.join(out, e.name)))).map((e) => `out/${e.name}${e.isDirectory() ? '/' : ''}`);
+  const emptyFolder = (dir: string) => fs.readdirSync(dir).length === 0;
+  return entries
+    .filter((e) => !(e.isDirectory() && (hasCompositionMarker(path.join(out, e.name)) || emptyFolder(path.join(out, e.name)))))
+    .map((e) => `out/${e.name}${e.isDirectory() ? '/' : ''}`);
 }
 
 export function prepareDemoFolder(root: string, command: string, force = true): void {

@@ -64,6 +64,24 @@ export function visibleText(s: string): string {
     `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
+/**
+ * A message that may span lines (a drift report lists one field per line) for a terminal or a CI log:
+ * control characters other than line breaks as visible escapes (visibleText), a CR as `\r`, every line
+ * after the first indented by two spaces, and none that a CI runner reads as a command: GitHub's runner
+ * takes any line that starts, after leading spaces, with `::` (or the older `##[`) for one, so such a
+ * line's first character is escaped. A path or name quoted in the message cannot start a line of its own.
+ */
+export function terminalText(s: string): string {
+  return visibleText(s)
+    .replace(/\r/g, '\\r')
+    .split('\n')
+    .map((line, i) => {
+      const indented = i === 0 || /^\s/.test(line) ? line : `  ${line}`;
+      return indented.replace(/^(\s*)(::|##\[)/, (_, space: string, command: string) => `${space}\\u${command.charCodeAt(0).toString(16).padStart(4, '0')}${command.slice(1)}`);
+    })
+    .join('\n');
+}
+
 /** `file:line:col: severity: message`, 1-based as compilers print it; a hint follows on its own line. */
 export function formatProblem(problem: Problem, file: string): string {
   const { line, character } = problem.range.start;
