@@ -13,6 +13,8 @@ import { formatNumber } from '../planReport';
 import { evaluateRecipes, type RecipeEvalResult } from '../../engine/eval/recipeLeaveOneOut';
 import { recipeEvalDefaults } from '../../engine/eval/recipeEvaluation';
 import { workspaceHelp, workspaceOptionsOf, WORKSPACE_OPTIONS } from '../workspaceOptions';
+import * as path from 'node:path';
+import { defaultWorkspaceRoot, isReadable, OUTSIDE_HINT, outsideWhat, realLocation } from '../../engine/recipe/workspaceConfinement';
 
 export const evalCommand: Command = {
   name: 'eval',
@@ -86,6 +88,12 @@ ${workspaceHelp(23)}
 
     const fromRecipe = recipeEvalDefaults(given, io.cwd);
     const library = fromRecipe?.library ?? resolveLocation(given, io.cwd);
+    // the rows' adapter paths (and a recipe's library) are data: read where compose would
+    const where = workspaceOptionsOf(args, io, fromRecipe ? path.resolve(io.cwd, given) : undefined);
+    const confine = where.allowOutsideWorkspace ? undefined : { workspaceRoot: where.workspaceRoot ?? (isUri(library) ? io.cwd : defaultWorkspaceRoot(path.join(library, '__manifest'), io.cwd)), readRoots: where.readRoots ?? [] };
+    if (confine && fromRecipe && !isUri(library) && !isReadable(library, confine.workspaceRoot, confine.readRoots)) {
+      throw new ComposerError('recipe', `the recipe's library ${library} resolves to ${realLocation(library)}, ${outsideWhat(confine.workspaceRoot, confine.readRoots)}`, { file: path.resolve(io.cwd, given) }, OUTSIDE_HINT);
+    }
 
     const strategies = listOption(args, 'strategies');
     for (const s of strategies) {
@@ -119,6 +127,7 @@ ${workspaceHelp(23)}
       temperature,
       lambdaCurve: curve,
       products,
+      confine,
       onProgress: io.isTTY ? (m) => process.stderr.write(`\r${m}\x1b[K`) : undefined,
     });
     if (io.isTTY) process.stderr.write('\r\x1b[K');

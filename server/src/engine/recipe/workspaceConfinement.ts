@@ -87,6 +87,9 @@ export async function requireInsideWorkspace(recipe: Recipe, paths: RecipePaths,
 /** For a read outside the workspace (library, target, samples, adapters, evaluator files). */
 export const OUTSIDE_HINT = 'a recipe may only read inside its workspace: name a shared folder it may read with --read-root DIR (in the editor, the adapterCompose.readRoots setting), or pass --allow-outside-workspace (or choose --workspace DIR) if you trust it';
 
+/** For a library's own paths (its rows' adapters, its encoder) outside the workspace, in the library commands. */
+export const LIBRARY_OUTSIDE_HINT = 'a library\'s rows and encoder are read only inside the workspace: name a shared folder they may be read from with --read-root DIR, or pass --allow-outside-workspace (or choose --workspace DIR) if you trust the library';
+
 /** For an output outside the workspace: read roots do not apply to writes. */
 export const OUTPUT_OUTSIDE_HINT = 'a recipe may only write inside its workspace; pass --allow-outside-workspace (or choose --workspace DIR) if you trust it';
 
