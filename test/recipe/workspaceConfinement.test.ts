@@ -11,7 +11,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseRecipe } from '../../server/src/engine/recipe/parse';
 import { resolveRecipePaths } from '../../server/src/engine/recipe/paths';
-import { adapterEscapes, defaultWorkspaceRoot, isOutsideWorkspace, isReadable, OUTPUT_OUTSIDE_HINT, OUTSIDE_HINT, realLocation, requireInsideWorkspace, workspaceEscapes } from '../../server/src/engine/recipe/workspaceConfinement';
+import { adapterEscapes, defaultWorkspaceRoot, isOutsideWorkspace, isReadable, OUTPUT_OUTSIDE_HINT, OUTSIDE_HINT, realLocation, requireInsideWorkspace, sampleFiles, workspaceEscapes } from '../../server/src/engine/recipe/workspaceConfinement';
 import { isComposerError } from '../../server/src/engine/errors';
 
 // realpath: os.tmpdir() may itself be a symlink (macOS /var → /private/var)
@@ -207,3 +207,40 @@ test('read roots: reads inside one pass, writes never; messages name the roots; 
   assert.deepEqual(adapterEscapes(rows, ws, roots).map((e) => [e.name, e.message.endsWith(`outside the workspace ${ws} and the read root ${evil}/data`)]), [['out', true]]);
 });
 
+
+test('a samples glob never walks out of the workspace: a link out of it (to a folder, to the disk\'s root, to a file) is reported, not followed', async () => {
+  // a recursive glob over a tree holding links out: before, the walk followed them (a link to `/`
+  // walked the whole disk, ~8 s here, on every keystroke in the editor) and only then refused the files
+  const tree = path.join(ws, 'walk');
+  fs.mkdirSync(path.join(tree, 'inner', 'deep'), { recursive: true });
+  fs.writeFileSync(path.join(tree, 'inner', 'deep', 'mine.npy'), 'x');
+  const secretDir = path.join(evil, 'secret');
+  fs.mkdirSync(path.join(secretDir, 'nested'), { recursive: true });
+  fs.writeFileSync(path.join(secretDir, 'nested', 'theirs.npy'), 'x');
+  fs.symlinkSync(secretDir, path.join(tree, 'inner', 'away'));
+  fs.symlinkSync(path.join(ws, 'data'), path.join(tree, 'inner', 'data-link')); // a link that stays inside: followed
+  try {
+    const { files, linksOut } = await sampleFiles([path.join(tree, '**', '*.npy')], { workspaceRoot: ws });
+    assert.deepEqual(files, [path.join(tree, 'inner', 'data-link', 'a.npy'), path.join(tree, 'inner', 'deep', 'mine.npy')]);
+    assert.deepEqual(linksOut, [{ link: path.join(tree, 'inner', 'away'), real: secretDir }]);
+    // the recipe's escape names the link and where it leads
+    const { recipe, paths } = recipeIn(ws, { target: '\n  samples: ../walk/**/*.npy' });
+    assert.deepEqual((await workspaceEscapes(recipe, paths, ws)).map((e) => e.message),
+      [`samples folder \`${path.join(tree, 'inner', 'away')}\` resolves to ${secretDir}, outside the workspace ${ws}`]);
+    // a link to the root of the disk: reported at once, nothing under it listed
+    fs.symlinkSync('/', path.join(tree, 'inner', 'root'));
+    const root = await sampleFiles([path.join(tree, '**', '*.npy')], { workspaceRoot: ws });
+    assert.ok(root.linksOut.some((l) => l.real === '/'), JSON.stringify(root.linksOut));
+    assert.ok(root.files.every((f) => !isOutsideWorkspace(f, ws)), `files from outside: ${root.files.filter((f) => isOutsideWorkspace(f, ws)).slice(0, 3).join(', ')}`);
+    // a recursive glob whose fixed part already leads out: not walked, the folder is named
+    const based = await sampleFiles([path.join(ws, 'link-out', '**', '*.npy')], { workspaceRoot: ws });
+    assert.deepEqual(based, { files: [], linksOut: [{ link: path.join(ws, 'link-out'), real: evil }] });
+    // a read root makes the link a readable place; --allow-outside-workspace follows everything
+    const readable = await sampleFiles([path.join(tree, 'inner', '**', '*.npy')], { workspaceRoot: ws, readRoots: [secretDir] });
+    assert.ok(readable.files.includes(path.join(tree, 'inner', 'away', 'nested', 'theirs.npy')), readable.files.join(', '));
+    assert.deepEqual(readable.linksOut.filter((l) => l.real !== '/'), []);
+  } finally {
+    fs.rmSync(tree, { recursive: true, force: true });
+    fs.rmSync(secretDir, { recursive: true, force: true });
+  }
+});

@@ -101,7 +101,7 @@ async function composeWith(planner: Planner, recipeFile: string, options: Compos
   if (options.workspaceRoot && !options.allowOutsideWorkspace) await requireInsideWorkspace(recipe, paths, options.workspaceRoot, options.readRoots);
   requireEvaluatorAllowed(recipe, options);
   const toolVersion = options.toolVersion ?? productVersion;
-  const previousLock = options.locked ? readLock(paths.lock) : undefined;
+  const previousLock = options.locked ? readLock(paths.lock, options.workspaceRoot && !options.allowOutsideWorkspace ? options.workspaceRoot : undefined) : undefined;
   if (options.locked) {
     if (!previousLock) throw new ComposerError('lock', `--locked: no lock file at ${paths.lock}`, { file: paths.lock }, 'compose once without --locked to create it');
     const drift = lockDrift(previousLock, buildLock({ toolVersion, recipe, paths, plan, candidates: outcome.candidates!, outputFiles: previousLock.output.files }));
@@ -130,6 +130,8 @@ async function composeWith(planner: Planner, recipeFile: string, options: Compos
     .map(([name, weight]) => ({ name, path: byName.get(name)!.path, weight, expect: recordedFacts(byName.get(name)!) }));
 
   return withOutputLock(paths.output, async () => {
+    // the lock may have waited for another compose of this output
+    progress({ fraction: 0.1, message: `writing ${paths.output}` });
     const merged = await mergeAdapters(
       inputs,
       {
@@ -143,6 +145,8 @@ async function composeWith(planner: Planner, recipeFile: string, options: Compos
         provider: options.provider as ProviderRequest | undefined,
         signal: options.signal,
         outputChecked: true,
+        // re-checked when the staging folder is made and right before the renames (a link swapped in since)
+        outputWithin: options.workspaceRoot && !options.allowOutsideWorkspace ? options.workspaceRoot : undefined,
         // Verify first, write after: the output is replaced only when the folder is still safe to
         // replace and, under --locked, the new files are exactly the locked ones.
         beforePublish: (files) => {

@@ -15,6 +15,7 @@ import { isUri } from './recipe/paths';
 import { writeFailure } from './lora/atomicFolder';
 import { parseJsonQuiet, readTextSafe } from './safeRead';
 import { ownValue, setOwn } from './nameTable';
+import { isOutsideWorkspace, realLocation } from './recipe/workspaceConfinement';
 
 export const LOCK_FORMAT = 1;
 
@@ -109,9 +110,18 @@ export function buildLock(input: {
   };
 }
 
-export function readLock(file: string): LockFile | undefined {
+/**
+ * The lock beside a recipe, or undefined when there is none. With `workspaceRoot`, a lock whose real
+ * path leaves the workspace (committed as a symbolic link to `~/.config/…/credentials.json`) is
+ * refused unread: its fields would be quoted in `check`'s warnings and a CI log.
+ */
+export function readLock(file: string, workspaceRoot?: string): LockFile | undefined {
   let text: string;
   if (!fs.existsSync(file)) return undefined;
+  // (a link to a device or a FIFO gets safeRead's own refusal below, which reads nothing either)
+  if (workspaceRoot && isRegularFile(file) && isOutsideWorkspace(file, workspaceRoot)) {
+    throw new ComposerError('lock', `the lock file ${file} resolves to ${realLocation(file)}, outside the workspace ${realLocation(workspaceRoot)}; it was not read`, { file }, 'delete the link and compose again: the lock is a file of the workspace');
+  }
   try {
     text = readTextSafe(file, 'lock', 'the lock file');
   } catch (e) {
@@ -119,6 +129,14 @@ export function readLock(file: string): LockFile | undefined {
     return undefined;
   }
   return parseLockText(text, file);
+}
+
+function isRegularFile(file: string): boolean {
+  try {
+    return fs.statSync(file).isFile();
+  } catch {
+    return false;
+  }
 }
 
 /** A lock from its text (e.g. read at a git revision); `file` names it in the error. */
@@ -215,14 +233,34 @@ function lockShapeProblem(lock: Record<string, unknown>): string | undefined {
     ?? once((lock.output as Record<string, unknown>).files as Record<string, unknown>[], 'path', 'output.files');
 }
 
-/** Writes the lock atomically (temp file in the same folder, then rename). */
+/**
+ * Writes the lock atomically (temp file in the same folder, then rename). The temp file is created
+ * anew (O_EXCL: an entry already at its name, a planted symbolic link included, is never opened —
+ * writing through one overwrote the file it pointed to); another name is tried then.
+ */
 export function writeLock(file: string, lock: LockFile): void {
-  const tmp = `${file}.tmp-${process.pid}-${Date.now()}`;
+  const stamp = `${file}.tmp-${process.pid}-${Date.now()}`;
+  let tmp: string | undefined;
   try {
-    fs.writeFileSync(tmp, stableJson(lock));
+    for (let i = 0; tmp === undefined; i++) {
+      const name = i === 0 ? stamp : `${stamp}-${i}`;
+      let fd: number;
+      try {
+        fd = fs.openSync(name, 'wx');
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || i >= 16) throw e;
+        continue;
+      }
+      tmp = name;
+      try {
+        fs.writeFileSync(fd, stableJson(lock));
+      } finally {
+        fs.closeSync(fd);
+      }
+    }
     fs.renameSync(tmp, file);
   } catch (e) {
-    fs.rmSync(tmp, { force: true });
+    if (tmp !== undefined) fs.rmSync(tmp, { force: true });
     throw writeFailure(e, file);
   }
 }
@@ -299,10 +337,12 @@ export function staleLockProblems(
   paths: RecipePaths,
   plan: PlanJson,
   candidates: AdapterRecord[],
+  /** Read the lock only inside this workspace (see readLock). */
+  workspaceRoot?: string,
 ): { severity: Severity; code: string; message: string; path: RecipePath }[] {
   let lock: LockFile | undefined;
   try {
-    lock = readLock(paths.lock);
+    lock = readLock(paths.lock, workspaceRoot);
   } catch (e) {
     return [{ severity: 'warning', code: 'lock-unreadable', message: (e as Error).message, path: ['compose'] }];
   }

@@ -2,7 +2,7 @@ import { createPlanner } from '../../engine/planner';
 import { formatProblem } from '../../engine/recipe/problem';
 import { formatOption, stringOption, toJson, type Command } from '../command';
 import { githubCommands, sarifLog } from '../checkReport';
-import { displayPath, expandRecipeArgs } from '../recipeFiles';
+import { displayPath, expandRecipeArgs, skippedLinkWarning } from '../recipeFiles';
 import { readTextSafe } from '../../engine/safeRead';
 import { workspaceHelp, workspaceOptionsOf, WORKSPACE_OPTIONS } from '../workspaceOptions';
 import { version } from '../version';
@@ -30,7 +30,7 @@ ${workspaceHelp(22)}
   async run(args, io) {
     if (args.positionals.length === 0) args.positionals.push('.');
     const format = formatOption(args, ['text', 'json', 'github', 'sarif']);
-    const files = await expandRecipeArgs(args.positionals, io.cwd);
+    const files = await expandRecipeArgs(args.positionals, io.cwd, skippedLinkWarning(io));
     const checked = [];
     const planner = createPlanner();
     const results = [];

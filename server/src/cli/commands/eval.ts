@@ -6,13 +6,15 @@ import { resolveLocation } from '../../engine/location';
 import { SPARSE_FORMS, type SparseForm, type Strategy } from '../../engine/types';
 import { formatOption, listOption, numberOption, requirePositional, stringOption, toJson, type Command } from '../command';
 import { evalMarkdown, evalText } from '../evalReport';
-import { displayPath, expandRecipeArgs } from '../recipeFiles';
+import { displayPath, expandRecipeArgs, skippedLinkWarning } from '../recipeFiles';
 import { withLibrary } from '../../engine/library/library';
 import { DEFAULT_RHO, squaredDistance } from '../../engine/weights';
 import { formatNumber } from '../planReport';
 import { evaluateRecipes, type RecipeEvalResult } from '../../engine/eval/recipeLeaveOneOut';
 import { recipeEvalDefaults } from '../../engine/eval/recipeEvaluation';
 import { workspaceHelp, workspaceOptionsOf, WORKSPACE_OPTIONS } from '../workspaceOptions';
+import * as path from 'node:path';
+import { defaultWorkspaceRoot, isReadable, OUTSIDE_HINT, outsideWhat, realLocation } from '../../engine/recipe/workspaceConfinement';
 
 export const evalCommand: Command = {
   name: 'eval',
@@ -86,6 +88,12 @@ ${workspaceHelp(23)}
 
     const fromRecipe = recipeEvalDefaults(given, io.cwd);
     const library = fromRecipe?.library ?? resolveLocation(given, io.cwd);
+    // the rows' adapter paths (and a recipe's library) are data: read where compose would
+    const where = workspaceOptionsOf(args, io, fromRecipe ? path.resolve(io.cwd, given) : undefined);
+    const confine = where.allowOutsideWorkspace ? undefined : { workspaceRoot: where.workspaceRoot ?? (isUri(library) ? io.cwd : defaultWorkspaceRoot(path.join(library, '__manifest'), io.cwd)), readRoots: where.readRoots ?? [] };
+    if (confine && fromRecipe && !isUri(library) && !isReadable(library, confine.workspaceRoot, confine.readRoots)) {
+      throw new ComposerError('recipe', `the recipe's library ${library} resolves to ${realLocation(library)}, ${outsideWhat(confine.workspaceRoot, confine.readRoots)}`, { file: path.resolve(io.cwd, given) }, OUTSIDE_HINT);
+    }
 
     const strategies = listOption(args, 'strategies');
     for (const s of strategies) {
@@ -119,6 +127,7 @@ ${workspaceHelp(23)}
       temperature,
       lambdaCurve: curve,
       products,
+      confine,
       onProgress: io.isTTY ? (m) => process.stderr.write(`\r${m}\x1b[K`) : undefined,
     });
     if (io.isTTY) process.stderr.write('\r\x1b[K');
@@ -176,7 +185,7 @@ function distanceMarkdown(d: DistanceMatrix): string {
 async function withEvaluator(args: Parameters<Command['run']>[0], io: Parameters<Command['run']>[1]): Promise<number> {
   if (args.positionals.length === 0) throw new ComposerError('usage', 'eval --with-evaluator needs recipes (files, folders or globs)');
   const format = formatOption(args, ['table', 'markdown', 'json']);
-  const files = await expandRecipeArgs(args.positionals, io.cwd);
+  const files = await expandRecipeArgs(args.positionals, io.cwd, skippedLinkWarning(io));
   const strategies = listOption(args, 'strategies');
   const result = await evaluateRecipes(files, {
     strategies: strategies.length ? (strategies as Strategy[]) : undefined,

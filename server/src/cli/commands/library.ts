@@ -2,13 +2,15 @@ import * as path from 'node:path';
 import { removeZeroAdapter, writeZeroAdapter } from '../../engine/lora/zeroAdapter';
 import { adapterRecord, type PrototypeSource } from '../../engine/addToLibrary';
 import { ComposerError } from '../../engine/errors';
-import { initLibrary, isRemoteUri, withLibrary } from '../../engine/library/library';
+import { initLibrary, isRemoteUri, withLibrary, type Library } from '../../engine/library/library';
 import { DEFAULT_INDEX_MIN_ROWS } from '../../engine/library/annIndex';
 import { describeDrift } from '../../engine/library/integrity';
 import { verifyLibrary } from '../../engine/library/verify';
 import { parseDetails } from '../../engine/library/schema';
 import { oneLine } from '../../engine/recipe/problem';
 import { baseOverride, sameBase } from '../../engine/library/baseModels';
+import { defaultWorkspaceRoot, encoderEscapes, LIBRARY_OUTSIDE_HINT } from '../../engine/recipe/workspaceConfinement';
+import { workspaceOptionsOf, WORKSPACE_OPTIONS } from '../workspaceOptions';
 import { listOption, numberOption, requirePositional, stringOption, toJson, type Command, type ParsedArgs, type CliIO } from '../command';
 
 const HELP = `Usage: adapter-composer library <action> <uri> [arguments] [options]
@@ -30,7 +32,11 @@ Actions:
                                                 sha256 are read from the adapter itself;
                                                 --replace re-records an existing name;
                                                 --override-base records --base over the
-                                                base the adapter names (shown as overridden)
+                                                base the adapter names (shown as overridden);
+                                                with --samples, an encoder (or its config or
+                                                tokenizer) the library places outside the
+                                                workspace is refused (--workspace, --read-root,
+                                                --allow-outside-workspace as for verify)
   add-base <uri> <folder> --like <adapter> [--name base-model] [--base B]
         (--prototype p.npy | --features f.npy | --samples 'glob')
                                                 the base model as a candidate: writes a zero adapter
@@ -41,7 +47,14 @@ Actions:
   verify <uri> [--fix]                          re-hash every adapter and compare hash, rank, α
                                                 and rsLoRA with its row; exit 1 on drift.
                                                 --fix re-records the changed rows from their
-                                                files (prototype, tags, base kept)
+                                                files (prototype, tags, base kept). An adapter a
+                                                row places outside the workspace is not read
+                                                (reported \`outside\`, exit 1), as compose refuses it:
+                                                --workspace DIR (default: the current folder, or
+                                                for a library outside it the nearest folder above
+                                                it with .git/.vscode, else the folder above the
+                                                library), --read-root DIR (repeatable),
+                                                --allow-outside-workspace
   ls <uri> [--base B] [--tag T] [--offset N --limit M]
                                                 list adapters (sorted by name); with --offset/--limit,
                                                 one page in storage order (the editor's library view)
@@ -77,6 +90,26 @@ function prototypeSource(args: ParsedArgs): PrototypeSource {
   return given[0] === 'prototype' ? { prototype: stringOption(args, 'prototype')! } : { features: stringOption(args, 'features')! };
 }
 
+/**
+ * Where a library's own data may lead this command (`verify`'s adapters, `add --samples`' encoder):
+ * the workspace (--workspace, else found from the library as a recipe's is) and the read roots;
+ * undefined with --allow-outside-workspace. A row or a committed encoder.json is data, never the user.
+ */
+function libraryConfinement(args: ParsedArgs, io: CliIO, uri: string): { workspaceRoot: string; readRoots: readonly string[] } | undefined {
+  const options = workspaceOptionsOf(args, io);
+  if (options.allowOutsideWorkspace) return undefined;
+  const workspaceRoot = options.workspaceRoot ?? (isRemoteUri(uri) ? io.cwd : defaultWorkspaceRoot(path.join(uri, '__manifest'), io.cwd));
+  return { workspaceRoot, readRoots: options.readRoots ?? [] };
+}
+
+/** Refuses samples encoded by an encoder (or its config, its tokenizer) the library places outside the workspace. */
+function requireEncoderInside(library: Library, source: PrototypeSource, confine: ReturnType<typeof libraryConfinement>): void {
+  const encoderFile = library.encoderFile();
+  if (!confine || !('samples' in source) || !encoderFile || isRemoteUri(library.uri)) return;
+  const escape = encoderEscapes(encoderFile, confine.workspaceRoot, confine.readRoots)[0];
+  if (escape) throw new ComposerError('library', `${escape}; it was not loaded`, { file: library.folder ?? library.uri }, LIBRARY_OUTSIDE_HINT);
+}
+
 export const libraryCommand: Command = {
   name: 'library',
   summary: 'create and edit an adapter library (init, add, ls, show, rm, info, index, verify)',
@@ -103,6 +136,7 @@ export const libraryCommand: Command = {
     tag: { type: 'string' },
     offset: { type: 'string' },
     limit: { type: 'string' },
+    ...WORKSPACE_OPTIONS,
   },
   // `show --prototype` is a flag; `add --prototype FILE` takes a value.
   rewriteArgs: (argv) => (argv.find((a) => !a.startsWith('-')) === 'show' ? argv.map((a) => (a === '--prototype' ? '--show-prototype' : a)) : argv),
@@ -131,6 +165,8 @@ export const libraryCommand: Command = {
         const name = stringOption(args, 'name');
         if (!name) throw new ComposerError('usage', 'give the adapter a --name');
         return withLibrary(uri, async (library) => {
+          const source = prototypeSource(args);
+          requireEncoderInside(library, source, libraryConfinement(args, io, uri));
           const record = await adapterRecord(library, {
             adapterPath,
             name,
@@ -138,7 +174,7 @@ export const libraryCommand: Command = {
             overrideBase: Boolean(args.values['override-base']),
             tags: listOption(args, 'tags'),
             description: stringOption(args, 'description'),
-            source: prototypeSource(args),
+            source,
             provider: stringOption(args, 'provider'),
             cwd: io.cwd,
           });
@@ -161,6 +197,7 @@ export const libraryCommand: Command = {
         const name = stringOption(args, 'name') ?? 'base-model';
         return withLibrary(uri, async (library) => {
           const source = prototypeSource(args);
+          requireEncoderInside(library, source, libraryConfinement(args, io, uri));
           const zero = writeZeroAdapter(path.resolve(io.cwd, like), folder, stringOption(args, 'base'));
           let record: Awaited<ReturnType<typeof adapterRecord>>;
           let version: number;
@@ -239,7 +276,8 @@ export const libraryCommand: Command = {
       }
       case 'verify': {
         return withLibrary(uri, async (library) => {
-          const report = await verifyLibrary(library, { fix: Boolean(args.values.fix) });
+          // a row's path is data: read where compose would (a local library's workspace is found as a recipe's)
+          const report = await verifyLibrary(library, { fix: Boolean(args.values.fix), confine: libraryConfinement(args, io, uri) });
           if (json) io.out(toJson(report));
           else {
             // names, paths and messages come from the library's rows: each on one line, escaped
@@ -248,10 +286,11 @@ export const libraryCommand: Command = {
               else if (e.status === 'changed') io.out(`${e.fixed ? 'fixed  ' : 'changed'}    ${oneLine(e.name)}: ${oneLine(describeDrift(e.drift ?? []))}`);
               else io.out(`${e.status.padEnd(10)} ${oneLine(e.name)}: ${oneLine(e.message ?? '')}`);
             }
-            io.err(`${report.adapters.length} adapter${report.adapters.length === 1 ? '' : 's'} verified: ${report.changed} changed${report.fixed ? ` (${report.fixed} re-recorded, library version ${report.version})` : ''}, ${report.unreadable} unreadable`);
+            io.err(`${report.adapters.length} adapter${report.adapters.length === 1 ? '' : 's'} verified: ${report.changed} changed${report.fixed ? ` (${report.fixed} re-recorded, library version ${report.version})` : ''}, ${report.unreadable} unreadable${report.outside ? `, ${report.outside} outside the workspace (not read)` : ''}`);
             if (report.changed > report.fixed) io.err('  hint: `library verify --fix` re-records the changed adapters from their files (or restore the files)');
+            if (report.outside > 0) io.err(`  hint: ${LIBRARY_OUTSIDE_HINT}`);
           }
-          return report.changed > report.fixed || report.unreadable > 0 ? 1 : 0;
+          return report.changed > report.fixed || report.unreadable > 0 || report.outside > 0 ? 1 : 0;
         });
       }
       case 'index': {

@@ -17,6 +17,7 @@ import { parseRecipe } from '../recipe/parse';
 import { resolveRecipePaths } from '../recipe/paths';
 import type { EvaluationOutcome, RunHistoryEntry } from '../types';
 import { readTextSafe } from '../safeRead';
+import { requireOwnEntries } from '../library/libraryFolder';
 import { isOutsideWorkspace, isReadable, outsideWhat, OUTSIDE_HINT, realLocation } from '../recipe/workspaceConfinement';
 
 export const RUNS_TABLE = 'runs';
@@ -175,6 +176,7 @@ export async function readHistory(where: string | HistoryPlace, options: ReadHis
 async function withRunsTable<T>(store: HistoryStore, failed: string, mode: 'create' | 'existing', use: (table: lancedb.Table) => Promise<T>): Promise<T | undefined> {
   try {
     if (mode === 'create') fs.mkdirSync(store.database, { recursive: true });
+    requireOwnEntries(store.database, 'the run history');
     const db = await loadLancedb().connect(store.database, mode === 'existing' ? { readConsistencyInterval: 0 } : undefined);
     try {
       const exists = (await db.tableNames()).includes(RUNS_TABLE);

@@ -13,6 +13,7 @@ import { ComposerError } from '../errors';
 import { ADAPTERS_TABLE, LIBRARY_FORMAT_VERSION, META_TABLE, type MetaRow, PROTOTYPE64 } from './schema';
 import { isRemoteUri, localPath as localPathOf } from '../location';
 import { libraryError, noLibrary } from './libraryErrors';
+import { requireOwnEntries } from './libraryFolder';
 
 export interface OpenOptions {
   /** Seconds between checks for other writers' commits; 0 (default) checks on every read. */
@@ -96,6 +97,8 @@ export async function openTables(uri: string, options: OpenOptions = {}): Promis
   const remote = isRemoteUri(uri);
   const dir = remote ? uri : localPath(uri);
   if (!remote && !looksLikeDatabase(dir)) throw noLibrary(uri);
+  // a FIFO fragment hung every read, a link out of it was written through (libraryFolder.ts)
+  if (!remote) requireOwnEntries(dir, 'the library');
   const db = await loadLancedb().connect(dir, { readConsistencyInterval: options.readConsistency ?? 0, ...connectOptions(remote, options.storageOptions) }, librarySession());
   // Open the tables directly rather than listing them: some S3-compatible stores (s3rver) list
   // nothing through LanceDB's table manifest although the tables open fine.

@@ -2,12 +2,16 @@
  * `library verify [--fix]`: re-hash every adapter of a library and compare it (hash, per-module rank
  * and α, rsLoRA) with its row, so drift is found before a compose refuses it. `--fix` re-records the
  * rows of changed adapters from their files (name, base, tags, description and prototype are kept).
+ * A row's path is data (a committed library can name `/elsewhere/adapter`, `../../…`, or a folder
+ * that is a symbolic link out): with `confine`, an adapter outside the workspace and the read roots
+ * is reported (`outside`) and neither opened nor re-recorded, as compose refuses to read it.
  */
 import { isComposerError } from '../errors';
 import { detailsOf } from '../addToLibrary';
 import { describeOpened } from '../lora/describe';
 import { openAdapter } from '../lora/formats';
 import { isUri } from '../recipe/paths';
+import { adapterEscapes } from '../recipe/workspaceConfinement';
 import type { AdapterRecord } from '../types';
 import { adapterDrift, recordedFacts, type FactDrift } from './integrity';
 import type { Library } from './library';
@@ -16,8 +20,8 @@ import { parseDetails } from './schema';
 export interface VerifyEntry {
   name: string;
   path: string;
-  /** ok: matches its row; changed: drift lists how; unreadable: the files are gone or broken; remote: not checked. */
-  status: 'ok' | 'changed' | 'unreadable' | 'remote';
+  /** ok: matches its row; changed: drift lists how; unreadable: the files are gone or broken; remote: not checked; outside: not read (outside the workspace and the read roots). */
+  status: 'ok' | 'changed' | 'unreadable' | 'remote' | 'outside';
   drift?: FactDrift[];
   message?: string;
   /** --fix re-recorded this row. */
@@ -28,18 +32,25 @@ export interface VerifyReport {
   adapters: VerifyEntry[];
   changed: number;
   unreadable: number;
+  /** Rows whose adapter lies outside the workspace and the read roots (not read). */
+  outside: number;
   fixed: number;
   /** The library version after --fix wrote (absent when nothing was written). */
   version?: number;
 }
 
-export async function verifyLibrary(library: Library, options: { fix?: boolean } = {}): Promise<VerifyReport> {
+export async function verifyLibrary(library: Library, options: { fix?: boolean; /** Read adapters only inside this workspace (or a read root). */ confine?: { workspaceRoot: string; readRoots?: readonly string[] } } = {}): Promise<VerifyReport> {
   const rows = await library.list({ prototypes: options.fix === true });
   const entries: VerifyEntry[] = [];
   const replacements: AdapterRecord[] = [];
   for (const row of rows) {
     if (isUri(row.path)) {
       entries.push({ name: row.name, path: row.path, status: 'remote', message: 'a remote adapter is not re-hashed' });
+      continue;
+    }
+    const escape = options.confine ? adapterEscapes([row], options.confine.workspaceRoot, options.confine.readRoots)[0] : undefined;
+    if (escape) {
+      entries.push({ name: row.name, path: row.path, status: 'outside', message: escape.message });
       continue;
     }
     let adapter;
@@ -72,6 +83,7 @@ export async function verifyLibrary(library: Library, options: { fix?: boolean }
     adapters: entries,
     changed: entries.filter((e) => e.status === 'changed').length,
     unreadable: entries.filter((e) => e.status === 'unreadable').length,
+    outside: entries.filter((e) => e.status === 'outside').length,
     fixed: replacements.length,
   };
   if (replacements.length > 0) report.version = (await library.add(replacements, { replace: true })).version;

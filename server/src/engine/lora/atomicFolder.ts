@@ -1,22 +1,31 @@
 /**
  * Writing a folder atomically: build it under a temporary name next to the target, then rename it
  * into place (an existing target is swapped out by rename and removed only after the swap), so a
- * failure or crash at any point leaves the previous output untouched.
+ * failure or crash at any point leaves the previous output untouched. Between compose's checks and
+ * the renames, a local writer can swap the output, or a folder above it, for a symbolic link: the
+ * staging folder is created only where the output's folder really is inside `within` (the
+ * workspace), and publish renames (or discard removes) only while that folder and the staging folder
+ * are still the ones created — a link at the output itself is renamed away, never followed.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ComposerError, ioError } from '../errors';
 import { processAlive } from '../singleWriter';
 import { hasCompositionMarker } from '../outputGuard';
+import { isOutsideWorkspace, realLocation } from '../recipe/workspaceConfinement';
+
+/** Each staging folder's identity when created: its real parent folder, device and inode. */
+const created = new Map<string, { parent: string; dev: number; ino: number; within?: string }>();
 
 /**
  * A staging folder next to `target`. An existing `target` must be a folder compose wrote itself (its
  * composition.json, see outputGuard.ts) or empty, unless the caller has already decided that it may be
  * replaced (`checked`: compose, after the recipe-level output checks and --force).
  */
-export function createStagingFolder(target: string, options: { checked?: boolean } = {}): string {
+export function createStagingFolder(target: string, options: { checked?: boolean; /** The folder the output must really lie in (compose: the workspace). */ within?: string } = {}): string {
   const resolved = path.resolve(target);
   const parent = path.dirname(resolved);
+  if (options.within) requireWithin(target, options.within);
   fs.mkdirSync(parent, { recursive: true });
   recoverInterruptedPublish(resolved);
   if (fs.existsSync(resolved)) {
@@ -29,18 +38,59 @@ export function createStagingFolder(target: string, options: { checked?: boolean
   }
   const staging = path.join(parent, `.${path.basename(resolved)}.tmp-${process.pid}-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`);
   fs.mkdirSync(staging);
+  const st = fs.lstatSync(staging);
+  created.set(staging, { parent: fs.realpathSync.native(parent), dev: st.dev, ino: st.ino, within: options.within });
   return staging;
 }
 
-export function discardStagingFolder(staging: string): void {
+/**
+ * Removes the staging folder — only while it is still the one created where it was created; when it
+ * is not, returns the error that says so (a write into it failed because of that: the better reason).
+ */
+export function discardStagingFolder(staging: string, target?: string): ComposerError | undefined {
+  const moved = stagingMoved(staging);
+  created.delete(staging);
+  if (moved) return changedWhileWriting(target ?? staging, moved); // what is there now is not ours: nothing is removed
   fs.rmSync(staging, { recursive: true, force: true });
+  return undefined;
+}
+
+function changedWhileWriting(target: string, why: string): ComposerError {
+  return new ComposerError('io', `the output ${target} changed while compose wrote it: ${why}; nothing was published`, { file: target }, 'compose again once nothing else writes that folder');
+}
+
+/** Why `staging` is not the folder createStagingFolder made, where it made it (undefined: it is). */
+function stagingMoved(staging: string): string | undefined {
+  const made = created.get(staging);
+  if (!made) return undefined;
+  const parent = realLocation(path.dirname(staging));
+  if (parent !== made.parent) return `the folder ${path.dirname(staging)} now resolves to ${parent} (it was ${made.parent})`;
+  let st: fs.Stats;
+  try {
+    st = fs.lstatSync(staging);
+  } catch (e) {
+    return `${staging} is gone (${(e as NodeJS.ErrnoException).code ?? String(e)})`;
+  }
+  if (!st.isDirectory() || st.dev !== made.dev || st.ino !== made.ino) return `${staging} was replaced`;
+  return undefined;
+}
+
+function requireWithin(target: string, within: string): void {
+  if (isOutsideWorkspace(target, within)) {
+    throw new ComposerError('io', `output ${target} now resolves to ${realLocation(target)}, outside the workspace ${realLocation(within)}: it, or a folder above it, was replaced by a symbolic link after compose checked it; nothing was written there`, { file: target }, 'make the output a folder of the workspace, then compose again');
+  }
 }
 
 /** Moves the finished staging folder to `target`, replacing what was there by rename-swap. */
 export function publishStagingFolder(staging: string, target: string): void {
   const resolved = path.resolve(target);
+  const made = created.get(staging);
+  const moved = stagingMoved(staging);
+  if (moved) throw changedWhileWriting(target, moved);
+  if (made?.within) requireWithin(target, made.within);
+  created.delete(staging);
   let previous: string | undefined;
-  if (fs.existsSync(resolved)) {
+  if (exists(resolved)) {
     previous = path.join(path.dirname(resolved), `.${path.basename(resolved)}.old-${process.pid}-${Date.now().toString(36)}`);
     fs.renameSync(resolved, previous);
   }
@@ -52,6 +102,16 @@ export function publishStagingFolder(staging: string, target: string): void {
   }
   if (previous) fs.rmSync(previous, { recursive: true, force: true });
   syncDirectory(path.dirname(resolved));
+}
+
+/** Something (a link included, dangling or not) is at `p`: never followed. */
+function exists(p: string): boolean {
+  try {
+    fs.lstatSync(p);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function syncDirectory(dir: string): void {

@@ -133,7 +133,7 @@ async function mergeOpened(inputs: MergeInput[], adapters: LoraAdapter[], option
   // cat only copies and scales: no products, so no ONNX Runtime session to open
   const chosen = options.method === 'cat' ? { products: { ...jsProducts, name: 'none (cat copies the factors)' } as PanelProducts, dispose: undefined, warning: undefined } : await chooseProducts(options, threads.ort);
   if (chosen.warning) warnings.push(chosen.warning);
-  const staging = createStagingFolder(outputDir, { checked: options.outputChecked });
+  const staging = createStagingFolder(outputDir, { checked: options.outputChecked, within: options.outputWithin });
   const weightsPath = path.join(staging, WEIGHTS_FILE[layout]);
   const energy: Record<string, number> = {};
   const entrywise = isEntrywiseMethod(options.method)
@@ -278,8 +278,7 @@ async function mergeOpened(inputs: MergeInput[], adapters: LoraAdapter[], option
     };
   } catch (e) {
     stream?.abort();
-    discardStagingFolder(staging);
-    throw writeFailure(e, outputDir);
+    throw discardStagingFolder(staging, outputDir) ?? writeFailure(e, outputDir);
   } finally {
     await mixPool?.close();
     scratch.close();

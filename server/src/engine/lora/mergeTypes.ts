@@ -69,6 +69,8 @@ export interface MergeOptions {
    * empty folder or one holding compose's composition.json is.
    */
   outputChecked?: boolean;
+  /** The folder the output must really lie in when it is created and published (compose: the workspace, unless allowed outside). */
+  outputWithin?: string;
   /** Called with the finished files before the output is replaced; throwing leaves the output as it was. */
   beforePublish?: (files: { path: string; sha256: string }[]) => void;
   /** The library the inputs' `expect` facts come from (named in the fix of a mismatch). */

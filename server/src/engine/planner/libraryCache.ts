@@ -4,6 +4,7 @@
  * process added an adapter) refreshes the rows; `invalidate` forgets them.
  */
 import { openLibrary, type Library, type LibraryInfo, type SearchOptions } from '../library/library';
+import { requireOwnEntries } from '../library/libraryFolder';
 import { sha256Prototype } from '../prototype/contentHash';
 import type { Recipe } from '../recipe/parse';
 import type { AdapterRecord } from '../types';
@@ -47,6 +48,8 @@ export class LibraryCache {
     const version = await library.version();
     const cached = this.adapterLists.get(uri);
     if (cached && cached.version === version) return cached;
+    // a new version (a pull, another writer) brings new files: checked as at open (libraryFolder.ts)
+    if (cached && library.folder) requireOwnEntries(library.folder, 'the library');
     // without the index's row counts: the plan does not show them, and LanceDB loads the index to count
     const info = await library.info({ indexStats: false });
     // A small library is held whole (completion lists every name); a large one is only queried.

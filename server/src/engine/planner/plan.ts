@@ -240,7 +240,7 @@ export class CachingPlanner implements Planner {
       ...(target.provider ? { provider: target.provider } : {}),
       warnings: [],
     };
-    for (const p of staleLockProblems(recipe, paths, outcome.plan, outcome.candidates)) report(new RecipeProblem(p.severity, p.code, p.message, p.path, 'key'));
+    for (const p of staleLockProblems(recipe, paths, outcome.plan, outcome.candidates, options.workspaceRoot && !options.allowOutsideWorkspace ? options.workspaceRoot : undefined)) report(new RecipeProblem(p.severity, p.code, p.message, p.path, 'key'));
   }
 }
 

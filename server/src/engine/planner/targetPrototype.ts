@@ -4,11 +4,11 @@
  * content-addressed disk cache keyed by the sha256 of the encoder, its config and every sample file.
  */
 import * as fs from 'node:fs';
-import { glob } from 'tinyglobby';
 import { isComposerError } from '../errors';
 import type { Recipe } from '../recipe/parse';
 import type { RecipePaths } from '../recipe/paths';
 import type { RecipePath } from '../recipe/problem';
+import { sampleFiles } from '../recipe/workspaceConfinement';
 import { targetSource } from '../recipe/spec';
 import { openEncoder, prototypeFromFeatures, prototypeFromFile, prototypeFromSamples, type Encoder, type PrototypeResult } from '../prototype/encoder';
 import { prototypeCacheKey, sha256Bytes, sha256FileSync } from '../prototype/contentHash';
@@ -19,7 +19,7 @@ import { prototypeFromText } from '../prototype/sampleSources';
 import { assertRegularFile } from '../safeRead';
 import type { TargetSource } from '../types';
 import type { PlanOptions } from './api';
-import { RecipeProblem, type ReportProblem } from './recipeProblem';
+import { checkAborted, RecipeProblem, type ReportProblem } from './recipeProblem';
 
 export class TargetPrototypes {
   private encoders = new Map<string, Promise<Encoder>>();
@@ -84,7 +84,10 @@ export class TargetPrototypes {
       return { ...result, source };
     }
     if (source === 'samples' || source === 'text') {
-      const files = source === 'samples' ? (await glob(paths.target.globs ?? [], { absolute: true, onlyFiles: true, expandDirectories: false })).sort() : [];
+      // The same walk as the workspace check's: it never follows a link out of the workspace (that check
+      // reported it already), and a newer plan stops it.
+      const files = source === 'samples' ? (await sampleFiles(paths.target.globs ?? [], options, options.signal)).files : [];
+      checkAborted(options.signal); // a stopped walk lists only part of the files
       if (source === 'samples' && files.length === 0) {
         throw new RecipeProblem('error', 'missing-file', `no sample files match ${(paths.target.patterns ?? []).map((p) => `\`${p}\``).join(', ')} (relative to ${paths.recipeDir})`, where);
       }

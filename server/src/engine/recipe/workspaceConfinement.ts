@@ -87,6 +87,9 @@ export async function requireInsideWorkspace(recipe: Recipe, paths: RecipePaths,
 /** For a read outside the workspace (library, target, samples, adapters, evaluator files). */
 export const OUTSIDE_HINT = 'a recipe may only read inside its workspace: name a shared folder it may read with --read-root DIR (in the editor, the adapterCompose.readRoots setting), or pass --allow-outside-workspace (or choose --workspace DIR) if you trust it';
 
+/** For a library's own paths (its rows' adapters, its encoder) outside the workspace, in the library commands. */
+export const LIBRARY_OUTSIDE_HINT = 'a library\'s rows and encoder are read only inside the workspace: name a shared folder they may be read from with --read-root DIR, or pass --allow-outside-workspace (or choose --workspace DIR) if you trust the library';
+
 /** For an output outside the workspace: read roots do not apply to writes. */
 export const OUTPUT_OUTSIDE_HINT = 'a recipe may only write inside its workspace; pass --allow-outside-workspace (or choose --workspace DIR) if you trust it';
 
@@ -131,11 +134,89 @@ export async function workspaceEscapes(recipe: Recipe, paths: RecipePaths, works
     check(['target', source], `target ${source} file`, String(spec.target[source]), paths.target.file);
   }
   if (source === 'samples' && paths.target.globs) {
-    const files = await glob(paths.target.globs, { absolute: true, onlyFiles: true, expandDirectories: false });
-    // the first escaping sample in path order is named
-    for (const f of files.sort()) if (check(['target', 'samples'], 'sample file', f, f)) break;
+    const { files, linksOut } = await sampleFiles(paths.target.globs, { workspaceRoot, readRoots });
+    // the first escaping sample (a file, or a link the walk did not follow) in path order is named
+    const found = [...files.map((f) => ({ at: f, what: 'sample file' })), ...linksOut.map((l) => ({ at: l.link, what: isFolder(l.real) ? 'samples folder' : 'sample file' }))];
+    for (const f of found.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0))) if (check(['target', 'samples'], f.what, f.at, f.at)) break;
   }
   return escapes.map((e) => ({ path: e.path, message: `${e.what} \`${e.written}\` resolves to ${e.real}, ${outsideWhat(workspaceRoot, e.write ? [] : readRoots)}` }));
+}
+
+function isFolder(location: string): boolean {
+  try {
+    return fs.statSync(location).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/** Characters that make a path segment a pattern (tinyglobby's picomatch syntax). */
+const GLOB_MAGIC = /[*?[\]{}()!+@]/;
+
+/**
+ * The files a recipe's sample globs match (absolute, sorted), found without walking out of the
+ * workspace and the read roots (confinedGlob). A link to `/` in a data folder used to make every plan
+ * walk the whole disk before the files it found were refused. Without a workspace, or with
+ * `allowOutsideWorkspace`, links are followed as tinyglobby does. `signal` stops the walk.
+ */
+export async function sampleFiles(globs: readonly string[], confinement: ConfinementOptions, signal?: AbortSignal): Promise<GlobResult> {
+  const { workspaceRoot, readRoots = [] } = confinement;
+  if (!workspaceRoot || confinement.allowOutsideWorkspace) {
+    return { files: (await glob([...globs], { absolute: true, onlyFiles: true, expandDirectories: false, signal })).sort(), linksOut: [] };
+  }
+  return confinedGlob(globs, (real) => isReadable(real, workspaceRoot, readRoots), { signal });
+}
+
+export interface GlobResult {
+  files: string[];
+  /** Links met on the walk (or a recursive glob's fixed part) that lead where `allowed` says no: not followed. */
+  linksOut: { link: string; real: string }[];
+}
+
+/**
+ * Files matching `patterns` (absolute, sorted) without following a link out of what `allowed` accepts
+ * (given a real path and the real path of the pattern's fixed part): a link (to a folder or a file) met below a pattern's fixed part that resolves
+ * elsewhere is not followed but listed in `linksOut`, and a recursive glob (`**`) whose fixed part
+ * already resolves elsewhere is not walked at all (its folder is listed); a plain glob's fixed part (one
+ * folder read per segment) is followed, and the files it lists are the caller's to check.
+ */
+export async function confinedGlob(patterns: readonly string[], allowed: (real: string, base: string) => boolean, options: { cwd?: string; ignore?: string[]; signal?: AbortSignal } = {}): Promise<GlobResult> {
+  const linksOut: { link: string; real: string }[] = [];
+  const walked: string[] = [];
+  const bases: string[] = [];
+  const realBases: string[] = [];
+  const cwd = options.cwd ?? process.cwd();
+  for (const pattern of patterns) {
+    const segments = pattern.split(/[\\/]/);
+    const magic = segments.findIndex((x) => GLOB_MAGIC.test(x));
+    const fixed = path.resolve(cwd, (magic < 0 ? segments : segments.slice(0, magic)).join('/') || path.parse(pattern).root || '.');
+    const realFixed = realLocation(fixed);
+    if (magic >= 0 && segments.includes('**') && fs.existsSync(fixed) && !allowed(realFixed, fixed)) {
+      linksOut.push({ link: fixed, real: realFixed });
+      continue;
+    }
+    walked.push(pattern);
+    bases.push(fixed);
+    realBases.push(realFixed);
+  }
+  // fdir resolves each link it meets through fs.realpath (tinyglobby crawls from a common root and
+  // prunes by pattern, so only links strictly below a pattern's fixed part count): one that leads
+  // elsewhere answers an error, which fdir skips (suppressErrors), and is remembered
+  const baseOf = (link: string) => bases.findIndex((b) => link !== b && link.startsWith(b.endsWith(path.sep) ? b : `${b}${path.sep}`));
+  const confinedFs = {
+    realpath: (link: string, callback: (error: NodeJS.ErrnoException | null, resolved?: string) => void) => {
+      fs.realpath(link, (error, resolved) => {
+        if (error) return callback(error);
+        const base = baseOf(path.resolve(cwd, link));
+        if (base < 0 || allowed(resolved, realBases[base])) return callback(null, resolved);
+        linksOut.push({ link: path.resolve(cwd, link), real: resolved });
+        callback(Object.assign(new Error(`${link} leads outside`), { code: 'EACCES' }));
+      });
+    },
+  };
+  const files = walked.length > 0 ? await glob(walked, { cwd, absolute: true, onlyFiles: true, expandDirectories: false, ignore: options.ignore, signal: options.signal, fs: confinedFs as never }) : [];
+  const byPath = (a: { link: string }, b: { link: string }) => (a.link < b.link ? -1 : a.link > b.link ? 1 : 0);
+  return { files: files.sort(), linksOut: linksOut.sort(byPath) };
 }
 
 /**
