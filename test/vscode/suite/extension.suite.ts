@@ -322,6 +322,23 @@ describe('Adapter Composer in the extension host', function () {
       await doc.save();
     });
 
+    it('Show Card opens a read-only card, the same tab again on a second click, never a dirty untitled buffer', async () => {
+      const doc = await vscode.workspace.openTextDocument(recipe!);
+      await vscode.window.showTextDocument(doc);
+      const plan = await waitFor('a plan', () => api.plans.get(recipe!)?.plan, 60000);
+      const library = plan.library!.uri;
+      const page = await api.client.sendRequest<LibraryPage>(LibraryRequests.page, { library, offset: 0, limit: 1 });
+      const row = page.rows[0];
+      const node = { kind: 'adapter', library, row };
+      const first = await vscode.commands.executeCommand<string | undefined>(ClientCommands.showAdapterCard, node);
+      assert.ok(first?.includes(row.name), `the card names ${row.name}`);
+      await vscode.commands.executeCommand(ClientCommands.showAdapterCard, node);
+      const cards = vscode.workspace.textDocuments.filter((d) => d.getText().includes(row.name) && d.uri.toString() !== recipe!.toString() && d.languageId === 'markdown');
+      assert.equal(cards.length, 1, `one card document: ${cards.map((d) => d.uri.toString()).join(', ')}`);
+      assert.equal(cards[0].isUntitled, false, 'not an untitled buffer');
+      assert.equal(cards[0].isDirty, false, 'closing it asks nothing');
+    });
+
     it('pins the weights as manual weights', async () => {
       const doc = await vscode.workspace.openTextDocument(recipe!);
       await vscode.commands.executeCommand(ClientCommands.pinWeights, recipe!.toString());
