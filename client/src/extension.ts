@@ -89,18 +89,18 @@ export async function activate(context: vscode.ExtensionContext): Promise<Adapte
   const command = (id: string, run: (...args: unknown[]) => unknown) => context.subscriptions.push(vscode.commands.registerCommand(id, run));
 
   command(ClientCommands.compose, async (arg): Promise<ComposeResult | undefined> => {
-    const uri = await requireRecipeUri(arg);
+    const uri = await requireRecipeUri(arg, 'Compose');
     if (!uri) return undefined;
     const result = await composeRecipe(lc, uri, output);
     if (result) void WeightsPanel.open?.refreshHistory();
     return result;
   });
   command(ClientCommands.showChart, async (arg) => {
-    const uri = await requireRecipeUri(arg);
+    const uri = await requireRecipeUri(arg, 'Show Weights Chart');
     return WeightsPanel.show(context, lc, plans, output, uri);
   });
   command(ClientCommands.pinWeights, async (arg, strategy) => {
-    const uri = await requireRecipeUri(arg);
+    const uri = await requireRecipeUri(arg, 'Pin Weights');
     if (!uri) return undefined;
     if (!requireTrust('Pin Weights', WRITE_BACK_REASON)) return undefined;
     try {
@@ -112,12 +112,12 @@ export async function activate(context: vscode.ExtensionContext): Promise<Adapte
     }
   });
   command(ClientCommands.evaluate, async (arg) => {
-    const uri = await requireRecipeUri(arg);
+    const uri = await requireRecipeUri(arg, 'Run Leave-One-Out Evaluation');
     if (!uri) return undefined;
     return WeightsPanel.show(context, lc, plans, output, uri).evaluate(uri);
   });
   command(ClientCommands.compareWithHead, async (arg): Promise<CompareResult | undefined> => {
-    const uri = await requireRecipeUri(arg);
+    const uri = await requireRecipeUri(arg, 'Compare with HEAD');
     if (!uri) return undefined;
     try {
       const result = await request(lc, CompareRequest, { uri: uri.toString(), revision: 'HEAD' });
@@ -136,7 +136,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Adapte
     return added;
   });
   command(ClientCommands.showLibraryMap, async (arg) => {
-    const uri = await requireRecipeUri(arg);
+    const uri = await requireRecipeUri(arg, 'Show Library Map');
     if (!uri) return undefined;
     const panel = LibraryMapPanel.show(context, lc, plans, uri);
     return panel.refresh();

@@ -166,6 +166,13 @@ function bytesText(n: number): string {
   return `${(n / 1024 ** 3).toFixed(2)} GiB`;
 }
 
+/** Adapter cards are read-only virtual documents: `adapter-composer-card:/<name>.md?library=<uri>`. */
+export const CARD_SCHEME = 'adapter-composer-card';
+
+function cardUri(library: string, name: string): vscode.Uri {
+  return vscode.Uri.from({ scheme: CARD_SCHEME, path: `/${name}.md`, query: new URLSearchParams({ library }).toString() });
+}
+
 function adapterOf(node: unknown): Extract<LibraryNode, { kind: 'adapter' }> | undefined {
   const n = node as LibraryNode | undefined;
   return n && n.kind === 'adapter' ? n : undefined;
@@ -177,6 +184,13 @@ export function registerLibraryView(context: vscode.ExtensionContext, client: La
   const view = vscode.window.createTreeView(LIBRARY_VIEW_ID, { treeDataProvider: tree, showCollapseAll: true });
   const command = (id: string, run: (...args: unknown[]) => unknown) => context.subscriptions.push(vscode.commands.registerCommand(id, run));
   context.subscriptions.push(view);
+  context.subscriptions.push(vscode.workspace.registerTextDocumentContentProvider(CARD_SCHEME, {
+    provideTextDocumentContent: async (uri) => {
+      const library = new URLSearchParams(uri.query).get('library') ?? '';
+      const name = uri.path.replace(/^\//, '').replace(/\.md$/, '');
+      return (await request(client, LibraryRequests.card, { library, name })).markdown;
+    },
+  }));
 
   command(ClientCommands.refreshLibraries, () => tree.refresh());
   command(ClientCommands.libraryLoadMore, (node) => tree.loadMore(node as Extract<LibraryNode, { kind: 'more' }>));
@@ -184,10 +198,13 @@ export function registerLibraryView(context: vscode.ExtensionContext, client: La
     const a = adapterOf(node);
     if (!a) return undefined;
     try {
-      const card = await request(client, LibraryRequests.card, { library: a.library, name: a.row.name });
-      const doc = await vscode.workspace.openTextDocument({ content: card.markdown, language: 'markdown' });
+      // A read-only document of its own (one tab per adapter, reused): an untitled buffer was opened, dirty,
+      // on every click, and closing each asked whether to save it.
+      const uri = cardUri(a.library, a.row.name);
+      const doc = await vscode.workspace.openTextDocument(uri);
+      if (doc.languageId !== 'markdown') await vscode.languages.setTextDocumentLanguage(doc, 'markdown');
       await vscode.window.showTextDocument(doc, { preview: true, preserveFocus: true, viewColumn: vscode.ViewColumn.Beside });
-      return card.markdown;
+      return doc.getText();
     } catch (e) {
       void vscode.window.showErrorMessage(`Cannot show ${a.row.name}: ${serverMessage(e)}`);
       return undefined;

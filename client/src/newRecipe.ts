@@ -8,8 +8,8 @@ import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
 import { LibraryRequests, type LibrarySummary } from '../../server/src/protocol';
 import { request } from './serverCommands';
-import { STRATEGIES } from '../../server/src/engine/types';
 import { cliError, runCli } from './cliProcess';
+import { DEFAULT_STRATEGY, recipeFilePath, strategyItems } from './newRecipeChoices';
 
 export async function newRecipe(context: vscode.ExtensionContext, client: LanguageClient, output: vscode.LogOutputChannel): Promise<vscode.Uri | undefined> {
   const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
@@ -34,16 +34,18 @@ export async function newRecipe(context: vscode.ExtensionContext, client: Langua
     title: 'New recipe (2/4): the target — a folder of samples, a sample file, or an .npy prototype / features',
   });
   if (!target?.[0]) return undefined;
-  const strategy = await vscode.window.showQuickPick([...STRATEGIES], { title: 'New recipe (3/4): the weights strategy', placeHolder: 'sparse (the default) picks few adapters' });
-  if (!strategy) return undefined;
+  const picked = await vscode.window.showQuickPick(strategyItems(), { title: 'New recipe (3/4): the weights strategy', placeHolder: `${DEFAULT_STRATEGY} (the default, first) picks few adapters`, matchOnDescription: true });
+  if (!picked) return undefined;
+  const strategy = picked.label;
   const file = await vscode.window.showSaveDialog({
     title: 'New recipe (4/4): where to save it', saveLabel: 'Create Recipe',
     defaultUri: folder ? vscode.Uri.joinPath(folder, `${path.basename(target[0].fsPath).replace(/\.[^.]+$/, '') || 'composite'}.compose.yaml`) : undefined,
-    filters: { 'Composition recipe': ['compose.yaml'] },
+    // `yaml`, not `compose.yaml`: code-server's dialog compared the filter with the last extension only and
+    // appended it again (grammar-02.compose.yaml.compose.yaml); recipeFilePath makes the name end right
+    filters: { 'Composition recipe': ['yaml'] },
   });
   if (!file) return undefined;
-  let fsPath = file.fsPath;
-  if (!/\.compose\.ya?ml$/i.test(fsPath)) fsPath = fsPath.replace(/(\.ya?ml)?$/i, '.compose.yaml');
+  const fsPath = recipeFilePath(file.fsPath);
   const result = await runCli(context, ['new', fsPath, '--library', library, '--target', target[0].fsPath, '--strategy', strategy], path.dirname(fsPath));
   output.info(`new ${fsPath}: exit ${result.code}`);
   if (result.code !== 0) {

@@ -1,6 +1,7 @@
 /** The status bar item: library size, encoder and execution provider; spins while the server works. */
 import * as vscode from 'vscode';
 import { ClientCommands, type StatusParams } from '../../server/src/protocol';
+import { statusFacts } from './statusText';
 
 export class StatusItem implements vscode.Disposable {
   private readonly item = vscode.window.createStatusBarItem('adapterCompose.status', vscode.StatusBarAlignment.Left, 10);
@@ -17,13 +18,9 @@ export class StatusItem implements vscode.Disposable {
   update(status: StatusParams): void {
     this.last = { ...this.last, ...status };
     const s = this.last;
-    const facts = [
-      s.librarySize === undefined ? undefined : `${s.librarySize} adapter${s.librarySize === 1 ? '' : 's'}`,
-      s.encoder,
-      s.provider,
-    ].filter(Boolean).join(' · ');
+    const facts = statusFacts(s);
     const icon = status.state === 'busy' ? '$(sync~spin)' : status.state === 'error' ? '$(error)' : '$(layers)';
-    this.item.text = `${icon} ${facts || 'Adapter Composer'}`;
+    this.item.text = `${icon} ${facts}`;
     const tooltip = new vscode.MarkdownString(undefined, true);
     tooltip.appendMarkdown('**Adapter Composer**\n\n');
     if (s.libraryUri) tooltip.appendMarkdown(`Library: \`${s.libraryUri}\`\n\n`);
@@ -33,7 +30,8 @@ export class StatusItem implements vscode.Disposable {
     tooltip.appendMarkdown('Click to open the library');
     this.item.tooltip = tooltip;
     this.item.backgroundColor = status.state === 'error' ? new vscode.ThemeColor('statusBarItem.errorBackground') : undefined;
-    this.item.accessibilityInformation = { label: `Adapter Composer: ${status.state}${facts ? `, ${facts}` : ''}` };
+    const detail = facts.replace(/^Adapter Composer( · )?/, '');
+    this.item.accessibilityInformation = { label: `Adapter Composer: ${status.state}${detail ? `, ${detail}` : ''}` };
   }
 
   dispose(): void {

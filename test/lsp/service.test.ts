@@ -9,7 +9,7 @@ import type { PlanOutcome, Planner, PlanOptions } from '../../server/src/engine/
 import type { AdapterRecord, PlanJson } from '../../server/src/engine/types';
 import { PlanScheduler } from '../../server/src/lsp/planScheduler';
 import { codeActions } from '../../server/src/service/codeActions';
-import { codeLenses, othersTitle, selectedTitle } from '../../server/src/service/codeLens';
+import { codeLenses, othersTitle, selectedTitle, truncationWarning } from '../../server/src/service/codeLens';
 import { pinWeightsEdit, roundWeights, setLambdaEdit } from '../../server/src/service/commands';
 import { completion, cursorPlace } from '../../server/src/service/completion';
 import { diagnostics } from '../../server/src/service/diagnostics';
@@ -145,16 +145,17 @@ describe('numbers and lenses', () => {
     const relative = planJson();
     relative.strategies.sparse = { ...relative.strategies.sparse!, rho: 0.25, form: 'lasso' };
     relative.merge = { method: 'svd', rank: 16, total_rank: 40, exact: false };
-    assert.equal(selectedTitle(relative), 'sparse lasso ρ=0.25 λ=0.05 · prostate-f 0.99 · prostate-b 0.50 · prostate-a \u22120.49 · residual 3.1 · ⚠ svd rank 16 < Σr 40: truncates');
+    assert.equal(selectedTitle(relative), 'sparse lasso ρ=0.25 λ=0.05 · prostate-f 0.99 · prostate-b 0.50 · prostate-a \u22120.49 · residual 3.1');
+    assert.equal(truncationWarning(relative), '⚠ svd rank 16 < Σr 40: truncates the composite (merge.method cat is exact)');
     relative.merge = { method: 'cat', total_rank: 40, exact: true };
-    assert.ok(!selectedTitle(relative).includes('⚠'));
+    assert.equal(truncationWarning(relative), undefined);
     plan.strategy = 'convex';
     assert.ok(!selectedTitle(plan).includes('prostate-a'), 'a zero weight is not shown');
     plan.strategy = 'sparse';
     assert.equal(othersTitle(plan), 'avg r=4.1 · convex r=3 (2)');
     const lenses = codeLenses(planned());
     assert.equal(lenses.length, 5);
-    for (const l of lenses) assert.equal(l.range.start.line, 8, 'every lens sits on the `weights:` line');
+    assert.deepEqual(lenses.map((l) => l.range.start.line), [8, 8, 8, 8, 9], 'actions and weights on `weights:`, the other strategies on `strategy:`');
     // The actions come first (VS Code draws same-line lenses left to right, so they are never cut off).
     assert.deepEqual(lenses.slice(0, 3).map((l) => [l.command?.title, l.command?.command]), [
       ['▶ Compose', ClientCommands.compose],
@@ -166,6 +167,25 @@ describe('numbers and lenses', () => {
     // the terse titles are explained on hover
     assert.match(lenses[3].command?.tooltip ?? '', /residual = ‖t − Σwᵢpᵢ‖/);
     assert.match(lenses[4].command?.tooltip ?? '', /r = their residual.*\(n\) = how many adapters/);
+  });
+
+  it('spreads the lenses over `weights:`, `strategy:` and `merge:` so a half-width editor does not cut off the truncation warning or the other strategies', () => {
+    // Seen in code-server: on one line the demo recipe's lens ran past a half-width editor at
+    // "sparse ρ=0.5 λ=0.0322 · gramm", hiding the svd truncation warning and every other strategy.
+    const text = RECIPE.replace('output: ../out/x', 'merge:\n  method: svd\n  rank: 16\noutput: ../out/x');
+    const plan = planJson();
+    plan.merge = { method: 'svd', rank: 16, total_rank: 40, exact: false };
+    const v = { ...planned(text), outcome: { isRecipe: true, problems: [], plan } } as RecipeView;
+    const lenses = codeLenses(v);
+    const byLine = (line: number) => lenses.filter((l) => l.range.start.line === line).map((l) => l.command?.title);
+    assert.deepEqual(byLine(8), ['▶ Compose', 'Show chart', 'Pin weights', selectedTitle(plan)], 'actions and the selected weights on `weights:`');
+    assert.ok(!selectedTitle(plan).includes('⚠'), 'the warning is not at the end of the long weights line');
+    assert.deepEqual(byLine(9), [othersTitle(plan)], 'the other strategies above `strategy:`');
+    assert.deepEqual(byLine(11), ['⚠ svd rank 16 < Σr 40: truncates the composite (merge.method cat is exact)'], 'the warning above `merge:`');
+    // without `strategy:` / `merge:` keys everything stays on `weights:`
+    const flat = codeLenses({ ...planned(RECIPE.replace('  strategy: sparse\n', '')), outcome: { isRecipe: true, problems: [], plan } });
+    assert.ok(flat.every((l) => l.range.start.line === 8), JSON.stringify(flat.map((l) => l.range.start.line)));
+    assert.ok(flat.some((l) => l.command?.title?.startsWith('⚠ svd rank 16')));
   });
 
   it('trims the weights lens to the top three adapters and counts the rest', () => {

@@ -70,3 +70,13 @@ test('every setting the client passes to the server is contributed, with the ser
   const defaults = DEFAULT_SETTINGS as unknown as Record<string, unknown>;
   for (const k of keys) if (k in defaults) assert.deepEqual(properties[`adapterCompose.${k}`].default, defaults[k], k);
 });
+
+test('the recipe commands are in the palette from any editor (with no recipe open they ask which one)', () => {
+  // Tried from a fresh window with README.md open: typing "Compose" found nothing, since the palette hid the
+  // recipe commands outside a recipe; the client now offers the workspace's recipes instead (requireRecipeUri).
+  const palette = (contributes.menus.commandPalette ?? []) as { command: string; when?: string }[];
+  for (const id of [ClientCommands.compose, ClientCommands.showChart, ClientCommands.pinWeights, ClientCommands.compareWithHead, ClientCommands.evaluate, ClientCommands.showLibraryMap]) {
+    const entry = palette.find((e) => e.command === id);
+    assert.ok(!entry?.when, `${id} is hidden from the palette when ${entry?.when}`);
+  }
+});

@@ -1,9 +1,11 @@
 /**
  * The library map panel's entry (an IIFE in dist/libraryMap.js): draws each LibraryMap the host posts
- * and posts back a click on a point as "toggle this adapter in exclude".
+ * and posts back a click on a point, or a press of a row's button in the table under it, as "toggle this
+ * adapter in exclude".
  */
 import { Chart } from 'chart.js';
 import { mapChartConfig, mapSummary } from './libraryMap';
+import { mapLabel, mapTable } from './libraryMapTable';
 import type { MapHostMessage, MapViewMessage } from '../../server/src/protocol';
 import { readTheme } from './theme';
 import { vscodeApi } from './vscodeApi';
@@ -35,13 +37,17 @@ function draw(): void {
   summary.textContent = mapSummary(map);
   const hint = document.createElement('p');
   hint.className = 'hint';
-  hint.textContent = message.uri ? 'Hover a point for its card; click it to add it to (or remove it from) retrieve.exclude.' : 'Hover a point for its card.';
+  hint.textContent = message.uri ? 'Hover a point for its card; click it (or use the table below) to add it to (or remove it from) retrieve.exclude.' : 'Hover a point for its card.';
   const box = document.createElement('div');
   box.className = 'map-box';
   const canvas = document.createElement('canvas');
   canvas.id = 'library-map';
+  canvas.setAttribute('role', 'img');
+  canvas.setAttribute('tabindex', '0');
+  canvas.setAttribute('aria-label', mapLabel(map));
   box.append(canvas);
-  root.append(h1, summary, hint, box);
+  const uri = message.uri;
+  root.append(h1, summary, hint, box, mapTable(map, uri ? (name) => post({ type: 'toggleExclude', uri, name }) : undefined));
   const config = mapChartConfig(map, readTheme());
   config.options = {
     ...config.options,

@@ -1,7 +1,9 @@
 /**
- * Code lenses on the `weights:` line: the actions first (client commands, invoked with [uri]) so they are
- * never pushed off-screen, then the chosen strategy's top weights (the full list is in the hover on
- * `weights:` and in the panel), then the other strategies in one line. Computed from the cached plan.
+ * Code lenses, computed from the cached plan. On the `weights:` line: the actions first (client commands,
+ * invoked with [uri]) so they are never pushed off-screen, then the chosen strategy's top weights (the full
+ * list is in the hover on `weights:` and in the panel). The other strategies sit on the `strategy:` line and
+ * a truncating svd merge's warning on the `merge:` line: VS Code draws a line's lenses as one unwrapped run,
+ * and on one line they were cut off in a half-width editor (each falls back to `weights:` without its key).
  */
 import type { CodeLens, Range } from 'vscode-languageserver-types';
 import { ClientCommands } from '../protocol';
@@ -35,6 +37,7 @@ export function codeLenses(view: RecipeView): CodeLens[] {
         { range, command: { title: `⚠ stale: ${count ? `${problems}, ` : ''}showing the last plan`, command: '' } },
         lens(range, 'Show chart', ClientCommands.showChart, [view.uri]),
         lens(range, selectedTitle(last), ClientCommands.showChart, [view.uri]),
+        ...warningLenses(view, last, range),
       ];
     }
     const title = count ? `Adapter Composer: ${problems} — no plan yet` : 'Adapter Composer: no plan yet';
@@ -47,8 +50,29 @@ export function codeLenses(view: RecipeView): CodeLens[] {
     lens(range, selectedTitle(plan), ClientCommands.showChart, [view.uri], SELECTED_TOOLTIP),
   ];
   const others = othersTitle(plan);
-  if (others) lenses.push(lens(range, others, ClientCommands.showChart, [view.uri], OTHERS_TOOLTIP));
+  if (others) lenses.push(lens(keyRange(view, ['weights', 'strategy']) ?? range, others, ClientCommands.showChart, [view.uri], OTHERS_TOOLTIP));
+  lenses.push(...warningLenses(view, plan, range));
   return lenses;
+}
+
+/** `⚠ svd rank 16 < Σr 54: truncates …` above `merge:` when the svd merge loses rank (plain text, no action). */
+function warningLenses(view: RecipeView, plan: PlanJson, fallback: Range): CodeLens[] {
+  const title = truncationWarning(plan);
+  if (!title) return [];
+  return [{ range: keyRange(view, ['merge']) ?? fallback, command: { title, command: '', tooltip: TRUNCATION_TOOLTIP } }];
+}
+
+export function truncationWarning(plan: PlanJson): string | undefined {
+  if (!plan.merge || plan.merge.method !== 'svd' || plan.merge.exact) return undefined;
+  return `⚠ svd rank ${plan.merge.rank} < Σr ${plan.merge.total_rank}: truncates the composite (merge.method cat is exact)`;
+}
+
+const TRUNCATION_TOOLTIP = 'merge.rank is below the sum of the candidates\' ranks, so the svd merge keeps only the largest singular directions; `adapter-composer plan` predicts the loss and Compose reports the energy kept.';
+
+/** The range of a key's name when the recipe writes that key as a block on a line of its own. */
+function keyRange(view: RecipeView, path: string[]): Range | undefined {
+  const key = view.document.entry(path)?.key;
+  return key ? view.document.rangeOf(key.span) : undefined;
 }
 
 /** A lens that runs a client command, with the arguments protocol.ts declares for it. */
@@ -67,7 +91,6 @@ export function selectedTitle(plan: PlanJson): string {
   for (const [name, w] of shown) parts.push(`${name} ${weightText(w)}`);
   if (nonzero.length > shown.length) parts.push(`+${nonzero.length - shown.length} more`);
   parts.push(`residual ${shortNumber(result.residual)}`);
-  if (plan.merge && plan.merge.method === 'svd' && !plan.merge.exact) parts.push(`⚠ svd rank ${plan.merge.rank} < Σr ${plan.merge.total_rank}: truncates`);
   return parts.join(' · ');
 }
 

@@ -186,6 +186,39 @@ describe('Adapter Composer in the extension host', function () {
       }
     });
 
+    it('with no recipe open, Show Weights Chart asks which recipe, opens it and charts it', async function () {
+      this.timeout(90000);
+      await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+      // the first recipe as the pick sorts them: by folder, then name (read from the disk, not from findFiles)
+      const root = workspaceRoot().fsPath;
+      const all: string[] = [];
+      const walk = (dir: string) => {
+        for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+          if (e.name === 'node_modules') continue;
+          const p = path.join(dir, e.name);
+          if (e.isDirectory()) walk(p); else if (/\.compose\.ya?ml$/.test(e.name)) all.push(p);
+        }
+      };
+      walk(root);
+      const expected = [...all].sort((a, b) => path.relative(root, a).localeCompare(path.relative(root, b)))[0];
+      const shown = vscode.commands.executeCommand<unknown>(ClientCommands.showChart);
+      // the pick is open once accepting it settles the command; retried until it has appeared
+      let settled = false;
+      void shown.then(() => { settled = true; }, () => { settled = true; });
+      await waitFor('the recipe pick to be accepted', async () => {
+        await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
+        await new Promise((r) => setTimeout(r, 300));
+        return settled;
+      }, 30000);
+      assert.ok(await shown, 'the panel opened');
+      assert.equal(vscode.window.activeTextEditor?.document.uri.fsPath, expected, 'the picked recipe is open');
+      const message = await waitFor('the panel state of the picked recipe', () => {
+        const m = api.weightsPanel()?.lastMessage;
+        return m?.type === 'state' && vscode.Uri.parse(m.state.uri).fsPath === expected ? m : undefined;
+      }, 60000);
+      assert.equal(message.type, 'state');
+    });
+
     it('composes the adapter and writes the lock', async function () {
       this.timeout(240000);
       const result = await vscode.commands.executeCommand<ComposeResult | undefined>(ClientCommands.compose, recipe!.toString());
@@ -287,6 +320,23 @@ describe('Adapter Composer in the extension host', function () {
       await api.runServerCommand(ServerCommands.addToRecipe, [recipe!.toString(), outsider.name, 'toggle-exclude']);
       await waitFor('the adapter out of exclude', () => !doc.getText().includes(outsider.name), 15000);
       await doc.save();
+    });
+
+    it('Show Card opens a read-only card, the same tab again on a second click, never a dirty untitled buffer', async () => {
+      const doc = await vscode.workspace.openTextDocument(recipe!);
+      await vscode.window.showTextDocument(doc);
+      const plan = await waitFor('a plan', () => api.plans.get(recipe!)?.plan, 60000);
+      const library = plan.library!.uri;
+      const page = await api.client.sendRequest<LibraryPage>(LibraryRequests.page, { library, offset: 0, limit: 1 });
+      const row = page.rows[0];
+      const node = { kind: 'adapter', library, row };
+      const first = await vscode.commands.executeCommand<string | undefined>(ClientCommands.showAdapterCard, node);
+      assert.ok(first?.includes(row.name), `the card names ${row.name}`);
+      await vscode.commands.executeCommand(ClientCommands.showAdapterCard, node);
+      const cards = vscode.workspace.textDocuments.filter((d) => d.getText().includes(row.name) && d.uri.toString() !== recipe!.toString() && d.languageId === 'markdown');
+      assert.equal(cards.length, 1, `one card document: ${cards.map((d) => d.uri.toString()).join(', ')}`);
+      assert.equal(cards[0].isUntitled, false, 'not an untitled buffer');
+      assert.equal(cards[0].isDirty, false, 'closing it asks nothing');
     });
 
     it('pins the weights as manual weights', async () => {

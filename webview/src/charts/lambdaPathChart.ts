@@ -65,6 +65,8 @@ export function lambdaPathChartConfig(
     },
     options: {
       ...options,
+      // the legend shows each line's marker (the default box, drawn with the line's dash, was an unreadable blob)
+      plugins: { ...options.plugins, legend: { ...options.plugins.legend, labels: { ...options.plugins.legend.labels, usePointStyle: true } } },
       scales: {
         x: { ...options.scales.x, type: 'linear', min: 0, max: path.lambda_star > 0 ? path.lambda_star : 1 },
         y: { ...options.scales.y, grid: { color: zeroLine(theme) } },

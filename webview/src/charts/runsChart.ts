@@ -98,6 +98,7 @@ export function metricsChartConfig(history: RunHistoryEntry[], theme: ChartTheme
         };
       }),
     },
-    options: { ...options, scales } as typeof options,
+    // the legend shows each metric's marker, as the λ-path's does (a dashed box read as a blob)
+    options: { ...options, plugins: { ...options.plugins, legend: { ...options.plugins.legend, labels: { ...options.plugins.legend.labels, usePointStyle: true } } }, scales } as typeof options,
   };
 }

@@ -3,7 +3,7 @@ import type { ChartConfiguration } from 'chart.js';
 import type { PlanJson } from '../../../server/src/engine/types';
 import { ownValue } from '../../../server/src/engine/nameTable';
 import { type ChartTheme, withAlpha } from '../theme';
-import { baseOptions, strategiesOf, zeroLine } from './common';
+import { baseOptions, shortLabel, strategiesOf, zeroLine } from './common';
 
 export function weightsChartConfig(plan: PlanJson, theme: ChartTheme): ChartConfiguration<'bar'> {
   const names = plan.candidates.map((c) => c.name);
@@ -24,6 +24,14 @@ export function weightsChartConfig(plan: PlanJson, theme: ChartTheme): ChartConf
         };
       }),
     },
-    options: { ...options, scales: { ...options.scales, y: { ...options.scales.y, grid: { color: zeroLine(theme) } } } },
+    options: {
+      ...options,
+      scales: {
+        ...options.scales,
+        // every adapter named (Chart.js skipped every other label at k = 16), long names shortened in the middle
+        x: { ...options.scales.x, ticks: { ...options.scales.x.ticks, autoSkip: false, callback: (_value: unknown, index: number) => shortLabel(names[index] ?? '') } },
+        y: { ...options.scales.y, grid: { color: zeroLine(theme) } },
+      },
+    },
   };
 }
