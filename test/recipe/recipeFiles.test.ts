@@ -38,3 +38,18 @@ test('recipe folders and globs never follow a link out of the folder; the link i
     fs.rmSync(top, { recursive: true, force: true });
   }
 });
+
+test('paths in CLI reports: relative inside the working folder, absolute outside it (never ../../…)', async () => {
+  const { displayPath } = await import('../../server/src/cli/recipeFiles');
+  const { shownFolder } = await import('../../server/src/cli/commands/demo');
+  const cwd = path.join(os.tmpdir(), 'ac-display', 'work');
+  assert.equal(displayPath(path.join(cwd, 'recipes', 'a.compose.yaml'), cwd), path.join('recipes', 'a.compose.yaml'));
+  assert.equal(displayPath(path.join(cwd, '..x', 'a'), cwd), path.join('..x', 'a'), 'a folder named ..x is inside');
+  assert.equal(displayPath(path.join(os.tmpdir(), 'ac-display', 'demo'), cwd), path.join(os.tmpdir(), 'ac-display', 'demo'));
+  assert.equal(displayPath(path.dirname(cwd), cwd), path.dirname(cwd));
+  assert.equal(displayPath(cwd, cwd), cwd);
+  // the demo's "Demo workspace: …/" line and its "Next: adapter-composer plan …" (seen: ../../tmp/ux-trial/demo/)
+  assert.equal(shownFolder(cwd, cwd), '.');
+  assert.equal(shownFolder(path.join(cwd, 'demo'), cwd), 'demo');
+  assert.equal(shownFolder('/tmp/ux-trial/demo', '/work/wt/x'), '/tmp/ux-trial/demo');
+});

@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { visibleText, type Problem } from '../engine/recipe/problem';
 import { knownRules, ruleFor } from '../engine/recipe/rules';
+import { displayPath } from './recipeFiles';
 
 export interface CheckedFile {
   /** Absolute path. */
@@ -28,8 +29,7 @@ const GITHUB_COMMAND: Record<Problem['severity'], string | undefined> = { error:
 
 /** Paths as GitHub wants them: relative to the repository root (the working folder in a workflow), '/'. */
 function relativePath(file: string, cwd: string): string {
-  const rel = path.relative(cwd, file);
-  return (rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : file).split(path.sep).join('/');
+  return displayPath(file, cwd).split(path.sep).join('/');
 }
 
 /** `::error file=…,line=…,col=…,endLine=…,endColumn=…,title=…::message`, one line per problem (hints omitted). */

@@ -41,8 +41,11 @@ export function skippedLinkWarning(io: { err: (text: string) => void; cwd: strin
   return (link, real) => io.err(`warning: ${oneLine(displayPath(link, io.cwd))} leads to ${oneLine(real)}, outside the folder given and the working folder: not followed`);
 }
 
-/** How a path is shown: relative to the working folder when inside it. */
+/**
+ * How a path is shown: relative to the working folder when inside it, else absolute (never `../../…`,
+ * which reads as a path into the working folder's parents). A folder named `..x` is inside.
+ */
 export function displayPath(file: string, cwd: string): string {
   const rel = path.relative(cwd, file);
-  return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : file;
+  return rel && rel !== '..' && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel) ? rel : path.resolve(cwd, file);
 }

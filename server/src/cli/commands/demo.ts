@@ -2,6 +2,7 @@ import * as path from 'node:path';
 import { buildDemoWorkspace, type DemoReport } from '../../engine/demo/buildDemo';
 import { buildRealDemoWorkspace, type RealDemoReport } from '../../engine/demo/real/buildRealDemo';
 import { formatWeight } from '../planReport';
+import { displayPath } from '../recipeFiles';
 import { numberOption, stringOption, toJson, type Command } from '../command';
 
 export const demoCommand: Command = {
@@ -47,7 +48,7 @@ Options:
 };
 
 function demoText(report: DemoReport, cwd: string): string {
-  const rel = path.relative(cwd, report.workspace) || '.';
+  const rel = shownFolder(report.workspace, cwd);
   const lines = [`Demo workspace: ${rel}/ (${report.tasks} tasks, skills: ${report.skills.join(', ')})`, ''];
   lines.push('Per held-out task (selected strategy sparse ρ=0.5, λ = ρ·λ* of each task): weights, and the composed ΔW vs the true adapter');
   for (const { target, strategies } of report.targets) {
@@ -64,12 +65,17 @@ function demoText(report: DemoReport, cwd: string): string {
   return lines.join('\n');
 }
 
+/** The workspace as the report names it: `.`, relative inside the working folder, else absolute (never `../../…`). */
+export function shownFolder(folder: string, cwd: string): string {
+  return path.relative(cwd, folder) === '' ? '.' : displayPath(folder, cwd);
+}
+
 function pm(mean: number, std: number, digits = 3): string {
   return `${mean.toFixed(digits)} ± ${std.toFixed(digits)}`;
 }
 
 function realDemoText(report: RealDemoReport, cwd: string): string {
-  const rel = path.relative(cwd, report.workspace) || '.';
+  const rel = shownFolder(report.workspace, cwd);
   const lines = [`Real-data workspace: ${rel}/ (${report.domains.length} domains, seeds ${report.seeds.join(', ')}; files of seed ${report.seeds[0]})`, ''];
   const strategies = Object.keys(report.targets[0]?.strategies ?? {});
   lines.push(`Test accuracy per held-out domain (seed ${report.seeds[0]}):`);

@@ -7,6 +7,7 @@ import { readNpyHeader } from '../../engine/prototype/npy';
 import { recipeTemplate, type RecipeTemplateOptions } from '../../engine/recipe/template';
 import { STRATEGIES } from '../../engine/types';
 import { requirePositional, stringOption, toJson, type Command } from '../command';
+import { displayPath } from '../recipeFiles';
 
 const HELP = `Usage: adapter-composer new <name> --library <uri> --target <glob|file> [options]
 
@@ -66,7 +67,7 @@ export const newCommand: Command = {
     const file = path.resolve(io.cwd, /\.compose\.ya?ml$/i.test(given) ? given : `${given}.compose.yaml`);
     const name = path.basename(file).replace(/\.compose\.ya?ml$/i, '');
     if (!/^[\w.-]+$/.test(name)) throw new ComposerError('usage', `the recipe name '${name}' may only hold letters, digits, '.', '-' and '_'`);
-    if (fs.existsSync(file)) throw new ComposerError('io', `${path.relative(io.cwd, file) || file} already exists; not overwriting it`, { file }, 'choose another name or remove the file');
+    if (fs.existsSync(file)) throw new ComposerError('io', `${displayPath(file, io.cwd)} already exists; not overwriting it`, { file }, 'choose another name or remove the file');
     const recipeDir = path.dirname(file);
     const libraryUri = resolveLocation(libraryArg, io.cwd);
 
@@ -98,7 +99,7 @@ export const newCommand: Command = {
       if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new ComposerError('io', `${file} already exists; not overwriting it`, { file });
       throw e;
     }
-    io.out(args.values.json ? toJson({ file, name, base, target }) : `wrote ${path.relative(io.cwd, file) || file} (base ${base}, target ${target.kind})`);
+    io.out(args.values.json ? toJson({ file, name, base, target }) : `wrote ${displayPath(file, io.cwd)} (base ${base}, target ${target.kind})`);
     return 0;
   },
 };
