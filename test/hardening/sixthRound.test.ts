@@ -1,7 +1,8 @@
 /**
  * Hostile inputs, sixth round (docs/reliability.md, "sixth round"): what the earlier rounds did not
- * attack — the Markdown `plan` and `eval` write for a pull-request comment, and the other attacks
- * listed there. Real CLI on a demo workspace (real LanceDB, real safetensors); each test failed before
+ * attack — the Markdown `plan` and `eval` write for a pull-request comment, recipes whose size is
+ * allowed but whose shape made the YAML reading quadratic, and the other attacks listed there. Real CLI
+ * and language server on a demo workspace (real LanceDB, real safetensors); each test failed before
  * its fix.
  */
 import { test, before, after } from 'node:test';
@@ -10,6 +11,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { cli, demoWorkspace, ensureBuilt } from './workspace';
+import { ServerClient, type Diagnostic } from '../lsp/lspClient';
+import { checkRecipe } from '../../server/src/engine/recipe/check';
 
 let demo: string;
 
@@ -73,4 +76,68 @@ test('a library row named with HTML, an image, a link and a `|`: plan and eval -
   assert.equal(evaluation.status, 0, evaluation.stderr);
   assert.ok(evaluation.stdout.includes('grammar-02 \\<!--'), evaluation.stdout);
   assertInert(evaluation.stdout, 'eval --leave-one-out --format markdown');
+});
+
+/** The first diagnostics the server publishes for `uri` at `version`, or an error after `ms`. */
+async function diagnosticsWithin(client: ServerClient, uri: string, version: number, since: number, ms: number): Promise<Diagnostic[]> {
+  const published = await client.diagnosticsFor(uri, version, ms, since);
+  return published.diagnostics;
+}
+
+test('recipes of 99,000 keys, 150,000 repeated keys or 20,000 aliases (1 MB or less): the language server answers within a minute, with at most 1,001 diagnostics', async () => {
+  const ws = workspaceCopy();
+  const client = new ServerClient({ workspace: ws, bundled: true });
+  try {
+    await client.initialize();
+    const file = path.join(ws, 'recipes', 'many.compose.yaml');
+    const uri = client.open(file, fs.readFileSync(path.join(ws, 'recipes', 'grammar-01.compose.yaml'), 'utf8'));
+    const documents: [string, string, RegExp][] = [
+      // every key unknown: the yaml package compared each key with all before it, and each problem's
+      // location searched the mapping again (quadratic: no diagnostics after 4 minutes)
+      ['99,000 keys', `compose: 1\n${Array.from({ length: 99_000 }, (_, i) => `k${i}: 1`).join('\n')}\n`, /^unknown key `k0`/],
+      ['150,000 repeated keys', `compose: 1\n${'a: 1\n'.repeat(150_000)}`, /duplicate key/],
+      // the yaml package resolves each alias by scanning every anchor and alias before it
+      ['20,000 aliases', `compose: 1\nx:\n${Array.from({ length: 20_000 }, (_, i) => `  k${i}: &n${i} v${i}`).join('\n')}\ny:\n${Array.from({ length: 20_000 }, (_, i) => `  - *n${i}`).join('\n')}\n`, /more than 1000 aliases/],
+    ];
+    for (const [what, text, expected] of documents) {
+      assert.ok(Buffer.byteLength(text) <= 1024 * 1024, `${what}: ${Buffer.byteLength(text)} bytes, over the recipe size cap`);
+      const since = client.notifications.length;
+      const t0 = Date.now();
+      const version = client.change(uri, text);
+      const diagnostics = await diagnosticsWithin(client, uri, version, since, 60_000);
+      const lenses = await client.request('textDocument/codeLens', { textDocument: { uri } });
+      assert.ok(Array.isArray(lenses), `${what}: code lenses answered`);
+      assert.ok(diagnostics.length <= 1001, `${what}: ${diagnostics.length} diagnostics`);
+      assert.ok(diagnostics.some((d) => expected.test(d.message)), `${what}: ${JSON.stringify(diagnostics.slice(0, 3))}`);
+      // figures for docs/reliability.md (printed, not asserted)
+      console.log(`# ${what} (${(text.length / 1e6).toFixed(2)} MB): diagnostics and code lenses after ${Date.now() - t0} ms`);
+    }
+    assert.equal(client.child.exitCode, null, 'the server is alive');
+  } finally {
+    await client.stop();
+  }
+});
+
+test('repeated keys are still found once the yaml package no longer looks for them: nested, in flow mappings, at the second key', () => {
+  const text = 'compose: 1\nweights:\n  strategy: avg\n  strategy: sparse\nmerge: {method: cat, method: svd}\nname: a\n';
+  const dups = checkRecipe(text, '/w/r.compose.yaml').problems.filter((p) => p.code === 'duplicate-key');
+  const at = (needle: string, from = 0) => {
+    const offset = text.indexOf(needle, from);
+    const line = text.slice(0, offset).split('\n').length - 1;
+    return { line, character: offset - text.lastIndexOf('\n', offset - 1) - 1 };
+  };
+  assert.deepEqual(
+    dups.map((p) => p.range.start),
+    [at('strategy: sparse'), at('method: svd')],
+  );
+});
+
+test('a recipe may hold 1,000 aliases; the 1,001st is refused where it stands', () => {
+  // one anchor per alias (yaml's own cap allows 100 uses of one anchor)
+  const aliases = (n: number) => `compose: 1\nx:\n${Array.from({ length: n }, (_, i) => `  - &a${i} v`).join('\n')}\ny:\n${Array.from({ length: n }, (_, i) => `  - *a${i}`).join('\n')}\n`;
+  assert.ok(!checkRecipe(aliases(1000), '/w/r.compose.yaml').problems.some((p) => p.code === 'alias-limit'));
+  const refused = checkRecipe(aliases(1001), '/w/r.compose.yaml').problems.filter((p) => p.code === 'alias-limit');
+  assert.equal(refused.length, 1);
+  // lines: compose, x, 1,001 anchors, y, then the aliases: the 1,001st is the last
+  assert.equal(refused[0].range.start.line, 2 + 1001 + 1 + 1000);
 });
