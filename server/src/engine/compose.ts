@@ -130,6 +130,7 @@ async function composeWith(planner: Planner, recipeFile: string, options: Compos
     .map(([name, weight]) => ({ name, path: byName.get(name)!.path, weight, expect: recordedFacts(byName.get(name)!) }));
 
   return withOutputLock(paths.output, async () => {
+    let written: LockFile | undefined;
     // the lock may have waited for another compose of this output
     progress({ fraction: 0.1, message: `writing ${paths.output}` });
     const merged = await mergeAdapters(
@@ -156,6 +157,13 @@ async function composeWith(planner: Planner, recipeFile: string, options: Compos
             if (drift.length > 0) throw driftError(paths.lock, drift);
           }
         },
+        // the lock is written in the same synchronous step as the publish (no await between them)
+        afterPublish: (files, merged) => {
+          const lock = buildLock({ toolVersion, recipe, paths, plan, candidates: outcome.candidates!, outputFiles: files, mergedSha256: Object.fromEntries(merged.map((i) => [i.name, i.sha256])) });
+          // --locked proves the lock (output files checked before publishing); it never rewrites it (the library's version may have moved on)
+          if (!previousLock) writeLock(paths.lock, lock);
+          written = lock;
+        },
         libraryUri: paths.library,
         baseModel: recipe.spec.base,
         title: recipe.spec.name,
@@ -170,9 +178,7 @@ async function composeWith(planner: Planner, recipeFile: string, options: Compos
       },
       paths.output,
     );
-    const lock = buildLock({ toolVersion, recipe, paths, plan, candidates: outcome.candidates!, outputFiles: merged.files, mergedSha256: Object.fromEntries(merged.inputs.map((i) => [i.name, i.sha256])) });
-    // --locked proves the lock (output files checked before publishing); it never rewrites it (the library's version may have moved on)
-    if (!previousLock) writeLock(paths.lock, lock);
+    const lock = written!;
     const after = await afterCompose({ recipe, paths, lock: previousLock ?? lock, workspaceRoot: options.workspaceRoot, allowOutsideWorkspace: options.allowOutsideWorkspace, readRoots: options.readRoots, allowExec: options.allowExec, skipEvaluate: options.skipEvaluate, toolVersion, signal: options.signal, onProgress: (message) => progress({ fraction: 0.97, message }) });
     progress({ fraction: 1, message: 'done' });
     return {
