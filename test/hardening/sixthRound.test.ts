@@ -7,8 +7,10 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
+import fsModule from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { cli, cliAsync, demoWorkspace, ensureBuilt } from './workspace';
@@ -194,4 +196,74 @@ test('SIGTERM, SIGINT and a double Ctrl-C at points of compose: it cancels or fi
   }
   console.log(`# signals during compose: ${outcomes.filter((o) => o === 'cancelled').length} cancelled, ${outcomes.filter((o) => o === 'finished').length} finished of ${outcomes.length}`);
   assert.ok(outcomes.includes('cancelled'), 'some signals landed before the end');
+});
+
+test('a recipe whose lock name leaves no room for the temporary file beside it (a 240-character name): compose writes output and lock, or neither', () => {
+  const ws = workspaceCopy();
+  const base = 'g'.repeat(240); // <base>.compose.lock is 253 bytes; <lock>.tmp-<pid>-<ms> is over the 255 a name may have
+  const recipe = path.join(ws, 'recipes', `${base}.compose.yaml`);
+  fs.writeFileSync(recipe, fs.readFileSync(path.join(ws, 'recipes', 'grammar-01.compose.yaml'), 'utf8').replace('output: ../out/grammar-01', 'output: ../out/long'));
+  const composed = cli(['compose', recipe], { cwd: ws });
+  // before: the composite was published, then `internal error: ENAMETOOLONG` writing the lock — an output
+  // without its lock, on every run
+  assert.doesNotMatch(composed.stderr, /internal error/);
+  assert.equal(composed.status, 0, composed.stderr);
+  const lock = JSON.parse(fs.readFileSync(path.join(ws, 'recipes', `${base}.compose.lock`), 'utf8')) as { output: { files: { path: string; sha256: string }[] } };
+  for (const f of lock.output.files) {
+    assert.equal(createHash('sha256').update(fs.readFileSync(path.join(ws, 'out', 'long', f.path))).digest('hex'), f.sha256, f.path);
+  }
+  assert.deepEqual(fs.readdirSync(path.join(ws, 'recipes')).filter((e) => e.includes('.tmp-')), [], 'no temporary lock left');
+});
+
+test('the lock cannot be written (its folder is a file system that refuses the write): nothing is replaced, and the message says so truthfully', async (t) => {
+  // the lock's temporary file is written before the output is published; a refusal there discards
+  // the staging folder. Simulated at the one call that creates it (the real refusals — EROFS, ENOSPC,
+  // EACCES — were reproduced with a read-only bind mount: the output was replaced, the message said
+  // `nothing was replaced`, and the previous lock stayed beside the new composite)
+  const { compose } = await import('../../server/src/engine/compose');
+  const ws = workspaceCopy();
+  const recipe = path.join(ws, 'recipes', 'grammar-01.compose.yaml');
+  assert.equal(cli(['compose', recipe, '--strategy', 'avg'], { cwd: ws }).status, 0);
+  const lockFile = path.join(ws, 'recipes', 'grammar-01.compose.lock');
+  const before = { output: snapshotOf(path.join(ws, 'out', 'grammar-01')), lock: fs.readFileSync(lockFile) };
+  const open = fs.openSync;
+  // the module object itself (the engine's `import * as fs` reads through to it)
+  t.mock.method(fsModule, 'openSync', (file: fs.PathLike, flags: fs.OpenMode, mode?: fs.Mode) => {
+    if (String(file).startsWith(`${lockFile}.tmp-`)) throw Object.assign(new Error(`EROFS: read-only file system, open '${String(file)}'`), { code: 'EROFS' });
+    return open(file, flags, mode);
+  });
+  await assert.rejects(compose(recipe, { strategy: 'sparse', workspaceRoot: ws }), (e: Error) => {
+    assert.match(e.message, /cannot write .*grammar-01\.compose\.lock: the file system is read-only \(EROFS\); nothing was replaced/);
+    return true;
+  });
+  t.mock.restoreAll();
+  assert.deepEqual(snapshotOf(path.join(ws, 'out', 'grammar-01')), before.output, 'the previous composite is untouched');
+  assert.ok(fs.readFileSync(lockFile).equals(before.lock), 'the previous lock is untouched');
+  assert.deepEqual(fs.readdirSync(path.join(ws, 'out')), ['grammar-01'], 'no staging folder left');
+  assert.deepEqual(fs.readdirSync(path.join(ws, 'recipes')).filter((e) => e.includes('.tmp-')), []);
+});
+
+/** Every file of a folder and its sha256. */
+function snapshotOf(dir: string): Record<string, string> {
+  return Object.fromEntries(fs.readdirSync(dir).sort().map((f) => [f, createHash('sha256').update(fs.readFileSync(path.join(dir, f))).digest('hex')]));
+}
+
+test('a temporary lock a killed compose left (its pid gone) is removed by the next compose of the recipe; a link or a live process\'s file of that name is not', () => {
+  const ws = workspaceCopy();
+  const recipe = path.join(ws, 'recipes', 'grammar-01.compose.yaml');
+  const lockFile = path.join(ws, 'recipes', 'grammar-01.compose.lock');
+  const dead = spawnSync(process.execPath, ['-e', '0']).pid;
+  const stale = `${lockFile}.tmp-${dead}-1796439685232`;
+  fs.writeFileSync(stale, '{"format": 1}');
+  const link = `${lockFile}.tmp-${dead}-1796439685233`;
+  const victim = path.join(ws, 'victim.txt');
+  fs.writeFileSync(victim, 'the user\'s\n');
+  fs.symlinkSync(victim, link);
+  const live = `${lockFile}.tmp-${process.pid}-1796439685234`;
+  fs.writeFileSync(live, '{}');
+  const composed = cli(['compose', recipe], { cwd: ws });
+  assert.equal(composed.status, 0, composed.stderr);
+  assert.ok(!fs.existsSync(stale), 'the dead process\'s temporary lock is removed');
+  assert.ok(fs.lstatSync(link).isSymbolicLink() && fs.readFileSync(victim, 'utf8') === 'the user\'s\n', 'a link of that name is left, and what it points to');
+  assert.ok(fs.existsSync(live), 'a live process\'s file is left');
 });

@@ -257,10 +257,10 @@ async function mergeOpened(inputs: MergeInput[], adapters: LoraAdapter[], option
     files.push({ path: 'composition.json', sha256: writeJsonFile(path.join(staging, 'composition.json'), composition) });
     if (options.signal?.aborted) throw cancelled();
     for (const a of adapters) a.file.checkUnchanged();
-    options.beforePublish?.([...files].sort((a, b) => (a.path < b.path ? -1 : 1)));
+    options.beforePublish?.([...files].sort((a, b) => (a.path < b.path ? -1 : 1)), inputs.map((inp, i) => ({ name: inp.name, sha256: adapters[i].file.pinned!.sha256 })));
     publishStagingFolder(staging, outputDir);
     published = true;
-    options.afterPublish?.([...files].sort((a, b) => (a.path < b.path ? -1 : 1)), inputs.map((inp, i) => ({ name: inp.name, sha256: adapters[i].file.pinned!.sha256 })));
+    options.afterPublish?.();
     const ranks: Record<string, number> = {};
     for (const p of plans) ranks[p.out.name] = p.out.rank;
     return {
