@@ -267,3 +267,22 @@ test('a temporary lock a killed compose left (its pid gone) is removed by the ne
   assert.ok(fs.lstatSync(link).isSymbolicLink() && fs.readFileSync(victim, 'utf8') === 'the user\'s\n', 'a link of that name is left, and what it points to');
   assert.ok(fs.existsSync(live), 'a live process\'s file is left');
 });
+
+test('an adapter row whose name and description hold an image, a link, a reference definition and HTML: the editor\'s cards (hover, completion, the library view) show them as text', async () => {
+  const { adapterCard } = await import('../../server/src/service/adapterCard');
+  const { libraryCard } = await import('../../server/src/service/libraryView');
+  const record = {
+    name: 'grammar-02 <img src=x> ![p](https://evil.example/p.png)',
+    description: 'Fine-tuned on grammar.\n![pixel][t]\n[t]: https://evil.example/track.png\n<img src="https://evil.example/2.png">\n[open](command:workbench.action.terminal.new)',
+    base: 'demo/tiny-transformer', rank: 8, alpha: 8, format: 'peft', target_modules: ['q_proj'], tags: ['x](https://evil.example)'],
+    path: 'adapters/x', sha256: 'a'.repeat(64), created_at: '2026-01-01T00:00:00Z', prototype: new Float32Array(4),
+  } as unknown as Parameters<typeof libraryCard>[0];
+  for (const [what, md] of [['hover card', adapterCard({ outcome: undefined } as unknown as Parameters<typeof adapterCard>[0], record)], ['library card', libraryCard(record)]]) {
+    for (const line of md.split('\n')) {
+      const bare = unescaped(line);
+      assert.doesNotMatch(bare, /[<>]/, `${what}: raw HTML in ${JSON.stringify(line)}`);
+      assert.doesNotMatch(bare, /\]\(|\]\[|^\[[^\]]*\]:/, `${what}: a link, an image or a reference definition in ${JSON.stringify(line)}`);
+    }
+    assert.match(md, /Fine-tuned on grammar\.\n/, `${what}: the description keeps its lines`);
+  }
+});

@@ -6,7 +6,7 @@ import type { LockFile } from '../engine/lock';
 import { byCodepoint, weightOf, type FieldValue, type LockDiff, type WeightChange } from '../engine/lockDiff';
 import { formatNumber, formatWeight } from './planReport';
 import { oneLine } from '../engine/recipe/problem';
-import { mdCode, mdText } from './markdownText';
+import { mdCode, mdText } from '../engine/markdownText';
 
 // Every string of a lock is the lock author's (a pull request's): printed raw, a name could move the
 // cursor, write the clipboard (OSC 52) or start a line of its own — a forged row, or a `::error::` workflow

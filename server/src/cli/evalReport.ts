@@ -6,7 +6,7 @@ import type { LambdaCurve, StrategySummary } from '../engine/eval/leaveOneOut';
 import type { LibraryEvaluation } from '../engine/eval/evaluateLibrary';
 import { formatNumber } from './planReport';
 import { oneLine } from '../engine/recipe/problem';
-import { mdCode, mdText } from './markdownText';
+import { mdCode, mdText } from '../engine/markdownText';
 
 interface Table {
   header: string[];

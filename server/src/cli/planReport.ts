@@ -4,7 +4,7 @@
 import type { PlanJson, Strategy, StrategyResult } from '../engine/types';
 import { ownValue } from '../engine/nameTable';
 import { oneLine } from '../engine/recipe/problem';
-import { mdCode, mdText } from './markdownText';
+import { mdCode, mdText } from '../engine/markdownText';
 
 export function formatWeight(w: number): string {
   // A real minus sign: negative weights are the point of `lin`/`sparse`, make them stand out.

@@ -10,7 +10,7 @@ import { displayPath, expandRecipeArgs, skippedLinkWarning } from '../recipeFile
 import { withLibrary } from '../../engine/library/library';
 import { DEFAULT_RHO, squaredDistance } from '../../engine/weights';
 import { formatNumber } from '../planReport';
-import { mdText } from '../markdownText';
+import { mdText } from '../../engine/markdownText';
 import { oneLine } from '../../engine/recipe/problem';
 import { evaluateRecipes, type RecipeEvalResult } from '../../engine/eval/recipeLeaveOneOut';
 import { recipeEvalDefaults } from '../../engine/eval/recipeEvaluation';
