@@ -6,24 +6,12 @@ import type { LockFile } from '../engine/lock';
 import { byCodepoint, weightOf, type FieldValue, type LockDiff, type WeightChange } from '../engine/lockDiff';
 import { formatNumber, formatWeight } from './planReport';
 import { oneLine } from '../engine/recipe/problem';
+import { mdCode, mdText } from '../engine/markdownText';
 
 // Every string of a lock is the lock author's (a pull request's): printed raw, a name could move the
 // cursor, write the clipboard (OSC 52) or start a line of its own — a forged row, or a `::error::` workflow
 // command in a CI log — in `lock show` (git's textconv), `diff` and the Markdown posted as a comment. So
 // every line goes through oneLine, the escaping the problem formatter uses.
-
-/** A table cell of Markdown: on one line, and what could end the cell, open code, emphasis, a link or HTML backslash-escaped (CommonMark). */
-export function mdText(s: string): string {
-  return oneLine(s).replace(/[\\`*|<>&()~]/g, '\\$&');
-}
-
-/** Inline code that no content can close: a backtick fence longer than any run of backticks inside. */
-export function mdCode(s: string): string {
-  const text = oneLine(s);
-  const fence = '`'.repeat(Math.max(0, ...(text.match(/`+/g) ?? []).map((r) => r.length)) + 1);
-  const pad = text.startsWith('`') || text.endsWith('`') ? ' ' : '';
-  return `${fence}${pad}${text}${pad}${fence}`;
-}
 
 /** A sha256 (64 hex digits) shortened to 12, as git shortens commits; anything else as it is. */
 export function shortHash(s: string): string {

@@ -6,6 +6,7 @@ import type { LambdaCurve, StrategySummary } from '../engine/eval/leaveOneOut';
 import type { LibraryEvaluation } from '../engine/eval/evaluateLibrary';
 import { formatNumber } from './planReport';
 import { oneLine } from '../engine/recipe/problem';
+import { mdCode, mdText } from '../engine/markdownText';
 
 interface Table {
   header: string[];
@@ -58,12 +59,16 @@ function textTable(t: Table): string[] {
   return [line(t.header), line(widths.map((w) => '─'.repeat(w))), ...t.rows.map(line)];
 }
 
+/**
+ * The first column holds names (held-out adapters: library rows another author wrote) and is
+ * Markdown-escaped text; the other cells are our numbers with their `**best**` marks.
+ */
 function markdownTable(t: Table): string[] {
   const esc = (s: string) => s.replace(/\|/g, '\\|');
   return [
     `| ${t.header.map(esc).join(' | ')} |`,
     `| ${t.header.map((_, i) => (i === 0 ? '---' : '---:')).join(' | ')} |`,
-    ...t.rows.map((r) => `| ${r.map(esc).join(' | ')} |`),
+    ...t.rows.map((r) => `| ${r.map((c, i) => (i === 0 ? mdText(c) : esc(c))).join(' | ')} |`),
   ];
 }
 
@@ -87,7 +92,7 @@ export function evalText(result: LibraryEvaluation, libraryShown: string, option
 }
 
 export function evalMarkdown(result: LibraryEvaluation, libraryShown: string, options: { curve?: boolean } = {}): string {
-  const out = [`### ${heading(result, `\`${libraryShown}\``)}`, ''];
+  const out = [`### ${heading(result, mdCode(libraryShown))}`, ''];
   out.push('ΔW relative error ‖Σwᵢ·ΔWᵢ − ΔW‖_F / ‖ΔW‖_F of each composition against the held-out adapter (lower is better; **bold**: best on the row).', '');
   out.push(...markdownTable(targetTable(result, (s) => `**${s}**`)));
   out.push('', 'Summary (wins: best ΔW error on a held-out adapter, ties count for each):', '');
@@ -96,7 +101,7 @@ export function evalMarkdown(result: LibraryEvaluation, libraryShown: string, op
     out.push('', 'λ-curve: sparse at λ = ρ·λ* of each problem (**bold**: the ρ that `weights.lambda: auto` picks).', '');
     out.push(...markdownTable(curveTable(result.lambda_curve, (s) => `**${s}**`)));
   }
-  for (const s of result.skipped) out.push('', `> skipped ${s.target}: ${s.reason}`);
-  for (const w of result.warnings) out.push('', `> ⚠️ ${w}`);
+  for (const s of result.skipped) out.push('', `> skipped ${mdText(s.target)}: ${mdText(s.reason)}`);
+  for (const w of result.warnings) out.push('', `> ⚠️ ${mdText(w)}`);
   return out.join('\n');
 }

@@ -4,6 +4,7 @@
 import type { PlanJson, Strategy, StrategyResult } from '../engine/types';
 import { ownValue } from '../engine/nameTable';
 import { oneLine } from '../engine/recipe/problem';
+import { mdCode, mdText } from '../engine/markdownText';
 
 export function formatWeight(w: number): string {
   // A real minus sign: negative weights are the point of `lin`/`sparse`, make them stand out.
@@ -84,18 +85,20 @@ export function planTable(plan: PlanJson): string {
 
 export function planMarkdown(plan: PlanJson): string {
   const { header, rows } = grid(plan);
-  const esc = (s: string) => s.replace(/\|/g, '\\|');
+  // a pull-request comment: the candidates' names are library rows another author wrote (`<!--` would
+  // hide the rest of the comment), so every cell is Markdown-escaped text; the header is ours
+  const esc = mdText;
   const md = [
-    `### Adapter composition: \`${plan.recipe}\``,
+    `### Adapter composition: ${mdCode(plan.recipe)}`,
     '',
     `Target: ${plan.target.source} (${plan.target.count} × ${plan.target.dim}-d) · strategy **${plan.strategy}** (marked *) · ${plan.candidates.length} candidates`,
     '',
-    `| ${header.map(esc).join(' | ')} |`,
+    `| ${header.map((h) => h.replace(/\|/g, '\\|')).join(' | ')} |`,
     `| ${header.map((_, i) => (i < 1 ? '---' : '---:')).join(' | ')} |`,
     ...rows.map((r, i) => `| ${r.map((c, j) => (i >= rows.length - 3 && j === 0 ? `_${c}_` : esc(c))).join(' | ')} |`),
   ];
   if (plan.lambda_path) md.push('', lambdaLine(plan));
   if (plan.merge) md.push('', mergeLine(plan.merge));
-  for (const w of plan.warnings) md.push('', `> ⚠️ ${w}`);
+  for (const w of plan.warnings) md.push('', `> ⚠️ ${mdText(w)}`);
   return md.join('\n');
 }

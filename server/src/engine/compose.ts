@@ -4,7 +4,7 @@
  * into place: an interrupted compose leaves the previous output and lock as they were.
  */
 import { ComposerError } from './errors';
-import { buildLock, diffPaths, formatDrift, lockDrift, readLock, writeLock, type Drift, type LockFile } from './lock';
+import { buildLock, diffPaths, formatDrift, lockDrift, prepareLock, readLock, type Drift, type LockFile, type PreparedLock } from './lock';
 import { mergeAdapters, type MergeProgress } from './lora/merge';
 import { createPlanner, type Planner } from './planner';
 import { problemHint, problemToError } from './recipe/problem';
@@ -130,6 +130,8 @@ async function composeWith(planner: Planner, recipeFile: string, options: Compos
     .map(([name, weight]) => ({ name, path: byName.get(name)!.path, weight, expect: recordedFacts(byName.get(name)!) }));
 
   return withOutputLock(paths.output, async () => {
+    let written: LockFile | undefined;
+    let prepared: PreparedLock | undefined;
     // the lock may have waited for another compose of this output
     progress({ fraction: 0.1, message: `writing ${paths.output}` });
     const merged = await mergeAdapters(
@@ -147,14 +149,23 @@ async function composeWith(planner: Planner, recipeFile: string, options: Compos
         outputChecked: true,
         // re-checked when the staging folder is made and right before the renames (a link swapped in since)
         outputWithin: options.workspaceRoot && !options.allowOutsideWorkspace ? options.workspaceRoot : undefined,
-        // Verify first, write after: the output is replaced only when the folder is still safe to
-        // replace and, under --locked, the new files are exactly the locked ones.
-        beforePublish: (files) => {
+        // Verify first, write after; the lock's temporary file is written here too, so that a lock
+        // folder that refuses it (read-only, full, a name too long) stops compose before the output is
+        // replaced. --locked proves the lock (output files checked before publishing); it never
+        // rewrites it (the library's version may have moved on).
+        beforePublish: (files, pinned) => {
           requireSafeOutput(outputContext, outputLocation, options.force);
           if (previousLock) {
             const drift = diffPaths('output.files', previousLock.output.files, files, []);
             if (drift.length > 0) throw driftError(paths.lock, drift);
           }
+          written = buildLock({ toolVersion, recipe, paths, plan, candidates: outcome.candidates!, outputFiles: files, mergedSha256: Object.fromEntries(pinned.map((i) => [i.name, i.sha256])) });
+          if (!previousLock) prepared = prepareLock(paths.lock, written);
+        },
+        // the lock is renamed into place in the same synchronous step as the publish (no await between them)
+        afterPublish: () => {
+          prepared?.commit();
+          prepared = undefined;
         },
         libraryUri: paths.library,
         baseModel: recipe.spec.base,
@@ -169,10 +180,12 @@ async function composeWith(planner: Planner, recipeFile: string, options: Compos
           }),
       },
       paths.output,
-    );
-    const lock = buildLock({ toolVersion, recipe, paths, plan, candidates: outcome.candidates!, outputFiles: merged.files, mergedSha256: Object.fromEntries(merged.inputs.map((i) => [i.name, i.sha256])) });
-    // --locked proves the lock (output files checked before publishing); it never rewrites it (the library's version may have moved on)
-    if (!previousLock) writeLock(paths.lock, lock);
+    ).catch((e: unknown) => {
+      // not published: the lock's temporary file goes too
+      prepared?.discard();
+      throw e;
+    });
+    const lock = written!;
     const after = await afterCompose({ recipe, paths, lock: previousLock ?? lock, workspaceRoot: options.workspaceRoot, allowOutsideWorkspace: options.allowOutsideWorkspace, readRoots: options.readRoots, allowExec: options.allowExec, skipEvaluate: options.skipEvaluate, toolVersion, signal: options.signal, onProgress: (message) => progress({ fraction: 0.97, message }) });
     progress({ fraction: 1, message: 'done' });
     return {

@@ -16,6 +16,7 @@ import { writeFailure } from './lora/atomicFolder';
 import { parseJsonQuiet, readTextSafe } from './safeRead';
 import { ownValue, setOwn } from './nameTable';
 import { isOutsideWorkspace, realLocation } from './recipe/workspaceConfinement';
+import { processAlive } from './singleWriter';
 
 export const LOCK_FORMAT = 1;
 
@@ -239,9 +240,32 @@ function lockShapeProblem(lock: Record<string, unknown>): string | undefined {
  * writing through one overwrote the file it pointed to); another name is tried then.
  */
 export function writeLock(file: string, lock: LockFile): void {
-  const stamp = `${file}.tmp-${process.pid}-${Date.now()}`;
+  prepareLock(file, lock).commit();
+}
+
+/** A lock written to its temporary file, not yet in place. */
+export interface PreparedLock {
+  /** Renames it into place. */
+  commit(): void;
+  /** Removes the temporary file (compose did not publish). */
+  discard(): void;
+}
+
+/**
+ * The first half of writeLock: the temporary file, written now, so that every refusal of the lock's
+ * folder (read-only, full, no permission, a name too long) comes before compose replaces the output —
+ * it used to come after, leaving the new composite beside the previous lock. The rename (commit) is
+ * what remains after the publish.
+ */
+export function prepareLock(file: string, lock: LockFile): PreparedLock {
+  removeStaleTempLocks(file);
+  const stamp = tempLockName(file);
   let tmp: string | undefined;
   try {
+    // a folder at the lock's path would refuse only the rename, after the publish
+    if (fs.lstatSync(file, { throwIfNoEntry: false })?.isDirectory()) {
+      throw new ComposerError('io', `cannot write the lock ${file}: a folder is in its place; nothing was replaced`, { file }, 'move the folder away and compose again');
+    }
     for (let i = 0; tmp === undefined; i++) {
       const name = i === 0 ? stamp : `${stamp}-${i}`;
       let fd: number;
@@ -258,10 +282,62 @@ export function writeLock(file: string, lock: LockFile): void {
         fs.closeSync(fd);
       }
     }
-    fs.renameSync(tmp, file);
   } catch (e) {
     if (tmp !== undefined) fs.rmSync(tmp, { force: true });
-    throw writeFailure(e, file);
+    throw isComposerError(e) ? e : writeFailure(e, file);
+  }
+  const written = tmp;
+  return {
+    commit() {
+      try {
+        fs.renameSync(written, file);
+      } catch (e) {
+        fs.rmSync(written, { force: true });
+        const code = (e as NodeJS.ErrnoException).code ?? 'error';
+        throw new ComposerError('io', `cannot put the lock in place at ${file} (${code}): the output was written, the lock beside it is the previous one (or none)`, { file }, 'compose again once the lock\'s folder can be written');
+      }
+    },
+    discard() {
+      fs.rmSync(written, { force: true });
+    },
+  };
+}
+
+/**
+ * `<lock>.tmp-<pid>-<ms>` beside the lock; when that name is longer than a file name may be (a lock
+ * name over ~225 bytes), a short hidden one in the same folder (the lock name alone still fits).
+ */
+function tempLockName(file: string): string {
+  const suffix = `.tmp-${process.pid}-${Date.now()}`;
+  return `${tempLockStem(file, suffix)}${suffix}`;
+}
+
+function tempLockStem(file: string, suffix: string): string {
+  if (Buffer.byteLength(path.basename(file) + suffix) + 4 <= 255) return file;
+  return path.join(path.dirname(file), `.${sha256Bytes(Buffer.from(path.basename(file))).slice(0, 16)}.compose.lock`);
+}
+
+/**
+ * The temporary locks a killed compose of this recipe left (its pid gone): regular files named exactly
+ * as tempLockName names them, nothing else (a link or folder of that name is not ours to remove).
+ * The temporary file now exists from before the publish to just after it, so `kill -9` can leave one.
+ */
+function removeStaleTempLocks(file: string): void {
+  const dir = path.dirname(file);
+  const escape = (x: string) => x.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const stems = new Set([file, tempLockStem(file, '.tmp-9999999-9999999999999')].map((f) => escape(path.basename(f))));
+  const own = new RegExp(`^(?:${[...stems].join('|')})\\.tmp-(\\d+)-\\d+(?:-\\d+)?$`);
+  let entries: string[];
+  try {
+    entries = fs.readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const e of entries) {
+    const m = own.exec(e);
+    if (!m || processAlive(Number(m[1]))) continue;
+    const f = path.join(dir, e);
+    if (fs.lstatSync(f, { throwIfNoEntry: false })?.isFile()) fs.rmSync(f, { force: true });
   }
 }
 

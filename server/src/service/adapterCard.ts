@@ -5,10 +5,13 @@ import { shortNumber, weightText } from './numberText';
 import { distanceTo } from './recipeView';
 import type { RecipeView } from './recipeView';
 import { ownValue } from '../engine/nameTable';
+import { mdLines, mdText } from '../engine/markdownText';
 
 export function adapterCard(view: RecipeView, adapter: AdapterRecord): string {
-  const lines: string[] = [`**${adapter.name}** — LoRA adapter`, ''];
-  if (adapter.description) lines.push(adapter.description, '');
+  // the row is another author's (a committed library): its text is escaped, so that a description's
+  // image or link is not fetched or shown as one when the card is hovered
+  const lines: string[] = [`**${mdText(adapter.name)}** — LoRA adapter`, ''];
+  if (adapter.description) lines.push(mdLines(adapter.description), '');
   const facts: [string, string][] = [
     ['base', adapter.base || '—'],
     ['rank', String(adapter.rank)],
@@ -19,7 +22,7 @@ export function adapterCard(view: RecipeView, adapter: AdapterRecord): string {
   if (adapter.tags.length) facts.push(['tags', adapter.tags.join(', ')]);
   const d = distanceTo(view, adapter.name);
   if (d !== undefined) facts.push(['distance² to target', shortNumber(d, 3)]);
-  for (const [k, v] of facts) lines.push(`- ${k}: ${v}`);
+  for (const [k, v] of facts) lines.push(`- ${k}: ${mdText(v)}`);
   const plan = view.outcome?.plan;
   const isCandidate = plan?.candidates.some((c) => c.name === adapter.name);
   if (plan && !isCandidate) lines.push('', `_Not among the ${plan.candidates.length} candidates of this recipe._`);

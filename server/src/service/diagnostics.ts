@@ -29,8 +29,14 @@ export function diagnostics(view: RecipeView): Diagnostic[] {
     const own = outcome.problems.filter((p) => p.severity === 'information' || p.severity === 'hint');
     return own.length ? own.map((p) => toDiagnostic(view, p)) : [note('Not a compose recipe (no top-level `compose:` key): Adapter Composer ignores this file.', 'not-a-recipe')];
   }
-  return outcome.problems.map((p) => toDiagnostic(view, p));
+  if (outcome.problems.length <= MAX_DIAGNOSTICS) return outcome.problems.map((p) => toDiagnostic(view, p));
+  // A recipe of 100,000 unknown keys: 100,000 diagnostics (25 MB of JSON on every edit) help nobody
+  const shown = outcome.problems.slice(0, MAX_DIAGNOSTICS).map((p) => toDiagnostic(view, p));
+  return [...shown, note(`${outcome.problems.length - MAX_DIAGNOSTICS} more problems are not shown (the first ${MAX_DIAGNOSTICS} are); \`adapter-composer check\` lists them all.`, 'more-problems')];
 }
+
+/** Diagnostics sent for one document at most (plus one note saying how many more there are). */
+export const MAX_DIAGNOSTICS = 1000;
 
 export function toDiagnostic(view: RecipeView, p: PlanProblem): Diagnostic {
   const data = p.data && typeof p.data === 'object' ? (p.data as Record<string, unknown>) : undefined;

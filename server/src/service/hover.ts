@@ -1,6 +1,7 @@
 /** Hover: schema documentation for keys and values; an adapter card for adapter names. */
 import { MarkupKind } from 'vscode-languageserver-types';
 import type { Hover, Position } from 'vscode-languageserver-types';
+import { mdText } from '../engine/markdownText';
 import { adapterCard } from './adapterCard';
 import { weightText } from './numberText';
 import type { RecipeSchema } from './recipeSchema';
@@ -17,7 +18,7 @@ export function hover(view: RecipeView, position: Position, schema?: RecipeSchem
   if (name !== undefined) {
     const adapter = adapterByName(view, name);
     const span = part === 'key' ? entry.key!.span : entry.value!.span;
-    const value = adapter ? adapterCard(view, adapter) : `**${name}** — not in the library${view.outcome?.adapters ? '' : ' (library not loaded)'}`;
+    const value = adapter ? adapterCard(view, adapter) : `**${mdText(name)}** — not in the library${view.outcome?.adapters ? '' : ' (library not loaded)'}`;
     return { contents: { kind: MarkupKind.Markdown, value }, range: doc.rangeOf(span) };
   }
   if (!schema) return null;

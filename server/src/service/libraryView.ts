@@ -15,6 +15,7 @@ import { setValueEdit, type TextEdit } from '../engine/recipe/edit';
 import type { AdapterRecord } from '../engine/types';
 import { ownValue } from '../engine/nameTable';
 import type { RecipeView } from './recipeView';
+import { mdLines, mdText } from '../engine/markdownText';
 
 /** Largest page the server hands out. */
 export const MAX_PAGE = 500;
@@ -84,14 +85,15 @@ export function cardLine(a: Pick<AdapterRecord, 'name' | 'base' | 'rank' | 'alph
 
 /** Markdown card of one adapter as the library stores it (no recipe context). */
 export function libraryCard(a: AdapterRecord): string {
-  const lines = [`**${a.name}** — LoRA adapter`, ''];
-  if (a.description) lines.push(a.description, '');
+  // another author's row: escaped as in the hover card (adapterCard.ts)
+  const lines = [`**${mdText(a.name)}** — LoRA adapter`, ''];
+  if (a.description) lines.push(mdLines(a.description), '');
   const facts: [string, string][] = [
     ['base', a.base || '—'], ['rank', String(a.rank)], ['α', String(a.alpha)], ['format', a.format],
     ['modules', a.target_modules.length ? a.target_modules.join(', ') : '—'], ['path', a.path], ['sha256', a.sha256], ['added', a.created_at],
   ];
   if (a.tags.length) facts.push(['tags', a.tags.join(', ')]);
-  for (const [k, v] of facts) lines.push(`- ${k}: ${v}`);
+  for (const [k, v] of facts) lines.push(`- ${k}: ${mdText(v)}`);
   return lines.join('\n');
 }
 

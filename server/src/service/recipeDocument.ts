@@ -130,7 +130,7 @@ export class RecipeDocument {
 
   private walkSafely(parsed?: YamlDocument.Parsed): void {
     try {
-      const doc = parsed ?? parseRecipeYaml(this.text, { keepSourceTokens: false, uniqueKeys: false, strict: false });
+      const doc = parsed ?? parseRecipeYaml(this.text, { keepSourceTokens: false, uniqueKeys: false, strict: false, prettyErrors: false });
       if (doc.contents) this.walk(doc.contents, [], 0);
     } catch {
       // Deep nesting can overflow the parser's stack: the buffer simply has no editor structure.

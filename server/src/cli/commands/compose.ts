@@ -1,3 +1,4 @@
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { compose } from '../../engine/compose';
 import { ComposerError } from '../../engine/errors';
@@ -17,8 +18,9 @@ Plans the recipe (as \`plan\`), merges the selected strategy's adapters per modu
 (ΔW = Σ wᵢ·sᵢ·BᵢAᵢ; \`cat\` exactly, or \`svd\` truncated to the recipe's rank from the factors) and
 writes the composite adapter (PEFT folder; kohya layout for kohya inputs) and
 <recipe>.compose.lock next to the recipe. Both are written atomically: an interrupted compose
-leaves the previous output and lock untouched. An existing output is replaced only when compose
-wrote it (its composition.json, or the lock's record of it).
+leaves the previous output and lock untouched (Ctrl-C, SIGTERM and SIGHUP cancel it and clean up).
+An existing output is replaced only when compose wrote it (its composition.json, or the lock's
+record of it).
 
 Options:
   --locked          re-run from the lock: fail if the plan or the output differs from it, naming
@@ -41,9 +43,23 @@ ${workspaceHelp(20)}
     if (strategy !== undefined && !(STRATEGIES as readonly string[]).includes(strategy)) {
       throw new ComposerError('usage', `unknown strategy '${strategy}' (${STRATEGIES.join(', ')})`);
     }
+    // Ctrl-C, a CI job's cancel (SIGTERM) or a closed terminal (SIGHUP) cancels: staging folder and
+    // output lock removed, the previous output and lock untouched. Another signal within 2 s (a double
+    // Ctrl-C) lets that cleanup finish; one after it ends the process at once (a cancel that hangs). That
+    // is safe at any point where a handler runs, since the engine publishes the output and writes the
+    // lock in one synchronous step (the default action, killing the process anywhere, was not: between
+    // the two it left the new output beside the previous lock, and a staging folder behind).
     const controller = new AbortController();
-    const onSigint = () => controller.abort();
-    process.once('SIGINT', onSigint);
+    let cancelledAt = 0;
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (!controller.signal.aborted) {
+        cancelledAt = Date.now();
+        controller.abort();
+      } else if (Date.now() - cancelledAt > CANCEL_GRACE_MS) {
+        process.exit(128 + (os.constants.signals[signal] ?? 0));
+      }
+    };
+    for (const signal of CANCEL_SIGNALS) process.on(signal, onSignal);
     let lastLine = '';
     let lastQuarter = -1;
     try {
@@ -96,10 +112,14 @@ ${workspaceHelp(20)}
       }
       return 0;
     } finally {
-      process.removeListener('SIGINT', onSigint);
+      for (const signal of CANCEL_SIGNALS) process.removeListener(signal, onSignal);
     }
   },
 };
+
+const CANCEL_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+/** How long after a cancelling signal further signals wait for the cleanup instead of ending the process. */
+const CANCEL_GRACE_MS = 2000;
 
 function bar(fraction: number): string {
   const n = Math.round(Math.max(0, Math.min(1, fraction)) * 24);

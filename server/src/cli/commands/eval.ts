@@ -10,6 +10,8 @@ import { displayPath, expandRecipeArgs, skippedLinkWarning } from '../recipeFile
 import { withLibrary } from '../../engine/library/library';
 import { DEFAULT_RHO, squaredDistance } from '../../engine/weights';
 import { formatNumber } from '../planReport';
+import { mdText } from '../../engine/markdownText';
+import { oneLine } from '../../engine/recipe/problem';
 import { evaluateRecipes, type RecipeEvalResult } from '../../engine/eval/recipeLeaveOneOut';
 import { recipeEvalDefaults } from '../../engine/eval/recipeEvaluation';
 import { workspaceHelp, workspaceOptionsOf, WORKSPACE_OPTIONS } from '../workspaceOptions';
@@ -167,19 +169,22 @@ async function distanceMatrix(uri: string, targets: string[]): Promise<DistanceM
 }
 
 function distanceRows(d: DistanceMatrix): string[][] {
-  return d.targets.map((t, r) => [t, ...d.squared_l2[r].map((x) => (x === null ? '–' : formatNumber(x)))]);
+  return d.targets.map((t, r) => [oneLine(t), ...d.squared_l2[r].map((x) => (x === null ? '–' : formatNumber(x)))]);
 }
 
 function distanceText(d: DistanceMatrix): string {
-  const header = ['target \\ adapter', ...d.names];
+  // names are library rows (another tool's): visible escapes, one line each
+  const header = ['target \\ adapter', ...d.names.map(oneLine)];
   const rows = distanceRows(d);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ').trimEnd();
   return ['Squared prototype distances ‖pₜ − pᵢ‖² (rows: held-out targets):', '', line(header), ...rows.map(line)].join('\n');
 }
 
+/** Names are library rows another author wrote: Markdown-escaped text (a pull-request comment). */
 function distanceMarkdown(d: DistanceMatrix): string {
-  return ['Squared prototype distances ‖pₜ − pᵢ‖² (rows: held-out targets):', '', `| target | ${d.names.join(' | ')} |`, `| --- | ${d.names.map(() => '---:').join(' | ')} |`, ...distanceRows(d).map((r) => `| ${r.join(' | ')} |`)].join('\n');
+  const rows = distanceRows(d).map(([target, ...cells]) => `| ${mdText(target)} | ${cells.join(' | ')} |`);
+  return ['Squared prototype distances ‖pₜ − pᵢ‖² (rows: held-out targets):', '', `| target | ${d.names.map(mdText).join(' | ')} |`, `| --- | ${d.names.map(() => '---:').join(' | ')} |`, ...rows].join('\n');
 }
 
 async function withEvaluator(args: Parameters<Command['run']>[0], io: Parameters<Command['run']>[1]): Promise<number> {
@@ -203,8 +208,9 @@ function recipeEvalTable(result: RecipeEvalResult, markdown: boolean): string {
   const lines: string[] = [`${result.targets.length} held-out targets, each composed from the others and scored by its recipe's evaluator (mean over targets)`, ''];
   for (const [metric, entries] of Object.entries(result.summary)) {
     if (markdown) {
-      lines.push(`| ${metric} | mean | targets |`, '| --- | ---: | ---: |');
-      for (const [entry, m] of Object.entries(entries)) lines.push(`| ${entry} | ${m.mean.toFixed(4)} | ${m.count} |`);
+      // metric names are the evaluator's output: Markdown-escaped text
+      lines.push(`| ${mdText(metric)} | mean | targets |`, '| --- | ---: | ---: |');
+      for (const [entry, m] of Object.entries(entries)) lines.push(`| ${mdText(entry)} | ${m.mean.toFixed(4)} | ${m.count} |`);
     } else {
       lines.push(`${metric}:`);
       for (const [entry, m] of Object.entries(entries)) lines.push(`  ${entry.padEnd(10)} ${m.mean.toFixed(4).padStart(8)}  (${m.count} targets)`);

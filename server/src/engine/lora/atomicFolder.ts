@@ -168,6 +168,7 @@ const WRITE_ERRNO: Record<string, string> = {
   EACCES: 'permission denied',
   EPERM: 'operation not permitted',
   EIO: 'an I/O error',
+  ENAMETOOLONG: 'a file name is longer than the file system allows',
 };
 
 /** A failed write (disk full, quota, read-only, …) as a located ComposerError; other errors unchanged. */

@@ -156,6 +156,7 @@ async function mergeOpened(inputs: MergeInput[], adapters: LoraAdapter[], option
     mix.catch(() => undefined); // awaited (and thrown) where the module is written
     return { panels, mix };
   };
+  let published = false;
   try {
     stream = new SafetensorsStream(weightsPath, streamTensors, { metadata, atomic: false });
     // the whole file, as bytesWritten counts it: the header (written when the stream opened) and every tensor
@@ -256,8 +257,10 @@ async function mergeOpened(inputs: MergeInput[], adapters: LoraAdapter[], option
     files.push({ path: 'composition.json', sha256: writeJsonFile(path.join(staging, 'composition.json'), composition) });
     if (options.signal?.aborted) throw cancelled();
     for (const a of adapters) a.file.checkUnchanged();
-    options.beforePublish?.([...files].sort((a, b) => (a.path < b.path ? -1 : 1)));
+    options.beforePublish?.([...files].sort((a, b) => (a.path < b.path ? -1 : 1)), inputs.map((inp, i) => ({ name: inp.name, sha256: adapters[i].file.pinned!.sha256 })));
     publishStagingFolder(staging, outputDir);
+    published = true;
+    options.afterPublish?.();
     const ranks: Record<string, number> = {};
     for (const p of plans) ranks[p.out.name] = p.out.rank;
     return {
@@ -277,6 +280,8 @@ async function mergeOpened(inputs: MergeInput[], adapters: LoraAdapter[], option
       ...(entrywise ? { entrywise: { density: entrywise.density, seed: entrywise.seed, normalize: entrywise.normalize, relativeError: entrywise.relativeError, route: entrywise.route } } : {}),
     };
   } catch (e) {
+    // afterPublish's own error: the output is in place, nothing to discard
+    if (published) throw e;
     stream?.abort();
     throw discardStagingFolder(staging, outputDir) ?? writeFailure(e, outputDir);
   } finally {

@@ -71,8 +71,15 @@ export interface MergeOptions {
   outputChecked?: boolean;
   /** The folder the output must really lie in when it is created and published (compose: the workspace, unless allowed outside). */
   outputWithin?: string;
-  /** Called with the finished files before the output is replaced; throwing leaves the output as it was. */
-  beforePublish?: (files: { path: string; sha256: string }[]) => void;
+  /** Called with the finished files (and the inputs' sha256) before the output is replaced; throwing leaves the output as it was. */
+  beforePublish?: (files: { path: string; sha256: string }[], inputs: { name: string; sha256: string }[]) => void;
+  /**
+   * Called synchronously right after the output is published (compose renames its lock into place
+   * here): nothing asynchronous runs between the two, so a signal (whose handler runs on the event
+   * loop) cannot end the process with the new output beside the previous lock. What it throws is the
+   * caller's own error (the output is already replaced).
+   */
+  afterPublish?: () => void;
   /** The library the inputs' `expect` facts come from (named in the fix of a mismatch). */
   libraryUri?: string;
   /** The base model, written into the metadata of layouts that have no config for it (kohya, diffusers, cloneofsimo). */

@@ -5,14 +5,14 @@
  * Guards against hostile or accidental input (inputGuards.ts): a size cap, binary detection, a nesting cap
  * (checked without recursion) and an alias-expansion cap (a "billion laughs" document stops early).
  */
-import { isMap, type Document } from 'yaml';
+import { isMap, YAMLParseError, type Document } from 'yaml';
 import { LineIndex } from './lineIndex';
 import { parseRecipeYaml } from './yamlParse';
 import type { Problem, Severity } from './problem';
-import { findControlCharacter, findTooDeep, firstAlias, MAX_ALIAS_COUNT, MAX_NESTING, MAX_RECIPE_BYTES } from './inputGuards';
+import { aliasNumber, duplicateKeys, findControlCharacter, findTooDeep, firstAlias, MAX_ALIAS_COUNT, MAX_ALIASES, MAX_NESTING, MAX_RECIPE_BYTES } from './inputGuards';
 import { keyText, Recipe } from './parsedRecipe';
 
-export { MAX_ALIAS_COUNT, MAX_NESTING, MAX_RECIPE_BYTES } from './inputGuards';
+export { MAX_ALIAS_COUNT, MAX_ALIASES, MAX_NESTING, MAX_RECIPE_BYTES } from './inputGuards';
 export { contentOffsets, keyText, Recipe, type RangePart, type ScalarValue } from './parsedRecipe';
 
 export interface ParseResult {
@@ -56,9 +56,12 @@ function parseUnguarded(text: string, file: string, parsed: { yaml?: Document.Pa
     return { problems: [located(lines, 'error', 'yaml-syntax', `control character U+${code} is not allowed in YAML`, control.offset, control.offset + 1)] };
   }
 
-  const document = parseRecipeYaml(text, { uniqueKeys: true, prettyErrors: false, stringKeys: true, strict: true });
+  // uniqueKeys: the yaml package compares each key with every earlier key of its mapping (quadratic: a
+  // 1 MB recipe of 100,000 keys took minutes, and froze the editor); duplicateKeys finds them in one pass
+  const document = parseRecipeYaml(text, { uniqueKeys: false, prettyErrors: false, stringKeys: true, strict: true });
   parsed.yaml = document;
   const problems: Problem[] = [];
+  for (const offset of duplicateKeys(document.contents)) document.errors.push(new YAMLParseError([offset, offset + 1], 'DUPLICATE_KEY', 'Map keys must be unique'));
   for (const e of document.errors) {
     const code = e.code === 'DUPLICATE_KEY' ? 'duplicate-key' : e.code === 'RESOURCE_EXHAUSTION' ? 'too-deep' : 'yaml-syntax';
     const message =
@@ -86,6 +89,12 @@ function parseUnguarded(text: string, file: string, parsed: { yaml?: Document.Pa
   const isDockerCompose = root.items.some((p) => keyText(p.key) === 'services');
   if (!hasCompose && (recipeKeys.length === 0 || isDockerCompose)) return notARecipe();
 
+  const tooManyAliases = aliasNumber(root, MAX_ALIASES + 1);
+  if (tooManyAliases) {
+    const [s, end] = tooManyAliases.range ?? [0, 0];
+    problems.push(located(lines, 'error', 'alias-limit', `the recipe holds more than ${MAX_ALIASES} aliases (\`*name\`); a recipe needs a few`, s, end));
+    return { problems };
+  }
   let data: unknown;
   try {
     data = document.toJS({ maxAliasCount: MAX_ALIAS_COUNT });

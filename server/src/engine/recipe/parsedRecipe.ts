@@ -3,7 +3,7 @@
  * (`['weights', 'lambda']`) to YAML nodes and their ranges, so any problem can point at the exact key or
  * value; with the YAML node helpers the checkers and the minimal edits share.
  */
-import { isAlias, isMap, isPair, isScalar, isSeq, isCollection, type Document, type Node, type Pair } from 'yaml';
+import { isAlias, isMap, isPair, isScalar, isSeq, isCollection, type Document, type Node, type Pair, type YAMLMap, type Alias } from 'yaml';
 import type { SourceLocation } from '../errors';
 import { LineIndex } from './lineIndex';
 import { MAX_NESTING } from './inputGuards';
@@ -15,6 +15,8 @@ export type RangePart = 'value' | 'key' | 'pair';
 /** A parsed recipe: the raw data, the typed spec (defaults filled) and the source map. */
 export class Recipe {
   readonly lines: LineIndex;
+  private readonly keyIndex = new WeakMap<YAMLMap, Map<string, Pair>>();
+  private readonly aliasTargets = new WeakMap<Alias, unknown>();
   /** The recipe with defaults filled; trustworthy only when checkRecipe found no errors. */
   readonly spec: RecipeSpec;
 
@@ -119,7 +121,7 @@ export class Recipe {
     let pair: Pair | undefined;
     for (const segment of path) {
       if (isMap(node)) {
-        pair = node.items.find((p) => keyText(p.key) === String(segment));
+        pair = this.pairsOf(node).get(String(segment));
         if (!pair) return undefined;
         node = this.resolveAlias(pair.value);
       } else if (isSeq(node) && typeof segment === 'number') {
@@ -133,9 +135,32 @@ export class Recipe {
     return { node: isNodeLike(node) ? (node as Node) : undefined, pair };
   }
 
+  /**
+   * A mapping's pairs by key text (the first pair of a repeated key, as a search from the start finds),
+   * made once per mapping: problems are located one path at a time, and a recipe of 50,000 unknown
+   * keys searched its mapping once per problem (quadratic: minutes for a 1 MB recipe).
+   */
+  private pairsOf(map: YAMLMap): Map<string, Pair> {
+    let index = this.keyIndex.get(map);
+    if (!index) {
+      index = new Map();
+      for (const p of map.items) {
+        const key = keyText(p.key);
+        if (key !== undefined && !index.has(key)) index.set(key, p);
+      }
+      this.keyIndex.set(map, index);
+    }
+    return index;
+  }
+
+  /** Each alias resolved once: the yaml package visits the whole document on every resolve. */
   private resolveAlias(node: unknown): unknown {
     let n = node;
-    for (let i = 0; isAlias(n) && i < MAX_NESTING; i++) n = n.resolve(this.document);
+    for (let i = 0; isAlias(n) && i < MAX_NESTING; i++) {
+      const alias = n;
+      if (!this.aliasTargets.has(alias)) this.aliasTargets.set(alias, alias.resolve(this.document));
+      n = this.aliasTargets.get(alias);
+    }
     return n;
   }
 }

@@ -69,8 +69,16 @@ class ErrorMapper {
     private readonly out: Problem[],
   ) {}
 
+  /** The schema paths of the anyOf errors, made once (one search per error was quadratic in the errors). */
+  private anyOfPaths?: Set<string>;
+
+  /** Whether an anyOf error's schema path is a proper prefix of this error's (one of its branches failed). */
   insideAnyOf(e: ErrorObject): boolean {
-    return this.errors.some((a) => a !== e && a.keyword === 'anyOf' && e.schemaPath.startsWith(a.schemaPath + '/'));
+    this.anyOfPaths ??= new Set(this.errors.filter((a) => a.keyword === 'anyOf').map((a) => a.schemaPath));
+    for (let i = e.schemaPath.indexOf('/'); i >= 0; i = e.schemaPath.indexOf('/', i + 1)) {
+      if (this.anyOfPaths.has(e.schemaPath.slice(0, i))) return true;
+    }
+    return false;
   }
 
   map(e: ErrorObject): void {
