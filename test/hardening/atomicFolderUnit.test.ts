@@ -84,6 +84,8 @@ test('createStagingFolder refuses a file at the output and a folder compose did 
   const notFolder = thrown(() => createStagingFolder(file, { checked: true }));
   assert.ok(isComposerError(notFolder));
   assert.match(notFolder.message, /exists and is not a folder/);
+  assert.equal(notFolder.code, 'io');
+  assert.equal(notFolder.location?.file, file);
   const user = path.join(ws, 'user');
   fs.mkdirSync(user);
   fs.writeFileSync(path.join(user, 'notes.txt'), 'n');
@@ -91,6 +93,7 @@ test('createStagingFolder refuses a file at the output and a folder compose did 
   assert.ok(isComposerError(refused));
   assert.match(refused.message, /refusing to replace .*user: it exists and was not written by compose/);
   assert.match(refused.hint!, /remove it yourself/);
+  assert.equal(refused.location?.file, user);
   assert.deepEqual(fs.readdirSync(ws).sort(), ['file', 'user'], 'no staging folder made for a refused output');
   assert.ok(createStagingFolder(user, { checked: true }), 'compose decided (--force) after its own checks');
   const empty = path.join(ws, 'empty');
@@ -107,6 +110,7 @@ test('discard removes the staging folder only while it is the one created; one p
   composite(first, 'partial');
   assert.equal(discardStagingFolder(first, target), undefined);
   assert.equal(fs.existsSync(first), false);
+  assert.equal(discardStagingFolder(first, target), undefined, 'a second discard (after a failed publish) is quiet');
   const second = createStagingFolder(target);
   fs.renameSync(second, `${second}-moved`);
   fs.mkdirSync(second);
@@ -115,6 +119,8 @@ test('discard removes the staging folder only while it is the one created; one p
   assert.ok(isComposerError(error));
   assert.match(error.message, new RegExp(`the output ${target} changed while compose wrote it: .* was replaced; nothing was published`));
   assert.equal(error.location?.file, target);
+  assert.equal(error.code, 'io');
+  assert.equal(error.hint, 'compose again once nothing else writes that folder');
   assert.equal(fs.readFileSync(path.join(second, 'theirs.txt'), 'utf8'), 'someone else\'s folder under the staging name');
   const third = createStagingFolder(target);
   fs.rmSync(third, { recursive: true });
@@ -158,6 +164,8 @@ test('within the workspace: a staging folder is never created, and nothing publi
   assert.ok(isComposerError(refused));
   assert.match(refused.message, new RegExp(`output ${target} now resolves to ${elsewhere}/c, outside the workspace ${ws}`));
   assert.match(refused.hint!, /make the output a folder of the workspace/);
+  assert.equal(refused.code, 'io');
+  assert.equal(refused.location?.file, target);
   assert.deepEqual(fs.readdirSync(elsewhere), [], 'nothing written there');
   // the output itself becomes a link out after the staging folder was made
   const inside = path.join(ws, 'c2');
@@ -258,6 +266,7 @@ test('a failed write is said with its cause and nothing replaced; other errors p
     assert.match(e.message, new RegExp(`cannot write ${target}: .*${words.replace(/[()]/g, '\\$&')}.* \\(${code}\\); nothing was replaced`));
     assert.match(e.hint!, /free some space/);
     assert.equal(e.location?.file, target);
+    assert.equal(e.code, 'io');
   }
   for (const [code, words] of [['EROFS', 'read-only'], ['EACCES', 'permission denied'], ['EPERM', 'not permitted'], ['EIO', 'I/O error']] as const) {
     const e = failure(code);

@@ -51,8 +51,12 @@ test('a fresh output in its own folder is safe; the same output one level up is 
   const { ws, recipeFile, library } = workspace();
   const base = { recipeFile, library, workspaceRoot: ws };
   assert.deepEqual(codes({ ...base, output: path.join(ws, 'out', 'r') }), []);
-  assert.deepEqual(codes({ ...base, output: path.join(ws, 'recipes') }).slice(0, 1), ['output-contains-recipe']);
+  const recipes = outputHazards({ ...base, output: path.join(ws, 'recipes') })[0];
+  assert.equal(recipes.code, 'output-contains-recipe');
+  assert.equal(recipes.message, `output ${path.join(ws, 'recipes')} contains the recipe itself; compose replaces its output folder as a whole`);
+  assert.equal(recipes.hint, 'write composites to a folder of their own, e.g. ../out/<name>');
   assert.deepEqual(codes({ ...base, output: ws }), ['output-contains-recipe', 'output-contains-workspace', 'output-in-library', 'output-not-composed']);
+  assert.equal(outputHazards({ ...base, output: ws })[1].message, `output ${ws} is or contains the workspace ${ws}; compose replaces its output folder as a whole`);
   // inside the workspace is where outputs go: `contains`, not `either`
   assert.ok(!codes({ ...base, output: path.join(ws, 'out') }).includes('output-contains-workspace'));
 });
@@ -63,6 +67,10 @@ test('the file-system root and the home folder (or one above it) are never an ou
   assert.equal(root[0].code, 'output-protected');
   assert.match(root[0].message, /is the file-system root/);
   assert.equal(root.filter((h) => h.code === 'output-protected').length, 1, 'one protected hazard, not two');
+  // a link to the root is the root (its real spelling), said as such
+  const link = path.join(workspace().ws, 'root-link');
+  fs.symlinkSync(path.parse(os.tmpdir()).root, link);
+  assert.match(outputHazards({ output: link, recipeFile })[0].message, new RegExp(`output ${link} is the file-system root`));
   const home = os.homedir();
   assert.ok(home && home !== path.parse(home).root, 'a home folder to test with');
   const atHome = outputHazards({ output: home, recipeFile });
@@ -116,6 +124,7 @@ test('a repository: an output inside .git, holding a .git (folder or file), or r
   fs.mkdirSync(path.join(repo, '.git'), { recursive: true });
   assert.ok(codes({ output: path.join(repo, '.git', 'out'), recipeFile }).includes('output-git'));
   assert.ok(codes({ output: repo, recipeFile }).includes('output-git'));
+  assert.equal(outputHazards({ output: repo, recipeFile })[0].message, `output ${repo} is, holds or lies inside a .git folder; compose never replaces a repository`);
   const worktree = path.join(ws, 'worktree');
   fs.mkdirSync(worktree);
   fs.writeFileSync(path.join(worktree, '.git'), 'gitdir: ../repo/.git\n');
@@ -148,9 +157,16 @@ test('adapters are compared by their normal spelling (relative, `..`, trailing s
   const { ws, recipeFile, adapter } = workspace();
   const filler = Array.from({ length: 64 }, (_, i) => ({ name: `f${i}`, path: path.join(ws, 'elsewhere', `f${i}`) }));
   // 65 adapters: the link spellings are not computed, the normal ones always are
-  for (const spelling of [path.join(ws, 'adapters', 'x', '..', 'a'), `${adapter}${path.sep}`, path.relative(process.cwd(), adapter)]) {
-    const adapters = [...filler, { name: 'a', path: spelling }];
-    assert.ok(codes({ output: adapter, recipeFile, adapters }).includes('output-overlaps-adapter'), spelling);
+  const cwd = process.cwd();
+  process.chdir(ws);
+  try {
+    for (const spelling of [`${ws}/adapters/x/../a`, `${ws}/adapters/./a`, `${adapter}${path.sep}`, 'adapters/a', `adapters${path.sep}a${path.sep}`]) {
+      const adapters = [...filler, { name: 'a', path: spelling }];
+      assert.ok(codes({ output: adapter, recipeFile, adapters }).includes('output-overlaps-adapter'), spelling);
+      assert.ok(codes({ output: path.join(adapter, 'sub'), recipeFile, adapters }).includes('output-overlaps-adapter'), spelling);
+    }
+  } finally {
+    process.chdir(cwd);
   }
   // exactly 64 adapters, one a link to the output's folder: found through the link
   const link = path.join(ws, 'adapter-link');
@@ -188,6 +204,9 @@ test('an output the file system cannot hold is said before compose writes: too l
   assert.deepEqual(notFolder(path.join(ws, 'dangling', 'out')), [`output ${path.join(ws, 'dangling', 'out')} lies under ${path.join(ws, 'dangling')}, a symbolic link to ${path.join(ws, 'missing')}, which does not exist`]);
   assert.deepEqual(notFolder(path.join(ws, 'dangling')), [`output ${path.join(ws, 'dangling')} is a symbolic link to ${path.join(ws, 'missing')}, which does not exist`]);
   assert.deepEqual(notFolder(path.join(ws, 'new', 'deeper', 'out')), [], 'folders that do not exist yet are created');
+  fs.mkdirSync(path.join(ws, 'real-out'));
+  fs.symlinkSync(path.join(ws, 'real-out'), path.join(ws, 'linked-out'));
+  assert.deepEqual(notFolder(path.join(ws, 'linked-out')), [], 'a link to a folder that exists is not dangling');
   const file = outputHazards({ output: path.join(ws, 'file'), recipeFile });
   assert.deepEqual(file.map((h) => [h.code, h.message]), [['output-not-a-folder', `output ${path.join(ws, 'file')} exists and is not a folder`]]);
 });
@@ -199,6 +218,12 @@ test('an existing folder: empty or written by compose is replaced; one holding a
   assert.deepEqual(codes({ output: out, recipeFile, verifyHashes: true }), [], 'empty');
   composedFolder(out);
   assert.deepEqual(codes({ output: out, recipeFile, verifyHashes: true }), [], 'compose\'s own');
+  // its weights replaced by the user's (same names): compose verifies the hashes, the editor checks names
+  fs.writeFileSync(path.join(out, 'adapter_model.safetensors'), 'the user\'s own weights');
+  assert.deepEqual(codes({ output: out, recipeFile, verifyHashes: true }), ['output-not-composed']);
+  assert.deepEqual(codes({ output: out, recipeFile }), []);
+  assert.deepEqual(codes({ output: out, recipeFile, verifyHashes: false }), []);
+  composedFolder(out);
   fs.writeFileSync(path.join(out, 'notes.txt'), 'the user\'s notes');
   const hazards = outputHazards({ output: out, recipeFile, verifyHashes: true });
   assert.deepEqual(hazards.map((h) => [h.code, h.forcible]), [['output-not-composed', true]]);
@@ -226,7 +251,15 @@ test('the composition.json marker claims a folder only when it lists every other
   assert.equal(hasCompositionMarker(folder({ files: [weights, config, { path: 'composition.json', sha256: 'x' }] })), false, 'composition.json lists itself');
   assert.equal(hasCompositionMarker(folder({ files: [weights, config, { path: '../elsewhere', sha256: 'x' }] })), false, 'a path out of the folder');
   assert.equal(hasCompositionMarker(folder({ files: [weights, { path: 'adapter_config.json' }] })), false, 'no hash');
+  assert.equal(hasCompositionMarker(folder({ files: [weights, { path: 'adapter_config.json' }] }), false), false, 'no hash, names only');
   assert.equal(hasCompositionMarker(folder({ files: [weights, { path: 7, sha256: 'x' }] })), false, 'not a path');
+  // the editor checks names only: they must still be exactly the folder's
+  assert.equal(hasCompositionMarker(folder({ files: [weights, config, { path: 'adapters.safetensors', sha256: 'x' }] }), false), false, 'one listed file missing, names only');
+  assert.equal(hasCompositionMarker(folder({ files: [weights, { path: 'adapters.safetensors', sha256: 'x' }] }), false), false, 'one file not listed, another listed instead, names only');
+  const onlyMarker = path.join(ws, 'only-marker');
+  fs.mkdirSync(onlyMarker);
+  fs.writeFileSync(path.join(onlyMarker, 'composition.json'), JSON.stringify({ tool: 'adapter-composer', files: [] }));
+  assert.equal(hasCompositionMarker(onlyMarker), false, 'an empty list claims nothing, not even a folder holding only the marker');
   assert.equal(hasCompositionMarker(folder({ files: [weights, null] })), false, 'a null entry');
   const tampered = folder();
   fs.writeFileSync(path.join(tampered, 'adapter_model.safetensors'), 'the user\'s own weights, same name');
@@ -294,6 +327,10 @@ test('the previous lock claims its output only when it names this folder and lis
   assert.equal(owned(false), false);
   fs.writeFileSync(lockFile, 'null');
   assert.equal(owned(false), false, 'a lock of null');
+  for (const text of ['{}', '{"output": null}', '{"output": 7}', '[]']) {
+    fs.writeFileSync(lockFile, text);
+    assert.equal(owned(false), false, `a lock of ${text}: no crash, not owned`);
+  }
   writeLock({ path: '../out/r', files: recorded });
   fs.writeFileSync(path.join(out, 'notes.txt'), 'the user\'s');
   assert.equal(owned(false), false, 'a file of the user\'s beside the recorded ones');
@@ -360,6 +397,7 @@ test("the target's inputs: a features or prototype file, each samples glob's fix
   assert.deepEqual(targetInputs({ source: 'features' }, dir), []);
   assert.deepEqual(targetInputs({ source: 'text', file: '/data/t.txt' }, dir), []);
   assert.deepEqual(targetInputs({ source: 'samples' }, dir), []);
+  assert.deepEqual(targetInputs({ source: 'text', patterns: ['data/*.txt'] }, dir), [], 'patterns count for samples only');
   const samples = targetInputs({ source: 'samples', patterns: ['data/task/*.npy', 'data\\win\\**\\x.txt', 'one/file.npy', '*.npy', 'a/{b,c}/x', 'q/?.npy', 'r/[ab].npy', 's/!(x).npy'] }, dir);
   assert.deepEqual(samples.map((s) => s.path), ['data/task', 'data/win', 'one/file.npy', '.', 'a', 'q', 'r', 's'].map((p) => path.resolve(dir, p)));
   assert.ok(samples.every((s) => s.what === "the target's samples"));
@@ -369,5 +407,25 @@ test("the target's inputs: a features or prototype file, each samples glob's fix
     ["the evaluator's labels", path.join(dir, 'l.txt')],
   ]);
   assert.deepEqual(recipeInputs({ source: 'text' }, {}, dir), []);
+  // a recipe with the wrong types (the schema reports them; the language server must not crash on them)
+  const wrong = { builtin: { model: 5, data: null, labels: 'l.txt' } } as unknown as Parameters<typeof recipeInputs>[1];
+  assert.deepEqual(recipeInputs({ source: 'text' }, wrong, dir).map((i) => i.what), ["the evaluator's labels"]);
   assert.deepEqual(recipeInputs({ source: 'text' }, undefined, dir), []);
+});
+
+test('the per-keystroke check leaks no directory handle (the editor runs it on every change of a recipe)', () => {
+  const { ws, recipeFile } = workspace();
+  const composed = path.join(ws, 'composed');
+  composedFolder(composed);
+  const foreign = path.join(ws, 'foreign');
+  fs.mkdirSync(foreign);
+  fs.writeFileSync(path.join(foreign, 'adapter_config.json'), '{}');
+  fs.writeFileSync(path.join(foreign, 'notes.txt'), 'n');
+  const openFds = () => fs.readdirSync('/proc/self/fd').length;
+  const before = openFds();
+  for (let i = 0; i < 20; i++) {
+    assert.deepEqual(codes({ output: composed, recipeFile }), []);
+    assert.deepEqual(codes({ output: foreign, recipeFile }), ['output-not-composed']);
+  }
+  assert.equal(openFds(), before);
 });

@@ -77,6 +77,12 @@ test('a missing file is "not found"; a file that cannot be opened says why', () 
   assert.ok(isComposerError(missing));
   assert.equal(missing.message, `the lock not found: ${path.join(dir, 'none.json')}`);
   assert.equal(missing.location?.file, path.join(dir, 'none.json'));
+  assert.equal(missing.code, 'io');
+  // every entry point names the file `file` when the caller gives no name
+  assert.equal(thrown(() => readTextSafe(path.join(dir, 'none'), 'small')).message, `file not found: ${path.join(dir, 'none')}`);
+  assert.equal(thrown(() => assertRegularFile(path.join(dir, 'none'))).message, `file not found: ${path.join(dir, 'none')}`);
+  assert.equal(thrown(() => openRegular(dir)).message, `file ${dir} is a directory, not a regular file`);
+  assert.equal(thrown(() => openRegular(dir)).code, 'io');
   fs.writeFileSync(path.join(dir, 'file'), 'x');
   const under = thrown(() => readFileSafe(path.join(dir, 'file', 'below'), 'lock', 'the lock'));
   assert.match(under.message, /^cannot read the lock .*file\/below: .*ENOTDIR/);
@@ -97,6 +103,8 @@ test('each kind reads a file up to its cap and refuses one byte more, naming the
     assert.ok(isComposerError(e));
     assert.equal(e.message, `the ${kind} ${over} is ${cap + 1} bytes; at most ${cap} bytes are read for it`);
     assert.equal(e.hint, 'is this the right file?');
+    assert.equal(e.code, 'io');
+    assert.equal(e.location?.file, over);
   }
   const exact = path.join(dir, 'exact');
   fs.writeFileSync(exact, 'e'.repeat(READ_CAPS.small));
@@ -178,6 +186,8 @@ test('parseJsonQuiet never quotes the text: it names the line and column, or say
   assert.equal(message('{\n"a" 1}'), 'not valid JSON (line 2, column 5)');
   assert.equal(message('[1,\n  2 3]'), 'not valid JSON (line 2, column 5)');
   assert.equal(message('{'), 'not valid JSON (line 1, column 2)');
+  assert.equal(message('{"aaaaaaaaaaaa" 1}'), 'not valid JSON (line 1, column 17)', 'a position of two digits');
+  assert.equal(message('{\n"a" 1,\n"b": 2\n}'), 'not valid JSON (line 2, column 5)', 'lines after the error do not count');
   assert.equal(message('root:x:0:0:root:/root:/bin/bash'), 'not valid JSON');
   assert.equal(message(''), 'not valid JSON (the file is empty)');
   assert.equal(message(' \n\t'), 'not valid JSON (the file is empty)');

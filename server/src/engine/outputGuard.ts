@@ -82,11 +82,11 @@ function spellings(location: string): string[] {
   return plain === real ? [plain] : [plain, real];
 }
 
-function overlaps(output: string[], other: string[], how: 'contains' | 'inside' | 'either'): boolean {
+/** The output (any spelling) contains the other location (any spelling) or, `either`, lies inside it. */
+function overlaps(output: string[], other: string[], how: 'contains' | 'either'): boolean {
   for (const o of output) {
     for (const x of other) {
-      if ((how === 'contains' || how === 'either') && within(x, o)) return true;
-      if ((how === 'inside' || how === 'either') && within(o, x)) return true;
+      if (within(x, o) || (how === 'either' && within(o, x))) return true;
     }
   }
   return false;
