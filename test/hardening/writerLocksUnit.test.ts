@@ -12,6 +12,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { processAlive, withLockFile, withOutputLock } from '../../server/src/engine/singleWriter';
@@ -80,6 +81,11 @@ test('a second writer waits for the first and then runs; a live holder that stay
   assert.equal(timedOut.hint, `wait for it to finish, or remove ${lockFile} if that process is gone`);
   assert.equal(timedOut.location?.file, lockFile);
   assert.equal(fs.readFileSync(lockFile, 'utf8'), '1', 'a live holder\'s lock stays');
+  // compose's own lock names the output it waited for
+  const output = path.join(dir, 'c');
+  fs.writeFileSync(`${output}.composing`, '1');
+  const busy = await rejection(withOutputLock(output, async () => assert.fail('never runs'), 200));
+  assert.equal(busy.message, `another compose is writing ${output} (pid 1 holds c.composing)`);
 });
 
 test("a dead holder's lock (or an empty one, or a link) is taken over; the link's target is never touched", async () => {
@@ -127,6 +133,8 @@ test('a lock that cannot be created says why; its folder is created when missing
   const e = await rejection(withLockFile(tooLong, 'busy', async () => undefined));
   assert.ok(isComposerError(e));
   assert.match(e.message, /^cannot create .*\.composing: .*ENAMETOOLONG/);
+  assert.equal(e.code, 'io');
+  assert.equal(e.location?.file, tooLong);
   assert.equal(await withLockFile(path.join(dir, 'new', 'deeper', 'x.lock'), 'busy', async () => 'ran'), 'ran');
 });
 
@@ -205,12 +213,36 @@ test('a FIFO, a device, a link out, a dangling link or a link to a FIFO inside L
     device = false; // not allowed here (not root): the FIFO cases above stand for it
   }
   if (device) assert.equal(foreignEntry(lib), `${path.join(lib, 'rows.lance', 'data', 'z.lance')} is a character device, not a regular file`);
+  const blockLib = lanceFolder();
+  let block = true;
+  try {
+    execFileSync('mknod', [path.join(blockLib, 'rows.lance', 'data', 'z.lance'), 'b', '7', '0'], { stdio: 'ignore' });
+  } catch {
+    block = false;
+  }
+  if (block) assert.equal(foreignEntry(blockLib), `${path.join(blockLib, 'rows.lance', 'data', 'z.lance')} is a block device, not a regular file`);
+});
+
+test('a socket inside a table is refused by name', async () => {
+  const lib = lanceFolder();
+  const socket = path.join(lib, 'rows.lance', 'data', 's.lance');
+  const server = net.createServer();
+  await new Promise<void>((r) => server.listen(socket, r));
+  try {
+    assert.equal(foreignEntry(lib), `${socket} is a socket, not a regular file`);
+  } finally {
+    server.close();
+  }
 });
 
 test('the first foreign entry in name order is the one named, and requireOwnEntries refuses the folder with it', () => {
   const lib = lanceFolder();
-  for (const name of ['m.lance', 'b.lance', 'x.lance']) execFileSync('mkfifo', [path.join(lib, 'rows.lance', 'data', name)]);
-  const problem = `${path.join(lib, 'rows.lance', 'data', 'b.lance')} is a FIFO (named pipe), not a regular file`;
+  // created in a scrambled order: the file system's listing order (creation, hash) is not the name order
+  const names = Array.from({ length: 12 }, (_, i) => `f${String((i * 5 + 7) % 12).padStart(2, '0')}.lance`);
+  assert.notEqual(names[0], 'f00.lance');
+  assert.notEqual(names[names.length - 1], 'f00.lance');
+  for (const name of names) execFileSync('mkfifo', [path.join(lib, 'rows.lance', 'data', name)]);
+  const problem = `${path.join(lib, 'rows.lance', 'data', 'f00.lance')} is a FIFO (named pipe), not a regular file`;
   assert.equal(foreignEntry(lib), problem);
   let error: unknown;
   try {
