@@ -80,6 +80,7 @@ test('a second writer waits for the first and then runs; a live holder that stay
   assert.equal(timedOut.message, 'another compose is writing out/c (pid 1 holds x.lock)');
   assert.equal(timedOut.hint, `wait for it to finish, or remove ${lockFile} if that process is gone`);
   assert.equal(timedOut.location?.file, lockFile);
+  assert.equal(timedOut.code, 'io');
   assert.equal(fs.readFileSync(lockFile, 'utf8'), '1', 'a live holder\'s lock stays');
   // compose's own lock names the output it waited for
   const output = path.join(dir, 'c');
@@ -117,6 +118,7 @@ test('a file of the user\'s, a folder or a FIFO under the lock\'s name is refuse
     assert.ok(isComposerError(e));
     assert.equal(e.message, `${lockFile} exists and is not a compose lock file (it holds something else)`);
     assert.match(e.hint!, /move that file away/);
+    assert.equal(e.code, 'io');
     assert.equal(e.location?.file, lockFile);
     check();
   };
@@ -237,7 +239,8 @@ test('a socket inside a table is refused by name', async () => {
 
 test('the first foreign entry in name order is the one named, and requireOwnEntries refuses the folder with it', () => {
   const lib = lanceFolder();
-  // created in a scrambled order: the file system's listing order (creation, hash) is not the name order
+  // created in a scrambled order (Node's readdir on Linux already lists by name, libuv's scandir sorts;
+  // the sort keeps the order where a platform lists otherwise)
   const names = Array.from({ length: 12 }, (_, i) => `f${String((i * 5 + 7) % 12).padStart(2, '0')}.lance`);
   assert.notEqual(names[0], 'f00.lance');
   assert.notEqual(names[names.length - 1], 'f00.lance');
