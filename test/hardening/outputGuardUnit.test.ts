@@ -153,7 +153,7 @@ test('adapters: an output that is, holds or lies inside an adapter is refused on
   }
 });
 
-test('adapters are compared by their normal spelling (relative, `..`, trailing separator) and, up to 64 of them, through links', () => {
+test('adapters are compared by their normal spelling (relative, `..`, trailing separator) and through links (the editor: for up to 64 adapters; compose: all)', () => {
   const { ws, recipeFile, adapter } = workspace();
   const filler = Array.from({ length: 64 }, (_, i) => ({ name: `f${i}`, path: path.join(ws, 'elsewhere', `f${i}`) }));
   // 65 adapters: the link spellings are not computed, the normal ones always are
@@ -175,6 +175,11 @@ test('adapters are compared by their normal spelling (relative, `..`, trailing s
   assert.equal(adapters.length, 64);
   assert.ok(codes({ output: adapter, recipeFile, adapters }).includes('output-overlaps-adapter'));
   assert.ok(codes({ output: adapter, recipeFile, adapters: [{ name: 'linked', path: link }] }).includes('output-overlaps-adapter'));
+  // compose (deepScan) follows every adapter's links, however many: a library of 65 adapters, one of
+  // them a link to a composite the recipe now writes again, had compose replace that adapter
+  const many = [...filler, { name: 'linked', path: link }];
+  assert.equal(many.length, 65);
+  assert.ok(codes({ output: adapter, recipeFile, adapters: many, deepScan: true }).includes('output-overlaps-adapter'));
 });
 
 test("the recipe's inputs: an output that contains one is refused once; an output inside the samples' folder is not", () => {
