@@ -66,6 +66,23 @@ export const MODULES = {
   lock: { parts: { lock: ['server/src/engine/lock*.ts'] }, tests: ['test/review/lockDiffUnit.test.ts', 'test/review/lock.test.ts'] },
   confinement: { parts: { confinement: ['server/src/engine/recipe/workspaceConfinement*.ts'] }, tests: ['test/recipe/workspaceConfinement.test.ts'] },
   search: { parts: { search: ['server/src/engine/library/search.ts'] }, tests: ['test/library/searchDefence.test.ts', 'test/library/library.test.ts'] },
+  // never destroy: what an output may replace, the atomic publish, the bounded reads, the writer locks.
+  // Unit-level files only: the CLI-level hardening tests (outputSafety, hostileFiles, fifthRound...)
+  // run dist/cli.js, which no mutant reaches (and the sandbox has no dist/). The four hardening/*Unit
+  // files (0.4-1.3 s each) were written for this; lsp/parseOnce plans a recipe (the planner's output
+  // check), library/library (3 s) opens, writes and locks a real library
+  guard: {
+    parts: {
+      outputGuard: ['server/src/engine/outputGuard.ts'],
+      atomicFolder: [LORA('atomicFolder')],
+      safeRead: ['server/src/engine/safeRead.ts'],
+      writerLocks: ['server/src/engine/singleWriter.ts', 'server/src/engine/library/libraryFolder.ts'],
+    },
+    tests: [
+      ...['safeReadUnit', 'atomicFolderUnit', 'outputGuardUnit', 'writerLocksUnit'].map((f) => `test/hardening/${f}.test.ts`),
+      'test/review/lock.test.ts', 'test/lora/mergeUnit.test.ts', 'test/lsp/parseOnce.test.ts', 'test/library/library.test.ts',
+    ],
+  },
 };
 
 const args = process.argv.slice(2);
