@@ -14,6 +14,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { createStagingFolder, discardStagingFolder, publishStagingFolder, recoverInterruptedPublish, writeFailure } from '../../server/src/engine/lora/atomicFolder';
 import { isComposerError } from '../../server/src/engine/errors';
+import { thrown } from './thrown';
 
 /** A pid no process has (above Linux's pid_max). */
 const DEAD = 2_000_000_000;
@@ -38,15 +39,6 @@ function tree(dir: string): Record<string, string> {
   };
   walk(dir);
   return out;
-}
-
-function thrown(f: () => unknown): Error & { code?: string; hint?: string; location?: { file: string } } {
-  try {
-    f();
-  } catch (e) {
-    return e as Error;
-  }
-  assert.fail('expected an error');
 }
 
 function composite(folder: string, weights: string): void {

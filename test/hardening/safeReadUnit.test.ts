@@ -15,18 +15,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { READ_CAPS, assertRegularFile, isRegularFile, openRegular, parseJsonQuiet, readAt, readFileSafe, readTextSafe, type ReadKind } from '../../server/src/engine/safeRead';
 import { isComposerError } from '../../server/src/engine/errors';
+import { thrown } from './thrown';
 
 function tempDir(): string {
   return fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'ac-saferead-')));
-}
-
-function thrown(f: () => unknown): Error & { code?: string; hint?: string; location?: { file: string } } {
-  try {
-    f();
-  } catch (e) {
-    return e as Error;
-  }
-  assert.fail('expected an error');
 }
 
 /** Open descriptors of this process (a refusal that leaked one would, repeated, exhaust them). */
