@@ -216,6 +216,18 @@ test('an output the file system cannot hold is said before compose writes: too l
   assert.deepEqual(file.map((h) => [h.code, h.message]), [['output-not-a-folder', `output ${path.join(ws, 'file')} exists and is not a folder`]]);
 });
 
+test('a symbolic link that loops, above the output or at it, is said before compose writes (compose failed creating the folder, unlocated)', () => {
+  const { ws, recipeFile } = workspace();
+  const notFolder = (output: string) => outputHazards({ output, recipeFile }).filter((h) => h.code === 'output-not-a-folder').map((h) => h.message);
+  fs.symlinkSync('loop-b', path.join(ws, 'loop-a'));
+  fs.symlinkSync('loop-a', path.join(ws, 'loop-b'));
+  assert.deepEqual(notFolder(path.join(ws, 'loop-a', 'out')), [`output ${path.join(ws, 'loop-a', 'out')} lies under ${path.join(ws, 'loop-a')}, a symbolic link that loops (it leads back to itself through loop-b)`]);
+  assert.deepEqual(notFolder(path.join(ws, 'loop-a', 'deeper', 'out')), [`output ${path.join(ws, 'loop-a', 'deeper', 'out')} lies under ${path.join(ws, 'loop-a')}, a symbolic link that loops (it leads back to itself through loop-b)`]);
+  assert.deepEqual(notFolder(path.join(ws, 'loop-a')), [`output ${path.join(ws, 'loop-a')} is a symbolic link that loops (it leads back to itself through loop-b)`]);
+  fs.symlinkSync('self', path.join(ws, 'self'));
+  assert.deepEqual(notFolder(path.join(ws, 'self', 'out')), [`output ${path.join(ws, 'self', 'out')} lies under ${path.join(ws, 'self')}, a symbolic link that loops (it leads back to itself through self)`]);
+});
+
 test('an existing folder: empty or written by compose is replaced; one holding anything of the user\'s is not (forcible)', () => {
   const { ws, recipeFile } = workspace();
   const out = path.join(ws, 'out');

@@ -185,9 +185,22 @@ function unwritableOutput(output: string): string | undefined {
       return undefined;
     }
   };
+  const statCode = (p: string): string | undefined => {
+    try {
+      fs.statSync(p);
+      return undefined;
+    } catch (e) {
+      return (e as NodeJS.ErrnoException).code;
+    }
+  };
+  // A link that leads back to itself (a → b → a): stat says ELOOP at it and at every path under it; the
+  // loop is the highest such path whose parent resolves. compose failed creating the folder, unlocated.
+  const loop = (link: string) => `a symbolic link that loops (it leads back to itself through ${dangling(link) ?? path.basename(link)})`;
   if (!fs.existsSync(resolved)) {
+    const code = statCode(resolved);
+    if (code === 'ELOOP' && statCode(path.dirname(resolved)) === undefined) return `output ${output} is ${loop(resolved)}`;
     const target = dangling(resolved);
-    if (target !== undefined) return `output ${output} is a symbolic link to ${path.resolve(path.dirname(resolved), target)}, which does not exist`;
+    if (target !== undefined && code !== 'ELOOP') return `output ${output} is a symbolic link to ${path.resolve(path.dirname(resolved), target)}, which does not exist`;
   }
   for (let dir = path.dirname(resolved); ; dir = path.dirname(dir)) {
     let stat: fs.Stats | undefined;
@@ -195,6 +208,10 @@ function unwritableOutput(output: string): string | undefined {
       stat = fs.statSync(dir);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ELOOP') {
+        if (path.dirname(dir) !== dir && statCode(path.dirname(dir)) === 'ELOOP') continue;
+        return `output ${output} lies under ${dir}, ${loop(dir)}`;
+      }
       if (code !== 'ENOENT' && code !== 'ENOTDIR') return undefined;
       const target = dangling(dir);
       if (target !== undefined) return `output ${output} lies under ${dir}, a symbolic link to ${path.resolve(path.dirname(dir), target)}, which does not exist`;
