@@ -4,39 +4,16 @@
  * after compose's checks (see docs/reliability.md, "fifth round"). Real CLI on a demo workspace; every
  * attack compares the files it targets byte for byte before and after.
  */
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { cli, demoWorkspace, ensureBuilt, sameSnapshot, snapshot } from './workspace';
+import { cli, demoRound, sameSnapshot, snapshot } from './workspace';
 import type { AdapterRecord } from '../../server/src/engine/types';
 import { isComposerError } from '../../server/src/engine/errors';
 
-let demo: string;
-
-before(() => {
-  ensureBuilt();
-  demo = demoWorkspace('ac-fifth-');
-});
-
-const made: string[] = [];
-after(() => {
-  for (const dir of [demo, ...made]) if (dir) fs.rmSync(dir, { recursive: true, force: true });
-});
-
-function tempDir(prefix: string): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
-  made.push(dir);
-  return dir;
-}
-
-function workspaceCopy(): string {
-  const dir = tempDir('ac-fifth-ws-');
-  fs.cpSync(demo, dir, { recursive: true });
-  return dir;
-}
+const { tempDir, workspaceCopy } = demoRound('fifth');
 
 const mkfifo = (file: string) => execFileSync('mkfifo', [file]);
 

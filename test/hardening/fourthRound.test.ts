@@ -3,33 +3,16 @@
  * compose's output, and the other commands' paths (see docs/reliability.md, "fourth round"). Real
  * CLI on a demo workspace; every attack compares the files it targets byte for byte before and after.
  */
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { cli, demoWorkspace, ensureBuilt, sameSnapshot, snapshot } from './workspace';
+import { cli, demoRound, sameSnapshot, snapshot } from './workspace';
 import type { AdapterRecord } from '../../server/src/engine/types';
 
-let demo: string;
-
-before(() => {
-  ensureBuilt();
-  demo = demoWorkspace('ac-fourth-');
-});
-
-const made: string[] = [];
-after(() => {
-  for (const dir of [demo, ...made]) if (dir) fs.rmSync(dir, { recursive: true, force: true });
-});
-
-function workspaceCopy(): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ac-fourth-ws-'));
-  made.push(dir);
-  fs.cpSync(demo, dir, { recursive: true });
-  return dir;
-}
+const { workspaceCopy } = demoRound('fourth');
 
 /**
  * Rows written straight through LanceDB, as another tool could write them: none of `library add`'s

@@ -5,36 +5,18 @@
  * and language server on a demo workspace (real LanceDB, real safetensors); each test failed before
  * its fix.
  */
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import fsModule from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { cli, cliAsync, demoWorkspace, ensureBuilt } from './workspace';
+import { cli, cliAsync, demoRound } from './workspace';
 import { ServerClient, type Diagnostic } from '../lsp/lspClient';
 import { checkRecipe } from '../../server/src/engine/recipe/check';
 
-let demo: string;
-
-before(() => {
-  ensureBuilt();
-  demo = demoWorkspace('ac-sixth-');
-});
-
-const made: string[] = [];
-after(() => {
-  for (const dir of [demo, ...made]) if (dir) fs.rmSync(dir, { recursive: true, force: true });
-});
-
-function workspaceCopy(): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ac-sixth-ws-'));
-  made.push(dir);
-  fs.cpSync(demo, dir, { recursive: true });
-  return dir;
-}
+const { workspaceCopy } = demoRound('sixth');
 
 /**
  * A name as a pull request could commit it in a library row (`library add` takes it: it holds no

@@ -2,6 +2,7 @@
  * A demo workspace made by the real CLI (`demo --out`), and a way to run the CLI as a child process
  * (the built dist/cli.js: kill -9, ulimit and concurrency need a real process).
  */
+import { after, before } from 'node:test';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -91,4 +92,31 @@ export function sameSnapshot(a: Map<string, Buffer> | undefined, b: Map<string, 
   if (!a || !b || a.size !== b.size) return false;
   for (const [k, v] of a) if (!b.get(k)?.equals(v)) return false;
   return true;
+}
+
+/**
+ * A hostile-round test file's set-up: one demo workspace made before its tests (`demo()`), copies of it
+ * and temporary folders for each test, all removed after the file's tests.
+ */
+export function demoRound(name: string): { demo: () => string; tempDir: (prefix: string) => string; workspaceCopy: () => string } {
+  let demo = '';
+  const made: string[] = [];
+  before(() => {
+    ensureBuilt();
+    demo = demoWorkspace(`ac-${name}-`);
+  });
+  after(() => {
+    for (const dir of [demo, ...made]) if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+  const tempDir = (prefix: string): string => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+    made.push(dir);
+    return dir;
+  };
+  const workspaceCopy = (): string => {
+    const dir = tempDir(`ac-${name}-ws-`);
+    fs.cpSync(demo, dir, { recursive: true });
+    return dir;
+  };
+  return { demo: () => demo, tempDir, workspaceCopy };
 }

@@ -118,7 +118,7 @@ export function outputHazards(ctx: OutputContext): OutputHazard[] {
   if (ctx.library && overlaps(output, spellings(ctx.library), 'either')) {
     out.push({ code: 'output-in-library', message: `output ${shown} overlaps the library folder ${ctx.library}; write composites elsewhere` });
   }
-  if (output.some((o) => o.split(path.sep).includes('.git')) || output.some((o) => exists(path.join(o, '.git')))) {
+  if (output.some((o) => o.split(path.sep).includes('.git')) || output.some((o) => somethingAt(path.join(o, '.git')))) {
     out.push({ code: 'output-git', message: `output ${shown} is, holds or lies inside a .git folder; compose never replaces a repository` });
   }
   for (const adapter of ctx.adapters ?? []) {
@@ -278,7 +278,8 @@ function scanForGit(folder: string): 'clean' | 'git' | 'too-large' {
   return 'clean';
 }
 
-function exists(p: string): boolean {
+/** Something (a link included, dangling or not) is at `p`: never followed. */
+export function somethingAt(p: string): boolean {
   try {
     fs.lstatSync(p);
     return true;

@@ -11,7 +11,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ComposerError, ioError } from '../errors';
 import { processAlive } from '../singleWriter';
-import { hasCompositionMarker } from '../outputGuard';
+import { hasCompositionMarker, somethingAt } from '../outputGuard';
 import { isOutsideWorkspace, realLocation } from '../recipe/workspaceConfinement';
 
 /** Each staging folder's identity when created: its real parent folder, device and inode. */
@@ -90,7 +90,7 @@ export function publishStagingFolder(staging: string, target: string): void {
   if (made?.within) requireWithin(target, made.within);
   created.delete(staging);
   let previous: string | undefined;
-  if (exists(resolved)) {
+  if (somethingAt(resolved)) {
     previous = path.join(path.dirname(resolved), `.${path.basename(resolved)}.old-${process.pid}-${Date.now().toString(36)}`);
     fs.renameSync(resolved, previous);
   }
@@ -102,16 +102,6 @@ export function publishStagingFolder(staging: string, target: string): void {
   }
   if (previous) fs.rmSync(previous, { recursive: true, force: true });
   syncDirectory(path.dirname(resolved));
-}
-
-/** Something (a link included, dangling or not) is at `p`: never followed. */
-function exists(p: string): boolean {
-  try {
-    fs.lstatSync(p);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function syncDirectory(dir: string): void {
