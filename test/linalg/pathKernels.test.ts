@@ -235,6 +235,19 @@ test('pathEvents (the constrained path\'s next event) and pathUpdate (the step t
   }
 });
 
+
+/** A random well-conditioned Cholesky factor (entries of unit scale, unlike reference.ts's randomFactor) of order m in l (row-major lower) and u = lᵀ, k×k, zero elsewhere. */
+function unitFactor(random: () => number, l: Float64Array, u: Float64Array, k: number, m: number): void {
+  l.fill(0);
+  u.fill(0);
+  for (let i = 0; i < m; i++) {
+    for (let j = 0; j <= i; j++) {
+      const value = i === j ? 0.5 + 3 * random() : gaussian(random);
+      l[i * k + j] = value;
+      u[j * k + i] = value;
+    }
+  }
+}
 test('refinedSolve = substitute, residual, substitute and the sum (the calls it replaces) = the scalar twin, bit for bit, for every leading size', () => {
   const random = seededRandom(2204);
   const simd = simdKernels()!;
@@ -275,15 +288,7 @@ test('gramRefinedSolve = substitute, the members\' row sums and substitute (the 
     const [members] = space.lists;
     const scalar = scalarKernels.rowSums(a, k, 0, 0);
     for (let m = 0; m <= k; m++) {
-      l.fill(0);
-      u.fill(0);
-      for (let i = 0; i < m; i++) {
-        for (let j = 0; j <= i; j++) {
-          const value = i === j ? 0.5 + 3 * random() : gaussian(random);
-          l[i * k + j] = value;
-          u[j * k + i] = value;
-        }
-      }
+      unitFactor(random, l, u, k, m);
       // m distinct candidates in a shuffled factor order.
       const order = Array.from({ length: k }, (_, i) => i).sort(() => random() - 0.5).slice(0, m);
       members.set(order);
@@ -318,15 +323,7 @@ test('gramRefinedSolvePair = gramRefinedSolve on each right-hand side (the SIMD 
     const [members] = space.lists;
     const scalar = scalarKernels.rowSums(a, k, 0, 0);
     for (let m = 0; m <= k; m++) {
-      l.fill(0);
-      u.fill(0);
-      for (let i = 0; i < m; i++) {
-        for (let j = 0; j <= i; j++) {
-          const value = i === j ? 0.5 + 3 * random() : gaussian(random);
-          l[i * k + j] = value;
-          u[j * k + i] = value;
-        }
-      }
+      unitFactor(random, l, u, k, m);
       const order = Array.from({ length: k }, (_, i) => i).sort(() => random() - 0.5).slice(0, m);
       members.set(order);
       // Signed zeros, ones (the lasso's direction) and random entries; NaN in the second column at times.
