@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { cli, demoRound, sameSnapshot, snapshot } from './workspace';
+import { addRowsUnchecked, cli, demoRound, sameSnapshot, snapshot } from './workspace';
 import type { AdapterRecord } from '../../server/src/engine/types';
 import { isComposerError } from '../../server/src/engine/errors';
 
@@ -77,23 +77,6 @@ test('a run history whose runs table links out of the library: compose writes no
   assert.equal(history.status, 1, history.stdout + history.stderr);
   assert.match(history.stderr, /runs\.lance\/data is a symbolic link out of/);
 });
-
-/**
- * Rows written straight through LanceDB, as another tool (or a pull request's commit) could write
- * them: none of `library add`'s checks run.
- */
-async function addRowsUnchecked(lib: string, records: AdapterRecord[]): Promise<void> {
-  const lancedb = await import('@lancedb/lancedb');
-  const { rowFromRecord, ADAPTERS_TABLE } = await import('../../server/src/engine/library/schema');
-  const db = await lancedb.connect(lib);
-  const table = await db.openTable(ADAPTERS_TABLE);
-  try {
-    await table.add(records.map((r) => rowFromRecord(r)));
-  } finally {
-    table.close();
-    db.close();
-  }
-}
 
 async function rowOf(lib: string, name: string): Promise<AdapterRecord> {
   const { openLibrary } = await import('../../server/src/engine/library/library');

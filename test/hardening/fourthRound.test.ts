@@ -9,27 +9,9 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { cli, demoRound, sameSnapshot, snapshot } from './workspace';
-import type { AdapterRecord } from '../../server/src/engine/types';
+import { addRowsUnchecked, cli, demoRound, sameSnapshot, snapshot } from './workspace';
 
 const { workspaceCopy } = demoRound('fourth');
-
-/**
- * Rows written straight through LanceDB, as another tool could write them: none of `library add`'s
- * checks (names, bases, details) run.
- */
-async function addRowsUnchecked(lib: string, records: AdapterRecord[]): Promise<void> {
-  const lancedb = await import('@lancedb/lancedb');
-  const { rowFromRecord, ADAPTERS_TABLE } = await import('../../server/src/engine/library/schema');
-  const db = await lancedb.connect(lib);
-  const table = await db.openTable(ADAPTERS_TABLE);
-  try {
-    await table.add(records.map((r) => rowFromRecord(r)));
-  } finally {
-    table.close();
-    db.close();
-  }
-}
 
 const sha256 = (file: string) => createHash('sha256').update(fs.readFileSync(file)).digest('hex');
 

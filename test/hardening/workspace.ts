@@ -7,6 +7,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import type { AdapterRecord } from '../../server/src/engine/types';
 
 export const REPO = path.resolve(__dirname, '..', '..');
 export const CLI = path.join(REPO, 'dist', 'cli.js');
@@ -119,4 +120,21 @@ export function demoRound(name: string): { demo: () => string; tempDir: (prefix:
     return dir;
   };
   return { demo: () => demo, tempDir, workspaceCopy };
+}
+
+/**
+ * Rows written straight through LanceDB, as another tool (or a pull request's commit) could write them:
+ * none of `library add`'s checks (names, bases, details) run.
+ */
+export async function addRowsUnchecked(lib: string, records: AdapterRecord[]): Promise<void> {
+  const lancedb = await import('@lancedb/lancedb');
+  const { rowFromRecord, ADAPTERS_TABLE } = await import('../../server/src/engine/library/schema');
+  const db = await lancedb.connect(lib);
+  const table = await db.openTable(ADAPTERS_TABLE);
+  try {
+    await table.add(records.map((r) => rowFromRecord(r)));
+  } finally {
+    table.close();
+    db.close();
+  }
 }
